@@ -1,0 +1,56 @@
+/* catalog.h - the GPU catalog: datasheet facts, prices and sources of the GPUs people run LLMs on.
+ *
+ * Rows live in data/gpus.tsv (compiled into the library) and may be added to or overridden by a
+ * user file (same format; a row whose name matches a built-in row replaces it). Unknown figures
+ * are HWS_NA. Throughputs are dense (no structured sparsity) unless the name says sparse. */
+#ifndef HWSCOPE_CATALOG_H
+#define HWSCOPE_CATALOG_H
+
+#include "hwscope/hwscope.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    char name[64];              /* catalog name, "H100 SXM 80GB" */
+    char aliases[160];          /* ';'-separated other names, incl. NVML's ("NVIDIA H100 80GB HBM3") */
+    char vendor[16];            /* NVIDIA, AMD, Intel, Apple */
+    char segment[16];           /* datacenter, workstation, consumer, apple */
+    double mem_bytes;           /* memory size, bytes (GB = 1e9 as vendors state; GiB noted in source) */
+    char mem_type[16];          /* HBM3, GDDR6X, LPDDR5X ... */
+    double mem_bw_gbps;         /* memory bandwidth, GB/s */
+    double fp32_tflops;         /* non-tensor FP32 */
+    double tf32_tflops;         /* tensor, dense */
+    double fp16_tflops;         /* tensor FP16, dense, FP32 accumulate where the vendor states both */
+    double bf16_tflops;
+    double fp8_tflops;
+    double int8_tops;
+    double fp4_tflops;
+    double sparsity_factor;     /* sparse / dense ratio (2 for 2:4), NA when none */
+    double tdp_w;
+    char interconnect[32];      /* "NVLink 4", "PCIe", "Infinity Fabric" */
+    double interconnect_gbps;   /* per GPU, GB/s, both directions */
+    double pcie_gen;
+    double launch_year;
+    double price_usd;           /* street or list price, USD */
+    char price_kind[8];         /* "street", "list", "msrp" */
+    char price_date[12];        /* YYYY-MM */
+    double cloud_usd_per_hour;  /* published on-demand price per GPU-hour */
+    char source[256];           /* where the figures come from */
+} hws_gpu_spec;
+
+/* Loads the built-in catalog and, when user_path is not NULL, the user's rows on top. A malformed
+ * row is HWS_ERR_INPUT naming file, line and field. Safe to call again (reloads). */
+hws_status hws_gpu_catalog_load(const char *user_path, hws_error *err);
+/* The rows loaded (the built-in ones if hws_gpu_catalog_load was never called). */
+const hws_gpu_spec *hws_gpu_catalog(size_t *count);
+/* Finds a row by name or alias, case-insensitively; also matches NVML's device names
+ * ("NVIDIA H100 80GB HBM3"). NULL when none matches. */
+const hws_gpu_spec *hws_gpu_catalog_find(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

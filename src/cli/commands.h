@@ -1,0 +1,14 @@
+/* commands.h - one entry point per hwscope command; each lives in src/cli/<command>.c.
+ * argv[0] is the command's own name; the return value is the process exit status
+ * (0 success, 1 runtime failure, 2 bad usage or input). */
+#ifndef HWSCOPE_CLI_COMMANDS_H
+#define HWSCOPE_CLI_COMMANDS_H
+
+int cmd_report(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_advise(int argc, char **argv);
+int cmd_catalog(int argc, char **argv);
+
+#endif

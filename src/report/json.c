@@ -1,0 +1,45 @@
+/* json.c - JSON documents with null for unknown facts and a schema name at the top. */
+#include "report/json.h"
+
+#include "hwscope/hwscope.h"
+#include "util/units.h"
+
+#include <stdlib.h>
+
+cJSON *hws_json_doc(const char *schema) {
+    cJSON *doc = cJSON_CreateObject();
+    if (doc == NULL)
+        return NULL;
+    cJSON_AddStringToObject(doc, "schema", schema);
+    cJSON_AddStringToObject(doc, "hwscope_version", hws_version());
+    cJSON_AddStringToObject(doc, "build_commit", hws_build_commit());
+    return doc;
+}
+
+cJSON *hws_json_num(cJSON *obj, const char *key, double value) {
+    if (!hws_known(value) || isinf(value))
+        return cJSON_AddNullToObject(obj, key);
+    return cJSON_AddNumberToObject(obj, key, value);
+}
+
+cJSON *hws_json_str(cJSON *obj, const char *key, const char *s) {
+    if (s == NULL || s[0] == '\0')
+        return cJSON_AddNullToObject(obj, key);
+    return cJSON_AddStringToObject(obj, key, s);
+}
+
+cJSON *hws_json_tri(cJSON *obj, const char *key, int tri) {
+    if (tri < 0)
+        return cJSON_AddNullToObject(obj, key);
+    return cJSON_AddBoolToObject(obj, key, tri != 0);
+}
+
+int hws_json_print(const cJSON *doc, FILE *out) {
+    char *text = cJSON_Print(doc);
+    if (text == NULL)
+        return -1;
+    fputs(text, out);
+    fputc('\n', out);
+    free(text);
+    return 0;
+}

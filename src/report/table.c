@@ -1,0 +1,133 @@
+/* table.c - aligned text tables: columns sized to their widest cell, numbers right-aligned. */
+#include "report/table.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct hws_table {
+    int ncols;
+    int nrows; /* data rows, the header not counted */
+    int cap;
+    char **cells; /* (nrows + 1) * ncols, row 0 the header */
+};
+
+static char *dup_cell(const char *s) {
+    return strdup(s != NULL ? s : "n/a");
+}
+
+hws_table *hws_table_new(int ncols, const char *const *headers) {
+    hws_table *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return NULL;
+    t->ncols = ncols;
+    t->cap = 16;
+    t->cells = calloc((size_t)t->cap * (size_t)ncols, sizeof *t->cells);
+    if (t->cells == NULL) {
+        free(t);
+        return NULL;
+    }
+    for (int c = 0; c < ncols; c++)
+        t->cells[c] = dup_cell(headers[c]);
+    return t;
+}
+
+int hws_table_row(hws_table *t, const char *const *cells) {
+    if (t->nrows + 2 > t->cap) {
+        int cap = t->cap * 2;
+        char **grown = realloc(t->cells, (size_t)cap * (size_t)t->ncols * sizeof *grown);
+        if (grown == NULL)
+            return -1;
+        t->cells = grown;
+        t->cap = cap;
+    }
+    char **row = t->cells + (size_t)(t->nrows + 1) * (size_t)t->ncols;
+    for (int c = 0; c < t->ncols; c++)
+        row[c] = dup_cell(cells[c]);
+    t->nrows++;
+    return 0;
+}
+
+int hws_table_rowf(hws_table *t, const char *fmt, ...) {
+    char line[2048];
+    const char *cells[64];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    int n = 0;
+    char *p = line;
+    while (n < t->ncols && n < 64) {
+        cells[n++] = p;
+        char *tab = strchr(p, '\t');
+        if (tab == NULL)
+            break;
+        *tab = '\0';
+        p = tab + 1;
+    }
+    while (n < t->ncols && n < 64)
+        cells[n++] = "";
+    return hws_table_row(t, cells);
+}
+
+static bool looks_numeric(const char *s) {
+    if (strcmp(s, "n/a") == 0 || s[0] == '\0')
+        return true;
+    return isdigit((unsigned char)s[0]) || ((s[0] == '-' || s[0] == '+') && isdigit((unsigned char)s[1]));
+}
+
+/* Display width of a UTF-8 string: counts code points, not bytes (for "×", "µ"). */
+static int display_width(const char *s) {
+    int w = 0;
+    for (; *s != '\0'; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            w++;
+    return w;
+}
+
+void hws_table_print(const hws_table *t, FILE *out) {
+    int width[64] = {0};
+    bool right[64];
+    int ncols = t->ncols < 64 ? t->ncols : 64;
+    for (int c = 0; c < ncols; c++) {
+        right[c] = t->nrows > 0;
+        for (int r = 0; r <= t->nrows; r++) {
+            const char *cell = t->cells[(size_t)r * (size_t)t->ncols + (size_t)c];
+            int w = display_width(cell);
+            if (w > width[c])
+                width[c] = w;
+            if (r > 0 && !looks_numeric(cell))
+                right[c] = false;
+        }
+    }
+    for (int r = 0; r <= t->nrows; r++) {
+        for (int c = 0; c < ncols; c++) {
+            const char *cell = t->cells[(size_t)r * (size_t)t->ncols + (size_t)c];
+            int pad = width[c] - display_width(cell);
+            bool last = c == ncols - 1;
+            if (right[c])
+                fprintf(out, "%*s%s", pad, "", cell);
+            else
+                fprintf(out, "%s%*s", cell, last ? 0 : pad, "");
+            fputs(last ? "\n" : "  ", out);
+        }
+    }
+}
+
+void hws_table_free(hws_table *t) {
+    if (t == NULL)
+        return;
+    for (int i = 0; i < (t->nrows + 1) * t->ncols; i++)
+        free(t->cells[i]);
+    free(t->cells);
+    free(t);
+}
+
+void hws_print_heading(FILE *out, const char *title) {
+    fprintf(out, "\n%s\n", title);
+    for (int w = display_width(title); w > 0; w--)
+        fputc('-', out);
+    fputc('\n', out);
+}

@@ -1,0 +1,111 @@
+/* sysfs.c - root-prefixed, fault-injectable reads of system files. */
+#include "util/sysfs.h"
+#include "util/units.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int real_open(const char *path, int flags) {
+    return open(path, flags);
+}
+
+static const hws_sys_ops real_ops = {real_open, read, close};
+static const hws_sys_ops *ops = &real_ops;
+static char sysroot[4096];
+static int sysroot_set;
+
+void hws_sysroot_set(const char *root) {
+    snprintf(sysroot, sizeof sysroot, "%s", root != NULL ? root : "");
+    sysroot_set = 1;
+}
+
+const char *hws_sysroot(void) {
+    if (!sysroot_set) {
+        const char *env = getenv("HWSCOPE_SYSROOT");
+        hws_sysroot_set(env);
+    }
+    return sysroot;
+}
+
+void hws_sys_ops_set(const hws_sys_ops *new_ops) {
+    ops = new_ops != NULL ? new_ops : &real_ops;
+}
+
+char *hws_sys_path(char *out, size_t n, const char *path) {
+    snprintf(out, n, "%s%s", hws_sysroot(), path);
+    return out;
+}
+
+ssize_t hws_sys_read(const char *path, char *buf, size_t n) {
+    char full[4608];
+    size_t len = 0;
+    int fd;
+    if (n == 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    fd = ops->open(hws_sys_path(full, sizeof full, path), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    while (len + 1 < n) {
+        ssize_t got = ops->read(fd, buf + len, n - 1 - len);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            int saved = errno;
+            ops->close(fd);
+            errno = saved;
+            return -1;
+        }
+        if (got == 0)
+            break;
+        len += (size_t)got;
+    }
+    ops->close(fd);
+    buf[len] = '\0';
+    while (len > 0 && isspace((unsigned char)buf[len - 1]))
+        buf[--len] = '\0';
+    return (ssize_t)len;
+}
+
+double hws_sys_read_num(const char *path) {
+    char buf[128];
+    char *end;
+    double value;
+    if (hws_sys_read(path, buf, sizeof buf) <= 0)
+        return HWS_NA;
+    errno = 0;
+    value = strtod(buf, &end);
+    if (end == buf || errno != 0)
+        return HWS_NA;
+    return value;
+}
+
+double hws_sys_read_keyed_num(const char *text, const char *key) {
+    size_t key_len = strlen(key);
+    const char *line = text;
+    while (line != NULL && *line != '\0') {
+        const char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (strncmp(p, key, key_len) == 0) {
+            p += key_len;
+            while (*p == ' ' || *p == '\t')
+                p++;
+            if (*p == ':') {
+                char *end;
+                double value = strtod(p + 1, &end);
+                return end == p + 1 ? HWS_NA : value;
+            }
+        }
+        line = strchr(line, '\n');
+        if (line != NULL)
+            line++;
+    }
+    return HWS_NA;
+}

@@ -1,0 +1,217 @@
+/* hws_test.c - running the CLI under test, fixtures and JSON assertions. */
+#include "hws_test.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+typedef struct {
+    char *data;
+    size_t len, cap;
+} buffer;
+
+static void buffer_add(buffer *b, const char *src, size_t n) {
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2;
+        b->data = realloc(b->data, b->cap);
+        assert_non_null(b->data);
+    }
+    memcpy(b->data + b->len, src, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+static void child_exec(int out_fd, int err_fd, const char *const *env, const char **argv) {
+    dup2(out_fd, 1);
+    dup2(err_fd, 2);
+    int devnull = open("/dev/null", 0);
+    if (devnull >= 0)
+        dup2(devnull, 0);
+    for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+        putenv((char *)env[i]);
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+}
+
+static void collect(hws_run *r, int out_fd, int err_fd, pid_t pid) {
+    buffer out = {0}, err = {0};
+    struct pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+    int open_fds = 2;
+    time_t deadline = time(NULL) + 120;
+    buffer_add(&out, "", 0);
+    buffer_add(&err, "", 0);
+    while (open_fds > 0 && time(NULL) < deadline) {
+        if (poll(fds, 2, 1000) < 0 && errno != EINTR)
+            break;
+        for (int i = 0; i < 2; i++) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP)))
+                continue;
+            char chunk[8192];
+            ssize_t got = read(fds[i].fd, chunk, sizeof chunk);
+            if (got <= 0) {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+                open_fds--;
+            } else {
+                buffer_add(i == 0 ? &out : &err, chunk, (size_t)got);
+            }
+        }
+    }
+    int status = 0;
+    if (open_fds > 0)
+        kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    for (int i = 0; i < 2; i++)
+        if (fds[i].fd >= 0)
+            close(fds[i].fd);
+    r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r->out = out.data;
+    r->err = err.data;
+}
+
+void hws_run_cli(hws_run *r, const char *const *env, ...) {
+    const char *argv[64];
+    int argc = 0;
+    const char *bin = getenv("HWSCOPE_BIN");
+    assert_non_null(bin);
+    argv[argc++] = bin;
+    va_list ap;
+    va_start(ap, env);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) != NULL && argc < 63)
+        argv[argc++] = a;
+    va_end(ap);
+    argv[argc] = NULL;
+
+    int out_pipe[2], err_pipe[2];
+    assert_int_equal(pipe(out_pipe), 0);
+    assert_int_equal(pipe(err_pipe), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(out_pipe[0]);
+        close(err_pipe[0]);
+        child_exec(out_pipe[1], err_pipe[1], env, argv);
+    }
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    collect(r, out_pipe[0], err_pipe[0], pid);
+}
+
+void hws_run_free(hws_run *r) {
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
+}
+
+cJSON *hws_run_json(const hws_run *r) {
+    const char *end = NULL;
+    cJSON *doc = cJSON_ParseWithOpts(r->out, &end, 1);
+    if (doc == NULL) {
+        fprintf(stderr, "not one JSON document; stdout was:\n%s\nstderr was:\n%s\n", r->out,
+                r->err);
+        fail();
+    }
+    return doc;
+}
+
+const char *hws_fixture(const char *name) {
+    static char path[4096];
+    const char *root = getenv("HWSCOPE_FIXTURES");
+    assert_non_null(root);
+    snprintf(path, sizeof path, "%s/%s", root, name);
+    return path;
+}
+
+char *hws_read_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "%s: %s\n", path, strerror(errno));
+        fail();
+    }
+    buffer b = {0};
+    char chunk[8192];
+    size_t got;
+    buffer_add(&b, "", 0);
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buffer_add(&b, chunk, got);
+    fclose(f);
+    return b.data;
+}
+
+const cJSON *hws_json_at(const cJSON *doc, const char *path) {
+    char copy[512];
+    snprintf(copy, sizeof copy, "%s", path);
+    const cJSON *node = doc;
+    for (char *save = NULL, *part = strtok_r(copy, ".", &save); part != NULL && node != NULL;
+         part = strtok_r(NULL, ".", &save)) {
+        char *end;
+        long index = strtol(part, &end, 10);
+        if (*end == '\0' && cJSON_IsArray(node))
+            node = cJSON_GetArrayItem(node, (int)index);
+        else
+            node = cJSON_GetObjectItemCaseSensitive(node, part);
+    }
+    return node;
+}
+
+static const cJSON *must_have(const cJSON *doc, const char *path) {
+    const cJSON *node = hws_json_at(doc, path);
+    if (node == NULL) {
+        fprintf(stderr, "JSON has no '%s'\n", path);
+        fail();
+    }
+    return node;
+}
+
+void hws_assert_json_str(const cJSON *doc, const char *path, const char *want) {
+    const cJSON *node = must_have(doc, path);
+    if (want == NULL) {
+        hws_assert_json_null(doc, path);
+        return;
+    }
+    if (!cJSON_IsString(node) || strcmp(node->valuestring, want) != 0) {
+        char *got = cJSON_PrintUnformatted(node);
+        fprintf(stderr, "%s: want \"%s\", got %s\n", path, want, got);
+        free(got);
+        fail();
+    }
+}
+
+void hws_assert_json_num(const cJSON *doc, const char *path, double want, double tol) {
+    const cJSON *node = must_have(doc, path);
+    if (!cJSON_IsNumber(node) || node->valuedouble < want - tol || node->valuedouble > want + tol) {
+        char *got = cJSON_PrintUnformatted(node);
+        fprintf(stderr, "%s: want %g (±%g), got %s\n", path, want, tol, got);
+        free(got);
+        fail();
+    }
+}
+
+void hws_assert_json_null(const cJSON *doc, const char *path) {
+    const cJSON *node = must_have(doc, path);
+    if (!cJSON_IsNull(node)) {
+        char *got = cJSON_PrintUnformatted(node);
+        fprintf(stderr, "%s: want null, got %s\n", path, got);
+        free(got);
+        fail();
+    }
+}
+
+void hws_assert_contains(const char *haystack, const char *needle) {
+    if (haystack == NULL || strstr(haystack, needle) == NULL) {
+        fprintf(stderr, "expected to find \"%s\" in:\n%s\n", needle,
+                haystack != NULL ? haystack : "(null)");
+        fail();
+    }
+}
