@@ -118,6 +118,20 @@ hws_status hws_probe_mem(hws_mem_info *mem, hws_error *err);
 /* Never fails for a missing driver: count = 0 and why_none says why. */
 hws_status hws_probe_gpus(hws_gpu_list *list, hws_error *err);
 
+/* A reading of a GPU's changing state, for sampling during benchmarks and monitoring. */
+typedef struct {
+    double sm_clock_mhz, mem_clock_mhz;
+    double power_w;
+    double temperature_c;
+    double util_gpu_pct, util_mem_pct;
+    double mem_used_bytes;
+    double clock_event_reasons; /* NVML clocks-event (throttle) bitmask; NA when unreadable */
+    char clock_event_text[128]; /* "sw power cap, hw thermal slowdown"; "" when none active */
+} hws_gpu_sample;
+
+/* Reads GPU `index` (NVML's numbering) now. NVML is opened once per process. */
+hws_status hws_gpu_sample_read(int index, hws_gpu_sample *sample, hws_error *err);
+
 /* Adds "field: reason" to notes (ignored when full). */
 void hws_note_add(hws_notes *notes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
