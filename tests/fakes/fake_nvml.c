@@ -399,7 +399,8 @@ nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t *mem) {
     if (rc == NVML_SUCCESS && !mem)
         rc = NVML_ERROR_INVALID_ARGUMENT;
     if (rc == NVML_SUCCESS)
-        *mem = (nvmlMemory_t){.total = v[0], .free = v[2], .used = v[3]};
+        *mem = (nvmlMemory_t){
+            .total = v[0], .free = v[2], .used = v[3] + v[1]}; /* v1: incl. reserved */
     return rc;
 }
 

@@ -45,7 +45,8 @@
  *   gpuI.pci_subsystem_id      0x16C110DE                           GetPciInfo_v3
  *   gpuI.memory_total          bytes                                GetMemoryInfo(_v2)
  *   gpuI.memory_reserved       bytes (0 when absent)                GetMemoryInfo_v2
- *   gpuI.memory_used           bytes                                GetMemoryInfo(_v2)
+ *   gpuI.memory_used           bytes (GetMemoryInfo's v1 used adds  GetMemoryInfo(_v2)
+ *                              memory_reserved, as the real one)
  *   gpuI.memory_free           bytes                                GetMemoryInfo(_v2)
  *   gpuI.cuda_memory_total     bytes (default memory_total)         cuDeviceTotalMem_v2
  *   gpuI.cc                    9.0                                  GetCudaComputeCapability,

@@ -329,6 +329,45 @@ static void test_old_driver_lacks_new_calls(void **state) {
     dlclose(old);
 }
 
+static void test_h100_8_board(void **state) {
+    (void)state;
+    use_script("gpus/h100-8.txt");
+    nvmlDevice_t dev = init_and_get(7);
+    int link = 0;
+    unsigned cur = 9, pending = 9;
+    assert_int_equal(NVML(fn_dev_link, "nvmlDeviceGetNvLinkState")(dev, 17, &link), 0);
+    assert_int_equal(link, 1);
+    dev = init_and_get(5);
+    assert_int_equal(NVML(fn_dev_intint, "nvmlDeviceGetMigMode")(dev, (int *)&cur, (int *)&pending),
+                     0);
+    assert_true(cur == 1 && pending == 1);
+    nvmlProcessInfo_t p[2];
+    unsigned n = 2;
+    assert_int_equal(NVML(fn_dev_procs, "nvmlDeviceGetComputeRunningProcesses_v3")(dev, &n, p), 0);
+    assert_true(n == 1 && p[0].gpuInstanceId == 1 && p[0].computeInstanceId == 0);
+    NVML(fn_void, "nvmlShutdown")();
+    NVML(fn_void, "nvmlShutdown")();
+    int count = 0, sms = 0;
+    assert_int_equal(CUDA(fn_cuinit, "cuInit")(0), 0);
+    assert_int_equal(CUDA(fn_intp, "cuDeviceGetCount")(&count), 0);
+    assert_int_equal(count, 8);
+    assert_int_equal(CUDA(fn_cuattr, "cuDeviceGetAttribute")(&sms, 16, 5), 0);
+    assert_int_equal(sms, 60);
+}
+
+static void test_gpu_lost_hidden_from_cuda(void **state) {
+    (void)state;
+    use_script("gpus/gpu-lost.txt");
+    int count = 0;
+    assert_int_equal(CUDA(fn_cuinit, "cuInit")(0), 0);
+    assert_int_equal(CUDA(fn_intp, "cuDeviceGetCount")(&count), 0);
+    assert_int_equal(count, 1);
+    nvmlDevice_t dev = init_and_get(1);
+    nvmlPciInfo_t pci;
+    assert_int_equal(NVML(fn_dev_pci, "nvmlDeviceGetPciInfo_v3")(dev, &pci), 15);
+    NVML(fn_void, "nvmlShutdown")();
+}
+
 /* Every scripted case loads, and every GPU it lists answers GetName (a value or an error). */
 static void test_every_script_plays(void **state) {
     (void)state;
@@ -374,6 +413,8 @@ int main(void) {
         cmocka_unit_test(test_error_values_and_absent_keys),
         cmocka_unit_test(test_garbage_script_does_not_crash),
         cmocka_unit_test(test_old_driver_lacks_new_calls),
+        cmocka_unit_test(test_h100_8_board),
+        cmocka_unit_test(test_gpu_lost_hidden_from_cuda),
         cmocka_unit_test(test_every_script_plays),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
