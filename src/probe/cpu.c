@@ -167,6 +167,7 @@ static hws_status read_topology(hws_cpu_info *cpu, hws_error *err) {
     } else if (hws_sysroot()[0] != '\0') {
         setenv("HWLOC_FSROOT", hws_sysroot(), 1);
     }
+    hwloc_topology_set_icache_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_ALL);
     if (hwloc_topology_load(topo) != 0) {
         hwloc_topology_destroy(topo);
         return hws_error_set(err, HWS_ERR_RUNTIME, "hwloc: cannot load the topology");
