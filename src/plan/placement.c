@@ -16,12 +16,16 @@
 
 /* ---- devices -------------------------------------------------------------------------------- */
 
+/* Vendors' "80 GB" of HBM/GDDR is 80 GiB; the driver keeps about 0.5% of it (an H100 80GB shows
+ * 79.6 GiB through NVML, an RTX 4090 23.99 GiB). */
+#define VENDOR_GB_USABLE (HWS_GIB / HWS_GB * 0.995)
+
 static void device_from_spec(hws_device *d, const hws_gpu_spec *g) {
     memset(d, 0, sizeof *d);
     snprintf(d->name, sizeof d->name, "%s", g->name);
     d->spec = g;
-    d->mem_total_bytes = g->mem_bytes;
-    d->mem_avail_bytes = g->mem_bytes;
+    d->mem_total_bytes = g->mem_bytes * VENDOR_GB_USABLE;
+    d->mem_avail_bytes = d->mem_total_bytes;
 }
 
 /* "4x RTX 4090" -> count 4, name "RTX 4090"; "RTX 4090" -> 1. Returns 0 when malformed. */
@@ -87,7 +91,9 @@ hws_status hws_devices_parse(const char *spec, hws_device_set *out, hws_error *e
     }
     if (out->count == 0)
         return hws_error_set(err, HWS_ERR_INPUT, "--gpus: '%s' names no GPU", spec);
-    snprintf(out->basis, sizeof out->basis, "named hardware '%s': fit judged against total memory",
+    snprintf(out->basis, sizeof out->basis,
+             "named hardware '%s': fit judged against total memory (vendor GB read as GiB, less "
+             "0.5%% the driver keeps)",
              spec);
     return HWS_OK;
 }
