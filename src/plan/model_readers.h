@@ -3,6 +3,7 @@
 #ifndef HWSCOPE_PLAN_MODEL_READERS_H
 #define HWSCOPE_PLAN_MODEL_READERS_H
 
+#include "hwscope/gguf.h"
 #include "hwscope/model.h"
 
 /* Every number HWS_NA, every string empty, flags 0. */
@@ -17,5 +18,9 @@ hws_status hws_hf_config_parse(const char *text, size_t len, const char *path, h
 /* Reads metadata.total_size from the text of a model.safetensors.index.json into *bytes. */
 hws_status hws_hf_index_parse(const char *text, size_t len, const char *path, double *bytes,
                               hws_error *err);
+
+/* Fills a spec from a parsed GGUF header; path names the file in messages and in source. */
+hws_status hws_model_from_gguf_header(const hws_gguf *g, const char *path, hws_model_spec *out,
+                                      hws_error *err);
 
 #endif
