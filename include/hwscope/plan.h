@@ -36,7 +36,8 @@ extern "C" {
 typedef struct {
     const char *name;       /* "bf16", "int4", "Q4_K_M" (matched case-insensitively) */
     double bits_per_weight; /* effective bits per weight of the transformer blocks */
-    double embed_bits;      /* bits per weight of embeddings and output head */
+    double embed_bits;      /* bits per weight of the input embedding */
+    double head_bits;       /* bits per weight of the output head (GGUF keeps it in Q6_K) */
     const char *compute;    /* matrix precision used: "fp16", "bf16", "fp8", "int8", "fp32" */
     int gguf;               /* 1 for llama.cpp GGUF types (run by llama.cpp) */
     const char *note;       /* what the format is */
@@ -90,8 +91,9 @@ typedef struct {
     double params;               /* all parameters (every expert) */
     double active_params;        /* read per token (active experts; no embedding lookup) */
     double weights_bytes;        /* all weights as stored */
-    double embed_bytes;          /* input embeddings (+ output head when untied) of that */
-    double head_bytes;           /* output head bytes (its own matrix, or the tied one) */
+    double embed_bytes;          /* input embedding + output head (once when tied) of that */
+    double input_embed_bytes;    /* the input embedding matrix */
+    double head_bytes;           /* the output head's own matrix; 0 when tied to the input one */
     double layer_weights_bytes;  /* one transformer block, average */
     double dense_block_bytes;    /* one block with a dense MLP */
     double moe_block_bytes;      /* one block with a mixture-of-experts MLP (0: dense model) */
@@ -137,6 +139,8 @@ typedef struct {
     char basis[HWS_PLAN_BASIS_LEN]; /* "local GPUs, free memory now" / "named: 2x H100 ..." */
 } hws_device_set;
 
+/* n GPUs of a catalog row, as named hardware (vendor GB read as GiB, less the driver's 0.5%). */
+void hws_devices_named(const hws_gpu_spec *g, int n, hws_device_set *out);
 /* "4x RTX 4090", "2x H100 SXM 80GB", "H100 SXM 80GB", "RTX 4090,RTX 3090", "2xA100 80GB".
  * Names go through hws_gpu_catalog_find. HWS_ERR_INPUT naming the part at fault. */
 hws_status hws_devices_parse(const char *spec, hws_device_set *out, hws_error *err);
@@ -269,7 +273,7 @@ void hws_predict(const hws_model_spec *m, const hws_plan_opts *o, const hws_memo
 /* ---- advice ------------------------------------------------------------------------------- */
 
 typedef struct {
-    double budget_usd;       /* NA: none */
+    double budget_usd;       /* NA: none; purchase USD, or USD per hour when renting */
     double min_tokens_per_s; /* decode target, NA: none */
     int rent;                /* 1: rank by $/hour and $ per million tokens; 0: purchase */
 } hws_advise_opts;
@@ -284,8 +288,10 @@ typedef struct {
     double mem_per_gpu_bytes;
     double decode_tokens_per_s;
     double prefill_tokens_per_s;
-    double cost_usd;              /* purchase: count x price; rent: count x $/hour */
-    double usd_per_mtok;          /* rent: $ per million generated tokens at that speed */
+    double buy_usd;               /* count x catalog price */
+    double usd_per_hour;          /* count x published on-demand $/GPU-hour */
+    double usd_per_mtok;          /* renting: $ per million generated tokens at decode speed */
+    double cost_usd;              /* what the ranking uses: buy_usd, or usd_per_hour (--rent) */
     int ok;                       /* fits, within budget and meets the speed target */
     char why[HWS_PLAN_BASIS_LEN]; /* why not, or notes */
 } hws_advice;

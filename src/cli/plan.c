@@ -31,7 +31,7 @@ typedef struct {
     hws_prediction pred;
 } plan_result;
 
-/* ---- human output ---------------------------------------------------------------------------- */
+/* ---- human output ----------------------------------------------------------------------- */
 
 static void print_memory(const plan_result *r) {
     const hws_memory *m = &r->mem;
@@ -131,7 +131,7 @@ static void print_human(const plan_result *r) {
     print_prediction(r);
 }
 
-/* ---- JSON ------------------------------------------------------------------------------------ */
+/* ---- JSON ------------------------------------------------------------------------------- */
 
 static void json_load(cJSON *arr, const hws_device_load *l, const hws_device *d, int i) {
     cJSON *o = cJSON_CreateObject();
@@ -244,7 +244,7 @@ static int print_json(const plan_result *r) {
     return rc;
 }
 
-/* ---- command --------------------------------------------------------------------------------- */
+/* ---- command ---------------------------------------------------------------------------- */
 
 int cmd_plan(int argc, char **argv) {
     hws_plan_args a;

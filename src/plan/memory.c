@@ -3,6 +3,7 @@
  * prefill chunk, and the CUDA context and runtime overheads, each with its basis stated. */
 #include "hwscope/plan.h"
 
+#include "hwscope/gguf.h"
 #include "plan/shape.h"
 #include "util/units.h"
 
@@ -12,48 +13,23 @@
 
 /* Weight formats. bits_per_weight is what the format really stores per weight of the blocks,
  * scales and zero points included; embed_bits is what it keeps the embeddings and head in.
- * GGUF rows are whole-file averages of llama.cpp's type mix (file bytes x 8 / parameters of
- * TheBloke/Llama-2-70B-GGUF, 68.98e9 parameters), embeddings included. */
+ * GGUF types come from gguf.h (llama.cpp's file types), see gguf_format. */
 static const hws_weight_format weight_formats[] = {
-    {"fp32", 32.0, 32.0, "fp32", 0, "IEEE single precision"},
-    {"fp16", 16.0, 16.0, "fp16", 0, "IEEE half precision"},
-    {"bf16", 16.0, 16.0, "bf16", 0, "bfloat16, the usual checkpoint format"},
-    {"fp8", 8.0, 16.0, "fp8", 0, "FP8 E4M3 per-tensor scale; embeddings and head in BF16"},
-    {"int8", 8.0 + 16.0 / 4096.0, 16.0, "int8", 0,
+    {"fp32", 32.0, 32.0, 32.0, "fp32", 0, "IEEE single precision"},
+    {"fp16", 16.0, 16.0, 16.0, "fp16", 0, "IEEE half precision"},
+    {"bf16", 16.0, 16.0, 16.0, "bf16", 0, "bfloat16, the usual checkpoint format"},
+    {"fp8", 8.0, 16.0, 16.0, "fp8", 0, "FP8 E4M3 per-tensor scale; embeddings and head in BF16"},
+    {"int8", 8.0 + 16.0 / 4096.0, 16.0, 16.0, "int8", 0,
      "INT8 per-channel FP16 scale (W8A8/LLM.int8); embeddings and head in FP16"},
-    {"int4", 4.0 + 16.0 / 128.0 + 4.0 / 128.0, 16.0, "fp16", 0,
+    {"int4", 4.0 + 16.0 / 128.0 + 4.0 / 128.0, 16.0, 16.0, "fp16", 0,
      "group-wise INT4 (AWQ/GPTQ, group 128, FP16 scale + 4-bit zero); embeddings/head FP16"},
-    {"nf4", 4.0 + 8.0 / 64.0 + 32.0 / (64.0 * 256.0), 16.0, "bf16", 0,
+    {"nf4", 4.0 + 8.0 / 64.0 + 32.0 / (64.0 * 256.0), 16.0, 16.0, "bf16", 0,
      "bitsandbytes NF4, block 64, double-quantised absmax; embeddings/head BF16"},
-    {"fp4", 4.0 + 8.0 / 16.0, 16.0, "fp4", 0, "NVFP4: E2M1, FP8 scale per 16; embeddings BF16"},
-    {"mxfp4", 4.0 + 8.0 / 32.0, 16.0, "fp4", 0, "MXFP4: E2M1, E8M0 scale per 32"},
-    {"int4-bare", 4.0, 4.0, "fp16", 0,
+    {"fp4", 4.0 + 8.0 / 16.0, 16.0, 16.0, "fp4", 0,
+     "NVFP4: E2M1, FP8 scale per 16; embeddings BF16"},
+    {"mxfp4", 4.0 + 8.0 / 32.0, 16.0, 16.0, "fp4", 0, "MXFP4: E2M1, E8M0 scale per 32"},
+    {"int4-bare", 4.0, 4.0, 4.0, "fp16", 0,
      "4 bits per weight and nothing else, embeddings too (the textbook 'params / 2')"},
-    {"F16", 16.0, 16.0, "fp16", 1, "GGUF F16"},
-    {"BF16", 16.0, 16.0, "bf16", 1, "GGUF BF16"},
-    {"Q8_0", 8.50, 8.50, "fp16", 1, "GGUF Q8_0: 32 INT8 + FP16 scale"},
-    {"Q6_K", 6.56, 6.56, "fp16", 1, "GGUF Q6_K"},
-    {"Q5_K_M", 5.65, 5.65, "fp16", 1, "GGUF Q5_K_M: Q5_K, Q6_K for half of attn_v/ffn_down"},
-    {"Q5_K_S", 5.50, 5.50, "fp16", 1, "GGUF Q5_K_S"},
-    {"Q5_0", 5.50, 5.50, "fp16", 1, "GGUF Q5_0"},
-    {"Q4_K_M", 4.80, 4.80, "fp16", 1, "GGUF Q4_K_M: Q4_K, Q6_K for half of attn_v/ffn_down"},
-    {"Q4_K_S", 4.53, 4.53, "fp16", 1, "GGUF Q4_K_S"},
-    {"Q4_0", 4.51, 4.51, "fp16", 1, "GGUF Q4_0: 32 4-bit + FP16 scale"},
-    {"IQ4_XS", 4.25, 4.25, "fp16", 1, "GGUF IQ4_XS (llama.cpp's stated bpw)"},
-    {"IQ4_NL", 4.50, 4.50, "fp16", 1, "GGUF IQ4_NL (llama.cpp's stated bpw)"},
-    {"Q3_K_L", 4.19, 4.19, "fp16", 1, "GGUF Q3_K_L"},
-    {"Q3_K_M", 3.85, 3.85, "fp16", 1, "GGUF Q3_K_M (Q3_K)"},
-    {"Q3_K_S", 3.47, 3.47, "fp16", 1, "GGUF Q3_K_S"},
-    {"IQ3_M", 3.66, 3.66, "fp16", 1, "GGUF IQ3_M (llama.cpp's stated bpw)"},
-    {"IQ3_S", 3.44, 3.44, "fp16", 1, "GGUF IQ3_S (llama.cpp's stated bpw)"},
-    {"IQ3_XXS", 3.06, 3.06, "fp16", 1, "GGUF IQ3_XXS (llama.cpp's stated bpw)"},
-    {"Q2_K", 3.40, 3.40, "fp16", 1, "GGUF Q2_K (Q4_K for attn_v/ffn_down)"},
-    {"IQ2_M", 2.70, 2.70, "fp16", 1, "GGUF IQ2_M (llama.cpp's stated bpw)"},
-    {"IQ2_S", 2.50, 2.50, "fp16", 1, "GGUF IQ2_S (llama.cpp's stated bpw)"},
-    {"IQ2_XS", 2.31, 2.31, "fp16", 1, "GGUF IQ2_XS (llama.cpp's stated bpw)"},
-    {"IQ2_XXS", 2.06, 2.06, "fp16", 1, "GGUF IQ2_XXS (llama.cpp's stated bpw)"},
-    {"IQ1_M", 1.75, 1.75, "fp16", 1, "GGUF IQ1_M (llama.cpp's stated bpw)"},
-    {"IQ1_S", 1.56, 1.56, "fp16", 1, "GGUF IQ1_S (llama.cpp's stated bpw)"},
 };
 
 /* Other names people use for the same formats. */
@@ -65,6 +41,37 @@ static const struct {
     {"w4a16", "int4"},     {"w8a8", "int8"},   {"nvfp4", "fp4"},    {"q4", "int4-bare"},
     {"4bit", "int4-bare"}, {"Q4_K", "Q4_K_M"}, {"Q5_K", "Q5_K_M"},  {"Q3_K", "Q3_K_M"},
 };
+
+/* GGUF file types (llama.cpp's quantize mixes). gguf.h gives each one's whole-file bits per
+ * weight as llama.cpp measured it on Llama-3-8B (8,030,261,248 weights, of which the output head
+ * is 128256 x 4096), with the head in Q6_K (6.5625 bits) for every type below Q6_K. Taking that
+ * head out gives the bits of the blocks and input embedding, which then carry over to a model of
+ * any shape: LLaMA-2-70B Q4_K_M comes to 41.3 GB, its real file is 41.4 GB. */
+#define REF_WEIGHTS  8030261248.0
+#define REF_HEAD     (128256.0 * 4096.0)
+#define GGUF_HEAD_Q6 6.5625
+#define GGUF_TYPES   64
+
+static hws_weight_format gguf_formats[GGUF_TYPES];
+
+static const hws_weight_format *gguf_format(const char *name) {
+    int id = hws_gguf_file_type_from_name(name);
+    if (id < 0 || id >= GGUF_TYPES)
+        return NULL;
+    double avg = hws_gguf_file_type_bits_per_weight(id);
+    if (!hws_known(avg))
+        return NULL;
+    hws_weight_format *f = &gguf_formats[id];
+    double head = avg >= GGUF_HEAD_Q6 ? avg : GGUF_HEAD_Q6;
+    f->name = hws_gguf_file_type_name(id);
+    f->bits_per_weight = (avg * REF_WEIGHTS - head * REF_HEAD) / (REF_WEIGHTS - REF_HEAD);
+    f->embed_bits = f->bits_per_weight;
+    f->head_bits = head;
+    f->compute = "fp16";
+    f->gguf = 1;
+    f->note = "GGUF (llama.cpp) file type; bits from gguf.h, output head in Q6_K";
+    return f;
+}
 
 const hws_weight_format *hws_weight_formats(size_t *count) {
     *count = sizeof weight_formats / sizeof weight_formats[0];
@@ -82,7 +89,7 @@ const hws_weight_format *hws_weight_format_find(const char *name) {
     for (size_t i = 0; i < n; i++)
         if (strcasecmp(name, weight_formats[i].name) == 0)
             return &weight_formats[i];
-    return NULL;
+    return gguf_format(name);
 }
 
 static const hws_kv_format kv_formats[] = {
@@ -134,7 +141,7 @@ void hws_plan_opts_default(hws_plan_opts *o) {
     o->vllm_gpu_mem_util = 0.90;
 }
 
-/* ---- KV cache ------------------------------------------------------------------------------ */
+/* ---- KV cache --------------------------------------------------------------------------- */
 
 static int is_mla(const hws_model_spec *m) {
     return hws_known(m->kv_lora_rank) && m->kv_lora_rank > 0;
@@ -187,7 +194,7 @@ static void kv_basis(const hws_model_spec *m, const hws_plan_opts *o, char *buf,
         snprintf(buf + len, n - (size_t)len, "; sliding layers keep %.0f", m->sliding_window);
 }
 
-/* ---- overheads and activations ------------------------------------------------------------- */
+/* ---- overheads and activations ---------------------------------------------------------- */
 
 /* Per-runtime constants, each stated. */
 static const struct {
@@ -242,7 +249,7 @@ static void activations(const hws_model_spec *m, const hws_plan_opts *o, hws_mem
              m->vocab_size);
 }
 
-/* ---- weights ------------------------------------------------------------------------------- */
+/* ---- weights ---------------------------------------------------------------------------- */
 
 static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory *mem) {
     const hws_weight_format *f = o->weights;
@@ -257,10 +264,10 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
     double n_moe = m->n_layers - first_moe;
     double blocks_p = first_moe * dense_p + n_moe * moe_p + m->hidden_size;
     double active_blocks_p = first_moe * dense_p + n_moe * moe_active_p + m->hidden_size;
-    double bits, ebits;
+    double bits, ebits, hbits;
     if (f == NULL && hws_known(m->file_weight_bytes) && m->file_weight_bytes > 0) {
-        /* the file's own bytes: scale every part by file / (params at 16 bits) */
-        bits = ebits = m->file_weight_bytes * 8.0 / (blocks_p + embeds);
+        /* the file's own bytes: every part at the file's average bits */
+        bits = ebits = hbits = m->file_weight_bytes * 8.0 / (blocks_p + embeds);
         snprintf(mem->weights_basis, sizeof mem->weights_basis,
                  "file: %.0f bytes (%s), %.3f bits per weight on average", m->file_weight_bytes,
                  m->file_weight_type[0] ? m->file_weight_type : "as stored", bits);
@@ -269,14 +276,17 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
             f = hws_weight_format_find("bf16");
         bits = f->bits_per_weight;
         ebits = f->embed_bits;
+        hbits = m->tie_embeddings ? ebits : f->head_bits;
         snprintf(mem->weights_basis, sizeof mem->weights_basis,
-                 "%s: %.0f block params x %.4g bits + %.0f embedding/head params x %.4g bits (%s)",
-                 f->name, blocks_p, bits, embeds, ebits, f->note);
+                 "%s: %.4gB block params x %.4g bits + %.4gB embedding/head params x %.4g/%.4g "
+                 "bits (%s)",
+                 f->name, blocks_p / 1e9, bits, embeds / 1e9, ebits, hbits, f->note);
     }
     mem->params = blocks_p + embeds;
     mem->active_params = active_blocks_p + embed_p;
-    mem->embed_bytes = embeds * ebits / 8.0;
-    mem->head_bytes = embed_p * ebits / 8.0;
+    mem->input_embed_bytes = embed_p * ebits / 8.0;
+    mem->head_bytes = m->tie_embeddings ? 0.0 : embed_p * hbits / 8.0;
+    mem->embed_bytes = mem->input_embed_bytes + mem->head_bytes;
     mem->dense_block_bytes = dense_p * bits / 8.0;
     mem->moe_block_bytes = moe_p * bits / 8.0;
     mem->first_moe_layer = first_moe;
@@ -285,7 +295,9 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
             (moe_p - moe_active_p) / (m->n_experts - m->n_experts_active) * bits / 8;
     mem->weights_bytes = blocks_p * bits / 8.0 + mem->embed_bytes;
     mem->layer_weights_bytes = (blocks_p - m->hidden_size) * bits / 8.0 / m->n_layers;
-    mem->active_weights_bytes = active_blocks_p * bits / 8.0 + mem->head_bytes;
+    /* every block's active part and the head (the tied one is the input matrix, read whole) */
+    mem->active_weights_bytes = active_blocks_p * bits / 8.0 +
+                                (m->tie_embeddings ? mem->input_embed_bytes : mem->head_bytes);
 }
 
 double hws_layer_weights_bytes(const hws_memory *mem, int layer) {

@@ -100,7 +100,7 @@ double hws_model_active_params(const hws_model_spec *m) {
     return head + block_params(m, active);
 }
 
-/* ---- MODEL argument ------------------------------------------------------------------------ */
+/* ---- MODEL argument --------------------------------------------------------------------- */
 
 static int ends_with(const char *s, const char *suffix) {
     size_t n = strlen(s), k = strlen(suffix);

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-/* ---- devices -------------------------------------------------------------------------------- */
+/* ---- devices ---------------------------------------------------------------------------- */
 
 /* Vendors' "80 GB" of HBM/GDDR is 80 GiB; the driver keeps about 0.5% of it (an H100 80GB shows
  * 79.6 GiB through NVML, an RTX 4090 23.99 GiB). */
@@ -26,6 +26,13 @@ static void device_from_spec(hws_device *d, const hws_gpu_spec *g) {
     d->spec = g;
     d->mem_total_bytes = g->mem_bytes * VENDOR_GB_USABLE;
     d->mem_avail_bytes = d->mem_total_bytes;
+}
+
+void hws_devices_named(const hws_gpu_spec *g, int n, hws_device_set *out) {
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < n && i < HWS_PLAN_MAX_DEVICES; i++)
+        device_from_spec(&out->dev[out->count++], g);
+    snprintf(out->basis, sizeof out->basis, "named hardware %dx %s: total memory", n, g->name);
 }
 
 /* "4x RTX 4090" -> count 4, name "RTX 4090"; "RTX 4090" -> 1. Returns 0 when malformed. */
@@ -123,7 +130,7 @@ hws_status hws_devices_local(hws_device_set *out, hws_error *err) {
     return st;
 }
 
-/* ---- placement ------------------------------------------------------------------------------ */
+/* ---- placement -------------------------------------------------------------------------- */
 
 static const char *const place_names[HWS_PLACE_COUNT] = {
     "single GPU", "layer split", "tensor parallel", "pipeline", "CPU offload"};
@@ -164,12 +171,12 @@ static void load_add_layer(hws_device_load *l, const hws_model_spec *m, const hw
 static void load_ends(hws_placement *pl, const hws_model_spec *m, const hws_memory *mem) {
     hws_device_load *first = &pl->load[0], *last = &pl->load[pl->ndev - 1];
     first->has_embeddings = 1;
-    first->weights_bytes += mem->head_bytes;
+    first->weights_bytes += mem->input_embed_bytes;
     if (m->tie_embeddings) {
         first->has_head = 1;
     } else {
         last->has_head = 1;
-        last->weights_bytes += mem->embed_bytes - mem->head_bytes;
+        last->weights_bytes += mem->head_bytes;
     }
 }
 
@@ -216,8 +223,8 @@ static void place_split(const hws_model_spec *m, const hws_plan_opts *o, const h
         load_init(&pl->load[d], o, mem, &devs->dev[d]);
         room[d] =
             pl->load[d].avail_bytes - pl->load[d].activation_bytes - pl->load[d].overhead_bytes;
-        room[d] -= d == 0 ? mem->head_bytes : 0;
-        room[d] -= d == n - 1 && !m->tie_embeddings ? mem->embed_bytes - mem->head_bytes : 0;
+        room[d] -= d == 0 ? mem->input_embed_bytes : 0;
+        room[d] -= d == n - 1 ? mem->head_bytes : 0;
         room[d] = room[d] > 0 ? room[d] : 0;
         sum_room += room[d];
     }
@@ -307,7 +314,7 @@ static void place_offload(const hws_model_spec *m, const hws_plan_opts *o, const
     }
     for (int i = nl - on_gpu; i < nl; i++)
         load_add_layer(l, m, o, mem, i);
-    double head = m->tie_embeddings ? mem->head_bytes : mem->embed_bytes - mem->head_bytes;
+    double head = m->tie_embeddings ? mem->input_embed_bytes : mem->head_bytes;
     if (on_gpu == nl && used + head <= room) {
         l->has_head = 1;
         l->weights_bytes += head;

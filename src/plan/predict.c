@@ -45,7 +45,7 @@ const hws_efficiency *hws_efficiency_for(hws_runtime rt) {
     return rt < HWS_RUNTIME_COUNT ? &efficiencies[rt] : &efficiencies[0];
 }
 
-/* ---- measured ceilings ---------------------------------------------------------------------- */
+/* ---- measured ceilings ------------------------------------------------------------------ */
 
 void hws_ceilings_path(char *buf, size_t n) {
     const char *env = getenv("HWSCOPE_CEILINGS");
@@ -138,7 +138,7 @@ hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_g
     return st;
 }
 
-/* ---- inputs --------------------------------------------------------------------------------- */
+/* ---- inputs ----------------------------------------------------------------------------- */
 
 /* Matrix throughput at a compute precision from a set of per-precision figures. */
 static double tflops_for(const char *compute, double fp32, double fp16, double bf16, double fp8,
@@ -231,7 +231,7 @@ void hws_predict_inputs_fill(const hws_plan_opts *o, const hws_memory *mem,
              in->layer_overhead_us, in->step_overhead_us, e->why);
 }
 
-/* ---- prediction ----------------------------------------------------------------------------- */
+/* ---- prediction ------------------------------------------------------------------------- */
 
 /* Attention FLOPs per token attending to `fill` earlier tokens (QK^T and PV), all layers. */
 static double attn_flops(const hws_model_spec *m, double fill) {
