@@ -2,6 +2,7 @@
  * 0, 1 and 8 GPUs, no driver, no permission, a lost GPU, unsupported fields, a degraded PCIe
  * link and an old driver; text and JSON checked field by field; bad usage exits 2. */
 #include "hws_test.h"
+#include "schema.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,9 @@ static cJSON *info_json(const char *script, const char *nvml_env) {
     run_info(&r, script, nvml_env, 1);
     cJSON *doc = hws_run_json(&r);
     hws_assert_json_str(doc, "schema", "hwscope.info/1");
+    cJSON *schema = hws_schema_load("hwscope.info.1.json");
+    hws_assert_schema(schema, doc);
+    cJSON_Delete(schema);
     /* the CPU and memory facts print whatever the GPUs do */
     assert_true(cJSON_IsNumber(hws_json_at(doc, "cpu.threads")));
     assert_true(cJSON_IsNumber(hws_json_at(doc, "memory.total_bytes")));
