@@ -4,7 +4,6 @@
 
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 static hws_cuda_driver cu;
 static hws_error load_error;
@@ -26,17 +25,9 @@ static void load(void) {
         SYM(DeviceGetPCIBusId, false, "cuDeviceGetPCIBusId"),
         SYM(GetErrorString, false, "cuGetErrorString"),
     };
-    const char *env = getenv("HWSCOPE_CUDA_LIB");
-    const char *candidates[] = {env != NULL && env[0] != '\0' ? env : "libcuda.so.1", NULL};
     void *handle;
-    if (hws_dynlib_open(candidates, &handle, &load_error) != HWS_OK) {
-        char why[HWS_ERROR_LEN];
-        snprintf(why, sizeof why, "%s", load_error.msg);
-        hws_error_set(&load_error, HWS_ERR_UNSUPPORTED, "CUDA driver not found: %.420s", why);
-        return;
-    }
-    if (hws_dynlib_resolve(handle, syms, sizeof syms / sizeof syms[0], "libcuda", &load_error) !=
-        HWS_OK)
+    if (hws_dynlib_load("HWSCOPE_CUDA_LIB", "libcuda.so.1", "CUDA driver", syms,
+                        sizeof syms / sizeof syms[0], &handle, &load_error) != HWS_OK)
         return;
     CUresult rc = cu.Init(0);
     if (rc != 0) {

@@ -367,6 +367,11 @@ static hws_status nvidia_sample(int index, hws_gpu_sample *s, hws_error *err) {
                              hws_nvml_error(n, rc));
     memset(s, 0, sizeof *s);
     hws_gpu_info_init(&scratch, index);
+    unsigned int probe_clock = 0;
+    if (n->DeviceGetClockInfo != NULL &&
+        n->DeviceGetClockInfo(dev, NVML_CLOCK_SM, &probe_clock) == NVML_ERROR_GPU_IS_LOST)
+        return hws_error_set(err, HWS_ERR_RUNTIME, "GPU %d: NVML: %s", index,
+                             hws_nvml_error(n, NVML_ERROR_GPU_IS_LOST));
     s->sm_clock_mhz = read_typed(n, dev, n->DeviceGetClockInfo, NVML_CLOCK_SM, &scratch, "sm");
     s->mem_clock_mhz = read_typed(n, dev, n->DeviceGetClockInfo, NVML_CLOCK_MEM, &scratch, "mem");
     s->power_w = read_uint(n, dev, n->DeviceGetPowerUsage, &scratch, "power", 1e-3);
@@ -395,8 +400,6 @@ static hws_status nvidia_sample(int index, hws_gpu_sample *s, hws_error *err) {
                      used ? ", " : "", clock_events[i].name);
         }
     }
-    if (scratch.notes.count > 0 && strstr(scratch.notes.text[0], "Lost") != NULL)
-        return hws_error_set(err, HWS_ERR_RUNTIME, "GPU %d: %s", index, scratch.notes.text[0]);
     return HWS_OK;
 }
 

@@ -4,7 +4,6 @@
 
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 static hws_nvml nvml;
 static hws_error load_error;
@@ -57,18 +56,10 @@ static void load(void) {
         SYM(DeviceGetCurrentClocksEventReasons, false, "nvmlDeviceGetCurrentClocksEventReasons",
             "nvmlDeviceGetCurrentClocksThrottleReasons"),
     };
-    const char *env = getenv("HWSCOPE_NVML_LIB");
-    const char *candidates[] = {env != NULL && env[0] != '\0' ? env : "libnvidia-ml.so.1", NULL};
     void *handle;
-    if (hws_dynlib_open(candidates, &handle, &load_error) != HWS_OK) {
-        char why[HWS_ERROR_LEN];
-        snprintf(why, sizeof why, "%s", load_error.msg);
-        hws_error_set(&load_error, HWS_ERR_UNSUPPORTED, "NVIDIA driver (NVML) not found: %.400s",
-                      why);
-        return;
-    }
     size_t n = sizeof syms / sizeof syms[0];
-    if (hws_dynlib_resolve(handle, syms, n, "libnvidia-ml", &load_error) != HWS_OK)
+    if (hws_dynlib_load("HWSCOPE_NVML_LIB", "libnvidia-ml.so.1", "NVIDIA driver (NVML)", syms, n,
+                        &handle, &load_error) != HWS_OK)
         return;
     for (size_t i = 0; i < n; i++) {
         if (syms[i].ptr == (void **)&nvml.DeviceGetComputeRunningProcesses)
