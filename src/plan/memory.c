@@ -294,6 +294,7 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
         mem->expert_bytes =
             (moe_p - moe_active_p) / (m->n_experts - m->n_experts_active) * bits / 8;
     mem->weights_bytes = blocks_p * bits / 8.0 + mem->embed_bytes;
+    mem->final_norm_bytes = m->hidden_size * bits / 8.0;
     mem->layer_weights_bytes = (blocks_p - m->hidden_size) * bits / 8.0 / m->n_layers;
     /* every block's active part and the head (the tied one is the input matrix, read whole) */
     mem->active_weights_bytes = active_blocks_p * bits / 8.0 +
