@@ -15,8 +15,8 @@ typedef struct {
 } gguf_doc;
 
 static hws_status bad_key(const gguf_doc *d, const hws_gguf_kv *kv, const char *what) {
-    return hws_error_set(d->err, HWS_ERR_INPUT, "%s: offset %llu: key %s: %s", d->path,
-                         (unsigned long long)kv->offset, kv->key, what);
+    return HWS_FAIL(d->err, HWS_ERR_INPUT, "%s: offset %llu: key %s: %s", d->path,
+                    (unsigned long long)kv->offset, kv->key, what);
 }
 
 static bool is_int(hws_gguf_value_type t) {
@@ -51,8 +51,7 @@ static hws_status meta_count(const gguf_doc *d, const char *suffix, double min, 
 static hws_status meta_required(const gguf_doc *d, const char *suffix, double *out) {
     hws_status st = meta_count(d, suffix, 1, out);
     if (st == HWS_OK && !hws_known(*out))
-        return hws_error_set(d->err, HWS_ERR_INPUT, "%s: key %s.%s: missing", d->path, d->arch,
-                             suffix);
+        return HWS_FAIL(d->err, HWS_ERR_INPUT, "%s: key %s.%s: missing", d->path, d->arch, suffix);
     return st;
 }
 
@@ -205,9 +204,9 @@ hws_status hws_model_from_gguf_header(const hws_gguf *g, const char *path, hws_m
     hws_model_spec_blank(out);
     const hws_gguf_kv *arch = hws_gguf_find(g, "general.architecture");
     if (arch == NULL || arch->type != HWS_GGUF_STRING || arch->str_len == 0)
-        return hws_error_set(err, HWS_ERR_INPUT, "%s: offset %llu: key general.architecture: %s",
-                             path, (unsigned long long)(arch != NULL ? arch->offset : 24),
-                             arch != NULL ? "expected a non-empty string" : "missing");
+        return HWS_FAIL(err, HWS_ERR_INPUT, "%s: offset %llu: key general.architecture: %s", path,
+                        (unsigned long long)(arch != NULL ? arch->offset : 24),
+                        arch != NULL ? "expected a non-empty string" : "missing");
     gguf_doc d = {g, arch->str, path, err};
     snprintf(out->family, sizeof out->family, "%s", arch->str);
     snprintf(out->source, sizeof out->source, "%s", path);
