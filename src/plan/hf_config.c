@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define HF_MAX_FILE_BYTES (256L << 20) /* the index of a 671B model is ~9 MB */
 #define HF_MAX_COUNT      1e9          /* no dimension, layer or expert count comes near */
@@ -516,6 +517,11 @@ static hws_status hf_read_file(const char *path, char **text, size_t *len, hws_e
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return HWS_FAIL(err, HWS_ERR_INPUT, "%s: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        return HWS_FAIL(err, HWS_ERR_INPUT, "%s: not a regular file", path);
+    }
     long size = -1;
     if (fseek(f, 0, SEEK_END) == 0)
         size = ftell(f);
