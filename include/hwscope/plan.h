@@ -94,6 +94,7 @@ typedef struct {
     double embed_bytes;          /* input embedding + output head (once when tied) of that */
     double input_embed_bytes;    /* the input embedding matrix */
     double head_bytes;           /* the output head's own matrix; 0 when tied to the input one */
+    double final_norm_bytes;     /* the norm before the head (goes with the head) */
     double layer_weights_bytes;  /* one transformer block, average */
     double dense_block_bytes;    /* one block with a dense MLP */
     double moe_block_bytes;      /* one block with a mixture-of-experts MLP (0: dense model) */

@@ -1,11 +1,11 @@
 /* gguf.c - the GGUF header reader (metadata and tensor table, every count bounded by the file)
  * and the tables of ggml tensor types and llama.cpp file types with their bits per weight. */
 #include "hwscope/gguf.h"
+#include "plan/model_readers.h"
 #include "util/units.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,10 +131,9 @@ hws_status hws_ggml_tensor_bytes(int type, const uint64_t *dims, uint32_t n_dims
     char why[160];
     uint64_t elems;
     if (n_dims > HWS_GGUF_MAX_DIMS)
-        return hws_error_set(err, HWS_ERR_INPUT, "%u dimensions: at most %d", n_dims,
-                             HWS_GGUF_MAX_DIMS);
+        return HWS_FAIL(err, HWS_ERR_INPUT, "%u dimensions: at most %d", n_dims, HWS_GGUF_MAX_DIMS);
     if (!tensor_size(type, dims, n_dims, &elems, bytes, why, sizeof why))
-        return hws_error_set(err, HWS_ERR_INPUT, "%s", why);
+        return HWS_FAIL(err, HWS_ERR_INPUT, "%s", why);
     return HWS_OK;
 }
 
@@ -251,18 +250,10 @@ typedef struct {
     hws_error *err;
 } reader;
 
-static hws_status fail_at(const reader *r, uint64_t off, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static hws_status fail_at(const reader *r, uint64_t off, const char *fmt, ...) {
-    char what[384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    return hws_error_set(r->err, HWS_ERR_INPUT, "%s: offset %llu: %s", r->name,
-                         (unsigned long long)off, what);
-}
+/* Writes "<file>: offset <off>: <what>" and is HWS_ERR_INPUT. */
+#define fail_at(r, off, fmt, ...)                                                                  \
+    HWS_FAIL((r)->err, HWS_ERR_INPUT, "%s: offset %llu: " fmt, (r)->name,                          \
+             (unsigned long long)(off), ##__VA_ARGS__)
 
 static uint64_t remaining(const reader *r) {
     return r->size - r->pos;
@@ -327,22 +318,27 @@ static int scalar_size(uint32_t type) {
     return type < sizeof sizes / sizeof sizes[0] ? sizes[type] : -1;
 }
 
+/* The two's-complement value of the low bytes x 8 bits of raw. */
+static int64_t sign_extend(uint64_t raw, int bytes) {
+    if (bytes == 8) {
+        int64_t v;
+        memcpy(&v, &raw, sizeof v);
+        return v;
+    }
+    uint64_t m = 1ull << (bytes * 8 - 1);
+    return (int64_t)(raw ^ m) - (int64_t)m;
+}
+
 static void set_number(hws_gguf_kv *kv, const uint8_t *p) {
     uint64_t raw = le(p, scalar_size(kv->type));
     if (kv->type == HWS_GGUF_BOOL)
         raw = raw != 0;
     switch (kv->type) {
     case HWS_GGUF_INT8:
-        kv->i = (int8_t)raw;
-        break;
     case HWS_GGUF_INT16:
-        kv->i = (int16_t)raw;
-        break;
     case HWS_GGUF_INT32:
-        kv->i = (int32_t)raw;
-        break;
     case HWS_GGUF_INT64:
-        kv->i = (int64_t)raw;
+        kv->i = sign_extend(raw, scalar_size(kv->type));
         break;
     case HWS_GGUF_FLOAT32: {
         float f;
@@ -405,7 +401,7 @@ static hws_status read_kv(reader *r, hws_gguf_kv *kv) {
     if ((st = read_str(r, &s, &len, "key")) != HWS_OK)
         return st;
     if ((kv->key = copy_str(s, len)) == NULL)
-        return hws_error_set(r->err, HWS_ERR_NOMEM, "%s: out of memory", r->name);
+        return HWS_FAIL(r->err, HWS_ERR_NOMEM, "%s: out of memory", r->name);
     uint64_t at = r->pos;
     if ((st = read_u32(r, &type, "value type")) != HWS_OK)
         return st;
@@ -416,7 +412,7 @@ static hws_status read_kv(reader *r, hws_gguf_kv *kv) {
         if ((st = read_str(r, &s, &kv->str_len, "string value")) != HWS_OK)
             return st;
         if ((kv->str = copy_str(s, kv->str_len)) == NULL)
-            return hws_error_set(r->err, HWS_ERR_NOMEM, "%s: out of memory", r->name);
+            return HWS_FAIL(r->err, HWS_ERR_NOMEM, "%s: out of memory", r->name);
         return HWS_OK;
     }
     int size = scalar_size(type);
@@ -452,7 +448,7 @@ static hws_status read_tensor(reader *r, const hws_gguf *g, hws_gguf_tensor *t) 
     if ((st = read_str(r, &s, &len, "tensor name")) != HWS_OK)
         return st;
     if ((t->name = copy_str(s, len)) == NULL)
-        return hws_error_set(r->err, HWS_ERR_NOMEM, "%s: out of memory", r->name);
+        return HWS_FAIL(r->err, HWS_ERR_NOMEM, "%s: out of memory", r->name);
     if ((st = read_u32(r, &t->n_dims, "tensor dimensions")) != HWS_OK)
         return st;
     if (t->n_dims > HWS_GGUF_MAX_DIMS)
@@ -539,7 +535,7 @@ static hws_status parse(reader *r, hws_gguf *g) {
     hws_status st = read_header(r, g, &n_kv, &n_tensors);
     for (uint64_t i = 0; st == HWS_OK && i < n_kv; i++) {
         if (!grow((void **)&g->kv, g->n_kv, &cap, sizeof *g->kv))
-            return hws_error_set(r->err, HWS_ERR_NOMEM, "%s: out of memory", r->name);
+            return HWS_FAIL(r->err, HWS_ERR_NOMEM, "%s: out of memory", r->name);
         st = read_kv(r, &g->kv[g->n_kv++]);
     }
     if (st != HWS_OK || (st = read_alignment(r, g)) != HWS_OK)
@@ -547,7 +543,7 @@ static hws_status parse(reader *r, hws_gguf *g) {
     cap = 0;
     for (uint64_t i = 0; st == HWS_OK && i < n_tensors; i++) {
         if (!grow((void **)&g->tensors, g->n_tensors, &cap, sizeof *g->tensors))
-            return hws_error_set(r->err, HWS_ERR_NOMEM, "%s: out of memory", r->name);
+            return HWS_FAIL(r->err, HWS_ERR_NOMEM, "%s: out of memory", r->name);
         st = read_tensor(r, g, &g->tensors[g->n_tensors++]);
     }
     if (st != HWS_OK)
@@ -562,7 +558,7 @@ hws_status hws_gguf_parse(const uint8_t *data, size_t size, const char *name, hw
     *out = NULL;
     hws_gguf *g = calloc(1, sizeof *g);
     if (g == NULL)
-        return hws_error_set(err, HWS_ERR_NOMEM, "%s: out of memory", name);
+        return HWS_FAIL(err, HWS_ERR_NOMEM, "%s: out of memory", name);
     g->data = data;
     g->size = size;
     reader r = {data, size, 0, name, err};
@@ -579,19 +575,19 @@ hws_status hws_gguf_open(const char *path, hws_gguf **out, hws_error *err) {
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return hws_error_set(err, HWS_ERR_INPUT, "%s: %s", path, strerror(errno));
+        return HWS_FAIL(err, HWS_ERR_INPUT, "%s: %s", path, strerror(errno));
     struct stat sb;
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size == 0) {
         close(fd);
-        return hws_error_set(err, HWS_ERR_INPUT,
-                             "%s: offset 0: not a GGUF file (empty or not "
-                             "a regular file)",
-                             path);
+        return HWS_FAIL(err, HWS_ERR_INPUT,
+                        "%s: offset 0: not a GGUF file (empty or not "
+                        "a regular file)",
+                        path);
     }
     void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (map == MAP_FAILED)
-        return hws_error_set(err, HWS_ERR_RUNTIME, "%s: mmap: %s", path, strerror(errno));
+        return HWS_FAIL(err, HWS_ERR_RUNTIME, "%s: mmap: %s", path, strerror(errno));
     hws_status st = hws_gguf_parse(map, (size_t)sb.st_size, path, out, err);
     if (st != HWS_OK) {
         munmap(map, (size_t)sb.st_size);

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     const hws_gguf *g;
@@ -15,8 +16,8 @@ typedef struct {
 } gguf_doc;
 
 static hws_status bad_key(const gguf_doc *d, const hws_gguf_kv *kv, const char *what) {
-    return hws_error_set(d->err, HWS_ERR_INPUT, "%s: offset %llu: key %s: %s", d->path,
-                         (unsigned long long)kv->offset, kv->key, what);
+    return HWS_FAIL(d->err, HWS_ERR_INPUT, "%s: offset %llu: key %s: %s", d->path,
+                    (unsigned long long)kv->offset, kv->key, what);
 }
 
 static bool is_int(hws_gguf_value_type t) {
@@ -51,8 +52,7 @@ static hws_status meta_count(const gguf_doc *d, const char *suffix, double min, 
 static hws_status meta_required(const gguf_doc *d, const char *suffix, double *out) {
     hws_status st = meta_count(d, suffix, 1, out);
     if (st == HWS_OK && !hws_known(*out))
-        return hws_error_set(d->err, HWS_ERR_INPUT, "%s: key %s.%s: missing", d->path, d->arch,
-                             suffix);
+        return HWS_FAIL(d->err, HWS_ERR_INPUT, "%s: key %s.%s: missing", d->path, d->arch, suffix);
     return st;
 }
 
@@ -200,14 +200,58 @@ static hws_status fill(const gguf_doc *d, hws_model_spec *m) {
     return HWS_OK;
 }
 
+/* A model split by gguf-split ("name-00001-of-00003.gguf", split.count 3): the bytes of the
+ * tensors of every shard. A shard that is missing leaves the size unknown (HWS_NA); one that is
+ * broken is an error naming it. */
+static hws_status split_bytes(const gguf_doc *d, hws_model_spec *m) {
+    const hws_gguf_kv *count = hws_gguf_find(d->g, "split.count");
+    if (count == NULL || !is_int(count->type) || count->u <= 1)
+        return HWS_OK;
+    size_t len = strlen(d->path);
+    const size_t suffix = strlen("-00001-of-00002.gguf");
+    unsigned no, of;
+    char extra;
+    m->file_weight_bytes = HWS_NA;
+    if (len < suffix ||
+        sscanf(d->path + len - suffix, "-%5u-of-%5u.gguf%c", &no, &of, &extra) != 2 ||
+        of != count->u)
+        return HWS_OK; /* not named as gguf-split names shards: the others cannot be found */
+    double total = 0;
+    for (unsigned i = 1; i <= of; i++) {
+        char shard[4096];
+        snprintf(shard, sizeof shard, "%.*s-%05u-of-%05u.gguf", (int)(len - suffix), d->path, i,
+                 of);
+        if (i == no) {
+            total += (double)hws_gguf_tensor_bytes_total(d->g);
+            continue;
+        }
+        if (access(shard, F_OK) != 0)
+            return HWS_OK;
+        hws_gguf *g;
+        hws_status st = hws_gguf_open(shard, &g, d->err);
+        if (st != HWS_OK)
+            return st;
+        total += (double)hws_gguf_tensor_bytes_total(g);
+        hws_gguf_close(g);
+    }
+    m->file_weight_bytes = total;
+    return HWS_OK;
+}
+
 hws_status hws_model_from_gguf_header(const hws_gguf *g, const char *path, hws_model_spec *out,
                                       hws_error *err) {
     hws_model_spec_blank(out);
     const hws_gguf_kv *arch = hws_gguf_find(g, "general.architecture");
+    const hws_gguf_kv *split = hws_gguf_find(g, "split.no");
+    if (arch == NULL && split != NULL && is_int(split->type) && split->u > 0)
+        return HWS_FAIL(err, HWS_ERR_INPUT,
+                        "%s: offset %llu: shard %llu of a split model: give the first shard, "
+                        "which holds the metadata",
+                        path, (unsigned long long)split->offset, (unsigned long long)split->u + 1);
     if (arch == NULL || arch->type != HWS_GGUF_STRING || arch->str_len == 0)
-        return hws_error_set(err, HWS_ERR_INPUT, "%s: offset %llu: key general.architecture: %s",
-                             path, (unsigned long long)(arch != NULL ? arch->offset : 24),
-                             arch != NULL ? "expected a non-empty string" : "missing");
+        return HWS_FAIL(err, HWS_ERR_INPUT, "%s: offset %llu: key general.architecture: %s", path,
+                        (unsigned long long)(arch != NULL ? arch->offset : 24),
+                        arch != NULL ? "expected a non-empty string" : "missing");
     gguf_doc d = {g, arch->str, path, err};
     snprintf(out->family, sizeof out->family, "%s", arch->str);
     snprintf(out->source, sizeof out->source, "%s", path);
@@ -235,6 +279,12 @@ hws_status hws_model_from_gguf(const char *path, hws_model_spec *out, hws_error 
     if (st != HWS_OK)
         return st;
     st = hws_model_from_gguf_header(g, path, out, err);
+    if (st == HWS_OK) {
+        gguf_doc d = {g, out->family, path, err};
+        st = split_bytes(&d, out);
+    }
     hws_gguf_close(g);
+    if (st != HWS_OK)
+        hws_model_spec_blank(out);
     return st;
 }

@@ -70,8 +70,9 @@ static void normalise(const char *s, size_t n, char *out, size_t cap) {
         again = false;
         for (size_t i = 0; i < sizeof noise / sizeof *noise; i++) {
             size_t k = strlen(noise[i]);
-            if (strncmp(out, noise[i], k) == 0 && out[k] != '\0') {
-                memmove(out, out + k, strlen(out + k) + 1);
+            if (len > k && memcmp(out, noise[i], k) == 0) {
+                len -= k;
+                memmove(out, out + k, len + 1);
                 again = true;
             }
         }

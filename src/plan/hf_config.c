@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define HF_MAX_FILE_BYTES (256L << 20) /* the index of a 671B model is ~9 MB */
 #define HF_MAX_COUNT      1e9          /* no dimension, layer or expert count comes near */
@@ -88,8 +89,8 @@ static const cJSON *hf_get(const hf_doc *d, const char *key, const char **where)
 }
 
 static hws_status hf_bad(const hf_doc *d, const char *where, const char *key, const char *what) {
-    return hws_error_set(d->err, HWS_ERR_INPUT, "%s: key \"%s%s%s\": %s", d->path, where,
-                         where[0] ? "." : "", key, what);
+    return HWS_FAIL(d->err, HWS_ERR_INPUT, "%s: key \"%s%s%s\": %s", d->path, where,
+                    where[0] ? "." : "", key, what);
 }
 
 /* Reads the first present key of keys (NULL-terminated) as a whole number in [min, 1e9];
@@ -184,10 +185,10 @@ static hws_status hf_attention(const hf_doc *d, const char *family, hws_model_sp
         m->n_kv_heads = mq && !new_arch ? 1 : m->n_heads;
     }
     if (m->n_kv_heads > m->n_heads)
-        return hws_error_set(d->err, HWS_ERR_INPUT,
-                             "%s: key \"num_key_value_heads\": %.0f exceeds the %.0f attention "
-                             "heads",
-                             d->path, m->n_kv_heads, m->n_heads);
+        return HWS_FAIL(d->err, HWS_ERR_INPUT,
+                        "%s: key \"num_key_value_heads\": %.0f exceeds the %.0f attention "
+                        "heads",
+                        d->path, m->n_kv_heads, m->n_heads);
     /* multi-head latent attention (DeepSeek-V2/V3) */
     if ((st = hf_count(d, (const char *[]){"kv_lora_rank", NULL}, 1, &m->kv_lora_rank)) != HWS_OK)
         return st;
@@ -239,9 +240,9 @@ static hws_status hf_experts(const hf_doc *d, hws_model_spec *m) {
         (st = hf_count(d, (const char *[]){"first_k_dense_replace", NULL}, 0, &m->n_dense_layers)))
         return st;
     if (hws_known(m->n_experts_active) && m->n_experts_active > experts)
-        return hws_error_set(d->err, HWS_ERR_INPUT,
-                             "%s: key \"num_experts_per_tok\": %.0f exceeds the %.0f experts",
-                             d->path, m->n_experts_active, experts);
+        return HWS_FAIL(d->err, HWS_ERR_INPUT,
+                        "%s: key \"num_experts_per_tok\": %.0f exceeds the %.0f experts", d->path,
+                        m->n_experts_active, experts);
     const char *where;
     const cJSON *dense = hf_get(d, "mlp_only_layers", &where); /* qwen MoE */
     if (dense != NULL && !cJSON_IsArray(dense))
@@ -349,10 +350,10 @@ static hws_status hf_fill(const hf_doc *d, hws_model_spec *m) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(d->root, "model_type");
     if (v != NULL && !cJSON_IsNull(v) && !cJSON_IsString(v))
         return hf_bad(d, "", "model_type", "expected a string");
-    root_type = cJSON_IsString(v) ? v->valuestring : NULL;
+    root_type = v != NULL && cJSON_IsString(v) ? v->valuestring : NULL;
     if (d->text != NULL) {
         v = cJSON_GetObjectItemCaseSensitive(d->text, "model_type");
-        text_type = cJSON_IsString(v) ? v->valuestring : NULL;
+        text_type = v != NULL && cJSON_IsString(v) ? v->valuestring : NULL;
     }
     const hf_family *fam = hf_family_find(text_type != NULL ? text_type : root_type);
     if (fam == &hf_unknown)
@@ -372,8 +373,8 @@ static hws_status hf_fill(const hf_doc *d, hws_model_spec *m) {
         if ((st = hf_count(d, required[i], 1, fields[i])) != HWS_OK)
             return st;
         if (!hws_known(*fields[i]))
-            return hws_error_set(d->err, HWS_ERR_INPUT, "%s: key \"%s\": missing", d->path,
-                                 required[i][0]);
+            return HWS_FAIL(d->err, HWS_ERR_INPUT, "%s: key \"%s\": missing", d->path,
+                            required[i][0]);
     }
     if ((st = hf_attention(d, fam->model_type, m)) != HWS_OK)
         return st;
@@ -425,14 +426,13 @@ static hws_status hf_parse_json(const char *text, size_t len, const char *path, 
         size_t off = end != NULL && end >= text && end <= text + len ? (size_t)(end - text) : 0;
         int line, col;
         hf_line_col(text, off, &line, &col);
-        return hws_error_set(err, HWS_ERR_INPUT,
-                             "%s: line %d, column %d (byte %zu): not valid JSON", path, line, col,
-                             off);
+        return HWS_FAIL(err, HWS_ERR_INPUT, "%s: line %d, column %d (byte %zu): not valid JSON",
+                        path, line, col, off);
     }
     if (!cJSON_IsObject(*out)) {
         cJSON_Delete(*out);
         *out = NULL;
-        return hws_error_set(err, HWS_ERR_INPUT, "%s: byte 0: expected a JSON object", path);
+        return HWS_FAIL(err, HWS_ERR_INPUT, "%s: byte 0: expected a JSON object", path);
     }
     return HWS_OK;
 }
@@ -478,8 +478,8 @@ hws_status hws_hf_config_parse(const char *text, size_t len, const char *path, h
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, nests[i]);
         if (t != NULL && !cJSON_IsNull(t) && !cJSON_IsObject(t)) {
             cJSON_Delete(root);
-            return hws_error_set(err, HWS_ERR_INPUT, "%s: key \"%s\": expected an object", path,
-                                 nests[i]);
+            return HWS_FAIL(err, HWS_ERR_INPUT, "%s: key \"%s\": expected an object", path,
+                            nests[i]);
         }
         if (cJSON_IsObject(t))
             d.text = t;
@@ -501,11 +501,11 @@ hws_status hws_hf_index_parse(const char *text, size_t len, const char *path, do
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "metadata");
     const cJSON *total = cJSON_GetObjectItemCaseSensitive(meta, "total_size");
     if (meta != NULL && !cJSON_IsNull(meta) && !cJSON_IsObject(meta))
-        st = hws_error_set(err, HWS_ERR_INPUT, "%s: key \"metadata\": expected an object", path);
+        st = HWS_FAIL(err, HWS_ERR_INPUT, "%s: key \"metadata\": expected an object", path);
     else if (total != NULL &&
              (!cJSON_IsNumber(total) || !(total->valuedouble >= 0) || total->valuedouble > 1e16))
-        st = hws_error_set(err, HWS_ERR_INPUT,
-                           "%s: key \"metadata.total_size\": expected a byte count", path);
+        st = HWS_FAIL(err, HWS_ERR_INPUT, "%s: key \"metadata.total_size\": expected a byte count",
+                      path);
     else if (total != NULL)
         *bytes = total->valuedouble;
     cJSON_Delete(root);
@@ -516,26 +516,31 @@ hws_status hws_hf_index_parse(const char *text, size_t len, const char *path, do
 static hws_status hf_read_file(const char *path, char **text, size_t *len, hws_error *err) {
     FILE *f = fopen(path, "rb");
     if (f == NULL)
-        return hws_error_set(err, HWS_ERR_INPUT, "%s: %s", path, strerror(errno));
+        return HWS_FAIL(err, HWS_ERR_INPUT, "%s: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        return HWS_FAIL(err, HWS_ERR_INPUT, "%s: not a regular file", path);
+    }
     long size = -1;
     if (fseek(f, 0, SEEK_END) == 0)
         size = ftell(f);
     if (size < 0 || size > HF_MAX_FILE_BYTES || fseek(f, 0, SEEK_SET) != 0) {
         fclose(f);
-        return hws_error_set(err, HWS_ERR_INPUT, "%s: not a readable file of at most %ld MiB", path,
-                             HF_MAX_FILE_BYTES >> 20);
+        return HWS_FAIL(err, HWS_ERR_INPUT, "%s: not a readable file of at most %ld MiB", path,
+                        HF_MAX_FILE_BYTES >> 20);
     }
     *text = malloc((size_t)size + 1);
     if (*text == NULL) {
         fclose(f);
-        return hws_error_set(err, HWS_ERR_NOMEM, "%s: out of memory", path);
+        return HWS_FAIL(err, HWS_ERR_NOMEM, "%s: out of memory", path);
     }
     *len = fread(*text, 1, (size_t)size, f);
     int failed = ferror(f);
     fclose(f);
     if (failed) {
         free(*text);
-        return hws_error_set(err, HWS_ERR_RUNTIME, "%s: read failed", path);
+        return HWS_FAIL(err, HWS_ERR_RUNTIME, "%s: read failed", path);
     }
     (*text)[*len] = '\0';
     return HWS_OK;
@@ -555,9 +560,9 @@ static hws_status hf_single_file_bytes(const char *path, double *bytes, hws_erro
     for (int i = 7; ok && i >= 0; i--)
         header = header << 8 | le[i];
     if (!ok || header > (uint64_t)size - 8)
-        return hws_error_set(err, HWS_ERR_INPUT,
-                             "%s: offset 0: header length %llu does not fit the %ld-byte file",
-                             path, (unsigned long long)header, size);
+        return HWS_FAIL(err, HWS_ERR_INPUT,
+                        "%s: offset 0: header length %llu does not fit the %ld-byte file", path,
+                        (unsigned long long)header, size);
     *bytes = (double)((uint64_t)size - 8 - header);
     return HWS_OK;
 }

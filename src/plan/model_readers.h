@@ -6,6 +6,9 @@
 #include "hwscope/gguf.h"
 #include "hwscope/model.h"
 
+/* hws_error_set whose value is the status itself, so static analysis sees error paths end. */
+#define HWS_FAIL(err, status, ...) (hws_error_set((err), (status), __VA_ARGS__), (status))
+
 /* Every number HWS_NA, every string empty, flags 0. */
 void hws_model_spec_blank(hws_model_spec *m);
 

@@ -174,9 +174,10 @@ static void load_ends(hws_placement *pl, const hws_model_spec *m, const hws_memo
     first->weights_bytes += mem->input_embed_bytes;
     if (m->tie_embeddings) {
         first->has_head = 1;
+        first->weights_bytes += mem->final_norm_bytes;
     } else {
         last->has_head = 1;
-        last->weights_bytes += mem->head_bytes;
+        last->weights_bytes += mem->head_bytes + mem->final_norm_bytes;
     }
 }
 

@@ -170,39 +170,35 @@ void *hws_tsv_find(const hws_tsv_rows *rows, const hws_tsv_schema *schema, const
     return NULL;
 }
 
-/* Reads the header line: cols[i] = field of column i. */
+/* Reads the header line: cols[i] = field of column i; spans gets room for a row's fields. */
 static hws_status parse_header(const hws_tsv_schema *schema, const char *line, size_t n,
-                               tsv_pos pos, const hws_tsv_field ***cols, size_t *ncols,
-                               hws_error *err) {
+                               tsv_pos pos, const hws_tsv_field ***cols, tsv_span **spans,
+                               size_t *ncols, hws_error *err) {
     size_t count = count_tabs(line, n) + 1;
-    tsv_span *spans = malloc(count * sizeof *spans);
-    *cols = calloc(count, sizeof **cols);
-    if (spans == NULL || *cols == NULL) {
-        free(spans);
-        return hws_error_set(err, HWS_ERR_NOMEM, "%s: out of memory", pos.file);
-    }
-    split_tabs(line, n, spans, count);
-    hws_status st = HWS_OK;
-    for (size_t i = 0; i < count && st == HWS_OK; i++) {
-        const hws_tsv_field *f = field_for_span(schema, spans[i]);
-        if (f == NULL)
-            st = hws_error_set(err, HWS_ERR_INPUT, "%s:%d: field '%.*s': unknown column", pos.file,
-                               pos.line, (int)(spans[i].n > 40 ? 40 : spans[i].n), spans[i].p);
-        for (size_t j = 0; j < i && st == HWS_OK; j++)
-            if ((*cols)[j] == f)
-                st = hws_error_set(err, HWS_ERR_INPUT, "%s:%d: field '%s': column appears twice",
-                                   pos.file, pos.line, f->column);
-        (*cols)[i] = f;
-    }
-    bool has_key = false;
-    for (size_t i = 0; i < count && st == HWS_OK; i++)
-        has_key |= (*cols)[i] == &schema->fields[0];
-    if (st == HWS_OK && !has_key)
-        st = hws_error_set(err, HWS_ERR_INPUT, "%s:%d: field '%s': header has no such column",
-                           pos.file, pos.line, schema->fields[0].column);
-    free(spans);
     *ncols = count;
-    return st;
+    *spans = malloc(count * sizeof(tsv_span));
+    *cols = calloc(count, sizeof(const hws_tsv_field *));
+    if (*spans == NULL || *cols == NULL)
+        return hws_error_set(err, HWS_ERR_NOMEM, "%s: out of memory", pos.file);
+    split_tabs(line, n, *spans, count);
+    bool has_key = false;
+    for (size_t i = 0; i < count; i++) {
+        tsv_span s = (*spans)[i];
+        const hws_tsv_field *f = field_for_span(schema, s);
+        if (f == NULL)
+            return hws_error_set(err, HWS_ERR_INPUT, "%s:%d: field '%.*s': unknown column",
+                                 pos.file, pos.line, (int)(s.n > 40 ? 40 : s.n), s.p);
+        for (size_t j = 0; j < i; j++)
+            if ((*cols)[j] == f)
+                return hws_error_set(err, HWS_ERR_INPUT, "%s:%d: field '%s': column appears twice",
+                                     pos.file, pos.line, f->column);
+        (*cols)[i] = f;
+        has_key |= f == &schema->fields[0];
+    }
+    if (!has_key)
+        return hws_error_set(err, HWS_ERR_INPUT, "%s:%d: field '%s': header has no such column",
+                             pos.file, pos.line, schema->fields[0].column);
+    return HWS_OK;
 }
 
 /* Parses one data line into a new row of fresh. */
@@ -214,10 +210,11 @@ static hws_status parse_row(const hws_tsv_schema *schema, const hws_tsv_field **
         return hws_error_set(err, HWS_ERR_INPUT,
                              "%s:%d: field %zu: the header has only %zu columns", pos.file,
                              pos.line, ncols + 1, ncols);
-    if (count < ncols)
+    const hws_tsv_field *missing = count < ncols ? cols[count] : NULL;
+    if (missing != NULL)
         return hws_error_set(err, HWS_ERR_INPUT,
                              "%s:%d: field '%s': missing (the row has %zu of %zu fields)", pos.file,
-                             pos.line, cols[count]->column, count, ncols);
+                             pos.line, missing->column, count, ncols);
     void *row = rows_push(fresh, schema);
     if (row == NULL)
         return hws_error_set(err, HWS_ERR_NOMEM, "%s: out of memory", pos.file);
@@ -283,10 +280,7 @@ hws_status hws_tsv_parse(const hws_tsv_schema *schema, const char *text, size_t 
         if (memchr(line, '\0', n) != NULL) {
             st = hws_error_set(err, HWS_ERR_INPUT, "%s:%d: a NUL byte in the line", file, pos.line);
         } else if (cols == NULL) {
-            st = parse_header(schema, line, n, pos, &cols, &ncols, err);
-            spans = st == HWS_OK ? malloc(ncols * sizeof *spans) : NULL;
-            if (st == HWS_OK && spans == NULL)
-                st = hws_error_set(err, HWS_ERR_NOMEM, "%s: out of memory", file);
+            st = parse_header(schema, line, n, pos, &cols, &spans, &ncols, err);
         } else {
             st = parse_row(schema, cols, ncols, line, n, pos, spans, &fresh, err);
         }

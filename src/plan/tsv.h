@@ -94,7 +94,8 @@ typedef struct {
 /* (Re)loads the built-in rows, then user_path's rows on top when not NULL. On error the catalog
  * keeps what it held before. */
 hws_status hws_tsv_catalog_load(hws_tsv_catalog *cat, const char *user_path, hws_error *err);
-/* The rows, loading the built-in ones on first use (none if they fail to parse). */
+/* The rows, loading the built-in ones on first use (none if they fail to parse). Not thread-safe:
+ * load before starting threads; a reload invalidates rows handed out before. */
 const void *hws_tsv_catalog_rows(hws_tsv_catalog *cat, size_t *count);
 
 /* A field's value in the file's unit (NUM: struct value / scale) and a string field's text. */

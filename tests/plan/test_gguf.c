@@ -242,6 +242,43 @@ static void test_model_gemma3(void **state) {
     assert_int_equal(m.n_kv_heads, 4);                /* head_count_kv missing: MHA */
 }
 
+static void test_split_model(void **state) {
+    (void)state;
+    hws_gguf *g1 = open_fixture("tiny-split-00001-of-00002.gguf");
+    hws_gguf *g2 = open_fixture("tiny-split-00002-of-00002.gguf");
+    uint64_t both = check_tensor_bytes(g1) + check_tensor_bytes(g2);
+    assert_int_equal(hws_gguf_tensor_count(g1) + hws_gguf_tensor_count(g2), 4);
+    hws_gguf_close(g1);
+    hws_gguf_close(g2);
+    hws_model_spec m;
+    load_model("tiny-split-00001-of-00002.gguf", &m);
+    assert_string_equal(m.name, "Tiny Split");
+    assert_true(m.file_weight_bytes == (double)both); /* both shards' tensors */
+
+    hws_error err = {{0}};
+    const char *second = gguf_path("tiny-split-00002-of-00002.gguf");
+    assert_int_equal(hws_model_from_gguf(second, &m, &err), HWS_ERR_INPUT);
+    hws_assert_contains(err.msg, second);
+    hws_assert_contains(err.msg, "shard 2 of a split model: give the first shard");
+
+    /* the first shard alone: the metadata reads, the total size is unknown */
+    char dir[] = "/tmp/hws_splitXXXXXX", cmd[600], path[300];
+    assert_non_null(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s/'", gguf_path("tiny-split-00001-of-00002.gguf"), dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/tiny-split-00001-of-00002.gguf", dir);
+    assert_int_equal(hws_model_from_gguf(path, &m, &err), HWS_OK);
+    assert_true(isnan(m.file_weight_bytes));
+    assert_int_equal(m.hidden_size, 64);
+    /* a broken second shard is an error naming it */
+    snprintf(cmd, sizeof cmd, "printf 'GGUF' > '%s/tiny-split-00002-of-00002.gguf'", dir);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(hws_model_from_gguf(path, &m, &err), HWS_ERR_INPUT);
+    hws_assert_contains(err.msg, "tiny-split-00002-of-00002.gguf: offset 4");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 typedef struct {
     const char *file;
     const char *offset; /* "offset N" expected in the message, or NULL */
@@ -328,6 +365,7 @@ int main(void) {
         cmocka_unit_test(test_model_llama),
         cmocka_unit_test(test_model_deepseek2_v2_file),
         cmocka_unit_test(test_model_gemma3),
+        cmocka_unit_test(test_split_model),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_open_errors_and_memory),
     };

@@ -101,6 +101,7 @@ static void find_by_nvml_names(void **state) {
         {"GeForce RTX 4090", "RTX 4090"},   /* vendor words left out */
         {"NVIDIA RTX 4090", "RTX 4090"},    /* or added */
         {"Tesla V100-SXM2-16GB", "V100 SXM2 16GB"},
+        {"Tesla T4", "T4"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const hws_gpu_spec *g = hws_gpu_catalog_find(cases[i].query);

@@ -320,6 +320,9 @@ static void test_missing_file(void **state) {
     hws_error err = {{0}};
     assert_int_equal(hws_model_from_hf_config("/nonexistent/config.json", &m, &err), HWS_ERR_INPUT);
     hws_assert_contains(err.msg, "/nonexistent/config.json");
+    const char *dir = hws_fixture("models/Llama-3.1-8B");
+    assert_int_equal(hws_model_from_hf_config(dir, &m, &err), HWS_ERR_INPUT);
+    hws_assert_contains(err.msg, "not a regular file");
 }
 
 int main(void) {
