@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# check_install.sh BUILD_DIR - installs the build into a temporary prefix, then builds and runs a
+# check_install.sh BUILD_DIR [CC [CFLAGS]] - installs the build into a temporary prefix, then builds and runs a
 # program against the installed library through pkg-config, including every public header.
 set -euo pipefail
 build=$1
+compiler=${2:-cc}
+extra_flags=${3:-}
 prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT
 cmake --install "$build" --prefix "$prefix" >/dev/null
@@ -21,8 +23,9 @@ int main(void) {
 }
 C
 } >"$prefix/main.c"
-# shellcheck disable=SC2046
-cc -std=c11 -Wall -Werror -o "$prefix/main" "$prefix/main.c" $(pkg-config --cflags --libs hwscope)
+# shellcheck disable=SC2046,SC2086
+$compiler -std=c11 -Wall -Werror $extra_flags -o "$prefix/main" "$prefix/main.c" \
+  $(pkg-config --cflags --libs hwscope)
 LD_LIBRARY_PATH=$(dirname "$(find "$prefix" -name 'libhwscope.so' | head -1)") "$prefix/main"
 test -x "$prefix/bin/hwscope"
 "$prefix/bin/hwscope" --version
