@@ -22,9 +22,12 @@ mkdir -p "$dest" || exit 1
 save() {
     local f=$1
     [ -f "$f" ] && [ -r "$f" ] || return 0
-    mkdir -p "$dest$(dirname "$f")" &&
-        cat "$f" >"$dest$f.tmp" 2>/dev/null && mv "$dest$f.tmp" "$dest$f" ||
+    mkdir -p "$dest$(dirname "$f")" || return 0
+    if cat "$f" >"$dest$f.tmp" 2>/dev/null; then
+        mv "$dest$f.tmp" "$dest$f"
+    else
         rm -f "$dest$f.tmp"
+    fi
 }
 
 # save_in DIR NAME...: saves each DIR/NAME that exists.
@@ -49,7 +52,7 @@ fi
 # --- CPUs ---
 cpu=/sys/devices/system/cpu
 save_in $cpu online possible present offline kernel_max isolated smt/active smt/control
-for c in $cpu/cpu[0-9]*; do
+for c in "$cpu"/cpu[0-9]*; do
     [ -d "$c" ] || continue
     save_in "$c" online cpu_capacity
     for t in "$c"/topology/*; do
@@ -66,7 +69,7 @@ done
 # --- NUMA nodes and huge pages ---
 node=/sys/devices/system/node
 save_in $node online possible has_cpu has_memory has_normal_memory
-for n in $node/node[0-9]*; do
+for n in "$node"/node[0-9]*; do
     [ -d "$n" ] || continue
     save_in "$n" cpulist cpumap meminfo distance
     for h in "$n"/hugepages/hugepages-*; do
@@ -80,10 +83,10 @@ save /sys/kernel/mm/transparent_hugepage/enabled
 
 # --- cgroup limits: v2 (unified) and v1, at the root and at this process's cgroup ---
 cg=/sys/fs/cgroup
-v2_files="cgroup.controllers cpu.max memory.max memory.high memory.current cpuset.cpus.effective
-cpuset.mems.effective"
-save_in $cg $v2_files
-save_in $cg/unified $v2_files
+v2_files=(cgroup.controllers cpu.max memory.max memory.high memory.current cpuset.cpus.effective
+    cpuset.mems.effective)
+save_in $cg "${v2_files[@]}"
+save_in $cg/unified "${v2_files[@]}"
 # v1: "N:cpu,cpuacct:/path" -> /sys/fs/cgroup/cpu,cpuacct{,/path}
 v1_files() {
     case ",$1," in
@@ -95,13 +98,13 @@ v1_files() {
 if [ -r /proc/self/cgroup ]; then
     while IFS=: read -r _ controllers path; do
         if [ -z "$controllers" ]; then
-            save_in "$cg$path" $v2_files
-            save_in "$cg/unified$path" $v2_files
+            save_in "$cg$path" "${v2_files[@]}"
+            save_in "$cg/unified$path" "${v2_files[@]}"
         else
-            files=$(v1_files "$controllers")
-            [ -n "$files" ] || continue
-            save_in "$cg/$controllers" $files
-            save_in "$cg/$controllers$path" $files
+            read -r -a files <<<"$(v1_files "$controllers")"
+            [ "${#files[@]}" -gt 0 ] || continue
+            save_in "$cg/$controllers" "${files[@]}"
+            save_in "$cg/$controllers$path" "${files[@]}"
         fi
     done </proc/self/cgroup
 fi
@@ -129,8 +132,11 @@ run expected-date.txt date -u +%Y-%m-%dT%H:%M:%SZ
 
 # --- hwloc's view of the recorded tree (not of the live machine) ---
 if command -v lstopo >/dev/null 2>&1; then
-    (cd "$dest" && HWLOC_FSROOT=. HWLOC_COMPONENTS=linux,no_os,stop lstopo --of xml \
-        topology.xml.tmp >/dev/null 2>&1 && mv topology.xml.tmp topology.xml ||
-        rm -f topology.xml.tmp)
+    if (cd "$dest" && HWLOC_FSROOT=. HWLOC_COMPONENTS=linux,no_os,stop lstopo -f --of xml \
+        topology.xml.tmp >/dev/null 2>&1); then
+        mv "$dest/topology.xml.tmp" "$dest/topology.xml"
+    else
+        rm -f "$dest/topology.xml.tmp"
+    fi
 fi
 echo "recorded this machine into $dest" >&2
