@@ -1,0 +1,73 @@
+/* test_advise.c - `hwscope advise`: the hwscope.advise/1 document (ranked configurations, why the
+ * rejected ones fail, the budget tree), renting, and bad usage. */
+#include "hws_test.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void json_document(void **state) {
+    (void)state;
+    hws_run r;
+    hws_run_cli(&r, NULL, "advise", "Llama-3.1-8B", "--min-tokens-per-s", "40", "--budget", "3000",
+                "--json", NULL);
+    assert_int_equal(r.exit_code, 0);
+    cJSON *doc = hws_run_json(&r);
+    hws_assert_json_str(doc, "schema", "hwscope.advise/1");
+    hws_assert_json_str(doc, "target.mode", "buy");
+    const cJSON *ok = hws_json_at(doc, "configurations");
+    assert_true(cJSON_GetArraySize(ok) > 0);
+    double prev = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, ok) {
+        double cost = cJSON_GetObjectItem(c, "buy_usd")->valuedouble;
+        assert_true(cost <= 3000 && cost >= prev);
+        assert_true(cJSON_GetObjectItem(c, "decode_tokens_per_s")->valuedouble >= 40);
+        prev = cost;
+    }
+    const cJSON *bad = hws_json_at(doc, "rejected");
+    assert_true(cJSON_GetArraySize(bad) > 0);
+    cJSON_ArrayForEach(c, bad) assert_true(cJSON_IsString(cJSON_GetObjectItem(c, "why")));
+    assert_int_equal(cJSON_GetArraySize(hws_json_at(doc, "budget_tree")), 4);
+    hws_assert_json_str(doc, "budget_tree.0.tier", "< $1,000");
+    cJSON_Delete(doc);
+    hws_run_free(&r);
+}
+
+static void renting_and_text(void **state) {
+    (void)state;
+    hws_run r;
+    hws_run_cli(&r, NULL, "advise", "Qwen2.5-32B", "--rent", "--top", "3", NULL);
+    assert_int_equal(r.exit_code, 0);
+    hws_assert_contains(r.out, "$/h");
+    hws_assert_contains(r.out, "why the others fail");
+    hws_assert_contains(r.out, "budget tree");
+    hws_run_free(&r);
+}
+
+static void bad_usage(void **state) {
+    (void)state;
+    hws_run r;
+    hws_run_cli(&r, NULL, "advise", "Llama-3.1-8B", "--buy", "--rent", NULL);
+    assert_int_equal(r.exit_code, 2);
+    hws_assert_contains(r.err, "--rent");
+    hws_run_free(&r);
+    hws_run_cli(&r, NULL, "advise", "Lama-3.1-8B", "--json", NULL);
+    assert_int_equal(r.exit_code, 2);
+    hws_assert_contains(r.err, "unknown model 'Lama-3.1-8B'");
+    hws_assert_contains(r.err, "close matches");
+    assert_true(r.out[0] == '\0');
+    hws_run_free(&r);
+    hws_run_cli(&r, NULL, "advise", "Llama-3.1-8B", "--budget", "lots", NULL);
+    assert_int_equal(r.exit_code, 2);
+    hws_assert_contains(r.err, "--budget");
+    hws_run_free(&r);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(json_document),
+        cmocka_unit_test(renting_and_text),
+        cmocka_unit_test(bad_usage),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

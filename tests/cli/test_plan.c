@@ -1,0 +1,152 @@
+/* test_plan.c - `hwscope plan`: the JSON document against the library's own figures, named
+ * hardware and local GPUs, config.json input, and bad input (unknown model with close matches,
+ * bad --gpus, bad formats) exiting 2 with the argument named. */
+#include "hws_test.h"
+
+#include "hwscope/plan.h"
+#include "util/units.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static void json_matches_library(void **state) {
+    (void)state;
+    hws_run r;
+    hws_run_cli(&r, NULL, "plan", "Llama-3.1-8B", "--gpus", "1x H100 SXM 80GB", "--json", NULL);
+    assert_int_equal(r.exit_code, 0);
+    cJSON *doc = hws_run_json(&r);
+    hws_assert_json_str(doc, "schema", "hwscope.plan/1");
+    hws_assert_json_str(doc, "model.name", "Llama-3.1-8B");
+    hws_assert_json_num(doc, "options.ctx_tokens", 8192, 0);
+    hws_assert_json_str(doc, "options.runtime", "transformers");
+    /* vLLM's formula: 2 x 32 layers x 8 KV heads x 128 x 2 bytes x 8192 tokens = 1 GiB */
+    hws_assert_json_num(doc, "memory.kv_bytes", 2.0 * 32 * 8 * 128 * 2 * 8192, 0);
+    hws_plan_opts o;
+    hws_memory mem;
+    hws_error err;
+    hws_plan_opts_default(&o);
+    assert_int_equal(hws_memory_estimate(hws_model_catalog_find("Llama-3.1-8B"), &o, &mem, &err),
+                     HWS_OK);
+    hws_assert_json_num(doc, "memory.weights_bytes", mem.weights_bytes, 1);
+    hws_assert_json_num(doc, "memory.total_bytes", mem.total_bytes, 1);
+    hws_assert_json_str(doc, "placement.method", "single GPU");
+    assert_true(cJSON_IsTrue(hws_json_at(doc, "placement.fits")));
+    hws_assert_json_num(doc, "placement.devices.0.n_layers", 32, 0);
+    assert_true(cJSON_IsFalse(hws_json_at(doc, "devices.list.0.local")));
+    assert_true(hws_json_at(doc, "prediction.decode_tokens_per_s")->valuedouble > 1);
+    assert_true(strlen(hws_json_at(doc, "prediction.basis")->valuestring) > 20);
+    assert_int_equal(cJSON_GetArraySize(hws_json_at(doc, "alternatives")), HWS_PLACE_COUNT);
+    cJSON_Delete(doc);
+    hws_run_free(&r);
+}
+
+/* Multi-GPU: vLLM shards by tensor parallel; a 70B model does not fit one card but fits four. */
+static void multi_gpu(void **state) {
+    (void)state;
+    hws_run r;
+    hws_run_cli(&r, NULL, "plan", "Llama-2-70B", "--gpus", "4x RTX 4090", "--dtype", "int4",
+                "--runtime", "vllm", "--json", NULL);
+    assert_int_equal(r.exit_code, 0);
+    cJSON *doc = hws_run_json(&r);
+    hws_assert_json_str(doc, "placement.method", "tensor parallel");
+    assert_true(cJSON_IsTrue(hws_json_at(doc, "placement.fits")));
+    assert_int_equal(cJSON_GetArraySize(hws_json_at(doc, "placement.devices")), 4);
+    assert_true(cJSON_IsFalse(hws_json_at(doc, "alternatives.0.fits"))); /* single GPU */
+    assert_true(hws_json_at(doc, "prediction.allreduce_ms_per_step")->valuedouble > 0);
+    cJSON_Delete(doc);
+    hws_run_free(&r);
+}
+
+/* --gpus local: with a GPU, its free memory; without, the memory breakdown and why. */
+static void local_gpus(void **state) {
+    (void)state;
+    hws_run r;
+    hws_run_cli(&r, NULL, "plan", "Qwen2.5-7B", "--json", NULL);
+    assert_int_equal(r.exit_code, 0);
+    cJSON *doc = hws_run_json(&r);
+    const cJSON *list = hws_json_at(doc, "devices.list");
+    if (cJSON_GetArraySize(list) == 0) {
+        assert_true(cJSON_IsString(hws_json_at(doc, "devices.error")));
+        hws_assert_json_null(doc, "placement");
+        hws_assert_json_null(doc, "prediction");
+    } else {
+        assert_true(cJSON_IsTrue(hws_json_at(doc, "devices.list.0.local")));
+        assert_true(hws_json_at(doc, "devices.list.0.mem_avail_bytes")->valuedouble <=
+                    hws_json_at(doc, "devices.list.0.mem_total_bytes")->valuedouble);
+        assert_true(cJSON_IsObject(hws_json_at(doc, "placement")));
+    }
+    assert_true(hws_json_at(doc, "memory.total_bytes")->valuedouble > 15e9);
+    cJSON_Delete(doc);
+    hws_run_free(&r);
+}
+
+static void config_json_input(void **state) {
+    (void)state;
+    hws_run r;
+    hws_run_cli(&r, NULL, "plan", hws_fixture("models/Llama-3.1-8B"), "--gpus", "RTX 4090",
+                "--quant", "Q4_K_M", "--kv-dtype", "q8_0", "--ctx", "32768", "--json", NULL);
+    assert_int_equal(r.exit_code, 0);
+    cJSON *doc = hws_run_json(&r);
+    hws_assert_json_str(doc, "options.weights", "Q4_K_M");
+    hws_assert_json_str(doc, "options.runtime", "llama.cpp");
+    hws_assert_json_num(doc, "memory.kv_bytes", 2.0 * 32 * 8 * 128 * 34.0 / 32 * 32768, 1);
+    cJSON_Delete(doc);
+    hws_run_free(&r);
+}
+
+static void human_output(void **state) {
+    (void)state;
+    hws_run r;
+    hws_run_cli(&r, NULL, "plan", "Mixtral-8x7B-v0.1", "--gpus", "2x H100 SXM 80GB", NULL);
+    assert_int_equal(r.exit_code, 0);
+    hws_assert_contains(r.out, "KV cache");
+    hws_assert_contains(r.out, "placement");
+    hws_assert_contains(r.out, "decode tok/s");
+    hws_assert_contains(r.out, "basis:");
+    hws_run_free(&r);
+}
+
+static void bad_input(void **state) {
+    (void)state;
+    hws_run r;
+    hws_run_cli(&r, NULL, "plan", "Llama-3-8b", NULL);
+    assert_int_equal(r.exit_code, 2);
+    hws_assert_contains(r.err, "unknown model 'Llama-3-8b'");
+    hws_assert_contains(r.err, "Llama-3.1-8B");
+    assert_true(r.out[0] == '\0');
+    hws_run_free(&r);
+    hws_run_cli(&r, NULL, "plan", "Llama-3.1-8B", "--gpus", "2x RTX 9999", "--json", NULL);
+    assert_int_equal(r.exit_code, 2);
+    hws_assert_contains(r.err, "--gpus");
+    hws_assert_contains(r.err, "RTX 9999");
+    assert_true(r.out[0] == '\0');
+    hws_run_free(&r);
+    hws_run_cli(&r, NULL, "plan", "Llama-3.1-8B", "--dtype", "int3", NULL);
+    assert_int_equal(r.exit_code, 2);
+    hws_assert_contains(r.err, "--dtype");
+    hws_run_free(&r);
+    hws_run_cli(&r, NULL, "plan", "Llama-3.1-8B", "--kv-dtype", "fp7", NULL);
+    assert_int_equal(r.exit_code, 2);
+    hws_assert_contains(r.err, "--kv-dtype");
+    hws_run_free(&r);
+    hws_run_cli(&r, NULL, "plan", "Llama-3.1-8B", "--runtime", "tgi", NULL);
+    assert_int_equal(r.exit_code, 2);
+    hws_run_free(&r);
+    hws_run_cli(&r, NULL, "plan", "/nonexistent/config.json", NULL);
+    assert_int_equal(r.exit_code, 2);
+    hws_assert_contains(r.err, "/nonexistent/config.json");
+    hws_run_free(&r);
+    hws_run_cli(&r, NULL, "plan", NULL);
+    assert_int_equal(r.exit_code, 2);
+    hws_run_free(&r);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(json_matches_library), cmocka_unit_test(multi_gpu),
+        cmocka_unit_test(local_gpus),           cmocka_unit_test(config_json_input),
+        cmocka_unit_test(human_output),         cmocka_unit_test(bad_input),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

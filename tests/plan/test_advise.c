@@ -1,0 +1,131 @@
+/* test_advise.c - the advisor: every configuration it calls good fits, meets the speed target and
+ * the budget, the ranking is by cost, renting prices per hour and per million tokens, and the
+ * guide's budget tree agrees exactly when one of the guide's own GPUs works in that tier. */
+#include "hws_test.h"
+
+#include "hwscope/plan.h"
+#include "util/units.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static hws_advice_list advise(const char *model, double budget, double min_tps, int rent) {
+    hws_plan_opts o;
+    hws_advise_opts ao = {budget, min_tps, rent};
+    hws_advice_list l;
+    hws_error err = {{0}};
+    hws_plan_opts_default(&o);
+    assert_int_equal(hws_advise(hws_model_catalog_find(model), &o, &ao, &l, &err), HWS_OK);
+    assert_true(l.n > 0);
+    return l;
+}
+
+static void ranked_by_cost(void **state) {
+    (void)state;
+    hws_advice_list l = advise("Llama-3.1-8B", HWS_NA, 30, 0);
+    int ok = 0;
+    for (int i = 0; i < l.n; i++) {
+        const hws_advice *a = &l.items[i];
+        if (!a->ok) {
+            assert_true(a->why[0] != '\0');
+            for (int j = i; j < l.n; j++) /* ok ones all come first */
+                assert_false(l.items[j].ok);
+            break;
+        }
+        ok++;
+        assert_true(a->decode_tokens_per_s >= 30);
+        assert_true(a->mem_needed_bytes <= a->mem_per_gpu_bytes);
+        assert_true(a->cost_usd == a->buy_usd);
+        if (i > 0)
+            assert_true(l.items[i - 1].cost_usd <= a->cost_usd);
+    }
+    assert_true(ok > 5);
+    hws_advice_list_free(&l);
+}
+
+static void budget_and_speed_respected(void **state) {
+    (void)state;
+    hws_advice_list l = advise("Llama-3.1-70B", 5000, 20, 0);
+    for (int i = 0; i < l.n && l.items[i].ok; i++)
+        assert_true(l.items[i].buy_usd <= 5000 && l.items[i].decode_tokens_per_s >= 20);
+    int over = 0, slow = 0, nofit = 0;
+    for (int i = 0; i < l.n; i++) {
+        over += strstr(l.items[i].why, "over budget") != NULL;
+        slow += strstr(l.items[i].why, "too slow") != NULL;
+        nofit += strstr(l.items[i].why, "does not fit") != NULL;
+    }
+    assert_true(over > 0 && slow > 0 && nofit > 0);
+    hws_advice_list_free(&l);
+    l = advise("Llama-3.1-8B", HWS_NA, 1e6, 0);
+    assert_false(l.items[0].ok);
+    hws_advice_list_free(&l);
+}
+
+static void renting(void **state) {
+    (void)state;
+    hws_advice_list l = advise("Qwen2.5-7B", HWS_NA, HWS_NA, 1);
+    assert_true(l.items[0].ok);
+    for (int i = 0; i < l.n && l.items[i].ok; i++) {
+        const hws_advice *a = &l.items[i];
+        assert_true(a->cost_usd == a->usd_per_hour);
+        double want = a->usd_per_hour / (a->decode_tokens_per_s * 3600) * 1e6;
+        assert_true(fabs(a->usd_per_mtok - want) < 1e-9 * want);
+    }
+    hws_advice_list_free(&l);
+}
+
+/* The MoE model: the advisor sizes it by all experts, not the active ones. */
+static void moe_sized_by_all_experts(void **state) {
+    (void)state;
+    hws_advice_list l = advise("Mixtral-8x7B-v0.1", HWS_NA, HWS_NA, 0);
+    int seen = 0;
+    for (int i = 0; i < l.n; i++) {
+        const hws_advice *a = &l.items[i];
+        if (a->count == 1 && strcmp(a->weights->name, "bf16") == 0) {
+            assert_true(a->mem_needed_bytes > 93e9); /* 46.7B x 2 bytes */
+            seen++;
+            if (a->ok)
+                assert_true(a->mem_per_gpu_bytes >= a->mem_needed_bytes);
+        }
+    }
+    assert_true(seen > 10);
+    hws_advice_list_free(&l);
+}
+
+static void budget_tree_consistent(void **state) {
+    (void)state;
+    const char *models[] = {"Llama-3.1-8B", "Llama-2-70B", "Qwen2.5-32B"};
+    for (size_t k = 0; k < sizeof models / sizeof models[0]; k++) {
+        hws_advice_list l = advise(models[k], HWS_NA, 10, 0);
+        hws_budget_tier t[HWS_BUDGET_TIERS];
+        hws_advise_budget_tree(&l, t);
+        for (int i = 0; i < HWS_BUDGET_TIERS; i++) {
+            assert_non_null(t[i].guide_pick);
+            assert_true(t[i].note[0] != '\0');
+            if (t[i].pick != NULL)
+                assert_true(t[i].pick->ok);
+            /* "corrected" exactly when the guide's GPUs fail there */
+            assert_int_equal(strncmp(t[i].note, "corrected", 9) == 0, !t[i].agrees);
+            if (t[i].agrees)
+                assert_non_null(t[i].pick);
+        }
+        if (k == 0) /* an 8B model runs on the guide's cheapest card at 4 bits */
+            assert_true(t[0].agrees);
+        if (k == 1) /* a 70B model does not fit one 12-16 GB card */
+            assert_false(t[0].agrees);
+        hws_advice_list_free(&l);
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(ranked_by_cost),
+        cmocka_unit_test(budget_and_speed_respected),
+        cmocka_unit_test(renting),
+        cmocka_unit_test(moe_sized_by_all_experts),
+        cmocka_unit_test(budget_tree_consistent),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,200 @@
+/* test_predict.c - the roofline predictor: decode bound by bytes over bandwidth, prefill by FLOPs
+ * over matrix throughput, MoE reading only active experts, tensor-parallel all-reduce costs,
+ * measured ceilings read from the saved file, and a stated basis for every prediction. */
+#include "hws_test.h"
+
+#include "hwscope/plan.h"
+#include "util/units.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    hws_model_spec m;
+    hws_plan_opts o;
+    hws_memory mem;
+    hws_device_set devs;
+    hws_placement pl;
+    hws_predict_inputs in;
+    hws_prediction pred;
+} run;
+
+/* Plans model on n x gpu with the datasheet (no ceilings file) and predicts. */
+static void predict(run *r, const char *model, const char *format, const char *gpu, int n,
+                    hws_runtime rt) {
+    hws_error err = {{0}};
+    memset(r, 0, sizeof *r);
+    r->m = *hws_model_catalog_find(model);
+    hws_plan_opts_default(&r->o);
+    r->o.weights = hws_weight_format_find(format);
+    r->o.runtime = rt;
+    assert_int_equal(hws_memory_estimate(&r->m, &r->o, &r->mem, &err), HWS_OK);
+    const hws_gpu_spec *g = hws_gpu_catalog_find(gpu);
+    assert_non_null(g);
+    hws_devices_named(g, n, &r->devs);
+    hws_place_best(&r->m, &r->o, &r->mem, &r->devs, &r->pl);
+    hws_predict_inputs_fill(&r->o, &r->mem, &r->devs, "/nonexistent/ceilings.json", &r->in);
+    hws_predict(&r->m, &r->o, &r->mem, &r->pl, &r->in, &r->pred);
+}
+
+static void again(run *r) {
+    hws_predict(&r->m, &r->o, &r->mem, &r->pl, &r->in, &r->pred);
+}
+
+/* Decode of a large model at batch 1 is bytes read / (bandwidth x efficiency). */
+static void decode_memory_bound(void **state) {
+    (void)state;
+    run r;
+    predict(&r, "Llama-3.1-70B", "int4", "H100 SXM 80GB", 1, HWS_RUNTIME_VLLM);
+    assert_false(r.in.measured);
+    assert_true(r.in.mem_bw_gbps == r.devs.dev[0].spec->mem_bw_gbps);
+    assert_string_equal(r.pred.decode_bound, "memory");
+    r.in.step_overhead_us = 0;
+    again(&r);
+    double want = r.in.mem_bw_gbps * 1e9 * r.in.bw_eff / r.pred.decode_bytes_per_step;
+    assert_true(fabs(r.pred.decode_tokens_per_s / want - 1) < 1e-9);
+    assert_true(fabs(r.pred.tpot_ms - 1e3 / want) < 1e-6);
+    /* bytes per step: the weights read plus the KV cache read */
+    assert_true(r.pred.decode_bytes_per_step > r.mem.active_weights_bytes);
+    double before = r.pred.decode_tokens_per_s;
+    r.in.mem_bw_gbps *= 2;
+    again(&r);
+    assert_true(fabs(r.pred.decode_tokens_per_s / before - 2) < 1e-9);
+    assert_non_null(strstr(r.pred.basis, "datasheet"));
+}
+
+/* Prefill is FLOPs over matrix throughput; FP8 weights use the FP8 rate. */
+static void prefill_compute_bound(void **state) {
+    (void)state;
+    run r;
+    predict(&r, "Llama-3.1-8B", "bf16", "H100 SXM 80GB", 1, HWS_RUNTIME_VLLM);
+    r.in.layer_overhead_us = r.in.step_overhead_us = 0;
+    again(&r);
+    double t = r.o.prompt_tokens * r.pred.prefill_flops_per_token /
+               (r.in.matmul_tflops * 1e12 * r.in.mm_eff);
+    assert_true(fabs(r.pred.ttft_ms / (t * 1e3) - 1) < 1e-9);
+    assert_true(r.pred.prefill_flops_per_token > 2 * r.mem.active_params);
+    run f;
+    predict(&f, "Llama-3.1-8B", "fp8", "H100 SXM 80GB", 1, HWS_RUNTIME_VLLM);
+    assert_true(f.in.matmul_tflops == f.devs.dev[0].spec->fp8_tflops);
+    assert_true(f.pred.prefill_tokens_per_s > r.pred.prefill_tokens_per_s);
+}
+
+/* MoE decode reads the active experts only; batch widens the experts touched. */
+static void moe_reads_active(void **state) {
+    (void)state;
+    run r;
+    predict(&r, "Mixtral-8x7B-v0.1", "bf16", "H100 SXM 80GB", 2, HWS_RUNTIME_VLLM);
+    assert_true(r.pred.decode_bytes_per_step < 0.35 * r.mem.weights_bytes);
+    double one = r.pred.decode_bytes_per_step;
+    r.o.batch = 16;
+    again(&r);
+    assert_true(r.pred.decode_bytes_per_step > one);
+    assert_true(r.pred.decode_bytes_per_step < r.mem.weights_bytes + 16 * one);
+}
+
+/* Tensor parallel splits the bytes but pays all-reduces over the link. */
+static void tensor_parallel_allreduce(void **state) {
+    (void)state;
+    run one, two;
+    predict(&one, "Llama-3.1-8B", "bf16", "H100 SXM 80GB", 1, HWS_RUNTIME_VLLM);
+    predict(&two, "Llama-3.1-8B", "bf16", "H100 SXM 80GB", 2, HWS_RUNTIME_VLLM);
+    assert_int_equal(two.pl.kind, HWS_PLACE_TENSOR_PARALLEL);
+    assert_true(two.pred.allreduce_ms_per_step > 0 && one.pred.allreduce_ms_per_step == 0);
+    assert_true(two.pred.decode_tokens_per_s > one.pred.decode_tokens_per_s);
+    assert_true(two.pred.decode_tokens_per_s < 2 * one.pred.decode_tokens_per_s);
+    /* PCIe cards pay more for the same all-reduce than NVLink ones */
+    run pcie;
+    predict(&pcie, "Llama-3.1-8B", "bf16", "RTX 4090", 2, HWS_RUNTIME_VLLM);
+    assert_true(pcie.pred.allreduce_ms_per_step > two.pred.allreduce_ms_per_step);
+    assert_non_null(strstr(two.pred.basis, "all-reduce"));
+}
+
+/* Layers left on the CPU slow decode down to host memory bandwidth. */
+static void offload_slower(void **state) {
+    (void)state;
+    run gpu, cpu;
+    predict(&gpu, "Llama-2-70B", "Q4_K_M", "RTX 4090", 2, HWS_RUNTIME_LLAMACPP);
+    predict(&cpu, "Llama-2-70B", "Q4_K_M", "RTX 4090", 1, HWS_RUNTIME_LLAMACPP);
+    assert_int_equal(cpu.pl.kind, HWS_PLACE_CPU_OFFLOAD);
+    assert_true(cpu.pred.decode_tokens_per_s < gpu.pred.decode_tokens_per_s / 2);
+}
+
+static const char *write_temp(const char *text) {
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/hws_ceil_XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (long)strlen(text));
+    close(fd);
+    return path;
+}
+
+/* Measured ceilings replace the datasheet, matched by NVML name or catalog name. */
+static void measured_ceilings(void **state) {
+    (void)state;
+    const char *path = write_temp(
+        "{\"schema\": \"hwscope.ceilings/1\", \"gpus\": [{\"name\": \"NVIDIA H100 80GB HBM3\", "
+        "\"mem_bw_gbps\": 3000, \"bf16_tflops\": 790, \"fp16_tflops\": 780, \"fp8_tflops\": null,"
+        " \"measured_at\": \"2026-11-25T01:00:00Z\"}]}");
+    run r;
+    predict(&r, "Llama-3.1-8B", "bf16", "H100 SXM 80GB", 1, HWS_RUNTIME_VLLM);
+    double datasheet = r.pred.decode_tokens_per_s;
+    hws_predict_inputs_fill(&r.o, &r.mem, &r.devs, path, &r.in);
+    again(&r);
+    assert_true(r.in.measured && r.in.mem_bw_gbps == 3000 && r.in.matmul_tflops == 790);
+    assert_true(r.in.bw_eff == hws_efficiency_for(HWS_RUNTIME_VLLM)->bw_eff_measured);
+    assert_non_null(strstr(r.pred.basis, "measured"));
+    assert_true(r.pred.decode_tokens_per_s != datasheet);
+    hws_ceilings c;
+    hws_error err = {{0}};
+    assert_int_equal(hws_ceilings_load(path, "RTX 4090", NULL, &c, &err), HWS_ERR_UNSUPPORTED);
+    unlink(path);
+    path = write_temp("{\"gpus\": 3");
+    assert_int_equal(hws_ceilings_load(path, "x", NULL, &c, &err), HWS_ERR_INPUT);
+    unlink(path);
+    setenv("HWSCOPE_CEILINGS", "/some/where.json", 1);
+    char buf[256];
+    hws_ceilings_path(buf, sizeof buf);
+    assert_string_equal(buf, "/some/where.json");
+    unsetenv("HWSCOPE_CEILINGS");
+    setenv("XDG_CACHE_HOME", "/cache", 1);
+    hws_ceilings_path(buf, sizeof buf);
+    assert_string_equal(buf, "/cache/hwscope/ceilings.json");
+}
+
+/* A GPU the catalog does not know and nothing measured: no speed, and the reason. */
+static void unknown_gpu_no_speed(void **state) {
+    (void)state;
+    run r;
+    predict(&r, "Llama-3.2-1B", "bf16", "RTX 4090", 1, HWS_RUNTIME_TRANSFORMERS);
+    r.devs.dev[0].spec = NULL;
+    hws_predict_inputs_fill(&r.o, &r.mem, &r.devs, "/nonexistent", &r.in);
+    again(&r);
+    assert_false(hws_known(r.pred.decode_tokens_per_s));
+    assert_non_null(strstr(r.pred.basis, "no bandwidth"));
+}
+
+/* Eager transformers on a small model is host-bound, and says so. */
+static void small_model_host_bound(void **state) {
+    (void)state;
+    run r;
+    predict(&r, "Llama-3.2-1B", "bf16", "H100 SXM 80GB", 1, HWS_RUNTIME_TRANSFORMERS);
+    assert_string_equal(r.pred.decode_bound, "host");
+    run v;
+    predict(&v, "Llama-3.2-1B", "bf16", "H100 SXM 80GB", 1, HWS_RUNTIME_VLLM);
+    assert_true(v.pred.decode_tokens_per_s > r.pred.decode_tokens_per_s);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(decode_memory_bound),  cmocka_unit_test(prefill_compute_bound),
+        cmocka_unit_test(moe_reads_active),     cmocka_unit_test(tensor_parallel_allreduce),
+        cmocka_unit_test(offload_slower),       cmocka_unit_test(measured_ceilings),
+        cmocka_unit_test(unknown_gpu_no_speed), cmocka_unit_test(small_model_host_bound),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
