@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const machines[] = {"x86-ci", "two-socket", "arm64"};
 
@@ -68,15 +69,21 @@ static bool has_flag(const char *cpuinfo, const char *word) {
 static void check_cpus_and_flags(const char *m, const cJSON *doc) {
     char *cpuinfo = tree_read(m, "proc/cpuinfo");
     assert_non_null(cpuinfo);
-    assert_int_equal(count_lines_starting(cpuinfo, "processor\t"), (int)num(doc, "cpus"));
-    const cJSON *flags = hws_json_at(doc, "flags");
-    for (const cJSON *f = flags->child; f; f = f->next)
-        if (has_flag(cpuinfo, f->string) != cJSON_IsTrue(f))
-            fail_msg("%s: flag %s should be %s", m, f->string, cJSON_IsTrue(f) ? "on" : "off");
+    assert_int_equal(count_lines_starting(cpuinfo, "processor\t"), (int)num(doc, "cpu.threads"));
+    /* isa.has_X is the cpuinfo flag X (on arm64: neon is asimd, and FMA comes with it) */
+    const cJSON *isa = hws_json_at(doc, "cpu.isa");
+    bool arm = strcmp(hws_json_at(doc, "cpu.arch")->valuestring, "aarch64") == 0;
+    for (const cJSON *f = isa->child; f; f = f->next) {
+        const char *flag = f->string + 4;
+        if (strcmp(flag, "neon") == 0 || (arm && strcmp(flag, "fma") == 0))
+            flag = "asimd";
+        if (has_flag(cpuinfo, flag) != cJSON_IsTrue(f))
+            fail_msg("%s: flag %s should be %s", m, flag, cJSON_IsTrue(f) ? "on" : "off");
+    }
     free(cpuinfo);
     char *lscpu = tree_read(m, "expected-lscpu.txt");
     assert_non_null(lscpu);
-    const char *model = hws_json_at(doc, "model_name")->valuestring;
+    const char *model = hws_json_at(doc, "cpu.model")->valuestring;
     hws_assert_contains(lscpu, model);
     free(lscpu);
 }
@@ -85,27 +92,27 @@ static void check_memory(const char *m, const cJSON *doc) {
     char *meminfo = tree_read(m, "proc/meminfo");
     assert_non_null(meminfo);
     unsigned long long kb = strtoull(strstr(meminfo, "MemTotal:") + 9, NULL, 10);
-    assert_true((double)kb * 1024 == num(doc, "mem_total_bytes"));
+    assert_true((double)kb * 1024 == num(doc, "memory.total_bytes"));
     free(meminfo);
     char *huge = tree_read(m, "sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages");
     assert_non_null(huge);
-    assert_int_equal(atoi(huge), (int)num(doc, "hugepages_2m_total"));
+    assert_int_equal(atoi(huge), (int)num(doc, "memory.hugepages_total"));
     free(huge);
 }
 
 static void check_numa(const char *m, const cJSON *doc) {
-    int nodes = (int)num(doc, "numa_nodes"), with_cpus = 0;
+    int nodes = (int)num(doc, "cpu.numa_nodes"), with_cpus = 0;
     for (int i = 0; i < nodes; i++) {
         char rel[128], key[64];
         snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d/cpulist", i);
         char *list = tree_read(m, rel);
         assert_non_null(list);
-        snprintf(key, sizeof(key), "numa_node_cpus.%d", i);
+        snprintf(key, sizeof(key), "tree.numa_node_cpus.%d", i);
         assert_string_equal(list, hws_json_at(doc, key)->valuestring);
         with_cpus += list[0] != '\0';
         free(list);
     }
-    assert_int_equal(with_cpus, (int)num(doc, "numa_nodes_with_cpus"));
+    assert_int_equal(with_cpus, (int)num(doc, "tree.numa_nodes_with_cpus"));
     char rel[128];
     snprintf(rel, sizeof(rel), "sys/devices/system/node/node%d/cpulist", nodes);
     char *extra = tree_read(m, rel);
@@ -114,7 +121,7 @@ static void check_numa(const char *m, const cJSON *doc) {
 
 /* The cgroup v2 limits at the path /proc/self/cgroup names ("0::/path"). */
 static void check_cgroup(const char *m, const cJSON *doc) {
-    if (num(doc, "cgroup.version") != 2)
+    if (num(doc, "tree.cgroup_version") != 2)
         return;
     char *self = tree_read(m, "proc/self/cgroup");
     assert_non_null(self);
@@ -123,7 +130,7 @@ static void check_cgroup(const char *m, const cJSON *doc) {
     char rel[512];
     snprintf(rel, sizeof(rel), "sys/fs/cgroup%s/cpu.max", strcmp(path + 3, "/") ? path + 3 : "");
     char *cpu = tree_read(m, rel);
-    const cJSON *want_cpu = hws_json_at(doc, "cgroup.cpu_limit");
+    const cJSON *want_cpu = hws_json_at(doc, "cpu.cgroup_cpu_quota");
     if (cJSON_IsNull(want_cpu)) {
         assert_true(!cpu || strncmp(cpu, "max", 3) == 0);
     } else {
@@ -134,7 +141,7 @@ static void check_cgroup(const char *m, const cJSON *doc) {
     }
     snprintf(rel, sizeof(rel), "sys/fs/cgroup%s/memory.max", strcmp(path + 3, "/") ? path + 3 : "");
     char *mem = tree_read(m, rel);
-    const cJSON *want_mem = hws_json_at(doc, "cgroup.memory_limit_bytes");
+    const cJSON *want_mem = hws_json_at(doc, "memory.cgroup_limit_bytes");
     if (cJSON_IsNull(want_mem))
         assert_true(!mem || strcmp(mem, "max") == 0);
     else
@@ -146,7 +153,7 @@ static void check_cgroup(const char *m, const cJSON *doc) {
 
 /* Every expected cache has an index on CPU 0 with that level, type and size. */
 static void check_caches(const char *m, const cJSON *doc) {
-    const cJSON *caches = hws_json_at(doc, "caches");
+    const cJSON *caches = hws_json_at(doc, "cpu.caches");
     for (const cJSON *c = caches->child; c; c = c->next) {
         bool found = false;
         for (int i = 0; i < 8 && !found; i++) {
@@ -160,7 +167,7 @@ static void check_caches(const char *m, const cJSON *doc) {
             strcpy(rel + n, "size");
             char *size = tree_read(m, rel);
             found = level && type && size && atoi(level) == (int)num(c, "level") &&
-                    strcmp(type, hws_json_at(c, "type")->valuestring) == 0 &&
+                    strcasecmp(type, hws_json_at(c, "type")->valuestring) == 0 &&
                     atof(size) * 1024 == num(c, "size_bytes");
             free(level);
             free(type);
