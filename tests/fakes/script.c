@@ -112,8 +112,11 @@ static char *read_all(const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
-    char *buf = malloc(SCRIPT_MAX_BYTES + 1);
-    size_t n = buf ? fread(buf, 1, SCRIPT_MAX_BYTES, f) : 0;
+    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    rewind(f);
+    size_t cap = size < 0 || size > SCRIPT_MAX_BYTES ? SCRIPT_MAX_BYTES : (size_t)size;
+    char *buf = malloc(cap + 1);
+    size_t n = buf ? fread(buf, 1, cap, f) : 0;
     int failed = ferror(f);
     fclose(f);
     if (!buf || failed) {

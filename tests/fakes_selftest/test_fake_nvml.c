@@ -326,6 +326,8 @@ static void test_old_driver_lacks_new_calls(void **state) {
     assert_null(dlsym(old, "nvmlDeviceGetMemoryInfo_v2"));
     assert_non_null(dlsym(old, "nvmlDeviceGetComputeRunningProcesses_v2"));
     assert_non_null(dlsym(old, "nvmlDeviceGetMemoryInfo"));
+    assert_non_null(dlsym(old, "nvmlDeviceGetCurrentClocksThrottleReasons"));
+    assert_null(dlsym(old, "nvmlDeviceGetCurrentClocksEventReasons"));
     dlclose(old);
 }
 
