@@ -4,6 +4,7 @@
 #include "report/json.h"
 #include "util/units.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void hws_plan_args_default(hws_plan_args *a) {
@@ -42,6 +43,9 @@ int hws_plan_setup(const char *cmd, const char *model_arg, const hws_plan_args *
                                    a->runtime);
         o->runtime = (hws_runtime)rt;
     }
+    if (hws_known(model->max_context) && a->ctx > model->max_context)
+        fprintf(stderr, "hwscope %s: warning: --ctx %ld is beyond %s's context of %.0f tokens\n",
+                cmd, a->ctx, model->name, model->max_context);
     o->ctx_tokens = (double)a->ctx;
     o->batch = (double)a->batch;
     o->prompt_tokens = (double)(a->prompt < a->ctx ? a->prompt : a->ctx);
