@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 hws_status hws_dynlib_open(const char *const *candidates, void **handle, hws_error *err) {
@@ -48,4 +49,19 @@ hws_status hws_dynlib_resolve(void *handle, hws_dynsym *syms, size_t count, cons
 void hws_dynlib_close(void *handle) {
     if (handle != NULL)
         dlclose(handle);
+}
+
+hws_status hws_dynlib_load(const char *env_var, const char *default_name, const char *what,
+                           hws_dynsym *syms, size_t count, void **handle, hws_error *err) {
+    const char *env = getenv(env_var);
+    const char *candidates[] = {env != NULL && env[0] != '\0' ? env : default_name, NULL};
+    hws_error why = {""};
+    if (hws_dynlib_open(candidates, handle, &why) != HWS_OK)
+        return hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s not found: %.440s", what, why.msg);
+    hws_status st = hws_dynlib_resolve(*handle, syms, count, default_name, err);
+    if (st != HWS_OK) {
+        hws_dynlib_close(*handle);
+        *handle = NULL;
+    }
+    return st;
 }

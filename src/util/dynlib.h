@@ -27,5 +27,9 @@ hws_status hws_dynlib_open(const char *const *candidates, void **handle, hws_err
 hws_status hws_dynlib_resolve(void *handle, hws_dynsym *syms, size_t count, const char *libname,
                               hws_error *err);
 void hws_dynlib_close(void *handle);
+/* Opens the library $env_var names (or default_name when unset) and resolves syms. On failure
+ * err reads "<what> not found: <dlerror>" or names the missing symbol. */
+hws_status hws_dynlib_load(const char *env_var, const char *default_name, const char *what,
+                           hws_dynsym *syms, size_t count, void **handle, hws_error *err);
 
 #endif
