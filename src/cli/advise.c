@@ -102,13 +102,16 @@ static cJSON *json_advice(const hws_advice *a) {
     hws_json_str(o, "placement", hws_place_name(a->place));
     cJSON_AddBoolToObject(o, "ok", a->ok);
     hws_json_str(o, "why", a->why);
-    hws_json_num(o, "mem_needed_bytes", a->mem_needed_bytes);
-    hws_json_num(o, "mem_per_gpu_bytes", a->mem_per_gpu_bytes);
-    hws_json_num(o, "decode_tokens_per_s", a->decode_tokens_per_s);
-    hws_json_num(o, "prefill_tokens_per_s", a->prefill_tokens_per_s);
-    hws_json_num(o, "buy_usd", a->buy_usd);
-    hws_json_num(o, "usd_per_hour", a->usd_per_hour);
-    hws_json_num(o, "usd_per_mtok", a->usd_per_mtok);
+    static const hws_json_field fields[] = {
+        HWS_JSON_FIELD(hws_advice, mem_needed_bytes),
+        HWS_JSON_FIELD(hws_advice, mem_per_gpu_bytes),
+        HWS_JSON_FIELD(hws_advice, decode_tokens_per_s),
+        HWS_JSON_FIELD(hws_advice, prefill_tokens_per_s),
+        HWS_JSON_FIELD(hws_advice, buy_usd),
+        HWS_JSON_FIELD(hws_advice, usd_per_hour),
+        HWS_JSON_FIELD(hws_advice, usd_per_mtok),
+    };
+    hws_json_fields(o, a, fields, sizeof fields / sizeof fields[0]);
     return o;
 }
 

@@ -131,6 +131,51 @@ static void print_human(const plan_result *r) {
     print_prediction(r);
 }
 
+/* The numbers of each struct that go into the document, by member name. */
+static const hws_json_field memory_fields[] = {
+    HWS_JSON_FIELD(hws_memory, weights_bytes),
+    HWS_JSON_FIELD(hws_memory, embed_bytes),
+    HWS_JSON_FIELD(hws_memory, active_weights_bytes),
+    HWS_JSON_FIELD(hws_memory, kv_bytes),
+    HWS_JSON_FIELD(hws_memory, kv_bytes_per_token),
+    HWS_JSON_FIELD(hws_memory, activation_bytes),
+    HWS_JSON_FIELD(hws_memory, prefill_chunk_tokens),
+    HWS_JSON_FIELD(hws_memory, cuda_context_bytes),
+    HWS_JSON_FIELD(hws_memory, runtime_bytes),
+    HWS_JSON_FIELD(hws_memory, total_bytes),
+};
+static const hws_json_field load_fields[] = {
+    HWS_JSON_FIELD(hws_device_load, weights_bytes),
+    HWS_JSON_FIELD(hws_device_load, kv_bytes),
+    HWS_JSON_FIELD(hws_device_load, activation_bytes),
+    HWS_JSON_FIELD(hws_device_load, overhead_bytes),
+    HWS_JSON_FIELD(hws_device_load, total_bytes),
+    HWS_JSON_FIELD(hws_device_load, avail_bytes),
+};
+static const hws_json_field pred_fields[] = {
+    HWS_JSON_FIELD(hws_prediction, prefill_tokens_per_s),
+    HWS_JSON_FIELD(hws_prediction, decode_tokens_per_s),
+    HWS_JSON_FIELD(hws_prediction, ttft_ms),
+    HWS_JSON_FIELD(hws_prediction, tpot_ms),
+    HWS_JSON_FIELD(hws_prediction, decode_bytes_per_step),
+    HWS_JSON_FIELD(hws_prediction, prefill_flops_per_token),
+    HWS_JSON_FIELD(hws_prediction, allreduce_ms_per_step),
+};
+static const hws_json_field input_fields[] = {
+    HWS_JSON_FIELD(hws_predict_inputs, mem_bw_gbps),
+    HWS_JSON_FIELD(hws_predict_inputs, matmul_tflops),
+    HWS_JSON_FIELD(hws_predict_inputs, link_gbps),
+    HWS_JSON_FIELD(hws_predict_inputs, host_mem_bw_gbps),
+    HWS_JSON_FIELD(hws_predict_inputs, bw_eff),
+    HWS_JSON_FIELD(hws_predict_inputs, mm_eff),
+    HWS_JSON_FIELD(hws_predict_inputs, link_eff),
+    HWS_JSON_FIELD(hws_predict_inputs, host_bw_eff),
+    HWS_JSON_FIELD(hws_predict_inputs, allreduce_latency_us),
+    HWS_JSON_FIELD(hws_predict_inputs, hop_latency_us),
+    HWS_JSON_FIELD(hws_predict_inputs, layer_overhead_us),
+    HWS_JSON_FIELD(hws_predict_inputs, step_overhead_us),
+};
+
 /* ---- JSON ------------------------------------------------------------------------------- */
 
 static void json_load(cJSON *arr, const hws_device_load *l, const hws_device *d, int i) {
@@ -142,12 +187,7 @@ static void json_load(cJSON *arr, const hws_device_load *l, const hws_device *d,
     cJSON_AddNumberToObject(o, "n_layers", l->n_layers);
     cJSON_AddBoolToObject(o, "embeddings", l->has_embeddings);
     cJSON_AddBoolToObject(o, "head", l->has_head);
-    hws_json_num(o, "weights_bytes", l->weights_bytes);
-    hws_json_num(o, "kv_bytes", l->kv_bytes);
-    hws_json_num(o, "activation_bytes", l->activation_bytes);
-    hws_json_num(o, "overhead_bytes", l->overhead_bytes);
-    hws_json_num(o, "total_bytes", l->total_bytes);
-    hws_json_num(o, "avail_bytes", l->avail_bytes);
+    hws_json_fields(o, l, load_fields, sizeof load_fields / sizeof load_fields[0]);
     cJSON_AddBoolToObject(o, "fits", l->fits);
 }
 
@@ -169,27 +209,12 @@ static void json_prediction(cJSON *doc, const plan_result *r) {
     const hws_prediction *p = &r->pred;
     const hws_predict_inputs *in = &r->inputs;
     cJSON *o = cJSON_AddObjectToObject(doc, "prediction");
-    hws_json_num(o, "prefill_tokens_per_s", p->prefill_tokens_per_s);
-    hws_json_num(o, "decode_tokens_per_s", p->decode_tokens_per_s);
-    hws_json_num(o, "ttft_ms", p->ttft_ms);
-    hws_json_num(o, "tpot_ms", p->tpot_ms);
+    hws_json_fields(o, p, pred_fields, sizeof pred_fields / sizeof pred_fields[0]);
     hws_json_str(o, "decode_bound", p->decode_bound);
-    hws_json_num(o, "decode_bytes_per_step", p->decode_bytes_per_step);
-    hws_json_num(o, "prefill_flops_per_token", p->prefill_flops_per_token);
-    hws_json_num(o, "allreduce_ms_per_step", p->allreduce_ms_per_step);
     hws_json_str(o, "basis", p->basis);
     cJSON *i = cJSON_AddObjectToObject(o, "inputs");
     cJSON_AddBoolToObject(i, "measured", in->measured);
-    hws_json_num(i, "mem_bw_gbps", in->mem_bw_gbps);
-    hws_json_num(i, "matmul_tflops", in->matmul_tflops);
-    hws_json_num(i, "link_gbps", in->link_gbps);
-    hws_json_num(i, "host_mem_bw_gbps", in->host_mem_bw_gbps);
-    hws_json_num(i, "bw_eff", in->bw_eff);
-    hws_json_num(i, "mm_eff", in->mm_eff);
-    hws_json_num(i, "link_eff", in->link_eff);
-    hws_json_num(i, "allreduce_latency_us", in->allreduce_latency_us);
-    hws_json_num(i, "layer_overhead_us", in->layer_overhead_us);
-    hws_json_num(i, "step_overhead_us", in->step_overhead_us);
+    hws_json_fields(i, in, input_fields, sizeof input_fields / sizeof input_fields[0]);
 }
 
 static int print_json(const plan_result *r) {
@@ -200,16 +225,7 @@ static int print_json(const plan_result *r) {
     hws_json_model(doc, &r->model, m);
     hws_json_options(doc, &r->opts, &r->model);
     cJSON *mo = cJSON_AddObjectToObject(doc, "memory");
-    hws_json_num(mo, "weights_bytes", m->weights_bytes);
-    hws_json_num(mo, "embed_bytes", m->embed_bytes);
-    hws_json_num(mo, "active_weights_bytes", m->active_weights_bytes);
-    hws_json_num(mo, "kv_bytes", m->kv_bytes);
-    hws_json_num(mo, "kv_bytes_per_token", m->kv_bytes_per_token);
-    hws_json_num(mo, "activation_bytes", m->activation_bytes);
-    hws_json_num(mo, "prefill_chunk_tokens", m->prefill_chunk_tokens);
-    hws_json_num(mo, "cuda_context_bytes", m->cuda_context_bytes);
-    hws_json_num(mo, "runtime_bytes", m->runtime_bytes);
-    hws_json_num(mo, "total_bytes", m->total_bytes);
+    hws_json_fields(mo, m, memory_fields, sizeof memory_fields / sizeof memory_fields[0]);
     cJSON *basis = cJSON_AddObjectToObject(mo, "basis");
     hws_json_str(basis, "weights", m->weights_basis);
     hws_json_str(basis, "kv", m->kv_basis);

@@ -4,6 +4,7 @@
 #include "report/json.h"
 #include "util/units.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void hws_plan_args_default(hws_plan_args *a) {
@@ -42,6 +43,9 @@ int hws_plan_setup(const char *cmd, const char *model_arg, const hws_plan_args *
                                    a->runtime);
         o->runtime = (hws_runtime)rt;
     }
+    if (hws_known(model->max_context) && a->ctx > model->max_context)
+        fprintf(stderr, "hwscope %s: warning: --ctx %ld is beyond %s's context of %.0f tokens\n",
+                cmd, a->ctx, model->name, model->max_context);
     o->ctx_tokens = (double)a->ctx;
     o->batch = (double)a->batch;
     o->prompt_tokens = (double)(a->prompt < a->ctx ? a->prompt : a->ctx);
@@ -59,18 +63,27 @@ const char *hws_plan_weights_name(const hws_plan_opts *o, const hws_model_spec *
     return "bf16";
 }
 
+void hws_json_fields(cJSON *obj, const void *base, const hws_json_field *fields, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        hws_json_num(obj, fields[i].key,
+                     *(const double *)((const unsigned char *)base + fields[i].offset));
+}
+
 void hws_json_model(cJSON *doc, const hws_model_spec *m, const hws_memory *mem) {
     cJSON *o = cJSON_AddObjectToObject(doc, "model");
     hws_json_str(o, "name", m->name);
     hws_json_str(o, "family", m->family);
     hws_json_str(o, "source", m->source);
+    static const hws_json_field model_fields[] = {
+        HWS_JSON_FIELD(hws_model_spec, params_published),
+        HWS_JSON_FIELD(hws_model_spec, n_layers),
+        HWS_JSON_FIELD(hws_model_spec, n_heads),
+        HWS_JSON_FIELD(hws_model_spec, n_kv_heads),
+        HWS_JSON_FIELD(hws_model_spec, max_context),
+    };
     hws_json_num(o, "params", mem->params);
     hws_json_num(o, "active_params", mem->active_params);
-    hws_json_num(o, "params_published", m->params_published);
-    hws_json_num(o, "n_layers", m->n_layers);
-    hws_json_num(o, "n_heads", m->n_heads);
-    hws_json_num(o, "n_kv_heads", m->n_kv_heads);
-    hws_json_num(o, "max_context", m->max_context);
+    hws_json_fields(o, m, model_fields, sizeof model_fields / sizeof model_fields[0]);
 }
 
 void hws_json_options(cJSON *doc, const hws_plan_opts *o, const hws_model_spec *m) {

@@ -22,7 +22,7 @@
  * - Host: the CPU launches each block's kernels while the GPU runs earlier ones, so a forward
  *   takes max(GPU time, blocks x layer_overhead); a decode step adds the runtime's per-step
  *   cost (sampling, stopping checks, scheduling, the sync for the token). vLLM and llama.cpp
- *   replay CUDA graphs, so their per-block cost is small.
+ *   replay CUDA graphs: their per-block figure is the floor of a block's kernels on the GPU.
  * - transformers' row is measured (bench/results/plan-vs-accelerate-*): on the lent H100 host
  *   (torch 2.11, transformers 5.17, generate() with SDPA, batch 1, random bf16 weights)
  *   Llama-3.2-1B prefilled 512 tokens in 21.4 ms and decoded 14.3 tokens/s, Qwen2.5-7B 36.6 ms
@@ -33,10 +33,12 @@ static const hws_efficiency efficiencies[HWS_RUNTIME_COUNT] = {
     {HWS_RUNTIME_TRANSFORMERS, 0.75, 0.82, 0.50, 0.62, 0.70, 1300.0, 54000.0,
      "transformers generate(), eager: host-bound (1.3 ms per block, 54 ms per decode step, "
      "measured on an H100 host)"},
-    {HWS_RUNTIME_VLLM, 0.80, 0.88, 0.55, 0.70, 0.75, 4.0, 600.0,
-     "vLLM: CUDA graphs for decode, paged attention, ~0.6 ms scheduling per step"},
-    {HWS_RUNTIME_LLAMACPP, 0.70, 0.78, 0.35, 0.45, 0.70, 8.0, 400.0,
-     "llama.cpp: quantised GEMV/MMQ kernels, CUDA graphs; prefill in n_ubatch chunks"},
+    {HWS_RUNTIME_VLLM, 0.80, 0.88, 0.55, 0.70, 0.75, 30.0, 600.0,
+     "vLLM: CUDA graphs for decode (a block's ~10 kernels take >= ~30 us however small), "
+     "paged attention, ~0.6 ms scheduling per step; estimates"},
+    {HWS_RUNTIME_LLAMACPP, 0.70, 0.78, 0.35, 0.45, 0.70, 40.0, 400.0,
+     "llama.cpp: quantised GEMV/MMQ kernels, CUDA graphs (>= ~40 us per block); prefill in "
+     "n_ubatch chunks; estimates"},
 };
 
 /* Fixed costs of the links between GPUs and the host, stated. */
