@@ -5,6 +5,7 @@
 #include <cublasLt.h>
 #include <cstdlib>
 #include <cstring>
+#include <sys/mman.h>
 
 hws_status hws_gpu_gemm_run(int device, hws_gpu_dtype dtype, int m, int n, int k, int warmup,
                             int reps, double *ms, hws_gpu_check *check, char *algo_note,
@@ -135,7 +136,12 @@ static hws_status copy(int device, hws_gpu_copy_kind kind, double bytes, int war
     if (pinned) {
         HWS_CUDA_TRY(cudaMallocHost(&j.host, j.bytes));
     } else if (host) {
-        j.host = malloc(j.bytes);
+        // pageable, but 2 MiB aligned and backed by transparent huge pages where the kernel
+        // allows, so the driver's staging copies are not slowed by TLB misses
+        if (posix_memalign(&j.host, 2u << 20, j.bytes) != 0)
+            j.host = nullptr;
+        else
+            madvise(j.host, j.bytes, MADV_HUGEPAGE);
         if (j.host == nullptr) {
             st = hws_gpu_fail(err, "malloc", "out of host memory");
             goto done;

@@ -13,22 +13,25 @@
 #define CHECK_SAMPLES   256
 #define MAX_ALGOS       4
 
-// Layout used for every precision (the "TN" form cuBLASLt needs for FP8 and INT8): A is stored
-// as M rows of K (column-major K x M, op T), B as N columns of K, C column-major M x N, so
-// C[m + n*M] = sum_k A[k + m*K] * B[k + n*K].
+// Layouts, column-major throughout: B is K x N (ldb K), C is M x N (ldc M). A is M x K (lda M,
+// op N; the "NN" form PyTorch's A @ B gives cuBLAS) for the float types, or stored K x M with
+// op T (the "TN" form cuBLASLt needs for FP8 and INT8). So C[m + n*M] = sum_k A(m, k) *
+// B[k + n*K] with A(m, k) = A[m + k*M] (NN) or A[k + m*K] (TN).
 typedef struct {
     cudaDataType_t ab, cd, scale;
     cublasComputeType_t compute;
     size_t ab_size, cd_size;
+    bool tn;
 } dtype_info;
 
 static const dtype_info dtypes[HWS_GPU_DTYPES] = {
-    [HWS_GPU_FP32] = {CUDA_R_32F, CUDA_R_32F, CUDA_R_32F, CUBLAS_COMPUTE_32F, 4, 4},
-    [HWS_GPU_TF32] = {CUDA_R_32F, CUDA_R_32F, CUDA_R_32F, CUBLAS_COMPUTE_32F_FAST_TF32, 4, 4},
-    [HWS_GPU_FP16] = {CUDA_R_16F, CUDA_R_16F, CUDA_R_32F, CUBLAS_COMPUTE_32F, 2, 2},
-    [HWS_GPU_BF16] = {CUDA_R_16BF, CUDA_R_16BF, CUDA_R_32F, CUBLAS_COMPUTE_32F, 2, 2},
-    [HWS_GPU_FP8] = {CUDA_R_8F_E4M3, CUDA_R_16BF, CUDA_R_32F, CUBLAS_COMPUTE_32F, 1, 2},
-    [HWS_GPU_INT8] = {CUDA_R_8I, CUDA_R_32I, CUDA_R_32I, CUBLAS_COMPUTE_32I, 1, 4},
+    [HWS_GPU_FP32] = {CUDA_R_32F, CUDA_R_32F, CUDA_R_32F, CUBLAS_COMPUTE_32F, 4, 4, false},
+    [HWS_GPU_TF32] = {CUDA_R_32F, CUDA_R_32F, CUDA_R_32F, CUBLAS_COMPUTE_32F_FAST_TF32, 4, 4,
+                      false},
+    [HWS_GPU_FP16] = {CUDA_R_16F, CUDA_R_16F, CUDA_R_32F, CUBLAS_COMPUTE_32F, 2, 2, false},
+    [HWS_GPU_BF16] = {CUDA_R_16BF, CUDA_R_16BF, CUDA_R_32F, CUBLAS_COMPUTE_32F, 2, 2, false},
+    [HWS_GPU_FP8] = {CUDA_R_8F_E4M3, CUDA_R_16BF, CUDA_R_32F, CUBLAS_COMPUTE_32F, 1, 2, true},
+    [HWS_GPU_INT8] = {CUDA_R_8I, CUDA_R_32I, CUDA_R_32I, CUBLAS_COMPUTE_32I, 1, 4, true},
 };
 
 #define HWS_LT_TRY(call)                                                                           \
@@ -83,29 +86,30 @@ template <typename T> __global__ void fill(T *p, size_t n, uint64_t seed) {
 
 // One thread per sampled element: the exact product of the stored inputs, in double.
 template <typename TA, typename TC>
-__global__ void reference(const TA *a, const TA *b, const TC *c, int m, int n, int k, int samples,
-                          double *ref, double *got) {
+__global__ void reference(const TA *a, const TA *b, const TC *c, int m, int n, int k, bool tn,
+                          int samples, double *ref, double *got) {
     int s = blockIdx.x * blockDim.x + threadIdx.x;
     if (s >= samples)
         return;
     int row = (int)((hws_hash_uniform(2 * (uint64_t)s, 99) + 1.0f) * 0.5f * m) % m;
     int col = (int)((hws_hash_uniform(2 * (uint64_t)s + 1, 99) + 1.0f) * 0.5f * n) % n;
+    size_t a_row = tn ? (size_t)k : 1, a_k = tn ? 1 : (size_t)m;
     double sum = 0;
     for (int i = 0; i < k; i++)
-        sum += load(&a[(size_t)row * k + i]) * load(&b[(size_t)col * k + i]);
+        sum += load(&a[row * a_row + i * a_k]) * load(&b[(size_t)col * k + i]);
     ref[s] = sum;
     got[s] = load(&c[(size_t)col * m + row]);
 }
 
 template <typename TA, typename TC>
-static cudaError_t launch_fill_check(void *a, void *b, void *c, int m, int n, int k, bool check,
-                                     double *ref, double *got, cudaStream_t stream) {
+static cudaError_t launch_fill_check(void *a, void *b, void *c, int m, int n, int k, bool tn,
+                                     bool check, double *ref, double *got, cudaStream_t stream) {
     if (!check) {
         fill<TA><<<1024, 256, 0, stream>>>((TA *)a, (size_t)m * k, 11);
         fill<TA><<<1024, 256, 0, stream>>>((TA *)b, (size_t)n * k, 12);
     } else {
         reference<TA, TC><<<(CHECK_SAMPLES + 127) / 128, 128, 0, stream>>>(
-            (const TA *)a, (const TA *)b, (const TC *)c, m, n, k, CHECK_SAMPLES, ref, got);
+            (const TA *)a, (const TA *)b, (const TC *)c, m, n, k, tn, CHECK_SAMPLES, ref, got);
     }
     return cudaGetLastError();
 }
@@ -113,20 +117,21 @@ static cudaError_t launch_fill_check(void *a, void *b, void *c, int m, int n, in
 // Fills A and B with random values (check false) or computes the sampled reference (true).
 static cudaError_t fill_or_check(hws_gpu_dtype dt, void *a, void *b, void *c, int m, int n, int k,
                                  bool check, double *ref, double *got, cudaStream_t s) {
+    bool tn = dtypes[dt].tn;
     switch (dt) {
     case HWS_GPU_FP32:
     case HWS_GPU_TF32:
-        return launch_fill_check<float, float>(a, b, c, m, n, k, check, ref, got, s);
+        return launch_fill_check<float, float>(a, b, c, m, n, k, tn, check, ref, got, s);
     case HWS_GPU_FP16:
-        return launch_fill_check<__half, __half>(a, b, c, m, n, k, check, ref, got, s);
+        return launch_fill_check<__half, __half>(a, b, c, m, n, k, tn, check, ref, got, s);
     case HWS_GPU_BF16:
-        return launch_fill_check<__nv_bfloat16, __nv_bfloat16>(a, b, c, m, n, k, check, ref, got,
-                                                               s);
+        return launch_fill_check<__nv_bfloat16, __nv_bfloat16>(a, b, c, m, n, k, tn, check, ref,
+                                                               got, s);
     case HWS_GPU_FP8:
-        return launch_fill_check<__nv_fp8_e4m3, __nv_bfloat16>(a, b, c, m, n, k, check, ref, got,
-                                                               s);
+        return launch_fill_check<__nv_fp8_e4m3, __nv_bfloat16>(a, b, c, m, n, k, tn, check, ref,
+                                                               got, s);
     default:
-        return launch_fill_check<int8_t, int32_t>(a, b, c, m, n, k, check, ref, got, s);
+        return launch_fill_check<int8_t, int32_t>(a, b, c, m, n, k, tn, check, ref, got, s);
     }
 }
 
@@ -175,11 +180,14 @@ static double fastest(const double *ms, int n) {
 static hws_status describe(gemm_job *j, hws_gpu_dtype dt, int m, int n, int k, hws_error *err) {
     hws_status st = HWS_OK;
     const dtype_info *d = &dtypes[dt];
-    cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
+    cublasOperation_t ta = d->tn ? CUBLAS_OP_T : CUBLAS_OP_N, tb = CUBLAS_OP_N;
     HWS_LT_TRY(cublasLtMatmulDescCreate(&j->op, d->compute, d->scale));
     HWS_LT_TRY(cublasLtMatmulDescSetAttribute(j->op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta));
     HWS_LT_TRY(cublasLtMatmulDescSetAttribute(j->op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb));
-    HWS_LT_TRY(cublasLtMatrixLayoutCreate(&j->la, d->ab, k, m, k));
+    if (d->tn)
+        HWS_LT_TRY(cublasLtMatrixLayoutCreate(&j->la, d->ab, k, m, k));
+    else
+        HWS_LT_TRY(cublasLtMatrixLayoutCreate(&j->la, d->ab, m, k, m));
     HWS_LT_TRY(cublasLtMatrixLayoutCreate(&j->lb, d->ab, k, n, k));
     HWS_LT_TRY(cublasLtMatrixLayoutCreate(&j->lc, d->cd, m, n, m));
 done:
