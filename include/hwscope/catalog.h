@@ -13,31 +13,31 @@ extern "C" {
 #endif
 
 typedef struct {
-    char name[64];              /* catalog name, "H100 SXM 80GB" */
-    char aliases[160];          /* ';'-separated other names, incl. NVML's ("NVIDIA H100 80GB HBM3") */
-    char vendor[16];            /* NVIDIA, AMD, Intel, Apple */
-    char segment[16];           /* datacenter, workstation, consumer, apple */
-    double mem_bytes;           /* memory size, bytes (GB = 1e9 as vendors state; GiB noted in source) */
-    char mem_type[16];          /* HBM3, GDDR6X, LPDDR5X ... */
-    double mem_bw_gbps;         /* memory bandwidth, GB/s */
-    double fp32_tflops;         /* non-tensor FP32 */
-    double tf32_tflops;         /* tensor, dense */
-    double fp16_tflops;         /* tensor FP16, dense, FP32 accumulate where the vendor states both */
+    char name[64];      /* catalog name, "H100 SXM 80GB" */
+    char aliases[160];  /* ';'-separated other names, incl. NVML's ("NVIDIA H100 80GB HBM3") */
+    char vendor[16];    /* NVIDIA, AMD, Intel, Apple */
+    char segment[16];   /* datacenter, workstation, consumer, apple */
+    double mem_bytes;   /* memory size, bytes (GB = 1e9 as vendors state; GiB noted in source) */
+    char mem_type[16];  /* HBM3, GDDR6X, LPDDR5X ... */
+    double mem_bw_gbps; /* memory bandwidth, GB/s */
+    double fp32_tflops; /* non-tensor FP32 */
+    double tf32_tflops; /* tensor, dense */
+    double fp16_tflops; /* tensor FP16, dense, FP32 accumulate where the vendor states both */
     double bf16_tflops;
     double fp8_tflops;
     double int8_tops;
     double fp4_tflops;
-    double sparsity_factor;     /* sparse / dense ratio (2 for 2:4), NA when none */
+    double sparsity_factor; /* sparse / dense ratio (2 for 2:4), NA when none */
     double tdp_w;
-    char interconnect[32];      /* "NVLink 4", "PCIe", "Infinity Fabric" */
-    double interconnect_gbps;   /* per GPU, GB/s, both directions */
+    char interconnect[32];    /* "NVLink 4", "PCIe", "Infinity Fabric" */
+    double interconnect_gbps; /* per GPU, GB/s, both directions */
     double pcie_gen;
     double launch_year;
-    double price_usd;           /* street or list price, USD */
-    char price_kind[8];         /* "street", "list", "msrp" */
-    char price_date[12];        /* YYYY-MM */
-    double cloud_usd_per_hour;  /* published on-demand price per GPU-hour */
-    char source[256];           /* where the figures come from */
+    double price_usd;          /* street or list price, USD */
+    char price_kind[8];        /* "street", "list", "msrp" */
+    char price_date[12];       /* YYYY-MM */
+    double cloud_usd_per_hour; /* published on-demand price per GPU-hour */
+    char source[256];          /* where the figures come from */
 } hws_gpu_spec;
 
 /* Loads the built-in catalog and, when user_path is not NULL, the user's rows on top. A malformed

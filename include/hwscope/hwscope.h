@@ -11,8 +11,8 @@ extern "C" {
 /* Every library call returns one of these; the detail goes into a caller's hws_error. */
 typedef enum {
     HWS_OK = 0,
-    HWS_ERR_RUNTIME = 1, /* something failed while running (I/O, driver, GPU lost) */
-    HWS_ERR_INPUT = 2,   /* bad input: a file, an argument, a value; the message names it */
+    HWS_ERR_RUNTIME = 1,     /* something failed while running (I/O, driver, GPU lost) */
+    HWS_ERR_INPUT = 2,       /* bad input: a file, an argument, a value; the message names it */
     HWS_ERR_UNSUPPORTED = 3, /* the thing asked for does not exist here (no GPU, no CUDA) */
     HWS_ERR_NOMEM = 4
 } hws_status;

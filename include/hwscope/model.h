@@ -14,26 +14,26 @@ extern "C" {
 #endif
 
 typedef struct {
-    char name[64];              /* "Llama-2-70B" */
-    char family[32];            /* "llama", "mixtral", "qwen2", "deepseek_v3", "gemma3" ... */
-    char source[256];           /* where the figures come from (URL of config.json, file path) */
-    double params_published;    /* parameter count the authors publish; NA if none */
-    double hidden_size;         /* d_model */
+    char name[64];           /* "Llama-2-70B" */
+    char family[32];         /* "llama", "mixtral", "qwen2", "deepseek_v3", "gemma3" ... */
+    char source[256];        /* where the figures come from (URL of config.json, file path) */
+    double params_published; /* parameter count the authors publish; NA if none */
+    double hidden_size;      /* d_model */
     double n_layers;
-    double n_heads;             /* query heads */
-    double n_kv_heads;          /* key/value heads: = n_heads MHA, < n_heads GQA, 1 MQA */
-    double head_dim;            /* per head; hidden_size / n_heads unless the config says */
-    double intermediate_size;   /* dense MLP width */
+    double n_heads;           /* query heads */
+    double n_kv_heads;        /* key/value heads: = n_heads MHA, < n_heads GQA, 1 MQA */
+    double head_dim;          /* per head; hidden_size / n_heads unless the config says */
+    double intermediate_size; /* dense MLP width */
     double vocab_size;
-    double max_context;         /* max_position_embeddings */
-    int tie_embeddings;         /* 1 when the output head shares the embedding matrix */
-    int gated_mlp;              /* 1 for SwiGLU/GeGLU (3 matrices), 0 for 2-matrix MLPs */
+    double max_context; /* max_position_embeddings */
+    int tie_embeddings; /* 1 when the output head shares the embedding matrix */
+    int gated_mlp;      /* 1 for SwiGLU/GeGLU (3 matrices), 0 for 2-matrix MLPs */
     /* mixture of experts (NA when dense) */
-    double n_experts;           /* routed experts per MoE layer */
-    double n_experts_active;    /* routed experts used per token */
+    double n_experts;        /* routed experts per MoE layer */
+    double n_experts_active; /* routed experts used per token */
     double n_shared_experts;
     double moe_intermediate_size;
-    double n_dense_layers;      /* leading layers with a dense MLP (DeepSeek first_k_dense_replace) */
+    double n_dense_layers; /* leading layers with a dense MLP (DeepSeek first_k_dense_replace) */
     /* multi-head latent attention (DeepSeek-V2/V3; NA otherwise) */
     double kv_lora_rank;
     double q_lora_rank;
@@ -41,12 +41,12 @@ typedef struct {
     double qk_nope_head_dim;
     double v_head_dim;
     /* sliding-window attention (NA when none) */
-    double sliding_window;      /* tokens */
+    double sliding_window;            /* tokens */
     double sliding_layers_per_global; /* e.g. 5 for Gemma 3 (5 local : 1 global); 0 = all sliding */
     /* from a file: exact bytes of the weights as stored (safetensors index total_size or the
      * GGUF tensor table), NA for catalog models */
     double file_weight_bytes;
-    char file_weight_type[16];  /* "BF16", "Q4_K_M" ... as the file states */
+    char file_weight_type[16]; /* "BF16", "Q4_K_M" ... as the file states */
 } hws_model_spec;
 
 hws_status hws_model_catalog_load(const char *user_path, hws_error *err);

@@ -14,7 +14,7 @@ extern "C" {
 #endif
 
 #define HWS_MAX_NOTES 32
-#define HWS_NOTE_LEN 160
+#define HWS_NOTE_LEN  160
 
 typedef struct {
     int count;
@@ -24,33 +24,35 @@ typedef struct {
 #define HWS_MAX_CACHES 8
 
 typedef struct {
-    int level;              /* 1, 2, 3, 4 */
-    char type[12];          /* "data", "instruction", "unified" */
-    double size_bytes;      /* one instance */
-    double instances;       /* how many of it in the machine */
-    double shared_by_cpus;  /* logical CPUs sharing one instance */
+    int level;             /* 1, 2, 3, 4 */
+    char type[12];         /* "data", "instruction", "unified" */
+    double size_bytes;     /* one instance */
+    double instances;      /* how many of it in the machine */
+    double shared_by_cpus; /* logical CPUs sharing one instance */
 } hws_cache_info;
 
 typedef struct {
-    char vendor[64];        /* "GenuineIntel", "AuthenticAMD", "ARM" */
-    char model[128];        /* "Intel(R) Xeon(R) Platinum 8480+" */
-    char arch[16];          /* "x86_64", "aarch64" */
+    char vendor[64]; /* "GenuineIntel", "AuthenticAMD", "ARM" */
+    char model[128]; /* "Intel(R) Xeon(R) Platinum 8480+" */
+    char arch[16];   /* "x86_64", "aarch64" */
     double sockets;
-    double cores;           /* physical cores, all sockets */
-    double threads;         /* logical CPUs online */
+    double cores;   /* physical cores, all sockets */
+    double threads; /* logical CPUs online */
     double numa_nodes;
-    double base_mhz;        /* base clock, MHz */
-    double max_mhz;         /* highest boost clock, MHz */
+    double base_mhz;   /* base clock, MHz */
+    double max_mhz;    /* highest boost clock, MHz */
+    double cur_mhz;    /* clock now, MHz (/proc/cpuinfo "cpu MHz"; x86 only) */
+    double x86_family; /* "cpu family" (25 = Zen 3/4, 26 = Zen 5, 6 = Intel Core/Xeon) */
     int ncaches;
     hws_cache_info caches[HWS_MAX_CACHES];
     /* ISA features that matter for inference kernels (tri-state) */
     int has_fma, has_avx2, has_avx512f, has_avx512_bf16, has_avx512_vnni, has_avx512_fp16;
     int has_amx_tile, has_amx_bf16, has_amx_int8, has_neon, has_sve, has_sve2;
-    double simd_width_bits;     /* widest FP32 vector unit used for the peak: 128/256/512 */
-    double fma_units_per_core;  /* FMA pipes per core assumed for the peak (stated, not read) */
-    double usable_cpus;         /* CPUs this process may use: affinity mask and cgroup quota */
-    double cgroup_cpu_quota;    /* cgroup cpu.max quota / period, in CPUs; NA when none */
-    double fp32_peak_gflops;    /* derived: cores * max clock * SIMD lanes * 2 * FMA units */
+    double simd_width_bits;    /* widest FP32 vector unit used for the peak: 128/256/512 */
+    double fma_units_per_core; /* FMA pipes per core assumed for the peak (stated, not read) */
+    double usable_cpus;        /* CPUs this process may use: affinity mask and cgroup quota */
+    double cgroup_cpu_quota;   /* cgroup cpu.max quota / period, in CPUs; NA when none */
+    double fp32_peak_gflops;   /* derived: cores * max clock * SIMD lanes * 2 * FMA units */
     hws_notes notes;
 } hws_cpu_info;
 
@@ -58,13 +60,13 @@ typedef struct {
     double total_bytes;
     double available_bytes;
     double swap_total_bytes;
-    double hugepages_total;     /* count of default-size huge pages */
+    double hugepages_total; /* count of default-size huge pages */
     double hugepages_free;
     double hugepage_size_bytes;
-    double cgroup_limit_bytes;  /* memory.max (v2) or limit_in_bytes (v1); NA when none */
+    double cgroup_limit_bytes; /* memory.max (v2) or limit_in_bytes (v1); NA when none */
     double cgroup_usage_bytes;
-    char dimm_type[32];         /* "DDR5"; "" when not readable (needs root and SMBIOS) */
-    double dimm_speed_mts;      /* MT/s */
+    char dimm_type[32];    /* "DDR5"; "" when not readable (needs root and SMBIOS) */
+    double dimm_speed_mts; /* MT/s */
     hws_notes notes;
 } hws_mem_info;
 
@@ -77,14 +79,14 @@ typedef struct {
 } hws_gpu_process;
 
 typedef struct {
-    int index;                  /* NVML index */
-    char vendor[16];            /* "NVIDIA" */
-    char name[96];              /* "NVIDIA H100 80GB HBM3" */
+    int index;       /* NVML index */
+    char vendor[16]; /* "NVIDIA" */
+    char name[96];   /* "NVIDIA H100 80GB HBM3" */
     char uuid[96];
-    char pci_bus_id[32];        /* lower case, "0000:18:00.0" */
+    char pci_bus_id[32]; /* lower case, "0000:18:00.0" */
     char serial[32];
     double mem_total_bytes, mem_used_bytes, mem_free_bytes;
-    double cc_major, cc_minor;  /* compute capability */
+    double cc_major, cc_minor; /* compute capability */
     double sm_count;
     double max_sm_clock_mhz, max_mem_clock_mhz, cur_sm_clock_mhz, cur_mem_clock_mhz;
     double mem_bus_width_bits;
@@ -96,7 +98,8 @@ typedef struct {
     double temperature_c;
     double util_gpu_pct, util_mem_pct;
     int ecc_enabled, mig_enabled, persistence_enabled; /* tri-state */
-    int nprocs;                 /* -1: list unreadable */
+    int lost;   /* 1 when the GPU answered "GPU is lost" (fell off the bus) */
+    int nprocs; /* -1: list unreadable */
     hws_gpu_process procs[HWS_MAX_GPU_PROCS];
     hws_notes notes;
 } hws_gpu_info;
@@ -104,11 +107,11 @@ typedef struct {
 #define HWS_MAX_GPUS 16
 
 typedef struct {
-    int count;                  /* GPUs found (0 with a reason in why_none) */
-    char driver_version[32];    /* "580.159.04" */
+    int count;               /* GPUs found (0 with a reason in why_none) */
+    char driver_version[32]; /* "580.159.04" */
     char nvml_version[32];
-    double cuda_driver_version; /* e.g. 13000 as cuDriverGetVersion gives; NA when unknown */
-    char cuda_version[16];      /* "13.0" */
+    double cuda_driver_version;   /* e.g. 13000 as cuDriverGetVersion gives; NA when unknown */
+    char cuda_version[16];        /* "13.0" */
     char why_none[HWS_ERROR_LEN]; /* why there is no GPU information, when count is 0 */
     hws_gpu_info gpus[HWS_MAX_GPUS];
 } hws_gpu_list;

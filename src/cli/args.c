@@ -54,8 +54,7 @@ static int store_value(const char *cmd, const hws_opt *o, const char *value) {
     }
     case HWS_OPT_DOUBLE: {
         double v = strtod(value, &end);
-        if (end == value || *end != '\0' || errno != 0 || !isfinite(v) || v < o->min ||
-            v > o->max)
+        if (end == value || *end != '\0' || errno != 0 || !isfinite(v) || v < o->min || v > o->max)
             return hws_usage_error(cmd, "--%s: '%s' is not a number in %g..%g", o->name, value,
                                    o->min, o->max);
         *(double *)o->out = v;

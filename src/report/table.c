@@ -75,7 +75,8 @@ int hws_table_rowf(hws_table *t, const char *fmt, ...) {
 static bool looks_numeric(const char *s) {
     if (strcmp(s, "n/a") == 0 || s[0] == '\0')
         return true;
-    return isdigit((unsigned char)s[0]) || ((s[0] == '-' || s[0] == '+') && isdigit((unsigned char)s[1]));
+    return isdigit((unsigned char)s[0]) ||
+           ((s[0] == '-' || s[0] == '+') && isdigit((unsigned char)s[1]));
 }
 
 /* Display width of a UTF-8 string: counts code points, not bytes (for "×", "µ"). */

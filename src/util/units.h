@@ -9,9 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define HWS_NA NAN
+#define HWS_NA  NAN
 #define HWS_GIB 1073741824.0
-#define HWS_GB 1e9
+#define HWS_GB  1e9
 
 static inline bool hws_known(double x) {
     return !isnan(x);
@@ -19,8 +19,9 @@ static inline bool hws_known(double x) {
 
 /* Each writes into buf (size n) and returns buf; an unknown value writes "n/a". */
 char *hws_fmt_num(char *buf, size_t n, double value, int decimals, const char *unit);
-char *hws_fmt_gib(char *buf, size_t n, double bytes);   /* "79.6 GiB" */
-char *hws_fmt_gb(char *buf, size_t n, double bytes);    /* "85.5 GB" */
-char *hws_fmt_bytes(char *buf, size_t n, double bytes); /* B, KiB, MiB or GiB, whichever reads best */
+char *hws_fmt_gib(char *buf, size_t n, double bytes); /* "79.6 GiB" */
+char *hws_fmt_gb(char *buf, size_t n, double bytes);  /* "85.5 GB" */
+char *hws_fmt_bytes(char *buf, size_t n,
+                    double bytes); /* B, KiB, MiB or GiB, whichever reads best */
 
 #endif

@@ -1,0 +1,20 @@
+/* info.h - the facts `hwscope info` gathers, shared with the report command. */
+#ifndef HWSCOPE_CLI_INFO_H
+#define HWSCOPE_CLI_INFO_H
+
+#include "hwscope/probe.h"
+
+#include <cjson/cJSON.h>
+
+typedef struct {
+    hws_cpu_info cpu;
+    hws_mem_info mem;
+    hws_gpu_list gpus;
+} hws_info;
+
+hws_status hws_info_collect(hws_info *info, hws_error *err);
+void hws_info_print_text(const hws_info *info);
+/* The hwscope.info/1 document; NULL when out of memory. */
+cJSON *hws_info_json(const hws_info *info);
+
+#endif

@@ -1,0 +1,320 @@
+/* cpu.c - CPU facts: model, sockets, cores, threads, caches and NUMA through hwloc; clocks, ISA
+ * features and container limits from /proc and /sys (read under the sysroot); the FP32 peak
+ * derived from them.
+ *
+ * Tests point hwloc at a recorded tree (HWLOC_FSROOT = the sysroot) or at a hwloc XML export
+ * ($HWSCOPE_HWLOC_XML), so the same code reads this machine and recorded ones. */
+#include "hwscope/probe.h"
+#include "probe/cgroup.h"
+#include "util/sysfs.h"
+#include "util/units.h"
+
+#include <hwloc.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#define CPUINFO_MAX (1 << 20)
+
+/* Value of the first "key : value" line of /proc/cpuinfo, into out ("" when absent). */
+static void cpuinfo_value(const char *cpuinfo, const char *key, char *out, size_t n) {
+    size_t key_len = strlen(key);
+    out[0] = '\0';
+    for (const char *line = cpuinfo; line != NULL && *line != '\0';) {
+        const char *eol = strchr(line, '\n');
+        size_t len = eol != NULL ? (size_t)(eol - line) : strlen(line);
+        if (len > key_len && strncmp(line, key, key_len) == 0 &&
+            (line[key_len] == ' ' || line[key_len] == '\t' || line[key_len] == ':')) {
+            const char *colon = memchr(line, ':', len);
+            if (colon != NULL) {
+                const char *v = colon + 1;
+                while (*v == ' ' || *v == '\t')
+                    v++;
+                size_t vlen = len - (size_t)(v - line);
+                snprintf(out, n, "%.*s", (int)vlen, v);
+                return;
+            }
+        }
+        line = eol != NULL ? eol + 1 : NULL;
+    }
+}
+
+/* 1 when word appears as a whole space-separated token of list. */
+static int has_token(const char *list, const char *word) {
+    size_t len = strlen(word);
+    for (const char *p = strstr(list, word); p != NULL; p = strstr(p + 1, word)) {
+        int starts = p == list || p[-1] == ' ';
+        int ends = p[len] == '\0' || p[len] == ' ';
+        if (starts && ends)
+            return 1;
+    }
+    return 0;
+}
+
+typedef struct {
+    unsigned implementer, part;
+    const char *vendor, *model;
+} arm_part;
+
+/* The Arm cores of servers people run inference on (implementer and part numbers as lscpu's). */
+static const arm_part arm_parts[] = {
+    {0x41, 0xd0c, "ARM", "Neoverse-N1"}, {0x41, 0xd40, "ARM", "Neoverse-V1"},
+    {0x41, 0xd49, "ARM", "Neoverse-N2"}, {0x41, 0xd4f, "ARM", "Neoverse-V2"},
+    {0x41, 0xd8e, "ARM", "Neoverse-N3"}, {0x41, 0xd84, "ARM", "Neoverse-V3"},
+    {0xc0, 0xac3, "Ampere", "Ampere-1"}, {0xc0, 0xac4, "Ampere", "Ampere-1a"},
+    {0x61, 0x000, "Apple", "Apple"},
+};
+
+static void read_identity(hws_cpu_info *cpu, const char *cpuinfo) {
+    char implementer[32], part[32], flags[8192];
+    cpuinfo_value(cpuinfo, "CPU implementer", implementer, sizeof implementer);
+    if (implementer[0] != '\0') {
+        unsigned impl = (unsigned)strtoul(implementer, NULL, 0);
+        cpuinfo_value(cpuinfo, "CPU part", part, sizeof part);
+        unsigned p = (unsigned)strtoul(part, NULL, 0);
+        snprintf(cpu->arch, sizeof cpu->arch, "aarch64");
+        for (size_t i = 0; i < sizeof arm_parts / sizeof arm_parts[0]; i++) {
+            if (arm_parts[i].implementer == impl &&
+                (arm_parts[i].part == p || arm_parts[i].part == 0)) {
+                snprintf(cpu->vendor, sizeof cpu->vendor, "%s", arm_parts[i].vendor);
+                snprintf(cpu->model, sizeof cpu->model, "%s", arm_parts[i].model);
+            }
+        }
+        if (cpu->model[0] == '\0')
+            hws_note_add(&cpu->notes, "model: unknown Arm part %s/%s", implementer, part);
+        cpuinfo_value(cpuinfo, "Features", flags, sizeof flags);
+        cpu->has_neon = has_token(flags, "asimd");
+        cpu->has_sve = has_token(flags, "sve");
+        cpu->has_sve2 = has_token(flags, "sve2");
+        cpu->has_fma = cpu->has_neon; /* Armv8 Advanced SIMD has fused multiply-add */
+        cpu->has_avx2 = cpu->has_avx512f = cpu->has_avx512_bf16 = cpu->has_avx512_vnni = 0;
+        cpu->has_avx512_fp16 = cpu->has_amx_tile = cpu->has_amx_bf16 = cpu->has_amx_int8 = 0;
+        return;
+    }
+    cpuinfo_value(cpuinfo, "vendor_id", cpu->vendor, sizeof cpu->vendor);
+    cpuinfo_value(cpuinfo, "model name", cpu->model, sizeof cpu->model);
+    cpuinfo_value(cpuinfo, "flags", flags, sizeof flags);
+    cpuinfo_value(cpuinfo, "cpu family", implementer, sizeof implementer);
+    cpu->x86_family = implementer[0] != '\0' ? strtod(implementer, NULL) : HWS_NA;
+    cpuinfo_value(cpuinfo, "cpu MHz", part, sizeof part);
+    cpu->cur_mhz = part[0] != '\0' ? strtod(part, NULL) : HWS_NA;
+    if (cpu->vendor[0] != '\0')
+        snprintf(cpu->arch, sizeof cpu->arch, "x86_64");
+    if (flags[0] == '\0')
+        return;
+    cpu->has_fma = has_token(flags, "fma");
+    cpu->has_avx2 = has_token(flags, "avx2");
+    cpu->has_avx512f = has_token(flags, "avx512f");
+    cpu->has_avx512_bf16 = has_token(flags, "avx512_bf16");
+    cpu->has_avx512_vnni = has_token(flags, "avx512_vnni");
+    cpu->has_avx512_fp16 = has_token(flags, "avx512_fp16");
+    cpu->has_amx_tile = has_token(flags, "amx_tile");
+    cpu->has_amx_bf16 = has_token(flags, "amx_bf16");
+    cpu->has_amx_int8 = has_token(flags, "amx_int8");
+    cpu->has_neon = cpu->has_sve = cpu->has_sve2 = 0;
+}
+
+static const struct {
+    hwloc_obj_type_t type;
+    int level;
+} cache_types[] = {
+    {HWLOC_OBJ_L1CACHE, 1}, {HWLOC_OBJ_L1ICACHE, 1}, {HWLOC_OBJ_L2CACHE, 2},
+    {HWLOC_OBJ_L3CACHE, 3}, {HWLOC_OBJ_L4CACHE, 4},
+};
+
+static void read_caches(hws_cpu_info *cpu, hwloc_topology_t topo) {
+    for (size_t i = 0; i < sizeof cache_types / sizeof cache_types[0]; i++) {
+        int count = hwloc_get_nbobjs_by_type(topo, cache_types[i].type);
+        hwloc_obj_t obj = hwloc_get_obj_by_type(topo, cache_types[i].type, 0);
+        if (count <= 0 || obj == NULL || cpu->ncaches >= HWS_MAX_CACHES)
+            continue;
+        hws_cache_info *c = &cpu->caches[cpu->ncaches++];
+        c->level = cache_types[i].level;
+        snprintf(c->type, sizeof c->type, "%s",
+                 obj->attr->cache.type == HWLOC_OBJ_CACHE_INSTRUCTION ? "instruction"
+                 : obj->attr->cache.type == HWLOC_OBJ_CACHE_DATA      ? "data"
+                                                                      : "unified");
+        c->size_bytes = (double)obj->attr->cache.size;
+        c->instances = count;
+        c->shared_by_cpus = obj->cpuset != NULL ? hwloc_bitmap_weight(obj->cpuset) : HWS_NA;
+    }
+}
+
+static void read_model_from_hwloc(hws_cpu_info *cpu, hwloc_topology_t topo) {
+    hwloc_obj_t pkg = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PACKAGE, 0);
+    if (pkg == NULL)
+        return;
+    const char *model = hwloc_obj_get_info_by_name(pkg, "CPUModel");
+    const char *vendor = hwloc_obj_get_info_by_name(pkg, "CPUVendor");
+    if (cpu->model[0] == '\0' && model != NULL)
+        snprintf(cpu->model, sizeof cpu->model, "%s", model);
+    if (cpu->vendor[0] == '\0' && vendor != NULL)
+        snprintf(cpu->vendor, sizeof cpu->vendor, "%s", vendor);
+}
+
+static hws_status read_topology(hws_cpu_info *cpu, hws_error *err) {
+    hwloc_topology_t topo;
+    const char *xml = getenv("HWSCOPE_HWLOC_XML");
+    if (hwloc_topology_init(&topo) != 0)
+        return hws_error_set(err, HWS_ERR_RUNTIME, "hwloc: cannot initialise a topology");
+    if (xml != NULL && xml[0] != '\0') {
+        if (hwloc_topology_set_xml(topo, xml) != 0) {
+            hwloc_topology_destroy(topo);
+            return hws_error_set(err, HWS_ERR_INPUT, "%s: not a readable hwloc XML topology", xml);
+        }
+    } else if (hws_sysroot()[0] != '\0') {
+        setenv("HWLOC_FSROOT", hws_sysroot(), 1);
+    }
+    hwloc_topology_set_icache_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_ALL);
+    if (hwloc_topology_load(topo) != 0) {
+        hwloc_topology_destroy(topo);
+        return hws_error_set(err, HWS_ERR_RUNTIME, "hwloc: cannot load the topology");
+    }
+    cpu->sockets = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PACKAGE);
+    cpu->cores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
+    cpu->threads = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
+    cpu->numa_nodes = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE);
+    read_caches(cpu, topo);
+    read_model_from_hwloc(cpu, topo);
+    hwloc_topology_destroy(topo);
+    return HWS_OK;
+}
+
+/* Counts the CPUs of a list such as "0-3,8-11"; HWS_NA when malformed. */
+static double count_cpulist(const char *list) {
+    double count = 0;
+    const char *p = list;
+    while (*p != '\0') {
+        char *end;
+        long first = strtol(p, &end, 10), last;
+        if (end == p || first < 0)
+            return HWS_NA;
+        last = first;
+        if (*end == '-') {
+            p = end + 1;
+            last = strtol(p, &end, 10);
+            if (end == p || last < first)
+                return HWS_NA;
+        }
+        count += (double)(last - first + 1);
+        p = end;
+        if (*p == ',')
+            p++;
+        else if (*p != '\0')
+            return HWS_NA;
+    }
+    return count > 0 ? count : HWS_NA;
+}
+
+static double affinity_cpus(void) {
+    char status[16384], list[4096];
+    if (hws_sysroot()[0] == '\0') {
+        cpu_set_t set;
+        if (sched_getaffinity(0, sizeof set, &set) == 0)
+            return CPU_COUNT(&set);
+    }
+    if (hws_sys_read("/proc/self/status", status, sizeof status) < 0)
+        return HWS_NA;
+    cpuinfo_value(status, "Cpus_allowed_list", list, sizeof list);
+    return list[0] != '\0' ? count_cpulist(list) : HWS_NA;
+}
+
+static void read_limits(hws_cpu_info *cpu) {
+    double affinity = affinity_cpus();
+    cpu->cgroup_cpu_quota = hws_cgroup_cpu_quota();
+    cpu->usable_cpus = hws_known(affinity) ? affinity : cpu->threads;
+    if (hws_known(cpu->cgroup_cpu_quota) && cpu->cgroup_cpu_quota < cpu->usable_cpus)
+        cpu->usable_cpus = cpu->cgroup_cpu_quota;
+    if (!hws_known(cpu->cgroup_cpu_quota))
+        hws_note_add(&cpu->notes, "cgroup_cpu_quota: no CPU quota applies");
+}
+
+/* Base clock from "... @ 2.10GHz" in the model name, MHz; HWS_NA when absent. */
+static double clock_in_model_name(const char *model) {
+    const char *at = strstr(model, "@ ");
+    double ghz;
+    if (at != NULL && sscanf(at + 2, "%lfGHz", &ghz) == 1 && ghz > 0)
+        return ghz * 1000;
+    return HWS_NA;
+}
+
+static void read_clocks(hws_cpu_info *cpu) {
+    double max_khz = hws_sys_read_num("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq");
+    double base_khz = hws_sys_read_num("/sys/devices/system/cpu/cpu0/cpufreq/base_frequency");
+    cpu->max_mhz = max_khz / 1000;
+    cpu->base_mhz = hws_known(base_khz) ? base_khz / 1000 : clock_in_model_name(cpu->model);
+    if (!hws_known(cpu->max_mhz))
+        hws_note_add(&cpu->notes, "max_mhz: no cpufreq driver exposes it (VM or container)");
+    if (!hws_known(cpu->base_mhz))
+        hws_note_add(&cpu->notes, "base_mhz: neither cpufreq nor the model name states it");
+}
+
+/* The FP32 peak: cores x clock x lanes x 2 (FMA) x FMA pipes. Pipes and effective width are
+ * per microarchitecture and stated in the notes, since no register reports them. */
+static void derive_peak(hws_cpu_info *cpu) {
+    double clock = hws_known(cpu->max_mhz) ? cpu->max_mhz : cpu->base_mhz;
+    const char *clock_basis = hws_known(cpu->max_mhz) ? NULL : "the base clock, max unknown";
+    /* Zen 4 (family 25) runs AVX-512 as two 256-bit halves; Zen 5 (26) has full 512-bit units */
+    int half_width_avx512 = strstr(cpu->vendor, "AMD") != NULL && !(cpu->x86_family >= 26);
+    if (!hws_known(clock)) {
+        clock = cpu->cur_mhz;
+        clock_basis = "the current clock in /proc/cpuinfo, base and max unknown";
+    }
+    if (cpu->has_avx512f == 1 && !half_width_avx512) {
+        cpu->simd_width_bits = 512;
+        cpu->fma_units_per_core = 2;
+    } else if (cpu->has_avx2 == 1 || cpu->has_avx512f == 1) {
+        cpu->simd_width_bits = 256;
+        cpu->fma_units_per_core = 2;
+    } else if (cpu->has_sve == 1 || cpu->has_neon == 1) {
+        cpu->simd_width_bits = 128;
+        cpu->fma_units_per_core = strstr(cpu->model, "V2") != NULL ? 4 : 2;
+    } else {
+        cpu->simd_width_bits = HWS_NA;
+        cpu->fma_units_per_core = HWS_NA;
+    }
+    cpu->fp32_peak_gflops =
+        cpu->cores * clock / 1000 * (cpu->simd_width_bits / 32) * 2 * cpu->fma_units_per_core;
+    if (!hws_known(cpu->fp32_peak_gflops))
+        hws_note_add(&cpu->notes, "fp32_peak_gflops: clock or SIMD width unknown");
+    else if (clock_basis != NULL)
+        hws_note_add(&cpu->notes, "fp32_peak_gflops: derived from %s", clock_basis);
+}
+
+static void init_unknown(hws_cpu_info *cpu) {
+    memset(cpu, 0, sizeof *cpu);
+    cpu->sockets = cpu->cores = cpu->threads = cpu->numa_nodes = HWS_NA;
+    cpu->base_mhz = cpu->max_mhz = cpu->cur_mhz = cpu->x86_family = HWS_NA;
+    cpu->has_fma = cpu->has_avx2 = cpu->has_avx512f = cpu->has_avx512_bf16 = -1;
+    cpu->has_avx512_vnni = cpu->has_avx512_fp16 = cpu->has_amx_tile = cpu->has_amx_bf16 = -1;
+    cpu->has_amx_int8 = cpu->has_neon = cpu->has_sve = cpu->has_sve2 = -1;
+    cpu->simd_width_bits = cpu->fma_units_per_core = HWS_NA;
+    cpu->usable_cpus = cpu->cgroup_cpu_quota = cpu->fp32_peak_gflops = HWS_NA;
+}
+
+hws_status hws_probe_cpu(hws_cpu_info *cpu, hws_error *err) {
+    init_unknown(cpu);
+    char *cpuinfo = malloc(CPUINFO_MAX);
+    if (cpuinfo == NULL)
+        return hws_error_set(err, HWS_ERR_NOMEM, "out of memory reading /proc/cpuinfo");
+    if (hws_sys_read("/proc/cpuinfo", cpuinfo, CPUINFO_MAX) < 0) {
+        cpuinfo[0] = '\0';
+        hws_note_add(&cpu->notes, "model: /proc/cpuinfo unreadable");
+    }
+    read_identity(cpu, cpuinfo);
+    free(cpuinfo);
+    if (cpu->arch[0] == '\0' && hws_sysroot()[0] == '\0') {
+        struct utsname u;
+        if (uname(&u) == 0)
+            snprintf(cpu->arch, sizeof cpu->arch, "%.15s", u.machine);
+    }
+    hws_status st = read_topology(cpu, err);
+    if (st != HWS_OK)
+        return st;
+    read_clocks(cpu);
+    read_limits(cpu);
+    derive_peak(cpu);
+    return HWS_OK;
+}

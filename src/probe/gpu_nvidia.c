@@ -1,0 +1,407 @@
+/* gpu_nvidia.c - NVIDIA GPUs: facts from NVML, completed by the CUDA driver API (SM count, L2),
+ * the two joined on the PCI bus id. Every fact NVML refuses becomes n/a with NVML's reason. */
+#include "probe/cuda_driver.h"
+#include "probe/gpu_vendor.h"
+#include "probe/nvml.h"
+#include "util/units.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef nvmlReturn_t (*uint_getter)(nvmlDevice_t, unsigned int *);
+typedef nvmlReturn_t (*typed_uint_getter)(nvmlDevice_t, int, unsigned int *);
+
+/* Records why field is unknown; returns 1 when the GPU is lost (stop asking it). */
+static int note_failure(const hws_nvml *n, hws_gpu_info *g, const char *field, nvmlReturn_t rc) {
+    hws_note_add(&g->notes, "%s: NVML: %s", field, hws_nvml_error(n, rc));
+    return rc == NVML_ERROR_GPU_IS_LOST;
+}
+
+static double read_uint(const hws_nvml *n, nvmlDevice_t dev, uint_getter fn, hws_gpu_info *g,
+                        const char *field, double scale) {
+    unsigned int v = 0;
+    nvmlReturn_t rc = fn != NULL ? fn(dev, &v) : NVML_ERROR_NOT_SUPPORTED;
+    if (rc != NVML_SUCCESS) {
+        note_failure(n, g, field, rc);
+        return HWS_NA;
+    }
+    return v * scale;
+}
+
+static double read_typed(const hws_nvml *n, nvmlDevice_t dev, typed_uint_getter fn, int type,
+                         hws_gpu_info *g, const char *field) {
+    unsigned int v = 0;
+    nvmlReturn_t rc = fn != NULL ? fn(dev, type, &v) : NVML_ERROR_NOT_SUPPORTED;
+    if (rc != NVML_SUCCESS) {
+        note_failure(n, g, field, rc);
+        return HWS_NA;
+    }
+    return v;
+}
+
+/* NVML's "00000000:18:00.0" and CUDA's "0000:18:00.0" both become "0000:18:00.0". */
+static void normalise_bus_id(const char *in, char *out, size_t n) {
+    const char *colon = strchr(in, ':');
+    size_t domain_len = colon != NULL ? (size_t)(colon - in) : 0;
+    const char *start = domain_len > 4 ? in + domain_len - 4 : in;
+    snprintf(out, n, "%s", start);
+    for (char *p = out; *p != '\0'; p++)
+        *p = (char)tolower((unsigned char)*p);
+}
+
+/* Returns 1 when the GPU answered "lost". */
+static int read_identity(const hws_nvml *n, nvmlDevice_t dev, hws_gpu_info *g) {
+    nvmlReturn_t rc = NVML_SUCCESS;
+    nvmlPciInfo_t pci;
+    if (n->DeviceGetName == NULL || (rc = n->DeviceGetName(dev, g->name, sizeof g->name)) != 0)
+        if (note_failure(n, g, "name", n->DeviceGetName != NULL ? rc : NVML_ERROR_NOT_SUPPORTED))
+            return 1;
+    if (n->DeviceGetUUID == NULL || (rc = n->DeviceGetUUID(dev, g->uuid, sizeof g->uuid)) != 0)
+        note_failure(n, g, "uuid", n->DeviceGetUUID != NULL ? rc : NVML_ERROR_NOT_SUPPORTED);
+    if (n->DeviceGetSerial == NULL ||
+        (rc = n->DeviceGetSerial(dev, g->serial, sizeof g->serial)) != 0)
+        note_failure(n, g, "serial", n->DeviceGetSerial != NULL ? rc : NVML_ERROR_NOT_SUPPORTED);
+    memset(&pci, 0, sizeof pci);
+    if (n->DeviceGetPciInfo != NULL && (rc = n->DeviceGetPciInfo(dev, &pci)) == 0) {
+        pci.busId[sizeof pci.busId - 1] = '\0';
+        normalise_bus_id(pci.busId, g->pci_bus_id, sizeof g->pci_bus_id);
+    } else {
+        note_failure(n, g, "pci_bus_id",
+                     n->DeviceGetPciInfo != NULL ? rc : NVML_ERROR_NOT_SUPPORTED);
+    }
+    return 0;
+}
+
+static void read_memory(const hws_nvml *n, nvmlDevice_t dev, hws_gpu_info *g) {
+    nvmlReturn_t rc = NVML_ERROR_NOT_SUPPORTED;
+    if (n->DeviceGetMemoryInfo_v2 != NULL) {
+        nvmlMemory_v2_t m = {.version = NVML_MEMORY_V2_VERSION};
+        rc = n->DeviceGetMemoryInfo_v2(dev, &m);
+        if (rc == NVML_SUCCESS) {
+            g->mem_total_bytes = (double)m.total;
+            g->mem_free_bytes = (double)m.free;
+            g->mem_used_bytes = (double)m.used;
+            return;
+        }
+    }
+    if (n->DeviceGetMemoryInfo != NULL) {
+        nvmlMemory_t m;
+        rc = n->DeviceGetMemoryInfo(dev, &m);
+        if (rc == NVML_SUCCESS) {
+            g->mem_total_bytes = (double)m.total;
+            g->mem_free_bytes = (double)m.free;
+            g->mem_used_bytes = (double)m.used;
+            return;
+        }
+    }
+    note_failure(n, g, "mem_total_bytes", rc);
+    note_failure(n, g, "mem_free_bytes", rc);
+    note_failure(n, g, "mem_used_bytes", rc);
+}
+
+static void read_modes(const hws_nvml *n, nvmlDevice_t dev, hws_gpu_info *g) {
+    int cur = 0, pending = 0;
+    unsigned int mig = 0, mig_pending = 0;
+    nvmlReturn_t rc = n->DeviceGetEccMode != NULL ? n->DeviceGetEccMode(dev, &cur, &pending)
+                                                  : NVML_ERROR_NOT_SUPPORTED;
+    if (rc == NVML_SUCCESS)
+        g->ecc_enabled = cur != 0;
+    else
+        note_failure(n, g, "ecc_enabled", rc);
+    rc = n->DeviceGetMigMode != NULL ? n->DeviceGetMigMode(dev, &mig, &mig_pending)
+                                     : NVML_ERROR_NOT_SUPPORTED;
+    if (rc == NVML_SUCCESS)
+        g->mig_enabled = mig != 0;
+    else
+        note_failure(n, g, "mig_enabled", rc);
+    rc = n->DeviceGetPersistenceMode != NULL ? n->DeviceGetPersistenceMode(dev, &cur)
+                                             : NVML_ERROR_NOT_SUPPORTED;
+    if (rc == NVML_SUCCESS)
+        g->persistence_enabled = cur != 0;
+    else
+        note_failure(n, g, "persistence_enabled", rc);
+}
+
+static void read_nvlink(const hws_nvml *n, nvmlDevice_t dev, hws_gpu_info *g) {
+    int active_links = 0;
+    for (unsigned int link = 0; link < NVML_NVLINK_MAX_LINKS; link++) {
+        int active = 0;
+        nvmlReturn_t rc = n->DeviceGetNvLinkState != NULL
+                              ? n->DeviceGetNvLinkState(dev, link, &active)
+                              : NVML_ERROR_NOT_SUPPORTED;
+        if (rc != NVML_SUCCESS) {
+            if (link == 0) {
+                note_failure(n, g, "nvlink_links_active", rc);
+                return;
+            }
+            break;
+        }
+        active_links += active == 1;
+    }
+    g->nvlink_links_active = active_links;
+}
+
+/* Process list through whichever versioned call the driver has; each has its own struct. */
+static void read_processes(const hws_nvml *n, nvmlDevice_t dev, hws_gpu_info *g) {
+    size_t stride =
+        n->processes_api == 1 ? sizeof(nvmlProcessInfo_v1_t) : sizeof(nvmlProcessInfo_v2_t);
+    unsigned int count = 0;
+    nvmlReturn_t rc = NVML_ERROR_NOT_SUPPORTED;
+    unsigned char *buf = NULL;
+    if (n->DeviceGetComputeRunningProcesses != NULL) {
+        rc = n->DeviceGetComputeRunningProcesses(dev, &count, NULL);
+        if (rc == NVML_ERROR_INSUFFICIENT_SIZE) {
+            count += 4; /* room for processes started since the first call */
+            buf = calloc(count, stride);
+            rc = buf != NULL ? n->DeviceGetComputeRunningProcesses(dev, &count, buf) : 20;
+        }
+    }
+    if (rc != NVML_SUCCESS) {
+        free(buf);
+        note_failure(n, g, "processes", rc);
+        g->nprocs = -1;
+        return;
+    }
+    g->nprocs = 0;
+    for (unsigned int i = 0; i < count && g->nprocs < HWS_MAX_GPU_PROCS; i++) {
+        nvmlProcessInfo_v1_t head; /* pid and usedGpuMemory lead every version */
+        memcpy(&head, buf + i * stride, sizeof head);
+        hws_gpu_process *p = &g->procs[g->nprocs++];
+        char path[256] = "";
+        p->pid = head.pid;
+        p->used_bytes = head.usedGpuMemory == ~0ULL ? HWS_NA : (double)head.usedGpuMemory;
+        if (n->SystemGetProcessName != NULL &&
+            n->SystemGetProcessName(head.pid, path, sizeof path) == NVML_SUCCESS) {
+            const char *base = strrchr(path, '/');
+            snprintf(p->name, sizeof p->name, "%s", base != NULL ? base + 1 : path);
+        }
+    }
+    free(buf);
+}
+
+static void read_device(const hws_nvml *n, unsigned int index, hws_gpu_info *g) {
+    nvmlDevice_t dev;
+    int major, minor;
+    nvmlReturn_t rc = n->DeviceGetHandleByIndex(index, &dev);
+    if (rc != NVML_SUCCESS) {
+        note_failure(n, g, "name", rc);
+        return;
+    }
+    if (read_identity(n, dev, g)) {
+        g->lost = 1;
+        return;
+    }
+    read_memory(n, dev, g);
+    if (n->DeviceGetCudaComputeCapability != NULL &&
+        (rc = n->DeviceGetCudaComputeCapability(dev, &major, &minor)) == NVML_SUCCESS) {
+        g->cc_major = major;
+        g->cc_minor = minor;
+    }
+    g->max_sm_clock_mhz =
+        read_typed(n, dev, n->DeviceGetMaxClockInfo, NVML_CLOCK_SM, g, "max_sm_clock_mhz");
+    g->max_mem_clock_mhz =
+        read_typed(n, dev, n->DeviceGetMaxClockInfo, NVML_CLOCK_MEM, g, "max_mem_clock_mhz");
+    g->cur_sm_clock_mhz =
+        read_typed(n, dev, n->DeviceGetClockInfo, NVML_CLOCK_SM, g, "cur_sm_clock_mhz");
+    g->cur_mem_clock_mhz =
+        read_typed(n, dev, n->DeviceGetClockInfo, NVML_CLOCK_MEM, g, "cur_mem_clock_mhz");
+    g->mem_bus_width_bits =
+        read_uint(n, dev, n->DeviceGetMemoryBusWidth, g, "mem_bus_width_bits", 1);
+    g->pcie_gen_cur = read_uint(n, dev, n->DeviceGetCurrPcieLinkGeneration, g, "pcie_gen_cur", 1);
+    g->pcie_gen_max = read_uint(n, dev, n->DeviceGetMaxPcieLinkGeneration, g, "pcie_gen_max", 1);
+    g->pcie_width_cur = read_uint(n, dev, n->DeviceGetCurrPcieLinkWidth, g, "pcie_width_cur", 1);
+    g->pcie_width_max = read_uint(n, dev, n->DeviceGetMaxPcieLinkWidth, g, "pcie_width_max", 1);
+    g->power_limit_w = read_uint(n, dev, n->DeviceGetEnforcedPowerLimit, g, "power_limit_w", 1e-3);
+    g->default_power_limit_w = read_uint(n, dev, n->DeviceGetPowerManagementDefaultLimit, g,
+                                         "default_power_limit_w", 1e-3);
+    g->power_draw_w = read_uint(n, dev, n->DeviceGetPowerUsage, g, "power_draw_w", 1e-3);
+    g->temperature_c =
+        read_typed(n, dev, n->DeviceGetTemperature, NVML_TEMPERATURE_GPU, g, "temperature_c");
+    nvmlUtilization_t util;
+    rc = n->DeviceGetUtilizationRates != NULL ? n->DeviceGetUtilizationRates(dev, &util)
+                                              : NVML_ERROR_NOT_SUPPORTED;
+    if (rc == NVML_SUCCESS) {
+        g->util_gpu_pct = util.gpu;
+        g->util_mem_pct = util.memory;
+    } else {
+        note_failure(n, g, "util_gpu_pct", rc);
+    }
+    read_nvlink(n, dev, g);
+    read_modes(n, dev, g);
+    read_processes(n, dev, g);
+}
+
+/* Fills the facts only the driver API has (SM count, L2) and any NVML left unknown, for the GPU
+ * with the same PCI bus id; a GPU NVML did not list is added. */
+static void join_cuda(const hws_cuda_driver *cu, hws_gpu_list *list) {
+    int count = 0;
+    if (cu->DeviceGetCount(&count) != 0)
+        return;
+    for (int i = 0; i < count; i++) {
+        CUdevice dev;
+        char bus[32] = "", norm[32] = "";
+        int v;
+        if (cu->DeviceGet(&dev, i) != 0)
+            continue;
+        if (cu->DeviceGetPCIBusId != NULL && cu->DeviceGetPCIBusId(bus, sizeof bus, dev) == 0)
+            normalise_bus_id(bus, norm, sizeof norm);
+        hws_gpu_info *g = NULL;
+        for (int k = 0; k < list->count && g == NULL; k++)
+            if (norm[0] != '\0' && strcmp(list->gpus[k].pci_bus_id, norm) == 0)
+                g = &list->gpus[k];
+        if (g == NULL) {
+            if (list->count >= HWS_MAX_GPUS)
+                continue;
+            g = &list->gpus[list->count];
+            hws_gpu_info_init(g, list->count++);
+            snprintf(g->vendor, sizeof g->vendor, "NVIDIA");
+            snprintf(g->pci_bus_id, sizeof g->pci_bus_id, "%s", norm);
+            if (cu->DeviceGetName != NULL)
+                cu->DeviceGetName(g->name, sizeof g->name, dev);
+        }
+        if (g->lost)
+            continue;
+        if (cu->DeviceGetAttribute(&v, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev) == 0)
+            g->sm_count = v;
+        if (cu->DeviceGetAttribute(&v, CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE, dev) == 0)
+            g->l2_bytes = v;
+        if (!hws_known(g->cc_major) &&
+            cu->DeviceGetAttribute(&v, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev) == 0)
+            g->cc_major = v;
+        if (!hws_known(g->cc_minor) &&
+            cu->DeviceGetAttribute(&v, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev) == 0)
+            g->cc_minor = v;
+        if (!hws_known(g->mem_bus_width_bits) &&
+            cu->DeviceGetAttribute(&v, CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH, dev) == 0)
+            g->mem_bus_width_bits = v;
+        if (!hws_known(g->max_mem_clock_mhz) &&
+            cu->DeviceGetAttribute(&v, CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE, dev) == 0)
+            g->max_mem_clock_mhz = v / 1000.0;
+        if (!hws_known(g->max_sm_clock_mhz) &&
+            cu->DeviceGetAttribute(&v, CU_DEVICE_ATTRIBUTE_CLOCK_RATE, dev) == 0)
+            g->max_sm_clock_mhz = v / 1000.0;
+        size_t total;
+        if (!hws_known(g->mem_total_bytes) && cu->DeviceTotalMem != NULL &&
+            cu->DeviceTotalMem(&total, dev) == 0)
+            g->mem_total_bytes = (double)total;
+    }
+}
+
+static void read_versions(const hws_nvml *n, hws_gpu_list *list) {
+    int cuda = 0;
+    if (n->SystemGetDriverVersion != NULL)
+        n->SystemGetDriverVersion(list->driver_version, sizeof list->driver_version);
+    if (n->SystemGetNVMLVersion != NULL)
+        n->SystemGetNVMLVersion(list->nvml_version, sizeof list->nvml_version);
+    if (n->SystemGetCudaDriverVersion != NULL && n->SystemGetCudaDriverVersion(&cuda) == 0)
+        list->cuda_driver_version = cuda;
+}
+
+static hws_status nvidia_list(hws_gpu_list *list, hws_error *err) {
+    hws_error nvml_err = {""}, cuda_err = {""};
+    const hws_nvml *n = hws_nvml_get(&nvml_err);
+    const hws_cuda_driver *cu = hws_cuda_driver_get(&cuda_err);
+    (void)err;
+    if (n != NULL) {
+        unsigned int count = 0;
+        nvmlReturn_t rc;
+        read_versions(n, list);
+        if ((rc = n->DeviceGetCount(&count)) != NVML_SUCCESS)
+            snprintf(nvml_err.msg, sizeof nvml_err.msg, "NVML: cannot count GPUs: %s",
+                     hws_nvml_error(n, rc));
+        for (unsigned int i = 0; i < count && list->count < HWS_MAX_GPUS; i++) {
+            hws_gpu_info *g = &list->gpus[list->count];
+            hws_gpu_info_init(g, list->count++);
+            snprintf(g->vendor, sizeof g->vendor, "NVIDIA");
+            read_device(n, i, g);
+        }
+    }
+    if (cu != NULL) {
+        int version = 0;
+        const hws_cuda_driver *d = cu;
+        if (!hws_known(list->cuda_driver_version) && d->DriverGetVersion(&version) == 0)
+            list->cuda_driver_version = version;
+        join_cuda(cu, list);
+    }
+    if (hws_known(list->cuda_driver_version))
+        snprintf(list->cuda_version, sizeof list->cuda_version, "%d.%d",
+                 (int)list->cuda_driver_version / 1000,
+                 ((int)list->cuda_driver_version % 1000) / 10);
+    if (list->count == 0)
+        snprintf(list->why_none, sizeof list->why_none, "%.250s%s%.250s",
+                 n != NULL ? "NVML sees no GPU" : nvml_err.msg, "; ",
+                 cu != NULL ? "CUDA sees no GPU" : cuda_err.msg);
+    else if (n == NULL)
+        for (int i = 0; i < list->count; i++)
+            hws_note_add(&list->gpus[i].notes, "nvml: %.140s", nvml_err.msg);
+    return HWS_OK;
+}
+
+/* Names of NVML's clocks-event reason bits (nvml.h, nvmlClocksEventReason*). */
+static const struct {
+    unsigned long long bit;
+    const char *name;
+} clock_events[] = {
+    {0x2, "applications clocks setting"},
+    {0x4, "sw power cap"},
+    {0x8, "hw slowdown"},
+    {0x10, "sync boost"},
+    {0x20, "sw thermal slowdown"},
+    {0x40, "hw thermal slowdown"},
+    {0x80, "hw power brake"},
+    {0x100, "display clock setting"},
+};
+
+static hws_status nvidia_sample(int index, hws_gpu_sample *s, hws_error *err) {
+    const hws_nvml *n = hws_nvml_get(err);
+    nvmlDevice_t dev;
+    hws_gpu_info scratch; /* receives the notes of failed reads */
+    unsigned long long reasons = 0;
+    if (n == NULL)
+        return HWS_ERR_UNSUPPORTED;
+    nvmlReturn_t rc = n->DeviceGetHandleByIndex((unsigned int)index, &dev);
+    if (rc != NVML_SUCCESS)
+        return hws_error_set(err, HWS_ERR_RUNTIME, "GPU %d: NVML: %s", index,
+                             hws_nvml_error(n, rc));
+    memset(s, 0, sizeof *s);
+    hws_gpu_info_init(&scratch, index);
+    s->sm_clock_mhz = read_typed(n, dev, n->DeviceGetClockInfo, NVML_CLOCK_SM, &scratch, "sm");
+    s->mem_clock_mhz = read_typed(n, dev, n->DeviceGetClockInfo, NVML_CLOCK_MEM, &scratch, "mem");
+    s->power_w = read_uint(n, dev, n->DeviceGetPowerUsage, &scratch, "power", 1e-3);
+    s->temperature_c =
+        read_typed(n, dev, n->DeviceGetTemperature, NVML_TEMPERATURE_GPU, &scratch, "temperature");
+    nvmlUtilization_t util;
+    s->util_gpu_pct = s->util_mem_pct = HWS_NA;
+    if (n->DeviceGetUtilizationRates != NULL &&
+        n->DeviceGetUtilizationRates(dev, &util) == NVML_SUCCESS) {
+        s->util_gpu_pct = util.gpu;
+        s->util_mem_pct = util.memory;
+    }
+    nvmlMemory_t mem;
+    s->mem_used_bytes = HWS_NA;
+    if (n->DeviceGetMemoryInfo != NULL && n->DeviceGetMemoryInfo(dev, &mem) == NVML_SUCCESS)
+        s->mem_used_bytes = (double)mem.used;
+    s->clock_event_reasons = HWS_NA;
+    if (n->DeviceGetCurrentClocksEventReasons != NULL &&
+        n->DeviceGetCurrentClocksEventReasons(dev, &reasons) == NVML_SUCCESS) {
+        s->clock_event_reasons = (double)reasons;
+        for (size_t i = 0; i < sizeof clock_events / sizeof clock_events[0]; i++) {
+            if (!(reasons & clock_events[i].bit))
+                continue;
+            size_t used = strlen(s->clock_event_text);
+            snprintf(s->clock_event_text + used, sizeof s->clock_event_text - used, "%s%s",
+                     used ? ", " : "", clock_events[i].name);
+        }
+    }
+    if (scratch.notes.count > 0 && strstr(scratch.notes.text[0], "Lost") != NULL)
+        return hws_error_set(err, HWS_ERR_RUNTIME, "GPU %d: %s", index, scratch.notes.text[0]);
+    return HWS_OK;
+}
+
+const hws_gpu_vendor hws_gpu_vendor_nvidia = {
+    .name = "NVIDIA",
+    .list = nvidia_list,
+    .sample = nvidia_sample,
+};

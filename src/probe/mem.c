@@ -1,0 +1,98 @@
+/* mem.c - memory facts: /proc/meminfo, huge pages, the cgroup limit, and DIMM type and speed from
+ * SMBIOS type 17 records (readable by root only; otherwise n/a with the reason). */
+#include "hwscope/probe.h"
+#include "probe/cgroup.h"
+#include "util/sysfs.h"
+#include "util/units.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* SMBIOS memory types (DSP0134, 7.18.2) of the DIMMs servers and desktops carry. */
+static const char *smbios_mem_type(unsigned char code) {
+    switch (code) {
+    case 0x18:
+        return "DDR3";
+    case 0x1A:
+        return "DDR4";
+    case 0x1B:
+        return "LPDDR";
+    case 0x1C:
+        return "LPDDR2";
+    case 0x1D:
+        return "LPDDR3";
+    case 0x1E:
+        return "LPDDR4";
+    case 0x20:
+        return "HBM";
+    case 0x21:
+        return "HBM2";
+    case 0x22:
+        return "DDR5";
+    case 0x23:
+        return "LPDDR5";
+    case 0x24:
+        return "HBM3";
+    default:
+        return NULL;
+    }
+}
+
+/* Reads the first populated type-17 record (/sys/firmware/dmi/entries/17-N/raw). */
+static void read_dimms(hws_mem_info *mem) {
+    int saw_denied = 0;
+    for (int i = 0; i < 64; i++) {
+        char path[96];
+        unsigned char raw[128];
+        snprintf(path, sizeof path, "/sys/firmware/dmi/entries/17-%d/raw", i);
+        ssize_t len = hws_sys_read(path, (char *)raw, sizeof raw);
+        if (len < 0) {
+            saw_denied |= errno == EACCES || errno == EPERM;
+            if (errno == ENOENT)
+                break;
+            continue;
+        }
+        if (len < 0x17 || raw[0] != 17)
+            continue;
+        unsigned size = raw[0x0C] | (unsigned)raw[0x0D] << 8;
+        if (size == 0)
+            continue; /* empty slot */
+        const char *type = smbios_mem_type(raw[0x12]);
+        unsigned speed = raw[0x15] | (unsigned)raw[0x16] << 8;
+        if (len >= 0x22) {
+            unsigned configured = raw[0x20] | (unsigned)raw[0x21] << 8;
+            if (configured != 0 && configured != 0xFFFF)
+                speed = configured;
+        }
+        if (type != NULL)
+            snprintf(mem->dimm_type, sizeof mem->dimm_type, "%s", type);
+        if (speed != 0 && speed != 0xFFFF)
+            mem->dimm_speed_mts = speed;
+        return;
+    }
+    const char *why = saw_denied ? "SMBIOS tables need root" : "no SMBIOS memory records";
+    hws_note_add(&mem->notes, "dimm_type: %s", why);
+    hws_note_add(&mem->notes, "dimm_speed_mts: %s", why);
+}
+
+hws_status hws_probe_mem(hws_mem_info *mem, hws_error *err) {
+    char text[8192];
+    memset(mem, 0, sizeof *mem);
+    mem->dimm_speed_mts = HWS_NA;
+    if (hws_sys_read("/proc/meminfo", text, sizeof text) < 0)
+        return hws_error_set(err, HWS_ERR_RUNTIME, "%s/proc/meminfo: %s", hws_sysroot(),
+                             strerror(errno));
+    mem->total_bytes = hws_sys_read_keyed_num(text, "MemTotal") * 1024;
+    mem->available_bytes = hws_sys_read_keyed_num(text, "MemAvailable") * 1024;
+    mem->swap_total_bytes = hws_sys_read_keyed_num(text, "SwapTotal") * 1024;
+    mem->hugepages_total = hws_sys_read_keyed_num(text, "HugePages_Total");
+    mem->hugepages_free = hws_sys_read_keyed_num(text, "HugePages_Free");
+    mem->hugepage_size_bytes = hws_sys_read_keyed_num(text, "Hugepagesize") * 1024;
+    mem->cgroup_limit_bytes = hws_cgroup_mem_limit();
+    mem->cgroup_usage_bytes = hws_cgroup_mem_usage();
+    if (!hws_known(mem->cgroup_limit_bytes))
+        hws_note_add(&mem->notes, "cgroup_limit_bytes: no memory limit applies");
+    read_dimms(mem);
+    return HWS_OK;
+}

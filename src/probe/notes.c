@@ -1,0 +1,15 @@
+/* notes.c - the "field: reason" list each probe fills for facts it could not read. */
+#include "hwscope/probe.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+void hws_note_add(hws_notes *notes, const char *fmt, ...) {
+    if (notes->count >= HWS_MAX_NOTES)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(notes->text[notes->count], HWS_NOTE_LEN, fmt, ap);
+    va_end(ap);
+    notes->count++;
+}

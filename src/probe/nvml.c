@@ -1,0 +1,102 @@
+/* nvml.c - opens NVML at run time through one symbol table, newest versioned names first. */
+#include "probe/nvml.h"
+#include "util/dynlib.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static hws_nvml nvml;
+static hws_error load_error;
+static int loaded;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+#define SYM(field, required, ...)                                                                  \
+    { {__VA_ARGS__}, (void **)&nvml.field, required, -1 }
+
+static void load(void) {
+    hws_dynsym syms[] = {
+        SYM(Init, true, "nvmlInit_v2", "nvmlInit"),
+        SYM(Shutdown, true, "nvmlShutdown"),
+        SYM(ErrorString, true, "nvmlErrorString"),
+        SYM(SystemGetDriverVersion, false, "nvmlSystemGetDriverVersion"),
+        SYM(SystemGetNVMLVersion, false, "nvmlSystemGetNVMLVersion"),
+        SYM(SystemGetCudaDriverVersion, false, "nvmlSystemGetCudaDriverVersion_v2",
+            "nvmlSystemGetCudaDriverVersion"),
+        SYM(SystemGetProcessName, false, "nvmlSystemGetProcessName"),
+        SYM(DeviceGetCount, true, "nvmlDeviceGetCount_v2", "nvmlDeviceGetCount"),
+        SYM(DeviceGetHandleByIndex, true, "nvmlDeviceGetHandleByIndex_v2",
+            "nvmlDeviceGetHandleByIndex"),
+        SYM(DeviceGetName, false, "nvmlDeviceGetName"),
+        SYM(DeviceGetUUID, false, "nvmlDeviceGetUUID"),
+        SYM(DeviceGetSerial, false, "nvmlDeviceGetSerial"),
+        SYM(DeviceGetPciInfo, false, "nvmlDeviceGetPciInfo_v3", "nvmlDeviceGetPciInfo_v2"),
+        SYM(DeviceGetMemoryInfo, false, "nvmlDeviceGetMemoryInfo"),
+        SYM(DeviceGetMemoryInfo_v2, false, "nvmlDeviceGetMemoryInfo_v2"),
+        SYM(DeviceGetCudaComputeCapability, false, "nvmlDeviceGetCudaComputeCapability"),
+        SYM(DeviceGetMaxClockInfo, false, "nvmlDeviceGetMaxClockInfo"),
+        SYM(DeviceGetClockInfo, false, "nvmlDeviceGetClockInfo"),
+        SYM(DeviceGetMemoryBusWidth, false, "nvmlDeviceGetMemoryBusWidth"),
+        SYM(DeviceGetCurrPcieLinkGeneration, false, "nvmlDeviceGetCurrPcieLinkGeneration"),
+        SYM(DeviceGetMaxPcieLinkGeneration, false, "nvmlDeviceGetMaxPcieLinkGeneration"),
+        SYM(DeviceGetCurrPcieLinkWidth, false, "nvmlDeviceGetCurrPcieLinkWidth"),
+        SYM(DeviceGetMaxPcieLinkWidth, false, "nvmlDeviceGetMaxPcieLinkWidth"),
+        SYM(DeviceGetNvLinkState, false, "nvmlDeviceGetNvLinkState"),
+        SYM(DeviceGetEnforcedPowerLimit, false, "nvmlDeviceGetEnforcedPowerLimit",
+            "nvmlDeviceGetPowerManagementLimit"),
+        SYM(DeviceGetPowerManagementDefaultLimit, false,
+            "nvmlDeviceGetPowerManagementDefaultLimit"),
+        SYM(DeviceGetPowerUsage, false, "nvmlDeviceGetPowerUsage"),
+        SYM(DeviceGetTemperature, false, "nvmlDeviceGetTemperature"),
+        SYM(DeviceGetUtilizationRates, false, "nvmlDeviceGetUtilizationRates"),
+        SYM(DeviceGetEccMode, false, "nvmlDeviceGetEccMode"),
+        SYM(DeviceGetMigMode, false, "nvmlDeviceGetMigMode"),
+        SYM(DeviceGetPersistenceMode, false, "nvmlDeviceGetPersistenceMode"),
+        SYM(DeviceGetComputeRunningProcesses, false, "nvmlDeviceGetComputeRunningProcesses_v3",
+            "nvmlDeviceGetComputeRunningProcesses_v2", "nvmlDeviceGetComputeRunningProcesses"),
+        SYM(DeviceGetCurrentClocksEventReasons, false, "nvmlDeviceGetCurrentClocksEventReasons",
+            "nvmlDeviceGetCurrentClocksThrottleReasons"),
+    };
+    const char *env = getenv("HWSCOPE_NVML_LIB");
+    const char *candidates[] = {env != NULL && env[0] != '\0' ? env : "libnvidia-ml.so.1", NULL};
+    void *handle;
+    if (hws_dynlib_open(candidates, &handle, &load_error) != HWS_OK) {
+        char why[HWS_ERROR_LEN];
+        snprintf(why, sizeof why, "%s", load_error.msg);
+        hws_error_set(&load_error, HWS_ERR_UNSUPPORTED, "NVIDIA driver (NVML) not found: %.400s",
+                      why);
+        return;
+    }
+    size_t n = sizeof syms / sizeof syms[0];
+    if (hws_dynlib_resolve(handle, syms, n, "libnvidia-ml", &load_error) != HWS_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (syms[i].ptr == (void **)&nvml.DeviceGetComputeRunningProcesses)
+            nvml.processes_api = 3 - syms[i].resolved_index;
+    }
+    nvml.memory_api = nvml.DeviceGetMemoryInfo_v2 != NULL ? 2 : 1;
+    nvmlReturn_t rc = nvml.Init();
+    if (rc != NVML_SUCCESS) {
+        hws_error_set(&load_error, HWS_ERR_UNSUPPORTED, "NVML: %s", hws_nvml_error(&nvml, rc));
+        return;
+    }
+    loaded = 1;
+}
+
+const hws_nvml *hws_nvml_get(hws_error *err) {
+    pthread_once(&once, load);
+    if (!loaded) {
+        hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s", load_error.msg);
+        return NULL;
+    }
+    return &nvml;
+}
+
+const char *hws_nvml_error(const hws_nvml *n, nvmlReturn_t rc) {
+    static __thread char text[32];
+    const char *s = n->ErrorString != NULL ? n->ErrorString(rc) : NULL;
+    if (s != NULL)
+        return s;
+    snprintf(text, sizeof text, "error %d", rc);
+    return text;
+}

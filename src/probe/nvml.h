@@ -1,0 +1,103 @@
+/* nvml.h - the part of NVML hwscope uses, redeclared (nvml.h is not a build dependency) and
+ * opened at run time from libnvidia-ml.so.1 (or $HWSCOPE_NVML_LIB, which tests point at a fake).
+ *
+ * Layouts and constants are NVML's (nvml.h, CUDA 12/13). Versioned calls are resolved newest
+ * first: a driver that lacks the _v3 process list still answers _v2 or the plain call, each with
+ * its own struct. */
+#ifndef HWSCOPE_PROBE_NVML_H
+#define HWSCOPE_PROBE_NVML_H
+
+#include "hwscope/hwscope.h"
+
+typedef int nvmlReturn_t;
+typedef struct nvmlDevice_st *nvmlDevice_t;
+
+enum {
+    NVML_SUCCESS = 0,
+    NVML_ERROR_NOT_SUPPORTED = 3,
+    NVML_ERROR_NO_PERMISSION = 4,
+    NVML_ERROR_INSUFFICIENT_SIZE = 7,
+    NVML_ERROR_GPU_IS_LOST = 15,
+};
+enum { NVML_CLOCK_GRAPHICS = 0, NVML_CLOCK_SM = 1, NVML_CLOCK_MEM = 2 };
+enum { NVML_TEMPERATURE_GPU = 0 };
+enum { NVML_NVLINK_MAX_LINKS = 18 };
+
+typedef struct {
+    unsigned long long total, free, used; /* bytes */
+} nvmlMemory_t;
+
+typedef struct {
+    unsigned int version;
+    unsigned long long total, reserved, free, used; /* bytes */
+} nvmlMemory_v2_t;
+#define NVML_MEMORY_V2_VERSION ((unsigned int)(sizeof(nvmlMemory_v2_t) | (2u << 24)))
+
+typedef struct {
+    char busIdLegacy[16];
+    unsigned int domain, bus, device, pciDeviceId, pciSubSystemId;
+    char busId[32]; /* "00000000:18:00.0" */
+} nvmlPciInfo_t;
+
+typedef struct {
+    unsigned int gpu, memory; /* percent */
+} nvmlUtilization_t;
+
+typedef struct { /* the plain (v1) process list */
+    unsigned int pid;
+    unsigned long long usedGpuMemory;
+} nvmlProcessInfo_v1_t;
+
+typedef struct { /* _v2 and _v3 process lists */
+    unsigned int pid;
+    unsigned long long usedGpuMemory;
+    unsigned int gpuInstanceId, computeInstanceId;
+} nvmlProcessInfo_v2_t;
+
+/* The functions, NULL when the loaded library lacks an optional one. */
+typedef struct {
+    nvmlReturn_t (*Init)(void);
+    nvmlReturn_t (*Shutdown)(void);
+    const char *(*ErrorString)(nvmlReturn_t);
+    nvmlReturn_t (*SystemGetDriverVersion)(char *, unsigned int);
+    nvmlReturn_t (*SystemGetNVMLVersion)(char *, unsigned int);
+    nvmlReturn_t (*SystemGetCudaDriverVersion)(int *);
+    nvmlReturn_t (*SystemGetProcessName)(unsigned int, char *, unsigned int);
+    nvmlReturn_t (*DeviceGetCount)(unsigned int *);
+    nvmlReturn_t (*DeviceGetHandleByIndex)(unsigned int, nvmlDevice_t *);
+    nvmlReturn_t (*DeviceGetName)(nvmlDevice_t, char *, unsigned int);
+    nvmlReturn_t (*DeviceGetUUID)(nvmlDevice_t, char *, unsigned int);
+    nvmlReturn_t (*DeviceGetSerial)(nvmlDevice_t, char *, unsigned int);
+    nvmlReturn_t (*DeviceGetPciInfo)(nvmlDevice_t, nvmlPciInfo_t *);
+    nvmlReturn_t (*DeviceGetMemoryInfo)(nvmlDevice_t, nvmlMemory_t *);
+    nvmlReturn_t (*DeviceGetMemoryInfo_v2)(nvmlDevice_t, nvmlMemory_v2_t *);
+    nvmlReturn_t (*DeviceGetCudaComputeCapability)(nvmlDevice_t, int *, int *);
+    nvmlReturn_t (*DeviceGetMaxClockInfo)(nvmlDevice_t, int, unsigned int *);
+    nvmlReturn_t (*DeviceGetClockInfo)(nvmlDevice_t, int, unsigned int *);
+    nvmlReturn_t (*DeviceGetMemoryBusWidth)(nvmlDevice_t, unsigned int *);
+    nvmlReturn_t (*DeviceGetCurrPcieLinkGeneration)(nvmlDevice_t, unsigned int *);
+    nvmlReturn_t (*DeviceGetMaxPcieLinkGeneration)(nvmlDevice_t, unsigned int *);
+    nvmlReturn_t (*DeviceGetCurrPcieLinkWidth)(nvmlDevice_t, unsigned int *);
+    nvmlReturn_t (*DeviceGetMaxPcieLinkWidth)(nvmlDevice_t, unsigned int *);
+    nvmlReturn_t (*DeviceGetNvLinkState)(nvmlDevice_t, unsigned int, int *);
+    nvmlReturn_t (*DeviceGetEnforcedPowerLimit)(nvmlDevice_t, unsigned int *);
+    nvmlReturn_t (*DeviceGetPowerManagementDefaultLimit)(nvmlDevice_t, unsigned int *);
+    nvmlReturn_t (*DeviceGetPowerUsage)(nvmlDevice_t, unsigned int *);
+    nvmlReturn_t (*DeviceGetTemperature)(nvmlDevice_t, int, unsigned int *);
+    nvmlReturn_t (*DeviceGetUtilizationRates)(nvmlDevice_t, nvmlUtilization_t *);
+    nvmlReturn_t (*DeviceGetEccMode)(nvmlDevice_t, int *, int *);
+    nvmlReturn_t (*DeviceGetMigMode)(nvmlDevice_t, unsigned int *, unsigned int *);
+    nvmlReturn_t (*DeviceGetPersistenceMode)(nvmlDevice_t, int *);
+    nvmlReturn_t (*DeviceGetComputeRunningProcesses)(nvmlDevice_t, unsigned int *, void *);
+    nvmlReturn_t (*DeviceGetCurrentClocksEventReasons)(nvmlDevice_t, unsigned long long *);
+    int processes_api; /* 3, 2 or 1: which process list call resolved (its struct follows) */
+    int memory_api;    /* 2 or 1 */
+} hws_nvml;
+
+/* Opens and initialises NVML once per process; NULL with the reason in err when it cannot
+ * ("NVML not found: ...", "NVML: Driver Not Loaded"). */
+const hws_nvml *hws_nvml_get(hws_error *err);
+/* NVML's text for rc ("Not Supported"), or "error N". */
+const char *hws_nvml_error(const hws_nvml *nvml, nvmlReturn_t rc);
+
+#endif

@@ -1,0 +1,600 @@
+/* fake_nvml.c - a stand-in for libnvidia-ml.so.1 that plays back a GPU script (script.h).
+ *
+ * Exports the real NVML symbols with the real signatures and struct layouts (nvml.h, API 12/13),
+ * so a probe built against the real ABI runs unchanged. Built with -DFAKE_NVML_OLD it plays an
+ * old driver (before R510/R535): no nvmlDeviceGetComputeRunningProcesses_v3, no
+ * nvmlDeviceGetMemoryInfo_v2, no nvmlDeviceGetCurrentClocksEventReasons. */
+#include "script.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the NVML ABI (values and layouts as nvml.h) ---- */
+typedef int nvmlReturn_t;
+enum {
+    NVML_SUCCESS = 0,
+    NVML_ERROR_UNINITIALIZED = 1,
+    NVML_ERROR_INVALID_ARGUMENT = 2,
+    NVML_ERROR_NOT_SUPPORTED = 3,
+    NVML_ERROR_NOT_FOUND = 6,
+    NVML_ERROR_INSUFFICIENT_SIZE = 7,
+    NVML_ERROR_DRIVER_NOT_LOADED = 9,
+    NVML_ERROR_GPU_IS_LOST = 15,
+    NVML_ERROR_ARGUMENT_VERSION_MISMATCH = 25,
+    NVML_ERROR_UNKNOWN = 999,
+};
+typedef enum { NVML_FEATURE_DISABLED = 0, NVML_FEATURE_ENABLED = 1 } nvmlEnableState_t;
+typedef enum {
+    NVML_CLOCK_GRAPHICS = 0,
+    NVML_CLOCK_SM = 1,
+    NVML_CLOCK_MEM = 2,
+    NVML_CLOCK_VIDEO = 3
+} nvmlClockType_t;
+typedef enum { NVML_TEMPERATURE_GPU = 0 } nvmlTemperatureSensors_t;
+#define NVML_NVLINK_MAX_LINKS 18
+
+typedef struct nvmlDevice_st *nvmlDevice_t;
+typedef struct nvmlPciInfo_st {
+    char busIdLegacy[16];
+    unsigned int domain;
+    unsigned int bus;
+    unsigned int device;
+    unsigned int pciDeviceId;
+    unsigned int pciSubSystemId;
+    char busId[32];
+} nvmlPciInfo_t;
+typedef struct nvmlMemory_st {
+    unsigned long long total;
+    unsigned long long free;
+    unsigned long long used;
+} nvmlMemory_t;
+typedef struct nvmlMemory_v2_st {
+    unsigned int version;
+    unsigned long long total;
+    unsigned long long reserved;
+    unsigned long long free;
+    unsigned long long used;
+} nvmlMemory_v2_t;
+#define nvmlMemory_v2 ((unsigned int)(sizeof(nvmlMemory_v2_t) | (2u << 24)))
+typedef struct nvmlUtilization_st {
+    unsigned int gpu;
+    unsigned int memory;
+} nvmlUtilization_t;
+typedef struct nvmlProcessInfo_v1_st {
+    unsigned int pid;
+    unsigned long long usedGpuMemory;
+} nvmlProcessInfo_v1_t;
+typedef struct nvmlProcessInfo_st { /* nvmlProcessInfo_v2_t; the _v3 call takes it too */
+    unsigned int pid;
+    unsigned long long usedGpuMemory;
+    unsigned int gpuInstanceId;
+    unsigned int computeInstanceId;
+} nvmlProcessInfo_t;
+
+/* ---- state ---- */
+struct nvmlDevice_st {
+    unsigned index;
+};
+static struct nvmlDevice_st devices[FAKE_MAX_GPUS];
+static unsigned init_count;
+
+#define MAX_PROCS 64
+typedef struct {
+    unsigned pid;
+    char name[256];
+    unsigned long long used_bytes;
+    unsigned gi, ci;
+} proc;
+
+/* An error name in a value -> its code; a plain value -> NVML_SUCCESS. */
+static nvmlReturn_t value_code(const char *value) {
+    int code = fake_nvml_code(value);
+    return code > 0 ? code : NVML_SUCCESS;
+}
+
+static nvmlReturn_t device_index(nvmlDevice_t dev, unsigned *index) {
+    if (!init_count)
+        return NVML_ERROR_UNINITIALIZED;
+    uintptr_t p = (uintptr_t)dev, first = (uintptr_t)&devices[0];
+    if (p < first || p >= first + sizeof(devices) || (p - first) % sizeof(devices[0]))
+        return NVML_ERROR_INVALID_ARGUMENT;
+    *index = dev->index;
+    const char *lost = fake_gpu_get(*index, "lost");
+    return lost && strcmp(lost, "1") == 0 ? NVML_ERROR_GPU_IS_LOST : NVML_SUCCESS;
+}
+
+/* The text of a per-GPU key, or the error the call must return. */
+static nvmlReturn_t field(nvmlDevice_t dev, const char *name, const char **text) {
+    unsigned index = 0;
+    nvmlReturn_t rc = device_index(dev, &index);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    *text = fake_gpu_get(index, name);
+    return *text ? value_code(*text) : NVML_ERROR_NOT_SUPPORTED;
+}
+
+static nvmlReturn_t field_u64(nvmlDevice_t dev, const char *name, unsigned long long *out) {
+    const char *text = NULL;
+    nvmlReturn_t rc = field(dev, name, &text);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    return fake_parse_u64(text, out) ? NVML_SUCCESS : NVML_ERROR_UNKNOWN;
+}
+
+static nvmlReturn_t field_uint(nvmlDevice_t dev, const char *name, unsigned int *out) {
+    unsigned long long v = 0;
+    if (!out)
+        return init_count ? NVML_ERROR_INVALID_ARGUMENT : NVML_ERROR_UNINITIALIZED;
+    nvmlReturn_t rc = field_u64(dev, name, &v);
+    if (rc == NVML_SUCCESS)
+        *out = (unsigned int)v;
+    return rc;
+}
+
+static nvmlReturn_t copy_string(const char *text, char *buf, unsigned int length) {
+    if (!buf)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    if (strlen(text) + 1 > length)
+        return NVML_ERROR_INSUFFICIENT_SIZE;
+    memcpy(buf, text, strlen(text) + 1);
+    return NVML_SUCCESS;
+}
+
+static nvmlReturn_t field_string(nvmlDevice_t dev, const char *name, char *buf,
+                                 unsigned int length) {
+    const char *text = NULL;
+    nvmlReturn_t rc = field(dev, name, &text);
+    return rc != NVML_SUCCESS ? rc : copy_string(text, buf, length);
+}
+
+static nvmlReturn_t system_string(const char *key, char *buf, unsigned int length) {
+    if (!init_count)
+        return NVML_ERROR_UNINITIALIZED;
+    const char *text = fake_get(key);
+    if (!text)
+        return NVML_ERROR_NOT_SUPPORTED;
+    nvmlReturn_t rc = value_code(text);
+    return rc != NVML_SUCCESS ? rc : copy_string(text, buf, length);
+}
+
+/* "pid:name:bytes[:gi:ci], ..." -> procs; returns the count, or -1 when it does not parse. */
+static int parse_procs(const char *text, proc *out, int max) {
+    char buf[4096];
+    snprintf(buf, sizeof(buf), "%s", text);
+    int n = 0;
+    char *save = NULL;
+    for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        unsigned long long pid = 0, used = 0, gi = 0xFFFFFFFFu, ci = 0xFFFFFFFFu;
+        char *parts[5] = {0};
+        int np = 0;
+        char *psave = NULL;
+        for (char *p = strtok_r(item, ":", &psave); p && np < 5; p = strtok_r(NULL, ":", &psave))
+            parts[np++] = p;
+        if (np == 1 && strspn(parts[0], " \t") == strlen(parts[0]))
+            continue; /* an empty item */
+        if (n >= max || (np != 3 && np != 5))
+            return -1;
+        for (int i = 0; i < np; i++) {
+            while (*parts[i] == ' ' || *parts[i] == '\t')
+                parts[i]++;
+            for (size_t k = strlen(parts[i]); k > 0 && parts[i][k - 1] == ' ';)
+                parts[i][--k] = '\0';
+        }
+        if (!fake_parse_u64(parts[0], &pid) || !fake_parse_u64(parts[2], &used) ||
+            (np == 5 && (!fake_parse_u64(parts[3], &gi) || !fake_parse_u64(parts[4], &ci))))
+            return -1;
+        out[n] = (proc){
+            .pid = (unsigned)pid, .used_bytes = used, .gi = (unsigned)gi, .ci = (unsigned)ci};
+        snprintf(out[n].name, sizeof(out[n].name), "%s", parts[1]);
+        n++;
+    }
+    return n;
+}
+
+/* The shared body of the three process calls; version 1 fills nvmlProcessInfo_v1_t. */
+static nvmlReturn_t running_processes(nvmlDevice_t dev, unsigned int *count, void *infos,
+                                      int version) {
+    const char *text = NULL;
+    nvmlReturn_t rc = field(dev, "procs", &text);
+    if (rc == NVML_SUCCESS && !count)
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    if (rc != NVML_SUCCESS)
+        return rc;
+    proc procs[MAX_PROCS];
+    int n = parse_procs(text, procs, MAX_PROCS);
+    if (n < 0)
+        return NVML_ERROR_UNKNOWN;
+    unsigned capacity = *count;
+    *count = (unsigned)n;
+    if (capacity < (unsigned)n)
+        return NVML_ERROR_INSUFFICIENT_SIZE;
+    if (n > 0 && !infos)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    for (int i = 0; i < n; i++) {
+        if (version == 1) {
+            nvmlProcessInfo_v1_t *o = (nvmlProcessInfo_v1_t *)infos + i;
+            *o = (nvmlProcessInfo_v1_t){procs[i].pid, procs[i].used_bytes};
+        } else {
+            nvmlProcessInfo_t *o = (nvmlProcessInfo_t *)infos + i;
+            *o = (nvmlProcessInfo_t){procs[i].pid, procs[i].used_bytes, procs[i].gi, procs[i].ci};
+        }
+    }
+    return NVML_SUCCESS;
+}
+
+static unsigned script_gpu_count(nvmlReturn_t *rc) {
+    const char *text = fake_get("gpus");
+    unsigned long long n = 0;
+    *rc = text ? value_code(text) : NVML_SUCCESS;
+    if (*rc == NVML_SUCCESS && text && !fake_parse_u64(text, &n))
+        *rc = NVML_ERROR_UNKNOWN;
+    return n > FAKE_MAX_GPUS ? FAKE_MAX_GPUS : (unsigned)n;
+}
+
+/* ---- exported: init and system ---- */
+nvmlReturn_t nvmlInit_v2(void) {
+    if (init_count) {
+        init_count++;
+        return NVML_SUCCESS;
+    }
+    if (!fake_script_load())
+        return NVML_ERROR_DRIVER_NOT_LOADED;
+    const char *init = fake_get("nvml.init");
+    int code = init ? fake_nvml_code(init) : 0;
+    if (code != 0)
+        return code < 0 ? NVML_ERROR_UNKNOWN : code;
+    for (unsigned i = 0; i < FAKE_MAX_GPUS; i++)
+        devices[i].index = i;
+    init_count = 1;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlInit(void) {
+    return nvmlInit_v2();
+}
+
+nvmlReturn_t nvmlShutdown(void) {
+    if (!init_count)
+        return NVML_ERROR_UNINITIALIZED;
+    init_count--;
+    return NVML_SUCCESS;
+}
+
+const char *nvmlErrorString(nvmlReturn_t result) {
+    return fake_nvml_string(result);
+}
+
+nvmlReturn_t nvmlSystemGetDriverVersion(char *version, unsigned int length) {
+    return system_string("driver_version", version, length);
+}
+
+nvmlReturn_t nvmlSystemGetNVMLVersion(char *version, unsigned int length) {
+    return system_string("nvml_version", version, length);
+}
+
+nvmlReturn_t nvmlSystemGetCudaDriverVersion(int *cudaDriverVersion) {
+    char text[32];
+    unsigned long long v = 0;
+    if (!cudaDriverVersion)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    nvmlReturn_t rc = system_string("cuda_driver_version", text, sizeof(text));
+    if (rc == NVML_SUCCESS && !fake_parse_u64(text, &v))
+        rc = NVML_ERROR_UNKNOWN;
+    if (rc == NVML_SUCCESS)
+        *cudaDriverVersion = (int)v;
+    return rc;
+}
+
+nvmlReturn_t nvmlSystemGetCudaDriverVersion_v2(int *cudaDriverVersion) {
+    return nvmlSystemGetCudaDriverVersion(cudaDriverVersion);
+}
+
+nvmlReturn_t nvmlSystemGetProcessName(unsigned int pid, char *name, unsigned int length) {
+    if (!init_count)
+        return NVML_ERROR_UNINITIALIZED;
+    if (!name || length == 0)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    const char *forced = fake_get("process_name");
+    if (forced && value_code(forced) != NVML_SUCCESS)
+        return value_code(forced);
+    nvmlReturn_t rc;
+    unsigned ngpus = script_gpu_count(&rc);
+    for (unsigned g = 0; g < ngpus; g++) {
+        proc procs[MAX_PROCS];
+        const char *text = fake_gpu_get(g, "procs");
+        int n = text && value_code(text) == NVML_SUCCESS ? parse_procs(text, procs, MAX_PROCS) : 0;
+        for (int i = 0; i < n; i++) {
+            if (procs[i].pid == pid) { /* the real call truncates to length */
+                snprintf(name, length, "%s", procs[i].name);
+                return NVML_SUCCESS;
+            }
+        }
+    }
+    return NVML_ERROR_NOT_FOUND;
+}
+
+/* ---- exported: devices ---- */
+nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *deviceCount) {
+    if (!init_count)
+        return NVML_ERROR_UNINITIALIZED;
+    if (!deviceCount)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    nvmlReturn_t rc;
+    unsigned n = script_gpu_count(&rc);
+    if (rc == NVML_SUCCESS)
+        *deviceCount = n;
+    return rc;
+}
+
+nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t *device) {
+    unsigned int count = 0;
+    nvmlReturn_t rc = nvmlDeviceGetCount_v2(&count);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    if (index >= count || !device)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    const char *handle = fake_gpu_get(index, "handle");
+    if (handle && value_code(handle) != NVML_SUCCESS)
+        return value_code(handle);
+    *device = &devices[index];
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t device, char *name, unsigned int length) {
+    return field_string(device, "name", name, length);
+}
+
+nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t device, char *uuid, unsigned int length) {
+    return field_string(device, "uuid", uuid, length);
+}
+
+nvmlReturn_t nvmlDeviceGetSerial(nvmlDevice_t device, char *serial, unsigned int length) {
+    return field_string(device, "serial", serial, length);
+}
+
+nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t device, nvmlPciInfo_t *pci) {
+    const char *text = NULL;
+    nvmlReturn_t rc = field(device, "pci_bus_id", &text);
+    if (rc == NVML_SUCCESS && !pci)
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    if (rc != NVML_SUCCESS)
+        return rc;
+    unsigned domain, bus, dev, fn;
+    if (sscanf(text, "%x:%x:%x.%x", &domain, &bus, &dev, &fn) != 4 || strlen(text) >= 32)
+        return NVML_ERROR_UNKNOWN;
+    memset(pci, 0, sizeof(*pci));
+    snprintf(pci->busIdLegacy, sizeof(pci->busIdLegacy), "%04X:%02X:%02X.%X", domain & 0xFFFF,
+             bus & 0xFF, dev & 0xFF, fn & 0xF);
+    snprintf(pci->busId, sizeof(pci->busId), "%s", text);
+    pci->domain = domain;
+    pci->bus = bus;
+    pci->device = dev;
+    unsigned long long id = 0;
+    if (fake_parse_u64(fake_gpu_get(device->index, "pci_device_id"), &id))
+        pci->pciDeviceId = (unsigned int)id;
+    if (fake_parse_u64(fake_gpu_get(device->index, "pci_subsystem_id"), &id))
+        pci->pciSubSystemId = (unsigned int)id;
+    return NVML_SUCCESS;
+}
+
+/* total, reserved, free, used of a GPU. */
+static nvmlReturn_t memory(nvmlDevice_t device, unsigned long long v[4]) {
+    static const char *const names[4] = {"memory_total", "memory_reserved", "memory_free",
+                                         "memory_used"};
+    for (int i = 0; i < 4; i++) {
+        nvmlReturn_t rc = field_u64(device, names[i], &v[i]);
+        if (rc == NVML_ERROR_NOT_SUPPORTED && i == 1)
+            rc = NVML_SUCCESS, v[i] = 0;
+        if (rc != NVML_SUCCESS)
+            return rc;
+    }
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t *mem) {
+    unsigned long long v[4];
+    nvmlReturn_t rc = memory(device, v);
+    if (rc == NVML_SUCCESS && !mem)
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    if (rc == NVML_SUCCESS)
+        *mem = (nvmlMemory_t){
+            .total = v[0], .free = v[2], .used = v[3] + v[1]}; /* v1: incl. reserved */
+    return rc;
+}
+
+#ifndef FAKE_NVML_OLD
+nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t device, nvmlMemory_v2_t *mem) {
+    unsigned long long v[4];
+    nvmlReturn_t rc = memory(device, v);
+    if (rc == NVML_SUCCESS && !mem)
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    if (rc == NVML_SUCCESS && mem->version != nvmlMemory_v2)
+        rc = NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+    if (rc == NVML_SUCCESS)
+        *mem = (nvmlMemory_v2_t){nvmlMemory_v2, v[0], v[1], v[2], v[3]};
+    return rc;
+}
+#endif
+
+nvmlReturn_t nvmlDeviceGetCudaComputeCapability(nvmlDevice_t device, int *major, int *minor) {
+    const char *text = NULL;
+    nvmlReturn_t rc = field(device, "cc", &text);
+    if (rc == NVML_SUCCESS && (!major || !minor))
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    if (rc != NVML_SUCCESS)
+        return rc;
+    char tail;
+    if (sscanf(text, "%d.%d%c", major, minor, &tail) != 2)
+        return NVML_ERROR_UNKNOWN;
+    return NVML_SUCCESS;
+}
+
+static const char *clock_key(nvmlClockType_t type, bool max) {
+    switch (type) {
+    case NVML_CLOCK_GRAPHICS:
+    case NVML_CLOCK_SM:
+        return max ? "max_sm_clock_mhz" : "sm_clock_mhz";
+    case NVML_CLOCK_MEM:
+        return max ? "max_mem_clock_mhz" : "mem_clock_mhz";
+    case NVML_CLOCK_VIDEO:
+        return max ? "max_video_clock_mhz" : "video_clock_mhz";
+    }
+    return NULL;
+}
+
+nvmlReturn_t nvmlDeviceGetMaxClockInfo(nvmlDevice_t device, nvmlClockType_t type,
+                                       unsigned int *clock) {
+    const char *key = clock_key(type, true);
+    return key ? field_uint(device, key, clock) : NVML_ERROR_INVALID_ARGUMENT;
+}
+
+nvmlReturn_t nvmlDeviceGetClockInfo(nvmlDevice_t device, nvmlClockType_t type,
+                                    unsigned int *clock) {
+    const char *key = clock_key(type, false);
+    return key ? field_uint(device, key, clock) : NVML_ERROR_INVALID_ARGUMENT;
+}
+
+nvmlReturn_t nvmlDeviceGetMemoryBusWidth(nvmlDevice_t device, unsigned int *busWidth) {
+    return field_uint(device, "bus_width", busWidth);
+}
+
+nvmlReturn_t nvmlDeviceGetCurrPcieLinkGeneration(nvmlDevice_t device, unsigned int *currLinkGen) {
+    return field_uint(device, "pcie_gen_cur", currLinkGen);
+}
+
+nvmlReturn_t nvmlDeviceGetMaxPcieLinkGeneration(nvmlDevice_t device, unsigned int *maxLinkGen) {
+    return field_uint(device, "pcie_gen_max", maxLinkGen);
+}
+
+nvmlReturn_t nvmlDeviceGetCurrPcieLinkWidth(nvmlDevice_t device, unsigned int *currLinkWidth) {
+    return field_uint(device, "pcie_width_cur", currLinkWidth);
+}
+
+nvmlReturn_t nvmlDeviceGetMaxPcieLinkWidth(nvmlDevice_t device, unsigned int *maxLinkWidth) {
+    return field_uint(device, "pcie_width_max", maxLinkWidth);
+}
+
+nvmlReturn_t nvmlDeviceGetNvLinkState(nvmlDevice_t device, unsigned int link,
+                                      nvmlEnableState_t *isActive) {
+    unsigned int active = 0;
+    nvmlReturn_t rc = field_uint(device, "nvlink_active", &active);
+    if (rc == NVML_SUCCESS && (link >= NVML_NVLINK_MAX_LINKS || !isActive))
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    if (rc == NVML_SUCCESS)
+        *isActive = link < active ? NVML_FEATURE_ENABLED : NVML_FEATURE_DISABLED;
+    return rc;
+}
+
+nvmlReturn_t nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t device, unsigned int *limit) {
+    return field_uint(device, "power_limit_mw", limit);
+}
+
+nvmlReturn_t nvmlDeviceGetPowerManagementLimit(nvmlDevice_t device, unsigned int *limit) {
+    return field_uint(device, "power_mgmt_limit_mw", limit);
+}
+
+nvmlReturn_t nvmlDeviceGetPowerManagementDefaultLimit(nvmlDevice_t device,
+                                                      unsigned int *defaultLimit) {
+    return field_uint(device, "default_power_limit_mw", defaultLimit);
+}
+
+nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t device, unsigned int *power) {
+    return field_uint(device, "power_usage_mw", power);
+}
+
+nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t device, nvmlTemperatureSensors_t sensorType,
+                                      unsigned int *temp) {
+    if (sensorType != NVML_TEMPERATURE_GPU)
+        return init_count ? NVML_ERROR_INVALID_ARGUMENT : NVML_ERROR_UNINITIALIZED;
+    return field_uint(device, "temperature_c", temp);
+}
+
+nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t device, nvmlUtilization_t *utilization) {
+    unsigned int gpu = 0, mem = 0;
+    nvmlReturn_t rc = field_uint(device, "util_gpu", &gpu);
+    if (rc == NVML_SUCCESS)
+        rc = field_uint(device, "util_mem", &mem);
+    if (rc == NVML_SUCCESS && !utilization)
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    if (rc == NVML_SUCCESS)
+        *utilization = (nvmlUtilization_t){gpu, mem};
+    return rc;
+}
+
+/* A current/pending pair: the pending key defaults to the current value. */
+static nvmlReturn_t mode_pair(nvmlDevice_t device, const char *key, const char *pending_key,
+                              unsigned int *current, unsigned int *pending) {
+    unsigned int cur = 0, pend = 0;
+    nvmlReturn_t rc = field_uint(device, key, &cur);
+    if (rc == NVML_SUCCESS && (!current || !pending))
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    if (rc != NVML_SUCCESS)
+        return rc;
+    if (field_uint(device, pending_key, &pend) != NVML_SUCCESS)
+        pend = cur;
+    *current = cur;
+    *pending = pend;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetEccMode(nvmlDevice_t device, nvmlEnableState_t *current,
+                                  nvmlEnableState_t *pending) {
+    unsigned int cur = 0, pend = 0;
+    nvmlReturn_t rc =
+        mode_pair(device, "ecc", "ecc_pending", current ? &cur : NULL, pending ? &pend : NULL);
+    if (rc == NVML_SUCCESS) {
+        *current = cur ? NVML_FEATURE_ENABLED : NVML_FEATURE_DISABLED;
+        *pending = pend ? NVML_FEATURE_ENABLED : NVML_FEATURE_DISABLED;
+    }
+    return rc;
+}
+
+nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t device, unsigned int *currentMode,
+                                  unsigned int *pendingMode) {
+    return mode_pair(device, "mig", "mig_pending", currentMode, pendingMode);
+}
+
+nvmlReturn_t nvmlDeviceGetPersistenceMode(nvmlDevice_t device, nvmlEnableState_t *mode) {
+    unsigned int v = 0;
+    nvmlReturn_t rc = field_uint(device, "persistence", mode ? &v : NULL);
+    if (rc == NVML_SUCCESS)
+        *mode = v ? NVML_FEATURE_ENABLED : NVML_FEATURE_DISABLED;
+    return rc;
+}
+
+#ifndef FAKE_NVML_OLD
+nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount,
+                                                     nvmlProcessInfo_t *infos) {
+    return running_processes(device, infoCount, infos, 3);
+}
+#endif
+
+nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v2(nvmlDevice_t device, unsigned int *infoCount,
+                                                     nvmlProcessInfo_t *infos) {
+    return running_processes(device, infoCount, infos, 2);
+}
+
+nvmlReturn_t nvmlDeviceGetComputeRunningProcesses(nvmlDevice_t device, unsigned int *infoCount,
+                                                  nvmlProcessInfo_v1_t *infos) {
+    return running_processes(device, infoCount, infos, 1);
+}
+
+static nvmlReturn_t event_reasons(nvmlDevice_t device, unsigned long long *reasons) {
+    if (!reasons)
+        return init_count ? NVML_ERROR_INVALID_ARGUMENT : NVML_ERROR_UNINITIALIZED;
+    return field_u64(device, "clocks_event_reasons", reasons);
+}
+
+#ifndef FAKE_NVML_OLD
+nvmlReturn_t nvmlDeviceGetCurrentClocksEventReasons(nvmlDevice_t device,
+                                                    unsigned long long *clocksEventReasons) {
+    return event_reasons(device, clocksEventReasons);
+}
+#endif
+
+nvmlReturn_t nvmlDeviceGetCurrentClocksThrottleReasons(nvmlDevice_t device,
+                                                       unsigned long long *clocksThrottleReasons) {
+    return event_reasons(device, clocksThrottleReasons);
+}
