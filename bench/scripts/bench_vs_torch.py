@@ -7,7 +7,7 @@ alone with CUDA events, median): tensor copy_ for device-to-device (bytes read +
 pinned and pageable host tensors for host<->device, A @ B for FP32 (TF32 off), TF32 (on), FP16
 and BF16, torch._scaled_mm for FP8 (e4m3 in, BF16 out) and torch._int_mm for INT8.
 
-usage: bench_vs_torch.py --hwscope PATH [--out DIR] [--device N] [--target 0.98]
+usage: bench_vs_torch.py --hwscope PATH [--out DIR] [--device N] [--target 0.98] [--torch-first]
 """
 import argparse
 import datetime
@@ -113,15 +113,21 @@ def main():
     ap.add_argument("--out", default=".")
     ap.add_argument("--device", type=int, default=0)
     ap.add_argument("--target", type=float, default=0.98)
+    ap.add_argument("--torch-first", action="store_true", help="run PyTorch's side first")
     args = ap.parse_args()
     dev = torch.device("cuda", args.device)
-    torch.cuda.set_device(dev)
-
-    doc, hws = run_hwscope(args.hwscope, args.device)
-    sizes = sorted({int(r["size"]) for k, r in hws.items() if k.startswith("gpu.gemm.")
-                    and r.get("size")}) or [1024, 2048, 4096, 8192]
-    ref = copies(dev)
-    ref.update(gemms(dev, sizes))
+    sizes = [1024, 2048, 4096, 8192]
+    if args.torch_first:
+        torch.cuda.set_device(dev)
+        ref = copies(dev)
+        ref.update(gemms(dev, sizes))
+        torch.cuda.empty_cache()
+        doc, hws = run_hwscope(args.hwscope, args.device)
+    else:  # hwscope first, before this process holds a CUDA context on the GPU
+        doc, hws = run_hwscope(args.hwscope, args.device)
+        torch.cuda.set_device(dev)
+        ref = copies(dev)
+        ref.update(gemms(dev, sizes))
 
     rows, worst = [], None
     for key in sorted(ref):
@@ -145,7 +151,8 @@ def main():
     summary = {
         "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(),
         "device": torch.cuda.get_device_name(dev), "torch": torch.__version__,
-        "cuda": torch.version.cuda, "target": args.target, "rows": rows,
+        "cuda": torch.version.cuda, "target": args.target, "torch_first": args.torch_first,
+        "rows": rows,
         "hwscope_fingerprint": doc.get("fingerprint"),
     }
     os.makedirs(args.out, exist_ok=True)

@@ -214,6 +214,7 @@ hws_status hws_bench_run(const char *const *suites, int nsuites, const hws_bench
     if (ctx.res == NULL)
         return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
     ctx.have_cpu = hws_probe_cpu(&ctx.cpu, &ignored) == HWS_OK;
+    hws_gpu_ctx_probe(&ctx);
     for (size_t i = 0; i < hws_cpu_nbenches && ntodo < 64; i++)
         if (selected(&hws_cpu_benches[i], suites, nsuites))
             todo[ntodo++] = &hws_cpu_benches[i];

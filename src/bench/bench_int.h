@@ -63,6 +63,8 @@ void hws_bench_from_times(hws_bench_record *rec, const double *seconds, int n, d
 /* Marks rec failed when the sampled check's error is above tolerance. */
 void hws_bench_check(hws_bench_record *rec, double err, double tol);
 
+/* Reads the GPUs' facts (NVML), before any CUDA context of this process exists. */
+void hws_gpu_ctx_probe(hws_bench_ctx *ctx);
 /* Opens the GPU side once: module, device facts, probe, catalog row, sampler. */
 void hws_gpu_ctx_open(hws_bench_ctx *ctx);
 /* Stops the sampler and frees what hws_gpu_ctx_open took; fills each GPU record's state. */

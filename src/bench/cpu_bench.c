@@ -313,6 +313,19 @@ static void cpu_peak(const hws_bench_ctx *ctx, bool bf16, hws_bench_record *rec)
     snprintf(rec->theoretical_basis, sizeof rec->theoretical_basis, "%s", how);
 }
 
+/* Likely cause of a low CPU figure: other load on the machine, or a quick run's small size. */
+static void cpu_cause(const hws_bench_ctx *ctx, hws_bench_record *rec, int cpus) {
+    double load = 0;
+    if (rec->verdict != HWS_VERDICT_LOW && rec->verdict != HWS_VERDICT_SUSPECT)
+        return;
+    if (getloadavg(&load, 1) == 1 && load > 0.5 * cpus)
+        snprintf(rec->cause, sizeof rec->cause, "CPU busy: load average %.1f on %d CPUs", load,
+                 cpus);
+    else if (ctx->opt->quick)
+        snprintf(rec->cause, sizeof rec->cause, "--quick: %.0f^3 is too small to reach the peak",
+                 rec->size);
+}
+
 static hws_status run_cpu_gemm(hws_bench_ctx *ctx, const hws_bench_desc *d, hws_error *err) {
     bool bf16 = d->param == 1;
     int n = ctx->opt->quick ? 512 : 2048, reps = ctx->opt->quick ? 3 : 7;
@@ -359,6 +372,7 @@ static hws_status run_cpu_gemm(hws_bench_ctx *ctx, const hws_bench_desc *d, hws_
     cpu_peak(ctx, bf16, rec);
     rec->headline = true;
     hws_bench_judge(rec, bf16 ? 0.3 : 0.5);
+    cpu_cause(ctx, rec, usable_cpus(ctx));
 done:
     free(a);
     free(b);

@@ -92,12 +92,17 @@ static void *sampler_main(void *arg) {
     return NULL;
 }
 
-static void find_probe_facts(hws_bench_ctx *ctx) {
+/* Probe facts, read before this process opens a CUDA context, so the GPU's process list shows
+ * only others. */
+void hws_gpu_ctx_probe(hws_bench_ctx *ctx) {
     hws_error err;
     ctx->gpus = calloc(1, sizeof *ctx->gpus);
-    if (ctx->gpus == NULL || hws_probe_gpus(ctx->gpus, &err) != HWS_OK)
-        return;
-    for (int i = 0; i < ctx->gpus->count; i++)
+    if (ctx->gpus != NULL && hws_probe_gpus(ctx->gpus, &err) != HWS_OK)
+        ctx->gpus->count = 0;
+}
+
+static void find_probe_facts(hws_bench_ctx *ctx) {
+    for (int i = 0; ctx->gpus != NULL && i < ctx->gpus->count; i++)
         if (strcasecmp(ctx->gpus->gpus[i].pci_bus_id, ctx->props.pci_bus_id) == 0 ||
             strstr(ctx->gpus->gpus[i].pci_bus_id, ctx->props.pci_bus_id + 4) != NULL)
             ctx->info = &ctx->gpus->gpus[i];
@@ -314,25 +319,37 @@ static double pcie_gbps(double gen, double width) {
     return gts[(int)gen] * width * enc / 8;
 }
 
+/* Adds the record of a GPU measurement that began at t_start: ms[reps] per-run times. */
+static hws_bench_record *add_timed(hws_bench_ctx *ctx, const hws_bench_desc *d, const char *suffix,
+                                   double t_start, const double *ms, int reps, double work,
+                                   double scale, const char *unit) {
+    double secs[HWS_BENCH_MAX_SAMPLES];
+    hws_bench_record *rec = hws_bench_add(ctx, d, suffix);
+    if (rec == NULL)
+        return NULL;
+    for (int i = 0; i < reps && i < HWS_BENCH_MAX_SAMPLES; i++)
+        secs[i] = ms[i] / 1e3;
+    rec->t_start_s = t_start;
+    snprintf(rec->unit, sizeof rec->unit, "%s", unit);
+    hws_bench_from_times(rec, secs, reps, work, scale);
+    return rec;
+}
+
 static hws_status copy_record(hws_bench_ctx *ctx, const hws_bench_desc *d, hws_gpu_copy_kind kind,
                               const char *suffix, double bytes, hws_bench_record **out,
                               hws_error *err) {
-    double ms[HWS_BENCH_MAX_SAMPLES], secs[HWS_BENCH_MAX_SAMPLES];
+    double ms[HWS_BENCH_MAX_SAMPLES];
     bool d2d = kind <= HWS_GPU_COPY_D2D_MEMCPY;
     int reps = ctx->opt->quick ? 5 : 20, warmup = ctx->opt->quick ? 1 : 3;
     double t_start = hws_bench_now(ctx);
     hws_status st = ctx->gpu->copy(ctx->opt->device, kind, bytes, warmup, reps, ms, err);
     if (st != HWS_OK)
         return st;
-    hws_bench_record *rec = hws_bench_add(ctx, d, suffix);
+    hws_bench_record *rec =
+        add_timed(ctx, d, suffix, t_start, ms, reps, d2d ? 2 * bytes : bytes, 1e9, "GB/s");
     if (rec == NULL)
         return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < reps; i++)
-        secs[i] = ms[i] / 1e3;
-    rec->t_start_s = t_start;
-    snprintf(rec->unit, sizeof rec->unit, "GB/s");
     rec->size = bytes;
-    hws_bench_from_times(rec, secs, reps, d2d ? 2 * bytes : bytes, 1e9);
     snprintf(rec->method, sizeof rec->method, "%.0f MiB per copy, %s, CUDA events, median of %d",
              bytes / MIB, d2d ? "bytes read + written" : "bytes moved once", reps);
     *out = rec;
@@ -436,7 +453,7 @@ static hws_status run_gemm(hws_bench_ctx *ctx, const hws_bench_desc *d, hws_erro
     int dt = d->param;
     for (int s = 0; s < nsizes; s++) {
         int n = sizes[s];
-        double ms[HWS_BENCH_MAX_SAMPLES], secs[HWS_BENCH_MAX_SAMPLES];
+        double ms[HWS_BENCH_MAX_SAMPLES];
         char note[96] = "", suffix[16];
         hws_gpu_check check;
         double t_start = hws_bench_now(ctx);
@@ -445,18 +462,15 @@ static hws_status run_gemm(hws_bench_ctx *ctx, const hws_bench_desc *d, hws_erro
         if (st != HWS_OK)
             return st;
         snprintf(suffix, sizeof suffix, "%d", n);
-        hws_bench_record *rec = hws_bench_add(ctx, d, suffix);
+        hws_bench_record *rec =
+            add_timed(ctx, d, suffix, t_start, ms, reps, 2.0 * n * n * (double)n, 1e12,
+                      dt == HWS_GPU_INT8 ? "TOP/s" : "TFLOP/s");
         if (rec == NULL)
             return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
-        for (int i = 0; i < reps; i++)
-            secs[i] = ms[i] / 1e3;
-        rec->t_start_s = t_start;
         rec->size = n;
-        snprintf(rec->unit, sizeof rec->unit, dt == HWS_GPU_INT8 ? "TOP/s" : "TFLOP/s");
         snprintf(rec->method, sizeof rec->method,
                  "%d^3, 2n^3 ops, %s, CUDA events, median of %d, %d outputs checked", n, note, reps,
                  check.checked);
-        hws_bench_from_times(rec, secs, reps, 2.0 * n * n * (double)n, 1e12);
         hws_bench_check(rec, check.max_rel_err, dtype_tol[dt]);
         gemm_peaks(ctx, dt, rec);
         rec->headline = s == nsizes - 1;
