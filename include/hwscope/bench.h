@@ -92,7 +92,7 @@ typedef struct {
     char hostname[64];
     char cpu_model[128];
     double cpu_cores, cpu_threads, cpu_fp32_peak_gflops;
-    char blas[64]; /* "OpenBLAS 0.3.21 ..." */
+    char blas[128]; /* openblas_get_config(): "OpenBLAS 0.3.21 ..." */
     int ngpus;
     char gpu_name[4][96];
     char gpu_pci_bus_id[4][32];
