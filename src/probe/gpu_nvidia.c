@@ -165,7 +165,7 @@ static void read_processes(const hws_nvml *n, nvmlDevice_t dev, hws_gpu_info *g)
         return;
     }
     g->nprocs = 0;
-    for (unsigned int i = 0; i < count && g->nprocs < HWS_MAX_GPU_PROCS; i++) {
+    for (unsigned int i = 0; buf != NULL && i < count && g->nprocs < HWS_MAX_GPU_PROCS; i++) {
         nvmlProcessInfo_v1_t head; /* pid and usedGpuMemory lead every version */
         memcpy(&head, buf + i * stride, sizeof head);
         hws_gpu_process *p = &g->procs[g->nprocs++];
@@ -195,7 +195,7 @@ static void read_device(const hws_nvml *n, unsigned int index, hws_gpu_info *g) 
     }
     read_memory(n, dev, g);
     if (n->DeviceGetCudaComputeCapability != NULL &&
-        (rc = n->DeviceGetCudaComputeCapability(dev, &major, &minor)) == NVML_SUCCESS) {
+        n->DeviceGetCudaComputeCapability(dev, &major, &minor) == NVML_SUCCESS) {
         g->cc_major = major;
         g->cc_minor = minor;
     }

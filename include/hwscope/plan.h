@@ -1,0 +1,326 @@
+/* plan.h - the planner: memory a model needs, where it goes on a set of GPUs, how fast it runs,
+ * and which hardware to buy or rent for it.
+ *
+ * Everything here is pure arithmetic over a hws_model_spec (model.h) and GPU rows (catalog.h), so
+ * each piece is unit-tested with hand-built models and GPUs. Sizes are bytes (GB = 1e9 and GiB =
+ * 2^30 only when printed), speeds are tokens/s, times ms. Unknown is HWS_NA.
+ *
+ * The four places today's planners go wrong, each handled and tested here:
+ *   - KV cache: 2 x layers x kv_heads x head_dim x bytes per token (GQA/MQA use kv_heads, not
+ *     heads), (kv_lora_rank + qk_rope_head_dim) x layers x bytes for MLA, sliding-window layers
+ *     capped at the window; for the context asked (default 8192), not the model's maximum.
+ *   - MoE: every expert counts for memory, only the active ones for bytes read per token.
+ *   - Fit is judged against memory free now on a local GPU, against total for named hardware.
+ *   - Overheads (CUDA context, the runtime's own reservation, activation peak) are stated. */
+#ifndef HWSCOPE_PLAN_H
+#define HWSCOPE_PLAN_H
+
+#include "hwscope/catalog.h"
+#include "hwscope/hwscope.h"
+#include "hwscope/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HWS_PLAN_DEFAULT_CTX 8192 /* practical default context, tokens (not the model's max) */
+#define HWS_PLAN_MAX_DEVICES 16
+#define HWS_PLAN_BASIS_LEN   256
+
+/* ---- formats ---------------------------------------------------------------------------- */
+
+/* A weight storage format. bits_per_weight includes the format's scales and zero points (a
+ * group-wise INT4 with one FP16 scale and one 4-bit zero per 128 weights is 4 + 16/128 + 4/128 =
+ * 4.16 bits). Formats that keep the embeddings and output head in 16 bits say so with
+ * embed_bits = 16; GGUF types give the whole-file average of llama.cpp's mix. */
+typedef struct {
+    const char *name;       /* "bf16", "int4", "Q4_K_M" (matched case-insensitively) */
+    double bits_per_weight; /* effective bits per weight of the transformer blocks */
+    double embed_bits;      /* bits per weight of the input embedding */
+    double head_bits;       /* bits per weight of the output head (GGUF keeps it in Q6_K) */
+    const char *compute;    /* matrix precision used: "fp16", "bf16", "fp8", "int8", "fp32" */
+    int gguf;               /* 1 for llama.cpp GGUF types (run by llama.cpp) */
+    const char *note;       /* what the format is */
+} hws_weight_format;
+
+/* Finds a weight format by name ("fp16", "int4", "awq", "Q4_K_M", "IQ2_XS"). NULL when unknown. */
+const hws_weight_format *hws_weight_format_find(const char *name);
+/* All weight formats, for help text and the advisor. */
+const hws_weight_format *hws_weight_formats(size_t *count);
+
+/* A KV-cache element format: "fp16"/"bf16" 2 bytes, "fp8" 1 byte, "q8_0" 34/32 bytes,
+ * "q4_0"/"q4" 18/32 bytes (llama.cpp's 4-bit cache types, 32 values + one FP16 scale). */
+typedef struct {
+    const char *name;
+    double bytes_per_elem;
+    const char *note;
+} hws_kv_format;
+
+const hws_kv_format *hws_kv_format_find(const char *name);
+
+/* ---- runtime and options ------------------------------------------------------------------ */
+
+typedef enum {
+    HWS_RUNTIME_TRANSFORMERS = 0, /* Hugging Face transformers, eager PyTorch */
+    HWS_RUNTIME_VLLM,             /* vLLM: paged KV cache, CUDA graphs, gpu_memory_utilization */
+    HWS_RUNTIME_LLAMACPP,         /* llama.cpp: GGUF, -ngl layer offload, n_ubatch chunks */
+    HWS_RUNTIME_COUNT
+} hws_runtime;
+
+const char *hws_runtime_name(hws_runtime rt);
+/* "transformers", "vllm", "llama.cpp" (also "llamacpp", "hf"). -1 when unknown. */
+int hws_runtime_parse(const char *name);
+
+/* What the user asked for. hws_plan_opts_default fills the stated defaults. */
+typedef struct {
+    const hws_weight_format *weights; /* NULL: the model file's own bytes, else bf16 */
+    const hws_kv_format *kv;          /* fp16 by default */
+    double ctx_tokens;                /* context held in the KV cache per sequence (8192) */
+    double batch;                     /* concurrent sequences (1) */
+    double prompt_tokens;             /* prompt length for TTFT and prefill speed (512) */
+    double gen_tokens;                /* generated tokens for decode speed (128) */
+    hws_runtime runtime;              /* transformers by default (llama.cpp for GGUF formats) */
+    double vllm_gpu_mem_util;         /* vLLM gpu_memory_utilization (0.90, vLLM's default) */
+} hws_plan_opts;
+
+void hws_plan_opts_default(hws_plan_opts *o);
+
+/* ---- memory ------------------------------------------------------------------------------- */
+
+typedef struct {
+    double params;               /* all parameters (every expert) */
+    double active_params;        /* read per token (active experts; no embedding lookup) */
+    double weights_bytes;        /* all weights as stored */
+    double embed_bytes;          /* input embedding + output head (once when tied) of that */
+    double input_embed_bytes;    /* the input embedding matrix */
+    double head_bytes;           /* the output head's own matrix; 0 when tied to the input one */
+    double layer_weights_bytes;  /* one transformer block, average */
+    double dense_block_bytes;    /* one block with a dense MLP */
+    double moe_block_bytes;      /* one block with a mixture-of-experts MLP (0: dense model) */
+    int first_moe_layer;         /* blocks before it are dense (n_layers: none is MoE) */
+    double expert_bytes;         /* one routed expert's MLP (0: dense model) */
+    double active_weights_bytes; /* weights read per decoded token */
+    double kv_bytes_per_token;   /* one token of one sequence, all layers (window not applied) */
+    double kv_bytes;             /* ctx x batch, sliding windows applied */
+    double activation_bytes;     /* peak of one prefill chunk */
+    double prefill_chunk_tokens; /* tokens per chunk the runtime prefills at once */
+    double cuda_context_bytes;   /* per GPU: CUDA context and library handles */
+    double runtime_bytes;        /* per GPU: the runtime's own (allocator slack, graphs) */
+    double total_bytes;          /* weights + kv + activations + context + runtime (1 GPU) */
+    char weights_basis[HWS_PLAN_BASIS_LEN];
+    char kv_basis[HWS_PLAN_BASIS_LEN];
+    char activation_basis[HWS_PLAN_BASIS_LEN];
+    char overhead_basis[HWS_PLAN_BASIS_LEN];
+} hws_memory;
+
+hws_status hws_memory_estimate(const hws_model_spec *m, const hws_plan_opts *o, hws_memory *out,
+                               hws_error *err);
+/* KV bytes per token of one layer (i = 0..n_layers-1) for one sequence, and the tokens that layer
+ * keeps for a context of ctx (the window on sliding layers). */
+double hws_kv_layer_bytes_per_token(const hws_model_spec *m, double kv_bytes_per_elem);
+double hws_kv_layer_tokens(const hws_model_spec *m, int layer, double ctx);
+/* Weight bytes of block `layer`, and its KV bytes for ctx x batch. */
+double hws_layer_weights_bytes(const hws_memory *mem, int layer);
+double hws_layer_kv_bytes(const hws_model_spec *m, const hws_plan_opts *o, int layer);
+
+/* ---- devices ------------------------------------------------------------------------------ */
+
+typedef struct {
+    char name[96];            /* as given or as the driver names it */
+    const hws_gpu_spec *spec; /* catalog row; NULL when not in the catalog */
+    double mem_total_bytes;
+    double mem_avail_bytes; /* free now (local GPU) or total (named hardware) */
+    int local;              /* 1: this machine's GPU, fit judged against free memory */
+} hws_device;
+
+typedef struct {
+    int count;
+    hws_device dev[HWS_PLAN_MAX_DEVICES];
+    char basis[HWS_PLAN_BASIS_LEN]; /* "local GPUs, free memory now" / "named: 2x H100 ..." */
+} hws_device_set;
+
+/* n GPUs of a catalog row, as named hardware (vendor GB read as GiB, less the driver's 0.5%). */
+void hws_devices_named(const hws_gpu_spec *g, int n, hws_device_set *out);
+/* "4x RTX 4090", "2x H100 SXM 80GB", "H100 SXM 80GB", "RTX 4090,RTX 3090", "2xA100 80GB".
+ * Names go through hws_gpu_catalog_find. HWS_ERR_INPUT naming the part at fault. */
+hws_status hws_devices_parse(const char *spec, hws_device_set *out, hws_error *err);
+/* This machine's GPUs (hws_probe_gpus), with their free memory. HWS_ERR_UNSUPPORTED with the
+ * reason when there is none. */
+hws_status hws_devices_local(hws_device_set *out, hws_error *err);
+
+/* ---- placement ---------------------------------------------------------------------------- */
+
+typedef enum {
+    HWS_PLACE_SINGLE = 0,      /* everything on GPU 0 */
+    HWS_PLACE_LAYER_SPLIT,     /* accelerate device_map="auto": layers balanced by free memory */
+    HWS_PLACE_TENSOR_PARALLEL, /* each layer split across all GPUs (heads must divide) */
+    HWS_PLACE_PIPELINE,        /* equal layer stages (vLLM pipeline_parallel_size) */
+    HWS_PLACE_CPU_OFFLOAD,     /* llama.cpp -ngl: as many layers on GPU 0 as fit, rest on CPU */
+    HWS_PLACE_COUNT
+} hws_place_kind;
+
+const char *hws_place_name(hws_place_kind k);
+
+typedef struct {
+    double weights_bytes, kv_bytes, activation_bytes, overhead_bytes, total_bytes;
+    double avail_bytes;        /* what the device offers (free or total; vLLM: x util) */
+    int first_layer, n_layers; /* the blocks it holds (all of them, as shards, for TP) */
+    int has_embeddings, has_head;
+    int fits;
+} hws_device_load;
+
+typedef struct {
+    hws_place_kind kind;
+    int possible; /* 0: the method does not apply (heads do not divide...) */
+    int fits;     /* possible and every device fits */
+    char why[HWS_PLAN_BASIS_LEN];
+    int ndev; /* devices used */
+    hws_device_load load[HWS_PLAN_MAX_DEVICES];
+    int cpu_layers;   /* CPU offload: blocks left in host memory */
+    double cpu_bytes; /* weights + KV kept in host memory */
+} hws_placement;
+
+/* Places the model by one method on the devices. Never fails for a model that does not fit: that
+ * is fits = 0 with why. */
+void hws_place(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
+               const hws_device_set *devs, hws_place_kind kind, hws_placement *out);
+/* The method hwscope recommends: single if it fits, else tensor parallel (identical GPUs, heads
+ * divide), else layer split, else CPU offload. Fills out with that placement. */
+hws_place_kind hws_place_best(const hws_model_spec *m, const hws_plan_opts *o,
+                              const hws_memory *mem, const hws_device_set *devs,
+                              hws_placement *out);
+
+/* ---- prediction --------------------------------------------------------------------------- */
+
+/* Measured ceilings of one GPU, as `hwscope bench` saves them. */
+typedef struct {
+    double mem_bw_gbps; /* large device-to-device copy, (read + write) / time, GB/s */
+    double bf16_tflops, fp16_tflops, fp8_tflops, int8_tops, fp32_tflops;
+    double allreduce_busbw_gbps; /* NCCL all-reduce bus bandwidth between the GPUs, GB/s */
+    double host_mem_bw_gbps;     /* CPU memory bandwidth (STREAM-like), GB/s */
+    char measured_at[32];
+} hws_ceilings;
+
+/* Where saved ceilings live: $HWSCOPE_CEILINGS if set, else $XDG_CACHE_HOME/hwscope/
+ * ceilings.json, else ~/.cache/hwscope/ceilings.json. Format (hwscope.ceilings/1):
+ *   {"schema": "hwscope.ceilings/1", "gpus": [{"name": "NVIDIA H100 80GB HBM3",
+ *    "mem_bw_gbps": 3000, "bf16_tflops": 790, "fp16_tflops": 790, "fp8_tflops": 1300,
+ *    "int8_tops": 1400, "fp32_tflops": 50, "allreduce_busbw_gbps": null,
+ *    "host_mem_bw_gbps": 80, "measured_at": "2026-11-25T01:00:00Z"}]}
+ * Missing numbers are null. */
+void hws_ceilings_path(char *buf, size_t n);
+/* Reads the ceilings saved for a GPU (matched by name, or catalog row). HWS_ERR_UNSUPPORTED
+ * when none are saved for it; HWS_ERR_INPUT for a malformed file. The one reader of that file. */
+hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_gpu_spec *spec,
+                             hws_ceilings *out, hws_error *err);
+
+/* The efficiencies, one row per runtime, each with why (predict.c holds the table): the
+ * fraction of a ceiling that runtime reaches, and the fixed costs it adds. */
+typedef struct {
+    hws_runtime runtime;
+    double bw_eff_datasheet;  /* decode: fraction of datasheet memory bandwidth */
+    double bw_eff_measured;   /* decode: fraction of the measured copy bandwidth */
+    double mm_eff_datasheet;  /* prefill: fraction of datasheet dense matrix FLOP/s */
+    double mm_eff_measured;   /* prefill: fraction of the measured cuBLAS FLOP/s */
+    double link_eff;          /* all-reduce: fraction of the link's one-way bandwidth */
+    double layer_overhead_us; /* host time per block per forward (launches, Python) */
+    double step_overhead_us;  /* host time per forward (sampling, scheduling, sync) */
+    const char *why;
+} hws_efficiency;
+
+const hws_efficiency *hws_efficiency_for(hws_runtime rt);
+
+/* Every input of the predictor, in one place: the ceilings used (measured or datasheet), the
+ * efficiencies applied and the fixed costs. Filled by hws_predict_inputs_fill; a caller may
+ * change any field before hws_predict (tests do). Per GPU; for mixed GPUs the slowest. */
+typedef struct {
+    int measured;            /* 1: ceilings from hwscope bench results, 0: datasheet */
+    double mem_bw_gbps;      /* ceiling used for decode, GB/s, before efficiency */
+    double matmul_tflops;    /* ceiling at the format's compute precision, before efficiency */
+    double link_gbps;        /* GPU to GPU, one direction, GB/s (datasheet interconnect / 2),
+                              * or the measured all-reduce bus bandwidth */
+    double host_mem_bw_gbps; /* for CPU-offloaded layers, GB/s */
+    double bw_eff, mm_eff, link_eff, host_bw_eff;
+    double allreduce_latency_us; /* fixed cost of one all-reduce (NVLink or PCIe) */
+    double hop_latency_us;       /* layer split: handing activations to the next GPU */
+    double layer_overhead_us;
+    double step_overhead_us;
+    char basis[HWS_PLAN_BASIS_LEN * 2];
+} hws_predict_inputs;
+
+/* Fills the predictor's inputs for the devices, from saved ceilings when the file has them for
+ * that GPU (ceilings_path NULL: hws_ceilings_path), else the datasheet. */
+void hws_predict_inputs_fill(const hws_plan_opts *o, const hws_memory *mem,
+                             const hws_device_set *devs, const char *ceilings_path,
+                             hws_predict_inputs *in);
+
+typedef struct {
+    double prefill_tokens_per_s;  /* prompt tokens per second, all sequences together */
+    double decode_tokens_per_s;   /* generated tokens per second, all sequences together */
+    double ttft_ms;               /* time to first token: prefill of prompt_tokens x batch */
+    double tpot_ms;               /* time per output token (one step of the batch) */
+    double decode_bytes_per_step; /* weights read + KV read, bytes */
+    double prefill_flops_per_token;
+    double allreduce_ms_per_step; /* tensor parallel cost per decode step */
+    const char *decode_bound;     /* "memory", "compute" or "host" */
+    char basis[HWS_PLAN_BASIS_LEN * 4];
+} hws_prediction;
+
+/* Roofline prediction for a placement. Unknown ceilings give HWS_NA speeds with the reason. */
+void hws_predict(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
+                 const hws_placement *pl, const hws_predict_inputs *in, hws_prediction *out);
+
+/* ---- advice ------------------------------------------------------------------------------- */
+
+typedef struct {
+    double budget_usd;       /* NA: none; purchase USD, or USD per hour when renting */
+    double min_tokens_per_s; /* decode target, NA: none */
+    int rent;                /* 1: rank by $/hour and $ per million tokens; 0: purchase */
+} hws_advise_opts;
+
+typedef struct {
+    const hws_gpu_spec *gpu;
+    int count; /* 1, 2, 4, 8 */
+    const hws_weight_format *weights;
+    hws_runtime runtime;
+    hws_place_kind place;
+    double mem_needed_bytes; /* largest per-device need */
+    double mem_per_gpu_bytes;
+    double decode_tokens_per_s;
+    double prefill_tokens_per_s;
+    double buy_usd;               /* count x catalog price */
+    double usd_per_hour;          /* count x published on-demand $/GPU-hour */
+    double usd_per_mtok;          /* renting: $ per million generated tokens at decode speed */
+    double cost_usd;              /* what the ranking uses: buy_usd, or usd_per_hour (--rent) */
+    int ok;                       /* fits, within budget and meets the speed target */
+    char why[HWS_PLAN_BASIS_LEN]; /* why not, or notes */
+} hws_advice;
+
+typedef struct {
+    int n, cap;
+    hws_advice *items; /* ranked: ok ones first by cost, then the rest */
+} hws_advice_list;
+
+/* Enumerates catalog GPUs x {1,2,4,8} x weight formats for the model; sorts. */
+hws_status hws_advise(const hws_model_spec *m, const hws_plan_opts *o, const hws_advise_opts *a,
+                      hws_advice_list *out, hws_error *err);
+void hws_advice_list_free(hws_advice_list *l);
+
+/* The guide's budget tree, one row per tier, with hwscope's pick for the model beside it. */
+typedef struct {
+    const char *tier;       /* "< $1,000" ... */
+    double max_usd;         /* upper bound of the tier (NA: none) */
+    const char *guide_pick; /* what the guide recommends */
+    const hws_advice *pick; /* cheapest ok configuration within the tier; NULL: none */
+    int agrees;             /* 1: the guide's GPU is hwscope's pick or also works */
+    char note[HWS_PLAN_BASIS_LEN];
+} hws_budget_tier;
+
+#define HWS_BUDGET_TIERS 4
+void hws_advise_budget_tree(const hws_advice_list *l, hws_budget_tier tiers[HWS_BUDGET_TIERS]);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

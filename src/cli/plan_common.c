@@ -1,0 +1,86 @@
+/* plan_common.c - flags, model resolution and JSON shared by `hwscope plan` and `advise`. */
+#include "cli/plan_common.h"
+
+#include "report/json.h"
+#include "util/units.h"
+
+#include <string.h>
+
+void hws_plan_args_default(hws_plan_args *a) {
+    memset(a, 0, sizeof *a);
+    a->ctx = HWS_PLAN_DEFAULT_CTX;
+    a->batch = 1;
+    a->prompt = 512;
+}
+
+int hws_plan_setup(const char *cmd, const char *model_arg, const hws_plan_args *a,
+                   hws_model_spec *model, hws_plan_opts *o, hws_memory *mem) {
+    hws_error err = {{0}};
+    hws_status st = hws_model_resolve(model_arg, model, &err);
+    if (st != HWS_OK) {
+        if (st == HWS_ERR_INPUT)
+            return hws_usage_error(cmd, "%s", err.msg);
+        fprintf(stderr, "hwscope %s: %s\n", cmd, err.msg);
+        return 1;
+    }
+    hws_plan_opts_default(o);
+    if (a->dtype != NULL && a->quant != NULL)
+        return hws_usage_error(cmd, "--dtype and --quant: give one weight format");
+    const char *fmt = a->dtype != NULL ? a->dtype : a->quant;
+    if (fmt != NULL && (o->weights = hws_weight_format_find(fmt)) == NULL)
+        return hws_usage_error(cmd, "--%s: unknown weight format '%s' (see --help)",
+                               a->dtype ? "dtype" : "quant", fmt);
+    if (a->kv != NULL && (o->kv = hws_kv_format_find(a->kv)) == NULL)
+        return hws_usage_error(cmd, "--kv-dtype: unknown KV format '%s'", a->kv);
+    int file_gguf = o->weights == NULL && strstr(model_arg, ".gguf") != NULL;
+    if ((o->weights != NULL && o->weights->gguf) || file_gguf)
+        o->runtime = HWS_RUNTIME_LLAMACPP;
+    if (a->runtime != NULL) {
+        int rt = hws_runtime_parse(a->runtime);
+        if (rt < 0)
+            return hws_usage_error(cmd, "--runtime: '%s' is not transformers, vllm or llama.cpp",
+                                   a->runtime);
+        o->runtime = (hws_runtime)rt;
+    }
+    o->ctx_tokens = (double)a->ctx;
+    o->batch = (double)a->batch;
+    o->prompt_tokens = (double)(a->prompt < a->ctx ? a->prompt : a->ctx);
+    st = hws_memory_estimate(model, o, mem, &err);
+    if (st != HWS_OK)
+        return hws_usage_error(cmd, "%s", err.msg);
+    return 0;
+}
+
+const char *hws_plan_weights_name(const hws_plan_opts *o, const hws_model_spec *m) {
+    if (o->weights != NULL)
+        return o->weights->name;
+    if (hws_known(m->file_weight_bytes) && m->file_weight_bytes > 0)
+        return m->file_weight_type[0] ? m->file_weight_type : "file";
+    return "bf16";
+}
+
+void hws_json_model(cJSON *doc, const hws_model_spec *m, const hws_memory *mem) {
+    cJSON *o = cJSON_AddObjectToObject(doc, "model");
+    hws_json_str(o, "name", m->name);
+    hws_json_str(o, "family", m->family);
+    hws_json_str(o, "source", m->source);
+    hws_json_num(o, "params", mem->params);
+    hws_json_num(o, "active_params", mem->active_params);
+    hws_json_num(o, "params_published", m->params_published);
+    hws_json_num(o, "n_layers", m->n_layers);
+    hws_json_num(o, "n_heads", m->n_heads);
+    hws_json_num(o, "n_kv_heads", m->n_kv_heads);
+    hws_json_num(o, "max_context", m->max_context);
+}
+
+void hws_json_options(cJSON *doc, const hws_plan_opts *o, const hws_model_spec *m) {
+    cJSON *j = cJSON_AddObjectToObject(doc, "options");
+    hws_json_str(j, "weights", hws_plan_weights_name(o, m));
+    hws_json_num(j, "bits_per_weight", o->weights ? o->weights->bits_per_weight : HWS_NA);
+    hws_json_str(j, "kv_dtype", o->kv->name);
+    hws_json_num(j, "ctx_tokens", o->ctx_tokens);
+    hws_json_num(j, "batch", o->batch);
+    hws_json_num(j, "prompt_tokens", o->prompt_tokens);
+    hws_json_num(j, "gen_tokens", o->gen_tokens);
+    hws_json_str(j, "runtime", hws_runtime_name(o->runtime));
+}

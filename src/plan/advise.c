@@ -1,0 +1,278 @@
+/* advise.c - hardware to buy or rent for a model: every catalog GPU x {1,2,4,8} x weight format,
+ * placed and predicted, ranked by cost for the target; and the guide's budget tree recomputed. */
+#include "hwscope/plan.h"
+
+#include "util/units.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* The formats tried when the user names none, each with the runtime that serves it. */
+static const struct {
+    const char *format;
+    hws_runtime runtime;
+} candidates[] = {
+    {"bf16", HWS_RUNTIME_VLLM}, {"fp8", HWS_RUNTIME_VLLM},        {"int8", HWS_RUNTIME_VLLM},
+    {"int4", HWS_RUNTIME_VLLM}, {"Q4_K_M", HWS_RUNTIME_LLAMACPP},
+};
+
+static const int counts[] = {1, 2, 4, 8};
+
+static int push(hws_advice_list *l, const hws_advice *a) {
+    if (l->n == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 256;
+        hws_advice *items = realloc(l->items, sizeof *items * (size_t)cap);
+        if (items == NULL)
+            return -1;
+        l->items = items;
+        l->cap = cap;
+    }
+    l->items[l->n++] = *a;
+    return 0;
+}
+
+/* Whether a GPU runs a format with a runtime: vLLM has no Apple backend (Apple runs llama.cpp
+ * on Metal); FP8 and INT8 weights need the GPU's FP8 / INT8 tensor units. */
+static int runs(hws_runtime rt, const hws_weight_format *f, const hws_gpu_spec *g) {
+    if (rt == HWS_RUNTIME_VLLM && strcasecmp(g->segment, "apple") == 0)
+        return 0;
+    if (strcmp(f->compute, "fp8") == 0 && !hws_known(g->fp8_tflops))
+        return 0;
+    return strcmp(f->compute, "int8") != 0 || hws_known(g->int8_tops);
+}
+
+static void judge(hws_advice *a, const hws_advise_opts *ao, const hws_placement *pl) {
+    double speed = a->decode_tokens_per_s;
+    a->ok = 0;
+    if (!pl->fits)
+        snprintf(a->why, sizeof a->why, "does not fit: needs %.1f GB per GPU, %.1f GB usable",
+                 a->mem_needed_bytes / HWS_GB, a->mem_per_gpu_bytes / HWS_GB);
+    else if (!hws_known(speed))
+        snprintf(a->why, sizeof a->why, "speed unknown (no bandwidth in the catalog)");
+    else if (hws_known(ao->min_tokens_per_s) && speed < ao->min_tokens_per_s)
+        snprintf(a->why, sizeof a->why, "too slow: %.1f tokens/s < %.1f", speed,
+                 ao->min_tokens_per_s);
+    else if (!hws_known(a->cost_usd))
+        snprintf(a->why, sizeof a->why, "no %s in the catalog",
+                 ao->rent ? "hourly price" : "price");
+    else if (hws_known(ao->budget_usd) && a->cost_usd > ao->budget_usd)
+        snprintf(a->why, sizeof a->why, "over budget: $%.2f%s > $%.2f", a->cost_usd,
+                 ao->rent ? "/hour" : "", ao->budget_usd);
+    else
+        a->ok = 1;
+    if (a->ok)
+        snprintf(a->why, sizeof a->why, "%s, %s", hws_place_name(a->place),
+                 hws_runtime_name(a->runtime));
+}
+
+static double largest_need(const hws_placement *pl) {
+    double most = 0;
+    for (int i = 0; i < pl->ndev; i++)
+        most = pl->load[i].total_bytes > most ? pl->load[i].total_bytes : most;
+    return most;
+}
+
+/* All the GPUs bought serve the model: one GPU alone, or tensor parallel, else a layer split
+ * (CPU offload is no advice). When nothing fits, the placement that came closest. */
+static void place(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
+                  const hws_device_set *devs, hws_placement *pl) {
+    static const hws_place_kind multi[] = {HWS_PLACE_TENSOR_PARALLEL, HWS_PLACE_LAYER_SPLIT};
+    hws_placement *try = malloc(sizeof *try);
+    if (devs->count == 1 || try == NULL) {
+        hws_place(m, o, mem, devs, HWS_PLACE_SINGLE, pl);
+        free(try);
+        return;
+    }
+    int have = 0;
+    for (size_t k = 0; k < sizeof multi / sizeof multi[0]; k++) {
+        hws_place(m, o, mem, devs, multi[k], try);
+        if (!try->possible)
+            continue;
+        if (!have || (try->fits && !pl->fits) ||
+            (!pl->fits && largest_need(try) < largest_need(pl)))
+            *pl = *try;
+        have = 1;
+        if (pl->fits)
+            break;
+    }
+    if (!have)
+        hws_place(m, o, mem, devs, HWS_PLACE_LAYER_SPLIT, pl);
+    free(try);
+}
+
+static void evaluate(const hws_model_spec *m, const hws_plan_opts *base, const hws_advise_opts *ao,
+                     const hws_gpu_spec *g, int n, const hws_weight_format *f, hws_runtime rt,
+                     hws_advice *a) {
+    hws_plan_opts o = *base;
+    hws_memory mem;
+    hws_device_set devs;
+    hws_placement pl;
+    hws_predict_inputs in;
+    hws_prediction pred;
+    hws_error err;
+    o.weights = f;
+    o.runtime = rt;
+    memset(a, 0, sizeof *a);
+    a->gpu = g;
+    a->count = n;
+    a->weights = f;
+    a->runtime = rt;
+    hws_devices_named(g, n, &devs);
+    if (hws_memory_estimate(m, &o, &mem, &err) != HWS_OK) {
+        snprintf(a->why, sizeof a->why, "%.200s", err.msg);
+        return;
+    }
+    place(m, &o, &mem, &devs, &pl);
+    a->place = pl.kind;
+    a->mem_per_gpu_bytes = pl.load[0].avail_bytes;
+    for (int i = 0; i < pl.ndev; i++)
+        if (pl.load[i].total_bytes > a->mem_needed_bytes)
+            a->mem_needed_bytes = pl.load[i].total_bytes;
+    hws_predict_inputs_fill(&o, &mem, &devs, NULL, &in);
+    hws_predict(m, &o, &mem, &pl, &in, &pred);
+    a->decode_tokens_per_s = pred.decode_tokens_per_s;
+    a->prefill_tokens_per_s = pred.prefill_tokens_per_s;
+    a->buy_usd = hws_known(g->price_usd) ? n * g->price_usd : HWS_NA;
+    a->usd_per_hour = hws_known(g->cloud_usd_per_hour) ? n * g->cloud_usd_per_hour : HWS_NA;
+    a->usd_per_mtok = a->usd_per_hour / (a->decode_tokens_per_s * 3600.0) * 1e6;
+    a->cost_usd = ao->rent ? a->usd_per_hour : a->buy_usd;
+    judge(a, ao, &pl);
+}
+
+/* ok first, cheapest first, faster first on a tie; then the rest by cost. */
+static int cmp_advice(const void *pa, const void *pb) {
+    const hws_advice *a = pa, *b = pb;
+    if (a->ok != b->ok)
+        return b->ok - a->ok;
+    double ca = hws_known(a->cost_usd) ? a->cost_usd : 1e300;
+    double cb = hws_known(b->cost_usd) ? b->cost_usd : 1e300;
+    if (ca != cb)
+        return ca < cb ? -1 : 1;
+    double sa = hws_known(a->decode_tokens_per_s) ? a->decode_tokens_per_s : 0;
+    double sb = hws_known(b->decode_tokens_per_s) ? b->decode_tokens_per_s : 0;
+    return sa > sb ? -1 : (sa < sb ? 1 : 0);
+}
+
+hws_status hws_advise(const hws_model_spec *m, const hws_plan_opts *o, const hws_advise_opts *ao,
+                      hws_advice_list *out, hws_error *err) {
+    size_t ngpu;
+    const hws_gpu_spec *gpus = hws_gpu_catalog(&ngpu);
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < ngpu; i++) {
+        const hws_gpu_spec *g = &gpus[i];
+        if (!hws_known(g->mem_bytes) || g->mem_bytes <= 0)
+            continue;
+        for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+            if (counts[c] > 1 && strcasecmp(g->segment, "apple") == 0)
+                continue;
+            size_t nf = o->weights != NULL ? 1 : sizeof candidates / sizeof candidates[0];
+            for (size_t k = 0; k < nf; k++) {
+                const hws_weight_format *f =
+                    o->weights != NULL ? o->weights : hws_weight_format_find(candidates[k].format);
+                hws_runtime rt = o->weights != NULL ? o->runtime : candidates[k].runtime;
+                if (f == NULL || !runs(rt, f, g))
+                    continue;
+                hws_advice a;
+                evaluate(m, o, ao, g, counts[c], f, rt, &a);
+                if (push(out, &a) != 0) {
+                    hws_advice_list_free(out);
+                    return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
+                }
+            }
+        }
+    }
+    if (out->n > 0)
+        qsort(out->items, (size_t)out->n, sizeof *out->items, cmp_advice);
+    return HWS_OK;
+}
+
+void hws_advice_list_free(hws_advice_list *l) {
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+/* ---- the guide's budget tree ------------------------------------------------------------ */
+
+/* The guide's tiers: the first two by price, the last two by class of hardware. */
+static const struct {
+    const char *tier;
+    double max_usd;
+    const char *segment; /* NULL: any GPU within the price range */
+    const char *guide_pick;
+    const char *gpus[2]; /* catalog names of the guide's picks */
+} guide_tiers[HWS_BUDGET_TIERS] = {
+    {"< $1,000",
+     1000,
+     NULL,
+     "RTX 3060 12GB / RTX 4060 Ti 16GB",
+     {"RTX 3060 12GB", "RTX 4060 Ti 16GB"}},
+    {"$1,000-2,000", 2000, NULL, "RTX 4090 / used RTX 3090", {"RTX 4090", "RTX 3090"}},
+    {"workstation",
+     HWS_NA,
+     "workstation",
+     "RTX A6000 / RTX 6000 Ada",
+     {"RTX A6000", "RTX 6000 Ada"}},
+    {"datacenter", HWS_NA, "datacenter", "A100 / H100", {"A100 SXM 80GB", "H100 SXM 80GB"}},
+};
+
+static int is_guide_gpu(const hws_advice *a, int t) {
+    for (int k = 0; k < 2; k++)
+        if (strcasecmp(a->gpu->name, guide_tiers[t].gpus[k]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Price tiers: above the tier below's ceiling and within this one's; class tiers: the segment. */
+static int in_tier(const hws_advice *a, int t) {
+    if (!hws_known(a->buy_usd))
+        return 0;
+    if (guide_tiers[t].segment != NULL)
+        return strcasecmp(a->gpu->segment, guide_tiers[t].segment) == 0;
+    double lo = t > 0 ? guide_tiers[t - 1].max_usd : 0;
+    return a->buy_usd > lo && a->buy_usd <= guide_tiers[t].max_usd;
+}
+
+void hws_advise_budget_tree(const hws_advice_list *l, hws_budget_tier tiers[HWS_BUDGET_TIERS]) {
+    for (int t = 0; t < HWS_BUDGET_TIERS; t++) {
+        hws_budget_tier *b = &tiers[t];
+        const hws_advice *guide_ok = NULL, *guide_any = NULL;
+        memset(b, 0, sizeof *b);
+        b->tier = guide_tiers[t].tier;
+        b->max_usd = guide_tiers[t].max_usd;
+        b->guide_pick = guide_tiers[t].guide_pick;
+        /* cheapest ok by purchase price within the tier (the list may be ranked by $/hour) */
+        for (int i = 0; i < l->n; i++) {
+            const hws_advice *a = &l->items[i];
+            if (a->ok && in_tier(a, t) && (b->pick == NULL || a->buy_usd < b->pick->buy_usd))
+                b->pick = a;
+            /* the guide's GPU alone, in its most compact format: the fairest "why not" */
+            if (is_guide_gpu(a, t) && a->count == 1 &&
+                (guide_any == NULL || a->mem_needed_bytes < guide_any->mem_needed_bytes))
+                guide_any = a;
+            if (is_guide_gpu(a, t) && a->ok && in_tier(a, t) &&
+                (guide_ok == NULL || a->buy_usd < guide_ok->buy_usd))
+                guide_ok = a;
+        }
+        b->agrees = guide_ok != NULL;
+        if (guide_ok != NULL && b->pick == guide_ok)
+            snprintf(b->note, sizeof b->note, "agrees: %dx %s, %s", guide_ok->count,
+                     guide_ok->gpu->name, guide_ok->weights->name);
+        else if (guide_ok != NULL)
+            snprintf(b->note, sizeof b->note, "agrees (%dx %s, %s works); cheapest is %dx %s, %s",
+                     guide_ok->count, guide_ok->gpu->name, guide_ok->weights->name, b->pick->count,
+                     b->pick->gpu->name, b->pick->weights->name);
+        else if (b->pick != NULL)
+            snprintf(b->note, sizeof b->note,
+                     "corrected: the guide's pick fails (%.100s); %dx %s, %s "
+                     "works",
+                     guide_any ? guide_any->why : "not in the catalog", b->pick->count,
+                     b->pick->gpu->name, b->pick->weights->name);
+        else
+            snprintf(b->note, sizeof b->note,
+                     "corrected: nothing in this tier meets the target "
+                     "(guide's pick: %.100s)",
+                     guide_any ? guide_any->why : "not in the catalog");
+    }
+}

@@ -1,0 +1,194 @@
+/* model.c - a model's parameter counts from its shapes, and the MODEL argument resolved to a
+ * catalog row, a config.json or a GGUF file (unknown names get the closest catalog names). */
+#include "hwscope/model.h"
+#include "plan/shape.h"
+
+#include "util/units.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+static double or0(double x) {
+    return hws_known(x) ? x : 0.0;
+}
+
+double hws_shape_head_dim(const hws_model_spec *m) {
+    if (hws_known(m->head_dim) && m->head_dim > 0)
+        return m->head_dim;
+    return m->n_heads > 0 ? m->hidden_size / m->n_heads : 0.0;
+}
+
+static int is_mla(const hws_model_spec *m) {
+    return hws_known(m->kv_lora_rank) && m->kv_lora_rank > 0;
+}
+
+static int is_moe(const hws_model_spec *m) {
+    return hws_known(m->n_experts) && m->n_experts > 0;
+}
+
+/* Attention projections of one block (no norms). */
+static double attn_params(const hws_model_spec *m) {
+    double h = m->hidden_size;
+    if (is_mla(m)) {
+        double qk = or0(m->qk_nope_head_dim) + or0(m->qk_rope_head_dim);
+        double q = hws_known(m->q_lora_rank) && m->q_lora_rank > 0
+                       ? h * m->q_lora_rank + m->q_lora_rank + m->q_lora_rank * m->n_heads * qk
+                       : h * m->n_heads * qk;
+        double kv_a = h * (m->kv_lora_rank + or0(m->qk_rope_head_dim)) + m->kv_lora_rank;
+        double kv_b =
+            m->kv_lora_rank * m->n_heads * (or0(m->qk_nope_head_dim) + or0(m->v_head_dim));
+        return q + kv_a + kv_b + m->n_heads * or0(m->v_head_dim) * h;
+    }
+    double hd = hws_shape_head_dim(m);
+    double kv = hws_known(m->n_kv_heads) ? m->n_kv_heads : m->n_heads;
+    return 2.0 * h * m->n_heads * hd + 2.0 * h * kv * hd;
+}
+
+static double mlp_params(const hws_model_spec *m, double width) {
+    return (m->gated_mlp ? 3.0 : 2.0) * m->hidden_size * width;
+}
+
+int hws_shape_first_moe_layer(const hws_model_spec *m) {
+    if (!is_moe(m))
+        return (int)m->n_layers;
+    double dense = or0(m->n_dense_layers);
+    return (int)(dense < m->n_layers ? dense : m->n_layers);
+}
+
+double hws_shape_dense_block_params(const hws_model_spec *m) {
+    return attn_params(m) + 2.0 * m->hidden_size + mlp_params(m, m->intermediate_size);
+}
+
+double hws_shape_moe_block_params(const hws_model_spec *m, double experts) {
+    double w =
+        hws_known(m->moe_intermediate_size) ? m->moe_intermediate_size : m->intermediate_size;
+    double router = m->hidden_size * or0(m->n_experts);
+    return attn_params(m) + 2.0 * m->hidden_size +
+           (experts + or0(m->n_shared_experts)) * mlp_params(m, w) + router;
+}
+
+double hws_shape_embed_params(const hws_model_spec *m) {
+    return m->vocab_size * m->hidden_size;
+}
+
+/* Every block plus the final norm, with `experts` routed experts counted per MoE block. */
+static double block_params(const hws_model_spec *m, double experts) {
+    double dense = hws_shape_first_moe_layer(m);
+    double moe = m->n_layers - dense;
+    return dense * hws_shape_dense_block_params(m) + moe * hws_shape_moe_block_params(m, experts) +
+           m->hidden_size;
+}
+
+double hws_model_params(const hws_model_spec *m) {
+    if (!hws_known(m->hidden_size) || !hws_known(m->n_layers) || !hws_known(m->n_heads) ||
+        !hws_known(m->vocab_size) || !hws_known(m->intermediate_size))
+        return HWS_NA;
+    double head = m->tie_embeddings ? 0.0 : hws_shape_embed_params(m);
+    return hws_shape_embed_params(m) + head + block_params(m, is_moe(m) ? m->n_experts : 0.0);
+}
+
+double hws_model_active_params(const hws_model_spec *m) {
+    double all = hws_model_params(m);
+    if (!hws_known(all))
+        return HWS_NA;
+    /* The input embedding is a lookup of one row per token; a tied head is read in full. */
+    double head = hws_shape_embed_params(m);
+    double active = is_moe(m) ? or0(m->n_experts_active) : 0.0;
+    return head + block_params(m, active);
+}
+
+/* ---- MODEL argument --------------------------------------------------------------------- */
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+/* Levenshtein distance, case-insensitive, of strings up to 63 chars (longer: truncated). */
+static int edit_distance(const char *a, const char *b) {
+    int prev[64], cur[64];
+    int na = (int)strlen(a), nb = (int)strlen(b);
+    na = na > 63 ? 63 : na;
+    nb = nb > 63 ? 63 : nb;
+    for (int j = 0; j <= nb; j++)
+        prev[j] = j;
+    for (int i = 1; i <= na; i++) {
+        cur[0] = i;
+        for (int j = 1; j <= nb; j++) {
+            int sub = prev[j - 1] +
+                      (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+            int del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, sizeof(int) * (size_t)(nb + 1));
+    }
+    return prev[nb];
+}
+
+static int contains_ci(const char *hay, const char *needle) {
+    size_t n = strlen(needle);
+    if (n == 0)
+        return 0;
+    for (; *hay; hay++)
+        if (strncasecmp(hay, needle, n) == 0)
+            return 1;
+    return 0;
+}
+
+void hws_near_names(const char *arg, const void *rows, size_t count, size_t stride, char *buf,
+                    size_t n) {
+    const char *best[3] = {NULL, NULL, NULL};
+    int score[3] = {1 << 30, 1 << 30, 1 << 30};
+    for (size_t i = 0; i < count; i++) {
+        const char *name = (const char *)rows + i * stride;
+        int d = edit_distance(arg, name);
+        if (contains_ci(name, arg) || contains_ci(arg, name))
+            d = d / 4;
+        for (int k = 0; k < 3; k++) {
+            if (d < score[k]) {
+                for (int j = 2; j > k; j--) {
+                    score[j] = score[j - 1];
+                    best[j] = best[j - 1];
+                }
+                score[k] = d;
+                best[k] = name;
+                break;
+            }
+        }
+    }
+    buf[0] = '\0';
+    size_t len = 0;
+    for (int k = 0; k < 3 && best[k] != NULL && len < n; k++)
+        len += (size_t)snprintf(buf + len, n - len, "%s%s", k ? ", " : "", best[k]);
+}
+
+hws_status hws_model_resolve(const char *arg, hws_model_spec *out, hws_error *err) {
+    struct stat st;
+    if (arg == NULL || arg[0] == '\0')
+        return hws_error_set(err, HWS_ERR_INPUT, "no model given");
+    if (ends_with(arg, ".gguf"))
+        return hws_model_from_gguf(arg, out, err);
+    if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/config.json", arg);
+        return hws_model_from_hf_config(path, out, err);
+    }
+    if (ends_with(arg, ".json") || stat(arg, &st) == 0)
+        return hws_model_from_hf_config(arg, out, err);
+    const hws_model_spec *row = hws_model_catalog_find(arg);
+    if (row != NULL) {
+        *out = *row;
+        return HWS_OK;
+    }
+    char near[256];
+    size_t count;
+    const hws_model_spec *rows = hws_model_catalog(&count);
+    hws_near_names(arg, rows, count, sizeof *rows, near, sizeof near);
+    if (near[0] != '\0')
+        return hws_error_set(err, HWS_ERR_INPUT, "unknown model '%s' (close matches: %s)", arg,
+                             near);
+    return hws_error_set(err, HWS_ERR_INPUT, "unknown model '%s'", arg);
+}

@@ -1,0 +1,385 @@
+/* placement.c - the GPUs a plan is for (named hardware or this machine's), and where the model
+ * goes on them: one GPU, a layer split balanced by memory (accelerate's device_map="auto"),
+ * tensor parallel, equal pipeline stages, or llama.cpp-style partial CPU offload. */
+#include "hwscope/plan.h"
+
+#include "hwscope/probe.h"
+#include "plan/shape.h"
+#include "util/units.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- devices ---------------------------------------------------------------------------- */
+
+/* Vendors' "80 GB" of HBM/GDDR is 80 GiB; the driver keeps about 0.5% of it (an H100 80GB shows
+ * 79.6 GiB through NVML, an RTX 4090 23.99 GiB). */
+#define VENDOR_GB_USABLE (HWS_GIB / HWS_GB * 0.995)
+
+static void device_from_spec(hws_device *d, const hws_gpu_spec *g) {
+    memset(d, 0, sizeof *d);
+    snprintf(d->name, sizeof d->name, "%s", g->name);
+    d->spec = g;
+    d->mem_total_bytes = g->mem_bytes * VENDOR_GB_USABLE;
+    d->mem_avail_bytes = d->mem_total_bytes;
+}
+
+void hws_devices_named(const hws_gpu_spec *g, int n, hws_device_set *out) {
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < n && i < HWS_PLAN_MAX_DEVICES; i++)
+        device_from_spec(&out->dev[out->count++], g);
+    snprintf(out->basis, sizeof out->basis, "named hardware %dx %s: total memory", n, g->name);
+}
+
+/* "4x RTX 4090" -> count 4, name "RTX 4090"; "RTX 4090" -> 1. Returns 0 when malformed. */
+static int split_count(const char *part, int *count, char *name, size_t n) {
+    const char *p = part;
+    char *end;
+    while (isspace((unsigned char)*p))
+        p++;
+    *count = 1;
+    if (isdigit((unsigned char)*p)) {
+        long c = strtol(p, &end, 10);
+        const char *q = end;
+        while (isspace((unsigned char)*q))
+            q++;
+        if (*q == 'x' || *q == 'X') {
+            if (c < 1 || c > HWS_PLAN_MAX_DEVICES)
+                return 0;
+            *count = (int)c;
+            p = q + 1;
+        }
+    }
+    while (isspace((unsigned char)*p))
+        p++;
+    size_t len = strlen(p);
+    while (len > 0 && isspace((unsigned char)p[len - 1]))
+        len--;
+    if (len == 0 || len >= n)
+        return 0;
+    memcpy(name, p, len);
+    name[len] = '\0';
+    return 1;
+}
+
+hws_status hws_devices_parse(const char *spec, hws_device_set *out, hws_error *err) {
+    char buf[512], name[128];
+    memset(out, 0, sizeof *out);
+    if (spec == NULL || strlen(spec) >= sizeof buf)
+        return hws_error_set(err, HWS_ERR_INPUT, "--gpus: empty or too long");
+    snprintf(buf, sizeof buf, "%s", spec);
+    char *save = NULL;
+    for (char *part = strtok_r(buf, ",+", &save); part; part = strtok_r(NULL, ",+", &save)) {
+        int count;
+        if (!split_count(part, &count, name, sizeof name))
+            return hws_error_set(err, HWS_ERR_INPUT,
+                                 "--gpus: '%s' is not 'NAME' or 'Nx NAME' (N in 1..%d)", part,
+                                 HWS_PLAN_MAX_DEVICES);
+        const hws_gpu_spec *g = hws_gpu_catalog_find(name);
+        if (g == NULL) {
+            char near[256];
+            size_t n;
+            const hws_gpu_spec *rows = hws_gpu_catalog(&n);
+            hws_near_names(name, rows, n, sizeof *rows, near, sizeof near);
+            return hws_error_set(err, HWS_ERR_INPUT, "--gpus: unknown GPU '%s'%s%s%s", name,
+                                 near[0] ? " (close matches: " : "", near, near[0] ? ")" : "");
+        }
+        if (!hws_known(g->mem_bytes) || g->mem_bytes <= 0)
+            return hws_error_set(err, HWS_ERR_INPUT, "--gpus: '%s': memory size unknown", name);
+        if (out->count + count > HWS_PLAN_MAX_DEVICES)
+            return hws_error_set(err, HWS_ERR_INPUT, "--gpus: '%s': more than %d GPUs", spec,
+                                 HWS_PLAN_MAX_DEVICES);
+        for (int i = 0; i < count; i++)
+            device_from_spec(&out->dev[out->count++], g);
+    }
+    if (out->count == 0)
+        return hws_error_set(err, HWS_ERR_INPUT, "--gpus: '%s' names no GPU", spec);
+    snprintf(out->basis, sizeof out->basis,
+             "named hardware '%s': fit judged against total memory (vendor GB read as GiB, less "
+             "0.5%% the driver keeps)",
+             spec);
+    return HWS_OK;
+}
+
+hws_status hws_devices_local(hws_device_set *out, hws_error *err) {
+    memset(out, 0, sizeof *out);
+    hws_gpu_list *list = calloc(1, sizeof *list);
+    if (list == NULL)
+        return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
+    hws_status st = hws_probe_gpus(list, err);
+    if (st == HWS_OK && list->count == 0)
+        st = hws_error_set(err, HWS_ERR_UNSUPPORTED, "no local GPU: %s",
+                           list->why_none[0] ? list->why_none : "none found");
+    for (int i = 0; st == HWS_OK && i < list->count && i < HWS_PLAN_MAX_DEVICES; i++) {
+        const hws_gpu_info *g = &list->gpus[i];
+        hws_device *d = &out->dev[out->count++];
+        snprintf(d->name, sizeof d->name, "%s", g->name);
+        d->spec = hws_gpu_catalog_find(g->name);
+        d->local = 1;
+        d->mem_total_bytes = g->mem_total_bytes;
+        d->mem_avail_bytes = hws_known(g->mem_free_bytes) ? g->mem_free_bytes : g->mem_total_bytes;
+    }
+    if (st == HWS_OK)
+        snprintf(out->basis, sizeof out->basis,
+                 "local GPUs: fit judged against memory free now (NVML)");
+    free(list);
+    return st;
+}
+
+/* ---- placement -------------------------------------------------------------------------- */
+
+static const char *const place_names[HWS_PLACE_COUNT] = {
+    "single GPU", "layer split", "tensor parallel", "pipeline", "CPU offload"};
+
+const char *hws_place_name(hws_place_kind k) {
+    return k < HWS_PLACE_COUNT ? place_names[k] : "unknown";
+}
+
+/* What a device offers: free or total memory; vLLM uses only gpu_memory_utilization x total. */
+static double device_avail(const hws_plan_opts *o, const hws_device *d) {
+    double avail = d->mem_avail_bytes;
+    if (o->runtime == HWS_RUNTIME_VLLM && hws_known(d->mem_total_bytes)) {
+        double cap = o->vllm_gpu_mem_util * d->mem_total_bytes;
+        if (cap < avail)
+            avail = cap;
+    }
+    return avail;
+}
+
+static void load_init(hws_device_load *l, const hws_plan_opts *o, const hws_memory *mem,
+                      const hws_device *d) {
+    memset(l, 0, sizeof *l);
+    l->activation_bytes = mem->activation_bytes;
+    l->overhead_bytes = mem->cuda_context_bytes + mem->runtime_bytes;
+    l->avail_bytes = device_avail(o, d);
+}
+
+static void load_add_layer(hws_device_load *l, const hws_model_spec *m, const hws_plan_opts *o,
+                           const hws_memory *mem, int layer) {
+    if (l->n_layers == 0)
+        l->first_layer = layer;
+    l->n_layers++;
+    l->weights_bytes += hws_layer_weights_bytes(mem, layer);
+    l->kv_bytes += hws_layer_kv_bytes(m, o, layer);
+}
+
+/* Input embedding on the first device; the head on the last (with the embedding when tied). */
+static void load_ends(hws_placement *pl, const hws_model_spec *m, const hws_memory *mem) {
+    hws_device_load *first = &pl->load[0], *last = &pl->load[pl->ndev - 1];
+    first->has_embeddings = 1;
+    first->weights_bytes += mem->input_embed_bytes;
+    if (m->tie_embeddings) {
+        first->has_head = 1;
+    } else {
+        last->has_head = 1;
+        last->weights_bytes += mem->head_bytes;
+    }
+}
+
+static void finish(hws_placement *pl) {
+    pl->fits = pl->possible;
+    for (int i = 0; i < pl->ndev; i++) {
+        hws_device_load *l = &pl->load[i];
+        l->total_bytes = l->weights_bytes + l->kv_bytes + l->activation_bytes + l->overhead_bytes;
+        l->fits = l->total_bytes <= l->avail_bytes;
+        if (!l->fits && pl->fits) {
+            pl->fits = 0;
+            snprintf(pl->why, sizeof pl->why, "GPU %d needs %.1f GiB, has %.1f GiB", i,
+                     l->total_bytes / HWS_GIB, l->avail_bytes / HWS_GIB);
+        }
+    }
+}
+
+static double layer_cost(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
+                         int layer) {
+    return hws_layer_weights_bytes(mem, layer) + hws_layer_kv_bytes(m, o, layer);
+}
+
+static void place_single(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
+                         const hws_device_set *devs, hws_placement *pl) {
+    pl->ndev = 1;
+    pl->possible = 1;
+    load_init(&pl->load[0], o, mem, &devs->dev[0]);
+    for (int i = 0; i < (int)m->n_layers; i++)
+        load_add_layer(&pl->load[0], m, o, mem, i);
+    load_ends(pl, m, mem);
+}
+
+/* Layers in order, each device taking a share of the blocks proportional to the memory it has
+ * left after its fixed parts (what accelerate's get_balanced_memory does with max_memory). */
+static void place_split(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
+                        const hws_device_set *devs, hws_placement *pl, int equal) {
+    int n = devs->count, nl = (int)m->n_layers;
+    double room[HWS_PLAN_MAX_DEVICES], sum_room = 0, sum_cost = 0;
+    pl->ndev = n;
+    pl->possible = nl >= n;
+    if (!pl->possible)
+        snprintf(pl->why, sizeof pl->why, "%d layers for %d GPUs", nl, n);
+    for (int d = 0; d < n; d++) {
+        load_init(&pl->load[d], o, mem, &devs->dev[d]);
+        room[d] =
+            pl->load[d].avail_bytes - pl->load[d].activation_bytes - pl->load[d].overhead_bytes;
+        room[d] -= d == 0 ? mem->input_embed_bytes : 0;
+        room[d] -= d == n - 1 ? mem->head_bytes : 0;
+        room[d] = room[d] > 0 ? room[d] : 0;
+        sum_room += room[d];
+    }
+    for (int i = 0; i < nl; i++)
+        sum_cost += layer_cost(m, o, mem, i);
+    int d = 0;
+    double cum = 0;
+    for (int i = 0; i < nl; i++) {
+        double c = layer_cost(m, o, mem, i);
+        double share = sum_room > 0 ? sum_cost * room[d] / sum_room : sum_cost / n;
+        int quota = nl / n + (d < nl % n);
+        int full = equal ? pl->load[d].n_layers >= quota : cum + c > room[d] || cum + c / 2 > share;
+        /* every later device needs at least one layer; the last takes what is left */
+        int must = nl - i <= n - 1 - d;
+        if (d < n - 1 && pl->load[d].n_layers > 0 && (full || must)) {
+            d++;
+            cum = 0;
+        }
+        load_add_layer(&pl->load[d], m, o, mem, i);
+        cum += c;
+    }
+    load_ends(pl, m, mem);
+}
+
+static int same_gpus(const hws_device_set *devs) {
+    for (int i = 1; i < devs->count; i++)
+        if (strcmp(devs->dev[i].name, devs->dev[0].name) != 0)
+            return 0;
+    return 1;
+}
+
+static void place_tp(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
+                     const hws_device_set *devs, hws_placement *pl) {
+    int n = devs->count;
+    double heads = m->n_heads;
+    double kv = hws_known(m->n_kv_heads) && m->n_kv_heads > 0 ? m->n_kv_heads : heads;
+    int mla = hws_known(m->kv_lora_rank) && m->kv_lora_rank > 0;
+    pl->ndev = n;
+    pl->possible = 1;
+    if (n < 2) {
+        pl->possible = 0;
+        snprintf(pl->why, sizeof pl->why, "tensor parallel needs 2 or more GPUs");
+    } else if (!same_gpus(devs)) {
+        pl->possible = 0;
+        snprintf(pl->why, sizeof pl->why, "tensor parallel needs identical GPUs");
+    } else if (fmod(heads, n) != 0) {
+        pl->possible = 0;
+        snprintf(pl->why, sizeof pl->why, "%.0f attention heads do not divide by %d GPUs", heads,
+                 n);
+    } else if (!mla && fmod(kv, n) != 0 && fmod(n, kv) != 0) {
+        pl->possible = 0;
+        snprintf(pl->why, sizeof pl->why, "%.0f KV heads and %d GPUs: neither divides the other",
+                 kv, n);
+    }
+    /* each GPU holds 1/n of every matrix (vocab-parallel embedding and head); KV heads split,
+     * replicated when fewer than GPUs (vLLM); MLA's latent cache is whole on every GPU */
+    double kv_share = mla ? 1.0 : (kv >= n ? 1.0 / n : 1.0 / kv);
+    for (int d = 0; d < n; d++) {
+        hws_device_load *l = &pl->load[d];
+        load_init(l, o, mem, &devs->dev[d]);
+        l->first_layer = 0;
+        l->n_layers = (int)m->n_layers;
+        l->weights_bytes = mem->weights_bytes / n;
+        l->kv_bytes = mem->kv_bytes * kv_share;
+        l->has_embeddings = l->has_head = 1;
+    }
+}
+
+/* llama.cpp -ngl: the last blocks on GPU 0 as far as they fit, the rest and the input embedding
+ * in host memory; the head goes to the GPU once every block is there and it fits. */
+static void place_offload(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
+                          const hws_device_set *devs, hws_placement *pl) {
+    hws_device_load *l = &pl->load[0];
+    int nl = (int)m->n_layers;
+    pl->ndev = 1;
+    pl->possible = 1;
+    load_init(l, o, mem, &devs->dev[0]);
+    double room = l->avail_bytes - l->activation_bytes - l->overhead_bytes;
+    int on_gpu = 0;
+    double used = 0;
+    for (int i = nl - 1; i >= 0; i--) {
+        double c = layer_cost(m, o, mem, i);
+        if (used + c > room)
+            break;
+        used += c;
+        on_gpu++;
+    }
+    for (int i = nl - on_gpu; i < nl; i++)
+        load_add_layer(l, m, o, mem, i);
+    double head = m->tie_embeddings ? mem->input_embed_bytes : mem->head_bytes;
+    if (on_gpu == nl && used + head <= room) {
+        l->has_head = 1;
+        l->weights_bytes += head;
+    }
+    pl->cpu_layers = nl - on_gpu;
+    pl->cpu_bytes = mem->weights_bytes + mem->kv_bytes - l->weights_bytes - l->kv_bytes;
+    if (on_gpu == 0) {
+        pl->possible = 0;
+        snprintf(pl->why, sizeof pl->why, "not one layer fits on GPU 0");
+    }
+}
+
+void hws_place(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
+               const hws_device_set *devs, hws_place_kind kind, hws_placement *pl) {
+    memset(pl, 0, sizeof *pl);
+    pl->kind = kind;
+    if (devs->count < 1 || !(m->n_layers >= 1)) {
+        snprintf(pl->why, sizeof pl->why, "no GPU");
+        return;
+    }
+    switch (kind) {
+    case HWS_PLACE_SINGLE:
+        place_single(m, o, mem, devs, pl);
+        break;
+    case HWS_PLACE_LAYER_SPLIT:
+    case HWS_PLACE_PIPELINE:
+        if (devs->count < 2) {
+            pl->ndev = 1;
+            snprintf(pl->why, sizeof pl->why, "%s needs 2 or more GPUs", hws_place_name(kind));
+            return;
+        }
+        place_split(m, o, mem, devs, pl, kind == HWS_PLACE_PIPELINE);
+        break;
+    case HWS_PLACE_TENSOR_PARALLEL:
+        place_tp(m, o, mem, devs, pl);
+        break;
+    case HWS_PLACE_CPU_OFFLOAD:
+        place_offload(m, o, mem, devs, pl);
+        break;
+    default:
+        snprintf(pl->why, sizeof pl->why, "unknown placement");
+        return;
+    }
+    if (pl->possible)
+        finish(pl);
+}
+
+hws_place_kind hws_place_best(const hws_model_spec *m, const hws_plan_opts *o,
+                              const hws_memory *mem, const hws_device_set *devs,
+                              hws_placement *out) {
+    /* vLLM shards by tensor parallel; transformers and llama.cpp split by layers */
+    static const hws_place_kind multi_tp[] = {HWS_PLACE_TENSOR_PARALLEL, HWS_PLACE_LAYER_SPLIT,
+                                              HWS_PLACE_PIPELINE, HWS_PLACE_CPU_OFFLOAD};
+    static const hws_place_kind multi_ls[] = {HWS_PLACE_LAYER_SPLIT, HWS_PLACE_TENSOR_PARALLEL,
+                                              HWS_PLACE_PIPELINE, HWS_PLACE_CPU_OFFLOAD};
+    static const hws_place_kind one[] = {HWS_PLACE_SINGLE, HWS_PLACE_CPU_OFFLOAD};
+    const hws_place_kind *order = devs->count < 2                  ? one
+                                  : o->runtime == HWS_RUNTIME_VLLM ? multi_tp
+                                                                   : multi_ls;
+    int norder = devs->count < 2 ? 2 : 4;
+    for (int i = 0; i < norder; i++) {
+        hws_place(m, o, mem, devs, order[i], out);
+        if (out->fits || (order[i] == HWS_PLACE_CPU_OFFLOAD && out->possible))
+            return order[i];
+    }
+    hws_place(m, o, mem, devs, order[0], out);
+    return order[0];
+}

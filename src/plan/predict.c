@@ -1,0 +1,344 @@
+/* predict.c - roofline prediction of prefill and decode speed: bytes read over memory bandwidth,
+ * FLOPs over matrix throughput, host overheads and tensor-parallel all-reduces, from measured
+ * ceilings when `hwscope bench` saved them, else the datasheet times a stated efficiency. */
+#include "hwscope/plan.h"
+
+#include "plan/shape.h"
+#include "util/units.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* THE table of efficiencies. Each row: what a runtime reaches of each ceiling, and the fixed
+ * host costs it adds. Sources and reasoning:
+ * - Decode streams every weight once per token; a large device-to-device copy reaches ~90% of the
+ *   datasheet bandwidth (H100 SXM: ~3.0 of 3.35 TB/s), and decode kernels (GEMV, attention) reach
+ *   80-95% of that copy in vLLM, less in llama.cpp's quantised GEMV and in eager PyTorch.
+ * - Prefill is GEMM-bound; cuBLAS reaches ~80% of datasheet dense BF16 on H100 (780-800 of 989
+ *   TFLOP/s); attention, norms and the unfused epilogues of a whole model take that to ~55-65%.
+ * - Host: eager PyTorch launches ~15 kernels per block from Python (~25-30 us each, not hidden at
+ *   batch 1); vLLM and llama.cpp replay CUDA graphs, so their per-block cost is small and the
+ *   per-step cost is scheduling and sampling.
+ * These are the numbers a later calibration against `hwscope bench llm` adjusts. */
+static const hws_efficiency efficiencies[HWS_RUNTIME_COUNT] = {
+    {HWS_RUNTIME_TRANSFORMERS, 0.75, 0.82, 0.50, 0.62, 0.70, 350.0, 2000.0,
+     "eager PyTorch: decode often host-bound (~350 us of Python and launches per block, ~2 ms "
+     "per step for generate()); SDPA attention"},
+    {HWS_RUNTIME_VLLM, 0.80, 0.88, 0.55, 0.70, 0.75, 4.0, 600.0,
+     "vLLM: CUDA graphs for decode, paged attention, ~0.6 ms scheduling per step"},
+    {HWS_RUNTIME_LLAMACPP, 0.70, 0.78, 0.35, 0.45, 0.70, 8.0, 400.0,
+     "llama.cpp: quantised GEMV/MMQ kernels, CUDA graphs; prefill in n_ubatch chunks"},
+};
+
+/* Fixed costs of the links between GPUs and the host, stated. */
+#define NVLINK_ALLREDUCE_US 8.0  /* NCCL small-message all-reduce over NVLink */
+#define PCIE_ALLREDUCE_US   25.0 /* the same over PCIe (through host bridges) */
+#define HOP_US              15.0 /* layer split: one activation hand-off between GPUs */
+#define PCIE4_X16_GBPS      32.0 /* one direction, when the catalog has no interconnect figure */
+#define HOST_BW_GBPS        50.0 /* dual-channel DDR5 desktop, when nothing is measured */
+#define HOST_BW_EFF         0.70 /* llama.cpp CPU GEMV of that bandwidth */
+
+const hws_efficiency *hws_efficiency_for(hws_runtime rt) {
+    return rt < HWS_RUNTIME_COUNT ? &efficiencies[rt] : &efficiencies[0];
+}
+
+/* ---- measured ceilings ------------------------------------------------------------------ */
+
+void hws_ceilings_path(char *buf, size_t n) {
+    const char *env = getenv("HWSCOPE_CEILINGS");
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    if (env != NULL && env[0] != '\0')
+        snprintf(buf, n, "%s", env);
+    else if (xdg != NULL && xdg[0] != '\0')
+        snprintf(buf, n, "%s/hwscope/ceilings.json", xdg);
+    else
+        snprintf(buf, n, "%s/.cache/hwscope/ceilings.json", home ? home : ".");
+}
+
+static double num_or_na(const cJSON *o, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : HWS_NA;
+}
+
+static int entry_matches(const char *entry, const char *gpu_name, const hws_gpu_spec *spec) {
+    if (gpu_name != NULL && strcasecmp(entry, gpu_name) == 0)
+        return 1;
+    if (spec == NULL)
+        return 0;
+    return strcasecmp(entry, spec->name) == 0 || hws_gpu_catalog_find(entry) == spec;
+}
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf != NULL && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += got;
+        if (len + 1 == cap && cap < (16u << 20)) {
+            char *bigger = realloc(buf, cap * 2);
+            if (bigger == NULL) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        } else if (len + 1 == cap) {
+            break;
+        }
+    }
+    if (buf != NULL)
+        buf[len] = '\0';
+    fclose(f);
+    return buf;
+}
+
+hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_gpu_spec *spec,
+                             hws_ceilings *out, hws_error *err) {
+    memset(out, 0, sizeof *out);
+    char *text = slurp(path);
+    if (text == NULL)
+        return hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: no saved ceilings", path);
+    cJSON *doc = cJSON_Parse(text);
+    free(text);
+    const cJSON *gpus = cJSON_GetObjectItemCaseSensitive(doc, "gpus");
+    if (doc == NULL || !cJSON_IsArray(gpus)) {
+        cJSON_Delete(doc);
+        return hws_error_set(err, HWS_ERR_INPUT, "%s: not a hwscope.ceilings/1 document", path);
+    }
+    hws_status st = hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: nothing saved for '%s'", path,
+                                  gpu_name ? gpu_name : "?");
+    const cJSON *g;
+    cJSON_ArrayForEach(g, gpus) {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
+        if (!cJSON_IsString(name) || !entry_matches(name->valuestring, gpu_name, spec))
+            continue;
+        out->mem_bw_gbps = num_or_na(g, "mem_bw_gbps");
+        out->bf16_tflops = num_or_na(g, "bf16_tflops");
+        out->fp16_tflops = num_or_na(g, "fp16_tflops");
+        out->fp8_tflops = num_or_na(g, "fp8_tflops");
+        out->int8_tops = num_or_na(g, "int8_tops");
+        out->fp32_tflops = num_or_na(g, "fp32_tflops");
+        out->allreduce_busbw_gbps = num_or_na(g, "allreduce_busbw_gbps");
+        out->host_mem_bw_gbps = num_or_na(g, "host_mem_bw_gbps");
+        const cJSON *at = cJSON_GetObjectItemCaseSensitive(g, "measured_at");
+        if (cJSON_IsString(at))
+            snprintf(out->measured_at, sizeof out->measured_at, "%s", at->valuestring);
+        st = HWS_OK;
+        break;
+    }
+    cJSON_Delete(doc);
+    return st;
+}
+
+/* ---- inputs ----------------------------------------------------------------------------- */
+
+/* Matrix throughput at a compute precision from a set of per-precision figures. */
+static double tflops_for(const char *compute, double fp32, double fp16, double bf16, double fp8,
+                         double int8, double fp4) {
+    double v = HWS_NA;
+    if (strcmp(compute, "fp32") == 0)
+        v = fp32;
+    else if (strcmp(compute, "bf16") == 0)
+        v = hws_known(bf16) ? bf16 : fp16;
+    else if (strcmp(compute, "fp8") == 0)
+        v = fp8;
+    else if (strcmp(compute, "int8") == 0)
+        v = int8;
+    else if (strcmp(compute, "fp4") == 0)
+        v = fp4;
+    if (!hws_known(v)) /* fall back to 16-bit (weights dequantised) */
+        v = hws_known(fp16) ? fp16 : bf16;
+    return v;
+}
+
+static const char *compute_of(const hws_plan_opts *o) {
+    return o->weights != NULL ? o->weights->compute : "bf16";
+}
+
+void hws_predict_inputs_fill(const hws_plan_opts *o, const hws_memory *mem,
+                             const hws_device_set *devs, const char *ceilings_path,
+                             hws_predict_inputs *in) {
+    const hws_efficiency *e = hws_efficiency_for(o->runtime);
+    char path[1024];
+    (void)mem;
+    memset(in, 0, sizeof *in);
+    in->mem_bw_gbps = in->matmul_tflops = in->link_gbps = HWS_NA;
+    in->host_mem_bw_gbps = HOST_BW_GBPS;
+    in->host_bw_eff = HOST_BW_EFF;
+    in->link_eff = e->link_eff;
+    in->layer_overhead_us = e->layer_overhead_us;
+    in->step_overhead_us = e->step_overhead_us;
+    in->hop_latency_us = HOP_US;
+    in->allreduce_latency_us = PCIE_ALLREDUCE_US;
+    if (ceilings_path == NULL) {
+        hws_ceilings_path(path, sizeof path);
+        ceilings_path = path;
+    }
+    int measured = devs->count > 0, datasheet = devs->count > 0;
+    for (int i = 0; i < devs->count; i++) {
+        const hws_device *d = &devs->dev[i];
+        const hws_gpu_spec *g = d->spec;
+        hws_ceilings c;
+        hws_error err;
+        double bw = HWS_NA, mm = HWS_NA, link = HWS_NA;
+        if (hws_ceilings_load(ceilings_path, d->name, g, &c, &err) == HWS_OK &&
+            hws_known(c.mem_bw_gbps)) {
+            bw = c.mem_bw_gbps;
+            mm = tflops_for(compute_of(o), c.fp32_tflops, c.fp16_tflops, c.bf16_tflops,
+                            c.fp8_tflops, c.int8_tops, HWS_NA);
+            link = c.allreduce_busbw_gbps;
+            if (hws_known(c.host_mem_bw_gbps))
+                in->host_mem_bw_gbps = c.host_mem_bw_gbps;
+            datasheet = 0;
+        } else {
+            measured = 0;
+        }
+        if (g != NULL && !hws_known(bw))
+            bw = g->mem_bw_gbps;
+        if (g != NULL && !hws_known(mm))
+            mm = tflops_for(compute_of(o), g->fp32_tflops, g->fp16_tflops, g->bf16_tflops,
+                            g->fp8_tflops, g->int8_tops, g->fp4_tflops);
+        if (g != NULL && !hws_known(link))
+            link = hws_known(g->interconnect_gbps) ? g->interconnect_gbps / 2 : PCIE4_X16_GBPS;
+        if (g != NULL && strstr(g->interconnect, "NVLink") != NULL)
+            in->allreduce_latency_us = NVLINK_ALLREDUCE_US;
+        /* the slowest device sets the pace */
+        if (!hws_known(in->mem_bw_gbps) || bw < in->mem_bw_gbps)
+            in->mem_bw_gbps = bw;
+        if (!hws_known(in->matmul_tflops) || mm < in->matmul_tflops)
+            in->matmul_tflops = mm;
+        if (!hws_known(in->link_gbps) || link < in->link_gbps)
+            in->link_gbps = link;
+    }
+    in->measured = measured;
+    in->bw_eff = measured ? e->bw_eff_measured : e->bw_eff_datasheet;
+    in->mm_eff = measured ? e->mm_eff_measured : e->mm_eff_datasheet;
+    snprintf(in->basis, sizeof in->basis,
+             "%s: %.0f GB/s x %.2f, %s %.0f TFLOP/s x %.2f; host %.0f us/block + %.0f us/step "
+             "(%s)",
+             measured    ? "measured ceilings (hwscope bench)"
+             : datasheet ? "datasheet x stated efficiency"
+                         : "datasheet (some GPUs measured) x stated efficiency",
+             in->mem_bw_gbps, in->bw_eff, compute_of(o), in->matmul_tflops, in->mm_eff,
+             in->layer_overhead_us, in->step_overhead_us, e->why);
+}
+
+/* ---- prediction ------------------------------------------------------------------------- */
+
+/* Attention FLOPs per token attending to `fill` earlier tokens (QK^T and PV), all layers. */
+static double attn_flops(const hws_model_spec *m, double fill) {
+    double hd = hws_known(m->kv_lora_rank) && m->kv_lora_rank > 0
+                    ? m->kv_lora_rank + (hws_known(m->qk_rope_head_dim) ? m->qk_rope_head_dim : 0)
+                    : hws_shape_head_dim(m);
+    double sum = 0;
+    for (int i = 0; i < (int)m->n_layers; i++)
+        sum += 4.0 * hws_kv_layer_tokens(m, i, fill) * m->n_heads * hd;
+    return sum;
+}
+
+/* KV bytes read by one decode step at `fill` tokens in the cache, one sequence. */
+static double kv_read(const hws_model_spec *m, const hws_plan_opts *o, double fill) {
+    double per = hws_kv_layer_bytes_per_token(m, o->kv->bytes_per_elem), sum = 0;
+    for (int i = 0; i < (int)m->n_layers; i++)
+        sum += per * hws_kv_layer_tokens(m, i, fill);
+    return sum;
+}
+
+/* Weight bytes a decode step reads: with B sequences an MoE block touches the union of their
+ * experts, E x (1 - (1 - k/E)^B) of them. */
+static double weights_read(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem) {
+    if (mem->expert_bytes <= 0 || !hws_known(m->n_experts_active) || o->batch <= 1)
+        return mem->active_weights_bytes;
+    double E = m->n_experts, k = m->n_experts_active;
+    double used = E * (1.0 - pow(1.0 - k / E, o->batch));
+    double n_moe = m->n_layers - mem->first_moe_layer;
+    return mem->active_weights_bytes + n_moe * (used - k) * mem->expert_bytes;
+}
+
+/* Seconds for one all-reduce of `bytes` over n GPUs (ring: 2(n-1)/n of the data each way). */
+static double allreduce_s(const hws_predict_inputs *in, int n, double bytes) {
+    if (n < 2)
+        return 0;
+    return in->allreduce_latency_us * 1e-6 +
+           2.0 * (n - 1) / n * bytes / (in->link_gbps * 1e9 * in->link_eff);
+}
+
+void hws_predict(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
+                 const hws_placement *pl, const hws_predict_inputs *in, hws_prediction *out) {
+    memset(out, 0, sizeof *out);
+    out->prefill_tokens_per_s = out->decode_tokens_per_s = out->ttft_ms = out->tpot_ms = HWS_NA;
+    out->decode_bound = "n/a";
+    if (!hws_known(in->mem_bw_gbps) || !hws_known(in->matmul_tflops) || in->mem_bw_gbps <= 0 ||
+        in->matmul_tflops <= 0) {
+        snprintf(out->basis, sizeof out->basis,
+                 "no bandwidth or matrix throughput known for these GPUs (not in the catalog, "
+                 "nothing measured)");
+        return;
+    }
+    int tp = pl->kind == HWS_PLACE_TENSOR_PARALLEL ? pl->ndev : 1;
+    double bw = in->mem_bw_gbps * 1e9 * in->bw_eff, mm = in->matmul_tflops * 1e12 * in->mm_eff;
+    double fill = o->prompt_tokens + o->gen_tokens / 2.0;
+    if (fill > o->ctx_tokens)
+        fill = o->ctx_tokens;
+    double B = o->batch, L = m->n_layers;
+    double hops = pl->kind == HWS_PLACE_LAYER_SPLIT || pl->kind == HWS_PLACE_PIPELINE
+                      ? (pl->ndev - 1) * in->hop_latency_us * 1e-6
+                      : 0;
+
+    /* decode: one step produces B tokens */
+    double wbytes = weights_read(m, o, mem), kvbytes = kv_read(m, o, fill) * B;
+    out->decode_bytes_per_step = wbytes + kvbytes;
+    double t_mem = out->decode_bytes_per_step / tp / bw;
+    if (pl->kind == HWS_PLACE_CPU_OFFLOAD && pl->cpu_layers > 0) {
+        double cpu_frac = (double)pl->cpu_layers / L;
+        t_mem =
+            out->decode_bytes_per_step * (1 - cpu_frac) / bw +
+            out->decode_bytes_per_step * cpu_frac / (in->host_mem_bw_gbps * 1e9 * in->host_bw_eff);
+    }
+    double flops_tok = 2.0 * mem->active_params + attn_flops(m, fill);
+    double t_cmp = flops_tok * B / tp / mm;
+    double t_host = L * in->layer_overhead_us * 1e-6;
+    double t_ar = 2.0 * L * allreduce_s(in, tp, B * m->hidden_size * 2.0);
+    out->allreduce_ms_per_step = t_ar * 1e3;
+    double t_step = t_mem;
+    out->decode_bound = "memory";
+    if (t_cmp > t_step) {
+        t_step = t_cmp;
+        out->decode_bound = "compute";
+    }
+    if (t_host > t_step) {
+        t_step = t_host;
+        out->decode_bound = "host";
+    }
+    t_step += in->step_overhead_us * 1e-6 + t_ar + hops;
+    out->tpot_ms = t_step * 1e3;
+    out->decode_tokens_per_s = B / t_step;
+
+    /* prefill: prompt x batch tokens in chunks; each chunk also streams the weights once */
+    double tokens = o->prompt_tokens * B;
+    double chunk = mem->prefill_chunk_tokens > 0 ? mem->prefill_chunk_tokens : tokens;
+    double chunks = ceil(tokens / (chunk < tokens ? chunk : tokens));
+    out->prefill_flops_per_token = 2.0 * mem->active_params + attn_flops(m, o->prompt_tokens / 2);
+    double p_cmp = tokens * out->prefill_flops_per_token / tp / mm;
+    double p_mem = chunks * mem->weights_bytes / tp / bw;
+    double p_host = chunks * (L * in->layer_overhead_us + in->step_overhead_us) * 1e-6;
+    double p_ar = 2.0 * L * chunks * allreduce_s(in, tp, tokens / chunks * m->hidden_size * 2.0);
+    double t_prefill = (p_cmp > p_mem ? p_cmp : p_mem) + p_host + p_ar + chunks * hops;
+    if (pl->kind == HWS_PLACE_CPU_OFFLOAD && pl->cpu_layers > 0) /* weights cross PCIe */
+        t_prefill += chunks * pl->cpu_bytes / (PCIE4_X16_GBPS * 1e9);
+    out->prefill_tokens_per_s = tokens / t_prefill;
+    out->ttft_ms = t_prefill * 1e3;
+    snprintf(out->basis, sizeof out->basis,
+             "roofline, %s; decode at %.0f tokens in cache, batch %.0f, %s-bound; prefill of "
+             "%.0f tokens in %.0f chunk(s)%s",
+             in->basis, fill, B, out->decode_bound, tokens, chunks,
+             tp > 1 ? "; tensor-parallel all-reduce: 2 per block" : "");
+}

@@ -1,0 +1,351 @@
+/* tsv.c - the catalog file parser: header-named tab-separated columns into row structs. */
+#include "plan/tsv.h"
+
+#include "util/units.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define TSV_MAX_FILE_BYTES (16L << 20)
+
+/* One line of the file being parsed, for messages. */
+typedef struct {
+    const char *file;
+    int line;
+} tsv_pos;
+
+/* A field of a line: [p, p + n), trimmed of spaces. */
+typedef struct {
+    const char *p;
+    size_t n;
+} tsv_span;
+
+static tsv_span span_trim(const char *p, size_t n) {
+    while (n > 0 && (*p == ' ' || *p == '\r'))
+        p++, n--;
+    while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\r'))
+        n--;
+    return (tsv_span){p, n};
+}
+
+static bool span_is(tsv_span s, const char *word) {
+    return s.n == strlen(word) && strncasecmp(s.p, word, s.n) == 0;
+}
+
+/* Splits line into at most max spans at tabs; returns how many fields the line has (may exceed
+ * max, in which case only max are stored). */
+static size_t split_tabs(const char *line, size_t n, tsv_span *out, size_t max) {
+    size_t count = 0, start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && line[i] != '\t')
+            continue;
+        if (count < max)
+            out[count] = span_trim(line + start, i - start);
+        count++;
+        start = i + 1;
+    }
+    return count;
+}
+
+static size_t count_tabs(const char *line, size_t n) {
+    size_t tabs = 0;
+    for (size_t i = 0; i < n; i++)
+        tabs += line[i] == '\t';
+    return tabs;
+}
+
+const hws_tsv_field *hws_tsv_field_named(const hws_tsv_schema *schema, const char *column) {
+    for (size_t i = 0; i < schema->nfields; i++)
+        if (strcmp(schema->fields[i].column, column) == 0)
+            return &schema->fields[i];
+    return NULL;
+}
+
+static const hws_tsv_field *field_for_span(const hws_tsv_schema *schema, tsv_span s) {
+    for (size_t i = 0; i < schema->nfields; i++)
+        if (s.n == strlen(schema->fields[i].column) &&
+            memcmp(schema->fields[i].column, s.p, s.n) == 0)
+            return &schema->fields[i];
+    return NULL;
+}
+
+static bool span_unknown(tsv_span s) {
+    return s.n == 0 || span_is(s, "n/a") || span_is(s, "-");
+}
+
+static hws_status parse_number(const hws_tsv_field *f, tsv_span s, void *row, tsv_pos pos,
+                               hws_error *err) {
+    double *out = (double *)((unsigned char *)row + f->offset);
+    if (span_unknown(s)) {
+        *out = HWS_NA;
+        return HWS_OK;
+    }
+    char buf[64];
+    char *end = buf;
+    double v = HWS_NA;
+    if (s.n < sizeof buf) {
+        memcpy(buf, s.p, s.n);
+        buf[s.n] = '\0';
+        errno = 0;
+        v = strtod(buf, &end);
+    }
+    if (s.n >= sizeof buf || end != buf + s.n || errno != 0 || !isfinite(v) ||
+        !isfinite(v * f->scale))
+        return hws_error_set(err, HWS_ERR_INPUT, "%s:%d: field '%s': '%.*s' is not a number",
+                             pos.file, pos.line, f->column, (int)(s.n > 40 ? 40 : s.n), s.p);
+    if (v < 0)
+        return hws_error_set(err, HWS_ERR_INPUT, "%s:%d: field '%s': '%.*s' is negative", pos.file,
+                             pos.line, f->column, (int)s.n, s.p);
+    *out = v * f->scale;
+    return HWS_OK;
+}
+
+static hws_status parse_flag(const hws_tsv_field *f, tsv_span s, void *row, tsv_pos pos,
+                             hws_error *err) {
+    int *out = (int *)((unsigned char *)row + f->offset);
+    if (span_is(s, "1") || span_is(s, "yes") || span_is(s, "true"))
+        *out = 1;
+    else if (span_is(s, "0") || span_is(s, "no") || span_is(s, "false"))
+        *out = 0;
+    else
+        return hws_error_set(err, HWS_ERR_INPUT, "%s:%d: field '%s': '%.*s' is not 0 or 1",
+                             pos.file, pos.line, f->column, (int)(s.n > 40 ? 40 : s.n), s.p);
+    return HWS_OK;
+}
+
+static hws_status parse_field(const hws_tsv_field *f, tsv_span s, void *row, tsv_pos pos,
+                              hws_error *err) {
+    if (f->kind == HWS_TSV_NUM)
+        return parse_number(f, s, row, pos, err);
+    if (f->kind == HWS_TSV_FLAG)
+        return parse_flag(f, s, row, pos, err);
+    char *out = (char *)row + f->offset;
+    if (span_is(s, "n/a") || span_is(s, "-"))
+        s.n = 0;
+    if (s.n >= f->size)
+        return hws_error_set(err, HWS_ERR_INPUT, "%s:%d: field '%s': longer than %zu characters",
+                             pos.file, pos.line, f->column, f->size - 1);
+    memcpy(out, s.p, s.n);
+    out[s.n] = '\0';
+    return HWS_OK;
+}
+
+/* A row with every number unknown, every string empty and every flag 0. */
+static void row_clear(const hws_tsv_schema *schema, void *row) {
+    memset(row, 0, schema->row_size);
+    for (size_t i = 0; i < schema->nfields; i++)
+        if (schema->fields[i].kind == HWS_TSV_NUM)
+            *(double *)((unsigned char *)row + schema->fields[i].offset) = HWS_NA;
+}
+
+static void *rows_push(hws_tsv_rows *rows, const hws_tsv_schema *schema) {
+    if (rows->count == rows->cap) {
+        size_t cap = rows->cap ? rows->cap * 2 : 64;
+        unsigned char *grown = realloc(rows->data, cap * schema->row_size);
+        if (grown == NULL)
+            return NULL;
+        rows->data = grown;
+        rows->cap = cap;
+    }
+    return hws_tsv_row(rows, schema, rows->count++);
+}
+
+void hws_tsv_rows_free(hws_tsv_rows *rows) {
+    free(rows->data);
+    *rows = (hws_tsv_rows){0};
+}
+
+void *hws_tsv_find(const hws_tsv_rows *rows, const hws_tsv_schema *schema, const char *name) {
+    /* the key is the first field, a string */
+    size_t key = schema->fields[0].offset;
+    for (size_t i = 0; i < rows->count; i++) {
+        unsigned char *row = hws_tsv_row(rows, schema, i);
+        if (strcasecmp((const char *)row + key, name) == 0)
+            return row;
+    }
+    return NULL;
+}
+
+/* Reads the header line: cols[i] = field of column i. */
+static hws_status parse_header(const hws_tsv_schema *schema, const char *line, size_t n,
+                               tsv_pos pos, const hws_tsv_field ***cols, size_t *ncols,
+                               hws_error *err) {
+    size_t count = count_tabs(line, n) + 1;
+    tsv_span *spans = malloc(count * sizeof *spans);
+    *cols = calloc(count, sizeof **cols);
+    if (spans == NULL || *cols == NULL) {
+        free(spans);
+        return hws_error_set(err, HWS_ERR_NOMEM, "%s: out of memory", pos.file);
+    }
+    split_tabs(line, n, spans, count);
+    hws_status st = HWS_OK;
+    for (size_t i = 0; i < count && st == HWS_OK; i++) {
+        const hws_tsv_field *f = field_for_span(schema, spans[i]);
+        if (f == NULL)
+            st = hws_error_set(err, HWS_ERR_INPUT, "%s:%d: field '%.*s': unknown column", pos.file,
+                               pos.line, (int)(spans[i].n > 40 ? 40 : spans[i].n), spans[i].p);
+        for (size_t j = 0; j < i && st == HWS_OK; j++)
+            if ((*cols)[j] == f)
+                st = hws_error_set(err, HWS_ERR_INPUT, "%s:%d: field '%s': column appears twice",
+                                   pos.file, pos.line, f->column);
+        (*cols)[i] = f;
+    }
+    bool has_key = false;
+    for (size_t i = 0; i < count && st == HWS_OK; i++)
+        has_key |= (*cols)[i] == &schema->fields[0];
+    if (st == HWS_OK && !has_key)
+        st = hws_error_set(err, HWS_ERR_INPUT, "%s:%d: field '%s': header has no such column",
+                           pos.file, pos.line, schema->fields[0].column);
+    free(spans);
+    *ncols = count;
+    return st;
+}
+
+/* Parses one data line into a new row of fresh. */
+static hws_status parse_row(const hws_tsv_schema *schema, const hws_tsv_field **cols, size_t ncols,
+                            const char *line, size_t n, tsv_pos pos, tsv_span *spans,
+                            hws_tsv_rows *fresh, hws_error *err) {
+    size_t count = split_tabs(line, n, spans, ncols);
+    if (count > ncols)
+        return hws_error_set(err, HWS_ERR_INPUT,
+                             "%s:%d: field %zu: the header has only %zu columns", pos.file,
+                             pos.line, ncols + 1, ncols);
+    if (count < ncols)
+        return hws_error_set(err, HWS_ERR_INPUT,
+                             "%s:%d: field '%s': missing (the row has %zu of %zu fields)", pos.file,
+                             pos.line, cols[count]->column, count, ncols);
+    void *row = rows_push(fresh, schema);
+    if (row == NULL)
+        return hws_error_set(err, HWS_ERR_NOMEM, "%s: out of memory", pos.file);
+    row_clear(schema, row);
+    for (size_t i = 0; i < ncols; i++) {
+        hws_status st = parse_field(cols[i], spans[i], row, pos, err);
+        if (st != HWS_OK)
+            return st;
+    }
+    const hws_tsv_field *key = &schema->fields[0];
+    const char *name = hws_tsv_str(key, row);
+    if (name[0] == '\0')
+        return hws_error_set(err, HWS_ERR_INPUT, "%s:%d: field '%s': empty", pos.file, pos.line,
+                             key->column);
+    fresh->count--; /* look for the name among the rows before this one */
+    bool twice = hws_tsv_find(fresh, schema, name) != NULL;
+    fresh->count++;
+    if (twice)
+        return hws_error_set(err, HWS_ERR_INPUT,
+                             "%s:%d: field '%s': '%s' appears twice in the file", pos.file,
+                             pos.line, key->column, name);
+    return HWS_OK;
+}
+
+/* Moves fresh's rows into rows, replacing same-named ones. */
+static hws_status merge_rows(const hws_tsv_schema *schema, hws_tsv_rows *rows,
+                             const hws_tsv_rows *fresh, const char *file, hws_error *err) {
+    size_t need = rows->count + fresh->count;
+    if (need > rows->cap) {
+        unsigned char *grown = realloc(rows->data, need * schema->row_size);
+        if (grown == NULL)
+            return hws_error_set(err, HWS_ERR_NOMEM, "%s: out of memory", file);
+        rows->data = grown;
+        rows->cap = need;
+    }
+    for (size_t i = 0; i < fresh->count; i++) {
+        const void *src = hws_tsv_row(fresh, schema, i);
+        void *dst = hws_tsv_find(rows, schema, hws_tsv_str(&schema->fields[0], src));
+        if (dst == NULL)
+            dst = hws_tsv_row(rows, schema, rows->count++);
+        memcpy(dst, src, schema->row_size);
+    }
+    return HWS_OK;
+}
+
+hws_status hws_tsv_parse(const hws_tsv_schema *schema, const char *text, size_t len,
+                         const char *file, hws_tsv_rows *rows, hws_error *err) {
+    hws_tsv_rows fresh = {0};
+    const hws_tsv_field **cols = NULL;
+    tsv_span *spans = NULL;
+    size_t ncols = 0;
+    hws_status st = HWS_OK;
+    tsv_pos pos = {file, 0};
+    for (size_t at = 0; at < len && st == HWS_OK;) {
+        const char *line = text + at;
+        const char *nl = memchr(line, '\n', len - at);
+        size_t n = nl ? (size_t)(nl - line) : len - at;
+        at += n + 1;
+        pos.line++;
+        tsv_span all = span_trim(line, n);
+        if (all.n == 0 || all.p[0] == '#')
+            continue;
+        if (memchr(line, '\0', n) != NULL) {
+            st = hws_error_set(err, HWS_ERR_INPUT, "%s:%d: a NUL byte in the line", file, pos.line);
+        } else if (cols == NULL) {
+            st = parse_header(schema, line, n, pos, &cols, &ncols, err);
+            spans = st == HWS_OK ? malloc(ncols * sizeof *spans) : NULL;
+            if (st == HWS_OK && spans == NULL)
+                st = hws_error_set(err, HWS_ERR_NOMEM, "%s: out of memory", file);
+        } else {
+            st = parse_row(schema, cols, ncols, line, n, pos, spans, &fresh, err);
+        }
+    }
+    if (st == HWS_OK && cols == NULL)
+        st = hws_error_set(err, HWS_ERR_INPUT, "%s:%d: no header line (column names)", file,
+                           pos.line);
+    if (st == HWS_OK)
+        st = merge_rows(schema, rows, &fresh, file, err);
+    free(cols);
+    free(spans);
+    hws_tsv_rows_free(&fresh);
+    return st;
+}
+
+hws_status hws_tsv_parse_file(const hws_tsv_schema *schema, const char *path, hws_tsv_rows *rows,
+                              hws_error *err) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return hws_error_set(err, HWS_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
+    char *text = malloc(TSV_MAX_FILE_BYTES + 1);
+    size_t len = text ? fread(text, 1, TSV_MAX_FILE_BYTES + 1, f) : 0;
+    bool failed = text == NULL || ferror(f);
+    fclose(f);
+    hws_status st;
+    if (failed)
+        st = hws_error_set(err, HWS_ERR_INPUT, "%s: cannot read", path);
+    else if (len > TSV_MAX_FILE_BYTES)
+        st = hws_error_set(err, HWS_ERR_INPUT, "%s: larger than %ld bytes", path,
+                           TSV_MAX_FILE_BYTES);
+    else
+        st = hws_tsv_parse(schema, text, len, path, rows, err);
+    free(text);
+    return st;
+}
+
+hws_status hws_tsv_catalog_load(hws_tsv_catalog *cat, const char *user_path, hws_error *err) {
+    hws_tsv_rows rows = {0};
+    hws_status st =
+        hws_tsv_parse(cat->schema, cat->builtin, *cat->builtin_len, cat->builtin_name, &rows, err);
+    if (st == HWS_OK && user_path != NULL)
+        st = hws_tsv_parse_file(cat->schema, user_path, &rows, err);
+    if (st != HWS_OK) {
+        hws_tsv_rows_free(&rows);
+        return st;
+    }
+    hws_tsv_rows_free(&cat->rows);
+    cat->rows = rows;
+    cat->loaded = true;
+    return HWS_OK;
+}
+
+const void *hws_tsv_catalog_rows(hws_tsv_catalog *cat, size_t *count) {
+    if (!cat->loaded) {
+        hws_error err;
+        if (hws_tsv_catalog_load(cat, NULL, &err) != HWS_OK)
+            cat->loaded = true; /* a broken built-in file: an empty catalog, tests catch it */
+    }
+    if (count != NULL)
+        *count = cat->rows.count;
+    return cat->rows.data;
+}

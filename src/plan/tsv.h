@@ -1,0 +1,111 @@
+/* tsv.h - catalog files as tab-separated rows described by a field table, so the GPU catalog, the
+ * model catalog and any later catalog share one parser, one error format and one JSON view.
+ *
+ * File format (data/gpus.tsv, data/models.tsv, a user's file):
+ *   # comment lines and blank lines are skipped anywhere
+ *   name<TAB>mem_gb<TAB>...          the first other line is the header: column names
+ *   H100 SXM 80GB<TAB>80<TAB>...     then one row per line, fields in the header's order
+ * A user file may list any subset of the columns in any order ("name" is required); a column it
+ * leaves out is unknown (HWS_NA, "" or 0). Numbers are plain decimals (strtod syntax, >= 0);
+ * "n/a", "-" or an empty field is unknown. Flags are 0/1 (also no/yes, false/true).
+ * Every fault is HWS_ERR_INPUT "FILE:LINE: field 'COLUMN': what is wrong".
+ *
+ * Example:
+ *   static const hws_tsv_field fields[] = {
+ *       HWS_TSV_STRING(my_row, name, "name", ""),
+ *       HWS_TSV_NUMBER(my_row, mem_bytes, "mem_gb", 1e9, "GB", "memory, GB"),
+ *   };
+ *   static const hws_tsv_schema schema = {fields, 2, sizeof(my_row)};
+ *   hws_tsv_rows rows = {0};
+ *   st = hws_tsv_parse(&schema, text, len, "data/gpus.tsv", &rows, &err); */
+#ifndef HWSCOPE_PLAN_TSV_H
+#define HWSCOPE_PLAN_TSV_H
+
+#include "hwscope/hwscope.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum {
+    HWS_TSV_STR, /* char[size] at offset; longer text is an error */
+    HWS_TSV_NUM, /* double at offset = file value * scale; HWS_NA when unknown */
+    HWS_TSV_FLAG /* int at offset, 0 or 1 */
+} hws_tsv_kind;
+
+typedef struct {
+    const char *column; /* column name in the header and key in JSON */
+    hws_tsv_kind kind;
+    size_t offset;    /* into the row struct */
+    size_t size;      /* bytes of a string field */
+    double scale;     /* struct value = file value * scale (1 when the units agree) */
+    const char *unit; /* unit of the file value: "GB", "TFLOP/s"; "" when none */
+    const char *help; /* one line for docs and --help */
+} hws_tsv_field;
+
+#define HWS_TSV_STRING(type, member, column, help)                                                 \
+    { column, HWS_TSV_STR, offsetof(type, member), sizeof(((type *)0)->member), 1, "", help }
+#define HWS_TSV_NUMBER(type, member, column, scale, unit, help)                                    \
+    { column, HWS_TSV_NUM, offsetof(type, member), sizeof(double), scale, unit, help }
+#define HWS_TSV_BOOL(type, member, column, help)                                                   \
+    { column, HWS_TSV_FLAG, offsetof(type, member), sizeof(int), 1, "", help }
+
+/* A row type: its fields (the first must be the string key "name"), and its size. */
+typedef struct {
+    const hws_tsv_field *fields;
+    size_t nfields;
+    size_t row_size;
+} hws_tsv_schema;
+
+/* A growing array of rows of schema->row_size bytes each. */
+typedef struct {
+    unsigned char *data;
+    size_t count;
+    size_t cap;
+} hws_tsv_rows;
+
+/* Parses text (len bytes, need not be NUL-terminated) named file in messages and merges its rows
+ * into rows: a row whose name (case-insensitive) is already there replaces it; the same name twice
+ * in one file is an error. On error rows keeps what it held before the call. */
+hws_status hws_tsv_parse(const hws_tsv_schema *schema, const char *text, size_t len,
+                         const char *file, hws_tsv_rows *rows, hws_error *err);
+/* Reads the file at path and parses it as above (unreadable: HWS_ERR_INPUT naming path). */
+hws_status hws_tsv_parse_file(const hws_tsv_schema *schema, const char *path, hws_tsv_rows *rows,
+                              hws_error *err);
+void hws_tsv_rows_free(hws_tsv_rows *rows);
+/* Row i, as a pointer to its struct. */
+static inline void *hws_tsv_row(const hws_tsv_rows *rows, const hws_tsv_schema *schema, size_t i) {
+    return rows->data + i * schema->row_size;
+}
+/* The field named column, or NULL. */
+const hws_tsv_field *hws_tsv_field_named(const hws_tsv_schema *schema, const char *column);
+/* The row named name (case-insensitive), or NULL. */
+void *hws_tsv_find(const hws_tsv_rows *rows, const hws_tsv_schema *schema, const char *name);
+
+/* A catalog: built-in text plus an optional user file, loaded on first use. */
+typedef struct {
+    const hws_tsv_schema *schema;
+    const char *builtin; /* embedded data/ file */
+    const unsigned long *builtin_len;
+    const char *builtin_name; /* "data/gpus.tsv", for messages */
+    hws_tsv_rows rows;
+    bool loaded;
+} hws_tsv_catalog;
+
+/* (Re)loads the built-in rows, then user_path's rows on top when not NULL. On error the catalog
+ * keeps what it held before. */
+hws_status hws_tsv_catalog_load(hws_tsv_catalog *cat, const char *user_path, hws_error *err);
+/* The rows, loading the built-in ones on first use (none if they fail to parse). */
+const void *hws_tsv_catalog_rows(hws_tsv_catalog *cat, size_t *count);
+
+/* A field's value in the file's unit (NUM: struct value / scale) and a string field's text. */
+static inline double hws_tsv_num(const hws_tsv_field *f, const void *row) {
+    return *(const double *)((const unsigned char *)row + f->offset) / f->scale;
+}
+static inline const char *hws_tsv_str(const hws_tsv_field *f, const void *row) {
+    return (const char *)row + f->offset;
+}
+static inline int hws_tsv_flag(const hws_tsv_field *f, const void *row) {
+    return *(const int *)((const unsigned char *)row + f->offset);
+}
+
+#endif

@@ -1,0 +1,224 @@
+/* test_memory.c - the memory model: parameter counts against published ones, weights at each
+ * format's real size, KV cache by the vLLM and DeepSeek formulas, and the places other planners
+ * go wrong (GQA counted as MHA, KV ignored, full context assumed, MoE miscounted). */
+#include "hws_test.h"
+
+#include "hwscope/plan.h"
+#include "util/units.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static hws_model_spec model(const char *name) {
+    const hws_model_spec *m = hws_model_catalog_find(name);
+    if (m == NULL)
+        fail_msg("catalog has no '%s'", name);
+    return *m;
+}
+
+static hws_memory estimate(const hws_model_spec *m, const char *format, const char *kv, double ctx,
+                           double batch) {
+    hws_plan_opts o;
+    hws_memory mem;
+    hws_error err = {{0}};
+    hws_plan_opts_default(&o);
+    o.weights = format ? hws_weight_format_find(format) : NULL;
+    if (format != NULL)
+        assert_non_null(o.weights);
+    o.kv = hws_kv_format_find(kv);
+    assert_non_null(o.kv);
+    o.ctx_tokens = ctx;
+    o.batch = batch;
+    assert_int_equal(hws_memory_estimate(m, &o, &mem, &err), HWS_OK);
+    return mem;
+}
+
+static void assert_within(double got, double want, double rel, const char *what) {
+    if (!(fabs(got / want - 1.0) <= rel))
+        fail_msg("%s: got %.4g, want %.4g within %.1f%%", what, got, want, rel * 100);
+}
+
+/* Every catalog model: parameters from the shapes within 1% of the published count. */
+static void params_match_published(void **state) {
+    (void)state;
+    size_t n;
+    const hws_model_spec *rows = hws_model_catalog(&n);
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double p = hws_model_params(&rows[i]);
+        if (!hws_known(rows[i].params_published))
+            continue;
+        if (fabs(p / rows[i].params_published - 1.0) > 0.01) {
+            print_message("%s: computed %.3fB, published %.3fB (%+.2f%%)\n", rows[i].name, p / 1e9,
+                          rows[i].params_published / 1e9, (p / rows[i].params_published - 1) * 100);
+            bad++;
+        }
+    }
+    assert_int_equal(bad, 0);
+}
+
+/* The guide's LLaMA-2-70B: 138 GB at FP16, 34.5 GB of bare 4-bit weights, and the real 4-bit
+ * formats each at their own size. */
+static void llama2_70b_weights(void **state) {
+    (void)state;
+    hws_model_spec m = model("Llama-2-70B");
+    assert_within(estimate(&m, "fp16", "fp16", 8192, 1).weights_bytes, 138e9, 0.02, "fp16");
+    assert_within(estimate(&m, "int4-bare", "fp16", 8192, 1).weights_bytes, 34.5e9, 0.02,
+                  "bare 4-bit");
+    double gw = estimate(&m, "int4", "fp16", 8192, 1).weights_bytes;
+    assert_within(gw, 36.5e9, 0.02, "group-wise int4");
+    assert_true(gw > 36e9 && gw < 37e9);
+    double q4km = estimate(&m, "Q4_K_M", "fp16", 8192, 1).weights_bytes;
+    assert_within(q4km, 41.5e9, 0.02, "Q4_K_M");
+    assert_true(q4km > 41e9 && q4km < 42e9);
+    /* every real 4-bit format is bigger than the bare figure, and the GGUF ladder is ordered */
+    const char *ladder[] = {"Q2_K", "Q3_K_M", "Q4_0", "Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0", "fp16"};
+    for (size_t i = 1; i < sizeof ladder / sizeof ladder[0]; i++)
+        assert_true(estimate(&m, ladder[i - 1], "fp16", 8192, 1).weights_bytes <
+                    estimate(&m, ladder[i], "fp16", 8192, 1).weights_bytes);
+}
+
+/* GQA: vLLM's 2 x layers x kv_heads x head_dim x bytes per token, and the MHA version of the
+ * same model holds heads / kv_heads times more (counting GQA as MHA is a classic error). */
+static void kv_gqa_vllm_formula(void **state) {
+    (void)state;
+    hws_model_spec m = model("Llama-3.1-8B");
+    hws_memory mem = estimate(&m, "bf16", "fp16", 8192, 1);
+    double want = 2.0 * m.n_layers * m.n_kv_heads * m.head_dim * 2.0;
+    assert_true(mem.kv_bytes_per_token == want);
+    assert_true(mem.kv_bytes == want * 8192);
+    hws_model_spec mha = m;
+    mha.n_kv_heads = m.n_heads;
+    hws_memory mmha = estimate(&mha, "bf16", "fp16", 8192, 1);
+    assert_true(mmha.kv_bytes == mem.kv_bytes * m.n_heads / m.n_kv_heads);
+    hws_model_spec mqa = m;
+    mqa.n_kv_heads = 1;
+    assert_true(estimate(&mqa, "bf16", "fp16", 8192, 1).kv_bytes == mem.kv_bytes / m.n_kv_heads);
+}
+
+/* MLA: DeepSeek's (kv_lora_rank + qk_rope_head_dim) x layers x bytes per token. */
+static void kv_mla_deepseek_formula(void **state) {
+    (void)state;
+    hws_model_spec m = model("DeepSeek-V3");
+    hws_memory mem = estimate(&m, "fp8", "bf16", 4096, 2);
+    double want = (m.kv_lora_rank + m.qk_rope_head_dim) * m.n_layers * 2.0;
+    assert_true(mem.kv_bytes_per_token == want);
+    assert_true(mem.kv_bytes == want * 4096 * 2);
+    /* far smaller than the same heads cached the GQA way */
+    hws_model_spec plain = m;
+    plain.kv_lora_rank = HWS_NA;
+    assert_true(estimate(&plain, "fp8", "bf16", 4096, 2).kv_bytes > 10 * mem.kv_bytes);
+}
+
+/* KV scales with context and batch, at the KV precision; fp8 halves it, 4-bit is 4.5 bits. */
+static void kv_precision_ctx_batch(void **state) {
+    (void)state;
+    hws_model_spec m = model("Llama-3.1-70B");
+    double fp16 = estimate(&m, "bf16", "fp16", 8192, 1).kv_bytes;
+    assert_true(estimate(&m, "bf16", "fp8", 8192, 1).kv_bytes == fp16 / 2);
+    assert_true(estimate(&m, "bf16", "q4", 8192, 1).kv_bytes == fp16 * 18.0 / 64.0);
+    assert_true(estimate(&m, "bf16", "fp16", 16384, 1).kv_bytes == 2 * fp16);
+    assert_true(estimate(&m, "bf16", "fp16", 8192, 4).kv_bytes == 4 * fp16);
+}
+
+/* The KV cache is part of the total, and at a long context it dominates a small model. */
+static void kv_not_ignored(void **state) {
+    (void)state;
+    hws_model_spec m = model("Llama-3.1-8B");
+    hws_memory mem = estimate(&m, "bf16", "fp16", 131072, 1);
+    assert_true(mem.kv_bytes >= 16 * HWS_GIB);
+    assert_true(mem.total_bytes >=
+                mem.weights_bytes + mem.kv_bytes + mem.activation_bytes + mem.cuda_context_bytes);
+    assert_true(mem.cuda_context_bytes > 0 && mem.activation_bytes > 0);
+}
+
+/* The default context is the stated practical one, not the model's maximum. */
+static void default_ctx_not_max(void **state) {
+    (void)state;
+    hws_plan_opts o;
+    hws_plan_opts_default(&o);
+    assert_true(o.ctx_tokens == HWS_PLAN_DEFAULT_CTX && o.ctx_tokens == 8192);
+    hws_model_spec m = model("Llama-3.1-8B");
+    assert_true(m.max_context > o.ctx_tokens);
+    hws_memory mem;
+    hws_error err;
+    assert_int_equal(hws_memory_estimate(&m, &o, &mem, &err), HWS_OK);
+    assert_true(mem.kv_bytes == mem.kv_bytes_per_token * 8192);
+}
+
+/* MoE: every expert counts for memory, only the active ones for bytes read per token. */
+static void moe_counts(void **state) {
+    (void)state;
+    hws_model_spec m = model("Mixtral-8x7B-v0.1");
+    hws_memory mem = estimate(&m, "bf16", "fp16", 8192, 1);
+    assert_within(mem.params, 46.7e9, 0.01, "Mixtral params");
+    assert_within(mem.active_params, 12.9e9, 0.02, "Mixtral active params");
+    assert_within(mem.weights_bytes, mem.params * 2, 0.001, "all experts in memory");
+    assert_true(mem.active_weights_bytes < 0.3 * mem.weights_bytes);
+    hws_model_spec q = model("Qwen3-30B-A3B");
+    hws_memory mq = estimate(&q, "bf16", "fp16", 8192, 1);
+    assert_within(mq.active_params, 3.3e9, 0.1, "Qwen3-30B-A3B active");
+    assert_true(mq.expert_bytes > 0);
+}
+
+/* Sliding-window layers keep only the window. */
+static void sliding_window(void **state) {
+    (void)state;
+    hws_model_spec g = model("Gemma-3-27B");
+    hws_model_spec full = g;
+    full.sliding_window = HWS_NA;
+    double w = estimate(&g, "bf16", "fp16", 32768, 1).kv_bytes;
+    double f = estimate(&full, "bf16", "fp16", 32768, 1).kv_bytes;
+    /* 5 of 6 layers keep 1024 tokens: a little over 1/6 of the full cache */
+    assert_true(w < f / 5 && w > f / 6);
+    hws_model_spec mis = model("Mistral-7B-v0.1");
+    assert_true(estimate(&mis, "bf16", "fp16", 32768, 1).kv_bytes ==
+                estimate(&mis, "bf16", "fp16", mis.sliding_window, 1).kv_bytes);
+}
+
+/* A model file's own bytes are used as they are when no format is asked. */
+static void file_bytes_used(void **state) {
+    (void)state;
+    hws_model_spec m = model("Llama-3.2-1B");
+    m.file_weight_bytes = 2.471e9;
+    hws_memory mem = estimate(&m, NULL, "fp16", 8192, 1);
+    assert_within(mem.weights_bytes, 2.471e9, 1e-9, "file bytes");
+    assert_true(strstr(mem.weights_basis, "file") != NULL);
+}
+
+static void formats_found(void **state) {
+    (void)state;
+    const char *names[] = {"fp32", "FP16",   "bf16",   "fp8",  "int8", "int4", "awq",    "Q8_0",
+                           "q6_k", "Q5_K_M", "Q4_K_M", "Q4_0", "Q3_K", "Q2_K", "IQ2_XS", "nf4"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        assert_non_null(hws_weight_format_find(names[i]));
+    assert_null(hws_weight_format_find("int3"));
+    assert_null(hws_kv_format_find("fp7"));
+    assert_true(hws_runtime_parse("llama.cpp") == HWS_RUNTIME_LLAMACPP);
+    assert_true(hws_runtime_parse("tensorrt") == -1);
+}
+
+static void bad_model_rejected(void **state) {
+    (void)state;
+    hws_model_spec m = model("Llama-3.2-1B");
+    m.n_layers = HWS_NA;
+    hws_plan_opts o;
+    hws_memory mem;
+    hws_error err = {{0}};
+    hws_plan_opts_default(&o);
+    assert_int_equal(hws_memory_estimate(&m, &o, &mem, &err), HWS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "Llama-3.2-1B"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(params_match_published), cmocka_unit_test(llama2_70b_weights),
+        cmocka_unit_test(kv_gqa_vllm_formula),    cmocka_unit_test(kv_mla_deepseek_formula),
+        cmocka_unit_test(kv_precision_ctx_batch), cmocka_unit_test(kv_not_ignored),
+        cmocka_unit_test(default_ctx_not_max),    cmocka_unit_test(moe_counts),
+        cmocka_unit_test(sliding_window),         cmocka_unit_test(file_bytes_used),
+        cmocka_unit_test(formats_found),          cmocka_unit_test(bad_model_rejected),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
