@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -313,17 +314,47 @@ static void cpu_peak(const hws_bench_ctx *ctx, bool bf16, hws_bench_record *rec)
     snprintf(rec->theoretical_basis, sizeof rec->theoretical_basis, "%s", how);
 }
 
-/* Likely cause of a low CPU figure: other load on the machine, or a quick run's small size. */
+/* The OpenBLAS kernel family in use when it is older than the CPU's vector units (its
+ * DYNAMIC_ARCH did not recognise the CPU, common in VMs), else NULL. */
+static const char *blas_kernels_behind(const hws_bench_ctx *ctx) {
+    static const char *const wide[] = {"skylakex", "cooperlake", "sapphirerapids", "zen"};
+    static const char *const no_fma[] = {"prescott", "core2", "penryn",    "dunnington",
+                                         "nehalem",  "atom",  "barcelona", "sandybridge"};
+    const char *core = openblas_get_corename();
+    if (core == NULL || !ctx->have_cpu)
+        return NULL;
+    bool is_wide = false, is_old = false;
+    for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++)
+        is_wide |= strcasecmp(core, wide[i]) == 0;
+    for (size_t i = 0; i < sizeof no_fma / sizeof no_fma[0]; i++)
+        is_old |= strcasecmp(core, no_fma[i]) == 0;
+    if ((ctx->cpu.has_avx512f == 1 && !is_wide) || (ctx->cpu.has_fma == 1 && is_old))
+        return core;
+    return NULL;
+}
+
+/* Likely causes of a low CPU figure: BLAS kernels older than the CPU, other load on the
+ * machine, a quick run's small size. */
 static void cpu_cause(const hws_bench_ctx *ctx, hws_bench_record *rec, int cpus) {
     double load = 0;
+    const char *core = blas_kernels_behind(ctx);
+    size_t len;
     if (rec->verdict != HWS_VERDICT_LOW && rec->verdict != HWS_VERDICT_SUSPECT)
         return;
+    if (core != NULL)
+        snprintf(rec->cause, sizeof rec->cause,
+                 "OpenBLAS runs its %s kernels, narrower than this CPU's vector units (try "
+                 "OPENBLAS_CORETYPE=%s)",
+                 core, ctx->cpu.has_avx512f == 1 ? "SkylakeX" : "Haswell");
+    len = strlen(rec->cause);
     if (getloadavg(&load, 1) == 1 && load > 0.5 * cpus)
-        snprintf(rec->cause, sizeof rec->cause, "CPU busy: load average %.1f on %d CPUs", load,
-                 cpus);
+        snprintf(rec->cause + len, sizeof rec->cause - len,
+                 "%sCPU busy: load average %.1f on "
+                 "%d CPUs",
+                 len ? "; " : "", load, cpus);
     else if (ctx->opt->quick)
-        snprintf(rec->cause, sizeof rec->cause, "--quick: %.0f^3 is too small to reach the peak",
-                 rec->size);
+        snprintf(rec->cause + len, sizeof rec->cause - len,
+                 "%s--quick: %.0f^3 is too small to reach the peak", len ? "; " : "", rec->size);
 }
 
 static hws_status run_cpu_gemm(hws_bench_ctx *ctx, const hws_bench_desc *d, hws_error *err) {

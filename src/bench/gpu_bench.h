@@ -68,10 +68,11 @@ typedef struct {
     hws_status (*copy)(int device, hws_gpu_copy_kind kind, double bytes, int warmup, int reps,
                        double *ms, hws_error *err);
     /* C[m x n] = A[m x k] * B[k x n] through cuBLASLt; the fastest of the heuristic's first
-     * algorithms (tried after warm-up) is the one timed. algo_note gets "algo i of n". */
+     * algorithms (2 timed runs each) is the one timed, after the GPU idled settle_ms (so the
+     * timed runs start from the power state a fresh run would). algo_note gets "algo i of n". */
     hws_status (*gemm)(int device, hws_gpu_dtype dtype, int m, int n, int k, int warmup, int reps,
-                       double *ms, hws_gpu_check *check, char *algo_note, size_t note_len,
-                       hws_error *err);
+                       int settle_ms, double *ms, hws_gpu_check *check, char *algo_note,
+                       size_t note_len, hws_error *err);
 } hws_gpu_bench_table;
 
 typedef const hws_gpu_bench_table *(*hws_gpu_bench_api_fn)(void);

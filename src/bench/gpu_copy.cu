@@ -8,8 +8,8 @@
 #include <sys/mman.h>
 
 hws_status hws_gpu_gemm_run(int device, hws_gpu_dtype dtype, int m, int n, int k, int warmup,
-                            int reps, double *ms, hws_gpu_check *check, char *algo_note,
-                            size_t note_len, hws_error *err);
+                            int reps, int settle_ms, double *ms, hws_gpu_check *check,
+                            char *algo_note, size_t note_len, hws_error *err);
 
 static hws_status device_count(int *count, hws_error *err) {
     *count = 0;
