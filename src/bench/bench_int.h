@@ -63,6 +63,9 @@ void hws_bench_from_times(hws_bench_record *rec, const double *seconds, int n, d
 /* Marks rec failed when the sampled check's error is above tolerance. */
 void hws_bench_check(hws_bench_record *rec, double err, double tol);
 
+/* For tests: run the GPU benchmarks on `table` (a fake) instead of the CUDA module; NULL goes
+ * back to the module. Not thread-safe: set it before hws_bench_run. */
+void hws_bench_use_gpu_table(const hws_gpu_bench_table *table);
 /* Reads the GPUs' facts (NVML), before any CUDA context of this process exists. */
 void hws_gpu_ctx_probe(hws_bench_ctx *ctx);
 /* Opens the GPU side once: module, device facts, probe, catalog row, sampler. */

@@ -59,6 +59,12 @@ static const arch_rates *arch_of(const hws_gpu_dev_props *p) {
 
 /* ---- opening the GPU side and the NVML sampler ---- */
 
+static const hws_gpu_bench_table *table_override;
+
+void hws_bench_use_gpu_table(const hws_gpu_bench_table *table) {
+    table_override = table;
+}
+
 static void *sampler_main(void *arg) {
     hws_bench_ctx *ctx = arg;
     int period_us = 20000;
@@ -114,14 +120,17 @@ void hws_gpu_ctx_open(hws_bench_ctx *ctx) {
     if (ctx->gpu_opened)
         return;
     ctx->gpu_opened = true;
-    hws_gpu_bench_api_fn get = NULL;
-    void *sym = hws_cuda_module_sym("hws_gpu_bench_api", &err);
-    memcpy(&get, &sym, sizeof get);
-    if (get == NULL) {
-        snprintf(ctx->gpu_why, sizeof ctx->gpu_why, "%s", err.msg);
-        return;
+    const hws_gpu_bench_table *api = table_override;
+    if (api == NULL) {
+        hws_gpu_bench_api_fn get = NULL;
+        void *sym = hws_cuda_module_sym("hws_gpu_bench_api", &err);
+        memcpy(&get, &sym, sizeof get);
+        if (get == NULL) {
+            snprintf(ctx->gpu_why, sizeof ctx->gpu_why, "%s", err.msg);
+            return;
+        }
+        api = get();
     }
-    const hws_gpu_bench_table *api = get();
     if (api == NULL || api->abi != HWS_GPU_BENCH_ABI) {
         snprintf(ctx->gpu_why, sizeof ctx->gpu_why, "CUDA module of another version (ABI)");
         return;
