@@ -76,12 +76,12 @@ void hws_bench_judge(hws_bench_record *rec, double expected) {
     double top = rec->frac_theoretical;
     if (hws_known(rec->frac_datasheet) && (!hws_known(top) || rec->frac_datasheet > top))
         top = rec->frac_datasheet;
-    if (rec->state == HWS_BENCH_FAILED && hws_known(rec->check_err))
+    bool wrong = rec->state == HWS_BENCH_FAILED && hws_known(rec->check_err);
+    bool judged = rec->state == HWS_BENCH_OK && rec->headline && hws_known(f);
+    if (wrong || (judged && (top > 1.1 || f < expected / 2)))
         rec->verdict = HWS_VERDICT_SUSPECT;
-    else if (rec->state != HWS_BENCH_OK || !rec->headline || !hws_known(f))
+    else if (!judged)
         rec->verdict = HWS_VERDICT_NONE;
-    else if (top > 1.1 || f < expected / 2)
-        rec->verdict = HWS_VERDICT_SUSPECT;
     else if (f < expected)
         rec->verdict = HWS_VERDICT_LOW;
     else

@@ -55,7 +55,7 @@ static double llc_bytes(const hws_bench_ctx *ctx) {
     for (int i = 0; ctx->have_cpu && i < ctx->cpu.ncaches; i++) {
         const hws_cache_info *c = &ctx->cpu.caches[i];
         double inst = hws_known(c->instances) && c->instances > 0 ? c->instances : 1;
-        if (c->level >= level && hws_known(c->size_bytes) && strcmp(c->type, "instruction")) {
+        if (c->level >= level && hws_known(c->size_bytes) && strcmp(c->type, "instruction") != 0) {
             best = c->level > level ? c->size_bytes * inst : best + c->size_bytes * inst;
             level = c->level;
         }
@@ -83,6 +83,9 @@ typedef struct {
     size_t n;
     int nthreads, reps;
     pthread_barrier_t bar;
+    pthread_mutex_t gate_lock; /* the start gate: threads wait until every one exists */
+    pthread_cond_t gate;
+    int go; /* 0 wait, 1 run, -1 give up (a thread could not start) */
     double seconds[STREAM_KERNELS][HWS_BENCH_MAX_SAMPLES + 2];
 } stream_job;
 
@@ -117,6 +120,13 @@ static void stream_kernel(stream_job *j, int k, size_t lo, size_t hi) {
 static void *stream_thread(void *arg) {
     stream_worker *w = arg;
     stream_job *j = w->job;
+    pthread_mutex_lock(&j->gate_lock);
+    while (j->go == 0)
+        pthread_cond_wait(&j->gate, &j->gate_lock);
+    int go = j->go;
+    pthread_mutex_unlock(&j->gate_lock);
+    if (go < 0)
+        return NULL;
     size_t lo = j->n * (size_t)w->id / (size_t)j->nthreads;
     size_t hi = j->n * (size_t)(w->id + 1) / (size_t)j->nthreads;
     for (size_t i = lo; i < hi; i++) {
@@ -151,28 +161,40 @@ static double stream_error(const stream_job *j) {
     return worst;
 }
 
+/* Starts nthreads - 1 workers behind a gate, opens it when all exist (or sends them home when
+ * one could not start), works as thread 0, and joins them. */
 static hws_status stream_threads(stream_job *j, hws_error *err) {
     pthread_t tid[STREAM_MAX_THREADS];
     stream_worker w[STREAM_MAX_THREADS];
     int started = 0;
     if (pthread_barrier_init(&j->bar, NULL, (unsigned)j->nthreads) != 0)
         return hws_error_set(err, HWS_ERR_RUNTIME, "pthread_barrier_init failed");
-    for (int t = 1; t < j->nthreads; t++, started++) {
-        w[t] = (stream_worker){j, t};
-        if (pthread_create(&tid[t], NULL, stream_thread, &w[t]) != 0)
+    pthread_mutex_init(&j->gate_lock, NULL);
+    pthread_cond_init(&j->gate, NULL);
+    j->go = 0;
+    while (started < j->nthreads - 1) {
+        w[started] = (stream_worker){j, started + 1};
+        if (pthread_create(&tid[started], NULL, stream_thread, &w[started]) != 0)
             break;
+        started++;
     }
-    if (started != j->nthreads - 1) {
-        /* cannot finish the barrier protocol with fewer threads: report, after a clean stop */
-        pthread_barrier_destroy(&j->bar);
-        return hws_error_set(err, HWS_ERR_RUNTIME, "could start only %d of %d threads", started + 1,
-                             j->nthreads);
+    bool all = started == j->nthreads - 1;
+    pthread_mutex_lock(&j->gate_lock);
+    j->go = all ? 1 : -1;
+    pthread_cond_broadcast(&j->gate);
+    pthread_mutex_unlock(&j->gate_lock);
+    if (all) {
+        stream_worker self = {j, 0};
+        stream_thread(&self);
     }
-    w[0] = (stream_worker){j, 0};
-    stream_thread(&w[0]);
-    for (int t = 1; t < j->nthreads; t++)
+    for (int t = 0; t < started; t++)
         pthread_join(tid[t], NULL);
     pthread_barrier_destroy(&j->bar);
+    pthread_cond_destroy(&j->gate);
+    pthread_mutex_destroy(&j->gate_lock);
+    if (!all)
+        return hws_error_set(err, HWS_ERR_RUNTIME, "could start only %d of %d threads", started + 1,
+                             j->nthreads);
     return HWS_OK;
 }
 

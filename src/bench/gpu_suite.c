@@ -344,25 +344,26 @@ static hws_bench_record *add_timed(hws_bench_ctx *ctx, const hws_bench_desc *d, 
     return rec;
 }
 
-static hws_status copy_record(hws_bench_ctx *ctx, const hws_bench_desc *d, hws_gpu_copy_kind kind,
-                              const char *suffix, double bytes, hws_bench_record **out,
-                              hws_error *err) {
+/* Measures one copy kind into a new record; NULL with err set when it could not. */
+static hws_bench_record *copy_record(hws_bench_ctx *ctx, const hws_bench_desc *d,
+                                     hws_gpu_copy_kind kind, const char *suffix, double bytes,
+                                     hws_error *err) {
     double ms[HWS_BENCH_MAX_SAMPLES];
     bool d2d = kind <= HWS_GPU_COPY_D2D_MEMCPY;
     int reps = ctx->opt->quick ? 5 : 20, warmup = ctx->opt->quick ? 1 : 3;
     double t_start = hws_bench_now(ctx);
-    hws_status st = ctx->gpu->copy(ctx->opt->device, kind, bytes, warmup, reps, ms, err);
-    if (st != HWS_OK)
-        return st;
+    if (ctx->gpu->copy(ctx->opt->device, kind, bytes, warmup, reps, ms, err) != HWS_OK)
+        return NULL;
     hws_bench_record *rec =
         add_timed(ctx, d, suffix, t_start, ms, reps, d2d ? 2 * bytes : bytes, 1e9, "GB/s");
-    if (rec == NULL)
-        return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
+    if (rec == NULL) {
+        hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
     rec->size = bytes;
     snprintf(rec->method, sizeof rec->method, "%.0f MiB per copy, %s, CUDA events, median of %d",
              bytes / MIB, d2d ? "bytes read + written" : "bytes moved once", reps);
-    *out = rec;
-    return HWS_OK;
+    return rec;
 }
 
 static void mem_peaks(const hws_bench_ctx *ctx, hws_bench_record *rec) {
@@ -379,22 +380,23 @@ static void mem_peaks(const hws_bench_ctx *ctx, hws_bench_record *rec) {
 
 static hws_status run_d2d(hws_bench_ctx *ctx, const hws_bench_desc *d, hws_error *err) {
     double bytes = (ctx->opt->quick ? 256 : 1024) * MIB;
-    hws_bench_record *k = NULL, *m = NULL;
     if (ctx->props.mem_total_bytes > 0 && 2.5 * bytes > ctx->props.mem_total_bytes)
         bytes = ctx->props.mem_total_bytes / 8;
-    hws_status st = copy_record(ctx, d, HWS_GPU_COPY_D2D_KERNEL, "kernel", bytes, &k, err);
-    if (st != HWS_OK)
-        return st;
+    hws_bench_record *k = copy_record(ctx, d, HWS_GPU_COPY_D2D_KERNEL, "kernel", bytes, err);
+    if (k == NULL)
+        return HWS_ERR_RUNTIME;
     snprintf(k->description, sizeof k->description, "GPU memory bandwidth, own copy kernel");
-    st = copy_record(ctx, d, HWS_GPU_COPY_D2D_MEMCPY, "memcpy", bytes, &m, err);
-    if (st != HWS_OK)
-        return st;
+    hws_bench_record *m = copy_record(ctx, d, HWS_GPU_COPY_D2D_MEMCPY, "memcpy", bytes, err);
+    if (m == NULL)
+        return HWS_ERR_RUNTIME;
     k = m - 1; /* the array may have moved */
     snprintf(m->description, sizeof m->description, "GPU memory bandwidth, cudaMemcpy D2D");
     hws_bench_record best = k->median >= m->median ? *k : *m;
     hws_bench_record *rec = hws_bench_add(ctx, d, NULL);
-    if (rec == NULL)
-        return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
+    if (rec == NULL) {
+        hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
+        return HWS_ERR_NOMEM;
+    }
     k = rec - 2;
     memcpy(rec->samples, best.samples, sizeof rec->samples);
     rec->nsamples = best.nsamples;
@@ -414,10 +416,9 @@ static hws_status run_d2d(hws_bench_ctx *ctx, const hws_bench_desc *d, hws_error
 
 static hws_status run_host_copy(hws_bench_ctx *ctx, const hws_bench_desc *d, hws_error *err) {
     double bytes = (ctx->opt->quick ? 64 : 256) * MIB;
-    hws_bench_record *rec = NULL;
-    hws_status st = copy_record(ctx, d, (hws_gpu_copy_kind)d->param, NULL, bytes, &rec, err);
-    if (st != HWS_OK)
-        return st;
+    hws_bench_record *rec = copy_record(ctx, d, (hws_gpu_copy_kind)d->param, NULL, bytes, err);
+    if (rec == NULL)
+        return HWS_ERR_RUNTIME;
     bool pinned = d->param == HWS_GPU_COPY_H2D_PINNED || d->param == HWS_GPU_COPY_D2H_PINNED;
     const hws_gpu_info *g = ctx->info;
     if (ctx->spec != NULL)
