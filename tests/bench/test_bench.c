@@ -11,7 +11,8 @@ static hws_bench_record record_with(const double *samples, int n) {
     hws_bench_record r;
     memset(&r, 0, sizeof r);
     r.nsamples = n;
-    memcpy(r.samples, samples, (size_t)n * sizeof samples[0]);
+    if (n > 0)
+        memcpy(r.samples, samples, (size_t)n * sizeof samples[0]);
     r.datasheet = r.theoretical = r.check_err = r.check_tol = NAN;
     r.state = HWS_BENCH_OK;
     r.headline = true;
