@@ -221,6 +221,17 @@ hws_status hws_bench_run(const char *const *suites, int nsuites, const hws_bench
     for (size_t i = 0; i < hws_gpu_nbenches && ntodo < 64; i++)
         if (selected(&hws_gpu_benches[i], suites, nsuites))
             todo[ntodo++] = &hws_gpu_benches[i];
+    for (int i = 0; i < ntodo; i++)
+        if (strncmp(todo[i]->suite, "gpu", 3) == 0)
+            hws_gpu_ctx_open(&ctx); /* before measuring anything: is --device there? */
+    if (ctx.gpu_count > 0 && opt->device >= ctx.gpu_count) {
+        hws_error_set(err, HWS_ERR_INPUT, "--device %d: the CUDA runtime sees %d GPU(s)",
+                      opt->device, ctx.gpu_count);
+        hws_gpu_ctx_close(&ctx);
+        pthread_mutex_destroy(&ctx.lock);
+        hws_bench_result_free(ctx.res);
+        return HWS_ERR_INPUT;
+    }
     for (int i = 0; i < ntodo; i++) {
         if (opt->progress != NULL)
             opt->progress(opt->progress_arg, todo[i]->key, i, ntodo);

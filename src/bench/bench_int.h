@@ -35,6 +35,7 @@ struct hws_bench_ctx {
     /* GPU side, set up by hws_gpu_ctx_open when a GPU benchmark is first asked for */
     bool gpu_opened;
     const hws_gpu_bench_table *gpu; /* NULL: no GPU, gpu_why says why */
+    int gpu_count;                  /* GPUs the CUDA runtime sees; 0 when none or unknown */
     char gpu_why[HWS_ERROR_LEN];
     hws_gpu_dev_props props;
     hws_gpu_list *gpus;       /* probe facts; count 0 when unreadable */

@@ -140,6 +140,7 @@ void hws_gpu_ctx_open(hws_bench_ctx *ctx) {
                  err.msg[0] ? err.msg : "the runtime sees none");
         return;
     }
+    ctx->gpu_count = count;
     if (ctx->opt->device >= count) {
         snprintf(ctx->gpu_why, sizeof ctx->gpu_why, "no GPU %d: the runtime sees %d",
                  ctx->opt->device, count);
@@ -154,8 +155,6 @@ void hws_gpu_ctx_open(hws_bench_ctx *ctx) {
     ctx->spec = hws_gpu_catalog_find(ctx->info ? ctx->info->name : ctx->props.name);
     if (ctx->spec == NULL && ctx->info != NULL)
         ctx->spec = hws_gpu_catalog_find(ctx->props.name);
-    ctx->stop = 0;
-    ctx->sampling = pthread_create(&ctx->sampler, NULL, sampler_main, ctx) == 0;
 }
 
 /* Summarises the NVML samples taken while rec ran. */
@@ -295,12 +294,19 @@ void hws_gpu_fingerprint(hws_bench_ctx *ctx, hws_bench_fingerprint *fp) {
 
 /* ---- filters ---- */
 
+/* The GPU benchmarks need the module and the GPU; the first one to run starts the sampler. */
 static bool have_gpu(hws_bench_ctx *ctx, const hws_bench_desc *d, char *why, size_t len) {
     (void)d;
     hws_gpu_ctx_open(ctx);
-    if (ctx->gpu == NULL)
+    if (ctx->gpu == NULL) {
         snprintf(why, len, "%s", ctx->gpu_why);
-    return ctx->gpu != NULL;
+        return false;
+    }
+    if (!ctx->sampling) {
+        ctx->stop = 0;
+        ctx->sampling = pthread_create(&ctx->sampler, NULL, sampler_main, ctx) == 0;
+    }
+    return true;
 }
 
 static bool have_precision(hws_bench_ctx *ctx, const hws_bench_desc *d, char *why, size_t len) {

@@ -172,12 +172,24 @@ static void test_table(void **state) {
     free(buf);
 }
 
+/* A GPU index the runtime does not have is bad input, found before anything is measured. */
+static void test_missing_device(void **state) {
+    (void)state;
+    hws_bench_options o = hws_bench_defaults();
+    o.quick = true;
+    o.device = 3;
+    hws_bench_result *r = NULL;
+    hws_error err;
+    assert_int_equal(hws_bench_run((const char *[]){"gpu"}, 1, &o, &r, &err), HWS_ERR_INPUT);
+    assert_null(r);
+    hws_assert_contains(err.msg, "--device 3: the CUDA runtime sees 1 GPU(s)");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pcie_cause),
-        cmocka_unit_test(test_products),
-        cmocka_unit_test(test_fingerprint_and_json),
-        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_pcie_cause),           cmocka_unit_test(test_products),
+        cmocka_unit_test(test_fingerprint_and_json), cmocka_unit_test(test_table),
+        cmocka_unit_test(test_missing_device),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
