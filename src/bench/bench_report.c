@@ -4,6 +4,7 @@
 #include "report/table.h"
 #include "util/units.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define METHOD_TEXT                                                                                \
@@ -39,17 +40,80 @@ static cJSON *fingerprint_json(const hws_bench_fingerprint *fp) {
     return o;
 }
 
+/* One JSON field of a struct: a double (null when unknown), a char array (null when empty) or
+ * an int, at its offset. The tables below are the JSON schema of samples and records. */
+typedef struct {
+    const char *name;
+    char kind; /* 'n' double, 's' char array, 'i' int */
+    size_t offset;
+} field;
+
+#define NUM(type, f)                                                                               \
+    { #f, 'n', offsetof(type, f) }
+#define STR(type, f)                                                                               \
+    { #f, 's', offsetof(type, f) }
+
+static const field sample_fields[] = {
+    NUM(hws_bench_sample, t_s),
+    {"device", 'i', offsetof(hws_bench_sample, device)},
+    NUM(hws_bench_sample, sm_clock_mhz),
+    NUM(hws_bench_sample, mem_clock_mhz),
+    NUM(hws_bench_sample, power_w),
+    NUM(hws_bench_sample, temperature_c),
+    NUM(hws_bench_sample, util_gpu_pct),
+    NUM(hws_bench_sample, clock_event_reasons),
+    STR(hws_bench_sample, clock_event_text),
+};
+
+static const field record_fields[] = {
+    STR(hws_bench_record, key),
+    STR(hws_bench_record, suite),
+    STR(hws_bench_record, description),
+    STR(hws_bench_record, reason),
+    STR(hws_bench_record, unit),
+    NUM(hws_bench_record, size),
+    STR(hws_bench_record, method),
+    NUM(hws_bench_record, median),
+    NUM(hws_bench_record, min),
+    NUM(hws_bench_record, max),
+    NUM(hws_bench_record, spread_pct),
+    NUM(hws_bench_record, datasheet),
+    NUM(hws_bench_record, theoretical),
+    STR(hws_bench_record, theoretical_basis),
+    NUM(hws_bench_record, frac_datasheet),
+    NUM(hws_bench_record, frac_theoretical),
+    STR(hws_bench_record, cause),
+    NUM(hws_bench_record, t_start_s),
+    NUM(hws_bench_record, t_end_s),
+};
+
+static const field gpu_state_fields[] = {
+    {"samples", 'i', offsetof(hws_bench_gpu_state, nsamples)},
+    NUM(hws_bench_gpu_state, sm_clock_min_mhz),
+    NUM(hws_bench_gpu_state, sm_clock_max_mhz),
+    NUM(hws_bench_gpu_state, power_max_w),
+    NUM(hws_bench_gpu_state, temperature_max_c),
+    NUM(hws_bench_gpu_state, throttle_reasons),
+    STR(hws_bench_gpu_state, throttle_text),
+};
+
+static void add_fields(cJSON *o, const void *base, const field *f, size_t n) {
+    const char *p = base;
+    for (size_t i = 0; i < n; i++) {
+        if (f[i].kind == 'n')
+            hws_json_num(o, f[i].name, *(const double *)(const void *)(p + f[i].offset));
+        else if (f[i].kind == 'i')
+            cJSON_AddNumberToObject(o, f[i].name, *(const int *)(const void *)(p + f[i].offset));
+        else
+            hws_json_str(o, f[i].name, p + f[i].offset);
+    }
+}
+
+#define ADD_FIELDS(o, base, table) add_fields(o, base, table, sizeof(table) / sizeof((table)[0]))
+
 static cJSON *sample_json(const hws_bench_sample *s) {
     cJSON *o = cJSON_CreateObject();
-    hws_json_num(o, "t_s", s->t_s);
-    hws_json_num(o, "device", s->device);
-    hws_json_num(o, "sm_clock_mhz", s->sm_clock_mhz);
-    hws_json_num(o, "mem_clock_mhz", s->mem_clock_mhz);
-    hws_json_num(o, "power_w", s->power_w);
-    hws_json_num(o, "temperature_c", s->temperature_c);
-    hws_json_num(o, "util_gpu_pct", s->util_gpu_pct);
-    hws_json_num(o, "clock_event_reasons", s->clock_event_reasons);
-    hws_json_str(o, "clock_event_text", s->clock_event_text);
+    ADD_FIELDS(o, s, sample_fields);
     return o;
 }
 
@@ -63,49 +127,21 @@ static cJSON *samples_json(const hws_bench_result *r, double from, double to) {
 
 static cJSON *record_json(const hws_bench_result *r, const hws_bench_record *rec, const cJSON *fp) {
     cJSON *o = cJSON_CreateObject();
-    hws_json_str(o, "key", rec->key);
-    hws_json_str(o, "suite", rec->suite);
-    hws_json_str(o, "description", rec->description);
+    ADD_FIELDS(o, rec, record_fields);
     cJSON_AddStringToObject(o, "state", hws_bench_state_name(rec->state));
-    hws_json_str(o, "reason", rec->reason);
-    if (rec->device >= 0)
-        cJSON_AddNumberToObject(o, "device", rec->device);
-    else
-        cJSON_AddNullToObject(o, "device");
-    hws_json_str(o, "unit", rec->unit);
-    hws_json_num(o, "size", rec->size);
-    hws_json_str(o, "method", rec->method);
+    cJSON_AddStringToObject(o, "verdict", hws_verdict_name(rec->verdict));
+    cJSON_AddBoolToObject(o, "headline", rec->headline);
+    hws_json_num(o, "device", rec->device >= 0 ? rec->device : HWS_NA);
     cJSON *samples = cJSON_AddArrayToObject(o, "samples");
     for (int i = 0; i < rec->nsamples; i++)
         cJSON_AddItemToArray(samples, cJSON_CreateNumber(rec->samples[i]));
-    hws_json_num(o, "median", rec->median);
-    hws_json_num(o, "min", rec->min);
-    hws_json_num(o, "max", rec->max);
-    hws_json_num(o, "spread_pct", rec->spread_pct);
-    hws_json_num(o, "datasheet", rec->datasheet);
-    hws_json_num(o, "theoretical", rec->theoretical);
-    hws_json_str(o, "theoretical_basis", rec->theoretical_basis);
-    hws_json_num(o, "frac_datasheet", rec->frac_datasheet);
-    hws_json_num(o, "frac_theoretical", rec->frac_theoretical);
     cJSON *check = cJSON_AddObjectToObject(o, "check");
     hws_json_num(check, "max_rel_err", rec->check_err);
     hws_json_num(check, "tolerance", rec->check_tol);
     hws_json_tri(check, "passed",
                  hws_known(rec->check_err) ? rec->check_err <= rec->check_tol : -1);
-    cJSON_AddBoolToObject(o, "headline", rec->headline);
-    cJSON_AddStringToObject(o, "verdict", hws_verdict_name(rec->verdict));
-    hws_json_str(o, "cause", rec->cause);
-    hws_json_num(o, "t_start_s", rec->t_start_s);
-    hws_json_num(o, "t_end_s", rec->t_end_s);
     if (rec->device >= 0) {
-        cJSON *g = cJSON_AddObjectToObject(o, "gpu_state");
-        hws_json_num(g, "samples", rec->gpu.nsamples);
-        hws_json_num(g, "sm_clock_min_mhz", rec->gpu.sm_clock_min_mhz);
-        hws_json_num(g, "sm_clock_max_mhz", rec->gpu.sm_clock_max_mhz);
-        hws_json_num(g, "power_max_w", rec->gpu.power_max_w);
-        hws_json_num(g, "temperature_max_c", rec->gpu.temperature_max_c);
-        hws_json_num(g, "throttle_reasons", rec->gpu.throttle_reasons);
-        hws_json_str(g, "throttle_text", rec->gpu.throttle_text);
+        ADD_FIELDS(cJSON_AddObjectToObject(o, "gpu_state"), &rec->gpu, gpu_state_fields);
         cJSON_AddItemToObject(o, "gpu_samples", samples_json(r, rec->t_start_s, rec->t_end_s));
     }
     cJSON_AddItemToObject(o, "fingerprint", cJSON_Duplicate(fp, 1));
