@@ -209,12 +209,27 @@ static void test_help(void **state) {
     hws_run_free(&r);
 }
 
+/* `bench ... transformer` belongs to cmd_bench_transformer, not to the suite parser. */
+static void test_transformer_dispatch(void **state) {
+    (void)state;
+    hws_run r;
+    hws_run_cli(&r, NULL, "bench", "transformer", "--help", NULL);
+    assert_null(strstr(r.err, "is not a suite"));
+    assert_null(strstr(r.err, "unknown option"));
+    hws_run_free(&r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_stats),     cmocka_unit_test(test_verdicts),
-        cmocka_unit_test(test_suites),    cmocka_unit_test(test_cpu_quick_json),
-        cmocka_unit_test(test_cpu_table), cmocka_unit_test(test_gpu_waived_or_correct),
-        cmocka_unit_test(test_bad_usage), cmocka_unit_test(test_help),
+        cmocka_unit_test(test_stats),
+        cmocka_unit_test(test_verdicts),
+        cmocka_unit_test(test_suites),
+        cmocka_unit_test(test_cpu_quick_json),
+        cmocka_unit_test(test_cpu_table),
+        cmocka_unit_test(test_gpu_waived_or_correct),
+        cmocka_unit_test(test_bad_usage),
+        cmocka_unit_test(test_help),
+        cmocka_unit_test(test_transformer_dispatch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
