@@ -1,11 +1,108 @@
-/* bench.c - placeholder for `hwscope bench` until its issue lands. */
+/* bench.c - `hwscope bench [SUITE...]`: measured key metrics against the datasheet and the
+ * theoretical peak; `hwscope bench transformer ...` is handed to cmd_bench_transformer. */
+#include "bench/bench_report.h"
+#include "cli/args.h"
 #include "cli/commands.h"
+#include "hwscope/bench.h"
+#include "report/json.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_SUITES 8
+
+static const char usage[] =
+    "[cpu|mem|gemm|pcie|gpu|all ...] [--quick] [--device N] [--json]\n"
+    "       hwscope bench transformer [OPTIONS]\n"
+    "Measures memory bandwidth, matrix throughput per precision and host<->device copies, each\n"
+    "beside the datasheet and the theoretical peak, with a verdict (normal, low, suspect).\n"
+    "Suites: cpu (STREAM, OpenBLAS products), mem (CPU and GPU memory), gemm (CPU and GPU\n"
+    "products), pcie (host<->device), gpu (all GPU ones), all (the default).";
+
+/* `bench ... transformer REST`: the transformer command gets argv from "transformer" on, with
+ * any flags given before it kept. */
+static int dispatch_transformer(int argc, char **argv, int at) {
+    char **args = calloc((size_t)argc + 1, sizeof *args);
+    int n = 0;
+    if (args == NULL) {
+        fprintf(stderr, "hwscope bench: out of memory\n");
+        return 1;
+    }
+    args[n++] = argv[at];
+    for (int i = 1; i < argc; i++)
+        if (i != at)
+            args[n++] = argv[i];
+    int rc = cmd_bench_transformer(n, args);
+    free(args);
+    return rc;
+}
+
+/* One progress line on stderr, rewritten in place (only when stderr is a terminal). */
+static void progress(void *arg, const char *key, int index, int total) {
+    (void)arg;
+    fprintf(stderr, "\r\033[K[%d/%d] %s ...", index + 1, total, key);
+    fflush(stderr);
+}
+
+static int exit_code(const hws_bench_result *r) {
+    for (int i = 0; i < r->nrecords; i++)
+        if (r->records[i].state == HWS_BENCH_FAILED)
+            return 1;
+    return 0;
+}
 
 int cmd_bench(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "hwscope bench: not built yet\n");
-    return 1;
+    bool json = false, quick = false;
+    long device = 0;
+    const char *pos[MAX_SUITES];
+    int npos = 0;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "transformer") == 0)
+            return dispatch_transformer(argc, argv, i);
+    hws_opt opts[] = {
+        {"quick", HWS_OPT_FLAG, &quick, 0, 0, "small sizes and few repeats: a few seconds"},
+        {"device", HWS_OPT_INT, &device, 0, 63, "GPU index (NVML/CUDA numbering)"},
+        {"json", HWS_OPT_FLAG, &json, 0, 0, "print one JSON document"},
+    };
+    int rc = hws_args_parse("bench", usage, argc, argv, opts, sizeof opts / sizeof opts[0], pos,
+                            MAX_SUITES, &npos);
+    if (rc != HWS_ARGS_OK)
+        return rc == HWS_ARGS_HELP ? 0 : 2;
+    for (int i = 0; i < npos; i++)
+        if (!hws_bench_suite_known(pos[i]))
+            return hws_usage_error("bench",
+                                   "'%s' is not a suite (cpu, mem, gemm, pcie, gpu, all, "
+                                   "transformer)",
+                                   pos[i]);
+    hws_bench_options o = hws_bench_defaults();
+    o.quick = quick;
+    o.device = (int)device;
+    if (isatty(STDERR_FILENO))
+        o.progress = progress;
+    hws_bench_result *r = NULL;
+    hws_error err = {""};
+    hws_status st = hws_bench_run(pos, npos, &o, &r, &err);
+    if (o.progress != NULL)
+        fprintf(stderr, "\r\033[K");
+    if (st != HWS_OK) {
+        fprintf(stderr, "hwscope bench: %s\n", err.msg);
+        return st == HWS_ERR_INPUT ? 2 : 1;
+    }
+    if (r->gpu_note[0] != '\0')
+        fprintf(stderr, "hwscope bench: GPU benchmarks waived: %s\n", r->gpu_note);
+    rc = exit_code(r);
+    if (json) {
+        cJSON *doc = hws_bench_json(r, pos, npos, quick);
+        if (doc == NULL || hws_json_print(doc, stdout) != 0) {
+            fprintf(stderr, "hwscope bench: out of memory writing JSON\n");
+            rc = 1;
+        }
+        cJSON_Delete(doc);
+    } else {
+        hws_bench_print(r, stdout);
+    }
+    hws_bench_result_free(r);
+    return rc;
 }

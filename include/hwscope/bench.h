@@ -1,0 +1,149 @@
+/* bench.h - measured key metrics (memory bandwidth, matrix throughput, host<->device copies),
+ * each beside the datasheet and the theoretical peak, with a verdict.
+ *
+ * Benchmarks are descriptors {key, description, filter, run} grouped in suites: "cpu", "mem",
+ * "gemm", "pcie", "gpu" ("all" = every one). A benchmark whose filter fails is WAIVED with the
+ * reason (no GPU, no FP8 before compute capability 8.9), never failed.
+ *
+ * Method: warm-up runs, then repeats each timed alone (CUDA events on the GPU, CLOCK_MONOTONIC
+ * on the CPU); the figure is the median of the repeats; inputs are random, never zero; every
+ * matrix product is checked against a plain reference on a sample of output elements.
+ *
+ * Example:
+ *   hws_bench_options o = hws_bench_defaults();
+ *   o.quick = true;
+ *   hws_bench_result *r = NULL;
+ *   const char *suites[] = {"cpu"};
+ *   if (hws_bench_run(suites, 1, &o, &r, &err) == HWS_OK) { ...r->records[i]...; }
+ *   hws_bench_result_free(r); */
+#ifndef HWSCOPE_BENCH_H
+#define HWSCOPE_BENCH_H
+
+#include "hwscope/hwscope.h"
+
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HWS_BENCH_MAX_SAMPLES 64
+
+typedef enum {
+    HWS_BENCH_OK,     /* measured */
+    HWS_BENCH_WAIVED, /* not applicable here; reason says why */
+    HWS_BENCH_FAILED  /* tried and failed, or the result was wrong; reason says why */
+} hws_bench_state;
+
+typedef enum {
+    HWS_VERDICT_NONE,   /* nothing to compare with (no peak known), or a sweep point */
+    HWS_VERDICT_NORMAL, /* at or above the fraction of the peak this benchmark reaches */
+    HWS_VERDICT_LOW,    /* below it */
+    HWS_VERDICT_SUSPECT /* far below it, above the peak, or a wrong result */
+} hws_verdict;
+
+/* GPU state over the time a benchmark ran, from the NVML sampler. NA when not sampled. */
+typedef struct {
+    int nsamples;
+    double sm_clock_min_mhz, sm_clock_max_mhz;
+    double power_max_w, temperature_max_c;
+    double throttle_reasons; /* OR of the clock-event bitmasks seen, idle and app clocks masked */
+    char throttle_text[128]; /* NVML's words for them; "" when none */
+} hws_bench_gpu_state;
+
+typedef struct {
+    char key[48];   /* "gpu.gemm.bf16.8192", "cpu.stream.triad" */
+    char suite[16]; /* the suites it belongs to, "gpu gemm" */
+    char description[128];
+    char unit[12]; /* "GB/s", "TFLOP/s", "GFLOP/s", "TOP/s" */
+    hws_bench_state state;
+    char reason[HWS_ERROR_LEN]; /* why waived or failed */
+    int device;                 /* GPU index; -1 for CPU benchmarks */
+    double size;                /* matrix side or bytes per run */
+    char method[160];           /* what is counted: "bytes read + written", algorithm chosen */
+    int nsamples;
+    double samples[HWS_BENCH_MAX_SAMPLES];   /* the figure of each repeat, in unit */
+    double median, min, max;                 /* in unit */
+    double spread_pct;                       /* (max - min) / median * 100 */
+    double datasheet;                        /* vendor figure in unit, NA when not known */
+    double theoretical;                      /* from clocks and unit counts, NA when not known */
+    char theoretical_basis[160];             /* how the theoretical figure was derived */
+    double frac_datasheet, frac_theoretical; /* median / each, NA when not known */
+    double check_err, check_tol; /* max error of the sampled check / tolerance; NA: no check */
+    bool headline;               /* the figure a verdict is given for (largest size of a sweep) */
+    hws_verdict verdict;
+    char cause[256];           /* likely cause of a low or suspect figure, "" when none known */
+    double t_start_s, t_end_s; /* seconds since the run began */
+    hws_bench_gpu_state gpu;
+} hws_bench_record;
+
+/* One NVML reading taken during a GPU suite. */
+typedef struct {
+    double t_s; /* seconds since the run began */
+    int device;
+    double sm_clock_mhz, mem_clock_mhz, power_w, temperature_c, util_gpu_pct;
+    double clock_event_reasons;
+    char clock_event_text[128];
+} hws_bench_sample;
+
+/* Hardware and software the figures were measured on. */
+typedef struct {
+    char time_utc[32]; /* "2026-11-25T02:10:00Z" */
+    char hostname[64];
+    char cpu_model[128];
+    double cpu_cores, cpu_threads, cpu_fp32_peak_gflops;
+    char blas[128]; /* openblas_get_config(): "OpenBLAS 0.3.21 ..." */
+    int ngpus;
+    char gpu_name[4][96];
+    char gpu_pci_bus_id[4][32];
+    double gpu_sm_count[4], gpu_cc[4];
+    char driver_version[32];
+    char cuda_driver[16];  /* "13.0" from the driver */
+    char cuda_runtime[16]; /* runtime the module was built with */
+    char cublaslt[40];
+    char hwscope_version[16];
+    char build_commit[48];
+} hws_bench_fingerprint;
+
+typedef struct {
+    bool quick; /* a few seconds in all: small sizes, few repeats */
+    int device; /* GPU index for the GPU suites */
+    /* Called before each benchmark (may be NULL): index from 0, of total. */
+    void (*progress)(void *arg, const char *key, int index, int total);
+    void *progress_arg;
+} hws_bench_options;
+
+typedef struct {
+    hws_bench_fingerprint fingerprint;
+    int nrecords;
+    hws_bench_record *records;
+    int nsamples;
+    hws_bench_sample *samples;
+    char gpu_note[HWS_ERROR_LEN]; /* why there are no GPU figures, "" when there are */
+} hws_bench_result;
+
+hws_bench_options hws_bench_defaults(void);
+/* True when name is a suite ("cpu", "mem", "gemm", "pcie", "gpu", "all"). */
+bool hws_bench_suite_known(const char *name);
+/* Runs every benchmark of the named suites (nsuites 0 = all). Fails only when nothing could
+ * be set up (out of memory, bad suite name: HWS_ERR_INPUT); a benchmark that fails is a record
+ * in state FAILED. *out is set on success; free it with hws_bench_result_free. */
+hws_status hws_bench_run(const char *const *suites, int nsuites, const hws_bench_options *opt,
+                         hws_bench_result **out, hws_error *err);
+void hws_bench_result_free(hws_bench_result *r);
+
+const char *hws_bench_state_name(hws_bench_state s); /* "ok", "waived", "failed" */
+const char *hws_verdict_name(hws_verdict v);         /* "none", "normal", "low", "suspect" */
+
+/* Median, min, max and spread of n samples into rec (sorts a copy). */
+void hws_bench_stats(hws_bench_record *rec);
+/* Sets the fractions and the verdict of rec from its median, its peaks and the fraction
+ * `expected` of the best known peak this benchmark normally reaches: normal at >= expected,
+ * low from expected/2, suspect below that, above 1.1x the peak or with a failed check. */
+void hws_bench_judge(hws_bench_record *rec, double expected);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
