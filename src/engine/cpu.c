@@ -1,0 +1,109 @@
+/* cpu.c - the CPU backend: OpenBLAS for the matrix products, the fused kernels of cpu_kernels.c
+ * for the rest, and the forward pass of forward.c over them. */
+#include "engine/backend.h"
+#include "engine/cpu_kernels.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+struct hws_tfm_cpu {
+    const hws_tfm_weights *w;
+    int S, N;
+    hws_pool *pool;
+    float *buf[HWS_BUF_COUNT]; /* SRC, TGT and OUT point at the caller's arrays */
+    float *scratch;
+};
+
+static hws_status cpu_linear(void *ctx, hws_tfm_buf y, hws_tfm_buf x, int rows, int k, int n,
+                             const float *w, const float *b, int relu, hws_error *err) {
+    hws_tfm_cpu *c = ctx;
+    (void)err;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, n, k, 1.0f, c->buf[x], k, w, k, 0.0f,
+                c->buf[y], n);
+    hws_cpu_bias_act(c->pool, c->buf[y], b, rows, n, relu);
+    return HWS_OK;
+}
+
+static hws_status cpu_attention(void *ctx, const hws_tfm_attn_args *a, hws_error *err) {
+    hws_tfm_cpu *c = ctx;
+    (void)err;
+    hws_cpu_attn k = {c->buf[a->q.buf] + a->q.col,
+                      c->buf[a->k.buf] + a->k.col,
+                      c->buf[a->v.buf] + a->v.col,
+                      c->buf[a->out],
+                      a->q.ld,
+                      a->k.ld,
+                      a->v.ld,
+                      a->nhead * a->head_dim,
+                      a->Sq,
+                      a->Skv,
+                      a->N,
+                      a->nhead,
+                      a->head_dim};
+    hws_cpu_attention(c->pool, &k, c->scratch);
+    return HWS_OK;
+}
+
+static hws_status cpu_add_ln(void *ctx, hws_tfm_buf out, hws_tfm_buf x, int r, const hws_tfm_ln *ln,
+                             int rows, int E, float eps, hws_error *err) {
+    hws_tfm_cpu *c = ctx;
+    (void)err;
+    hws_cpu_add_ln(c->pool, c->buf[out], c->buf[x], r >= 0 ? c->buf[r] : NULL, ln->g, ln->b, rows,
+                   E, eps);
+    return HWS_OK;
+}
+
+static const hws_tfm_ops cpu_ops = {cpu_linear, cpu_attention, cpu_add_ln};
+
+int hws_tfm_cpu_threads(const hws_tfm_cpu *c) {
+    return hws_pool_threads(c->pool);
+}
+
+void hws_tfm_cpu_free(hws_tfm_cpu *c) {
+    if (!c)
+        return;
+    for (int b = HWS_BUF_X; b < HWS_BUF_OUT; b++)
+        free(c->buf[b]);
+    free(c->scratch);
+    hws_pool_free(c->pool);
+    free(c);
+}
+
+hws_status hws_tfm_cpu_new(const hws_tfm_weights *w, int S, int N, int threads, hws_tfm_cpu **out,
+                           hws_error *err) {
+    if (S < 1 || N < 1 || (long)S * N > (1L << 24))
+        return hws_error_set(err, HWS_ERR_INPUT, "shape S=%d, N=%d is out of range", S, N);
+    if (threads <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (int)n : 1;
+    }
+    hws_tfm_cpu *c = calloc(1, sizeof *c);
+    if (!c)
+        return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
+    c->w = w;
+    c->S = S;
+    c->N = N;
+    c->pool = hws_pool_new(threads);
+    int ok = c->pool != NULL;
+    size_t rows = (size_t)S * N;
+    for (int b = HWS_BUF_X; b < HWS_BUF_OUT && ok; b++)
+        ok = (c->buf[b] = malloc(rows * hws_tfm_buf_width(&w->cfg, b) * sizeof(float))) != NULL;
+    long scratch = hws_cpu_attention_scratch(S, S, N, w->cfg.nhead);
+    ok = ok && (c->scratch = malloc((size_t)scratch * sizeof(float))) != NULL;
+    if (!ok) {
+        hws_tfm_cpu_free(c);
+        return hws_error_set(err, HWS_ERR_NOMEM, "out of memory for S=%d, N=%d", S, N);
+    }
+    openblas_set_num_threads(threads);
+    *out = c;
+    return HWS_OK;
+}
+
+hws_status hws_tfm_cpu_forward(hws_tfm_cpu *c, const float *src, const float *tgt, float *out,
+                               hws_error *err) {
+    c->buf[HWS_BUF_SRC] = (float *)src; /* read only */
+    c->buf[HWS_BUF_TGT] = (float *)tgt;
+    c->buf[HWS_BUF_OUT] = out;
+    return hws_tfm_run(c->w, c->S, c->N, &cpu_ops, c, err);
+}
