@@ -91,7 +91,7 @@ def torch_runs(args, res):
 def compile_runs(args, res, t_start):
     x = torch.rand(1, 512, 512)
     for dn in ("fp16", "fp32"):
-        for mode in ("reduce-overhead", "default"):
+        for mode in args.compile_modes.split(","):
             if time.time() - t_start > args.compile_deadline_s:
                 print(f"torch.compile {dn} {mode}: skipped (time budget)", flush=True)
                 continue
@@ -118,7 +118,7 @@ def compile_runs(args, res, t_start):
 
 def hwscope_runs(args, res):
     for shape, (S, N) in SHAPES.items():
-        cmd = shlex.split(args.hwscope) + ["transformer", "--json", "--shape", f"{S},{N},512",
+        cmd = shlex.split(args.hwscope) + ["transformer", "--json", "--profile", "--shape", f"{S},{N},512",
                                            "--threads", str(args.threads), "--reps",
                                            str(args.gpu_reps)]
         p = subprocess.run(cmd, capture_output=True, text=True)
@@ -131,10 +131,11 @@ def hwscope_runs(args, res):
         if doc.get("cpu"):
             res.append(dict(impl="hwscope", shape=shape, device="cpu", dtype="fp32",
                             threads=doc["cpu"]["threads"], ms=doc["cpu"]["ms"],
-                            samples_ms=doc["cpu"]["samples_ms"]))
+                            samples_ms=doc["cpu"]["samples_ms"], blas=doc["cpu"].get("blas")))
         for g in doc.get("gpu", []):
             res.append(dict(impl="hwscope", shape=shape, device="cuda", dtype=g["dtype"],
-                            ms=g["ms"], samples_ms=g["samples_ms"], error=g.get("error")))
+                            ms=g["ms"], samples_ms=g["samples_ms"], error=g.get("error"),
+                            profile=g.get("profile")))
         print(f"hwscope {shape}: cpu {doc.get('cpu', {}).get('ms')} ms; gpu "
               + ", ".join(f"{g['dtype']} {g['ms']}" for g in doc.get("gpu", [])), flush=True)
 
@@ -169,6 +170,7 @@ def main():
     ap.add_argument("--cpu-reps", type=int, default=5)
     ap.add_argument("--gpu-reps", type=int, default=30)
     ap.add_argument("--compile-deadline-s", type=float, default=120)
+    ap.add_argument("--compile-modes", default="reduce-overhead,default")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     t_start = time.time()
@@ -178,7 +180,6 @@ def main():
     peaks = {dn: matmul_peak(dn) for dn in DTYPES}
     print("matrix peak TFLOP/s (8192^3):", {k: round(v, 1) for k, v in peaks.items()}, flush=True)
     set_tf32(False)
-    compile_runs(args, res, t_start)
     E, F, L = 512, 2048, 6
     flops = {}
     for shape, (S, N) in SHAPES.items():
@@ -186,13 +187,20 @@ def main():
         attn = 4.0 * N * S * S * E
         flops[shape] = L * (2 * T * 4 * E * E + attn + 2 * T * 2 * E * F) + \
             L * (2 * T * 8 * E * E + 2 * attn + 2 * T * 2 * E * F)
-    doc = dict(schema="hwscope.bench.transformer.compare/1", date=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-               gpu=torch.cuda.get_device_name(0), torch=torch.__version__, threads=args.threads,
-               cpu_count=os.cpu_count(), matrix_peak_tflops=peaks, flops=flops, runs=res,
-               summary=summary(res, peaks, flops))
-    with open(args.out, "w") as f:
-        json.dump(doc, f, indent=1)
-    for r in doc["summary"]:
+
+    def save():  # after each phase, so a run stopped by a time limit keeps what it measured
+        doc = dict(schema="hwscope.bench.transformer.compare/1",
+                   date=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                   gpu=torch.cuda.get_device_name(0), torch=torch.__version__,
+                   threads=args.threads, cpu_count=os.cpu_count(), matrix_peak_tflops=peaks,
+                   flops=flops, runs=res, summary=summary(res, peaks, flops))
+        with open(args.out, "w") as f:
+            json.dump(doc, f, indent=1)
+        return doc
+
+    save()
+    compile_runs(args, res, t_start)
+    for r in save()["summary"]:
         print(json.dumps(r))
 
 

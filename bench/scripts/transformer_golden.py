@@ -6,6 +6,8 @@ PyTorch's outputs of model(src, src) for them, so hwscope's engine can be checke
 Each case is a sequence-first input (S, N, 64):  golden.<case>.src, and outputs
   golden.<case>.out        float64 on the GPU (the reference), stored as F32
   golden.<case>.torch_fp32 / torch_fp16 / torch_bf16   PyTorch in that precision (for scale)
+  golden.<case>.ref_wfp16 / ref_wbf16   float64 with weights and input first rounded to FP16 /
+                                        BF16: what a 16-bit engine can at best reach
 Run once on the real GPU:  python3 bench/scripts/transformer_golden.py OUT.safetensors
 """
 import copy
@@ -53,6 +55,13 @@ def main():
     variants = {"out": torch.float64, "torch_fp32": torch.float32, "torch_fp16": torch.float16,
                 "torch_bf16": torch.bfloat16}
     models = {k: copy.deepcopy(model).to(dev, dt) for k, dt in variants.items()}
+    rounded = {"ref_wfp16": torch.float16, "ref_wbf16": torch.bfloat16}
+    for k, dt in rounded.items():
+        m = copy.deepcopy(model)
+        with torch.no_grad():
+            for p in m.parameters():
+                p.copy_(p.to(dt).float())
+        models[k] = m.to(dev, torch.float64)
     gen = torch.Generator().manual_seed(99)
     with torch.inference_mode():
         for case, (S, N) in CASES.items():
@@ -61,6 +70,9 @@ def main():
             for k, dt in variants.items():
                 xi = x.to(dev, dt)
                 tensors[f"golden.{case}.{k}"] = models[k](xi, xi).float().cpu()
+            for k, dt in rounded.items():
+                xi = x.to(dt).to(dev, torch.float64)
+                tensors[f"golden.{case}.{k}"] = models[k](xi, xi).float().cpu()
     meta = {k: str(v) for k, v in CFG.items()}
     meta.update(layer_norm_eps="1e-05", cases=",".join(f"{c}:{s}x{n}" for c, (s, n) in CASES.items()),
                 torch=torch.__version__,
@@ -68,7 +80,8 @@ def main():
     write_safetensors(out_path, tensors, meta)
     for case in CASES:
         ref = tensors[f"golden.{case}.out"]
-        errs = {k: (tensors[f"golden.{case}.{k}"] - ref).abs().max().item() for k in variants if k != "out"}
+        errs = {k: (tensors[f"golden.{case}.{k}"] - ref).abs().max().item()
+                for k in list(variants) + list(rounded) if k != "out"}
         print(f"case {case} {tuple(ref.shape)}: PyTorch max abs error vs float64: {errs}")
     print(f"wrote {out_path}")
 

@@ -96,6 +96,11 @@ hws_status hws_tfm_cpu_new(const hws_tfm_weights *w, int S, int N, int threads, 
 hws_status hws_tfm_cpu_forward(hws_tfm_cpu *c, const float *src, const float *tgt, float *out,
                                hws_error *err);
 int hws_tfm_cpu_threads(const hws_tfm_cpu *c);
+/* The BLAS library and the kernels it chose for this CPU ("OpenBLAS 0.3.21 ... (kernels for
+ * Haswell)"). */
+const char *hws_tfm_cpu_blas(void);
+/* Just the kernel family OpenBLAS chose ("Haswell", "SkylakeX", "Prescott", ...). */
+const char *hws_tfm_cpu_blas_core(void);
 void hws_tfm_cpu_free(hws_tfm_cpu *c);
 
 /* ---- CUDA backend (through the CUDA module; HWS_ERR_UNSUPPORTED when there is none) ---- */
@@ -115,6 +120,10 @@ hws_status hws_tfm_gpu_forward(hws_tfm_gpu *g, const float *src, const float *tg
  */
 hws_status hws_tfm_gpu_time(hws_tfm_gpu *g, int warmup, int reps, double *ms_samples,
                             hws_error *err);
+/* Runs the forward once more step by step (no graph), timing each step with CUDA events: ms[k]
+ * and count[k] for matrix products (k=0), the batched one (1), attention (2) and residual +
+ * LayerNorm (3). */
+hws_status hws_tfm_gpu_profile(hws_tfm_gpu *g, double ms[4], int count[4], hws_error *err);
 /* The GPU's name ("NVIDIA H100 80GB HBM3"). */
 const char *hws_tfm_gpu_device(const hws_tfm_gpu *g);
 void hws_tfm_gpu_free(hws_tfm_gpu *g);

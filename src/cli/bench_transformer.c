@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #define CMD      "bench transformer"
 #define MAX_REPS 1000
@@ -23,7 +25,7 @@ static const char *guide_shape = "(1, 512, 512) sequence-first: S=1, N=512, E=51
 typedef struct {
     const char *device, *dtype, *shape, *weights;
     long threads, reps, warmup, seed;
-    bool json;
+    bool json, profile;
 } options;
 
 typedef struct {
@@ -39,7 +41,12 @@ typedef struct {
     bool wanted;
     timing t;
     hws_error err;
+    bool profiled;
+    double prof_ms[4]; /* per step kind, see hws_tfm_gpu_profile */
+    int prof_n[4];
 } gpu_run;
+
+static const char *step_names[4] = {"matmul", "matmul_batched", "attention", "add_layernorm"};
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -128,6 +135,8 @@ static void time_gpu(const hws_tfm_weights *w, int S, int N, const options *o, c
         t->n = (int)o->reps;
         t->ms = median(t->samples, t->n);
         snprintf(device, device_len, "%s", hws_tfm_gpu_device(g));
+        hws_error perr;
+        r->profiled = o->profile && hws_tfm_gpu_profile(g, r->prof_ms, r->prof_n, &perr) == HWS_OK;
     } else {
         t->error = r->err.msg;
     }
@@ -169,6 +178,7 @@ static int print_json(const result *r) {
     if (r->cpu_wanted) {
         cJSON *cpu = cJSON_AddObjectToObject(doc, "cpu");
         hws_json_num(cpu, "threads", r->threads);
+        hws_json_str(cpu, "blas", hws_tfm_cpu_blas());
         add_timing(cpu, r->cpu, r->flops);
     } else {
         cJSON_AddNullToObject(doc, "cpu");
@@ -184,6 +194,14 @@ static int print_json(const result *r) {
         add_timing(e, &r->gpu[d].t, r->flops);
         double cpu_ms = r->cpu_wanted && !r->cpu->error ? r->cpu->ms : HWS_NA;
         hws_json_num(e, "speedup_vs_cpu", r->gpu[d].t.error ? HWS_NA : cpu_ms / r->gpu[d].t.ms);
+        if (r->gpu[d].profiled) {
+            cJSON *prof = cJSON_AddObjectToObject(e, "profile");
+            for (int k = 0; k < 4; k++) {
+                cJSON *step = cJSON_AddObjectToObject(prof, step_names[k]);
+                hws_json_num(step, "count", r->gpu[d].prof_n[k]);
+                hws_json_num(step, "ms", r->gpu[d].prof_ms[k]);
+            }
+        }
     }
     cJSON *guide = cJSON_AddObjectToObject(doc, "guide");
     hws_json_str(guide, "shape", guide_shape);
@@ -229,6 +247,16 @@ static void print_text(const result *r) {
     printf("The guide's code ran torch.nn.Transformer on torch.rand(1, 512, 512), which is "
            "sequence-first:\nS=1 (each attention sees one token), N=512. Median of the timed "
            "runs after warm-up;\nGPU times are CUDA-event times of one CUDA Graph replay.\n");
+    if (r->cpu_wanted)
+        printf("CPU matrix products: %s\n", hws_tfm_cpu_blas());
+    for (int d = 0; r->gpu_wanted && d < 4; d++)
+        if (r->gpu[d].profiled) {
+            printf("GPU %s, steps run one by one:", hws_tfm_dtype_name(d));
+            for (int k = 0; k < 4; k++)
+                printf(" %s %d x = %.3f ms;", step_names[k], r->gpu[d].prof_n[k],
+                       r->gpu[d].prof_ms[k]);
+            printf("\n");
+        }
     if (r->cpu_wanted && r->cpu->error)
         printf("CPU: %s\n", r->cpu->error);
     for (int d = 0; r->gpu_wanted && d < 4; d++)
@@ -236,11 +264,58 @@ static void print_text(const result *r) {
             printf("GPU %s: %s\n", hws_tfm_dtype_name(d), r->gpu[d].t.error);
 }
 
+static bool one_of(const char *s, const char *const *list) {
+    for (; *list; list++)
+        if (strcasecmp(s, *list) == 0)
+            return true;
+    return false;
+}
+
+/* OpenBLAS picks its kernels from the CPU model when it loads; a model it does not know (a VM's
+ * "Intel(R) Xeon(R) Processor") can leave it on old SSE kernels several times slower. Then run
+ * again with OPENBLAS_CORETYPE naming the kernels the CPU's instructions allow (AVX-512:
+ * SkylakeX, AVX2: Haswell), unless the user set it. Returns only when nothing was done. */
+static void blas_reexec(void) {
+    static const char *const vector_cores[] = {
+        "Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids", "Excavator", NULL};
+    const char *core = hws_tfm_cpu_blas_core();
+    if (getenv("OPENBLAS_CORETYPE") || !core || one_of(core, vector_cores))
+        return;
+    __builtin_cpu_init();
+    const char *want = __builtin_cpu_supports("avx512f") ? "SkylakeX"
+                       : __builtin_cpu_supports("avx2")  ? "Haswell"
+                                                         : NULL;
+    FILE *f = fopen("/proc/self/cmdline", "rb");
+    if (!want || !f) {
+        if (f)
+            fclose(f);
+        return;
+    }
+    static char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *args[256];
+    int argc = 0;
+    for (size_t i = 0; i < n && argc < 255; i += strlen(buf + i) + 1)
+        args[argc++] = buf + i;
+    args[argc] = NULL;
+    if (argc == 0 || n == sizeof buf - 1)
+        return;
+    fprintf(stderr,
+            "hwscope " CMD ": OpenBLAS chose %s kernels for this CPU; running again with "
+            "OPENBLAS_CORETYPE=%s\n",
+            core, want);
+    setenv("OPENBLAS_CORETYPE", want, 1);
+    execv("/proc/self/exe", args);
+    unsetenv("OPENBLAS_CORETYPE"); /* exec failed: go on as we are */
+}
+
 static const char usage[] = "[--device cpu|cuda|both] [--dtype fp32|tf32|fp16|bf16|all] "
                             "[--shape S,N,E] [--threads N] [--json]";
 
 int cmd_bench_transformer(int argc, char **argv) {
-    options o = {"both", "all", "1,512,512", NULL, 0, 10, 3, 42, false};
+    options o = {"both", "all", "1,512,512", NULL, 0, 10, 3, 42, false, false};
     hws_opt opts[] = {
         {"device", HWS_OPT_STRING, &o.device, 0, 0, "cpu, cuda or both (default both)"},
         {"dtype", HWS_OPT_STRING, &o.dtype, 0, 0,
@@ -253,6 +328,8 @@ int cmd_bench_transformer(int argc, char **argv) {
         {"seed", HWS_OPT_INT, &o.seed, 0, 2147483647, "seed of weights and input (default 42)"},
         {"weights", HWS_OPT_STRING, &o.weights, 0, 0,
          "nn.Transformer state_dict as safetensors (default: seeded random)"},
+        {"profile", HWS_OPT_FLAG, &o.profile, 0, 0,
+         "also time each GPU step alone (CUDA events, no graph)"},
         {"json", HWS_OPT_FLAG, &o.json, 0, 0, "print one JSON document"},
     };
     int npos = 0;
@@ -265,6 +342,8 @@ int cmd_bench_transformer(int argc, char **argv) {
         strcmp(o.device, "both") != 0)
         return hws_usage_error(CMD, "--device: '%s' is not cpu, cuda or both", o.device);
     r.cpu_wanted = strcmp(o.device, "cuda") != 0;
+    if (r.cpu_wanted)
+        blas_reexec();
     r.gpu_wanted = strcmp(o.device, "cpu") != 0;
     gpu_run *gpu = calloc(4, sizeof *gpu);
     timing *cpu = calloc(1, sizeof *cpu);

@@ -21,7 +21,7 @@ typedef enum {
     HWS_BUF_MEM, /* [S*N, E] encoder output (memory) */
     HWS_BUF_Y,   /* [S*N, E] decoder residual stream */
     HWS_BUF_QKV, /* [S*N, 3E] */
-    HWS_BUF_KV,  /* [S*N, 2E] cross-attention keys and values */
+    HWS_BUF_KV,  /* [n_dec][S*N, 2E] cross-attention keys and values of every decoder layer */
     HWS_BUF_ATT, /* [S*N, E] attention output, heads concatenated */
     HWS_BUF_TMP, /* [S*N, E] */
     HWS_BUF_FF,  /* [S*N, d_ff] */
@@ -32,10 +32,12 @@ typedef enum {
 /* Widths (floats per row) of each buffer for a config. */
 int hws_tfm_buf_width(const hws_tfm_config *cfg, hws_tfm_buf b);
 
-/* One operand of attention: column col of buffer buf, rows ld floats apart. */
+/* One operand of attention: column col of the matrix at element off of buffer buf, rows ld
+ * floats apart. */
 typedef struct {
     hws_tfm_buf buf;
     int ld, col;
+    size_t off;
 } hws_tfm_view;
 
 /* out[(s*N+n), h*hd + d] = softmax_j(q_s . k_j / sqrt(hd)) v_j for each batch n and head h;
@@ -50,6 +52,12 @@ typedef struct {
     /* y[rows, n] = x[rows, k] w^T + b, then ReLU when relu; w is [n, k] row-major. */
     hws_status (*linear)(void *ctx, hws_tfm_buf y, hws_tfm_buf x, int rows, int k, int n,
                          const float *w, const float *b, int relu, hws_error *err);
+    /* count products at once: y[c] = x w[c]^T + b[c] for c < count, where w[c] = w + c*w_stride,
+     * b[c] = b + c*b_stride, and y[c] starts at element c*rows*n of y (the decoder's keys and
+     * values of every layer, which all read the encoder's output, in one batched product). */
+    hws_status (*linear_batched)(void *ctx, hws_tfm_buf y, hws_tfm_buf x, int rows, int k, int n,
+                                 const float *w, size_t w_stride, const float *b, size_t b_stride,
+                                 int count, hws_error *err);
     hws_status (*attention)(void *ctx, const hws_tfm_attn_args *a, hws_error *err);
     /* out = LayerNorm(x + r) over rows of E (r < 0: no residual); out may be x. */
     hws_status (*add_ln)(void *ctx, hws_tfm_buf out, hws_tfm_buf x, int r, const hws_tfm_ln *ln,
@@ -79,6 +87,10 @@ typedef struct {
     /* Copies n floats into or out of a buffer (converted to and from its dtype), for tests. */
     hws_status (*buf_write)(void *ctx, hws_tfm_buf b, const float *x, size_t n, hws_error *err);
     hws_status (*buf_read)(void *ctx, hws_tfm_buf b, float *x, size_t n, hws_error *err);
+    /* Between these two, each op runs alone and is timed with events: ms[k] and n[k] sum the time
+     * and count of op kind k (0 linear, 1 linear_batched, 2 attention, 3 add_ln). */
+    hws_status (*profile_begin)(void *ctx, hws_error *err);
+    hws_status (*profile_end)(void *ctx, double ms[4], int n[4], hws_error *err);
     void (*destroy)(void *ctx);
 } hws_tfm_cuda_api;
 

@@ -4,6 +4,7 @@
 #include "engine/cpu_kernels.h"
 
 #include <cblas.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -25,12 +26,26 @@ static hws_status cpu_linear(void *ctx, hws_tfm_buf y, hws_tfm_buf x, int rows, 
     return HWS_OK;
 }
 
+static hws_status cpu_linear_batched(void *ctx, hws_tfm_buf y, hws_tfm_buf x, int rows, int k,
+                                     int n, const float *w, size_t w_stride, const float *b,
+                                     size_t b_stride, int count, hws_error *err) {
+    hws_tfm_cpu *c = ctx;
+    (void)err;
+    for (int i = 0; i < count; i++) {
+        float *yi = c->buf[y] + (size_t)i * rows * n;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, n, k, 1.0f, c->buf[x], k,
+                    w + i * w_stride, k, 0.0f, yi, n);
+        hws_cpu_bias_act(c->pool, yi, b + i * b_stride, rows, n, 0);
+    }
+    return HWS_OK;
+}
+
 static hws_status cpu_attention(void *ctx, const hws_tfm_attn_args *a, hws_error *err) {
     hws_tfm_cpu *c = ctx;
     (void)err;
-    hws_cpu_attn k = {c->buf[a->q.buf] + a->q.col,
-                      c->buf[a->k.buf] + a->k.col,
-                      c->buf[a->v.buf] + a->v.col,
+    hws_cpu_attn k = {c->buf[a->q.buf] + a->q.off + a->q.col,
+                      c->buf[a->k.buf] + a->k.off + a->k.col,
+                      c->buf[a->v.buf] + a->v.off + a->v.col,
                       c->buf[a->out],
                       a->q.ld,
                       a->k.ld,
@@ -54,7 +69,18 @@ static hws_status cpu_add_ln(void *ctx, hws_tfm_buf out, hws_tfm_buf x, int r, c
     return HWS_OK;
 }
 
-static const hws_tfm_ops cpu_ops = {cpu_linear, cpu_attention, cpu_add_ln};
+static const hws_tfm_ops cpu_ops = {cpu_linear, cpu_linear_batched, cpu_attention, cpu_add_ln};
+
+const char *hws_tfm_cpu_blas(void) {
+    static char info[256];
+    snprintf(info, sizeof info, "%s (kernels for %s)", openblas_get_config(),
+             openblas_get_corename());
+    return info;
+}
+
+const char *hws_tfm_cpu_blas_core(void) {
+    return openblas_get_corename();
+}
 
 int hws_tfm_cpu_threads(const hws_tfm_cpu *c) {
     return hws_pool_threads(c->pool);

@@ -31,7 +31,7 @@ int hws_tfm_buf_width(const hws_tfm_config *cfg, hws_tfm_buf b) {
     case HWS_BUF_QKV:
         return 3 * cfg->d_model;
     case HWS_BUF_KV:
-        return 2 * cfg->d_model;
+        return 2 * cfg->d_model * (cfg->n_dec > 1 ? cfg->n_dec : 1);
     case HWS_BUF_FF:
         return cfg->d_ff;
     default:
@@ -82,22 +82,38 @@ static hws_status self_block(fwd *f, const hws_tfm_mha *m, hws_tfm_buf x, hws_tf
     hws_status st =
         f->ops->linear(f->ctx, HWS_BUF_QKV, x, f->rows, E, 3 * E, m->in.w, m->in.b, 0, f->err);
     if (st == HWS_OK)
-        st = attend(f, (hws_tfm_view){HWS_BUF_QKV, 3 * E, 0}, (hws_tfm_view){HWS_BUF_QKV, 3 * E, E},
-                    (hws_tfm_view){HWS_BUF_QKV, 3 * E, 2 * E});
+        st = attend(f, (hws_tfm_view){HWS_BUF_QKV, 3 * E, 0, 0},
+                    (hws_tfm_view){HWS_BUF_QKV, 3 * E, E, 0},
+                    (hws_tfm_view){HWS_BUF_QKV, 3 * E, 2 * E, 0});
     return st == HWS_OK ? project_add_ln(f, &m->out, x, x_out, ln) : st;
 }
 
-/* y = ln(y + cross_attn(y, MEM)) */
-static hws_status cross_block(fwd *f, const hws_tfm_mha *m, const hws_tfm_ln *ln) {
+/* KV[i] = MEM in_proj[k, v]^T of decoder layer i, for every layer in one batched product: the
+ * layers' weights lie evenly apart in hws_tfm_weights (checked). */
+static hws_status cross_kv(fwd *f, const hws_tfm_weights *w) {
+    int E = f->cfg->d_model, n = f->cfg->n_dec;
+    size_t ws = n > 1 ? (size_t)(w->dec[1].ca.in.w - w->dec[0].ca.in.w) : 0;
+    size_t bs = n > 1 ? (size_t)(w->dec[1].ca.in.b - w->dec[0].ca.in.b) : 0;
+    for (int i = 1; i < n; i++)
+        if (w->dec[i].ca.in.w != w->dec[0].ca.in.w + i * ws ||
+            w->dec[i].ca.in.b != w->dec[0].ca.in.b + i * bs)
+            return hws_error_set(f->err, HWS_ERR_RUNTIME,
+                                 "decoder weights are not evenly laid out");
+    return f->ops->linear_batched(f->ctx, HWS_BUF_KV, HWS_BUF_MEM, f->rows, E, 2 * E,
+                                  w->dec[0].ca.in.w + (size_t)E * E, ws, w->dec[0].ca.in.b + E, bs,
+                                  n, f->err);
+}
+
+/* y = ln(y + cross_attn(y, keys and values KV[layer])) */
+static hws_status cross_block(fwd *f, const hws_tfm_mha *m, int layer, const hws_tfm_ln *ln) {
     int E = f->cfg->d_model;
+    size_t off = (size_t)layer * f->rows * 2 * E;
     hws_status st =
         f->ops->linear(f->ctx, HWS_BUF_TMP, HWS_BUF_Y, f->rows, E, E, m->in.w, m->in.b, 0, f->err);
     if (st == HWS_OK)
-        st = f->ops->linear(f->ctx, HWS_BUF_KV, HWS_BUF_MEM, f->rows, E, 2 * E,
-                            m->in.w + (size_t)E * E, m->in.b + E, 0, f->err);
-    if (st == HWS_OK)
-        st = attend(f, (hws_tfm_view){HWS_BUF_TMP, E, 0}, (hws_tfm_view){HWS_BUF_KV, 2 * E, 0},
-                    (hws_tfm_view){HWS_BUF_KV, 2 * E, E});
+        st = attend(f, (hws_tfm_view){HWS_BUF_TMP, E, 0, 0},
+                    (hws_tfm_view){HWS_BUF_KV, 2 * E, 0, off},
+                    (hws_tfm_view){HWS_BUF_KV, 2 * E, E, off});
     return st == HWS_OK ? project_add_ln(f, &m->out, HWS_BUF_Y, HWS_BUF_Y, ln) : st;
 }
 
@@ -132,13 +148,15 @@ hws_status hws_tfm_run(const hws_tfm_weights *w, int S, int N, const hws_tfm_ops
     }
     if (st == HWS_OK)
         st = ops->add_ln(ctx, HWS_BUF_MEM, x, -1, &w->enc_norm, f.rows, E, eps, err);
+    if (st == HWS_OK && cfg->n_dec > 0)
+        st = cross_kv(&f, w);
     hws_tfm_buf y = HWS_BUF_TGT;
     for (int i = 0; i < cfg->n_dec && st == HWS_OK; i++) {
         const hws_tfm_layer *l = &w->dec[i];
         st = self_block(&f, &l->sa, y, HWS_BUF_Y, &l->n1);
         y = HWS_BUF_Y;
         if (st == HWS_OK)
-            st = cross_block(&f, &l->ca, &l->n2);
+            st = cross_block(&f, &l->ca, i, &l->n2);
         if (st == HWS_OK)
             st = ff_block(&f, l, y, &l->n3);
     }

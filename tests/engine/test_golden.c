@@ -1,7 +1,9 @@
 /* test_golden.c - hwscope's Transformer against PyTorch: a small nn.Transformer's weights,
  * inputs and outputs recorded on a GPU by bench/scripts/transformer_golden.py
  * (tests/fixtures/transformer/golden.safetensors). The CPU must match PyTorch's float64 output
- * within 1e-4; on a GPU, FP32 within 1e-4 and FP16/BF16 within 1e-2 (TF32 is reported). */
+ * within 1e-4; on a GPU, FP32 within 1e-4, TF32 and FP16 within 1e-2, and BF16 within 1e-2 of
+ * the float64 output of the model with BF16-rounded weights (its error against the exact output,
+ * reported, must be no worse than PyTorch's own BF16 run). */
 #include "hws_test.h"
 
 #include "engine/safetensors.h"
@@ -93,9 +95,26 @@ static void test_cpu_matches_pytorch(void **state) {
     }
 }
 
+/* max |out - golden.<case>.<name>|, or -1 when the fixture has no such tensor */
+static double err_vs(const hws_safetensors *st, const char *c, const char *name,
+                     const golden_case *g, const float *out) {
+    char key[64];
+    snprintf(key, sizeof key, "golden.%s.%s", c, name);
+    size_t n = (size_t)g->S * g->N * g->E;
+    float *ref = malloc(n * sizeof *ref);
+    hws_error err;
+    int64_t dims[3] = {g->S, g->N, g->E};
+    double e = -1;
+    if (hws_safetensors_find(st, key) &&
+        hws_safetensors_read(st, key, 3, dims, ref, &err) == HWS_OK)
+        e = max_abs_diff(out, ref, n);
+    free(ref);
+    return e;
+}
+
 static void test_gpu_matches_pytorch(void **state) {
     fixture *f = *state;
-    static const double tol[] = {1e-4, 2e-2, 1e-2, 1e-2}; /* TF32 has 10 mantissa bits too */
+    static const double tol[] = {1e-4, 1e-2, 1e-2, 1e-2};
     for (int dt = 0; dt < 4; dt++)
         for (int c = 0; c < 3; c++) {
             golden_case g;
@@ -113,9 +132,22 @@ static void test_gpu_matches_pytorch(void **state) {
             assert_int_equal(st, HWS_OK);
             assert_int_equal(hws_tfm_gpu_forward(gpu, g.src, g.src, out, &err), HWS_OK);
             double e = max_abs_diff(out, g.want, n);
-            print_message("golden case %s (S=%d N=%d): CUDA %s max abs error %.3g (%s)\n", cases[c],
-                          g.S, g.N, hws_tfm_dtype_name(dt), e, hws_tfm_gpu_device(gpu));
-            assert_true(e < tol[dt]);
+            double torch_e = err_vs(&f->st, cases[c],
+                                    dt == HWS_TFM_BF16 ? "torch_bf16" : "torch_fp16", &g, g.want);
+            double e_rounded = dt == HWS_TFM_BF16   ? err_vs(&f->st, cases[c], "ref_wbf16", &g, out)
+                               : dt == HWS_TFM_FP16 ? err_vs(&f->st, cases[c], "ref_wfp16", &g, out)
+                                                    : -1;
+            print_message("golden case %s (S=%d N=%d): CUDA %s max abs error %.3g (PyTorch %s: "
+                          "%.3g; vs float64 with rounded weights: %.3g) on %s\n",
+                          cases[c], g.S, g.N, hws_tfm_dtype_name(dt), e,
+                          dt == HWS_TFM_BF16 ? "bf16" : "fp16", torch_e, e_rounded,
+                          hws_tfm_gpu_device(gpu));
+            if (dt == HWS_TFM_BF16) {
+                assert_true(torch_e < 0 || e <= torch_e);
+                assert_true(e_rounded < 0 ? e < tol[dt] : e_rounded < tol[dt]);
+            } else {
+                assert_true(e < tol[dt]);
+            }
             hws_tfm_gpu_free(gpu);
             free(out), free(g.src), free(g.want);
         }

@@ -115,7 +115,7 @@ static double rel_err(const float *got, const float *want, size_t n) {
 /* Runs linear, attention and add_ln for one model shape in one precision. Returns 0 if skipped. */
 static int gpu_case(const hws_tfm_cuda_api *api, int E, int H, int F, int S, int N,
                     hws_tfm_dtype dt) {
-    hws_tfm_config cfg = {E, H, 1, 1, F, 1e-5f};
+    hws_tfm_config cfg = {E, H, 1, 2, F, 1e-5f};
     hws_tfm_weights *w;
     hws_error err;
     assert_int_equal(hws_tfm_weights_random(&cfg, 7, &w, &err), HWS_OK);
@@ -143,19 +143,26 @@ static int gpu_case(const hws_tfm_cuda_api *api, int E, int H, int F, int S, int
     assert_int_equal(api->buf_read(ctx, HWS_BUF_FF, got, (size_t)rows * F, &err), HWS_OK);
     ref_linear(want, x, l->l1.w, l->l1.b, rows, E, F, 1);
     double e_lin = rel_err(got, want, (size_t)rows * F);
-    /* cross-attention keys and values: a slice of in_proj, as the decoder uses it */
-    assert_int_equal(api->ops->linear(ctx, HWS_BUF_KV, HWS_BUF_X, rows, E, 2 * E,
-                                      l->ca.in.w + (size_t)E * E, l->ca.in.b + E, 0, &err),
+    /* cross-attention keys and values of both decoder layers in one batched product: slices
+     * of in_proj, as the decoder uses them */
+    size_t ws = (size_t)(w->dec[1].ca.in.w - w->dec[0].ca.in.w);
+    size_t bs = (size_t)(w->dec[1].ca.in.b - w->dec[0].ca.in.b);
+    const float *kvw = l->ca.in.w - ws + (size_t)E * E, *kvb = l->ca.in.b - bs + E; /* layer 0 */
+    assert_int_equal(api->ops->linear_batched(ctx, HWS_BUF_KV, HWS_BUF_X, rows, E, 2 * E, kvw, ws,
+                                              kvb, bs, 2, &err),
                      HWS_OK);
-    assert_int_equal(api->buf_read(ctx, HWS_BUF_KV, got, (size_t)rows * 2 * E, &err), HWS_OK);
-    ref_linear(want, x, l->ca.in.w + (size_t)E * E, l->ca.in.b + E, rows, E, 2 * E, 0);
-    e_lin = fmax(e_lin, rel_err(got, want, (size_t)rows * 2 * E));
+    float *kv = malloc((size_t)rows * 4 * E * sizeof *kv);
+    assert_int_equal(api->buf_read(ctx, HWS_BUF_KV, kv, (size_t)rows * 4 * E, &err), HWS_OK);
+    for (int layer = 0; layer < 2; layer++) {
+        ref_linear(want, x, kvw + layer * ws, kvb + layer * bs, rows, E, 2 * E, 0);
+        e_lin = fmax(e_lin, rel_err(kv + (size_t)layer * rows * 2 * E, want, (size_t)rows * 2 * E));
+    }
 
     assert_int_equal(api->buf_write(ctx, HWS_BUF_QKV, qkv, (size_t)rows * 3 * E, &err), HWS_OK);
     assert_int_equal(api->buf_read(ctx, HWS_BUF_QKV, qkv, (size_t)rows * 3 * E, &err), HWS_OK);
-    hws_tfm_attn_args a = {{HWS_BUF_QKV, 3 * E, 0},
-                           {HWS_BUF_QKV, 3 * E, E},
-                           {HWS_BUF_QKV, 3 * E, 2 * E},
+    hws_tfm_attn_args a = {{HWS_BUF_QKV, 3 * E, 0, 0},
+                           {HWS_BUF_QKV, 3 * E, E, 0},
+                           {HWS_BUF_QKV, 3 * E, 2 * E, 0},
                            HWS_BUF_ATT,
                            S,
                            S,
@@ -166,6 +173,14 @@ static int gpu_case(const hws_tfm_cuda_api *api, int E, int H, int F, int S, int
     assert_int_equal(api->buf_read(ctx, HWS_BUF_ATT, got, nE, &err), HWS_OK);
     ref_attention(want, E, qkv, 3 * E, qkv + E, 3 * E, qkv + 2 * E, 3 * E, S, S, N, H, hd);
     double e_att = rel_err(got, want, nE);
+    /* cross-attention: keys and values from the second layer's block of KV */
+    size_t off = (size_t)rows * 2 * E;
+    a.k = (hws_tfm_view){HWS_BUF_KV, 2 * E, 0, off};
+    a.v = (hws_tfm_view){HWS_BUF_KV, 2 * E, E, off};
+    assert_int_equal(api->ops->attention(ctx, &a, &err), HWS_OK);
+    assert_int_equal(api->buf_read(ctx, HWS_BUF_ATT, got, nE, &err), HWS_OK);
+    ref_attention(want, E, qkv, 3 * E, kv + off, 2 * E, kv + off + E, 2 * E, S, S, N, H, hd);
+    e_att = fmax(e_att, rel_err(got, want, nE));
 
     assert_int_equal(api->buf_write(ctx, HWS_BUF_TMP, tmp, nE, &err), HWS_OK);
     assert_int_equal(api->buf_read(ctx, HWS_BUF_TMP, tmp, nE, &err), HWS_OK);
@@ -182,7 +197,7 @@ static int gpu_case(const hws_tfm_cuda_api *api, int E, int H, int F, int S, int
     assert_true(e_att < gpu_tol[dt]);
     assert_true(e_ln < gpu_tol[dt] * 4);
     api->destroy(ctx);
-    free(x), free(qkv), free(tmp), free(want), free(got);
+    free(x), free(qkv), free(tmp), free(want), free(got), free(kv);
     hws_tfm_weights_free(w);
     return 1;
 }
@@ -192,9 +207,12 @@ static void test_gpu_ops(void **state) {
     const hws_tfm_cuda_api *api = cuda_api();
     if (!api)
         skip();
-    /* {E, heads, d_ff, S, N}: odd widths, head sizes over 128, S=1 like the guide's call */
-    static const int shapes[][5] = {
-        {24, 3, 40, 5, 3}, {64, 2, 128, 37, 2}, {520, 4, 72, 33, 1}, {512, 8, 2048, 1, 64}};
+    /* {E, heads, d_ff, S, N}: odd widths; head sizes 8, 32, 64, 128 and 130 (each register
+     * layout of both attention kernels: short sequences <= 32 keys and tiled longer ones);
+     * S=1 like the guide's call */
+    static const int shapes[][5] = {{24, 3, 40, 5, 3},   {64, 2, 128, 37, 2},  {520, 4, 72, 33, 1},
+                                    {520, 4, 72, 3, 2},  {384, 3, 64, 40, 1},  {384, 3, 64, 2, 3},
+                                    {512, 8, 64, 70, 1}, {512, 8, 2048, 1, 64}};
     for (int dt = 0; dt < 4; dt++)
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
             if (!gpu_case(api, shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], shapes[s][4],
