@@ -7,27 +7,34 @@
 
 typedef struct {
     float *y;
-    const float *b;
-    int n, relu;
-} bias_job;
+    const float *x, *w, *b;
+    int rows, k, n, relu;
+} linear_job;
 
-static void bias_rows(void *ctx, long r0, long r1) {
-    const bias_job *j = ctx;
-    for (long r = r0; r < r1; r++) {
-        float *y = j->y + r * j->n;
+/* Output columns [c0, c1): one single-threaded OpenBLAS product, then bias and ReLU while the
+ * slice is still in cache. */
+static void linear_cols(void *ctx, long c0, long c1, int tid) {
+    const linear_job *j = ctx;
+    (void)tid;
+    int n = j->n, w = (int)(c1 - c0);
+    float *y = j->y + c0;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->rows, w, j->k, 1.0f, j->x, j->k,
+                j->w + c0 * j->k, j->k, 0.0f, y, n);
+    for (int r = 0; r < j->rows; r++) {
+        float *yr = y + (size_t)r * n;
         if (j->b)
-            for (int i = 0; i < j->n; i++)
-                y[i] += j->b[i];
+            for (int i = 0; i < w; i++)
+                yr[i] += j->b[c0 + i];
         if (j->relu)
-            for (int i = 0; i < j->n; i++)
-                y[i] = y[i] > 0 ? y[i] : 0;
+            for (int i = 0; i < w; i++)
+                yr[i] = yr[i] > 0 ? yr[i] : 0;
     }
 }
 
-void hws_cpu_bias_act(hws_pool *p, float *y, const float *b, long rows, int n, int relu) {
-    bias_job j = {y, b, n, relu};
-    if (b || relu)
-        hws_pool_run(p, bias_rows, &j, rows);
+void hws_cpu_linear(hws_pool *p, float *y, const float *x, const float *w, const float *b, int rows,
+                    int k, int n, int relu) {
+    linear_job j = {y, x, w, b, rows, k, n, relu};
+    hws_pool_run(p, linear_cols, &j, n);
 }
 
 typedef struct {
@@ -37,7 +44,8 @@ typedef struct {
     float eps;
 } ln_job;
 
-static void ln_rows(void *ctx, long r0, long r1) {
+static void ln_rows(void *ctx, long r0, long r1, int tid) {
+    (void)tid;
     const ln_job *j = ctx;
     int E = j->E;
     for (long r = r0; r < r1; r++) {
@@ -98,7 +106,8 @@ typedef struct {
 } attn_job;
 
 /* Direct path: one item per (batch, head); scores of one query row at a time. */
-static void attn_direct(void *ctx, long i0, long i1) {
+static void attn_direct(void *ctx, long i0, long i1, int tid) {
+    (void)tid;
     const attn_job *job = ctx;
     const hws_cpu_attn *a = job->a;
     int hd = a->head_dim, N = a->N;
@@ -123,38 +132,35 @@ static void attn_direct(void *ctx, long i0, long i1) {
     }
 }
 
-static void softmax_rows(void *ctx, long r0, long r1) {
-    const attn_job *j = ctx;
-    for (long r = r0; r < r1; r++)
-        softmax_row(j->scores + r * j->a->Skv, j->a->Skv);
-}
-
 /* Short sequences go the direct way, long ones through OpenBLAS products. */
 static int direct(int Sq, int Skv) {
     return Sq < 32 || Skv < 32;
 }
 
-long hws_cpu_attention_scratch(int Sq, int Skv, int N, int nhead) {
-    return direct(Sq, Skv) ? (long)N * nhead * Skv : (long)Sq * Skv;
+long hws_cpu_attention_scratch(int Sq, int Skv, int N, int nhead, int threads) {
+    return direct(Sq, Skv) ? (long)N * nhead * Skv : (long)threads * Sq * Skv;
+}
+
+/* Product path: one item per (batch, head), scores in the thread's own scratch. */
+static void attn_products(void *ctx, long i0, long i1, int tid) {
+    const attn_job *j = ctx;
+    const hws_cpu_attn *a = j->a;
+    int hd = a->head_dim, N = a->N;
+    float scale = 1.0f / sqrtf((float)hd), *s = j->scores + (size_t)tid * a->Sq * a->Skv;
+    for (long it = i0; it < i1; it++) {
+        size_t n = (size_t)(it / a->nhead), col = (size_t)(it % a->nhead) * hd;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, a->Sq, a->Skv, hd, scale,
+                    a->q + n * a->ldq + col, N * a->ldq, a->k + n * a->ldk + col, N * a->ldk, 0.0f,
+                    s, a->Skv);
+        for (int r = 0; r < a->Sq; r++)
+            softmax_row(s + (size_t)r * a->Skv, a->Skv);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, a->Sq, hd, a->Skv, 1.0f, s, a->Skv,
+                    a->v + n * a->ldv + col, N * a->ldv, 0.0f, a->out + n * a->ldo + col,
+                    N * a->ldo);
+    }
 }
 
 void hws_cpu_attention(hws_pool *p, const hws_cpu_attn *a, float *scratch) {
     attn_job j = {a, scratch};
-    if (direct(a->Sq, a->Skv)) {
-        hws_pool_run(p, attn_direct, &j, (long)a->N * a->nhead);
-        return;
-    }
-    int hd = a->head_dim, N = a->N;
-    float scale = 1.0f / sqrtf((float)hd);
-    for (int n = 0; n < N; n++)
-        for (int h = 0; h < a->nhead; h++) {
-            size_t off = (size_t)n, col = (size_t)h * hd;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, a->Sq, a->Skv, hd, scale,
-                        a->q + off * a->ldq + col, N * a->ldq, a->k + off * a->ldk + col,
-                        N * a->ldk, 0.0f, scratch, a->Skv);
-            hws_pool_run(p, softmax_rows, &j, a->Sq);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, a->Sq, hd, a->Skv, 1.0f, scratch,
-                        a->Skv, a->v + off * a->ldv + col, N * a->ldv, 0.0f,
-                        a->out + off * a->ldo + col, N * a->ldo);
-        }
+    hws_pool_run(p, direct(a->Sq, a->Skv) ? attn_direct : attn_products, &j, (long)a->N * a->nhead);
 }

@@ -45,7 +45,7 @@ static void *worker(void *arg) {
         long b, e;
         chunk(p, a.index, &b, &e);
         if (b < e)
-            p->fn(p->ctx, b, e);
+            p->fn(p->ctx, b, e, a.index);
         pthread_mutex_lock(&p->mu);
         if (--p->pending == 0)
             pthread_cond_signal(&p->done);
@@ -85,7 +85,7 @@ void hws_pool_run(hws_pool *p, hws_pool_fn fn, void *ctx, long n) {
     if (n <= 0)
         return;
     if (p->n == 1 || n == 1) {
-        fn(ctx, 0, n);
+        fn(ctx, 0, n, 0);
         return;
     }
     pthread_mutex_lock(&p->mu);
@@ -99,7 +99,7 @@ void hws_pool_run(hws_pool *p, hws_pool_fn fn, void *ctx, long n) {
     long b, e;
     chunk(p, 0, &b, &e);
     if (b < e)
-        fn(ctx, b, e);
+        fn(ctx, b, e, 0);
     pthread_mutex_lock(&p->mu);
     while (p->pending > 0)
         pthread_cond_wait(&p->done, &p->mu);

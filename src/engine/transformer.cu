@@ -479,7 +479,15 @@ static bool same_plan(const mm_plan &p, const mm_args &m, const unsigned align[4
            p.b_stride == m.b_stride && !memcmp(p.align, align, sizeof p.align);
 }
 
+static hws_status matmul_run(gpu_ctx *c, const mm_args &m, hws_error *err);
+
+/* Runs one product (timed as step kind 0, or 1 when batched, in profiling mode). */
 static hws_status matmul(gpu_ctx *c, const mm_args &m, hws_error *err) {
+    prof_start(c);
+    return prof_stop(c, m.count > 1 ? 1 : 0, matmul_run(c, m, err));
+}
+
+static hws_status matmul_run(gpu_ctx *c, const mm_args &m, hws_error *err) {
     unsigned align[4] = {alignment(m.w), alignment(m.x), alignment(m.y), alignment(m.y)};
     if (m.count > 1) /* every batch's start must be as aligned */
         align[0] = std::min(align[0], alignment((const void *)(uintptr_t)(m.w_stride * c->esize)));

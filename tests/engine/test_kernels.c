@@ -8,6 +8,7 @@
 #include "engine_ref.h"
 #include "gpu/cuda_module.h"
 
+#include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -18,25 +19,23 @@ static float *rnd(size_t n, uint64_t seed) {
     return x;
 }
 
-static void test_cpu_bias_act(void **state) {
+static void test_cpu_linear(void **state) {
     (void)state;
     hws_pool *p = hws_pool_new(3);
     assert_non_null(p);
-    int shapes[][2] = {{1, 1}, {7, 13}, {33, 129}};
-    for (int s = 0; s < 3; s++) {
-        int rows = shapes[s][0], n = shapes[s][1];
+    /* {rows, k, n}: fewer columns than threads, odd sizes, the guide's sizes */
+    int shapes[][3] = {{1, 1, 1}, {7, 13, 2}, {33, 129, 65}, {512, 512, 1536}};
+    for (int s = 0; s < 4; s++) {
+        int rows = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
         for (int relu = 0; relu < 2; relu++) {
-            float *y = rnd((size_t)rows * n, 1 + s), *b = rnd((size_t)n, 2 + s);
-            float *want = malloc((size_t)rows * n * sizeof *want);
-            for (int i = 0; i < rows * n; i++) {
-                float v = y[i] + b[i % n];
-                want[i] = relu && v < 0 ? 0 : v;
-            }
-            hws_cpu_bias_act(p, y, b, rows, n, relu);
-            assert_true(max_abs_diff(y, want, (size_t)rows * n) == 0);
-            free(y);
-            free(b);
-            free(want);
+            float *x = rnd((size_t)rows * k, 1 + s), *w = rnd((size_t)n * k, 2 + s),
+                  *b = relu ? rnd((size_t)n, 3 + s) : NULL;
+            float *want = malloc((size_t)rows * n * sizeof *want),
+                  *got = malloc((size_t)rows * n * sizeof *got);
+            ref_linear(want, x, w, b, rows, k, n, relu);
+            hws_cpu_linear(p, got, x, w, b, rows, k, n, relu);
+            assert_true(max_abs_diff(got, want, (size_t)rows * n) < 1e-4);
+            free(x), free(w), free(b), free(want), free(got);
         }
     }
     hws_pool_free(p);
@@ -79,7 +78,7 @@ static void test_cpu_attention(void **state) {
         float *q = rnd((size_t)Sq * N * 3 * E, 50 + s), *kv = rnd((size_t)Skv * N * 2 * E, 60 + s);
         float *want = malloc((size_t)Sq * N * E * sizeof *want);
         float *out = malloc((size_t)Sq * N * E * sizeof *out);
-        float *scratch = malloc((size_t)hws_cpu_attention_scratch(Sq, Skv, N, H) * sizeof *out);
+        float *scratch = malloc((size_t)hws_cpu_attention_scratch(Sq, Skv, N, H, 3) * sizeof *out);
         ref_attention(want, E, q, 3 * E, kv, 2 * E, kv + E, 2 * E, Sq, Skv, N, H, hd);
         hws_cpu_attn a = {q, kv, kv + E, out, 3 * E, 2 * E, 2 * E, E, Sq, Skv, N, H, hd};
         hws_cpu_attention(p, &a, scratch);
@@ -221,8 +220,9 @@ static void test_gpu_ops(void **state) {
 }
 
 int main(void) {
+    openblas_set_num_threads(1); /* as the CPU backend runs it: the pool's threads call it */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cpu_bias_act),
+        cmocka_unit_test(test_cpu_linear),
         cmocka_unit_test(test_cpu_add_ln),
         cmocka_unit_test(test_cpu_attention),
         cmocka_unit_test(test_gpu_ops),
