@@ -114,15 +114,20 @@ static hws_status weights_alloc(const hws_tfm_config *cfg, hws_tfm_weights **out
     if (!w || !w->enc || !w->dec || list_params(w, l) != 0) {
         hws_tfm_weights_free(w);
         free(l->p);
-        return hws_error_set(err, HWS_ERR_NOMEM, "out of memory for the weights");
+        *l = (param_list){0};
+        hws_error_set(err, HWS_ERR_NOMEM, "out of memory for the weights");
+        return HWS_ERR_NOMEM;
     }
     for (int i = 0; i < l->n; i++)
         w->n_floats += (size_t)l->p[i].dims[0] * (l->p[i].ndim == 2 ? l->p[i].dims[1] : 1);
     w->data = malloc(w->n_floats * sizeof(float));
     if (!w->data) {
+        size_t n = w->n_floats;
         hws_tfm_weights_free(w);
         free(l->p);
-        return hws_error_set(err, HWS_ERR_NOMEM, "out of memory for %zu weights", w->n_floats);
+        *l = (param_list){0};
+        hws_error_set(err, HWS_ERR_NOMEM, "out of memory for %zu weights", n);
+        return HWS_ERR_NOMEM;
     }
     size_t off = 0;
     for (int i = 0; i < l->n; i++) {
