@@ -259,9 +259,12 @@ static void print_text(const result *r) {
         }
     if (r->cpu_wanted && r->cpu->error)
         printf("CPU: %s\n", r->cpu->error);
+    const char *said = NULL; /* "no CUDA GPU" once, not once per precision */
     for (int d = 0; r->gpu_wanted && d < 4; d++)
-        if (r->gpu[d].wanted && r->gpu[d].t.error)
+        if (r->gpu[d].wanted && r->gpu[d].t.error && !(said && !strcmp(said, r->gpu[d].t.error))) {
             printf("GPU %s: %s\n", hws_tfm_dtype_name(d), r->gpu[d].t.error);
+            said = r->gpu[d].t.error;
+        }
 }
 
 static bool one_of(const char *s, const char *const *list) {
