@@ -169,6 +169,8 @@ static hws_status read_topology(hws_cpu_info *cpu, hws_error *err) {
         }
     } else if (hws_sysroot()[0] != '\0') {
         setenv("HWLOC_FSROOT", hws_sysroot(), 1);
+        /* hwloc's x86 backend would read this CPU through cpuid, not the recorded one */
+        setenv("HWLOC_COMPONENTS", "-x86", 1);
     }
     hwloc_topology_set_icache_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_ALL);
     if (hwloc_topology_load(topo) != 0) {

@@ -175,7 +175,7 @@ static void read_processes(const hws_nvml *n, nvmlDevice_t dev, hws_gpu_info *g)
         if (n->SystemGetProcessName != NULL &&
             n->SystemGetProcessName(head.pid, path, sizeof path) == NVML_SUCCESS) {
             const char *base = strrchr(path, '/');
-            snprintf(p->name, sizeof p->name, "%s", base != NULL ? base + 1 : path);
+            snprintf(p->name, sizeof p->name, "%.63s", base != NULL ? base + 1 : path);
         }
     }
     free(buf);

@@ -1,0 +1,136 @@
+/* engine.h - a small Transformer inference engine: PyTorch's nn.Transformer (post-LayerNorm,
+ * ReLU, eval mode) run on the CPU (OpenBLAS) or on a GPU (the CUDA module), used by
+ * `hwscope bench transformer` to reproduce the guide's CPU-vs-GPU timing.
+ *
+ * Tensors are sequence-first like nn.Transformer's default: a (S, N, E) input is S*N rows of E
+ * floats, row s*N + n. The model is called as model(src, tgt) with no masks.
+ *
+ * Example:
+ *   hws_tfm_config cfg = hws_tfm_config_default();
+ *   hws_tfm_weights *w; hws_tfm_weights_random(&cfg, 42, &w, &err);
+ *   hws_tfm_cpu *cpu; hws_tfm_cpu_new(w, 1, 512, 16, &cpu, &err);
+ *   hws_tfm_cpu_forward(cpu, src, tgt, out, &err);
+ *   hws_tfm_cpu_free(cpu); hws_tfm_weights_free(w); */
+#ifndef HWSCOPE_ENGINE_H
+#define HWSCOPE_ENGINE_H
+
+#include "hwscope/hwscope.h"
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The model's shape; nn.Transformer()'s defaults are 512, 8, 6, 6, 2048, 1e-5. */
+typedef struct {
+    int d_model; /* E; a multiple of nhead */
+    int nhead;
+    int n_enc; /* encoder layers */
+    int n_dec; /* decoder layers */
+    int d_ff;  /* feed-forward width */
+    float ln_eps;
+} hws_tfm_config;
+
+/* A row-major weight [out, in] (PyTorch's nn.Linear layout) and its bias [out]. */
+typedef struct {
+    const float *w, *b;
+} hws_tfm_lin;
+
+typedef struct {
+    const float *g, *b; /* LayerNorm gamma and beta, [E] each */
+} hws_tfm_ln;
+
+/* nn.MultiheadAttention: in = in_proj [3E, E] (q, k, v stacked), out = out_proj [E, E]. */
+typedef struct {
+    hws_tfm_lin in, out;
+} hws_tfm_mha;
+
+/* One layer; encoder layers leave ca and n3 empty. */
+typedef struct {
+    hws_tfm_mha sa, ca;
+    hws_tfm_lin l1, l2;
+    hws_tfm_ln n1, n2, n3;
+} hws_tfm_layer;
+
+/* All weights in one float buffer (data, n_floats); the pointers below point into it. */
+typedef struct {
+    hws_tfm_config cfg;
+    hws_tfm_layer *enc, *dec; /* n_enc and n_dec layers */
+    hws_tfm_ln enc_norm, dec_norm;
+    float *data;
+    size_t n_floats;
+} hws_tfm_weights;
+
+hws_tfm_config hws_tfm_config_default(void);
+/* HWS_ERR_INPUT naming the field when cfg cannot describe a model. */
+hws_status hws_tfm_config_check(const hws_tfm_config *cfg, hws_error *err);
+
+/* Seeded random weights: linear weights and biases uniform in +-1/sqrt(fan_in) like PyTorch's
+ * init, LayerNorm gamma near 1 and beta near 0 (not exactly, so tests see them used). */
+hws_status hws_tfm_weights_random(const hws_tfm_config *cfg, uint64_t seed, hws_tfm_weights **out,
+                                  hws_error *err);
+/* Weights from a safetensors file holding an nn.Transformer state_dict (F32, F16 or BF16).
+ * cfg gives nhead and eps and is overwritten by what the file's __metadata__ says (d_model,
+ * nhead, num_encoder_layers, num_decoder_layers, dim_feedforward); the other sizes are read from
+ * the tensors' shapes. A missing or misshapen tensor is HWS_ERR_INPUT naming file and key. */
+hws_status hws_tfm_weights_load(const char *path, hws_tfm_config *cfg, hws_tfm_weights **out,
+                                hws_error *err);
+void hws_tfm_weights_free(hws_tfm_weights *w);
+
+/* Floating-point operations of one forward pass at sequence length S and batch N (matrix
+ * products and attention; 2 per multiply-add). */
+double hws_tfm_flops(const hws_tfm_config *cfg, int S, int N);
+
+/* Fills n floats with a seeded uniform [-1, 1) sequence (test and benchmark inputs). */
+void hws_tfm_fill_uniform(float *x, size_t n, uint64_t seed);
+
+/* ---- CPU backend ---- */
+typedef struct hws_tfm_cpu hws_tfm_cpu;
+
+/* A runner for inputs of S*N rows on threads threads (<= 0: all cores): its own pool runs every
+ * step, matrix products included, each thread calling OpenBLAS on a slice, so it sets OpenBLAS
+ * to one thread (process-wide). w must outlive it. */
+hws_status hws_tfm_cpu_new(const hws_tfm_weights *w, int S, int N, int threads, hws_tfm_cpu **out,
+                           hws_error *err);
+/* out = model(src, tgt); each S*N*E floats. */
+hws_status hws_tfm_cpu_forward(hws_tfm_cpu *c, const float *src, const float *tgt, float *out,
+                               hws_error *err);
+int hws_tfm_cpu_threads(const hws_tfm_cpu *c);
+/* The BLAS library and the kernels it chose for this CPU ("OpenBLAS 0.3.21 ... (kernels for
+ * Haswell)"). */
+const char *hws_tfm_cpu_blas(void);
+/* Just the kernel family OpenBLAS chose ("Haswell", "SkylakeX", "Prescott", ...). */
+const char *hws_tfm_cpu_blas_core(void);
+void hws_tfm_cpu_free(hws_tfm_cpu *c);
+
+/* ---- CUDA backend (through the CUDA module; HWS_ERR_UNSUPPORTED when there is none) ---- */
+typedef enum { HWS_TFM_FP32, HWS_TFM_TF32, HWS_TFM_FP16, HWS_TFM_BF16 } hws_tfm_dtype;
+
+const char *hws_tfm_dtype_name(hws_tfm_dtype dt); /* "fp32", "tf32", "fp16", "bf16" */
+
+typedef struct hws_tfm_gpu hws_tfm_gpu;
+
+/* Uploads the weights converted to dt and captures the whole forward in a CUDA Graph. */
+hws_status hws_tfm_gpu_new(const hws_tfm_weights *w, int S, int N, hws_tfm_dtype dt,
+                           hws_tfm_gpu **out, hws_error *err);
+/* out = model(src, tgt), copied through the host. */
+hws_status hws_tfm_gpu_forward(hws_tfm_gpu *g, const float *src, const float *tgt, float *out,
+                               hws_error *err);
+/* Replays the graph warmup times, then reps times, each timed with CUDA events (ms_samples[reps]).
+ */
+hws_status hws_tfm_gpu_time(hws_tfm_gpu *g, int warmup, int reps, double *ms_samples,
+                            hws_error *err);
+/* Runs the forward once more step by step (no graph), timing each step with CUDA events: ms[k]
+ * and count[k] for matrix products (k=0), the batched one (1), attention (2) and residual +
+ * LayerNorm (3). */
+hws_status hws_tfm_gpu_profile(hws_tfm_gpu *g, double ms[4], int count[4], hws_error *err);
+/* The GPU's name ("NVIDIA H100 80GB HBM3"). */
+const char *hws_tfm_gpu_device(const hws_tfm_gpu *g);
+void hws_tfm_gpu_free(hws_tfm_gpu *g);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,31 @@
+/* fuzz_safetensors.c - libFuzzer target for the safetensors reader: any bytes must parse or be
+ * refused with a message naming the file, and every tensor of a parsed file must read back. */
+#include "engine/safetensors.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    hws_safetensors st;
+    hws_error err;
+    if (hws_safetensors_parse(data, size, "fuzz.safetensors", &st, &err) != HWS_OK) {
+        if (strncmp(err.msg, "fuzz.safetensors", 16) != 0 && strcmp(err.msg, "out of memory"))
+            abort(); /* every refusal names the file */
+        return 0;
+    }
+    for (int i = 0; i < st.n; i++) {
+        const hws_st_tensor *t = &st.t[i];
+        if (t->numel > (1u << 20))
+            continue;
+        float *out = malloc((t->numel ? t->numel : 1) * sizeof *out);
+        if (out)
+            hws_safetensors_read(&st, t->name, t->ndim, t->shape, out, &err);
+        free(out);
+    }
+    hws_safetensors_meta(&st, "nhead");
+    hws_safetensors_close(&st);
+    return 0;
+}
