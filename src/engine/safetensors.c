@@ -87,6 +87,8 @@ static hws_status parse_tensor(hws_safetensors *st, const cJSON *e, hws_st_tenso
 static hws_status parse_meta(hws_safetensors *st, const cJSON *m, hws_error *err) {
     if (!cJSON_IsObject(m))
         return hws_error_set(err, HWS_ERR_INPUT, "%s: __metadata__ is not an object", st->label);
+    if (st->meta_keys != NULL)
+        return hws_error_set(err, HWS_ERR_INPUT, "%s: __metadata__ appears twice", st->label);
     int n = cJSON_GetArraySize(m);
     st->meta_keys = calloc((size_t)n + 1, sizeof *st->meta_keys);
     st->meta_vals = calloc((size_t)n + 1, sizeof *st->meta_vals);
