@@ -9,7 +9,7 @@
 
 void hws_plan_args_default(hws_plan_args *a) {
     memset(a, 0, sizeof *a);
-    a->ctx = HWS_PLAN_DEFAULT_CTX;
+    a->ctx = 0; /* not given: HWS_PLAN_DEFAULT_CTX, or the model's maximum when smaller */
     a->batch = 1;
     a->prompt = 512;
 }
@@ -43,12 +43,15 @@ int hws_plan_setup(const char *cmd, const char *model_arg, const hws_plan_args *
                                    a->runtime);
         o->runtime = (hws_runtime)rt;
     }
-    if (hws_known(model->max_context) && a->ctx > model->max_context)
+    long ctx = a->ctx > 0 ? a->ctx : HWS_PLAN_DEFAULT_CTX;
+    if (a->ctx == 0 && hws_known(model->max_context) && ctx > model->max_context)
+        ctx = (long)model->max_context;
+    if (a->ctx > 0 && hws_known(model->max_context) && a->ctx > model->max_context)
         fprintf(stderr, "hwscope %s: warning: --ctx %ld is beyond %s's context of %.0f tokens\n",
                 cmd, a->ctx, model->name, model->max_context);
-    o->ctx_tokens = (double)a->ctx;
+    o->ctx_tokens = (double)ctx;
     o->batch = (double)a->batch;
-    o->prompt_tokens = (double)(a->prompt < a->ctx ? a->prompt : a->ctx);
+    o->prompt_tokens = (double)(a->prompt < ctx ? a->prompt : ctx);
     st = hws_memory_estimate(model, o, mem, &err);
     if (st != HWS_OK)
         return hws_usage_error(cmd, "%s", err.msg);

@@ -28,7 +28,9 @@ void hws_plan_args_default(hws_plan_args *a);
          &(a).quant, 0,                                                                              \
          0,          "GGUF type: Q8_0 Q6_K Q5_K_M Q4_K_M Q4_0 Q3_K_M Q2_K IQ4_XS IQ3_M IQ2_XS ..."}, \
         {"kv-dtype", HWS_OPT_STRING, &(a).kv, 0, 0, "KV cache: fp16 bf16 fp8 q8_0 q4 (fp16)"},       \
-        {"ctx", HWS_OPT_INT, &(a).ctx, 1, 10485760, "context per sequence, tokens (8192)"},          \
+        {"ctx",    HWS_OPT_INT,                                                                      \
+         &(a).ctx, 1,                                                                                \
+         10485760, "context per sequence, tokens (8192, or the model's maximum when smaller)"},      \
         {"batch", HWS_OPT_INT, &(a).batch, 1, 65536, "concurrent sequences (1)"},                    \
         {"prompt", HWS_OPT_INT, &(a).prompt, 1, 10485760, "prompt tokens for TTFT (512)"}, {         \
         "runtime", HWS_OPT_STRING, &(a).runtime, 0, 0,                                               \

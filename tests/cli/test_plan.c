@@ -43,6 +43,27 @@ static void json_matches_library(void **state) {
 }
 
 /* Multi-GPU: vLLM shards by tensor parallel; a 70B model does not fit one card but fits four. */
+/* The default context is 8192 tokens, or the model's own maximum when that is smaller (Llama-2:
+ * 4096), with no warning; a --ctx past the maximum is planned as asked, with a warning. */
+static void default_context(void **state) {
+    (void)state;
+    hws_run r;
+    hws_run_cli(&r, NULL, "plan", "Llama-2-70B", "--json", NULL);
+    assert_int_equal(r.exit_code, 0);
+    cJSON *doc = hws_run_json(&r);
+    hws_assert_json_num(doc, "options.ctx_tokens", 4096, 0);
+    assert_null(strstr(r.err, "warning"));
+    cJSON_Delete(doc);
+    hws_run_free(&r);
+    hws_run_cli(&r, NULL, "plan", "Llama-2-70B", "--ctx", "8192", "--json", NULL);
+    assert_int_equal(r.exit_code, 0);
+    doc = hws_run_json(&r);
+    hws_assert_json_num(doc, "options.ctx_tokens", 8192, 0);
+    hws_assert_contains(r.err, "warning: --ctx 8192 is beyond Llama-2-70B's context of 4096");
+    cJSON_Delete(doc);
+    hws_run_free(&r);
+}
+
 static void multi_gpu(void **state) {
     (void)state;
     hws_run r;
@@ -185,6 +206,7 @@ static void bad_input(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(json_matches_library),
+        cmocka_unit_test(default_context),
         cmocka_unit_test(multi_gpu),
         cmocka_unit_test(local_gpus),
         cmocka_unit_test(local_free_memory),
