@@ -196,10 +196,13 @@ int cmd_advise(int argc, char **argv) {
     if (json) {
         rc = print_json(&m, &o, &mem, &ao, &l, tiers);
     } else {
-        printf("%s at ctx %.0f x batch %.0f, %s KV; target: %s%s, budget %s\n", m.name,
-               o.ctx_tokens, o.batch, o.kv->name, hws_known(ao.min_tokens_per_s) ? "" : "any speed",
-               hws_known(ao.min_tokens_per_s) ? "decode >= N tokens/s" : "",
-               hws_known(ao.budget_usd) ? "set" : "none");
+        char target[64] = "any speed", budget[64] = "none";
+        if (hws_known(ao.min_tokens_per_s))
+            snprintf(target, sizeof target, "decode >= %g tokens/s", ao.min_tokens_per_s);
+        if (hws_known(ao.budget_usd))
+            snprintf(budget, sizeof budget, "%.0f USD", ao.budget_usd);
+        printf("%s at ctx %.0f x batch %.0f, %s KV; target: %s, budget %s\n", m.name, o.ctx_tokens,
+               o.batch, o.kv->name, target, budget);
         print_ranked(&l, rent, top);
         print_failures(&l);
         print_tree(tiers);

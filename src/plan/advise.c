@@ -75,7 +75,9 @@ static double largest_need(const hws_placement *pl) {
 }
 
 /* All the GPUs bought serve the model: one GPU alone, or tensor parallel, else a layer split
- * (CPU offload is no advice). When nothing fits, the placement that came closest. */
+ * (CPU offload is no advice). llama.cpp splits by layers (its default --split-mode layer), so
+ * its GPUs take turns and add memory, not bandwidth. When nothing fits, the placement that came
+ * closest. */
 static void place(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
                   const hws_device_set *devs, hws_placement *pl) {
     static const hws_place_kind multi[] = {HWS_PLACE_TENSOR_PARALLEL, HWS_PLACE_LAYER_SPLIT};
@@ -86,7 +88,8 @@ static void place(const hws_model_spec *m, const hws_plan_opts *o, const hws_mem
         return;
     }
     int have = 0;
-    for (size_t k = 0; k < sizeof multi / sizeof multi[0]; k++) {
+    size_t first = o->runtime == HWS_RUNTIME_LLAMACPP ? 1 : 0;
+    for (size_t k = first; k < sizeof multi / sizeof multi[0]; k++) {
         hws_place(m, o, mem, devs, multi[k], try);
         if (!try->possible)
             continue;

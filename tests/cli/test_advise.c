@@ -2,6 +2,8 @@
  * rejected ones fail, the budget tree), renting, and bad usage. */
 #include "hws_test.h"
 
+#include "hwscope/catalog.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -44,6 +46,37 @@ static void renting_and_text(void **state) {
     hws_run_free(&r);
 }
 
+/* llama.cpp splits a model over GPUs by layers: the GPUs take turns, so N of them add memory but
+ * not bandwidth, and no llama.cpp configuration may decode faster than one GPU streaming all the
+ * weights (the weights on each GPU x N, over one GPU's bandwidth). */
+static void llamacpp_layer_split(void **state) {
+    (void)state;
+    hws_run r;
+    hws_run_cli(&r, NULL, "advise", "Llama-2-70B", "--buy", "--top", "200", "--json", NULL);
+    assert_int_equal(r.exit_code, 0);
+    cJSON *doc = hws_run_json(&r);
+    int checked = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, hws_json_at(doc, "configurations")) {
+        const char *runtime = cJSON_GetStringValue(hws_json_at(c, "runtime"));
+        double count = hws_json_at(c, "count")->valuedouble;
+        if (runtime == NULL || strcmp(runtime, "llama.cpp") != 0 || count < 2)
+            continue;
+        hws_assert_json_str(c, "placement", "layer split");
+        const hws_gpu_spec *g = hws_gpu_catalog_find(cJSON_GetStringValue(hws_json_at(c, "gpu")));
+        assert_non_null(g);
+        double per_gpu = hws_json_at(c, "mem_needed_bytes")->valuedouble;
+        double bound = g->mem_bw_gbps * 1e9 / (per_gpu * count * 0.9);
+        if (hws_json_at(c, "decode_tokens_per_s")->valuedouble > bound)
+            fail_msg("%s x%.0f: decode %.1f tok/s beats one GPU streaming the weights (%.1f)",
+                     g->name, count, hws_json_at(c, "decode_tokens_per_s")->valuedouble, bound);
+        checked++;
+    }
+    assert_true(checked > 0);
+    cJSON_Delete(doc);
+    hws_run_free(&r);
+}
+
 static void bad_usage(void **state) {
     (void)state;
     hws_run r;
@@ -67,6 +100,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(json_document),
         cmocka_unit_test(renting_and_text),
+        cmocka_unit_test(llamacpp_layer_split),
         cmocka_unit_test(bad_usage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
