@@ -143,7 +143,7 @@ static void test_cpu_quick_json(void **state) {
 static void test_cpu_table(void **state) {
     (void)state;
     hws_run r;
-    hws_run_cli(&r, NULL, "bench", "mem", "--quick", NULL);
+    hws_run_cli(&r, NULL, "bench", "mem", "--quick", "--no-save", NULL);
     assert_int_equal(r.exit_code, 0);
     hws_assert_contains(r.out, "cpu.stream.triad");
     hws_assert_contains(r.out, "verdict");
@@ -156,7 +156,7 @@ static void test_cpu_table(void **state) {
 static void test_gpu_waived_or_correct(void **state) {
     (void)state;
     hws_run r;
-    hws_run_cli(&r, NULL, "bench", "gpu", "--quick", "--json", NULL);
+    hws_run_cli(&r, NULL, "bench", "gpu", "--quick", "--json", "--no-save", NULL);
     cJSON *doc = hws_run_json(&r);
     const cJSON *rec;
     int n = 0;
