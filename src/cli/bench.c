@@ -57,6 +57,7 @@ static int save_ceilings(const hws_bench_result *r) {
     if (!hws_bench_ceilings(r, &c))
         return 0;
     hws_ceilings_path(path, sizeof path);
+    fflush(stdout); /* the table first, where both go to one file */
     if (hws_ceilings_save(path, r->fingerprint.bench_gpu_name, &c, &err) != HWS_OK) {
         fprintf(stderr, "hwscope bench: ceilings not saved: %s (--no-save skips saving)\n",
                 err.msg);
