@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "hwscope/bench.h"
 #include "report/json.h"
+#include "util/units.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,8 +55,12 @@ static int save_ceilings(const hws_bench_result *r) {
     hws_ceilings c;
     hws_error err = {""};
     char path[1024];
-    if (!hws_bench_ceilings(r, &c))
+    if (!hws_bench_ceilings(r, &c)) {
+        if (hws_known(c.host_mem_bw_gbps))
+            fprintf(stderr, "hwscope bench: no ceilings saved: they are saved per GPU, with the "
+                            "GPU suites (bench gpu, mem or all)\n");
         return 0;
+    }
     hws_ceilings_path(path, sizeof path);
     fflush(stdout); /* the table first, where both go to one file */
     if (hws_ceilings_save(path, r->fingerprint.bench_gpu_name, &c, &err) != HWS_OK) {
