@@ -20,6 +20,7 @@
 #define HWSCOPE_BENCH_H
 
 #include "hwscope/hwscope.h"
+#include "hwscope/plan.h"
 
 #include <stdbool.h>
 
@@ -96,6 +97,7 @@ typedef struct {
     int ngpus;
     char gpu_name[4][96];
     char gpu_pci_bus_id[4][32];
+    char bench_gpu_name[96]; /* the GPU the GPU suites ran on as NVML names it (else CUDA); "" */
     double gpu_sm_count[4], gpu_cc[4];
     char driver_version[32];
     char cuda_driver[16];  /* "13.0" from the driver */
@@ -131,6 +133,12 @@ bool hws_bench_suite_known(const char *name);
 hws_status hws_bench_run(const char *const *suites, int nsuites, const hws_bench_options *opt,
                          hws_bench_result **out, hws_error *err);
 void hws_bench_result_free(hws_bench_result *r);
+
+/* The ceilings the run measured on its GPU (fingerprint.bench_gpu_name), for hws_ceilings_save:
+ * gpu.d2d, the best size of each product's sweep, the CPU's STREAM triad; measured_at is the
+ * run's time; NA where not measured (no all-reduce here). False when no GPU figure was
+ * measured: ceilings are saved per GPU. */
+bool hws_bench_ceilings(const hws_bench_result *r, hws_ceilings *out);
 
 const char *hws_bench_state_name(hws_bench_state s); /* "ok", "waived", "failed" */
 const char *hws_verdict_name(hws_verdict v);         /* "none", "normal", "low", "suspect" */

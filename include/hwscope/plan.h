@@ -207,13 +207,21 @@ typedef struct {
  *   {"schema": "hwscope.ceilings/1", "gpus": [{"name": "NVIDIA H100 80GB HBM3",
  *    "mem_bw_gbps": 3000, "bf16_tflops": 790, "fp16_tflops": 790, "fp8_tflops": 1300,
  *    "int8_tops": 1400, "fp32_tflops": 50, "allreduce_busbw_gbps": null,
- *    "host_mem_bw_gbps": 80, "measured_at": "2026-11-25T01:00:00Z"}]}
+ *    "host_mem_bw_gbps": 80, "measured_at": "2026-11-25T01:00:00Z",
+ *    "hwscope_version": "0.1.0"}]}
  * Missing numbers are null. */
 void hws_ceilings_path(char *buf, size_t n);
 /* Reads the ceilings saved for a GPU (matched by name, or catalog row). HWS_ERR_UNSUPPORTED
  * when none are saved for it; HWS_ERR_INPUT for a malformed file. The one reader of that file. */
 hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_gpu_spec *spec,
                              hws_ceilings *out, hws_error *err);
+/* Saves the ceilings measured for gpu_name into path (folders created): the entry of that name
+ * is updated (a known figure replaces the saved one, an unknown one keeps it; measured_at and
+ * hwscope_version are this run's), the other GPUs' entries are kept, and the file is replaced
+ * at once (temporary file + rename). HWS_ERR_INPUT, file untouched, when the file there is not
+ * a hwscope.ceilings/1 document; HWS_ERR_RUNTIME when it cannot be written. */
+hws_status hws_ceilings_save(const char *path, const char *gpu_name, const hws_ceilings *c,
+                             hws_error *err);
 
 /* The efficiencies, one row per runtime, each with why (predict.c holds the table): the
  * fraction of a ceiling that runtime reaches, and the fixed costs it adds. */

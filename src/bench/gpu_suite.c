@@ -277,6 +277,8 @@ void hws_gpu_fingerprint(hws_bench_ctx *ctx, hws_bench_fingerprint *fp) {
     }
     if (ctx->gpu == NULL)
         return;
+    snprintf(fp->bench_gpu_name, sizeof fp->bench_gpu_name, "%s",
+             ctx->info != NULL ? ctx->info->name : ctx->props.name);
     if (fp->ngpus == 0) { /* no probe facts: what the CUDA runtime says of the benchmarked GPU */
         snprintf(fp->gpu_name[0], sizeof fp->gpu_name[0], "%s", ctx->props.name);
         snprintf(fp->gpu_pci_bus_id[0], sizeof fp->gpu_pci_bus_id[0], "%s", ctx->props.pci_bus_id);

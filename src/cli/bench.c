@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "hwscope/bench.h"
 #include "report/json.h"
+#include "util/units.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,12 +15,15 @@
 #define MAX_SUITES 8
 
 static const char usage[] =
-    "[cpu|mem|gemm|pcie|gpu|all ...] [--quick] [--device N] [--json]\n"
+    "[cpu|mem|gemm|pcie|gpu|all ...] [--quick] [--device N] [--no-save] [--json]\n"
     "       hwscope bench transformer [OPTIONS]\n"
     "Measures memory bandwidth, matrix throughput per precision and host<->device copies, each\n"
     "beside the datasheet and the theoretical peak, with a verdict (normal, low, suspect).\n"
     "Suites: cpu (STREAM, OpenBLAS products), mem (CPU and GPU memory), gemm (CPU and GPU\n"
-    "products), pcie (host<->device), gpu (all GPU ones), all (the default).";
+    "products), pcie (host<->device), gpu (all GPU ones), all (the default).\n"
+    "The GPU's measured ceilings (copy bandwidth, best product per precision, CPU STREAM) are\n"
+    "saved for `hwscope plan` in $HWSCOPE_CEILINGS, else $XDG_CACHE_HOME/hwscope/ceilings.json,\n"
+    "else ~/.cache/hwscope/ceilings.json; --no-save leaves that file alone.";
 
 /* `bench ... transformer REST`: the transformer command gets argv from "transformer" on, with
  * any flags given before it kept. */
@@ -46,6 +50,29 @@ static void progress(void *arg, const char *key, int index, int total) {
     fflush(stderr);
 }
 
+/* Saves the GPU's ceilings for the planner; 1 when that failed (the file is left alone). */
+static int save_ceilings(const hws_bench_result *r) {
+    hws_ceilings c;
+    hws_error err = {""};
+    char path[1024];
+    if (!hws_bench_ceilings(r, &c)) {
+        if (hws_known(c.host_mem_bw_gbps))
+            fprintf(stderr, "hwscope bench: no ceilings saved: they are saved per GPU, with the "
+                            "GPU suites (bench gpu, mem or all)\n");
+        return 0;
+    }
+    hws_ceilings_path(path, sizeof path);
+    fflush(stdout); /* the table first, where both go to one file */
+    if (hws_ceilings_save(path, r->fingerprint.bench_gpu_name, &c, &err) != HWS_OK) {
+        fprintf(stderr, "hwscope bench: ceilings not saved: %s (--no-save skips saving)\n",
+                err.msg);
+        return 1;
+    }
+    fprintf(stderr, "hwscope bench: saved the measured ceilings of %s to %s\n",
+            r->fingerprint.bench_gpu_name, path);
+    return 0;
+}
+
 static int exit_code(const hws_bench_result *r) {
     for (int i = 0; i < r->nrecords; i++)
         if (r->records[i].state == HWS_BENCH_FAILED)
@@ -54,7 +81,7 @@ static int exit_code(const hws_bench_result *r) {
 }
 
 int cmd_bench(int argc, char **argv) {
-    bool json = false, quick = false;
+    bool json = false, quick = false, no_save = false;
     long device = 0;
     const char *pos[MAX_SUITES];
     int npos = 0;
@@ -64,6 +91,7 @@ int cmd_bench(int argc, char **argv) {
     hws_opt opts[] = {
         {"quick", HWS_OPT_FLAG, &quick, 0, 0, "small sizes and few repeats: a few seconds"},
         {"device", HWS_OPT_INT, &device, 0, 63, "GPU index (NVML/CUDA numbering)"},
+        {"no-save", HWS_OPT_FLAG, &no_save, 0, 0, "do not save the ceilings for `hwscope plan`"},
         {"json", HWS_OPT_FLAG, &json, 0, 0, "print one JSON document"},
     };
     int rc = hws_args_parse("bench", usage, argc, argv, opts, sizeof opts / sizeof opts[0], pos,
@@ -103,6 +131,8 @@ int cmd_bench(int argc, char **argv) {
     } else {
         hws_bench_print(r, stdout);
     }
+    if (!no_save && save_ceilings(r) != 0)
+        rc = 1;
     hws_bench_result_free(r);
     return rc;
 }

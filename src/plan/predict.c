@@ -7,10 +7,14 @@
 #include "util/units.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* THE table of efficiencies. Each row: what a runtime reaches of each ceiling, and the fixed
  * host costs it adds. Sources and reasoning:
@@ -146,6 +150,141 @@ hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_g
     return st;
 }
 
+/* The numbers of an entry, in the order the file lists them. */
+static const char *const ceiling_keys[] = {
+    "mem_bw_gbps", "bf16_tflops", "fp16_tflops",          "fp8_tflops",
+    "int8_tops",   "fp32_tflops", "allreduce_busbw_gbps", "host_mem_bw_gbps",
+};
+
+static double ceiling_value(const hws_ceilings *c, int i) {
+    const double v[] = {c->mem_bw_gbps,          c->bf16_tflops,     c->fp16_tflops,
+                        c->fp8_tflops,           c->int8_tops,       c->fp32_tflops,
+                        c->allreduce_busbw_gbps, c->host_mem_bw_gbps};
+    return v[i];
+}
+
+/* Sets key of o to item, replacing what is there. */
+static void set_item(cJSON *o, const char *key, cJSON *item) {
+    if (cJSON_GetObjectItemCaseSensitive(o, key) != NULL)
+        cJSON_ReplaceItemInObjectCaseSensitive(o, key, item);
+    else
+        cJSON_AddItemToObject(o, key, item);
+}
+
+/* The entry of gpu_name in gpus, a new one (numbers null) when there is none. */
+static cJSON *entry_for(cJSON *gpus, const char *gpu_name) {
+    cJSON *g;
+    cJSON_ArrayForEach(g, gpus) {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
+        if (cJSON_IsString(name) && strcasecmp(name->valuestring, gpu_name) == 0)
+            return g;
+    }
+    g = cJSON_CreateObject();
+    if (g == NULL)
+        return NULL;
+    cJSON_AddItemToArray(gpus, g);
+    cJSON_AddStringToObject(g, "name", gpu_name);
+    for (size_t i = 0; i < sizeof ceiling_keys / sizeof ceiling_keys[0]; i++)
+        cJSON_AddNullToObject(g, ceiling_keys[i]);
+    return g;
+}
+
+/* mkdir -p of the folder path is in. */
+static hws_status make_parent(const char *path, hws_error *err) {
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL || slash == dir)
+        return HWS_OK;
+    *slash = '\0';
+    for (char *p = dir + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+            return hws_error_set(err, HWS_ERR_RUNTIME, "%s: cannot create: %s", dir,
+                                 strerror(errno));
+        *p = c;
+        if (c == '\0')
+            return HWS_OK;
+    }
+}
+
+/* Writes doc to path through a temporary file beside it and a rename. */
+static hws_status write_atomic(const char *path, const cJSON *doc, hws_error *err) {
+    char tmp[1100];
+    char *text = cJSON_Print(doc);
+    if (text == NULL)
+        return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    int ok = f != NULL && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    if (f != NULL && fclose(f) != 0)
+        ok = 0;
+    cJSON_free(text);
+    if (!ok || rename(tmp, path) != 0) {
+        hws_status st =
+            hws_error_set(err, HWS_ERR_RUNTIME, "%s: cannot write: %s", path, strerror(errno));
+        unlink(tmp);
+        return st;
+    }
+    return HWS_OK;
+}
+
+/* The document now in path into *out (a new one when there is no file). HWS_ERR_INPUT when it
+ * is not a hwscope.ceilings/1 document. */
+static hws_status read_for_update(const char *path, cJSON **out, hws_error *err) {
+    errno = 0;
+    char *text = slurp(path);
+    if (text == NULL && errno != ENOENT)
+        return hws_error_set(err, HWS_ERR_RUNTIME, "%s: cannot read: %s", path, strerror(errno));
+    if (text == NULL) {
+        *out = cJSON_CreateObject();
+        if (*out == NULL || cJSON_AddStringToObject(*out, "schema", "hwscope.ceilings/1") == NULL ||
+            cJSON_AddArrayToObject(*out, "gpus") == NULL) {
+            cJSON_Delete(*out);
+            return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
+        }
+        return HWS_OK;
+    }
+    *out = cJSON_Parse(text);
+    free(text);
+    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(*out, "schema");
+    if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(*out, "gpus")) || !cJSON_IsString(schema) ||
+        strcmp(schema->valuestring, "hwscope.ceilings/1") != 0) {
+        cJSON_Delete(*out);
+        return hws_error_set(err, HWS_ERR_INPUT,
+                             "%s: not a hwscope.ceilings/1 document; left as it is", path);
+    }
+    return HWS_OK;
+}
+
+hws_status hws_ceilings_save(const char *path, const char *gpu_name, const hws_ceilings *c,
+                             hws_error *err) {
+    hws_status st = make_parent(path, err);
+    if (st != HWS_OK)
+        return st;
+    cJSON *doc = NULL;
+    if ((st = read_for_update(path, &doc, err)) != HWS_OK)
+        return st;
+    cJSON *g = entry_for(cJSON_GetObjectItemCaseSensitive(doc, "gpus"), gpu_name);
+    if (g == NULL) {
+        cJSON_Delete(doc);
+        return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < sizeof ceiling_keys / sizeof ceiling_keys[0]; i++) {
+        double v = ceiling_value(c, (int)i);
+        if (hws_known(v)) /* what this run did not measure keeps its earlier figure */
+            set_item(g, ceiling_keys[i], cJSON_CreateNumber(round(v * 10) / 10));
+    }
+    set_item(g, "measured_at", cJSON_CreateString(c->measured_at));
+    set_item(g, "hwscope_version", cJSON_CreateString(hws_version()));
+    st = write_atomic(path, doc, err);
+    cJSON_Delete(doc);
+    return st;
+}
+
 /* ---- inputs ----------------------------------------------------------------------------- */
 
 /* Matrix throughput at a compute precision from a set of per-precision figures. */
@@ -191,6 +330,7 @@ void hws_predict_inputs_fill(const hws_plan_opts *o, const hws_memory *mem,
         ceilings_path = path;
     }
     int measured = devs->count > 0, datasheet = devs->count > 0;
+    char measured_at[32] = "";
     for (int i = 0; i < devs->count; i++) {
         const hws_device *d = &devs->dev[i];
         const hws_gpu_spec *g = d->spec;
@@ -205,6 +345,8 @@ void hws_predict_inputs_fill(const hws_plan_opts *o, const hws_memory *mem,
             link = c.allreduce_busbw_gbps;
             if (hws_known(c.host_mem_bw_gbps))
                 in->host_mem_bw_gbps = c.host_mem_bw_gbps;
+            if (measured_at[0] == '\0' || strcmp(c.measured_at, measured_at) < 0)
+                snprintf(measured_at, sizeof measured_at, "%s", c.measured_at);
             datasheet = 0;
         } else {
             measured = 0;
@@ -229,10 +371,13 @@ void hws_predict_inputs_fill(const hws_plan_opts *o, const hws_memory *mem,
     in->measured = measured;
     in->bw_eff = measured ? e->bw_eff_measured : e->bw_eff_datasheet;
     in->mm_eff = measured ? e->mm_eff_measured : e->mm_eff_datasheet;
+    char source[96];
+    snprintf(source, sizeof source, "measured on this machine (%s, hwscope bench)",
+             measured_at[0] ? measured_at : "date not saved");
     snprintf(in->basis, sizeof in->basis,
              "%s: %.0f GB/s x %.2f, %s %.0f TFLOP/s x %.2f; host %.0f us/block + %.0f us/step "
              "(%s)",
-             measured    ? "measured ceilings (hwscope bench)"
+             measured    ? source
              : datasheet ? "datasheet x stated efficiency"
                          : "datasheet (some GPUs measured) x stated efficiency",
              in->mem_bw_gbps, in->bw_eff, compute_of(o), in->matmul_tflops, in->mm_eff,

@@ -4,64 +4,12 @@
 #include "hws_test.h"
 #include "bench/bench_int.h"
 #include "bench/bench_report.h"
+#include "fake_gpu_table.h"
+#include "util/units.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static hws_status fake_count(int *count, hws_error *err) {
-    (void)err;
-    *count = 1;
-    return HWS_OK;
-}
-
-static hws_status fake_props(int device, hws_gpu_dev_props *p, hws_error *err) {
-    (void)device, (void)err;
-    memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, "NVIDIA A100-PCIE-40GB");
-    snprintf(p->pci_bus_id, sizeof p->pci_bus_id, "0000:3b:00.0");
-    p->cc_major = 8;
-    p->sm_count = 108;
-    p->max_sm_clock_mhz = 1410;
-    p->max_mem_clock_mhz = 1215;
-    p->mem_bus_width_bits = 5120;
-    p->mem_total_bytes = 40.0 * 1024 * 1024 * 1024;
-    p->runtime_version = p->driver_version = 13000;
-    p->cublaslt_version = 130100;
-    return HWS_OK;
-}
-
-/* D2D at 1400 GB/s (read + written), H2D pinned at 6 GB/s (a quarter of gen4 x16), others 20. */
-static hws_status fake_copy(int device, hws_gpu_copy_kind kind, double bytes, int warmup, int reps,
-                            double *ms, hws_error *err) {
-    (void)device, (void)warmup, (void)err;
-    bool d2d = kind <= HWS_GPU_COPY_D2D_MEMCPY;
-    double gbps = d2d ? 1400 : kind == HWS_GPU_COPY_H2D_PINNED ? 6 : 20;
-    for (int i = 0; i < reps; i++)
-        ms[i] = (d2d ? 2 : 1) * bytes / (gbps * 1e9) * 1e3 * (1 + 0.01 * i);
-    return HWS_OK;
-}
-
-/* Products at about two thirds of the A100's datasheet; BF16 fast but wrong; INT8 fails. */
-static hws_status fake_gemm(int device, hws_gpu_dtype dt, int m, int n, int k, int warmup, int reps,
-                            int settle_ms, double *ms, hws_gpu_check *check, char *note,
-                            size_t note_len, hws_error *err) {
-    static const double tflops[HWS_GPU_DTYPES] = {13, 100, 200, 400, 0, 400};
-    (void)device, (void)warmup, (void)settle_ms;
-    if (dt == HWS_GPU_INT8) {
-        snprintf(err->msg, sizeof err->msg, "cublasLtMatmul: CUBLAS_STATUS_NOT_SUPPORTED");
-        return HWS_ERR_RUNTIME;
-    }
-    for (int i = 0; i < reps; i++)
-        ms[i] = 2.0 * m * n * k / (tflops[dt] * 1e12) * 1e3;
-    check->checked = 256;
-    check->max_rel_err = dt == HWS_GPU_BF16 ? 0.5 : 1e-6;
-    snprintf(note, note_len, "fake");
-    return HWS_OK;
-}
-
-static const hws_gpu_bench_table fake = {HWS_GPU_BENCH_ABI, fake_count, fake_props, fake_copy,
-                                         fake_gemm};
 
 static hws_bench_result *result;
 
@@ -75,14 +23,8 @@ static const hws_bench_record *find(const char *key) {
 
 static int setup(void **state) {
     (void)state;
-    char gpus[4096];
-    const char *nvml = getenv("HWSCOPE_FAKE_NVML");
-    if (nvml == NULL || getenv("HWSCOPE_FAKE_CUDA") == NULL)
+    if (fake_gpu_env() != 0)
         return -1;
-    snprintf(gpus, sizeof gpus, "%s/gpus/pcie-degraded.txt", getenv("HWSCOPE_FIXTURES"));
-    setenv("HWSCOPE_NVML_LIB", nvml, 1);
-    setenv("HWSCOPE_CUDA_LIB", getenv("HWSCOPE_FAKE_CUDA"), 1);
-    setenv("HWSCOPE_FAKE_GPUS", gpus, 1);
     hws_bench_use_gpu_table(&fake);
     hws_bench_options o = hws_bench_defaults();
     o.quick = true;
@@ -132,6 +74,12 @@ static void test_products(void **state) {
     const hws_bench_record *int8 = find("gpu.gemm.int8");
     assert_int_equal(int8->state, HWS_BENCH_FAILED);
     hws_assert_contains(int8->reason, "NOT_SUPPORTED");
+    hws_ceilings c; /* what would be saved: nothing wrong or failed */
+    assert_true(hws_bench_ceilings(result, &c));
+    assert_float_equal(c.fp16_tflops, 200, 0.5);
+    assert_false(hws_known(c.bf16_tflops));
+    assert_false(hws_known(c.int8_tops));
+    assert_false(hws_known(c.fp8_tflops));
 }
 
 static void test_fingerprint_and_json(void **state) {
