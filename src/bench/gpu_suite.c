@@ -136,8 +136,13 @@ void hws_gpu_ctx_open(hws_bench_ctx *ctx) {
         return;
     }
     if (api->device_count(&count, &err) != HWS_OK || count == 0) {
-        snprintf(ctx->gpu_why, sizeof ctx->gpu_why, "no CUDA GPU: %s",
-                 err.msg[0] ? err.msg : "the runtime sees none");
+        /* the probe says why in the user's terms (no driver, no device); the runtime's own
+         * message ("driver version is insufficient") only when the probe saw GPUs */
+        int probe_saw_none = ctx->gpus != NULL && ctx->gpus->count == 0;
+        snprintf(ctx->gpu_why, sizeof ctx->gpu_why, "no CUDA GPU: %.300s",
+                 probe_saw_none ? ctx->gpus->why_none
+                 : err.msg[0]   ? err.msg
+                                : "the runtime sees none");
         return;
     }
     ctx->gpu_count = count;
