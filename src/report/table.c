@@ -73,7 +73,7 @@ int hws_table_rowf(hws_table *t, const char *fmt, ...) {
 }
 
 static bool looks_numeric(const char *s) {
-    if (strcmp(s, "n/a") == 0 || s[0] == '\0')
+    if (strcmp(s, "n/a") == 0 || strcmp(s, "-") == 0 || s[0] == '\0')
         return true;
     return isdigit((unsigned char)s[0]) ||
            ((s[0] == '-' || s[0] == '+') && isdigit((unsigned char)s[1]));
