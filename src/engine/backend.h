@@ -21,7 +21,8 @@ typedef enum {
     HWS_BUF_MEM, /* [S*N, E] encoder output (memory) */
     HWS_BUF_Y,   /* [S*N, E] decoder residual stream */
     HWS_BUF_QKV, /* [S*N, 3E] */
-    HWS_BUF_KV,  /* [n_dec][S*N, 2E] cross-attention keys and values of every decoder layer */
+    HWS_BUF_KV,  /* [n_dec][S*N, 2E] cross-attention keys and values of every decoder layer (S=1:
+                  * [n_dec][S*N, E] cross-attention outputs) */
     HWS_BUF_ATT, /* [S*N, E] attention output, heads concatenated */
     HWS_BUF_TMP, /* [S*N, E] */
     HWS_BUF_FF,  /* [S*N, d_ff] */
@@ -59,9 +60,10 @@ typedef struct {
                                  const float *w, size_t w_stride, const float *b, size_t b_stride,
                                  int count, hws_error *err);
     hws_status (*attention)(void *ctx, const hws_tfm_attn_args *a, hws_error *err);
-    /* out = LayerNorm(x + r) over rows of E (r < 0: no residual); out may be x. */
-    hws_status (*add_ln)(void *ctx, hws_tfm_buf out, hws_tfm_buf x, int r, const hws_tfm_ln *ln,
-                         int rows, int E, float eps, hws_error *err);
+    /* out = LayerNorm(x + r) over rows of E, the residual starting at element r_off of buffer r
+     * (r < 0: no residual); out may be x. */
+    hws_status (*add_ln)(void *ctx, hws_tfm_buf out, hws_tfm_buf x, int r, size_t r_off,
+                         const hws_tfm_ln *ln, int rows, int E, float eps, hws_error *err);
 } hws_tfm_ops;
 
 /* Runs model(SRC, TGT) -> OUT through ops. */
@@ -69,7 +71,7 @@ hws_status hws_tfm_run(const hws_tfm_weights *w, int S, int N, const hws_tfm_ops
                        hws_error *err);
 
 /* The CUDA module's table, got with hws_cuda_module_sym("hws_tfm_cuda_api"). */
-#define HWS_TFM_CUDA_ABI 1
+#define HWS_TFM_CUDA_ABI 2
 typedef struct {
     int abi; /* HWS_TFM_CUDA_ABI */
     /* Allocates buffers for S*N rows and uploads w converted to dt. */

@@ -263,6 +263,42 @@ __global__ void add_ln_kernel(TO *out, float *outf, const T *x, const float *xf,
     }
 }
 
+/* add_ln_kernel for rows of E <= 32*VPL: each lane keeps its VPL values in registers, so x and
+ * res are read once. */
+template <typename T, typename TO, int VPL>
+__global__ void add_ln_reg_kernel(TO *out, float *outf, const T *x, const float *xf, const T *res,
+                                  const T *g, const T *b, int rows, int E, float eps) {
+    int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32, lane = threadIdx.x % 32;
+    if (row >= rows)
+        return;
+    size_t base = (size_t)row * E;
+    float v[VPL], sum = 0;
+#pragma unroll
+    for (int i = 0; i < VPL; i++) {
+        int d = lane + 32 * i;
+        v[i] = d < E ? (xf ? xf[base + d] : to_f(x[base + d])) + (res ? to_f(res[base + d]) : 0.0f)
+                     : 0.0f;
+        sum += v[i];
+    }
+    float mean = warp_sum(sum) / E, var = 0;
+#pragma unroll
+    for (int i = 0; i < VPL; i++) {
+        float c = lane + 32 * i < E ? v[i] - mean : 0.0f;
+        var += c * c;
+    }
+    float rstd = rsqrtf(warp_sum(var) / E + eps);
+#pragma unroll
+    for (int i = 0; i < VPL; i++) {
+        int d = lane + 32 * i;
+        if (d < E) {
+            float y = (v[i] - mean) * rstd * to_f(g[d]) + to_f(b[d]);
+            out[base + d] = from_f<TO>(y);
+            if (outf)
+                outf[base + d] = y;
+        }
+    }
+}
+
 /* ---- the backend context ---- */
 struct gpu_ctx {
     const hws_tfm_weights *w;
@@ -610,25 +646,42 @@ static hws_status gpu_attention(void *ctx, const hws_tfm_attn_args *a, hws_error
     return prof_stop(c, 2, HWS_OK);
 }
 
+/* The add_ln kernel for rows of E: registers up to 1024, else the looping one. */
+template <typename T, typename TO>
+static void add_ln_launch(cudaStream_t s, TO *out, float *outf, const T *x, const float *xf,
+                          const T *r, const T *g, const T *b, int rows, int E, float eps) {
+    int per_block = 4;
+    dim3 grid((rows + per_block - 1) / per_block), block(per_block * 32);
+    if (E <= 256)
+        add_ln_reg_kernel<T, TO, 8><<<grid, block, 0, s>>>(out, outf, x, xf, r, g, b, rows, E, eps);
+    else if (E <= 512)
+        add_ln_reg_kernel<T, TO, 16>
+            <<<grid, block, 0, s>>>(out, outf, x, xf, r, g, b, rows, E, eps);
+    else if (E <= 1024)
+        add_ln_reg_kernel<T, TO, 32>
+            <<<grid, block, 0, s>>>(out, outf, x, xf, r, g, b, rows, E, eps);
+    else
+        add_ln_kernel<T, TO><<<grid, block, 0, s>>>(out, outf, x, xf, r, g, b, rows, E, eps);
+}
+
 template <typename T>
 static cudaError_t launch_add_ln(gpu_ctx *c, hws_tfm_buf out, const void *x, const float *xf,
                                  const void *r, const hws_tfm_ln *ln, int rows, int E, float eps) {
-    int per_block = 4;
-    dim3 grid((rows + per_block - 1) / per_block);
     const T *g = (const T *)wdev(c, ln->g), *b = (const T *)wdev(c, ln->b);
     if (out == HWS_BUF_OUT)
-        add_ln_kernel<T, float><<<grid, per_block * 32, 0, c->stream>>>(
-            (float *)c->buf[out], nullptr, (const T *)x, xf, (const T *)r, g, b, rows, E, eps);
+        add_ln_launch<T, float>(c->stream, (float *)c->buf[out], nullptr, (const T *)x, xf,
+                                (const T *)r, g, b, rows, E, eps);
     else
-        add_ln_kernel<T, T><<<grid, per_block * 32, 0, c->stream>>>(
-            (T *)c->buf[out], c->shadow[out], (const T *)x, xf, (const T *)r, g, b, rows, E, eps);
+        add_ln_launch<T, T>(c->stream, (T *)c->buf[out], c->shadow[out], (const T *)x, xf,
+                            (const T *)r, g, b, rows, E, eps);
     return cudaGetLastError();
 }
 
-static hws_status gpu_add_ln(void *ctx, hws_tfm_buf out, hws_tfm_buf x, int r, const hws_tfm_ln *ln,
-                             int rows, int E, float eps, hws_error *err) {
+static hws_status gpu_add_ln(void *ctx, hws_tfm_buf out, hws_tfm_buf x, int r, size_t r_off,
+                             const hws_tfm_ln *ln, int rows, int E, float eps, hws_error *err) {
     gpu_ctx *c = (gpu_ctx *)ctx;
-    const void *xp = c->buf[x], *rp = r >= 0 ? c->buf[r] : nullptr;
+    const void *xp = c->buf[x];
+    const void *rp = r >= 0 ? (const unsigned char *)c->buf[r] + r_off * c->esize : nullptr;
     const float *xf = c->shadow[x];
     prof_start(c);
     cudaError_t e =
