@@ -60,10 +60,15 @@ typedef struct {
                                  const float *w, size_t w_stride, const float *b, size_t b_stride,
                                  int count, hws_error *err);
     hws_status (*attention)(void *ctx, const hws_tfm_attn_args *a, hws_error *err);
-    /* out = LayerNorm(x + r) over rows of E, the residual starting at element r_off of buffer r
-     * (r < 0: no residual); out may be x. */
-    hws_status (*add_ln)(void *ctx, hws_tfm_buf out, hws_tfm_buf x, int r, size_t r_off,
-                         const hws_tfm_ln *ln, int rows, int E, float eps, hws_error *err);
+    /* out = LayerNorm(x + r) over rows of E (r < 0: no residual); out may be x. */
+    hws_status (*add_ln)(void *ctx, hws_tfm_buf out, hws_tfm_buf x, int r, const hws_tfm_ln *ln,
+                         int rows, int E, float eps, hws_error *err);
+    /* out = LayerNorm2(LayerNorm(x + r) + r2), r2 starting at element r2_off of buffer r2: two
+     * sub-layers' ends in one step (the decoder's self- then cross-attention at S=1, where the
+     * second residual is ready beforehand); out may be x. */
+    hws_status (*add_ln2)(void *ctx, hws_tfm_buf out, hws_tfm_buf x, hws_tfm_buf r,
+                          const hws_tfm_ln *ln, hws_tfm_buf r2, size_t r2_off,
+                          const hws_tfm_ln *ln2, int rows, int E, float eps, hws_error *err);
 } hws_tfm_ops;
 
 /* Runs model(SRC, TGT) -> OUT through ops. */

@@ -70,16 +70,31 @@ static hws_status cpu_attention(void *ctx, const hws_tfm_attn_args *a, hws_error
     return HWS_OK;
 }
 
-static hws_status cpu_add_ln(void *ctx, hws_tfm_buf out, hws_tfm_buf x, int r, size_t r_off,
-                             const hws_tfm_ln *ln, int rows, int E, float eps, hws_error *err) {
-    hws_tfm_cpu *c = ctx;
-    (void)err;
+/* out = LayerNorm(x + r at element r_off) */
+static void add_ln_at(hws_tfm_cpu *c, hws_tfm_buf out, hws_tfm_buf x, int r, size_t r_off,
+                      const hws_tfm_ln *ln, int rows, int E, float eps) {
     hws_cpu_add_ln(c->pool, c->buf[out], c->buf[x], r >= 0 ? c->buf[r] + r_off : NULL, ln->g, ln->b,
                    rows, E, eps);
+}
+
+static hws_status cpu_add_ln(void *ctx, hws_tfm_buf out, hws_tfm_buf x, int r, const hws_tfm_ln *ln,
+                             int rows, int E, float eps, hws_error *err) {
+    (void)err;
+    add_ln_at(ctx, out, x, r, 0, ln, rows, E, eps);
     return HWS_OK;
 }
 
-static const hws_tfm_ops cpu_ops = {cpu_linear, cpu_linear_batched, cpu_attention, cpu_add_ln};
+static hws_status cpu_add_ln2(void *ctx, hws_tfm_buf out, hws_tfm_buf x, hws_tfm_buf r,
+                              const hws_tfm_ln *ln, hws_tfm_buf r2, size_t r2_off,
+                              const hws_tfm_ln *ln2, int rows, int E, float eps, hws_error *err) {
+    (void)err;
+    add_ln_at(ctx, out, x, (int)r, 0, ln, rows, E, eps);
+    add_ln_at(ctx, out, out, (int)r2, r2_off, ln2, rows, E, eps);
+    return HWS_OK;
+}
+
+static const hws_tfm_ops cpu_ops = {cpu_linear, cpu_linear_batched, cpu_attention, cpu_add_ln,
+                                    cpu_add_ln2};
 
 const char *hws_tfm_cpu_blas(void) {
     static char info[256];

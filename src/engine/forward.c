@@ -69,10 +69,8 @@ static hws_status attend(fwd *f, hws_tfm_view q, hws_tfm_view k, hws_tfm_view v)
     return f->ops->attention(f->ctx, &a, f->err);
 }
 
-static hws_status add_ln(fwd *f, hws_tfm_buf out, hws_tfm_buf x, int r, size_t r_off,
-                         const hws_tfm_ln *ln) {
-    return f->ops->add_ln(f->ctx, out, x, r, r_off, ln, f->rows, f->cfg->d_model, f->cfg->ln_eps,
-                          f->err);
+static hws_status add_ln(fwd *f, hws_tfm_buf out, hws_tfm_buf x, int r, const hws_tfm_ln *ln) {
+    return f->ops->add_ln(f->ctx, out, x, r, ln, f->rows, f->cfg->d_model, f->cfg->ln_eps, f->err);
 }
 
 /* x_out = ln(x + out_proj(ATT)) */
@@ -81,7 +79,7 @@ static hws_status project_add_ln(fwd *f, const hws_tfm_lin *out, hws_tfm_buf x, 
     int E = f->cfg->d_model;
     hws_status st =
         f->ops->linear(f->ctx, HWS_BUF_TMP, HWS_BUF_ATT, f->rows, E, E, out->w, out->b, 0, f->err);
-    return st == HWS_OK ? add_ln(f, x_out, x, HWS_BUF_TMP, 0, ln) : st;
+    return st == HWS_OK ? add_ln(f, x_out, x, HWS_BUF_TMP, ln) : st;
 }
 
 /* x_out = ln(x + self_attn(x)). With one key the softmax weight is exactly 1, so queries and
@@ -92,7 +90,7 @@ static hws_status self_block(fwd *f, const hws_tfm_mha *m, hws_tfm_buf x, hws_tf
     hws_status st;
     if (f->one_key) {
         st = f->ops->linear(f->ctx, HWS_BUF_TMP, x, f->rows, E, E, m->vo.w, m->vo.b, 0, f->err);
-        return st == HWS_OK ? add_ln(f, x_out, x, HWS_BUF_TMP, 0, ln) : st;
+        return st == HWS_OK ? add_ln(f, x_out, x, HWS_BUF_TMP, ln) : st;
     }
     st = f->ops->linear(f->ctx, HWS_BUF_QKV, x, f->rows, E, 3 * E, m->in.w, m->in.b, 0, f->err);
     if (st == HWS_OK)
@@ -138,11 +136,21 @@ static hws_status cross_kv(fwd *f, const hws_tfm_weights *w) {
                                   ca->in.w + (size_t)E * E, ws, ca->in.b + E, bs, n, f->err);
 }
 
+/* Both attention sub-layers of decoder layer i with one key: Y = n2(n1(y + self_attn(y)) +
+ * cross_attn), the cross-attention output being KV[i] from cross_kv. */
+static hws_status one_key_dec_attn(fwd *f, const hws_tfm_layer *l, int i, hws_tfm_buf y) {
+    int E = f->cfg->d_model;
+    hws_status st =
+        f->ops->linear(f->ctx, HWS_BUF_TMP, y, f->rows, E, E, l->sa.vo.w, l->sa.vo.b, 0, f->err);
+    return st == HWS_OK ? f->ops->add_ln2(f->ctx, HWS_BUF_Y, y, HWS_BUF_TMP, &l->n1, HWS_BUF_KV,
+                                          (size_t)i * f->rows * E, &l->n2, f->rows, E,
+                                          f->cfg->ln_eps, f->err)
+                        : st;
+}
+
 /* y = ln(y + cross_attn(y, keys and values KV[layer])) */
 static hws_status cross_block(fwd *f, const hws_tfm_mha *m, int layer, const hws_tfm_ln *ln) {
     int E = f->cfg->d_model;
-    if (f->one_key) /* computed by cross_kv */
-        return add_ln(f, HWS_BUF_Y, HWS_BUF_Y, HWS_BUF_KV, (size_t)layer * f->rows * E, ln);
     size_t off = (size_t)layer * f->rows * 2 * E;
     hws_status st =
         f->ops->linear(f->ctx, HWS_BUF_TMP, HWS_BUF_Y, f->rows, E, E, m->in.w, m->in.b, 0, f->err);
@@ -161,7 +169,7 @@ static hws_status ff_block(fwd *f, const hws_tfm_layer *l, hws_tfm_buf x, const 
     if (st == HWS_OK)
         st = f->ops->linear(f->ctx, HWS_BUF_TMP, HWS_BUF_FF, f->rows, F, E, l->l2.w, l->l2.b, 0,
                             f->err);
-    return st == HWS_OK ? add_ln(f, x, x, HWS_BUF_TMP, 0, ln) : st;
+    return st == HWS_OK ? add_ln(f, x, x, HWS_BUF_TMP, ln) : st;
 }
 
 int hws_tfm_one_key(int S) {
@@ -184,18 +192,21 @@ hws_status hws_tfm_run(const hws_tfm_weights *w, int S, int N, const hws_tfm_ops
             st = ff_block(&f, l, x, &l->n2);
     }
     if (st == HWS_OK)
-        st = add_ln(&f, HWS_BUF_MEM, x, -1, 0, &w->enc_norm);
+        st = add_ln(&f, HWS_BUF_MEM, x, -1, &w->enc_norm);
     if (st == HWS_OK && cfg->n_dec > 0)
         st = cross_kv(&f, w);
     hws_tfm_buf y = HWS_BUF_TGT;
     for (int i = 0; i < cfg->n_dec && st == HWS_OK; i++) {
         const hws_tfm_layer *l = &w->dec[i];
-        st = self_block(&f, &l->sa, y, HWS_BUF_Y, &l->n1);
+        if (f.one_key)
+            st = one_key_dec_attn(&f, l, i, y);
+        else
+            st = self_block(&f, &l->sa, y, HWS_BUF_Y, &l->n1);
         y = HWS_BUF_Y;
-        if (st == HWS_OK)
+        if (st == HWS_OK && !f.one_key)
             st = cross_block(&f, &l->ca, i, &l->n2);
         if (st == HWS_OK)
             st = ff_block(&f, l, y, &l->n3);
     }
-    return st == HWS_OK ? add_ln(&f, HWS_BUF_OUT, y, -1, 0, &w->dec_norm) : st;
+    return st == HWS_OK ? add_ln(&f, HWS_BUF_OUT, y, -1, &w->dec_norm) : st;
 }

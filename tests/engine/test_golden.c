@@ -191,7 +191,10 @@ static hws_status run_one_key(const hws_tfm_weights *w, int N, int gpu, int gene
  * as queries, keys, softmax and the two projections, on random weights of several shapes. */
 static void test_one_key_matches_general(void **state) {
     (void)state;
-    static const hws_tfm_config cfgs[] = {{64, 2, 2, 3, 96, 1e-5f}, {48, 3, 1, 1, 40, 1e-5f}};
+    static const hws_tfm_config cfgs[] = {{64, 2, 2, 3, 96, 1e-5f},
+                                          {48, 3, 1, 1, 40, 1e-5f},
+                                          {520, 4, 1, 2, 40, 1e-5f},
+                                          {1040, 8, 1, 2, 32, 1e-5f}};
     for (int gpu = 0; gpu < 2; gpu++)
         for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++) {
             hws_tfm_weights *w;

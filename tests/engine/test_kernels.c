@@ -184,7 +184,7 @@ static int gpu_case(const hws_tfm_cuda_api *api, int E, int H, int F, int S, int
     assert_int_equal(api->buf_write(ctx, HWS_BUF_TMP, tmp, nE, &err), HWS_OK);
     assert_int_equal(api->buf_read(ctx, HWS_BUF_TMP, tmp, nE, &err), HWS_OK);
     assert_int_equal(
-        api->ops->add_ln(ctx, HWS_BUF_OUT, HWS_BUF_X, HWS_BUF_TMP, 0, &l->n1, rows, E, 1e-5f, &err),
+        api->ops->add_ln(ctx, HWS_BUF_OUT, HWS_BUF_X, HWS_BUF_TMP, &l->n1, rows, E, 1e-5f, &err),
         HWS_OK);
     assert_int_equal(api->buf_read(ctx, HWS_BUF_OUT, got, nE, &err), HWS_OK);
     ref_add_ln(want, x, tmp, l->n1.g, l->n1.b, rows, E, 1e-5f);
