@@ -2,8 +2,8 @@
  * inputs and outputs recorded on a GPU by bench/scripts/transformer_golden.py
  * (tests/fixtures/transformer/golden.safetensors). The CPU must match PyTorch's float64 output
  * within 1e-4; on a GPU, FP32 within 1e-4, TF32 and FP16 within 1e-2; BF16 within 2e-2 of the
- * float64 output of the model with BF16-rounded weights, and about as close to the exact output
- * as PyTorch's own BF16 run (rounding the weights alone costs 0.03 there). */
+ * float64 output of the model with BF16-rounded weights (S > 1), and about as close to the exact
+ * output as PyTorch's own BF16 run (rounding the weights alone costs 0.03 there). */
 #include "hws_test.h"
 
 #include "engine/safetensors.h"
@@ -149,7 +149,11 @@ static void test_gpu_matches_pytorch(void **state) {
                  * 1e-2 of the exact output is out of reach: the bar is PyTorch's own BF16 run,
                  * and 2e-2 of the float64 run of the BF16-rounded weights */
                 assert_true(torch_e < 0 || e < 1.25 * torch_e);
-                assert_true(e_rounded < 0 || e_rounded < 2e-2);
+                /* on the one-key path (S=1) the engine rounds the folded maps vo, not v and out
+                 * alone, so the rounded-weights model is not the one it runs (on the CPU, BF16
+                 * folded weights alone sit 0.018 from it, but 0.028 from the exact output
+                 * against 0.031 for separately rounded ones) */
+                assert_true(e_rounded < 0 || hws_tfm_one_key(g.S) || e_rounded < 2e-2);
             } else {
                 assert_true(e < tol[dt]);
                 assert_true(e_rounded < 0 || e_rounded < tol[dt]);
