@@ -100,7 +100,7 @@ void hws_tfm_fill_uniform(float *x, size_t n, uint64_t seed);
 typedef struct hws_tfm_cpu hws_tfm_cpu;
 
 /* A runner for inputs of S*N rows on threads threads (<= 0: all cores): its own pool runs every
- * step, matrix products included, each thread calling OpenBLAS on a slice, so it sets OpenBLAS
+ * step, matrix products included, each thread calling OpenBLAS on a tile, so it sets OpenBLAS
  * to one thread (process-wide). w must outlive it. */
 hws_status hws_tfm_cpu_new(const hws_tfm_weights *w, int S, int N, int threads, hws_tfm_cpu **out,
                            hws_error *err);

@@ -1,6 +1,6 @@
 /* cpu.c - the CPU backend: OpenBLAS for the matrix products, the fused kernels of cpu_kernels.c
  * for the rest, and the forward pass of forward.c over them. One set of threads (the pool) runs
- * everything: OpenBLAS is kept single-threaded and each thread takes a slice of each product,
+ * everything: OpenBLAS is kept single-threaded and each thread takes a tile of each product,
  * because OpenBLAS's own threads spin between calls and fight the pool's for the cores (on the
  * 16-core H100 host the forward took 630 ms with both sets of 16 threads, 470 ms with the pool
  * cut to the caller alone). */
