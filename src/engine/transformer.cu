@@ -669,10 +669,8 @@ static hws_status gpu_attention(void *ctx, const hws_tfm_attn_args *a, hws_error
     return prof_stop(c, 2, HWS_OK);
 }
 
-/* One residual + LayerNorm step, or two (see add_ln_reg_kernel) when ln2 is set. */
-template <typename T, typename TO> struct ln_step {
-    TO *out;
-    float *outf;
+/* The inputs of one residual + LayerNorm step, or two (see add_ln_reg_kernel) when g2 is set. */
+template <typename T> struct ln_in {
     const T *x;
     const float *xf;
     const T *r, *g, *b, *r2, *g2, *b2;
@@ -680,61 +678,46 @@ template <typename T, typename TO> struct ln_step {
 
 /* The kernel for rows of E: registers up to 1024, else the looping one (twice for two steps). */
 template <typename T, typename TO, int VPL>
-static void ln_reg(cudaStream_t s, const ln_step<T, TO> &a, int rows, int E, float eps) {
+static void ln_reg(cudaStream_t s, TO *out, float *outf, const ln_in<T> &a, int rows, int E,
+                   float eps) {
     int per_block = 4;
     add_ln_reg_kernel<T, TO, VPL><<<(rows + per_block - 1) / per_block, per_block * 32, 0, s>>>(
-        a.out, a.outf, a.x, a.xf, a.r, a.g, a.b, a.r2, a.g2, a.b2, rows, E, eps);
+        out, outf, a.x, a.xf, a.r, a.g, a.b, a.r2, a.g2, a.b2, rows, E, eps);
 }
 
 template <typename T, typename TO>
-static void ln_launch(cudaStream_t s, const ln_step<T, TO> &a, int rows, int E, float eps) {
+static void ln_launch(cudaStream_t s, TO *out, float *outf, const ln_in<T> &a, int rows, int E,
+                      float eps) {
     if (E <= 256)
-        return ln_reg<T, TO, 8>(s, a, rows, E, eps);
+        return ln_reg<T, TO, 8>(s, out, outf, a, rows, E, eps);
     if (E <= 512)
-        return ln_reg<T, TO, 16>(s, a, rows, E, eps);
+        return ln_reg<T, TO, 16>(s, out, outf, a, rows, E, eps);
     if (E <= 1024)
-        return ln_reg<T, TO, 32>(s, a, rows, E, eps);
+        return ln_reg<T, TO, 32>(s, out, outf, a, rows, E, eps);
     int per_block = 4;
     dim3 grid((rows + per_block - 1) / per_block), block(per_block * 32);
-    add_ln_kernel<T, TO>
-        <<<grid, block, 0, s>>>(a.out, a.outf, a.x, a.xf, a.r, a.g, a.b, rows, E, eps);
+    add_ln_kernel<T, TO><<<grid, block, 0, s>>>(out, outf, a.x, a.xf, a.r, a.g, a.b, rows, E, eps);
     if (a.g2) /* the second step reads the first's output (its float copy when kept) */
-        add_ln_kernel<T, TO><<<grid, block, 0, s>>>(a.out, a.outf, (const T *)a.out, a.outf, a.r2,
-                                                    a.g2, a.b2, rows, E, eps);
+        add_ln_kernel<T, TO><<<grid, block, 0, s>>>(out, outf, (const T *)out, outf, a.r2, a.g2,
+                                                    a.b2, rows, E, eps);
 }
 
 template <typename T>
 static cudaError_t launch_add_ln(gpu_ctx *c, hws_tfm_buf out, const void *x, const float *xf,
                                  const void *r, const hws_tfm_ln *ln, const void *r2,
                                  const hws_tfm_ln *ln2, int rows, int E, float eps) {
-    const T *g = (const T *)wdev(c, ln->g), *b = (const T *)wdev(c, ln->b);
-    const T *g2 = ln2 ? (const T *)wdev(c, ln2->g) : nullptr;
-    const T *b2 = ln2 ? (const T *)wdev(c, ln2->b) : nullptr;
-    if (out == HWS_BUF_OUT) {
-        ln_step<T, float> a = {(float *)c->buf[out],
-                               nullptr,
-                               (const T *)x,
-                               xf,
-                               (const T *)r,
-                               g,
-                               b,
-                               (const T *)r2,
-                               g2,
-                               b2};
-        ln_launch(c->stream, a, rows, E, eps);
-    } else {
-        ln_step<T, T> a = {(T *)c->buf[out],
-                           c->shadow[out],
-                           (const T *)x,
-                           xf,
-                           (const T *)r,
-                           g,
-                           b,
-                           (const T *)r2,
-                           g2,
-                           b2};
-        ln_launch(c->stream, a, rows, E, eps);
-    }
+    ln_in<T> a = {(const T *)x,
+                  xf,
+                  (const T *)r,
+                  (const T *)wdev(c, ln->g),
+                  (const T *)wdev(c, ln->b),
+                  (const T *)r2,
+                  ln2 ? (const T *)wdev(c, ln2->g) : nullptr,
+                  ln2 ? (const T *)wdev(c, ln2->b) : nullptr};
+    if (out == HWS_BUF_OUT)
+        ln_launch<T, float>(c->stream, (float *)c->buf[out], nullptr, a, rows, E, eps);
+    else
+        ln_launch<T, T>(c->stream, (T *)c->buf[out], c->shadow[out], a, rows, E, eps);
     return cudaGetLastError();
 }
 
