@@ -41,9 +41,12 @@ typedef struct {
     const float *g, *b; /* LayerNorm gamma and beta, [E] each */
 } hws_tfm_ln;
 
-/* nn.MultiheadAttention: in = in_proj [3E, E] (q, k, v stacked), out = out_proj [E, E]. */
+/* nn.MultiheadAttention: in = in_proj [3E, E] (q, k, v stacked), out = out_proj [E, E].
+ * vo is derived, not a parameter: out_proj after the value projection as one linear map
+ * (out_proj.w v.w [E, E] and out_proj.w v.b + out_proj.b), which is the whole block when every
+ * query sees a single key (softmax weight 1). */
 typedef struct {
-    hws_tfm_lin in, out;
+    hws_tfm_lin in, out, vo;
 } hws_tfm_mha;
 
 /* One layer; encoder layers leave ca and n3 empty. */
@@ -53,7 +56,8 @@ typedef struct {
     hws_tfm_ln n1, n2, n3;
 } hws_tfm_layer;
 
-/* All weights in one float buffer (data, n_floats); the pointers below point into it. */
+/* All weights in one float buffer (data, n_floats), the derived vo maps last; the pointers
+ * below point into it. */
 typedef struct {
     hws_tfm_config cfg;
     hws_tfm_layer *enc, *dec; /* n_enc and n_dec layers */
@@ -82,6 +86,13 @@ void hws_tfm_weights_free(hws_tfm_weights *w);
  * products and attention; 2 per multiply-add). */
 double hws_tfm_flops(const hws_tfm_config *cfg, int S, int N);
 
+/* Whether a forward at sequence length S takes the one-key path: at S=1 every attention sees a
+ * single key, its softmax weight is exactly 1, and each attention block is computed as its
+ * folded value-and-output map (hws_tfm_mha.vo), skipping queries, keys and softmax (the same
+ * function; fewer operations than hws_tfm_flops counts). HWSCOPE_ENGINE_GENERAL=1 turns it
+ * off. */
+int hws_tfm_one_key(int S);
+
 /* Fills n floats with a seeded uniform [-1, 1) sequence (test and benchmark inputs). */
 void hws_tfm_fill_uniform(float *x, size_t n, uint64_t seed);
 
@@ -89,7 +100,7 @@ void hws_tfm_fill_uniform(float *x, size_t n, uint64_t seed);
 typedef struct hws_tfm_cpu hws_tfm_cpu;
 
 /* A runner for inputs of S*N rows on threads threads (<= 0: all cores): its own pool runs every
- * step, matrix products included, each thread calling OpenBLAS on a slice, so it sets OpenBLAS
+ * step, matrix products included, each thread calling OpenBLAS on a tile, so it sets OpenBLAS
  * to one thread (process-wide). w must outlive it. */
 hws_status hws_tfm_cpu_new(const hws_tfm_weights *w, int S, int N, int threads, hws_tfm_cpu **out,
                            hws_error *err);

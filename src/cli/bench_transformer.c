@@ -175,6 +175,7 @@ static int print_json(const result *r) {
     hws_json_num(model, "num_decoder_layers", r->cfg->n_dec);
     hws_json_num(model, "dim_feedforward", r->cfg->d_ff);
     hws_json_num(doc, "flops", r->flops);
+    cJSON_AddBoolToObject(doc, "one_key_path", hws_tfm_one_key(r->S));
     if (r->cpu_wanted) {
         cJSON *cpu = cJSON_AddObjectToObject(doc, "cpu");
         hws_json_num(cpu, "threads", r->threads);
@@ -247,6 +248,11 @@ static void print_text(const result *r) {
     printf("The guide's code ran torch.nn.Transformer on torch.rand(1, 512, 512), which is "
            "sequence-first:\nS=1 (each attention sees one token), N=512. Median of the timed "
            "runs after warm-up;\nGPU times are CUDA-event times of one CUDA Graph replay.\n");
+    if (hws_tfm_one_key(r->S))
+        printf("With S=1 each attention's softmax weight is exactly 1: hwscope computes each "
+               "attention block\nas its folded value-and-output map (the same function, fewer "
+               "operations than the TFLOP/s\ncolumn counts; HWSCOPE_ENGINE_GENERAL=1 runs the "
+               "general path).\n");
     if (r->cpu_wanted)
         printf("CPU matrix products: %s\n", hws_tfm_cpu_blas());
     for (int d = 0; r->gpu_wanted && d < 4; d++)

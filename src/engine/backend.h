@@ -21,7 +21,8 @@ typedef enum {
     HWS_BUF_MEM, /* [S*N, E] encoder output (memory) */
     HWS_BUF_Y,   /* [S*N, E] decoder residual stream */
     HWS_BUF_QKV, /* [S*N, 3E] */
-    HWS_BUF_KV,  /* [n_dec][S*N, 2E] cross-attention keys and values of every decoder layer */
+    HWS_BUF_KV,  /* [n_dec][S*N, 2E] cross-attention keys and values of every decoder layer (S=1:
+                  * [n_dec][S*N, E] cross-attention outputs) */
     HWS_BUF_ATT, /* [S*N, E] attention output, heads concatenated */
     HWS_BUF_TMP, /* [S*N, E] */
     HWS_BUF_FF,  /* [S*N, d_ff] */
@@ -62,6 +63,12 @@ typedef struct {
     /* out = LayerNorm(x + r) over rows of E (r < 0: no residual); out may be x. */
     hws_status (*add_ln)(void *ctx, hws_tfm_buf out, hws_tfm_buf x, int r, const hws_tfm_ln *ln,
                          int rows, int E, float eps, hws_error *err);
+    /* out = LayerNorm2(LayerNorm(x + r) + r2), r2 starting at element r2_off of buffer r2: two
+     * sub-layers' ends in one step (the decoder's self- then cross-attention at S=1, where the
+     * second residual is ready beforehand); out may be x. */
+    hws_status (*add_ln2)(void *ctx, hws_tfm_buf out, hws_tfm_buf x, hws_tfm_buf r,
+                          const hws_tfm_ln *ln, hws_tfm_buf r2, size_t r2_off,
+                          const hws_tfm_ln *ln2, int rows, int E, float eps, hws_error *err);
 } hws_tfm_ops;
 
 /* Runs model(SRC, TGT) -> OUT through ops. */
@@ -69,7 +76,7 @@ hws_status hws_tfm_run(const hws_tfm_weights *w, int S, int N, const hws_tfm_ops
                        hws_error *err);
 
 /* The CUDA module's table, got with hws_cuda_module_sym("hws_tfm_cuda_api"). */
-#define HWS_TFM_CUDA_ABI 1
+#define HWS_TFM_CUDA_ABI 2
 typedef struct {
     int abi; /* HWS_TFM_CUDA_ABI */
     /* Allocates buffers for S*N rows and uploads w converted to dt. */

@@ -1,6 +1,6 @@
 /* cpu.c - the CPU backend: OpenBLAS for the matrix products, the fused kernels of cpu_kernels.c
  * for the rest, and the forward pass of forward.c over them. One set of threads (the pool) runs
- * everything: OpenBLAS is kept single-threaded and each thread takes a slice of each product,
+ * everything: OpenBLAS is kept single-threaded and each thread takes a tile of each product,
  * because OpenBLAS's own threads spin between calls and fight the pool's for the cores (on the
  * 16-core H100 host the forward took 630 ms with both sets of 16 threads, 470 ms with the pool
  * cut to the caller alone). */
@@ -10,6 +10,7 @@
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 struct hws_tfm_cpu {
@@ -18,13 +19,23 @@ struct hws_tfm_cpu {
     hws_pool *pool;
     float *buf[HWS_BUF_COUNT]; /* SRC, TGT and OUT point at the caller's arrays */
     float *scratch;
+    int blas_threads; /* products: one multi-threaded OpenBLAS call (else tiles on the pool) */
 };
+
+/* y = x w^T + b (+ReLU) the configured way. */
+static void product(hws_tfm_cpu *c, float *y, const float *x, const float *w, const float *b,
+                    int rows, int k, int n, int relu) {
+    if (c->blas_threads)
+        hws_cpu_linear_blas(c->pool, y, x, w, b, rows, k, n, relu);
+    else
+        hws_cpu_linear(c->pool, y, x, w, b, rows, k, n, relu);
+}
 
 static hws_status cpu_linear(void *ctx, hws_tfm_buf y, hws_tfm_buf x, int rows, int k, int n,
                              const float *w, const float *b, int relu, hws_error *err) {
     hws_tfm_cpu *c = ctx;
     (void)err;
-    hws_cpu_linear(c->pool, c->buf[y], c->buf[x], w, b, rows, k, n, relu);
+    product(c, c->buf[y], c->buf[x], w, b, rows, k, n, relu);
     return HWS_OK;
 }
 
@@ -34,8 +45,8 @@ static hws_status cpu_linear_batched(void *ctx, hws_tfm_buf y, hws_tfm_buf x, in
     hws_tfm_cpu *c = ctx;
     (void)err;
     for (int i = 0; i < count; i++)
-        hws_cpu_linear(c->pool, c->buf[y] + (size_t)i * rows * n, c->buf[x], w + i * w_stride,
-                       b + i * b_stride, rows, k, n, 0);
+        product(c, c->buf[y] + (size_t)i * rows * n, c->buf[x], w + i * w_stride,
+                b ? b + i * b_stride : NULL, rows, k, n, 0);
     return HWS_OK;
 }
 
@@ -59,16 +70,31 @@ static hws_status cpu_attention(void *ctx, const hws_tfm_attn_args *a, hws_error
     return HWS_OK;
 }
 
+/* out = LayerNorm(x + r at element r_off) */
+static void add_ln_at(hws_tfm_cpu *c, hws_tfm_buf out, hws_tfm_buf x, int r, size_t r_off,
+                      const hws_tfm_ln *ln, int rows, int E, float eps) {
+    hws_cpu_add_ln(c->pool, c->buf[out], c->buf[x], r >= 0 ? c->buf[r] + r_off : NULL, ln->g, ln->b,
+                   rows, E, eps);
+}
+
 static hws_status cpu_add_ln(void *ctx, hws_tfm_buf out, hws_tfm_buf x, int r, const hws_tfm_ln *ln,
                              int rows, int E, float eps, hws_error *err) {
-    hws_tfm_cpu *c = ctx;
     (void)err;
-    hws_cpu_add_ln(c->pool, c->buf[out], c->buf[x], r >= 0 ? c->buf[r] : NULL, ln->g, ln->b, rows,
-                   E, eps);
+    add_ln_at(ctx, out, x, r, 0, ln, rows, E, eps);
     return HWS_OK;
 }
 
-static const hws_tfm_ops cpu_ops = {cpu_linear, cpu_linear_batched, cpu_attention, cpu_add_ln};
+static hws_status cpu_add_ln2(void *ctx, hws_tfm_buf out, hws_tfm_buf x, hws_tfm_buf r,
+                              const hws_tfm_ln *ln, hws_tfm_buf r2, size_t r2_off,
+                              const hws_tfm_ln *ln2, int rows, int E, float eps, hws_error *err) {
+    (void)err;
+    add_ln_at(ctx, out, x, (int)r, 0, ln, rows, E, eps);
+    add_ln_at(ctx, out, out, (int)r2, r2_off, ln2, rows, E, eps);
+    return HWS_OK;
+}
+
+static const hws_tfm_ops cpu_ops = {cpu_linear, cpu_linear_batched, cpu_attention, cpu_add_ln,
+                                    cpu_add_ln2};
 
 const char *hws_tfm_cpu_blas(void) {
     static char info[256];
@@ -120,7 +146,11 @@ hws_status hws_tfm_cpu_new(const hws_tfm_weights *w, int S, int N, int threads, 
         hws_tfm_cpu_free(c);
         return hws_error_set(err, HWS_ERR_NOMEM, "out of memory for S=%d, N=%d", S, N);
     }
-    openblas_set_num_threads(1); /* the pool's threads call it, each on its own slice */
+    /* HWSCOPE_ENGINE_CPU_GEMM=blas: OpenBLAS's own threads run each product (to compare) */
+    const char *gemm = getenv("HWSCOPE_ENGINE_CPU_GEMM");
+    c->blas_threads = gemm && strcmp(gemm, "blas") == 0 ? threads : 0;
+    /* else the pool's threads call it, each on its own tile */
+    openblas_set_num_threads(c->blas_threads ? c->blas_threads : 1);
     *out = c;
     return HWS_OK;
 }

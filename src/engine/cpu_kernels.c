@@ -9,18 +9,19 @@ typedef struct {
     float *y;
     const float *x, *w, *b;
     int rows, k, n, relu;
+    int tr, tc; /* the output split into tr x tc tiles, one per pool thread */
 } linear_job;
 
-/* Output columns [c0, c1): one single-threaded OpenBLAS product, then bias and ReLU while the
- * slice is still in cache. */
-static void linear_cols(void *ctx, long c0, long c1, int tid) {
-    const linear_job *j = ctx;
-    (void)tid;
-    int n = j->n, w = (int)(c1 - c0);
-    float *y = j->y + c0;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->rows, w, j->k, 1.0f, j->x, j->k,
-                j->w + c0 * j->k, j->k, 0.0f, y, n);
-    for (int r = 0; r < j->rows; r++) {
+/* y[r0..r1, c0..c1) = x w^T over those rows and columns, then bias and ReLU while the tile is
+ * still in cache. */
+static void linear_tile(const linear_job *j, int r0, int r1, int c0, int c1) {
+    int n = j->n, w = c1 - c0;
+    if (r1 <= r0 || w <= 0)
+        return;
+    float *y = j->y + (size_t)r0 * n + c0;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, w, j->k, 1.0f,
+                j->x + (size_t)r0 * j->k, j->k, j->w + (size_t)c0 * j->k, j->k, 0.0f, y, n);
+    for (int r = 0; r < r1 - r0; r++) {
         float *yr = y + (size_t)r * n;
         if (j->b)
             for (int i = 0; i < w; i++)
@@ -31,10 +32,64 @@ static void linear_cols(void *ctx, long c0, long c1, int tid) {
     }
 }
 
+static void bias_act_rows(void *ctx, long r0, long r1, int tid) {
+    const linear_job *j = ctx;
+    (void)tid;
+    for (long r = r0; r < r1; r++) {
+        float *yr = j->y + (size_t)r * j->n;
+        for (int i = 0; i < j->n; i++) {
+            float v = yr[i] + (j->b ? j->b[i] : 0.0f);
+            yr[i] = j->relu && v < 0 ? 0 : v;
+        }
+    }
+}
+
+void hws_cpu_linear_blas(hws_pool *p, float *y, const float *x, const float *w, const float *b,
+                         int rows, int k, int n, int relu) {
+    linear_job j = {y, x, w, b, rows, k, n, relu, 1, 1};
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, n, k, 1.0f, x, k, w, k, 0.0f, y, n);
+    if (b || relu)
+        hws_pool_run(p, bias_act_rows, &j, rows);
+}
+
+/* Start of part i of len split into parts pieces, in multiples of 16 (a cache line of floats). */
+static int split_at(int len, int parts, int i) {
+    int units = (len + 15) / 16, at = (int)((long)units * i / parts) * 16;
+    return at < len ? at : len;
+}
+
+static void linear_tiles(void *ctx, long t0, long t1, int tid) {
+    const linear_job *j = ctx;
+    (void)tid;
+    for (long t = t0; t < t1; t++) {
+        int ti = (int)(t / j->tc), tj = (int)(t % j->tc);
+        linear_tile(j, split_at(j->rows, j->tr, ti), split_at(j->rows, j->tr, ti + 1),
+                    split_at(j->n, j->tc, tj), split_at(j->n, j->tc, tj + 1));
+    }
+}
+
+/* Each thread's single-threaded OpenBLAS call packs its rows of x and its columns of w: the
+ * tr x tc split (tr * tc = threads) with the least of that, rows/tr + n/tc, per thread. */
+static void pick_tiles(int threads, int rows, int n, int *tr, int *tc) {
+    long best = -1;
+    for (int a = 1; a <= threads; a++) {
+        if (threads % a != 0)
+            continue;
+        long cost = (rows + a - 1) / a + (n + threads / a - 1) / (threads / a);
+        if (best < 0 || cost < best) {
+            best = cost;
+            *tr = a;
+            *tc = threads / a;
+        }
+    }
+}
+
 void hws_cpu_linear(hws_pool *p, float *y, const float *x, const float *w, const float *b, int rows,
                     int k, int n, int relu) {
-    linear_job j = {y, x, w, b, rows, k, n, relu};
-    hws_pool_run(p, linear_cols, &j, n);
+    linear_job j = {y, x, w, b, rows, k, n, relu, 1, 1};
+    int threads = hws_pool_threads(p);
+    pick_tiles(threads, rows, n, &j.tr, &j.tc);
+    hws_pool_run(p, linear_tiles, &j, (long)j.tr * j.tc);
 }
 
 typedef struct {

@@ -7,10 +7,14 @@
 #include "engine/pool.h"
 
 /* y[rows, n] = x[rows, k] w^T + b, then ReLU when relu (w is [n, k]; b may be NULL): each
- * thread one slice of output columns, through single-threaded OpenBLAS (set by the caller with
+ * thread one tile of the output, through single-threaded OpenBLAS (set by the caller with
  * openblas_set_num_threads(1)), so no second set of threads competes with the pool's. */
 void hws_cpu_linear(hws_pool *p, float *y, const float *x, const float *w, const float *b, int rows,
                     int k, int n, int relu);
+/* The same as one multi-threaded OpenBLAS call (the caller sets its threads), bias and ReLU on
+ * the pool. */
+void hws_cpu_linear_blas(hws_pool *p, float *y, const float *x, const float *w, const float *b,
+                         int rows, int k, int n, int relu);
 
 /* out[r] = LayerNorm(x[r] + res[r]) * g + beta over E floats; res may be NULL; out may be x. */
 void hws_cpu_add_ln(hws_pool *p, float *out, const float *x, const float *res, const float *g,

@@ -2,6 +2,10 @@
  * backend's operations; also the model's sizes and operation count. */
 #include "engine/backend.h"
 
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
 hws_tfm_config hws_tfm_config_default(void) {
     return (hws_tfm_config){512, 8, 6, 6, 2048, 1e-5f};
 }
@@ -53,6 +57,7 @@ typedef struct {
     void *ctx;
     const hws_tfm_config *cfg;
     int S, N, rows;
+    int one_key; /* S == 1: every attention sees one key, so its output is that key's value */
     hws_error *err;
 } fwd;
 
@@ -64,23 +69,30 @@ static hws_status attend(fwd *f, hws_tfm_view q, hws_tfm_view k, hws_tfm_view v)
     return f->ops->attention(f->ctx, &a, f->err);
 }
 
+static hws_status add_ln(fwd *f, hws_tfm_buf out, hws_tfm_buf x, int r, const hws_tfm_ln *ln) {
+    return f->ops->add_ln(f->ctx, out, x, r, ln, f->rows, f->cfg->d_model, f->cfg->ln_eps, f->err);
+}
+
 /* x_out = ln(x + out_proj(ATT)) */
 static hws_status project_add_ln(fwd *f, const hws_tfm_lin *out, hws_tfm_buf x, hws_tfm_buf x_out,
                                  const hws_tfm_ln *ln) {
     int E = f->cfg->d_model;
     hws_status st =
         f->ops->linear(f->ctx, HWS_BUF_TMP, HWS_BUF_ATT, f->rows, E, E, out->w, out->b, 0, f->err);
-    if (st == HWS_OK)
-        st = f->ops->add_ln(f->ctx, x_out, x, HWS_BUF_TMP, ln, f->rows, E, f->cfg->ln_eps, f->err);
-    return st;
+    return st == HWS_OK ? add_ln(f, x_out, x, HWS_BUF_TMP, ln) : st;
 }
 
-/* x_out = ln(x + self_attn(x)) */
+/* x_out = ln(x + self_attn(x)). With one key the softmax weight is exactly 1, so queries and
+ * keys cannot change the output: the block is the folded map vo (value then output projection). */
 static hws_status self_block(fwd *f, const hws_tfm_mha *m, hws_tfm_buf x, hws_tfm_buf x_out,
                              const hws_tfm_ln *ln) {
     int E = f->cfg->d_model;
-    hws_status st =
-        f->ops->linear(f->ctx, HWS_BUF_QKV, x, f->rows, E, 3 * E, m->in.w, m->in.b, 0, f->err);
+    hws_status st;
+    if (f->one_key) {
+        st = f->ops->linear(f->ctx, HWS_BUF_TMP, x, f->rows, E, E, m->vo.w, m->vo.b, 0, f->err);
+        return st == HWS_OK ? add_ln(f, x_out, x, HWS_BUF_TMP, ln) : st;
+    }
+    st = f->ops->linear(f->ctx, HWS_BUF_QKV, x, f->rows, E, 3 * E, m->in.w, m->in.b, 0, f->err);
     if (st == HWS_OK)
         st = attend(f, (hws_tfm_view){HWS_BUF_QKV, 3 * E, 0, 0},
                     (hws_tfm_view){HWS_BUF_QKV, 3 * E, E, 0},
@@ -88,20 +100,52 @@ static hws_status self_block(fwd *f, const hws_tfm_mha *m, hws_tfm_buf x, hws_tf
     return st == HWS_OK ? project_add_ln(f, &m->out, x, x_out, ln) : st;
 }
 
-/* KV[i] = MEM in_proj[k, v]^T of decoder layer i, for every layer in one batched product: the
- * layers' weights lie evenly apart in hws_tfm_weights (checked). */
+/* The distance in floats between the decoder layers' copies of the weight pointer at byte
+ * offset member of hws_tfm_layer (layer i's at i times it from layer 0's), or -1 when they are
+ * not evenly laid out. */
+static long even_stride(const hws_tfm_weights *w, size_t member) {
+    const float *p0 = *(const float *const *)((const char *)&w->dec[0] + member);
+    long d = 0;
+    for (int i = 1; i < w->cfg.n_dec; i++) {
+        const float *p = *(const float *const *)((const char *)&w->dec[i] + member);
+        if (i == 1)
+            d = (long)(p - p0);
+        if (p != p0 + i * d)
+            return -1;
+    }
+    return d;
+}
+
+#define DEC_STRIDE(w, field) even_stride(w, offsetof(hws_tfm_layer, field))
+
+/* The decoder's cross-attention inputs from the encoder's output MEM, for every layer in one
+ * batched product (the layers' weights lie evenly apart in hws_tfm_weights, checked):
+ * KV[i] = MEM in_proj[k, v]^T of layer i. With one key the cross-attention output does not
+ * depend on the decoder at all: KV[i] is that output, MEM vo^T of layer i. */
 static hws_status cross_kv(fwd *f, const hws_tfm_weights *w) {
     int E = f->cfg->d_model, n = f->cfg->n_dec;
-    size_t ws = n > 1 ? (size_t)(w->dec[1].ca.in.w - w->dec[0].ca.in.w) : 0;
-    size_t bs = n > 1 ? (size_t)(w->dec[1].ca.in.b - w->dec[0].ca.in.b) : 0;
-    for (int i = 1; i < n; i++)
-        if (w->dec[i].ca.in.w != w->dec[0].ca.in.w + i * ws ||
-            w->dec[i].ca.in.b != w->dec[0].ca.in.b + i * bs)
-            return hws_error_set(f->err, HWS_ERR_RUNTIME,
-                                 "decoder weights are not evenly laid out");
+    const hws_tfm_mha *ca = &w->dec[0].ca;
+    long ws = f->one_key ? DEC_STRIDE(w, ca.vo.w) : DEC_STRIDE(w, ca.in.w);
+    long bs = f->one_key ? DEC_STRIDE(w, ca.vo.b) : DEC_STRIDE(w, ca.in.b);
+    if (ws < 0 || bs < 0)
+        return hws_error_set(f->err, HWS_ERR_RUNTIME, "decoder weights are not evenly laid out");
+    if (f->one_key)
+        return f->ops->linear_batched(f->ctx, HWS_BUF_KV, HWS_BUF_MEM, f->rows, E, E, ca->vo.w, ws,
+                                      ca->vo.b, bs, n, f->err);
     return f->ops->linear_batched(f->ctx, HWS_BUF_KV, HWS_BUF_MEM, f->rows, E, 2 * E,
-                                  w->dec[0].ca.in.w + (size_t)E * E, ws, w->dec[0].ca.in.b + E, bs,
-                                  n, f->err);
+                                  ca->in.w + (size_t)E * E, ws, ca->in.b + E, bs, n, f->err);
+}
+
+/* Both attention sub-layers of decoder layer i with one key: Y = n2(n1(y + self_attn(y)) +
+ * cross_attn), the cross-attention output being KV[i] from cross_kv. */
+static hws_status one_key_dec_attn(fwd *f, const hws_tfm_layer *l, int i, hws_tfm_buf y) {
+    int E = f->cfg->d_model;
+    hws_status st =
+        f->ops->linear(f->ctx, HWS_BUF_TMP, y, f->rows, E, E, l->sa.vo.w, l->sa.vo.b, 0, f->err);
+    return st == HWS_OK ? f->ops->add_ln2(f->ctx, HWS_BUF_Y, y, HWS_BUF_TMP, &l->n1, HWS_BUF_KV,
+                                          (size_t)i * f->rows * E, &l->n2, f->rows, E,
+                                          f->cfg->ln_eps, f->err)
+                        : st;
 }
 
 /* y = ln(y + cross_attn(y, keys and values KV[layer])) */
@@ -125,17 +169,18 @@ static hws_status ff_block(fwd *f, const hws_tfm_layer *l, hws_tfm_buf x, const 
     if (st == HWS_OK)
         st = f->ops->linear(f->ctx, HWS_BUF_TMP, HWS_BUF_FF, f->rows, F, E, l->l2.w, l->l2.b, 0,
                             f->err);
-    if (st == HWS_OK)
-        st = f->ops->add_ln(f->ctx, x, x, HWS_BUF_TMP, ln, f->rows, E, f->cfg->ln_eps, f->err);
-    return st;
+    return st == HWS_OK ? add_ln(f, x, x, HWS_BUF_TMP, ln) : st;
+}
+
+int hws_tfm_one_key(int S) {
+    const char *e = getenv("HWSCOPE_ENGINE_GENERAL");
+    return S == 1 && (!e || strcmp(e, "1") != 0);
 }
 
 hws_status hws_tfm_run(const hws_tfm_weights *w, int S, int N, const hws_tfm_ops *ops, void *ctx,
                        hws_error *err) {
     const hws_tfm_config *cfg = &w->cfg;
-    fwd f = {ops, ctx, cfg, S, N, S * N, err};
-    int E = cfg->d_model;
-    float eps = cfg->ln_eps;
+    fwd f = {ops, ctx, cfg, S, N, S * N, hws_tfm_one_key(S), err};
     /* the first sub-layer reads SRC (TGT) and writes X (Y), so the inputs are never written */
     hws_tfm_buf x = HWS_BUF_SRC;
     hws_status st = HWS_OK;
@@ -147,20 +192,21 @@ hws_status hws_tfm_run(const hws_tfm_weights *w, int S, int N, const hws_tfm_ops
             st = ff_block(&f, l, x, &l->n2);
     }
     if (st == HWS_OK)
-        st = ops->add_ln(ctx, HWS_BUF_MEM, x, -1, &w->enc_norm, f.rows, E, eps, err);
+        st = add_ln(&f, HWS_BUF_MEM, x, -1, &w->enc_norm);
     if (st == HWS_OK && cfg->n_dec > 0)
         st = cross_kv(&f, w);
     hws_tfm_buf y = HWS_BUF_TGT;
     for (int i = 0; i < cfg->n_dec && st == HWS_OK; i++) {
         const hws_tfm_layer *l = &w->dec[i];
-        st = self_block(&f, &l->sa, y, HWS_BUF_Y, &l->n1);
+        if (f.one_key)
+            st = one_key_dec_attn(&f, l, i, y);
+        else
+            st = self_block(&f, &l->sa, y, HWS_BUF_Y, &l->n1);
         y = HWS_BUF_Y;
-        if (st == HWS_OK)
+        if (st == HWS_OK && !f.one_key)
             st = cross_block(&f, &l->ca, i, &l->n2);
         if (st == HWS_OK)
             st = ff_block(&f, l, y, &l->n3);
     }
-    if (st == HWS_OK)
-        st = ops->add_ln(ctx, HWS_BUF_OUT, y, -1, &w->dec_norm, f.rows, E, eps, err);
-    return st;
+    return st == HWS_OK ? add_ln(&f, HWS_BUF_OUT, y, -1, &w->dec_norm) : st;
 }

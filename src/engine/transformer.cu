@@ -263,6 +263,65 @@ __global__ void add_ln_kernel(TO *out, float *outf, const T *x, const float *xf,
     }
 }
 
+/* LayerNorm of v (VPL values per lane, a row of E over the warp) with gamma g and beta b, in
+ * place. */
+template <typename T, int VPL>
+__device__ inline void warp_ln(float *v, int lane, int E, const T *g, const T *b, float eps) {
+    float sum = 0;
+#pragma unroll
+    for (int i = 0; i < VPL; i++)
+        sum += v[i];
+    float mean = warp_sum(sum) / E, var = 0;
+#pragma unroll
+    for (int i = 0; i < VPL; i++) {
+        float c = lane + 32 * i < E ? v[i] - mean : 0.0f;
+        var += c * c;
+    }
+    float rstd = rsqrtf(warp_sum(var) / E + eps);
+#pragma unroll
+    for (int i = 0; i < VPL; i++) {
+        int d = lane + 32 * i;
+        v[i] = d < E ? (v[i] - mean) * rstd * to_f(g[d]) + to_f(b[d]) : 0.0f;
+    }
+}
+
+/* add_ln_kernel for rows of E <= 32*VPL, the row kept in registers (x and res read once); with
+ * g2 set, a second residual + LayerNorm follows: out = LN2(LN(x + res) + res2). */
+template <typename T, typename TO, int VPL>
+__global__ void add_ln_reg_kernel(TO *out, float *outf, const T *x, const float *xf, const T *res,
+                                  const T *g, const T *b, const T *res2, const T *g2, const T *b2,
+                                  int rows, int E, float eps) {
+    int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32, lane = threadIdx.x % 32;
+    if (row >= rows)
+        return;
+    size_t base = (size_t)row * E;
+    float v[VPL];
+#pragma unroll
+    for (int i = 0; i < VPL; i++) {
+        int d = lane + 32 * i;
+        v[i] = d < E ? (xf ? xf[base + d] : to_f(x[base + d])) + (res ? to_f(res[base + d]) : 0.0f)
+                     : 0.0f;
+    }
+    warp_ln<T, VPL>(v, lane, E, g, b, eps);
+    if (g2) {
+#pragma unroll
+        for (int i = 0; i < VPL; i++) {
+            int d = lane + 32 * i;
+            v[i] += d < E ? to_f(res2[base + d]) : 0.0f;
+        }
+        warp_ln<T, VPL>(v, lane, E, g2, b2, eps);
+    }
+#pragma unroll
+    for (int i = 0; i < VPL; i++) {
+        int d = lane + 32 * i;
+        if (d < E) {
+            out[base + d] = from_f<TO>(v[i]);
+            if (outf)
+                outf[base + d] = v[i];
+        }
+    }
+}
+
 /* ---- the backend context ---- */
 struct gpu_ctx {
     const hws_tfm_weights *w;
@@ -610,36 +669,91 @@ static hws_status gpu_attention(void *ctx, const hws_tfm_attn_args *a, hws_error
     return prof_stop(c, 2, HWS_OK);
 }
 
+/* The inputs of one residual + LayerNorm step, or two (see add_ln_reg_kernel) when g2 is set. */
+template <typename T> struct ln_in {
+    const T *x;
+    const float *xf;
+    const T *r, *g, *b, *r2, *g2, *b2;
+};
+
+/* The kernel for rows of E: registers up to 1024, else the looping one (twice for two steps). */
+template <typename T, typename TO, int VPL>
+static void ln_reg(cudaStream_t s, TO *out, float *outf, const ln_in<T> &a, int rows, int E,
+                   float eps) {
+    int per_block = 4;
+    add_ln_reg_kernel<T, TO, VPL><<<(rows + per_block - 1) / per_block, per_block * 32, 0, s>>>(
+        out, outf, a.x, a.xf, a.r, a.g, a.b, a.r2, a.g2, a.b2, rows, E, eps);
+}
+
+template <typename T, typename TO>
+static void ln_launch(cudaStream_t s, TO *out, float *outf, const ln_in<T> &a, int rows, int E,
+                      float eps) {
+    if (E <= 256)
+        return ln_reg<T, TO, 8>(s, out, outf, a, rows, E, eps);
+    if (E <= 512)
+        return ln_reg<T, TO, 16>(s, out, outf, a, rows, E, eps);
+    if (E <= 1024)
+        return ln_reg<T, TO, 32>(s, out, outf, a, rows, E, eps);
+    int per_block = 4;
+    dim3 grid((rows + per_block - 1) / per_block), block(per_block * 32);
+    add_ln_kernel<T, TO><<<grid, block, 0, s>>>(out, outf, a.x, a.xf, a.r, a.g, a.b, rows, E, eps);
+    if (a.g2) /* the second step reads the first's output (its float copy when kept) */
+        add_ln_kernel<T, TO><<<grid, block, 0, s>>>(out, outf, (const T *)out, outf, a.r2, a.g2,
+                                                    a.b2, rows, E, eps);
+}
+
 template <typename T>
 static cudaError_t launch_add_ln(gpu_ctx *c, hws_tfm_buf out, const void *x, const float *xf,
-                                 const void *r, const hws_tfm_ln *ln, int rows, int E, float eps) {
-    int per_block = 4;
-    dim3 grid((rows + per_block - 1) / per_block);
-    const T *g = (const T *)wdev(c, ln->g), *b = (const T *)wdev(c, ln->b);
+                                 const void *r, const hws_tfm_ln *ln, const void *r2,
+                                 const hws_tfm_ln *ln2, int rows, int E, float eps) {
+    ln_in<T> a = {(const T *)x,
+                  xf,
+                  (const T *)r,
+                  (const T *)wdev(c, ln->g),
+                  (const T *)wdev(c, ln->b),
+                  (const T *)r2,
+                  ln2 ? (const T *)wdev(c, ln2->g) : nullptr,
+                  ln2 ? (const T *)wdev(c, ln2->b) : nullptr};
     if (out == HWS_BUF_OUT)
-        add_ln_kernel<T, float><<<grid, per_block * 32, 0, c->stream>>>(
-            (float *)c->buf[out], nullptr, (const T *)x, xf, (const T *)r, g, b, rows, E, eps);
+        ln_launch<T, float>(c->stream, (float *)c->buf[out], nullptr, a, rows, E, eps);
     else
-        add_ln_kernel<T, T><<<grid, per_block * 32, 0, c->stream>>>(
-            (T *)c->buf[out], c->shadow[out], (const T *)x, xf, (const T *)r, g, b, rows, E, eps);
+        ln_launch<T, T>(c->stream, (T *)c->buf[out], c->shadow[out], a, rows, E, eps);
     return cudaGetLastError();
 }
 
-static hws_status gpu_add_ln(void *ctx, hws_tfm_buf out, hws_tfm_buf x, int r, const hws_tfm_ln *ln,
-                             int rows, int E, float eps, hws_error *err) {
-    gpu_ctx *c = (gpu_ctx *)ctx;
+/* out = LN(x + r), then LN2(. + r2) when ln2 is set. */
+static hws_status add_ln_steps(gpu_ctx *c, hws_tfm_buf out, hws_tfm_buf x, int r,
+                               const hws_tfm_ln *ln, const void *r2, const hws_tfm_ln *ln2,
+                               int rows, int E, float eps, hws_error *err) {
     const void *xp = c->buf[x], *rp = r >= 0 ? c->buf[r] : nullptr;
     const float *xf = c->shadow[x];
     prof_start(c);
     cudaError_t e =
-        c->dt == HWS_TFM_FP16   ? launch_add_ln<__half>(c, out, xp, xf, rp, ln, rows, E, eps)
-        : c->dt == HWS_TFM_BF16 ? launch_add_ln<__nv_bfloat16>(c, out, xp, xf, rp, ln, rows, E, eps)
-                                : launch_add_ln<float>(c, out, xp, xf, rp, ln, rows, E, eps);
+        c->dt == HWS_TFM_FP16 ? launch_add_ln<__half>(c, out, xp, xf, rp, ln, r2, ln2, rows, E, eps)
+        : c->dt == HWS_TFM_BF16
+            ? launch_add_ln<__nv_bfloat16>(c, out, xp, xf, rp, ln, r2, ln2, rows, E, eps)
+            : launch_add_ln<float>(c, out, xp, xf, rp, ln, r2, ln2, rows, E, eps);
     CUDA_TRY(e);
     return prof_stop(c, 3, HWS_OK);
 }
 
-static const hws_tfm_ops gpu_ops = {gpu_linear, gpu_linear_batched, gpu_attention, gpu_add_ln};
+static hws_status gpu_add_ln(void *ctx, hws_tfm_buf out, hws_tfm_buf x, int r, const hws_tfm_ln *ln,
+                             int rows, int E, float eps, hws_error *err) {
+    return add_ln_steps((gpu_ctx *)ctx, out, x, r, ln, nullptr, nullptr, rows, E, eps, err);
+}
+
+static hws_status gpu_add_ln2(void *ctx, hws_tfm_buf out, hws_tfm_buf x, hws_tfm_buf r,
+                              const hws_tfm_ln *ln, hws_tfm_buf r2, size_t r2_off,
+                              const hws_tfm_ln *ln2, int rows, int E, float eps, hws_error *err) {
+    gpu_ctx *c = (gpu_ctx *)ctx;
+    if (out == HWS_BUF_OUT) /* the two-kernel path reads out back in the storage type */
+        return hws_error_set(err, HWS_ERR_UNSUPPORTED, "two LayerNorm steps into the output");
+    const void *r2p = (const unsigned char *)c->buf[r2] + r2_off * c->esize;
+    return add_ln_steps(c, out, x, (int)r, ln, r2p, ln2, rows, E, eps, err);
+}
+
+static const hws_tfm_ops gpu_ops = {gpu_linear, gpu_linear_batched, gpu_attention, gpu_add_ln,
+                                    gpu_add_ln2};
 
 static void gpu_destroy(void *ctx) {
     gpu_ctx *c = (gpu_ctx *)ctx;

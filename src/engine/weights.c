@@ -3,6 +3,7 @@
 #include "engine/safetensors.h"
 #include "hwscope/engine.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +121,8 @@ static hws_status weights_alloc(const hws_tfm_config *cfg, hws_tfm_weights **out
     }
     for (int i = 0; i < l->n; i++)
         w->n_floats += (size_t)l->p[i].dims[0] * (l->p[i].ndim == 2 ? l->p[i].dims[1] : 1);
+    size_t params = w->n_floats, E = (size_t)cfg->d_model;
+    w->n_floats += ((size_t)cfg->n_enc + 2 * (size_t)cfg->n_dec) * (E * E + E); /* vo maps */
     w->data = malloc(w->n_floats * sizeof(float));
     if (!w->data) {
         size_t n = w->n_floats;
@@ -134,8 +137,38 @@ static hws_status weights_alloc(const hws_tfm_config *cfg, hws_tfm_weights **out
         *l->p[i].slot = w->data + off;
         off += (size_t)l->p[i].dims[0] * (l->p[i].ndim == 2 ? l->p[i].dims[1] : 1);
     }
+    /* vo maps: encoder layers', then each decoder layer's self- and cross-attention (evenly
+     * apart, so the decoder's can be one batched product) */
+    for (int i = 0; i < cfg->n_enc + cfg->n_dec; i++)
+        for (int m = 0; m < (i < cfg->n_enc ? 1 : 2); m++) {
+            hws_tfm_layer *y = i < cfg->n_enc ? &w->enc[i] : &w->dec[i - cfg->n_enc];
+            hws_tfm_lin *vo = m ? &y->ca.vo : &y->sa.vo;
+            vo->w = w->data + params;
+            vo->b = vo->w + E * E;
+            params += E * E + E;
+        }
     *out = w;
     return HWS_OK;
+}
+
+/* m.vo = out_proj after the value projection: w = W_out W_v, b = W_out b_v + b_out. */
+static void fold_vo(hws_tfm_mha *m, int E) {
+    const float *wv = m->in.w + (size_t)2 * E * E, *bv = m->in.b + 2 * E;
+    float *w = (float *)m->vo.w, *b = (float *)m->vo.b;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, E, E, E, 1.0f, m->out.w, E, wv, E, 0.0f,
+                w, E);
+    memcpy(b, m->out.b, (size_t)E * sizeof *b);
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, E, E, 1.0f, m->out.w, E, bv, 1, 1.0f, b, 1);
+}
+
+/* Derives every vo map once the parameters are in. */
+static void fold_all(hws_tfm_weights *w) {
+    for (int i = 0; i < w->cfg.n_enc; i++)
+        fold_vo(&w->enc[i].sa, w->cfg.d_model);
+    for (int i = 0; i < w->cfg.n_dec; i++) {
+        fold_vo(&w->dec[i].sa, w->cfg.d_model);
+        fold_vo(&w->dec[i].ca, w->cfg.d_model);
+    }
 }
 
 static uint64_t splitmix(uint64_t *s) {
@@ -166,6 +199,7 @@ hws_status hws_tfm_weights_random(const hws_tfm_config *cfg, uint64_t seed, hws_
         for (size_t j = 0; j < n; j++)
             x[j] = x[j] * scale + (p->fan_in == 0 ? 1.0f : 0.0f);
     }
+    fold_all(*out);
     free(l.p);
     return HWS_OK;
 }
@@ -229,6 +263,8 @@ hws_status hws_tfm_weights_load(const char *path, hws_tfm_config *cfg, hws_tfm_w
     if (s != HWS_OK && l.p) {
         hws_tfm_weights_free(*out);
         *out = NULL;
+    } else if (s == HWS_OK) {
+        fold_all(*out);
     }
     free(l.p);
     hws_safetensors_close(&st);

@@ -2,8 +2,8 @@
  * inputs and outputs recorded on a GPU by bench/scripts/transformer_golden.py
  * (tests/fixtures/transformer/golden.safetensors). The CPU must match PyTorch's float64 output
  * within 1e-4; on a GPU, FP32 within 1e-4, TF32 and FP16 within 1e-2; BF16 within 2e-2 of the
- * float64 output of the model with BF16-rounded weights, and about as close to the exact output
- * as PyTorch's own BF16 run (rounding the weights alone costs 0.03 there). */
+ * float64 output of the model with BF16-rounded weights (S > 1), and about as close to the exact
+ * output as PyTorch's own BF16 run (rounding the weights alone costs 0.03 there). */
 #include "hws_test.h"
 
 #include "engine/safetensors.h"
@@ -149,7 +149,11 @@ static void test_gpu_matches_pytorch(void **state) {
                  * 1e-2 of the exact output is out of reach: the bar is PyTorch's own BF16 run,
                  * and 2e-2 of the float64 run of the BF16-rounded weights */
                 assert_true(torch_e < 0 || e < 1.25 * torch_e);
-                assert_true(e_rounded < 0 || e_rounded < 2e-2);
+                /* on the one-key path (S=1) the engine rounds the folded maps vo, not v and out
+                 * alone, so the rounded-weights model is not the one it runs (on the CPU, BF16
+                 * folded weights alone sit 0.018 from it, but 0.028 from the exact output
+                 * against 0.031 for separately rounded ones) */
+                assert_true(e_rounded < 0 || hws_tfm_one_key(g.S) || e_rounded < 2e-2);
             } else {
                 assert_true(e < tol[dt]);
                 assert_true(e_rounded < 0 || e_rounded < tol[dt]);
@@ -159,10 +163,73 @@ static void test_gpu_matches_pytorch(void **state) {
         }
 }
 
+/* out = the model on src at S=1 (one key per attention) on the CPU, or on the GPU in FP32
+ * (HWS_ERR_UNSUPPORTED when there is none), through the one-key shortcut or, with
+ * HWSCOPE_ENGINE_GENERAL=1, the general path. */
+static hws_status run_one_key(const hws_tfm_weights *w, int N, int gpu, int general,
+                              const float *src, float *out) {
+    hws_error err;
+    hws_status st;
+    if (general)
+        setenv("HWSCOPE_ENGINE_GENERAL", "1", 1);
+    else
+        unsetenv("HWSCOPE_ENGINE_GENERAL");
+    if (gpu) {
+        hws_tfm_gpu *g = NULL;
+        st = hws_tfm_gpu_new(w, 1, N, HWS_TFM_FP32, &g, &err);
+        if (st == HWS_OK)
+            st = hws_tfm_gpu_forward(g, src, src, out, &err);
+        hws_tfm_gpu_free(g);
+    } else {
+        hws_tfm_cpu *c = NULL;
+        st = hws_tfm_cpu_new(w, 1, N, 2, &c, &err);
+        if (st == HWS_OK)
+            st = hws_tfm_cpu_forward(c, src, src, out, &err);
+        hws_tfm_cpu_free(c);
+    }
+    unsetenv("HWSCOPE_ENGINE_GENERAL");
+    return st;
+}
+
+/* With one key, attention blocks run as the folded value-and-output map (vo): the same output
+ * as queries, keys, softmax and the two projections, on random weights of several shapes. */
+static void test_one_key_matches_general(void **state) {
+    (void)state;
+    static const hws_tfm_config cfgs[] = {{64, 2, 2, 3, 96, 1e-5f},
+                                          {48, 3, 1, 1, 40, 1e-5f},
+                                          {520, 4, 1, 2, 40, 1e-5f},
+                                          {1040, 8, 1, 2, 32, 1e-5f}};
+    for (int gpu = 0; gpu < 2; gpu++)
+        for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++) {
+            hws_tfm_weights *w;
+            hws_error err;
+            assert_int_equal(hws_tfm_weights_random(&cfgs[i], 7 + i, &w, &err), HWS_OK);
+            int N = 9, E = cfgs[i].d_model;
+            size_t n = (size_t)N * E;
+            float *src = malloc(n * sizeof *src), *a = malloc(n * sizeof *a),
+                  *b = malloc(n * sizeof *b);
+            hws_tfm_fill_uniform(src, n, 3);
+            hws_status st = run_one_key(w, N, gpu, 0, src, a);
+            if (gpu && st == HWS_ERR_UNSUPPORTED) {
+                print_message("GPU one-key check skipped\n");
+            } else {
+                assert_int_equal(st, HWS_OK);
+                assert_int_equal(run_one_key(w, N, gpu, 1, src, b), HWS_OK);
+                double e = max_abs_diff(a, b, n);
+                print_message("%s one-key path vs general, E=%d: max abs difference %.3g\n",
+                              gpu ? "CUDA fp32" : "CPU", E, e);
+                assert_true(e < 1e-4);
+            }
+            free(src), free(a), free(b);
+            hws_tfm_weights_free(w);
+        }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cpu_matches_pytorch),
         cmocka_unit_test(test_gpu_matches_pytorch),
+        cmocka_unit_test(test_one_key_matches_general),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
