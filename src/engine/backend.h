@@ -76,7 +76,7 @@ hws_status hws_tfm_run(const hws_tfm_weights *w, int S, int N, const hws_tfm_ops
                        hws_error *err);
 
 /* The CUDA module's table, got with hws_cuda_module_sym("hws_tfm_cuda_api"). */
-#define HWS_TFM_CUDA_ABI 2
+#define HWS_TFM_CUDA_ABI 3
 typedef struct {
     int abi; /* HWS_TFM_CUDA_ABI */
     /* Allocates buffers for S*N rows and uploads w converted to dt. */
@@ -98,6 +98,12 @@ typedef struct {
      * and count of op kind k (0 linear, 1 linear_batched, 2 attention, 3 add_ln). */
     hws_status (*profile_begin)(void *ctx, hws_error *err);
     hws_status (*profile_end)(void *ctx, double ms[4], int n[4], hws_error *err);
+    /* Concurrent branches (lanes) of the graph: fork n lanes (at most 4) after the work so far;
+     * lane(i, row0) sends the next ops to lane i, seeing every buffer from row row0 (its rows
+     * alone, so lanes must not share rows); join makes lane 0 wait for the others. */
+    hws_status (*fork)(void *ctx, int n, hws_error *err);
+    hws_status (*lane)(void *ctx, int i, size_t row0, hws_error *err);
+    hws_status (*join)(void *ctx, hws_error *err);
     void (*destroy)(void *ctx);
 } hws_tfm_cuda_api;
 

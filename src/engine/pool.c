@@ -1,18 +1,29 @@
-/* pool.c - the worker pool: workers sleep on a condition variable between jobs; a job is a
- * generation number, a function and a range. */
+/* pool.c - the worker pool: a job is a generation number, a function and a range. Between jobs
+ * workers spin briefly on the generation (the forward pass posts its products back to back),
+ * then sleep on a condition variable; the caller waits for the last worker the same way. */
 #include "engine/pool.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define cpu_relax() _mm_pause()
+#else
+#define cpu_relax() ((void)0)
+#endif
+
+#define SPIN_ROUNDS 20000 /* pause instructions, about 0.1-1 ms, before sleeping */
 
 struct hws_pool {
     int n; /* threads, the caller included */
     pthread_t *tid;
     pthread_mutex_t mu;
     pthread_cond_t go, done;
-    unsigned long gen; /* bumped per job */
-    int pending;       /* workers still on the current job */
-    int quit;
+    atomic_ulong gen;   /* bumped per job, after fn, ctx and total are set */
+    atomic_int pending; /* workers still on the current job */
+    atomic_int quit;
     hws_pool_fn fn;
     void *ctx;
     long total;
@@ -29,28 +40,40 @@ static void chunk(const hws_pool *p, int i, long *b, long *e) {
     *e = *b + per + (i < extra);
 }
 
+/* Spins until a job after seen is posted or quit is set; then sleeps for it. */
+static void wait_job(hws_pool *p, unsigned long seen) {
+    for (int i = 0; i < SPIN_ROUNDS; i++) {
+        if (atomic_load_explicit(&p->gen, memory_order_acquire) != seen ||
+            atomic_load_explicit(&p->quit, memory_order_relaxed))
+            return;
+        cpu_relax();
+    }
+    pthread_mutex_lock(&p->mu);
+    while (atomic_load(&p->gen) == seen && !atomic_load(&p->quit))
+        pthread_cond_wait(&p->go, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+}
+
 static void *worker(void *arg) {
     worker_arg a = *(worker_arg *)arg;
     free(arg);
     hws_pool *p = a.p;
     unsigned long seen = 0;
-    pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (p->gen == seen && !p->quit)
-            pthread_cond_wait(&p->go, &p->mu);
-        if (p->quit)
+        wait_job(p, seen);
+        if (atomic_load(&p->quit))
             break;
-        seen = p->gen;
-        pthread_mutex_unlock(&p->mu);
+        seen = atomic_load_explicit(&p->gen, memory_order_acquire);
         long b, e;
         chunk(p, a.index, &b, &e);
         if (b < e)
             p->fn(p->ctx, b, e, a.index);
-        pthread_mutex_lock(&p->mu);
-        if (--p->pending == 0)
+        if (atomic_fetch_sub_explicit(&p->pending, 1, memory_order_acq_rel) == 1) {
+            pthread_mutex_lock(&p->mu); /* the caller may be between its check and its wait */
             pthread_cond_signal(&p->done);
+            pthread_mutex_unlock(&p->mu);
+        }
     }
-    pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 
@@ -92,16 +115,18 @@ void hws_pool_run(hws_pool *p, hws_pool_fn fn, void *ctx, long n) {
     p->fn = fn;
     p->ctx = ctx;
     p->total = n;
-    p->pending = p->n - 1;
-    p->gen++;
+    atomic_store(&p->pending, p->n - 1);
+    atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->mu);
     long b, e;
     chunk(p, 0, &b, &e);
     if (b < e)
         fn(ctx, b, e, 0);
+    for (int i = 0; i < SPIN_ROUNDS && atomic_load(&p->pending) > 0; i++)
+        cpu_relax();
     pthread_mutex_lock(&p->mu);
-    while (p->pending > 0)
+    while (atomic_load(&p->pending) > 0)
         pthread_cond_wait(&p->done, &p->mu);
     pthread_mutex_unlock(&p->mu);
 }
@@ -114,7 +139,7 @@ void hws_pool_free(hws_pool *p) {
     if (!p)
         return;
     pthread_mutex_lock(&p->mu);
-    p->quit = 1;
+    atomic_store(&p->quit, 1);
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->mu);
     for (int i = 1; p->tid && i < p->n; i++)
