@@ -63,12 +63,13 @@ typedef struct {
     /* out = LayerNorm(x + r) over rows of E (r < 0: no residual); out may be x. */
     hws_status (*add_ln)(void *ctx, hws_tfm_buf out, hws_tfm_buf x, int r, const hws_tfm_ln *ln,
                          int rows, int E, float eps, hws_error *err);
-    /* out = LayerNorm2(LayerNorm(x + r) + r2), r2 starting at element r2_off of buffer r2: two
-     * sub-layers' ends in one step (the decoder's self- then cross-attention at S=1, where the
-     * second residual is ready beforehand); out may be x. */
+    /* out = LayerNorm2(LayerNorm(x + r) + r2), r2 starting at element r2_off of buffer r2 (r2 <
+     * 0: no second residual): two sub-layers' ends in one step (the decoder's self- then
+     * cross-attention at S=1, where the second residual is ready beforehand; a stack's last
+     * layer and its final norm); out may be x. */
     hws_status (*add_ln2)(void *ctx, hws_tfm_buf out, hws_tfm_buf x, hws_tfm_buf r,
-                          const hws_tfm_ln *ln, hws_tfm_buf r2, size_t r2_off,
-                          const hws_tfm_ln *ln2, int rows, int E, float eps, hws_error *err);
+                          const hws_tfm_ln *ln, int r2, size_t r2_off, const hws_tfm_ln *ln2,
+                          int rows, int E, float eps, hws_error *err);
 } hws_tfm_ops;
 
 /* Runs model(SRC, TGT) -> OUT through ops. */

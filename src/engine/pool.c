@@ -1,6 +1,8 @@
-/* pool.c - the worker pool: a job is a generation number, a function and a range. Between jobs
- * workers spin briefly on the generation (the forward pass posts its products back to back),
- * then sleep on a condition variable; the caller waits for the last worker the same way. */
+/* pool.c - the worker pool: a job is a generation number, a function and a range, which the
+ * threads take in pieces from a shared counter, so a thread the host preempts holds up less.
+ * Between jobs workers spin briefly on the generation (the forward pass posts its products back
+ * to back), then sleep on a condition variable; the caller waits for the last worker the same
+ * way. */
 #include "engine/pool.h"
 
 #include <pthread.h>
@@ -15,6 +17,7 @@
 #endif
 
 #define SPIN_ROUNDS 20000 /* pause instructions, about 0.1-1 ms, before sleeping */
+#define PIECES      4     /* a job's range is cut into about this many pieces per thread */
 
 struct hws_pool {
     int n; /* threads, the caller included */
@@ -24,9 +27,11 @@ struct hws_pool {
     atomic_ulong gen;   /* bumped per job, after fn, ctx and total are set */
     atomic_int pending; /* workers still on the current job */
     atomic_int quit;
+    int spin;         /* rounds to spin (HWSCOPE_ENGINE_SPIN=0: none) */
+    atomic_long next; /* the next unclaimed index of the job's range */
     hws_pool_fn fn;
     void *ctx;
-    long total;
+    long total, grain;
 };
 
 typedef struct {
@@ -34,15 +39,19 @@ typedef struct {
     int index;
 } worker_arg;
 
-static void chunk(const hws_pool *p, int i, long *b, long *e) {
-    long per = p->total / p->n, extra = p->total % p->n;
-    *b = i * per + (i < extra ? i : extra);
-    *e = *b + per + (i < extra);
+/* Runs pieces of the current job until none is left. */
+static void take_pieces(hws_pool *p, int tid) {
+    for (;;) {
+        long b = atomic_fetch_add_explicit(&p->next, p->grain, memory_order_relaxed);
+        if (b >= p->total)
+            return;
+        p->fn(p->ctx, b, b + p->grain < p->total ? b + p->grain : p->total, tid);
+    }
 }
 
 /* Spins until a job after seen is posted or quit is set; then sleeps for it. */
 static void wait_job(hws_pool *p, unsigned long seen) {
-    for (int i = 0; i < SPIN_ROUNDS; i++) {
+    for (int i = 0; i < p->spin; i++) {
         if (atomic_load_explicit(&p->gen, memory_order_acquire) != seen ||
             atomic_load_explicit(&p->quit, memory_order_relaxed))
             return;
@@ -64,10 +73,7 @@ static void *worker(void *arg) {
         if (atomic_load(&p->quit))
             break;
         seen = atomic_load_explicit(&p->gen, memory_order_acquire);
-        long b, e;
-        chunk(p, a.index, &b, &e);
-        if (b < e)
-            p->fn(p->ctx, b, e, a.index);
+        take_pieces(p, a.index);
         if (atomic_fetch_sub_explicit(&p->pending, 1, memory_order_acq_rel) == 1) {
             pthread_mutex_lock(&p->mu); /* the caller may be between its check and its wait */
             pthread_cond_signal(&p->done);
@@ -82,6 +88,8 @@ hws_pool *hws_pool_new(int nthreads) {
     if (!p)
         return NULL;
     p->n = nthreads < 1 ? 1 : nthreads;
+    const char *spin = getenv("HWSCOPE_ENGINE_SPIN");
+    p->spin = spin && *spin ? atoi(spin) : SPIN_ROUNDS;
     p->tid = calloc((size_t)p->n, sizeof *p->tid);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->go, NULL);
@@ -115,15 +123,15 @@ void hws_pool_run(hws_pool *p, hws_pool_fn fn, void *ctx, long n) {
     p->fn = fn;
     p->ctx = ctx;
     p->total = n;
+    p->grain = n / ((long)p->n * PIECES);
+    p->grain = p->grain < 1 ? 1 : p->grain;
+    atomic_store(&p->next, 0);
     atomic_store(&p->pending, p->n - 1);
     atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->mu);
-    long b, e;
-    chunk(p, 0, &b, &e);
-    if (b < e)
-        fn(ctx, b, e, 0);
-    for (int i = 0; i < SPIN_ROUNDS && atomic_load(&p->pending) > 0; i++)
+    take_pieces(p, 0);
+    for (int i = 0; i < p->spin && atomic_load(&p->pending) > 0; i++)
         cpu_relax();
     pthread_mutex_lock(&p->mu);
     while (atomic_load(&p->pending) > 0)

@@ -307,7 +307,7 @@ __global__ void add_ln_reg_kernel(TO *out, float *outf, const T *x, const float 
 #pragma unroll
         for (int i = 0; i < VPL; i++) {
             int d = lane + 32 * i;
-            v[i] += d < E ? to_f(res2[base + d]) : 0.0f;
+            v[i] += d < E && res2 ? to_f(res2[base + d]) : 0.0f;
         }
         warp_ln<T, VPL>(v, lane, E, g2, b2, eps);
     }
@@ -323,7 +323,8 @@ __global__ void add_ln_reg_kernel(TO *out, float *outf, const T *x, const float 
 }
 
 /* ---- the backend context ---- */
-#define MAX_LANES 4 /* concurrent branches of the graph, each running its own rows */
+#define MAX_LANES 4
+#define MAX_TUNE  32 /* concurrent branches of the graph, each running its own rows */
 
 struct gpu_ctx {
     const hws_tfm_weights *w;
@@ -348,7 +349,8 @@ struct gpu_ctx {
     cudaEvent_t ev0, ev1;
     std::vector<unsigned char> staging;
     std::vector<struct mm_plan> plans; /* products' chosen algorithms, filled before capture */
-    bool capturing, autotune, profiling;
+    int tune_n; /* cuBLASLt candidates timed per product shape (1: the heuristic's first) */
+    bool capturing, profiling;
     double prof_ms[4];
     int prof_n[4];
 };
@@ -526,7 +528,7 @@ static cublasStatus_t run_mm(gpu_ctx *c, const mm_args &m, const mm_desc &d,
                           algo, c->workspace, c->ws_bytes, c->cur);
 }
 
-/* Times the heuristic's candidates (up to 8) on the real operands and keeps the fastest: small
+/* Times the heuristic's candidates (up to tune_n) on the real operands and keeps the fastest: small
  * products such as the guide's (512 rows) leave most of the GPU idle with the first choice. */
 static cublasStatus_t tune(gpu_ctx *c, const mm_args &m, const mm_desc &d,
                            const cublasLtMatmulHeuristicResult_t *h, int found,
@@ -582,8 +584,8 @@ static hws_status matmul_run(gpu_ctx *c, const mm_args &m, hws_error *err) {
     if (s == CUBLAS_STATUS_SUCCESS && plan) {
         algo = plan->algo;
     } else if (s == CUBLAS_STATUS_SUCCESS) {
-        cublasLtMatmulHeuristicResult_t h[8];
-        int found = 0, want = c->autotune && !c->capturing ? 8 : 1;
+        cublasLtMatmulHeuristicResult_t h[MAX_TUNE];
+        int found = 0, want = !c->capturing ? c->tune_n : 1;
         s = cublasLtMatmulAlgoGetHeuristic(c->lt, d.op, d.la, d.lb, d.lc, d.lc, d.pref, want, h,
                                            &found);
         if (s == CUBLAS_STATUS_SUCCESS && found == 0)
@@ -719,9 +721,14 @@ static void ln_launch(cudaStream_t s, TO *out, float *outf, const ln_in<T> &a, i
     int per_block = 4;
     dim3 grid((rows + per_block - 1) / per_block), block(per_block * 32);
     add_ln_kernel<T, TO><<<grid, block, 0, s>>>(out, outf, a.x, a.xf, a.r, a.g, a.b, rows, E, eps);
-    if (a.g2) /* the second step reads the first's output (its float copy when kept) */
-        add_ln_kernel<T, TO><<<grid, block, 0, s>>>(out, outf, (const T *)out, outf, a.r2, a.g2,
-                                                    a.b2, rows, E, eps);
+    if (a.g2) /* the second step reads the first's output (its float copy when kept, or out
+               * itself when that is the float output) */
+        add_ln_kernel<T, TO><<<grid, block, 0, s>>>(out, outf, (const T *)out,
+                                                    outf ? outf
+                                                    : sizeof(TO) == sizeof(float)
+                                                        ? (const float *)out
+                                                        : nullptr,
+                                                    a.r2, a.g2, a.b2, rows, E, eps);
 }
 
 template <typename T>
@@ -765,12 +772,10 @@ static hws_status gpu_add_ln(void *ctx, hws_tfm_buf out, hws_tfm_buf x, int r, c
 }
 
 static hws_status gpu_add_ln2(void *ctx, hws_tfm_buf out, hws_tfm_buf x, hws_tfm_buf r,
-                              const hws_tfm_ln *ln, hws_tfm_buf r2, size_t r2_off,
-                              const hws_tfm_ln *ln2, int rows, int E, float eps, hws_error *err) {
+                              const hws_tfm_ln *ln, int r2, size_t r2_off, const hws_tfm_ln *ln2,
+                              int rows, int E, float eps, hws_error *err) {
     gpu_ctx *c = (gpu_ctx *)ctx;
-    if (out == HWS_BUF_OUT) /* the two-kernel path reads out back in the storage type */
-        return hws_error_set(err, HWS_ERR_UNSUPPORTED, "two LayerNorm steps into the output");
-    const void *r2p = (const unsigned char *)bufp(c, r2) + r2_off * c->esize;
+    const void *r2p = r2 < 0 ? nullptr : (const unsigned char *)bufp(c, r2) + r2_off * c->esize;
     return add_ln_steps(c, out, x, (int)r, ln, r2p, ln2, rows, E, eps, err);
 }
 
@@ -865,8 +870,10 @@ static hws_status gpu_create(const hws_tfm_weights *w, int S, int N, hws_tfm_dty
     c->N = N;
     c->dt = dt;
     c->esize = dt == HWS_TFM_FP16 || dt == HWS_TFM_BF16 ? 2 : 4;
-    const char *tune_env = getenv("HWSCOPE_ENGINE_AUTOTUNE"); /* "0": cuBLASLt's first choice */
-    c->autotune = !tune_env || strcmp(tune_env, "0") != 0;
+    /* HWSCOPE_ENGINE_AUTOTUNE: candidates to time per product (0 or 1: cuBLASLt's first) */
+    const char *tune_env = getenv("HWSCOPE_ENGINE_AUTOTUNE");
+    c->tune_n = tune_env && *tune_env ? atoi(tune_env) : 8;
+    c->tune_n = c->tune_n < 1 ? 1 : c->tune_n > MAX_TUNE ? MAX_TUNE : c->tune_n;
     hws_status st = setup(c, device, device_len, err);
     if (st != HWS_OK) {
         gpu_destroy(c);
