@@ -5,6 +5,11 @@ the GPU's measured matrix peak (an 8192^3 product) per precision.
 
   python3 bench/scripts/transformer_bench.py --hwscope HWSCOPE_CMD --threads 16 --out results.json
 
+The CPU comparison at the guide's shape is interleaved: rounds of hwscope repeats then PyTorch
+repeats (A B A B ...) in one window, so host noise hits both alike; median and best of each.
+With --general, hwscope's GPU also runs its general path (HWSCOPE_ENGINE_GENERAL=1: real
+attention at S=1, not the folded one-key maps).
+
 HWSCOPE_CMD is the command that runs `hwscope bench transformer` (its arguments follow). Shapes:
 the guide's literal call torch.rand(1, 512, 512) with the default sequence-first model (S=1,
 N=512) and the batch-first reading (S=512, N=1). Medians of repeats after warm-up; GPU times
@@ -90,7 +95,7 @@ def torch_runs(args, res):
 
 def compile_runs(args, res, t_start):
     x = torch.rand(1, 512, 512)
-    for dn in ("fp16", "fp32"):
+    for dn in args.compile_dtypes.split(","):
         for mode in args.compile_modes.split(","):
             if time.time() - t_start > args.compile_deadline_s:
                 print(f"torch.compile {dn} {mode}: skipped (time budget)", flush=True)
@@ -116,17 +121,23 @@ def compile_runs(args, res, t_start):
                 print(f"torch.compile {dn} {mode}: failed: {e!r}"[:300], flush=True)
 
 
+def hwscope_json(args, extra, env=None):
+    """One `hwscope bench transformer --json` run with extra arguments, or None."""
+    cmd = shlex.split(args.hwscope) + ["transformer", "--json"] + extra
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if p.returncode != 0:
+        print(f"hwscope {' '.join(extra)}: exit {p.returncode}: {p.stderr[-500:]}", flush=True)
+    try:
+        return json.loads(p.stdout)
+    except ValueError:
+        return None
+
+
 def hwscope_runs(args, res):
     for shape, (S, N) in SHAPES.items():
-        cmd = shlex.split(args.hwscope) + ["transformer", "--json", "--profile", "--shape", f"{S},{N},512",
-                                           "--threads", str(args.threads), "--reps",
-                                           str(args.gpu_reps)]
-        p = subprocess.run(cmd, capture_output=True, text=True)
-        if p.returncode != 0:
-            print(f"hwscope {shape}: exit {p.returncode}: {p.stderr[-500:]}", flush=True)
-        try:
-            doc = json.loads(p.stdout)
-        except ValueError:
+        doc = hwscope_json(args, ["--profile", "--shape", f"{S},{N},512", "--threads",
+                                  str(args.threads), "--reps", str(args.gpu_reps)])
+        if not doc:
             continue
         if doc.get("cpu"):
             res.append(dict(impl="hwscope", shape=shape, device="cpu", dtype="fp32",
@@ -135,9 +146,51 @@ def hwscope_runs(args, res):
         for g in doc.get("gpu", []):
             res.append(dict(impl="hwscope", shape=shape, device="cuda", dtype=g["dtype"],
                             ms=g["ms"], samples_ms=g["samples_ms"], error=g.get("error"),
-                            profile=g.get("profile")))
-        print(f"hwscope {shape}: cpu {doc.get('cpu', {}).get('ms')} ms; gpu "
+                            profile=g.get("profile"), graph_lanes=g.get("graph_lanes")))
+        print(f"hwscope {shape}: cpu {(doc.get('cpu') or {}).get('ms')} ms; gpu "
               + ", ".join(f"{g['dtype']} {g['ms']}" for g in doc.get("gpu", [])), flush=True)
+    if args.general:
+        env = dict(os.environ, HWSCOPE_ENGINE_GENERAL="1")
+        doc = hwscope_json(args, ["--device", "cuda", "--shape", "1,512,512", "--reps",
+                                  str(args.gpu_reps)], env)
+        for g in (doc or {}).get("gpu", []):
+            res.append(dict(impl="hwscope-general", shape="guide_seq_first", device="cuda",
+                            dtype=g["dtype"], ms=g["ms"], samples_ms=g["samples_ms"],
+                            error=g.get("error"), graph_lanes=g.get("graph_lanes")))
+        print("hwscope general path gpu: " + ", ".join(
+            f"{g['dtype']} {g['ms']}" for g in (doc or {}).get("gpu", [])), flush=True)
+
+
+def cpu_interleaved(args):
+    """Rounds of hwscope's CPU repeats, then PyTorch eager's, at the guide's shape (S=1, N=512)
+    with the same threads: median and best of every sample of each."""
+    torch.manual_seed(0)
+    torch.set_num_threads(args.threads)
+    x = torch.rand(1, 512, 512)
+    model = torch.nn.Transformer(dropout=0.0).eval()
+    h, t = [], []
+    with torch.inference_mode():
+        for _ in range(2):
+            model(x, x)
+        for r in range(args.cpu_rounds):
+            doc = hwscope_json(args, ["--device", "cpu", "--shape", "1,512,512", "--threads",
+                                      str(args.threads), "--reps", str(args.cpu_round_reps),
+                                      "--warmup", "1"])
+            if doc and doc.get("cpu") and doc["cpu"].get("samples_ms"):
+                h += doc["cpu"]["samples_ms"]
+            t += time_cpu(lambda: model(x, x), 1, args.cpu_round_reps)[1]
+            print(f"cpu round {r}: hwscope {h[-args.cpu_round_reps:]} torch "
+                  f"{[round(v, 1) for v in t[-args.cpu_round_reps:]]}", flush=True)
+    out = dict(threads=args.threads, rounds=args.cpu_rounds, reps_per_round=args.cpu_round_reps,
+               hwscope_samples_ms=h, torch_samples_ms=t)
+    if h and t:
+        out.update(hwscope_median_ms=statistics.median(h), hwscope_best_ms=min(h),
+                   torch_median_ms=statistics.median(t), torch_best_ms=min(t),
+                   speedup_median=statistics.median(t) / statistics.median(h),
+                   speedup_best=min(t) / min(h))
+        print("cpu interleaved:", {k: round(v, 2) for k, v in out.items()
+                                   if not k.endswith("samples_ms")}, flush=True)
+    return out
 
 
 def summary(res, peaks, flops):
@@ -153,12 +206,19 @@ def summary(res, peaks, flops):
             for dn in dts:
                 h, e = get("hwscope", shape, device, dn), get("pytorch-eager", shape, device, dn)
                 c = get("pytorch-compile-reduce-overhead", shape, device, dn)
+                hg = get("hwscope-general", shape, device, dn)
                 row = dict(shape=shape, device=device, dtype=dn, hwscope_ms=h, eager_ms=e,
                            compile_ms=c, speedup_vs_eager=(e / h) if h and e else None)
+                if hg:
+                    row.update(hwscope_general_ms=hg,
+                               general_speedup_vs_eager=(e / hg) if e else None)
                 if device == "cuda" and h:
                     tf = flops[shape] / (h * 1e-3) / 1e12
                     row["hwscope_tflops"] = tf
                     row["fraction_of_matrix_peak"] = tf / peaks[dn] if peaks.get(dn) else None
+                    if hg and peaks.get(dn):
+                        row["general_fraction_of_matrix_peak"] = \
+                            flops[shape] / (hg * 1e-3) / 1e12 / peaks[dn]
                 rows.append(row)
     return rows
 
@@ -171,10 +231,15 @@ def main():
     ap.add_argument("--gpu-reps", type=int, default=30)
     ap.add_argument("--compile-deadline-s", type=float, default=120)
     ap.add_argument("--compile-modes", default="reduce-overhead,default")
+    ap.add_argument("--compile-dtypes", default="fp16,fp32")
+    ap.add_argument("--cpu-rounds", type=int, default=6)
+    ap.add_argument("--cpu-round-reps", type=int, default=3)
+    ap.add_argument("--general", action="store_true")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     t_start = time.time()
     res = []
+    interleaved = cpu_interleaved(args) if args.cpu_rounds > 0 else None
     hwscope_runs(args, res)
     torch_runs(args, res)
     peaks = {dn: matmul_peak(dn) for dn in DTYPES}
@@ -193,7 +258,8 @@ def main():
                    date=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                    gpu=torch.cuda.get_device_name(0), torch=torch.__version__,
                    threads=args.threads, cpu_count=os.cpu_count(), matrix_peak_tflops=peaks,
-                   flops=flops, runs=res, summary=summary(res, peaks, flops))
+                   flops=flops, runs=res, summary=summary(res, peaks, flops),
+                   cpu_interleaved=interleaved)
         with open(args.out, "w") as f:
             json.dump(doc, f, indent=1)
         return doc

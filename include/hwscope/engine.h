@@ -136,6 +136,8 @@ hws_status hws_tfm_gpu_time(hws_tfm_gpu *g, int warmup, int reps, double *ms_sam
  * and count[k] for matrix products (k=0), the batched one (1), attention (2) and residual +
  * LayerNorm (3). */
 hws_status hws_tfm_gpu_profile(hws_tfm_gpu *g, double ms[4], int count[4], hws_error *err);
+/* How many concurrent branches the graph runs (slices of the batch; 1 unless S=1). */
+int hws_tfm_gpu_lanes(const hws_tfm_gpu *g);
 /* The GPU's name ("NVIDIA H100 80GB HBM3"). */
 const char *hws_tfm_gpu_device(const hws_tfm_gpu *g);
 void hws_tfm_gpu_free(hws_tfm_gpu *g);

@@ -41,6 +41,7 @@ typedef struct {
     bool wanted;
     timing t;
     hws_error err;
+    int lanes; /* concurrent branches of the CUDA Graph */
     bool profiled;
     double prof_ms[4]; /* per step kind, see hws_tfm_gpu_profile */
     int prof_n[4];
@@ -135,6 +136,7 @@ static void time_gpu(const hws_tfm_weights *w, int S, int N, const options *o, c
         t->n = (int)o->reps;
         t->ms = median(t->samples, t->n);
         snprintf(device, device_len, "%s", hws_tfm_gpu_device(g));
+        r->lanes = hws_tfm_gpu_lanes(g);
         hws_error perr;
         r->profiled = o->profile && hws_tfm_gpu_profile(g, r->prof_ms, r->prof_n, &perr) == HWS_OK;
     } else {
@@ -193,6 +195,7 @@ static int print_json(const result *r) {
         hws_json_str(e, "dtype", hws_tfm_dtype_name(d));
         hws_json_str(e, "device", r->device);
         add_timing(e, &r->gpu[d].t, r->flops);
+        hws_json_num(e, "graph_lanes", r->gpu[d].t.error ? HWS_NA : r->gpu[d].lanes);
         double cpu_ms = r->cpu_wanted && !r->cpu->error ? r->cpu->ms : HWS_NA;
         hws_json_num(e, "speedup_vs_cpu", r->gpu[d].t.error ? HWS_NA : cpu_ms / r->gpu[d].t.ms);
         if (r->gpu[d].profiled) {
@@ -253,6 +256,13 @@ static void print_text(const result *r) {
                "attention block\nas its folded value-and-output map (the same function, fewer "
                "operations than the TFLOP/s\ncolumn counts; HWSCOPE_ENGINE_GENERAL=1 runs the "
                "general path).\n");
+    for (int d = 0; r->gpu_wanted && d < 4; d++)
+        if (r->gpu[d].wanted && !r->gpu[d].t.error && r->gpu[d].lanes > 1) {
+            printf("The graph runs the batch in %d slices as concurrent branches (rows are "
+                   "independent at S=1;\nHWSCOPE_ENGINE_LANES=1 runs one chain).\n",
+                   r->gpu[d].lanes);
+            break;
+        }
     if (r->cpu_wanted)
         printf("CPU matrix products: %s\n", hws_tfm_cpu_blas());
     for (int d = 0; r->gpu_wanted && d < 4; d++)

@@ -63,12 +63,13 @@ typedef struct {
     /* out = LayerNorm(x + r) over rows of E (r < 0: no residual); out may be x. */
     hws_status (*add_ln)(void *ctx, hws_tfm_buf out, hws_tfm_buf x, int r, const hws_tfm_ln *ln,
                          int rows, int E, float eps, hws_error *err);
-    /* out = LayerNorm2(LayerNorm(x + r) + r2), r2 starting at element r2_off of buffer r2: two
-     * sub-layers' ends in one step (the decoder's self- then cross-attention at S=1, where the
-     * second residual is ready beforehand); out may be x. */
+    /* out = LayerNorm2(LayerNorm(x + r) + r2), r2 starting at element r2_off of buffer r2 (r2 <
+     * 0: no second residual): two sub-layers' ends in one step (the decoder's self- then
+     * cross-attention at S=1, where the second residual is ready beforehand; a stack's last
+     * layer and its final norm); out may be x. */
     hws_status (*add_ln2)(void *ctx, hws_tfm_buf out, hws_tfm_buf x, hws_tfm_buf r,
-                          const hws_tfm_ln *ln, hws_tfm_buf r2, size_t r2_off,
-                          const hws_tfm_ln *ln2, int rows, int E, float eps, hws_error *err);
+                          const hws_tfm_ln *ln, int r2, size_t r2_off, const hws_tfm_ln *ln2,
+                          int rows, int E, float eps, hws_error *err);
 } hws_tfm_ops;
 
 /* Runs model(SRC, TGT) -> OUT through ops. */
@@ -76,7 +77,7 @@ hws_status hws_tfm_run(const hws_tfm_weights *w, int S, int N, const hws_tfm_ops
                        hws_error *err);
 
 /* The CUDA module's table, got with hws_cuda_module_sym("hws_tfm_cuda_api"). */
-#define HWS_TFM_CUDA_ABI 2
+#define HWS_TFM_CUDA_ABI 3
 typedef struct {
     int abi; /* HWS_TFM_CUDA_ABI */
     /* Allocates buffers for S*N rows and uploads w converted to dt. */
@@ -98,6 +99,12 @@ typedef struct {
      * and count of op kind k (0 linear, 1 linear_batched, 2 attention, 3 add_ln). */
     hws_status (*profile_begin)(void *ctx, hws_error *err);
     hws_status (*profile_end)(void *ctx, double ms[4], int n[4], hws_error *err);
+    /* Concurrent branches (lanes) of the graph: fork n lanes (at most 4) after the work so far;
+     * lane(i, row0) sends the next ops to lane i, seeing every buffer from row row0 (its rows
+     * alone, so lanes must not share rows); join makes lane 0 wait for the others. */
+    hws_status (*fork)(void *ctx, int n, hws_error *err);
+    hws_status (*lane)(void *ctx, int i, size_t row0, hws_error *err);
+    hws_status (*join)(void *ctx, hws_error *err);
     void (*destroy)(void *ctx);
 } hws_tfm_cuda_api;
 

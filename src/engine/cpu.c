@@ -85,11 +85,11 @@ static hws_status cpu_add_ln(void *ctx, hws_tfm_buf out, hws_tfm_buf x, int r, c
 }
 
 static hws_status cpu_add_ln2(void *ctx, hws_tfm_buf out, hws_tfm_buf x, hws_tfm_buf r,
-                              const hws_tfm_ln *ln, hws_tfm_buf r2, size_t r2_off,
-                              const hws_tfm_ln *ln2, int rows, int E, float eps, hws_error *err) {
+                              const hws_tfm_ln *ln, int r2, size_t r2_off, const hws_tfm_ln *ln2,
+                              int rows, int E, float eps, hws_error *err) {
     (void)err;
     add_ln_at(ctx, out, x, (int)r, 0, ln, rows, E, eps);
-    add_ln_at(ctx, out, out, (int)r2, r2_off, ln2, rows, E, eps);
+    add_ln_at(ctx, out, out, r2, r2_off, ln2, rows, E, eps);
     return HWS_OK;
 }
 

@@ -4,6 +4,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdlib.h>
 
 typedef struct {
     float *y;
@@ -68,18 +69,18 @@ static void linear_tiles(void *ctx, long t0, long t1, int tid) {
     }
 }
 
-/* Each thread's single-threaded OpenBLAS call packs its rows of x and its columns of w: the
- * tr x tc split (tr * tc = threads) with the least of that, rows/tr + n/tc, per thread. */
-static void pick_tiles(int threads, int rows, int n, int *tr, int *tc) {
+/* Each tile's single-threaded OpenBLAS call packs its rows of x and its columns of w: the
+ * tr x tc split (tr * tc = tiles) with the least of that, rows/tr + n/tc, per tile. */
+static void pick_tiles(int tiles, int rows, int n, int *tr, int *tc) {
     long best = -1;
-    for (int a = 1; a <= threads; a++) {
-        if (threads % a != 0)
+    for (int a = 1; a <= tiles; a++) {
+        if (tiles % a != 0)
             continue;
-        long cost = (rows + a - 1) / a + (n + threads / a - 1) / (threads / a);
+        long cost = (rows + a - 1) / a + (n + tiles / a - 1) / (tiles / a);
         if (best < 0 || cost < best) {
             best = cost;
             *tr = a;
-            *tc = threads / a;
+            *tc = tiles / a;
         }
     }
 }
@@ -87,8 +88,12 @@ static void pick_tiles(int threads, int rows, int n, int *tr, int *tc) {
 void hws_cpu_linear(hws_pool *p, float *y, const float *x, const float *w, const float *b, int rows,
                     int k, int n, int relu) {
     linear_job j = {y, x, w, b, rows, k, n, relu, 1, 1};
-    int threads = hws_pool_threads(p);
-    pick_tiles(threads, rows, n, &j.tr, &j.tc);
+    /* HWSCOPE_ENGINE_CPU_TILES tiles per thread (default 1): more, smaller tiles let the threads
+     * that come free first take the work of one the host holds up, at more packing per flop */
+    const char *per = getenv("HWSCOPE_ENGINE_CPU_TILES");
+    int m = per && *per ? atoi(per) : 1;
+    int tiles = hws_pool_threads(p) * (m < 1 ? 1 : m > 8 ? 8 : m);
+    pick_tiles(tiles, rows, n, &j.tr, &j.tc);
     hws_pool_run(p, linear_tiles, &j, (long)j.tr * j.tc);
 }
 

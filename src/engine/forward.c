@@ -161,15 +161,22 @@ static hws_status cross_block(fwd *f, const hws_tfm_mha *m, int layer, const hws
     return st == HWS_OK ? project_add_ln(f, &m->out, HWS_BUF_Y, HWS_BUF_Y, ln) : st;
 }
 
-/* x = ln(x + linear2(relu(linear1(x)))) */
-static hws_status ff_block(fwd *f, const hws_tfm_layer *l, hws_tfm_buf x, const hws_tfm_ln *ln) {
+/* x = ln(x + linear2(relu(linear1(x)))); with last set (a stack's last layer), its final norm
+ * follows in the same step: out = last(ln(x + ...)). */
+static hws_status ff_block(fwd *f, const hws_tfm_layer *l, hws_tfm_buf x, const hws_tfm_ln *ln,
+                           const hws_tfm_ln *last, hws_tfm_buf out) {
     int E = f->cfg->d_model, F = f->cfg->d_ff;
     hws_status st =
         f->ops->linear(f->ctx, HWS_BUF_FF, x, f->rows, E, F, l->l1.w, l->l1.b, 1, f->err);
     if (st == HWS_OK)
         st = f->ops->linear(f->ctx, HWS_BUF_TMP, HWS_BUF_FF, f->rows, F, E, l->l2.w, l->l2.b, 0,
                             f->err);
-    return st == HWS_OK ? add_ln(f, x, x, HWS_BUF_TMP, ln) : st;
+    if (st != HWS_OK)
+        return st;
+    if (last)
+        return f->ops->add_ln2(f->ctx, out, x, HWS_BUF_TMP, ln, -1, 0, last, f->rows, E,
+                               f->cfg->ln_eps, f->err);
+    return add_ln(f, x, x, HWS_BUF_TMP, ln);
 }
 
 int hws_tfm_one_key(int S) {
@@ -189,9 +196,9 @@ hws_status hws_tfm_run(const hws_tfm_weights *w, int S, int N, const hws_tfm_ops
         st = self_block(&f, &l->sa, x, HWS_BUF_X, &l->n1);
         x = HWS_BUF_X;
         if (st == HWS_OK)
-            st = ff_block(&f, l, x, &l->n2);
+            st = ff_block(&f, l, x, &l->n2, i == cfg->n_enc - 1 ? &w->enc_norm : NULL, HWS_BUF_MEM);
     }
-    if (st == HWS_OK)
+    if (st == HWS_OK && cfg->n_enc == 0)
         st = add_ln(&f, HWS_BUF_MEM, x, -1, &w->enc_norm);
     if (st == HWS_OK && cfg->n_dec > 0)
         st = cross_kv(&f, w);
@@ -206,7 +213,7 @@ hws_status hws_tfm_run(const hws_tfm_weights *w, int S, int N, const hws_tfm_ops
         if (st == HWS_OK && !f.one_key)
             st = cross_block(&f, &l->ca, i, &l->n2);
         if (st == HWS_OK)
-            st = ff_block(&f, l, y, &l->n3);
+            st = ff_block(&f, l, y, &l->n3, i == cfg->n_dec - 1 ? &w->dec_norm : NULL, HWS_BUF_OUT);
     }
-    return st == HWS_OK ? add_ln(&f, HWS_BUF_OUT, y, -1, &w->dec_norm) : st;
+    return st == HWS_OK && cfg->n_dec == 0 ? add_ln(&f, HWS_BUF_OUT, y, -1, &w->dec_norm) : st;
 }

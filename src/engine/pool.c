@@ -1,21 +1,37 @@
-/* pool.c - the worker pool: workers sleep on a condition variable between jobs; a job is a
- * generation number, a function and a range. */
+/* pool.c - the worker pool: a job is a generation number, a function and a range, which the
+ * threads take in pieces from a shared counter, so a thread the host preempts holds up less.
+ * Between jobs workers spin briefly on the generation (the forward pass posts its products back
+ * to back), then sleep on a condition variable; the caller waits for the last worker the same
+ * way. */
 #include "engine/pool.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define cpu_relax() _mm_pause()
+#else
+#define cpu_relax() ((void)0)
+#endif
+
+#define SPIN_ROUNDS 20000 /* pause instructions, about 0.1-1 ms, before sleeping */
+#define PIECES      4     /* a job's range is cut into about this many pieces per thread */
 
 struct hws_pool {
     int n; /* threads, the caller included */
     pthread_t *tid;
     pthread_mutex_t mu;
     pthread_cond_t go, done;
-    unsigned long gen; /* bumped per job */
-    int pending;       /* workers still on the current job */
-    int quit;
+    atomic_ulong gen;   /* bumped per job, after fn, ctx and total are set */
+    atomic_int pending; /* workers still on the current job */
+    atomic_int quit;
+    int spin;         /* rounds to spin (HWSCOPE_ENGINE_SPIN=0: none) */
+    atomic_long next; /* the next unclaimed index of the job's range */
     hws_pool_fn fn;
     void *ctx;
-    long total;
+    long total, grain;
 };
 
 typedef struct {
@@ -23,10 +39,28 @@ typedef struct {
     int index;
 } worker_arg;
 
-static void chunk(const hws_pool *p, int i, long *b, long *e) {
-    long per = p->total / p->n, extra = p->total % p->n;
-    *b = i * per + (i < extra ? i : extra);
-    *e = *b + per + (i < extra);
+/* Runs pieces of the current job until none is left. */
+static void take_pieces(hws_pool *p, int tid) {
+    for (;;) {
+        long b = atomic_fetch_add_explicit(&p->next, p->grain, memory_order_relaxed);
+        if (b >= p->total)
+            return;
+        p->fn(p->ctx, b, b + p->grain < p->total ? b + p->grain : p->total, tid);
+    }
+}
+
+/* Spins until a job after seen is posted or quit is set; then sleeps for it. */
+static void wait_job(hws_pool *p, unsigned long seen) {
+    for (int i = 0; i < p->spin; i++) {
+        if (atomic_load_explicit(&p->gen, memory_order_acquire) != seen ||
+            atomic_load_explicit(&p->quit, memory_order_relaxed))
+            return;
+        cpu_relax();
+    }
+    pthread_mutex_lock(&p->mu);
+    while (atomic_load(&p->gen) == seen && !atomic_load(&p->quit))
+        pthread_cond_wait(&p->go, &p->mu);
+    pthread_mutex_unlock(&p->mu);
 }
 
 static void *worker(void *arg) {
@@ -34,23 +68,18 @@ static void *worker(void *arg) {
     free(arg);
     hws_pool *p = a.p;
     unsigned long seen = 0;
-    pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (p->gen == seen && !p->quit)
-            pthread_cond_wait(&p->go, &p->mu);
-        if (p->quit)
+        wait_job(p, seen);
+        if (atomic_load(&p->quit))
             break;
-        seen = p->gen;
-        pthread_mutex_unlock(&p->mu);
-        long b, e;
-        chunk(p, a.index, &b, &e);
-        if (b < e)
-            p->fn(p->ctx, b, e, a.index);
-        pthread_mutex_lock(&p->mu);
-        if (--p->pending == 0)
+        seen = atomic_load_explicit(&p->gen, memory_order_acquire);
+        take_pieces(p, a.index);
+        if (atomic_fetch_sub_explicit(&p->pending, 1, memory_order_acq_rel) == 1) {
+            pthread_mutex_lock(&p->mu); /* the caller may be between its check and its wait */
             pthread_cond_signal(&p->done);
+            pthread_mutex_unlock(&p->mu);
+        }
     }
-    pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 
@@ -59,6 +88,8 @@ hws_pool *hws_pool_new(int nthreads) {
     if (!p)
         return NULL;
     p->n = nthreads < 1 ? 1 : nthreads;
+    const char *spin = getenv("HWSCOPE_ENGINE_SPIN");
+    p->spin = spin && *spin ? atoi(spin) : SPIN_ROUNDS;
     p->tid = calloc((size_t)p->n, sizeof *p->tid);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->go, NULL);
@@ -92,16 +123,18 @@ void hws_pool_run(hws_pool *p, hws_pool_fn fn, void *ctx, long n) {
     p->fn = fn;
     p->ctx = ctx;
     p->total = n;
-    p->pending = p->n - 1;
-    p->gen++;
+    p->grain = n / ((long)p->n * PIECES);
+    p->grain = p->grain < 1 ? 1 : p->grain;
+    atomic_store(&p->next, 0);
+    atomic_store(&p->pending, p->n - 1);
+    atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->mu);
-    long b, e;
-    chunk(p, 0, &b, &e);
-    if (b < e)
-        fn(ctx, b, e, 0);
+    take_pieces(p, 0);
+    for (int i = 0; i < p->spin && atomic_load(&p->pending) > 0; i++)
+        cpu_relax();
     pthread_mutex_lock(&p->mu);
-    while (p->pending > 0)
+    while (atomic_load(&p->pending) > 0)
         pthread_cond_wait(&p->done, &p->mu);
     pthread_mutex_unlock(&p->mu);
 }
@@ -114,7 +147,7 @@ void hws_pool_free(hws_pool *p) {
     if (!p)
         return;
     pthread_mutex_lock(&p->mu);
-    p->quit = 1;
+    atomic_store(&p->quit, 1);
     pthread_cond_broadcast(&p->go);
     pthread_mutex_unlock(&p->mu);
     for (int i = 1; p->tid && i < p->n; i++)

@@ -1,5 +1,5 @@
 /* pool.h - a fixed pool of worker threads for the CPU backend's own kernels: run fn over a range
- * split into one chunk per thread, the caller working on the first. */
+ * cut into pieces that the threads, the caller included, take as they come free. */
 #ifndef HWSCOPE_ENGINE_POOL_H
 #define HWSCOPE_ENGINE_POOL_H
 
@@ -11,8 +11,8 @@ typedef void (*hws_pool_fn)(void *ctx, long begin, long end, int tid);
 /* nthreads counts the caller; 1 runs everything on the caller. NULL when out of memory or
  * threads cannot be started. */
 hws_pool *hws_pool_new(int nthreads);
-/* Calls fn(ctx, b, e, tid) over [0, n) in disjoint chunks covering it; returns when all are done.
- */
+/* Calls fn(ctx, b, e, tid) over [0, n) in disjoint pieces covering it (a thread may get several,
+ * one after another); returns when all are done. */
 void hws_pool_run(hws_pool *p, hws_pool_fn fn, void *ctx, long n);
 int hws_pool_threads(const hws_pool *p);
 void hws_pool_free(hws_pool *p);

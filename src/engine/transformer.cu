@@ -307,7 +307,7 @@ __global__ void add_ln_reg_kernel(TO *out, float *outf, const T *x, const float 
 #pragma unroll
         for (int i = 0; i < VPL; i++) {
             int d = lane + 32 * i;
-            v[i] += d < E ? to_f(res2[base + d]) : 0.0f;
+            v[i] += d < E && res2 ? to_f(res2[base + d]) : 0.0f;
         }
         warp_ln<T, VPL>(v, lane, E, g2, b2, eps);
     }
@@ -323,6 +323,9 @@ __global__ void add_ln_reg_kernel(TO *out, float *outf, const T *x, const float 
 }
 
 /* ---- the backend context ---- */
+#define MAX_LANES 4
+#define MAX_TUNE  32 /* concurrent branches of the graph, each running its own rows */
+
 struct gpu_ctx {
     const hws_tfm_weights *w;
     int S, N;
@@ -330,17 +333,24 @@ struct gpu_ctx {
     size_t esize; /* bytes per stored element */
     void *wdev;   /* weights in the storage type */
     void *buf[HWS_BUF_COUNT];
-    float *shadow[HWS_BUF_COUNT]; /* float copies of the residual streams in FP16/BF16 */
-    cudaStream_t stream;
-    cublasLtHandle_t lt;
+    float *shadow[HWS_BUF_COUNT];  /* float copies of the residual streams in FP16/BF16 */
+    cudaStream_t stream;           /* the main stream (lane 0), which captures the graph */
+    cudaStream_t lanes[MAX_LANES]; /* lane 0 is stream; the others fork from it and join it */
+    void *lane_ws[MAX_LANES];      /* a cuBLASLt workspace per lane */
+    cudaEvent_t fork_ev, join_ev[MAX_LANES];
+    int nlanes;       /* lanes forked now (1: none) */
+    cudaStream_t cur; /* the current lane's stream and workspace, and its first row */
     void *workspace;
+    size_t row0;
+    cublasLtHandle_t lt;
     size_t ws_bytes;
     cudaGraph_t graph;
     cudaGraphExec_t exec;
     cudaEvent_t ev0, ev1;
     std::vector<unsigned char> staging;
     std::vector<struct mm_plan> plans; /* products' chosen algorithms, filled before capture */
-    bool capturing, autotune, profiling;
+    int tune_n; /* cuBLASLt candidates timed per product shape (1: the heuristic's first) */
+    bool capturing, profiling;
     double prof_ms[4];
     int prof_n[4];
 };
@@ -348,13 +358,13 @@ struct gpu_ctx {
 /* In profiling mode: starts timing an op (records ev0). */
 static void prof_start(gpu_ctx *c) {
     if (c->profiling)
-        cudaEventRecord(c->ev0, c->stream);
+        cudaEventRecord(c->ev0, c->cur);
 }
 
 /* In profiling mode: adds the time since prof_start to op kind k; st passes through. */
 static hws_status prof_stop(gpu_ctx *c, int k, hws_status st) {
     float ms = 0;
-    if (c->profiling && st == HWS_OK && cudaEventRecord(c->ev1, c->stream) == cudaSuccess &&
+    if (c->profiling && st == HWS_OK && cudaEventRecord(c->ev1, c->cur) == cudaSuccess &&
         cudaEventSynchronize(c->ev1) == cudaSuccess &&
         cudaEventElapsedTime(&ms, c->ev0, c->ev1) == cudaSuccess) {
         c->prof_ms[k] += ms;
@@ -367,13 +377,27 @@ static const void *wdev(const gpu_ctx *c, const float *host) {
     return (const unsigned char *)c->wdev + (size_t)(host - c->w->data) * c->esize;
 }
 
-static size_t buf_elems(const gpu_ctx *c, int b) {
+static size_t buf_width(const gpu_ctx *c, int b) {
     const hws_tfm_config *cfg = &c->w->cfg;
-    int width = b == HWS_BUF_QKV  ? 3 * cfg->d_model
-                : b == HWS_BUF_KV ? 2 * cfg->d_model * (cfg->n_dec > 1 ? cfg->n_dec : 1)
-                : b == HWS_BUF_FF ? cfg->d_ff
-                                  : cfg->d_model;
-    return (size_t)c->S * c->N * width;
+    return b == HWS_BUF_QKV  ? 3 * cfg->d_model
+           : b == HWS_BUF_KV ? 2 * cfg->d_model * (cfg->n_dec > 1 ? cfg->n_dec : 1)
+           : b == HWS_BUF_FF ? cfg->d_ff
+                             : cfg->d_model;
+}
+
+static size_t buf_elems(const gpu_ctx *c, int b) {
+    return (size_t)c->S * c->N * buf_width(c, b);
+}
+
+/* Buffer b from the current lane's first row (each lane's slice of a buffer is its rows; the
+ * cross-attention buffer KV keeps every layer's rows of a lane together). */
+static void *bufp(const gpu_ctx *c, int b) {
+    return (unsigned char *)c->buf[b] +
+           c->row0 * buf_width(c, b) * (b == HWS_BUF_OUT ? 4 : c->esize);
+}
+
+static float *shadowp(const gpu_ctx *c, int b) {
+    return c->shadow[b] ? c->shadow[b] + c->row0 * buf_width(c, b) : nullptr;
 }
 
 static cudaDataType_t data_type(hws_tfm_dtype dt) {
@@ -501,10 +525,10 @@ static cublasStatus_t run_mm(gpu_ctx *c, const mm_args &m, const mm_desc &d,
                              const cublasLtMatmulAlgo_t *algo) {
     float alpha = 1, beta = 0;
     return cublasLtMatmul(c->lt, d.op, &alpha, m.w, d.la, m.x, d.lb, &beta, m.y, d.lc, m.y, d.lc,
-                          algo, c->workspace, c->ws_bytes, c->stream);
+                          algo, c->workspace, c->ws_bytes, c->cur);
 }
 
-/* Times the heuristic's candidates (up to 8) on the real operands and keeps the fastest: small
+/* Times the heuristic's candidates (up to tune_n) on the real operands and keeps the fastest: small
  * products such as the guide's (512 rows) leave most of the GPU idle with the first choice. */
 static cublasStatus_t tune(gpu_ctx *c, const mm_args &m, const mm_desc &d,
                            const cublasLtMatmulHeuristicResult_t *h, int found,
@@ -515,10 +539,10 @@ static cublasStatus_t tune(gpu_ctx *c, const mm_args &m, const mm_desc &d,
             run_mm(c, m, d, &h[i].algo) != CUBLAS_STATUS_SUCCESS)
             continue;
         float ms = INFINITY;
-        if (cudaEventRecord(c->ev0, c->stream) == cudaSuccess) {
+        if (cudaEventRecord(c->ev0, c->cur) == cudaSuccess) {
             for (int r = 0; r < 5; r++)
                 run_mm(c, m, d, &h[i].algo);
-            if (cudaEventRecord(c->ev1, c->stream) != cudaSuccess ||
+            if (cudaEventRecord(c->ev1, c->cur) != cudaSuccess ||
                 cudaEventSynchronize(c->ev1) != cudaSuccess ||
                 cudaEventElapsedTime(&ms, c->ev0, c->ev1) != cudaSuccess)
                 ms = INFINITY;
@@ -560,8 +584,8 @@ static hws_status matmul_run(gpu_ctx *c, const mm_args &m, hws_error *err) {
     if (s == CUBLAS_STATUS_SUCCESS && plan) {
         algo = plan->algo;
     } else if (s == CUBLAS_STATUS_SUCCESS) {
-        cublasLtMatmulHeuristicResult_t h[8];
-        int found = 0, want = c->autotune && !c->capturing ? 8 : 1;
+        cublasLtMatmulHeuristicResult_t h[MAX_TUNE];
+        int found = 0, want = !c->capturing ? c->tune_n : 1;
         s = cublasLtMatmulAlgoGetHeuristic(c->lt, d.op, d.la, d.lb, d.lc, d.lc, d.pref, want, h,
                                            &found);
         if (s == CUBLAS_STATUS_SUCCESS && found == 0)
@@ -594,8 +618,8 @@ static hws_status matmul_run(gpu_ctx *c, const mm_args &m, hws_error *err) {
 static hws_status gpu_linear(void *ctx, hws_tfm_buf y, hws_tfm_buf x, int rows, int k, int n,
                              const float *w, const float *b, int relu, hws_error *err) {
     gpu_ctx *c = (gpu_ctx *)ctx;
-    mm_args m = {c->buf[y], c->buf[x], wdev(c, w), b ? wdev(c, b) : nullptr, rows, k, n, relu,
-                 1,         0,         0};
+    mm_args m = {bufp(c, y), bufp(c, x), wdev(c, w), b ? wdev(c, b) : nullptr, rows, k, n, relu,
+                 1,          0,          0};
     return matmul(c, m, err);
 }
 
@@ -603,8 +627,8 @@ static hws_status gpu_linear_batched(void *ctx, hws_tfm_buf y, hws_tfm_buf x, in
                                      int n, const float *w, size_t w_stride, const float *b,
                                      size_t b_stride, int count, hws_error *err) {
     gpu_ctx *c = (gpu_ctx *)ctx;
-    mm_args m = {c->buf[y], c->buf[x], wdev(c, w),          b ? wdev(c, b) : nullptr, rows, k, n,
-                 0,         count,     (long long)w_stride, (long long)b_stride};
+    mm_args m = {bufp(c, y), bufp(c, x), wdev(c, w),          b ? wdev(c, b) : nullptr, rows, k, n,
+                 0,          count,      (long long)w_stride, (long long)b_stride};
     return matmul(c, m, err);
 }
 
@@ -646,13 +670,13 @@ static hws_status gpu_attention(void *ctx, const hws_tfm_attn_args *a, hws_error
     if (a->head_dim > 256)
         return hws_error_set(err, HWS_ERR_UNSUPPORTED, "head size %d is over 256", a->head_dim);
     const unsigned char *q =
-        (const unsigned char *)c->buf[a->q.buf] + (a->q.off + a->q.col) * c->esize;
+        (const unsigned char *)bufp(c, a->q.buf) + (a->q.off + a->q.col) * c->esize;
     const unsigned char *k =
-        (const unsigned char *)c->buf[a->k.buf] + (a->k.off + a->k.col) * c->esize;
+        (const unsigned char *)bufp(c, a->k.buf) + (a->k.off + a->k.col) * c->esize;
     const unsigned char *v =
-        (const unsigned char *)c->buf[a->v.buf] + (a->v.off + a->v.col) * c->esize;
+        (const unsigned char *)bufp(c, a->v.buf) + (a->v.off + a->v.col) * c->esize;
     attn_params p = {q,           k,
-                     v,           c->buf[a->out],
+                     v,           bufp(c, a->out),
                      a->q.ld,     a->k.ld,
                      a->v.ld,     a->nhead * a->head_dim,
                      a->Sq,       a->Skv,
@@ -662,9 +686,9 @@ static hws_status gpu_attention(void *ctx, const hws_tfm_attn_args *a, hws_error
         return hws_error_set(err, HWS_ERR_UNSUPPORTED, "batch x heads %d is too large",
                              a->N * a->nhead);
     prof_start(c);
-    cudaError_t e = c->dt == HWS_TFM_FP16   ? launch_attention<__half>(p, c->stream)
-                    : c->dt == HWS_TFM_BF16 ? launch_attention<__nv_bfloat16>(p, c->stream)
-                                            : launch_attention<float>(p, c->stream);
+    cudaError_t e = c->dt == HWS_TFM_FP16   ? launch_attention<__half>(p, c->cur)
+                    : c->dt == HWS_TFM_BF16 ? launch_attention<__nv_bfloat16>(p, c->cur)
+                                            : launch_attention<float>(p, c->cur);
     CUDA_TRY(e);
     return prof_stop(c, 2, HWS_OK);
 }
@@ -697,9 +721,14 @@ static void ln_launch(cudaStream_t s, TO *out, float *outf, const ln_in<T> &a, i
     int per_block = 4;
     dim3 grid((rows + per_block - 1) / per_block), block(per_block * 32);
     add_ln_kernel<T, TO><<<grid, block, 0, s>>>(out, outf, a.x, a.xf, a.r, a.g, a.b, rows, E, eps);
-    if (a.g2) /* the second step reads the first's output (its float copy when kept) */
-        add_ln_kernel<T, TO><<<grid, block, 0, s>>>(out, outf, (const T *)out, outf, a.r2, a.g2,
-                                                    a.b2, rows, E, eps);
+    if (a.g2) /* the second step reads the first's output (its float copy when kept, or out
+               * itself when that is the float output) */
+        add_ln_kernel<T, TO><<<grid, block, 0, s>>>(out, outf, (const T *)out,
+                                                    outf ? outf
+                                                    : sizeof(TO) == sizeof(float)
+                                                        ? (const float *)out
+                                                        : nullptr,
+                                                    a.r2, a.g2, a.b2, rows, E, eps);
 }
 
 template <typename T>
@@ -715,9 +744,9 @@ static cudaError_t launch_add_ln(gpu_ctx *c, hws_tfm_buf out, const void *x, con
                   ln2 ? (const T *)wdev(c, ln2->g) : nullptr,
                   ln2 ? (const T *)wdev(c, ln2->b) : nullptr};
     if (out == HWS_BUF_OUT)
-        ln_launch<T, float>(c->stream, (float *)c->buf[out], nullptr, a, rows, E, eps);
+        ln_launch<T, float>(c->cur, (float *)bufp(c, out), nullptr, a, rows, E, eps);
     else
-        ln_launch<T, T>(c->stream, (T *)c->buf[out], c->shadow[out], a, rows, E, eps);
+        ln_launch<T, T>(c->cur, (T *)bufp(c, out), shadowp(c, out), a, rows, E, eps);
     return cudaGetLastError();
 }
 
@@ -725,8 +754,8 @@ static cudaError_t launch_add_ln(gpu_ctx *c, hws_tfm_buf out, const void *x, con
 static hws_status add_ln_steps(gpu_ctx *c, hws_tfm_buf out, hws_tfm_buf x, int r,
                                const hws_tfm_ln *ln, const void *r2, const hws_tfm_ln *ln2,
                                int rows, int E, float eps, hws_error *err) {
-    const void *xp = c->buf[x], *rp = r >= 0 ? c->buf[r] : nullptr;
-    const float *xf = c->shadow[x];
+    const void *xp = bufp(c, x), *rp = r >= 0 ? bufp(c, r) : nullptr;
+    const float *xf = shadowp(c, x);
     prof_start(c);
     cudaError_t e =
         c->dt == HWS_TFM_FP16 ? launch_add_ln<__half>(c, out, xp, xf, rp, ln, r2, ln2, rows, E, eps)
@@ -743,12 +772,10 @@ static hws_status gpu_add_ln(void *ctx, hws_tfm_buf out, hws_tfm_buf x, int r, c
 }
 
 static hws_status gpu_add_ln2(void *ctx, hws_tfm_buf out, hws_tfm_buf x, hws_tfm_buf r,
-                              const hws_tfm_ln *ln, hws_tfm_buf r2, size_t r2_off,
-                              const hws_tfm_ln *ln2, int rows, int E, float eps, hws_error *err) {
+                              const hws_tfm_ln *ln, int r2, size_t r2_off, const hws_tfm_ln *ln2,
+                              int rows, int E, float eps, hws_error *err) {
     gpu_ctx *c = (gpu_ctx *)ctx;
-    if (out == HWS_BUF_OUT) /* the two-kernel path reads out back in the storage type */
-        return hws_error_set(err, HWS_ERR_UNSUPPORTED, "two LayerNorm steps into the output");
-    const void *r2p = (const unsigned char *)c->buf[r2] + r2_off * c->esize;
+    const void *r2p = r2 < 0 ? nullptr : (const unsigned char *)bufp(c, r2) + r2_off * c->esize;
     return add_ln_steps(c, out, x, (int)r, ln, r2p, ln2, rows, E, eps, err);
 }
 
@@ -768,7 +795,15 @@ static void gpu_destroy(void *ctx) {
         cudaFree(c->shadow[b]);
     }
     cudaFree(c->wdev);
-    cudaFree(c->workspace);
+    for (int i = 0; i < MAX_LANES; i++) {
+        cudaFree(c->lane_ws[i]);
+        if (i > 0 && c->lanes[i])
+            cudaStreamDestroy(c->lanes[i]);
+        if (c->join_ev[i])
+            cudaEventDestroy(c->join_ev[i]);
+    }
+    if (c->fork_ev)
+        cudaEventDestroy(c->fork_ev);
     if (c->lt)
         cublasLtDestroy(c->lt);
     if (c->ev0)
@@ -798,7 +833,16 @@ static hws_status setup(gpu_ctx *c, char *device, size_t device_len, hws_error *
     CUDA_TRY(cudaEventCreate(&c->ev1));
     LT_TRY(cublasLtCreate(&c->lt));
     c->ws_bytes = 32u << 20;
-    CUDA_TRY(cudaMalloc(&c->workspace, c->ws_bytes));
+    c->lanes[0] = c->cur = c->stream;
+    c->nlanes = 1;
+    CUDA_TRY(cudaEventCreateWithFlags(&c->fork_ev, cudaEventDisableTiming));
+    for (int i = 0; i < MAX_LANES; i++) {
+        if (i > 0)
+            CUDA_TRY(cudaStreamCreateWithFlags(&c->lanes[i], cudaStreamNonBlocking));
+        CUDA_TRY(cudaEventCreateWithFlags(&c->join_ev[i], cudaEventDisableTiming));
+        CUDA_TRY(cudaMalloc(&c->lane_ws[i], c->ws_bytes));
+    }
+    c->workspace = c->lane_ws[0];
     const hws_tfm_weights *w = c->w;
     CUDA_TRY(cudaMalloc(&c->wdev, w->n_floats * c->esize));
     to_storage(c, w->data, w->n_floats);
@@ -826,8 +870,12 @@ static hws_status gpu_create(const hws_tfm_weights *w, int S, int N, hws_tfm_dty
     c->N = N;
     c->dt = dt;
     c->esize = dt == HWS_TFM_FP16 || dt == HWS_TFM_BF16 ? 2 : 4;
-    const char *tune_env = getenv("HWSCOPE_ENGINE_AUTOTUNE"); /* "0": cuBLASLt's first choice */
-    c->autotune = !tune_env || strcmp(tune_env, "0") != 0;
+    /* HWSCOPE_ENGINE_AUTOTUNE: candidates to time per product (0 or 1: cuBLASLt's first, the
+     * default: on an H100 the candidates fastest alone made the graph slower, fp16 general path
+     * 0.509 ms with 8 and 0.510 with 32 vs 0.494 with the first) */
+    const char *tune_env = getenv("HWSCOPE_ENGINE_AUTOTUNE");
+    c->tune_n = tune_env && *tune_env ? atoi(tune_env) : 1;
+    c->tune_n = c->tune_n < 1 ? 1 : c->tune_n > MAX_TUNE ? MAX_TUNE : c->tune_n;
     hws_status st = setup(c, device, device_len, err);
     if (st != HWS_OK) {
         gpu_destroy(c);
@@ -940,10 +988,47 @@ static hws_status gpu_profile_end(void *ctx, double ms[4], int n[4], hws_error *
     return HWS_OK;
 }
 
+/* The next ops run on lanes 1..n-1 as well as lane 0, each after the work queued so far. */
+static hws_status gpu_fork(void *ctx, int n, hws_error *err) {
+    gpu_ctx *c = (gpu_ctx *)ctx;
+    if (n < 1 || n > MAX_LANES || c->nlanes != 1)
+        return hws_error_set(err, HWS_ERR_INPUT, "cannot fork %d lanes", n);
+    CUDA_TRY(cudaEventRecord(c->fork_ev, c->stream));
+    for (int i = 1; i < n; i++)
+        CUDA_TRY(cudaStreamWaitEvent(c->lanes[i], c->fork_ev, 0));
+    c->nlanes = n;
+    return HWS_OK;
+}
+
+/* The next ops go to lane i and see the buffers from row row0. */
+static hws_status gpu_lane(void *ctx, int i, size_t row0, hws_error *err) {
+    gpu_ctx *c = (gpu_ctx *)ctx;
+    if (i < 0 || i >= c->nlanes || row0 >= (size_t)c->S * c->N)
+        return hws_error_set(err, HWS_ERR_INPUT, "no lane %d from row %zu", i, row0);
+    c->cur = c->lanes[i];
+    c->workspace = c->lane_ws[i];
+    c->row0 = row0;
+    return HWS_OK;
+}
+
+/* Lane 0 waits for the others; the next ops run on it alone, from row 0. */
+static hws_status gpu_join(void *ctx, hws_error *err) {
+    gpu_ctx *c = (gpu_ctx *)ctx;
+    int n = c->nlanes;
+    c->nlanes = 1;
+    gpu_lane(c, 0, 0, err);
+    for (int i = 1; i < n; i++) {
+        CUDA_TRY(cudaEventRecord(c->join_ev[i], c->lanes[i]));
+        CUDA_TRY(cudaStreamWaitEvent(c->stream, c->join_ev[i], 0));
+    }
+    return HWS_OK;
+}
+
 static const hws_tfm_cuda_api api = {
-    HWS_TFM_CUDA_ABI,  gpu_create,      &gpu_ops,       gpu_capture_begin, gpu_capture_end,
-    gpu_set_input,     gpu_replay,      gpu_get_output, gpu_buf_write,     gpu_buf_read,
-    gpu_profile_begin, gpu_profile_end, gpu_destroy};
+    HWS_TFM_CUDA_ABI, gpu_create,    &gpu_ops,          gpu_capture_begin,
+    gpu_capture_end,  gpu_set_input, gpu_replay,        gpu_get_output,
+    gpu_buf_write,    gpu_buf_read,  gpu_profile_begin, gpu_profile_end,
+    gpu_fork,         gpu_lane,      gpu_join,          gpu_destroy};
 
 extern "C" const hws_tfm_cuda_api *hws_tfm_cuda_get_api(void) {
     return &api;

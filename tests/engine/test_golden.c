@@ -225,11 +225,48 @@ static void test_one_key_matches_general(void **state) {
         }
 }
 
+/* At S=1 the CUDA Graph can run the batch in slices as concurrent branches (lanes): each slice
+ * must give what one chain gives, for the general and the one-key path, slices even or not. */
+static void test_gpu_lanes_match_one_chain(void **state) {
+    (void)state;
+    static const hws_tfm_config cfg = {64, 2, 2, 3, 96, 1e-5f};
+    hws_tfm_weights *w;
+    hws_error err;
+    assert_int_equal(hws_tfm_weights_random(&cfg, 11, &w, &err), HWS_OK);
+    int N = 10;
+    size_t n = (size_t)N * cfg.d_model;
+    float *src = malloc(n * sizeof *src), *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    hws_tfm_fill_uniform(src, n, 5);
+    for (int general = 0; general < 2; general++) {
+        setenv("HWSCOPE_ENGINE_LANES", "1", 1);
+        hws_status st = run_one_key(w, N, 1, general, src, a);
+        if (st == HWS_ERR_UNSUPPORTED) {
+            print_message("GPU lanes check skipped\n");
+            break;
+        }
+        assert_int_equal(st, HWS_OK);
+        setenv("HWSCOPE_ENGINE_LANES", "3", 1);
+        hws_tfm_gpu *g = NULL;
+        assert_int_equal(hws_tfm_gpu_new(w, 1, N, HWS_TFM_FP32, &g, &err), HWS_OK);
+        assert_int_equal(hws_tfm_gpu_lanes(g), 3);
+        hws_tfm_gpu_free(g);
+        assert_int_equal(run_one_key(w, N, 1, general, src, b), HWS_OK);
+        double e = max_abs_diff(a, b, n);
+        print_message("CUDA fp32 %s path, 3 lanes vs 1: max abs difference %.3g\n",
+                      general ? "general" : "one-key", e);
+        assert_true(e < 1e-5);
+    }
+    unsetenv("HWSCOPE_ENGINE_LANES");
+    free(src), free(a), free(b);
+    hws_tfm_weights_free(w);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cpu_matches_pytorch),
         cmocka_unit_test(test_gpu_matches_pytorch),
         cmocka_unit_test(test_one_key_matches_general),
+        cmocka_unit_test(test_gpu_lanes_match_one_chain),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -11,12 +11,46 @@
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static float *rnd(size_t n, uint64_t seed) {
     float *x = malloc(n * sizeof *x);
     assert_non_null(x);
     hws_tfm_fill_uniform(x, n, seed);
     return x;
+}
+
+static void count_visits(void *ctx, long b, long e, int tid) {
+    unsigned char *seen = ctx;
+    (void)tid;
+    for (long i = b; i < e; i++)
+        seen[i]++; /* pieces are disjoint, so no two threads write one element */
+}
+
+/* The pool hands every index of each job to exactly one call, job after job, with and without
+ * spinning between jobs (HWSCOPE_ENGINE_SPIN=0: workers sleep at once). */
+static void test_pool_covers_each_index_once(void **state) {
+    (void)state;
+    enum { MAXN = 1000 };
+    static unsigned char seen[MAXN];
+    for (int spin = 0; spin < 2; spin++) {
+        if (spin)
+            unsetenv("HWSCOPE_ENGINE_SPIN");
+        else
+            setenv("HWSCOPE_ENGINE_SPIN", "0", 1);
+        hws_pool *p = hws_pool_new(4);
+        assert_non_null(p);
+        for (int r = 0; r < 3000; r++) {
+            long n = 1 + (r * 37) % (MAXN - 1);
+            memset(seen, 0, sizeof seen);
+            hws_pool_run(p, count_visits, seen, n);
+            for (long i = 0; i < MAXN; i++)
+                if (seen[i] != (i < n))
+                    fail_msg("job %d of %ld: index %ld visited %d times", r, n, i, seen[i]);
+        }
+        hws_pool_free(p);
+    }
+    unsetenv("HWSCOPE_ENGINE_SPIN");
 }
 
 static void test_cpu_linear(void **state) {
@@ -222,6 +256,7 @@ static void test_gpu_ops(void **state) {
 int main(void) {
     openblas_set_num_threads(1); /* as the CPU backend runs it: the pool's threads call it */
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pool_covers_each_index_once),
         cmocka_unit_test(test_cpu_linear),
         cmocka_unit_test(test_cpu_add_ln),
         cmocka_unit_test(test_cpu_attention),
