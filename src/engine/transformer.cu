@@ -74,6 +74,20 @@ template <> __host__ __device__ inline __nv_bfloat16 from_f<__nv_bfloat16>(float
 }
 
 /* ---- kernels ---- */
+/* Programmatic dependent launch (Hopper): a kernel launched with it may start while the one before
+ * it still runs, so each kernel first waits for its predecessor's results (a no-op when launched
+ * without it), and says when its own are written so that the next may start. */
+__device__ inline void grid_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+__device__ inline void grid_done() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;" :::);
+#endif
+}
+
 __device__ inline float warp_sum(float v) {
     for (int o = 16; o > 0; o >>= 1)
         v += __shfl_xor_sync(0xffffffffu, v, o);
@@ -105,6 +119,7 @@ __device__ inline const T *row_at(const void *base, int ld, int s, int n, int N,
 /* Short key sequences (Skv <= 32, e.g. the guide's S=1): one warp per (query, batch, head) row;
  * scores by warp reductions, softmax over the lanes, values read coalesced. PL = ceil(hd/32). */
 template <typename T, int PL> __global__ void attention_short_kernel(attn_params p) {
+    grid_wait();
     int lane = threadIdx.x % 32;
     long g = (long)blockIdx.x * ATT_WARPS + threadIdx.x / 32;
     if (g >= (long)p.Sq * p.N * p.nhead)
@@ -152,6 +167,7 @@ template <typename T, int PL> __global__ void attention_short_kernel(attn_params
         if (d < p.hd)
             o[d] = from_f<T>(acc[r]);
     }
+    grid_done();
 }
 
 /* Long sequences, flash-style: block = ATT_WARPS*ATT_ROWS query rows of one (batch, head); keys
@@ -159,6 +175,7 @@ template <typename T, int PL> __global__ void attention_short_kernel(attn_params
  * matrix is stored; each key tile serves all the block's rows. */
 template <typename T, int PL> __global__ void attention_tiled_kernel(attn_params p) {
     extern __shared__ float sm[];
+    grid_wait();
     int hd = p.hd, kst = hd + 1;
     float *Ks = sm, *Vs = Ks + ATT_TILE * kst, *Qs = Vs + ATT_TILE * hd;
     int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
@@ -232,6 +249,7 @@ template <typename T, int PL> __global__ void attention_tiled_kernel(attn_params
                 o[d] = from_f<T>(acc[r][c] / l[r]);
         }
     }
+    grid_done();
 }
 
 /* out = LayerNorm(x + res) * g + b, one warp per row of E; TO is T or float (the final norm).
@@ -240,6 +258,7 @@ template <typename T, int PL> __global__ void attention_tiled_kernel(attn_params
 template <typename T, typename TO>
 __global__ void add_ln_kernel(TO *out, float *outf, const T *x, const float *xf, const T *res,
                               const T *g, const T *b, int rows, int E, float eps) {
+    grid_wait();
     int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32, lane = threadIdx.x % 32;
     if (row >= rows)
         return;
@@ -261,6 +280,7 @@ __global__ void add_ln_kernel(TO *out, float *outf, const T *x, const float *xf,
         if (outf)
             outf[base + d] = y;
     }
+    grid_done();
 }
 
 /* LayerNorm of v (VPL values per lane, a row of E over the warp) with gamma g and beta b, in
@@ -291,6 +311,7 @@ template <typename T, typename TO, int VPL>
 __global__ void add_ln_reg_kernel(TO *out, float *outf, const T *x, const float *xf, const T *res,
                                   const T *g, const T *b, const T *res2, const T *g2, const T *b2,
                                   int rows, int E, float eps) {
+    grid_wait();
     int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32, lane = threadIdx.x % 32;
     if (row >= rows)
         return;
@@ -320,6 +341,29 @@ __global__ void add_ln_reg_kernel(TO *out, float *outf, const T *x, const float 
                 outf[base + d] = v[i];
         }
     }
+    grid_done();
+}
+
+/* Where and how a kernel is launched: with pdl, as a programmatic dependent launch. */
+struct launch_on {
+    cudaStream_t s;
+    bool pdl;
+};
+
+template <typename... P, typename... A>
+static cudaError_t launch(launch_on on, dim3 grid, dim3 block, size_t smem, void (*k)(P...),
+                          A... args) {
+    cudaLaunchAttribute attr[1];
+    attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attr[0].val.programmaticStreamSerializationAllowed = 1;
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = grid;
+    cfg.blockDim = block;
+    cfg.dynamicSmemBytes = smem;
+    cfg.stream = on.s;
+    cfg.attrs = attr;
+    cfg.numAttrs = on.pdl ? 1 : 0;
+    return cudaLaunchKernelEx(&cfg, k, args...);
 }
 
 /* ---- the backend context ---- */
@@ -351,6 +395,7 @@ struct gpu_ctx {
     std::vector<struct mm_plan> plans; /* products' chosen algorithms, filled before capture */
     int tune_n; /* cuBLASLt candidates timed per product shape (1: the heuristic's first) */
     bool capturing, profiling;
+    bool pdl; /* own kernels as programmatic dependent launches (compute capability 9.0 on) */
     double prof_ms[4];
     int prof_n[4];
 };
@@ -638,12 +683,11 @@ static size_t attn_smem(int hd) {
 }
 
 template <typename T, int PL>
-static cudaError_t launch_attention_pl(const attn_params &p, cudaStream_t s) {
+static cudaError_t launch_attention_pl(const attn_params &p, launch_on s) {
     if (p.Skv <= 32) {
         long rows = (long)p.Sq * p.N * p.nhead;
-        attention_short_kernel<T, PL>
-            <<<(unsigned)((rows + ATT_WARPS - 1) / ATT_WARPS), ATT_WARPS * 32, 0, s>>>(p);
-        return cudaGetLastError();
+        return launch(s, dim3((unsigned)((rows + ATT_WARPS - 1) / ATT_WARPS)), dim3(ATT_WARPS * 32),
+                      0, attention_short_kernel<T, PL>, p);
     }
     int per_block = ATT_WARPS * ATT_ROWS;
     dim3 grid((p.Sq + per_block - 1) / per_block, p.N * p.nhead);
@@ -652,12 +696,11 @@ static cudaError_t launch_attention_pl(const attn_params &p, cudaStream_t s) {
                                          cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
     if (e != cudaSuccess)
         return e;
-    attention_tiled_kernel<T, PL><<<grid, ATT_WARPS * 32, smem, s>>>(p);
-    return cudaGetLastError();
+    return launch(s, grid, dim3(ATT_WARPS * 32), smem, attention_tiled_kernel<T, PL>, p);
 }
 
 /* Picks the kernel instance for the head size: PL = ceil(hd / 32) rounded up to 2, 4 or 8. */
-template <typename T> static cudaError_t launch_attention(const attn_params &p, cudaStream_t s) {
+template <typename T> static cudaError_t launch_attention(const attn_params &p, launch_on s) {
     if (p.hd <= 64)
         return launch_attention_pl<T, 2>(p, s);
     if (p.hd <= 128)
@@ -686,9 +729,10 @@ static hws_status gpu_attention(void *ctx, const hws_tfm_attn_args *a, hws_error
         return hws_error_set(err, HWS_ERR_UNSUPPORTED, "batch x heads %d is too large",
                              a->N * a->nhead);
     prof_start(c);
-    cudaError_t e = c->dt == HWS_TFM_FP16   ? launch_attention<__half>(p, c->cur)
-                    : c->dt == HWS_TFM_BF16 ? launch_attention<__nv_bfloat16>(p, c->cur)
-                                            : launch_attention<float>(p, c->cur);
+    launch_on on = {c->cur, c->pdl};
+    cudaError_t e = c->dt == HWS_TFM_FP16   ? launch_attention<__half>(p, on)
+                    : c->dt == HWS_TFM_BF16 ? launch_attention<__nv_bfloat16>(p, on)
+                                            : launch_attention<float>(p, on);
     CUDA_TRY(e);
     return prof_stop(c, 2, HWS_OK);
 }
@@ -702,16 +746,17 @@ template <typename T> struct ln_in {
 
 /* The kernel for rows of E: registers up to 1024, else the looping one (twice for two steps). */
 template <typename T, typename TO, int VPL>
-static void ln_reg(cudaStream_t s, TO *out, float *outf, const ln_in<T> &a, int rows, int E,
-                   float eps) {
+static cudaError_t ln_reg(launch_on s, TO *out, float *outf, const ln_in<T> &a, int rows, int E,
+                          float eps) {
     int per_block = 4;
-    add_ln_reg_kernel<T, TO, VPL><<<(rows + per_block - 1) / per_block, per_block * 32, 0, s>>>(
-        out, outf, a.x, a.xf, a.r, a.g, a.b, a.r2, a.g2, a.b2, rows, E, eps);
+    return launch(s, dim3((rows + per_block - 1) / per_block), dim3(per_block * 32), 0,
+                  add_ln_reg_kernel<T, TO, VPL>, out, outf, a.x, a.xf, a.r, a.g, a.b, a.r2, a.g2,
+                  a.b2, rows, E, eps);
 }
 
 template <typename T, typename TO>
-static void ln_launch(cudaStream_t s, TO *out, float *outf, const ln_in<T> &a, int rows, int E,
-                      float eps) {
+static cudaError_t ln_launch(launch_on s, TO *out, float *outf, const ln_in<T> &a, int rows, int E,
+                             float eps) {
     if (E <= 256)
         return ln_reg<T, TO, 8>(s, out, outf, a, rows, E, eps);
     if (E <= 512)
@@ -720,15 +765,15 @@ static void ln_launch(cudaStream_t s, TO *out, float *outf, const ln_in<T> &a, i
         return ln_reg<T, TO, 32>(s, out, outf, a, rows, E, eps);
     int per_block = 4;
     dim3 grid((rows + per_block - 1) / per_block), block(per_block * 32);
-    add_ln_kernel<T, TO><<<grid, block, 0, s>>>(out, outf, a.x, a.xf, a.r, a.g, a.b, rows, E, eps);
-    if (a.g2) /* the second step reads the first's output (its float copy when kept, or out
-               * itself when that is the float output) */
-        add_ln_kernel<T, TO><<<grid, block, 0, s>>>(out, outf, (const T *)out,
-                                                    outf ? outf
-                                                    : sizeof(TO) == sizeof(float)
-                                                        ? (const float *)out
-                                                        : nullptr,
-                                                    a.r2, a.g2, a.b2, rows, E, eps);
+    cudaError_t e = launch(s, grid, block, 0, add_ln_kernel<T, TO>, out, outf, a.x, a.xf, a.r, a.g,
+                           a.b, rows, E, eps);
+    if (e != cudaSuccess || !a.g2)
+        return e;
+    /* the second step reads the first's output (its float copy when kept, or out itself when
+     * that is the float output) */
+    const float *xf2 = outf ? outf : sizeof(TO) == sizeof(float) ? (const float *)out : nullptr;
+    return launch(s, grid, block, 0, add_ln_kernel<T, TO>, out, outf, (const T *)out, xf2, a.r2,
+                  a.g2, a.b2, rows, E, eps);
 }
 
 template <typename T>
@@ -743,11 +788,10 @@ static cudaError_t launch_add_ln(gpu_ctx *c, hws_tfm_buf out, const void *x, con
                   (const T *)r2,
                   ln2 ? (const T *)wdev(c, ln2->g) : nullptr,
                   ln2 ? (const T *)wdev(c, ln2->b) : nullptr};
+    launch_on on = {c->cur, c->pdl};
     if (out == HWS_BUF_OUT)
-        ln_launch<T, float>(c->cur, (float *)bufp(c, out), nullptr, a, rows, E, eps);
-    else
-        ln_launch<T, T>(c->cur, (T *)bufp(c, out), shadowp(c, out), a, rows, E, eps);
-    return cudaGetLastError();
+        return ln_launch<T, float>(on, (float *)bufp(c, out), nullptr, a, rows, E, eps);
+    return ln_launch<T, T>(on, (T *)bufp(c, out), shadowp(c, out), a, rows, E, eps);
 }
 
 /* out = LN(x + r), then LN2(. + r2) when ln2 is set. */
@@ -828,6 +872,9 @@ static hws_status setup(gpu_ctx *c, char *device, size_t device_len, hws_error *
         return hws_error_set(err, HWS_ERR_UNSUPPORTED,
                              "%s needs compute capability 8.0 (%s is %d.%d)", dtype_name(c->dt),
                              prop.name, prop.major, prop.minor);
+    /* HWSCOPE_ENGINE_PDL=0: own kernels launched plainly */
+    const char *pdl_env = getenv("HWSCOPE_ENGINE_PDL");
+    c->pdl = prop.major >= 9 && !(pdl_env && !strcmp(pdl_env, "0"));
     CUDA_TRY(cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking));
     CUDA_TRY(cudaEventCreate(&c->ev0));
     CUDA_TRY(cudaEventCreate(&c->ev1));
