@@ -283,10 +283,22 @@ __global__ void add_ln_kernel(TO *out, float *outf, const T *x, const float *xf,
     grid_done();
 }
 
-/* LayerNorm of v (VPL values per lane, a row of E over the warp) with gamma g and beta b, in
- * place. */
+/* gamma g and beta b of a LayerNorm, as the lane's VPL values of each. */
 template <typename T, int VPL>
-__device__ inline void warp_ln(float *v, int lane, int E, const T *g, const T *b, float eps) {
+__device__ inline void load_gb(float *gv, float *bv, int lane, int E, const T *g, const T *b) {
+#pragma unroll
+    for (int i = 0; i < VPL; i++) {
+        int d = lane + 32 * i;
+        gv[i] = d < E ? to_f(g[d]) : 0.0f;
+        bv[i] = d < E ? to_f(b[d]) : 0.0f;
+    }
+}
+
+/* LayerNorm of v (VPL values per lane, a row of E over the warp) with the lane's gamma gv and beta
+ * bv, in place. */
+template <int VPL>
+__device__ inline void warp_ln(float *v, int lane, int E, const float *gv, const float *bv,
+                               float eps) {
     float sum = 0;
 #pragma unroll
     for (int i = 0; i < VPL; i++)
@@ -301,7 +313,7 @@ __device__ inline void warp_ln(float *v, int lane, int E, const T *g, const T *b
 #pragma unroll
     for (int i = 0; i < VPL; i++) {
         int d = lane + 32 * i;
-        v[i] = d < E ? (v[i] - mean) * rstd * to_f(g[d]) + to_f(b[d]) : 0.0f;
+        v[i] = d < E ? (v[i] - mean) * rstd * gv[i] + bv[i] : 0.0f;
     }
 }
 
@@ -311,8 +323,10 @@ template <typename T, typename TO, int VPL>
 __global__ void add_ln_reg_kernel(TO *out, float *outf, const T *x, const float *xf, const T *res,
                                   const T *g, const T *b, const T *res2, const T *g2, const T *b2,
                                   int rows, int E, float eps) {
-    grid_wait();
     int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32, lane = threadIdx.x % 32;
+    float gv[VPL], bv[VPL];
+    load_gb<T, VPL>(gv, bv, lane, E, g, b); /* weights: read while the step before finishes */
+    grid_wait();
     if (row >= rows)
         return;
     size_t base = (size_t)row * E;
@@ -323,14 +337,15 @@ __global__ void add_ln_reg_kernel(TO *out, float *outf, const T *x, const float 
         v[i] = d < E ? (xf ? xf[base + d] : to_f(x[base + d])) + (res ? to_f(res[base + d]) : 0.0f)
                      : 0.0f;
     }
-    warp_ln<T, VPL>(v, lane, E, g, b, eps);
+    warp_ln<VPL>(v, lane, E, gv, bv, eps);
     if (g2) {
 #pragma unroll
         for (int i = 0; i < VPL; i++) {
             int d = lane + 32 * i;
             v[i] += d < E && res2 ? to_f(res2[base + d]) : 0.0f;
         }
-        warp_ln<T, VPL>(v, lane, E, g2, b2, eps);
+        load_gb<T, VPL>(gv, bv, lane, E, g2, b2);
+        warp_ln<VPL>(v, lane, E, gv, bv, eps);
     }
 #pragma unroll
     for (int i = 0; i < VPL; i++) {
