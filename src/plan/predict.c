@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,26 @@ void hws_ceilings_path(char *buf, size_t n) {
         snprintf(buf, n, "%s/hwscope/ceilings.json", xdg);
     else
         snprintf(buf, n, "%s/.cache/hwscope/ceilings.json", home ? home : ".");
+}
+
+/* The numbers of an entry, in the order the file lists them: the one list the reader and the
+ * writer share. */
+static const struct {
+    const char *key;
+    size_t offset; /* of the double in hws_ceilings */
+} ceiling_keys[] = {
+    {"mem_bw_gbps", offsetof(hws_ceilings, mem_bw_gbps)},
+    {"bf16_tflops", offsetof(hws_ceilings, bf16_tflops)},
+    {"fp16_tflops", offsetof(hws_ceilings, fp16_tflops)},
+    {"fp8_tflops", offsetof(hws_ceilings, fp8_tflops)},
+    {"int8_tops", offsetof(hws_ceilings, int8_tops)},
+    {"fp32_tflops", offsetof(hws_ceilings, fp32_tflops)},
+    {"allreduce_busbw_gbps", offsetof(hws_ceilings, allreduce_busbw_gbps)},
+    {"host_mem_bw_gbps", offsetof(hws_ceilings, host_mem_bw_gbps)},
+};
+
+static double *ceiling_field(hws_ceilings *c, size_t i) {
+    return (double *)((char *)c + ceiling_keys[i].offset);
 }
 
 static double num_or_na(const cJSON *o, const char *key) {
@@ -132,14 +153,8 @@ hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_g
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
         if (!cJSON_IsString(name) || !entry_matches(name->valuestring, gpu_name, spec))
             continue;
-        out->mem_bw_gbps = num_or_na(g, "mem_bw_gbps");
-        out->bf16_tflops = num_or_na(g, "bf16_tflops");
-        out->fp16_tflops = num_or_na(g, "fp16_tflops");
-        out->fp8_tflops = num_or_na(g, "fp8_tflops");
-        out->int8_tops = num_or_na(g, "int8_tops");
-        out->fp32_tflops = num_or_na(g, "fp32_tflops");
-        out->allreduce_busbw_gbps = num_or_na(g, "allreduce_busbw_gbps");
-        out->host_mem_bw_gbps = num_or_na(g, "host_mem_bw_gbps");
+        for (size_t i = 0; i < sizeof ceiling_keys / sizeof ceiling_keys[0]; i++)
+            *ceiling_field(out, i) = num_or_na(g, ceiling_keys[i].key);
         const cJSON *at = cJSON_GetObjectItemCaseSensitive(g, "measured_at");
         if (cJSON_IsString(at))
             snprintf(out->measured_at, sizeof out->measured_at, "%s", at->valuestring);
@@ -148,19 +163,6 @@ hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_g
     }
     cJSON_Delete(doc);
     return st;
-}
-
-/* The numbers of an entry, in the order the file lists them. */
-static const char *const ceiling_keys[] = {
-    "mem_bw_gbps", "bf16_tflops", "fp16_tflops",          "fp8_tflops",
-    "int8_tops",   "fp32_tflops", "allreduce_busbw_gbps", "host_mem_bw_gbps",
-};
-
-static double ceiling_value(const hws_ceilings *c, int i) {
-    const double v[] = {c->mem_bw_gbps,          c->bf16_tflops,     c->fp16_tflops,
-                        c->fp8_tflops,           c->int8_tops,       c->fp32_tflops,
-                        c->allreduce_busbw_gbps, c->host_mem_bw_gbps};
-    return v[i];
 }
 
 /* Sets key of o to item, replacing what is there. */
@@ -185,7 +187,7 @@ static cJSON *entry_for(cJSON *gpus, const char *gpu_name) {
     cJSON_AddItemToArray(gpus, g);
     cJSON_AddStringToObject(g, "name", gpu_name);
     for (size_t i = 0; i < sizeof ceiling_keys / sizeof ceiling_keys[0]; i++)
-        cJSON_AddNullToObject(g, ceiling_keys[i]);
+        cJSON_AddNullToObject(g, ceiling_keys[i].key);
     return g;
 }
 
@@ -274,9 +276,9 @@ hws_status hws_ceilings_save(const char *path, const char *gpu_name, const hws_c
         return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
     }
     for (size_t i = 0; i < sizeof ceiling_keys / sizeof ceiling_keys[0]; i++) {
-        double v = ceiling_value(c, (int)i);
+        double v = *(const double *)((const char *)c + ceiling_keys[i].offset);
         if (hws_known(v)) /* what this run did not measure keeps its earlier figure */
-            set_item(g, ceiling_keys[i], cJSON_CreateNumber(round(v * 10) / 10));
+            set_item(g, ceiling_keys[i].key, cJSON_CreateNumber(round(v * 10) / 10));
     }
     set_item(g, "measured_at", cJSON_CreateString(c->measured_at));
     set_item(g, "hwscope_version", cJSON_CreateString(hws_version()));
