@@ -4,10 +4,12 @@
 #include "hwscope/plan.h"
 
 #include "plan/shape.h"
+#include "util/file.h"
 #include "util/units.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -45,6 +47,8 @@ static const hws_efficiency efficiencies[HWS_RUNTIME_COUNT] = {
      "llama.cpp: quantised GEMV/MMQ kernels, CUDA graphs (>= ~40 us per block); prefill in "
      "n_ubatch chunks; estimates"},
 };
+
+#define CEILINGS_MAX_FILE_BYTES ((size_t)16 << 20) /* one entry per GPU model: a few KB */
 
 /* Fixed costs of the links between GPUs and the host, stated. */
 #define NVLINK_ALLREDUCE_US 8.0  /* NCCL small-message all-reduce over NVLink */
@@ -105,40 +109,26 @@ static int entry_matches(const char *entry, const char *gpu_name, const hws_gpu_
     return strcasecmp(entry, spec->name) == 0 || hws_gpu_catalog_find(entry) == spec;
 }
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf != NULL && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += got;
-        if (len + 1 == cap && cap < (16u << 20)) {
-            char *bigger = realloc(buf, cap * 2);
-            if (bigger == NULL) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        } else if (len + 1 == cap) {
-            break;
-        }
-    }
-    if (buf != NULL)
-        buf[len] = '\0';
-    fclose(f);
-    return buf;
+/* Reads the ceilings file into *text (free it); *missing tells a file that is not there from one
+ * that cannot be read (err names the fault). */
+static hws_status read_ceilings(const char *path, char **text, bool *missing, hws_error *err) {
+    size_t len;
+    errno = 0;
+    hws_status st = hws_file_read(path, CEILINGS_MAX_FILE_BYTES, text, &len, err);
+    *missing = st != HWS_OK && errno == ENOENT;
+    return st;
 }
 
 hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_gpu_spec *spec,
                              hws_ceilings *out, hws_error *err) {
     memset(out, 0, sizeof *out);
-    char *text = slurp(path);
-    if (text == NULL)
+    bool missing;
+    char *text;
+    hws_status st = read_ceilings(path, &text, &missing, err);
+    if (st != HWS_OK && missing)
         return hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: no saved ceilings", path);
+    if (st != HWS_OK)
+        return st;
     cJSON *doc = cJSON_Parse(text);
     free(text);
     const cJSON *gpus = cJSON_GetObjectItemCaseSensitive(doc, "gpus");
@@ -146,8 +136,8 @@ hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_g
         cJSON_Delete(doc);
         return hws_error_set(err, HWS_ERR_INPUT, "%s: not a hwscope.ceilings/1 document", path);
     }
-    hws_status st = hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: nothing saved for '%s'", path,
-                                  gpu_name ? gpu_name : "?");
+    st = hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: nothing saved for '%s'", path,
+                       gpu_name ? gpu_name : "?");
     const cJSON *g;
     cJSON_ArrayForEach(g, gpus) {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
@@ -235,13 +225,14 @@ static hws_status write_atomic(const char *path, const cJSON *doc, hws_error *er
 }
 
 /* The document now in path into *out (a new one when there is no file). HWS_ERR_INPUT when it
- * is not a hwscope.ceilings/1 document. */
+ * is not a hwscope.ceilings/1 document; the reader's status when it cannot be read. */
 static hws_status read_for_update(const char *path, cJSON **out, hws_error *err) {
-    errno = 0;
-    char *text = slurp(path);
-    if (text == NULL && errno != ENOENT)
-        return hws_error_set(err, HWS_ERR_RUNTIME, "%s: cannot read: %s", path, strerror(errno));
-    if (text == NULL) {
+    bool missing;
+    char *text;
+    hws_status st = read_ceilings(path, &text, &missing, err);
+    if (st != HWS_OK && !missing)
+        return st;
+    if (st != HWS_OK) {
         *out = cJSON_CreateObject();
         if (*out == NULL || cJSON_AddStringToObject(*out, "schema", "hwscope.ceilings/1") == NULL ||
             cJSON_AddArrayToObject(*out, "gpus") == NULL) {
