@@ -272,10 +272,7 @@ static void test_minimal_defaults(void **state) {
 static void write_file(const char *dir, const char *name, const void *data, size_t len) {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    fclose(f);
+    hws_write_file(path, data, len);
 }
 
 static void test_siblings(void **state) {

@@ -149,6 +149,19 @@ char *hws_read_file(const char *path) {
     return b.data;
 }
 
+void hws_write_file(const char *path, const void *data, size_t len) {
+    FILE *f = fopen(path, "wb");
+    if (f == NULL) {
+        fprintf(stderr, "%s: %s\n", path, strerror(errno));
+        fail();
+    }
+    size_t put = fwrite(data, 1, len, f);
+    if (fclose(f) != 0 || put != len) {
+        fprintf(stderr, "%s: write failed\n", path);
+        fail();
+    }
+}
+
 const cJSON *hws_json_at(const cJSON *doc, const char *path) {
     char copy[512];
     snprintf(copy, sizeof copy, "%s", path);

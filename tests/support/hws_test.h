@@ -36,6 +36,8 @@ cJSON *hws_run_json(const hws_run *r);
 const char *hws_fixture(const char *name);
 /* Reads a whole file; fails the test when it cannot. Free the result. */
 char *hws_read_file(const char *path);
+/* Writes len bytes of data to path (created or truncated); fails the test when it cannot. */
+void hws_write_file(const char *path, const void *data, size_t len);
 
 /* The object at a dotted path ("gpus.0.name"): numbers in the path index arrays. */
 const cJSON *hws_json_at(const cJSON *doc, const char *path);

@@ -22,10 +22,7 @@ static void write_file(const char *rel, const char *text) {
         mkdir(path, 0755);
         *p = '/';
     }
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    hws_write_file(path, text, strlen(text));
 }
 
 static int setup(void **state) {
