@@ -34,6 +34,8 @@ typedef struct {
     { #member, label, HWS_FIELD_STR, offsetof(rec, member), 0, 0, "" }
 #define HWS_TRI(rec, member, label)                                                                \
     { #member, label, HWS_FIELD_TRI, offsetof(rec, member), 0, 0, "" }
+/* A number for JSON only: its key is the member's name, its value raw. */
+#define HWS_JSON_NUM(rec, member) HWS_NUM(rec, member, #member, 1, 0, "")
 
 /* Adds every field of rec to obj. */
 void hws_fields_json(cJSON *obj, const hws_field *fields, size_t n, const void *rec);
