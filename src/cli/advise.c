@@ -146,9 +146,7 @@ static int print_json(const hws_model_spec *m, const hws_plan_opts *o, const hws
         cJSON_AddBoolToObject(b, "agrees", tiers[i].agrees);
         hws_json_str(b, "note", tiers[i].note);
     }
-    int rc = hws_json_print(doc, stdout) == 0 ? 0 : 1;
-    cJSON_Delete(doc);
-    return rc;
+    return hws_json_emit("advise", doc);
 }
 
 int cmd_advise(int argc, char **argv) {

@@ -122,12 +122,8 @@ int cmd_bench(int argc, char **argv) {
         fprintf(stderr, "hwscope bench: GPU benchmarks waived: %s\n", r->gpu_note);
     rc = exit_code(r);
     if (json) {
-        cJSON *doc = hws_bench_json(r, pos, npos, quick);
-        if (doc == NULL || hws_json_print(doc, stdout) != 0) {
-            fprintf(stderr, "hwscope bench: out of memory writing JSON\n");
+        if (hws_json_emit("bench", hws_bench_json(r, pos, npos, quick)) != 0)
             rc = 1;
-        }
-        cJSON_Delete(doc);
     } else {
         hws_bench_print(r, stdout);
     }

@@ -294,11 +294,7 @@ int cmd_info(int argc, char **argv) {
         return st == HWS_ERR_INPUT ? 2 : 1;
     }
     if (json) {
-        cJSON *doc = hws_info_json(info);
-        rc = doc != NULL && hws_json_print(doc, stdout) == 0 ? 0 : 1;
-        if (rc != 0)
-            fprintf(stderr, "hwscope info: out of memory writing JSON\n");
-        cJSON_Delete(doc);
+        rc = hws_json_emit("info", hws_info_json(info));
     } else {
         hws_info_print_text(info);
         rc = 0;

@@ -248,9 +248,7 @@ static int print_json(const plan_result *r) {
         cJSON_AddNullToObject(doc, "alternatives");
         cJSON_AddNullToObject(doc, "prediction");
     }
-    int rc = hws_json_print(doc, stdout) == 0 ? 0 : 1;
-    cJSON_Delete(doc);
-    return rc;
+    return hws_json_emit("plan", doc);
 }
 
 /* ---- command ---------------------------------------------------------------------------- */

@@ -225,8 +225,7 @@ int cmd_report(int argc, char **argv) {
             else
                 cJSON_AddNullToObject(doc, "runs_here");
         }
-        rc = doc != NULL && hws_json_print(doc, stdout) == 0 ? 0 : 1;
-        cJSON_Delete(doc);
+        rc = hws_json_emit("report", doc);
     } else {
         print_summary(info);
         if (have_gpus)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *temp_file(const char *text) {
@@ -209,10 +210,29 @@ static void bad_usage(void **state) {
     hws_run_free(&r);
 }
 
+/* A JSON document that cannot be written (stdout is /dev/full) is exit 1 with the reason on
+ * stderr, not a silent exit 0. */
+static void json_write_error(void **state) {
+    (void)state;
+    char err_path[64], cmd[600];
+    snprintf(err_path, sizeof err_path, "/tmp/hws_cli_full_%d.txt", (int)getpid());
+    snprintf(cmd, sizeof cmd, "'%s' catalog gpus --json >/dev/full 2>%s", getenv("HWSCOPE_BIN"),
+             err_path);
+    int status = system(cmd);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+    char *err = hws_read_file(err_path);
+    unlink(err_path);
+    hws_assert_contains(err, "hwscope catalog: cannot write the JSON document to stdout");
+    free(err);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(gpus_json), cmocka_unit_test(models_json), cmocka_unit_test(both_json),
-        cmocka_unit_test(tables),    cmocka_unit_test(user_file),   cmocka_unit_test(bad_usage),
+        cmocka_unit_test(gpus_json),        cmocka_unit_test(models_json),
+        cmocka_unit_test(both_json),        cmocka_unit_test(tables),
+        cmocka_unit_test(user_file),        cmocka_unit_test(bad_usage),
+        cmocka_unit_test(json_write_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
