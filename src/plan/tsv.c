@@ -59,13 +59,6 @@ static size_t count_tabs(const char *line, size_t n) {
     return tabs;
 }
 
-const hws_tsv_field *hws_tsv_field_named(const hws_tsv_schema *schema, const char *column) {
-    for (size_t i = 0; i < schema->nfields; i++)
-        if (strcmp(schema->fields[i].column, column) == 0)
-            return &schema->fields[i];
-    return NULL;
-}
-
 static const hws_tsv_field *field_for_span(const hws_tsv_schema *schema, tsv_span s) {
     for (size_t i = 0; i < schema->nfields; i++)
         if (s.n == strlen(schema->fields[i].column) &&
