@@ -14,16 +14,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *temp_file(const char *text) {
-    static char path[64];
-    snprintf(path, sizeof path, "/tmp/hws_cli_cat_XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (long)strlen(text));
-    close(fd);
-    return path;
-}
-
 /* Every row of array `key` in doc equals the library's row, every field, in the file's unit. */
 static void assert_rows_match(const cJSON *doc, const char *key, const hws_tsv_schema *schema,
                               const void *rows, size_t count) {
@@ -151,8 +141,8 @@ static void tables(void **state) {
 
 static void user_file(void **state) {
     (void)state;
-    const char *path = temp_file("name\tmem_gb\tmem_bw_gbps\tbf16_tflops\n"
-                                 "My Card\t48\t900\t150\n");
+    const char *path = hws_temp_file("name\tmem_gb\tmem_bw_gbps\tbf16_tflops\n"
+                                     "My Card\t48\t900\t150\n");
     hws_run r;
     hws_run_cli(&r, NULL, "catalog", "gpus", "--file", path, "--json", NULL);
     assert_int_equal(r.exit_code, 0);
@@ -175,7 +165,7 @@ static void user_file(void **state) {
 /* Each bad invocation: exit 2, nothing on stdout, the culprit named on stderr. */
 static void bad_usage(void **state) {
     (void)state;
-    const char *path = temp_file("name\tn_layers\nA\t3\nB\tthree\n");
+    const char *path = hws_temp_file("name\tn_layers\nA\t3\nB\tthree\n");
     static const char *const bad_file_want = ":3: field 'n_layers': 'three' is not a number";
     struct {
         const char *args[5];

@@ -162,6 +162,19 @@ void hws_write_file(const char *path, const void *data, size_t len) {
     }
 }
 
+const char *hws_temp_file(const char *text) {
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/hws_test_XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        fprintf(stderr, "%s: %s\n", path, strerror(errno));
+        fail();
+    }
+    close(fd);
+    hws_write_file(path, text, strlen(text));
+    return path;
+}
+
 const cJSON *hws_json_at(const cJSON *doc, const char *path) {
     char copy[512];
     snprintf(copy, sizeof copy, "%s", path);

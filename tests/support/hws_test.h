@@ -36,6 +36,9 @@ cJSON *hws_run_json(const hws_run *r);
 const char *hws_fixture(const char *name);
 /* Reads a whole file; fails the test when it cannot. Free the result. */
 char *hws_read_file(const char *path);
+/* Writes text to a new file /tmp/hws_test_XXXXXX; returns its path in a static buffer (valid
+ * until the next call; unlink it when done). Fails the test when it cannot. */
+const char *hws_temp_file(const char *text);
 /* Writes len bytes of data to path (created or truncated); fails the test when it cannot. */
 void hws_write_file(const char *path, const void *data, size_t len);
 
