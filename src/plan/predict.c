@@ -64,16 +64,18 @@ const hws_efficiency *hws_efficiency_for(hws_runtime rt) {
 
 /* ---- measured ceilings ------------------------------------------------------------------ */
 
-void hws_ceilings_path(char *buf, size_t n) {
+bool hws_ceilings_path(char *buf, size_t n) {
     const char *env = getenv("HWSCOPE_CEILINGS");
     const char *xdg = getenv("XDG_CACHE_HOME");
     const char *home = getenv("HOME");
+    int len;
     if (env != NULL && env[0] != '\0')
-        snprintf(buf, n, "%s", env);
+        len = snprintf(buf, n, "%s", env);
     else if (xdg != NULL && xdg[0] != '\0')
-        snprintf(buf, n, "%s/hwscope/ceilings.json", xdg);
+        len = snprintf(buf, n, "%s/hwscope/ceilings.json", xdg);
     else
-        snprintf(buf, n, "%s/.cache/hwscope/ceilings.json", home ? home : ".");
+        len = snprintf(buf, n, "%s/.cache/hwscope/ceilings.json", home ? home : ".");
+    return len >= 0 && (size_t)len < n;
 }
 
 /* The numbers of an entry, in the order the file lists them: the one list the reader and the
@@ -183,7 +185,7 @@ static cJSON *entry_for(cJSON *gpus, const char *gpu_name) {
 
 /* mkdir -p of the folder path is in. */
 static hws_status make_parent(const char *path, hws_error *err) {
-    char dir[1024];
+    char dir[HWS_CEILINGS_PATH_BYTES];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash == NULL || slash == dir)
@@ -205,7 +207,7 @@ static hws_status make_parent(const char *path, hws_error *err) {
 
 /* Writes doc to path through a temporary file beside it and a rename. */
 static hws_status write_atomic(const char *path, const cJSON *doc, hws_error *err) {
-    char tmp[1100];
+    char tmp[HWS_CEILINGS_PATH_BYTES + 32];
     char *text = cJSON_Print(doc);
     if (text == NULL)
         return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
@@ -255,6 +257,9 @@ static hws_status read_for_update(const char *path, cJSON **out, hws_error *err)
 
 hws_status hws_ceilings_save(const char *path, const char *gpu_name, const hws_ceilings *c,
                              hws_error *err) {
+    if (strlen(path) >= HWS_CEILINGS_PATH_BYTES)
+        return hws_error_set(err, HWS_ERR_INPUT, "%.64s...: path longer than %d bytes", path,
+                             HWS_CEILINGS_PATH_BYTES - 1);
     hws_status st = make_parent(path, err);
     if (st != HWS_OK)
         return st;
@@ -307,7 +312,7 @@ void hws_predict_inputs_fill(const hws_plan_opts *o, const hws_memory *mem,
                              const hws_device_set *devs, const char *ceilings_path,
                              hws_predict_inputs *in) {
     const hws_efficiency *e = hws_efficiency_for(o->runtime);
-    char path[1024];
+    char path[HWS_CEILINGS_PATH_BYTES];
     (void)mem;
     memset(in, 0, sizeof *in);
     in->mem_bw_gbps = in->matmul_tflops = in->link_gbps = HWS_NA;
@@ -319,8 +324,7 @@ void hws_predict_inputs_fill(const hws_plan_opts *o, const hws_memory *mem,
     in->hop_latency_us = HOP_US;
     in->allreduce_latency_us = PCIE_ALLREDUCE_US;
     if (ceilings_path == NULL) {
-        hws_ceilings_path(path, sizeof path);
-        ceilings_path = path;
+        ceilings_path = hws_ceilings_path(path, sizeof path) ? path : ""; /* "": none */
     }
     int measured = devs->count > 0, datasheet = devs->count > 0;
     char measured_at[32] = "";
