@@ -184,10 +184,7 @@ static void bad_usage(void **state) {
         hws_run r;
         hws_run_cli(&r, NULL, cases[i].args[0], cases[i].args[1], cases[i].args[2],
                     cases[i].args[3], cases[i].args[4], NULL);
-        if (r.exit_code != 2)
-            fail_msg("case %zu: exit %d, want 2", i, r.exit_code);
-        assert_string_equal(r.out, "");
-        hws_assert_contains(r.err, cases[i].want);
+        hws_assert_bad_input(&r, cases[i].want);
         if (cases[i].want == bad_file_want)
             hws_assert_contains(r.err, path);
         hws_run_free(&r);

@@ -241,3 +241,10 @@ void hws_assert_contains(const char *haystack, const char *needle) {
         fail();
     }
 }
+
+void hws_assert_bad_input(const hws_run *r, const char *want) {
+    if (r->exit_code != 2)
+        fail_msg("exit %d, want 2 (bad input); stderr: %s", r->exit_code, r->err);
+    assert_string_equal(r->out, "");
+    hws_assert_contains(r->err, want);
+}

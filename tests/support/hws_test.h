@@ -49,6 +49,9 @@ void hws_assert_json_str(const cJSON *doc, const char *path, const char *want);
 /* Asserts the number at path is within tol of want. */
 void hws_assert_json_num(const cJSON *doc, const char *path, double want, double tol);
 void hws_assert_json_null(const cJSON *doc, const char *path);
+/* Asserts a run was refused as bad usage or input: exit 2, nothing on stdout, and stderr naming
+ * the fault (contains want). */
+void hws_assert_bad_input(const hws_run *r, const char *want);
 /* Asserts haystack contains needle, printing both when not. */
 void hws_assert_contains(const char *haystack, const char *needle);
 
