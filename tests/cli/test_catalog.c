@@ -197,29 +197,37 @@ static void bad_usage(void **state) {
     hws_run_free(&r);
 }
 
-/* A JSON document that cannot be written (stdout is /dev/full) is exit 1 with the reason on
- * stderr, not a silent exit 0. */
-static void json_write_error(void **state) {
-    (void)state;
+/* Runs `hwscope ARGS >/dev/full` and returns its exit status; stderr into a new string. */
+static int run_to_full_disk(const char *args, char **err) {
     char err_path[64], cmd[600];
     snprintf(err_path, sizeof err_path, "/tmp/hws_cli_full_%d.txt", (int)getpid());
-    snprintf(cmd, sizeof cmd, "'%s' catalog gpus --json >/dev/full 2>%s", getenv("HWSCOPE_BIN"),
-             err_path);
+    snprintf(cmd, sizeof cmd, "'%s' %s >/dev/full 2>%s", getenv("HWSCOPE_BIN"), args, err_path);
     int status = system(cmd);
     assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 1);
-    char *err = hws_read_file(err_path);
+    *err = hws_read_file(err_path);
     unlink(err_path);
+    return WEXITSTATUS(status);
+}
+
+/* Output that cannot be written (stdout is /dev/full) is exit 1 with the reason on stderr, not
+ * a silent exit 0: the JSON document and the text table alike. */
+static void write_error(void **state) {
+    (void)state;
+    char *err;
+    assert_int_equal(run_to_full_disk("catalog gpus --json", &err), 1);
     hws_assert_contains(err, "hwscope catalog: cannot write the JSON document to stdout");
+    assert_null(strstr(err, "hwscope: cannot write")); /* said once */
+    free(err);
+    assert_int_equal(run_to_full_disk("catalog gpus", &err), 1);
+    hws_assert_contains(err, "hwscope: cannot write to stdout");
     free(err);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(gpus_json),        cmocka_unit_test(models_json),
-        cmocka_unit_test(both_json),        cmocka_unit_test(tables),
-        cmocka_unit_test(user_file),        cmocka_unit_test(bad_usage),
-        cmocka_unit_test(json_write_error),
+        cmocka_unit_test(gpus_json),   cmocka_unit_test(models_json), cmocka_unit_test(both_json),
+        cmocka_unit_test(tables),      cmocka_unit_test(user_file),   cmocka_unit_test(bad_usage),
+        cmocka_unit_test(write_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
