@@ -19,6 +19,8 @@
 #include "hwscope/hwscope.h"
 #include "hwscope/model.h"
 
+#include <stdbool.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -209,8 +211,10 @@ typedef struct {
  *    "int8_tops": 1400, "fp32_tflops": 50, "allreduce_busbw_gbps": null,
  *    "host_mem_bw_gbps": 80, "measured_at": "2026-11-25T01:00:00Z",
  *    "hwscope_version": "0.1.0"}]}
- * Missing numbers are null. */
-void hws_ceilings_path(char *buf, size_t n);
+ * Missing numbers are null. Returns false when the path does not fit in n bytes (buf then
+ * holds a cut path, not to be used); HWS_CEILINGS_PATH_BYTES is the size to give. */
+#define HWS_CEILINGS_PATH_BYTES 1024
+bool hws_ceilings_path(char *buf, size_t n);
 /* Reads the ceilings saved for a GPU (matched by name, or catalog row). HWS_ERR_UNSUPPORTED
  * when none are saved for it; HWS_ERR_INPUT for a malformed file. The one reader of that file. */
 hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_gpu_spec *spec,
@@ -219,7 +223,8 @@ hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_g
  * is updated (a known figure replaces the saved one, an unknown one keeps it; measured_at and
  * hwscope_version are this run's), the other GPUs' entries are kept, and the file is replaced
  * at once (temporary file + rename). HWS_ERR_INPUT, file untouched, when the file there is not
- * a hwscope.ceilings/1 document; HWS_ERR_RUNTIME when it cannot be written. */
+ * a hwscope.ceilings/1 document or path is HWS_CEILINGS_PATH_BYTES or longer; HWS_ERR_RUNTIME
+ * when it cannot be written. */
 hws_status hws_ceilings_save(const char *path, const char *gpu_name, const hws_ceilings *c,
                              hws_error *err);
 

@@ -1,5 +1,6 @@
 /* bench_report.c - prints benchmark results as tables (stdout) or as one JSON document. */
 #include "bench/bench_report.h"
+#include "report/fields.h"
 #include "report/json.h"
 #include "report/table.h"
 #include "util/units.h"
@@ -40,76 +41,53 @@ static cJSON *fingerprint_json(const hws_bench_fingerprint *fp) {
     return o;
 }
 
-/* One JSON field of a struct: a double (null when unknown), a char array (null when empty) or
- * an int, at its offset. The tables below are the JSON schema of samples and records. */
-typedef struct {
-    const char *name;
-    char kind; /* 'n' double, 's' char array, 'i' int */
-    size_t offset;
-} field;
-
-#define NUM(type, f)                                                                               \
-    { #f, 'n', offsetof(type, f) }
-#define STR(type, f)                                                                               \
-    { #f, 's', offsetof(type, f) }
-
-static const field sample_fields[] = {
-    NUM(hws_bench_sample, t_s),
-    {"device", 'i', offsetof(hws_bench_sample, device)},
-    NUM(hws_bench_sample, sm_clock_mhz),
-    NUM(hws_bench_sample, mem_clock_mhz),
-    NUM(hws_bench_sample, power_w),
-    NUM(hws_bench_sample, temperature_c),
-    NUM(hws_bench_sample, util_gpu_pct),
-    NUM(hws_bench_sample, clock_event_reasons),
-    STR(hws_bench_sample, clock_event_text),
+/* The JSON schema of samples, records and a record's GPU state. */
+static const hws_field sample_fields[] = {
+    HWS_JSON_NUM(hws_bench_sample, t_s),
+    HWS_JSON_INT("device", hws_bench_sample, device),
+    HWS_JSON_NUM(hws_bench_sample, sm_clock_mhz),
+    HWS_JSON_NUM(hws_bench_sample, mem_clock_mhz),
+    HWS_JSON_NUM(hws_bench_sample, power_w),
+    HWS_JSON_NUM(hws_bench_sample, temperature_c),
+    HWS_JSON_NUM(hws_bench_sample, util_gpu_pct),
+    HWS_JSON_NUM(hws_bench_sample, clock_event_reasons),
+    HWS_JSON_STR(hws_bench_sample, clock_event_text),
 };
 
-static const field record_fields[] = {
-    STR(hws_bench_record, key),
-    STR(hws_bench_record, suite),
-    STR(hws_bench_record, description),
-    STR(hws_bench_record, reason),
-    STR(hws_bench_record, unit),
-    NUM(hws_bench_record, size),
-    STR(hws_bench_record, method),
-    NUM(hws_bench_record, median),
-    NUM(hws_bench_record, min),
-    NUM(hws_bench_record, max),
-    NUM(hws_bench_record, spread_pct),
-    NUM(hws_bench_record, datasheet),
-    NUM(hws_bench_record, theoretical),
-    STR(hws_bench_record, theoretical_basis),
-    NUM(hws_bench_record, frac_datasheet),
-    NUM(hws_bench_record, frac_theoretical),
-    STR(hws_bench_record, cause),
-    NUM(hws_bench_record, t_start_s),
-    NUM(hws_bench_record, t_end_s),
+static const hws_field record_fields[] = {
+    HWS_JSON_STR(hws_bench_record, key),
+    HWS_JSON_STR(hws_bench_record, suite),
+    HWS_JSON_STR(hws_bench_record, description),
+    HWS_JSON_STR(hws_bench_record, reason),
+    HWS_JSON_STR(hws_bench_record, unit),
+    HWS_JSON_NUM(hws_bench_record, size),
+    HWS_JSON_STR(hws_bench_record, method),
+    HWS_JSON_NUM(hws_bench_record, median),
+    HWS_JSON_NUM(hws_bench_record, min),
+    HWS_JSON_NUM(hws_bench_record, max),
+    HWS_JSON_NUM(hws_bench_record, spread_pct),
+    HWS_JSON_NUM(hws_bench_record, datasheet),
+    HWS_JSON_NUM(hws_bench_record, theoretical),
+    HWS_JSON_STR(hws_bench_record, theoretical_basis),
+    HWS_JSON_NUM(hws_bench_record, frac_datasheet),
+    HWS_JSON_NUM(hws_bench_record, frac_theoretical),
+    HWS_JSON_STR(hws_bench_record, cause),
+    HWS_JSON_NUM(hws_bench_record, t_start_s),
+    HWS_JSON_NUM(hws_bench_record, t_end_s),
 };
 
-static const field gpu_state_fields[] = {
-    {"samples", 'i', offsetof(hws_bench_gpu_state, nsamples)},
-    NUM(hws_bench_gpu_state, sm_clock_min_mhz),
-    NUM(hws_bench_gpu_state, sm_clock_max_mhz),
-    NUM(hws_bench_gpu_state, power_max_w),
-    NUM(hws_bench_gpu_state, temperature_max_c),
-    NUM(hws_bench_gpu_state, throttle_reasons),
-    STR(hws_bench_gpu_state, throttle_text),
+static const hws_field gpu_state_fields[] = {
+    HWS_JSON_INT("samples", hws_bench_gpu_state, nsamples),
+    HWS_JSON_NUM(hws_bench_gpu_state, sm_clock_min_mhz),
+    HWS_JSON_NUM(hws_bench_gpu_state, sm_clock_max_mhz),
+    HWS_JSON_NUM(hws_bench_gpu_state, power_max_w),
+    HWS_JSON_NUM(hws_bench_gpu_state, temperature_max_c),
+    HWS_JSON_NUM(hws_bench_gpu_state, throttle_reasons),
+    HWS_JSON_STR(hws_bench_gpu_state, throttle_text),
 };
 
-static void add_fields(cJSON *o, const void *base, const field *f, size_t n) {
-    const char *p = base;
-    for (size_t i = 0; i < n; i++) {
-        if (f[i].kind == 'n')
-            hws_json_num(o, f[i].name, *(const double *)(const void *)(p + f[i].offset));
-        else if (f[i].kind == 'i')
-            cJSON_AddNumberToObject(o, f[i].name, *(const int *)(const void *)(p + f[i].offset));
-        else
-            hws_json_str(o, f[i].name, p + f[i].offset);
-    }
-}
-
-#define ADD_FIELDS(o, base, table) add_fields(o, base, table, sizeof(table) / sizeof((table)[0]))
+#define ADD_FIELDS(o, base, table)                                                                 \
+    hws_fields_json(o, table, sizeof(table) / sizeof((table)[0]), base)
 
 static cJSON *sample_json(const hws_bench_sample *s) {
     cJSON *o = cJSON_CreateObject();

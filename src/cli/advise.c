@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "cli/plan_common.h"
 #include "hwscope/plan.h"
+#include "report/fields.h"
 #include "report/json.h"
 #include "report/table.h"
 #include "util/units.h"
@@ -102,16 +103,16 @@ static cJSON *json_advice(const hws_advice *a) {
     hws_json_str(o, "placement", hws_place_name(a->place));
     cJSON_AddBoolToObject(o, "ok", a->ok);
     hws_json_str(o, "why", a->why);
-    static const hws_json_field fields[] = {
-        HWS_JSON_FIELD(hws_advice, mem_needed_bytes),
-        HWS_JSON_FIELD(hws_advice, mem_per_gpu_bytes),
-        HWS_JSON_FIELD(hws_advice, decode_tokens_per_s),
-        HWS_JSON_FIELD(hws_advice, prefill_tokens_per_s),
-        HWS_JSON_FIELD(hws_advice, buy_usd),
-        HWS_JSON_FIELD(hws_advice, usd_per_hour),
-        HWS_JSON_FIELD(hws_advice, usd_per_mtok),
+    static const hws_field fields[] = {
+        HWS_JSON_NUM(hws_advice, mem_needed_bytes),
+        HWS_JSON_NUM(hws_advice, mem_per_gpu_bytes),
+        HWS_JSON_NUM(hws_advice, decode_tokens_per_s),
+        HWS_JSON_NUM(hws_advice, prefill_tokens_per_s),
+        HWS_JSON_NUM(hws_advice, buy_usd),
+        HWS_JSON_NUM(hws_advice, usd_per_hour),
+        HWS_JSON_NUM(hws_advice, usd_per_mtok),
     };
-    hws_json_fields(o, a, fields, sizeof fields / sizeof fields[0]);
+    hws_fields_json(o, fields, sizeof fields / sizeof fields[0], a);
     return o;
 }
 
@@ -145,9 +146,7 @@ static int print_json(const hws_model_spec *m, const hws_plan_opts *o, const hws
         cJSON_AddBoolToObject(b, "agrees", tiers[i].agrees);
         hws_json_str(b, "note", tiers[i].note);
     }
-    int rc = hws_json_print(doc, stdout) == 0 ? 0 : 1;
-    cJSON_Delete(doc);
-    return rc;
+    return hws_json_emit("advise", doc);
 }
 
 int cmd_advise(int argc, char **argv) {

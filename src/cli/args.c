@@ -1,5 +1,7 @@
-/* args.c - flag parsing shared by every command: --name value, --name=value, --, -h. */
+/* args.c - flag parsing shared by every command (--name value, --name=value, --, -h), and the
+ * two ways a command reports: a usage error, or its one JSON document. */
 #include "cli/args.h"
+#include "report/json.h"
 
 #include <errno.h>
 #include <math.h>
@@ -28,6 +30,20 @@ int hws_usage_error(const char *cmd, const char *fmt, ...) {
     va_end(ap);
     fputc('\n', stderr);
     return HWS_ARGS_BAD;
+}
+
+int hws_json_emit(const char *cmd, cJSON *doc) {
+    int rc = 0;
+    if (doc == NULL || hws_json_print(doc, stdout) != 0) {
+        if (ferror(stdout))
+            fprintf(stderr, "hwscope %s: cannot write the JSON document to stdout: %s\n", cmd,
+                    strerror(errno));
+        else
+            fprintf(stderr, "hwscope %s: out of memory building the JSON document\n", cmd);
+        rc = 1;
+    }
+    cJSON_Delete(doc);
+    return rc;
 }
 
 static int bad(const char *cmd, const char *usage, const hws_opt *opts, size_t nopts) {

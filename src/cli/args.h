@@ -12,6 +12,7 @@
 #ifndef HWSCOPE_CLI_ARGS_H
 #define HWSCOPE_CLI_ARGS_H
 
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -37,6 +38,9 @@ enum { HWS_ARGS_OK = 0, HWS_ARGS_HELP = 1, HWS_ARGS_BAD = 2 };
 int hws_args_parse(const char *cmd, const char *usage, int argc, char **argv, const hws_opt *opts,
                    size_t nopts, const char **pos, int max_pos, int *npos);
 
+/* Prints doc (NULL: it could not be built) to stdout and deletes it. Returns the exit status:
+ * 0, or 1 after saying on stderr why the document was not written. */
+int hws_json_emit(const char *cmd, cJSON *doc);
 /* Prints "hwscope CMD: message" to stderr (for bad input found after parsing) and returns 2. */
 int hws_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -54,14 +54,20 @@ static void progress(void *arg, const char *key, int index, int total) {
 static int save_ceilings(const hws_bench_result *r) {
     hws_ceilings c;
     hws_error err = {""};
-    char path[1024];
+    char path[HWS_CEILINGS_PATH_BYTES];
     if (!hws_bench_ceilings(r, &c)) {
         if (hws_known(c.host_mem_bw_gbps))
             fprintf(stderr, "hwscope bench: no ceilings saved: they are saved per GPU, with the "
                             "GPU suites (bench gpu, mem or all)\n");
         return 0;
     }
-    hws_ceilings_path(path, sizeof path);
+    if (!hws_ceilings_path(path, sizeof path)) {
+        fprintf(stderr,
+                "hwscope bench: ceilings not saved: the path from $HWSCOPE_CEILINGS, "
+                "$XDG_CACHE_HOME or $HOME is longer than %d bytes (--no-save skips saving)\n",
+                HWS_CEILINGS_PATH_BYTES - 1);
+        return 1;
+    }
     fflush(stdout); /* the table first, where both go to one file */
     if (hws_ceilings_save(path, r->fingerprint.bench_gpu_name, &c, &err) != HWS_OK) {
         fprintf(stderr, "hwscope bench: ceilings not saved: %s (--no-save skips saving)\n",
@@ -122,12 +128,8 @@ int cmd_bench(int argc, char **argv) {
         fprintf(stderr, "hwscope bench: GPU benchmarks waived: %s\n", r->gpu_note);
     rc = exit_code(r);
     if (json) {
-        cJSON *doc = hws_bench_json(r, pos, npos, quick);
-        if (doc == NULL || hws_json_print(doc, stdout) != 0) {
-            fprintf(stderr, "hwscope bench: out of memory writing JSON\n");
+        if (hws_json_emit("bench", hws_bench_json(r, pos, npos, quick)) != 0)
             rc = 1;
-        }
-        cJSON_Delete(doc);
     } else {
         hws_bench_print(r, stdout);
     }

@@ -163,17 +163,11 @@ static void add_view_json(cJSON *doc, const catalog_view *v) {
 
 static int print_json(const catalog_view *only, const char *user_file) {
     cJSON *doc = hws_json_doc(only ? only->schema : "hwscope.catalog/1");
-    if (doc == NULL)
-        return 1;
     hws_json_str(doc, "user_file", user_file);
     for (size_t i = 0; i < sizeof views / sizeof *views; i++)
         if (only == NULL || only == &views[i])
             add_view_json(doc, &views[i]);
-    int rc = hws_json_print(doc, stdout);
-    cJSON_Delete(doc);
-    if (rc != 0)
-        fprintf(stderr, "hwscope catalog: out of memory writing JSON\n");
-    return rc == 0 ? 0 : 1;
+    return hws_json_emit("catalog", doc);
 }
 
 int cmd_catalog(int argc, char **argv) {

@@ -103,13 +103,25 @@ static const hws_field gpu_fields[] = {
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-hws_status hws_info_collect(hws_info *info, hws_error *err) {
-    hws_status st = hws_probe_cpu(&info->cpu, err);
+hws_info *hws_info_gather(const char *cmd, int *rc) {
+    hws_info *info = calloc(1, sizeof *info);
+    if (info == NULL) {
+        fprintf(stderr, "hwscope %s: out of memory\n", cmd);
+        *rc = 1;
+        return NULL;
+    }
+    hws_error err = {""};
+    hws_status st = hws_probe_cpu(&info->cpu, &err);
     if (st == HWS_OK)
-        st = hws_probe_mem(&info->mem, err);
+        st = hws_probe_mem(&info->mem, &err);
     if (st == HWS_OK)
-        st = hws_probe_gpus(&info->gpus, err);
-    return st;
+        st = hws_probe_gpus(&info->gpus, &err);
+    if (st == HWS_OK)
+        return info;
+    fprintf(stderr, "hwscope %s: %s\n", cmd, err.msg);
+    free(info);
+    *rc = st == HWS_ERR_INPUT ? 2 : 1;
+    return NULL;
 }
 
 /* A two-column table of the fields of one record. */
@@ -281,24 +293,11 @@ int cmd_info(int argc, char **argv) {
     int rc = hws_args_parse("info", "[--json]", argc, argv, opts, COUNT(opts), pos, 0, &npos);
     if (rc != HWS_ARGS_OK)
         return rc == HWS_ARGS_HELP ? 0 : 2;
-    hws_info *info = calloc(1, sizeof *info);
-    hws_error err = {""};
-    if (info == NULL) {
-        fprintf(stderr, "hwscope info: out of memory\n");
-        return 1;
-    }
-    hws_status st = hws_info_collect(info, &err);
-    if (st != HWS_OK) {
-        fprintf(stderr, "hwscope info: %s\n", err.msg);
-        free(info);
-        return st == HWS_ERR_INPUT ? 2 : 1;
-    }
+    hws_info *info = hws_info_gather("info", &rc);
+    if (info == NULL)
+        return rc;
     if (json) {
-        cJSON *doc = hws_info_json(info);
-        rc = doc != NULL && hws_json_print(doc, stdout) == 0 ? 0 : 1;
-        if (rc != 0)
-            fprintf(stderr, "hwscope info: out of memory writing JSON\n");
-        cJSON_Delete(doc);
+        rc = hws_json_emit("info", hws_info_json(info));
     } else {
         hws_info_print_text(info);
         rc = 0;

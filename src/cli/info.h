@@ -12,7 +12,9 @@ typedef struct {
     hws_gpu_list gpus;
 } hws_info;
 
-hws_status hws_info_collect(hws_info *info, hws_error *err);
+/* Probes the CPU, memory and GPUs into a new hws_info (free it). NULL after printing
+ * "hwscope CMD: why" on stderr, with *rc the exit status (2: bad input such as a sysroot, 1). */
+hws_info *hws_info_gather(const char *cmd, int *rc);
 void hws_info_print_text(const hws_info *info);
 /* The hwscope.info/1 document; NULL when out of memory. */
 cJSON *hws_info_json(const hws_info *info);

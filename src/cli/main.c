@@ -2,6 +2,7 @@
 #include "cli/commands.h"
 #include "hwscope/hwscope.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,7 +29,21 @@ static void usage(FILE *out) {
                  "every command takes --json.\n");
 }
 
-int main(int argc, char **argv) {
+/* The command's exit status, or 1 when what it printed could not all be written (a full disk,
+ * a closed pipe): a table cut short must not exit 0. */
+static int finish(int rc) {
+    if (rc != 0) /* the command has said why it failed */
+        return rc;
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "hwscope: cannot write to stdout: %s\n",
+                errno != 0 ? strerror(errno) : "write error");
+        return 1;
+    }
+    return 0;
+}
+
+static int dispatch(int argc, char **argv) {
     if (argc < 2 || argv[1][0] == '-') {
         if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
             usage(stdout);
@@ -47,4 +62,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "hwscope: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;
+}
+
+int main(int argc, char **argv) {
+    return finish(dispatch(argc, argv));
 }

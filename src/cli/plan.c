@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "cli/plan_common.h"
 #include "hwscope/plan.h"
+#include "report/fields.h"
 #include "report/json.h"
 #include "report/table.h"
 #include "util/units.h"
@@ -132,48 +133,40 @@ static void print_human(const plan_result *r) {
 }
 
 /* The numbers of each struct that go into the document, by member name. */
-static const hws_json_field memory_fields[] = {
-    HWS_JSON_FIELD(hws_memory, weights_bytes),
-    HWS_JSON_FIELD(hws_memory, embed_bytes),
-    HWS_JSON_FIELD(hws_memory, active_weights_bytes),
-    HWS_JSON_FIELD(hws_memory, kv_bytes),
-    HWS_JSON_FIELD(hws_memory, kv_bytes_per_token),
-    HWS_JSON_FIELD(hws_memory, activation_bytes),
-    HWS_JSON_FIELD(hws_memory, prefill_chunk_tokens),
-    HWS_JSON_FIELD(hws_memory, cuda_context_bytes),
-    HWS_JSON_FIELD(hws_memory, runtime_bytes),
-    HWS_JSON_FIELD(hws_memory, total_bytes),
+static const hws_field memory_fields[] = {
+    HWS_JSON_NUM(hws_memory, weights_bytes),        HWS_JSON_NUM(hws_memory, embed_bytes),
+    HWS_JSON_NUM(hws_memory, active_weights_bytes), HWS_JSON_NUM(hws_memory, kv_bytes),
+    HWS_JSON_NUM(hws_memory, kv_bytes_per_token),   HWS_JSON_NUM(hws_memory, activation_bytes),
+    HWS_JSON_NUM(hws_memory, prefill_chunk_tokens), HWS_JSON_NUM(hws_memory, cuda_context_bytes),
+    HWS_JSON_NUM(hws_memory, runtime_bytes),        HWS_JSON_NUM(hws_memory, total_bytes),
 };
-static const hws_json_field load_fields[] = {
-    HWS_JSON_FIELD(hws_device_load, weights_bytes),
-    HWS_JSON_FIELD(hws_device_load, kv_bytes),
-    HWS_JSON_FIELD(hws_device_load, activation_bytes),
-    HWS_JSON_FIELD(hws_device_load, overhead_bytes),
-    HWS_JSON_FIELD(hws_device_load, total_bytes),
-    HWS_JSON_FIELD(hws_device_load, avail_bytes),
+static const hws_field load_fields[] = {
+    HWS_JSON_NUM(hws_device_load, weights_bytes),    HWS_JSON_NUM(hws_device_load, kv_bytes),
+    HWS_JSON_NUM(hws_device_load, activation_bytes), HWS_JSON_NUM(hws_device_load, overhead_bytes),
+    HWS_JSON_NUM(hws_device_load, total_bytes),      HWS_JSON_NUM(hws_device_load, avail_bytes),
 };
-static const hws_json_field pred_fields[] = {
-    HWS_JSON_FIELD(hws_prediction, prefill_tokens_per_s),
-    HWS_JSON_FIELD(hws_prediction, decode_tokens_per_s),
-    HWS_JSON_FIELD(hws_prediction, ttft_ms),
-    HWS_JSON_FIELD(hws_prediction, tpot_ms),
-    HWS_JSON_FIELD(hws_prediction, decode_bytes_per_step),
-    HWS_JSON_FIELD(hws_prediction, prefill_flops_per_token),
-    HWS_JSON_FIELD(hws_prediction, allreduce_ms_per_step),
+static const hws_field pred_fields[] = {
+    HWS_JSON_NUM(hws_prediction, prefill_tokens_per_s),
+    HWS_JSON_NUM(hws_prediction, decode_tokens_per_s),
+    HWS_JSON_NUM(hws_prediction, ttft_ms),
+    HWS_JSON_NUM(hws_prediction, tpot_ms),
+    HWS_JSON_NUM(hws_prediction, decode_bytes_per_step),
+    HWS_JSON_NUM(hws_prediction, prefill_flops_per_token),
+    HWS_JSON_NUM(hws_prediction, allreduce_ms_per_step),
 };
-static const hws_json_field input_fields[] = {
-    HWS_JSON_FIELD(hws_predict_inputs, mem_bw_gbps),
-    HWS_JSON_FIELD(hws_predict_inputs, matmul_tflops),
-    HWS_JSON_FIELD(hws_predict_inputs, link_gbps),
-    HWS_JSON_FIELD(hws_predict_inputs, host_mem_bw_gbps),
-    HWS_JSON_FIELD(hws_predict_inputs, bw_eff),
-    HWS_JSON_FIELD(hws_predict_inputs, mm_eff),
-    HWS_JSON_FIELD(hws_predict_inputs, link_eff),
-    HWS_JSON_FIELD(hws_predict_inputs, host_bw_eff),
-    HWS_JSON_FIELD(hws_predict_inputs, allreduce_latency_us),
-    HWS_JSON_FIELD(hws_predict_inputs, hop_latency_us),
-    HWS_JSON_FIELD(hws_predict_inputs, layer_overhead_us),
-    HWS_JSON_FIELD(hws_predict_inputs, step_overhead_us),
+static const hws_field input_fields[] = {
+    HWS_JSON_NUM(hws_predict_inputs, mem_bw_gbps),
+    HWS_JSON_NUM(hws_predict_inputs, matmul_tflops),
+    HWS_JSON_NUM(hws_predict_inputs, link_gbps),
+    HWS_JSON_NUM(hws_predict_inputs, host_mem_bw_gbps),
+    HWS_JSON_NUM(hws_predict_inputs, bw_eff),
+    HWS_JSON_NUM(hws_predict_inputs, mm_eff),
+    HWS_JSON_NUM(hws_predict_inputs, link_eff),
+    HWS_JSON_NUM(hws_predict_inputs, host_bw_eff),
+    HWS_JSON_NUM(hws_predict_inputs, allreduce_latency_us),
+    HWS_JSON_NUM(hws_predict_inputs, hop_latency_us),
+    HWS_JSON_NUM(hws_predict_inputs, layer_overhead_us),
+    HWS_JSON_NUM(hws_predict_inputs, step_overhead_us),
 };
 
 /* ---- JSON ------------------------------------------------------------------------------- */
@@ -187,7 +180,7 @@ static void json_load(cJSON *arr, const hws_device_load *l, const hws_device *d,
     cJSON_AddNumberToObject(o, "n_layers", l->n_layers);
     cJSON_AddBoolToObject(o, "embeddings", l->has_embeddings);
     cJSON_AddBoolToObject(o, "head", l->has_head);
-    hws_json_fields(o, l, load_fields, sizeof load_fields / sizeof load_fields[0]);
+    hws_fields_json(o, load_fields, sizeof load_fields / sizeof load_fields[0], l);
     cJSON_AddBoolToObject(o, "fits", l->fits);
 }
 
@@ -209,12 +202,12 @@ static void json_prediction(cJSON *doc, const plan_result *r) {
     const hws_prediction *p = &r->pred;
     const hws_predict_inputs *in = &r->inputs;
     cJSON *o = cJSON_AddObjectToObject(doc, "prediction");
-    hws_json_fields(o, p, pred_fields, sizeof pred_fields / sizeof pred_fields[0]);
+    hws_fields_json(o, pred_fields, sizeof pred_fields / sizeof pred_fields[0], p);
     hws_json_str(o, "decode_bound", p->decode_bound);
     hws_json_str(o, "basis", p->basis);
     cJSON *i = cJSON_AddObjectToObject(o, "inputs");
     cJSON_AddBoolToObject(i, "measured", in->measured);
-    hws_json_fields(i, in, input_fields, sizeof input_fields / sizeof input_fields[0]);
+    hws_fields_json(i, input_fields, sizeof input_fields / sizeof input_fields[0], in);
 }
 
 static int print_json(const plan_result *r) {
@@ -225,7 +218,7 @@ static int print_json(const plan_result *r) {
     hws_json_model(doc, &r->model, m);
     hws_json_options(doc, &r->opts, &r->model);
     cJSON *mo = cJSON_AddObjectToObject(doc, "memory");
-    hws_json_fields(mo, m, memory_fields, sizeof memory_fields / sizeof memory_fields[0]);
+    hws_fields_json(mo, memory_fields, sizeof memory_fields / sizeof memory_fields[0], m);
     cJSON *basis = cJSON_AddObjectToObject(mo, "basis");
     hws_json_str(basis, "weights", m->weights_basis);
     hws_json_str(basis, "kv", m->kv_basis);
@@ -255,9 +248,7 @@ static int print_json(const plan_result *r) {
         cJSON_AddNullToObject(doc, "alternatives");
         cJSON_AddNullToObject(doc, "prediction");
     }
-    int rc = hws_json_print(doc, stdout) == 0 ? 0 : 1;
-    cJSON_Delete(doc);
-    return rc;
+    return hws_json_emit("plan", doc);
 }
 
 /* ---- command ---------------------------------------------------------------------------- */

@@ -1,6 +1,7 @@
 /* plan_common.c - flags, model resolution and JSON shared by `hwscope plan` and `advise`. */
 #include "cli/plan_common.h"
 
+#include "report/fields.h"
 #include "report/json.h"
 #include "util/units.h"
 
@@ -66,27 +67,19 @@ const char *hws_plan_weights_name(const hws_plan_opts *o, const hws_model_spec *
     return "bf16";
 }
 
-void hws_json_fields(cJSON *obj, const void *base, const hws_json_field *fields, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        hws_json_num(obj, fields[i].key,
-                     *(const double *)((const unsigned char *)base + fields[i].offset));
-}
-
 void hws_json_model(cJSON *doc, const hws_model_spec *m, const hws_memory *mem) {
     cJSON *o = cJSON_AddObjectToObject(doc, "model");
     hws_json_str(o, "name", m->name);
     hws_json_str(o, "family", m->family);
     hws_json_str(o, "source", m->source);
-    static const hws_json_field model_fields[] = {
-        HWS_JSON_FIELD(hws_model_spec, params_published),
-        HWS_JSON_FIELD(hws_model_spec, n_layers),
-        HWS_JSON_FIELD(hws_model_spec, n_heads),
-        HWS_JSON_FIELD(hws_model_spec, n_kv_heads),
-        HWS_JSON_FIELD(hws_model_spec, max_context),
+    static const hws_field model_fields[] = {
+        HWS_JSON_NUM(hws_model_spec, params_published), HWS_JSON_NUM(hws_model_spec, n_layers),
+        HWS_JSON_NUM(hws_model_spec, n_heads),          HWS_JSON_NUM(hws_model_spec, n_kv_heads),
+        HWS_JSON_NUM(hws_model_spec, max_context),
     };
     hws_json_num(o, "params", mem->params);
     hws_json_num(o, "active_params", mem->active_params);
-    hws_json_fields(o, m, model_fields, sizeof model_fields / sizeof model_fields[0]);
+    hws_fields_json(o, model_fields, sizeof model_fields / sizeof model_fields[0], m);
 }
 
 void hws_json_options(cJSON *doc, const hws_plan_opts *o, const hws_model_spec *m) {

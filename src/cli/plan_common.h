@@ -43,18 +43,6 @@ int hws_plan_setup(const char *cmd, const char *model_arg, const hws_plan_args *
                    hws_model_spec *model, hws_plan_opts *opts, hws_memory *mem);
 /* The weights format's name, or the file's type when the file's own bytes are used. */
 const char *hws_plan_weights_name(const hws_plan_opts *o, const hws_model_spec *m);
-/* A number field of a struct, for JSON: its key is the member's name. */
-typedef struct {
-    const char *key;
-    size_t offset; /* of a double */
-} hws_json_field;
-
-#define HWS_JSON_FIELD(type, member)                                                               \
-    { #member, offsetof(type, member) }
-
-/* Adds each field of the struct at base to obj (null when unknown). */
-void hws_json_fields(cJSON *obj, const void *base, const hws_json_field *fields, size_t n);
-
 /* "model": {...} and "options": {...} of plan and advise documents. */
 void hws_json_model(cJSON *doc, const hws_model_spec *m, const hws_memory *mem);
 void hws_json_options(cJSON *doc, const hws_plan_opts *o, const hws_model_spec *m);

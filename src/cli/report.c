@@ -197,22 +197,16 @@ int cmd_report(int argc, char **argv) {
     int rc = hws_args_parse("report", "[--json]", argc, argv, opts, 1, pos, 0, &npos);
     if (rc != HWS_ARGS_OK)
         return rc == HWS_ARGS_HELP ? 0 : 2;
-    hws_info *info = calloc(1, sizeof *info);
+    hws_info *info = hws_info_gather("report", &rc);
+    if (info == NULL)
+        return rc;
     hws_device_set *devs = calloc(1, sizeof *devs);
     runs_here_row rows[sizeof report_models / sizeof report_models[0]];
     hws_error err = {""};
-    if (info == NULL || devs == NULL) {
+    if (devs == NULL) {
         free(info);
-        free(devs);
         fprintf(stderr, "hwscope report: out of memory\n");
         return 1;
-    }
-    hws_status st = hws_info_collect(info, &err);
-    if (st != HWS_OK) {
-        fprintf(stderr, "hwscope report: %s\n", err.msg);
-        free(info);
-        free(devs);
-        return st == HWS_ERR_INPUT ? 2 : 1;
     }
     int have_gpus = hws_devices_local(devs, &err) == HWS_OK;
     size_t n = have_gpus ? collect_rows(devs, rows) : 0;
@@ -225,8 +219,7 @@ int cmd_report(int argc, char **argv) {
             else
                 cJSON_AddNullToObject(doc, "runs_here");
         }
-        rc = doc != NULL && hws_json_print(doc, stdout) == 0 ? 0 : 1;
-        cJSON_Delete(doc);
+        rc = hws_json_emit("report", doc);
     } else {
         print_summary(info);
         if (have_gpus)

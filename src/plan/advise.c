@@ -130,9 +130,7 @@ static void evaluate(const hws_model_spec *m, const hws_plan_opts *base, const h
     place(m, &o, &mem, &devs, &pl);
     a->place = pl.kind;
     a->mem_per_gpu_bytes = pl.load[0].avail_bytes;
-    for (int i = 0; i < pl.ndev; i++)
-        if (pl.load[i].total_bytes > a->mem_needed_bytes)
-            a->mem_needed_bytes = pl.load[i].total_bytes;
+    a->mem_needed_bytes = largest_need(&pl);
     hws_predict_inputs_fill(&o, &mem, &devs, NULL, &in);
     hws_predict(m, &o, &mem, &pl, &in, &pred);
     a->decode_tokens_per_s = pred.decode_tokens_per_s;

@@ -4,19 +4,18 @@
  * keys its published configs leave out. Bad input is HWS_ERR_INPUT naming the file and the key
  * (or line and column for broken JSON). */
 #include "plan/model_readers.h"
+#include "util/file.h"
 #include "util/units.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#define HF_MAX_FILE_BYTES (256L << 20) /* the index of a 671B model is ~9 MB */
-#define HF_MAX_COUNT      1e9          /* no dimension, layer or expert count comes near */
+#define HF_MAX_FILE_BYTES ((size_t)256 << 20) /* the index of a 671B model is ~9 MB */
+#define HF_MAX_COUNT      1e9                 /* no dimension, layer or expert count comes near */
 
 /* What a family's configs leave to the transformers class defaults. NA: no default. */
 typedef struct {
@@ -512,40 +511,6 @@ hws_status hws_hf_index_parse(const char *text, size_t len, const char *path, do
     return st;
 }
 
-/* Reads a whole file of at most HF_MAX_FILE_BYTES; *text is NUL-terminated, free it. */
-static hws_status hf_read_file(const char *path, char **text, size_t *len, hws_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return HWS_FAIL(err, HWS_ERR_INPUT, "%s: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(f);
-        return HWS_FAIL(err, HWS_ERR_INPUT, "%s: not a regular file", path);
-    }
-    long size = -1;
-    if (fseek(f, 0, SEEK_END) == 0)
-        size = ftell(f);
-    if (size < 0 || size > HF_MAX_FILE_BYTES || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return HWS_FAIL(err, HWS_ERR_INPUT, "%s: not a readable file of at most %ld MiB", path,
-                        HF_MAX_FILE_BYTES >> 20);
-    }
-    *text = malloc((size_t)size + 1);
-    if (*text == NULL) {
-        fclose(f);
-        return HWS_FAIL(err, HWS_ERR_NOMEM, "%s: out of memory", path);
-    }
-    *len = fread(*text, 1, (size_t)size, f);
-    int failed = ferror(f);
-    fclose(f);
-    if (failed) {
-        free(*text);
-        return HWS_FAIL(err, HWS_ERR_RUNTIME, "%s: read failed", path);
-    }
-    (*text)[*len] = '\0';
-    return HWS_OK;
-}
-
 /* The bytes of tensor data in a single model.safetensors: its size less the 8-byte length and
  * the JSON header that length gives. NA when there is no such file. */
 static hws_status hf_single_file_bytes(const char *path, double *bytes, hws_error *err) {
@@ -571,7 +536,7 @@ hws_status hws_model_from_hf_config(const char *path, hws_model_spec *out, hws_e
     char *text;
     size_t len;
     hws_model_spec_blank(out);
-    hws_status st = hf_read_file(path, &text, &len, err);
+    hws_status st = hws_file_read(path, HF_MAX_FILE_BYTES, &text, &len, err);
     if (st != HWS_OK)
         return st;
     st = hws_hf_config_parse(text, len, path, out, err);
@@ -587,7 +552,7 @@ hws_status hws_model_from_hf_config(const char *path, hws_model_spec *out, hws_e
     FILE *probe = fopen(sibling, "rb");
     if (probe != NULL) {
         fclose(probe);
-        if ((st = hf_read_file(sibling, &text, &len, err)) != HWS_OK)
+        if ((st = hws_file_read(sibling, HF_MAX_FILE_BYTES, &text, &len, err)) != HWS_OK)
             return st;
         st = hws_hf_index_parse(text, len, sibling, &out->file_weight_bytes, err);
         free(text);

@@ -171,12 +171,14 @@ hws_status hws_model_resolve(const char *arg, hws_model_spec *out, hws_error *er
         return hws_error_set(err, HWS_ERR_INPUT, "no model given");
     if (ends_with(arg, ".gguf"))
         return hws_model_from_gguf(arg, out, err);
-    if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
+    bool exists = stat(arg, &st) == 0;
+    if (exists && S_ISDIR(st.st_mode)) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/config.json", arg);
+        if (snprintf(path, sizeof path, "%s/config.json", arg) >= (int)sizeof path)
+            return hws_error_set(err, HWS_ERR_INPUT, "%.64s...: folder path too long", arg);
         return hws_model_from_hf_config(path, out, err);
     }
-    if (ends_with(arg, ".json") || stat(arg, &st) == 0)
+    if (ends_with(arg, ".json") || exists)
         return hws_model_from_hf_config(arg, out, err);
     const hws_model_spec *row = hws_model_catalog_find(arg);
     if (row != NULL) {

@@ -4,11 +4,14 @@
 #include "hwscope/plan.h"
 
 #include "plan/shape.h"
+#include "util/file.h"
 #include "util/units.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +48,8 @@ static const hws_efficiency efficiencies[HWS_RUNTIME_COUNT] = {
      "n_ubatch chunks; estimates"},
 };
 
+#define CEILINGS_MAX_FILE_BYTES ((size_t)16 << 20) /* one entry per GPU model: a few KB */
+
 /* Fixed costs of the links between GPUs and the host, stated. */
 #define NVLINK_ALLREDUCE_US 8.0  /* NCCL small-message all-reduce over NVLink */
 #define PCIE_ALLREDUCE_US   25.0 /* the same over PCIe (through host bridges) */
@@ -59,16 +64,38 @@ const hws_efficiency *hws_efficiency_for(hws_runtime rt) {
 
 /* ---- measured ceilings ------------------------------------------------------------------ */
 
-void hws_ceilings_path(char *buf, size_t n) {
+bool hws_ceilings_path(char *buf, size_t n) {
     const char *env = getenv("HWSCOPE_CEILINGS");
     const char *xdg = getenv("XDG_CACHE_HOME");
     const char *home = getenv("HOME");
+    int len;
     if (env != NULL && env[0] != '\0')
-        snprintf(buf, n, "%s", env);
+        len = snprintf(buf, n, "%s", env);
     else if (xdg != NULL && xdg[0] != '\0')
-        snprintf(buf, n, "%s/hwscope/ceilings.json", xdg);
+        len = snprintf(buf, n, "%s/hwscope/ceilings.json", xdg);
     else
-        snprintf(buf, n, "%s/.cache/hwscope/ceilings.json", home ? home : ".");
+        len = snprintf(buf, n, "%s/.cache/hwscope/ceilings.json", home ? home : ".");
+    return len >= 0 && (size_t)len < n;
+}
+
+/* The numbers of an entry, in the order the file lists them: the one list the reader and the
+ * writer share. */
+static const struct {
+    const char *key;
+    size_t offset; /* of the double in hws_ceilings */
+} ceiling_keys[] = {
+    {"mem_bw_gbps", offsetof(hws_ceilings, mem_bw_gbps)},
+    {"bf16_tflops", offsetof(hws_ceilings, bf16_tflops)},
+    {"fp16_tflops", offsetof(hws_ceilings, fp16_tflops)},
+    {"fp8_tflops", offsetof(hws_ceilings, fp8_tflops)},
+    {"int8_tops", offsetof(hws_ceilings, int8_tops)},
+    {"fp32_tflops", offsetof(hws_ceilings, fp32_tflops)},
+    {"allreduce_busbw_gbps", offsetof(hws_ceilings, allreduce_busbw_gbps)},
+    {"host_mem_bw_gbps", offsetof(hws_ceilings, host_mem_bw_gbps)},
+};
+
+static double *ceiling_field(hws_ceilings *c, size_t i) {
+    return (double *)((char *)c + ceiling_keys[i].offset);
 }
 
 static double num_or_na(const cJSON *o, const char *key) {
@@ -84,40 +111,26 @@ static int entry_matches(const char *entry, const char *gpu_name, const hws_gpu_
     return strcasecmp(entry, spec->name) == 0 || hws_gpu_catalog_find(entry) == spec;
 }
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf != NULL && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += got;
-        if (len + 1 == cap && cap < (16u << 20)) {
-            char *bigger = realloc(buf, cap * 2);
-            if (bigger == NULL) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        } else if (len + 1 == cap) {
-            break;
-        }
-    }
-    if (buf != NULL)
-        buf[len] = '\0';
-    fclose(f);
-    return buf;
+/* Reads the ceilings file into *text (free it); *missing tells a file that is not there from one
+ * that cannot be read (err names the fault). */
+static hws_status read_ceilings(const char *path, char **text, bool *missing, hws_error *err) {
+    size_t len;
+    errno = 0;
+    hws_status st = hws_file_read(path, CEILINGS_MAX_FILE_BYTES, text, &len, err);
+    *missing = st != HWS_OK && errno == ENOENT;
+    return st;
 }
 
 hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_gpu_spec *spec,
                              hws_ceilings *out, hws_error *err) {
     memset(out, 0, sizeof *out);
-    char *text = slurp(path);
-    if (text == NULL)
+    bool missing;
+    char *text;
+    hws_status st = read_ceilings(path, &text, &missing, err);
+    if (st != HWS_OK && missing)
         return hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: no saved ceilings", path);
+    if (st != HWS_OK)
+        return st;
     cJSON *doc = cJSON_Parse(text);
     free(text);
     const cJSON *gpus = cJSON_GetObjectItemCaseSensitive(doc, "gpus");
@@ -125,21 +138,15 @@ hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_g
         cJSON_Delete(doc);
         return hws_error_set(err, HWS_ERR_INPUT, "%s: not a hwscope.ceilings/1 document", path);
     }
-    hws_status st = hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: nothing saved for '%s'", path,
-                                  gpu_name ? gpu_name : "?");
+    st = hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: nothing saved for '%s'", path,
+                       gpu_name ? gpu_name : "?");
     const cJSON *g;
     cJSON_ArrayForEach(g, gpus) {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
         if (!cJSON_IsString(name) || !entry_matches(name->valuestring, gpu_name, spec))
             continue;
-        out->mem_bw_gbps = num_or_na(g, "mem_bw_gbps");
-        out->bf16_tflops = num_or_na(g, "bf16_tflops");
-        out->fp16_tflops = num_or_na(g, "fp16_tflops");
-        out->fp8_tflops = num_or_na(g, "fp8_tflops");
-        out->int8_tops = num_or_na(g, "int8_tops");
-        out->fp32_tflops = num_or_na(g, "fp32_tflops");
-        out->allreduce_busbw_gbps = num_or_na(g, "allreduce_busbw_gbps");
-        out->host_mem_bw_gbps = num_or_na(g, "host_mem_bw_gbps");
+        for (size_t i = 0; i < sizeof ceiling_keys / sizeof ceiling_keys[0]; i++)
+            *ceiling_field(out, i) = num_or_na(g, ceiling_keys[i].key);
         const cJSON *at = cJSON_GetObjectItemCaseSensitive(g, "measured_at");
         if (cJSON_IsString(at))
             snprintf(out->measured_at, sizeof out->measured_at, "%s", at->valuestring);
@@ -148,19 +155,6 @@ hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_g
     }
     cJSON_Delete(doc);
     return st;
-}
-
-/* The numbers of an entry, in the order the file lists them. */
-static const char *const ceiling_keys[] = {
-    "mem_bw_gbps", "bf16_tflops", "fp16_tflops",          "fp8_tflops",
-    "int8_tops",   "fp32_tflops", "allreduce_busbw_gbps", "host_mem_bw_gbps",
-};
-
-static double ceiling_value(const hws_ceilings *c, int i) {
-    const double v[] = {c->mem_bw_gbps,          c->bf16_tflops,     c->fp16_tflops,
-                        c->fp8_tflops,           c->int8_tops,       c->fp32_tflops,
-                        c->allreduce_busbw_gbps, c->host_mem_bw_gbps};
-    return v[i];
 }
 
 /* Sets key of o to item, replacing what is there. */
@@ -185,13 +179,13 @@ static cJSON *entry_for(cJSON *gpus, const char *gpu_name) {
     cJSON_AddItemToArray(gpus, g);
     cJSON_AddStringToObject(g, "name", gpu_name);
     for (size_t i = 0; i < sizeof ceiling_keys / sizeof ceiling_keys[0]; i++)
-        cJSON_AddNullToObject(g, ceiling_keys[i]);
+        cJSON_AddNullToObject(g, ceiling_keys[i].key);
     return g;
 }
 
 /* mkdir -p of the folder path is in. */
 static hws_status make_parent(const char *path, hws_error *err) {
-    char dir[1024];
+    char dir[HWS_CEILINGS_PATH_BYTES];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash == NULL || slash == dir)
@@ -213,7 +207,7 @@ static hws_status make_parent(const char *path, hws_error *err) {
 
 /* Writes doc to path through a temporary file beside it and a rename. */
 static hws_status write_atomic(const char *path, const cJSON *doc, hws_error *err) {
-    char tmp[1100];
+    char tmp[HWS_CEILINGS_PATH_BYTES + 32];
     char *text = cJSON_Print(doc);
     if (text == NULL)
         return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
@@ -233,13 +227,14 @@ static hws_status write_atomic(const char *path, const cJSON *doc, hws_error *er
 }
 
 /* The document now in path into *out (a new one when there is no file). HWS_ERR_INPUT when it
- * is not a hwscope.ceilings/1 document. */
+ * is not a hwscope.ceilings/1 document; the reader's status when it cannot be read. */
 static hws_status read_for_update(const char *path, cJSON **out, hws_error *err) {
-    errno = 0;
-    char *text = slurp(path);
-    if (text == NULL && errno != ENOENT)
-        return hws_error_set(err, HWS_ERR_RUNTIME, "%s: cannot read: %s", path, strerror(errno));
-    if (text == NULL) {
+    bool missing;
+    char *text;
+    hws_status st = read_ceilings(path, &text, &missing, err);
+    if (st != HWS_OK && !missing)
+        return st;
+    if (st != HWS_OK) {
         *out = cJSON_CreateObject();
         if (*out == NULL || cJSON_AddStringToObject(*out, "schema", "hwscope.ceilings/1") == NULL ||
             cJSON_AddArrayToObject(*out, "gpus") == NULL) {
@@ -262,6 +257,9 @@ static hws_status read_for_update(const char *path, cJSON **out, hws_error *err)
 
 hws_status hws_ceilings_save(const char *path, const char *gpu_name, const hws_ceilings *c,
                              hws_error *err) {
+    if (strlen(path) >= HWS_CEILINGS_PATH_BYTES)
+        return hws_error_set(err, HWS_ERR_INPUT, "%.64s...: path longer than %d bytes", path,
+                             HWS_CEILINGS_PATH_BYTES - 1);
     hws_status st = make_parent(path, err);
     if (st != HWS_OK)
         return st;
@@ -274,9 +272,9 @@ hws_status hws_ceilings_save(const char *path, const char *gpu_name, const hws_c
         return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
     }
     for (size_t i = 0; i < sizeof ceiling_keys / sizeof ceiling_keys[0]; i++) {
-        double v = ceiling_value(c, (int)i);
+        double v = *(const double *)((const char *)c + ceiling_keys[i].offset);
         if (hws_known(v)) /* what this run did not measure keeps its earlier figure */
-            set_item(g, ceiling_keys[i], cJSON_CreateNumber(round(v * 10) / 10));
+            set_item(g, ceiling_keys[i].key, cJSON_CreateNumber(round(v * 10) / 10));
     }
     set_item(g, "measured_at", cJSON_CreateString(c->measured_at));
     set_item(g, "hwscope_version", cJSON_CreateString(hws_version()));
@@ -314,7 +312,7 @@ void hws_predict_inputs_fill(const hws_plan_opts *o, const hws_memory *mem,
                              const hws_device_set *devs, const char *ceilings_path,
                              hws_predict_inputs *in) {
     const hws_efficiency *e = hws_efficiency_for(o->runtime);
-    char path[1024];
+    char path[HWS_CEILINGS_PATH_BYTES];
     (void)mem;
     memset(in, 0, sizeof *in);
     in->mem_bw_gbps = in->matmul_tflops = in->link_gbps = HWS_NA;
@@ -326,8 +324,7 @@ void hws_predict_inputs_fill(const hws_plan_opts *o, const hws_memory *mem,
     in->hop_latency_us = HOP_US;
     in->allreduce_latency_us = PCIE_ALLREDUCE_US;
     if (ceilings_path == NULL) {
-        hws_ceilings_path(path, sizeof path);
-        ceilings_path = path;
+        ceilings_path = hws_ceilings_path(path, sizeof path) ? path : ""; /* "": none */
     }
     int measured = devs->count > 0, datasheet = devs->count > 0;
     char measured_at[32] = "";

@@ -1,6 +1,7 @@
 /* tsv.c - the catalog file parser: header-named tab-separated columns into row structs. */
 #include "plan/tsv.h"
 
+#include "util/file.h"
 #include "util/units.h"
 
 #include <errno.h>
@@ -10,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define TSV_MAX_FILE_BYTES (16L << 20)
+#define TSV_MAX_FILE_BYTES ((size_t)16 << 20)
 
 /* One line of the file being parsed, for messages. */
 typedef struct {
@@ -56,13 +57,6 @@ static size_t count_tabs(const char *line, size_t n) {
     for (size_t i = 0; i < n; i++)
         tabs += line[i] == '\t';
     return tabs;
-}
-
-const hws_tsv_field *hws_tsv_field_named(const hws_tsv_schema *schema, const char *column) {
-    for (size_t i = 0; i < schema->nfields; i++)
-        if (strcmp(schema->fields[i].column, column) == 0)
-            return &schema->fields[i];
-    return NULL;
 }
 
 static const hws_tsv_field *field_for_span(const hws_tsv_schema *schema, tsv_span s) {
@@ -298,20 +292,10 @@ hws_status hws_tsv_parse(const hws_tsv_schema *schema, const char *text, size_t 
 
 hws_status hws_tsv_parse_file(const hws_tsv_schema *schema, const char *path, hws_tsv_rows *rows,
                               hws_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return hws_error_set(err, HWS_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
-    char *text = malloc(TSV_MAX_FILE_BYTES + 1);
-    size_t len = text ? fread(text, 1, TSV_MAX_FILE_BYTES + 1, f) : 0;
-    bool failed = text == NULL || ferror(f);
-    fclose(f);
-    hws_status st;
-    if (failed)
-        st = hws_error_set(err, HWS_ERR_INPUT, "%s: cannot read", path);
-    else if (len > TSV_MAX_FILE_BYTES)
-        st = hws_error_set(err, HWS_ERR_INPUT, "%s: larger than %ld bytes", path,
-                           TSV_MAX_FILE_BYTES);
-    else
+    char *text;
+    size_t len;
+    hws_status st = hws_file_read(path, TSV_MAX_FILE_BYTES, &text, &len, err);
+    if (st == HWS_OK)
         st = hws_tsv_parse(schema, text, len, path, rows, err);
     free(text);
     return st;

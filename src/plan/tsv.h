@@ -76,8 +76,6 @@ void hws_tsv_rows_free(hws_tsv_rows *rows);
 static inline void *hws_tsv_row(const hws_tsv_rows *rows, const hws_tsv_schema *schema, size_t i) {
     return rows->data + i * schema->row_size;
 }
-/* The field named column, or NULL. */
-const hws_tsv_field *hws_tsv_field_named(const hws_tsv_schema *schema, const char *column);
 /* The row named name (case-insensitive), or NULL. */
 void *hws_tsv_find(const hws_tsv_rows *rows, const hws_tsv_schema *schema, const char *name);
 

@@ -150,7 +150,8 @@ static void read_processes(const hws_nvml *n, nvmlDevice_t dev, hws_gpu_info *g)
         if (rc == NVML_ERROR_INSUFFICIENT_SIZE) {
             count += 4; /* room for processes started since the first call */
             buf = calloc(count, stride);
-            rc = buf != NULL ? n->DeviceGetComputeRunningProcesses(dev, &count, buf) : 20;
+            rc = buf != NULL ? n->DeviceGetComputeRunningProcesses(dev, &count, buf)
+                             : NVML_ERROR_MEMORY;
         }
     }
     if (rc != NVML_SUCCESS) {

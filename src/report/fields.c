@@ -12,7 +12,7 @@ static double num_at(const hws_field *f, const void *rec) {
     return v;
 }
 
-static int tri_at(const hws_field *f, const void *rec) {
+static int int_at(const hws_field *f, const void *rec) {
     int v;
     memcpy(&v, (const char *)rec + f->offset, sizeof v);
     return v;
@@ -29,7 +29,10 @@ void hws_fields_json(cJSON *obj, const hws_field *fields, size_t n, const void *
             hws_json_str(obj, f->key, (const char *)rec + f->offset);
             break;
         case HWS_FIELD_TRI:
-            hws_json_tri(obj, f->key, tri_at(f, rec));
+            hws_json_tri(obj, f->key, int_at(f, rec));
+            break;
+        case HWS_FIELD_INT:
+            cJSON_AddNumberToObject(obj, f->key, int_at(f, rec));
             break;
         }
     }
@@ -60,11 +63,14 @@ char *hws_field_text(char *buf, size_t n, const hws_field *f, const void *rec,
         break;
     }
     case HWS_FIELD_TRI: {
-        int v = tri_at(f, rec);
+        int v = int_at(f, rec);
         known = v >= 0;
         snprintf(buf, n, "%s", !known ? "n/a" : v ? "yes" : "no");
         break;
     }
+    case HWS_FIELD_INT:
+        snprintf(buf, n, "%d", int_at(f, rec));
+        break;
     }
     const char *why = known ? NULL : hws_notes_find(notes, f->key);
     if (why != NULL)

@@ -15,7 +15,8 @@
 typedef enum {
     HWS_FIELD_NUM, /* double, HWS_NA unknown */
     HWS_FIELD_STR, /* char[], "" unknown */
-    HWS_FIELD_TRI  /* int, -1 unknown, printed yes/no (or enabled/disabled) */
+    HWS_FIELD_TRI, /* int, -1 unknown, printed yes/no (or enabled/disabled) */
+    HWS_FIELD_INT  /* int, always known, printed as a number */
 } hws_field_type;
 
 typedef struct {
@@ -34,6 +35,11 @@ typedef struct {
     { #member, label, HWS_FIELD_STR, offsetof(rec, member), 0, 0, "" }
 #define HWS_TRI(rec, member, label)                                                                \
     { #member, label, HWS_FIELD_TRI, offsetof(rec, member), 0, 0, "" }
+/* Fields for JSON only: the key is the member's name (HWS_JSON_INT names its key), values raw. */
+#define HWS_JSON_NUM(rec, member) HWS_NUM(rec, member, #member, 1, 0, "")
+#define HWS_JSON_STR(rec, member) HWS_STR(rec, member, #member)
+#define HWS_JSON_INT(key, rec, member)                                                             \
+    { key, key, HWS_FIELD_INT, offsetof(rec, member), 0, 0, "" }
 
 /* Adds every field of rec to obj. */
 void hws_fields_json(cJSON *obj, const hws_field *fields, size_t n, const void *rec);

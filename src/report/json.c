@@ -38,8 +38,7 @@ int hws_json_print(const cJSON *doc, FILE *out) {
     char *text = cJSON_Print(doc);
     if (text == NULL)
         return -1;
-    fputs(text, out);
-    fputc('\n', out);
+    int ok = fputs(text, out) >= 0 && fputc('\n', out) != EOF && fflush(out) == 0;
     free(text);
-    return 0;
+    return ok ? 0 : -1;
 }

@@ -14,8 +14,8 @@ cJSON *hws_json_num(cJSON *obj, const char *key, double value);
 cJSON *hws_json_str(cJSON *obj, const char *key, const char *s);
 /* Adds true/false, or null when tri is negative. */
 cJSON *hws_json_tri(cJSON *obj, const char *key, int tri);
-/* Prints the document formatted, with a trailing newline. Returns 0, or -1 when it could not
- * be serialised (nothing is printed then). */
+/* Prints the document formatted, with a trailing newline, and flushes out. Returns 0, or -1
+ * when it could not be serialised (nothing is printed then) or written (ferror(out) is set). */
 int hws_json_print(const cJSON *doc, FILE *out);
 
 #endif

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define MAX_COLS 64 /* hws_table_new refuses more, so rowf and print need no heap */
+
 struct hws_table {
     int ncols;
     int nrows; /* data rows, the header not counted */
@@ -14,23 +16,34 @@ struct hws_table {
     char **cells; /* (nrows + 1) * ncols, row 0 the header */
 };
 
-static char *dup_cell(const char *s) {
-    return strdup(s != NULL ? s : "n/a");
+/* Copies the n cells of src into dst (a NULL cell reads "n/a"); -1, nothing kept, when out of
+ * memory, so a table never holds a NULL cell. */
+static int dup_cells(char **dst, const char *const *src, int n) {
+    for (int c = 0; c < n; c++) {
+        dst[c] = strdup(src[c] != NULL ? src[c] : "n/a");
+        if (dst[c] == NULL) {
+            while (c-- > 0)
+                free(dst[c]);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 hws_table *hws_table_new(int ncols, const char *const *headers) {
+    if (ncols < 1 || ncols > MAX_COLS)
+        return NULL;
     hws_table *t = calloc(1, sizeof *t);
     if (t == NULL)
         return NULL;
     t->ncols = ncols;
     t->cap = 16;
     t->cells = calloc((size_t)t->cap * (size_t)ncols, sizeof *t->cells);
-    if (t->cells == NULL) {
+    if (t->cells == NULL || dup_cells(t->cells, headers, ncols) != 0) {
+        free(t->cells);
         free(t);
         return NULL;
     }
-    for (int c = 0; c < ncols; c++)
-        t->cells[c] = dup_cell(headers[c]);
     return t;
 }
 
@@ -43,23 +56,22 @@ int hws_table_row(hws_table *t, const char *const *cells) {
         t->cells = grown;
         t->cap = cap;
     }
-    char **row = t->cells + (size_t)(t->nrows + 1) * (size_t)t->ncols;
-    for (int c = 0; c < t->ncols; c++)
-        row[c] = dup_cell(cells[c]);
+    if (dup_cells(t->cells + (size_t)(t->nrows + 1) * (size_t)t->ncols, cells, t->ncols) != 0)
+        return -1;
     t->nrows++;
     return 0;
 }
 
 int hws_table_rowf(hws_table *t, const char *fmt, ...) {
     char line[2048];
-    const char *cells[64];
+    const char *cells[MAX_COLS];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     int n = 0;
     char *p = line;
-    while (n < t->ncols && n < 64) {
+    while (n < t->ncols) {
         cells[n++] = p;
         char *tab = strchr(p, '\t');
         if (tab == NULL)
@@ -67,7 +79,7 @@ int hws_table_rowf(hws_table *t, const char *fmt, ...) {
         *tab = '\0';
         p = tab + 1;
     }
-    while (n < t->ncols && n < 64)
+    while (n < t->ncols)
         cells[n++] = "";
     return hws_table_row(t, cells);
 }
@@ -89,9 +101,9 @@ static int display_width(const char *s) {
 }
 
 void hws_table_print(const hws_table *t, FILE *out) {
-    int width[64] = {0};
-    bool right[64];
-    int ncols = t->ncols < 64 ? t->ncols : 64;
+    int width[MAX_COLS] = {0};
+    bool right[MAX_COLS];
+    int ncols = t->ncols;
     for (int c = 0; c < ncols; c++) {
         right[c] = t->nrows > 0;
         for (int r = 0; r <= t->nrows; r++) {

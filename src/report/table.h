@@ -11,6 +11,7 @@
 
 typedef struct hws_table hws_table;
 
+/* A table of ncols (1..64) columns; NULL when out of memory or ncols is out of range. */
 hws_table *hws_table_new(int ncols, const char *const *headers);
 /* Adds a row of ncols cells (NULL cells print as "n/a"). Returns 0, or -1 when out of memory. */
 int hws_table_row(hws_table *t, const char *const *cells);

@@ -55,11 +55,8 @@ static cJSON *saved_doc(void) {
     return doc;
 }
 
-static void write_file(const char *text) {
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+static void write_text(const char *text) {
+    hws_write_file(path, text, strlen(text));
 }
 
 static int setup(void **state) {
@@ -115,7 +112,7 @@ static void test_written_and_read_back(void **state) {
 static void test_merged(void **state) {
     (void)state;
     char err[4096];
-    write_file("{\"schema\": \"hwscope.ceilings/1\", \"gpus\": ["
+    write_text("{\"schema\": \"hwscope.ceilings/1\", \"gpus\": ["
                "{\"name\": \"NVIDIA H100 80GB HBM3\", \"mem_bw_gbps\": 3000, \"bf16_tflops\": 790,"
                " \"measured_at\": \"2026-11-24T00:00:00Z\"},"
                "{\"name\": \"" GPU "\", \"mem_bw_gbps\": 1, \"fp8_tflops\": 5,"
@@ -144,7 +141,7 @@ static void test_corrupt_file(void **state) {
     static const char *const bad[] = {"{\"gpus\": [", "{\"schema\": \"other/1\", \"gpus\": []}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char err[4096];
-        write_file(bad[i]);
+        write_text(bad[i]);
         assert_int_equal(bench_cli(NULL, err, sizeof err), 1);
         hws_assert_contains(err, path);
         hws_assert_contains(err, "not a hwscope.ceilings/1 document");

@@ -101,6 +101,8 @@ static void test_fingerprint_and_json(void **state) {
     }
     assert_int_equal(n, result->nrecords);
     hws_assert_json_str(back, "records.0.key", "gpu.d2d.kernel");
+    /* an int field: the record's count of GPU samples, a JSON number */
+    hws_assert_json_num(back, "records.0.gpu_state.samples", result->records[0].gpu.nsamples, 0);
     cJSON_Delete(back);
     cJSON_free(text);
     cJSON_Delete(doc);

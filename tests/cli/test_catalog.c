@@ -11,17 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
-
-static const char *temp_file(const char *text) {
-    static char path[64];
-    snprintf(path, sizeof path, "/tmp/hws_cli_cat_XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (long)strlen(text));
-    close(fd);
-    return path;
-}
 
 /* Every row of array `key` in doc equals the library's row, every field, in the file's unit. */
 static void assert_rows_match(const cJSON *doc, const char *key, const hws_tsv_schema *schema,
@@ -150,8 +141,8 @@ static void tables(void **state) {
 
 static void user_file(void **state) {
     (void)state;
-    const char *path = temp_file("name\tmem_gb\tmem_bw_gbps\tbf16_tflops\n"
-                                 "My Card\t48\t900\t150\n");
+    const char *path = hws_temp_file("name\tmem_gb\tmem_bw_gbps\tbf16_tflops\n"
+                                     "My Card\t48\t900\t150\n");
     hws_run r;
     hws_run_cli(&r, NULL, "catalog", "gpus", "--file", path, "--json", NULL);
     assert_int_equal(r.exit_code, 0);
@@ -174,7 +165,7 @@ static void user_file(void **state) {
 /* Each bad invocation: exit 2, nothing on stdout, the culprit named on stderr. */
 static void bad_usage(void **state) {
     (void)state;
-    const char *path = temp_file("name\tn_layers\nA\t3\nB\tthree\n");
+    const char *path = hws_temp_file("name\tn_layers\nA\t3\nB\tthree\n");
     static const char *const bad_file_want = ":3: field 'n_layers': 'three' is not a number";
     struct {
         const char *args[5];
@@ -193,10 +184,7 @@ static void bad_usage(void **state) {
         hws_run r;
         hws_run_cli(&r, NULL, cases[i].args[0], cases[i].args[1], cases[i].args[2],
                     cases[i].args[3], cases[i].args[4], NULL);
-        if (r.exit_code != 2)
-            fail_msg("case %zu: exit %d, want 2", i, r.exit_code);
-        assert_string_equal(r.out, "");
-        hws_assert_contains(r.err, cases[i].want);
+        hws_assert_bad_input(&r, cases[i].want);
         if (cases[i].want == bad_file_want)
             hws_assert_contains(r.err, path);
         hws_run_free(&r);
@@ -209,10 +197,37 @@ static void bad_usage(void **state) {
     hws_run_free(&r);
 }
 
+/* Runs `hwscope ARGS >/dev/full` and returns its exit status; stderr into a new string. */
+static int run_to_full_disk(const char *args, char **err) {
+    char err_path[64], cmd[600];
+    snprintf(err_path, sizeof err_path, "/tmp/hws_cli_full_%d.txt", (int)getpid());
+    snprintf(cmd, sizeof cmd, "'%s' %s >/dev/full 2>%s", getenv("HWSCOPE_BIN"), args, err_path);
+    int status = system(cmd);
+    assert_true(WIFEXITED(status));
+    *err = hws_read_file(err_path);
+    unlink(err_path);
+    return WEXITSTATUS(status);
+}
+
+/* Output that cannot be written (stdout is /dev/full) is exit 1 with the reason on stderr, not
+ * a silent exit 0: the JSON document and the text table alike. */
+static void write_error(void **state) {
+    (void)state;
+    char *err;
+    assert_int_equal(run_to_full_disk("catalog gpus --json", &err), 1);
+    hws_assert_contains(err, "hwscope catalog: cannot write the JSON document to stdout");
+    assert_null(strstr(err, "hwscope: cannot write")); /* said once */
+    free(err);
+    assert_int_equal(run_to_full_disk("catalog gpus", &err), 1);
+    hws_assert_contains(err, "hwscope: cannot write to stdout");
+    free(err);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(gpus_json), cmocka_unit_test(models_json), cmocka_unit_test(both_json),
-        cmocka_unit_test(tables),    cmocka_unit_test(user_file),   cmocka_unit_test(bad_usage),
+        cmocka_unit_test(gpus_json),   cmocka_unit_test(models_json), cmocka_unit_test(both_json),
+        cmocka_unit_test(tables),      cmocka_unit_test(user_file),   cmocka_unit_test(bad_usage),
+        cmocka_unit_test(write_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -254,15 +254,12 @@ static void test_bad_usage(void **state) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         hws_run r;
         hws_run_cli(&r, NULL, "info", cases[i][0], NULL);
-        assert_int_equal(r.exit_code, 2);
-        hws_assert_contains(r.err, cases[i][1]);
-        assert_string_equal(r.out, "");
+        hws_assert_bad_input(&r, cases[i][1]);
         hws_run_free(&r);
     }
     hws_run r;
     hws_run_cli(&r, NULL, "frobnicate", NULL);
-    assert_int_equal(r.exit_code, 2);
-    hws_assert_contains(r.err, "unknown command 'frobnicate'");
+    hws_assert_bad_input(&r, "unknown command 'frobnicate'");
     hws_assert_contains(r.err, "usage: hwscope");
     hws_run_free(&r);
 }

@@ -76,9 +76,7 @@ static void test_bad_usage(void **state) {
     (void)state;
     hws_run r;
     hws_run_cli(&r, NULL, "--frob", NULL);
-    assert_int_equal(r.exit_code, 2);
-    hws_assert_contains(r.err, "unknown option '--frob'");
-    assert_string_equal(r.out, "");
+    hws_assert_bad_input(&r, "unknown option '--frob'");
     hws_run_free(&r);
 }
 

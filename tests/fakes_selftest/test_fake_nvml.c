@@ -104,10 +104,7 @@ static void use_script(const char *name) {
 static void use_text(const char *text) {
     static char path[64];
     snprintf(path, sizeof(path), "/tmp/hws-fake-script-%d.txt", (int)getpid());
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    hws_write_file(path, text, strlen(text));
     setenv("HWSCOPE_FAKE_GPUS", path, 1);
 }
 

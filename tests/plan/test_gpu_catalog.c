@@ -11,16 +11,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-static const char *temp_file(const char *text) {
-    static char path[64];
-    snprintf(path, sizeof path, "/tmp/hws_gpu_cat_XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (long)strlen(text));
-    close(fd);
-    return path;
-}
-
 static bool is_date(const char *s) {
     int y, m;
     char tail;
@@ -122,10 +112,11 @@ static void find_by_nvml_names(void **state) {
 
 static void user_file_overrides(void **state) {
     (void)state;
-    const char *path = temp_file("name\taliases\tmem_gb\tmem_bw_gbps\tprice_usd\tprice_kind\n"
-                                 "\n# my rows\n"
-                                 "h100 sxm 80gb\tNVIDIA H100 80GB HBM3\t80\t3350\t21000\tstreet\r\n"
-                                 "Lab GPU\tNVIDIA Lab 1\t24\t500\tn/a\t\n");
+    const char *path =
+        hws_temp_file("name\taliases\tmem_gb\tmem_bw_gbps\tprice_usd\tprice_kind\n"
+                      "\n# my rows\n"
+                      "h100 sxm 80gb\tNVIDIA H100 80GB HBM3\t80\t3350\t21000\tstreet\r\n"
+                      "Lab GPU\tNVIDIA Lab 1\t24\t500\tn/a\t\n");
     hws_error err = {{0}};
     size_t before = 0, after = 0;
     hws_gpu_catalog(&before);
@@ -142,7 +133,7 @@ static void user_file_overrides(void **state) {
     assert_string_equal(lab->price_kind, "");
     unlink(path);
 
-    path = temp_file("name\tmem_gb\nX\t80\nY\t80GB\n");
+    path = hws_temp_file("name\tmem_gb\nX\t80\nY\t80GB\n");
     assert_int_equal(hws_gpu_catalog_load(path, &err), HWS_ERR_INPUT);
     char want[160];
     snprintf(want, sizeof want, "%s:3: field 'mem_gb': '80GB' is not a number", path);
@@ -150,7 +141,7 @@ static void user_file_overrides(void **state) {
     unlink(path);
     /* the failed load kept the previous rows */
     assert_non_null(hws_gpu_catalog_find("NVIDIA Lab 1"));
-    path = temp_file("name\tvendor\nX\tA vendor name too long\n");
+    path = hws_temp_file("name\tvendor\nX\tA vendor name too long\n");
     assert_int_equal(hws_gpu_catalog_load(path, &err), HWS_ERR_INPUT);
     hws_assert_contains(err.msg, ":2: field 'vendor': longer than 15 characters");
     unlink(path);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void load(const char *fixture, hws_model_spec *m) {
@@ -272,10 +273,7 @@ static void test_minimal_defaults(void **state) {
 static void write_file(const char *dir, const char *name, const void *data, size_t len) {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    fclose(f);
+    hws_write_file(path, data, len);
 }
 
 static void test_siblings(void **state) {
@@ -325,6 +323,34 @@ static void test_missing_file(void **state) {
     hws_assert_contains(err.msg, "not a regular file");
 }
 
+/* A model folder whose "/config.json" would not fit the path buffer is named as too long, not
+ * silently cut to another path. */
+static void test_folder_path_too_long(void **state) {
+    (void)state;
+    char path[4096] = "/tmp/hws_long_XXXXXX";
+    assert_non_null(mkdtemp(path));
+    size_t len = strlen(path), base = len;
+    while (len < 4088) { /* nested folders: the whole is below PATH_MAX, + "/config.json" above */
+        size_t part = 4088 - len - 1 < 200 ? 4088 - len - 1 : 200;
+        path[len++] = '/';
+        memset(path + len, 'a', part);
+        len += part;
+        path[len] = '\0';
+        assert_int_equal(mkdir(path, 0755), 0);
+    }
+    hws_model_spec m;
+    hws_error err = {{0}};
+    assert_int_equal(hws_model_resolve(path, &m, &err), HWS_ERR_INPUT);
+    hws_assert_contains(err.msg, "folder path too long");
+    while (len > base) {
+        assert_int_equal(rmdir(path), 0);
+        while (path[--len] != '/')
+            ;
+        path[len] = '\0';
+    }
+    assert_int_equal(rmdir(path), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_llama2_70b),
@@ -341,6 +367,7 @@ int main(void) {
         cmocka_unit_test(test_minimal_defaults),
         cmocka_unit_test(test_siblings),
         cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_folder_path_too_long),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,16 +13,6 @@
 #include <unistd.h>
 
 /* Writes text to a temporary file; returns its path (static buffer). */
-static const char *temp_file(const char *text) {
-    static char path[64];
-    snprintf(path, sizeof path, "/tmp/hws_model_cat_XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (long)strlen(text));
-    close(fd);
-    return path;
-}
-
 static void builtin_loads(void **state) {
     (void)state;
     hws_error err = {{0}};
@@ -99,10 +89,10 @@ static void known_rows(void **state) {
 
 static void user_file_adds_and_overrides(void **state) {
     (void)state;
-    const char *path = temp_file("# mine\n"
-                                 "name\thidden_size\tn_layers\tn_heads\tn_kv_heads\tparams_b\n"
-                                 "Tiny-1B\t2048\t16\t16\t4\t1.1\n"
-                                 "llama-2-7b\t4096\t33\t32\t32\tn/a\n");
+    const char *path = hws_temp_file("# mine\n"
+                                     "name\thidden_size\tn_layers\tn_heads\tn_kv_heads\tparams_b\n"
+                                     "Tiny-1B\t2048\t16\t16\t4\t1.1\n"
+                                     "llama-2-7b\t4096\t33\t32\t32\tn/a\n");
     hws_error err = {{0}};
     size_t before = 0, after = 0;
     hws_model_catalog(&before);
@@ -142,7 +132,7 @@ static void bad_files(void **state) {
         {"# only a comment\n", ":1: no header line"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        const char *path = temp_file(cases[i].text);
+        const char *path = hws_temp_file(cases[i].text);
         hws_error err = {{0}};
         assert_int_equal(hws_model_catalog_load(path, &err), HWS_ERR_INPUT);
         char want[256];

@@ -123,20 +123,10 @@ static void offload_slower(void **state) {
     assert_true(cpu.pred.decode_tokens_per_s < gpu.pred.decode_tokens_per_s / 2);
 }
 
-static const char *write_temp(const char *text) {
-    static char path[64];
-    snprintf(path, sizeof path, "/tmp/hws_ceil_XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (long)strlen(text));
-    close(fd);
-    return path;
-}
-
 /* Measured ceilings replace the datasheet, matched by NVML name or catalog name. */
 static void measured_ceilings(void **state) {
     (void)state;
-    const char *path = write_temp(
+    const char *path = hws_temp_file(
         "{\"schema\": \"hwscope.ceilings/1\", \"gpus\": [{\"name\": \"NVIDIA H100 80GB HBM3\", "
         "\"mem_bw_gbps\": 3000, \"bf16_tflops\": 790, \"fp16_tflops\": 780, \"fp8_tflops\": null,"
         " \"measured_at\": \"2026-11-25T01:00:00Z\"}]}");
@@ -153,17 +143,29 @@ static void measured_ceilings(void **state) {
     hws_error err = {{0}};
     assert_int_equal(hws_ceilings_load(path, "RTX 4090", NULL, &c, &err), HWS_ERR_UNSUPPORTED);
     unlink(path);
-    path = write_temp("{\"gpus\": 3");
+    path = hws_temp_file("{\"gpus\": 3");
     assert_int_equal(hws_ceilings_load(path, "x", NULL, &c, &err), HWS_ERR_INPUT);
     unlink(path);
     setenv("HWSCOPE_CEILINGS", "/some/where.json", 1);
     char buf[256];
-    hws_ceilings_path(buf, sizeof buf);
+    assert_true(hws_ceilings_path(buf, sizeof buf));
     assert_string_equal(buf, "/some/where.json");
     unsetenv("HWSCOPE_CEILINGS");
     setenv("XDG_CACHE_HOME", "/cache", 1);
-    hws_ceilings_path(buf, sizeof buf);
+    assert_true(hws_ceilings_path(buf, sizeof buf));
     assert_string_equal(buf, "/cache/hwscope/ceilings.json");
+    /* a path that does not fit is said, and never saved to as a cut path */
+    char long_path[HWS_CEILINGS_PATH_BYTES + 8];
+    memset(long_path, 'x', sizeof long_path - 1);
+    long_path[0] = '/';
+    long_path[sizeof long_path - 1] = '\0';
+    setenv("HWSCOPE_CEILINGS", long_path, 1);
+    char fit[HWS_CEILINGS_PATH_BYTES];
+    assert_false(hws_ceilings_path(fit, sizeof fit));
+    unsetenv("HWSCOPE_CEILINGS");
+    hws_ceilings none = {0};
+    assert_int_equal(hws_ceilings_save(long_path, "x", &none, &err), HWS_ERR_INPUT);
+    hws_assert_contains(err.msg, "path longer than 1023 bytes");
 }
 
 /* A GPU the catalog does not know and nothing measured: no speed, and the reason. */

@@ -48,10 +48,25 @@ static void test_many_rows(void **state) {
     hws_table_free(t);
 }
 
+/* Column counts rowf and print cannot hold are refused up front (65 once overran rowf's cells). */
+static void test_column_limit(void **state) {
+    (void)state;
+    const char *headers[65];
+    for (int c = 0; c < 65; c++)
+        headers[c] = "h";
+    assert_null(hws_table_new(65, headers));
+    assert_null(hws_table_new(0, headers));
+    hws_table *t = hws_table_new(64, headers);
+    assert_non_null(t);
+    assert_int_equal(hws_table_rowf(t, "a\tb"), 0);
+    hws_table_free(t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_alignment),
         cmocka_unit_test(test_many_rows),
+        cmocka_unit_test(test_column_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -149,6 +149,32 @@ char *hws_read_file(const char *path) {
     return b.data;
 }
 
+void hws_write_file(const char *path, const void *data, size_t len) {
+    FILE *f = fopen(path, "wb");
+    if (f == NULL) {
+        fprintf(stderr, "%s: %s\n", path, strerror(errno));
+        fail();
+    }
+    size_t put = fwrite(data, 1, len, f);
+    if (fclose(f) != 0 || put != len) {
+        fprintf(stderr, "%s: write failed\n", path);
+        fail();
+    }
+}
+
+const char *hws_temp_file(const char *text) {
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/hws_test_XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        fprintf(stderr, "%s: %s\n", path, strerror(errno));
+        fail();
+    }
+    close(fd);
+    hws_write_file(path, text, strlen(text));
+    return path;
+}
+
 const cJSON *hws_json_at(const cJSON *doc, const char *path) {
     char copy[512];
     snprintf(copy, sizeof copy, "%s", path);
@@ -214,4 +240,11 @@ void hws_assert_contains(const char *haystack, const char *needle) {
                 haystack != NULL ? haystack : "(null)");
         fail();
     }
+}
+
+void hws_assert_bad_input(const hws_run *r, const char *want) {
+    if (r->exit_code != 2)
+        fail_msg("exit %d, want 2 (bad input); stderr: %s", r->exit_code, r->err);
+    assert_string_equal(r->out, "");
+    hws_assert_contains(r->err, want);
 }

@@ -36,6 +36,11 @@ cJSON *hws_run_json(const hws_run *r);
 const char *hws_fixture(const char *name);
 /* Reads a whole file; fails the test when it cannot. Free the result. */
 char *hws_read_file(const char *path);
+/* Writes text to a new file /tmp/hws_test_XXXXXX; returns its path in a static buffer (valid
+ * until the next call; unlink it when done). Fails the test when it cannot. */
+const char *hws_temp_file(const char *text);
+/* Writes len bytes of data to path (created or truncated); fails the test when it cannot. */
+void hws_write_file(const char *path, const void *data, size_t len);
 
 /* The object at a dotted path ("gpus.0.name"): numbers in the path index arrays. */
 const cJSON *hws_json_at(const cJSON *doc, const char *path);
@@ -44,6 +49,9 @@ void hws_assert_json_str(const cJSON *doc, const char *path, const char *want);
 /* Asserts the number at path is within tol of want. */
 void hws_assert_json_num(const cJSON *doc, const char *path, double want, double tol);
 void hws_assert_json_null(const cJSON *doc, const char *path);
+/* Asserts a run was refused as bad usage or input: exit 2, nothing on stdout, and stderr naming
+ * the fault (contains want). */
+void hws_assert_bad_input(const hws_run *r, const char *want);
 /* Asserts haystack contains needle, printing both when not. */
 void hws_assert_contains(const char *haystack, const char *needle);
 
