@@ -36,7 +36,9 @@ static int add(param_list *l, const float **slot, const char *prefix, const char
     }
     param *p = &l->p[l->n++];
     p->slot = slot;
-    snprintf(p->name, sizeof p->name, "%s%s", prefix, name);
+    int len = snprintf(p->name, sizeof p->name, "%s%s", prefix, name);
+    if (len < 0 || (size_t)len >= sizeof p->name)
+        return -1; /* a state_dict name longer than the table holds */
     p->dims[0] = d0;
     p->dims[1] = d1;
     p->ndim = d1 ? 2 : 1;
