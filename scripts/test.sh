@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh - the README's second command and what CI runs: installs what is missing, builds and
 # runs the whole test suite twice (plain, with the CUDA module when nvcc is present; then under
-# AddressSanitizer + UBSan), runs each fuzzer briefly, and checks clang-format.
+# AddressSanitizer + UBSan), builds a Release library and CLI, runs each fuzzer briefly, and
+# checks clang-format and clang-tidy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -17,6 +18,11 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHWSCOPE_SANITIZE=ON -DHWSCOP
   -DHWSCOPE_FUZZ=ON -DCMAKE_C_COMPILER=clang >/dev/null
 cmake --build build-asan -j"$jobs"
 ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+echo "== build (Release: gcc -O3 warns about other things than -O2)"
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DHWSCOPE_CUDA=OFF -DHWSCOPE_TESTS=OFF \
+  >/dev/null
+cmake --build build-release -j"$jobs" >/dev/null
 
 echo "== fuzz (${HWSCOPE_FUZZ_SECONDS:-20} s per target)"
 for fuzzer in build-asan/fuzz_*; do

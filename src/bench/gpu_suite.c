@@ -152,7 +152,7 @@ void hws_gpu_ctx_open(hws_bench_ctx *ctx) {
         return;
     }
     if (api->props(ctx->opt->device, &ctx->props, &err) != HWS_OK) {
-        snprintf(ctx->gpu_why, sizeof ctx->gpu_why, "GPU %d: %s", ctx->opt->device, err.msg);
+        snprintf(ctx->gpu_why, sizeof ctx->gpu_why, "GPU %d: %.480s", ctx->opt->device, err.msg);
         return;
     }
     ctx->gpu = api;
@@ -495,10 +495,11 @@ static hws_status run_gemm(hws_bench_ctx *ctx, const hws_bench_desc *d, hws_erro
         if (rec == NULL)
             return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
         rec->size = n;
-        snprintf(rec->method, sizeof rec->method,
-                 "%d^3, 2n^3 ops, %s, %d ms idle, 3 warm-up, CUDA events, median of %d, %d "
-                 "outputs checked",
-                 n, note, settle_ms, reps, check.checked);
+        if (snprintf(rec->method, sizeof rec->method,
+                     "%d^3, 2n^3 ops, %s, %d ms idle, 3 warm-up, CUDA events, median of %d, %d "
+                     "outputs checked",
+                     n, note, settle_ms, reps, check.checked) < 0)
+            rec->method[0] = '\0';
         hws_bench_check(rec, check.max_rel_err, dtype_tol[dt]);
         gemm_peaks(ctx, dt, rec);
         rec->headline = s == nsizes - 1;
