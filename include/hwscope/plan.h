@@ -86,6 +86,9 @@ typedef struct {
 } hws_plan_opts;
 
 void hws_plan_opts_default(hws_plan_opts *o);
+/* The context planned when the user names none: HWS_PLAN_DEFAULT_CTX, or the model's own maximum
+ * when that is smaller (Llama-2: 4096), tokens. */
+double hws_plan_default_ctx(const hws_model_spec *m);
 
 /* ---- memory ------------------------------------------------------------------------------- */
 

@@ -44,9 +44,7 @@ int hws_plan_setup(const char *cmd, const char *model_arg, const hws_plan_args *
                                    a->runtime);
         o->runtime = (hws_runtime)rt;
     }
-    long ctx = a->ctx > 0 ? a->ctx : HWS_PLAN_DEFAULT_CTX;
-    if (a->ctx == 0 && hws_known(model->max_context) && ctx > model->max_context)
-        ctx = (long)model->max_context;
+    long ctx = a->ctx > 0 ? a->ctx : (long)hws_plan_default_ctx(model);
     if (a->ctx > 0 && hws_known(model->max_context) && a->ctx > model->max_context)
         fprintf(stderr, "hwscope %s: warning: --ctx %ld is beyond %s's context of %.0f tokens\n",
                 cmd, a->ctx, model->name, model->max_context);

@@ -67,8 +67,7 @@ static void plan_row(const hws_model_spec *m, const hws_device_set *devs, runs_h
         hws_plan_opts_default(&o);
         o.weights = hws_weight_format_find(report_formats[f].format);
         o.runtime = report_formats[f].runtime;
-        if (hws_known(m->max_context) && m->max_context < o.ctx_tokens)
-            o.ctx_tokens = m->max_context;
+        o.ctx_tokens = hws_plan_default_ctx(m);
         if (o.weights == NULL || !format_runs(report_formats[f].format, devs) ||
             hws_memory_estimate(m, &o, &mem, &err) != HWS_OK)
             continue;

@@ -141,6 +141,12 @@ void hws_plan_opts_default(hws_plan_opts *o) {
     o->vllm_gpu_mem_util = 0.90;
 }
 
+double hws_plan_default_ctx(const hws_model_spec *m) {
+    if (hws_known(m->max_context) && m->max_context < HWS_PLAN_DEFAULT_CTX)
+        return m->max_context;
+    return HWS_PLAN_DEFAULT_CTX;
+}
+
 /* ---- KV cache --------------------------------------------------------------------------- */
 
 static int is_mla(const hws_model_spec *m) {
