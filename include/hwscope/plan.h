@@ -190,6 +190,8 @@ typedef struct {
  * is fits = 0 with why. */
 void hws_place(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
                const hws_device_set *devs, hws_place_kind kind, hws_placement *out);
+/* The most memory the placement asks of any one of its devices, bytes (0 for no device). */
+double hws_placement_largest_need(const hws_placement *pl);
 /* The method hwscope recommends: single if it fits, else tensor parallel (identical GPUs, heads
  * divide), else layer split, else CPU offload. Fills out with that placement. */
 hws_place_kind hws_place_best(const hws_model_spec *m, const hws_plan_opts *o,

@@ -89,12 +89,9 @@ static void print_placement(const plan_result *r) {
     t = hws_table_new(4, (const char *[]){"method", "fits", "largest GPU need GiB", "why"});
     for (int k = 0; k < HWS_PLACE_COUNT; k++) {
         const hws_placement *a = &r->alt[k];
-        double most = 0;
-        for (int i = 0; i < a->ndev; i++)
-            most = a->load[i].total_bytes > most ? a->load[i].total_bytes : most;
         hws_table_rowf(t, "%s\t%s\t%.2f\t%s", hws_place_name(a->kind),
-                       !a->possible ? "n/a" : (a->fits ? "yes" : "no"), most / HWS_GIB,
-                       a->why[0] ? a->why : "-");
+                       !a->possible ? "n/a" : (a->fits ? "yes" : "no"),
+                       hws_placement_largest_need(a) / HWS_GIB, a->why[0] ? a->why : "-");
     }
     hws_table_print(t, stdout);
     hws_table_free(t);

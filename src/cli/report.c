@@ -85,10 +85,7 @@ static void plan_row(const hws_model_spec *m, const hws_device_set *devs, runs_h
         row->format = report_formats[f].format;
         row->runtime = hws_runtime_name(o.runtime);
         row->placement = hws_place_name(kind);
-        row->need_bytes = 0;
-        for (int d = 0; d < pl->ndev; d++)
-            if (pl->load[d].total_bytes > row->need_bytes)
-                row->need_bytes = pl->load[d].total_bytes;
+        row->need_bytes = hws_placement_largest_need(pl);
         row->decode_tokens_per_s = pred.decode_tokens_per_s;
         row->measured = in.measured;
         break;

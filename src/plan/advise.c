@@ -67,13 +67,6 @@ static void judge(hws_advice *a, const hws_advise_opts *ao, const hws_placement 
                  hws_runtime_name(a->runtime));
 }
 
-static double largest_need(const hws_placement *pl) {
-    double most = 0;
-    for (int i = 0; i < pl->ndev; i++)
-        most = pl->load[i].total_bytes > most ? pl->load[i].total_bytes : most;
-    return most;
-}
-
 /* All the GPUs bought serve the model: one GPU alone, or tensor parallel, else a layer split
  * (CPU offload is no advice). llama.cpp splits by layers (its default --split-mode layer), so
  * its GPUs take turns and add memory, not bandwidth. When nothing fits, the placement that came
@@ -94,7 +87,7 @@ static void place(const hws_model_spec *m, const hws_plan_opts *o, const hws_mem
         if (!try->possible)
             continue;
         if (!have || (try->fits && !pl->fits) ||
-            (!pl->fits && largest_need(try) < largest_need(pl)))
+            (!pl->fits && hws_placement_largest_need(try) < hws_placement_largest_need(pl)))
             *pl = *try;
         have = 1;
         if (pl->fits)
@@ -130,7 +123,7 @@ static void evaluate(const hws_model_spec *m, const hws_plan_opts *base, const h
     place(m, &o, &mem, &devs, &pl);
     a->place = pl.kind;
     a->mem_per_gpu_bytes = pl.load[0].avail_bytes;
-    a->mem_needed_bytes = largest_need(&pl);
+    a->mem_needed_bytes = hws_placement_largest_need(&pl);
     hws_predict_inputs_fill(&o, &mem, &devs, NULL, &in);
     hws_predict(m, &o, &mem, &pl, &in, &pred);
     a->decode_tokens_per_s = pred.decode_tokens_per_s;

@@ -363,6 +363,13 @@ void hws_place(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory
         finish(pl);
 }
 
+double hws_placement_largest_need(const hws_placement *pl) {
+    double most = 0;
+    for (int i = 0; i < pl->ndev; i++)
+        most = pl->load[i].total_bytes > most ? pl->load[i].total_bytes : most;
+    return most;
+}
+
 hws_place_kind hws_place_best(const hws_model_spec *m, const hws_plan_opts *o,
                               const hws_memory *mem, const hws_device_set *devs,
                               hws_placement *out) {
