@@ -18,29 +18,6 @@
 
 #define CPUINFO_MAX (1 << 20)
 
-/* Value of the first "key : value" line of /proc/cpuinfo, into out ("" when absent). */
-static void cpuinfo_value(const char *cpuinfo, const char *key, char *out, size_t n) {
-    size_t key_len = strlen(key);
-    out[0] = '\0';
-    for (const char *line = cpuinfo; line != NULL && *line != '\0';) {
-        const char *eol = strchr(line, '\n');
-        size_t len = eol != NULL ? (size_t)(eol - line) : strlen(line);
-        if (len > key_len && strncmp(line, key, key_len) == 0 &&
-            (line[key_len] == ' ' || line[key_len] == '\t' || line[key_len] == ':')) {
-            const char *colon = memchr(line, ':', len);
-            if (colon != NULL) {
-                const char *v = colon + 1;
-                while (*v == ' ' || *v == '\t')
-                    v++;
-                size_t vlen = len - (size_t)(v - line);
-                snprintf(out, n, "%.*s", (int)vlen, v);
-                return;
-            }
-        }
-        line = eol != NULL ? eol + 1 : NULL;
-    }
-}
-
 /* 1 when word appears as a whole space-separated token of list. */
 static int has_token(const char *list, const char *word) {
     size_t len = strlen(word);
@@ -69,10 +46,10 @@ static const arm_part arm_parts[] = {
 
 static void read_identity(hws_cpu_info *cpu, const char *cpuinfo) {
     char implementer[32], part[32], flags[8192];
-    cpuinfo_value(cpuinfo, "CPU implementer", implementer, sizeof implementer);
+    hws_keyed_value(cpuinfo, "CPU implementer", implementer, sizeof implementer);
     if (implementer[0] != '\0') {
         unsigned impl = (unsigned)strtoul(implementer, NULL, 0);
-        cpuinfo_value(cpuinfo, "CPU part", part, sizeof part);
+        hws_keyed_value(cpuinfo, "CPU part", part, sizeof part);
         unsigned p = (unsigned)strtoul(part, NULL, 0);
         snprintf(cpu->arch, sizeof cpu->arch, "aarch64");
         for (size_t i = 0; i < sizeof arm_parts / sizeof arm_parts[0]; i++) {
@@ -84,7 +61,7 @@ static void read_identity(hws_cpu_info *cpu, const char *cpuinfo) {
         }
         if (cpu->model[0] == '\0')
             hws_note_add(&cpu->notes, "model: unknown Arm part %s/%s", implementer, part);
-        cpuinfo_value(cpuinfo, "Features", flags, sizeof flags);
+        hws_keyed_value(cpuinfo, "Features", flags, sizeof flags);
         cpu->has_neon = has_token(flags, "asimd");
         cpu->has_sve = has_token(flags, "sve");
         cpu->has_sve2 = has_token(flags, "sve2");
@@ -93,12 +70,12 @@ static void read_identity(hws_cpu_info *cpu, const char *cpuinfo) {
         cpu->has_avx512_fp16 = cpu->has_amx_tile = cpu->has_amx_bf16 = cpu->has_amx_int8 = 0;
         return;
     }
-    cpuinfo_value(cpuinfo, "vendor_id", cpu->vendor, sizeof cpu->vendor);
-    cpuinfo_value(cpuinfo, "model name", cpu->model, sizeof cpu->model);
-    cpuinfo_value(cpuinfo, "flags", flags, sizeof flags);
-    cpuinfo_value(cpuinfo, "cpu family", implementer, sizeof implementer);
+    hws_keyed_value(cpuinfo, "vendor_id", cpu->vendor, sizeof cpu->vendor);
+    hws_keyed_value(cpuinfo, "model name", cpu->model, sizeof cpu->model);
+    hws_keyed_value(cpuinfo, "flags", flags, sizeof flags);
+    hws_keyed_value(cpuinfo, "cpu family", implementer, sizeof implementer);
     cpu->x86_family = implementer[0] != '\0' ? strtod(implementer, NULL) : HWS_NA;
-    cpuinfo_value(cpuinfo, "cpu MHz", part, sizeof part);
+    hws_keyed_value(cpuinfo, "cpu MHz", part, sizeof part);
     cpu->cur_mhz = part[0] != '\0' ? strtod(part, NULL) : HWS_NA;
     if (cpu->vendor[0] != '\0')
         snprintf(cpu->arch, sizeof cpu->arch, "x86_64");
@@ -222,7 +199,7 @@ static double affinity_cpus(void) {
     }
     if (hws_sys_read("/proc/self/status", status, sizeof status) < 0)
         return HWS_NA;
-    cpuinfo_value(status, "Cpus_allowed_list", list, sizeof list);
+    hws_keyed_value(status, "Cpus_allowed_list", list, sizeof list);
     return list[0] != '\0' ? count_cpulist(list) : HWS_NA;
 }
 

@@ -86,10 +86,11 @@ double hws_sys_read_num(const char *path) {
     return value;
 }
 
-double hws_sys_read_keyed_num(const char *text, const char *key) {
+/* Start of the value of the first line "key<spaces>:<spaces>value" (leading blanks allowed),
+ * or NULL. */
+static const char *keyed_value_start(const char *text, const char *key) {
     size_t key_len = strlen(key);
-    const char *line = text;
-    while (line != NULL && *line != '\0') {
+    for (const char *line = text; line != NULL && *line != '\0';) {
         const char *p = line;
         while (*p == ' ' || *p == '\t')
             p++;
@@ -98,14 +99,37 @@ double hws_sys_read_keyed_num(const char *text, const char *key) {
             while (*p == ' ' || *p == '\t')
                 p++;
             if (*p == ':') {
-                char *end;
-                double value = strtod(p + 1, &end);
-                return end == p + 1 ? HWS_NA : value;
+                p++;
+                while (*p == ' ' || *p == '\t')
+                    p++;
+                return p;
             }
         }
         line = strchr(line, '\n');
         if (line != NULL)
             line++;
     }
-    return HWS_NA;
+    return NULL;
+}
+
+char *hws_keyed_value(const char *text, const char *key, char *out, size_t n) {
+    const char *v = keyed_value_start(text, key);
+    if (v == NULL) {
+        out[0] = '\0';
+        return NULL;
+    }
+    size_t len = strcspn(v, "\n");
+    while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t' || v[len - 1] == '\r'))
+        len--;
+    snprintf(out, n, "%.*s", (int)len, v);
+    return out;
+}
+
+double hws_sys_read_keyed_num(const char *text, const char *key) {
+    const char *v = keyed_value_start(text, key);
+    char *end;
+    if (v == NULL)
+        return HWS_NA;
+    double value = strtod(v, &end);
+    return end == v ? HWS_NA : value;
 }

@@ -32,5 +32,8 @@ double hws_sys_read_num(const char *path);
 /* Reads the "key: value" line of a file such as /proc/meminfo; returns the value's number
  * (the unit after it is the caller's to apply), or HWS_NA. */
 double hws_sys_read_keyed_num(const char *text, const char *key);
+/* The value of the first "key: value" line of text (/proc/cpuinfo, /proc/self/status), trimmed,
+ * into out; returns out, or NULL with out = "" when no line has that key. */
+char *hws_keyed_value(const char *text, const char *key, char *out, size_t n);
 
 #endif

@@ -61,6 +61,25 @@ static void test_reads_under_root(void **state) {
     assert_int_equal(tiny[7], '\0');
 }
 
+static void test_keyed_value(void **state) {
+    (void)state;
+    const char *cpuinfo = "processor\t: 0\ncpu family\t: 26\nmodel\t\t: 2\n"
+                          "model name\t: AMD EPYC  \r\nflags\t\t: fma avx2\n";
+    char out[64];
+    assert_non_null(hws_keyed_value(cpuinfo, "model name", out, sizeof out));
+    assert_string_equal(out, "AMD EPYC");
+    /* "model" is its own line, not the start of "model name" */
+    assert_non_null(hws_keyed_value(cpuinfo, "model", out, sizeof out));
+    assert_string_equal(out, "2");
+    /* "cpu" is no key here, though "cpu family" starts with it */
+    assert_null(hws_keyed_value(cpuinfo, "cpu", out, sizeof out));
+    assert_string_equal(out, "");
+    assert_true(hws_sys_read_keyed_num(cpuinfo, "cpu family") == 26.0);
+    char tiny[4];
+    assert_non_null(hws_keyed_value(cpuinfo, "flags", tiny, sizeof tiny));
+    assert_string_equal(tiny, "fma");
+}
+
 static int fail_open(const char *path, int flags) {
     (void)path;
     (void)flags;
@@ -105,6 +124,7 @@ static void test_read_error(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reads_under_root),
+        cmocka_unit_test(test_keyed_value),
         cmocka_unit_test(test_injected_faults),
         cmocka_unit_test(test_read_error),
     };
