@@ -18,6 +18,7 @@
 #include "hwscope/catalog.h"
 #include "hwscope/hwscope.h"
 #include "hwscope/model.h"
+#include "hwscope/probe.h"
 
 #include <stdbool.h>
 
@@ -153,6 +154,8 @@ hws_status hws_devices_parse(const char *spec, hws_device_set *out, hws_error *e
 /* This machine's GPUs (hws_probe_gpus), with their free memory. HWS_ERR_UNSUPPORTED with the
  * reason when there is none. */
 hws_status hws_devices_local(hws_device_set *out, hws_error *err);
+/* The same from GPUs already probed (so a caller that has them does not ask NVML again). */
+hws_status hws_devices_from_gpus(const hws_gpu_list *list, hws_device_set *out, hws_error *err);
 
 /* ---- placement ---------------------------------------------------------------------------- */
 

@@ -204,7 +204,7 @@ int cmd_report(int argc, char **argv) {
         fprintf(stderr, "hwscope report: out of memory\n");
         return 1;
     }
-    int have_gpus = hws_devices_local(devs, &err) == HWS_OK;
+    int have_gpus = hws_devices_from_gpus(&info->gpus, devs, &err) == HWS_OK;
     size_t n = have_gpus ? collect_rows(devs, rows) : 0;
     if (json) {
         cJSON *doc = hws_info_json(info);

@@ -105,16 +105,12 @@ hws_status hws_devices_parse(const char *spec, hws_device_set *out, hws_error *e
     return HWS_OK;
 }
 
-hws_status hws_devices_local(hws_device_set *out, hws_error *err) {
+hws_status hws_devices_from_gpus(const hws_gpu_list *list, hws_device_set *out, hws_error *err) {
     memset(out, 0, sizeof *out);
-    hws_gpu_list *list = calloc(1, sizeof *list);
-    if (list == NULL)
-        return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
-    hws_status st = hws_probe_gpus(list, err);
-    if (st == HWS_OK && list->count == 0)
-        st = hws_error_set(err, HWS_ERR_UNSUPPORTED, "no local GPU: %s",
-                           list->why_none[0] ? list->why_none : "none found");
-    for (int i = 0; st == HWS_OK && i < list->count && i < HWS_PLAN_MAX_DEVICES; i++) {
+    if (list->count == 0)
+        return hws_error_set(err, HWS_ERR_UNSUPPORTED, "no local GPU: %s",
+                             list->why_none[0] ? list->why_none : "none found");
+    for (int i = 0; i < list->count && i < HWS_PLAN_MAX_DEVICES; i++) {
         const hws_gpu_info *g = &list->gpus[i];
         hws_device *d = &out->dev[out->count++];
         snprintf(d->name, sizeof d->name, "%s", g->name);
@@ -123,9 +119,19 @@ hws_status hws_devices_local(hws_device_set *out, hws_error *err) {
         d->mem_total_bytes = g->mem_total_bytes;
         d->mem_avail_bytes = hws_known(g->mem_free_bytes) ? g->mem_free_bytes : g->mem_total_bytes;
     }
+    snprintf(out->basis, sizeof out->basis,
+             "local GPUs: fit judged against memory free now (NVML)");
+    return HWS_OK;
+}
+
+hws_status hws_devices_local(hws_device_set *out, hws_error *err) {
+    memset(out, 0, sizeof *out);
+    hws_gpu_list *list = calloc(1, sizeof *list);
+    if (list == NULL)
+        return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
+    hws_status st = hws_probe_gpus(list, err);
     if (st == HWS_OK)
-        snprintf(out->basis, sizeof out->basis,
-                 "local GPUs: fit judged against memory free now (NVML)");
+        st = hws_devices_from_gpus(list, out, err);
     free(list);
     return st;
 }
