@@ -3,7 +3,7 @@
 #ifndef HWSCOPE_PLAN_CATALOGS_H
 #define HWSCOPE_PLAN_CATALOGS_H
 
-#include "plan/tsv.h"
+#include "format/tsv.h"
 
 extern const hws_tsv_schema hws_gpu_schema;   /* rows are hws_gpu_spec */
 extern const hws_tsv_schema hws_model_schema; /* rows are hws_model_spec */

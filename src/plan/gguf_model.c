@@ -1,7 +1,7 @@
 /* gguf_model.c - a model spec from a GGUF header: the <arch>.* metadata llama.cpp writes
  * (block_count, embedding_length, attention.head_count ...), the vocabulary from the tokenizer
  * or the embedding tensor, and the exact weight bytes from the tensor table. */
-#include "plan/model_readers.h"
+#include "format/model_readers.h"
 #include "util/units.h"
 
 #include <stdio.h>

@@ -18,8 +18,8 @@
  *   static const hws_tsv_schema schema = {fields, 2, sizeof(my_row)};
  *   hws_tsv_rows rows = {0};
  *   st = hws_tsv_parse(&schema, text, len, "data/gpus.tsv", &rows, &err); */
-#ifndef HWSCOPE_PLAN_TSV_H
-#define HWSCOPE_PLAN_TSV_H
+#ifndef HWSCOPE_FORMAT_TSV_H
+#define HWSCOPE_FORMAT_TSV_H
 
 #include "hwscope/hwscope.h"
 

@@ -1,7 +1,7 @@
 /* gguf.c - the GGUF header reader (metadata and tensor table, every count bounded by the file)
  * and the tables of ggml tensor types and llama.cpp file types with their bits per weight. */
 #include "hwscope/gguf.h"
-#include "plan/model_readers.h"
+#include "format/model_readers.h"
 #include "util/units.h"
 
 #include <errno.h>

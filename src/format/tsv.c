@@ -1,5 +1,5 @@
 /* tsv.c - the catalog file parser: header-named tab-separated columns into row structs. */
-#include "plan/tsv.h"
+#include "format/tsv.h"
 
 #include "util/file.h"
 #include "util/units.h"

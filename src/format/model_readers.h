@@ -1,7 +1,7 @@
 /* model_readers.h - internals shared by the model-file readers (config.json, GGUF): a blank
  * spec, and the parse-from-memory entry points that the readers and the fuzzers both call. */
-#ifndef HWSCOPE_PLAN_MODEL_READERS_H
-#define HWSCOPE_PLAN_MODEL_READERS_H
+#ifndef HWSCOPE_FORMAT_MODEL_READERS_H
+#define HWSCOPE_FORMAT_MODEL_READERS_H
 
 #include "hwscope/gguf.h"
 #include "hwscope/model.h"

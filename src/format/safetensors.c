@@ -1,5 +1,5 @@
 /* safetensors.c - the safetensors reader: header checks, lookup and conversion to float. */
-#include "engine/safetensors.h"
+#include "format/safetensors.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

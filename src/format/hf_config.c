@@ -3,7 +3,7 @@
  * gemma2/3 (text_config nesting), phi3, gpt_oss and falcon, with each family's defaults for the
  * keys its published configs leave out. Bad input is HWS_ERR_INPUT naming the file and the key
  * (or line and column for broken JSON). */
-#include "plan/model_readers.h"
+#include "format/model_readers.h"
 #include "util/file.h"
 #include "util/units.h"
 
