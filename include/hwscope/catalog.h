@@ -6,6 +6,7 @@
 #ifndef HWSCOPE_CATALOG_H
 #define HWSCOPE_CATALOG_H
 
+#include "hwscope/fields.h"
 #include "hwscope/hwscope.h"
 
 #ifdef __cplusplus
@@ -39,6 +40,9 @@ typedef struct {
     double cloud_usd_per_hour; /* published on-demand price per GPU-hour */
     char source[256];          /* where the figures come from */
 } hws_gpu_spec;
+
+/* The fields of hws_gpu_spec: the catalog's columns (data/gpus.tsv), numbers in the file's unit. */
+extern const hws_field_table hws_gpu_spec_table;
 
 /* Loads the built-in catalog and, when user_path is not NULL, the user's rows on top. A malformed
  * row is HWS_ERR_INPUT naming file, line and field. Safe to call again (reloads). */

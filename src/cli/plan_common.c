@@ -60,7 +60,7 @@ int hws_plan_setup(const char *cmd, const char *model_arg, const hws_plan_args *
 const char *hws_plan_weights_name(const hws_plan_opts *o, const hws_model_spec *m) {
     if (o->weights != NULL)
         return o->weights->name;
-    if (hws_known(m->file_weight_bytes) && m->file_weight_bytes > 0)
+    if (hws_known(m->file_weight_bytes))
         return m->file_weight_type[0] ? m->file_weight_type : "file";
     return "bf16";
 }

@@ -436,34 +436,6 @@ static hws_status hf_parse_json(const char *text, size_t len, const char *path, 
     return HWS_OK;
 }
 
-void hws_model_spec_blank(hws_model_spec *m) {
-    memset(m, 0, sizeof *m);
-    double *nums[] = {&m->params_published,
-                      &m->hidden_size,
-                      &m->n_layers,
-                      &m->n_heads,
-                      &m->n_kv_heads,
-                      &m->head_dim,
-                      &m->intermediate_size,
-                      &m->vocab_size,
-                      &m->max_context,
-                      &m->n_experts,
-                      &m->n_experts_active,
-                      &m->n_shared_experts,
-                      &m->moe_intermediate_size,
-                      &m->n_dense_layers,
-                      &m->kv_lora_rank,
-                      &m->q_lora_rank,
-                      &m->qk_rope_head_dim,
-                      &m->qk_nope_head_dim,
-                      &m->v_head_dim,
-                      &m->sliding_window,
-                      &m->sliding_layers_per_global,
-                      &m->file_weight_bytes};
-    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
-        *nums[i] = HWS_NA;
-}
-
 hws_status hws_hf_config_parse(const char *text, size_t len, const char *path, hws_model_spec *out,
                                hws_error *err) {
     hws_model_spec_blank(out);

@@ -76,10 +76,25 @@ static void read_dimms(hws_mem_info *mem) {
     hws_note_add(&mem->notes, "dimm_speed_mts: %s", why);
 }
 
+/* The field table of the memory record. */
+#define GIB (1.0 / HWS_GIB)
+static const hws_field mem_fields[] = {
+    HWS_NUM(hws_mem_info, total_bytes, "total", GIB, 1, "GiB"),
+    HWS_NUM(hws_mem_info, available_bytes, "available", GIB, 1, "GiB"),
+    HWS_NUM(hws_mem_info, swap_total_bytes, "swap", GIB, 1, "GiB"),
+    HWS_NUM(hws_mem_info, cgroup_limit_bytes, "cgroup limit", GIB, 1, "GiB"),
+    HWS_NUM(hws_mem_info, cgroup_usage_bytes, "cgroup usage", GIB, 1, "GiB"),
+    HWS_NUM(hws_mem_info, hugepages_total, "huge pages", 1, 0, ""),
+    HWS_NUM(hws_mem_info, hugepages_free, "huge pages free", 1, 0, ""),
+    HWS_NUM(hws_mem_info, hugepage_size_bytes, "huge page size", 1.0 / 1024, 0, "KiB"),
+    HWS_STR(hws_mem_info, dimm_type, "DIMM type"),
+    HWS_NUM(hws_mem_info, dimm_speed_mts, "DIMM speed", 1, 0, "MT/s"),
+};
+const hws_field_table hws_mem_info_table = HWS_FIELD_TABLE(hws_mem_info, mem_fields);
+
 hws_status hws_probe_mem(hws_mem_info *mem, hws_error *err) {
     char text[8192];
-    memset(mem, 0, sizeof *mem);
-    mem->dimm_speed_mts = HWS_NA;
+    hws_record_blank(&hws_mem_info_table, mem);
     if (hws_sys_read("/proc/meminfo", text, sizeof text) < 0)
         return hws_error_set(err, HWS_ERR_RUNTIME, "%s/proc/meminfo: %s", hws_sysroot(),
                              strerror(errno));
