@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define HF_MAX_FILE_BYTES ((size_t)256 << 20) /* the index of a 671B model is ~9 MB */
 #define HF_MAX_COUNT      1e9                 /* no dimension, layer or expert count comes near */
@@ -514,21 +515,32 @@ hws_status hws_hf_index_parse(const char *text, size_t len, const char *path, do
 /* The bytes of tensor data in a single model.safetensors: its size less the 8-byte length and
  * the JSON header that length gives. NA when there is no such file. */
 static hws_status hf_single_file_bytes(const char *path, double *bytes, hws_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
+    if (!hws_file_exists(path))
         return HWS_OK;
+    int fd;
+    uint64_t size;
+    hws_status st = hws_file_open(path, false, &fd, &size, err);
+    if (st != HWS_OK)
+        return st;
     unsigned char le[8];
-    uint64_t header = 0;
-    long size = -1;
-    int ok = fread(le, 1, 8, f) == 8 && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 8;
-    fclose(f);
-    for (int i = 7; ok && i >= 0; i--)
-        header = header << 8 | le[i];
-    if (!ok || header > (uint64_t)size - 8)
+    if (size < 8) {
+        close(fd);
         return HWS_FAIL(err, HWS_ERR_INPUT,
-                        "%s: offset 0: header length %llu does not fit the %ld-byte file", path,
-                        (unsigned long long)header, size);
-    *bytes = (double)((uint64_t)size - 8 - header);
+                        "%s: offset 0: %llu bytes, too short for the 8-byte header length", path,
+                        (unsigned long long)size);
+    }
+    st = hws_file_pread(fd, path, le, sizeof le, 0, err);
+    close(fd);
+    if (st != HWS_OK)
+        return st;
+    uint64_t header = 0;
+    for (int i = 7; i >= 0; i--)
+        header = header << 8 | le[i];
+    if (header > size - 8)
+        return HWS_FAIL(err, HWS_ERR_INPUT,
+                        "%s: offset 0: header length %llu does not fit the %llu-byte file", path,
+                        (unsigned long long)header, (unsigned long long)size);
+    *bytes = (double)(size - 8 - header);
     return HWS_OK;
 }
 
@@ -549,9 +561,7 @@ hws_status hws_model_from_hf_config(const char *path, hws_model_spec *out, hws_e
     const char *slash = strrchr(path, '/');
     int dir_len = slash != NULL ? (int)(slash - path + 1) : 0;
     snprintf(sibling, sizeof sibling, "%.*smodel.safetensors.index.json", dir_len, path);
-    FILE *probe = fopen(sibling, "rb");
-    if (probe != NULL) {
-        fclose(probe);
+    if (hws_file_exists(sibling)) {
         if ((st = hws_file_read(sibling, HF_MAX_FILE_BYTES, &text, &len, err)) != HWS_OK)
             return st;
         st = hws_hf_index_parse(text, len, sibling, &out->file_weight_bytes, err);
