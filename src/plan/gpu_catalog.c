@@ -44,7 +44,7 @@ static const hws_tsv_field gpu_fields[] = {
 };
 
 const hws_tsv_schema hws_gpu_schema = {gpu_fields, sizeof gpu_fields / sizeof *gpu_fields,
-                                       sizeof(hws_gpu_spec)};
+                                       sizeof(hws_gpu_spec), NULL};
 
 static hws_tsv_catalog catalog = {
     &hws_gpu_schema, hws_data_gpus_tsv, &hws_data_gpus_tsv_len, "data/gpus.tsv", {0}, false};

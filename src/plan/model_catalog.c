@@ -1,6 +1,7 @@
 /* model_catalog.c - the built-in model catalog (data/models.tsv) plus a user's rows on top. */
 #include "hwscope/model.h"
 #include "plan/catalogs.h"
+#include "plan/model_readers.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -42,8 +43,23 @@ static const hws_tsv_field model_fields[] = {
     HWS_TSV_STRING(hws_model_spec, source, "source", "where the figures come from"),
 };
 
+/* The shared shape check (hws_model_shape_check), its fault named by the catalog's column. */
+static const char *check_row(const void *row, char *why, size_t n) {
+    static const char *const columns[HWS_SHAPE_FIELDS] = {
+        [HWS_SHAPE_LAYERS] = "n_layers",
+        [HWS_SHAPE_HIDDEN] = "hidden_size",
+        [HWS_SHAPE_HEADS] = "n_heads",
+        [HWS_SHAPE_KV_HEADS] = "n_kv_heads",
+        [HWS_SHAPE_EXPERTS] = "n_experts",
+        [HWS_SHAPE_EXPERTS_ACTIVE] = "n_experts_active",
+        [HWS_SHAPE_DENSE_LAYERS] = "n_dense_layers",
+    };
+    hws_shape_field field;
+    return hws_model_shape_check(row, &field, why, n) ? NULL : columns[field];
+}
+
 const hws_tsv_schema hws_model_schema = {model_fields, sizeof model_fields / sizeof *model_fields,
-                                         sizeof(hws_model_spec)};
+                                         sizeof(hws_model_spec), check_row};
 
 static hws_tsv_catalog catalog = {&hws_model_schema,
                                   hws_data_models_tsv,

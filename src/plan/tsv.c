@@ -278,6 +278,11 @@ static hws_status parse_row(const hws_tsv_schema *schema, const hws_tsv_field **
         if (st != HWS_OK)
             return st;
     }
+    char why[160];
+    const char *column = schema->check != NULL ? schema->check(row, why, sizeof why) : NULL;
+    if (column != NULL)
+        return hws_error_set(err, HWS_ERR_INPUT, "%s:%d: field '%s': %s", pos.file, pos.line,
+                             column, why);
     const hws_tsv_field *key = &schema->fields[0];
     const char *name = hws_tsv_str(key, row);
     if (name[0] == '\0')

@@ -49,11 +49,14 @@ typedef struct {
 #define HWS_TSV_BOOL(type, member, column, help)                                                   \
     { column, HWS_TSV_FLAG, offsetof(type, member), sizeof(int), 1, "", help }
 
-/* A row type: its fields (the first must be the string key "name"), and its size. */
+/* A row type: its fields (the first must be the string key "name"), its size, and optionally
+ * a check of a whole row: NULL when the row is consistent, else the column at fault with what
+ * is wrong in why ("8 exceeds the 4 attention heads"). */
 typedef struct {
     const hws_tsv_field *fields;
     size_t nfields;
     size_t row_size;
+    const char *(*check)(const void *row, char *why, size_t n);
 } hws_tsv_schema;
 
 /* A growing array of rows of schema->row_size bytes each. */
