@@ -227,6 +227,17 @@ bool hws_ceilings_path(char *buf, size_t n);
  * when none are saved for it; HWS_ERR_INPUT for a malformed file. The one reader of that file. */
 hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_gpu_spec *spec,
                              hws_ceilings *out, hws_error *err);
+/* The whole ceilings file, read and checked once (a command that plans many configurations
+ * looks each GPU up here instead of re-reading the file). HWS_ERR_UNSUPPORTED when there is no
+ * file; HWS_ERR_INPUT naming the file and entry when it is not a hwscope.ceilings/1 document, an
+ * entry has no name, or a figure is not a positive number (null is unknown). *out is NULL on
+ * failure; every call below takes NULL as an empty set. */
+typedef struct hws_ceilings_set hws_ceilings_set;
+hws_status hws_ceilings_set_load(const char *path, hws_ceilings_set **out, hws_error *err);
+/* The entry for gpu_name or the catalog row spec into *out; false when there is none. */
+bool hws_ceilings_set_find(const hws_ceilings_set *set, const char *gpu_name,
+                           const hws_gpu_spec *spec, hws_ceilings *out);
+void hws_ceilings_set_free(hws_ceilings_set *set);
 /* Saves the ceilings measured for gpu_name into path (folders created): the entry of that name
  * is updated (a known figure replaces the saved one, an unknown one keeps it; measured_at and
  * hwscope_version are this run's), the other GPUs' entries are kept, and the file is replaced
@@ -268,12 +279,17 @@ typedef struct {
     double layer_overhead_us;
     double step_overhead_us;
     char basis[HWS_PLAN_BASIS_LEN * 2];
+    char ceilings_warning[HWS_ERROR_LEN]; /* why a ceilings file there was not used; "" */
 } hws_predict_inputs;
 
 /* Fills the predictor's inputs for the devices, from saved ceilings when the file has them for
  * that GPU (ceilings_path NULL: hws_ceilings_path), else the datasheet. */
 void hws_predict_inputs_fill(const hws_plan_opts *o, const hws_memory *mem,
                              const hws_device_set *devs, const char *ceilings_path,
+                             hws_predict_inputs *in);
+/* The same from ceilings already read (NULL: none saved); leaves ceilings_warning empty. */
+void hws_predict_inputs_from(const hws_plan_opts *o, const hws_memory *mem,
+                             const hws_device_set *devs, const hws_ceilings_set *set,
                              hws_predict_inputs *in);
 
 typedef struct {
@@ -321,6 +337,7 @@ typedef struct {
 typedef struct {
     int n, cap;
     hws_advice *items; /* ranked: ok ones first by cost, then the rest */
+    char ceilings_warning[HWS_ERROR_LEN]; /* why a saved ceilings file was not used; "" */
 } hws_advice_list;
 
 /* Enumerates catalog GPUs x {1,2,4,8} x weight formats for the model; sorts. */

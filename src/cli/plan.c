@@ -286,6 +286,7 @@ int cmd_plan(int argc, char **argv) {
             hws_place(&r->model, &r->opts, &r->mem, &r->devs, (hws_place_kind)k, &r->alt[k]);
         hws_place_best(&r->model, &r->opts, &r->mem, &r->devs, &r->best);
         hws_predict_inputs_fill(&r->opts, &r->mem, &r->devs, NULL, &r->inputs);
+        hws_ceilings_warn("plan", r->inputs.ceilings_warning);
         hws_predict(&r->model, &r->opts, &r->mem, &r->best, &r->inputs, &r->pred);
     }
     if (rc == 0 && !r->have_devs && !json)

@@ -91,3 +91,22 @@ void hws_json_options(cJSON *doc, const hws_plan_opts *o, const hws_model_spec *
     hws_json_num(j, "gen_tokens", o->gen_tokens);
     hws_json_str(j, "runtime", hws_runtime_name(o->runtime));
 }
+
+void hws_ceilings_warn(const char *cmd, const char *warning) {
+    if (warning[0] != '\0')
+        fprintf(stderr, "hwscope %s: warning: saved ceilings not used, predictions from the "
+                        "datasheet: %s\n",
+                cmd, warning);
+}
+
+hws_ceilings_set *hws_plan_ceilings_read(const char *cmd) {
+    char path[HWS_CEILINGS_PATH_BYTES];
+    hws_ceilings_set *set = NULL;
+    hws_error why = {""};
+    if (!hws_ceilings_path(path, sizeof path))
+        return NULL;
+    hws_status st = hws_ceilings_set_load(path, &set, &why);
+    if (st != HWS_OK && st != HWS_ERR_UNSUPPORTED)
+        hws_ceilings_warn(cmd, why.msg);
+    return set;
+}
