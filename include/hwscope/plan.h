@@ -336,7 +336,7 @@ typedef struct {
 
 typedef struct {
     int n, cap;
-    hws_advice *items; /* ranked: ok ones first by cost, then the rest */
+    hws_advice *items;                    /* ranked: ok ones first by cost, then the rest */
     char ceilings_warning[HWS_ERROR_LEN]; /* why a saved ceilings file was not used; "" */
 } hws_advice_list;
 

@@ -94,8 +94,9 @@ void hws_json_options(cJSON *doc, const hws_plan_opts *o, const hws_model_spec *
 
 void hws_ceilings_warn(const char *cmd, const char *warning) {
     if (warning[0] != '\0')
-        fprintf(stderr, "hwscope %s: warning: saved ceilings not used, predictions from the "
-                        "datasheet: %s\n",
+        fprintf(stderr,
+                "hwscope %s: warning: saved ceilings not used, predictions from the "
+                "datasheet: %s\n",
                 cmd, warning);
 }
 

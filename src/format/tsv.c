@@ -207,8 +207,8 @@ static bool index_add(name_index *ix, const hws_tsv_rows *rows, const hws_tsv_sc
             return false;
         for (size_t k = 0; k < ix->cap; k++)
             if (ix->slot[k] != 0)
-                grown.slot[index_slot(&grown, rows, schema, row_name(rows, schema, ix->slot[k] - 1))] =
-                    ix->slot[k];
+                grown.slot[index_slot(&grown, rows, schema,
+                                      row_name(rows, schema, ix->slot[k] - 1))] = ix->slot[k];
         grown.used = ix->used;
         free(ix->slot);
         *ix = grown;

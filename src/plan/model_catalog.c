@@ -65,8 +65,8 @@ static const char *check_row(const void *row, char *why, size_t n) {
     return hws_model_shape_check(row, &field, why, n) ? NULL : columns[field];
 }
 
-const hws_field_table hws_model_spec_table = {model_fields, sizeof model_fields / sizeof *model_fields,
-                                              sizeof(hws_model_spec), check_row};
+const hws_field_table hws_model_spec_table = {
+    model_fields, sizeof model_fields / sizeof *model_fields, sizeof(hws_model_spec), check_row};
 
 void hws_model_spec_blank(hws_model_spec *m) {
     hws_record_blank(&hws_model_spec_table, m);

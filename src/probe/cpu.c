@@ -19,10 +19,10 @@
 #include <string.h>
 #include <sys/utsname.h>
 
-#define CPUINFO_MAX (1 << 20)
-#define MAX_MHZ     100000.0 /* no CPU clock reaches 100 GHz */
+#define CPUINFO_MAX         (1 << 20)
+#define MAX_MHZ             100000.0   /* no CPU clock reaches 100 GHz */
 #define HWLOC_XML_MAX_BYTES (64 << 20) /* a 1000-core machine's topology is a few MB */
-#define MAX_CPU_ID  1048575  /* Linux's CONFIG_NR_CPUS tops out far below 2^20 */
+#define MAX_CPU_ID          1048575    /* Linux's CONFIG_NR_CPUS tops out far below 2^20 */
 
 /* 1 when word appears as a whole space-separated token of list. */
 static int has_token(const char *list, const char *word) {
@@ -80,9 +80,9 @@ static void read_identity(hws_cpu_info *cpu, const char *cpuinfo) {
     hws_keyed_value(cpuinfo, "model name", cpu->model, sizeof cpu->model);
     hws_keyed_value(cpuinfo, "flags", flags, sizeof flags);
     hws_keyed_value(cpuinfo, "cpu family", implementer, sizeof implementer);
-    cpu->x86_family = hws_note_plausible(&cpu->notes, "x86_family", "/proc/cpuinfo",
-                                         implementer[0] != '\0' ? strtod(implementer, NULL) : HWS_NA,
-                                         0, 4096);
+    cpu->x86_family =
+        hws_note_plausible(&cpu->notes, "x86_family", "/proc/cpuinfo",
+                           implementer[0] != '\0' ? strtod(implementer, NULL) : HWS_NA, 0, 4096);
     hws_keyed_value(cpuinfo, "cpu MHz", part, sizeof part);
     cpu->cur_mhz = hws_note_plausible(&cpu->notes, "cur_mhz", "/proc/cpuinfo",
                                       part[0] != '\0' ? strtod(part, NULL) : HWS_NA, 1, MAX_MHZ);
@@ -157,7 +157,8 @@ static hws_status read_topology(hws_cpu_info *cpu, hws_error *err) {
             hwloc_topology_destroy(topo);
             return hws_error_set(err, HWS_ERR_INPUT, "HWSCOPE_HWLOC_XML=%.480s", why.msg);
         }
-        int bad = len == 0 || len > INT_MAX || hwloc_topology_set_xmlbuffer(topo, text, (int)len) != 0;
+        int bad =
+            len == 0 || len > INT_MAX || hwloc_topology_set_xmlbuffer(topo, text, (int)len) != 0;
         free(text);
         if (bad) {
             hwloc_topology_destroy(topo);

@@ -118,9 +118,9 @@ hws_status hws_probe_mem(hws_mem_info *mem, hws_error *err) {
     mem->hugepage_size_bytes = meminfo_num(mem, text, "Hugepagesize", "hugepage_size_bytes") * 1024;
     mem->cgroup_limit_bytes = hws_note_plausible(&mem->notes, "cgroup_limit_bytes", "memory.max",
                                                  hws_cgroup_mem_limit(), 0, MAX_MEMINFO_KB * 1024);
-    mem->cgroup_usage_bytes = hws_note_plausible(&mem->notes, "cgroup_usage_bytes",
-                                                 "memory.current", hws_cgroup_mem_usage(), 0,
-                                                 MAX_MEMINFO_KB * 1024);
+    mem->cgroup_usage_bytes =
+        hws_note_plausible(&mem->notes, "cgroup_usage_bytes", "memory.current",
+                           hws_cgroup_mem_usage(), 0, MAX_MEMINFO_KB * 1024);
     if (!hws_known(mem->cgroup_limit_bytes))
         hws_note_add(&mem->notes, "cgroup_limit_bytes: no memory limit applies");
     read_dimms(mem);
