@@ -367,7 +367,8 @@ static void init_loads(const hws_plan_opts *o, const hws_memory *mem, const hws_
 /* The head on the last GPU when every block is on a GPU and it fits there. */
 static double place_head(const hws_model_spec *m, const hws_memory *mem, hws_placement *pl) {
     hws_device_load *last = &pl->load[pl->ndev - 1];
-    double head = m->tie_embeddings ? mem->input_embed_bytes : mem->head_bytes;
+    double head =
+        (m->tie_embeddings ? mem->input_embed_bytes : mem->head_bytes) + mem->final_norm_bytes;
     if (last->weights_bytes + last->kv_bytes + head <= device_room(pl, pl->ndev - 1)) {
         last->has_head = 1;
         last->weights_bytes += head;

@@ -43,8 +43,8 @@ static const hws_efficiency efficiencies[HWS_RUNTIME_COUNT] = {
     {HWS_RUNTIME_VLLM, 0.80, 0.88, 0.55, 0.70, 0.75, 30.0, 0.0, 600.0,
      "vLLM: CUDA graphs for decode (a block's ~10 kernels take >= ~30 us however small), "
      "paged attention, ~0.6 ms scheduling per step; estimates"},
-    {HWS_RUNTIME_LLAMACPP, 0.95, 1.00, 0.85, 0.90, 0.70, 40.0, 60.0, 400.0,
-     "llama.cpp: GEMV streams weights at ~95% of datasheet bandwidth plus ~60 us of kernel "
+    {HWS_RUNTIME_LLAMACPP, 0.92, 1.00, 0.85, 0.90, 0.70, 40.0, 60.0, 400.0,
+     "llama.cpp: GEMV streams weights at ~92% of datasheet bandwidth plus ~60 us of kernel "
      "boundaries per block and 0.4 ms per token; MMQ/cuBLAS prefill ~85% of the FP16 rate in "
      "n_ubatch chunks (fitted to XiongjieDai/GPU-Benchmarks-on-LLM-Inference, llama.cpp May "
      "2024: Llama-3-8B tg512/pp512 on RTX 3070..4090; bench/results/plan-vs-published.md)"},
