@@ -162,7 +162,7 @@ typedef struct {
     int cpu_only;
     hws_device dev[HWS_PLAN_MAX_DEVICES];
     hws_host host;
-    char basis[HWS_PLAN_BASIS_LEN]; /* "local GPUs, free memory now" / "named: 2x H100 ..." */
+    char basis[HWS_PLAN_BASIS_LEN * 2]; /* "local GPUs, free memory now" / "named: 2x H100" */
 } hws_device_set;
 
 /* A host of unknown RAM and ceilings (no RAM check): what named hardware starts with. */

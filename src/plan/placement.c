@@ -69,8 +69,29 @@ static int split_count(const char *part, int *count, char *name, size_t n) {
     return 1;
 }
 
+/* Takes "through/with/via/over NVLink" (any case) off the end of a part; returns 1 when it was
+ * there. */
+static int strip_nvlink(char *part) {
+    static const char *const joins[] = {" through", " with", " via", " over", " +", ""};
+    char *at = strcasestr(part, "nvlink");
+    if (at == NULL)
+        return 0;
+    *at = '\0';
+    size_t len = strlen(part);
+    while (len > 0 && isspace((unsigned char)part[len - 1]))
+        part[--len] = '\0';
+    for (size_t i = 0; i < sizeof joins / sizeof *joins; i++) {
+        size_t k = strlen(joins[i]);
+        if (k > 0 && len >= k && strcasecmp(part + len - k, joins[i]) == 0) {
+            part[len - k] = '\0';
+            break;
+        }
+    }
+    return 1;
+}
+
 hws_status hws_devices_parse(const char *spec, hws_device_set *out, hws_error *err) {
-    char buf[512], name[128];
+    char buf[512], name[128], nvlink_note[256] = "";
     memset(out, 0, sizeof *out);
     if (spec == NULL || strlen(spec) >= sizeof buf)
         return hws_error_set(err, HWS_ERR_INPUT, "--gpus: empty or too long");
@@ -84,6 +105,7 @@ hws_status hws_devices_parse(const char *spec, hws_device_set *out, hws_error *e
     char *save = NULL;
     for (char *part = strtok_r(buf, ",+", &save); part; part = strtok_r(NULL, ",+", &save)) {
         int count;
+        int nvlink = strip_nvlink(part);
         if (!split_count(part, &count, name, sizeof name))
             return hws_error_set(err, HWS_ERR_INPUT,
                                  "--gpus: '%s' is not 'NAME' or 'Nx NAME' (N in 1..%d)", part,
@@ -99,6 +121,11 @@ hws_status hws_devices_parse(const char *spec, hws_device_set *out, hws_error *e
         }
         if (!hws_known(g->mem_bytes) || g->mem_bytes <= 0)
             return hws_error_set(err, HWS_ERR_INPUT, "--gpus: '%s': memory size unknown", name);
+        if (nvlink && strstr(g->interconnect, "NVLink") == NULL)
+            snprintf(nvlink_note, sizeof nvlink_note,
+                     "; %s has no NVLink: peer traffic goes over PCIe (%.0f GB/s each way), so "
+                     "tensor parallel pays each all-reduce at PCIe speed",
+                     g->name, hws_known(g->interconnect_gbps) ? g->interconnect_gbps / 2 : 32.0);
         if (out->count + count > HWS_PLAN_MAX_DEVICES)
             return hws_error_set(err, HWS_ERR_INPUT, "--gpus: '%s': more than %d GPUs", spec,
                                  HWS_PLAN_MAX_DEVICES);
@@ -109,8 +136,8 @@ hws_status hws_devices_parse(const char *spec, hws_device_set *out, hws_error *e
         return hws_error_set(err, HWS_ERR_INPUT, "--gpus: '%s' names no GPU", spec);
     snprintf(out->basis, sizeof out->basis,
              "named hardware '%s': fit judged against total memory (vendor GB read as GiB, less "
-             "0.5%% the driver keeps)",
-             spec);
+             "0.5%% the driver keeps)%s",
+             spec, nvlink_note);
     return HWS_OK;
 }
 

@@ -409,6 +409,12 @@ static void parse_gpu_specs(void **state) {
     assert_non_null(strstr(err.msg, "RTX 9999"));
     assert_int_equal(hws_devices_parse("99x RTX 4090", &s, &err), HWS_ERR_INPUT);
     assert_int_equal(hws_devices_parse(" , ", &s, &err), HWS_ERR_INPUT);
+    /* "through NVLink" on a card without it: planned over PCIe, and said so */
+    assert_int_equal(hws_devices_parse("4x RTX 4090 through NVLink", &s, &err), HWS_OK);
+    assert_int_equal(s.count, 4);
+    assert_non_null(strstr(s.basis, "RTX 4090 has no NVLink"));
+    assert_int_equal(hws_devices_parse("2x RTX 3090 NVLink", &s, &err), HWS_OK);
+    assert_null(strstr(s.basis, "no NVLink"));
 }
 
 int main(void) {
