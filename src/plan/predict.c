@@ -47,7 +47,8 @@ static const hws_efficiency efficiencies[HWS_RUNTIME_COUNT] = {
      "llama.cpp: GEMV streams weights at ~92% of datasheet bandwidth plus ~60 us of kernel "
      "boundaries per block and 0.4 ms per token; MMQ/cuBLAS prefill ~85% of the FP16 rate in "
      "n_ubatch chunks (fitted to XiongjieDai/GPU-Benchmarks-on-LLM-Inference, llama.cpp May "
-     "2024: Llama-3-8B tg512/pp512 on RTX 3070..4090; bench/results/plan-vs-published.md)"},
+     "2024: Llama-3-8B tg512/pp512 on RTX 3070..4090; "
+     "bench/results/plan-vs-published-2026-12-06.md)"},
 };
 
 #define CEILINGS_MAX_FILE_BYTES ((size_t)16 << 20) /* one entry per GPU model: a few KB */
