@@ -138,43 +138,28 @@ static void read_nvlink(const hws_nvml *n, nvmlDevice_t dev, hws_gpu_info *g) {
     g->nvlink_links_active = active_links;
 }
 
-/* Process list through whichever versioned call the driver has; each has its own struct. */
+/* The process list, with each process's name as the driver knows it. */
 static void read_processes(const hws_nvml *n, nvmlDevice_t dev, hws_gpu_info *g) {
-    size_t stride =
-        n->processes_api == 1 ? sizeof(nvmlProcessInfo_v1_t) : sizeof(nvmlProcessInfo_v2_t);
+    nvmlProcessInfo_v1_t found[HWS_MAX_GPU_PROCS];
     unsigned int count = 0;
-    nvmlReturn_t rc = NVML_ERROR_NOT_SUPPORTED;
-    unsigned char *buf = NULL;
-    if (n->DeviceGetComputeRunningProcesses != NULL) {
-        rc = n->DeviceGetComputeRunningProcesses(dev, &count, NULL);
-        if (rc == NVML_ERROR_INSUFFICIENT_SIZE) {
-            count += 4; /* room for processes started since the first call */
-            buf = calloc(count, stride);
-            rc = buf != NULL ? n->DeviceGetComputeRunningProcesses(dev, &count, buf)
-                             : NVML_ERROR_MEMORY;
-        }
-    }
+    nvmlReturn_t rc = hws_nvml_processes(n, dev, found, HWS_MAX_GPU_PROCS, &count);
     if (rc != NVML_SUCCESS) {
-        free(buf);
         note_failure(n, g, "processes", rc);
         g->nprocs = -1;
         return;
     }
     g->nprocs = 0;
-    for (unsigned int i = 0; buf != NULL && i < count && g->nprocs < HWS_MAX_GPU_PROCS; i++) {
-        nvmlProcessInfo_v1_t head; /* pid and usedGpuMemory lead every version */
-        memcpy(&head, buf + i * stride, sizeof head);
+    for (unsigned int i = 0; i < count; i++) {
         hws_gpu_process *p = &g->procs[g->nprocs++];
         char path[256] = "";
-        p->pid = head.pid;
-        p->used_bytes = head.usedGpuMemory == ~0ULL ? HWS_NA : (double)head.usedGpuMemory;
+        p->pid = found[i].pid;
+        p->used_bytes = found[i].usedGpuMemory == ~0ULL ? HWS_NA : (double)found[i].usedGpuMemory;
         if (n->SystemGetProcessName != NULL &&
-            n->SystemGetProcessName(head.pid, path, sizeof path) == NVML_SUCCESS) {
+            n->SystemGetProcessName(found[i].pid, path, sizeof path) == NVML_SUCCESS) {
             const char *base = strrchr(path, '/');
             snprintf(p->name, sizeof p->name, "%.63s", base != NULL ? base + 1 : path);
         }
     }
-    free(buf);
 }
 
 static void read_device(const hws_nvml *n, unsigned int index, hws_gpu_info *g) {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- the NVML ABI (values and layouts as nvml.h) ---- */
 typedef int nvmlReturn_t;
@@ -79,6 +80,23 @@ struct nvmlDevice_st {
 };
 static struct nvmlDevice_st devices[FAKE_MAX_GPUS];
 static unsigned init_count;
+static double init_time_ms; /* CLOCK_MONOTONIC at the first nvmlInit, for gpuI.lost_after_ms */
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* gpuI.lost = 1, or gpuI.lost_after_ms = N and N ms have passed since nvmlInit. */
+static bool gpu_lost(unsigned index) {
+    const char *lost = fake_gpu_get(index, "lost");
+    const char *after = fake_gpu_get(index, "lost_after_ms");
+    unsigned long long ms = 0;
+    if (lost && strcmp(lost, "1") == 0)
+        return true;
+    return after && fake_parse_u64(after, &ms) && now_ms() - init_time_ms >= (double)ms;
+}
 
 #define MAX_PROCS 64
 typedef struct {
@@ -101,8 +119,7 @@ static nvmlReturn_t device_index(nvmlDevice_t dev, unsigned *index) {
     if (p < first || p >= first + sizeof(devices) || (p - first) % sizeof(devices[0]))
         return NVML_ERROR_INVALID_ARGUMENT;
     *index = dev->index;
-    const char *lost = fake_gpu_get(*index, "lost");
-    return lost && strcmp(lost, "1") == 0 ? NVML_ERROR_GPU_IS_LOST : NVML_SUCCESS;
+    return gpu_lost(*index) ? NVML_ERROR_GPU_IS_LOST : NVML_SUCCESS;
 }
 
 /* The text of a per-GPU key, or the error the call must return. */
@@ -247,6 +264,7 @@ nvmlReturn_t nvmlInit_v2(void) {
         return code < 0 ? NVML_ERROR_UNKNOWN : code;
     for (unsigned i = 0; i < FAKE_MAX_GPUS; i++)
         devices[i].index = i;
+    init_time_ms = now_ms();
     init_count = 1;
     return NVML_SUCCESS;
 }
@@ -610,4 +628,76 @@ nvmlReturn_t nvmlDeviceGetCurrentClocksEventReasons(nvmlDevice_t device,
 nvmlReturn_t nvmlDeviceGetCurrentClocksThrottleReasons(nvmlDevice_t device,
                                                        unsigned long long *clocksThrottleReasons) {
     return event_reasons(device, clocksThrottleReasons);
+}
+
+/* ---- the monitor's calls: energy, PCIe throughput, ECC counts, P-state, fan, per-process
+ * utilisation ---- */
+typedef struct nvmlProcessUtilizationSample_st {
+    unsigned int pid;
+    unsigned long long timeStamp;
+    unsigned int smUtil, memUtil, encUtil, decUtil;
+} nvmlProcessUtilizationSample_t;
+
+nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t device, unsigned long long *energy) {
+    if (!energy)
+        return init_count ? NVML_ERROR_INVALID_ARGUMENT : NVML_ERROR_UNINITIALIZED;
+    return field_u64(device, "energy_mj", energy);
+}
+
+nvmlReturn_t nvmlDeviceGetPcieThroughput(nvmlDevice_t device, int counter, unsigned int *value) {
+    if (counter != 0 && counter != 1)
+        return init_count ? NVML_ERROR_INVALID_ARGUMENT : NVML_ERROR_UNINITIALIZED;
+    return field_uint(device, counter == 0 ? "pcie_tx_kbs" : "pcie_rx_kbs", value);
+}
+
+nvmlReturn_t nvmlDeviceGetTotalEccErrors(nvmlDevice_t device, int errorType, int counterType,
+                                         unsigned long long *eccCounts) {
+    if ((errorType != 0 && errorType != 1) || counterType != 0 || !eccCounts)
+        return init_count ? NVML_ERROR_INVALID_ARGUMENT : NVML_ERROR_UNINITIALIZED;
+    return field_u64(device, errorType == 0 ? "ecc_corrected" : "ecc_uncorrected", eccCounts);
+}
+
+nvmlReturn_t nvmlDeviceGetPerformanceState(nvmlDevice_t device, int *pState) {
+    unsigned int v = 0;
+    nvmlReturn_t rc = field_uint(device, "pstate", pState ? &v : NULL);
+    if (rc == NVML_SUCCESS)
+        *pState = (int)v;
+    return rc;
+}
+
+nvmlReturn_t nvmlDeviceGetFanSpeed(nvmlDevice_t device, unsigned int *speed) {
+    return field_uint(device, "fan_pct", speed);
+}
+
+/* gpuI.proc_util = "pid:sm_pct:mem_pct, ...": one sample per process, stamped now. */
+nvmlReturn_t nvmlDeviceGetProcessUtilization(nvmlDevice_t device,
+                                             nvmlProcessUtilizationSample_t *utilization,
+                                             unsigned int *processSamplesCount,
+                                             unsigned long long lastSeenTimeStamp) {
+    const char *text = NULL;
+    nvmlReturn_t rc = field(device, "proc_util", &text);
+    (void)lastSeenTimeStamp;
+    if (rc == NVML_SUCCESS && !processSamplesCount)
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    if (rc != NVML_SUCCESS)
+        return rc;
+    nvmlProcessUtilizationSample_t samples[MAX_PROCS];
+    unsigned n = 0;
+    char buf[4096];
+    snprintf(buf, sizeof(buf), "%s", text);
+    char *save = NULL;
+    for (char *item = strtok_r(buf, ",", &save); item && n < MAX_PROCS;
+         item = strtok_r(NULL, ",", &save)) {
+        unsigned pid = 0, sm = 0, mem = 0;
+        if (sscanf(item, " %u:%u:%u", &pid, &sm, &mem) != 3)
+            return NVML_ERROR_UNKNOWN;
+        samples[n++] = (nvmlProcessUtilizationSample_t){
+            pid, (unsigned long long)(now_ms() * 1e3), sm, mem, 0, 0};
+    }
+    unsigned capacity = *processSamplesCount;
+    *processSamplesCount = n;
+    if (!utilization || capacity < n)
+        return NVML_ERROR_INSUFFICIENT_SIZE;
+    memcpy(utilization, samples, n * sizeof(samples[0]));
+    return NVML_SUCCESS;
 }

@@ -80,6 +80,15 @@
  *   gpuI.procs                 "pid:name:used_bytes[:gi:ci], ..."   GetComputeRunningProcesses
  *                              ("" = none; gi/ci default             (_v3, _v2, plain v1 struct);
  *                              0xFFFFFFFF)                          names: SystemGetProcessName
+ *   gpuI.lost_after_ms         N: the GPU turns lost (as .lost = 1)  every call, N ms after the
+ *                              while a test runs                    first nvmlInit
+ *   gpuI.energy_mj             mJ since the driver loaded           GetTotalEnergyConsumption
+ *   gpuI.pcie_tx_kbs, _rx_kbs  KB/s                                 GetPcieThroughput(TX=0, RX=1)
+ *   gpuI.ecc_corrected,        volatile counts                      GetTotalEccErrors(0|1,
+ *   gpuI.ecc_uncorrected                                            VOLATILE)
+ *   gpuI.pstate                0..15                                GetPerformanceState
+ *   gpuI.fan_pct               percent                              GetFanSpeed
+ *   gpuI.proc_util             "pid:sm_pct:mem_pct, ..."            GetProcessUtilization
  *
  * Any per-GPU value may be an NVML error name instead (`gpu0.power_limit_mw =
  * NVML_ERROR_NOT_SUPPORTED`): the NVML call returns that error; CUDA calls reading that key
