@@ -37,6 +37,9 @@ void hws_gpu_info_init(hws_gpu_info *g, int index) {
         &g->temperature_c,
         &g->util_gpu_pct,
         &g->util_mem_pct,
+        &g->ecc_errors_corrected,
+        &g->ecc_errors_uncorrected,
+        &g->clock_event_reasons,
     };
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
         *nums[i] = HWS_NA;

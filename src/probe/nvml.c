@@ -55,6 +55,9 @@ static void load(void) {
             "nvmlDeviceGetComputeRunningProcesses_v2", "nvmlDeviceGetComputeRunningProcesses"),
         SYM(DeviceGetCurrentClocksEventReasons, false, "nvmlDeviceGetCurrentClocksEventReasons",
             "nvmlDeviceGetCurrentClocksThrottleReasons"),
+        SYM(DeviceGetTotalEccErrors, false, "nvmlDeviceGetTotalEccErrors"),
+        SYM(DeviceGetMaxMigDeviceCount, false, "nvmlDeviceGetMaxMigDeviceCount"),
+        SYM(DeviceGetMigDeviceHandleByIndex, false, "nvmlDeviceGetMigDeviceHandleByIndex"),
     };
     void *handle;
     size_t n = sizeof syms / sizeof syms[0];

@@ -77,6 +77,12 @@
  *   gpuI.persistence           0/1                                  GetPersistenceMode
  *   gpuI.clocks_event_reasons  hex mask                             GetCurrentClocksEventReasons,
  *                                                                   ...ThrottleReasons
+ *   gpuI.ecc_errors_corrected  count (volatile)                     GetTotalEccErrors(CORRECTED)
+ *   gpuI.ecc_errors_uncorrected count (volatile)                    GetTotalEccErrors(UNCORRECTED)
+ *   gpuI.mig_devices           "name:uuid:total:free, ..." (the     GetMaxMigDeviceCount (8),
+ *                              MIG instances, slots 0..; a MIG      GetMigDeviceHandleByIndex;
+ *                              handle answers name, UUID, memory    on a MIG handle: GetName,
+ *                              only)                                GetUUID, GetMemoryInfo(_v2)
  *   gpuI.procs                 "pid:name:used_bytes[:gi:ci], ..."   GetComputeRunningProcesses
  *                              ("" = none; gi/ci default             (_v3, _v2, plain v1 struct);
  *                              0xFFFFFFFF)                          names: SystemGetProcessName
