@@ -5,6 +5,7 @@
 #include "cli/info.h"
 #include "hwscope/probe.h"
 #include "report/fields.h"
+#include "report/health.h"
 #include "report/json.h"
 #include "report/table.h"
 #include "util/units.h"
@@ -95,6 +96,13 @@ static void print_gpus(const hws_gpu_list *list) {
     if (t != NULL)
         hws_table_print(t, stdout);
     hws_table_free(t);
+    for (int i = 0; i < list->count; i++) {
+        hws_gpu_health health;
+        char text[1024];
+        hws_gpu_health_judge(&list->gpus[i], &health);
+        printf("GPU %d health: %s\n", list->gpus[i].index,
+               hws_gpu_health_text(text, sizeof text, &health));
+    }
     for (int i = 0; i < list->count; i++)
         if (list->gpus[i].lost)
             printf("GPU %d: lost (fell off the bus or stopped answering); its facts are n/a\n",
@@ -171,6 +179,10 @@ static cJSON *gpus_json(const hws_gpu_list *list) {
                 cJSON_AddItemToArray(procs, pr);
             }
         }
+        hws_gpu_health health;
+        hws_gpu_health_judge(g, &health);
+        cJSON_AddItemToObject(d, "health", hws_gpu_health_json(&health));
+        cJSON_AddItemToObject(d, "mig_instances", hws_mig_json(g));
         hws_notes_json(d, "unavailable", &g->notes);
         cJSON_AddItemToArray(devices, d);
     }

@@ -28,7 +28,11 @@
 const hws_mon_field hws_mon_gpu_fields[] = {
     GPU_NUM(timestamp_s, "time", 1, 3, "s", "timestamp", NULL, 1, 0, HWS_MON_TIME, NULL, NULL, 0,
             NULL),
-    {{"index", "GPU", HWS_FIELD_INT, offsetof(hws_mon_gpu, index), 0, 0, ""},
+    {{.key = "index",
+      .label = "GPU",
+      .type = HWS_FIELD_INT,
+      .offset = offsetof(hws_mon_gpu, index),
+      .unit = ""},
      "index",
      NULL,
      0,

@@ -147,15 +147,20 @@ hws_status hws_devices_from_gpus(const hws_gpu_list *list, hws_device_set *out, 
     if (list->count == 0)
         return hws_error_set(err, HWS_ERR_UNSUPPORTED, "no local GPU: %s",
                              list->why_none[0] ? list->why_none : "none found");
-    for (int i = 0; i < list->count && i < HWS_PLAN_MAX_DEVICES; i++) {
+    for (int i = 0; i < list->count && out->count < HWS_PLAN_MAX_DEVICES; i++) {
         const hws_gpu_info *g = &list->gpus[i];
+        if (g->lost)
+            continue; /* nothing runs on a GPU that fell off the bus */
         hws_device *d = &out->dev[out->count++];
         snprintf(d->name, sizeof d->name, "%s", g->name);
         d->spec = hws_gpu_catalog_find(g->name);
         d->local = 1;
-        d->mem_total_bytes = g->mem_total_bytes;
-        d->mem_avail_bytes = hws_known(g->mem_free_bytes) ? g->mem_free_bytes : g->mem_total_bytes;
+        /* in MIG mode a process sees one slice: judge against the largest */
+        d->mem_total_bytes = hws_gpu_device_mem_bytes(g);
+        d->mem_avail_bytes = hws_gpu_usable_mem_bytes(g);
     }
+    if (out->count == 0)
+        return hws_error_set(err, HWS_ERR_UNSUPPORTED, "no usable local GPU: every one is lost");
     snprintf(out->basis, sizeof out->basis,
              "local GPUs: fit judged against memory free now (NVML)");
     return HWS_OK;

@@ -63,6 +63,8 @@ static void load(void) {
         SYM(DeviceGetPerformanceState, false, "nvmlDeviceGetPerformanceState"),
         SYM(DeviceGetFanSpeed, false, "nvmlDeviceGetFanSpeed"),
         SYM(DeviceGetProcessUtilization, false, "nvmlDeviceGetProcessUtilization"),
+        SYM(DeviceGetMaxMigDeviceCount, false, "nvmlDeviceGetMaxMigDeviceCount"),
+        SYM(DeviceGetMigDeviceHandleByIndex, false, "nvmlDeviceGetMigDeviceHandleByIndex"),
     };
     void *handle;
     size_t n = sizeof syms / sizeof syms[0];

@@ -23,6 +23,8 @@ enum {
 enum { NVML_CLOCK_GRAPHICS = 0, NVML_CLOCK_SM = 1, NVML_CLOCK_MEM = 2 };
 enum { NVML_TEMPERATURE_GPU = 0 };
 enum { NVML_NVLINK_MAX_LINKS = 18 };
+enum { NVML_MEMORY_ERROR_TYPE_CORRECTED = 0, NVML_MEMORY_ERROR_TYPE_UNCORRECTED = 1 };
+enum { NVML_VOLATILE_ECC = 0 };
 
 typedef struct {
     unsigned long long total, free, used; /* bytes */
@@ -56,8 +58,6 @@ typedef struct { /* one process's utilisation over the last sampling period */
 } nvmlProcessUtilizationSample_t;
 
 enum { NVML_PCIE_UTIL_TX_BYTES = 0, NVML_PCIE_UTIL_RX_BYTES = 1 };
-enum { NVML_MEMORY_ERROR_TYPE_CORRECTED = 0, NVML_MEMORY_ERROR_TYPE_UNCORRECTED = 1 };
-enum { NVML_VOLATILE_ECC = 0 };
 
 typedef struct { /* _v2 and _v3 process lists */
     unsigned int pid;
@@ -109,6 +109,8 @@ typedef struct {
     nvmlReturn_t (*DeviceGetFanSpeed)(nvmlDevice_t, unsigned int *); /* percent */
     nvmlReturn_t (*DeviceGetProcessUtilization)(nvmlDevice_t, nvmlProcessUtilizationSample_t *,
                                                 unsigned int *, unsigned long long);
+    nvmlReturn_t (*DeviceGetMaxMigDeviceCount)(nvmlDevice_t, unsigned int *);
+    nvmlReturn_t (*DeviceGetMigDeviceHandleByIndex)(nvmlDevice_t, unsigned int, nvmlDevice_t *);
     int processes_api; /* 3, 2 or 1: which process list call resolved (its struct follows) */
     int memory_api;    /* 2 or 1 */
 } hws_nvml;
