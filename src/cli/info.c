@@ -1,5 +1,6 @@
-/* info.c - `hwscope info`: CPU, memory and per-GPU facts with the derived peaks, as tables or as
- * one JSON document (schema hwscope.info/1). The field tables below feed both formats. */
+/* info.c - `hwscope info`: CPU, memory and per-GPU facts with the derived peaks and the GPU link
+ * topology (info_topology.c), as tables or as one JSON document (schema hwscope.info/1). The field
+ * tables below feed both formats. */
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/info.h"
@@ -212,12 +213,25 @@ int cmd_info(int argc, char **argv) {
     hws_info *info = hws_info_gather("info", &rc);
     if (info == NULL)
         return rc;
+    hws_error err = {""};
+    hws_topology *topo = calloc(1, sizeof *topo);
+    if (topo == NULL || hws_probe_topology(topo, &err) != HWS_OK) {
+        fprintf(stderr, "hwscope info: %s\n", topo == NULL ? "out of memory" : err.msg);
+        free(topo);
+        free(info);
+        return 1;
+    }
     if (json) {
-        rc = hws_json_emit("info", hws_info_json(info));
+        cJSON *doc = hws_info_json(info);
+        if (doc != NULL)
+            cJSON_AddItemToObject(doc, "topology", hws_topology_json(topo));
+        rc = hws_json_emit("info", doc);
     } else {
         hws_info_print_text(info);
+        hws_topology_print_text(topo);
         rc = 0;
     }
+    free(topo);
     free(info);
     return rc;
 }

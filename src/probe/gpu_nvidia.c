@@ -42,7 +42,7 @@ static double read_typed(const hws_nvml *n, nvmlDevice_t dev, typed_uint_getter 
 }
 
 /* NVML's "00000000:18:00.0" and CUDA's "0000:18:00.0" both become "0000:18:00.0". */
-static void normalise_bus_id(const char *in, char *out, size_t n) {
+void hws_bus_id_normalise(const char *in, char *out, size_t n) {
     const char *colon = strchr(in, ':');
     size_t domain_len = colon != NULL ? (size_t)(colon - in) : 0;
     const char *start = domain_len > 4 ? in + domain_len - 4 : in;
@@ -66,7 +66,7 @@ static int read_identity(const hws_nvml *n, nvmlDevice_t dev, hws_gpu_info *g) {
     memset(&pci, 0, sizeof pci);
     if (n->DeviceGetPciInfo != NULL && (rc = n->DeviceGetPciInfo(dev, &pci)) == 0) {
         pci.busId[sizeof pci.busId - 1] = '\0';
-        normalise_bus_id(pci.busId, g->pci_bus_id, sizeof g->pci_bus_id);
+        hws_bus_id_normalise(pci.busId, g->pci_bus_id, sizeof g->pci_bus_id);
     } else {
         note_failure(n, g, "pci_bus_id",
                      n->DeviceGetPciInfo != NULL ? rc : NVML_ERROR_NOT_SUPPORTED);
@@ -284,7 +284,7 @@ static void join_cuda(const hws_cuda_driver *cu, hws_gpu_list *list) {
         if (cu->DeviceGet(&dev, i) != 0)
             continue;
         if (cu->DeviceGetPCIBusId != NULL && cu->DeviceGetPCIBusId(bus, sizeof bus, dev) == 0)
-            normalise_bus_id(bus, norm, sizeof norm);
+            hws_bus_id_normalise(bus, norm, sizeof norm);
         hws_gpu_info *g = NULL;
         for (int k = 0; k < list->count && g == NULL; k++)
             if (norm[0] != '\0' && strcmp(list->gpus[k].pci_bus_id, norm) == 0)

@@ -65,6 +65,13 @@ static void load(void) {
         SYM(DeviceGetProcessUtilization, false, "nvmlDeviceGetProcessUtilization"),
         SYM(DeviceGetMaxMigDeviceCount, false, "nvmlDeviceGetMaxMigDeviceCount"),
         SYM(DeviceGetMigDeviceHandleByIndex, false, "nvmlDeviceGetMigDeviceHandleByIndex"),
+        SYM(DeviceGetTopologyCommonAncestor, false, "nvmlDeviceGetTopologyCommonAncestor"),
+        SYM(DeviceGetP2PStatus, false, "nvmlDeviceGetP2PStatus"),
+        SYM(DeviceGetNvLinkVersion, false, "nvmlDeviceGetNvLinkVersion"),
+        SYM(DeviceGetNvLinkRemotePciInfo, false, "nvmlDeviceGetNvLinkRemotePciInfo_v2"),
+        SYM(DeviceGetNvLinkRemoteDeviceType, false, "nvmlDeviceGetNvLinkRemoteDeviceType"),
+        SYM(DeviceGetCpuAffinity, false, "nvmlDeviceGetCpuAffinity"),
+        SYM(DeviceGetMemoryAffinity, false, "nvmlDeviceGetMemoryAffinity"),
     };
     void *handle;
     size_t n = sizeof syms / sizeof syms[0];

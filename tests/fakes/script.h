@@ -93,6 +93,20 @@
  *   gpuI.pstate                0..15                                GetPerformanceState
  *   gpuI.fan_pct               percent                              GetFanSpeed
  *   gpuI.proc_util             "pid:sm_pct:mem_pct, ..."            GetProcessUtilization
+ *   gpuI.nvlink_version        nvmlNvlinkVersion_t (6 = NVLink 4.0)  GetNvLinkVersion
+ *   gpuI.nvlink_remote         "gpu:BUSID, switch:BUSID, ...": the   GetNvLinkRemoteDeviceType,
+ *                              far end of link 0, 1, ...; the last   GetNvLinkRemotePciInfo_v2
+ *                              item stands for every link after it    (a link that is down:
+ *                              (types gpu, npu, switch)               NVML_ERROR_NOT_SUPPORTED)
+ *   gpuI.cpu_affinity          "0-55,112-167" (CPU list)            GetCpuAffinity
+ *   gpuI.numa_affinity         "0" (NUMA node list)                 GetMemoryAffinity(NODE)
+ *
+ *   Per pair of GPUs A, B (looked up as topo.A.B, then topo.B.A, then `topo` for every pair):
+ *   topo.A.B                   BRD | PIX | PXB | PHB | NODE | SYS   GetTopologyCommonAncestor
+ *   p2p.A.B                    ok | CHIPSET_NOT_SUPPORTED |          GetP2PStatus (READ; WRITE
+ *                              GPU_NOT_SUPPORTED | IOH_TOPOLOGY_     too unless p2p_write.A.B
+ *                              NOT_SUPPORTED | DISABLED_BY_REGKEY |  is given)
+ *                              NOT_SUPPORTED | UNKNOWN
  *
  * Any per-GPU value may be an NVML error name instead (`gpu0.power_limit_mw =
  * NVML_ERROR_NOT_SUPPORTED`): the NVML call returns that error; CUDA calls reading that key
