@@ -16,6 +16,7 @@
 #define HWSCOPE_PLAN_H
 
 #include "hwscope/catalog.h"
+#include "hwscope/fields.h"
 #include "hwscope/hwscope.h"
 #include "hwscope/model.h"
 #include "hwscope/probe.h"
@@ -119,6 +120,8 @@ typedef struct {
     char activation_basis[HWS_PLAN_BASIS_LEN];
     char overhead_basis[HWS_PLAN_BASIS_LEN];
 } hws_memory;
+/* The fields of hws_memory that outputs show (hwscope/fields.h). */
+extern const hws_field_table hws_memory_table;
 
 hws_status hws_memory_estimate(const hws_model_spec *m, const hws_plan_opts *o, hws_memory *out,
                                hws_error *err);
@@ -177,6 +180,8 @@ typedef struct {
     int has_embeddings, has_head;
     int fits;
 } hws_device_load;
+/* The fields of one device's load. */
+extern const hws_field_table hws_device_load_table;
 
 typedef struct {
     hws_place_kind kind;
@@ -269,6 +274,8 @@ typedef struct {
     double step_overhead_us;
     char basis[HWS_PLAN_BASIS_LEN * 2];
 } hws_predict_inputs;
+/* The fields of the predictor's inputs. */
+extern const hws_field_table hws_predict_inputs_table;
 
 /* Fills the predictor's inputs for the devices, from saved ceilings when the file has them for
  * that GPU (ceilings_path NULL: hws_ceilings_path), else the datasheet. */
@@ -287,6 +294,8 @@ typedef struct {
     const char *decode_bound;     /* "memory", "compute" or "host" */
     char basis[HWS_PLAN_BASIS_LEN * 4];
 } hws_prediction;
+/* The fields of a prediction (decode_bound and basis are strings beside them). */
+extern const hws_field_table hws_prediction_table;
 
 /* Roofline prediction for a placement. Unknown ceilings give HWS_NA speeds with the reason. */
 void hws_predict(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
@@ -317,6 +326,8 @@ typedef struct {
     int ok;                       /* fits, within budget and meets the speed target */
     char why[HWS_PLAN_BASIS_LEN]; /* why not, or notes */
 } hws_advice;
+/* The figures of one advice row. */
+extern const hws_field_table hws_advice_table;
 
 typedef struct {
     int n, cap;
