@@ -20,7 +20,8 @@
 #define HWSCOPE_BENCH_H
 
 #include "hwscope/hwscope.h"
-#include "hwscope/plan.h"
+#include "hwscope/ceilings.h"
+#include "hwscope/fields.h"
 
 #include <stdbool.h>
 
@@ -106,6 +107,11 @@ typedef struct {
     char hwscope_version[16];
     char build_commit[48];
 } hws_bench_fingerprint;
+
+/* The fields of a record, of its GPU state and of a sample (hwscope/fields.h). */
+extern const hws_field_table hws_bench_record_table;
+extern const hws_field_table hws_bench_gpu_state_table;
+extern const hws_field_table hws_bench_sample_table;
 
 typedef struct {
     bool quick; /* a few seconds in all: small sizes, few repeats */
