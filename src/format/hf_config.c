@@ -4,6 +4,7 @@
  * keys its published configs leave out. Bad input is HWS_ERR_INPUT naming the file and the key
  * (or line and column for broken JSON). */
 #include "format/model_readers.h"
+#include "format/safetensors.h"
 #include "util/file.h"
 #include "util/units.h"
 
@@ -483,27 +484,6 @@ hws_status hws_hf_index_parse(const char *text, size_t len, const char *path, do
     return st;
 }
 
-/* The bytes of tensor data in a single model.safetensors: its size less the 8-byte length and
- * the JSON header that length gives. NA when there is no such file. */
-static hws_status hf_single_file_bytes(const char *path, double *bytes, hws_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return HWS_OK;
-    unsigned char le[8];
-    uint64_t header = 0;
-    long size = -1;
-    int ok = fread(le, 1, 8, f) == 8 && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 8;
-    fclose(f);
-    for (int i = 7; ok && i >= 0; i--)
-        header = header << 8 | le[i];
-    if (!ok || header > (uint64_t)size - 8)
-        return HWS_FAIL(err, HWS_ERR_INPUT,
-                        "%s: offset 0: header length %llu does not fit the %ld-byte file", path,
-                        (unsigned long long)header, size);
-    *bytes = (double)((uint64_t)size - 8 - header);
-    return HWS_OK;
-}
-
 hws_status hws_model_from_hf_config(const char *path, hws_model_spec *out, hws_error *err) {
     char *text;
     size_t len;
@@ -531,5 +511,5 @@ hws_status hws_model_from_hf_config(const char *path, hws_model_spec *out, hws_e
         return st;
     }
     snprintf(sibling, sizeof sibling, "%.*smodel.safetensors", dir_len, path);
-    return hf_single_file_bytes(sibling, &out->file_weight_bytes, err);
+    return hws_safetensors_data_bytes(sibling, &out->file_weight_bytes, err);
 }
