@@ -149,6 +149,9 @@ bool hws_bench_ceilings(const hws_bench_result *r, hws_ceilings *out);
 const char *hws_bench_state_name(hws_bench_state s); /* "ok", "waived", "failed" */
 const char *hws_verdict_name(hws_verdict v);         /* "none", "normal", "low", "suspect" */
 
+/* Median, min and max of the n samples x (sorts a copy); HWS_NA when n is 0 (or out of
+ * memory). */
+void hws_bench_summary(const double *x, int n, double *median, double *min, double *max);
 /* Median, min, max and spread of n samples into rec (sorts a copy). */
 void hws_bench_stats(hws_bench_record *rec);
 /* Sets the fractions and the verdict of rec from its median, its peaks and the fraction
