@@ -132,7 +132,7 @@ double hws_kv_layer_bytes_per_token(const hws_model_spec *m, double kv_bytes_per
 double hws_kv_layer_tokens(const hws_model_spec *m, int layer, double ctx);
 /* Weight bytes of block `layer`, and its KV bytes for ctx x batch. */
 double hws_layer_weights_bytes(const hws_memory *mem, int layer);
-double hws_layer_kv_bytes(const hws_model_spec *m, const hws_plan_opts *o, int layer);
+double hws_kv_layer_bytes(const hws_model_spec *m, const hws_plan_opts *o, int layer);
 
 /* ---- devices ------------------------------------------------------------------------------ */
 
@@ -197,15 +197,15 @@ typedef struct {
 
 /* Places the model by one method on the devices. Never fails for a model that does not fit: that
  * is fits = 0 with why. */
-void hws_place(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
-               const hws_device_set *devs, hws_place_kind kind, hws_placement *out);
+void hws_placement_compute(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
+                           const hws_device_set *devs, hws_place_kind kind, hws_placement *out);
 /* The most memory the placement asks of any one of its devices, bytes (0 for no device). */
 double hws_placement_largest_need(const hws_placement *pl);
 /* The method hwscope recommends: single if it fits, else tensor parallel (identical GPUs, heads
  * divide), else layer split, else CPU offload. Fills out with that placement. */
-hws_place_kind hws_place_best(const hws_model_spec *m, const hws_plan_opts *o,
-                              const hws_memory *mem, const hws_device_set *devs,
-                              hws_placement *out);
+hws_place_kind hws_placement_best(const hws_model_spec *m, const hws_plan_opts *o,
+                                  const hws_memory *mem, const hws_device_set *devs,
+                                  hws_placement *out);
 
 /* ---- prediction --------------------------------------------------------------------------- */
 
@@ -227,7 +227,8 @@ const hws_efficiency *hws_efficiency_for(hws_runtime rt);
 
 /* Every input of the predictor, in one place: the ceilings used (measured or datasheet), the
  * efficiencies applied and the fixed costs. Filled by hws_predict_inputs_fill; a caller may
- * change any field before hws_predict (tests do). Per GPU; for mixed GPUs the slowest. */
+ * change any field before hws_prediction_compute (tests do). Per GPU; for mixed GPUs the slowest.
+ */
 typedef struct {
     int measured;            /* 1: ceilings from hwscope bench results, 0: datasheet */
     double mem_bw_gbps;      /* ceiling used for decode, GB/s, before efficiency */
@@ -266,8 +267,9 @@ typedef struct {
 extern const hws_field_table hws_prediction_table;
 
 /* Roofline prediction for a placement. Unknown ceilings give HWS_NA speeds with the reason. */
-void hws_predict(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
-                 const hws_placement *pl, const hws_predict_inputs *in, hws_prediction *out);
+void hws_prediction_compute(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
+                            const hws_placement *pl, const hws_predict_inputs *in,
+                            hws_prediction *out);
 
 /* ---- advice ------------------------------------------------------------------------------- */
 
@@ -319,6 +321,12 @@ typedef struct {
 
 #define HWS_BUDGET_TIERS 4
 void hws_advise_budget_tree(const hws_advice_list *l, hws_budget_tier tiers[HWS_BUDGET_TIERS]);
+
+/* Former names (before hws_<object>_<verb>), kept for one minor release. */
+#define hws_place          hws_placement_compute
+#define hws_place_best     hws_placement_best
+#define hws_predict        hws_prediction_compute
+#define hws_layer_kv_bytes hws_kv_layer_bytes
 
 #ifdef __cplusplus
 }

@@ -254,10 +254,11 @@ int cmd_plan(int argc, char **argv) {
     }
     if (rc == 0 && r->have_devs) {
         for (int k = 0; k < HWS_PLACE_COUNT; k++)
-            hws_place(&r->model, &r->opts, &r->mem, &r->devs, (hws_place_kind)k, &r->alt[k]);
-        hws_place_best(&r->model, &r->opts, &r->mem, &r->devs, &r->best);
+            hws_placement_compute(&r->model, &r->opts, &r->mem, &r->devs, (hws_place_kind)k,
+                                  &r->alt[k]);
+        hws_placement_best(&r->model, &r->opts, &r->mem, &r->devs, &r->best);
         hws_predict_inputs_fill(&r->opts, &r->mem, &r->devs, NULL, &r->inputs);
-        hws_predict(&r->model, &r->opts, &r->mem, &r->best, &r->inputs, &r->pred);
+        hws_prediction_compute(&r->model, &r->opts, &r->mem, &r->best, &r->inputs, &r->pred);
     }
     if (rc == 0 && !r->have_devs && !json)
         fprintf(stderr, "hwscope plan: %s; showing memory only (try --gpus \"1x H100 SXM 80GB\")\n",

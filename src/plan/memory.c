@@ -172,7 +172,7 @@ double hws_kv_layer_tokens(const hws_model_spec *m, int layer, double ctx) {
     return m->sliding_window;
 }
 
-double hws_layer_kv_bytes(const hws_model_spec *m, const hws_plan_opts *o, int layer) {
+double hws_kv_layer_bytes(const hws_model_spec *m, const hws_plan_opts *o, int layer) {
     return hws_kv_layer_bytes_per_token(m, o->kv->bytes_per_elem) *
            hws_kv_layer_tokens(m, layer, o->ctx_tokens) * o->batch;
 }
@@ -180,7 +180,7 @@ double hws_layer_kv_bytes(const hws_model_spec *m, const hws_plan_opts *o, int l
 static double kv_total(const hws_model_spec *m, const hws_plan_opts *o) {
     double sum = 0;
     for (int i = 0; i < (int)m->n_layers; i++)
-        sum += hws_layer_kv_bytes(m, o, i);
+        sum += hws_kv_layer_bytes(m, o, i);
     return sum;
 }
 

@@ -170,7 +170,7 @@ static void load_add_layer(hws_device_load *l, const hws_model_spec *m, const hw
         l->first_layer = layer;
     l->n_layers++;
     l->weights_bytes += hws_layer_weights_bytes(mem, layer);
-    l->kv_bytes += hws_layer_kv_bytes(m, o, layer);
+    l->kv_bytes += hws_kv_layer_bytes(m, o, layer);
 }
 
 /* Input embedding on the first device; the head on the last (with the embedding when tied). */
@@ -203,7 +203,7 @@ static void finish(hws_placement *pl) {
 
 static double layer_cost(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
                          int layer) {
-    return hws_layer_weights_bytes(mem, layer) + hws_layer_kv_bytes(m, o, layer);
+    return hws_layer_weights_bytes(mem, layer) + hws_kv_layer_bytes(m, o, layer);
 }
 
 static void place_single(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
@@ -334,8 +334,8 @@ static void place_offload(const hws_model_spec *m, const hws_plan_opts *o, const
     }
 }
 
-void hws_place(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
-               const hws_device_set *devs, hws_place_kind kind, hws_placement *pl) {
+void hws_placement_compute(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
+                           const hws_device_set *devs, hws_place_kind kind, hws_placement *pl) {
     memset(pl, 0, sizeof *pl);
     pl->kind = kind;
     if (devs->count < 1 || !(m->n_layers >= 1)) {
@@ -376,9 +376,9 @@ double hws_placement_largest_need(const hws_placement *pl) {
     return most;
 }
 
-hws_place_kind hws_place_best(const hws_model_spec *m, const hws_plan_opts *o,
-                              const hws_memory *mem, const hws_device_set *devs,
-                              hws_placement *out) {
+hws_place_kind hws_placement_best(const hws_model_spec *m, const hws_plan_opts *o,
+                                  const hws_memory *mem, const hws_device_set *devs,
+                                  hws_placement *out) {
     /* vLLM shards by tensor parallel; transformers and llama.cpp split by layers */
     static const hws_place_kind multi_tp[] = {HWS_PLACE_TENSOR_PARALLEL, HWS_PLACE_LAYER_SPLIT,
                                               HWS_PLACE_PIPELINE, HWS_PLACE_CPU_OFFLOAD};
@@ -390,10 +390,10 @@ hws_place_kind hws_place_best(const hws_model_spec *m, const hws_plan_opts *o,
                                                                    : multi_ls;
     int norder = devs->count < 2 ? 2 : 4;
     for (int i = 0; i < norder; i++) {
-        hws_place(m, o, mem, devs, order[i], out);
+        hws_placement_compute(m, o, mem, devs, order[i], out);
         if (out->fits || (order[i] == HWS_PLACE_CPU_OFFLOAD && out->possible))
             return order[i];
     }
-    hws_place(m, o, mem, devs, order[0], out);
+    hws_placement_compute(m, o, mem, devs, order[0], out);
     return order[0];
 }

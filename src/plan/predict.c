@@ -421,8 +421,9 @@ static double allreduce_s(const hws_predict_inputs *in, int n, double bytes) {
            2.0 * (n - 1) / n * bytes / (in->link_gbps * 1e9 * in->link_eff);
 }
 
-void hws_predict(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
-                 const hws_placement *pl, const hws_predict_inputs *in, hws_prediction *out) {
+void hws_prediction_compute(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
+                            const hws_placement *pl, const hws_predict_inputs *in,
+                            hws_prediction *out) {
     memset(out, 0, sizeof *out);
     out->prefill_tokens_per_s = out->decode_tokens_per_s = out->ttft_ms = out->tpot_ms = HWS_NA;
     out->decode_bound = "n/a";
