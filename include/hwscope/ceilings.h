@@ -33,19 +33,19 @@ typedef struct {
  * Missing numbers are null. Returns false when the path does not fit in n bytes (buf then
  * holds a cut path, not to be used); HWS_CEILINGS_PATH_BYTES is the size to give. */
 #define HWS_CEILINGS_PATH_BYTES 1024
-bool hws_ceilings_path(char *buf, size_t n);
+HWS_API bool hws_ceilings_path(char *buf, size_t n);
 /* Reads the ceilings saved for a GPU (matched by name, or catalog row). HWS_ERR_UNSUPPORTED
  * when none are saved for it; HWS_ERR_INPUT for a malformed file. The one reader of that file. */
-hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_gpu_spec *spec,
-                             hws_ceilings *out, hws_error *err);
+HWS_API hws_status hws_ceilings_load(const char *path, const char *gpu_name,
+                                     const hws_gpu_spec *spec, hws_ceilings *out, hws_error *err);
 /* Saves the ceilings measured for gpu_name into path (folders created): the entry of that name
  * is updated (a known figure replaces the saved one, an unknown one keeps it; measured_at and
  * hwscope_version are this run's), the other GPUs' entries are kept, and the file is replaced
  * at once (temporary file + rename). HWS_ERR_INPUT, file untouched, when the file there is not
  * a hwscope.ceilings/1 document or path is HWS_CEILINGS_PATH_BYTES or longer; HWS_ERR_RUNTIME
  * when it cannot be written. */
-hws_status hws_ceilings_save(const char *path, const char *gpu_name, const hws_ceilings *c,
-                             hws_error *err);
+HWS_API hws_status hws_ceilings_save(const char *path, const char *gpu_name, const hws_ceilings *c,
+                                     hws_error *err);
 
 #ifdef __cplusplus
 }

@@ -49,9 +49,9 @@ typedef struct {
 } hws_weight_format;
 
 /* Finds a weight format by name ("fp16", "int4", "awq", "Q4_K_M", "IQ2_XS"). NULL when unknown. */
-const hws_weight_format *hws_weight_format_find(const char *name);
+HWS_API const hws_weight_format *hws_weight_format_find(const char *name);
 /* All weight formats, for help text and the advisor. */
-const hws_weight_format *hws_weight_formats(size_t *count);
+HWS_API const hws_weight_format *hws_weight_formats(size_t *count);
 
 /* A KV-cache element format: "fp16"/"bf16" 2 bytes, "fp8" 1 byte, "q8_0" 34/32 bytes,
  * "q4_0"/"q4" 18/32 bytes (llama.cpp's 4-bit cache types, 32 values + one FP16 scale). */
@@ -61,7 +61,7 @@ typedef struct {
     const char *note;
 } hws_kv_format;
 
-const hws_kv_format *hws_kv_format_find(const char *name);
+HWS_API const hws_kv_format *hws_kv_format_find(const char *name);
 
 /* ---- runtime and options ------------------------------------------------------------------ */
 
@@ -72,9 +72,9 @@ typedef enum {
     HWS_RUNTIME_COUNT
 } hws_runtime;
 
-const char *hws_runtime_name(hws_runtime rt);
+HWS_API const char *hws_runtime_name(hws_runtime rt);
 /* "transformers", "vllm", "llama.cpp" (also "llamacpp", "hf"). -1 when unknown. */
-int hws_runtime_parse(const char *name);
+HWS_API int hws_runtime_parse(const char *name);
 
 /* What the user asked for. hws_plan_opts_default fills the stated defaults. */
 typedef struct {
@@ -88,10 +88,10 @@ typedef struct {
     double vllm_gpu_mem_util;         /* vLLM gpu_memory_utilization (0.90, vLLM's default) */
 } hws_plan_opts;
 
-void hws_plan_opts_default(hws_plan_opts *o);
+HWS_API void hws_plan_opts_default(hws_plan_opts *o);
 /* The context planned when the user names none: HWS_PLAN_DEFAULT_CTX, or the model's own maximum
  * when that is smaller (Llama-2: 4096), tokens. */
-double hws_plan_default_ctx(const hws_model_spec *m);
+HWS_API double hws_plan_default_ctx(const hws_model_spec *m);
 
 /* ---- memory ------------------------------------------------------------------------------- */
 
@@ -122,17 +122,17 @@ typedef struct {
     char overhead_basis[HWS_PLAN_BASIS_LEN];
 } hws_memory;
 /* The fields of hws_memory that outputs show (hwscope/fields.h). */
-extern const hws_field_table hws_memory_table;
+extern HWS_API const hws_field_table hws_memory_table;
 
-hws_status hws_memory_estimate(const hws_model_spec *m, const hws_plan_opts *o, hws_memory *out,
-                               hws_error *err);
+HWS_API hws_status hws_memory_estimate(const hws_model_spec *m, const hws_plan_opts *o,
+                                       hws_memory *out, hws_error *err);
 /* KV bytes per token of one layer (i = 0..n_layers-1) for one sequence, and the tokens that layer
  * keeps for a context of ctx (the window on sliding layers). */
-double hws_kv_layer_bytes_per_token(const hws_model_spec *m, double kv_bytes_per_elem);
-double hws_kv_layer_tokens(const hws_model_spec *m, int layer, double ctx);
+HWS_API double hws_kv_layer_bytes_per_token(const hws_model_spec *m, double kv_bytes_per_elem);
+HWS_API double hws_kv_layer_tokens(const hws_model_spec *m, int layer, double ctx);
 /* Weight bytes of block `layer`, and its KV bytes for ctx x batch. */
-double hws_layer_weights_bytes(const hws_memory *mem, int layer);
-double hws_kv_layer_bytes(const hws_model_spec *m, const hws_plan_opts *o, int layer);
+HWS_API double hws_layer_weights_bytes(const hws_memory *mem, int layer);
+HWS_API double hws_kv_layer_bytes(const hws_model_spec *m, const hws_plan_opts *o, int layer);
 
 /* ---- devices ------------------------------------------------------------------------------ */
 
@@ -151,15 +151,16 @@ typedef struct {
 } hws_device_set;
 
 /* n GPUs of a catalog row, as named hardware (vendor GB read as GiB, less the driver's 0.5%). */
-void hws_devices_named(const hws_gpu_spec *g, int n, hws_device_set *out);
+HWS_API void hws_devices_named(const hws_gpu_spec *g, int n, hws_device_set *out);
 /* "4x RTX 4090", "2x H100 SXM 80GB", "H100 SXM 80GB", "RTX 4090,RTX 3090", "2xA100 80GB".
  * Names go through hws_gpu_catalog_find. HWS_ERR_INPUT naming the part at fault. */
-hws_status hws_devices_parse(const char *spec, hws_device_set *out, hws_error *err);
+HWS_API hws_status hws_devices_parse(const char *spec, hws_device_set *out, hws_error *err);
 /* This machine's GPUs (hws_probe_gpus), with their free memory. HWS_ERR_UNSUPPORTED with the
  * reason when there is none. */
-hws_status hws_devices_local(hws_device_set *out, hws_error *err);
+HWS_API hws_status hws_devices_local(hws_device_set *out, hws_error *err);
 /* The same from GPUs already probed (so a caller that has them does not ask NVML again). */
-hws_status hws_devices_from_gpus(const hws_gpu_list *list, hws_device_set *out, hws_error *err);
+HWS_API hws_status hws_devices_from_gpus(const hws_gpu_list *list, hws_device_set *out,
+                                         hws_error *err);
 
 /* ---- placement ---------------------------------------------------------------------------- */
 
@@ -172,7 +173,7 @@ typedef enum {
     HWS_PLACE_COUNT
 } hws_place_kind;
 
-const char *hws_place_name(hws_place_kind k);
+HWS_API const char *hws_place_name(hws_place_kind k);
 
 typedef struct {
     double weights_bytes, kv_bytes, activation_bytes, overhead_bytes, total_bytes;
@@ -182,7 +183,7 @@ typedef struct {
     int fits;
 } hws_device_load;
 /* The fields of one device's load. */
-extern const hws_field_table hws_device_load_table;
+extern HWS_API const hws_field_table hws_device_load_table;
 
 typedef struct {
     hws_place_kind kind;
@@ -197,15 +198,16 @@ typedef struct {
 
 /* Places the model by one method on the devices. Never fails for a model that does not fit: that
  * is fits = 0 with why. */
-void hws_placement_compute(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
-                           const hws_device_set *devs, hws_place_kind kind, hws_placement *out);
+HWS_API void hws_placement_compute(const hws_model_spec *m, const hws_plan_opts *o,
+                                   const hws_memory *mem, const hws_device_set *devs,
+                                   hws_place_kind kind, hws_placement *out);
 /* The most memory the placement asks of any one of its devices, bytes (0 for no device). */
-double hws_placement_largest_need(const hws_placement *pl);
+HWS_API double hws_placement_largest_need(const hws_placement *pl);
 /* The method hwscope recommends: single if it fits, else tensor parallel (identical GPUs, heads
  * divide), else layer split, else CPU offload. Fills out with that placement. */
-hws_place_kind hws_placement_best(const hws_model_spec *m, const hws_plan_opts *o,
-                                  const hws_memory *mem, const hws_device_set *devs,
-                                  hws_placement *out);
+HWS_API hws_place_kind hws_placement_best(const hws_model_spec *m, const hws_plan_opts *o,
+                                          const hws_memory *mem, const hws_device_set *devs,
+                                          hws_placement *out);
 
 /* ---- prediction --------------------------------------------------------------------------- */
 
@@ -223,7 +225,7 @@ typedef struct {
     const char *why;
 } hws_efficiency;
 
-const hws_efficiency *hws_efficiency_for(hws_runtime rt);
+HWS_API const hws_efficiency *hws_efficiency_for(hws_runtime rt);
 
 /* Every input of the predictor, in one place: the ceilings used (measured or datasheet), the
  * efficiencies applied and the fixed costs. Filled by hws_predict_inputs_fill; a caller may
@@ -244,13 +246,13 @@ typedef struct {
     char basis[HWS_PLAN_BASIS_LEN * 2];
 } hws_predict_inputs;
 /* The fields of the predictor's inputs. */
-extern const hws_field_table hws_predict_inputs_table;
+extern HWS_API const hws_field_table hws_predict_inputs_table;
 
 /* Fills the predictor's inputs for the devices, from saved ceilings when the file has them for
  * that GPU (ceilings_path NULL: hws_ceilings_path), else the datasheet. */
-void hws_predict_inputs_fill(const hws_plan_opts *o, const hws_memory *mem,
-                             const hws_device_set *devs, const char *ceilings_path,
-                             hws_predict_inputs *in);
+HWS_API void hws_predict_inputs_fill(const hws_plan_opts *o, const hws_memory *mem,
+                                     const hws_device_set *devs, const char *ceilings_path,
+                                     hws_predict_inputs *in);
 
 typedef struct {
     double prefill_tokens_per_s;  /* prompt tokens per second, all sequences together */
@@ -264,12 +266,12 @@ typedef struct {
     char basis[HWS_PLAN_BASIS_LEN * 4];
 } hws_prediction;
 /* The fields of a prediction (decode_bound and basis are strings beside them). */
-extern const hws_field_table hws_prediction_table;
+extern HWS_API const hws_field_table hws_prediction_table;
 
 /* Roofline prediction for a placement. Unknown ceilings give HWS_NA speeds with the reason. */
-void hws_prediction_compute(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
-                            const hws_placement *pl, const hws_predict_inputs *in,
-                            hws_prediction *out);
+HWS_API void hws_prediction_compute(const hws_model_spec *m, const hws_plan_opts *o,
+                                    const hws_memory *mem, const hws_placement *pl,
+                                    const hws_predict_inputs *in, hws_prediction *out);
 
 /* ---- advice ------------------------------------------------------------------------------- */
 
@@ -297,7 +299,7 @@ typedef struct {
     char why[HWS_PLAN_BASIS_LEN]; /* why not, or notes */
 } hws_advice;
 /* The figures of one advice row. */
-extern const hws_field_table hws_advice_table;
+extern HWS_API const hws_field_table hws_advice_table;
 
 typedef struct {
     int n, cap;
@@ -305,9 +307,9 @@ typedef struct {
 } hws_advice_list;
 
 /* Enumerates catalog GPUs x {1,2,4,8} x weight formats for the model; sorts. */
-hws_status hws_advise(const hws_model_spec *m, const hws_plan_opts *o, const hws_advise_opts *a,
-                      hws_advice_list *out, hws_error *err);
-void hws_advice_list_free(hws_advice_list *l);
+HWS_API hws_status hws_advise(const hws_model_spec *m, const hws_plan_opts *o,
+                              const hws_advise_opts *a, hws_advice_list *out, hws_error *err);
+HWS_API void hws_advice_list_free(hws_advice_list *l);
 
 /* The guide's budget tree, one row per tier, with hwscope's pick for the model beside it. */
 typedef struct {
@@ -320,7 +322,8 @@ typedef struct {
 } hws_budget_tier;
 
 #define HWS_BUDGET_TIERS 4
-void hws_advise_budget_tree(const hws_advice_list *l, hws_budget_tier tiers[HWS_BUDGET_TIERS]);
+HWS_API void hws_advise_budget_tree(const hws_advice_list *l,
+                                    hws_budget_tier tiers[HWS_BUDGET_TIERS]);
 
 /* Former names (before hws_<object>_<verb>), kept for one minor release. */
 #define hws_place          hws_placement_compute

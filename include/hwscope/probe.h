@@ -119,16 +119,29 @@ typedef struct {
 
 /* The field tables of the records above (hwscope/fields.h): the CPU's facts and its ISA
  * features (two tables over hws_cpu_info), one cache level, the memory, one GPU's facts. */
-extern const hws_field_table hws_cpu_info_table;
-extern const hws_field_table hws_cpu_isa_table;
-extern const hws_field_table hws_cache_info_table;
-extern const hws_field_table hws_mem_info_table;
-extern const hws_field_table hws_gpu_info_table;
+extern HWS_API const hws_field_table hws_cpu_info_table;
+extern HWS_API const hws_field_table hws_cpu_isa_table;
+extern HWS_API const hws_field_table hws_cache_info_table;
+extern HWS_API const hws_field_table hws_mem_info_table;
+extern HWS_API const hws_field_table hws_gpu_info_table;
 
-hws_status hws_probe_cpu(hws_cpu_info *cpu, hws_error *err);
-hws_status hws_probe_mem(hws_mem_info *mem, hws_error *err);
+HWS_API hws_status hws_probe_cpu(hws_cpu_info *cpu, hws_error *err);
+HWS_API hws_status hws_probe_mem(hws_mem_info *mem, hws_error *err);
 /* Never fails for a missing driver: count = 0 and why_none says why. */
-hws_status hws_probe_gpus(hws_gpu_list *list, hws_error *err);
+HWS_API hws_status hws_probe_gpus(hws_gpu_list *list, hws_error *err);
+
+/* The GPUs as an opaque handle, for programs that must not depend on the layout of hws_gpu_list
+ * (fixed arrays that grow with every new field): read each GPU's facts through
+ * hws_gpu_info_table (hws_field_find, hws_field_num/str/int), whose offsets come from the
+ * library itself. Never fails for a missing driver: count 0 and why_none says why. */
+typedef struct hws_gpus hws_gpus;
+HWS_API hws_status hws_gpus_probe(hws_gpus **out, hws_error *err);
+HWS_API int hws_gpus_count(const hws_gpus *g);
+/* GPU i's facts (0 <= i < count), a record hws_gpu_info_table describes; NULL out of range. */
+HWS_API const void *hws_gpus_record(const hws_gpus *g, int i);
+HWS_API const char *hws_gpus_driver_version(const hws_gpus *g); /* "" when unknown */
+HWS_API const char *hws_gpus_why_none(const hws_gpus *g);       /* "" when there are GPUs */
+HWS_API void hws_gpus_free(hws_gpus *g);
 
 /* A reading of a GPU's changing state, for sampling during benchmarks and monitoring. */
 typedef struct {
@@ -142,10 +155,7 @@ typedef struct {
 } hws_gpu_sample;
 
 /* Reads GPU `index` (NVML's numbering) now. NVML is opened once per process. */
-hws_status hws_gpu_sample_read(int index, hws_gpu_sample *sample, hws_error *err);
-
-/* Adds "field: reason" to notes (ignored when full). */
-void hws_note_add(hws_notes *notes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+HWS_API hws_status hws_gpu_sample_read(int index, hws_gpu_sample *sample, hws_error *err);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,7 @@
  * ($HWSCOPE_HWLOC_XML), so the same code reads this machine and recorded ones. */
 #include "hwscope/probe.h"
 #include "probe/cgroup.h"
+#include "probe/notes.h"
 #include "util/sysfs.h"
 #include "util/units.h"
 

@@ -2,6 +2,7 @@
  * SMBIOS type 17 records (readable by root only; otherwise n/a with the reason). */
 #include "hwscope/probe.h"
 #include "probe/cgroup.h"
+#include "probe/notes.h"
 #include "util/sysfs.h"
 #include "util/units.h"
 

@@ -1,5 +1,5 @@
 /* notes.c - the "field: reason" list each probe fills for facts it could not read. */
-#include "hwscope/probe.h"
+#include "probe/notes.h"
 
 #include <stdarg.h>
 #include <stdio.h>
