@@ -74,7 +74,7 @@ static void plan_row(const hws_model_spec *m, const hws_device_set *devs,
         if (o.weights == NULL || !format_runs(report_formats[f].format, devs) ||
             hws_memory_estimate(m, &o, &mem, &err) != HWS_OK)
             continue;
-        hws_place_kind kind = hws_place_best(m, &o, &mem, devs, pl);
+        hws_place_kind kind = hws_placement_best(m, &o, &mem, devs, pl);
         if (!hws_known(row->need_bytes) || mem.total_bytes < row->need_bytes) {
             row->need_bytes = mem.total_bytes;
             row->smallest_format = report_formats[f].format;
@@ -84,7 +84,7 @@ static void plan_row(const hws_model_spec *m, const hws_device_set *devs,
         hws_predict_inputs in;
         hws_prediction pred;
         hws_predict_inputs_from(&o, &mem, devs, ceilings, &in);
-        hws_predict(m, &o, &mem, pl, &in, &pred);
+        hws_prediction_compute(m, &o, &mem, pl, &in, &pred);
         row->format = report_formats[f].format;
         row->runtime = hws_runtime_name(o.runtime);
         row->placement = hws_place_name(kind);
