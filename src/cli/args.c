@@ -32,12 +32,21 @@ int hws_usage_error(const char *cmd, const char *fmt, ...) {
     return HWS_ARGS_BAD;
 }
 
+/* Whether a failed write to stdout was already reported (main's last check then stays quiet). */
+static bool stdout_error_said;
+
+bool hws_stdout_error_said(void) {
+    return stdout_error_said;
+}
+
 int hws_json_emit(const char *cmd, cJSON *doc) {
     int rc = 0;
     if (doc == NULL || hws_json_print(doc, stdout) != 0) {
-        if (ferror(stdout))
+        if (ferror(stdout)) {
             fprintf(stderr, "hwscope %s: cannot write the JSON document to stdout: %s\n", cmd,
                     strerror(errno));
+            stdout_error_said = true;
+        }
         else
             fprintf(stderr, "hwscope %s: out of memory building the JSON document\n", cmd);
         rc = 1;

@@ -41,6 +41,8 @@ int hws_args_parse(const char *cmd, const char *usage, int argc, char **argv, co
 /* Prints doc (NULL: it could not be built) to stdout and deletes it. Returns the exit status:
  * 0, or 1 after saying on stderr why the document was not written. */
 int hws_json_emit(const char *cmd, cJSON *doc);
+/* Whether hws_json_emit has already said that stdout could not be written. */
+bool hws_stdout_error_said(void);
 /* Prints "hwscope CMD: message" to stderr (for bad input found after parsing) and returns 2. */
 int hws_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

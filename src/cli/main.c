@@ -1,8 +1,11 @@
 /* main.c - the hwscope command line: picks the command and hands it the arguments. */
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "hwscope/hwscope.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,17 +33,17 @@ static void usage(FILE *out) {
 }
 
 /* The command's exit status, or 1 when what it printed could not all be written (a full disk,
- * a closed pipe): a table cut short must not exit 0. */
+ * a closed pipe): a table cut short must not exit 0, and the reason is said once, whatever the
+ * command and format. */
 static int finish(int rc) {
-    if (rc != 0) /* the command has said why it failed */
-        return rc;
     errno = 0;
-    if (fflush(stdout) != 0 || ferror(stdout)) {
+    bool failed = fflush(stdout) != 0 || ferror(stdout);
+    if (!failed)
+        return rc;
+    if (!hws_stdout_error_said())
         fprintf(stderr, "hwscope: cannot write to stdout: %s\n",
                 errno != 0 ? strerror(errno) : "write error");
-        return 1;
-    }
-    return 0;
+    return rc != 0 ? rc : 1;
 }
 
 static int dispatch(int argc, char **argv) {
@@ -65,5 +68,8 @@ static int dispatch(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+    /* a reader that closes the pipe early (`hwscope info | head -1`) makes writes fail with
+     * EPIPE, which finish reports, instead of killing the process without a word */
+    signal(SIGPIPE, SIG_IGN);
     return finish(dispatch(argc, argv));
 }
