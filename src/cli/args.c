@@ -3,7 +3,9 @@
 #include "cli/args.h"
 #include "report/json.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -148,4 +150,21 @@ int hws_args_parse(const char *cmd, const char *usage, int argc, char **argv, co
             return HWS_ARGS_BAD;
     }
     return HWS_ARGS_OK;
+}
+
+bool hws_parse_long_list(const char *s, long *out, int n) {
+    const char *p = s;
+    for (int i = 0; i < n; i++) {
+        char *end;
+        if (!isdigit((unsigned char)*p) && *p != '-')
+            return false;
+        errno = 0;
+        out[i] = strtol(p, &end, 10);
+        if (end == p || errno == ERANGE || out[i] > INT_MAX || out[i] < INT_MIN)
+            return false;
+        if (i + 1 < n && *end != ',')
+            return false;
+        p = i + 1 < n ? end + 1 : end;
+    }
+    return *p == '\0';
 }

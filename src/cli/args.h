@@ -41,6 +41,9 @@ int hws_args_parse(const char *cmd, const char *usage, int argc, char **argv, co
 /* Prints doc (NULL: it could not be built) to stdout and deletes it. Returns the exit status:
  * 0, or 1 after saying on stderr why the document was not written. */
 int hws_json_emit(const char *cmd, cJSON *doc);
+/* Reads exactly n comma-separated integers ("128,32,512") into out; false when s has more or
+ * fewer, anything else, or a number outside int's range (never wrapped). */
+bool hws_parse_long_list(const char *s, long *out, int n);
 /* Whether hws_json_emit has already said that stdout could not be written. */
 bool hws_stdout_error_said(void);
 /* Prints "hwscope CMD: message" to stderr (for bad input found after parsing) and returns 2. */

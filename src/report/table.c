@@ -149,3 +149,14 @@ void hws_print_heading(FILE *out, const char *title) {
     fputc('\n', out);
     free(clean);
 }
+
+void hws_print_line(FILE *out, const char *fmt, ...) {
+    char line[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    char *clean = hws_text_clean(line, HWS_TEXT_TERMINAL);
+    fprintf(out, "%s\n", clean != NULL ? clean : "");
+    free(clean);
+}
