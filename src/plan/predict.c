@@ -278,39 +278,25 @@ static hws_status make_parent(const char *path, hws_error *err) {
     if (slash == NULL || slash == dir)
         return HWS_OK;
     *slash = '\0';
-    for (char *p = dir + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-            return hws_error_set(err, HWS_ERR_RUNTIME, "%s: cannot create: %s", dir,
-                                 strerror(errno));
-        *p = c;
-        if (c == '\0')
-            return HWS_OK;
-    }
+    return hws_file_make_dirs(dir, err);
 }
 
 /* Writes doc to path through a temporary file beside it and a rename. */
 static hws_status write_atomic(const char *path, const cJSON *doc, hws_error *err) {
-    char tmp[HWS_CEILINGS_PATH_BYTES + 32];
     char *text = cJSON_Print(doc);
     if (text == NULL)
         return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    int ok = f != NULL && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    if (f != NULL && fclose(f) != 0)
-        ok = 0;
-    cJSON_free(text);
-    if (!ok || rename(tmp, path) != 0) {
-        hws_status st =
-            hws_error_set(err, HWS_ERR_RUNTIME, "%s: cannot write: %s", path, strerror(errno));
-        unlink(tmp);
-        return st;
+    size_t len = strlen(text);
+    char *line = realloc(text, len + 2);
+    if (line == NULL) {
+        cJSON_free(text);
+        return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
     }
-    return HWS_OK;
+    line[len] = '\n';
+    line[len + 1] = '\0';
+    hws_status st = hws_file_write_atomic(path, line, len + 1, err);
+    free(line);
+    return st;
 }
 
 /* The document now in path into *out (a new one when there is no file). HWS_ERR_INPUT when it
