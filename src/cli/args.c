@@ -34,6 +34,17 @@ int hws_usage_error(const char *cmd, const char *fmt, ...) {
     return HWS_ARGS_BAD;
 }
 
+/* stderr as the process got it, for the CLI's own progress escapes; main sets it. */
+static FILE *terminal_stream;
+
+void hws_set_terminal_stream(FILE *f) {
+    terminal_stream = f;
+}
+
+FILE *hws_terminal_stream(void) {
+    return terminal_stream != NULL ? terminal_stream : stderr;
+}
+
 /* Whether a failed write to stdout was already reported (main's last check then stays quiet). */
 static bool stdout_error_said;
 

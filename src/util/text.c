@@ -3,6 +3,7 @@
 #include "util/text.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,7 +62,16 @@ char *hws_text_clean(const char *text, hws_text_mode mode) {
     size_t o = 0;
     for (size_t i = 0; i < n;) {
         size_t len = hws_utf8_len(in + i, n - i);
-        if (len == 0 || (mode == HWS_TEXT_TERMINAL && is_control(in + i, len))) {
+        bool control = len != 0 && is_control(in + i, len);
+        if (mode == HWS_TEXT_JSON && control && (len == 2 || in[i] == 0x7F)) {
+            unsigned code = len == 2 ? in[i + 1] : 0x7F; /* C2 80..9F is U+0080..U+009F */
+            o += (size_t)snprintf(out + o, 7, "\\u%04x", code);
+            i += len;
+            continue;
+        }
+        if (mode == HWS_TEXT_LINES && len == 1 && (in[i] == '\n' || in[i] == '\t' || in[i] == '\r'))
+            control = false;
+        if (len == 0 || (mode != HWS_TEXT_JSON && control)) {
             memcpy(out + o, repl, repl_len);
             o += repl_len;
             i += len == 0 ? 1 : len;

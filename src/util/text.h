@@ -8,11 +8,14 @@
 
 typedef enum {
     /* a serialised JSON document: each byte that is not valid UTF-8 becomes the escape
-     * \ufffd (control characters are already escaped by the serialiser) */
+     * \ufffd, and DEL and C1 characters (U+0080..U+009F, which some terminals take as CSI/OSC)
+     * their \u00XX escapes, same value; C0 is already escaped by the serialiser */
     HWS_TEXT_JSON,
     /* text for a terminal: invalid UTF-8 and every control character (C0 including ESC, tab and
      * newline, DEL, and C1 such as the 8-bit CSI/OSC) become U+FFFD */
     HWS_TEXT_TERMINAL,
+    /* lines for a terminal (stderr messages): as HWS_TEXT_TERMINAL, newline, tab and CR kept */
+    HWS_TEXT_LINES,
 } hws_text_mode;
 
 /* Bytes of the valid UTF-8 sequence at s (n bytes available): 1 to 4, or 0 when it is not one
