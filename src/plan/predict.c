@@ -3,8 +3,10 @@
  * ceilings when `hwscope bench` saved them, else the datasheet times a stated efficiency. */
 #include "hwscope/plan.h"
 
+#include "plan/ceilings.h"
 #include "plan/shape.h"
 #include "util/file.h"
+#include "util/json_keys.h"
 #include "util/units.h"
 
 #include <cjson/cJSON.h>
@@ -160,11 +162,13 @@ static hws_status read_ceilings(const char *path, char **text, bool *missing, hw
     return st;
 }
 
-/* Parses a whole hwscope.ceilings/1 document (nothing after it) of path; NULL when it is not. */
-static cJSON *parse_document(const char *text, const char *path, hws_error *err) {
-    cJSON *doc = cJSON_ParseWithOpts(text, NULL, 1);
-    const cJSON *gpus = cJSON_GetObjectItemCaseSensitive(doc, "gpus");
-    if (doc == NULL || !cJSON_IsArray(gpus)) {
+/* Parses a whole hwscope.ceilings/1 document (nothing after it, the last of a duplicated key
+ * kept) of path; NULL when it is not. */
+static cJSON *parse_document(const char *text, size_t len, const char *path, hws_error *err) {
+    size_t off;
+    bool trailing;
+    cJSON *doc = hws_json_parse_whole(text, len, &off, &trailing);
+    if (doc == NULL || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "gpus"))) {
         cJSON_Delete(doc);
         hws_error_set(err, HWS_ERR_INPUT, "%s: not a hwscope.ceilings/1 document", path);
         return NULL;
@@ -172,17 +176,10 @@ static cJSON *parse_document(const char *text, const char *path, hws_error *err)
     return doc;
 }
 
-hws_status hws_ceilings_set_load(const char *path, hws_ceilings_set **out, hws_error *err) {
+hws_status hws_ceilings_set_parse(const char *text, size_t len, const char *path,
+                                  hws_ceilings_set **out, hws_error *err) {
     *out = NULL;
-    bool missing;
-    char *text;
-    hws_status st = read_ceilings(path, &text, &missing, err);
-    if (st != HWS_OK && missing)
-        return hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: no saved ceilings", path);
-    if (st != HWS_OK)
-        return st;
-    cJSON *doc = parse_document(text, path, err);
-    free(text);
+    cJSON *doc = parse_document(text, len, path, err);
     if (doc == NULL)
         return HWS_ERR_INPUT;
     const cJSON *gpus = cJSON_GetObjectItemCaseSensitive(doc, "gpus");
@@ -195,6 +192,7 @@ hws_status hws_ceilings_set_load(const char *path, hws_ceilings_set **out, hws_e
         hws_ceilings_set_free(set);
         return hws_error_set(err, HWS_ERR_NOMEM, "%s: out of memory", path);
     }
+    hws_status st = HWS_OK;
     const cJSON *g;
     cJSON_ArrayForEach(g, gpus) {
         if ((st = read_entry(g, path, set->count, &set->entries[set->count], err)) != HWS_OK)
@@ -208,6 +206,20 @@ hws_status hws_ceilings_set_load(const char *path, hws_ceilings_set **out, hws_e
     }
     *out = set;
     return HWS_OK;
+}
+
+hws_status hws_ceilings_set_load(const char *path, hws_ceilings_set **out, hws_error *err) {
+    *out = NULL;
+    bool missing;
+    char *text;
+    hws_status st = read_ceilings(path, &text, &missing, err);
+    if (st != HWS_OK && missing)
+        return hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: no saved ceilings", path);
+    if (st != HWS_OK)
+        return st;
+    st = hws_ceilings_set_parse(text, strlen(text), path, out, err);
+    free(text);
+    return st;
 }
 
 bool hws_ceilings_set_find(const hws_ceilings_set *set, const char *gpu_name,
@@ -316,7 +328,9 @@ static hws_status read_for_update(const char *path, cJSON **out, hws_error *err)
         }
         return HWS_OK;
     }
-    *out = cJSON_ParseWithOpts(text, NULL, 1);
+    size_t off;
+    bool trailing;
+    *out = hws_json_parse_whole(text, strlen(text), &off, &trailing);
     free(text);
     const cJSON *schema = cJSON_GetObjectItemCaseSensitive(*out, "schema");
     if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(*out, "gpus")) || !cJSON_IsString(schema) ||
