@@ -69,13 +69,13 @@ typedef struct {
     double size;                /* matrix side or bytes per run */
     char method[160];           /* what is counted: "bytes read + written", algorithm chosen */
     int nsamples;
-    double samples[HWS_BENCH_MAX_SAMPLES];   /* the figure of each repeat, in unit */
-    double median, min, max;                 /* in unit */
-    double spread_pct;                       /* (max - min) / median * 100 */
-    int runs;      /* times the benchmark ran: more than 1 when the repeats spread widely */
-    int unstable;  /* 1: spread still above HWS_BENCH_SPREAD_LIMIT_PCT after the last run */
-    double datasheet;                        /* vendor figure in unit, NA when not known */
-    double theoretical;                      /* from clocks and unit counts, NA when not known */
+    double samples[HWS_BENCH_MAX_SAMPLES]; /* the figure of each repeat, in unit */
+    double median, min, max;               /* in unit */
+    double spread_pct;                     /* (max - min) / median * 100 */
+    int runs;           /* times the benchmark ran: more than 1 when the repeats spread widely */
+    int unstable;       /* 1: spread still above HWS_BENCH_SPREAD_LIMIT_PCT after the last run */
+    double datasheet;   /* vendor figure in unit, NA when not known */
+    double theoretical; /* from clocks and unit counts, NA when not known */
     char theoretical_basis[160];             /* how the theoretical figure was derived */
     double frac_datasheet, frac_theoretical; /* median / each, NA when not known */
     double check_err, check_tol; /* max error of the sampled check / tolerance; NA: no check */

@@ -59,8 +59,7 @@ int hws_json_emit(const char *cmd, cJSON *doc) {
             fprintf(stderr, "hwscope %s: cannot write the JSON document to stdout: %s\n", cmd,
                     strerror(errno));
             stdout_error_said = true;
-        }
-        else
+        } else
             fprintf(stderr, "hwscope %s: out of memory building the JSON document\n", cmd);
         rc = 1;
     }

@@ -76,8 +76,8 @@ static double now_ms(void) {
 static int parse_shape(const char *s, int *S, int *N, int *E) {
     long v[3];
     /* each size read whole and range-checked ("4294967297" is no S=1) */
-    int ok = hws_parse_long_list(s, v, 3) && v[0] >= 1 && v[1] >= 1 && v[2] >= 8 &&
-             v[0] <= 65536 && v[1] <= 65536 && v[2] <= 16384 && v[0] * v[1] <= (1L << 22);
+    int ok = hws_parse_long_list(s, v, 3) && v[0] >= 1 && v[1] >= 1 && v[2] >= 8 && v[0] <= 65536 &&
+             v[1] <= 65536 && v[2] <= 16384 && v[0] * v[1] <= (1L << 22);
     *S = ok ? (int)v[0] : 0;
     *N = ok ? (int)v[1] : 0;
     *E = ok ? (int)v[2] : 0;

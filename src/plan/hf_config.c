@@ -68,8 +68,8 @@ typedef struct {
 static const char *const hf_hidden_keys[] = {"hidden_size", "n_embd", "d_model", "dim", NULL};
 static const char *const hf_layers_keys[] = {"num_hidden_layers", "n_layer", "num_layers",
                                              "n_layers", NULL};
-static const char *const hf_heads_keys[] = {"num_attention_heads", "n_head", "num_heads",
-                                            "n_heads", NULL};
+static const char *const hf_heads_keys[] = {"num_attention_heads", "n_head", "num_heads", "n_heads",
+                                            NULL};
 static const char *const hf_kv_heads_keys[] = {"num_key_value_heads", "num_kv_heads", "n_head_kv",
                                                "multi_query_group_num", NULL};
 static const char *const hf_experts_keys[] = {"num_local_experts", "num_experts",
@@ -352,12 +352,9 @@ static const char *hf_present(const hf_doc *d, const char *const *keys, const ch
 /* The shared shape check (hws_model_shape_check), its fault named by this config's key. */
 static hws_status hf_check_shape(const hf_doc *d, const hws_model_spec *m) {
     static const char *const *keys[HWS_SHAPE_FIELDS] = {
-        [HWS_SHAPE_LAYERS] = hf_layers_keys,
-        [HWS_SHAPE_HIDDEN] = hf_hidden_keys,
-        [HWS_SHAPE_HEADS] = hf_heads_keys,
-        [HWS_SHAPE_KV_HEADS] = hf_kv_heads_keys,
-        [HWS_SHAPE_EXPERTS] = hf_experts_keys,
-        [HWS_SHAPE_EXPERTS_ACTIVE] = hf_active_keys,
+        [HWS_SHAPE_LAYERS] = hf_layers_keys,      [HWS_SHAPE_HIDDEN] = hf_hidden_keys,
+        [HWS_SHAPE_HEADS] = hf_heads_keys,        [HWS_SHAPE_KV_HEADS] = hf_kv_heads_keys,
+        [HWS_SHAPE_EXPERTS] = hf_experts_keys,    [HWS_SHAPE_EXPERTS_ACTIVE] = hf_active_keys,
         [HWS_SHAPE_DENSE_LAYERS] = hf_dense_keys,
     };
     hws_shape_field field;

@@ -115,16 +115,16 @@ struct hws_ceilings_set {
 };
 
 /* A ceiling of entry i of path: null or absent is unknown; otherwise a positive finite number. */
-static hws_status read_figure(const cJSON *g, size_t key, const char *path, size_t i,
-                              double *out, hws_error *err) {
+static hws_status read_figure(const cJSON *g, size_t key, const char *path, size_t i, double *out,
+                              hws_error *err) {
     const char *name = ceiling_keys[key].key;
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(g, name);
     *out = HWS_NA;
     if (v == NULL || cJSON_IsNull(v))
         return HWS_OK;
     if (!cJSON_IsNumber(v))
-        return hws_error_set(err, HWS_ERR_INPUT, "%s: gpus[%zu]: \"%s\" is not a number", path,
-                             i, name);
+        return hws_error_set(err, HWS_ERR_INPUT, "%s: gpus[%zu]: \"%s\" is not a number", path, i,
+                             name);
     if (!isfinite(v->valuedouble) || v->valuedouble <= 0)
         return hws_error_set(err, HWS_ERR_INPUT,
                              "%s: gpus[%zu]: \"%s\" is %g: a ceiling must be a positive figure",
@@ -359,8 +359,7 @@ hws_status hws_ceilings_save(const char *path, const char *gpu_name, const hws_c
     snprintf(lock_path, sizeof lock_path, "%s.lock", path);
     int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (lock < 0 || flock(lock, LOCK_EX) != 0) {
-        st = hws_error_set(err, HWS_ERR_RUNTIME, "%s: cannot lock: %s", lock_path,
-                           strerror(errno));
+        st = hws_error_set(err, HWS_ERR_RUNTIME, "%s: cannot lock: %s", lock_path, strerror(errno));
         if (lock >= 0)
             close(lock);
         return st;

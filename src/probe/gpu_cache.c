@@ -22,7 +22,7 @@ static const struct {
     bool always;       /* replaces what NVML gave (only CUDA knows it) */
 } entry_keys[] = {
 #define KEY(member, always)                                                                        \
-    {#member, offsetof(hws_gpu_cache_entry, member), offsetof(hws_gpu_info, member), always}
+    { #member, offsetof(hws_gpu_cache_entry, member), offsetof(hws_gpu_info, member), always }
     KEY(sm_count, true),
     KEY(l2_bytes, true),
     KEY(cc_major, false),
@@ -74,8 +74,7 @@ static bool name_safe(const char *s) {
 }
 
 /* The file of g under driver in dir into buf; false when uuid or driver cannot name a file. */
-static bool entry_path(char *buf, size_t n, const char *dir, const char *uuid,
-                       const char *driver) {
+static bool entry_path(char *buf, size_t n, const char *dir, const char *uuid, const char *driver) {
     if (!name_safe(uuid) || !name_safe(driver))
         return false;
     int len = snprintf(buf, n, "%s/gpu-%s-%s.txt", dir, uuid, driver);
@@ -88,8 +87,8 @@ static hws_status parse_line(const char *line, size_t n, int lineno, const char 
                              hws_error *err) {
     char text[256];
     if (n >= sizeof text)
-        return hws_error_set(err, HWS_ERR_INPUT, "%s:%d: line longer than %zu bytes", path,
-                             lineno, sizeof text - 1);
+        return hws_error_set(err, HWS_ERR_INPUT, "%s:%d: line longer than %zu bytes", path, lineno,
+                             sizeof text - 1);
     memcpy(text, line, n);
     text[n] = '\0';
     char *space = strchr(text, ' ');
@@ -168,14 +167,14 @@ void hws_gpu_cache_write(const char *dir, const hws_gpu_info *g, const char *dri
     hws_error err;
     if (!hws_known(g->sm_count) || g->lost || !entry_path(path, sizeof path, dir, g->uuid, driver))
         return;
-    size_t len = (size_t)snprintf(text, sizeof text, "%s\nuuid %s\ndriver %s\n", MAGIC, g->uuid,
-                                  driver);
+    size_t len =
+        (size_t)snprintf(text, sizeof text, "%s\nuuid %s\ndriver %s\n", MAGIC, g->uuid, driver);
     for (size_t i = 0; i < NKEYS && len < sizeof text; i++) {
         double v = entry_keys[i].gpu_offset == NOT_IN_GPU ? cuda_driver_version
                                                           : *gpu_field((hws_gpu_info *)g, i);
         if (hws_known(v))
-            len += (size_t)snprintf(text + len, sizeof text - len, "%s %.17g\n",
-                                    entry_keys[i].key, v);
+            len +=
+                (size_t)snprintf(text + len, sizeof text - len, "%s %.17g\n", entry_keys[i].key, v);
     }
     if (len >= sizeof text || hws_file_make_dirs(dir, &err) != HWS_OK)
         return;

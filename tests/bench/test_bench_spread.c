@@ -74,7 +74,9 @@ static void test_wide_then_narrow_keeps_narrow(void **state) {
 
 static void test_always_wide_is_flagged(void **state) {
     (void)state;
-    script s = {{{50, 100, 150, 100, 100}, {40, 100, 160, 100, 100}, {60, 100, 140, 100, 100},
+    script s = {{{50, 100, 150, 100, 100},
+                 {40, 100, 160, 100, 100},
+                 {60, 100, 140, 100, 100},
                  {100, 100, 100, 100, 100}},
                 4,
                 0};

@@ -63,8 +63,8 @@ static int teardown(void **state) {
 }
 
 /* Runs hwscope with env and args; asserts it ended by itself (not killed). */
-static void run(hws_run *r, const char *const *env, const char *a0, const char *a1,
-                const char *a2, const char *a3) {
+static void run(hws_run *r, const char *const *env, const char *a0, const char *a1, const char *a2,
+                const char *a3) {
     hws_run_cli(r, env, a0, a1, a2, a3, NULL);
     if (r->exit_code >= 128)
         fail_msg("hwscope %s %s: killed by signal %d; stderr: %s", a0, a1 ? a1 : "",
@@ -316,9 +316,9 @@ static void test_names_escaped(void **state) {
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_model_files),      cmocka_unit_test(test_catalog_files),
-        cmocka_unit_test(test_environment),      cmocka_unit_test(test_driver_libraries),
-        cmocka_unit_test(test_ceilings_file),    cmocka_unit_test(test_unwritable_output),
+        cmocka_unit_test(test_model_files),   cmocka_unit_test(test_catalog_files),
+        cmocka_unit_test(test_environment),   cmocka_unit_test(test_driver_libraries),
+        cmocka_unit_test(test_ceilings_file), cmocka_unit_test(test_unwritable_output),
         cmocka_unit_test(test_names_escaped),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -23,9 +23,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         abort();
     hws_ceilings c;
     if (st == HWS_OK && hws_ceilings_set_find(set, "H100 SXM 80GB", NULL, &c)) {
-        double figures[] = {c.mem_bw_gbps, c.bf16_tflops, c.fp16_tflops, c.fp8_tflops,
-                            c.int8_tops,   c.fp32_tflops, c.allreduce_busbw_gbps,
-                            c.host_mem_bw_gbps};
+        double figures[] = {c.mem_bw_gbps,          c.bf16_tflops,     c.fp16_tflops,
+                            c.fp8_tflops,           c.int8_tops,       c.fp32_tflops,
+                            c.allreduce_busbw_gbps, c.host_mem_bw_gbps};
         for (size_t i = 0; i < sizeof figures / sizeof figures[0]; i++)
             if (hws_known(figures[i]) && !(isfinite(figures[i]) && figures[i] > 0))
                 abort();

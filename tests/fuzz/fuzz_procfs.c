@@ -2,8 +2,8 @@
  * cut at "\n@@\n" into /proc/cpuinfo, /proc/meminfo, /proc/self/cgroup, /proc/self/status,
  * /sys/fs/cgroup/cpu.max, cpu0's cpufreq cpuinfo_max_freq and base_frequency, and the cgroup's
  * memory.max and memory.current of a scratch sysroot, then both probes run over it; no fact
- * they return may be infinite or negative (impossible values are n/a with a note). The topology comes
- * from a one-core hwloc XML, so each run spends its time in our parsers, not in hwloc's. */
+ * they return may be infinite or negative (impossible values are n/a with a note). The topology
+ * comes from a one-core hwloc XML, so each run spends its time in our parsers, not in hwloc's. */
 #include "hwscope/probe.h"
 #include "util/sysfs.h"
 

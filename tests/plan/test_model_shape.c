@@ -20,8 +20,8 @@
 
 /* The rules, stated independently of model.c: true when m is consistent. */
 static bool rules_hold(const hws_model_spec *m) {
-    if (m->n_layers < 1 || m->n_layers > HWS_MAX_LAYERS || m->n_heads < 1 ||
-        m->n_kv_heads < 1 || m->hidden_size < 1)
+    if (m->n_layers < 1 || m->n_layers > HWS_MAX_LAYERS || m->n_heads < 1 || m->n_kv_heads < 1 ||
+        m->hidden_size < 1)
         return false;
     if (m->n_kv_heads > m->n_heads || (int)m->n_heads % (int)m->n_kv_heads != 0)
         return false;
@@ -161,8 +161,13 @@ static void test_gguf_shapes(void **state) {
 static void property_tensor_bytes_no_wrap(void **state) {
     (void)state;
     srand(3);
-    static const int types[] = {HWS_GGML_F32, HWS_GGML_F16, HWS_GGML_Q4_K, HWS_GGML_Q8_0,
-                                HWS_GGML_BF16, 28 /* F64 */, 27 /* I64 */};
+    static const int types[] = {HWS_GGML_F32,
+                                HWS_GGML_F16,
+                                HWS_GGML_Q4_K,
+                                HWS_GGML_Q8_0,
+                                HWS_GGML_BF16,
+                                28 /* F64 */,
+                                27 /* I64 */};
     for (int i = 0; i < 20000; i++) {
         uint64_t dims[3];
         for (int d = 0; d < 3; d++)
@@ -174,7 +179,8 @@ static void property_tensor_bytes_no_wrap(void **state) {
         if (hws_ggml_tensor_bytes(type, one, 1, &block_bytes, &err) != HWS_OK)
             continue;
         hws_status st = hws_ggml_tensor_bytes(type, dims, 3, &bytes, &err);
-        unsigned __int128 exact = (unsigned __int128)dims[0] * dims[1] * dims[2] * block_bytes / 256;
+        unsigned __int128 exact =
+            (unsigned __int128)dims[0] * dims[1] * dims[2] * block_bytes / 256;
         if (st == HWS_OK)
             assert_true(exact == bytes && exact <= INT64_MAX);
         else
@@ -281,9 +287,9 @@ static void test_tsv_shapes(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(property_shape_check),     cmocka_unit_test(test_gguf_shapes),
+        cmocka_unit_test(property_shape_check),          cmocka_unit_test(test_gguf_shapes),
         cmocka_unit_test(property_tensor_bytes_no_wrap), cmocka_unit_test(test_hf_json_rules),
-        cmocka_unit_test(test_hf_many_duplicates),  cmocka_unit_test(test_tsv_shapes),
+        cmocka_unit_test(test_hf_many_duplicates),       cmocka_unit_test(test_tsv_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,20 +34,29 @@ static void test_known_sequences(void **state) {
         const char *bytes;
         size_t want;
     } cases[] = {
-        {"A", 1},          {"\xC3\xA9", 2},         {"\xE2\x82\xAC", 3}, {"\xF0\x9F\x98\x80", 4},
-        {"\xC0\xAF", 0},   {"\xE0\x80\xAF", 0},     {"\xED\xA0\x80", 0}, /* surrogate */
-        {"\xF4\x90\x80\x80", 0},                                         /* past U+10FFFF */
-        {"\xF8\x88\x80\x80\x80", 0}, {"\x80", 0},   {"\xE2\x82", 0},
+        {"A", 1},
+        {"\xC3\xA9", 2},
+        {"\xE2\x82\xAC", 3},
+        {"\xF0\x9F\x98\x80", 4},
+        {"\xC0\xAF", 0},
+        {"\xE0\x80\xAF", 0},
+        {"\xED\xA0\x80", 0},     /* surrogate */
+        {"\xF4\x90\x80\x80", 0}, /* past U+10FFFF */
+        {"\xF8\x88\x80\x80\x80", 0},
+        {"\x80", 0},
+        {"\xE2\x82", 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        assert_int_equal(hws_utf8_len((const unsigned char *)cases[i].bytes,
-                                      strlen(cases[i].bytes)),
-                         cases[i].want);
+        assert_int_equal(
+            hws_utf8_len((const unsigned char *)cases[i].bytes, strlen(cases[i].bytes)),
+            cases[i].want);
 }
 
 static void test_terminal_escapes_replaced(void **state) {
     (void)state;
-    char *t = hws_text_clean("name\x1b]0;owned\x07 \xc2\x9b" "2J\xff", HWS_TEXT_TERMINAL);
+    char *t = hws_text_clean("name\x1b]0;owned\x07 \xc2\x9b"
+                             "2J\xff",
+                             HWS_TEXT_TERMINAL);
     assert_non_null(t);
     assert_null(strchr(t, 0x1b));
     assert_null(strchr(t, 0x07));
@@ -72,9 +81,10 @@ static void property_generated(void **state) {
         int n = rand() % 63;
         for (int i = 0; i < n; i++) {
             int r = rand() % 6;
-            in[i] = (char)(r == 0 ? 0x80 + rand() % 64 : r == 1 ? 0xC0 + rand() % 64
-                                                       : r == 2 ? 1 + rand() % 31
-                                                                : 1 + rand() % 255);
+            in[i] = (char)(r == 0   ? 0x80 + rand() % 64
+                           : r == 1 ? 0xC0 + rand() % 64
+                           : r == 2 ? 1 + rand() % 31
+                                    : 1 + rand() % 255);
         }
         in[n] = '\0';
         char *term = hws_text_clean(in, HWS_TEXT_TERMINAL);
