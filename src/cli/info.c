@@ -75,7 +75,7 @@ static void print_gpus(const hws_gpu_list *list) {
              list->cuda_version[0] ? list->cuda_version : "n/a");
     hws_print_heading(stdout, title);
     if (list->count == 0) {
-        printf("no GPU information: %s\n", list->why_none);
+        hws_print_line(stdout, "no GPU information: %s", list->why_none);
         return;
     }
     const char *headers[HWS_MAX_GPUS + 1] = {"fact"};

@@ -112,18 +112,22 @@ static size_t collect_rows(const hws_device_set *devs, runs_here_row *rows) {
 
 static void print_summary(const hws_info *info) {
     const hws_cpu_info *c = &info->cpu;
-    char peak[32], total[32], avail[32];
-    printf("CPU     %s: %.0f socket(s), %.0f cores, %.0f threads%s%s%s; FP32 peak %s (derived)\n",
-           c->model[0] ? c->model : "n/a", c->sockets, c->cores, c->threads,
-           c->has_avx512f == 1 ? ", AVX-512"
-           : c->has_avx2 == 1  ? ", AVX2"
-                               : "",
-           c->has_amx_tile == 1 ? ", AMX" : "", c->has_sve == 1 ? ", SVE" : "",
-           hws_fmt_num(peak, sizeof peak, c->fp32_peak_gflops, 0, "GFLOP/s"));
-    printf("Memory  %s, %s available\n", hws_fmt_gib(total, sizeof total, info->mem.total_bytes),
-           hws_fmt_gib(avail, sizeof avail, info->mem.available_bytes));
+    char peak[32], total[32], avail[32], sockets[16], cores[16], threads[16];
+    hws_print_line(
+        stdout, "CPU     %s: %s socket(s), %s cores, %s threads%s%s%s; FP32 peak %s (derived)",
+        c->model[0] ? c->model : "n/a", hws_fmt_num(sockets, sizeof sockets, c->sockets, 0, ""),
+        hws_fmt_num(cores, sizeof cores, c->cores, 0, ""),
+        hws_fmt_num(threads, sizeof threads, c->threads, 0, ""),
+        c->has_avx512f == 1 ? ", AVX-512"
+        : c->has_avx2 == 1  ? ", AVX2"
+                            : "",
+        c->has_amx_tile == 1 ? ", AMX" : "", c->has_sve == 1 ? ", SVE" : "",
+        hws_fmt_num(peak, sizeof peak, c->fp32_peak_gflops, 0, "GFLOP/s"));
+    hws_print_line(stdout, "Memory  %s, %s available",
+                   hws_fmt_gib(total, sizeof total, info->mem.total_bytes),
+                   hws_fmt_gib(avail, sizeof avail, info->mem.available_bytes));
     if (info->gpus.count == 0)
-        printf("GPUs    none: %s\n", info->gpus.why_none);
+        hws_print_line(stdout, "GPUs    none: %s", info->gpus.why_none);
     for (int i = 0; i < info->gpus.count; i++) {
         const hws_gpu_info *g = &info->gpus.gpus[i];
         hws_gpu_health health;
@@ -131,7 +135,7 @@ static void print_summary(const hws_info *info) {
         hws_gpu_health_judge(g, &health);
         hws_gpu_health_text(verdict, sizeof verdict, &health);
         if (g->lost) {
-            printf("GPU %-3d %s\n", g->index, verdict);
+            hws_print_line(stdout, "GPU %-3d %s", g->index, verdict);
             continue;
         }
         char mem[32], free_mem[32], bw[32], sms[32], ccv[32], gen[32], width[32];
@@ -142,12 +146,14 @@ static void print_summary(const hws_info *info) {
             snprintf(ccv, sizeof ccv, "n/a");
         hws_fmt_num(gen, sizeof gen, g->pcie_gen_cur, 0, NULL);
         hws_fmt_num(width, sizeof width, g->pcie_width_cur, 0, NULL);
-        printf("GPU %-3d %s: %s, %s free; %s SMs, cc %s; PCIe gen %s x%s; "
-               "%s memory bandwidth (derived); %s\n",
-               g->index, g->name[0] ? g->name : "n/a",
-               hws_fmt_gib(mem, sizeof mem, hws_gpu_device_mem_bytes(g)),
-               hws_fmt_gib(free_mem, sizeof free_mem, hws_gpu_usable_mem_bytes(g)), sms, ccv, gen,
-               width, hws_fmt_num(bw, sizeof bw, g->mem_bw_theoretical_gbps, 0, "GB/s"), verdict);
+        hws_print_line(stdout,
+                       "GPU %-3d %s: %s, %s free; %s SMs, cc %s; PCIe gen %s x%s; "
+                       "%s memory bandwidth (derived); %s",
+                       g->index, g->name[0] ? g->name : "n/a",
+                       hws_fmt_gib(mem, sizeof mem, hws_gpu_device_mem_bytes(g)),
+                       hws_fmt_gib(free_mem, sizeof free_mem, hws_gpu_usable_mem_bytes(g)), sms,
+                       ccv, gen, width,
+                       hws_fmt_num(bw, sizeof bw, g->mem_bw_theoretical_gbps, 0, "GB/s"), verdict);
     }
 }
 

@@ -20,6 +20,10 @@ int hws_table_rowf(hws_table *t, const char *fmt, ...) __attribute__((format(pri
 void hws_table_print(const hws_table *t, FILE *out);
 void hws_table_free(hws_table *t);
 
+/* Prints one formatted line (a newline is added) made safe for a terminal like table cells:
+ * no control bytes or broken UTF-8 from names and paths reach the screen. */
+void hws_print_line(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* A section heading: "== title ==" style used between tables. */
 void hws_print_heading(FILE *out, const char *title);
 
