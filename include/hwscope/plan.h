@@ -359,11 +359,23 @@ typedef struct {
     double budget_usd;       /* NA: none; purchase USD, or USD per hour when renting */
     double min_tokens_per_s; /* decode target, NA: none */
     int rent;                /* 1: rank by $/hour and $ per million tokens; 0: purchase */
+    const hws_host *host;    /* "your CPU", ranked beside the rest at no purchase cost; NULL */
+    /* buy mode's $ per million tokens: the purchase amortised over life_years at utilisation
+     * (fraction of the hours it generates), plus the GPUs' TDP at usd_per_kwh; 0: defaults */
+    double life_years;  /* HWS_ADVISE_LIFE_YEARS */
+    double usd_per_kwh; /* HWS_ADVISE_USD_PER_KWH */
+    double utilisation; /* HWS_ADVISE_UTILISATION */
 } hws_advise_opts;
 
+#define HWS_ADVISE_LIFE_YEARS  3.0  /* a GPU's depreciation life */
+#define HWS_ADVISE_USD_PER_KWH 0.15 /* about the US average retail price of electricity */
+#define HWS_ADVISE_UTILISATION 0.50 /* half the hours generating */
+
 typedef struct {
-    const hws_gpu_spec *gpu;
-    int count; /* 1, 2, 4, 8 */
+    const hws_gpu_spec *gpu; /* NULL for a CPU host */
+    char name[96];           /* the GPU's catalog name, or the CPU host's */
+    int cpu;                 /* 1: a CPU-only configuration (llama.cpp on the host) */
+    int count;               /* 1, 2, 4, 8 */
     const hws_weight_format *weights;
     hws_runtime runtime;
     hws_place_kind place;
@@ -373,7 +385,8 @@ typedef struct {
     double prefill_tokens_per_s;
     double buy_usd;               /* count x catalog price */
     double usd_per_hour;          /* count x published on-demand $/GPU-hour */
-    double usd_per_mtok;          /* renting: $ per million generated tokens at decode speed */
+    double usd_per_mtok;          /* $ per million generated tokens at decode speed: renting at
+                                   * usd_per_hour; buying, amortised (hws_advise_opts) */
     double cost_usd;              /* what the ranking uses: buy_usd, or usd_per_hour (--rent) */
     int ok;                       /* fits, within budget and meets the speed target */
     char why[HWS_PLAN_BASIS_LEN]; /* why not, or notes */
@@ -384,10 +397,17 @@ typedef struct {
     hws_advice *items; /* ranked: ok ones first by cost, then the rest */
 } hws_advice_list;
 
-/* Enumerates catalog GPUs x {1,2,4,8} x weight formats for the model; sorts. */
+/* Enumerates catalog GPUs x {1,2,4,8} x weight formats, the CPU hosts of data/cpus.tsv and
+ * the caller's own CPU (llama.cpp, CPU only) for the model; sorts. */
 hws_status hws_advise(const hws_model_spec *m, const hws_plan_opts *o, const hws_advise_opts *a,
                       hws_advice_list *out, hws_error *err);
 void hws_advice_list_free(hws_advice_list *l);
+/* The closest miss of one piece of hardware (GPU row or CPU host name): the one that fits with
+ * the fewest GPUs and is cheapest, else the smallest need per GPU against what it has. NULL
+ * when the list has none of it. */
+const hws_advice *hws_advice_near_miss(const hws_advice_list *l, const char *name);
+/* What the budget tree is, in one paragraph, for the output. */
+const char *hws_budget_tree_explained(void);
 
 /* The guide's budget tree, one row per tier, with hwscope's pick for the model beside it. */
 typedef struct {

@@ -255,6 +255,28 @@ static void llamacpp_published(void **state) {
     }
 }
 
+/* Apple GPUs: the Metal factor against two published llama-bench figures, and decode from
+ * bandwidth alone where the catalog has no matrix rate (M3 Max). */
+static void apple_published(void **state) {
+    (void)state;
+    static const struct {
+        const char *gpu;
+        double tg512;
+    } published[] = {{"M2 Ultra 192GB", 78.81}, {"M3 Max 128GB", 48.97}};
+    for (size_t i = 0; i < 2; i++) {
+        run r;
+        predict(&r, "Llama-3.1-8B", "Q4_K_M", published[i].gpu, 1, HWS_RUNTIME_LLAMACPP);
+        r.o.depth_tokens = 1;
+        r.o.gen_tokens = 512;
+        again(&r);
+        assert_true(fabs(r.pred.decode_tokens_per_s / published[i].tg512 - 1) < 0.15);
+    }
+    run m;
+    predict(&m, "Llama-3.1-8B", "Q4_K_M", "M3 Max 128GB", 1, HWS_RUNTIME_LLAMACPP);
+    assert_false(hws_known(m.pred.prefill_tokens_per_s));
+    assert_non_null(strstr(m.pred.basis, "bandwidth alone"));
+}
+
 /* ZeRO-3 gathers every block over the link each step: over PCIe it is far slower than tensor
  * parallel on the same cards, and link-bound. */
 static void zero3_over_pcie(void **state) {
@@ -295,7 +317,7 @@ int main(void) {
         cmocka_unit_test(unknown_gpu_no_speed),  cmocka_unit_test(small_model_host_bound),
         cmocka_unit_test(no_speed_when_not_fit), cmocka_unit_test(decode_over_context),
         cmocka_unit_test(llamacpp_published),    cmocka_unit_test(zero3_over_pcie),
-        cmocka_unit_test(cpu_only_bandwidth),
+        cmocka_unit_test(cpu_only_bandwidth),    cmocka_unit_test(apple_published),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
