@@ -290,6 +290,24 @@ static hws_status hf_sliding(const hf_doc *d, const hf_family *fam, hws_model_sp
     return HWS_OK;
 }
 
+/* The weight bits a quantization_config states: "bits" (AWQ, GPTQ), bitsandbytes'
+ * load_in_4bit/load_in_8bit, or compressed-tensors' first config group's weights.num_bits. */
+static const cJSON *quant_bits(const cJSON *q) {
+    static const cJSON four = {.type = cJSON_Number, .valuedouble = 4, .valueint = 4};
+    static const cJSON eight = {.type = cJSON_Number, .valuedouble = 8, .valueint = 8};
+    const cJSON *bits = cJSON_GetObjectItemCaseSensitive(q, "bits");
+    if (cJSON_IsNumber(bits))
+        return bits;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(q, "load_in_4bit")))
+        return &four;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(q, "load_in_8bit")))
+        return &eight;
+    const cJSON *groups = cJSON_GetObjectItemCaseSensitive(q, "config_groups");
+    const cJSON *first = cJSON_IsObject(groups) ? groups->child : NULL;
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(first, "weights"),
+                                            "num_bits");
+}
+
 /* file_weight_type: the quantisation the config declares, else its torch_dtype. */
 static hws_status hf_weight_type(const hf_doc *d, hws_model_spec *m) {
     hws_status st;
@@ -297,7 +315,7 @@ static hws_status hf_weight_type(const hf_doc *d, hws_model_spec *m) {
     const cJSON *q = hf_get(d, "quantization_config", &where);
     if (q != NULL) {
         const cJSON *method = cJSON_GetObjectItemCaseSensitive(q, "quant_method");
-        const cJSON *bits = cJSON_GetObjectItemCaseSensitive(q, "bits");
+        const cJSON *bits = quant_bits(q);
         if (!cJSON_IsObject(q) || (method != NULL && !cJSON_IsString(method)))
             return hf_bad(d, where, "quantization_config", "expected an object with quant_method");
         if (method != NULL) {

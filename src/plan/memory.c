@@ -19,6 +19,9 @@ static const hws_weight_format weight_formats[] = {
     {"fp16", 16.0, 16.0, 16.0, "fp16", 0, "IEEE half precision"},
     {"bf16", 16.0, 16.0, 16.0, "bf16", 0, "bfloat16, the usual checkpoint format"},
     {"fp8", 8.0, 16.0, 16.0, "fp8", 0, "FP8 E4M3 per-tensor scale; embeddings and head in BF16"},
+    {"fp8-block", 8.0 + 32.0 / (128.0 * 128.0), 16.0, 16.0, "fp8", 0,
+     "FP8 E4M3, one FP32 scale per 128x128 block (DeepSeek-V3/R1 checkpoints); embeddings and "
+     "head in BF16"},
     {"int8", 8.0 + 16.0 / 4096.0, 16.0, 16.0, "int8", 0,
      "INT8 per-channel FP16 scale (W8A8/LLM.int8); embeddings and head in FP16"},
     {"int4", 4.0 + 16.0 / 128.0 + 4.0 / 128.0, 16.0, 16.0, "fp16", 0,
@@ -27,7 +30,8 @@ static const hws_weight_format weight_formats[] = {
      "bitsandbytes NF4, block 64, double-quantised absmax; embeddings/head BF16"},
     {"fp4", 4.0 + 8.0 / 16.0, 16.0, 16.0, "fp4", 0,
      "NVFP4: E2M1, FP8 scale per 16; embeddings BF16"},
-    {"mxfp4", 4.0 + 8.0 / 32.0, 16.0, 16.0, "fp4", 0, "MXFP4: E2M1, E8M0 scale per 32"},
+    {"mxfp4", 4.0 + 8.0 / 32.0, 16.0, 16.0, "fp4", 0,
+     "MXFP4: E2M1, E8M0 scale per 32; embeddings and head BF16"},
     {"int4-bare", 4.0, 4.0, 4.0, "fp16", 0,
      "4 bits per weight and nothing else, embeddings too (the textbook 'params / 2')"},
 };
@@ -259,6 +263,24 @@ static void activations(const hws_model_spec *m, const hws_plan_opts *o, hws_mem
 
 /* ---- weights ---------------------------------------------------------------------------- */
 
+const hws_weight_format *hws_checkpoint_format(const hws_model_spec *m, int *experts_only) {
+    const char *t = m->file_weight_type;
+    *experts_only = 0;
+    if (strcasecmp(t, "MXFP4") == 0) {
+        *experts_only = hws_known(m->n_experts) && m->n_experts > 0;
+        return hws_weight_format_find("mxfp4");
+    }
+    if (strcasecmp(t, "FP8") == 0)
+        return hws_weight_format_find("fp8-block");
+    if (strncasecmp(t, "BITSAN", 6) == 0 && strstr(t, "INT4") != NULL)
+        return hws_weight_format_find("nf4");
+    if (strstr(t, "-INT4") != NULL)
+        return hws_weight_format_find("int4");
+    if (strstr(t, "-INT8") != NULL)
+        return hws_weight_format_find("int8");
+    return NULL;
+}
+
 static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory *mem) {
     const hws_weight_format *f = o->weights;
     double embed_p = hws_shape_embed_params(m);
@@ -268,45 +290,69 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
                        ? hws_shape_moe_block_params(m, m->n_experts)
                        : 0.0;
     double moe_active_p = moe_p > 0 ? hws_shape_moe_block_params(m, m->n_experts_active) : 0.0;
+    double per_expert_p = moe_p > 0 && m->n_experts > m->n_experts_active
+                              ? (moe_p - moe_active_p) / (m->n_experts - m->n_experts_active)
+                              : 0.0;
+    double experts_p = per_expert_p * (moe_p > 0 ? m->n_experts : 0);
+    double active_experts_p = per_expert_p * (moe_p > 0 ? m->n_experts_active : 0);
     int first_moe = hws_shape_first_moe_layer(m);
     double n_moe = m->n_layers - first_moe;
     double blocks_p = first_moe * dense_p + n_moe * moe_p + m->hidden_size;
     double active_blocks_p = first_moe * dense_p + n_moe * moe_active_p + m->hidden_size;
-    double bits, ebits, hbits;
-    if (f == NULL && hws_known(m->file_weight_bytes) && m->file_weight_bytes > 0) {
+    double bits, ebits, hbits, xbits; /* blocks, embedding, head, routed experts */
+    int experts_only = 0;
+    int file_bytes = hws_known(m->file_weight_bytes) && m->file_weight_bytes > 0;
+    /* the file's exact bytes beat the format its config names; that beats bf16 */
+    const hws_weight_format *shipped =
+        f == NULL && !file_bytes ? hws_checkpoint_format(m, &experts_only) : NULL;
+    if (f == NULL && file_bytes) {
         /* the file's own bytes: every part at the file's average bits */
-        bits = ebits = hbits = m->file_weight_bytes * 8.0 / (blocks_p + embeds);
+        bits = ebits = hbits = xbits = m->file_weight_bytes * 8.0 / (blocks_p + embeds);
         snprintf(mem->weights_basis, sizeof mem->weights_basis,
                  "file: %.0f bytes (%s), %.3f bits per weight on average", m->file_weight_bytes,
                  m->file_weight_type[0] ? m->file_weight_type : "as stored", bits);
+    } else if (shipped != NULL && experts_only) {
+        const hws_weight_format *bf16 = hws_weight_format_find("bf16");
+        bits = ebits = hbits = bf16->bits_per_weight;
+        xbits = shipped->bits_per_weight;
+        snprintf(mem->weights_basis, sizeof mem->weights_basis,
+                 "checkpoint %s: %.4gB routed-expert params x %.4g bits (%s), the other %.4gB "
+                 "params in BF16",
+                 m->file_weight_type, n_moe * experts_p / 1e9, xbits, shipped->note,
+                 (blocks_p + embeds - n_moe * experts_p) / 1e9);
     } else {
         if (f == NULL)
-            f = hws_weight_format_find("bf16");
-        bits = f->bits_per_weight;
+            f = shipped != NULL ? shipped : hws_weight_format_find("bf16");
+        bits = xbits = f->bits_per_weight;
         ebits = f->embed_bits;
         hbits = m->tie_embeddings ? ebits : f->head_bits;
         snprintf(mem->weights_basis, sizeof mem->weights_basis,
-                 "%s: %.4gB block params x %.4g bits + %.4gB embedding/head params x %.4g/%.4g "
-                 "bits (%s)",
-                 f->name, blocks_p / 1e9, bits, embeds / 1e9, ebits, hbits, f->note);
+                 "%s%s: %.4gB block params x %.4g bits + %.4gB embedding/head params x "
+                 "%.4g/%.4g bits (%s)",
+                 shipped ? "checkpoint's quantization_config: " : "", f->name, blocks_p / 1e9, bits,
+                 embeds / 1e9, ebits, hbits, f->note);
     }
+    double moe_block_bytes = (moe_p - experts_p) * bits / 8.0 + experts_p * xbits / 8.0;
+    double moe_active_bytes =
+        (moe_active_p - active_experts_p) * bits / 8.0 + active_experts_p * xbits / 8.0;
     mem->params = blocks_p + embeds;
     mem->active_params = active_blocks_p + embed_p;
     mem->input_embed_bytes = embed_p * ebits / 8.0;
     mem->head_bytes = m->tie_embeddings ? 0.0 : embed_p * hbits / 8.0;
     mem->embed_bytes = mem->input_embed_bytes + mem->head_bytes;
     mem->dense_block_bytes = dense_p * bits / 8.0;
-    mem->moe_block_bytes = moe_p * bits / 8.0;
+    mem->moe_block_bytes = moe_p > 0 ? moe_block_bytes : 0.0;
     mem->first_moe_layer = first_moe;
     if (moe_p > 0 && m->n_experts > m->n_experts_active)
-        mem->expert_bytes =
-            (moe_p - moe_active_p) / (m->n_experts - m->n_experts_active) * bits / 8;
-    mem->weights_bytes = blocks_p * bits / 8.0 + mem->embed_bytes;
+        mem->expert_bytes = per_expert_p * xbits / 8;
     mem->final_norm_bytes = m->hidden_size * bits / 8.0;
-    mem->layer_weights_bytes = (blocks_p - m->hidden_size) * bits / 8.0 / m->n_layers;
+    double blocks_bytes = first_moe * mem->dense_block_bytes + n_moe * mem->moe_block_bytes;
+    mem->weights_bytes = blocks_bytes + mem->final_norm_bytes + mem->embed_bytes;
+    mem->layer_weights_bytes = blocks_bytes / m->n_layers;
     /* every block's active part and the head (the tied one is the input matrix, read whole) */
-    mem->active_weights_bytes = active_blocks_p * bits / 8.0 +
-                                (m->tie_embeddings ? mem->input_embed_bytes : mem->head_bytes);
+    mem->active_weights_bytes =
+        first_moe * mem->dense_block_bytes + n_moe * (moe_p > 0 ? moe_active_bytes : 0.0) +
+        mem->final_norm_bytes + (m->tie_embeddings ? mem->input_embed_bytes : mem->head_bytes);
 }
 
 double hws_layer_weights_bytes(const hws_memory *mem, int layer) {

@@ -39,6 +39,8 @@ static const hws_tsv_field model_fields[] = {
     M(sliding_window, "sliding_window", 1, "tokens", "sliding attention window"),
     M(sliding_layers_per_global, "sliding_layers_per_global", 1, "",
       "sliding layers per full-attention layer (0: all slide)"),
+    HWS_TSV_STRING(hws_model_spec, file_weight_type, "checkpoint",
+                   "quantisation the published checkpoint ships in (MXFP4, FP8; n/a: none)"),
     HWS_TSV_STRING(hws_model_spec, source, "source", "where the figures come from"),
 };
 

@@ -4,6 +4,7 @@
 #include "hws_test.h"
 
 #include "hwscope/plan.h"
+#include "plan/model_readers.h"
 #include "util/units.h"
 
 #include <math.h>
@@ -211,6 +212,61 @@ static void bad_model_rejected(void **state) {
     assert_non_null(strstr(err.msg, "Llama-3.2-1B"));
 }
 
+/* Checkpoints that ship quantised are planned at their real bytes: gpt-oss (MXFP4 experts, BF16
+ * attention) fits one 80 GB GPU, DeepSeek-V3 (128x128-block FP8) is ~0.67 TB, not 1.3 TB. */
+static void checkpoint_quantised(void **state) {
+    (void)state;
+    hws_model_spec big = model("gpt-oss-120b");
+    hws_memory mem = estimate(&big, NULL, "fp16", 8192, 1);
+    assert_true(mem.weights_bytes > 60e9 && mem.weights_bytes < 70e9);
+    assert_true(mem.weights_bytes < estimate(&big, "bf16", "fp16", 8192, 1).weights_bytes / 3);
+    assert_non_null(strstr(mem.weights_basis, "MXFP4"));
+    hws_device_set h100;
+    hws_placement pl;
+    hws_plan_opts o;
+    hws_plan_opts_default(&o);
+    hws_devices_named(hws_gpu_catalog_find("H100 SXM 80GB"), 1, &h100);
+    hws_place(&big, &o, &mem, &h100, HWS_PLACE_SINGLE, &pl);
+    assert_true(pl.fits);
+    hws_model_spec small = model("gpt-oss-20b");
+    assert_true(estimate(&small, NULL, "fp16", 8192, 1).weights_bytes < 16e9);
+    hws_model_spec ds = model("DeepSeek-V3");
+    mem = estimate(&ds, NULL, "fp16", 8192, 1);
+    assert_within(mem.weights_bytes, 671e9 + 2 * 129280.0 * 7168, 0.01, "DeepSeek-V3 FP8");
+    /* a config's quantization_config: AWQ bits, bitsandbytes 4-bit, compressed-tensors */
+    static const char *const configs[][2] = {
+        {"\"quantization_config\": {\"quant_method\": \"awq\", \"bits\": 4, \"group_size\": 128}",
+         "int4"},
+        {"\"quantization_config\": {\"quant_method\": \"bitsandbytes\", \"load_in_4bit\": true}",
+         "nf4"},
+        {"\"quantization_config\": {\"quant_method\": \"compressed-tensors\", \"config_groups\": "
+         "{\"group_0\": {\"weights\": {\"num_bits\": 8}}}}",
+         "int8"},
+        {"\"torch_dtype\": \"bfloat16\"", NULL},
+    };
+    for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
+        char text[1024];
+        hws_model_spec m;
+        hws_error err = {{0}};
+        int experts_only;
+        snprintf(text, sizeof text,
+                 "{\"model_type\": \"llama\", \"hidden_size\": 4096, \"num_hidden_layers\": 32, "
+                 "\"num_attention_heads\": 32, \"num_key_value_heads\": 8, \"intermediate_size\": "
+                 "14336, \"vocab_size\": 128256, \"hidden_act\": \"silu\", %s}",
+                 configs[i][0]);
+        assert_int_equal(hws_hf_config_parse(text, strlen(text), "q/config.json", &m, &err),
+                         HWS_OK);
+        const hws_weight_format *f = hws_checkpoint_format(&m, &experts_only);
+        if (configs[i][1] == NULL) {
+            assert_null(f);
+            continue;
+        }
+        assert_non_null(f);
+        assert_string_equal(f->name, configs[i][1]);
+        assert_false(experts_only);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(params_match_published), cmocka_unit_test(llama2_70b_weights),
@@ -219,6 +275,7 @@ int main(void) {
         cmocka_unit_test(default_ctx_not_max),    cmocka_unit_test(moe_counts),
         cmocka_unit_test(sliding_window),         cmocka_unit_test(file_bytes_used),
         cmocka_unit_test(formats_found),          cmocka_unit_test(bad_model_rejected),
+        cmocka_unit_test(checkpoint_quantised),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
