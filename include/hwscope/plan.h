@@ -136,6 +136,13 @@ hws_status hws_memory_estimate(const hws_model_spec *m, const hws_plan_opts *o, 
  * keeps for a context of ctx (the window on sliding layers). */
 double hws_kv_layer_bytes_per_token(const hws_model_spec *m, double kv_bytes_per_elem);
 double hws_kv_layer_tokens(const hws_model_spec *m, int layer, double ctx);
+/* The same as the runtime of o allocates it: transformers caches MLA's full K and V (heads x
+ * (qk_nope + qk_rope + v_head_dim)), not the latent; llama.cpp keeps the whole context on a model
+ * whose every layer slides (Mistral 7B v0.1: no SWA cache for it), the window only where
+ * sliding and global layers interleave (Gemma 2/3's iSWA cache). */
+double hws_kv_runtime_bytes_per_token(const hws_model_spec *m, const hws_plan_opts *o);
+double hws_kv_runtime_tokens(const hws_model_spec *m, const hws_plan_opts *o, int layer,
+                             double ctx);
 /* Weight bytes of block `layer`, and its KV bytes for ctx x batch. */
 double hws_layer_weights_bytes(const hws_memory *mem, int layer);
 double hws_layer_kv_bytes(const hws_model_spec *m, const hws_plan_opts *o, int layer);
@@ -237,6 +244,8 @@ typedef struct {
     double cpu_bytes;        /* weights + KV (+ a CPU-only plan's buffers) kept in host memory */
     double host_avail_bytes; /* RAM the host offers (NA: not known, not checked) */
     int tp, pp;              /* tensor-parallel and pipeline degrees of the launch */
+    double gpu_mem_util;     /* vLLM: the --gpu-memory-utilization it can start with */
+    char note[HWS_PLAN_BASIS_LEN];       /* what the runtime does that the user must know */
     char launch[HWS_PLAN_BASIS_LEN * 3]; /* the command that runs it (hws_launch_command) */
 } hws_placement;
 

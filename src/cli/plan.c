@@ -87,6 +87,8 @@ static void print_placement(const plan_result *r) {
                r->devs.host.basis);
     if (p->launch[0])
         printf("launch: %s\n", p->launch);
+    if (p->note[0])
+        printf("note: %s\n", p->note);
     if (!p->fits && p->why[0])
         printf("why: %s\n", p->why);
     hws_print_heading(stdout, "other placements");
@@ -209,6 +211,7 @@ static cJSON *json_placement(const hws_placement *p, const hws_device_set *devs)
     cJSON_AddNumberToObject(o, "tp", p->tp);
     cJSON_AddNumberToObject(o, "pp", p->pp);
     hws_json_str(o, "launch", p->launch[0] ? p->launch : NULL);
+    hws_json_str(o, "note", p->note[0] ? p->note : NULL);
     return o;
 }
 

@@ -177,9 +177,31 @@ double hws_kv_layer_tokens(const hws_model_spec *m, int layer, double ctx) {
     return m->sliding_window;
 }
 
+double hws_kv_runtime_bytes_per_token(const hws_model_spec *m, const hws_plan_opts *o) {
+    if (is_mla(m) && o->runtime == HWS_RUNTIME_TRANSFORMERS) {
+        double nope = hws_known(m->qk_nope_head_dim) ? m->qk_nope_head_dim : 0;
+        double rope = hws_known(m->qk_rope_head_dim) ? m->qk_rope_head_dim : 0;
+        double v = hws_known(m->v_head_dim) ? m->v_head_dim : nope;
+        return m->n_heads * (nope + rope + v) * o->kv->bytes_per_elem;
+    }
+    return hws_kv_layer_bytes_per_token(m, o->kv->bytes_per_elem);
+}
+
+/* Whether every layer slides (no global layer between them). */
+static int all_sliding(const hws_model_spec *m) {
+    return !hws_known(m->sliding_layers_per_global) || m->sliding_layers_per_global <= 0;
+}
+
+double hws_kv_runtime_tokens(const hws_model_spec *m, const hws_plan_opts *o, int layer,
+                             double ctx) {
+    if (o->runtime == HWS_RUNTIME_LLAMACPP && all_sliding(m))
+        return ctx;
+    return hws_kv_layer_tokens(m, layer, ctx);
+}
+
 double hws_layer_kv_bytes(const hws_model_spec *m, const hws_plan_opts *o, int layer) {
-    return hws_kv_layer_bytes_per_token(m, o->kv->bytes_per_elem) *
-           hws_kv_layer_tokens(m, layer, o->ctx_tokens) * o->batch;
+    return hws_kv_runtime_bytes_per_token(m, o) *
+           hws_kv_runtime_tokens(m, o, layer, o->ctx_tokens) * o->batch;
 }
 
 static double kv_total(const hws_model_spec *m, const hws_plan_opts *o) {
@@ -192,7 +214,13 @@ static double kv_total(const hws_model_spec *m, const hws_plan_opts *o) {
 static void kv_basis(const hws_model_spec *m, const hws_plan_opts *o, char *buf, size_t n) {
     int len;
     double kv = hws_known(m->n_kv_heads) && m->n_kv_heads > 0 ? m->n_kv_heads : m->n_heads;
-    if (is_mla(m))
+    if (is_mla(m) && o->runtime == HWS_RUNTIME_TRANSFORMERS)
+        len = snprintf(buf, n,
+                       "MLA, transformers caches full K and V: %.0f heads x (%.0f + %.0f + %.0f) "
+                       "x %.0f layers x %g B",
+                       m->n_heads, m->qk_nope_head_dim, m->qk_rope_head_dim, m->v_head_dim,
+                       m->n_layers, o->kv->bytes_per_elem);
+    else if (is_mla(m))
         len = snprintf(buf, n, "MLA: (kv_lora_rank %.0f + rope %.0f) x %.0f layers x %g B",
                        m->kv_lora_rank, m->qk_rope_head_dim, m->n_layers, o->kv->bytes_per_elem);
     else
@@ -201,8 +229,14 @@ static void kv_basis(const hws_model_spec *m, const hws_plan_opts *o, char *buf,
                        hws_shape_head_dim(m), o->kv->bytes_per_elem);
     len += snprintf(buf + len, n - (size_t)len, " (%s) per token x %.0f ctx x %.0f batch",
                     o->kv->name, o->ctx_tokens, o->batch);
-    if (hws_known(m->sliding_window) && m->sliding_window > 0 && m->sliding_window < o->ctx_tokens)
-        snprintf(buf + len, n - (size_t)len, "; sliding layers keep %.0f", m->sliding_window);
+    if (hws_known(m->sliding_window) && m->sliding_window > 0 &&
+        m->sliding_window < o->ctx_tokens) {
+        if (o->runtime == HWS_RUNTIME_LLAMACPP && all_sliding(m))
+            snprintf(buf + len, n - (size_t)len,
+                     "; llama.cpp keeps the whole context (no SWA cache for every-layer windows)");
+        else
+            snprintf(buf + len, n - (size_t)len, "; sliding layers keep %.0f", m->sliding_window);
+    }
 }
 
 /* ---- overheads and activations ---------------------------------------------------------- */
@@ -376,7 +410,7 @@ hws_status hws_memory_estimate(const hws_model_spec *m, const hws_plan_opts *o, 
         o->runtime >= HWS_RUNTIME_COUNT)
         return hws_error_set(err, HWS_ERR_INPUT, "plan options: kv format, ctx, batch or runtime");
     weights(m, o, mem);
-    mem->kv_bytes_per_token = hws_kv_layer_bytes_per_token(m, o->kv->bytes_per_elem) * m->n_layers;
+    mem->kv_bytes_per_token = hws_kv_runtime_bytes_per_token(m, o) * m->n_layers;
     mem->kv_bytes = kv_total(m, o);
     kv_basis(m, o, mem->kv_basis, sizeof mem->kv_basis);
     activations(m, o, mem);

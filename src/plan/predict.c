@@ -414,9 +414,9 @@ static double attn_flops(const hws_model_spec *m, double fill) {
 
 /* KV bytes read by one decode step at `fill` tokens in the cache, one sequence. */
 static double kv_read(const hws_model_spec *m, const hws_plan_opts *o, double fill) {
-    double per = hws_kv_layer_bytes_per_token(m, o->kv->bytes_per_elem), sum = 0;
+    double per = hws_kv_runtime_bytes_per_token(m, o), sum = 0;
     for (int i = 0; i < (int)m->n_layers; i++)
-        sum += per * hws_kv_layer_tokens(m, i, fill);
+        sum += per * hws_kv_runtime_tokens(m, o, i, fill);
     return sum;
 }
 

@@ -18,8 +18,8 @@ static hws_model_spec model(const char *name) {
     return *m;
 }
 
-static hws_memory estimate(const hws_model_spec *m, const char *format, const char *kv, double ctx,
-                           double batch) {
+static hws_memory estimate_rt(const hws_model_spec *m, const char *format, const char *kv,
+                              double ctx, double batch, hws_runtime rt) {
     hws_plan_opts o;
     hws_memory mem;
     hws_error err = {{0}};
@@ -31,8 +31,14 @@ static hws_memory estimate(const hws_model_spec *m, const char *format, const ch
     assert_non_null(o.kv);
     o.ctx_tokens = ctx;
     o.batch = batch;
+    o.runtime = rt;
     assert_int_equal(hws_memory_estimate(m, &o, &mem, &err), HWS_OK);
     return mem;
+}
+
+static hws_memory estimate(const hws_model_spec *m, const char *format, const char *kv, double ctx,
+                           double batch) {
+    return estimate_rt(m, format, kv, ctx, batch, HWS_RUNTIME_TRANSFORMERS);
 }
 
 static void assert_within(double got, double want, double rel, const char *what) {
@@ -98,11 +104,23 @@ static void kv_gqa_vllm_formula(void **state) {
     assert_true(estimate(&mqa, "bf16", "fp16", 8192, 1).kv_bytes == mem.kv_bytes / m.n_kv_heads);
 }
 
-/* MLA: DeepSeek's (kv_lora_rank + qk_rope_head_dim) x layers x bytes per token. */
+/* MLA: DeepSeek's (kv_lora_rank + qk_rope_head_dim) x layers x bytes per token, as vLLM and
+ * llama.cpp cache it; transformers caches the full K and V (DeepSeek-V2-Lite at 8k context:
+ * 2.26 GB, not 0.25 GB). */
 static void kv_mla_deepseek_formula(void **state) {
     (void)state;
+    hws_model_spec lite = model("DeepSeek-V2-Lite");
+    hws_plan_opts full;
+    hws_memory kv;
+    hws_error err = {{0}};
+    hws_plan_opts_default(&full);
+    assert_int_equal(hws_memory_estimate(&lite, &full, &kv, &err), HWS_OK);
+    assert_within(kv.kv_bytes, 2.26e9, 0.01, "DeepSeek-V2-Lite transformers KV at 8k");
+    full.runtime = HWS_RUNTIME_VLLM;
+    assert_int_equal(hws_memory_estimate(&lite, &full, &kv, &err), HWS_OK);
+    assert_within(kv.kv_bytes, (512.0 + 64) * 27 * 2 * 8192, 1e-9, "latent KV");
     hws_model_spec m = model("DeepSeek-V3");
-    hws_memory mem = estimate(&m, "fp8", "bf16", 4096, 2);
+    hws_memory mem = estimate_rt(&m, "fp8", "bf16", 4096, 2, HWS_RUNTIME_VLLM);
     double want = (m.kv_lora_rank + m.qk_rope_head_dim) * m.n_layers * 2.0;
     assert_true(mem.kv_bytes_per_token == want);
     assert_true(mem.kv_bytes == want * 4096 * 2);
@@ -176,6 +194,13 @@ static void sliding_window(void **state) {
     hws_model_spec mis = model("Mistral-7B-v0.1");
     assert_true(estimate(&mis, "bf16", "fp16", 32768, 1).kv_bytes ==
                 estimate(&mis, "bf16", "fp16", mis.sliding_window, 1).kv_bytes);
+    /* llama.cpp has no SWA cache for a model whose every layer slides: the whole context */
+    hws_memory cpp = estimate_rt(&mis, "Q4_K_M", "fp16", 32768, 1, HWS_RUNTIME_LLAMACPP);
+    assert_within(cpp.kv_bytes, 2.0 * 32 * 8 * 128 * 2 * 32768, 1e-9, "llama.cpp Mistral KV");
+    assert_non_null(strstr(cpp.kv_basis, "whole context"));
+    /* ... but keeps the window where sliding and global layers interleave (Gemma 3, iSWA) */
+    assert_within(estimate_rt(&g, "Q4_K_M", "fp16", 32768, 1, HWS_RUNTIME_LLAMACPP).kv_bytes, w,
+                  1e-9, "llama.cpp Gemma 3 KV");
 }
 
 /* A model file's own bytes are used as they are when no format is asked. */
