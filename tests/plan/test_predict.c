@@ -255,6 +255,23 @@ static void llamacpp_published(void **state) {
     }
 }
 
+/* transformers' constants against the two runs measured on the lent H100
+ * (bench/results/plan-vs-accelerate-h100-2026-11-25.md: generate(), batch 1, 512-token prompt,
+ * 128 tokens decoded). */
+static void transformers_measured(void **state) {
+    (void)state;
+    static const struct {
+        const char *model;
+        double decode, ttft_ms;
+    } measured[] = {{"Llama-3.2-1B", 14.27, 21.38}, {"Qwen2.5-7B", 10.4, 36.64}};
+    for (size_t i = 0; i < 2; i++) {
+        run r;
+        predict(&r, measured[i].model, "bf16", "H100 SXM 80GB", 1, HWS_RUNTIME_TRANSFORMERS);
+        assert_true(fabs(r.pred.decode_tokens_per_s / measured[i].decode - 1) < 0.15);
+        assert_true(fabs(r.pred.ttft_ms / measured[i].ttft_ms - 1) < 0.15);
+    }
+}
+
 /* Apple GPUs: the Metal factor against two published llama-bench figures, and decode from
  * bandwidth alone where the catalog has no matrix rate (M3 Max). */
 static void apple_published(void **state) {
@@ -318,6 +335,7 @@ int main(void) {
         cmocka_unit_test(no_speed_when_not_fit), cmocka_unit_test(decode_over_context),
         cmocka_unit_test(llamacpp_published),    cmocka_unit_test(zero3_over_pcie),
         cmocka_unit_test(cpu_only_bandwidth),    cmocka_unit_test(apple_published),
+        cmocka_unit_test(transformers_measured),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
