@@ -110,7 +110,14 @@ hws_status hws_devices_parse(const char *spec, hws_device_set *out, hws_error *e
             return hws_error_set(err, HWS_ERR_INPUT,
                                  "--gpus: '%s' is not 'NAME' or 'Nx NAME' (N in 1..%d)", part,
                                  HWS_PLAN_MAX_DEVICES);
-        const hws_gpu_spec *g = hws_gpu_catalog_find(name);
+        const hws_gpu_spec *g;
+        char which[512];
+        int matched = hws_gpu_catalog_resolve(name, &g, which, sizeof which);
+        if (g == NULL && matched > 1)
+            return hws_error_set(err, HWS_ERR_INPUT, "--gpus: '%s' could be any of %s: which one?",
+                                 name, which);
+        if (g == NULL)
+            g = hws_gpu_catalog_find(name);
         if (g == NULL) {
             char near[256];
             size_t n;

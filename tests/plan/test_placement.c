@@ -429,6 +429,18 @@ static void parse_gpu_specs(void **state) {
     assert_non_null(strstr(err.msg, "RTX 9999"));
     assert_int_equal(hws_devices_parse("99x RTX 4090", &s, &err), HWS_ERR_INPUT);
     assert_int_equal(hws_devices_parse(" , ", &s, &err), HWS_ERR_INPUT);
+    /* the spellings people use; a name that fits several rows is a question, not a guess */
+    assert_int_equal(hws_devices_parse("2x A100-SXM4-80GB", &s, &err), HWS_OK);
+    assert_string_equal(s.dev[0].spec->name, "A100 SXM 80GB");
+    assert_int_equal(hws_devices_parse("2x A100-80GB", &s, &err), HWS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "A100 PCIe 80GB, A100 SXM 80GB: which one?"));
+    assert_int_equal(hws_devices_parse("2x A100", &s, &err), HWS_ERR_INPUT);
+    assert_int_equal(hws_devices_parse("h100-pcie", &s, &err), HWS_OK);
+    assert_string_equal(s.dev[0].spec->name, "H100 PCIe 80GB");
+    assert_int_equal(hws_devices_parse("NVIDIA GeForce RTX 3090", &s, &err), HWS_OK);
+    assert_string_equal(s.dev[0].spec->name, "RTX 3090");
+    assert_int_equal(hws_devices_parse("4x 4090", &s, &err), HWS_OK);
+    assert_string_equal(s.dev[3].spec->name, "RTX 4090");
     /* "through NVLink" on a card without it: planned over PCIe, and said so */
     assert_int_equal(hws_devices_parse("4x RTX 4090 through NVLink", &s, &err), HWS_OK);
     assert_int_equal(s.count, 4);
