@@ -9,10 +9,12 @@
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define HF_MAX_FILE_BYTES ((size_t)256 << 20) /* the index of a 671B model is ~9 MB */
 #define HF_MAX_COUNT      1e9                 /* no dimension, layer or expert count comes near */
@@ -62,9 +64,16 @@ typedef struct {
     hws_error *err;
 } hf_doc;
 
+/* The legacy model_types the same classes served (Falcon's first configs, RWForCausalLM). */
+static const char *const hf_legacy_types[][2] = {{"RefinedWeb", "falcon"},
+                                                 {"RefinedWebModel", "falcon"}};
+
 static const hf_family *hf_family_find(const char *model_type) {
     if (model_type == NULL)
         return &hf_unknown;
+    for (size_t i = 0; i < sizeof hf_legacy_types / sizeof hf_legacy_types[0]; i++)
+        if (strcmp(model_type, hf_legacy_types[i][0]) == 0)
+            model_type = hf_legacy_types[i][1];
     for (size_t i = 0; i < sizeof hf_families / sizeof hf_families[0]; i++)
         if (strcmp(hf_families[i].model_type, model_type) == 0)
             return &hf_families[i];
@@ -145,15 +154,31 @@ static void hf_copy_upper(char *dst, size_t n, const char *src) {
     dst[i] = '\0';
 }
 
-/* The model's name: the folder holding config.json ("Llama-2-70b-hf"), else _name_or_path. */
+/* Whether a folder's name says nothing of the model: "configs", "config", "model", a hub
+ * snapshot's 40-hex commit. */
+static int generic_folder(const char *name, size_t len) {
+    static const char *const generic[] = {"configs", "config", "model", "models", "snapshots"};
+    for (size_t i = 0; i < sizeof generic / sizeof generic[0]; i++)
+        if (len == strlen(generic[i]) && strncasecmp(name, generic[i], len) == 0)
+            return 1;
+    size_t hex = 0;
+    while (hex < len && isxdigit((unsigned char)name[hex]))
+        hex++;
+    return len == 40 && hex == len;
+}
+
+/* The model's name: the folder holding config.json ("Llama-2-70b-hf"); for a generic folder or
+ * a file of another name, the config's _name_or_path, else the file's name without .json. */
 static void hf_name(const hf_doc *d, const char *model_type, hws_model_spec *m) {
     const char *slash = strrchr(d->path, '/');
-    if (slash != NULL && slash > d->path) {
+    const char *file = slash != NULL ? slash + 1 : d->path;
+    int is_config = strcmp(file, "config.json") == 0;
+    if (is_config && slash != NULL && slash > d->path) {
         const char *start = slash - 1;
         while (start > d->path && start[-1] != '/')
             start--;
         size_t len = (size_t)(slash - start);
-        if (len > 0 && !(len == 1 && start[0] == '.')) {
+        if (len > 0 && !(len == 1 && start[0] == '.') && !generic_folder(start, len)) {
             snprintf(m->name, sizeof m->name, "%.*s", (int)len, start);
             return;
         }
@@ -164,7 +189,13 @@ static void hf_name(const hf_doc *d, const char *model_type, hws_model_spec *m) 
         snprintf(m->name, sizeof m->name, "%s", base != NULL ? base + 1 : v->valuestring);
         return;
     }
-    snprintf(m->name, sizeof m->name, "%s", model_type != NULL ? model_type : "model");
+    size_t stem = strlen(file);
+    if (stem > 5 && strcasecmp(file + stem - 5, ".json") == 0)
+        stem -= 5;
+    if (!is_config && stem > 0)
+        snprintf(m->name, sizeof m->name, "%.*s", (int)stem, file);
+    else
+        snprintf(m->name, sizeof m->name, "%s", model_type != NULL ? model_type : "model");
 }
 
 /* Attention heads: query, key/value (GQA, MQA, falcon's flags) and the per-head width. */
@@ -188,6 +219,11 @@ static hws_status hf_attention(const hf_doc *d, const char *family, hws_model_sp
                         "%s: key \"num_key_value_heads\": %.0f exceeds the %.0f attention "
                         "heads",
                         d->path, m->n_kv_heads, m->n_heads);
+    if (fmod(m->n_heads, m->n_kv_heads) != 0)
+        return HWS_FAIL(d->err, HWS_ERR_INPUT,
+                        "%s: key \"num_key_value_heads\": %.0f attention heads do not divide "
+                        "into %.0f key/value groups",
+                        d->path, m->n_heads, m->n_kv_heads);
     /* multi-head latent attention (DeepSeek-V2/V3) */
     if ((st = hf_count(d, (const char *[]){"kv_lora_rank", NULL}, 1, &m->kv_lora_rank)) != HWS_OK)
         return st;
