@@ -272,6 +272,28 @@ static void transformers_measured(void **state) {
     }
 }
 
+/* vLLM's constants against two published serving runs: Llama-3.1-8B BF16 on an A100 40GB at
+ * concurrency 1 (~75 tokens/s, johnmusgrave.com, vLLM 0.23) and Mistral-7B on an RTX 4090 at
+ * concurrency 8, 256 in / 128 out: 377 output tokens/s (mushfiqrahman.dev). */
+static void vllm_published(void **state) {
+    (void)state;
+    run a;
+    predict(&a, "Llama-3.1-8B", "bf16", "A100 SXM 40GB", 1, HWS_RUNTIME_VLLM);
+    a.o.prompt_tokens = 1024;
+    again(&a);
+    assert_true(fabs(a.pred.decode_tokens_per_s / 75.0 - 1) < 0.15);
+    run m;
+    predict(&m, "Mistral-7B-v0.1", "bf16", "RTX 4090", 1, HWS_RUNTIME_VLLM);
+    m.o.batch = 8;
+    m.o.prompt_tokens = 256;
+    hws_error err;
+    assert_int_equal(hws_memory_estimate(&m.m, &m.o, &m.mem, &err), HWS_OK);
+    hws_place_best(&m.m, &m.o, &m.mem, &m.devs, &m.pl);
+    again(&m);
+    double served = 8 * 128 / (m.pred.ttft_ms / 1e3 + 128 * m.pred.tpot_ms / 1e3);
+    assert_true(fabs(served / 377.0 - 1) < 0.15);
+}
+
 /* Apple GPUs: the Metal factor against two published llama-bench figures, and decode from
  * bandwidth alone where the catalog has no matrix rate (M3 Max). */
 static void apple_published(void **state) {
@@ -335,7 +357,7 @@ int main(void) {
         cmocka_unit_test(no_speed_when_not_fit), cmocka_unit_test(decode_over_context),
         cmocka_unit_test(llamacpp_published),    cmocka_unit_test(zero3_over_pcie),
         cmocka_unit_test(cpu_only_bandwidth),    cmocka_unit_test(apple_published),
-        cmocka_unit_test(transformers_measured),
+        cmocka_unit_test(transformers_measured), cmocka_unit_test(vllm_published),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
