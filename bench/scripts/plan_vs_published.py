@@ -14,6 +14,8 @@ import sys
 XD = ("XiongjieDai/GPU-Benchmarks-on-LLM-Inference README, llama.cpp on RunPod, May 2024 "
       "(https://github.com/XiongjieDai/GPU-Benchmarks-on-LLM-Inference)")
 H100 = "bench/results/plan-vs-accelerate-h100-2026-11-25.md (measured by hwscope on the lent H100)"
+XD23 = ("XiongjieDai/GPU-Benchmarks-on-LLM-Inference README, llama.cpp on RunPod, Dec 2023 "
+        "(Llama-2 overview tables; 'A100 80GB' read as the PCIe card)")
 JM = ("johnmusgrave.com/p/vllm-throughput-latency-sweep-on: vLLM 0.23.0 bench serve, 1024 in / "
       "128 out, concurrency 1 (about 75 tokens/s)")
 MR = ("mushfiqrahman.dev/?p=1668: vLLM bench serve, Mistral-7B-Instruct-v0.3 (v0.1's shapes, "
@@ -45,6 +47,16 @@ ROWS = [
     ("llama.cpp", "Llama-3.1-70B", ["--quant", "Q4_K_M"], "2x RTX 4090", "pp512", 839.43, XD),
     ("llama.cpp", "Llama-3.1-8B", ["--quant", "Q4_K_M"], "M2 Ultra 192GB", "tg512", 78.81, XD),
     ("llama.cpp", "Llama-3.1-8B", ["--quant", "Q4_K_M"], "M2 Ultra 192GB", "pp512", 994.04, XD),
+    ("llama.cpp", "Llama-2-7B", ["--quant", "Q4_0"], "A100 PCIe 80GB", "tg128", 136.24, XD23),
+    ("llama.cpp", "Llama-2-7B", ["--quant", "Q4_0"], "A100 PCIe 80GB", "pp512", 3443.98, XD23),
+    ("llama.cpp", "Llama-2-7B", ["--quant", "Q4_0"], "H100 PCIe", "tg128", 133.77, XD23),
+    ("llama.cpp", "Llama-2-7B", ["--quant", "Q4_0"], "H100 PCIe", "pp512", 4868.59, XD23),
+    ("llama.cpp", "Llama-2-7B", ["--quant", "Q4_0"], "RTX A6000", "tg128", 111.57, XD23),
+    ("llama.cpp", "Llama-2-7B", ["--quant", "Q4_0"], "RTX A6000", "pp512", 2979.12, XD23),
+    ("llama.cpp", "Llama-2-7B", ["--quant", "Q4_0"], "RTX 6000 Ada", "tg128", 127.45, XD23),
+    ("llama.cpp", "Llama-2-7B", ["--quant", "Q4_0"], "RTX 6000 Ada", "pp512", 3911.18, XD23),
+    ("llama.cpp", "Llama-2-7B", ["--quant", "Q4_0"], "RTX 4090", "tg128", 149.37, XD23),
+    ("llama.cpp", "Llama-2-7B", ["--quant", "Q4_0"], "RTX 4090", "pp512", 5531.19, XD23),
     ("vllm", "Llama-3.1-8B", [], "A100 SXM 40GB", "decode, 1024 in", 75.0, JM),
     ("vllm", "Mistral-7B-v0.1", [], "RTX 4090", "serve c4 256/128", 210.0, MR),
     ("vllm", "Mistral-7B-v0.1", [], "RTX 4090", "serve c8 256/128", 377.0, MR),
@@ -64,6 +76,8 @@ def predict(hwscope, runtime, model, weights, gpus, test):
     gen = 128
     if test == "tg512":
         cmd += ["--ctx", "4096", "--prompt", "512", "--depth", "192"]
+    elif test == "tg128":
+        cmd += ["--ctx", "4096", "--prompt", "512", "--depth", "1"]
     elif test.startswith("serve"):
         conc, io = test.split()[1:3]
         prompt, gen = (int(x) for x in io.split("/"))

@@ -316,6 +316,25 @@ static void apple_published(void **state) {
     assert_non_null(strstr(m.pred.basis, "bandwidth alone"));
 }
 
+/* llama.cpp on datacenter GPUs: the longer per-block time against two published figures
+ * (Llama-2-7B Q4_0 tg128, XiongjieDai/GPU-Benchmarks-on-LLM-Inference, Dec 2023); without it
+ * both came out ~1.6x too fast. */
+static void llamacpp_datacenter(void **state) {
+    (void)state;
+    static const struct {
+        const char *gpu;
+        double tg128;
+    } published[] = {{"A100 PCIe 80GB", 136.24}, {"H100 PCIe 80GB", 133.77}};
+    for (size_t i = 0; i < 2; i++) {
+        run r;
+        predict(&r, "Llama-2-7B", "Q4_0", published[i].gpu, 1, HWS_RUNTIME_LLAMACPP);
+        r.o.depth_tokens = 1;
+        again(&r);
+        assert_true(fabs(r.pred.decode_tokens_per_s / published[i].tg128 - 1) < 0.15);
+        assert_true(r.in.block_serial_us > 100);
+    }
+}
+
 /* ZeRO-3 gathers every block over the link each step: over PCIe it is far slower than tensor
  * parallel on the same cards, and link-bound. */
 static void zero3_over_pcie(void **state) {
@@ -358,6 +377,7 @@ int main(void) {
         cmocka_unit_test(llamacpp_published),    cmocka_unit_test(zero3_over_pcie),
         cmocka_unit_test(cpu_only_bandwidth),    cmocka_unit_test(apple_published),
         cmocka_unit_test(transformers_measured), cmocka_unit_test(vllm_published),
+        cmocka_unit_test(llamacpp_datacenter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
