@@ -96,6 +96,8 @@ static void print_placement(const plan_result *r) {
                        r->devs.host.basis);
     if (p->launch[0])
         hws_print_line(stdout, "launch: %s", p->launch);
+    if (p->note[0])
+        hws_print_line(stdout, "note: %s", p->note);
     if (!p->fits && p->why[0])
         hws_print_line(stdout, "why: %s", p->why);
     hws_print_heading(stdout, "other placements");
@@ -175,6 +177,7 @@ static cJSON *json_placement(const hws_placement *p, const hws_device_set *devs)
     cJSON_AddNumberToObject(o, "tp", p->tp);
     cJSON_AddNumberToObject(o, "pp", p->pp);
     hws_json_str(o, "launch", p->launch[0] ? p->launch : NULL);
+    hws_json_str(o, "note", p->note[0] ? p->note : NULL);
     return o;
 }
 
