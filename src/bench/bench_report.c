@@ -165,6 +165,10 @@ static void print_figures(const hws_bench_result *r, FILE *out) {
                                                       "check err", "verdict", "note"});
     if (t == NULL)
         return;
+    /* narrow terminals: the note wraps, then the check error, spread and note go, in that order */
+    hws_table_set_priority(t, 8, 3);
+    hws_table_set_priority(t, 3, 2);
+    hws_table_set_priority(t, 10, 1);
     for (int i = 0; i < r->nrecords; i++) {
         const hws_bench_record *rec = &r->records[i];
         char med[32], sp[32], ds[32], th[32], fd[16], ft[16], ck[32];

@@ -183,6 +183,8 @@ static void print_gpus(const hws_gpu_list *list) {
         headers[i + 1] = names[i];
     }
     hws_table *t = hws_table_new(list->count + 1, headers);
+    if (t != NULL)
+        hws_table_set_key_columns(t, 1); /* narrow terminals: GPUs in blocks beside the facts */
     for (size_t f = 0; t != NULL && f < COUNT(gpu_fields); f++) {
         char cells[HWS_MAX_GPUS][256];
         const char *row[HWS_MAX_GPUS + 1] = {gpu_fields[f].label};

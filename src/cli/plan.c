@@ -38,6 +38,8 @@ static void print_memory(const plan_result *r) {
     const hws_memory *m = &r->mem;
     char a[32], b[32];
     hws_table *t = hws_table_new(4, (const char *[]){"part", "GB", "GiB", "basis"});
+    if (t != NULL)
+        hws_table_set_priority(t, 3, 1); /* the basis wraps on a narrow terminal */
     struct {
         const char *name;
         double bytes;
@@ -70,6 +72,10 @@ static void print_placement(const plan_result *r) {
     hws_table *t = hws_table_new(10, (const char *[]){"GPU", "name", "layers", "weights GiB",
                                                       "KV GiB", "act GiB", "overhead GiB",
                                                       "total GiB", "available GiB", "fits"});
+    if (t == NULL)
+        return;
+    hws_table_set_priority(t, 5, 1); /* narrow terminals: activations and overhead go (total */
+    hws_table_set_priority(t, 6, 1); /* holds them) */
     for (int i = 0; i < p->ndev; i++) {
         const hws_device_load *l = &p->load[i];
         hws_table_rowf(t, "%d\t%s\t%d-%d%s%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%s", i,
@@ -87,6 +93,8 @@ static void print_placement(const plan_result *r) {
         printf("why: %s\n", p->why);
     hws_print_heading(stdout, "other placements");
     t = hws_table_new(4, (const char *[]){"method", "fits", "largest GPU need GiB", "why"});
+    if (t != NULL)
+        hws_table_set_priority(t, 3, 1);
     for (int k = 0; k < HWS_PLACE_COUNT; k++) {
         const hws_placement *a = &r->alt[k];
         hws_table_rowf(t, "%s\t%s\t%.2f\t%s", hws_place_name(a->kind),

@@ -120,31 +120,39 @@ static void print_summary(const hws_info *info) {
            hws_fmt_gib(avail, sizeof avail, info->mem.available_bytes));
     if (info->gpus.count == 0)
         printf("GPUs    none: %s\n", info->gpus.why_none);
-    for (int i = 0; i < info->gpus.count; i++) {
+    if (info->gpus.count == 0)
+        return;
+    printf("\n");
+    hws_table *t = hws_table_new(8, (const char *[]){"GPU", "name", "memory", "free", "SMs, cc",
+                                                     "PCIe now", "bandwidth (derived)", "health"});
+    if (t != NULL) { /* narrow terminals: what `hwscope info` also shows goes first */
+        hws_table_set_priority(t, 4, 2);
+        hws_table_set_priority(t, 6, 1);
+    }
+    for (int i = 0; t != NULL && i < info->gpus.count; i++) {
         const hws_gpu_info *g = &info->gpus.gpus[i];
         hws_gpu_health health;
-        char verdict[1024];
+        char verdict[1024], idx[16], mem[32], free_mem[32], bw[32], sms[48], link[32];
         hws_gpu_health_judge(g, &health);
         hws_gpu_health_text(verdict, sizeof verdict, &health);
-        if (g->lost) {
-            printf("GPU %-3d %s\n", g->index, verdict);
-            continue;
-        }
-        char mem[32], free_mem[32], bw[32], sms[32], ccv[32], gen[32], width[32];
-        hws_fmt_num(sms, sizeof sms, g->sm_count, 0, NULL);
-        if (hws_known(g->cc_major) && hws_known(g->cc_minor))
-            snprintf(ccv, sizeof ccv, "%.0f.%.0f", g->cc_major, g->cc_minor);
+        snprintf(idx, sizeof idx, "%d", g->index);
+        hws_fmt_gib(mem, sizeof mem, hws_gpu_device_mem_bytes(g));
+        hws_fmt_gib(free_mem, sizeof free_mem, hws_gpu_usable_mem_bytes(g));
+        hws_fmt_num(bw, sizeof bw, g->mem_bw_theoretical_gbps, 0, "GB/s");
+        if (hws_known(g->sm_count) && hws_known(g->cc_major))
+            snprintf(sms, sizeof sms, "%.0f, cc %.0f.%.0f", g->sm_count, g->cc_major, g->cc_minor);
         else
-            snprintf(ccv, sizeof ccv, "n/a");
-        hws_fmt_num(gen, sizeof gen, g->pcie_gen_cur, 0, NULL);
-        hws_fmt_num(width, sizeof width, g->pcie_width_cur, 0, NULL);
-        printf("GPU %-3d %s: %s, %s free; %s SMs, cc %s; PCIe gen %s x%s; "
-               "%s memory bandwidth (derived); %s\n",
-               g->index, g->name[0] ? g->name : "n/a",
-               hws_fmt_gib(mem, sizeof mem, hws_gpu_device_mem_bytes(g)),
-               hws_fmt_gib(free_mem, sizeof free_mem, hws_gpu_usable_mem_bytes(g)), sms, ccv, gen,
-               width, hws_fmt_num(bw, sizeof bw, g->mem_bw_theoretical_gbps, 0, "GB/s"), verdict);
+            snprintf(sms, sizeof sms, "n/a");
+        if (hws_known(g->pcie_gen_cur) && hws_known(g->pcie_width_cur))
+            snprintf(link, sizeof link, "gen%.0f x%.0f", g->pcie_gen_cur, g->pcie_width_cur);
+        else
+            snprintf(link, sizeof link, "n/a");
+        hws_table_row(t, (const char *[]){idx, g->name[0] ? g->name : "n/a", mem, free_mem, sms,
+                                          link, bw, verdict});
     }
+    if (t != NULL)
+        hws_table_print(t, stdout);
+    hws_table_free(t);
 }
 
 static void print_runs_here(const runs_here_row *rows, size_t n, const hws_device_set *devs) {
