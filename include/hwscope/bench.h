@@ -21,6 +21,7 @@
 
 #include "hwscope/hwscope.h"
 #include "hwscope/plan.h"
+#include "hwscope/probe.h"
 
 #include <stdbool.h>
 
@@ -106,6 +107,16 @@ typedef struct {
     char hwscope_version[16];
     char build_commit[48];
 } hws_bench_fingerprint;
+
+/* Fills fp from facts already probed (either may be NULL): the time now (UTC), the hostname,
+ * CPU, BLAS, GPU names and bus ids, driver and CUDA versions, hwscope's version and commit. The
+ * benchmarks add what only a run knows (the GPU measured, the CUDA runtime, cuBLASLt). */
+void hws_fingerprint_fill(hws_bench_fingerprint *fp, const hws_cpu_info *cpu,
+                          const hws_gpu_list *gpus);
+/* The hardware's identity as 16 hex digits: a hash of the CPU model and thread count and of each
+ * GPU's name and bus id (not the time, host name or software versions), so figures saved for
+ * one machine are found again for the same hardware. */
+void hws_fingerprint_id(const hws_bench_fingerprint *fp, char out[17]);
 
 typedef struct {
     bool quick; /* a few seconds in all: small sizes, few repeats */

@@ -73,7 +73,8 @@ void hws_gpu_ctx_probe(hws_bench_ctx *ctx);
 void hws_gpu_ctx_open(hws_bench_ctx *ctx);
 /* Stops the sampler and frees what hws_gpu_ctx_open took; fills each GPU record's state. */
 void hws_gpu_ctx_close(hws_bench_ctx *ctx);
-/* Fills the GPU names, driver and CUDA versions of the fingerprint from what is open. */
+/* Adds to the fingerprint what only the open GPU knows: the GPU measured, CUDA runtime and
+ * cuBLASLt versions (the probed facts come from hws_fingerprint_fill). */
 void hws_gpu_fingerprint(hws_bench_ctx *ctx, hws_bench_fingerprint *fp);
 
 #endif

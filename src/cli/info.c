@@ -292,7 +292,9 @@ static cJSON *gpus_json(const hws_gpu_list *list) {
 }
 
 cJSON *hws_info_json(const hws_info *info) {
-    cJSON *doc = hws_json_doc("hwscope.info/1");
+    hws_bench_fingerprint fp; /* from the facts at hand: no second probe */
+    hws_fingerprint_fill(&fp, &info->cpu, &info->gpus);
+    cJSON *doc = hws_json_doc_for("hwscope.info/1", &fp);
     if (doc == NULL)
         return NULL;
     cJSON_AddItemToObject(doc, "cpu", cpu_json(&info->cpu));
