@@ -2,6 +2,7 @@
 #ifndef HWSCOPE_HWSCOPE_H
 #define HWSCOPE_HWSCOPE_H
 
+#include <math.h>
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -16,6 +17,17 @@ typedef enum {
     HWS_ERR_UNSUPPORTED = 3, /* the thing asked for does not exist here (no GPU, no CUDA) */
     HWS_ERR_NOMEM = 4
 } hws_status;
+
+/* A number that could not be read, measured or derived is HWS_NA (a NaN): test it with
+ * hws_known(), print it "n/a", write it as JSON null. */
+#define HWS_NA NAN
+static inline int hws_known(double x) {
+    return !isnan(x);
+}
+
+/* Byte units: GB = 1e9 bytes, GiB = 2^30 bytes. */
+#define HWS_GIB 1073741824.0
+#define HWS_GB  1e9
 
 #define HWS_ERROR_LEN 512
 

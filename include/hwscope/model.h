@@ -7,6 +7,7 @@
 #ifndef HWSCOPE_MODEL_H
 #define HWSCOPE_MODEL_H
 
+#include "hwscope/fields.h"
 #include "hwscope/hwscope.h"
 
 #ifdef __cplusplus
@@ -48,6 +49,9 @@ typedef struct {
     double file_weight_bytes;
     char file_weight_type[16]; /* "BF16", "Q4_K_M" ... as the file states */
 } hws_model_spec;
+
+/* The fields of hws_model_spec: the catalog's columns (data/models.tsv) and the file facts. */
+extern const hws_field_table hws_model_spec_table;
 
 hws_status hws_model_catalog_load(const char *user_path, hws_error *err);
 const hws_model_spec *hws_model_catalog(size_t *count);

@@ -7,6 +7,7 @@
 #ifndef HWSCOPE_PROBE_H
 #define HWSCOPE_PROBE_H
 
+#include "hwscope/fields.h"
 #include "hwscope/hwscope.h"
 
 #include <stddef.h>
@@ -131,6 +132,14 @@ typedef struct {
     char why_none[HWS_ERROR_LEN]; /* why there is no GPU information, when count is 0 */
     hws_gpu_info gpus[HWS_MAX_GPUS];
 } hws_gpu_list;
+
+/* The field tables of the records above (hwscope/fields.h): the CPU's facts and its ISA
+ * features (two tables over hws_cpu_info), one cache level, the memory, one GPU's facts. */
+extern const hws_field_table hws_cpu_info_table;
+extern const hws_field_table hws_cpu_isa_table;
+extern const hws_field_table hws_cache_info_table;
+extern const hws_field_table hws_mem_info_table;
+extern const hws_field_table hws_gpu_info_table;
 
 hws_status hws_probe_cpu(hws_cpu_info *cpu, hws_error *err);
 hws_status hws_probe_mem(hws_mem_info *mem, hws_error *err);

@@ -13,6 +13,9 @@ static const hws_command commands[] = {
     {"plan", cmd_plan, "memory, fit, placement and predicted speed of a model"},
     {"advise", cmd_advise, "hardware to buy or rent for a model"},
     {"catalog", cmd_catalog, "the GPU and model catalogs, with sources"},
+    {"top", cmd_top, "live monitor of GPUs, processes and the host"},
+    {"log", cmd_log, "GPU readings as CSV (nvidia-smi's fields) or JSON lines"},
+    {"serve", cmd_serve, "Prometheus exporter (dcgm-exporter's metric names)"},
     {"version", cmd_version, "the version and build commit (also -V, --version)"},
 };
 

@@ -5,6 +5,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/info.h"
+#include "cli/plan_common.h"
 #include "hwscope/model.h"
 #include "hwscope/plan.h"
 #include "report/health.h"
@@ -55,7 +56,8 @@ static bool format_runs(const char *format, const hws_device_set *devs) {
     return s != NULL && hws_known(s->fp8_tflops);
 }
 
-static void plan_row(const hws_model_spec *m, const hws_device_set *devs, runs_here_row *row) {
+static void plan_row(const hws_model_spec *m, const hws_device_set *devs,
+                     const hws_ceilings_set *ceilings, runs_here_row *row) {
     hws_memory mem;
     hws_placement *pl = calloc(1, sizeof *pl);
     hws_error err;
@@ -81,7 +83,7 @@ static void plan_row(const hws_model_spec *m, const hws_device_set *devs, runs_h
             continue;
         hws_predict_inputs in;
         hws_prediction pred;
-        hws_predict_inputs_fill(&o, &mem, devs, NULL, &in);
+        hws_predict_inputs_from(&o, &mem, devs, ceilings, &in);
         hws_predict(m, &o, &mem, pl, &in, &pred);
         row->format = report_formats[f].format;
         row->runtime = hws_runtime_name(o.runtime);
@@ -96,13 +98,15 @@ static void plan_row(const hws_model_spec *m, const hws_device_set *devs, runs_h
 
 static size_t collect_rows(const hws_device_set *devs, runs_here_row *rows) {
     size_t n = 0;
+    hws_ceilings_set *ceilings = hws_plan_ceilings_read("report");
     for (size_t i = 0; i < sizeof report_models / sizeof report_models[0]; i++) {
         const hws_model_spec *m = hws_model_catalog_find(report_models[i]);
         if (m == NULL)
             continue;
         memset(&rows[n], 0, sizeof rows[n]);
-        plan_row(m, devs, &rows[n++]);
+        plan_row(m, devs, ceilings, &rows[n++]);
     }
+    hws_ceilings_set_free(ceilings);
     return n;
 }
 

@@ -139,6 +139,7 @@ void hws_plan_opts_default(hws_plan_opts *o) {
     o->gen_tokens = 128;    /* llama-bench's tg128 */
     o->runtime = HWS_RUNTIME_TRANSFORMERS;
     o->vllm_gpu_mem_util = 0.90;
+    o->depth_tokens = HWS_NA;
 }
 
 double hws_plan_default_ctx(const hws_model_spec *m) {
@@ -272,7 +273,7 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
     double blocks_p = first_moe * dense_p + n_moe * moe_p + m->hidden_size;
     double active_blocks_p = first_moe * dense_p + n_moe * moe_active_p + m->hidden_size;
     double bits, ebits, hbits;
-    if (f == NULL && hws_known(m->file_weight_bytes) && m->file_weight_bytes > 0) {
+    if (f == NULL && hws_known(m->file_weight_bytes)) {
         /* the file's own bytes: every part at the file's average bits */
         bits = ebits = hbits = m->file_weight_bytes * 8.0 / (blocks_p + embeds);
         snprintf(mem->weights_basis, sizeof mem->weights_basis,

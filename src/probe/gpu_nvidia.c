@@ -42,7 +42,7 @@ static double read_typed(const hws_nvml *n, nvmlDevice_t dev, typed_uint_getter 
 }
 
 /* NVML's "00000000:18:00.0" and CUDA's "0000:18:00.0" both become "0000:18:00.0". */
-static void normalise_bus_id(const char *in, char *out, size_t n) {
+void hws_bus_id_normalise(const char *in, char *out, size_t n) {
     const char *colon = strchr(in, ':');
     size_t domain_len = colon != NULL ? (size_t)(colon - in) : 0;
     const char *start = domain_len > 4 ? in + domain_len - 4 : in;
@@ -66,7 +66,7 @@ static int read_identity(const hws_nvml *n, nvmlDevice_t dev, hws_gpu_info *g) {
     memset(&pci, 0, sizeof pci);
     if (n->DeviceGetPciInfo != NULL && (rc = n->DeviceGetPciInfo(dev, &pci)) == 0) {
         pci.busId[sizeof pci.busId - 1] = '\0';
-        normalise_bus_id(pci.busId, g->pci_bus_id, sizeof g->pci_bus_id);
+        hws_bus_id_normalise(pci.busId, g->pci_bus_id, sizeof g->pci_bus_id);
     } else {
         note_failure(n, g, "pci_bus_id",
                      n->DeviceGetPciInfo != NULL ? rc : NVML_ERROR_NOT_SUPPORTED);
@@ -138,43 +138,28 @@ static void read_nvlink(const hws_nvml *n, nvmlDevice_t dev, hws_gpu_info *g) {
     g->nvlink_links_active = active_links;
 }
 
-/* Process list through whichever versioned call the driver has; each has its own struct. */
+/* The process list, with each process's name as the driver knows it. */
 static void read_processes(const hws_nvml *n, nvmlDevice_t dev, hws_gpu_info *g) {
-    size_t stride =
-        n->processes_api == 1 ? sizeof(nvmlProcessInfo_v1_t) : sizeof(nvmlProcessInfo_v2_t);
+    nvmlProcessInfo_v1_t found[HWS_MAX_GPU_PROCS];
     unsigned int count = 0;
-    nvmlReturn_t rc = NVML_ERROR_NOT_SUPPORTED;
-    unsigned char *buf = NULL;
-    if (n->DeviceGetComputeRunningProcesses != NULL) {
-        rc = n->DeviceGetComputeRunningProcesses(dev, &count, NULL);
-        if (rc == NVML_ERROR_INSUFFICIENT_SIZE) {
-            count += 4; /* room for processes started since the first call */
-            buf = calloc(count, stride);
-            rc = buf != NULL ? n->DeviceGetComputeRunningProcesses(dev, &count, buf)
-                             : NVML_ERROR_MEMORY;
-        }
-    }
+    nvmlReturn_t rc = hws_nvml_processes(n, dev, found, HWS_MAX_GPU_PROCS, &count);
     if (rc != NVML_SUCCESS) {
-        free(buf);
         note_failure(n, g, "processes", rc);
         g->nprocs = -1;
         return;
     }
     g->nprocs = 0;
-    for (unsigned int i = 0; buf != NULL && i < count && g->nprocs < HWS_MAX_GPU_PROCS; i++) {
-        nvmlProcessInfo_v1_t head; /* pid and usedGpuMemory lead every version */
-        memcpy(&head, buf + i * stride, sizeof head);
+    for (unsigned int i = 0; i < count; i++) {
         hws_gpu_process *p = &g->procs[g->nprocs++];
         char path[256] = "";
-        p->pid = head.pid;
-        p->used_bytes = head.usedGpuMemory == ~0ULL ? HWS_NA : (double)head.usedGpuMemory;
+        p->pid = found[i].pid;
+        p->used_bytes = found[i].usedGpuMemory == ~0ULL ? HWS_NA : (double)found[i].usedGpuMemory;
         if (n->SystemGetProcessName != NULL &&
-            n->SystemGetProcessName(head.pid, path, sizeof path) == NVML_SUCCESS) {
+            n->SystemGetProcessName(found[i].pid, path, sizeof path) == NVML_SUCCESS) {
             const char *base = strrchr(path, '/');
             snprintf(p->name, sizeof p->name, "%.63s", base != NULL ? base + 1 : path);
         }
     }
-    free(buf);
 }
 
 /* Clock-event (throttle) reasons now, and the volatile ECC error counts. */
@@ -301,7 +286,7 @@ static void join_cuda(const hws_cuda_driver *cu, hws_gpu_list *list) {
         if (cu->DeviceGet(&dev, i) != 0)
             continue;
         if (cu->DeviceGetPCIBusId != NULL && cu->DeviceGetPCIBusId(bus, sizeof bus, dev) == 0)
-            normalise_bus_id(bus, norm, sizeof norm);
+            hws_bus_id_normalise(bus, norm, sizeof norm);
         hws_gpu_info *g = NULL;
         for (int k = 0; k < list->count && g == NULL; k++)
             if (norm[0] != '\0' && strcmp(list->gpus[k].pci_bus_id, norm) == 0)

@@ -72,7 +72,8 @@ static int check_options(const char *cmd, const char *sub, const char *man, cons
 static void test_every_option_documented(void **state) {
     (void)state;
     char *man = generated("man"), *bash = generated("bash"), *zsh = generated("zsh");
-    const char *cmds[] = {"report", "info", "bench", "plan", "advise", "catalog", "version"};
+    const char *cmds[] = {"report",  "info", "bench", "plan",  "advise",
+                          "catalog", "top",  "log",   "serve", "version"};
     int total = 0;
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         char heading[64];
@@ -83,8 +84,8 @@ static void test_every_option_documented(void **state) {
     total += check_options("bench", "transformer", man, bash, zsh);
     assert_true(total > 30); /* plan and advise alone have more */
     hws_assert_contains(man, ".SS \"hwscope bench transformer\"");
-    hws_assert_contains(bash,
-                        "words=\"report info bench plan advise catalog version -V --version\"");
+    hws_assert_contains(
+        bash, "words=\"report info bench plan advise catalog top log serve version -V --version\"");
     free(man);
     free(bash);
     free(zsh);

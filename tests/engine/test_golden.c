@@ -6,7 +6,7 @@
  * output as PyTorch's own BF16 run (rounding the weights alone costs 0.03 there). */
 #include "hws_test.h"
 
-#include "engine/safetensors.h"
+#include "format/safetensors.h"
 #include "engine_ref.h"
 #include "hwscope/engine.h"
 

@@ -1,5 +1,7 @@
 /* safetensors.c - the safetensors reader: header checks, lookup and conversion to float. */
-#include "engine/safetensors.h"
+#include "format/safetensors.h"
+#include "util/checked.h"
+#include "util/file.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -8,6 +10,8 @@
 #include <string.h>
 
 #define MAX_HEADER_BYTES (100u << 20)
+/* the weights are read whole into memory: a bound far above any model the engine runs */
+#define SAFETENSORS_MAX_FILE_BYTES ((size_t)1 << 37)
 
 static const struct {
     const char *name;
@@ -68,9 +72,8 @@ static hws_status parse_tensor(hws_safetensors *st, const cJSON *e, hws_st_tenso
         uint64_t n;
         if (!json_u64(d, &n) || n > (1ull << 40))
             return bad_tensor(st, key, "shape holds a bad size", err);
-        if (n && t->numel > (1ull << 50) / n)
+        if (hws_mul_u64_overflow(t->numel, n, &t->numel) || t->numel > (1ull << 50))
             return bad_tensor(st, key, "shape is too large", err);
-        t->numel *= n;
         t->shape[t->ndim++] = (int64_t)n;
     }
     if (!cJSON_IsArray(offs) || cJSON_GetArraySize(offs) != 2 ||
@@ -158,24 +161,16 @@ hws_status hws_safetensors_parse(const unsigned char *buf, size_t len, const cha
 
 hws_status hws_safetensors_open(const char *path, hws_safetensors *st, hws_error *err) {
     memset(st, 0, sizeof *st);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return hws_error_set(err, HWS_ERR_INPUT, "%s: %s", path, strerror(errno));
-    unsigned char *buf = NULL;
-    long size = -1;
-    if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0)
-        buf = malloc(size > 0 ? (size_t)size : 1);
-    int ok = buf && fread(buf, 1, (size_t)size, f) == (size_t)size;
-    fclose(f);
-    if (!ok) {
-        free(buf);
-        return hws_error_set(err, HWS_ERR_INPUT, "%s: cannot read the file", path);
-    }
-    hws_status s = hws_safetensors_parse(buf, (size_t)size, path, st, err);
+    char *buf;
+    size_t size;
+    hws_status s = hws_file_read(path, SAFETENSORS_MAX_FILE_BYTES, &buf, &size, err);
+    if (s != HWS_OK)
+        return s;
+    s = hws_safetensors_parse((unsigned char *)buf, size, path, st, err);
     if (s != HWS_OK)
         free(buf);
     else
-        st->owned = buf;
+        st->owned = (unsigned char *)buf;
     return s;
 }
 

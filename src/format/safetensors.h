@@ -5,8 +5,8 @@
  *   {"name": {"dtype": "F32", "shape": [3, 4], "data_offsets": [begin, end]}, ...,
  *    "__metadata__": {"key": "value"}}
  * then the data; offsets are relative to the first byte after the header. */
-#ifndef HWSCOPE_ENGINE_SAFETENSORS_H
-#define HWSCOPE_ENGINE_SAFETENSORS_H
+#ifndef HWSCOPE_FORMAT_SAFETENSORS_H
+#define HWSCOPE_FORMAT_SAFETENSORS_H
 
 #include "hwscope/hwscope.h"
 
