@@ -41,7 +41,7 @@ static void test_info_8_gpus(void **state) {
 static void test_report(void **state) {
     (void)state;
     const char *whole[] = {"Llama-3.1-8B", NULL};
-    check((const char *[]){"report", NULL, NULL, NULL, NULL}, whole);
+    check((const char *[]){"report", "--no-bench", NULL, NULL, NULL}, whole);
 }
 
 static void test_advise(void **state) {
