@@ -72,6 +72,16 @@ static char *render_width(const hws_table *t, int width) {
     return text;
 }
 
+/* Asserts t printed at width is want (printing both when not), then frees t. */
+static void assert_renders(hws_table *t, int width, const char *want) {
+    char *text = render_width(t, width);
+    if (strcmp(text, want) != 0)
+        fprintf(stderr, "got:\n%s\nwant:\n%s\n", text, want);
+    assert_string_equal(text, want);
+    free(text);
+    hws_table_free(t);
+}
+
 /* Explanatory columns wrap first, then go (named in a closing line); numbers stay whole. */
 static void test_fit_priority(void **state) {
     (void)state;
@@ -114,17 +124,12 @@ static void test_fit_wrap(void **state) {
     hws_table *t = hws_table_new(3, (const char *[]){"GPU", "serial", "note"});
     hws_table_row(t, (const char *[]){"0", "1654422019870", "clocks held back by the power cap"});
     hws_table_row(t, (const char *[]){"1", "n/a", "ok"});
-    char *text = render_width(t, 34);
-    const char *want = "GPU         serial  note\n"
-                       "  0  1654422019870  clocks held\n"
-                       "                    back by the\n"
-                       "                    power cap\n"
-                       "  1            n/a  ok\n";
-    if (strcmp(text, want) != 0)
-        fprintf(stderr, "got:\n%s\nwant:\n%s\n", text, want);
-    assert_string_equal(text, want);
-    free(text);
-    hws_table_free(t);
+    assert_renders(t, 34,
+                   "GPU         serial  note\n"
+                   "  0  1654422019870  clocks held\n"
+                   "                    back by the\n"
+                   "                    power cap\n"
+                   "  1            n/a  ok\n");
 }
 
 /* With key columns, the others are printed in blocks beside them. */
@@ -135,19 +140,14 @@ static void test_fit_blocks(void **state) {
     hws_table_row(t, (const char *[]){"name", "NVIDIA H100 80GB HBM3", "NVIDIA H100 80GB HBM3",
                                       "NVIDIA A100 80GB"});
     hws_table_row(t, (const char *[]){"SMs", "132", "132", "108"});
-    char *text = render_width(t, 50);
-    const char *want = "fact  GPU 0                  GPU 1\n"
-                       "name  NVIDIA H100 80GB HBM3  NVIDIA H100 80GB HBM3\n"
-                       "SMs   132                    132\n"
-                       "\n"
-                       "fact  GPU 2\n"
-                       "name  NVIDIA A100 80GB\n"
-                       "SMs   108\n";
-    if (strcmp(text, want) != 0)
-        fprintf(stderr, "got:\n%s\nwant:\n%s\n", text, want);
-    assert_string_equal(text, want);
-    free(text);
-    hws_table_free(t);
+    assert_renders(t, 50,
+                   "fact  GPU 0                  GPU 1\n"
+                   "name  NVIDIA H100 80GB HBM3  NVIDIA H100 80GB HBM3\n"
+                   "SMs   132                    132\n"
+                   "\n"
+                   "fact  GPU 2\n"
+                   "name  NVIDIA A100 80GB\n"
+                   "SMs   108\n");
 }
 
 /* Off a terminal the width is $COLUMNS, else 100. */
