@@ -42,16 +42,16 @@ typedef struct {
 } hws_gpu_spec;
 
 /* The fields of hws_gpu_spec: the catalog's columns (data/gpus.tsv), numbers in the file's unit. */
-extern const hws_field_table hws_gpu_spec_table;
+extern HWS_API const hws_field_table hws_gpu_spec_table;
 
 /* Loads the built-in catalog and, when user_path is not NULL, the user's rows on top. A malformed
  * row is HWS_ERR_INPUT naming file, line and field. Safe to call again (reloads). */
-hws_status hws_gpu_catalog_load(const char *user_path, hws_error *err);
+HWS_API hws_status hws_gpu_catalog_load(const char *user_path, hws_error *err);
 /* The rows loaded (the built-in ones if hws_gpu_catalog_load was never called). */
-const hws_gpu_spec *hws_gpu_catalog(size_t *count);
+HWS_API const hws_gpu_spec *hws_gpu_catalog(size_t *count);
 /* Finds a row by name or alias, case-insensitively; also matches NVML's device names
  * ("NVIDIA H100 80GB HBM3"). NULL when none matches. */
-const hws_gpu_spec *hws_gpu_catalog_find(const char *name);
+HWS_API const hws_gpu_spec *hws_gpu_catalog_find(const char *name);
 
 /* One CPU host of the CPU catalog (data/cpus.tsv): what a CPU-only or offload plan runs on. */
 typedef struct {

@@ -112,21 +112,21 @@ typedef struct {
 
 /* Sets every byte of rec (table->record_size) to 0, then every NUM field to HWS_NA and every TRI
  * field to -1: the record with everything unknown. */
-void hws_record_blank(const hws_field_table *table, void *rec);
+HWS_API void hws_record_blank(const hws_field_table *table, void *rec);
 /* Sets the n fields of rec to unknown (NUM HWS_NA, STR "", TRI -1, INT and BOOL 0), leaving the
  * rest of rec as it is: for a second table over the same record. */
-void hws_fields_blank(const hws_field *fields, size_t n, void *rec);
+HWS_API void hws_fields_blank(const hws_field *fields, size_t n, void *rec);
 
 /* The stored value of a NUM field; of a STR field; of a TRI, INT or BOOL field. */
-double hws_field_num(const hws_field *f, const void *rec);
-const char *hws_field_str(const hws_field *f, const void *rec);
-int hws_field_int(const hws_field *f, const void *rec);
+HWS_API double hws_field_num(const hws_field *f, const void *rec);
+HWS_API const char *hws_field_str(const hws_field *f, const void *rec);
+HWS_API int hws_field_int(const hws_field *f, const void *rec);
 /* A NUM field's value in its unit (stored / unit_size). */
-double hws_field_value(const hws_field *f, const void *rec);
+HWS_API double hws_field_value(const hws_field *f, const void *rec);
 /* The validity rule: false when the field holds its type's "unknown". */
-bool hws_field_known(const hws_field *f, const void *rec);
+HWS_API bool hws_field_known(const hws_field *f, const void *rec);
 /* The field whose key is key, or NULL. */
-const hws_field *hws_field_find(const hws_field_table *table, const char *key);
+HWS_API const hws_field *hws_field_find(const hws_field_table *table, const char *key);
 
 #ifdef __cplusplus
 }

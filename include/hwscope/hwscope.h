@@ -9,6 +9,10 @@
 extern "C" {
 #endif
 
+/* Marks what the shared library exports: the declarations of include/hwscope/ and nothing else
+ * (the library is built with hidden visibility, so internal helpers stay internal). */
+#define HWS_API __attribute__((visibility("default")))
+
 /* Every library call returns one of these; the detail goes into a caller's hws_error. */
 typedef enum {
     HWS_OK = 0,
@@ -38,12 +42,12 @@ typedef struct {
 
 /* Formats a message into err (if not NULL) and returns status, so error paths read
  * `return hws_error_set(err, HWS_ERR_INPUT, "%s: line %d: ...", path, line);` */
-hws_status hws_error_set(hws_error *err, hws_status status, const char *fmt, ...)
+HWS_API hws_status hws_error_set(hws_error *err, hws_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Version of the library ("0.1.0") and the git commit it was built from ("unknown" if none). */
-const char *hws_version(void);
-const char *hws_build_commit(void);
+HWS_API const char *hws_version(void);
+HWS_API const char *hws_build_commit(void);
 
 #ifdef __cplusplus
 }

@@ -135,16 +135,29 @@ typedef struct {
 
 /* The field tables of the records above (hwscope/fields.h): the CPU's facts and its ISA
  * features (two tables over hws_cpu_info), one cache level, the memory, one GPU's facts. */
-extern const hws_field_table hws_cpu_info_table;
-extern const hws_field_table hws_cpu_isa_table;
-extern const hws_field_table hws_cache_info_table;
-extern const hws_field_table hws_mem_info_table;
-extern const hws_field_table hws_gpu_info_table;
+extern HWS_API const hws_field_table hws_cpu_info_table;
+extern HWS_API const hws_field_table hws_cpu_isa_table;
+extern HWS_API const hws_field_table hws_cache_info_table;
+extern HWS_API const hws_field_table hws_mem_info_table;
+extern HWS_API const hws_field_table hws_gpu_info_table;
 
-hws_status hws_probe_cpu(hws_cpu_info *cpu, hws_error *err);
-hws_status hws_probe_mem(hws_mem_info *mem, hws_error *err);
+HWS_API hws_status hws_probe_cpu(hws_cpu_info *cpu, hws_error *err);
+HWS_API hws_status hws_probe_mem(hws_mem_info *mem, hws_error *err);
 /* Never fails for a missing driver: count = 0 and why_none says why. */
-hws_status hws_probe_gpus(hws_gpu_list *list, hws_error *err);
+HWS_API hws_status hws_probe_gpus(hws_gpu_list *list, hws_error *err);
+
+/* The GPUs as an opaque handle, for programs that must not depend on the layout of hws_gpu_list
+ * (fixed arrays that grow with every new field): read each GPU's facts through
+ * hws_gpu_info_table (hws_field_find, hws_field_num/str/int), whose offsets come from the
+ * library itself. Never fails for a missing driver: count 0 and why_none says why. */
+typedef struct hws_gpus hws_gpus;
+HWS_API hws_status hws_gpus_probe(hws_gpus **out, hws_error *err);
+HWS_API int hws_gpus_count(const hws_gpus *g);
+/* GPU i's facts (0 <= i < count), a record hws_gpu_info_table describes; NULL out of range. */
+HWS_API const void *hws_gpus_record(const hws_gpus *g, int i);
+HWS_API const char *hws_gpus_driver_version(const hws_gpus *g); /* "" when unknown */
+HWS_API const char *hws_gpus_why_none(const hws_gpus *g);       /* "" when there are GPUs */
+HWS_API void hws_gpus_free(hws_gpus *g);
 
 /* A reading of a GPU's changing state, for sampling during benchmarks and monitoring. */
 typedef struct {
@@ -158,7 +171,7 @@ typedef struct {
 } hws_gpu_sample;
 
 /* Reads GPU `index` (NVML's numbering) now. NVML is opened once per process. */
-hws_status hws_gpu_sample_read(int index, hws_gpu_sample *sample, hws_error *err);
+HWS_API hws_status hws_gpu_sample_read(int index, hws_gpu_sample *sample, hws_error *err);
 
 /* ---- health: is each GPU fit to run on, and if not, why ---------------------------------- */
 
@@ -186,20 +199,18 @@ typedef struct {
 /* Judges one probed GPU: clock-event (throttle) reasons, PCIe link below its maximum (generation
  * and width; a lower generation while idle is power saving, a note), power limit below the
  * default, ECC errors, memory held by processes, lost, MIG. Pure: reads only g. */
-void hws_gpu_health_judge(const hws_gpu_info *g, hws_gpu_health *out);
+HWS_API void hws_gpu_health_judge(const hws_gpu_info *g, hws_gpu_health *out);
 /* "ok", "note", "warning", "lost". */
-const char *hws_health_level_name(hws_health_level level);
+HWS_API const char *hws_health_level_name(hws_health_level level);
 /* The memory a model placed on g can use, bytes: free memory; on a GPU in MIG mode the largest
  * instance's free memory (a process sees one slice, not the card); NA when unknown or lost. */
-double hws_gpu_usable_mem_bytes(const hws_gpu_info *g);
+HWS_API double hws_gpu_usable_mem_bytes(const hws_gpu_info *g);
 /* The total memory of that same device (the card, or the largest MIG slice), bytes. */
-double hws_gpu_device_mem_bytes(const hws_gpu_info *g);
+HWS_API double hws_gpu_device_mem_bytes(const hws_gpu_info *g);
 /* Names the set bits of an NVML clocks-event mask into text ("sw power cap, hw thermal
  * slowdown"); idle and application-clock bits are left out when only_slowdowns is set. */
-void hws_clock_events_text(unsigned long long mask, int only_slowdowns, char *text, size_t len);
-
-/* Adds "field: reason" to notes (ignored when full). */
-void hws_note_add(hws_notes *notes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+HWS_API void hws_clock_events_text(unsigned long long mask, int only_slowdowns, char *text,
+                                   size_t len);
 
 #ifdef __cplusplus
 }

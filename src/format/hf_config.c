@@ -4,6 +4,7 @@
  * keys its published configs leave out. Bad input is HWS_ERR_INPUT naming the file and the key
  * (or line and column for broken JSON). */
 #include "format/model_readers.h"
+#include "format/safetensors.h"
 #include "util/file.h"
 #include "util/json_keys.h"
 #include "util/units.h"
@@ -523,38 +524,6 @@ hws_status hws_hf_index_parse(const char *text, size_t len, const char *path, do
     return st;
 }
 
-/* The bytes of tensor data in a single model.safetensors: its size less the 8-byte length and
- * the JSON header that length gives. NA when there is no such file. */
-static hws_status hf_single_file_bytes(const char *path, double *bytes, hws_error *err) {
-    if (!hws_file_exists(path))
-        return HWS_OK;
-    int fd;
-    uint64_t size;
-    hws_status st = hws_file_open(path, false, &fd, &size, err);
-    if (st != HWS_OK)
-        return st;
-    unsigned char le[8];
-    if (size < 8) {
-        close(fd);
-        return HWS_FAIL(err, HWS_ERR_INPUT,
-                        "%s: offset 0: %llu bytes, too short for the 8-byte header length", path,
-                        (unsigned long long)size);
-    }
-    st = hws_file_pread(fd, path, le, sizeof le, 0, err);
-    close(fd);
-    if (st != HWS_OK)
-        return st;
-    uint64_t header = 0;
-    for (int i = 7; i >= 0; i--)
-        header = header << 8 | le[i];
-    if (header > size - 8)
-        return HWS_FAIL(err, HWS_ERR_INPUT,
-                        "%s: offset 0: header length %llu does not fit the %llu-byte file", path,
-                        (unsigned long long)header, (unsigned long long)size);
-    *bytes = (double)(size - 8 - header);
-    return HWS_OK;
-}
-
 hws_status hws_model_from_hf_config(const char *path, hws_model_spec *out, hws_error *err) {
     char *text;
     size_t len;
@@ -580,5 +549,5 @@ hws_status hws_model_from_hf_config(const char *path, hws_model_spec *out, hws_e
         return st;
     }
     snprintf(sibling, sizeof sibling, "%.*smodel.safetensors", dir_len, path);
-    return hf_single_file_bytes(sibling, &out->file_weight_bytes, err);
+    return hws_safetensors_data_bytes(sibling, &out->file_weight_bytes, err);
 }

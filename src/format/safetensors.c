@@ -129,6 +129,33 @@ static hws_status parse_header(hws_safetensors *st, const cJSON *root, hws_error
     return HWS_OK;
 }
 
+/* The header length of the format's first 8 bytes (little-endian). */
+static uint64_t header_len(const unsigned char *le) {
+    uint64_t hlen = 0;
+    for (int i = 7; i >= 0; i--)
+        hlen = hlen << 8 | le[i];
+    return hlen;
+}
+
+hws_status hws_safetensors_data_bytes(const char *path, double *bytes, hws_error *err) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return HWS_OK;
+    unsigned char le[8];
+    uint64_t header = 0;
+    long size = -1;
+    int ok = fread(le, 1, 8, f) == 8 && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 8;
+    fclose(f);
+    if (ok)
+        header = header_len(le);
+    if (!ok || header > (uint64_t)size - 8)
+        return hws_error_set(err, HWS_ERR_INPUT,
+                             "%s: offset 0: header length %llu does not fit the %ld-byte file",
+                             path, (unsigned long long)header, size);
+    *bytes = (double)((uint64_t)size - 8 - header);
+    return HWS_OK;
+}
+
 hws_status hws_safetensors_parse(const unsigned char *buf, size_t len, const char *label,
                                  hws_safetensors *st, hws_error *err) {
     memset(st, 0, sizeof *st);
@@ -136,9 +163,7 @@ hws_status hws_safetensors_parse(const unsigned char *buf, size_t len, const cha
     if (len < 8)
         return hws_error_set(err, HWS_ERR_INPUT, "%s: offset 0: file is %zu bytes, too short",
                              label, len);
-    uint64_t hlen = 0;
-    for (int i = 7; i >= 0; i--)
-        hlen = hlen << 8 | buf[i];
+    uint64_t hlen = header_len(buf);
     if (hlen > MAX_HEADER_BYTES || hlen > len - 8)
         return hws_error_set(err, HWS_ERR_INPUT,
                              "%s: offset 0: header length %llu overruns the file (%zu bytes)",

@@ -3,6 +3,7 @@
  * processes. A call NVML refuses leaves the field HWS_NA with NVML's reason in the notes; a lost
  * GPU stops the reading at the first call that says so. */
 #include "monitor/readers.h"
+#include "probe/notes.h"
 #include "util/units.h"
 
 #include <stdio.h>

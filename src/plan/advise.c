@@ -76,14 +76,14 @@ static void place(const hws_model_spec *m, const hws_plan_opts *o, const hws_mem
     static const hws_place_kind multi[] = {HWS_PLACE_TENSOR_PARALLEL, HWS_PLACE_LAYER_SPLIT};
     hws_placement *try = malloc(sizeof *try);
     if (devs->count == 1 || try == NULL) {
-        hws_place(m, o, mem, devs, HWS_PLACE_SINGLE, pl);
+        hws_placement_compute(m, o, mem, devs, HWS_PLACE_SINGLE, pl);
         free(try);
         return;
     }
     int have = 0;
     size_t first = o->runtime == HWS_RUNTIME_LLAMACPP ? 1 : 0;
     for (size_t k = first; k < sizeof multi / sizeof multi[0]; k++) {
-        hws_place(m, o, mem, devs, multi[k], try);
+        hws_placement_compute(m, o, mem, devs, multi[k], try);
         if (!try->possible)
             continue;
         if (!have || (try->fits && !pl->fits) ||
@@ -94,7 +94,7 @@ static void place(const hws_model_spec *m, const hws_plan_opts *o, const hws_mem
             break;
     }
     if (!have)
-        hws_place(m, o, mem, devs, HWS_PLACE_LAYER_SPLIT, pl);
+        hws_placement_compute(m, o, mem, devs, HWS_PLACE_LAYER_SPLIT, pl);
     free(try);
 }
 
@@ -125,7 +125,7 @@ static void evaluate(const hws_model_spec *m, const hws_plan_opts *base, const h
     a->mem_per_gpu_bytes = pl.load[0].avail_bytes;
     a->mem_needed_bytes = hws_placement_largest_need(&pl);
     hws_predict_inputs_from(&o, &mem, &devs, ceilings, &in);
-    hws_predict(m, &o, &mem, &pl, &in, &pred);
+    hws_prediction_compute(m, &o, &mem, &pl, &in, &pred);
     a->decode_tokens_per_s = pred.decode_tokens_per_s;
     a->prefill_tokens_per_s = pred.prefill_tokens_per_s;
     a->buy_usd = hws_known(g->price_usd) ? n * g->price_usd : HWS_NA;

@@ -213,7 +213,7 @@ static void load_add_layer(hws_device_load *l, const hws_model_spec *m, const hw
         l->first_layer = layer;
     l->n_layers++;
     l->weights_bytes += hws_layer_weights_bytes(mem, layer);
-    l->kv_bytes += hws_layer_kv_bytes(m, o, layer);
+    l->kv_bytes += hws_kv_layer_bytes(m, o, layer);
 }
 
 /* Input embedding on the first device; the head on the last (with the embedding when tied). */
@@ -252,7 +252,7 @@ static void finish(hws_placement *pl) {
 
 static double layer_cost(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
                          int layer) {
-    return hws_layer_weights_bytes(mem, layer) + hws_layer_kv_bytes(m, o, layer);
+    return hws_layer_weights_bytes(mem, layer) + hws_kv_layer_bytes(m, o, layer);
 }
 
 static void place_single(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
@@ -493,8 +493,8 @@ static void place_zero3(const hws_model_spec *m, const hws_plan_opts *o, const h
     }
 }
 
-void hws_place(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
-               const hws_device_set *devs, hws_place_kind kind, hws_placement *pl) {
+void hws_placement_compute(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
+                           const hws_device_set *devs, hws_place_kind kind, hws_placement *pl) {
     memset(pl, 0, sizeof *pl);
     pl->kind = kind;
     pl->tp = pl->pp = 1;
@@ -556,9 +556,9 @@ double hws_placement_largest_need(const hws_placement *pl) {
     return most;
 }
 
-hws_place_kind hws_place_best(const hws_model_spec *m, const hws_plan_opts *o,
-                              const hws_memory *mem, const hws_device_set *devs,
-                              hws_placement *out) {
+hws_place_kind hws_placement_best(const hws_model_spec *m, const hws_plan_opts *o,
+                                  const hws_memory *mem, const hws_device_set *devs,
+                                  hws_placement *out) {
     /* vLLM shards by tensor parallel; transformers and llama.cpp split by layers; then what
      * keeps the most on the GPUs: expert offload (MoE), layer offload over every GPU, CPU only */
     static const hws_place_kind multi_tp[] = {HWS_PLACE_TENSOR_PARALLEL, HWS_PLACE_LAYER_SPLIT,
@@ -577,7 +577,7 @@ hws_place_kind hws_place_best(const hws_model_spec *m, const hws_plan_opts *o,
     int norder = devs->count < 1 ? 1 : devs->count < 2 ? 4 : 6;
     hws_place_kind fallback = order[0];
     for (int i = 0; i < norder; i++) {
-        hws_place(m, o, mem, devs, order[i], out);
+        hws_placement_compute(m, o, mem, devs, order[i], out);
         if (out->fits)
             return order[i];
         /* nothing fits: the offload that keeps the most on the GPUs says how far off it is */
@@ -586,6 +586,6 @@ hws_place_kind hws_place_best(const hws_model_spec *m, const hws_plan_opts *o,
             fallback != HWS_PLACE_CPU_OFFLOAD)
             fallback = order[i];
     }
-    hws_place(m, o, mem, devs, fallback, out);
+    hws_placement_compute(m, o, mem, devs, fallback, out);
     return fallback;
 }

@@ -615,8 +615,9 @@ static decode_step decode_at(const hws_model_spec *m, const hws_plan_opts *o, co
     return d;
 }
 
-void hws_predict(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
-                 const hws_placement *pl, const hws_predict_inputs *in, hws_prediction *out) {
+void hws_prediction_compute(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
+                            const hws_placement *pl, const hws_predict_inputs *in,
+                            hws_prediction *out) {
     memset(out, 0, sizeof *out);
     out->prefill_tokens_per_s = out->decode_tokens_per_s = out->ttft_ms = out->tpot_ms = HWS_NA;
     out->decode_start_tokens_per_s = out->decode_end_tokens_per_s = HWS_NA;

@@ -140,15 +140,26 @@ static void read_model_from_hwloc(hws_cpu_info *cpu, hwloc_topology_t topo) {
         snprintf(cpu->vendor, sizeof cpu->vendor, "%s", vendor);
 }
 
+/* Whether hwloc's Linux backend reads the sysroot: hwloc (2.x) takes its root only from
+ * $HWLOC_FSROOT, which the library leaves to the caller (the CLI sets it from
+ * $HWSCOPE_SYSROOT); the library never sets environment variables. */
+static bool hwloc_reads_sysroot(void) {
+    const char *fsroot = getenv("HWLOC_FSROOT");
+    return fsroot != NULL && strcmp(fsroot, hws_sysroot()) == 0;
+}
+
 static hws_status read_topology(hws_cpu_info *cpu, hws_error *err) {
     hwloc_topology_t topo;
     const char *xml = getenv("HWSCOPE_HWLOC_XML");
-    /* hwloc's I/O plugins (GL, OpenCL, PCI, libxml) are not needed for CPU facts and cost ~50 ms
-     * of dlopen at every topology load; keep them out unless the user chose plugins. */
-    setenv("HWLOC_PLUGINS_BLACKLIST", "hwloc_gl,hwloc_opencl,hwloc_pci,hwloc_xml_libxml", 0);
+    bool recorded = xml != NULL && xml[0] != '\0';
+    if (!recorded && hws_sysroot()[0] != '\0' && !hwloc_reads_sysroot()) {
+        /* hwloc would describe this machine, not the recorded one */
+        hws_note_add(&cpu->notes, "sockets: hwloc reads $HWLOC_FSROOT, which is not the sysroot");
+        return HWS_OK;
+    }
     if (hwloc_topology_init(&topo) != 0)
         return hws_error_set(err, HWS_ERR_RUNTIME, "hwloc: cannot initialise a topology");
-    if (xml != NULL && xml[0] != '\0') {
+    if (recorded) {
         /* read here, bounded and without blocking, then handed to hwloc as a buffer */
         char *text;
         size_t len;
@@ -166,10 +177,13 @@ static hws_status read_topology(hws_cpu_info *cpu, hws_error *err) {
                                  "HWSCOPE_HWLOC_XML=%.400s: not a hwloc XML topology", xml);
         }
     } else if (hws_sysroot()[0] != '\0') {
-        setenv("HWLOC_FSROOT", hws_sysroot(), 1);
         /* hwloc's x86 backend would read this CPU through cpuid, not the recorded one */
-        setenv("HWLOC_COMPONENTS", "-x86", 1);
+        hwloc_topology_set_components(topo, HWLOC_TOPOLOGY_COMPONENTS_FLAG_BLACKLIST, "x86");
     }
+    /* I/O discovery (GL, OpenCL, PCI) is not needed for CPU facts */
+    static const char *const io[] = {"gl", "opencl", "pci", "cuda", "nvml", "rsmi", "levelzero"};
+    for (size_t i = 0; i < sizeof io / sizeof io[0]; i++)
+        hwloc_topology_set_components(topo, HWLOC_TOPOLOGY_COMPONENTS_FLAG_BLACKLIST, io[i]);
     hwloc_topology_set_icache_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_ALL);
     if (hwloc_topology_load(topo) != 0) {
         hwloc_topology_destroy(topo);

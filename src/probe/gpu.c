@@ -3,6 +3,7 @@
 #include "probe/gpu_vendor.h"
 #include "util/units.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const hws_gpu_vendor *const vendors[] = {
@@ -73,6 +74,44 @@ hws_status hws_probe_gpus(hws_gpu_list *list, hws_error *err) {
     for (int i = 0; i < list->count; i++)
         derive(&list->gpus[i]);
     return HWS_OK;
+}
+
+struct hws_gpus {
+    hws_gpu_list list;
+};
+
+hws_status hws_gpus_probe(hws_gpus **out, hws_error *err) {
+    *out = NULL;
+    hws_gpus *g = calloc(1, sizeof *g);
+    if (g == NULL)
+        return hws_error_set(err, HWS_ERR_NOMEM, "out of memory for the GPU list");
+    hws_status st = hws_probe_gpus(&g->list, err);
+    if (st != HWS_OK) {
+        free(g);
+        return st;
+    }
+    *out = g;
+    return HWS_OK;
+}
+
+int hws_gpus_count(const hws_gpus *g) {
+    return g->list.count;
+}
+
+const void *hws_gpus_record(const hws_gpus *g, int i) {
+    return i >= 0 && i < g->list.count ? &g->list.gpus[i] : NULL;
+}
+
+const char *hws_gpus_driver_version(const hws_gpus *g) {
+    return g->list.driver_version;
+}
+
+const char *hws_gpus_why_none(const hws_gpus *g) {
+    return g->list.count == 0 ? g->list.why_none : "";
+}
+
+void hws_gpus_free(hws_gpus *g) {
+    free(g);
 }
 
 hws_status hws_gpu_sample_read(int index, hws_gpu_sample *sample, hws_error *err) {

@@ -2,6 +2,7 @@
  * the two joined on the PCI bus id. Every fact NVML refuses becomes n/a with NVML's reason. */
 #include "probe/cuda_driver.h"
 #include "probe/gpu_vendor.h"
+#include "probe/notes.h"
 #include "probe/nvml.h"
 #include "util/units.h"
 

@@ -202,21 +202,21 @@ static void plan_run(const hws_report_opts *o, const hws_report *r, const hws_mo
     hws_place_kind kind;
     if (target == HWS_TARGET_CPU) {
         kind = HWS_PLACE_CPU_ONLY;
-        hws_place(m, &po, &mem, devs, kind, pl);
+        hws_placement_compute(m, &po, &mem, devs, kind, pl);
     } else if (target == HWS_TARGET_OFFLOAD) {
         kind = m->n_experts > 0 ? HWS_PLACE_EXPERT_OFFLOAD : HWS_PLACE_CPU_OFFLOAD;
-        hws_place(m, &po, &mem, devs, kind, pl);
+        hws_placement_compute(m, &po, &mem, devs, kind, pl);
         if (!pl->fits && kind == HWS_PLACE_EXPERT_OFFLOAD) {
             kind = HWS_PLACE_CPU_OFFLOAD;
-            hws_place(m, &po, &mem, devs, kind, pl);
+            hws_placement_compute(m, &po, &mem, devs, kind, pl);
         }
     } else {
-        kind = hws_place_best(m, &po, &mem, devs, pl);
+        kind = hws_placement_best(m, &po, &mem, devs, pl);
         if (!gpu_only(kind)) {
             kind = HWS_PLACE_SINGLE; /* say why the GPUs alone do not hold it */
-            hws_place(m, &po, &mem, devs, kind, pl);
+            hws_placement_compute(m, &po, &mem, devs, kind, pl);
             if (devs->count > 1)
-                hws_place(m, &po, &mem, devs, kind = HWS_PLACE_LAYER_SPLIT, pl);
+                hws_placement_compute(m, &po, &mem, devs, kind = HWS_PLACE_LAYER_SPLIT, pl);
         }
     }
     snprintf(run->placement, sizeof run->placement, "%s", hws_place_name(kind));
@@ -230,7 +230,7 @@ static void plan_run(const hws_report_opts *o, const hws_report *r, const hws_mo
         hws_predict_inputs in;
         hws_prediction pred;
         hws_predict_inputs_from(&po, &mem, devs, ceil, &in);
-        hws_predict(m, &po, &mem, pl, &in, &pred);
+        hws_prediction_compute(m, &po, &mem, pl, &in, &pred);
         run->prefill_tokens_per_s = pred.prefill_tokens_per_s;
         run->decode_tokens_per_s = pred.decode_tokens_per_s;
         run->decode_bytes_per_step = pred.decode_bytes_per_step;

@@ -3,7 +3,7 @@
 #include "hws_test.h"
 #include "width.h"
 
-#include "bench/bench_report.h"
+#include "report/bench.h"
 #include "util/units.h"
 
 #include <stdio.h>
