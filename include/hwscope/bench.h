@@ -23,6 +23,7 @@
 #include "hwscope/hwscope.h"
 #include "hwscope/ceilings.h"
 #include "hwscope/fields.h"
+#include "hwscope/probe.h"
 
 #include <stdbool.h>
 
@@ -121,6 +122,15 @@ typedef struct {
 extern HWS_API const hws_field_table hws_bench_record_table;
 extern HWS_API const hws_field_table hws_bench_gpu_state_table;
 extern HWS_API const hws_field_table hws_bench_sample_table;
+/* Fills fp from facts already probed (either may be NULL): the time now (UTC), the hostname,
+ * CPU, BLAS, GPU names and bus ids, driver and CUDA versions, hwscope's version and commit. The
+ * benchmarks add what only a run knows (the GPU measured, the CUDA runtime, cuBLASLt). */
+HWS_API void hws_fingerprint_fill(hws_bench_fingerprint *fp, const hws_cpu_info *cpu,
+                                  const hws_gpu_list *gpus);
+/* The hardware's identity as 16 hex digits: a hash of the CPU model and thread count and of each
+ * GPU's name and bus id (not the time, host name or software versions), so figures saved for
+ * one machine are found again for the same hardware. */
+HWS_API void hws_fingerprint_id(const hws_bench_fingerprint *fp, char out[17]);
 
 typedef struct {
     bool quick; /* a few seconds in all: small sizes, few repeats */

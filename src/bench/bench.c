@@ -250,25 +250,6 @@ static void run_one(hws_bench_ctx *ctx, const hws_bench_desc *d) {
     }
 }
 
-static void cpu_fingerprint(hws_bench_ctx *ctx, hws_bench_fingerprint *fp) {
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(fp->time_utc, sizeof fp->time_utc, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    if (gethostname(fp->hostname, sizeof fp->hostname) != 0)
-        fp->hostname[0] = '\0';
-    fp->cpu_cores = fp->cpu_threads = fp->cpu_fp32_peak_gflops = HWS_NA;
-    if (ctx->have_cpu) {
-        snprintf(fp->cpu_model, sizeof fp->cpu_model, "%s", ctx->cpu.model);
-        fp->cpu_cores = ctx->cpu.cores;
-        fp->cpu_threads = ctx->cpu.threads;
-        fp->cpu_fp32_peak_gflops = ctx->cpu.fp32_peak_gflops;
-    }
-    snprintf(fp->blas, sizeof fp->blas, "%s", openblas_get_config());
-    snprintf(fp->hwscope_version, sizeof fp->hwscope_version, "%s", hws_version());
-    snprintf(fp->build_commit, sizeof fp->build_commit, "%s", hws_build_commit());
-}
-
 hws_status hws_bench_run(const char *const *suites, int nsuites, const hws_bench_options *opt,
                          hws_bench_result **out, hws_error *err) {
     hws_bench_ctx ctx;
@@ -314,7 +295,7 @@ hws_status hws_bench_run(const char *const *suites, int nsuites, const hws_bench
             opt->progress(opt->progress_arg, todo[i]->key, i, ntodo);
         run_one(&ctx, todo[i]);
     }
-    cpu_fingerprint(&ctx, &ctx.res->fingerprint);
+    hws_fingerprint_fill(&ctx.res->fingerprint, ctx.have_cpu ? &ctx.cpu : NULL, ctx.gpus);
     hws_gpu_fingerprint(&ctx, &ctx.res->fingerprint);
     hws_gpu_ctx_close(&ctx);
     pthread_mutex_destroy(&ctx.lock);

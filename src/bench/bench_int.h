@@ -87,7 +87,8 @@ double hws_pcie_link_gbps(double gen, double width);
  * NCCL through `nccl` (NULL: the real one); NULL table goes back to the module. */
 void hws_bench_use_multi_table(const hws_gpu_multi_table *table, const hws_nccl *nccl);
 
-/* Fills the GPU names, driver and CUDA versions of the fingerprint from what is open. */
+/* Adds to the fingerprint what only the open GPU knows: the GPU measured, CUDA runtime and
+ * cuBLASLt versions (the probed facts come from hws_fingerprint_fill). */
 void hws_gpu_fingerprint(hws_bench_ctx *ctx, hws_bench_fingerprint *fp);
 
 #endif

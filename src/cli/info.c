@@ -85,6 +85,8 @@ static void print_gpus(const hws_gpu_list *list) {
         headers[i + 1] = names[i];
     }
     hws_table *t = hws_table_new(list->count + 1, headers);
+    if (t != NULL)
+        hws_table_set_key_columns(t, 1); /* narrow terminals: GPUs in blocks beside the facts */
     const hws_field *gpu_fields = hws_gpu_info_table.fields;
     for (size_t f = 0; t != NULL && f < hws_gpu_info_table.nfields; f++) {
         char cells[HWS_MAX_GPUS][256];
@@ -191,7 +193,9 @@ static cJSON *gpus_json(const hws_gpu_list *list) {
 }
 
 cJSON *hws_info_json(const hws_info *info) {
-    cJSON *doc = hws_json_doc("hwscope.info/1");
+    hws_bench_fingerprint fp; /* from the facts at hand: no second probe */
+    hws_fingerprint_fill(&fp, &info->cpu, &info->gpus);
+    cJSON *doc = hws_json_doc_for("hwscope.info/1", &fp);
     if (doc == NULL)
         return NULL;
     cJSON_AddItemToObject(doc, "cpu", cpu_json(&info->cpu));

@@ -78,6 +78,8 @@ static void print_matrix(const hws_topology *t, const char *corner,
     headers[t->count + 1] = "CPU affinity";
     headers[t->count + 2] = "NUMA affinity";
     hws_table *tab = hws_table_new(t->count + 1 + (affinity ? 2 : 0), headers);
+    if (tab != NULL)
+        hws_table_set_key_columns(tab, 1); /* narrow terminals: blocks beside the GPU names */
     for (int a = 0; tab != NULL && a < t->count; a++) {
         char cells[HWS_MAX_GPUS + 2][160];
         const char *row[HWS_MAX_GPUS + 3] = {names[a]};
@@ -120,6 +122,8 @@ void hws_topology_print_text(const hws_topology *t) {
         headers[i + 1] = names[i];
     }
     hws_table *tab = hws_table_new(t->count + 1, headers);
+    if (tab != NULL)
+        hws_table_set_key_columns(tab, 1);
     for (size_t f = 0; tab != NULL && f < COUNT(topo_gpu_fields); f++) {
         char cells[HWS_MAX_GPUS][192];
         const char *row[HWS_MAX_GPUS + 1] = {topo_gpu_fields[f].label};

@@ -13,13 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef struct {
-    const char *name;
-    int (*run)(int argc, char **argv);
-    const char *summary;
-} command;
-
-static const command commands[] = {
+static const hws_command commands[] = {
     {"report", cmd_report, "inventory, quick measurement and what runs here (the default)"},
     {"info", cmd_info, "CPU, memory and GPU facts, with derived peaks"},
     {"bench", cmd_bench, "measured key metrics against the datasheet"},
@@ -29,6 +23,7 @@ static const command commands[] = {
     {"top", cmd_top, "live monitor of GPUs, processes and the host"},
     {"log", cmd_log, "GPU readings as CSV (nvidia-smi's fields) or JSON lines"},
     {"serve", cmd_serve, "Prometheus exporter (dcgm-exporter's metric names)"},
+    {"version", cmd_version, "the version and build commit (also -V, --version)"},
 };
 
 static void usage(FILE *out) {
@@ -36,7 +31,8 @@ static void usage(FILE *out) {
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n'hwscope COMMAND --help' shows a command's options; "
-                 "every command takes --json.\n");
+                 "every command takes --json.\n"
+                 "-V, --version: the version; -h, --help: this help.\n");
 }
 
 /* The command's exit status, or 1 when what it printed could not all be written (a full disk,
@@ -62,13 +58,13 @@ static int dispatch(int argc, char **argv) {
             usage(stdout);
             return 0;
         }
-        if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
-            printf("hwscope %s (%s)\n", hws_version(), hws_build_commit());
-            return 0;
-        }
+        if (argc >= 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0))
+            return cmd_version(argc - 1, argv + 1);
         /* no command: the report, with whatever flags were given */
         return cmd_report(argc, argv);
     }
+    if (strcmp(argv[1], "__generate") == 0) /* build time: man page and completions */
+        return hws_docgen(argc - 1, argv + 1, commands, sizeof commands / sizeof commands[0]);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);

@@ -38,6 +38,8 @@ static void print_memory(const plan_result *r) {
     const hws_memory *m = &r->mem;
     char a[32], b[32];
     hws_table *t = hws_table_new(4, (const char *[]){"part", "GB", "GiB", "basis"});
+    if (t != NULL)
+        hws_table_set_priority(t, 3, 1); /* the basis wraps on a narrow terminal */
     struct {
         const char *name;
         double bytes;
@@ -75,6 +77,10 @@ static void print_placement(const plan_result *r) {
         headers[3 + k] = figures[k].label;
     headers[NFIG + 3] = "fits";
     hws_table *t = hws_table_new(NFIG + 4, headers);
+    if (t == NULL)
+        return;
+    hws_table_set_priority(t, 5, 1); /* narrow terminals: activations and overhead go (total */
+    hws_table_set_priority(t, 6, 1); /* holds them) */
     for (int i = 0; i < p->ndev; i++) {
         const hws_device_load *l = &p->load[i];
         char index[16], layers[48], cells[NFIG][32];
@@ -103,6 +109,8 @@ static void print_placement(const plan_result *r) {
     hws_print_heading(stdout, "other placements");
     t = hws_table_new(6, (const char *[]){"method", "TP x PP", "fits", "largest GPU need GiB",
                                           "host GiB", "why"});
+    if (t != NULL)
+        hws_table_set_priority(t, 5, 1);
     for (int k = 0; k < HWS_PLACE_COUNT; k++) {
         const hws_placement *a = &r->alt[k];
         hws_table_rowf(t, "%s\t%dx%d\t%s\t%.2f\t%.2f\t%s", hws_place_name(a->kind), a->tp, a->pp,

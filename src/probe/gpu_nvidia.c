@@ -173,6 +173,8 @@ static void read_health(const hws_nvml *n, nvmlDevice_t dev, hws_gpu_info *g) {
     if (rc == NVML_SUCCESS) {
         g->clock_event_reasons = (double)v;
         hws_clock_events_text(v, 0, g->clock_event_text, sizeof g->clock_event_text);
+        if (g->clock_event_text[0] == '\0') /* known: nothing holds the clocks */
+            snprintf(g->clock_event_text, sizeof g->clock_event_text, "none");
     } else {
         note_failure(n, g, "clock_event_reasons", rc);
     }
