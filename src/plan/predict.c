@@ -326,7 +326,7 @@ void hws_predict_inputs_fill(const hws_plan_opts *o, const hws_memory *mem,
     if (ceilings_path == NULL) {
         ceilings_path = hws_ceilings_path(path, sizeof path) ? path : ""; /* "": none */
     }
-    int measured = devs->count > 0, datasheet = devs->count > 0;
+    int measured = devs->count > 0, datasheet = devs->count > 0, links_measured = 0;
     char measured_at[32] = "";
     for (int i = 0; i < devs->count; i++) {
         const hws_device *d = &devs->dev[i];
@@ -334,12 +334,15 @@ void hws_predict_inputs_fill(const hws_plan_opts *o, const hws_memory *mem,
         hws_ceilings c;
         hws_error err;
         double bw = HWS_NA, mm = HWS_NA, link = HWS_NA;
-        if (hws_ceilings_load(ceilings_path, d->name, g, &c, &err) == HWS_OK &&
-            hws_known(c.mem_bw_gbps)) {
+        bool saved = hws_ceilings_load(ceilings_path, d->name, g, &c, &err) == HWS_OK;
+        if (saved && hws_known(c.allreduce_busbw_gbps)) { /* hwscope bench nccl, 2+ GPUs */
+            link = c.allreduce_busbw_gbps;
+            links_measured++;
+        }
+        if (saved && hws_known(c.mem_bw_gbps)) {
             bw = c.mem_bw_gbps;
             mm = tflops_for(compute_of(o), c.fp32_tflops, c.fp16_tflops, c.bf16_tflops,
                             c.fp8_tflops, c.int8_tops, HWS_NA);
-            link = c.allreduce_busbw_gbps;
             if (hws_known(c.host_mem_bw_gbps))
                 in->host_mem_bw_gbps = c.host_mem_bw_gbps;
             if (measured_at[0] == '\0' || strcmp(c.measured_at, measured_at) < 0)
@@ -365,6 +368,8 @@ void hws_predict_inputs_fill(const hws_plan_opts *o, const hws_memory *mem,
         if (!hws_known(in->link_gbps) || link < in->link_gbps)
             in->link_gbps = link;
     }
+    if (links_measured > 0 && links_measured == devs->count)
+        in->link_eff = 1; /* NCCL's measured bus bandwidth is what the runtime reaches */
     in->measured = measured;
     in->bw_eff = measured ? e->bw_eff_measured : e->bw_eff_datasheet;
     in->mm_eff = measured ? e->mm_eff_measured : e->mm_eff_datasheet;
