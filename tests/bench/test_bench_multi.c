@@ -125,9 +125,14 @@ static void replay_script(void) {
 /* Plays `script` through the fake NVML and runs the suites over ngpus fake GPUs. */
 static void run_on(const char *script, int ngpus, const char *const *bus, const char *suite) {
     char gpus[1024];
+    const char *nvml = getenv("HWSCOPE_FAKE_NVML"), *cuda = getenv("HWSCOPE_FAKE_CUDA");
+    if (nvml == NULL || cuda == NULL) {
+        fail_msg("the fake NVML and CUDA libraries were not built");
+        return;
+    }
     snprintf(gpus, sizeof gpus, "%s/gpus/%s.txt", getenv("HWSCOPE_FIXTURES"), script);
-    setenv("HWSCOPE_NVML_LIB", getenv("HWSCOPE_FAKE_NVML"), 1);
-    setenv("HWSCOPE_CUDA_LIB", getenv("HWSCOPE_FAKE_CUDA"), 1);
+    setenv("HWSCOPE_NVML_LIB", nvml, 1);
+    setenv("HWSCOPE_CUDA_LIB", cuda, 1);
     setenv("HWSCOPE_FAKE_GPUS", gpus, 1);
     replay_script();
     fake_ngpus = ngpus;
