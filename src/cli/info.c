@@ -11,8 +11,10 @@
 #include "util/units.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define GIB (1.0 / HWS_GIB)
 
@@ -162,6 +164,32 @@ static void print_cpu(const hws_cpu_info *cpu) {
     print_record(isa_fields, COUNT(isa_fields), cpu, &cpu->notes);
 }
 
+void hws_print_gpu_columns(const hws_field *fields, size_t nfields, const void *recs, size_t stride,
+                           int count, size_t index_offset, size_t notes_offset) {
+    const char *headers[HWS_MAX_GPUS + 1] = {"fact"};
+    char names[HWS_MAX_GPUS][16];
+    for (int i = 0; i < count && i < HWS_MAX_GPUS; i++) {
+        int index;
+        memcpy(&index, (const char *)recs + (size_t)i * stride + index_offset, sizeof index);
+        snprintf(names[i], sizeof names[i], "GPU %d", index);
+        headers[i + 1] = names[i];
+    }
+    hws_table *t = hws_table_new(count + 1, headers);
+    for (size_t f = 0; t != NULL && f < nfields; f++) {
+        char cells[HWS_MAX_GPUS][256];
+        const char *row[HWS_MAX_GPUS + 1] = {fields[f].label};
+        for (int i = 0; i < count && i < HWS_MAX_GPUS; i++) {
+            const char *rec = (const char *)recs + (size_t)i * stride;
+            row[i + 1] = hws_field_text(cells[i], sizeof cells[i], &fields[f], rec,
+                                        (const hws_notes *)(const void *)(rec + notes_offset));
+        }
+        hws_table_row(t, row);
+    }
+    if (t != NULL)
+        hws_table_print(t, stdout);
+    hws_table_free(t);
+}
+
 static void print_gpus(const hws_gpu_list *list) {
     char title[160];
     snprintf(title, sizeof title, "GPUs: %d (driver %s, CUDA %s)", list->count,
@@ -172,30 +200,15 @@ static void print_gpus(const hws_gpu_list *list) {
         printf("no GPU information: %s\n", list->why_none);
         return;
     }
-    const char *headers[HWS_MAX_GPUS + 1] = {"fact"};
-    char names[HWS_MAX_GPUS][16];
-    for (int i = 0; i < list->count; i++) {
-        snprintf(names[i], sizeof names[i], "GPU %d", list->gpus[i].index);
-        headers[i + 1] = names[i];
-    }
-    hws_table *t = hws_table_new(list->count + 1, headers);
-    for (size_t f = 0; t != NULL && f < COUNT(gpu_fields); f++) {
-        char cells[HWS_MAX_GPUS][256];
-        const char *row[HWS_MAX_GPUS + 1] = {gpu_fields[f].label};
-        for (int i = 0; i < list->count; i++)
-            row[i + 1] = hws_field_text(cells[i], sizeof cells[i], &gpu_fields[f], &list->gpus[i],
-                                        &list->gpus[i].notes);
-        hws_table_row(t, row);
-    }
-    if (t != NULL)
-        hws_table_print(t, stdout);
-    hws_table_free(t);
+    hws_print_gpu_columns(gpu_fields, COUNT(gpu_fields), list->gpus, sizeof list->gpus[0],
+                          list->count, offsetof(hws_gpu_info, index),
+                          offsetof(hws_gpu_info, notes));
     for (int i = 0; i < list->count; i++)
         if (list->gpus[i].lost)
             printf("GPU %d: lost (fell off the bus or stopped answering); its facts are n/a\n",
                    list->gpus[i].index);
     hws_print_heading(stdout, "GPU processes");
-    t = hws_table_new(4, (const char *[]){"GPU", "pid", "name", "memory"});
+    hws_table *t = hws_table_new(4, (const char *[]){"GPU", "pid", "name", "memory"});
     for (int i = 0; t != NULL && i < list->count; i++) {
         const hws_gpu_info *g = &list->gpus[i];
         if (g->nprocs < 0) {

@@ -248,3 +248,22 @@ void hws_assert_bad_input(const hws_run *r, const char *want) {
     assert_string_equal(r->out, "");
     hws_assert_contains(r->err, want);
 }
+
+const hws_bench_record *hws_find_record(const hws_bench_result *r, const char *key) {
+    for (int i = 0; i < r->nrecords; i++)
+        if (strcmp(r->records[i].key, key) == 0)
+            return &r->records[i];
+    fail_msg("no record %s", key);
+    return NULL;
+}
+
+const char *const *hws_fake_gpu_env(const char *nvml_env, const char *path) {
+    static char nvml[1024], cuda[1024], gpus[1024];
+    static const char *env[] = {nvml, cuda, gpus, NULL};
+    const char *lib = getenv(nvml_env);
+    assert_non_null(lib);
+    snprintf(nvml, sizeof nvml, "HWSCOPE_NVML_LIB=%s", lib);
+    snprintf(cuda, sizeof cuda, "HWSCOPE_CUDA_LIB=%s", getenv("HWSCOPE_FAKE_CUDA"));
+    snprintf(gpus, sizeof gpus, "HWSCOPE_FAKE_GPUS=%s", path);
+    return env;
+}

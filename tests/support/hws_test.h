@@ -19,6 +19,8 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
+#include "hwscope/bench.h"
+
 typedef struct {
     int exit_code; /* the process's exit status; 128+N when killed by signal N */
     char *out;     /* stdout, NUL-terminated */
@@ -54,5 +56,13 @@ void hws_assert_json_null(const cJSON *doc, const char *path);
 void hws_assert_bad_input(const hws_run *r, const char *want);
 /* Asserts haystack contains needle, printing both when not. */
 void hws_assert_contains(const char *haystack, const char *needle);
+
+/* The record of a benchmark run named key; fails the test when there is none. */
+const hws_bench_record *hws_find_record(const hws_bench_result *r, const char *key);
+
+/* The environment that points NVML and the CUDA driver at the fakes ($HWSCOPE_FAKE_NVML, or the
+ * library the variable nvml_env names, and $HWSCOPE_FAKE_CUDA) playing the script at path:
+ * a NULL-terminated list in static storage for hws_run_cli. */
+const char *const *hws_fake_gpu_env(const char *nvml_env, const char *path);
 
 #endif
