@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
 """multi_gpu_vs_torch.py - hwscope's multi-GPU figures beside PyTorch's, on every GPU of the
 machine (or --world N of them): NCCL all-reduce bus bandwidth from `hwscope bench nccl` beside
-torch.distributed.all_reduce (NCCL backend, one process per GPU), and each P2P copy from
-`hwscope bench p2p` beside a CUDA peer copy in torch (dst.copy_(src) across devices).
+torch.distributed.all_reduce (NCCL backend, one process per GPU; target >= 0.98x), all-gather
+and reduce-scatter beside all_gather_into_tensor and reduce_scatter_tensor, and each P2P copy
+from `hwscope bench p2p` beside a CUDA peer copy in torch (dst.copy_(src) across devices).
 
 PyTorch's side uses hwscope's sizes and method: float32 sum, warm-up, then each run started
 together on every rank (stream synchronised, barrier), timed alone with CUDA events, the slowest
-rank's time, median; bus bandwidth as nccl-tests computes it (all-reduce: size / time x
-2(n-1)/n). With one GPU (world size 1) both sides run NCCL's 1-rank all-reduce and compare the
-algorithm bandwidth (no link is used, the bus bandwidth is 0 by definition); P2P needs two GPUs
-and is reported as waived by both.
+rank's time, median; bus bandwidth as nccl-tests computes it (size / time x 2(n-1)/n for
+all-reduce, x (n-1)/n for all-gather and reduce-scatter).
+
+With one GPU (world size 1) the algorithm bandwidth is compared (no link is used; the bus
+bandwidth is 0 by definition). torch's all_reduce is in place, and NCCL's in-place 1-rank
+all-reduce moves no data, while hwscope's is out of place (as nccl-tests' first column): that
+row is shown but not judged, and the all-reduce target is judged with 2+ GPUs only; the
+out-of-place all-gather and reduce-scatter are comparable at any size. P2P needs two GPUs and
+is reported as waived by both.
 
 NCCL_NVLS_ENABLE=0 is set for this process and every child (hwscope, the torch ranks) before
 NCCL is loaded. hwscope opens libnccl.so.2, or $HWSCOPE_NCCL_LIB; when unset this script points
@@ -67,18 +73,34 @@ def free_port():
         return s.getsockname()[1]
 
 
-def allreduce_rank(rank, world, port, sizes, warmup, reps, out_path):
-    """One rank: times all_reduce at each size; rank 0 writes {size: [ms per run]}."""
+def coll_once(op, world, x, out):
+    if op == "allreduce":
+        dist.all_reduce(x)  # in place: PyTorch has no out-of-place all-reduce
+    elif op == "allgather":
+        dist.all_gather_into_tensor(out, x)
+    else:
+        dist.reduce_scatter_tensor(out, x)
+
+
+def coll_rank(rank, world, port, jobs, warmup, reps, out_path):
+    """One rank: times each (op, size) of jobs; rank 0 writes {"op.size": {ms, checked}}.
+
+    Sizes are nccl-tests' (and hwscope's): the buffer each rank ends with (all-reduce,
+    all-gather) or starts from (reduce-scatter); float32, every rank's input = rank + 1."""
     torch.cuda.set_device(rank)
     dev = torch.device("cuda", rank)
     dist.init_process_group("nccl", init_method="tcp://127.0.0.1:%d" % port, rank=rank,
                             world_size=world, device_id=dev)
     result = {}
-    for size in sizes:
+    for op, size in jobs:
         n = size // 4 // world * world
-        x = torch.full((n,), float(rank + 1), dtype=torch.float32, device=dev)
+        c = n // world
+        x = torch.full((c if op == "allgather" else n,), float(rank + 1), dtype=torch.float32,
+                       device=dev)
+        out = None if op == "allreduce" else torch.empty(
+            n if op == "allgather" else c, dtype=torch.float32, device=dev)
         for _ in range(warmup):
-            dist.all_reduce(x)
+            coll_once(op, world, x, out)
         times = []
         for _ in range(reps):
             torch.cuda.synchronize(dev)
@@ -86,28 +108,35 @@ def allreduce_rank(rank, world, port, sizes, warmup, reps, out_path):
             start = torch.cuda.Event(enable_timing=True)
             stop = torch.cuda.Event(enable_timing=True)
             start.record()
-            dist.all_reduce(x)
+            coll_once(op, world, x, out)
             stop.record()
             stop.synchronize()
             times.append(start.elapsed_time(stop))
         t = torch.tensor(times, dtype=torch.float64, device=dev)
         dist.all_reduce(t, op=dist.ReduceOp.MAX)  # the slowest rank's time of each run
-        # the result is checked: x started at rank+1 and was summed warmup + reps times
-        want = float(world * (world + 1) // 2) * float(world) ** (warmup + reps - 1)
-        ok = bool(torch.allclose(x[:1024], torch.full_like(x[:1024], want), rtol=1e-5))
-        result[str(size)] = {"ms": t.cpu().tolist(), "checked": ok}
-        del x
+        tri = float(world * (world + 1) // 2)
+        if op == "allreduce":  # x was summed in place warmup + reps times
+            got, want = x[:1024], tri * float(world) ** (warmup + reps - 1)
+        elif op == "allgather":  # chunk j came from rank j
+            got = out.view(world, c)[:, 0]
+            want = torch.arange(1, world + 1, dtype=torch.float32, device=dev)
+        else:
+            got, want = out[:1024], tri
+        want = want if torch.is_tensor(want) else torch.full_like(got, want)
+        result["%s.%d" % (op, size)] = {"ms": t.cpu().tolist(),
+                                        "checked": bool(torch.allclose(got, want, rtol=1e-5))}
+        del x, out
     if rank == 0:
         with open(out_path, "w") as f:
             json.dump(result, f)
     dist.destroy_process_group()
 
 
-def torch_allreduce(world, sizes, warmup, reps):
+def torch_collectives(world, jobs, warmup, reps):
     with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "allreduce.json")
-        mp.spawn(allreduce_rank, args=(world, free_port(), sizes, warmup, reps, out),
-                 nprocs=world, join=True)
+        out = os.path.join(tmp, "collectives.json")
+        mp.spawn(coll_rank, args=(world, free_port(), jobs, warmup, reps, out), nprocs=world,
+                 join=True)
         with open(out) as f:
             return json.load(f)
 
@@ -150,26 +179,37 @@ def main():
     # hwscope first, before this process holds a CUDA context
     nccl_doc, nccl = run_hwscope(args.hwscope, "nccl", args.quick)
     p2p_doc, p2p = run_hwscope(args.hwscope, "p2p", args.quick)
-    prefix = "gpu.nccl.allreduce.x%d." % args.world
-    ar = {int(k[len(prefix):]): r for k, r in nccl.items() if k.startswith(prefix)}
-    if not ar:
-        why = nccl.get("gpu.nccl", {}).get("reason", "no all-reduce records")
-        raise SystemExit("hwscope bench nccl measured no %d-rank all-reduce: %s" % (args.world, why))
+    ops = ("allreduce", "allgather", "reducescatter")
+    recs = {}  # (op, size) -> hwscope record
+    for op in ops:
+        prefix = "gpu.nccl.%s.x%d." % (op, args.world)
+        recs.update({(op, int(k[len(prefix):])): r for k, r in nccl.items()
+                     if k.startswith(prefix)})
+    if not recs:
+        why = nccl.get("gpu.nccl", {}).get("reason", "no records")
+        raise SystemExit("hwscope bench nccl measured no %d-rank collective: %s" % (args.world, why))
     reps, warmup = (5, 2) if args.quick else (20, 5)
-    ref = torch_allreduce(args.world, sorted(ar), warmup, reps)
-    factor = 2.0 * (args.world - 1) / args.world if args.world > 1 else 1.0
-    figure = "busbw" if args.world > 1 else "algbw (1 rank)"
+    ref = torch_collectives(args.world, sorted(recs), warmup, reps)
     rows, headline = [], None
-    for size in sorted(ar):
-        r = ar[size]
-        t_ms = statistics.median(ref[str(size)]["ms"])
+    for op, size in sorted(recs):
+        r = recs[(op, size)]
+        factor = 1.0 if args.world == 1 else (
+            2.0 * (args.world - 1) / args.world if op == "allreduce"
+            else (args.world - 1) / args.world)
+        t_ms = statistics.median(ref["%s.%d" % (op, size)]["ms"])
         theirs = size * factor / (t_ms / 1e3) / 1e9
         ours = r["median"] if r["state"] == "ok" else None
-        row = {"key": r["key"], "figure": figure, "unit": "GB/s", "hwscope": ours,
-               "torch": theirs, "ratio": ours / theirs if ours else None,
-               "torch_checked": ref[str(size)]["checked"], "hwscope_state": r["state"]}
+        row = {"key": r["key"], "figure": "busbw" if args.world > 1 else "algbw (1 rank)",
+               "unit": "GB/s", "hwscope": ours, "torch": theirs,
+               "ratio": ours / theirs if ours else None,
+               "torch_checked": ref["%s.%d" % (op, size)]["checked"],
+               "hwscope_state": r["state"]}
+        if op == "allreduce" and args.world == 1:
+            row["note"] = ("not comparable: torch's all_reduce is in place, and NCCL's in-place "
+                           "1-rank all-reduce moves no data (hwscope's is out of place)")
         rows.append(row)
-        headline = row
+        if op == "allreduce":
+            headline = row
     pairs = [k for k in p2p if k.count(".") == 2 and k.startswith("gpu.p2p.") and "-" in k]
     for key in sorted(pairs):
         r = p2p[key]
@@ -183,17 +223,22 @@ def main():
         print("p2p: %s by hwscope: %s; torch: no peer copy with one GPU" % (
             p2p["gpu.p2p"]["state"], p2p["gpu.p2p"]["reason"]))
 
-    print("%-34s %-15s %10s %10s %7s" % ("benchmark", "figure", "hwscope", "torch", "ratio"))
+    print("%-38s %-15s %10s %10s %7s" % ("benchmark", "figure", "hwscope", "torch", "ratio"))
     for row in rows:
-        print("%-34s %-15s %10s %10.2f %7s %s" % (
+        print("%-38s %-15s %10s %10.2f %7s %s" % (
             row["key"], row["figure"], "%.2f" % row["hwscope"] if row["hwscope"] else "n/a",
             row["torch"], "%.3f" % row["ratio"] if row["ratio"] else "n/a",
+            "(not comparable)" if row.get("note") else
             "(below target)" if row["ratio"] and row["ratio"] < args.target else ""))
-    met = headline and headline["ratio"] and headline["ratio"] >= args.target
-    print("all-reduce at %s: hwscope / torch = %s (target >= %.2f: %s)" % (
-        headline["key"].rsplit(".", 1)[1] + " B",
-        "%.3f" % headline["ratio"] if headline["ratio"] else "n/a", args.target,
-        "met" if met else "missed"))
+    met = None
+    if headline and args.world > 1:
+        met = bool(headline["ratio"] and headline["ratio"] >= args.target)
+        print("all-reduce at %s B: hwscope / torch = %s (target >= %.2f: %s)" % (
+            headline["key"].rsplit(".", 1)[1],
+            "%.3f" % headline["ratio"] if headline["ratio"] else "n/a", args.target,
+            "met" if met else "missed"))
+    else:
+        print("all-reduce target not judged with one GPU: %s" % (headline or {}).get("note", ""))
     summary = {
         "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(),
         "world_size": args.world, "devices": [torch.cuda.get_device_name(i)
@@ -201,7 +246,7 @@ def main():
         "torch": torch.__version__, "torch_nccl": ".".join(map(str, torch.cuda.nccl.version())),
         "hwscope_nccl_lib": os.environ.get("HWSCOPE_NCCL_LIB"),
         "nccl_nvls_enable": os.environ["NCCL_NVLS_ENABLE"], "target": args.target,
-        "headline_met": bool(met), "rows": rows,
+        "headline_met": met, "rows": rows,
     }
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "compare.json"), "w") as f:
