@@ -191,6 +191,26 @@ static void test_topology_not_supported(void **state) {
     free(text);
 }
 
+/* An old driver without nvmlDeviceGetNvLinkRemoteDeviceType and nvmlDeviceGetMemoryAffinity:
+ * those facts are unknown with the reason, the pairs' links unknown (NV?), nothing fails. */
+static void test_old_driver(void **state) {
+    (void)state;
+    hws_run r;
+    hws_run_cli(&r, hws_fake_gpu_env("HWSCOPE_FAKE_NVML_OLD", fixture_path("h100-8")), "info",
+                "--json", NULL);
+    assert_int_equal(r.exit_code, 0);
+    cJSON *d = hws_run_json(&r);
+    hws_run_free(&r);
+    hws_assert_json_null(d, "topology.gpus.0.numa_affinity");
+    hws_assert_json_str(d, "topology.gpus.0.unavailable.numa_affinity", "NVML: Not Supported");
+    hws_assert_json_str(d, "topology.gpus.0.cpu_affinity", "0-55,112-167");
+    hws_assert_json_null(d, "topology.gpus.0.nvlinks.0.remote_type");
+    hws_assert_json_str(d, "topology.gpus.0.nvlinks.0.remote_pci_bus_id", "0000:05:00.0");
+    assert_pair(d, 8, 0, 1, "NV?", "NODE", "OK");
+    hws_assert_json_null(d, "topology.pairs.0.nvlinks");
+    cJSON_Delete(d);
+}
+
 static void test_no_driver(void **state) {
     (void)state;
     cJSON *d = topo_json(fixture_path("no-driver"));
@@ -201,9 +221,13 @@ static void test_no_driver(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hgx_h100_nvswitch),      cmocka_unit_test(test_pcie_two_sockets),
-        cmocka_unit_test(test_rtx4090_no_nvlink),      cmocka_unit_test(test_direct_nvlink_bridge),
-        cmocka_unit_test(test_topology_not_supported), cmocka_unit_test(test_no_driver),
+        cmocka_unit_test(test_hgx_h100_nvswitch),
+        cmocka_unit_test(test_pcie_two_sockets),
+        cmocka_unit_test(test_rtx4090_no_nvlink),
+        cmocka_unit_test(test_direct_nvlink_bridge),
+        cmocka_unit_test(test_topology_not_supported),
+        cmocka_unit_test(test_no_driver),
+        cmocka_unit_test(test_old_driver),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
