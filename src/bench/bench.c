@@ -51,18 +51,22 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-void hws_bench_stats(hws_bench_record *rec) {
-    double s[HWS_BENCH_MAX_SAMPLES];
-    int n = rec->nsamples;
-    if (n <= 0) {
-        rec->median = rec->min = rec->max = rec->spread_pct = HWS_NA;
+void hws_bench_summary(const double *x, int n, double *median, double *min, double *max) {
+    double *s = n > 0 ? malloc((size_t)n * sizeof *s) : NULL;
+    if (s == NULL) {
+        *median = *min = *max = HWS_NA;
         return;
     }
-    memcpy(s, rec->samples, (size_t)n * sizeof s[0]);
+    memcpy(s, x, (size_t)n * sizeof s[0]);
     qsort(s, (size_t)n, sizeof s[0], cmp_double);
-    rec->min = s[0];
-    rec->max = s[n - 1];
-    rec->median = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    *min = s[0];
+    *max = s[n - 1];
+    *median = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    free(s);
+}
+
+void hws_bench_stats(hws_bench_record *rec) {
+    hws_bench_summary(rec->samples, rec->nsamples, &rec->median, &rec->min, &rec->max);
     rec->spread_pct = rec->median > 0 ? (rec->max - rec->min) / rec->median * 100 : HWS_NA;
 }
 

@@ -10,6 +10,7 @@
 #include "hwscope/probe.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 typedef struct hws_bench_ctx hws_bench_ctx;
@@ -45,8 +46,8 @@ struct hws_bench_ctx {
     /* NVML sampler thread */
     pthread_t sampler;
     bool sampling;
-    volatile int stop;
-    pthread_mutex_t lock;
+    atomic_int stop;      /* set by the runner, read by the sampler */
+    pthread_mutex_t lock; /* guards res->samples and res->nsamples while the sampler runs */
 };
 
 extern const hws_bench_desc hws_cpu_benches[];

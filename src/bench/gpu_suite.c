@@ -68,7 +68,8 @@ void hws_bench_use_gpu_table(const hws_gpu_bench_table *table) {
 static void *sampler_main(void *arg) {
     hws_bench_ctx *ctx = arg;
     int period_us = 20000;
-    while (!ctx->stop) {
+    int taken = 0; /* samples this thread added (res->nsamples is read under the lock only) */
+    while (!atomic_load(&ctx->stop)) {
         hws_gpu_sample s;
         hws_error err;
         if (hws_gpu_sample_read(ctx->opt->device, &s, &err) == HWS_OK) {
@@ -88,9 +89,10 @@ static void *sampler_main(void *arg) {
             if (grown != NULL) {
                 r->samples = grown;
                 r->samples[r->nsamples++] = b;
+                taken++;
             }
             pthread_mutex_unlock(&ctx->lock);
-        } else if (ctx->res->nsamples == 0) {
+        } else if (taken == 0) {
             return NULL; /* NVML not readable: no sampling at all */
         }
         usleep((useconds_t)period_us);
@@ -243,7 +245,7 @@ static void explain(const hws_bench_ctx *ctx, hws_bench_record *rec) {
 
 void hws_gpu_ctx_close(hws_bench_ctx *ctx) {
     if (ctx->sampling) {
-        ctx->stop = 1;
+        atomic_store(&ctx->stop, 1);
         pthread_join(ctx->sampler, NULL);
         ctx->sampling = false;
     }
@@ -310,7 +312,7 @@ static bool have_gpu(hws_bench_ctx *ctx, const hws_bench_desc *d, char *why, siz
         return false;
     }
     if (!ctx->sampling) {
-        ctx->stop = 0;
+        atomic_store(&ctx->stop, 0);
         ctx->sampling = pthread_create(&ctx->sampler, NULL, sampler_main, ctx) == 0;
     }
     return true;

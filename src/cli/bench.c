@@ -1,6 +1,6 @@
 /* bench.c - `hwscope bench [SUITE...]`: measured key metrics against the datasheet and the
  * theoretical peak; `hwscope bench transformer ...` is handed to cmd_bench_transformer. */
-#include "bench/bench_report.h"
+#include "report/bench.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "hwscope/bench.h"

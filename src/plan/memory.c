@@ -7,6 +7,7 @@
 #include "plan/shape.h"
 #include "util/units.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -52,25 +53,34 @@ static const struct {
 #define GGUF_HEAD_Q6 6.5625
 #define GGUF_TYPES   64
 
+/* Filled once (gguf_formats_fill, under pthread_once), then only read: lookups from several
+ * threads see one table, and nothing is written on a lookup. */
 static hws_weight_format gguf_formats[GGUF_TYPES];
+static pthread_once_t gguf_formats_once = PTHREAD_ONCE_INIT;
+
+static void gguf_formats_fill(void) {
+    for (int id = 0; id < GGUF_TYPES; id++) {
+        double avg = hws_gguf_file_type_bits_per_weight(id);
+        if (!hws_known(avg) || hws_gguf_file_type_name(id) == NULL)
+            continue;
+        hws_weight_format *f = &gguf_formats[id];
+        double head = avg >= GGUF_HEAD_Q6 ? avg : GGUF_HEAD_Q6;
+        f->name = hws_gguf_file_type_name(id);
+        f->bits_per_weight = (avg * REF_WEIGHTS - head * REF_HEAD) / (REF_WEIGHTS - REF_HEAD);
+        f->embed_bits = f->bits_per_weight;
+        f->head_bits = head;
+        f->compute = "fp16";
+        f->gguf = 1;
+        f->note = "GGUF (llama.cpp) file type; bits from gguf.h, output head in Q6_K";
+    }
+}
 
 static const hws_weight_format *gguf_format(const char *name) {
+    pthread_once(&gguf_formats_once, gguf_formats_fill);
     int id = hws_gguf_file_type_from_name(name);
-    if (id < 0 || id >= GGUF_TYPES)
+    if (id < 0 || id >= GGUF_TYPES || gguf_formats[id].name == NULL)
         return NULL;
-    double avg = hws_gguf_file_type_bits_per_weight(id);
-    if (!hws_known(avg))
-        return NULL;
-    hws_weight_format *f = &gguf_formats[id];
-    double head = avg >= GGUF_HEAD_Q6 ? avg : GGUF_HEAD_Q6;
-    f->name = hws_gguf_file_type_name(id);
-    f->bits_per_weight = (avg * REF_WEIGHTS - head * REF_HEAD) / (REF_WEIGHTS - REF_HEAD);
-    f->embed_bits = f->bits_per_weight;
-    f->head_bits = head;
-    f->compute = "fp16";
-    f->gguf = 1;
-    f->note = "GGUF (llama.cpp) file type; bits from gguf.h, output head in Q6_K";
-    return f;
+    return &gguf_formats[id];
 }
 
 const hws_weight_format *hws_weight_formats(size_t *count) {
@@ -139,6 +149,7 @@ void hws_plan_opts_default(hws_plan_opts *o) {
     o->gen_tokens = 128;    /* llama-bench's tg128 */
     o->runtime = HWS_RUNTIME_TRANSFORMERS;
     o->vllm_gpu_mem_util = 0.90;
+    o->depth_tokens = HWS_NA;
 }
 
 double hws_plan_default_ctx(const hws_model_spec *m) {
@@ -172,7 +183,7 @@ double hws_kv_layer_tokens(const hws_model_spec *m, int layer, double ctx) {
     return m->sliding_window;
 }
 
-double hws_layer_kv_bytes(const hws_model_spec *m, const hws_plan_opts *o, int layer) {
+double hws_kv_layer_bytes(const hws_model_spec *m, const hws_plan_opts *o, int layer) {
     return hws_kv_layer_bytes_per_token(m, o->kv->bytes_per_elem) *
            hws_kv_layer_tokens(m, layer, o->ctx_tokens) * o->batch;
 }
@@ -180,7 +191,7 @@ double hws_layer_kv_bytes(const hws_model_spec *m, const hws_plan_opts *o, int l
 static double kv_total(const hws_model_spec *m, const hws_plan_opts *o) {
     double sum = 0;
     for (int i = 0; i < (int)m->n_layers; i++)
-        sum += hws_layer_kv_bytes(m, o, i);
+        sum += hws_kv_layer_bytes(m, o, i);
     return sum;
 }
 
@@ -272,7 +283,7 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
     double blocks_p = first_moe * dense_p + n_moe * moe_p + m->hidden_size;
     double active_blocks_p = first_moe * dense_p + n_moe * moe_active_p + m->hidden_size;
     double bits, ebits, hbits;
-    if (f == NULL && hws_known(m->file_weight_bytes) && m->file_weight_bytes > 0) {
+    if (f == NULL && hws_known(m->file_weight_bytes)) {
         /* the file's own bytes: every part at the file's average bits */
         bits = ebits = hbits = m->file_weight_bytes * 8.0 / (blocks_p + embeds);
         snprintf(mem->weights_basis, sizeof mem->weights_basis,

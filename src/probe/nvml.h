@@ -23,6 +23,8 @@ enum {
 enum { NVML_CLOCK_GRAPHICS = 0, NVML_CLOCK_SM = 1, NVML_CLOCK_MEM = 2 };
 enum { NVML_TEMPERATURE_GPU = 0 };
 enum { NVML_NVLINK_MAX_LINKS = 18 };
+enum { NVML_MEMORY_ERROR_TYPE_CORRECTED = 0, NVML_MEMORY_ERROR_TYPE_UNCORRECTED = 1 };
+enum { NVML_VOLATILE_ECC = 0 };
 /* nvmlGpuTopologyLevel_t: the closest common ancestor of two GPUs on the PCIe tree. */
 enum {
     NVML_TOPOLOGY_INTERNAL = 0,    /* on one board */
@@ -70,6 +72,14 @@ typedef struct { /* the plain (v1) process list */
     unsigned long long usedGpuMemory;
 } nvmlProcessInfo_v1_t;
 
+typedef struct { /* one process's utilisation over the last sampling period */
+    unsigned int pid;
+    unsigned long long timeStamp;                   /* microseconds */
+    unsigned int smUtil, memUtil, encUtil, decUtil; /* percent */
+} nvmlProcessUtilizationSample_t;
+
+enum { NVML_PCIE_UTIL_TX_BYTES = 0, NVML_PCIE_UTIL_RX_BYTES = 1 };
+
 typedef struct { /* _v2 and _v3 process lists */
     unsigned int pid;
     unsigned long long usedGpuMemory;
@@ -112,6 +122,16 @@ typedef struct {
     nvmlReturn_t (*DeviceGetPersistenceMode)(nvmlDevice_t, int *);
     nvmlReturn_t (*DeviceGetComputeRunningProcesses)(nvmlDevice_t, unsigned int *, void *);
     nvmlReturn_t (*DeviceGetCurrentClocksEventReasons)(nvmlDevice_t, unsigned long long *);
+    /* the monitor's (src/monitor/) */
+    nvmlReturn_t (*DeviceGetTotalEnergyConsumption)(nvmlDevice_t, unsigned long long *); /* mJ */
+    nvmlReturn_t (*DeviceGetPcieThroughput)(nvmlDevice_t, int, unsigned int *);          /* KB/s */
+    nvmlReturn_t (*DeviceGetTotalEccErrors)(nvmlDevice_t, int, int, unsigned long long *);
+    nvmlReturn_t (*DeviceGetPerformanceState)(nvmlDevice_t, int *);
+    nvmlReturn_t (*DeviceGetFanSpeed)(nvmlDevice_t, unsigned int *); /* percent */
+    nvmlReturn_t (*DeviceGetProcessUtilization)(nvmlDevice_t, nvmlProcessUtilizationSample_t *,
+                                                unsigned int *, unsigned long long);
+    nvmlReturn_t (*DeviceGetMaxMigDeviceCount)(nvmlDevice_t, unsigned int *);
+    nvmlReturn_t (*DeviceGetMigDeviceHandleByIndex)(nvmlDevice_t, unsigned int, nvmlDevice_t *);
     /* topology (probe/topology.c) */
     nvmlReturn_t (*DeviceGetTopologyCommonAncestor)(nvmlDevice_t, nvmlDevice_t, int *);
     nvmlReturn_t (*DeviceGetP2PStatus)(nvmlDevice_t, nvmlDevice_t, int, int *);
@@ -127,6 +147,11 @@ typedef struct {
 /* Opens and initialises NVML once per process; NULL with the reason in err when it cannot
  * ("NVML not found: ...", "NVML: Driver Not Loaded"). */
 const hws_nvml *hws_nvml_get(hws_error *err);
+/* The compute processes on dev through whichever versioned call the driver has (each has its own
+ * struct): pid and used memory (~0ULL when the driver does not say) of at most max into out;
+ * *count says how many. */
+nvmlReturn_t hws_nvml_processes(const hws_nvml *n, nvmlDevice_t dev, nvmlProcessInfo_v1_t *out,
+                                unsigned int max, unsigned int *count);
 /* NVML's text for rc ("Not Supported"), or "error N". */
 const char *hws_nvml_error(const hws_nvml *nvml, nvmlReturn_t rc);
 

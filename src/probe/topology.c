@@ -4,6 +4,7 @@
  * the reason in the notes. */
 #include "hwscope/topology.h"
 #include "probe/gpu_vendor.h"
+#include "probe/notes.h"
 #include "probe/nvml.h"
 #include "util/units.h"
 

@@ -10,9 +10,14 @@
 
 /* Runs `hwscope info [--json]` with the fakes playing back tests/fixtures/gpus/<script>.txt. */
 static void run_info(hws_run *r, const char *script, const char *nvml_env, int json) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/gpus/%s.txt", getenv("HWSCOPE_FIXTURES"), script);
-    const char *const *env = hws_fake_gpu_env(nvml_env, path);
+    static char nvml[1024], cuda[1024], gpus[1024];
+    const char *lib = getenv(nvml_env);
+    assert_non_null(lib);
+    snprintf(nvml, sizeof nvml, "HWSCOPE_NVML_LIB=%s", lib);
+    snprintf(cuda, sizeof cuda, "HWSCOPE_CUDA_LIB=%s", getenv("HWSCOPE_FAKE_CUDA"));
+    snprintf(gpus, sizeof gpus, "HWSCOPE_FAKE_GPUS=%s/gpus/%s.txt", getenv("HWSCOPE_FIXTURES"),
+             script);
+    const char *env[] = {nvml, cuda, gpus, NULL};
     if (json)
         hws_run_cli(r, env, "info", "--json", NULL);
     else

@@ -12,7 +12,7 @@
 
 /* Runs `hwscope info [--json]` with the fakes playing back the script at path. */
 static void run_topo(hws_run *r, const char *path, int json) {
-    const char *const *env = hws_fake_gpu_env("HWSCOPE_FAKE_NVML", path);
+    const char *const *env = hws_fake_gpu_env(path, NULL);
     if (json)
         hws_run_cli(r, env, "info", "--json", NULL);
     else
@@ -196,8 +196,9 @@ static void test_topology_not_supported(void **state) {
 static void test_old_driver(void **state) {
     (void)state;
     hws_run r;
-    hws_run_cli(&r, hws_fake_gpu_env("HWSCOPE_FAKE_NVML_OLD", fixture_path("h100-8")), "info",
-                "--json", NULL);
+    char old_nvml[1024];
+    snprintf(old_nvml, sizeof old_nvml, "HWSCOPE_NVML_LIB=%s", getenv("HWSCOPE_FAKE_NVML_OLD"));
+    hws_run_cli(&r, hws_fake_gpu_env(fixture_path("h100-8"), old_nvml), "info", "--json", NULL);
     assert_int_equal(r.exit_code, 0);
     cJSON *d = hws_run_json(&r);
     hws_run_free(&r);

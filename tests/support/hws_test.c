@@ -257,13 +257,23 @@ const hws_bench_record *hws_find_record(const hws_bench_result *r, const char *k
     return NULL;
 }
 
-const char *const *hws_fake_gpu_env(const char *nvml_env, const char *path) {
+const char *const *hws_fake_gpu_env(const char *script, const char *extra) {
     static char nvml[1024], cuda[1024], gpus[1024];
-    static const char *env[] = {nvml, cuda, gpus, NULL};
-    const char *lib = getenv(nvml_env);
+    static const char *env[5];
+    const char *lib = getenv("HWSCOPE_FAKE_NVML"), *cu = getenv("HWSCOPE_FAKE_CUDA");
     assert_non_null(lib);
+    assert_non_null(cu);
     snprintf(nvml, sizeof nvml, "HWSCOPE_NVML_LIB=%s", lib);
-    snprintf(cuda, sizeof cuda, "HWSCOPE_CUDA_LIB=%s", getenv("HWSCOPE_FAKE_CUDA"));
-    snprintf(gpus, sizeof gpus, "HWSCOPE_FAKE_GPUS=%s", path);
+    snprintf(cuda, sizeof cuda, "HWSCOPE_CUDA_LIB=%s", cu);
+    if (strchr(script, '/') != NULL)
+        snprintf(gpus, sizeof gpus, "HWSCOPE_FAKE_GPUS=%s", script);
+    else
+        snprintf(gpus, sizeof gpus, "HWSCOPE_FAKE_GPUS=%s/gpus/%s.txt", getenv("HWSCOPE_FIXTURES"),
+                 script);
+    env[0] = nvml;
+    env[1] = cuda;
+    env[2] = gpus;
+    env[3] = extra;
+    env[4] = NULL;
     return env;
 }

@@ -60,9 +60,11 @@ void hws_assert_contains(const char *haystack, const char *needle);
 /* The record of a benchmark run named key; fails the test when there is none. */
 const hws_bench_record *hws_find_record(const hws_bench_result *r, const char *key);
 
-/* The environment that points NVML and the CUDA driver at the fakes ($HWSCOPE_FAKE_NVML, or the
- * library the variable nvml_env names, and $HWSCOPE_FAKE_CUDA) playing the script at path:
- * a NULL-terminated list in static storage for hws_run_cli. */
-const char *const *hws_fake_gpu_env(const char *nvml_env, const char *path);
+/* The environment that makes hwscope see the scripted GPUs of
+ * $HWSCOPE_FIXTURES/gpus/<script>.txt (or of the file script names, when it holds a '/')
+ * through the fake NVML and CUDA libraries, plus `extra` (one more "KEY=VALUE", which wins over
+ * the ones before it, or NULL). NULL-terminated, in a static buffer (valid until the next
+ * call). */
+const char *const *hws_fake_gpu_env(const char *script, const char *extra);
 
 #endif

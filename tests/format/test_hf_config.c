@@ -3,7 +3,7 @@
 #include "hws_test.h"
 
 #include "hwscope/model.h"
-#include "plan/model_readers.h"
+#include "format/model_readers.h"
 #include "util/units.h"
 
 #include <stdio.h>
