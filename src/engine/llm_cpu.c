@@ -294,6 +294,7 @@ static hws_status create(const hws_llm_shape *s, const hws_llm_options *o, int m
         return hws_error_set(err, HWS_ERR_NOMEM, "out of memory for the model on the CPU");
     }
     c->avx2 = have_avx2();
+    openblas_set_num_threads(1); /* the pool's threads call it, each on its own tile */
     memcpy(c->inv_freq, rope_inv_freq, (size_t)s->head_dim / 2 * sizeof(float));
     info->kv_bytes_per_token = 2.0 * s->n_layers * s->n_kv_heads * s->head_dim * sizeof(float);
     info->device_bytes_peak = info->weight_bytes + 2.0 * (double)cache * sizeof(float);
