@@ -122,18 +122,7 @@ static int have_avx2(void) {
 #endif
 
 static int buf_width(const cpu_ctx *c, hws_llm_buf b) {
-    switch (b) {
-    case HWS_LLM_BUF_QKV:
-        return c->qkv_w;
-    case HWS_LLM_BUF_ATT:
-        return c->s.n_heads * c->s.head_dim;
-    case HWS_LLM_BUF_GU:
-        return 2 * c->s.d_ff;
-    case HWS_LLM_BUF_ACT:
-        return c->s.d_ff;
-    default:
-        return c->s.d_model;
-    }
+    return hws_llm_buf_width(&c->s, b);
 }
 
 /* Row o of a weight as floats. */

@@ -269,12 +269,7 @@ hws_status hws_llm_load_gguf(const char *path, const hws_llm_shape *s, const hws
     gguf_src f = {g, (const uint8_t *)map + off,
                   off <= (uint64_t)sb.st_size ? (size_t)((uint64_t)sb.st_size - off) : 0, path,
                   arch && strcmp(arch, "llama") == 0};
-    size_t biggest = 0;
-    for (int w = 0; w < HWS_LLM_W_COUNT; w++) {
-        int r, c;
-        hws_llm_weight_dims(s, (hws_llm_weight)w, &r, &c);
-        biggest = (size_t)r * c > biggest ? (size_t)r * c : biggest;
-    }
+    size_t biggest = hws_llm_largest_weight(s);
     float *buf = malloc(biggest * sizeof *buf);
     float *tmp = malloc((size_t)s->head_dim * s->d_model * sizeof *tmp);
     st = buf && tmp ? load_all(&f, s, be, ctx, buf, tmp, err)

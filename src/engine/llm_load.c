@@ -161,13 +161,7 @@ hws_status hws_llm_load_weights(const char *path, const hws_llm_shape *s, const 
         free(sh);
         return st;
     }
-    size_t biggest = 0;
-    for (int w = 0; w < HWS_LLM_W_COUNT; w++) {
-        int r, c;
-        hws_llm_weight_dims(s, (hws_llm_weight)w, &r, &c);
-        if ((size_t)r * c > biggest)
-            biggest = (size_t)r * c;
-    }
+    size_t biggest = hws_llm_largest_weight(s);
     float *buf = malloc(biggest * sizeof *buf);
     if (!buf)
         st = hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
