@@ -67,11 +67,12 @@ typedef enum {
     HWS_RUNTIME_TRANSFORMERS = 0, /* Hugging Face transformers, eager PyTorch */
     HWS_RUNTIME_VLLM,             /* vLLM: paged KV cache, CUDA graphs, gpu_memory_utilization */
     HWS_RUNTIME_LLAMACPP,         /* llama.cpp: GGUF, -ngl layer offload, n_ubatch chunks */
+    HWS_RUNTIME_HWSCOPE,          /* hwscope's own engine (`hwscope bench llm`) */
     HWS_RUNTIME_COUNT
 } hws_runtime;
 
 const char *hws_runtime_name(hws_runtime rt);
-/* "transformers", "vllm", "llama.cpp" (also "llamacpp", "hf"). -1 when unknown. */
+/* "transformers", "vllm", "llama.cpp" (also "llamacpp", "hf"), "hwscope". -1 when unknown. */
 int hws_runtime_parse(const char *name);
 
 /* What the user asked for. hws_plan_opts_default fills the stated defaults. */
@@ -236,6 +237,37 @@ hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_g
 hws_status hws_ceilings_save(const char *path, const char *gpu_name, const hws_ceilings *c,
                              hws_error *err);
 
+/* What `hwscope bench llm` measured for one model, format, batch and depth on one device,
+ * saved beside that device's ceilings (the entry's "llm" array) so the planner predicts the
+ * hwscope runtime from it. The planner's own bytes and FLOPs for the run are kept with it, so a
+ * fit over saved runs needs no model file. Unknown numbers are HWS_NA. */
+typedef struct {
+    char model[96];
+    char device[8]; /* "cuda" or "cpu" */
+    char format[8]; /* "bf16", "fp16", "int8", "int4" */
+    int batch;      /* sequences decoded together */
+    int depth;      /* tokens in the cache before the timed decode */
+    int prompt_tokens, gen_tokens;
+    double prefill_tokens_per_s, decode_tokens_per_s;
+    double decode_bytes_per_step;   /* the planner's weights + KV read per decode step, bytes */
+    double prefill_flops_per_token; /* the planner's, at prompt_tokens */
+    char measured_at[32];
+} hws_llm_measured;
+
+#define HWS_LLM_MEASURED_MAX 256 /* entries kept per device; the oldest go first */
+
+/* Reads the runs saved for a device (matched as hws_ceilings_load matches) into out (at most
+ * cap), *n of them. HWS_ERR_UNSUPPORTED when none are saved; HWS_ERR_INPUT for a malformed
+ * file. Entries with a field out of range are skipped, not trusted. */
+hws_status hws_llm_measured_load(const char *path, const char *device_name,
+                                 const hws_gpu_spec *spec, hws_llm_measured *out, int cap,
+                                 int *n, hws_error *err);
+/* Saves runs into the entry of device_name (created with null ceilings when new): a run of the
+ * same model, device, format, batch, depth, prompt and gen replaces the saved one; the other
+ * keys and devices are kept. Same file rules as hws_ceilings_save. */
+hws_status hws_llm_measured_save(const char *path, const char *device_name,
+                                 const hws_llm_measured *runs, int n, hws_error *err);
+
 /* The efficiencies, one row per runtime, each with why (predict.c holds the table): the
  * fraction of a ceiling that runtime reaches, and the fixed costs it adds. */
 typedef struct {
@@ -245,8 +277,10 @@ typedef struct {
     double mm_eff_datasheet;  /* prefill: fraction of datasheet dense matrix FLOP/s */
     double mm_eff_measured;   /* prefill: fraction of the measured cuBLAS FLOP/s */
     double link_eff;          /* all-reduce: fraction of the link's one-way bandwidth */
-    double layer_overhead_us; /* host time per block per forward (launches, Python) */
-    double step_overhead_us;  /* host time per forward (sampling, scheduling, sync) */
+    double layer_overhead_us; /* host time per block per prefill forward (launches, Python) */
+    double decode_layer_overhead_us; /* host time per block per decode step (a one-token
+                                      * forward launches the same kernels on less work) */
+    double step_overhead_us;         /* host time per decode step (sampling, scheduling, sync) */
     const char *why;
 } hws_efficiency;
 
@@ -265,13 +299,17 @@ typedef struct {
     double bw_eff, mm_eff, link_eff, host_bw_eff;
     double allreduce_latency_us; /* fixed cost of one all-reduce (NVLink or PCIe) */
     double hop_latency_us;       /* layer split: handing activations to the next GPU */
-    double layer_overhead_us;
+    double layer_overhead_us;        /* prefill, per block */
+    double decode_layer_overhead_us; /* decode, per block */
     double step_overhead_us;
     char basis[HWS_PLAN_BASIS_LEN * 2];
 } hws_predict_inputs;
 
 /* Fills the predictor's inputs for the devices, from saved ceilings when the file has them for
- * that GPU (ceilings_path NULL: hws_ceilings_path), else the datasheet. */
+ * that GPU (ceilings_path NULL: hws_ceilings_path), else the datasheet. For the hwscope runtime
+ * the efficiencies come from the runs `hwscope bench llm` saved for that GPU and format when
+ * there are any (basis "measured by hwscope bench llm on this machine"), else the engine's
+ * stated row. */
 void hws_predict_inputs_fill(const hws_plan_opts *o, const hws_memory *mem,
                              const hws_device_set *devs, const char *ceilings_path,
                              hws_predict_inputs *in);
