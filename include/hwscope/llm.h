@@ -67,6 +67,10 @@ typedef struct {
 /* The engine's shape of a planner model (catalog row, config.json or GGUF header):
  * HWS_ERR_UNSUPPORTED naming what the engine cannot run (MLA, a non-gated MLP, ...). */
 hws_status hws_llm_shape_from_spec(const hws_model_spec *m, hws_llm_shape *out, hws_error *err);
+/* The shape of a model file: hws_model_resolve's spec, then the config.json fields the spec does
+ * not carry (rope_theta, rms_norm_eps, llama3 rope_scaling, attention_bias, use_sliding_window)
+ * when path is (in) a Hugging Face folder. */
+hws_status hws_llm_shape_from_file(const char *path, hws_llm_shape *out, hws_error *err);
 /* HWS_ERR_INPUT naming the field when the shape cannot describe a model. */
 hws_status hws_llm_shape_check(const hws_llm_shape *s, hws_error *err);
 
@@ -118,6 +122,22 @@ typedef struct {
 } hws_llm_info;
 
 void hws_llm_get_info(const hws_llm *m, hws_llm_info *out);
+
+/* Where a decode step's time goes: each op run alone and timed (CUDA events), summed by kind. */
+#define HWS_LLM_OP_KINDS 10
+typedef struct {
+    double ms[HWS_LLM_OP_KINDS];    /* milliseconds of the step in ops of each kind */
+    double bytes[HWS_LLM_OP_KINDS]; /* weight bytes those ops read (linear kinds and logits) */
+    int count[HWS_LLM_OP_KINDS];    /* ops of each kind */
+} hws_llm_profile;
+
+/* "embed", "rmsnorm", "linear_qkv", "linear_o", "linear_gate_up", "linear_down", "rope_cache",
+ * "attention", "swiglu", "logits". */
+const char *hws_llm_op_kind_name(int kind);
+/* One decode step like hws_llm_decode (the caches advance), op by op, timed into out;
+ * HWS_ERR_UNSUPPORTED on a backend that cannot time its ops (the CPU). */
+hws_status hws_llm_profile_decode(hws_llm *m, int batch, const int32_t *tokens,
+                                  hws_llm_profile *out, hws_error *err);
 
 #ifdef __cplusplus
 }
