@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const suite_names[] = {"cpu", "mem", "gemm", "pcie", "gpu", "all"};
+static const char *const suite_names[] = {"cpu", "mem", "gemm", "pcie", "gpu", "all", "llm"};
 
 hws_bench_options hws_bench_defaults(void) {
     hws_bench_options o;
@@ -139,9 +139,9 @@ void hws_bench_check(hws_bench_record *rec, double err, double tol) {
 /* True when the descriptor belongs to one of the asked suites. */
 static bool selected(const hws_bench_desc *d, const char *const *suites, int nsuites) {
     if (nsuites == 0)
-        return true;
+        return strcmp(d->suite, "llm") != 0;
     for (int i = 0; i < nsuites; i++) {
-        if (strcmp(suites[i], "all") == 0)
+        if (strcmp(suites[i], "all") == 0 && strcmp(d->suite, "llm") != 0)
             return true;
         size_t len = strlen(suites[i]);
         for (const char *p = strstr(d->suite, suites[i]); p != NULL; p = strstr(p + 1, suites[i]))
@@ -205,7 +205,8 @@ hws_status hws_bench_run(const char *const *suites, int nsuites, const hws_bench
     for (int i = 0; i < nsuites; i++)
         if (!hws_bench_suite_known(suites[i]))
             return hws_error_set(err, HWS_ERR_INPUT,
-                                 "unknown suite '%s' (cpu, mem, gemm, pcie, gpu, all)", suites[i]);
+                                 "unknown suite '%s' (cpu, mem, gemm, pcie, gpu, all, llm)",
+                                 suites[i]);
     memset(&ctx, 0, sizeof ctx);
     ctx.opt = opt;
     ctx.t0 = mono_s();
@@ -221,6 +222,9 @@ hws_status hws_bench_run(const char *const *suites, int nsuites, const hws_bench
     for (size_t i = 0; i < hws_gpu_nbenches && ntodo < 64; i++)
         if (selected(&hws_gpu_benches[i], suites, nsuites))
             todo[ntodo++] = &hws_gpu_benches[i];
+    for (size_t i = 0; i < hws_llm_nbenches && ntodo < 64; i++)
+        if (selected(&hws_llm_benches[i], suites, nsuites))
+            todo[ntodo++] = &hws_llm_benches[i];
     for (int i = 0; i < ntodo; i++)
         if (strncmp(todo[i]->suite, "gpu", 3) == 0)
             hws_gpu_ctx_open(&ctx); /* before measuring anything: is --device there? */
@@ -250,5 +254,6 @@ void hws_bench_result_free(hws_bench_result *r) {
         return;
     free(r->records);
     free(r->samples);
+    free(r->llm);
     free(r);
 }

@@ -52,6 +52,8 @@ extern const hws_bench_desc hws_cpu_benches[];
 extern const size_t hws_cpu_nbenches;
 extern const hws_bench_desc hws_gpu_benches[];
 extern const size_t hws_gpu_nbenches;
+extern const hws_bench_desc hws_llm_benches[]; /* run only when "llm" is named */
+extern const size_t hws_llm_nbenches;
 
 /* Seconds since the run began. */
 double hws_bench_now(const hws_bench_ctx *ctx);

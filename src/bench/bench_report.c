@@ -13,7 +13,7 @@
     "CPU); the figure is the median; inputs random; matrix products checked against a plain "      \
     "reference on sampled outputs (error = max |c - ref| / rms(ref)); GB = 1e9 bytes"
 
-static cJSON *fingerprint_json(const hws_bench_fingerprint *fp) {
+cJSON *hws_bench_fingerprint_json(const hws_bench_fingerprint *fp) {
     cJSON *o = cJSON_CreateObject();
     hws_json_str(o, "time_utc", fp->time_utc);
     hws_json_str(o, "hostname", fp->hostname);
@@ -131,7 +131,7 @@ cJSON *hws_bench_json(const hws_bench_result *r, const char *const *suites, int 
     cJSON *doc = hws_json_doc("hwscope.bench/1");
     if (doc == NULL)
         return NULL;
-    cJSON *fp = fingerprint_json(&r->fingerprint);
+    cJSON *fp = hws_bench_fingerprint_json(&r->fingerprint);
     cJSON *names = cJSON_AddArrayToObject(doc, "suites");
     for (int i = 0; i < nsuites; i++)
         cJSON_AddItemToArray(names, cJSON_CreateString(suites[i]));

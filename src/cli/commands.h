@@ -12,5 +12,7 @@ int cmd_advise(int argc, char **argv);
 int cmd_catalog(int argc, char **argv);
 /* `hwscope bench transformer`, called by cmd_bench for that suite (src/cli/bench_transformer.c) */
 int cmd_bench_transformer(int argc, char **argv);
+/* `hwscope bench llm`, called by cmd_bench for that suite (src/cli/bench_llm.c) */
+int cmd_bench_llm(int argc, char **argv);
 
 #endif

@@ -91,6 +91,7 @@ typedef struct {
     nvmlReturn_t (*DeviceGetPersistenceMode)(nvmlDevice_t, int *);
     nvmlReturn_t (*DeviceGetComputeRunningProcesses)(nvmlDevice_t, unsigned int *, void *);
     nvmlReturn_t (*DeviceGetCurrentClocksEventReasons)(nvmlDevice_t, unsigned long long *);
+    nvmlReturn_t (*DeviceGetTotalEnergyConsumption)(nvmlDevice_t, unsigned long long *); /* mJ */
     int processes_api; /* 3, 2 or 1: which process list call resolved (its struct follows) */
     int memory_api;    /* 2 or 1 */
 } hws_nvml;
