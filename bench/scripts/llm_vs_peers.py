@@ -199,24 +199,34 @@ def measure_llamacpp(name, bindir, tools, work, quants, prompt, gen, reps):
 
 # ---- hwscope -----------------------------------------------------------------------------------
 
-def measure_hwscope(name, folder, hwscope, formats, prompt, gen, reps):
+def measure_hwscope(name, folder, hwscope, formats, prompt, gen, reps, save):
+    """bench llm rows of one shape; in-sample shapes are saved (so `plan --runtime hwscope`
+    predicts from them), the others are not, and their rows carry the prediction made from the
+    saved ones: the out-of-sample error."""
     rows = []
     for fmt in formats:
         flag = ["--dtype", fmt] if fmt in ("bf16", "fp16") else ["--quant", fmt]
-        out = subprocess.run([hwscope, "bench", "llm", folder, "-p", str(prompt), "-n", str(gen),
-                              "-r", str(reps), "-o", "json"] + flag, capture_output=True,
-                             text=True)
-        row = {"shape": name, "runtime": "hwscope", "format": fmt, "prompt": prompt, "gen": gen}
+        cmd = [hwscope, "bench", "llm", folder, "-p", str(prompt), "-n", str(gen), "-r",
+               str(reps), "-o", "json"] + flag + ([] if save else ["--no-save"])
+        t = time.perf_counter()
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        row = {"shape": name, "runtime": "hwscope", "format": fmt, "prompt": prompt, "gen": gen,
+               "saved": save, "wall_s": time.perf_counter() - t, "stderr": out.stderr[-1000:]}
         if out.returncode != 0:
-            row["error"] = out.stderr[-2000:]
+            row["error"] = "exit %d: %s" % (out.returncode, out.stderr[-2000:])
         else:
             doc = json.loads(out.stdout)
             row["document"] = doc
             for rec in doc.get("records", []):
-                key = "prefill_tokens_per_s" if rec.get("test", "").startswith("pp") else \
-                    "decode_tokens_per_s"
-                row[key] = {"samples": rec.get("samples_tokens_per_s"),
-                            "mean": rec.get("tokens_per_s"), "stddev": rec.get("stddev")}
+                phase = "prefill" if rec.get("test", "").startswith("pp") else "decode"
+                row[phase + "_tokens_per_s"] = {"samples": rec.get("samples_tokens_per_s"),
+                                                "mean": rec.get("tokens_per_s"),
+                                                "stddev": rec.get("stddev")}
+                row.setdefault("predicted", {})[phase] = rec.get("predicted_tokens_per_s")
+                row.setdefault("prediction_basis", {})[phase] = rec.get("prediction_basis")
+        print(json.dumps({k: row.get(k) for k in ("shape", "format", "prefill_tokens_per_s",
+                                                  "decode_tokens_per_s", "predicted", "error",
+                                                  "wall_s")}), flush=True)
         rows.append(row)
     return rows
 
@@ -246,8 +256,9 @@ def cmd_measure(a):
 
     for name in names:
         if "hwscope" in peers:
-            doc["rows"] += measure_hwscope(name, folders[name], a.hwscope, a.formats.split(","),
-                                           a.prompt, a.gen, a.reps)
+            fmts = a.formats.split(",") if name in a.format_shapes.split(",") else ["bf16"]
+            doc["rows"] += measure_hwscope(name, folders[name], a.hwscope, fmts, a.prompt, a.gen,
+                                           a.reps, name in IN_SAMPLE)
             save()
         if "transformers" in peers:
             t = time.perf_counter()
@@ -333,6 +344,8 @@ def cmd_compare(a):
                               env)
         pred, why = cache[key]
         p = pred.get(phase + "_tokens_per_s") if pred else None
+        if rt == "hwscope" and (row.get("predicted") or {}).get(phase):
+            p = row["predicted"][phase]  # made on the GPU machine from the in-sample runs
         err = p / meas - 1 if p and meas else None
         sample = "in" if shape in IN_SAMPLE else "out"
         errors.setdefault((label, phase, sample), []).append(err)
@@ -364,6 +377,8 @@ def main():
     m.add_argument("--work", default="/tmp/llm_vs_peers")
     m.add_argument("--hwscope", default="hwscope")
     m.add_argument("--formats", default="bf16,int8,int4")
+    m.add_argument("--format-shapes", default="Llama-3.1-8B",
+                   help="shapes run in every --formats; the others in bf16")
     m.add_argument("--llamacpp", default="llamacpp/bin", help="folder of llama-bench")
     m.add_argument("--llamacpp-shapes", default="Llama-3.2-1B,Llama-3.1-8B")
     m.add_argument("--quants", default="F16,Q8_0,Q4_K_M")

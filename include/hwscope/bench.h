@@ -114,6 +114,8 @@ typedef struct {
 typedef struct {
     const hws_model_spec *model; /* the planner's model (catalog, config.json or GGUF) */
     const char *model_path;      /* weights to load (a folder or .gguf); NULL: random */
+    const char *shape_file;      /* the model's file or folder (RoPE details the spec lacks);
+                                  * NULL: a catalog model */
     int device;                  /* HWS_LLM_CUDA or HWS_LLM_CPU (hws_llm_device) */
     int format;                  /* hws_llm_format */
     int threads;                 /* CPU: <= 0 every usable core */
@@ -129,22 +131,22 @@ typedef struct {
  * and its mean, beside the bound, the fraction reached and the planner's prediction. */
 typedef struct {
     char model[96];
-    char format[8];       /* "bf16", "fp16", "int8", "int4" */
-    char device[8];       /* "cuda", "cpu" */
+    char format[8];        /* "bf16", "fp16", "int8", "int4" */
+    char device[8];        /* "cuda", "cpu" */
     char device_name[128]; /* as the engine names it */
     char backend[128];
     char test[32]; /* "pp512", "tg128", "tg128@d512" */
     int n_prompt, n_gen, depth, batch;
-    double params;              /* parameters of the model */
-    double weight_bytes;        /* as stored on the device */
+    double params;       /* parameters of the model */
+    double weight_bytes; /* as stored on the device */
     int nsamples;
     double samples[HWS_BENCH_MAX_SAMPLES]; /* tokens/s of each repetition */
     double tokens_per_s;                   /* mean of the samples */
     double stddev;                         /* of the samples, tokens/s */
-    double ttft_ms;          /* pp rows: time to the first token (prefill + first decode step) */
-    double peak_mem_bytes;   /* device memory the engine held */
-    double avg_power_w;      /* GPU board power over the timed runs (NVML energy counter) */
-    double tokens_per_joule; /* tokens of the timed runs / energy they took */
+    double ttft_ms;            /* pp rows: time to the first token (prefill + first decode step) */
+    double peak_mem_bytes;     /* device memory the engine held */
+    double avg_power_w;        /* GPU board power over the timed runs (NVML energy counter) */
+    double tokens_per_joule;   /* tokens of the timed runs / energy they took */
     double bound_tokens_per_s; /* decode: bandwidth / (weights + KV read per step) x batch;
                                 * prefill: matrix FLOP/s / FLOPs per token */
     char bound_basis[160];     /* which ceilings: measured (date) or datasheet, and the bytes */
@@ -152,8 +154,8 @@ typedef struct {
     double predicted_tokens_per_s; /* hwscope plan --runtime hwscope for this row */
     double prediction_error;       /* predicted / measured - 1 */
     char prediction_basis[160];
-    double plan_bytes_per_step;   /* the planner's weights + KV read per decode step, bytes */
-    double plan_flops_per_token;  /* the planner's prefill FLOPs per token */
+    double plan_bytes_per_step;  /* the planner's weights + KV read per decode step, bytes */
+    double plan_flops_per_token; /* the planner's prefill FLOPs per token */
     char build_commit[48];
     char measured_at[32]; /* UTC, ISO 8601 */
 } hws_llm_record;

@@ -260,8 +260,8 @@ typedef struct {
  * cap), *n of them. HWS_ERR_UNSUPPORTED when none are saved; HWS_ERR_INPUT for a malformed
  * file. Entries with a field out of range are skipped, not trusted. */
 hws_status hws_llm_measured_load(const char *path, const char *device_name,
-                                 const hws_gpu_spec *spec, hws_llm_measured *out, int cap,
-                                 int *n, hws_error *err);
+                                 const hws_gpu_spec *spec, hws_llm_measured *out, int cap, int *n,
+                                 hws_error *err);
 /* Saves runs into the entry of device_name (created with null ceilings when new): a run of the
  * same model, device, format, batch, depth, prompt and gen replaces the saved one; the other
  * keys and devices are kept. Same file rules as hws_ceilings_save. */
@@ -297,8 +297,8 @@ typedef struct {
                               * or the measured all-reduce bus bandwidth */
     double host_mem_bw_gbps; /* for CPU-offloaded layers, GB/s */
     double bw_eff, mm_eff, link_eff, host_bw_eff;
-    double allreduce_latency_us; /* fixed cost of one all-reduce (NVLink or PCIe) */
-    double hop_latency_us;       /* layer split: handing activations to the next GPU */
+    double allreduce_latency_us;     /* fixed cost of one all-reduce (NVLink or PCIe) */
+    double hop_latency_us;           /* layer split: handing activations to the next GPU */
     double layer_overhead_us;        /* prefill, per block */
     double decode_layer_overhead_us; /* decode, per block */
     double step_overhead_us;

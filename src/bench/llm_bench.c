@@ -220,11 +220,16 @@ static hws_llm_record *new_row(llm_run *r, const char *test) {
     rec->params = hws_model_params(o->model);
     rec->weight_bytes = r->info.weight_bytes;
     rec->peak_mem_bytes = r->info.device_bytes_peak;
-    double *na[] = {&rec->tokens_per_s,          &rec->stddev,
-                    &rec->ttft_ms,               &rec->avg_power_w,
-                    &rec->tokens_per_joule,      &rec->bound_tokens_per_s,
-                    &rec->frac_of_bound,         &rec->predicted_tokens_per_s,
-                    &rec->prediction_error,      &rec->plan_bytes_per_step,
+    double *na[] = {&rec->tokens_per_s,
+                    &rec->stddev,
+                    &rec->ttft_ms,
+                    &rec->avg_power_w,
+                    &rec->tokens_per_joule,
+                    &rec->bound_tokens_per_s,
+                    &rec->frac_of_bound,
+                    &rec->predicted_tokens_per_s,
+                    &rec->prediction_error,
+                    &rec->plan_bytes_per_step,
                     &rec->plan_flops_per_token};
     for (size_t i = 0; i < sizeof na / sizeof na[0]; i++)
         *na[i] = HWS_NA;
@@ -309,7 +314,8 @@ static hws_status llm_run_all(hws_bench_ctx *ctx, const hws_bench_desc *d, hws_e
     (void)d;
     const hws_llm_bench_opts *o = ctx->opt->llm;
     hws_llm_shape shape;
-    hws_status st = hws_llm_shape_from_spec(o->model, &shape, err);
+    hws_status st = o->shape_file != NULL ? hws_llm_shape_from_file(o->shape_file, &shape, err)
+                                          : hws_llm_shape_from_spec(o->model, &shape, err);
     if (st != HWS_OK)
         return st;
     int maxp = max_of(o->prompts, o->nprompts), maxd = max_of(o->depths, o->ndepths);

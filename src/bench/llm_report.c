@@ -153,7 +153,8 @@ static int print_md(const hws_bench_result *r, FILE *out) {
     fprintf(out, "|\n");
     for (int k = 0; k < r->nllm; k++) {
         for (size_t i = 0; i < MD_FIELDS; i++)
-            fprintf(out, "| %s ", hws_field_text(buf, sizeof buf, &llm_fields[i], &r->llm[k], NULL));
+            fprintf(out, "| %s ",
+                    hws_field_text(buf, sizeof buf, &llm_fields[i], &r->llm[k], NULL));
         fprintf(out, "|\n");
     }
     if (r->nllm > 0)

@@ -44,8 +44,7 @@ static int dispatch(int (*cmd)(int, char **), int argc, char **argv, int at) {
     return rc;
 }
 
-/* One progress line on stderr, rewritten in place (only when stderr is a terminal). */
-static void progress(void *arg, const char *key, int index, int total) {
+void hws_cli_bench_progress(void *arg, const char *key, int index, int total) {
     (void)arg;
     fprintf(stderr, "\r\033[K[%d/%d] %s ...", index + 1, total, key);
     fflush(stderr);
@@ -118,7 +117,7 @@ int cmd_bench(int argc, char **argv) {
     o.quick = quick;
     o.device = (int)device;
     if (isatty(STDERR_FILENO))
-        o.progress = progress;
+        o.progress = hws_cli_bench_progress;
     hws_bench_result *r = NULL;
     hws_error err = {""};
     hws_status st = hws_bench_run(pos, npos, &o, &r, &err);

@@ -38,7 +38,7 @@ static const char usage[] =
 static const struct {
     const char *short_flag, *long_flag;
 } aliases[] = {
-    {"-p", "--prompt"}, {"-n", "--gen"}, {"-d", "--depth"},
+    {"-p", "--prompt"}, {"-n", "--gen"},  {"-d", "--depth"},
     {"-b", "--batch"},  {"-r", "--reps"}, {"-o", "--output"},
 };
 
@@ -52,8 +52,9 @@ static int parse_list(const char *flag, const char *text, int lo, int hi, int *v
         long x = strtol(p, &end, 10);
         if (end == p || errno != 0 || x < lo || x > hi || (*end != ',' && *end != '\0') ||
             *n >= HWS_LLM_LIST_MAX)
-            return hws_usage_error(CMD, "%s: '%s' is not a comma list of at most %d integers in "
-                                        "%d..%d",
+            return hws_usage_error(CMD,
+                                   "%s: '%s' is not a comma list of at most %d integers in "
+                                   "%d..%d",
                                    flag, text, HWS_LLM_LIST_MAX, lo, hi);
         v[(*n)++] = (int)x;
         p = *end == ',' ? end + 1 : end;
@@ -90,8 +91,8 @@ static double available_bytes(const hws_llm_bench_opts *o, int gpu, char *why, s
 
 /* The planner's memory for the run: weights in the format, KV for the longest row and the
  * largest batch, the engine's overheads. */
-static hws_status plan_memory(const hws_model_spec *m, const hws_llm_bench_opts *o,
-                              hws_memory *mem, hws_error *err) {
+static hws_status plan_memory(const hws_model_spec *m, const hws_llm_bench_opts *o, hws_memory *mem,
+                              hws_error *err) {
     hws_plan_opts po;
     int maxp = 0, maxdn = 0, maxb = 1;
     for (int i = 0; i < o->nprompts; i++)
@@ -183,8 +184,9 @@ static int save_runs(const hws_bench_result *r) {
     int rc = 0;
     int n = runs != NULL ? hws_llm_records_measured(r, runs, r->nllm) : 0;
     if (n > 0 && !hws_ceilings_path(path, sizeof path)) {
-        fprintf(stderr, "hwscope " CMD ": runs not saved: the ceilings path is longer than %d "
-                        "bytes (--no-save skips saving)\n",
+        fprintf(stderr,
+                "hwscope " CMD ": runs not saved: the ceilings path is longer than %d "
+                "bytes (--no-save skips saving)\n",
                 HWS_CEILINGS_PATH_BYTES - 1);
         rc = 1;
     } else if (n > 0) {
@@ -202,19 +204,13 @@ static int save_runs(const hws_bench_result *r) {
     return rc;
 }
 
-static void progress(void *arg, const char *key, int index, int total) {
-    (void)arg;
-    fprintf(stderr, "\r\033[K[%d/%d] %s ...", index + 1, total, key);
-    fflush(stderr);
-}
-
 /* Runs the benchmark and prints it; the exit status. */
 static int run(const hws_llm_bench_opts *o, int gpu, hws_llm_out out, bool no_save) {
     hws_bench_options bo = hws_bench_defaults();
     bo.device = gpu;
     bo.llm = o;
     if (isatty(STDERR_FILENO))
-        bo.progress = progress;
+        bo.progress = hws_cli_bench_progress;
     const char *suites[] = {"llm"};
     hws_bench_result *r = NULL;
     hws_error err = {""};
@@ -269,8 +265,8 @@ int cmd_bench_llm(int argc, char **argv) {
         {"load", HWS_OPT_FLAG, &f.load, 0, 0, "load MODEL's own weights instead of random ones"},
         {"no-save", HWS_OPT_FLAG, &f.no_save, 0, 0, "do not save the runs for `hwscope plan`"},
     };
-    int rc = hws_args_parse(CMD, usage, argc, args, opts, sizeof opts / sizeof opts[0], pos, 1,
-                            &npos);
+    int rc =
+        hws_args_parse(CMD, usage, argc, args, opts, sizeof opts / sizeof opts[0], pos, 1, &npos);
     if (rc != HWS_ARGS_OK)
         return rc == HWS_ARGS_HELP ? 0 : 2;
     hws_llm_bench_opts o;
@@ -290,9 +286,11 @@ int cmd_bench_llm(int argc, char **argv) {
             return st == HWS_ERR_INPUT ? 2 : 1;
         }
         struct stat sb;
-        if (f.load && stat(pos[0], &sb) != 0)
+        bool is_file = stat(pos[0], &sb) == 0;
+        if (f.load && !is_file)
             return hws_usage_error(CMD, "--load: '%s' is a catalog name, not a file", pos[0]);
         o.model_path = f.load ? pos[0] : NULL;
+        o.shape_file = is_file ? pos[0] : NULL;
     } else if (f.load) {
         return hws_usage_error(CMD, "--load needs a MODEL file or folder");
     }

@@ -34,7 +34,7 @@ void hws_plan_args_default(hws_plan_args *a);
         {"batch", HWS_OPT_INT, &(a).batch, 1, 65536, "concurrent sequences (1)"},                    \
         {"prompt", HWS_OPT_INT, &(a).prompt, 1, 10485760, "prompt tokens for TTFT (512)"}, {         \
         "runtime", HWS_OPT_STRING, &(a).runtime, 0, 0,                                               \
-            "transformers, vllm, llama.cpp or hwscope (transformers; llama.cpp for GGUF types)"               \
+            "transformers, vllm, llama.cpp or hwscope (transformers; llama.cpp for GGUF types)"      \
     }
 
 /* Resolves MODEL and the flags into model, opts and mem. Returns 0, or the exit status after

@@ -16,6 +16,11 @@ hws_status hws_ceilings_read(const char *path, char **text, bool *missing, hws_e
 int hws_ceilings_entry_matches(const char *entry, const char *gpu_name, const hws_gpu_spec *spec);
 /* The entry of gpu_name in the "gpus" array, a new one (ceilings null) when there is none. */
 cJSON *hws_ceilings_entry_for(cJSON *gpus, const char *gpu_name);
+/* Reads and parses the file and finds gpu_name's entry: *doc (free it with cJSON_Delete) and
+ * *entry inside it. HWS_ERR_UNSUPPORTED when there is no file or no entry (nothing to free);
+ * HWS_ERR_INPUT when it is not a ceilings document. The one reader both loaders share. */
+hws_status hws_ceilings_find(const char *path, const char *gpu_name, const hws_gpu_spec *spec,
+                             cJSON **doc, const cJSON **entry, hws_error *err);
 /* Sets key of o to item, replacing what is there. */
 void hws_ceilings_set(cJSON *o, const char *key, cJSON *item);
 

@@ -73,35 +73,17 @@ static bool parse_run(const cJSON *o, hws_llm_measured *r) {
 }
 
 hws_status hws_llm_measured_load(const char *path, const char *device_name,
-                                 const hws_gpu_spec *spec, hws_llm_measured *out, int cap,
-                                 int *n, hws_error *err) {
-    bool missing;
-    char *text;
+                                 const hws_gpu_spec *spec, hws_llm_measured *out, int cap, int *n,
+                                 hws_error *err) {
+    cJSON *doc;
+    const cJSON *g, *run;
     *n = 0;
-    hws_status st = hws_ceilings_read(path, &text, &missing, err);
-    if (st != HWS_OK && missing)
-        return hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: nothing measured", path);
+    hws_status st = hws_ceilings_find(path, device_name, spec, &doc, &g, err);
     if (st != HWS_OK)
         return st;
-    cJSON *doc = cJSON_Parse(text);
-    free(text);
-    const cJSON *gpus = cJSON_GetObjectItemCaseSensitive(doc, "gpus");
-    if (doc == NULL || !cJSON_IsArray(gpus)) {
-        cJSON_Delete(doc);
-        return hws_error_set(err, HWS_ERR_INPUT, "%s: not a hwscope.ceilings/1 document", path);
-    }
-    const cJSON *g;
-    cJSON_ArrayForEach(g, gpus) {
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
-        if (!cJSON_IsString(name) ||
-            !hws_ceilings_entry_matches(name->valuestring, device_name, spec))
-            continue;
-        const cJSON *run;
-        cJSON_ArrayForEach(run, cJSON_GetObjectItemCaseSensitive(g, "llm")) {
-            if (*n < cap && parse_run(run, &out[*n]))
-                (*n)++;
-        }
-        break;
+    cJSON_ArrayForEach(run, cJSON_GetObjectItemCaseSensitive(g, "llm")) {
+        if (*n < cap && parse_run(run, &out[*n]))
+            (*n)++;
     }
     cJSON_Delete(doc);
     if (*n == 0)
@@ -112,10 +94,9 @@ hws_status hws_llm_measured_load(const char *path, const char *device_name,
 
 static bool same_run(const cJSON *o, const hws_llm_measured *r) {
     hws_llm_measured s;
-    return parse_run(o, &s) && strcmp(s.model, r->model) == 0 &&
-           strcmp(s.device, r->device) == 0 && strcmp(s.format, r->format) == 0 &&
-           s.batch == r->batch && s.depth == r->depth && s.prompt_tokens == r->prompt_tokens &&
-           s.gen_tokens == r->gen_tokens;
+    return parse_run(o, &s) && strcmp(s.model, r->model) == 0 && strcmp(s.device, r->device) == 0 &&
+           strcmp(s.format, r->format) == 0 && s.batch == r->batch && s.depth == r->depth &&
+           s.prompt_tokens == r->prompt_tokens && s.gen_tokens == r->gen_tokens;
 }
 
 static cJSON *run_json(const hws_llm_measured *r) {
@@ -212,7 +193,8 @@ static int fit_decode(const hws_llm_measured *r, int n, double bw_bytes_s, doubl
     for (int i = 0; i < n; i++) {
         if (!hws_known(r[i].decode_tokens_per_s) || !hws_known(r[i].decode_bytes_per_step))
             continue;
-        double x = r[i].decode_bytes_per_step / bw_bytes_s, y = r[i].batch / r[i].decode_tokens_per_s;
+        double x = r[i].decode_bytes_per_step / bw_bytes_s,
+               y = r[i].batch / r[i].decode_tokens_per_s;
         sx += x, sy += y, sxx += x * x, sxy += x * y, k++;
     }
     if (k == 0)

@@ -134,40 +134,54 @@ hws_status hws_ceilings_read(const char *path, char **text, bool *missing, hws_e
     return st;
 }
 
-hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_gpu_spec *spec,
-                             hws_ceilings *out, hws_error *err) {
-    memset(out, 0, sizeof *out);
+hws_status hws_ceilings_find(const char *path, const char *gpu_name, const hws_gpu_spec *spec,
+                             cJSON **doc, const cJSON **entry, hws_error *err) {
     bool missing;
     char *text;
+    *doc = NULL;
+    *entry = NULL;
     hws_status st = hws_ceilings_read(path, &text, &missing, err);
     if (st != HWS_OK && missing)
         return hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: no saved ceilings", path);
     if (st != HWS_OK)
         return st;
-    cJSON *doc = cJSON_Parse(text);
+    *doc = cJSON_Parse(text);
     free(text);
-    const cJSON *gpus = cJSON_GetObjectItemCaseSensitive(doc, "gpus");
-    if (doc == NULL || !cJSON_IsArray(gpus)) {
-        cJSON_Delete(doc);
+    const cJSON *gpus = cJSON_GetObjectItemCaseSensitive(*doc, "gpus");
+    if (*doc == NULL || !cJSON_IsArray(gpus)) {
+        cJSON_Delete(*doc);
+        *doc = NULL;
         return hws_error_set(err, HWS_ERR_INPUT, "%s: not a hwscope.ceilings/1 document", path);
     }
-    st = hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: nothing saved for '%s'", path,
-                       gpu_name ? gpu_name : "?");
     const cJSON *g;
     cJSON_ArrayForEach(g, gpus) {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
-        if (!cJSON_IsString(name) || !hws_ceilings_entry_matches(name->valuestring, gpu_name, spec))
-            continue;
-        for (size_t i = 0; i < sizeof ceiling_keys / sizeof ceiling_keys[0]; i++)
-            *ceiling_field(out, i) = num_or_na(g, ceiling_keys[i].key);
-        const cJSON *at = cJSON_GetObjectItemCaseSensitive(g, "measured_at");
-        if (cJSON_IsString(at))
-            snprintf(out->measured_at, sizeof out->measured_at, "%s", at->valuestring);
-        st = HWS_OK;
-        break;
+        if (cJSON_IsString(name) && hws_ceilings_entry_matches(name->valuestring, gpu_name, spec)) {
+            *entry = g;
+            return HWS_OK;
+        }
     }
+    cJSON_Delete(*doc);
+    *doc = NULL;
+    return hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: nothing saved for '%s'", path,
+                         gpu_name ? gpu_name : "?");
+}
+
+hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_gpu_spec *spec,
+                             hws_ceilings *out, hws_error *err) {
+    memset(out, 0, sizeof *out);
+    cJSON *doc;
+    const cJSON *g;
+    hws_status st = hws_ceilings_find(path, gpu_name, spec, &doc, &g, err);
+    if (st != HWS_OK)
+        return st;
+    for (size_t i = 0; i < sizeof ceiling_keys / sizeof ceiling_keys[0]; i++)
+        *ceiling_field(out, i) = num_or_na(g, ceiling_keys[i].key);
+    const cJSON *at = cJSON_GetObjectItemCaseSensitive(g, "measured_at");
+    if (cJSON_IsString(at))
+        snprintf(out->measured_at, sizeof out->measured_at, "%s", at->valuestring);
     cJSON_Delete(doc);
-    return st;
+    return HWS_OK;
 }
 
 void hws_ceilings_set(cJSON *o, const char *key, cJSON *item) {

@@ -62,7 +62,8 @@ static void json_document(void **state) {
         hws_assert_json_str(rec, "model", "tiny-llama");
         const cJSON *s = hws_json_at(rec, "samples_tokens_per_s");
         assert_int_equal(cJSON_GetArraySize(s), 2);
-        double mean = (cJSON_GetArrayItem(s, 0)->valuedouble + cJSON_GetArrayItem(s, 1)->valuedouble) / 2;
+        double mean =
+            (cJSON_GetArrayItem(s, 0)->valuedouble + cJSON_GetArrayItem(s, 1)->valuedouble) / 2;
         hws_assert_json_num(rec, "tokens_per_s", mean, mean * 1e-9);
         assert_true(mean > 0);
     }
@@ -143,9 +144,15 @@ static void text_formats(void **state) {
 static void bad_flags(void **state) {
     (void)state;
     const char *cases[][3] = {
-        {"-p", "1,,2", "-p"},        {"-n", "x", "-n"},        {"-d", "5,", "-d"},
-        {"-b", "0", "-b"},           {"-o", "xml", "-o"},      {"--dtype", "int8", "--dtype"},
-        {"--quant", "bf16", "--quant"}, {"--device", "tpu", "--device"}, {"-r", "0", "--reps"},
+        {"-p", "1,,2", "-p"},
+        {"-n", "x", "-n"},
+        {"-d", "5,", "-d"},
+        {"-b", "0", "-b"},
+        {"-o", "xml", "-o"},
+        {"--dtype", "int8", "--dtype"},
+        {"--quant", "bf16", "--quant"},
+        {"--device", "tpu", "--device"},
+        {"-r", "0", "--reps"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         hws_run r;
@@ -181,8 +188,9 @@ static void save_round_trip(void **state) {
     (void)state;
     char dir[256], path[512];
     temp_ceilings(dir, sizeof dir, path, sizeof path);
-    hws_write_file(path, "{\"schema\": \"hwscope.ceilings/1\", \"gpus\": [{\"name\": \"Other\", "
-                         "\"mem_bw_gbps\": 100}]}",
+    hws_write_file(path,
+                   "{\"schema\": \"hwscope.ceilings/1\", \"gpus\": [{\"name\": \"Other\", "
+                   "\"mem_bw_gbps\": 100}]}",
                    strlen("{\"schema\": \"hwscope.ceilings/1\", \"gpus\": [{\"name\": \"Other\", "
                           "\"mem_bw_gbps\": 100}]}"));
     hws_run r;
@@ -291,9 +299,12 @@ static void runtime_basis_switch(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(json_document),   cmocka_unit_test(text_formats),
-        cmocka_unit_test(bad_flags),       cmocka_unit_test(too_big),
-        cmocka_unit_test(save_round_trip), cmocka_unit_test(load_bounds),
+        cmocka_unit_test(json_document),
+        cmocka_unit_test(text_formats),
+        cmocka_unit_test(bad_flags),
+        cmocka_unit_test(too_big),
+        cmocka_unit_test(save_round_trip),
+        cmocka_unit_test(load_bounds),
         cmocka_unit_test(runtime_basis_switch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
