@@ -173,6 +173,13 @@ static int options_from_flags(const flags *f, hws_llm_bench_opts *o) {
         rc = parse_list("-d", f->depth, 0, 1048576, o->depths, &o->ndepths);
     if (rc == 0)
         rc = parse_list("-b", f->batch, 1, 4096, o->batches, &o->nbatches);
+    int work = 0;
+    for (int i = 0; rc == 0 && i < o->nprompts; i++)
+        work += o->prompts[i] > 0;
+    for (int i = 0; rc == 0 && i < o->ngens; i++)
+        work += o->gens[i] > 0;
+    if (rc == 0 && work == 0)
+        return hws_usage_error(CMD, "-p and -n: every length is 0, nothing to run");
     return rc;
 }
 

@@ -162,6 +162,10 @@ static void bad_flags(void **state) {
         hws_run_free(&r);
     }
     hws_run r;
+    hws_run_cli(&r, NULL, "bench", "llm", hws_fixture("models/tiny-llama"), "--device", "cpu", "-p",
+                "0", "-n", "0", NULL);
+    hws_assert_bad_input(&r, "nothing to run");
+    hws_run_free(&r);
     hws_run_cli(&r, NULL, "bench", "llm", "No-Such-Model-9B", "--device", "cpu", NULL);
     hws_assert_bad_input(&r, "No-Such-Model-9B");
     hws_run_free(&r);
