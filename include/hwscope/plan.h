@@ -302,6 +302,7 @@ typedef struct {
     double layer_overhead_us;        /* prefill, per block */
     double decode_layer_overhead_us; /* decode, per block */
     double step_overhead_us;
+    double prefill_overhead_us; /* fixed cost per prefill (fitted from measured runs; 0 else) */
     char basis[HWS_PLAN_BASIS_LEN * 2];
 } hws_predict_inputs;
 

@@ -174,54 +174,45 @@ hws_status hws_llm_measured_save(const char *path, const char *device_name,
 
 /* ---- the fit ---------------------------------------------------------------------------- */
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof v[0], cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-/* Decode: step seconds t = bytes / (bw x eff) + c over the saved runs, least squares when the
- * runs read different amounts (c >= 0), else c = 0. Returns how many runs it used. */
-static int fit_decode(const hws_llm_measured *r, int n, double bw_bytes_s, double *eff,
-                      double *c_s) {
+/* Least squares of y = x / eff + c over k points (c >= 0): the fraction of a ceiling reached
+ * and a fixed cost. One size only, or a fit whose slope or intercept says nothing, gives c = 0
+ * and the mean ratio. False when there is no point. */
+static bool fit_line(const double *x, const double *y, int k, double *eff, double *c) {
     double sx = 0, sy = 0, sxx = 0, sxy = 0;
-    int k = 0;
-    for (int i = 0; i < n; i++) {
-        if (!hws_known(r[i].decode_tokens_per_s) || !hws_known(r[i].decode_bytes_per_step))
-            continue;
-        double x = r[i].decode_bytes_per_step / bw_bytes_s,
-               y = r[i].batch / r[i].decode_tokens_per_s;
-        sx += x, sy += y, sxx += x * x, sxy += x * y, k++;
-    }
-    if (k == 0)
-        return 0;
-    double det = k * sxx - sx * sx, slope = HWS_NA, c = 0;
+    for (int i = 0; i < k; i++)
+        sx += x[i], sy += y[i], sxx += x[i] * x[i], sxy += x[i] * y[i];
+    if (k == 0 || sxx <= 0)
+        return false;
+    double det = k * sxx - sx * sx, slope = HWS_NA;
+    *c = 0;
     if (k > 1 && det > 1e-12 * sxx * k) {
         slope = (k * sxy - sx * sy) / det;
-        c = (sy - slope * sx) / k;
+        *c = (sy - slope * sx) / k;
     }
-    if (!hws_known(slope) || slope <= 0 || c < 0) { /* one size, or a fit that says nothing */
+    if (!hws_known(slope) || slope <= 0 || *c < 0) {
         slope = sxy / sxx;
-        c = 0;
+        *c = 0;
     }
     *eff = 1.0 / slope;
-    *c_s = c;
-    return k;
+    return true;
 }
 
-/* Prefill: the median fraction of the matrix ceiling the saved runs reached. */
-static int fit_prefill(const hws_llm_measured *r, int n, double mm_flops_s, double *eff) {
-    double f[HWS_LLM_MEASURED_MAX];
+/* The runs as points of one phase: decode x = bytes per step / bandwidth, y = step seconds;
+ * prefill x = prompt FLOPs / matrix FLOP/s, y = prefill seconds. Returns how many. */
+static int points(const hws_llm_measured *r, int n, bool prefill, double ceiling, double *x,
+                  double *y) {
     int k = 0;
-    for (int i = 0; i < n && k < HWS_LLM_MEASURED_MAX; i++)
-        if (hws_known(r[i].prefill_tokens_per_s) && hws_known(r[i].prefill_flops_per_token))
-            f[k++] = r[i].prefill_tokens_per_s * r[i].prefill_flops_per_token / mm_flops_s;
-    if (k > 0)
-        *eff = median(f, k);
+    for (int i = 0; i < n; i++) {
+        if (prefill && hws_known(r[i].prefill_tokens_per_s) &&
+            hws_known(r[i].prefill_flops_per_token) && r[i].prompt_tokens > 0) {
+            x[k] = r[i].prompt_tokens * r[i].prefill_flops_per_token / ceiling;
+            y[k++] = r[i].prompt_tokens / r[i].prefill_tokens_per_s;
+        } else if (!prefill && hws_known(r[i].decode_tokens_per_s) &&
+                   hws_known(r[i].decode_bytes_per_step)) {
+            x[k] = r[i].decode_bytes_per_step / ceiling;
+            y[k++] = r[i].batch / r[i].decode_tokens_per_s;
+        }
+    }
     return k;
 }
 
@@ -245,9 +236,15 @@ void hws_llm_measured_apply(const hws_plan_opts *o, const hws_device *dev, const
                 snprintf(last, sizeof last, "%s", runs[i].measured_at);
             runs[k++] = runs[i];
         }
-    double bw_eff = in->bw_eff, c_s = in->step_overhead_us * 1e-6, mm_eff = in->mm_eff;
-    int nd = fit_decode(runs, k, in->mem_bw_gbps * 1e9, &bw_eff, &c_s);
-    int np = fit_prefill(runs, k, in->matmul_tflops * 1e12, &mm_eff);
+    double *x = malloc(2 * (size_t)(k + 1) * sizeof *x), *y = x != NULL ? x + k + 1 : NULL;
+    double bw_eff = 0, c_s = 0, mm_eff = 0, p_s = 0;
+    int nd = x != NULL ? points(runs, k, false, in->mem_bw_gbps * 1e9, x, y) : 0;
+    if (!fit_line(x, y, nd, &bw_eff, &c_s))
+        nd = 0;
+    int np = x != NULL ? points(runs, k, true, in->matmul_tflops * 1e12, x, y) : 0;
+    if (!fit_line(x, y, np, &mm_eff, &p_s))
+        np = 0;
+    free(x);
     free(runs);
     if (nd == 0 && np == 0)
         return;
@@ -259,11 +256,12 @@ void hws_llm_measured_apply(const hws_plan_opts *o, const hws_device *dev, const
     if (np > 0) {
         in->mm_eff = mm_eff;
         in->layer_overhead_us = 0;
+        in->prefill_overhead_us = p_s * 1e6;
     }
     snprintf(in->basis, sizeof in->basis,
              "measured by hwscope bench llm on this machine (%s, %d decode and %d prefill run(s) "
              "of %s, last %s): %.0f GB/s x %.2f + %.0f us/step decode, %.0f TFLOP/s x %.2f "
-             "prefill",
+             "+ %.0f us prefill",
              dev->name, nd, np, fmt, last[0] ? last : "undated", in->mem_bw_gbps, in->bw_eff,
-             in->step_overhead_us, in->matmul_tflops, in->mm_eff);
+             in->step_overhead_us, in->matmul_tflops, in->mm_eff, in->prefill_overhead_us);
 }

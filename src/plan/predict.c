@@ -522,7 +522,8 @@ void hws_predict(const hws_model_spec *m, const hws_plan_opts *o, const hws_memo
     double p_host = chunks * L * in->layer_overhead_us * 1e-6; /* overlaps the GPU's work */
     double p_ar = 2.0 * L * chunks * allreduce_s(in, tp, tokens / chunks * m->hidden_size * 2.0);
     double t_prefill = p_cmp > p_mem ? p_cmp : p_mem;
-    t_prefill = (t_prefill > p_host ? t_prefill : p_host) + p_ar + chunks * hops;
+    t_prefill = (t_prefill > p_host ? t_prefill : p_host) + p_ar + chunks * hops +
+                in->prefill_overhead_us * 1e-6;
     if (pl->kind == HWS_PLACE_CPU_OFFLOAD && pl->cpu_layers > 0) /* weights cross PCIe */
         t_prefill += chunks * pl->cpu_bytes / (PCIE4_X16_GBPS * 1e9);
     out->prefill_tokens_per_s = tokens / t_prefill;
