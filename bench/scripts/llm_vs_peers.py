@@ -56,6 +56,8 @@ SHAPES = {
                     {"rope_theta": 1000000.0}),
     "Qwen2.5-3B": ("qwen2", 2048, 11008, 36, 16, 2, 128, 151936, True,
                    {"rope_theta": 1000000.0}),
+    # a smoke test of the script itself (CPU, seconds)
+    "tiny": ("llama", 64, 128, 2, 4, 2, 16, 256, False, {"rope_theta": 10000.0}),
 }
 IN_SAMPLE = ["Llama-3.2-1B", "Llama-3.1-8B", "Qwen2.5-7B", "Mistral-7B-v0.1"]
 OUT_OF_SAMPLE = ["Llama-3.2-3B", "Qwen2.5-1.5B", "Llama-2-7B", "Qwen2.5-14B", "Qwen2.5-3B"]
@@ -199,7 +201,7 @@ def measure_llamacpp(name, bindir, tools, work, quants, prompt, gen, reps):
 
 # ---- hwscope -----------------------------------------------------------------------------------
 
-def measure_hwscope(name, folder, hwscope, formats, prompt, gen, reps, save):
+def measure_hwscope(name, folder, hwscope, formats, prompt, gen, reps, save, extra):
     """bench llm rows of one shape; in-sample shapes are saved (so `plan --runtime hwscope`
     predicts from them), the others are not, and their rows carry the prediction made from the
     saved ones: the out-of-sample error."""
@@ -207,7 +209,7 @@ def measure_hwscope(name, folder, hwscope, formats, prompt, gen, reps, save):
     for fmt in formats:
         flag = ["--dtype", fmt] if fmt in ("bf16", "fp16") else ["--quant", fmt]
         cmd = [hwscope, "bench", "llm", folder, "-p", str(prompt), "-n", str(gen), "-r",
-               str(reps), "-o", "json"] + flag + ([] if save else ["--no-save"])
+               str(reps), "-o", "json"] + flag + ([] if save else ["--no-save"]) + extra
         t = time.perf_counter()
         out = subprocess.run(cmd, capture_output=True, text=True)
         row = {"shape": name, "runtime": "hwscope", "format": fmt, "prompt": prompt, "gen": gen,
@@ -254,30 +256,34 @@ def cmd_measure(a):
         with open(a.out, "w") as f:
             json.dump(doc, f, indent=1)
 
-    for name in names:
-        if "hwscope" in peers:
-            fmts = a.formats.split(",") if name in a.format_shapes.split(",") else ["bf16"]
-            doc["rows"] += measure_hwscope(name, folders[name], a.hwscope, fmts, a.prompt, a.gen,
-                                           a.reps, name in IN_SAMPLE)
-            save()
-        if "transformers" in peers:
-            t = time.perf_counter()
-            try:
-                row = measure_transformers(name, a.prompt, a.tf_gen, a.reps)
-            except Exception as e:
-                row = {"shape": name, "runtime": "transformers", "error": repr(e)}
-            row["wall_s"] = time.perf_counter() - t
-            doc["rows"].append(row)
-            print(json.dumps({k: row.get(k) for k in ("shape", "prefill_tokens_per_s",
-                                                      "eager", "static", "wall_s")}),
-                  flush=True)
-            save()
-        if "llamacpp" in peers and name in a.llamacpp_shapes.split(","):
-            try:
-                doc["rows"] += measure_llamacpp(name, a.llamacpp, a.tools, a.work,
-                                                a.quants.split(","), a.prompt, a.gen, a.reps)
-            except Exception as e:
-                doc["rows"].append({"shape": name, "runtime": "llama.cpp", "error": repr(e)})
+    # one peer after the other over every shape, hwscope first: its in-sample shapes are saved
+    # before the out-of-sample ones are predicted, and what a time limit cuts is the rest
+    for peer in ("hwscope", "transformers", "llamacpp"):
+        for name in names if peer in peers else []:
+            if peer == "hwscope":
+                fmts = a.formats.split(",") if name in a.format_shapes.split(",") else ["bf16"]
+                doc["rows"] += measure_hwscope(name, folders[name], a.hwscope, fmts, a.prompt,
+                                               a.gen, a.reps, name in IN_SAMPLE,
+                                               a.hwscope_args.split())
+            elif peer == "transformers":
+                t = time.perf_counter()
+                try:
+                    row = measure_transformers(name, a.prompt, a.tf_gen, a.reps)
+                except Exception as e:
+                    row = {"shape": name, "runtime": "transformers", "error": repr(e)}
+                row["wall_s"] = time.perf_counter() - t
+                doc["rows"].append(row)
+                print(json.dumps({k: row.get(k) for k in ("shape", "prefill_tokens_per_s",
+                                                          "eager", "static", "wall_s")}),
+                      flush=True)
+            elif name in a.llamacpp_shapes.split(","):
+                try:
+                    rows = measure_llamacpp(name, a.llamacpp, a.tools, a.work,
+                                            a.quants.split(","), a.prompt, a.gen, a.reps)
+                except Exception as e:
+                    rows = [{"shape": name, "runtime": "llama.cpp", "error": repr(e)}]
+                doc["rows"] += rows
+                print(json.dumps(rows)[:2000], flush=True)
             save()
     save()
 
@@ -376,6 +382,7 @@ def main():
     m.add_argument("--configs", default="/tmp/llm_vs_peers/configs")
     m.add_argument("--work", default="/tmp/llm_vs_peers")
     m.add_argument("--hwscope", default="hwscope")
+    m.add_argument("--hwscope-args", default="", help="more flags for bench llm")
     m.add_argument("--formats", default="bf16,int8,int4")
     m.add_argument("--format-shapes", default="Llama-3.1-8B",
                    help="shapes run in every --formats; the others in bf16")
