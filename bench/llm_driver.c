@@ -43,6 +43,14 @@ static int fail(const char *what, const hws_error *err) {
     return 1;
 }
 
+static void print_profile(const char *what, int batch, const hws_llm_profile *prof) {
+    printf("{\"event\":\"profile\",\"of\":\"%s\",\"batch\":%d", what, batch);
+    for (int k = 0; k < HWS_LLM_OP_KINDS; k++)
+        printf(",\"%s\":{\"ms\":%.4f,\"n\":%d,\"gbps\":%.1f}", hws_llm_op_kind_name(k), prof->ms[k],
+               prof->count[k], prof->ms[k] > 0 ? prof->bytes[k] / prof->ms[k] / 1e6 : 0.0);
+    printf("}\n");
+}
+
 typedef struct {
     const char *model, *fmt, *dev;
     int prompt, gen, depth, ctx, reps, threads;
@@ -85,6 +93,10 @@ static int bench(const args *a, const hws_llm_shape *shape, hws_llm_options opt)
                    "\"tflops\":%.1f}\n",
                    a->prompt, t * 1e3, a->prompt / t, info.flops_per_token * a->prompt / t / 1e12);
     }
+    hws_llm_profile prof;
+    if (a->prompt > 0 && hws_llm_truncate(m, 0, &err) == HWS_OK &&
+        hws_llm_profile_prefill(m, 0, toks, a->prompt, &prof, &err) == HWS_OK)
+        print_profile("prefill", a->prompt, &prof);
     fflush(stdout);
     /* decode */
     for (int bi = 0; bi < a->n_batch; bi++) {
@@ -109,16 +121,9 @@ static int bench(const args *a, const hws_llm_shape *shape, hws_llm_options opt)
                        b, a->depth, n, t * 1e3 / n, b * n / t,
                        info.decode_bytes_per_token * n / t / 1e9);
         }
-        hws_llm_profile prof;
         if (hws_llm_truncate(m, a->depth, &err) == HWS_OK &&
-            hws_llm_profile_decode(m, b, toks, &prof, &err) == HWS_OK) {
-            printf("{\"event\":\"profile\",\"batch\":%d", b);
-            for (int k = 0; k < HWS_LLM_OP_KINDS; k++)
-                printf(",\"%s\":{\"ms\":%.4f,\"n\":%d,\"gbps\":%.1f}", hws_llm_op_kind_name(k),
-                       prof.ms[k], prof.count[k],
-                       prof.ms[k] > 0 ? prof.bytes[k] / prof.ms[k] / 1e6 : 0.0);
-            printf("}\n");
-        }
+            hws_llm_profile_decode(m, b, toks, &prof, &err) == HWS_OK)
+            print_profile("decode", b, &prof);
         fflush(stdout);
     }
     free(toks);

@@ -138,6 +138,9 @@ const char *hws_llm_op_kind_name(int kind);
  * HWS_ERR_UNSUPPORTED on a backend that cannot time its ops (the CPU). */
 hws_status hws_llm_profile_decode(hws_llm *m, int batch, const int32_t *tokens,
                                   hws_llm_profile *out, hws_error *err);
+/* The same for hws_llm_prefill of n tokens of sequence seq. */
+hws_status hws_llm_profile_prefill(hws_llm *m, int seq, const int32_t *tokens, int n,
+                                   hws_llm_profile *out, hws_error *err);
 
 #ifdef __cplusplus
 }

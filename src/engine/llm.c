@@ -450,19 +450,34 @@ const char *hws_llm_op_kind_name(int kind) {
     return kind >= 0 && kind < HWS_LLM_OP_KINDS ? names[kind] : "?";
 }
 
-hws_status hws_llm_profile_decode(hws_llm *m, int batch, const int32_t *tokens,
-                                  hws_llm_profile *out, hws_error *err) {
+/* Runs decode (tokens for batch sequences) or, with seq >= 0, a prefill of n tokens of seq, op
+ * by op, timed into out. */
+static hws_status profile_run(hws_llm *m, int seq, int n, const int32_t *tokens,
+                              hws_llm_profile *out, hws_error *err) {
     if (!m->be->profile)
         return hws_error_set(err, HWS_ERR_UNSUPPORTED, "this backend cannot time its ops");
     memset(out, 0, sizeof *out);
     hws_status st = m->be->profile(m->ctx, 1, NULL, err);
     if (st == HWS_OK)
-        st = decode_step(m, batch, tokens, NULL, 0, err);
+        st = seq >= 0 ? hws_llm_prefill(m, seq, tokens, n, NULL, err)
+                      : decode_step(m, n, tokens, NULL, 0, err);
     hws_error end_err;
-    hws_status end = m->be->profile(m->ctx, 0, out, &end_err); /* stops even when step failed */
+    hws_status end = m->be->profile(m->ctx, 0, out, &end_err); /* stops even when the run failed */
     if (st == HWS_OK && end != HWS_OK)
         st = hws_error_set(err, end, "%s", end_err.msg);
     return st;
+}
+
+hws_status hws_llm_profile_decode(hws_llm *m, int batch, const int32_t *tokens,
+                                  hws_llm_profile *out, hws_error *err) {
+    return profile_run(m, -1, batch, tokens, out, err);
+}
+
+hws_status hws_llm_profile_prefill(hws_llm *m, int seq, const int32_t *tokens, int n,
+                                   hws_llm_profile *out, hws_error *err) {
+    if (seq < 0)
+        return hws_error_set(err, HWS_ERR_INPUT, "prefill: sequence %d", seq);
+    return profile_run(m, seq, n, tokens, out, err);
 }
 
 hws_status hws_llm_truncate(hws_llm *m, int len, hws_error *err) {

@@ -35,12 +35,91 @@ typedef struct {
     float *scratch; /* per thread: TILE_ROWS * max(cols) + scores */
     size_t scratch_per_thread;
     hws_pool *pool;
+    int avx2; /* the AVX2 + FMA + F16C decode products run here */
 } cpu_ctx;
 
 static cpu_weight *weight_of(cpu_ctx *c, int layer, hws_llm_weight w) {
     int l = layer < 0 ? c->s.n_layers : layer;
     return &c->w[(size_t)l * HWS_LLM_W_COUNT + w];
 }
+
+/* ---- AVX2 decode products: a weight row read once, in its format, for up to 8 rows of x ---- */
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
+
+/* 8 weights from p (format fmt, element e of the row) as floats; int formats unscaled. */
+AVX2 static inline __m256 load8(hws_llm_format fmt, const void *p, size_t e) {
+    switch (fmt) {
+    case HWS_LLM_BF16: {
+        __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)p + e));
+        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+    }
+    case HWS_LLM_FP16:
+        return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + e)));
+    case HWS_LLM_INT8: {
+        __m128i b = _mm_loadl_epi64((const __m128i *)((const int8_t *)p + e));
+        return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b));
+    }
+    default: { /* int4: element e of a group; bytes hold e and e + 16 */
+        size_t g = e / HWS_LLM_GROUP, j = e % HWS_LLM_GROUP;
+        const uint8_t *b = (const uint8_t *)p + g * HWS_LLM_GROUP / 2 + (j % 16);
+        __m128i v = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)b));
+        v = j >= 16 ? _mm_srli_epi16(v, 4) : v;
+        v = _mm_sub_epi16(_mm_and_si128(v, _mm_set1_epi16(15)), _mm_set1_epi16(8));
+        return _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(v));
+    }
+    }
+}
+
+AVX2 static float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_hadd_ps(s, s);
+    s = _mm_hadd_ps(s, s);
+    return _mm_cvtss_f32(s);
+}
+
+/* out[r] = W[o] . x[r] for r < rows (<= 8); k a multiple of 8 (and of the group when int). */
+AVX2 static void dot_rows(const cpu_ctx *c, const cpu_weight *w, int o, const float *x, int rows,
+                          float *out) {
+    size_t k = (size_t)w->cols;
+    int grouped = c->fmt == HWS_LLM_INT8 || c->fmt == HWS_LLM_INT4;
+    size_t row_elems = c->fmt == HWS_LLM_INT4 ? k / 2 : k;
+    const char *base =
+        (const char *)w->q +
+        (size_t)o * row_elems * (c->fmt == HWS_LLM_BF16 || c->fmt == HWS_LLM_FP16 ? 2 : 1);
+    __m256 acc[8];
+    for (int r = 0; r < 8; r++)
+        acc[r] = _mm256_setzero_ps();
+    size_t step = grouped ? HWS_LLM_GROUP : 8;
+    for (size_t e0 = 0; e0 < k; e0 += step) {
+        __m256 d = grouped ? _mm256_set1_ps(hws_f16_to_f32(
+                                 w->scales[(size_t)o * (k / HWS_LLM_GROUP) + e0 / HWS_LLM_GROUP]))
+                           : _mm256_set1_ps(1.0f);
+        for (size_t e = e0; e < e0 + step; e += 8) {
+            __m256 wv = _mm256_mul_ps(load8(c->fmt, base, e), d);
+            for (int r = 0; r < rows; r++)
+                acc[r] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x + (size_t)r * k + e), acc[r]);
+        }
+    }
+    for (int r = 0; r < rows; r++)
+        out[r] = hsum(acc[r]);
+}
+
+static int have_avx2(void) {
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+           __builtin_cpu_supports("f16c");
+}
+#else
+static void dot_rows(const cpu_ctx *c, const cpu_weight *w, int o, const float *x, int rows,
+                     float *out) {
+    (void)c, (void)w, (void)o, (void)x, (void)rows, (void)out;
+}
+static int have_avx2(void) {
+    return 0;
+}
+#endif
 
 static int buf_width(const cpu_ctx *c, hws_llm_buf b) {
     switch (b) {
@@ -214,6 +293,8 @@ static hws_status create(const hws_llm_shape *s, const hws_llm_options *o, int m
         destroy(c);
         return hws_error_set(err, HWS_ERR_NOMEM, "out of memory for the model on the CPU");
     }
+    c->avx2 = have_avx2();
+    openblas_set_num_threads(1); /* the pool's threads call it, each on its own tile */
     memcpy(c->inv_freq, rope_inv_freq, (size_t)s->head_dim / 2 * sizeof(float));
     info->kv_bytes_per_token = 2.0 * s->n_layers * s->n_kv_heads * s->head_dim * sizeof(float);
     info->device_bytes_peak = info->weight_bytes + 2.0 * (double)cache * sizeof(float);
@@ -234,6 +315,19 @@ static hws_status set_weight(void *ctx, int layer, hws_llm_weight w, const float
     return HWS_OK;
 }
 
+typedef struct {
+    float *x;
+    uint64_t seed;
+    float scale, offset;
+} fill_job;
+
+static void fill_part(void *arg, long b, long e, int tid) {
+    (void)tid;
+    const fill_job *j = arg;
+    for (long i = b; i < e; i++)
+        j->x[i] = j->offset + j->scale * hws_llm_uniform((uint64_t)i, j->seed);
+}
+
 static hws_status fill_weight(void *ctx, int layer, hws_llm_weight w, uint64_t seed, float scale,
                               float offset, hws_error *err) {
     cpu_ctx *c = ctx;
@@ -242,8 +336,8 @@ static hws_status fill_weight(void *ctx, int layer, hws_llm_weight w, uint64_t s
     float *x = malloc(n * sizeof *x);
     if (!x)
         return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        x[i] = offset + scale * hws_llm_uniform(i, seed);
+    fill_job j = {x, seed, scale, offset};
+    hws_pool_run(c->pool, fill_part, &j, (long)n);
     hws_status st = set_weight(ctx, layer, w, x, err);
     free(x);
     return st;
@@ -306,6 +400,17 @@ typedef struct {
 static void linear_part(void *arg, long o0, long o1, int tid) {
     const linear_job *j = arg;
     int k = j->w->cols;
+    if (j->rows < 8 && j->c->avx2 && !j->w->f && k % 8 == 0) {
+        for (long o = o0; o < o1; o++) {
+            float s[8];
+            dot_rows(j->c, j->w, (int)o, j->x, j->rows, s);
+            for (int r = 0; r < j->rows; r++) {
+                float *yo = j->y + (size_t)r * j->ldy + o;
+                *yo = j->accumulate ? *yo + s[r] : s[r];
+            }
+        }
+        return;
+    }
     float *tile = j->c->scratch + (size_t)tid * j->c->scratch_per_thread;
     for (long t0 = o0; t0 < o1; t0 += TILE_ROWS) {
         int nt = (int)(o1 - t0 < TILE_ROWS ? o1 - t0 : TILE_ROWS);

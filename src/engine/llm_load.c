@@ -226,7 +226,9 @@ hws_status hws_llm_shape_from_file(const char *path, hws_llm_shape *out, hws_err
     free(text);
     if (!root)
         return hws_error_set(err, HWS_ERR_INPUT, "%s: not JSON", file);
-    s.rope_theta = (float)json_num(root, "rope_theta", s.rope_theta);
+    /* transformers 5 keeps rope_theta and the scaling in rope_parameters */
+    const cJSON *rp = cJSON_GetObjectItemCaseSensitive(root, "rope_parameters");
+    s.rope_theta = (float)json_num(root, "rope_theta", json_num(rp, "rope_theta", s.rope_theta));
     s.rms_eps = (float)json_num(root, "rms_norm_eps", s.rms_eps);
     const cJSON *bias = cJSON_GetObjectItemCaseSensitive(root, "attention_bias");
     if (cJSON_IsBool(bias))
@@ -235,6 +237,8 @@ hws_status hws_llm_shape_from_file(const char *path, hws_llm_shape *out, hws_err
     if (cJSON_IsBool(use_sw) && !cJSON_IsTrue(use_sw))
         s.sliding_window = 0;
     const cJSON *sc = cJSON_GetObjectItemCaseSensitive(root, "rope_scaling");
+    if (!sc || cJSON_IsNull(sc))
+        sc = rp;
     const cJSON *type = sc ? cJSON_GetObjectItemCaseSensitive(sc, "rope_type") : NULL;
     s.rope_factor = 0.0f;
     if (cJSON_IsString(type) && strcmp(type->valuestring, "llama3") == 0) {
@@ -242,7 +246,8 @@ hws_status hws_llm_shape_from_file(const char *path, hws_llm_shape *out, hws_err
         s.rope_low_freq_factor = (float)json_num(sc, "low_freq_factor", 1.0);
         s.rope_high_freq_factor = (float)json_num(sc, "high_freq_factor", 4.0);
         s.rope_original_max_pos = (int)json_num(sc, "original_max_position_embeddings", 8192);
-    } else if (sc && !cJSON_IsNull(sc)) {
+    } else if (sc && !cJSON_IsNull(sc) && cJSON_IsString(type) &&
+               strcmp(type->valuestring, "default") != 0) {
         st = hws_error_set(err, HWS_ERR_UNSUPPORTED,
                            "%s: rope_scaling other than llama3 is not run by the engine", file);
     }
