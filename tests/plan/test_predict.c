@@ -83,6 +83,27 @@ static void prefill_compute_bound(void **state) {
     assert_true(f.pred.prefill_tokens_per_s > r.pred.prefill_tokens_per_s);
 }
 
+/* A host-bound runtime's decode step is blocks x its decode per-block cost + its per-step cost,
+ * not the prefill per-block figure: transformers decodes faster than its prefill block cost
+ * would say, and the two change the prediction independently. */
+static void decode_host_bound_per_block(void **state) {
+    (void)state;
+    run r;
+    predict(&r, "Qwen2.5-7B", "bf16", "H100 SXM 80GB", 1, HWS_RUNTIME_TRANSFORMERS);
+    assert_string_equal(r.pred.decode_bound, "host");
+    double want_ms =
+        r.m.n_layers * r.in.decode_layer_overhead_us * 1e-3 + r.in.step_overhead_us * 1e-3;
+    assert_true(fabs(r.pred.tpot_ms / want_ms - 1) < 1e-9);
+    double decode = r.pred.decode_tokens_per_s, prefill = r.pred.prefill_tokens_per_s;
+    r.in.layer_overhead_us *= 2; /* prefill's figure: decode does not move */
+    again(&r);
+    assert_true(r.pred.decode_tokens_per_s == decode);
+    assert_true(r.pred.prefill_tokens_per_s < prefill);
+    r.in.decode_layer_overhead_us *= 2;
+    again(&r);
+    assert_true(fabs(r.pred.decode_tokens_per_s / decode - 0.5) < 0.01);
+}
+
 /* MoE decode reads the active experts only; batch widens the experts touched. */
 static void moe_reads_active(void **state) {
     (void)state;
@@ -193,10 +214,11 @@ static void small_model_host_bound(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(decode_memory_bound),  cmocka_unit_test(prefill_compute_bound),
-        cmocka_unit_test(moe_reads_active),     cmocka_unit_test(tensor_parallel_allreduce),
-        cmocka_unit_test(offload_slower),       cmocka_unit_test(measured_ceilings),
-        cmocka_unit_test(unknown_gpu_no_speed), cmocka_unit_test(small_model_host_bound),
+        cmocka_unit_test(decode_memory_bound),         cmocka_unit_test(prefill_compute_bound),
+        cmocka_unit_test(decode_host_bound_per_block), cmocka_unit_test(moe_reads_active),
+        cmocka_unit_test(tensor_parallel_allreduce),   cmocka_unit_test(offload_slower),
+        cmocka_unit_test(measured_ceilings),           cmocka_unit_test(unknown_gpu_no_speed),
+        cmocka_unit_test(small_model_host_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
