@@ -60,7 +60,7 @@ SHAPES = {
     "tiny": ("llama", 64, 128, 2, 4, 2, 16, 256, False, {"rope_theta": 10000.0}),
 }
 IN_SAMPLE = ["Llama-3.2-1B", "Llama-3.1-8B", "Qwen2.5-7B", "Mistral-7B-v0.1"]
-OUT_OF_SAMPLE = ["Llama-3.2-3B", "Qwen2.5-1.5B", "Llama-2-7B", "Qwen2.5-14B", "Qwen2.5-3B"]
+OUT_OF_SAMPLE = ["Llama-3.2-3B", "Qwen2.5-1.5B", "Llama-2-7B", "Qwen2.5-3B", "Qwen2.5-14B"]
 ARCH = {"llama": "LlamaForCausalLM", "qwen2": "Qwen2ForCausalLM",
         "mistral": "MistralForCausalLM"}
 
