@@ -34,6 +34,22 @@ typedef enum {
     HWS_LLM_BUF_COUNT
 } hws_llm_buf;
 
+/* Floats (elements) per row of a buffer. */
+static inline int hws_llm_buf_width(const hws_llm_shape *s, hws_llm_buf b) {
+    switch (b) {
+    case HWS_LLM_BUF_QKV:
+        return (s->n_heads + 2 * s->n_kv_heads) * s->head_dim;
+    case HWS_LLM_BUF_ATT:
+        return s->n_heads * s->head_dim;
+    case HWS_LLM_BUF_GU:
+        return 2 * s->d_ff;
+    case HWS_LLM_BUF_ACT:
+        return s->d_ff;
+    default:
+        return s->d_model;
+    }
+}
+
 /* Weights: per layer (layer >= 0) or global (layer -1). */
 typedef enum {
     HWS_LLM_W_ATTN_NORM, /* [d_model] */
@@ -90,6 +106,17 @@ static inline void hws_llm_weight_dims(const hws_llm_shape *s, hws_llm_weight w,
 static inline int hws_llm_weight_is_linear(hws_llm_weight w) {
     return w == HWS_LLM_W_QKV || w == HWS_LLM_W_O || w == HWS_LLM_W_GATE_UP ||
            w == HWS_LLM_W_DOWN || w == HWS_LLM_W_OUTPUT;
+}
+
+/* Elements of the largest weight (a buffer for any one of them). */
+static inline size_t hws_llm_largest_weight(const hws_llm_shape *s) {
+    size_t biggest = 0;
+    for (int w = 0; w < HWS_LLM_W_COUNT; w++) {
+        int r, c;
+        hws_llm_weight_dims(s, (hws_llm_weight)w, &r, &c);
+        biggest = (size_t)r * c > biggest ? (size_t)r * c : biggest;
+    }
+    return biggest;
 }
 
 /* The seed of a weight's random values (a function of the model seed, layer and weight). */

@@ -4,9 +4,12 @@
 #include "engine/llm_backend.h"
 #include "engine/llm_quant.h"
 #include "engine/pool.h"
+#include "probe/cgroup.h"
+#include "util/units.h"
 
 #include <cblas.h>
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,18 +125,7 @@ static int have_avx2(void) {
 #endif
 
 static int buf_width(const cpu_ctx *c, hws_llm_buf b) {
-    switch (b) {
-    case HWS_LLM_BUF_QKV:
-        return c->qkv_w;
-    case HWS_LLM_BUF_ATT:
-        return c->s.n_heads * c->s.head_dim;
-    case HWS_LLM_BUF_GU:
-        return 2 * c->s.d_ff;
-    case HWS_LLM_BUF_ACT:
-        return c->s.d_ff;
-    default:
-        return c->s.d_model;
-    }
+    return hws_llm_buf_width(&c->s, b);
 }
 
 /* Row o of a weight as floats. */
@@ -233,8 +225,14 @@ static void destroy(void *ctx) {
     free(c);
 }
 
+/* CPUs this process may use: its affinity mask, cut to the cgroup's CPU quota (rounded up). */
 static int usable_cores(void) {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+    long n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set)
+                                                         : sysconf(_SC_NPROCESSORS_ONLN);
+    double quota = hws_cgroup_cpu_quota();
+    if (hws_known(quota) && quota > 0 && ceil(quota) < (double)n)
+        n = (long)ceil(quota);
     return n < 1 ? 1 : (n > 256 ? 256 : (int)n);
 }
 

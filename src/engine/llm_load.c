@@ -4,6 +4,7 @@
  * model spec does not carry (RoPE base and scaling, norm epsilon, biases). */
 #include "engine/llm_load.h"
 #include "engine/safetensors.h"
+#include "hwscope/gguf.h"
 #include "util/file.h"
 
 #include <cjson/cJSON.h>
@@ -147,6 +148,8 @@ static int parts_of(const hws_llm_shape *s, int l, hws_llm_weight w, char names[
 
 hws_status hws_llm_load_weights(const char *path, const hws_llm_shape *s, const hws_llm_backend *be,
                                 void *ctx, hws_error *err) {
+    if (ends_with(path, ".gguf"))
+        return hws_llm_load_gguf(path, s, be, ctx, err);
     char dir[PATH_MAX];
     hws_status st = folder_of(path, dir, sizeof dir, err);
     shards *sh = st == HWS_OK ? calloc(1, sizeof *sh) : NULL;
@@ -158,13 +161,7 @@ hws_status hws_llm_load_weights(const char *path, const hws_llm_shape *s, const 
         free(sh);
         return st;
     }
-    size_t biggest = 0;
-    for (int w = 0; w < HWS_LLM_W_COUNT; w++) {
-        int r, c;
-        hws_llm_weight_dims(s, (hws_llm_weight)w, &r, &c);
-        if ((size_t)r * c > biggest)
-            biggest = (size_t)r * c;
-    }
+    size_t biggest = hws_llm_largest_weight(s);
     float *buf = malloc(biggest * sizeof *buf);
     if (!buf)
         st = hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
@@ -199,6 +196,31 @@ static double json_num(const cJSON *o, const char *key, double def) {
     return cJSON_IsNumber(v) ? v->valuedouble : def;
 }
 
+/* A GGUF's RoPE base and norm epsilon (<arch>.rope.freq_base, <arch>.attention.
+ * layer_norm_rms_epsilon) over the spec's shape s. */
+static hws_status gguf_shape(const char *path, hws_llm_shape *s, hws_llm_shape *out,
+                             hws_error *err) {
+    hws_gguf *g;
+    hws_status st = hws_gguf_open(path, &g, err);
+    if (st != HWS_OK)
+        return st;
+    const char *arch = hws_gguf_get_str(g, "general.architecture");
+    char key[128];
+    snprintf(key, sizeof key, "%s.rope.freq_base", arch ? arch : "");
+    const hws_gguf_kv *kv = hws_gguf_find(g, key);
+    if (kv && kv->f > 1.0)
+        s->rope_theta = (float)kv->f;
+    snprintf(key, sizeof key, "%s.attention.layer_norm_rms_epsilon", arch ? arch : "");
+    kv = hws_gguf_find(g, key);
+    if (kv && kv->f > 0.0)
+        s->rms_eps = (float)kv->f;
+    hws_gguf_close(g);
+    st = hws_llm_shape_check(s, err);
+    if (st == HWS_OK)
+        *out = *s;
+    return st;
+}
+
 hws_status hws_llm_shape_from_file(const char *path, hws_llm_shape *out, hws_error *err) {
     hws_model_spec spec;
     hws_status st = hws_model_resolve(path, &spec, err);
@@ -207,6 +229,8 @@ hws_status hws_llm_shape_from_file(const char *path, hws_llm_shape *out, hws_err
         st = hws_llm_shape_from_spec(&spec, &s, err);
     if (st != HWS_OK)
         return st;
+    if (ends_with(path, ".gguf"))
+        return gguf_shape(path, &s, out, err);
     char dir[PATH_MAX], file[PATH_MAX + 16];
     struct stat sb;
     if (stat(path, &sb) != 0) { /* a catalog name: the spec is all there is */

@@ -6,7 +6,9 @@
 #include "hws_test.h"
 
 #include "engine/llm_backend.h"
+#include "engine/llm_load.h"
 #include "engine/llm_quant.h"
+#include "hwscope/gguf.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -347,6 +349,69 @@ static void test_bad_runs_refused(void **state) {
     assert_int_equal(hws_llm_new(&s, &o, &m, &err), HWS_ERR_INPUT);
 }
 
+/* GGUF blocks built by hand: every value known. */
+static void test_gguf_blocks(void **state) {
+    (void)state;
+    hws_error err;
+    float y[256];
+    uint8_t b[210];
+    /* Q8_0: d = 0.5, codes -16..15 */
+    memset(b, 0, sizeof b);
+    b[1] = 0x38; /* fp16 0.5 = 0x3800 */
+    for (int i = 0; i < 32; i++)
+        b[2 + i] = (uint8_t)(int8_t)(i - 16);
+    assert_int_equal(hws_llm_gguf_dequant(HWS_GGML_Q8_0, b, 32, y, &err), HWS_OK);
+    for (int i = 0; i < 32; i++)
+        assert_true(y[i] == 0.5f * (float)(i - 16));
+    /* Q4_0: d = 2, byte j = (j) | (15 - j) << 4 */
+    b[1] = 0x40; /* 2.0 */
+    for (int j = 0; j < 16; j++)
+        b[2 + j] = (uint8_t)(j | (15 - j) << 4);
+    assert_int_equal(hws_llm_gguf_dequant(HWS_GGML_Q4_0, b, 32, y, &err), HWS_OK);
+    for (int j = 0; j < 16; j++) {
+        assert_true(y[j] == 2.0f * (float)(j - 8));
+        assert_true(y[j + 16] == 2.0f * (float)(7 - j));
+    }
+    /* Q4_K: d = 1, dmin = 0.5; sub-block i has scale i + 1 and min i (6 bits packed) */
+    memset(b, 0, sizeof b);
+    b[1] = 0x3c; /* d 1.0 */
+    b[3] = 0x38; /* dmin 0.5 */
+    uint8_t *sc = b + 4, *q = b + 16;
+    for (int i = 0; i < 4; i++) { /* sub-blocks 0-3: low 6 bits of bytes 0-3 and 4-7 */
+        sc[i] = (uint8_t)(i + 1);
+        sc[i + 4] = (uint8_t)i;
+    }
+    for (int i = 4; i < 8; i++) /* 4-7: low nibbles of bytes 8-11 (scale), high (min) */
+        sc[i + 4] = (uint8_t)((i + 1) | i << 4);
+    for (int l = 0; l < 128; l++)
+        q[l] = (uint8_t)((l % 16) | ((l + 3) % 16) << 4);
+    assert_int_equal(hws_llm_gguf_dequant(HWS_GGML_Q4_K, b, 256, y, &err), HWS_OK);
+    for (int j = 0; j < 4; j++)
+        for (int l = 0; l < 32; l++) {
+            int lo = (32 * j + l) % 16, hi = (32 * j + l + 3) % 16;
+            assert_true(y[64 * j + l] == (float)(2 * j + 1) * lo - 0.5f * (float)(2 * j));
+            assert_true(y[64 * j + 32 + l] == (float)(2 * j + 2) * hi - 0.5f * (float)(2 * j + 1));
+        }
+    /* Q6_K: d = 0.25, scales 1..16, every 6-bit code 32 + (l % 8) */
+    memset(b, 0, sizeof b);
+    for (int i = 0; i < 16; i++)
+        b[192 + i] = (uint8_t)(i + 1);
+    b[209] = 0x34; /* 0.25 */
+    for (int l = 0; l < 128; l++)
+        b[l] = (uint8_t)((l % 8) | (l % 8) << 4); /* low 4 bits of codes */
+    for (int l = 0; l < 64; l++)
+        b[128 + l] = 0xAA; /* high 2 bits = 2 for each of the four codes: + 32 */
+    assert_int_equal(hws_llm_gguf_dequant(HWS_GGML_Q6_K, b, 256, y, &err), HWS_OK);
+    for (int n = 0; n < 2; n++)
+        for (int l = 0; l < 32; l++)
+            for (int k = 0; k < 4; k++) {
+                int is = 8 * n + l / 16 + 2 * k;
+                assert_true(y[128 * n + 32 * k + l] == 0.25f * (float)(is + 1) * (float)(l % 8));
+            }
+    assert_int_equal(hws_llm_gguf_dequant(HWS_GGML_Q5_K, b, 256, y, &err), HWS_ERR_UNSUPPORTED);
+    assert_int_equal(hws_llm_gguf_dequant(HWS_GGML_Q8_0, b, 33, y, &err), HWS_ERR_INPUT);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_half_formats),
@@ -355,6 +420,7 @@ int main(void) {
         cmocka_unit_test(test_rope_llama3),
         cmocka_unit_test(test_every_format_matches_reference),
         cmocka_unit_test(test_bad_runs_refused),
+        cmocka_unit_test(test_gguf_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

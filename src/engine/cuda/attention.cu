@@ -24,6 +24,8 @@ __device__ __forceinline__ int att_start(const att_params &p, int pos) {
 
 template <bool BF> __global__ void __launch_bounds__(ATT_THREADS) att_split_kernel(att_params p) {
     extern __shared__ float smem[];
+    pdl_wait();
+    pdl_launch();
     const int kvh = blockIdx.x, row = blockIdx.y, blk = blockIdx.z;
     const int pos = p.pos[row], group = p.nh / p.nkv;
     const int k_lo = max(blk * p.split, att_start(p, pos)),
@@ -120,6 +122,8 @@ template <bool BF> __global__ void __launch_bounds__(ATT_THREADS) att_split_kern
 
 // out[row, h] = the key blocks of (row, h) merged: a block per (row, head), a thread per dim.
 template <bool BF> __global__ void att_merge_kernel(att_params p, uint16_t *out) {
+    pdl_wait();
+    pdl_launch();
     const int h = blockIdx.x, row = blockIdx.y, pos = p.pos[row];
     const int b0 = att_start(p, pos) / p.split, b1 = pos / p.split;
     const size_t base = ((size_t)row * p.nh + h) * p.blocks;
@@ -168,13 +172,13 @@ hws_status llm_attention(llm_cuda *c, int layer, int rows, hws_error *err) {
                                           cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
     }
     if (c->bf16) {
-        att_split_kernel<true><<<grid, ATT_THREADS, smem, c->stream>>>(p);
-        att_merge_kernel<true>
-            <<<dim3((unsigned)s.n_heads, (unsigned)rows), 128, 0, c->stream>>>(p, c->att);
+        llm_launch(att_split_kernel<true>, grid, dim3(ATT_THREADS), smem, c->stream, p);
+        llm_launch(att_merge_kernel<true>, dim3((unsigned)s.n_heads, (unsigned)rows), dim3(128), 0,
+                   c->stream, p, c->att);
     } else {
-        att_split_kernel<false><<<grid, ATT_THREADS, smem, c->stream>>>(p);
-        att_merge_kernel<false>
-            <<<dim3((unsigned)s.n_heads, (unsigned)rows), 128, 0, c->stream>>>(p, c->att);
+        llm_launch(att_split_kernel<false>, grid, dim3(ATT_THREADS), smem, c->stream, p);
+        llm_launch(att_merge_kernel<false>, dim3((unsigned)s.n_heads, (unsigned)rows), dim3(128), 0,
+                   c->stream, p, c->att);
     }
     return hws_cuda_status(cudaGetLastError(), "attention kernel launch", err);
 }

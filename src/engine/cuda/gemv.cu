@@ -87,6 +87,29 @@ __device__ __forceinline__ float chunk_dot(uint4 wv, const uint16_t *xp) {
     return s;
 }
 
+// Chunks c0, c0 + 32, ... c0 + 32 (U - 1) of rows row0..row0 + R - 1 (zero past the end).
+template <int FMT, int R, int U>
+__device__ __forceinline__ void load_chunks(const uint8_t *__restrict__ W,
+                                            const uint16_t *__restrict__ scales, int row0, int n,
+                                            int c0, int chunks, size_t row_bytes, int groups,
+                                            uint4 (&wv)[R][U], float (&sc)[R][U]) {
+    constexpr int E = chunk_of<FMT>::elems;
+#pragma unroll
+    for (int r = 0; r < R; r++)
+#pragma unroll
+        for (int u = 0; u < U; u++) {
+            int c = c0 + 32 * u, row = row0 + r < n ? row0 + r : n - 1;
+            wv[r][u] = make_uint4(0, 0, 0, 0);
+            sc[r][u] = 1.0f;
+            if (c < chunks) {
+                wv[r][u] = ld_stream(W + (size_t)row * row_bytes + (size_t)c * 16);
+                if (FMT != 0)
+                    sc[r][u] = __half2float(__ushort_as_half(
+                        __ldg(scales + (size_t)row * groups + c * E / HWS_LLM_GROUP)));
+            }
+        }
+}
+
 template <bool BF, int FMT, int B, int R, int U>
 __global__ void __launch_bounds__(GEMV_WARPS * 32)
     gemv_kernel(const uint8_t *__restrict__ W, const uint16_t *__restrict__ scales,
@@ -105,23 +128,13 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32)
 #pragma unroll
         for (int b = 0; b < B; b++)
             sum[r][b] = 0.0f;
-    for (int c0 = lane; c0 < chunks; c0 += 32 * U) {
-        uint4 wv[R][U];
-        float sc[R][U];
-#pragma unroll
-        for (int r = 0; r < R; r++)
-#pragma unroll
-            for (int u = 0; u < U; u++) {
-                int c = c0 + 32 * u, row = row0 + r < n ? row0 + r : n - 1;
-                wv[r][u] = make_uint4(0, 0, 0, 0);
-                sc[r][u] = 1.0f;
-                if (c < chunks) {
-                    wv[r][u] = ld_stream(W + (size_t)row * row_bytes + (size_t)c * 16);
-                    if (FMT != 0)
-                        sc[r][u] = __half2float(__ushort_as_half(
-                            __ldg(scales + (size_t)row * groups + c * E / HWS_LLM_GROUP)));
-                }
-            }
+    uint4 wv[R][U];
+    float sc[R][U];
+    // the first loads go out before waiting on the kernel before (weights do not depend on it)
+    int c0 = lane;
+    load_chunks<FMT, R, U>(W, scales, row0, n, c0, chunks, row_bytes, groups, wv, sc);
+    pdl_wait();
+    for (;;) {
 #pragma unroll
         for (int u = 0; u < U; u++) {
             int c = c0 + 32 * u;
@@ -135,7 +148,12 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32)
                     sum[r][b] = fmaf(chunk_dot<BF, FMT>(wv[r][u], xp), sc[r][u], sum[r][b]);
             }
         }
+        c0 += 32 * U;
+        if (c0 >= chunks)
+            break;
+        load_chunks<FMT, R, U>(W, scales, row0, n, c0, chunks, row_bytes, groups, wv, sc);
     }
+    pdl_launch();
 #pragma unroll
     for (int r = 0; r < R; r++)
 #pragma unroll
@@ -158,8 +176,9 @@ static void launch(const llm_dev_weight *w, const uint16_t *x, int ldx, float *y
     constexpr int R = B <= 2 ? (FMT == 0 ? 1 : 2) : (B <= 4 ? 2 : 4);
     constexpr int U = B <= 2 ? (FMT == 0 ? 4 : 2) : (B <= 4 ? 2 : 1);
     int blocks = (w->rows + GEMV_WARPS * R - 1) / (GEMV_WARPS * R);
-    gemv_kernel<BF, FMT, B, R, U><<<blocks, GEMV_WARPS * 32, 0, stream>>>(
-        (const uint8_t *)w->q, w->scales, x, ldx, y, ldy, w->rows, w->cols, accumulate);
+    llm_launch(gemv_kernel<BF, FMT, B, R, U>, dim3((unsigned)blocks), dim3(GEMV_WARPS * 32), 0,
+               stream, (const uint8_t *)w->q, (const uint16_t *)w->scales, x, ldx, y, ldy, w->rows,
+               w->cols, accumulate);
 }
 
 template <bool BF, int FMT>

@@ -66,18 +66,7 @@ static size_t weight_bytes(const llm_dev_weight *w, size_t *scale_bytes) {
 }
 
 static int buf_width(const llm_cuda *c, hws_llm_buf b) {
-    switch (b) {
-    case HWS_LLM_BUF_QKV:
-        return c->qkv_w;
-    case HWS_LLM_BUF_ATT:
-        return c->s.n_heads * c->s.head_dim;
-    case HWS_LLM_BUF_GU:
-        return 2 * c->s.d_ff;
-    case HWS_LLM_BUF_ACT:
-        return c->s.d_ff;
-    default:
-        return c->s.d_model;
-    }
+    return hws_llm_buf_width(&c->s, b);
 }
 
 // Allocates n bytes of device memory into *p, adding them to *total.

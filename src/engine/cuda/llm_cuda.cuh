@@ -65,6 +65,37 @@ static inline llm_dev_weight *llm_weight(llm_cuda *c, int layer, hws_llm_weight 
     return &c->w[(size_t)l * HWS_LLM_W_COUNT + w];
 }
 
+// Programmatic dependent launch (Hopper): kernels launched by llm_launch may start while the one
+// before still runs; each calls pdl_wait() before it reads what earlier kernels wrote (what it
+// reads of the weights it may load before), and pdl_launch() once the next may be scheduled.
+__device__ __forceinline__ void pdl_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void pdl_launch() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;" :::);
+#endif
+}
+
+// Launches kernel with programmatic stream serialization allowed (the PDL above).
+template <typename... KArgs, typename... Args>
+static inline cudaError_t llm_launch(void (*kernel)(KArgs...), dim3 grid, dim3 block, size_t smem,
+                                     cudaStream_t stream, Args... args) {
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = grid;
+    cfg.blockDim = block;
+    cfg.dynamicSmemBytes = smem;
+    cfg.stream = stream;
+    cudaLaunchAttribute attr[1];
+    attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attr[0].val.programmaticStreamSerializationAllowed = 1;
+    cfg.attrs = attr;
+    cfg.numAttrs = 1;
+    return cudaLaunchKernelEx(&cfg, kernel, ((KArgs)args)...);
+}
+
 // 16-bit activation <-> float on the device.
 template <bool BF> __device__ __forceinline__ float act_f(uint16_t v) {
     if (BF)
