@@ -41,10 +41,12 @@
  *   generate() after a warm-up, which runs 2-4x slower than the steady state (11.9 against
  *   32.1 tokens/s for Qwen2.5-7B in the same run), so the step cost was counted twice and
  *   Qwen2.5-7B was predicted at 11.1 tokens/s where it decodes at 22-32.
- * - hwscope's row is the engine's stated aim (issue #10: decode at 90% of the measured copy,
- *   prefill at 60% of the measured matrix peak, the decode step in one CUDA graph); once
- *   `hwscope bench llm` has saved runs on a machine, the efficiencies fitted from those replace
- *   the row (llm_measured.c).
+ * - hwscope's row is what the engine reached on the lent H100 in its first run, bf16, Llama-3.1-8B
+ *   shape (bench/results/llm-h100-2026-12-06-run1/bench.jsonl, 2026-12-06): decode 153.7
+ *   tokens/s = 2307 GB/s of weights, 0.77 of the measured 3002 GB/s copy; prefill of 512 tokens
+ *   252 TFLOP/s, 0.31 of the measured 816 TFLOP/s BF16 product; the decode step is one CUDA
+ *   graph. One shape and format: once `hwscope bench llm` has saved runs on a machine, the
+ *   efficiencies fitted from those replace the row, per format (llm_measured.c).
  * These are the numbers a later calibration against `hwscope bench llm` adjusts. */
 static const hws_efficiency efficiencies[HWS_RUNTIME_COUNT] = {
     {HWS_RUNTIME_TRANSFORMERS, 0.75, 0.82, 0.50, 0.62, 0.70, 1140.0, 1290.0, 0.0,
@@ -56,9 +58,9 @@ static const hws_efficiency efficiencies[HWS_RUNTIME_COUNT] = {
     {HWS_RUNTIME_LLAMACPP, 0.70, 0.78, 0.35, 0.45, 0.70, 40.0, 40.0, 400.0,
      "llama.cpp: quantised GEMV/MMQ kernels, CUDA graphs (>= ~40 us per block); prefill in "
      "n_ubatch chunks; estimates"},
-    {HWS_RUNTIME_HWSCOPE, 0.80, 0.90, 0.48, 0.60, 0.70, 20.0, 0.0, 60.0,
-     "hwscope engine, stated aim: decode in one CUDA graph at 90% of the copy bandwidth, "
-     "prefill through cuBLASLt at 60% of the matrix peak"},
+    {HWS_RUNTIME_HWSCOPE, 0.69, 0.77, 0.26, 0.31, 0.70, 20.0, 0.0, 60.0,
+     "hwscope engine: decode in one CUDA graph at 0.77 of the copy bandwidth, prefill through "
+     "cuBLASLt at 0.31 of the matrix peak (its first H100 run, bf16 Llama-3.1-8B)"},
 };
 
 #define CEILINGS_MAX_FILE_BYTES ((size_t)16 << 20) /* one entry per GPU model: a few KB */

@@ -252,7 +252,7 @@ static void load_bounds(void **state) {
     unlink(path);
 }
 
-/* plan --runtime hwscope: the engine's stated row until runs are saved for the GPU, then the
+/* plan --runtime hwscope: the engine's own row until runs are saved for the GPU, then the
  * runs (basis "measured by hwscope bench llm on this machine"), and the decode prediction
  * follows what was saved. */
 static void runtime_basis_switch(void **state) {
@@ -266,7 +266,8 @@ static void runtime_basis_switch(void **state) {
     assert_int_equal(r.exit_code, 0);
     cJSON *doc = hws_run_json(&r);
     hws_assert_json_str(doc, "options.runtime", "hwscope");
-    hws_assert_contains(hws_json_at(doc, "prediction.basis")->valuestring, "stated aim");
+    hws_assert_contains(hws_json_at(doc, "prediction.basis")->valuestring, "its first H100 run");
+    assert_null(strstr(hws_json_at(doc, "prediction.basis")->valuestring, "bench llm on this"));
     double stated = hws_json_at(doc, "prediction.decode_tokens_per_s")->valuedouble;
     double bytes = hws_json_at(doc, "prediction.decode_bytes_per_step")->valuedouble;
     cJSON_Delete(doc);
