@@ -153,7 +153,7 @@ static void judge_row(const llm_run *r, hws_llm_record *rec, bool prefill) {
     int gpu = r->ctx->opt->device;
     if (o->device != HWS_LLM_CUDA) {
         snprintf(rec->prediction_basis, sizeof rec->prediction_basis,
-                 "the planner predicts GPUs only");
+                 "n/a: the planner predicts GPUs only");
         if (prefill && r->ctx->have_cpu && r->ctx->cpu.fp32_peak_gflops > 0) {
             rec->bound_tokens_per_s = r->ctx->cpu.fp32_peak_gflops * 1e9 / r->info.flops_per_token;
             snprintf(rec->bound_basis, sizeof rec->bound_basis,

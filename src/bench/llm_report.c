@@ -157,9 +157,12 @@ static int print_md(const hws_bench_result *r, FILE *out) {
                     hws_field_text(buf, sizeof buf, &llm_fields[i], &r->llm[k], NULL));
         fprintf(out, "|\n");
     }
+    for (int k = 0; k < r->nllm; k++) /* where each row's bound and prediction come from */
+        fprintf(out, "%s%s b%d: bound: %s; prediction: %s\n", k == 0 ? "\n" : "", r->llm[k].test,
+                r->llm[k].batch, r->llm[k].bound_basis[0] ? r->llm[k].bound_basis : "n/a",
+                r->llm[k].prediction_basis);
     if (r->nllm > 0)
-        fprintf(out, "\nbound: %s\nprediction: %s\nbuild %s\n", r->llm[0].bound_basis,
-                r->llm[0].prediction_basis, r->llm[0].build_commit);
+        fprintf(out, "build %s\n", r->llm[0].build_commit);
     return fflush(out) == 0 && !ferror(out) ? 0 : -1;
 }
 
