@@ -15,5 +15,6 @@ if [ -f $D/llamacpp-bin.tar.xz ]; then
 fi
 timeout ${LIMIT:-150} python3 $D/llm_vs_peers.py measure --out $OUT/side-by-side.json --peers $PEERS \
   --shapes ${SHAPES:-in,out} --hwscope $D/hwscope --llamacpp /tmp/bin --tools $D \
-  --llamacpp-shapes ${LLAMACPP_SHAPES:-Llama-3.2-1B} --prompt 512 --gen 128 --reps 3 2>&1 | tee $OUT/log.txt
+  --llamacpp-shapes ${LLAMACPP_SHAPES:-Llama-3.2-1B} --format-shapes "${FORMAT_SHAPES-Llama-3.1-8B}" \
+  --prompt 512 --gen ${GEN:-128} --reps ${REPS:-3} 2>&1 | tee $OUT/log.txt
 cp $HWSCOPE_CEILINGS $OUT/ceilings-after.json
