@@ -197,10 +197,11 @@ static bool fit_line(const double *x, const double *y, int k, double *eff, doubl
     return true;
 }
 
-/* The runs as points of one phase: decode x = bytes per step / bandwidth, y = step seconds;
- * prefill x = prompt FLOPs / matrix FLOP/s, y = prefill seconds. Returns how many. */
-static int points(const hws_llm_measured *r, int n, bool prefill, double ceiling, double *x,
-                  double *y) {
+/* The runs as points of one phase: decode x = bytes per step / bandwidth, y = step seconds, at
+ * one batch size (a kernel reads weights at another rate for 8 rows than for 1); prefill x =
+ * prompt FLOPs / matrix FLOP/s, y = prefill seconds. Returns how many. */
+static int points(const hws_llm_measured *r, int n, bool prefill, int batch, double ceiling,
+                  double *x, double *y) {
     int k = 0;
     for (int i = 0; i < n; i++) {
         if (prefill && hws_known(r[i].prefill_tokens_per_s) &&
@@ -208,7 +209,7 @@ static int points(const hws_llm_measured *r, int n, bool prefill, double ceiling
             x[k] = r[i].prompt_tokens * r[i].prefill_flops_per_token / ceiling;
             y[k++] = r[i].prompt_tokens / r[i].prefill_tokens_per_s;
         } else if (!prefill && hws_known(r[i].decode_tokens_per_s) &&
-                   hws_known(r[i].decode_bytes_per_step)) {
+                   hws_known(r[i].decode_bytes_per_step) && r[i].batch == batch) {
             x[k] = r[i].decode_bytes_per_step / ceiling;
             y[k++] = r[i].batch / r[i].decode_tokens_per_s;
         }
@@ -236,12 +237,19 @@ void hws_llm_measured_apply(const hws_plan_opts *o, const hws_device *dev, const
                 snprintf(last, sizeof last, "%s", runs[i].measured_at);
             runs[k++] = runs[i];
         }
+    int batch = 0; /* the saved decode batch nearest the plan's (ratio), the smaller on a tie */
+    for (int i = 0; i < k; i++) {
+        double d = fabs(log(runs[i].batch / o->batch)), best = fabs(log(batch / o->batch));
+        if (hws_known(runs[i].decode_tokens_per_s) &&
+            (batch == 0 || d < best || (d == best && runs[i].batch < batch)))
+            batch = runs[i].batch;
+    }
     double *x = malloc(2 * (size_t)(k + 1) * sizeof *x), *y = x != NULL ? x + k + 1 : NULL;
     double bw_eff = 0, c_s = 0, mm_eff = 0, p_s = 0;
-    int nd = x != NULL ? points(runs, k, false, in->mem_bw_gbps * 1e9, x, y) : 0;
+    int nd = x != NULL ? points(runs, k, false, batch, in->mem_bw_gbps * 1e9, x, y) : 0;
     if (!fit_line(x, y, nd, &bw_eff, &c_s))
         nd = 0;
-    int np = x != NULL ? points(runs, k, true, in->matmul_tflops * 1e12, x, y) : 0;
+    int np = x != NULL ? points(runs, k, true, 0, in->matmul_tflops * 1e12, x, y) : 0;
     if (!fit_line(x, y, np, &mm_eff, &p_s))
         np = 0;
     free(x);
@@ -259,9 +267,9 @@ void hws_llm_measured_apply(const hws_plan_opts *o, const hws_device *dev, const
         in->prefill_overhead_us = p_s * 1e6;
     }
     snprintf(in->basis, sizeof in->basis,
-             "measured by hwscope bench llm on this machine (%s, %d decode and %d prefill run(s) "
-             "of %s, last %s): %.0f GB/s x %.2f + %.0f us/step decode, %.0f TFLOP/s x %.2f "
-             "+ %.0f us prefill",
-             dev->name, nd, np, fmt, last[0] ? last : "undated", in->mem_bw_gbps, in->bw_eff,
+             "measured by hwscope bench llm on this machine (%s, %d decode run(s) at batch %d "
+             "and %d prefill run(s) of %s, last %s): %.0f GB/s x %.2f + %.0f us/step decode, "
+             "%.0f TFLOP/s x %.2f + %.0f us prefill",
+             dev->name, nd, batch, np, fmt, last[0] ? last : "undated", in->mem_bw_gbps, in->bw_eff,
              in->step_overhead_us, in->matmul_tflops, in->mm_eff, in->prefill_overhead_us);
 }

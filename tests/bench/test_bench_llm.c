@@ -302,6 +302,56 @@ static void runtime_basis_switch(void **state) {
     rmdir(dir);
 }
 
+/* Plans Llama-3.1-8B for the hwscope runtime on an H100 at batch b with ceilings at env; the
+ * prediction object (the caller deletes *doc). */
+static const cJSON *plan_hwscope(const char *env, const char *batch, cJSON **doc) {
+    hws_run r;
+    hws_run_cli(&r, (const char *[]){env, NULL}, "plan", "Llama-3.1-8B", "--runtime", "hwscope",
+                "--gpus", "1x H100 SXM 80GB", "--batch", batch, "--json", NULL);
+    assert_int_equal(r.exit_code, 0);
+    *doc = hws_run_json(&r);
+    hws_run_free(&r);
+    return hws_json_at(*doc, "prediction");
+}
+
+/* Saved runs at batch 1 and 8: a plan at batch 8 is fitted on the batch-8 run only (a decode
+ * kernel reads weights at another rate for 8 rows than for 1), one at batch 1 on the other. */
+static void runtime_fit_per_batch(void **state) {
+    (void)state;
+    char dir[256], path[512], env[600];
+    temp_ceilings(dir, sizeof dir, path, sizeof path);
+    snprintf(env, sizeof env, "HWSCOPE_CEILINGS=%s", path);
+    cJSON *doc1, *doc8;
+    double bytes1 =
+        hws_json_at(plan_hwscope(env, "1", &doc1), "decode_bytes_per_step")->valuedouble;
+    double bytes8 =
+        hws_json_at(plan_hwscope(env, "8", &doc8), "decode_bytes_per_step")->valuedouble;
+    cJSON_Delete(doc1);
+    cJSON_Delete(doc8);
+    hws_llm_measured runs[2];
+    memset(runs, 0, sizeof runs);
+    for (int i = 0; i < 2; i++) {
+        snprintf(runs[i].model, sizeof runs[i].model, "Llama-3.1-8B");
+        snprintf(runs[i].device, sizeof runs[i].device, "cuda");
+        snprintf(runs[i].format, sizeof runs[i].format, "bf16");
+        runs[i].batch = i == 0 ? 1 : 8;
+        runs[i].gen_tokens = 128;
+        runs[i].prefill_tokens_per_s = runs[i].prefill_flops_per_token = HWS_NA;
+        runs[i].decode_tokens_per_s = i == 0 ? 150 : 800;
+        runs[i].decode_bytes_per_step = i == 0 ? bytes1 : bytes8;
+    }
+    hws_error err;
+    assert_int_equal(hws_llm_measured_save(path, GPU, runs, 2, &err), HWS_OK);
+    const cJSON *p1 = plan_hwscope(env, "1", &doc1), *p8 = plan_hwscope(env, "8", &doc8);
+    hws_assert_json_num(p1, "decode_tokens_per_s", 150, 1);
+    hws_assert_json_num(p8, "decode_tokens_per_s", 800, 5);
+    hws_assert_contains(hws_json_at(p8, "basis")->valuestring, "at batch 8");
+    cJSON_Delete(doc1);
+    cJSON_Delete(doc8);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(json_document),
@@ -311,6 +361,7 @@ int main(void) {
         cmocka_unit_test(save_round_trip),
         cmocka_unit_test(load_bounds),
         cmocka_unit_test(runtime_basis_switch),
+        cmocka_unit_test(runtime_fit_per_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
