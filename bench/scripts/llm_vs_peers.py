@@ -372,6 +372,78 @@ def cmd_compare(a):
             f.write(text)
 
 
+# ---- fitcheck -----------------------------------------------------------------------------------
+
+def driver_rows(path):
+    """Mean tokens/s per (model, format, phase, batch, depth) of an engine driver log (jsonl of
+    model / prefill / decode events, bench/llm_driver.c)."""
+    rows, cur = {}, None
+    for line in open(path):
+        e = json.loads(line)
+        if e.get("event") == "model":
+            cur = (e["model"], e["format"])
+        elif e.get("event") == "prefill" and cur:
+            rows.setdefault(cur + ("prefill", 1, 0, e["tokens"]), []).append(e["tokens_per_s"])
+        elif e.get("event") == "decode" and cur:
+            rows.setdefault(cur + ("decode", e["batch"], e["depth"], e.get("steps", 64)),
+                            []).append(e["tokens_per_s"])
+    return {k: statistics.fmean(v) for k, v in rows.items()}
+
+
+def plan_hwscope(hwscope, model, fmt, batch, prompt, ceilings):
+    cmd = [hwscope, "plan", model, "--runtime", "hwscope", "--dtype", fmt, "--gpus",
+           "1x H100 SXM 80GB", "--batch", str(batch), "--prompt", str(prompt), "--ctx",
+           str(prompt + 256), "--json"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True,
+                         env=dict(os.environ, HWSCOPE_CEILINGS=ceilings))
+    return json.loads(out.stdout)["prediction"]
+
+
+def cmd_fitcheck(a):
+    """Saves the engine's batch-1 depth-0 runs as `bench llm` would and predicts the rest (other
+    depths, other batches) with `plan --runtime hwscope`: how far the fit carries."""
+    rows = driver_rows(a.jsonl)
+    with open(a.ceilings) as f:
+        doc = json.load(f)
+    train, test = [], []
+    for (model, fmt, phase, batch, depth, n), tps in sorted(rows.items()):
+        (train if batch == 1 and depth == 0 else test).append((model, fmt, phase, batch, depth,
+                                                                n, tps))
+    runs = []
+    for model, fmt, phase, batch, depth, n, tps in train:
+        p = plan_hwscope(a.hwscope, model, fmt, batch, n if phase == "prefill" else 1,
+                         a.ceilings)
+        runs.append({"model": model, "device": "cuda", "format": fmt, "batch": batch,
+                     "depth": depth, "prompt_tokens": n if phase == "prefill" else 0,
+                     "gen_tokens": 0 if phase == "prefill" else n,
+                     "prefill_tokens_per_s": tps if phase == "prefill" else None,
+                     "decode_tokens_per_s": tps if phase == "decode" else None,
+                     "decode_bytes_per_step": p["decode_bytes_per_step"]
+                     if phase == "decode" else None,
+                     "prefill_flops_per_token": p["prefill_flops_per_token"]
+                     if phase == "prefill" else None, "measured_at": "from " + a.jsonl})
+    doc["gpus"][0]["llm"] = runs
+    saved = os.path.join(a.work, "ceilings-fitcheck.json")
+    with open(saved, "w") as f:
+        json.dump(doc, f, indent=1)
+    lines = ["| model | format | phase | batch | depth | fitted on | predicted tok/s | "
+             "measured tok/s | error |", "|---|---|---|---:|---:|---|---:|---:|---:|"]
+    for model, fmt, phase, batch, depth, n, tps in train + test:
+        # decode at depth d: the planner's fill is prompt + gen/2, so prompt = d + n/2 - gen/2
+        p = plan_hwscope(a.hwscope, model, fmt, batch, max(depth, 1) if phase == "decode"
+                         else n, saved)
+        got = p[phase + "_tokens_per_s"]
+        lines.append("| %s | %s | %s | %d | %d | %s | %.1f | %.1f | %+.1f%% |" % (
+            model, fmt, phase, batch, depth,
+            "itself" if (batch == 1 and depth == 0) else "batch 1, depth 0", got, tps,
+            (got / tps - 1) * 100))
+    text = "\n".join(lines) + "\n"
+    sys.stdout.write(text)
+    if a.table:
+        with open(a.table, "w") as f:
+            f.write(text)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -400,8 +472,16 @@ def main():
     c.add_argument("--ceilings", help="hwscope.ceilings/1 file the plans use")
     c.add_argument("--configs", default="/tmp/llm_vs_peers/configs")
     c.add_argument("--table", help="write the markdown table here too")
+    k = sub.add_parser("fitcheck")
+    k.add_argument("--jsonl", required=True, help="the engine driver's log (bench/llm_driver.c)")
+    k.add_argument("--hwscope", default="build/hwscope")
+    k.add_argument("--ceilings", required=True, help="the measured ceilings of that GPU")
+    k.add_argument("--work", default="/tmp")
+    k.add_argument("--table")
     a = p.parse_args()
-    if a.cmd == "measure":
+    if a.cmd == "fitcheck":
+        cmd_fitcheck(a)
+    elif a.cmd == "measure":
         os.makedirs(a.work, exist_ok=True)
         cmd_measure(a)
     else:
