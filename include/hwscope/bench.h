@@ -177,7 +177,9 @@ typedef struct {
     hws_bench_sample *samples;
     char gpu_note[HWS_ERROR_LEN]; /* why there are no GPU figures, "" when there are */
     int nllm;
-    hws_llm_record *llm; /* the "llm" suite's rows */
+    hws_llm_record *llm;   /* the "llm" suite's rows */
+    hws_status llm_status; /* how the llm suite ended: HWS_ERR_INPUT for a model file or size
+                            * the engine refused (bad input, not a runtime failure) */
 } hws_bench_result;
 
 hws_bench_options hws_bench_defaults(void);

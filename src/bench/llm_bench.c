@@ -356,6 +356,7 @@ static hws_status llm_run_all(hws_bench_ctx *ctx, const hws_bench_desc *d, hws_e
         hws_llm_free(r.m);
     }
     free(tokens);
+    ctx->res->llm_status = st;
     return st;
 }
 

@@ -232,7 +232,7 @@ static int run(const hws_llm_bench_opts *o, int gpu, hws_llm_out out, bool no_sa
     for (int i = 0; i < r->nrecords; i++)
         if (r->records[i].state != HWS_BENCH_OK) {
             fprintf(stderr, "hwscope " CMD ": %s\n", r->records[i].reason);
-            rc = 1;
+            rc = r->llm_status == HWS_ERR_INPUT ? 2 : 1;
         }
     if (rc == 0 && hws_llm_print(r, out, stdout) != 0) {
         fprintf(stderr, "hwscope " CMD ": cannot write the output: %s\n", strerror(errno));

@@ -172,6 +172,11 @@ static void bad_flags(void **state) {
     hws_run_cli(&r, NULL, "bench", "llm", "Llama-3.1-8B", "--device", "cpu", "--load", NULL);
     hws_assert_bad_input(&r, "--load");
     hws_run_free(&r);
+    /* --load of a folder with no weights: the engine refuses the file, exit 2 */
+    hws_run_cli(&r, NULL, "bench", "llm", hws_fixture("models/tiny-llama"), "--device", "cpu",
+                "--load", "--no-save", NULL);
+    hws_assert_bad_input(&r, "safetensors");
+    hws_run_free(&r);
 }
 
 /* A model far larger than any CI machine's memory is refused before anything is allocated:
