@@ -23,6 +23,7 @@
 #include "hwscope/hwscope.h"
 #include "hwscope/ceilings.h"
 #include "hwscope/fields.h"
+#include "hwscope/model.h"
 #include "hwscope/probe.h"
 
 #include <stdbool.h>
@@ -131,6 +132,59 @@ HWS_API void hws_fingerprint_fill(hws_bench_fingerprint *fp, const hws_cpu_info 
  * GPU's name and bus id (not the time, host name or software versions), so figures saved for
  * one machine are found again for the same hardware. */
 HWS_API void hws_fingerprint_id(const hws_bench_fingerprint *fp, char out[17]);
+/* `hwscope bench llm`: what to run, llama-bench style. Each list runs every value: one pp row
+ * per prompt length, one tg row per (gen, depth) pair, each at every batch. */
+#define HWS_LLM_LIST_MAX 16
+typedef struct {
+    const hws_model_spec *model; /* the planner's model (catalog, config.json or GGUF) */
+    const char *model_path;      /* weights to load (a folder or .gguf); NULL: random */
+    const char *shape_file;      /* the model's file or folder (RoPE details the spec lacks);
+                                  * NULL: a catalog model */
+    int device;                  /* HWS_LLM_CUDA or HWS_LLM_CPU (hws_llm_device) */
+    int format;                  /* hws_llm_format */
+    int threads;                 /* CPU: <= 0 every usable core */
+    int reps;                    /* timed repetitions of each row (after one warm-up) */
+    int prompts[HWS_LLM_LIST_MAX], nprompts; /* -p, tokens; 0 skips prefill */
+    int gens[HWS_LLM_LIST_MAX], ngens;       /* -n, tokens; 0 skips decode */
+    int depths[HWS_LLM_LIST_MAX], ndepths;   /* -d, tokens in the cache before decode */
+    int batches[HWS_LLM_LIST_MAX], nbatches; /* -b, sequences decoded together */
+    const char *ceilings_path;               /* for the bound and the prediction; NULL default */
+} hws_llm_bench_opts;
+
+/* One row of `hwscope bench llm` (llama-bench's pp512 / tg128): the speed of every repetition
+ * and its mean, beside the bound, the fraction reached and the planner's prediction. */
+typedef struct {
+    char model[96];
+    char format[8];        /* "bf16", "fp16", "int8", "int4" */
+    char device[8];        /* "cuda", "cpu" */
+    char device_name[128]; /* as the engine names it */
+    char backend[128];
+    char test[32]; /* "pp512", "tg128", "tg128@d512" */
+    int n_prompt, n_gen, depth, batch;
+    double params;       /* parameters of the model */
+    double weight_bytes; /* as stored on the device */
+    int nsamples;
+    double samples[HWS_BENCH_MAX_SAMPLES]; /* tokens/s of each repetition */
+    double tokens_per_s;                   /* mean of the samples */
+    double stddev;                         /* of the samples, tokens/s */
+    double ttft_ms;            /* pp rows: time to the first token (prefill + first decode step) */
+    double peak_mem_bytes;     /* device memory the engine held */
+    double avg_power_w;        /* GPU board power over the timed runs (NVML energy counter) */
+    double tokens_per_joule;   /* tokens of the timed runs / energy they took */
+    double bound_tokens_per_s; /* decode: bandwidth / (weights + KV read per step) x batch;
+                                * prefill: matrix FLOP/s / FLOPs per token */
+    char bound_basis[160];     /* which ceilings: measured (date) or datasheet, and the bytes */
+    double frac_of_bound;      /* tokens_per_s / bound */
+    double predicted_tokens_per_s; /* hwscope plan --runtime hwscope for this row */
+    double prediction_error;       /* predicted / measured - 1 */
+    char prediction_basis[160];
+    double plan_bytes_per_step;  /* the planner's weights + KV read per decode step, bytes */
+    double plan_flops_per_token; /* the planner's prefill FLOPs per token */
+    char build_commit[48];
+    char measured_at[32]; /* UTC, ISO 8601 */
+} hws_llm_record;
+/* The fields of an llm row (hwscope/fields.h): the first 15 are the markdown table's columns. */
+extern HWS_API const hws_field_table hws_llm_record_table;
 
 typedef struct {
     bool quick; /* a few seconds in all: small sizes, few repeats */
@@ -138,6 +192,7 @@ typedef struct {
     /* Called before each benchmark (may be NULL): index from 0, of total. */
     void (*progress)(void *arg, const char *key, int index, int total);
     void *progress_arg;
+    const hws_llm_bench_opts *llm; /* the "llm" suite's options; NULL: the suite is waived */
 } hws_bench_options;
 
 typedef struct {
@@ -147,10 +202,15 @@ typedef struct {
     int nsamples;
     hws_bench_sample *samples;
     char gpu_note[HWS_ERROR_LEN]; /* why there are no GPU figures, "" when there are */
+    int nllm;
+    hws_llm_record *llm;   /* the "llm" suite's rows */
+    hws_status llm_status; /* how the llm suite ended: HWS_ERR_INPUT for a model file or size
+                            * the engine refused (bad input, not a runtime failure) */
 } hws_bench_result;
 
 HWS_API hws_bench_options hws_bench_defaults(void);
-/* True when name is a suite ("cpu", "mem", "gemm", "pcie", "gpu", "p2p", "nccl", "all"). */
+/* True when name is a suite ("cpu", "mem", "gemm", "pcie", "gpu", "p2p", "nccl", "all", "llm").
+ * "llm" runs only when named (not in "all"), with opt->llm set. */
 HWS_API bool hws_bench_suite_known(const char *name);
 /* Runs every benchmark of the named suites (nsuites 0 = all). Fails only when nothing could
  * be set up (out of memory, bad suite name: HWS_ERR_INPUT); a benchmark that fails is a record
@@ -159,6 +219,10 @@ HWS_API hws_status hws_bench_run(const char *const *suites, int nsuites,
                                  const hws_bench_options *opt, hws_bench_result **out,
                                  hws_error *err);
 HWS_API void hws_bench_result_free(hws_bench_result *r);
+
+/* The llm rows of a result as the runs the planner keeps (hws_llm_measured_save): one per
+ * model, format, batch and test, at most cap. Returns how many. */
+HWS_API int hws_llm_records_measured(const hws_bench_result *r, hws_llm_measured *out, int cap);
 
 /* The ceilings the run measured on its GPU (fingerprint.bench_gpu_name), for hws_ceilings_save:
  * gpu.d2d, the best size of each product's sweep, the best NCCL all-reduce bus bandwidth over

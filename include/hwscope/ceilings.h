@@ -58,6 +58,38 @@ HWS_API void hws_ceilings_set_free(hws_ceilings_set *set);
 HWS_API hws_status hws_ceilings_save(const char *path, const char *gpu_name, const hws_ceilings *c,
                                      hws_error *err);
 
+/* What `hwscope bench llm` measured for one model, format, batch and depth on one device,
+ * saved beside that device's ceilings (the entry's "llm" array) so the planner predicts the
+ * hwscope runtime from it. The planner's own bytes and FLOPs for the run are kept with it, so a
+ * fit over saved runs needs no model file. Unknown numbers are HWS_NA. */
+typedef struct {
+    char model[96];
+    char device[8]; /* "cuda" or "cpu" */
+    char format[8]; /* "bf16", "fp16", "int8", "int4" */
+    int batch;      /* sequences decoded together */
+    int depth;      /* tokens in the cache before the timed decode */
+    int prompt_tokens, gen_tokens;
+    double prefill_tokens_per_s, decode_tokens_per_s;
+    double decode_bytes_per_step;   /* the planner's weights + KV read per decode step, bytes */
+    double prefill_flops_per_token; /* the planner's, at prompt_tokens */
+    char measured_at[32];
+} hws_llm_measured;
+
+#define HWS_LLM_MEASURED_MAX 256 /* entries kept per device; the oldest go first */
+
+/* Reads the runs saved for a device (matched as hws_ceilings_load matches) into out (at most
+ * cap), *n of them, through the same reading and checks as hws_ceilings_set_load.
+ * HWS_ERR_UNSUPPORTED when none are saved; HWS_ERR_INPUT for a malformed file (an "llm" that
+ * is not an array included). Runs with a field out of range are skipped, not trusted. */
+HWS_API hws_status hws_llm_measured_load(const char *path, const char *device_name,
+                                         const hws_gpu_spec *spec, hws_llm_measured *out, int cap,
+                                         int *n, hws_error *err);
+/* Saves runs into the entry of device_name (created with null ceilings when new): a run of the
+ * same model, device, format, batch, depth, prompt and gen replaces the saved one; the other
+ * keys and devices are kept. Same file rules (and lock) as hws_ceilings_save. */
+HWS_API hws_status hws_llm_measured_save(const char *path, const char *device_name,
+                                         const hws_llm_measured *runs, int n, hws_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -77,11 +77,12 @@ typedef enum {
     HWS_RUNTIME_TRANSFORMERS = 0, /* Hugging Face transformers, eager PyTorch */
     HWS_RUNTIME_VLLM,             /* vLLM: paged KV cache, CUDA graphs, gpu_memory_utilization */
     HWS_RUNTIME_LLAMACPP,         /* llama.cpp: GGUF, -ngl layer offload, n_ubatch chunks */
+    HWS_RUNTIME_HWSCOPE,          /* hwscope's own engine (`hwscope bench llm`) */
     HWS_RUNTIME_COUNT
 } hws_runtime;
 
 HWS_API const char *hws_runtime_name(hws_runtime rt);
-/* "transformers", "vllm", "llama.cpp" (also "llamacpp", "hf"). -1 when unknown. */
+/* "transformers", "vllm", "llama.cpp" (also "llamacpp", "hf"), "hwscope". -1 when unknown. */
 HWS_API int hws_runtime_parse(const char *name);
 
 /* What the user asked for. hws_plan_opts_default fills the stated defaults. */
@@ -288,10 +289,12 @@ typedef struct {
     double mm_eff_datasheet;  /* prefill: fraction of datasheet dense matrix FLOP/s */
     double mm_eff_measured;   /* prefill: fraction of the measured cuBLAS FLOP/s */
     double link_eff;          /* all-reduce: fraction of the link's one-way bandwidth */
-    double layer_overhead_us; /* host time per block per forward (launches, Python) */
-    double block_serial_us;   /* GPU time per block per decode step that adds to the memory
-                               * time (kernel boundaries and tails of many small kernels) */
-    double step_overhead_us;  /* host time per forward (sampling, scheduling, sync) */
+    double layer_overhead_us; /* host time per block per prefill forward (launches, Python) */
+    double decode_layer_overhead_us; /* host time per block per decode step (a one-token
+                                      * forward launches the same kernels on less work) */
+    double block_serial_us;          /* GPU time per block per decode step that adds to the memory
+                                      * time (kernel boundaries and tails of many small kernels) */
+    double step_overhead_us;         /* host time per decode step (sampling, scheduling, sync) */
     const char *why;
 } hws_efficiency;
 
@@ -309,13 +312,15 @@ typedef struct {
                               * or the measured all-reduce bus bandwidth */
     double host_mem_bw_gbps; /* for CPU-offloaded layers, GB/s */
     double bw_eff, mm_eff, link_eff, host_bw_eff;
-    double allreduce_latency_us; /* fixed cost of one all-reduce (NVLink or PCIe) */
-    double hop_latency_us;       /* layer split: handing activations to the next GPU */
-    double layer_overhead_us;
+    double allreduce_latency_us;     /* fixed cost of one all-reduce (NVLink or PCIe) */
+    double hop_latency_us;           /* layer split: handing activations to the next GPU */
+    double layer_overhead_us;        /* prefill, per block */
+    double decode_layer_overhead_us; /* decode, per block */
     double block_serial_us;
     double step_overhead_us;
-    double host_tflops; /* CPU matrix rate for CPU-only prefill, TFLOP/s */
-    double host_mm_eff; /* llama.cpp's fraction of it */
+    double prefill_overhead_us; /* fixed cost per prefill (fitted from measured runs; 0 else) */
+    double host_tflops;         /* CPU matrix rate for CPU-only prefill, TFLOP/s */
+    double host_mm_eff;         /* llama.cpp's fraction of it */
     char basis[HWS_PLAN_BASIS_LEN * 2];
     char ceilings_warning[HWS_ERROR_LEN]; /* why a ceilings file there was not used; "" */
 } hws_predict_inputs;
@@ -323,7 +328,10 @@ typedef struct {
 extern HWS_API const hws_field_table hws_predict_inputs_table;
 
 /* Fills the predictor's inputs for the devices, from saved ceilings when the file has them for
- * that GPU (ceilings_path NULL: hws_ceilings_path), else the datasheet. */
+ * that GPU (ceilings_path NULL: hws_ceilings_path), else the datasheet. For the hwscope runtime
+ * the efficiencies come from the runs `hwscope bench llm` saved for that GPU and format when
+ * there are any (basis "measured by hwscope bench llm on this machine"), else the engine's
+ * stated row. */
 HWS_API void hws_predict_inputs_fill(const hws_plan_opts *o, const hws_memory *mem,
                                      const hws_device_set *devs, const char *ceilings_path,
                                      hws_predict_inputs *in);

@@ -168,6 +168,8 @@ typedef struct {
     double mem_used_bytes;
     double clock_event_reasons; /* NVML clocks-event (throttle) bitmask; NA when unreadable */
     char clock_event_text[128]; /* "sw power cap, hw thermal slowdown"; "" when none active */
+    double energy_mj; /* energy counter since the driver loaded, millijoules (Volta and later);
+                       * NA when unreadable */
 } hws_gpu_sample;
 
 /* Reads GPU `index` (NVML's numbering) now. NVML is opened once per process. */

@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const suite_names[] = {"cpu", "mem", "gemm", "pcie",
-                                          "gpu", "p2p", "nccl", "all"};
+static const char *const suite_names[] = {"cpu", "mem",  "gemm", "pcie", "gpu",
+                                          "p2p", "nccl", "all",  "llm"};
 
 hws_bench_options hws_bench_defaults(void) {
     hws_bench_options o;
@@ -144,9 +144,9 @@ void hws_bench_check(hws_bench_record *rec, double err, double tol) {
 /* True when the descriptor belongs to one of the asked suites. */
 static bool selected(const hws_bench_desc *d, const char *const *suites, int nsuites) {
     if (nsuites == 0)
-        return true;
+        return strcmp(d->suite, "llm") != 0;
     for (int i = 0; i < nsuites; i++) {
-        if (strcmp(suites[i], "all") == 0)
+        if (strcmp(suites[i], "all") == 0 && strcmp(d->suite, "llm") != 0)
             return true;
         size_t len = strlen(suites[i]);
         for (const char *p = strstr(d->suite, suites[i]); p != NULL; p = strstr(p + 1, suites[i]))
@@ -259,7 +259,8 @@ hws_status hws_bench_run(const char *const *suites, int nsuites, const hws_bench
     for (int i = 0; i < nsuites; i++)
         if (!hws_bench_suite_known(suites[i]))
             return hws_error_set(err, HWS_ERR_INPUT,
-                                 "unknown suite '%s' (cpu, mem, gemm, pcie, gpu, p2p, nccl, all)",
+                                 "unknown suite '%s' (cpu, mem, gemm, pcie, gpu, p2p, nccl, all, "
+                                 "llm)",
                                  suites[i]);
     memset(&ctx, 0, sizeof ctx);
     ctx.opt = opt;
@@ -270,15 +271,17 @@ hws_status hws_bench_run(const char *const *suites, int nsuites, const hws_bench
         return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
     ctx.have_cpu = hws_probe_cpu(&ctx.cpu, &ignored) == HWS_OK;
     hws_gpu_ctx_probe(&ctx);
-    for (size_t i = 0; i < hws_cpu_nbenches && ntodo < 64; i++)
-        if (selected(&hws_cpu_benches[i], suites, nsuites))
-            todo[ntodo++] = &hws_cpu_benches[i];
-    for (size_t i = 0; i < hws_gpu_nbenches && ntodo < 64; i++)
-        if (selected(&hws_gpu_benches[i], suites, nsuites))
-            todo[ntodo++] = &hws_gpu_benches[i];
-    for (size_t i = 0; i < hws_multi_nbenches && ntodo < 64; i++)
-        if (selected(&hws_multi_benches[i], suites, nsuites))
-            todo[ntodo++] = &hws_multi_benches[i];
+    const struct {
+        const hws_bench_desc *descs;
+        size_t n;
+    } tables[] = {{hws_cpu_benches, hws_cpu_nbenches},
+                  {hws_gpu_benches, hws_gpu_nbenches},
+                  {hws_multi_benches, hws_multi_nbenches},
+                  {hws_llm_benches, hws_llm_nbenches}};
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
+        for (size_t i = 0; i < tables[t].n && ntodo < 64; i++)
+            if (selected(&tables[t].descs[i], suites, nsuites))
+                todo[ntodo++] = &tables[t].descs[i];
     for (int i = 0; i < ntodo; i++)
         if (strncmp(todo[i]->suite, "gpu", 3) == 0)
             hws_gpu_ctx_open(&ctx); /* before measuring anything: is --device there? */
@@ -308,5 +311,6 @@ void hws_bench_result_free(hws_bench_result *r) {
         return;
     free(r->records);
     free(r->samples);
+    free(r->llm);
     free(r);
 }

@@ -56,6 +56,8 @@ extern const hws_bench_desc hws_gpu_benches[];
 extern const size_t hws_gpu_nbenches;
 extern const hws_bench_desc hws_multi_benches[]; /* multi_suite.c: p2p, nccl */
 extern const size_t hws_multi_nbenches;
+extern const hws_bench_desc hws_llm_benches[]; /* run only when "llm" is named */
+extern const size_t hws_llm_nbenches;
 
 /* Seconds since the run began. */
 double hws_bench_now(const hws_bench_ctx *ctx);

@@ -17,6 +17,7 @@
 static const char usage[] =
     "[cpu|mem|gemm|pcie|gpu|p2p|nccl|all ...] [--quick] [--device N] [--no-save] [--json]\n"
     "       hwscope bench transformer [OPTIONS]\n"
+    "       hwscope bench llm [MODEL] [OPTIONS]   (see hwscope bench llm --help)\n"
     "Measures memory bandwidth, matrix throughput per precision and host<->device copies, each\n"
     "beside the datasheet and the theoretical peak, with a verdict (normal, low, suspect).\n"
     "Suites: cpu (STREAM, OpenBLAS products), mem (CPU and GPU memory), gemm (CPU and GPU\n"
@@ -28,9 +29,9 @@ static const char usage[] =
     "saved for `hwscope plan` in $HWSCOPE_CEILINGS, else $XDG_CACHE_HOME/hwscope/ceilings.json,\n"
     "else ~/.cache/hwscope/ceilings.json; --no-save leaves that file alone.";
 
-/* `bench ... transformer REST`: the transformer command gets argv from "transformer" on, with
- * any flags given before it kept. */
-static int dispatch_transformer(int argc, char **argv, int at) {
+/* `bench ... transformer REST` and `bench ... llm REST`: the command gets argv from its name on,
+ * with any flags given before it kept. */
+static int dispatch(int (*cmd)(int, char **), int argc, char **argv, int at) {
     char **args = calloc((size_t)argc + 1, sizeof *args);
     int n = 0;
     if (args == NULL) {
@@ -41,13 +42,12 @@ static int dispatch_transformer(int argc, char **argv, int at) {
     for (int i = 1; i < argc; i++)
         if (i != at)
             args[n++] = argv[i];
-    int rc = cmd_bench_transformer(n, args);
+    int rc = cmd(n, args);
     free(args);
     return rc;
 }
 
-/* One progress line on stderr, rewritten in place (only when stderr is a terminal). */
-static void progress(void *arg, const char *key, int index, int total) {
+void hws_cli_bench_progress(void *arg, const char *key, int index, int total) {
     (void)arg;
     fprintf(hws_terminal_stream(), "\r\033[K[%d/%d] %s ...", index + 1, total, key);
     fflush(stderr);
@@ -94,9 +94,12 @@ int cmd_bench(int argc, char **argv) {
     long device = 0;
     const char *pos[MAX_SUITES];
     int npos = 0;
-    for (int i = 1; i < argc; i++)
+    for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "transformer") == 0)
-            return dispatch_transformer(argc, argv, i);
+            return dispatch(cmd_bench_transformer, argc, argv, i);
+        if (strcmp(argv[i], "llm") == 0)
+            return dispatch(cmd_bench_llm, argc, argv, i);
+    }
     hws_opt opts[] = {
         {"quick", HWS_OPT_FLAG, &quick, 0, 0, "small sizes and few repeats: a few seconds"},
         {"device", HWS_OPT_INT, &device, 0, 63, "GPU index (NVML/CUDA numbering)"},
@@ -111,7 +114,7 @@ int cmd_bench(int argc, char **argv) {
         if (!hws_bench_suite_known(pos[i]))
             return hws_usage_error("bench",
                                    "'%s' is not a suite (cpu, mem, gemm, pcie, gpu, p2p, "
-                                   "nccl, all, transformer)",
+                                   "nccl, all, transformer, llm)",
                                    pos[i]);
     /* NVLink SHARP stays off in every NCCL run (the library never calls setenv): set before
      * NCCL is first opened, so the communicators and any child process see it */
@@ -123,7 +126,7 @@ int cmd_bench(int argc, char **argv) {
     o.quick = quick;
     o.device = (int)device;
     if (isatty(STDERR_FILENO))
-        o.progress = progress;
+        o.progress = hws_cli_bench_progress;
     hws_bench_result *r = NULL;
     hws_error err = {""};
     hws_status st = hws_bench_run(pos, npos, &o, &r, &err);

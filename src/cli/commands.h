@@ -30,5 +30,10 @@ int cmd_log(int argc, char **argv);   /* src/cli/log.c */
 int cmd_serve(int argc, char **argv); /* src/cli/serve.c */
 /* `hwscope bench transformer`, called by cmd_bench for that suite (src/cli/bench_transformer.c) */
 int cmd_bench_transformer(int argc, char **argv);
+/* `hwscope bench llm`, called by cmd_bench for that suite (src/cli/bench_llm.c) */
+int cmd_bench_llm(int argc, char **argv);
+/* The benchmark runner's progress callback of bench and bench llm: one line on stderr,
+ * rewritten in place (set only when stderr is a terminal). */
+void hws_cli_bench_progress(void *arg, const char *key, int index, int total);
 
 #endif

@@ -40,8 +40,8 @@ int hws_plan_setup(const char *cmd, const char *model_arg, const hws_plan_args *
     if (a->runtime != NULL) {
         int rt = hws_runtime_parse(a->runtime);
         if (rt < 0)
-            return hws_usage_error(cmd, "--runtime: '%s' is not transformers, vllm or llama.cpp",
-                                   a->runtime);
+            return hws_usage_error(
+                cmd, "--runtime: '%s' is not transformers, vllm, llama.cpp or hwscope", a->runtime);
         o->runtime = (hws_runtime)rt;
     }
     long ctx = a->ctx > 0 ? a->ctx : (long)hws_plan_default_ctx(model);

@@ -39,7 +39,7 @@ void hws_plan_args_default(hws_plan_args *a);
          10485760,   "tokens in the cache when decode is timed (llama-bench -d; the prompt)"},       \
     {                                                                                                \
         "runtime", HWS_OPT_STRING, &(a).runtime, 0, 0,                                               \
-            "transformers, vllm or llama.cpp (transformers; llama.cpp for GGUF types)"               \
+            "transformers, vllm, llama.cpp or hwscope (transformers; llama.cpp for GGUF types)"      \
     }
 
 /* Resolves MODEL and the flags into model, opts and mem. Returns 0, or the exit status after

@@ -264,14 +264,18 @@ hws_status hws_llm_shape_from_file(const char *path, hws_llm_shape *out, hws_err
     if (!sc || cJSON_IsNull(sc))
         sc = rp;
     const cJSON *type = sc ? cJSON_GetObjectItemCaseSensitive(sc, "rope_type") : NULL;
+    if (sc && !type) /* older configs: "type" */
+        type = cJSON_GetObjectItemCaseSensitive(sc, "type");
+    const char *type_name = cJSON_GetStringValue(type); /* NULL unless a string */
+    if (!type_name)
+        type_name = "";
     s.rope_factor = 0.0f;
-    if (cJSON_IsString(type) && strcmp(type->valuestring, "llama3") == 0) {
+    if (strcmp(type_name, "llama3") == 0) {
         s.rope_factor = (float)json_num(sc, "factor", 8.0);
         s.rope_low_freq_factor = (float)json_num(sc, "low_freq_factor", 1.0);
         s.rope_high_freq_factor = (float)json_num(sc, "high_freq_factor", 4.0);
         s.rope_original_max_pos = (int)json_num(sc, "original_max_position_embeddings", 8192);
-    } else if (sc && !cJSON_IsNull(sc) && cJSON_IsString(type) &&
-               strcmp(type->valuestring, "default") != 0) {
+    } else if (type_name[0] != '\0' && strcmp(type_name, "default") != 0) {
         st = hws_error_set(err, HWS_ERR_UNSUPPORTED,
                            "%s: rope_scaling other than llama3 is not run by the engine", file);
     }

@@ -126,7 +126,8 @@ const hws_kv_format *hws_kv_format_find(const char *name) {
     return NULL;
 }
 
-static const char *const runtime_names[HWS_RUNTIME_COUNT] = {"transformers", "vllm", "llama.cpp"};
+static const char *const runtime_names[HWS_RUNTIME_COUNT] = {"transformers", "vllm", "llama.cpp",
+                                                             "hwscope"};
 
 const char *hws_runtime_name(hws_runtime rt) {
     return rt < HWS_RUNTIME_COUNT ? runtime_names[rt] : "unknown";
@@ -270,6 +271,10 @@ static const struct {
     [HWS_RUNTIME_LLAMACPP] = {0.30 * HWS_GIB, 0.0, 512, 4.0,
                               "CUDA context + cuBLAS 0.30 GiB; compute buffer for n_ubatch 512 "
                               "(FP32 activations, flash attention on)"},
+    [HWS_RUNTIME_HWSCOPE] = {0.50 * HWS_GIB, 0.10 * HWS_GIB, HWS_NA, 2.0,
+                             "CUDA context + cuBLASLt 0.50 GiB, decode scratch and graph 0.10 "
+                             "GiB (estimates; bench llm reports its own peak); whole prompt "
+                             "prefilled at once"},
 };
 
 static double moe_width(const hws_model_spec *m) {

@@ -34,25 +34,39 @@
  *   takes max(GPU time, blocks x layer_overhead); a decode step adds the runtime's per-step
  *   cost (sampling, stopping checks, scheduling, the sync for the token). vLLM and llama.cpp
  *   replay CUDA graphs: their per-block figure is the floor of a block's kernels on the GPU.
- * - transformers' row is measured (bench/results/plan-vs-accelerate-*): on the lent H100 host
- *   (torch 2.11, transformers 5.17, generate() with SDPA, batch 1, random bf16 weights)
- *   Llama-3.2-1B prefilled 512 tokens in 21.4 ms and decoded 14.3 tokens/s, Qwen2.5-7B 36.6 ms
- *   and 10.4 tokens/s: host-bound far below the memory roofline (~1000 and ~165 tokens/s). Prefill
- *   fits 1.3 ms per block; decode adds ~54 ms per step. Two models, two parameters: in-sample.
+ * - transformers' row is measured (bench/results/llm-peers-h100-2026-12-06/, fitted by
+ *   least squares on Llama-3.2-1B, Llama-3.1-8B, Qwen2.5-7B and Mistral-7B shapes; torch 2.11,
+ *   transformers 5.x, random bf16 weights, SDPA, batch 1, prompt 512, on the lent H100 host,
+ *   2026-12-06): eager PyTorch is host-bound far below both rooflines. A prefill forward of
+ *   512 tokens takes 1.14 ms per block; a decode step 1.29 ms per block and nothing measurable
+ *   per step (the fit's intercept is negative). The model this replaces charged 1.3 ms per
+ *   block AND 54 ms per step on every decode step: the 54 ms came from timing the first
+ *   generate() after a warm-up, which runs 2-4x slower than the steady state (11.9 against
+ *   32.1 tokens/s for Qwen2.5-7B in the same run), so the step cost was counted twice and
+ *   Qwen2.5-7B was predicted at 11.1 tokens/s where it decodes at 22-32.
+ * - hwscope's row is what the engine reached on the lent H100 in its first run, bf16, Llama-3.1-8B
+ *   shape (bench/results/llm-h100-2026-12-06-run1/bench.jsonl, 2026-12-06): decode 153.7
+ *   tokens/s = 2307 GB/s of weights, 0.77 of the measured 3002 GB/s copy; prefill of 512 tokens
+ *   252 TFLOP/s, 0.31 of the measured 816 TFLOP/s BF16 product; the decode step is one CUDA
+ *   graph. One shape and format: once `hwscope bench llm` has saved runs on a machine, the
+ *   efficiencies fitted from those replace the row, per format (llm_measured.c).
  * These are the numbers a later calibration against `hwscope bench llm` adjusts. */
 static const hws_efficiency efficiencies[HWS_RUNTIME_COUNT] = {
-    {HWS_RUNTIME_TRANSFORMERS, 0.75, 0.82, 0.50, 0.62, 0.70, 1300.0, 0.0, 54000.0,
-     "transformers generate(), eager: host-bound (1.3 ms per block, 54 ms per decode step, "
-     "measured on an H100 host)"},
-    {HWS_RUNTIME_VLLM, 0.80, 0.88, 0.55, 0.70, 0.75, 30.0, 0.0, 600.0,
+    {HWS_RUNTIME_TRANSFORMERS, 0.75, 0.82, 0.50, 0.62, 0.70, 1140.0, 1290.0, 0.0, 0.0,
+     "transformers, eager PyTorch: host-bound (1.14 ms per block per prefill, 1.29 ms per block "
+     "per decode step; fitted on an H100 host, bench/results/llm-peers-h100-2026-12-06)"},
+    {HWS_RUNTIME_VLLM, 0.80, 0.88, 0.55, 0.70, 0.75, 30.0, 30.0, 0.0, 600.0,
      "vLLM: CUDA graphs for decode (a block's ~10 kernels take >= ~30 us however small), "
      "paged attention, ~0.6 ms scheduling per step; estimates"},
-    {HWS_RUNTIME_LLAMACPP, 0.92, 1.00, 0.85, 0.90, 0.70, 40.0, 60.0, 400.0,
+    {HWS_RUNTIME_LLAMACPP, 0.92, 1.00, 0.85, 0.90, 0.70, 40.0, 40.0, 60.0, 400.0,
      "llama.cpp: GEMV streams weights at ~92% of datasheet bandwidth plus ~60 us of kernel "
      "boundaries per block and 0.4 ms per token; MMQ/cuBLAS prefill ~85% of the FP16 rate in "
      "n_ubatch chunks (fitted to XiongjieDai/GPU-Benchmarks-on-LLM-Inference, llama.cpp May "
      "2024: Llama-3-8B tg512/pp512 on RTX 3070..4090; "
      "bench/results/plan-vs-published-2026-12-06.md)"},
+    {HWS_RUNTIME_HWSCOPE, 0.69, 0.77, 0.26, 0.31, 0.70, 20.0, 0.0, 0.0, 60.0,
+     "hwscope engine: decode in one CUDA graph at 0.77 of the copy bandwidth, prefill through "
+     "cuBLASLt at 0.31 of the matrix peak (its first H100 run, bf16 Llama-3.1-8B)"},
 };
 
 #define CEILINGS_MAX_FILE_BYTES ((size_t)16 << 20) /* one entry per GPU model: a few KB */
@@ -123,6 +137,8 @@ typedef struct {
     char name[128];
     const hws_gpu_spec *spec; /* the catalog row the name matches, or NULL */
     hws_ceilings c;
+    hws_llm_measured *runs; /* the valid runs of its "llm" array (hwscope bench llm) */
+    int nruns;
 } ceilings_entry;
 
 struct hws_ceilings_set {
@@ -149,6 +165,31 @@ static hws_status read_figure(const cJSON *g, size_t key, const char *path, size
     return HWS_OK;
 }
 
+/* The "llm" array of entry i (the runs hwscope bench llm saved) into e: at most
+ * HWS_LLM_MEASURED_MAX, a run with a field out of range skipped, not trusted. HWS_ERR_INPUT when
+ * "llm" is there and not an array. */
+static hws_status read_runs(const cJSON *g, const char *path, size_t i, ceilings_entry *e,
+                            hws_error *err) {
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(g, "llm"), *run;
+    if (list == NULL || cJSON_IsNull(list))
+        return HWS_OK;
+    if (!cJSON_IsArray(list))
+        return hws_error_set(err, HWS_ERR_INPUT, "%s: gpus[%zu]: \"llm\" is not an array", path, i);
+    int n = cJSON_GetArraySize(list);
+    if (n > HWS_LLM_MEASURED_MAX)
+        n = HWS_LLM_MEASURED_MAX;
+    if (n == 0)
+        return HWS_OK;
+    e->runs = calloc((size_t)n, sizeof *e->runs);
+    if (e->runs == NULL)
+        return hws_error_set(err, HWS_ERR_NOMEM, "%s: out of memory", path);
+    cJSON_ArrayForEach(run, list) {
+        if (e->nruns < n && hws_llm_measured_parse(run, &e->runs[e->nruns]))
+            e->nruns++;
+    }
+    return HWS_OK;
+}
+
 /* Entry i of the "gpus" array into e; HWS_ERR_INPUT naming what is wrong. */
 static hws_status read_entry(const cJSON *g, const char *path, size_t i, ceilings_entry *e,
                              hws_error *err) {
@@ -165,12 +206,12 @@ static hws_status read_entry(const cJSON *g, const char *path, size_t i, ceiling
     const cJSON *at = cJSON_GetObjectItemCaseSensitive(g, "measured_at");
     if (cJSON_IsString(at))
         snprintf(e->c.measured_at, sizeof e->c.measured_at, "%s", at->valuestring);
-    return HWS_OK;
+    return read_runs(g, path, i, e, err);
 }
 
 /* Reads the ceilings file into *text (free it); *missing tells a file that is not there from one
  * that cannot be read (err names the fault). */
-static hws_status read_ceilings(const char *path, char **text, bool *missing, hws_error *err) {
+static hws_status hws_ceilings_read(const char *path, char **text, bool *missing, hws_error *err) {
     size_t len;
     errno = 0;
     hws_status st = hws_file_read(path, CEILINGS_MAX_FILE_BYTES, text, &len, err);
@@ -228,7 +269,7 @@ hws_status hws_ceilings_set_load(const char *path, hws_ceilings_set **out, hws_e
     *out = NULL;
     bool missing;
     char *text;
-    hws_status st = read_ceilings(path, &text, &missing, err);
+    hws_status st = hws_ceilings_read(path, &text, &missing, err);
     if (st != HWS_OK && missing)
         return hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: no saved ceilings", path);
     if (st != HWS_OK)
@@ -238,21 +279,37 @@ hws_status hws_ceilings_set_load(const char *path, hws_ceilings_set **out, hws_e
     return st;
 }
 
-bool hws_ceilings_set_find(const hws_ceilings_set *set, const char *gpu_name,
-                           const hws_gpu_spec *spec, hws_ceilings *out) {
-    memset(out, 0, sizeof *out);
+/* The entry saved for gpu_name (case-insensitively) or the catalog row spec; NULL when none. */
+static const ceilings_entry *find_entry(const hws_ceilings_set *set, const char *gpu_name,
+                                        const hws_gpu_spec *spec) {
     for (size_t i = 0; set != NULL && i < set->count; i++) {
         const ceilings_entry *e = &set->entries[i];
         if ((gpu_name != NULL && strcasecmp(e->name, gpu_name) == 0) ||
-            (spec != NULL && (e->spec == spec || strcasecmp(e->name, spec->name) == 0))) {
-            *out = e->c;
-            return true;
-        }
+            (spec != NULL && (e->spec == spec || strcasecmp(e->name, spec->name) == 0)))
+            return e;
     }
-    return false;
+    return NULL;
+}
+
+bool hws_ceilings_set_find(const hws_ceilings_set *set, const char *gpu_name,
+                           const hws_gpu_spec *spec, hws_ceilings *out) {
+    const ceilings_entry *e = find_entry(set, gpu_name, spec);
+    memset(out, 0, sizeof *out);
+    if (e != NULL)
+        *out = e->c;
+    return e != NULL;
+}
+
+int hws_ceilings_set_runs(const hws_ceilings_set *set, const char *gpu_name,
+                          const hws_gpu_spec *spec, const hws_llm_measured **runs) {
+    const ceilings_entry *e = find_entry(set, gpu_name, spec);
+    *runs = e != NULL ? e->runs : NULL;
+    return e != NULL ? e->nruns : 0;
 }
 
 void hws_ceilings_set_free(hws_ceilings_set *set) {
+    for (size_t i = 0; set != NULL && set->entries != NULL && i < set->count; i++)
+        free(set->entries[i].runs);
     if (set != NULL)
         free(set->entries);
     free(set);
@@ -272,8 +329,7 @@ hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_g
     return st;
 }
 
-/* Sets key of o to item, replacing what is there. */
-static void set_item(cJSON *o, const char *key, cJSON *item) {
+void hws_ceilings_put(cJSON *o, const char *key, cJSON *item) {
     if (cJSON_GetObjectItemCaseSensitive(o, key) != NULL)
         cJSON_ReplaceItemInObjectCaseSensitive(o, key, item);
     else
@@ -281,7 +337,7 @@ static void set_item(cJSON *o, const char *key, cJSON *item) {
 }
 
 /* The entry of gpu_name in gpus, a new one (numbers null) when there is none. */
-static cJSON *entry_for(cJSON *gpus, const char *gpu_name) {
+cJSON *hws_ceilings_entry_for(cJSON *gpus, const char *gpu_name) {
     cJSON *g;
     cJSON_ArrayForEach(g, gpus) {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
@@ -332,7 +388,7 @@ static hws_status write_atomic(const char *path, const cJSON *doc, hws_error *er
 static hws_status read_for_update(const char *path, cJSON **out, hws_error *err) {
     bool missing;
     char *text;
-    hws_status st = read_ceilings(path, &text, &missing, err);
+    hws_status st = hws_ceilings_read(path, &text, &missing, err);
     if (st != HWS_OK && !missing)
         return st;
     if (st != HWS_OK) {
@@ -358,11 +414,11 @@ static hws_status read_for_update(const char *path, cJSON **out, hws_error *err)
     return HWS_OK;
 }
 
-static hws_status save_locked(const char *path, const char *gpu_name, const hws_ceilings *c,
-                              hws_error *err);
+static hws_status update_locked(const char *path, const char *gpu_name, hws_ceilings_edit_fn edit,
+                                const void *arg, hws_error *err);
 
-hws_status hws_ceilings_save(const char *path, const char *gpu_name, const hws_ceilings *c,
-                             hws_error *err) {
+hws_status hws_ceilings_update(const char *path, const char *gpu_name, hws_ceilings_edit_fn edit,
+                               const void *arg, hws_error *err) {
     if (strlen(path) >= HWS_CEILINGS_PATH_BYTES)
         return hws_error_set(err, HWS_ERR_INPUT, "%.64s...: path longer than %d bytes", path,
                              HWS_CEILINGS_PATH_BYTES - 1);
@@ -380,33 +436,44 @@ hws_status hws_ceilings_save(const char *path, const char *gpu_name, const hws_c
             close(lock);
         return st;
     }
-    st = save_locked(path, gpu_name, c, err);
+    st = update_locked(path, gpu_name, edit, arg, err);
     close(lock); /* releases the lock */
     return st;
 }
 
-/* hws_ceilings_save's read, change and replace, under its lock. */
-static hws_status save_locked(const char *path, const char *gpu_name, const hws_ceilings *c,
-                              hws_error *err) {
+/* hws_ceilings_update's read, change and replace, under its lock. */
+static hws_status update_locked(const char *path, const char *gpu_name, hws_ceilings_edit_fn edit,
+                                const void *arg, hws_error *err) {
     hws_status st;
     cJSON *doc = NULL;
     if ((st = read_for_update(path, &doc, err)) != HWS_OK)
         return st;
-    cJSON *g = entry_for(cJSON_GetObjectItemCaseSensitive(doc, "gpus"), gpu_name);
-    if (g == NULL) {
+    cJSON *g = hws_ceilings_entry_for(cJSON_GetObjectItemCaseSensitive(doc, "gpus"), gpu_name);
+    if (g == NULL || edit(g, arg) != 0) {
         cJSON_Delete(doc);
         return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
     }
-    for (size_t i = 0; i < sizeof ceiling_keys / sizeof ceiling_keys[0]; i++) {
-        double v = *(const double *)((const char *)c + ceiling_keys[i].offset);
-        if (hws_known(v)) /* what this run did not measure keeps its earlier figure */
-            set_item(g, ceiling_keys[i].key, cJSON_CreateNumber(round(v * 10) / 10));
-    }
-    set_item(g, "measured_at", cJSON_CreateString(c->measured_at));
-    set_item(g, "hwscope_version", cJSON_CreateString(hws_version()));
     st = write_atomic(path, doc, err);
     cJSON_Delete(doc);
     return st;
+}
+
+/* The ceilings of one run into an entry (hws_ceilings_edit_fn over a hws_ceilings). */
+static int edit_ceilings(cJSON *g, const void *arg) {
+    const hws_ceilings *c = arg;
+    for (size_t i = 0; i < sizeof ceiling_keys / sizeof ceiling_keys[0]; i++) {
+        double v = *(const double *)((const char *)c + ceiling_keys[i].offset);
+        if (hws_known(v)) /* what this run did not measure keeps its earlier figure */
+            hws_ceilings_put(g, ceiling_keys[i].key, cJSON_CreateNumber(round(v * 10) / 10));
+    }
+    hws_ceilings_put(g, "measured_at", cJSON_CreateString(c->measured_at));
+    hws_ceilings_put(g, "hwscope_version", cJSON_CreateString(hws_version()));
+    return 0;
+}
+
+hws_status hws_ceilings_save(const char *path, const char *gpu_name, const hws_ceilings *c,
+                             hws_error *err) {
+    return hws_ceilings_update(path, gpu_name, edit_ceilings, c, err);
 }
 
 /* ---- inputs ----------------------------------------------------------------------------- */
@@ -466,6 +533,7 @@ void hws_predict_inputs_from(const hws_plan_opts *o, const hws_memory *mem,
     in->block_serial_us = e->block_serial_us;
     in->link_eff = e->link_eff;
     in->layer_overhead_us = e->layer_overhead_us;
+    in->decode_layer_overhead_us = e->decode_layer_overhead_us;
     in->step_overhead_us = e->step_overhead_us;
     in->hop_latency_us = HOP_US;
     in->allreduce_latency_us = PCIE_ALLREDUCE_US;
@@ -530,13 +598,15 @@ void hws_predict_inputs_from(const hws_plan_opts *o, const hws_memory *mem,
     snprintf(source, sizeof source, "measured on this machine (%s, hwscope bench)",
              measured_at[0] ? measured_at : "date not saved");
     snprintf(in->basis, sizeof in->basis,
-             "%s: %.0f GB/s x %.2f, %s %.0f TFLOP/s x %.2f; host %.0f us/block + %.0f us/step "
-             "(%s)",
+             "%s: %.0f GB/s x %.2f, %s %.0f TFLOP/s x %.2f; host %.0f us/block prefill, %.0f "
+             "us/block + %.0f us/step decode (%s)",
              measured    ? source
              : datasheet ? "datasheet x stated efficiency"
                          : "datasheet (some GPUs measured) x stated efficiency",
              in->mem_bw_gbps, in->bw_eff, compute_of(o), in->matmul_tflops, in->mm_eff,
-             in->layer_overhead_us, in->step_overhead_us, e->why);
+             in->layer_overhead_us, in->decode_layer_overhead_us, in->step_overhead_us, e->why);
+    if (o->runtime == HWS_RUNTIME_HWSCOPE && devs->count > 0)
+        hws_llm_measured_apply(o, &devs->dev[0], set, in);
 }
 
 /* ---- prediction ------------------------------------------------------------------------- */
@@ -629,7 +699,7 @@ static decode_step decode_at(const hws_model_spec *m, const hws_plan_opts *o, co
     }
     double flops_tok = 2.0 * mem->active_params + attn_flops(m, fill);
     double t_cmp = mm > 0 ? flops_tok * B / tp / mm : 0; /* unknown rate: bandwidth alone */
-    double t_host = cpu ? 0 : L * in->layer_overhead_us * 1e-6;
+    double t_host = cpu ? 0 : L * in->decode_layer_overhead_us * 1e-6;
     d.t_ar = 2.0 * L * allreduce_s(in, tp, B * m->hidden_size * 2.0);
     d.t_step = t_mem;
     if (t_cmp > d.t_step) {
@@ -715,7 +785,8 @@ void hws_prediction_compute(const hws_model_spec *m, const hws_plan_opts *o, con
         p_mem = p_mem > gather ? p_mem : gather;
     }
     double t_prefill = p_cmp > p_mem ? p_cmp : p_mem;
-    t_prefill = (t_prefill > p_host ? t_prefill : p_host) + p_ar + chunks * hops;
+    t_prefill = (t_prefill > p_host ? t_prefill : p_host) + p_ar + chunks * hops +
+                in->prefill_overhead_us * 1e-6;
     /* the host's weights cross PCIe to the GPU for each chunk (llama.cpp offloads big batches) */
     if ((pl->kind == HWS_PLACE_CPU_OFFLOAD || pl->kind == HWS_PLACE_EXPERT_OFFLOAD) &&
         pl->cpu_bytes > 0)

@@ -441,6 +441,11 @@ static hws_status nvidia_sample(int index, hws_gpu_sample *s, hws_error *err) {
     s->mem_used_bytes = HWS_NA;
     if (n->DeviceGetMemoryInfo != NULL && n->DeviceGetMemoryInfo(dev, &mem) == NVML_SUCCESS)
         s->mem_used_bytes = (double)mem.used;
+    unsigned long long energy_mj;
+    s->energy_mj = HWS_NA;
+    if (n->DeviceGetTotalEnergyConsumption != NULL &&
+        n->DeviceGetTotalEnergyConsumption(dev, &energy_mj) == NVML_SUCCESS)
+        s->energy_mj = (double)energy_mj;
     s->clock_event_reasons = HWS_NA;
     if (n->DeviceGetCurrentClocksEventReasons != NULL &&
         n->DeviceGetCurrentClocksEventReasons(dev, &reasons) == NVML_SUCCESS) {

@@ -1,0 +1,492 @@
+#!/usr/bin/env python3
+"""llm_vs_peers.py - `hwscope bench llm` beside Hugging Face transformers and llama.cpp's llama-bench
+on the same model shapes, and `hwscope plan --runtime X` beside each: the error table.
+
+Two steps, so the GPU machine only measures:
+  measure  (on the GPU machine, no downloads) writes one JSON document (--out) with every sample:
+           - transformers: the model built from config.json shapes with random bf16 weights on the
+             GPU; prefill = one forward of the prompt (use_cache), TTFT = generate(1 token),
+             decode = (generate(1 + N) - generate(1)) / N, for the default (dynamic) cache
+             ("eager") and cache_implementation="static" (compile disabled: eager kernels);
+           - llama.cpp: llama-bench -p P -n N -ngl 99 -o json on random Llama-shaped GGUF files
+             (make_random_gguf.py, F16; llama-quantize makes Q8_0 and Q4_K_M from it);
+           - hwscope: hwscope bench llm DIR -p P -n N -o json (bf16, int8, int4).
+  compare  (anywhere) runs `hwscope plan DIR --runtime R --json` for each measured row and prints
+           the error table (markdown): predicted, measured, error per runtime, shape, format, phase.
+
+The shapes are written as config.json folders (--configs), so every tool reads the same shape.
+IN_SAMPLE shapes are the ones runtime constants are fitted on; the others are out of sample.
+
+Example (GPU machine):
+  llm_vs_peers.py measure --out peers.json --peers transformers --shapes in,out
+  llm_vs_peers.py measure --out all.json --peers hwscope,transformers,llamacpp \
+      --hwscope .dev/llmhost/hwscope --llamacpp .dev/llmhost/llamacpp/bin
+Example (here):
+  llm_vs_peers.py compare --measured peers.json --hwscope build/src/hwscope \
+      --ceilings bench/results/bench-h100-20261125-final/ceilings.json --table errors.md
+"""
+import argparse
+import datetime
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+# name: (model_type, hidden, ffn, layers, heads, kv_heads, head_dim, vocab, tied, extra)
+LLAMA3_ROPE = {"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0,
+               "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}
+SHAPES = {
+    "Llama-3.2-1B": ("llama", 2048, 8192, 16, 32, 8, 64, 128256, True,
+                     {"rope_theta": 500000.0, "rope_scaling": LLAMA3_ROPE}),
+    "Llama-3.1-8B": ("llama", 4096, 14336, 32, 32, 8, 128, 128256, False,
+                     {"rope_theta": 500000.0, "rope_scaling": LLAMA3_ROPE}),
+    "Qwen2.5-7B": ("qwen2", 3584, 18944, 28, 28, 4, 128, 152064, False,
+                   {"rope_theta": 1000000.0}),
+    "Mistral-7B-v0.1": ("mistral", 4096, 14336, 32, 32, 8, 128, 32000, False,
+                        {"rope_theta": 10000.0, "sliding_window": 4096}),
+    # out of sample
+    "Llama-3.2-3B": ("llama", 3072, 8192, 28, 24, 8, 128, 128256, True,
+                     {"rope_theta": 500000.0, "rope_scaling": LLAMA3_ROPE}),
+    "Qwen2.5-1.5B": ("qwen2", 1536, 8960, 28, 12, 2, 128, 151936, True,
+                     {"rope_theta": 1000000.0}),
+    "Llama-2-7B": ("llama", 4096, 11008, 32, 32, 32, 128, 32000, False, {"rope_theta": 10000.0}),
+    "Qwen2.5-14B": ("qwen2", 5120, 13824, 48, 40, 8, 128, 152064, False,
+                    {"rope_theta": 1000000.0}),
+    "Qwen2.5-3B": ("qwen2", 2048, 11008, 36, 16, 2, 128, 151936, True,
+                   {"rope_theta": 1000000.0}),
+    # a smoke test of the script itself (CPU, seconds)
+    "tiny": ("llama", 64, 128, 2, 4, 2, 16, 256, False, {"rope_theta": 10000.0}),
+}
+IN_SAMPLE = ["Llama-3.2-1B", "Llama-3.1-8B", "Qwen2.5-7B", "Mistral-7B-v0.1"]
+OUT_OF_SAMPLE = ["Llama-3.2-3B", "Qwen2.5-1.5B", "Llama-2-7B", "Qwen2.5-3B", "Qwen2.5-14B"]
+ARCH = {"llama": "LlamaForCausalLM", "qwen2": "Qwen2ForCausalLM",
+        "mistral": "MistralForCausalLM"}
+
+
+def config_dict(name):
+    mt, h, f, l, nh, nkv, hd, v, tied, extra = SHAPES[name]
+    d = {"model_type": mt, "architectures": [ARCH[mt]], "hidden_size": h,
+         "intermediate_size": f, "num_hidden_layers": l, "num_attention_heads": nh,
+         "num_key_value_heads": nkv, "head_dim": hd, "vocab_size": v,
+         "tie_word_embeddings": tied, "max_position_embeddings": 32768, "rms_norm_eps": 1e-5,
+         "hidden_act": "silu", "torch_dtype": "bfloat16", "bos_token_id": 1, "eos_token_id": 2}
+    d.update(extra)
+    return d
+
+
+def write_configs(folder, names):
+    """One folder with a config.json per shape; returns {name: folder}."""
+    out = {}
+    for name in names:
+        d = os.path.join(folder, name)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "config.json"), "w") as f:
+            json.dump(config_dict(name), f, indent=1)
+        out[name] = d
+    return out
+
+
+def pick_shapes(spec):
+    names = []
+    for part in spec.split(","):
+        names += IN_SAMPLE if part == "in" else OUT_OF_SAMPLE if part == "out" else [part]
+    for n in names:
+        if n not in SHAPES:
+            sys.exit("llm_vs_peers: unknown shape '%s' (%s)" % (n, ", ".join(SHAPES)))
+    return names
+
+
+def stats(samples):
+    return {"samples": samples, "mean": statistics.fmean(samples),
+            "stddev": statistics.stdev(samples) if len(samples) > 1 else 0.0}
+
+
+# ---- transformers ------------------------------------------------------------------------------
+
+def tf_generate(model, ids, new, kw):
+    import torch
+
+    torch.cuda.synchronize()
+    t = time.perf_counter()
+    model.generate(ids, max_new_tokens=new, min_new_tokens=new, do_sample=False,
+                   pad_token_id=0, eos_token_id=None, **kw)
+    torch.cuda.synchronize()
+    return time.perf_counter() - t
+
+
+def measure_transformers(name, prompt, gen, reps):
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    d = config_dict(name)
+    cfg = AutoConfig.for_model(d.pop("model_type"), **d)
+    torch.cuda.empty_cache()
+    with torch.device("cuda"):
+        try:
+            model = AutoModelForCausalLM.from_config(cfg, dtype=torch.bfloat16).eval()
+        except TypeError:  # transformers before 4.56 names it torch_dtype
+            model = AutoModelForCausalLM.from_config(cfg, torch_dtype=torch.bfloat16).eval()
+    ids = torch.randint(100, 1000, (1, prompt), device="cuda")
+    row = {"shape": name, "runtime": "transformers", "format": "bf16", "prompt": prompt,
+           "gen": gen, "attn_implementation": getattr(model.config, "_attn_implementation", None)}
+    with torch.inference_mode():
+        model(ids, use_cache=True)  # warm-up: kernels, cuBLAS handles
+        pp = []
+        for _ in range(reps):
+            torch.cuda.synchronize()
+            t = time.perf_counter()
+            model(ids, use_cache=True)
+            torch.cuda.synchronize()
+            pp.append(prompt / (time.perf_counter() - t))
+        row["prefill_tokens_per_s"] = stats(pp)
+        for variant, kw in (("eager", {}), ("static", {"cache_implementation": "static",
+                                                       "disable_compile": True})):
+            try:
+                tf_generate(model, ids, 4, kw)  # warm-up (the static cache is allocated here)
+                ttft, tg = [], []
+                for _ in range(3):
+                    t1 = tf_generate(model, ids, 1, kw)
+                    tn = tf_generate(model, ids, gen + 1, kw)
+                    ttft.append(t1 * 1e3)
+                    tg.append(gen / (tn - t1))
+                row[variant] = {"ttft_ms": stats(ttft), "decode_tokens_per_s": stats(tg)}
+            except Exception as e:  # a variant this transformers cannot run is recorded
+                row[variant] = {"error": "%s: %s" % (type(e).__name__, e)}
+    del model
+    torch.cuda.empty_cache()
+    return row
+
+
+# ---- llama.cpp ---------------------------------------------------------------------------------
+
+def measure_llamacpp(name, bindir, tools, work, quants, prompt, gen, reps):
+    mt, h, f, l, nh, nkv, hd, v, tied, extra = SHAPES[name]
+    env = dict(os.environ, LD_LIBRARY_PATH=bindir + ":" + os.environ.get("LD_LIBRARY_PATH", ""))
+    f16 = os.path.join(work, name + "-F16.gguf")
+    t = time.perf_counter()
+    subprocess.run([sys.executable, os.path.join(tools, "make_random_gguf.py"), f16, str(h),
+                    str(f), str(l), str(nh), str(nkv), str(v), os.path.join(tools, "gguf-py")],
+                   check=True, capture_output=True)
+    rows = []
+    for q in quants:
+        path = f16
+        if q != "F16":
+            path = os.path.join(work, "%s-%s.gguf" % (name, q))
+            subprocess.run([os.path.join(bindir, "llama-quantize"), f16, path, q], check=True,
+                           capture_output=True, env=env)
+        out = subprocess.run([os.path.join(bindir, "llama-bench"), "-m", path, "-p", str(prompt),
+                              "-n", str(gen), "-ngl", "99", "-r", str(reps), "-o", "json"],
+                             capture_output=True, text=True, env=env)
+        row = {"shape": name, "runtime": "llama.cpp", "format": q, "prompt": prompt, "gen": gen,
+               "file_bytes": os.path.getsize(path)}
+        if out.returncode != 0:
+            row["error"] = out.stderr[-2000:]
+        else:
+            for rec in json.loads(out.stdout):
+                samples = rec.get("samples_ts") or [rec.get("avg_ts")]
+                key = "prefill_tokens_per_s" if rec.get("n_prompt", 0) > 0 else \
+                    "decode_tokens_per_s"
+                row[key] = stats(samples)
+                row["build_commit"] = rec.get("build_commit")
+                row["gpu_info"] = rec.get("gpu_info")
+        if path != f16:
+            os.unlink(path)
+        rows.append(row)
+    os.unlink(f16)
+    rows[0]["gguf_setup_s"] = time.perf_counter() - t
+    return rows
+
+
+# ---- hwscope -----------------------------------------------------------------------------------
+
+def measure_hwscope(name, folder, hwscope, formats, prompt, gen, reps, save, extra):
+    """bench llm rows of one shape; in-sample shapes are saved (so `plan --runtime hwscope`
+    predicts from them), the others are not, and their rows carry the prediction made from the
+    saved ones: the out-of-sample error."""
+    rows = []
+    for fmt in formats:
+        flag = ["--dtype", fmt] if fmt in ("bf16", "fp16") else ["--quant", fmt]
+        cmd = [hwscope, "bench", "llm", folder, "-p", str(prompt), "-n", str(gen), "-r",
+               str(reps), "-o", "json"] + flag + ([] if save else ["--no-save"]) + extra
+        t = time.perf_counter()
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        row = {"shape": name, "runtime": "hwscope", "format": fmt, "prompt": prompt, "gen": gen,
+               "saved": save, "wall_s": time.perf_counter() - t, "stderr": out.stderr[-1000:]}
+        if out.returncode != 0:
+            row["error"] = "exit %d: %s" % (out.returncode, out.stderr[-2000:])
+        else:
+            doc = json.loads(out.stdout)
+            row["document"] = doc
+            for rec in doc.get("records", []):
+                phase = "prefill" if rec.get("test", "").startswith("pp") else "decode"
+                row[phase + "_tokens_per_s"] = {"samples": rec.get("samples_tokens_per_s"),
+                                                "mean": rec.get("tokens_per_s"),
+                                                "stddev": rec.get("stddev")}
+                row.setdefault("predicted", {})[phase] = rec.get("predicted_tokens_per_s")
+                row.setdefault("prediction_basis", {})[phase] = rec.get("prediction_basis")
+        print(json.dumps({k: row.get(k) for k in ("shape", "format", "prefill_tokens_per_s",
+                                                  "decode_tokens_per_s", "predicted", "error",
+                                                  "wall_s")}), flush=True)
+        rows.append(row)
+    return rows
+
+
+def environment():
+    env = {"time_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+    try:
+        import torch
+        import transformers
+
+        env.update(torch=torch.__version__, transformers=transformers.__version__,
+                   gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None)
+    except ImportError as e:
+        env["torch"] = "not importable: %s" % e
+    return env
+
+
+def cmd_measure(a):
+    names = pick_shapes(a.shapes)
+    folders = write_configs(a.configs, names)
+    doc = {"schema": "hwscope.llm_vs_peers/1", "environment": environment(), "rows": []}
+    peers = a.peers.split(",")
+
+    def save():
+        with open(a.out, "w") as f:
+            json.dump(doc, f, indent=1)
+
+    # one peer after the other over every shape, hwscope first: its in-sample shapes are saved
+    # before the out-of-sample ones are predicted, and what a time limit cuts is the rest
+    for peer in ("hwscope", "transformers", "llamacpp"):
+        for name in names if peer in peers else []:
+            if peer == "hwscope":
+                fmts = a.formats.split(",") if name in a.format_shapes.split(",") else ["bf16"]
+                doc["rows"] += measure_hwscope(name, folders[name], a.hwscope, fmts, a.prompt,
+                                               a.gen, a.reps, name in IN_SAMPLE,
+                                               a.hwscope_args.split())
+            elif peer == "transformers":
+                t = time.perf_counter()
+                try:
+                    row = measure_transformers(name, a.prompt, a.tf_gen, a.reps)
+                except Exception as e:
+                    row = {"shape": name, "runtime": "transformers", "error": repr(e)}
+                row["wall_s"] = time.perf_counter() - t
+                doc["rows"].append(row)
+                print(json.dumps({k: row.get(k) for k in ("shape", "prefill_tokens_per_s",
+                                                          "eager", "static", "wall_s")}),
+                      flush=True)
+            elif name in a.llamacpp_shapes.split(","):
+                try:
+                    rows = measure_llamacpp(name, a.llamacpp, a.tools, a.work,
+                                            a.quants.split(","), a.prompt, a.gen, a.reps)
+                except Exception as e:
+                    rows = [{"shape": name, "runtime": "llama.cpp", "error": repr(e)}]
+                doc["rows"] += rows
+                print(json.dumps(rows)[:2000], flush=True)
+            save()
+    save()
+
+
+# ---- compare -----------------------------------------------------------------------------------
+
+PLAN_RUNTIME = {"transformers": "transformers", "llama.cpp": "llama.cpp", "hwscope": "hwscope"}
+
+
+def plan(hwscope, folder, runtime, fmt, prompt, env):
+    flag = ["--quant", fmt] if runtime == "llama.cpp" else ["--dtype", fmt]
+    cmd = [hwscope, "plan", folder, "--runtime", runtime, "--gpus", "1x H100 SXM 80GB",
+           "--prompt", str(prompt), "--ctx", "2048", "--json"] + flag
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        return None, out.stderr.strip()
+    return json.loads(out.stdout).get("prediction") or {}, None
+
+
+def steady(figure):
+    """The measured tokens/s: transformers' first timed generate() after a warm-up runs 2-4x
+    slower than the rest, so with more than one sample the first is left out (median of the
+    rest); llama-bench and hwscope warm up themselves and give a mean."""
+    s = figure.get("samples") or []
+    if figure.get("drop_first") and len(s) > 1:
+        return statistics.median(s[1:])
+    return figure["mean"]
+
+
+def measured_rows(doc):
+    """(runtime label, shape, format, phase, measured tokens/s, row) for every figure."""
+    for row in doc["rows"]:
+        if "error" in row:
+            continue
+        rt = row["runtime"]
+        variants = [(rt + " " + v, row[v]) for v in ("eager", "static")
+                    if isinstance(row.get(v), dict) and "error" not in row[v]] \
+            if rt == "transformers" else [(rt, row)]
+        if "prefill_tokens_per_s" in row:
+            yield rt, rt, row["shape"], row["format"], "prefill", \
+                steady(row["prefill_tokens_per_s"]), row
+        for label, v in variants:
+            if "decode_tokens_per_s" in v:
+                yield rt, label, row["shape"], row["format"], "decode", \
+                    steady(dict(v["decode_tokens_per_s"], drop_first=rt == "transformers")), row
+
+
+def cmd_compare(a):
+    with open(a.measured) as f:
+        doc = json.load(f)
+    names = sorted({r["shape"] for r in doc["rows"]})
+    folders = write_configs(a.configs, names)
+    env = dict(os.environ)
+    if a.ceilings:
+        env["HWSCOPE_CEILINGS"] = a.ceilings
+    lines = ["| runtime | shape | sample | format | phase | predicted tok/s | measured tok/s | "
+             "error |", "|---|---|---|---|---|---:|---:|---:|"]
+    errors = {}
+    cache = {}
+    for rt, label, shape, fmt, phase, meas, row in measured_rows(doc):
+        key = (rt, shape, fmt)
+        if key not in cache:
+            cache[key] = plan(a.hwscope, folders[shape], PLAN_RUNTIME[rt], fmt, row["prompt"],
+                              env)
+        pred, why = cache[key]
+        p = pred.get(phase + "_tokens_per_s") if pred else None
+        if rt == "hwscope" and (row.get("predicted") or {}).get(phase):
+            p = row["predicted"][phase]  # made on the GPU machine from the in-sample runs
+        err = p / meas - 1 if p and meas else None
+        sample = "in" if shape in IN_SAMPLE else "out"
+        errors.setdefault((label, phase, sample), []).append(err)
+        lines.append("| %s | %s | %s | %s | %s | %s | %.1f | %s |" % (
+            label, shape, sample, fmt, phase, "%.1f" % p if p else "n/a (%s)" % why, meas,
+            "%+.1f%%" % (err * 100) if err is not None else "n/a"))
+    lines += ["", "| runtime | phase | sample | rows | worst abs error | mean abs error |",
+              "|---|---|---|---:|---:|---:|"]
+    for (label, phase, sample), errs in sorted(errors.items()):
+        e = [abs(x) for x in errs if x is not None]
+        if e:
+            lines.append("| %s | %s | %s | %d | %.1f%% | %.1f%% |" % (
+                label, phase, sample, len(e), max(e) * 100, statistics.fmean(e) * 100))
+    text = "\n".join(lines) + "\n"
+    sys.stdout.write(text)
+    if a.table:
+        with open(a.table, "w") as f:
+            f.write(text)
+
+
+# ---- fitcheck -----------------------------------------------------------------------------------
+
+def driver_rows(path):
+    """Mean tokens/s per (model, format, phase, batch, depth) of an engine driver log (jsonl of
+    model / prefill / decode events, bench/llm_driver.c)."""
+    rows, cur = {}, None
+    for line in open(path):
+        e = json.loads(line)
+        if e.get("event") == "model":
+            cur = (e["model"], e["format"])
+        elif e.get("event") == "prefill" and cur:
+            rows.setdefault(cur + ("prefill", 1, 0, e["tokens"]), []).append(e["tokens_per_s"])
+        elif e.get("event") == "decode" and cur:
+            rows.setdefault(cur + ("decode", e["batch"], e["depth"], e.get("steps", 64)),
+                            []).append(e["tokens_per_s"])
+    return {k: statistics.fmean(v) for k, v in rows.items()}
+
+
+def plan_hwscope(hwscope, model, fmt, batch, prompt, ceilings):
+    cmd = [hwscope, "plan", model, "--runtime", "hwscope", "--dtype", fmt, "--gpus",
+           "1x H100 SXM 80GB", "--batch", str(batch), "--prompt", str(prompt), "--ctx",
+           str(prompt + 256), "--json"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True,
+                         env=dict(os.environ, HWSCOPE_CEILINGS=ceilings))
+    return json.loads(out.stdout)["prediction"]
+
+
+def cmd_fitcheck(a):
+    """Saves the engine's batch-1 depth-0 runs as `bench llm` would and predicts the rest (other
+    depths, other batches) with `plan --runtime hwscope`: how far the fit carries."""
+    rows = driver_rows(a.jsonl)
+    with open(a.ceilings) as f:
+        doc = json.load(f)
+    train, test = [], []
+    for (model, fmt, phase, batch, depth, n), tps in sorted(rows.items()):
+        (train if batch == 1 and depth == 0 else test).append((model, fmt, phase, batch, depth,
+                                                                n, tps))
+    runs = []
+    for model, fmt, phase, batch, depth, n, tps in train:
+        p = plan_hwscope(a.hwscope, model, fmt, batch, n if phase == "prefill" else 1,
+                         a.ceilings)
+        runs.append({"model": model, "device": "cuda", "format": fmt, "batch": batch,
+                     "depth": depth, "prompt_tokens": n if phase == "prefill" else 0,
+                     "gen_tokens": 0 if phase == "prefill" else n,
+                     "prefill_tokens_per_s": tps if phase == "prefill" else None,
+                     "decode_tokens_per_s": tps if phase == "decode" else None,
+                     "decode_bytes_per_step": p["decode_bytes_per_step"]
+                     if phase == "decode" else None,
+                     "prefill_flops_per_token": p["prefill_flops_per_token"]
+                     if phase == "prefill" else None, "measured_at": "from " + a.jsonl})
+    doc["gpus"][0]["llm"] = runs
+    saved = os.path.join(a.work, "ceilings-fitcheck.json")
+    with open(saved, "w") as f:
+        json.dump(doc, f, indent=1)
+    lines = ["| model | format | phase | batch | depth | fitted on | predicted tok/s | "
+             "measured tok/s | error |", "|---|---|---|---:|---:|---|---:|---:|---:|"]
+    for model, fmt, phase, batch, depth, n, tps in train + test:
+        # decode at depth d: the planner's fill is prompt + gen/2, so prompt = d + n/2 - gen/2
+        p = plan_hwscope(a.hwscope, model, fmt, batch, max(depth, 1) if phase == "decode"
+                         else n, saved)
+        got = p[phase + "_tokens_per_s"]
+        lines.append("| %s | %s | %s | %d | %d | %s | %.1f | %.1f | %+.1f%% |" % (
+            model, fmt, phase, batch, depth,
+            "itself" if (batch == 1 and depth == 0) else "batch 1, depth 0", got, tps,
+            (got / tps - 1) * 100))
+    text = "\n".join(lines) + "\n"
+    sys.stdout.write(text)
+    if a.table:
+        with open(a.table, "w") as f:
+            f.write(text)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    m = sub.add_parser("measure")
+    m.add_argument("--out", required=True)
+    m.add_argument("--peers", default="hwscope,transformers,llamacpp")
+    m.add_argument("--shapes", default="in,out")
+    m.add_argument("--configs", default="/tmp/llm_vs_peers/configs")
+    m.add_argument("--work", default="/tmp/llm_vs_peers")
+    m.add_argument("--hwscope", default="hwscope")
+    m.add_argument("--hwscope-args", default="", help="more flags for bench llm")
+    m.add_argument("--formats", default="bf16,int8,int4")
+    m.add_argument("--format-shapes", default="Llama-3.1-8B",
+                   help="shapes run in every --formats; the others in bf16")
+    m.add_argument("--llamacpp", default="llamacpp/bin", help="folder of llama-bench")
+    m.add_argument("--llamacpp-shapes", default="Llama-3.2-1B,Llama-3.1-8B")
+    m.add_argument("--quants", default="F16,Q8_0,Q4_K_M")
+    m.add_argument("--tools", default=".", help="folder of make_random_gguf.py and gguf-py/")
+    m.add_argument("--prompt", type=int, default=512)
+    m.add_argument("--gen", type=int, default=128)
+    m.add_argument("--tf-gen", type=int, default=32, help="transformers decode tokens per run")
+    m.add_argument("--reps", type=int, default=3)
+    c = sub.add_parser("compare")
+    c.add_argument("--measured", required=True)
+    c.add_argument("--hwscope", default="build/hwscope")
+    c.add_argument("--ceilings", help="hwscope.ceilings/1 file the plans use")
+    c.add_argument("--configs", default="/tmp/llm_vs_peers/configs")
+    c.add_argument("--table", help="write the markdown table here too")
+    k = sub.add_parser("fitcheck")
+    k.add_argument("--jsonl", required=True, help="the engine driver's log (bench/llm_driver.c)")
+    k.add_argument("--hwscope", default="build/hwscope")
+    k.add_argument("--ceilings", required=True, help="the measured ceilings of that GPU")
+    k.add_argument("--work", default="/tmp")
+    k.add_argument("--table")
+    a = p.parse_args()
+    if a.cmd == "fitcheck":
+        cmd_fitcheck(a)
+    elif a.cmd == "measure":
+        os.makedirs(a.work, exist_ok=True)
+        cmd_measure(a)
+    else:
+        cmd_compare(a)
+
+
+if __name__ == "__main__":
+    main()

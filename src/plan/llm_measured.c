@@ -1,0 +1,271 @@
+/* llm_measured.c - the runs `hwscope bench llm` saves beside a device's ceilings (the entry's
+ * "llm" array of hwscope.ceilings/1), read back with bounds, and the efficiencies the hwscope
+ * runtime's prediction takes from them.
+ *
+ * An entry, one per model, device, format, batch, depth, prompt and gen:
+ *   {"model": "Llama-3.1-8B", "device": "cuda", "format": "bf16", "batch": 1, "depth": 0,
+ *    "prompt_tokens": 512, "gen_tokens": 128, "prefill_tokens_per_s": 9100.5,
+ *    "decode_tokens_per_s": 170.2, "decode_bytes_per_step": 1.6e10,
+ *    "prefill_flops_per_token": 1.5e10, "measured_at": "2026-12-06T05:00:00Z"}
+ * Readers of older files see no "llm" key and nothing changes for them. */
+#include "hwscope/plan.h"
+
+#include "plan/ceilings.h"
+#include "util/units.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_TOKENS 10485760.0 /* the planner's own bound on a context */
+#define MAX_BATCH  65536.0
+
+/* One string field of an entry, copied with its bound; false when missing or too long. */
+static bool str_field(const cJSON *o, const char *key, char *buf, size_t n) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsString(v) || strlen(v->valuestring) >= n)
+        return false;
+    snprintf(buf, n, "%s", v->valuestring);
+    return true;
+}
+
+/* A whole number in [lo, hi]; false when missing or out of range. */
+static bool int_field(const cJSON *o, const char *key, double lo, double hi, int *out) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi) ||
+        v->valuedouble != floor(v->valuedouble))
+        return false;
+    *out = (int)v->valuedouble;
+    return true;
+}
+
+/* A positive finite number, or HWS_NA when null or absent; false when anything else. */
+static bool num_field(const cJSON *o, const char *key, double *out) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    *out = HWS_NA;
+    if (v == NULL || cJSON_IsNull(v))
+        return true;
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble <= 0)
+        return false;
+    *out = v->valuedouble;
+    return true;
+}
+
+bool hws_llm_measured_parse(const cJSON *o, hws_llm_measured *r) {
+    memset(r, 0, sizeof *r);
+    return cJSON_IsObject(o) && str_field(o, "model", r->model, sizeof r->model) &&
+           str_field(o, "device", r->device, sizeof r->device) &&
+           str_field(o, "format", r->format, sizeof r->format) &&
+           int_field(o, "batch", 1, MAX_BATCH, &r->batch) &&
+           int_field(o, "depth", 0, MAX_TOKENS, &r->depth) &&
+           int_field(o, "prompt_tokens", 0, MAX_TOKENS, &r->prompt_tokens) &&
+           int_field(o, "gen_tokens", 0, MAX_TOKENS, &r->gen_tokens) &&
+           num_field(o, "prefill_tokens_per_s", &r->prefill_tokens_per_s) &&
+           num_field(o, "decode_tokens_per_s", &r->decode_tokens_per_s) &&
+           num_field(o, "decode_bytes_per_step", &r->decode_bytes_per_step) &&
+           num_field(o, "prefill_flops_per_token", &r->prefill_flops_per_token) &&
+           (str_field(o, "measured_at", r->measured_at, sizeof r->measured_at) ||
+            (r->measured_at[0] = '\0', true));
+}
+
+hws_status hws_llm_measured_load(const char *path, const char *device_name,
+                                 const hws_gpu_spec *spec, hws_llm_measured *out, int cap, int *n,
+                                 hws_error *err) {
+    hws_ceilings_set *set;
+    const hws_llm_measured *runs;
+    *n = 0;
+    hws_status st = hws_ceilings_set_load(path, &set, err);
+    if (st != HWS_OK)
+        return st;
+    int saved = hws_ceilings_set_runs(set, device_name, spec, &runs);
+    for (int i = 0; i < saved && *n < cap; i++)
+        out[(*n)++] = runs[i];
+    hws_ceilings_set_free(set);
+    if (*n == 0)
+        return hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: no hwscope bench llm runs for '%s'",
+                             path, device_name ? device_name : "?");
+    return HWS_OK;
+}
+
+static bool same_run(const cJSON *o, const hws_llm_measured *r) {
+    hws_llm_measured s;
+    return hws_llm_measured_parse(o, &s) && strcmp(s.model, r->model) == 0 &&
+           strcmp(s.device, r->device) == 0 && strcmp(s.format, r->format) == 0 &&
+           s.batch == r->batch && s.depth == r->depth && s.prompt_tokens == r->prompt_tokens &&
+           s.gen_tokens == r->gen_tokens;
+}
+
+static cJSON *run_json(const hws_llm_measured *r) {
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL)
+        return NULL;
+    const struct {
+        const char *key;
+        double v;
+    } nums[] = {
+        {"batch", r->batch},
+        {"depth", r->depth},
+        {"prompt_tokens", r->prompt_tokens},
+        {"gen_tokens", r->gen_tokens},
+        {"prefill_tokens_per_s", r->prefill_tokens_per_s},
+        {"decode_tokens_per_s", r->decode_tokens_per_s},
+        {"decode_bytes_per_step", r->decode_bytes_per_step},
+        {"prefill_flops_per_token", r->prefill_flops_per_token},
+    };
+    bool ok = cJSON_AddStringToObject(o, "model", r->model) != NULL &&
+              cJSON_AddStringToObject(o, "device", r->device) != NULL &&
+              cJSON_AddStringToObject(o, "format", r->format) != NULL;
+    for (size_t i = 0; ok && i < sizeof nums / sizeof nums[0]; i++)
+        ok = (hws_known(nums[i].v) ? cJSON_AddNumberToObject(o, nums[i].key, nums[i].v)
+                                   : cJSON_AddNullToObject(o, nums[i].key)) != NULL;
+    if (!ok || cJSON_AddStringToObject(o, "measured_at", r->measured_at) == NULL) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+typedef struct {
+    const hws_llm_measured *runs;
+    int n;
+} save_arg;
+
+/* The runs into an entry's "llm" array: replace the same run, else append; the oldest go
+ * when there are more than HWS_LLM_MEASURED_MAX. */
+static int edit_llm(cJSON *g, const void *arg) {
+    const save_arg *a = arg;
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(g, "llm");
+    if (!cJSON_IsArray(list)) {
+        list = cJSON_CreateArray();
+        if (list == NULL)
+            return -1;
+        hws_ceilings_put(g, "llm", list);
+    }
+    for (int i = 0; i < a->n; i++) {
+        cJSON *item = run_json(&a->runs[i]), *old;
+        if (item == NULL)
+            return -1;
+        int at = 0, found = -1;
+        cJSON_ArrayForEach(old, list) {
+            if (found < 0 && same_run(old, &a->runs[i]))
+                found = at;
+            at++;
+        }
+        if (found >= 0) {
+            cJSON_ReplaceItemInArray(list, found, item);
+        } else {
+            cJSON_AddItemToArray(list, item);
+            while (cJSON_GetArraySize(list) > HWS_LLM_MEASURED_MAX)
+                cJSON_DeleteItemFromArray(list, 0);
+        }
+    }
+    return 0;
+}
+
+hws_status hws_llm_measured_save(const char *path, const char *device_name,
+                                 const hws_llm_measured *runs, int n, hws_error *err) {
+    save_arg a = {runs, n};
+    return hws_ceilings_update(path, device_name, edit_llm, &a, err);
+}
+
+/* ---- the fit ---------------------------------------------------------------------------- */
+
+/* Least squares of y = x / eff + c over k points (c >= 0): the fraction of a ceiling reached
+ * and a fixed cost. One size only, or a fit whose slope or intercept says nothing, gives c = 0
+ * and the mean ratio. False when there is no point. */
+static bool fit_line(const double *x, const double *y, int k, double *eff, double *c) {
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (int i = 0; i < k; i++)
+        sx += x[i], sy += y[i], sxx += x[i] * x[i], sxy += x[i] * y[i];
+    if (k == 0 || sxx <= 0)
+        return false;
+    double det = k * sxx - sx * sx, slope = HWS_NA;
+    *c = 0;
+    if (k > 1 && det > 1e-12 * sxx * k) {
+        slope = (k * sxy - sx * sy) / det;
+        *c = (sy - slope * sx) / k;
+    }
+    if (!hws_known(slope) || slope <= 0 || *c < 0) {
+        slope = sxy / sxx;
+        *c = 0;
+    }
+    *eff = 1.0 / slope;
+    return true;
+}
+
+/* The runs as points of one phase: decode x = bytes per step / bandwidth, y = step seconds, at
+ * one batch size (a kernel reads weights at another rate for 8 rows than for 1); prefill x =
+ * prompt FLOPs / matrix FLOP/s, y = prefill seconds. Returns how many. */
+static int points(const hws_llm_measured *r, int n, bool prefill, int batch, double ceiling,
+                  double *x, double *y) {
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        if (prefill && hws_known(r[i].prefill_tokens_per_s) &&
+            hws_known(r[i].prefill_flops_per_token) && r[i].prompt_tokens > 0) {
+            x[k] = r[i].prompt_tokens * r[i].prefill_flops_per_token / ceiling;
+            y[k++] = r[i].prompt_tokens / r[i].prefill_tokens_per_s;
+        } else if (!prefill && hws_known(r[i].decode_tokens_per_s) &&
+                   hws_known(r[i].decode_bytes_per_step) && r[i].batch == batch) {
+            x[k] = r[i].decode_bytes_per_step / ceiling;
+            y[k++] = r[i].batch / r[i].decode_tokens_per_s;
+        }
+    }
+    return k;
+}
+
+void hws_llm_measured_apply(const hws_plan_opts *o, const hws_device *dev,
+                            const hws_ceilings_set *set, hws_predict_inputs *in) {
+    const hws_llm_measured *saved;
+    int n = hws_ceilings_set_runs(set, dev->name, dev->spec, &saved), k = 0;
+    const char *fmt = o->weights != NULL ? o->weights->name : "bf16";
+    if (n == 0 || !hws_known(in->mem_bw_gbps) || !hws_known(in->matmul_tflops))
+        return;
+    hws_llm_measured *runs = malloc((size_t)n * sizeof *runs);
+    if (runs == NULL)
+        return;
+    char last[32] = "";
+    for (int i = 0; i < n; i++) /* this device's CUDA runs of the plan's format */
+        if (strcmp(saved[i].device, "cuda") == 0 && strcasecmp(saved[i].format, fmt) == 0) {
+            if (strcmp(saved[i].measured_at, last) > 0)
+                snprintf(last, sizeof last, "%s", saved[i].measured_at);
+            runs[k++] = saved[i];
+        }
+    int batch = 0; /* the saved decode batch nearest the plan's (ratio), the smaller on a tie */
+    for (int i = 0; i < k; i++) {
+        double d = fabs(log(runs[i].batch / o->batch)), best = fabs(log(batch / o->batch));
+        if (hws_known(runs[i].decode_tokens_per_s) &&
+            (batch == 0 || d < best || (d == best && runs[i].batch < batch)))
+            batch = runs[i].batch;
+    }
+    double *x = malloc(2 * (size_t)(k + 1) * sizeof *x), *y = x != NULL ? x + k + 1 : NULL;
+    double bw_eff = 0, c_s = 0, mm_eff = 0, p_s = 0;
+    int nd = x != NULL ? points(runs, k, false, batch, in->mem_bw_gbps * 1e9, x, y) : 0;
+    if (!fit_line(x, y, nd, &bw_eff, &c_s))
+        nd = 0;
+    int np = x != NULL ? points(runs, k, true, 0, in->matmul_tflops * 1e12, x, y) : 0;
+    if (!fit_line(x, y, np, &mm_eff, &p_s))
+        np = 0;
+    free(x);
+    free(runs);
+    if (nd == 0 && np == 0)
+        return;
+    if (nd > 0) {
+        in->bw_eff = bw_eff;
+        in->step_overhead_us = c_s * 1e6;
+        in->decode_layer_overhead_us = 0; /* in the fitted step time */
+    }
+    if (np > 0) {
+        in->mm_eff = mm_eff;
+        in->layer_overhead_us = 0;
+        in->prefill_overhead_us = p_s * 1e6;
+    }
+    snprintf(in->basis, sizeof in->basis,
+             "measured by hwscope bench llm on this machine (%s, %d decode run(s) at batch %d "
+             "and %d prefill run(s) of %s, last %s): %.0f GB/s x %.2f + %.0f us/step decode, "
+             "%.0f TFLOP/s x %.2f + %.0f us prefill",
+             dev->name, nd, batch, np, fmt, last[0] ? last : "undated", in->mem_bw_gbps, in->bw_eff,
+             in->step_overhead_us, in->matmul_tflops, in->mm_eff, in->prefill_overhead_us);
+}
