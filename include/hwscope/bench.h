@@ -2,7 +2,8 @@
  * each beside the datasheet and the theoretical peak, with a verdict.
  *
  * Benchmarks are descriptors {key, description, filter, run} grouped in suites: "cpu", "mem",
- * "gemm", "pcie", "gpu" ("all" = every one). A benchmark whose filter fails is WAIVED with the
+ * "gemm", "pcie", "gpu", "p2p" (peer-to-peer matrix), "nccl" (NCCL collectives; the CLI sets
+ * NCCL_NVLS_ENABLE=0 first) ("all" = every one). A benchmark whose filter fails is WAIVED with the
  * reason (no GPU, no FP8 before compute capability 8.9), never failed.
  *
  * Method: warm-up runs, then repeats each timed alone (CUDA events on the GPU, CLOCK_MONOTONIC
@@ -131,7 +132,7 @@ typedef struct {
 } hws_bench_result;
 
 HWS_API hws_bench_options hws_bench_defaults(void);
-/* True when name is a suite ("cpu", "mem", "gemm", "pcie", "gpu", "all"). */
+/* True when name is a suite ("cpu", "mem", "gemm", "pcie", "gpu", "p2p", "nccl", "all"). */
 HWS_API bool hws_bench_suite_known(const char *name);
 /* Runs every benchmark of the named suites (nsuites 0 = all). Fails only when nothing could
  * be set up (out of memory, bad suite name: HWS_ERR_INPUT); a benchmark that fails is a record
@@ -142,8 +143,9 @@ HWS_API hws_status hws_bench_run(const char *const *suites, int nsuites,
 HWS_API void hws_bench_result_free(hws_bench_result *r);
 
 /* The ceilings the run measured on its GPU (fingerprint.bench_gpu_name), for hws_ceilings_save:
- * gpu.d2d, the best size of each product's sweep, the CPU's STREAM triad; measured_at is the
- * run's time; NA where not measured (no all-reduce here). False when no GPU figure was
+ * gpu.d2d, the best size of each product's sweep, the best NCCL all-reduce bus bandwidth over
+ * two GPUs or more, the CPU's STREAM triad; measured_at is the run's time; NA where not
+ * measured. False when no GPU figure was
  * measured: ceilings are saved per GPU. */
 HWS_API bool hws_bench_ceilings(const hws_bench_result *r, hws_ceilings *out);
 

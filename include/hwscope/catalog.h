@@ -53,6 +53,30 @@ HWS_API const hws_gpu_spec *hws_gpu_catalog(size_t *count);
  * ("NVIDIA H100 80GB HBM3"). NULL when none matches. */
 HWS_API const hws_gpu_spec *hws_gpu_catalog_find(const char *name);
 
+/* One CPU host of the CPU catalog (data/cpus.tsv): what a CPU-only or offload plan runs on. */
+typedef struct {
+    char name[64];
+    char vendor[16];
+    double cores;
+    double mem_bytes; /* RAM of the configuration planned */
+    double mem_channels;
+    double mem_mts;            /* DIMM speed, MT/s */
+    double mem_bw_gbps;        /* peak memory bandwidth, GB/s */
+    double fp32_tflops;        /* FP32 FMA peak at base clock */
+    double price_usd;          /* the CPU's launch price */
+    char price_date[12];       /* YYYY-MM */
+    double cloud_usd_per_hour; /* on-demand instance price */
+    char source[320];          /* where the figures come from */
+} hws_cpu_row;
+
+/* The fields of hws_cpu_row: the columns of data/cpus.tsv, numbers in the file's unit. */
+extern HWS_API const hws_field_table hws_cpu_row_table;
+
+/* The CPU catalog's rows (built in), and the row named name, or whose name the text contains
+ * ("AMD EPYC 9654 96-Core Processor" finds "EPYC 9654"); NULL when none. */
+HWS_API const hws_cpu_row *hws_cpu_catalog(size_t *count);
+HWS_API const hws_cpu_row *hws_cpu_catalog_find(const char *name);
+
 #ifdef __cplusplus
 }
 #endif

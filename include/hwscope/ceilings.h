@@ -38,6 +38,17 @@ HWS_API bool hws_ceilings_path(char *buf, size_t n);
  * when none are saved for it; HWS_ERR_INPUT for a malformed file. The one reader of that file. */
 HWS_API hws_status hws_ceilings_load(const char *path, const char *gpu_name,
                                      const hws_gpu_spec *spec, hws_ceilings *out, hws_error *err);
+/* The whole ceilings file, read and checked once (a command that plans many configurations
+ * looks each GPU up here instead of re-reading the file). HWS_ERR_UNSUPPORTED when there is no
+ * file; HWS_ERR_INPUT naming the file and entry when it is not a hwscope.ceilings/1 document, an
+ * entry has no name, or a figure is not a positive number (null is unknown). *out is NULL on
+ * failure; every call below takes NULL as an empty set. */
+typedef struct hws_ceilings_set hws_ceilings_set;
+HWS_API hws_status hws_ceilings_set_load(const char *path, hws_ceilings_set **out, hws_error *err);
+/* The entry for gpu_name or the catalog row spec into *out; false when there is none. */
+HWS_API bool hws_ceilings_set_find(const hws_ceilings_set *set, const char *gpu_name,
+                                   const hws_gpu_spec *spec, hws_ceilings *out);
+HWS_API void hws_ceilings_set_free(hws_ceilings_set *set);
 /* Saves the ceilings measured for gpu_name into path (folders created): the entry of that name
  * is updated (a known figure replaces the saved one, an unknown one keeps it; measured_at and
  * hwscope_version are this run's), the other GPUs' entries are kept, and the file is replaced

@@ -47,15 +47,18 @@ typedef struct {
     const char *help; /* one line for docs and --help; may be NULL */
 } hws_field;
 
-/* A record type: its fields and the size of one record. */
+/* A record type: its fields, the size of one record and, optionally, a check of a whole record:
+ * NULL when it is consistent, else the key of the field at fault with what is wrong in why ("8
+ * exceeds the 4 attention heads"); readers of outside files (catalog rows) call it. */
 typedef struct {
     const hws_field *fields;
     size_t nfields;
     size_t record_size;
+    const char *(*check)(const void *rec, char *why, size_t n);
 } hws_field_table;
 
 #define HWS_FIELD_TABLE(rec, array)                                                                \
-    { array, sizeof(array) / sizeof((array)[0]), sizeof(rec) }
+    { array, sizeof(array) / sizeof((array)[0]), sizeof(rec), NULL }
 
 #define HWS_FIELD_SIZEOF(rec, member) sizeof(((rec *)0)->member)
 

@@ -23,6 +23,7 @@
 #include "hwscope/probe.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -86,6 +87,8 @@ typedef struct {
     double gen_tokens;                /* generated tokens for decode speed (128) */
     hws_runtime runtime;              /* transformers by default (llama.cpp for GGUF formats) */
     double vllm_gpu_mem_util;         /* vLLM gpu_memory_utilization (0.90, vLLM's default) */
+    double depth_tokens;              /* tokens already in the cache when decode is measured
+                                       * (llama-bench -d); NA: the prompt */
 } hws_plan_opts;
 
 HWS_API void hws_plan_opts_default(hws_plan_opts *o);
@@ -144,16 +147,46 @@ typedef struct {
     int local;              /* 1: this machine's GPU, fit judged against free memory */
 } hws_device;
 
+/* The host the GPUs sit in (or that runs the model alone): the RAM that offloaded weights, KV
+ * and a CPU-only plan may use, and the CPU's ceilings. A row of data/cpus.tsv when named. */
 typedef struct {
-    int count;
+    char name[96];        /* "this machine (AMD EPYC 9654)", "EPYC 9654 (12x DDR5-4800)" */
+    const char *catalog;  /* the data/cpus.tsv row's name; NULL when not from the catalog */
+    double mem_bytes;     /* RAM offered: available now (cgroup limit applied) or the named
+                           * host's total; NA unknown (no check) */
+    double mem_bw_gbps;   /* memory bandwidth, GB/s: measured, catalog, or derived */
+    double matmul_tflops; /* CPU matrix rate for prefill (FP32 FMA peak), TFLOP/s; NA */
+    double price_usd;     /* a named server's purchase price, NA when none */
+    double usd_per_hour;  /* its on-demand price, NA when none */
+    char basis[HWS_PLAN_BASIS_LEN];
+} hws_host;
+
+typedef struct {
+    int count; /* GPUs; 0 with cpu_only for a CPU-only plan */
+    int cpu_only;
     hws_device dev[HWS_PLAN_MAX_DEVICES];
-    char basis[HWS_PLAN_BASIS_LEN]; /* "local GPUs, free memory now" / "named: 2x H100 ..." */
+    hws_host host;
+    char basis[HWS_PLAN_BASIS_LEN * 2]; /* "local GPUs, free memory now" / "named: 2x H100" */
 } hws_device_set;
+
+/* A host of unknown RAM and ceilings (no RAM check): what named hardware starts with. */
+HWS_API void hws_host_unknown(hws_host *h);
+/* This machine as host, from its probed memory and CPU: RAM available now, capped by the cgroup
+ * limit less its usage; bandwidth measured (ceilings file host_mem_bw_gbps), else the CPU's
+ * data/cpus.tsv row, else HWS_HOST_DEFAULT_BW_GBPS stated; matrix rate the CPU's FP32 peak. */
+HWS_API void hws_host_from_probe(const hws_mem_info *mem, const hws_cpu_info *cpu,
+                                 double measured_bw_gbps, hws_host *h);
+/* hws_host_from_probe on this machine (probes memory and CPU). */
+HWS_API hws_status hws_host_local(hws_host *h, hws_error *err);
+/* A CPU server of data/cpus.tsv by name ("EPYC 9654", "Xeon 8480+"); HWS_ERR_INPUT naming it. */
+HWS_API hws_status hws_host_named(const char *name, hws_host *h, hws_error *err);
+#define HWS_HOST_DEFAULT_BW_GBPS 50.0 /* dual-channel DDR5 desktop, when nothing else is known */
 
 /* n GPUs of a catalog row, as named hardware (vendor GB read as GiB, less the driver's 0.5%). */
 HWS_API void hws_devices_named(const hws_gpu_spec *g, int n, hws_device_set *out);
-/* "4x RTX 4090", "2x H100 SXM 80GB", "H100 SXM 80GB", "RTX 4090,RTX 3090", "2xA100 80GB".
- * Names go through hws_gpu_catalog_find. HWS_ERR_INPUT naming the part at fault. */
+/* "4x RTX 4090", "2x H100 SXM 80GB", "H100 SXM 80GB", "RTX 4090,RTX 3090", "2xA100 80GB";
+ * "cpu" (or "none") for a CPU-only plan. Names go through hws_gpu_catalog_find. The host is
+ * left unknown (hws_host_unknown). HWS_ERR_INPUT naming the part at fault. */
 HWS_API hws_status hws_devices_parse(const char *spec, hws_device_set *out, hws_error *err);
 /* This machine's GPUs (hws_probe_gpus), with their free memory. HWS_ERR_UNSUPPORTED with the
  * reason when there is none. */
@@ -169,7 +202,14 @@ typedef enum {
     HWS_PLACE_LAYER_SPLIT,     /* accelerate device_map="auto": layers balanced by free memory */
     HWS_PLACE_TENSOR_PARALLEL, /* each layer split across all GPUs (heads must divide) */
     HWS_PLACE_PIPELINE,        /* equal layer stages (vLLM pipeline_parallel_size) */
-    HWS_PLACE_CPU_OFFLOAD,     /* llama.cpp -ngl: as many layers on GPU 0 as fit, rest on CPU */
+    HWS_PLACE_CPU_OFFLOAD,     /* llama.cpp -ngl + --tensor-split (accelerate device_map="auto" +
+                                * max_memory): as many layers on the GPUs as fit, rest on CPU */
+    HWS_PLACE_EXPERT_OFFLOAD,  /* MoE: attention, dense parts and KV on the GPUs, the routed
+                                * experts of the first n_cpu_moe layers in host RAM (llama.cpp
+                                * -ngl 99 --n-cpu-moe N; N = all layers is -ot exps=CPU) */
+    HWS_PLACE_CPU_ONLY,        /* no GPU: llama.cpp on the CPU, everything in host RAM */
+    HWS_PLACE_ZERO3,           /* DeepSpeed ZeRO-3 inference: each GPU keeps 1/n of every layer
+                                * and gathers the whole layer over the links each forward */
     HWS_PLACE_COUNT
 } hws_place_kind;
 
@@ -192,8 +232,12 @@ typedef struct {
     char why[HWS_PLAN_BASIS_LEN];
     int ndev; /* devices used */
     hws_device_load load[HWS_PLAN_MAX_DEVICES];
-    int cpu_layers;   /* CPU offload: blocks left in host memory */
-    double cpu_bytes; /* weights + KV kept in host memory */
+    int cpu_layers;          /* CPU offload: blocks left in host memory */
+    int cpu_moe_layers;      /* expert offload: blocks whose routed experts stay in host memory */
+    double cpu_bytes;        /* weights + KV (+ a CPU-only plan's buffers) kept in host memory */
+    double host_avail_bytes; /* RAM the host offers (NA: not known, not checked) */
+    int tp, pp;              /* tensor-parallel and pipeline degrees of the launch */
+    char launch[HWS_PLAN_BASIS_LEN * 3]; /* the command that runs it (hws_launch_command) */
 } hws_placement;
 
 /* Places the model by one method on the devices. Never fails for a model that does not fit: that
@@ -201,10 +245,18 @@ typedef struct {
 HWS_API void hws_placement_compute(const hws_model_spec *m, const hws_plan_opts *o,
                                    const hws_memory *mem, const hws_device_set *devs,
                                    hws_place_kind kind, hws_placement *out);
+/* The command line that runs a placement with the runtime of o: vLLM (vllm serve ...
+ * --tensor-parallel-size, --pipeline-parallel-size, --gpu-memory-utilization, --max-model-len,
+ * --kv-cache-dtype), llama.cpp (llama-server -ngl, --tensor-split, --n-cpu-moe, -c, -ctk/-ctv),
+ * transformers (from_pretrained device_map, max_memory) or deepspeed (ZeRO-3). */
+HWS_API void hws_launch_command(const hws_model_spec *m, const hws_plan_opts *o,
+                                const hws_device_set *devs, const hws_placement *pl, char *buf,
+                                size_t n);
 /* The most memory the placement asks of any one of its devices, bytes (0 for no device). */
 HWS_API double hws_placement_largest_need(const hws_placement *pl);
 /* The method hwscope recommends: single if it fits, else tensor parallel (identical GPUs, heads
- * divide), else layer split, else CPU offload. Fills out with that placement. */
+ * divide), else layer split, else expert offload (MoE), else CPU offload over every GPU, else
+ * (or with no GPU) CPU only. Fills out with that placement. */
 HWS_API hws_place_kind hws_placement_best(const hws_model_spec *m, const hws_plan_opts *o,
                                           const hws_memory *mem, const hws_device_set *devs,
                                           hws_placement *out);
@@ -221,6 +273,8 @@ typedef struct {
     double mm_eff_measured;   /* prefill: fraction of the measured cuBLAS FLOP/s */
     double link_eff;          /* all-reduce: fraction of the link's one-way bandwidth */
     double layer_overhead_us; /* host time per block per forward (launches, Python) */
+    double block_serial_us;   /* GPU time per block per decode step that adds to the memory
+                               * time (kernel boundaries and tails of many small kernels) */
     double step_overhead_us;  /* host time per forward (sampling, scheduling, sync) */
     const char *why;
 } hws_efficiency;
@@ -242,8 +296,12 @@ typedef struct {
     double allreduce_latency_us; /* fixed cost of one all-reduce (NVLink or PCIe) */
     double hop_latency_us;       /* layer split: handing activations to the next GPU */
     double layer_overhead_us;
+    double block_serial_us;
     double step_overhead_us;
+    double host_tflops; /* CPU matrix rate for CPU-only prefill, TFLOP/s */
+    double host_mm_eff; /* llama.cpp's fraction of it */
     char basis[HWS_PLAN_BASIS_LEN * 2];
+    char ceilings_warning[HWS_ERROR_LEN]; /* why a ceilings file there was not used; "" */
 } hws_predict_inputs;
 /* The fields of the predictor's inputs. */
 extern HWS_API const hws_field_table hws_predict_inputs_table;
@@ -253,13 +311,21 @@ extern HWS_API const hws_field_table hws_predict_inputs_table;
 HWS_API void hws_predict_inputs_fill(const hws_plan_opts *o, const hws_memory *mem,
                                      const hws_device_set *devs, const char *ceilings_path,
                                      hws_predict_inputs *in);
+/* The same from ceilings already read (NULL: none saved); leaves ceilings_warning empty. */
+HWS_API void hws_predict_inputs_from(const hws_plan_opts *o, const hws_memory *mem,
+                                     const hws_device_set *devs, const hws_ceilings_set *set,
+                                     hws_predict_inputs *in);
 
 typedef struct {
-    double prefill_tokens_per_s;  /* prompt tokens per second, all sequences together */
-    double decode_tokens_per_s;   /* generated tokens per second, all sequences together */
-    double ttft_ms;               /* time to first token: prefill of prompt_tokens x batch */
-    double tpot_ms;               /* time per output token (one step of the batch) */
-    double decode_bytes_per_step; /* weights read + KV read, bytes */
+    double prefill_tokens_per_s;      /* prompt tokens per second, all sequences together */
+    double decode_tokens_per_s;       /* generated tokens per second, all sequences together, at
+                                       * --depth (else the prompt) + half the generated tokens */
+    double decode_start_tokens_per_s; /* the same with only the prompt in the cache */
+    double decode_end_tokens_per_s;   /* the same with the whole context in the cache */
+    double decode_fill_tokens;        /* tokens in the cache for decode_tokens_per_s */
+    double ttft_ms;                   /* time to first token: prefill of prompt_tokens x batch */
+    double tpot_ms;                   /* time per output token (one step of the batch) */
+    double decode_bytes_per_step;     /* weights read + KV read, bytes */
     double prefill_flops_per_token;
     double allreduce_ms_per_step; /* tensor parallel cost per decode step */
     const char *decode_bound;     /* "memory", "compute" or "host" */
@@ -268,7 +334,8 @@ typedef struct {
 /* The fields of a prediction (decode_bound and basis are strings beside them). */
 extern HWS_API const hws_field_table hws_prediction_table;
 
-/* Roofline prediction for a placement. Unknown ceilings give HWS_NA speeds with the reason. */
+/* Roofline prediction for a placement. Unknown ceilings, or a placement that does not fit, give
+ * HWS_NA speeds with the reason. */
 HWS_API void hws_prediction_compute(const hws_model_spec *m, const hws_plan_opts *o,
                                     const hws_memory *mem, const hws_placement *pl,
                                     const hws_predict_inputs *in, hws_prediction *out);
@@ -303,7 +370,8 @@ extern HWS_API const hws_field_table hws_advice_table;
 
 typedef struct {
     int n, cap;
-    hws_advice *items; /* ranked: ok ones first by cost, then the rest */
+    hws_advice *items;                    /* ranked: ok ones first by cost, then the rest */
+    char ceilings_warning[HWS_ERROR_LEN]; /* why a saved ceilings file was not used; "" */
 } hws_advice_list;
 
 /* Enumerates catalog GPUs x {1,2,4,8} x weight formats for the model; sorts. */

@@ -10,6 +10,8 @@
 #include "hwscope/fields.h"
 #include "hwscope/hwscope.h"
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -72,6 +74,14 @@ typedef struct {
 } hws_mem_info;
 
 #define HWS_MAX_GPU_PROCS 32
+#define HWS_MAX_MIG       8
+
+/* One MIG instance of a GPU in MIG mode: what a process placed on it sees. */
+typedef struct {
+    char name[96]; /* "NVIDIA H100 80GB HBM3 MIG 3g.40gb" */
+    char uuid[96]; /* "MIG-..." */
+    double mem_total_bytes, mem_free_bytes, mem_used_bytes;
+} hws_mig_instance;
 
 typedef struct {
     double pid;
@@ -99,6 +109,12 @@ typedef struct {
     double temperature_c;
     double util_gpu_pct, util_mem_pct;
     int ecc_enabled, mig_enabled, persistence_enabled; /* tri-state */
+    double ecc_errors_corrected;   /* volatile ECC counts: since the driver last loaded */
+    double ecc_errors_uncorrected; /* (a nonzero uncorrected count: the memory is failing) */
+    double clock_event_reasons;    /* NVML clocks-event (throttle) bitmask now; NA unreadable */
+    char clock_event_text[192];    /* "sw power cap, hw thermal slowdown"; "" when none */
+    int mig_count;                 /* MIG instances found (0 when MIG is off or none made) */
+    hws_mig_instance mig[HWS_MAX_MIG];
     int lost;   /* 1 when the GPU answered "GPU is lost" (fell off the bus) */
     int nprocs; /* -1: list unreadable */
     hws_gpu_process procs[HWS_MAX_GPU_PROCS];
@@ -156,6 +172,45 @@ typedef struct {
 
 /* Reads GPU `index` (NVML's numbering) now. NVML is opened once per process. */
 HWS_API hws_status hws_gpu_sample_read(int index, hws_gpu_sample *sample, hws_error *err);
+
+/* ---- health: is each GPU fit to run on, and if not, why ---------------------------------- */
+
+typedef enum {
+    HWS_HEALTH_OK,   /* nothing found */
+    HWS_HEALTH_NOTE, /* worth knowing, not a fault (MIG on, link at idle power saving) */
+    HWS_HEALTH_WARN, /* runs, but slower or with less memory than it should */
+    HWS_HEALTH_LOST  /* not usable: fell off the bus */
+} hws_health_level;
+
+#define HWS_MAX_HEALTH_REASONS 8
+
+typedef struct {
+    hws_health_level level;
+    char key[24];   /* "throttle", "pcie_link", "power_cap", "ecc", "processes", "mig", "lost" */
+    char text[200]; /* "PCIe gen3 x8, below the card's gen4 x16: host<->device copies slow" */
+} hws_health_reason;
+
+typedef struct {
+    hws_health_level level; /* the worst of the reasons; OK with none */
+    int count;
+    hws_health_reason reasons[HWS_MAX_HEALTH_REASONS];
+} hws_gpu_health;
+
+/* Judges one probed GPU: clock-event (throttle) reasons, PCIe link below its maximum (generation
+ * and width; a lower generation while idle is power saving, a note), power limit below the
+ * default, ECC errors, memory held by processes, lost, MIG. Pure: reads only g. */
+HWS_API void hws_gpu_health_judge(const hws_gpu_info *g, hws_gpu_health *out);
+/* "ok", "note", "warning", "lost". */
+HWS_API const char *hws_health_level_name(hws_health_level level);
+/* The memory a model placed on g can use, bytes: free memory; on a GPU in MIG mode the largest
+ * instance's free memory (a process sees one slice, not the card); NA when unknown or lost. */
+HWS_API double hws_gpu_usable_mem_bytes(const hws_gpu_info *g);
+/* The total memory of that same device (the card, or the largest MIG slice), bytes. */
+HWS_API double hws_gpu_device_mem_bytes(const hws_gpu_info *g);
+/* Names the set bits of an NVML clocks-event mask into text ("sw power cap, hw thermal
+ * slowdown"); idle and application-clock bits are left out when only_slowdowns is set. */
+HWS_API void hws_clock_events_text(unsigned long long mask, int only_slowdowns, char *text,
+                                   size_t len);
 
 #ifdef __cplusplus
 }

@@ -334,8 +334,7 @@ static bool have_precision(hws_bench_ctx *ctx, const hws_bench_desc *d, char *wh
 
 /* ---- copies ---- */
 
-/* Link rate of one direction, GB/s, for a PCIe generation and width. */
-static double pcie_gbps(double gen, double width) {
+double hws_pcie_link_gbps(double gen, double width) {
     static const double gts[] = {0, 2.5, 5, 8, 16, 32, 64};
     if (!hws_known(gen) || !hws_known(width) || gen < 1 || gen > 6)
         return HWS_NA;
@@ -437,9 +436,9 @@ static hws_status run_host_copy(hws_bench_ctx *ctx, const hws_bench_desc *d, hws
     bool pinned = d->param == HWS_GPU_COPY_H2D_PINNED || d->param == HWS_GPU_COPY_D2H_PINNED;
     const hws_gpu_info *g = ctx->info;
     if (ctx->spec != NULL)
-        rec->datasheet = pcie_gbps(ctx->spec->pcie_gen, 16);
+        rec->datasheet = hws_pcie_link_gbps(ctx->spec->pcie_gen, 16);
     if (g != NULL) {
-        rec->theoretical = pcie_gbps(g->pcie_gen_max, g->pcie_width_max);
+        rec->theoretical = hws_pcie_link_gbps(g->pcie_gen_max, g->pcie_width_max);
         snprintf(rec->theoretical_basis, sizeof rec->theoretical_basis,
                  "PCIe gen %.0f x%.0f, one direction, after line encoding", g->pcie_gen_max,
                  g->pcie_width_max);

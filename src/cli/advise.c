@@ -181,6 +181,7 @@ int cmd_advise(int argc, char **argv) {
         fprintf(stderr, "hwscope advise: %s\n", err.msg);
         return 1;
     }
+    hws_ceilings_warn("advise", l.ceilings_warning);
     hws_budget_tier tiers[HWS_BUDGET_TIERS];
     hws_advise_budget_tree(&l, tiers);
     if (json) {

@@ -1,10 +1,12 @@
-/* info.c - `hwscope info`: CPU, memory and per-GPU facts with the derived peaks, as tables or as
- * one JSON document (schema hwscope.info/1). The field tables below feed both formats. */
+/* info.c - `hwscope info`: CPU, memory and per-GPU facts with the derived peaks and the GPU link
+ * topology (info_topology.c), as tables or as one JSON document (schema hwscope.info/1). The field
+ * tables below feed both formats. */
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/info.h"
 #include "hwscope/probe.h"
 #include "report/fields.h"
+#include "report/health.h"
 #include "report/json.h"
 #include "report/table.h"
 #include "util/units.h"
@@ -95,6 +97,13 @@ static void print_gpus(const hws_gpu_list *list) {
     if (t != NULL)
         hws_table_print(t, stdout);
     hws_table_free(t);
+    for (int i = 0; i < list->count; i++) {
+        hws_gpu_health health;
+        char text[1024];
+        hws_gpu_health_judge(&list->gpus[i], &health);
+        printf("GPU %d health: %s\n", list->gpus[i].index,
+               hws_gpu_health_text(text, sizeof text, &health));
+    }
     for (int i = 0; i < list->count; i++)
         if (list->gpus[i].lost)
             printf("GPU %d: lost (fell off the bus or stopped answering); its facts are n/a\n",
@@ -171,6 +180,10 @@ static cJSON *gpus_json(const hws_gpu_list *list) {
                 cJSON_AddItemToArray(procs, pr);
             }
         }
+        hws_gpu_health health;
+        hws_gpu_health_judge(g, &health);
+        cJSON_AddItemToObject(d, "health", hws_gpu_health_json(&health));
+        cJSON_AddItemToObject(d, "mig_instances", hws_mig_json(g));
         hws_notes_json(d, "unavailable", &g->notes);
         cJSON_AddItemToArray(devices, d);
     }
@@ -200,12 +213,25 @@ int cmd_info(int argc, char **argv) {
     hws_info *info = hws_info_gather("info", &rc);
     if (info == NULL)
         return rc;
+    hws_error err = {""};
+    hws_topology *topo = calloc(1, sizeof *topo);
+    if (topo == NULL || hws_probe_topology(topo, &err) != HWS_OK) {
+        fprintf(stderr, "hwscope info: %s\n", topo == NULL ? "out of memory" : err.msg);
+        free(topo);
+        free(info);
+        return 1;
+    }
     if (json) {
-        rc = hws_json_emit("info", hws_info_json(info));
+        cJSON *doc = hws_info_json(info);
+        if (doc != NULL)
+            cJSON_AddItemToObject(doc, "topology", hws_topology_json(topo));
+        rc = hws_json_emit("info", doc);
     } else {
         hws_info_print_text(info);
+        hws_topology_print_text(topo);
         rc = 0;
     }
+    free(topo);
     free(info);
     return rc;
 }

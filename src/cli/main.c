@@ -20,6 +20,9 @@ static const command commands[] = {
     {"plan", cmd_plan, "memory, fit, placement and predicted speed of a model"},
     {"advise", cmd_advise, "hardware to buy or rent for a model"},
     {"catalog", cmd_catalog, "the GPU and model catalogs, with sources"},
+    {"top", cmd_top, "live monitor of GPUs, processes and the host"},
+    {"log", cmd_log, "GPU readings as CSV (nvidia-smi's fields) or JSON lines"},
+    {"serve", cmd_serve, "Prometheus exporter (dcgm-exporter's metric names)"},
 };
 
 static void usage(FILE *out) {

@@ -15,8 +15,8 @@
 
 static const char usage[] =
     "MODEL [--dtype FMT | --quant GGUF_TYPE] [--kv-dtype fp16|fp8|q8_0|q4] [--ctx N] [--batch B]\n"
-    "       [--gpus local|\"4x RTX 4090\"|\"2x H100 SXM 80GB\"|...] "
-    "[--runtime transformers|vllm|llama.cpp] [--json]\n"
+    "       [--gpus local|cpu|\"4x RTX 4090\"|\"2x H100 SXM 80GB\"|...] [--host CPU] [--ram GB]\n"
+    "       [--depth N] [--runtime transformers|vllm|llama.cpp] [--json]\n"
     "MODEL is a catalog name (hwscope catalog), a config.json (or its folder) or a .gguf file.";
 
 typedef struct {
@@ -90,17 +90,23 @@ static void print_placement(const plan_result *r) {
     }
     hws_table_print(t, stdout);
     hws_table_free(t);
-    if (p->cpu_layers > 0)
-        printf("CPU: %d layers, %.2f GiB in host memory\n", p->cpu_layers, p->cpu_bytes / HWS_GIB);
+    if (p->cpu_bytes > 0)
+        printf("CPU: %d layers%s, %.2f GiB in host memory (%s)\n", p->cpu_layers,
+               p->cpu_moe_layers > 0 ? " + routed experts" : "", p->cpu_bytes / HWS_GIB,
+               r->devs.host.basis);
+    if (p->launch[0])
+        printf("launch: %s\n", p->launch);
     if (!p->fits && p->why[0])
         printf("why: %s\n", p->why);
     hws_print_heading(stdout, "other placements");
-    t = hws_table_new(4, (const char *[]){"method", "fits", "largest GPU need GiB", "why"});
+    t = hws_table_new(6, (const char *[]){"method", "TP x PP", "fits", "largest GPU need GiB",
+                                          "host GiB", "why"});
     for (int k = 0; k < HWS_PLACE_COUNT; k++) {
         const hws_placement *a = &r->alt[k];
-        hws_table_rowf(t, "%s\t%s\t%.2f\t%s", hws_place_name(a->kind),
+        hws_table_rowf(t, "%s\t%dx%d\t%s\t%.2f\t%.2f\t%s", hws_place_name(a->kind), a->tp, a->pp,
                        !a->possible ? "n/a" : (a->fits ? "yes" : "no"),
-                       hws_placement_largest_need(a) / HWS_GIB, a->why[0] ? a->why : "-");
+                       hws_placement_largest_need(a) / HWS_GIB, a->cpu_bytes / HWS_GIB,
+                       a->why[0] ? a->why : "-");
     }
     hws_table_print(t, stdout);
     hws_table_free(t);
@@ -109,8 +115,8 @@ static void print_placement(const plan_result *r) {
 static void print_prediction(const plan_result *r) {
     const hws_prediction *p = &r->pred;
     hws_print_heading(stdout, "predicted speed");
-    /* the four speeds, as the prediction's field table labels and formats them */
-    enum { NSPEED = 4 };
+    /* the speeds, as the prediction's field table labels and formats them */
+    enum { NSPEED = 6 };
     const hws_field *speeds = hws_prediction_table.fields;
     const char *headers[NSPEED + 1], *row[NSPEED + 1];
     char cells[NSPEED][32];
@@ -163,7 +169,12 @@ static cJSON *json_placement(const hws_placement *p, const hws_device_set *devs)
     for (int i = 0; p->possible && i < p->ndev; i++)
         json_load(arr, &p->load[i], &devs->dev[i], i);
     cJSON_AddNumberToObject(o, "cpu_layers", p->cpu_layers);
+    cJSON_AddNumberToObject(o, "cpu_moe_layers", p->cpu_moe_layers);
     hws_json_num(o, "cpu_bytes", p->cpu_bytes);
+    hws_json_num(o, "host_avail_bytes", p->host_avail_bytes);
+    cJSON_AddNumberToObject(o, "tp", p->tp);
+    cJSON_AddNumberToObject(o, "pp", p->pp);
+    hws_json_str(o, "launch", p->launch[0] ? p->launch : NULL);
     return o;
 }
 
@@ -194,7 +205,13 @@ static int print_json(const plan_result *r) {
     hws_json_str(basis, "overhead", m->overhead_basis);
     cJSON *dv = cJSON_AddObjectToObject(doc, "devices");
     hws_json_str(dv, "basis", r->have_devs ? r->devs.basis : NULL);
-    hws_json_str(dv, "error", r->have_devs ? NULL : r->devs_err.msg);
+    hws_json_str(dv, "error", r->devs_err.msg[0] ? r->devs_err.msg : NULL);
+    cJSON *host = cJSON_AddObjectToObject(dv, "host");
+    hws_json_str(host, "name", r->devs.host.name);
+    hws_json_num(host, "mem_bytes", r->devs.host.mem_bytes);
+    hws_json_num(host, "mem_bw_gbps", r->devs.host.mem_bw_gbps);
+    hws_json_num(host, "matmul_tflops", r->devs.host.matmul_tflops);
+    hws_json_str(host, "basis", r->devs.host.basis);
     cJSON *list = cJSON_AddArrayToObject(dv, "list");
     for (int i = 0; i < r->devs.count; i++) {
         cJSON *o = cJSON_CreateObject();
@@ -224,14 +241,19 @@ static int print_json(const plan_result *r) {
 int cmd_plan(int argc, char **argv) {
     hws_plan_args a;
     hws_plan_args_default(&a);
-    const char *gpus = "local";
+    const char *gpus = "local", *host = NULL;
+    double ram_gb = 0;
     bool json = false;
     const char *pos[2];
     int npos = 0;
     hws_opt opts[] = {
         HWS_PLAN_COMMON_OPTS(a),
         {"gpus", HWS_OPT_STRING, &gpus, 0, 0,
-         "local (free memory now) or named hardware: \"4x RTX 4090\", \"2x H100 SXM 80GB\""},
+         "local (free memory now), cpu (no GPU) or named hardware: \"4x RTX 4090\", "
+         "\"2x H100 SXM 80GB\""},
+        {"host", HWS_OPT_STRING, &host, 0, 0,
+         "CPU server the GPUs sit in (data/cpus.tsv: \"EPYC 9654\"...; this machine)"},
+        {"ram", HWS_OPT_DOUBLE, &ram_gb, 1, 1e6, "host RAM for offload and CPU plans, GB"},
         {"json", HWS_OPT_FLAG, &json, 0, 0, "print one JSON document (hwscope.plan/1)"},
     };
     int rc = hws_args_parse("plan", usage, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1,
@@ -250,7 +272,11 @@ int cmd_plan(int argc, char **argv) {
                             : hws_devices_parse(gpus, &r->devs, &r->devs_err);
         if (st == HWS_ERR_INPUT)
             rc = hws_usage_error("plan", "%s", r->devs_err.msg);
-        r->have_devs = st == HWS_OK;
+        if (st == HWS_ERR_UNSUPPORTED) /* no GPU here: plan for the CPU */
+            r->devs.cpu_only = 1;
+        r->have_devs = st == HWS_OK || st == HWS_ERR_UNSUPPORTED;
+        if (rc == 0)
+            rc = hws_plan_host("plan", host, ram_gb, &r->devs.host);
     }
     if (rc == 0 && r->have_devs) {
         for (int k = 0; k < HWS_PLACE_COUNT; k++)
@@ -258,10 +284,13 @@ int cmd_plan(int argc, char **argv) {
                                   &r->alt[k]);
         hws_placement_best(&r->model, &r->opts, &r->mem, &r->devs, &r->best);
         hws_predict_inputs_fill(&r->opts, &r->mem, &r->devs, NULL, &r->inputs);
+        hws_ceilings_warn("plan", r->inputs.ceilings_warning);
         hws_prediction_compute(&r->model, &r->opts, &r->mem, &r->best, &r->inputs, &r->pred);
     }
-    if (rc == 0 && !r->have_devs && !json)
-        fprintf(stderr, "hwscope plan: %s; showing memory only (try --gpus \"1x H100 SXM 80GB\")\n",
+    if (rc == 0 && r->devs.cpu_only && r->devs_err.msg[0] && !json)
+        fprintf(stderr,
+                "hwscope plan: %s; planning for the CPU (or name GPUs: --gpus \"1x H100 "
+                "SXM 80GB\")\n",
                 r->devs_err.msg);
     if (rc == 0)
         rc = json ? print_json(r) : (print_human(r), 0);

@@ -1,13 +1,18 @@
 /* safetensors.c - the safetensors reader: header checks, lookup and conversion to float. */
 #include "format/safetensors.h"
+#include "util/checked.h"
+#include "util/file.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_HEADER_BYTES (100u << 20)
+/* the weights are read whole into memory: a bound far above any model the engine runs */
+#define SAFETENSORS_MAX_FILE_BYTES ((size_t)1 << 37)
 
 static const struct {
     const char *name;
@@ -68,9 +73,8 @@ static hws_status parse_tensor(hws_safetensors *st, const cJSON *e, hws_st_tenso
         uint64_t n;
         if (!json_u64(d, &n) || n > (1ull << 40))
             return bad_tensor(st, key, "shape holds a bad size", err);
-        if (n && t->numel > (1ull << 50) / n)
+        if (hws_mul_u64_overflow(t->numel, n, &t->numel) || t->numel > (1ull << 50))
             return bad_tensor(st, key, "shape is too large", err);
-        t->numel *= n;
         t->shape[t->ndim++] = (int64_t)n;
     }
     if (!cJSON_IsArray(offs) || cJSON_GetArraySize(offs) != 2 ||
@@ -135,21 +139,30 @@ static uint64_t header_len(const unsigned char *le) {
 }
 
 hws_status hws_safetensors_data_bytes(const char *path, double *bytes, hws_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
+    if (!hws_file_exists(path))
         return HWS_OK;
+    int fd;
+    uint64_t size;
+    hws_status st = hws_file_open(path, false, &fd, &size, err);
+    if (st != HWS_OK)
+        return st;
     unsigned char le[8];
-    uint64_t header = 0;
-    long size = -1;
-    int ok = fread(le, 1, 8, f) == 8 && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 8;
-    fclose(f);
-    if (ok)
-        header = header_len(le);
-    if (!ok || header > (uint64_t)size - 8)
+    if (size < 8) {
+        close(fd);
         return hws_error_set(err, HWS_ERR_INPUT,
-                             "%s: offset 0: header length %llu does not fit the %ld-byte file",
-                             path, (unsigned long long)header, size);
-    *bytes = (double)((uint64_t)size - 8 - header);
+                             "%s: offset 0: %llu bytes, too short for the 8-byte header length",
+                             path, (unsigned long long)size);
+    }
+    st = hws_file_pread(fd, path, le, sizeof le, 0, err);
+    close(fd);
+    if (st != HWS_OK)
+        return st;
+    uint64_t header = header_len(le);
+    if (header > size - 8)
+        return hws_error_set(err, HWS_ERR_INPUT,
+                             "%s: offset 0: header length %llu does not fit the %llu-byte file",
+                             path, (unsigned long long)header, (unsigned long long)size);
+    *bytes = (double)(size - 8 - header);
     return HWS_OK;
 }
 
@@ -183,24 +196,16 @@ hws_status hws_safetensors_parse(const unsigned char *buf, size_t len, const cha
 
 hws_status hws_safetensors_open(const char *path, hws_safetensors *st, hws_error *err) {
     memset(st, 0, sizeof *st);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return hws_error_set(err, HWS_ERR_INPUT, "%s: %s", path, strerror(errno));
-    unsigned char *buf = NULL;
-    long size = -1;
-    if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0)
-        buf = malloc(size > 0 ? (size_t)size : 1);
-    int ok = buf && fread(buf, 1, (size_t)size, f) == (size_t)size;
-    fclose(f);
-    if (!ok) {
-        free(buf);
-        return hws_error_set(err, HWS_ERR_INPUT, "%s: cannot read the file", path);
-    }
-    hws_status s = hws_safetensors_parse(buf, (size_t)size, path, st, err);
+    char *buf;
+    size_t size;
+    hws_status s = hws_file_read(path, SAFETENSORS_MAX_FILE_BYTES, &buf, &size, err);
+    if (s != HWS_OK)
+        return s;
+    s = hws_safetensors_parse((unsigned char *)buf, size, path, st, err);
     if (s != HWS_OK)
         free(buf);
     else
-        st->owned = buf;
+        st->owned = (unsigned char *)buf;
     return s;
 }
 

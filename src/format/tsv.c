@@ -4,8 +4,10 @@
 #include "util/file.h"
 #include "util/units.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +160,64 @@ void *hws_tsv_find(const hws_tsv_rows *rows, const hws_tsv_schema *schema, const
     return NULL;
 }
 
+/* An open-addressing set of row numbers keyed by the row's name (case-insensitive), so the
+ * duplicate check and the merge cost one hash per row, not a scan of every row before it. */
+typedef struct {
+    size_t *slot; /* row number + 1; 0 = empty */
+    size_t cap;   /* a power of two, more than twice the rows held */
+    size_t used;
+} name_index;
+
+static uint64_t name_hash(const char *name) { /* FNV-1a over the lower-cased bytes */
+    uint64_t h = 1469598103934665603ull;
+    for (; *name != '\0'; name++)
+        h = (h ^ (unsigned char)tolower((unsigned char)*name)) * 1099511628211ull;
+    return h;
+}
+
+static const char *row_name(const hws_tsv_rows *rows, const hws_tsv_schema *schema, size_t i) {
+    return hws_field_str(&schema->fields[0], hws_tsv_row(rows, schema, i));
+}
+
+/* The slot where name is, or the empty slot where it would go. */
+static size_t index_slot(const name_index *ix, const hws_tsv_rows *rows,
+                         const hws_tsv_schema *schema, const char *name) {
+    size_t at = (size_t)name_hash(name) & (ix->cap - 1);
+    while (ix->slot[at] != 0 && strcasecmp(row_name(rows, schema, ix->slot[at] - 1), name) != 0)
+        at = (at + 1) & (ix->cap - 1);
+    return at;
+}
+
+/* The number of the row of rows named name, or SIZE_MAX. */
+static size_t index_find(const name_index *ix, const hws_tsv_rows *rows,
+                         const hws_tsv_schema *schema, const char *name) {
+    if (ix->cap == 0)
+        return SIZE_MAX;
+    size_t at = index_slot(ix, rows, schema, name);
+    return ix->slot[at] != 0 ? ix->slot[at] - 1 : SIZE_MAX;
+}
+
+/* Adds row i of rows (whose name is not in ix yet); false when out of memory. */
+static bool index_add(name_index *ix, const hws_tsv_rows *rows, const hws_tsv_schema *schema,
+                      size_t i) {
+    if ((ix->used + 1) * 2 > ix->cap) {
+        name_index grown = {calloc(ix->cap ? ix->cap * 2 : 64, sizeof(size_t)),
+                            ix->cap ? ix->cap * 2 : 64, 0};
+        if (grown.slot == NULL)
+            return false;
+        for (size_t k = 0; k < ix->cap; k++)
+            if (ix->slot[k] != 0)
+                grown.slot[index_slot(&grown, rows, schema,
+                                      row_name(rows, schema, ix->slot[k] - 1))] = ix->slot[k];
+        grown.used = ix->used;
+        free(ix->slot);
+        *ix = grown;
+    }
+    ix->slot[index_slot(ix, rows, schema, row_name(rows, schema, i))] = i + 1;
+    ix->used++;
+    return true;
+}
+
 /* Reads the header line: cols[i] = field of column i; spans gets room for a row's fields. */
 static hws_status parse_header(const hws_tsv_schema *schema, const char *line, size_t n,
                                tsv_pos pos, const hws_field ***cols, tsv_span **spans,
@@ -192,7 +252,7 @@ static hws_status parse_header(const hws_tsv_schema *schema, const char *line, s
 /* Parses one data line into a new row of fresh. */
 static hws_status parse_row(const hws_tsv_schema *schema, const hws_field **cols, size_t ncols,
                             const char *line, size_t n, tsv_pos pos, tsv_span *spans,
-                            hws_tsv_rows *fresh, hws_error *err) {
+                            hws_tsv_rows *fresh, name_index *names, hws_error *err) {
     size_t count = split_tabs(line, n, spans, ncols);
     if (count > ncols)
         return hws_error_set(err, HWS_ERR_INPUT,
@@ -212,18 +272,22 @@ static hws_status parse_row(const hws_tsv_schema *schema, const hws_field **cols
         if (st != HWS_OK)
             return st;
     }
+    char why[160];
+    const char *column = schema->check != NULL ? schema->check(row, why, sizeof why) : NULL;
+    if (column != NULL)
+        return hws_error_set(err, HWS_ERR_INPUT, "%s:%d: field '%s': %s", pos.file, pos.line,
+                             column, why);
     const hws_field *key = &schema->fields[0];
     const char *name = hws_field_str(key, row);
     if (name[0] == '\0')
         return hws_error_set(err, HWS_ERR_INPUT, "%s:%d: field '%s': empty", pos.file, pos.line,
                              key->key);
-    fresh->count--; /* look for the name among the rows before this one */
-    bool twice = hws_tsv_find(fresh, schema, name) != NULL;
-    fresh->count++;
-    if (twice)
+    if (index_find(names, fresh, schema, name) != SIZE_MAX)
         return hws_error_set(err, HWS_ERR_INPUT,
                              "%s:%d: field '%s': '%s' appears twice in the file", pos.file,
                              pos.line, key->key, name);
+    if (!index_add(names, fresh, schema, fresh->count - 1))
+        return hws_error_set(err, HWS_ERR_NOMEM, "%s: out of memory", pos.file);
     return HWS_OK;
 }
 
@@ -238,19 +302,27 @@ static hws_status merge_rows(const hws_tsv_schema *schema, hws_tsv_rows *rows,
         rows->data = grown;
         rows->cap = need;
     }
-    for (size_t i = 0; i < fresh->count; i++) {
+    name_index names = {0};
+    bool ok = true;
+    for (size_t i = 0; ok && i < rows->count; i++)
+        ok = index_add(&names, rows, schema, i);
+    for (size_t i = 0; ok && i < fresh->count; i++) {
         const void *src = hws_tsv_row(fresh, schema, i);
-        void *dst = hws_tsv_find(rows, schema, hws_field_str(&schema->fields[0], src));
-        if (dst == NULL)
-            dst = hws_tsv_row(rows, schema, rows->count++);
-        memcpy(dst, src, schema->record_size);
+        size_t at = index_find(&names, rows, schema, row_name(fresh, schema, i));
+        if (at == SIZE_MAX)
+            at = rows->count++;
+        memcpy(hws_tsv_row(rows, schema, at), src, schema->record_size);
+        if (at == rows->count - 1)
+            ok = index_add(&names, rows, schema, at);
     }
-    return HWS_OK;
+    free(names.slot);
+    return ok ? HWS_OK : hws_error_set(err, HWS_ERR_NOMEM, "%s: out of memory", file);
 }
 
 hws_status hws_tsv_parse(const hws_tsv_schema *schema, const char *text, size_t len,
                          const char *file, hws_tsv_rows *rows, hws_error *err) {
     hws_tsv_rows fresh = {0};
+    name_index names = {0};
     const hws_field **cols = NULL;
     tsv_span *spans = NULL;
     size_t ncols = 0;
@@ -270,7 +342,7 @@ hws_status hws_tsv_parse(const hws_tsv_schema *schema, const char *text, size_t 
         } else if (cols == NULL) {
             st = parse_header(schema, line, n, pos, &cols, &spans, &ncols, err);
         } else {
-            st = parse_row(schema, cols, ncols, line, n, pos, spans, &fresh, err);
+            st = parse_row(schema, cols, ncols, line, n, pos, spans, &fresh, &names, err);
         }
     }
     if (st == HWS_OK && cols == NULL)
@@ -280,6 +352,7 @@ hws_status hws_tsv_parse(const hws_tsv_schema *schema, const char *text, size_t 
         st = merge_rows(schema, rows, &fresh, file, err);
     free(cols);
     free(spans);
+    free(names.slot);
     hws_tsv_rows_free(&fresh);
     return st;
 }

@@ -99,8 +99,8 @@ static void place(const hws_model_spec *m, const hws_plan_opts *o, const hws_mem
 }
 
 static void evaluate(const hws_model_spec *m, const hws_plan_opts *base, const hws_advise_opts *ao,
-                     const hws_gpu_spec *g, int n, const hws_weight_format *f, hws_runtime rt,
-                     hws_advice *a) {
+                     const hws_ceilings_set *ceilings, const hws_gpu_spec *g, int n,
+                     const hws_weight_format *f, hws_runtime rt, hws_advice *a) {
     hws_plan_opts o = *base;
     hws_memory mem;
     hws_device_set devs;
@@ -124,7 +124,7 @@ static void evaluate(const hws_model_spec *m, const hws_plan_opts *base, const h
     a->place = pl.kind;
     a->mem_per_gpu_bytes = pl.load[0].avail_bytes;
     a->mem_needed_bytes = hws_placement_largest_need(&pl);
-    hws_predict_inputs_fill(&o, &mem, &devs, NULL, &in);
+    hws_predict_inputs_from(&o, &mem, &devs, ceilings, &in);
     hws_prediction_compute(m, &o, &mem, &pl, &in, &pred);
     a->decode_tokens_per_s = pred.decode_tokens_per_s;
     a->prefill_tokens_per_s = pred.prefill_tokens_per_s;
@@ -154,6 +154,15 @@ hws_status hws_advise(const hws_model_spec *m, const hws_plan_opts *o, const hws
     size_t ngpu;
     const hws_gpu_spec *gpus = hws_gpu_catalog(&ngpu);
     memset(out, 0, sizeof *out);
+    /* the saved ceilings, read once for every configuration below */
+    char path[HWS_CEILINGS_PATH_BYTES];
+    hws_ceilings_set *ceilings = NULL;
+    hws_error why = {""};
+    hws_status read = hws_ceilings_path(path, sizeof path)
+                          ? hws_ceilings_set_load(path, &ceilings, &why)
+                          : HWS_ERR_UNSUPPORTED;
+    if (read != HWS_OK && read != HWS_ERR_UNSUPPORTED)
+        snprintf(out->ceilings_warning, sizeof out->ceilings_warning, "%s", why.msg);
     for (size_t i = 0; i < ngpu; i++) {
         const hws_gpu_spec *g = &gpus[i];
         if (!hws_known(g->mem_bytes) || g->mem_bytes <= 0)
@@ -169,14 +178,16 @@ hws_status hws_advise(const hws_model_spec *m, const hws_plan_opts *o, const hws
                 if (f == NULL || !runs(rt, f, g))
                     continue;
                 hws_advice a;
-                evaluate(m, o, ao, g, counts[c], f, rt, &a);
+                evaluate(m, o, ao, ceilings, g, counts[c], f, rt, &a);
                 if (push(out, &a) != 0) {
+                    hws_ceilings_set_free(ceilings);
                     hws_advice_list_free(out);
                     return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
                 }
             }
         }
     }
+    hws_ceilings_set_free(ceilings);
     if (out->n > 0)
         qsort(out->items, (size_t)out->n, sizeof *out->items, cmp_advice);
     return HWS_OK;

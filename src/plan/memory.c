@@ -149,6 +149,7 @@ void hws_plan_opts_default(hws_plan_opts *o) {
     o->gen_tokens = 128;    /* llama-bench's tg128 */
     o->runtime = HWS_RUNTIME_TRANSFORMERS;
     o->vllm_gpu_mem_util = 0.90;
+    o->depth_tokens = HWS_NA;
 }
 
 double hws_plan_default_ctx(const hws_model_spec *m) {

@@ -50,7 +50,23 @@ static const hws_field model_fields[] = {
     HWS_COL_STR(hws_model_spec, source, "source", "where the figures come from"),
 };
 
-const hws_field_table hws_model_spec_table = HWS_FIELD_TABLE(hws_model_spec, model_fields);
+/* The shared shape check (hws_model_shape_check), its fault named by the catalog's column. */
+static const char *check_row(const void *row, char *why, size_t n) {
+    static const char *const columns[HWS_SHAPE_FIELDS] = {
+        [HWS_SHAPE_LAYERS] = "n_layers",
+        [HWS_SHAPE_HIDDEN] = "hidden_size",
+        [HWS_SHAPE_HEADS] = "n_heads",
+        [HWS_SHAPE_KV_HEADS] = "n_kv_heads",
+        [HWS_SHAPE_EXPERTS] = "n_experts",
+        [HWS_SHAPE_EXPERTS_ACTIVE] = "n_experts_active",
+        [HWS_SHAPE_DENSE_LAYERS] = "n_dense_layers",
+    };
+    hws_shape_field field;
+    return hws_model_shape_check(row, &field, why, n) ? NULL : columns[field];
+}
+
+const hws_field_table hws_model_spec_table = {
+    model_fields, sizeof model_fields / sizeof *model_fields, sizeof(hws_model_spec), check_row};
 
 void hws_model_spec_blank(hws_model_spec *m) {
     hws_record_blank(&hws_model_spec_table, m);

@@ -43,8 +43,11 @@ const hws_field_table hws_device_load_table = HWS_FIELD_TABLE(hws_device_load, d
 static const hws_field prediction_fields[] = {
     HWS_NUM(hws_prediction, prefill_tokens_per_s, "prefill tok/s", 1, 0, ""),
     HWS_NUM(hws_prediction, decode_tokens_per_s, "decode tok/s", 1, 1, ""),
+    HWS_NUM(hws_prediction, decode_start_tokens_per_s, "decode at start", 1, 1, ""),
+    HWS_NUM(hws_prediction, decode_end_tokens_per_s, "decode at end", 1, 1, ""),
     HWS_NUM(hws_prediction, ttft_ms, "TTFT ms", 1, 1, ""),
     HWS_NUM(hws_prediction, tpot_ms, "per token ms", 1, 2, ""),
+    HWS_JSON_NUM(hws_prediction, decode_fill_tokens),
     HWS_JSON_NUM(hws_prediction, decode_bytes_per_step),
     HWS_JSON_NUM(hws_prediction, prefill_flops_per_token),
     HWS_JSON_NUM(hws_prediction, allreduce_ms_per_step),

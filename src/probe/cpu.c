@@ -7,17 +7,22 @@
 #include "hwscope/probe.h"
 #include "probe/cgroup.h"
 #include "probe/notes.h"
+#include "util/file.h"
 #include "util/sysfs.h"
 #include "util/units.h"
 
 #include <hwloc.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 
-#define CPUINFO_MAX (1 << 20)
+#define CPUINFO_MAX         (1 << 20)
+#define MAX_MHZ             100000.0   /* no CPU clock reaches 100 GHz */
+#define HWLOC_XML_MAX_BYTES (64 << 20) /* a 1000-core machine's topology is a few MB */
+#define MAX_CPU_ID          1048575    /* Linux's CONFIG_NR_CPUS tops out far below 2^20 */
 
 /* 1 when word appears as a whole space-separated token of list. */
 static int has_token(const char *list, const char *word) {
@@ -75,9 +80,12 @@ static void read_identity(hws_cpu_info *cpu, const char *cpuinfo) {
     hws_keyed_value(cpuinfo, "model name", cpu->model, sizeof cpu->model);
     hws_keyed_value(cpuinfo, "flags", flags, sizeof flags);
     hws_keyed_value(cpuinfo, "cpu family", implementer, sizeof implementer);
-    cpu->x86_family = implementer[0] != '\0' ? strtod(implementer, NULL) : HWS_NA;
+    cpu->x86_family =
+        hws_note_plausible(&cpu->notes, "x86_family", "/proc/cpuinfo",
+                           implementer[0] != '\0' ? strtod(implementer, NULL) : HWS_NA, 0, 4096);
     hws_keyed_value(cpuinfo, "cpu MHz", part, sizeof part);
-    cpu->cur_mhz = part[0] != '\0' ? strtod(part, NULL) : HWS_NA;
+    cpu->cur_mhz = hws_note_plausible(&cpu->notes, "cur_mhz", "/proc/cpuinfo",
+                                      part[0] != '\0' ? strtod(part, NULL) : HWS_NA, 1, MAX_MHZ);
     if (cpu->vendor[0] != '\0')
         snprintf(cpu->arch, sizeof cpu->arch, "x86_64");
     if (flags[0] == '\0')
@@ -152,9 +160,21 @@ static hws_status read_topology(hws_cpu_info *cpu, hws_error *err) {
     if (hwloc_topology_init(&topo) != 0)
         return hws_error_set(err, HWS_ERR_RUNTIME, "hwloc: cannot initialise a topology");
     if (recorded) {
-        if (hwloc_topology_set_xml(topo, xml) != 0) {
+        /* read here, bounded and without blocking, then handed to hwloc as a buffer */
+        char *text;
+        size_t len;
+        hws_error why = {""};
+        if (hws_file_read(xml, HWLOC_XML_MAX_BYTES, &text, &len, &why) != HWS_OK) {
             hwloc_topology_destroy(topo);
-            return hws_error_set(err, HWS_ERR_INPUT, "%s: not a readable hwloc XML topology", xml);
+            return hws_error_set(err, HWS_ERR_INPUT, "HWSCOPE_HWLOC_XML=%.480s", why.msg);
+        }
+        int bad =
+            len == 0 || len > INT_MAX || hwloc_topology_set_xmlbuffer(topo, text, (int)len) != 0;
+        free(text);
+        if (bad) {
+            hwloc_topology_destroy(topo);
+            return hws_error_set(err, HWS_ERR_INPUT,
+                                 "HWSCOPE_HWLOC_XML=%.400s: not a hwloc XML topology", xml);
         }
     } else if (hws_sysroot()[0] != '\0') {
         /* hwloc's x86 backend would read this CPU through cpuid, not the recorded one */
@@ -167,6 +187,9 @@ static hws_status read_topology(hws_cpu_info *cpu, hws_error *err) {
     hwloc_topology_set_icache_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_ALL);
     if (hwloc_topology_load(topo) != 0) {
         hwloc_topology_destroy(topo);
+        if (xml != NULL && xml[0] != '\0')
+            return hws_error_set(err, HWS_ERR_INPUT,
+                                 "HWSCOPE_HWLOC_XML=%.400s: hwloc cannot load this topology", xml);
         return hws_error_set(err, HWS_ERR_RUNTIME, "hwloc: cannot load the topology");
     }
     cpu->sockets = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PACKAGE);
@@ -179,20 +202,21 @@ static hws_status read_topology(hws_cpu_info *cpu, hws_error *err) {
     return HWS_OK;
 }
 
-/* Counts the CPUs of a list such as "0-3,8-11"; HWS_NA when malformed. */
+/* Counts the CPUs of a list such as "0-3,8-11"; HWS_NA when malformed or naming a CPU past
+ * MAX_CPU_ID (a list of 2^63 CPUs is no machine's). */
 static double count_cpulist(const char *list) {
     double count = 0;
     const char *p = list;
     while (*p != '\0') {
         char *end;
         long first = strtol(p, &end, 10), last;
-        if (end == p || first < 0)
+        if (end == p || first < 0 || first > MAX_CPU_ID)
             return HWS_NA;
         last = first;
         if (*end == '-') {
             p = end + 1;
             last = strtol(p, &end, 10);
-            if (end == p || last < first)
+            if (end == p || last < first || last > MAX_CPU_ID)
                 return HWS_NA;
         }
         count += (double)(last - first + 1);
@@ -220,7 +244,8 @@ static double affinity_cpus(void) {
 
 static void read_limits(hws_cpu_info *cpu) {
     double affinity = affinity_cpus();
-    cpu->cgroup_cpu_quota = hws_cgroup_cpu_quota();
+    cpu->cgroup_cpu_quota = hws_note_plausible(&cpu->notes, "cgroup_cpu_quota", "cpu.max",
+                                               hws_cgroup_cpu_quota(), 0, MAX_CPU_ID + 1);
     cpu->usable_cpus = hws_known(affinity) ? affinity : cpu->threads;
     if (hws_known(cpu->cgroup_cpu_quota) && cpu->cgroup_cpu_quota < cpu->usable_cpus)
         cpu->usable_cpus = cpu->cgroup_cpu_quota;
@@ -232,7 +257,7 @@ static void read_limits(hws_cpu_info *cpu) {
 static double clock_in_model_name(const char *model) {
     const char *at = strstr(model, "@ ");
     double ghz;
-    if (at != NULL && sscanf(at + 2, "%lfGHz", &ghz) == 1 && ghz > 0)
+    if (at != NULL && sscanf(at + 2, "%lfGHz", &ghz) == 1 && ghz > 0 && ghz * 1000 <= MAX_MHZ)
         return ghz * 1000;
     return HWS_NA;
 }
@@ -240,9 +265,13 @@ static double clock_in_model_name(const char *model) {
 static void read_clocks(hws_cpu_info *cpu) {
     double max_khz = hws_sys_read_num("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq");
     double base_khz = hws_sys_read_num("/sys/devices/system/cpu/cpu0/cpufreq/base_frequency");
-    cpu->max_mhz = max_khz / 1000;
+    cpu->max_mhz = hws_note_plausible(&cpu->notes, "max_mhz", "cpuinfo_max_freq (kHz)", max_khz,
+                                      1000, MAX_MHZ * 1000) /
+                   1000;
+    base_khz = hws_note_plausible(&cpu->notes, "base_mhz", "base_frequency (kHz)", base_khz, 1000,
+                                  MAX_MHZ * 1000);
     cpu->base_mhz = hws_known(base_khz) ? base_khz / 1000 : clock_in_model_name(cpu->model);
-    if (!hws_known(cpu->max_mhz))
+    if (!hws_known(max_khz))
         hws_note_add(&cpu->notes, "max_mhz: no cpufreq driver exposes it (VM or container)");
     if (!hws_known(cpu->base_mhz))
         hws_note_add(&cpu->notes, "base_mhz: neither cpufreq nor the model name states it");
@@ -331,6 +360,9 @@ static void init_unknown(hws_cpu_info *cpu) {
 
 hws_status hws_probe_cpu(hws_cpu_info *cpu, hws_error *err) {
     init_unknown(cpu);
+    hws_status root_ok = hws_sysroot_check(err);
+    if (root_ok != HWS_OK)
+        return root_ok;
     char *cpuinfo = malloc(CPUINFO_MAX);
     if (cpuinfo == NULL)
         return hws_error_set(err, HWS_ERR_NOMEM, "out of memory reading /proc/cpuinfo");

@@ -44,6 +44,10 @@ static const hws_field gpu_fields[] = {
     HWS_TRI(hws_gpu_info, ecc_enabled, "ECC"),
     HWS_TRI(hws_gpu_info, mig_enabled, "MIG"),
     HWS_TRI(hws_gpu_info, persistence_enabled, "persistence mode"),
+    HWS_NUM(hws_gpu_info, ecc_errors_corrected, "ECC errors corrected", 1, 0, ""),
+    HWS_NUM(hws_gpu_info, ecc_errors_uncorrected, "ECC errors uncorrected", 1, 0, ""),
+    HWS_NUM(hws_gpu_info, clock_event_reasons, "clock-event reasons mask", 1, 0, ""),
+    HWS_STR(hws_gpu_info, clock_event_text, "clocks held by"),
 };
 const hws_field_table hws_gpu_info_table = HWS_FIELD_TABLE(hws_gpu_info, gpu_fields);
 
