@@ -5,7 +5,7 @@
 #include "cli/commands.h"
 #include "hwscope/bench.h"
 #include "report/json.h"
-#include "util/units.h"
+#include "hwscope/units.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@
 #include "report/health.h"
 #include "report/json.h"
 #include "report/table.h"
-#include "util/units.h"
+#include "hwscope/units.h"
 
 #include <stdbool.h>
 #include <stdio.h>
