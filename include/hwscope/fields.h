@@ -68,6 +68,13 @@ typedef struct {
         .key = #member, .label = label_, .type = HWS_FIELD_NUM, .offset = offsetof(rec, member),   \
         .unit_size = 1.0 / (scale), .decimals = decimals_, .unit = unit_                           \
     }
+/* The same with the size of the unit instead of its inverse (exact for decimal units: 1e9 for
+ * GB, where 1.0 / 1e-9 is not 1e9). */
+#define HWS_NUM_IN(rec, member, label_, unit_size_, decimals_, unit_)                              \
+    {                                                                                              \
+        .key = #member, .label = label_, .type = HWS_FIELD_NUM, .offset = offsetof(rec, member),   \
+        .unit_size = unit_size_, .decimals = decimals_, .unit = unit_                              \
+    }
 #define HWS_STR(rec, member, label_)                                                               \
     {                                                                                              \
         .key = #member, .label = label_, .type = HWS_FIELD_STR, .offset = offsetof(rec, member),   \
