@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const suite_names[] = {"cpu", "mem", "gemm", "pcie",
-                                          "gpu", "p2p", "nccl", "all"};
+static const char *const suite_names[] = {"cpu", "mem",  "gemm",   "pcie", "gpu",
+                                          "p2p", "nccl", "engine", "all"};
 
 hws_bench_options hws_bench_defaults(void) {
     hws_bench_options o;
@@ -209,9 +209,10 @@ hws_status hws_bench_run(const char *const *suites, int nsuites, const hws_bench
     int ntodo = 0;
     for (int i = 0; i < nsuites; i++)
         if (!hws_bench_suite_known(suites[i]))
-            return hws_error_set(err, HWS_ERR_INPUT,
-                                 "unknown suite '%s' (cpu, mem, gemm, pcie, gpu, p2p, nccl, all)",
-                                 suites[i]);
+            return hws_error_set(
+                err, HWS_ERR_INPUT,
+                "unknown suite '%s' (cpu, mem, gemm, pcie, gpu, p2p, nccl, engine, all)",
+                suites[i]);
     memset(&ctx, 0, sizeof ctx);
     ctx.opt = opt;
     ctx.t0 = mono_s();
@@ -227,6 +228,9 @@ hws_status hws_bench_run(const char *const *suites, int nsuites, const hws_bench
     for (size_t i = 0; i < hws_gpu_nbenches && ntodo < 64; i++)
         if (selected(&hws_gpu_benches[i], suites, nsuites))
             todo[ntodo++] = &hws_gpu_benches[i];
+    for (size_t i = 0; i < hws_transformer_nbenches && ntodo < 64; i++)
+        if (selected(&hws_transformer_benches[i], suites, nsuites))
+            todo[ntodo++] = &hws_transformer_benches[i];
     for (size_t i = 0; i < hws_multi_nbenches && ntodo < 64; i++)
         if (selected(&hws_multi_benches[i], suites, nsuites))
             todo[ntodo++] = &hws_multi_benches[i];

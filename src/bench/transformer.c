@@ -1,5 +1,6 @@
 /* transformer.c - the transformer benchmark (hwscope/bench_transformer.h): the engine's forward
  * timed on the CPU and on the GPU in each precision, per path, with the median of the runs. */
+#include "bench/bench_int.h"
 #include "hwscope/bench.h"
 #include "hwscope/bench_transformer.h"
 
@@ -155,3 +156,75 @@ const char *hws_tfm_blas_core_advice(void) {
            : __builtin_cpu_supports("avx2")  ? "Haswell"
                                              : NULL;
 }
+
+/* ---- as descriptors of the bench runner (suite "engine") ------------------------------ */
+
+static bool tfm_always(hws_bench_ctx *ctx, const hws_bench_desc *d, char *why, size_t why_len) {
+    (void)ctx, (void)d, (void)why, (void)why_len;
+    return true;
+}
+
+/* One forward of nn.Transformer() at the guide's shape (1, 512, 512) on the CPU (param < 0) or on
+ * the GPU in precision param, general path, seeded weights: a record of milliseconds per forward
+ * (quick: N = 64, 3 runs after 1). A GPU the engine cannot use waives the record. */
+static hws_status tfm_run(hws_bench_ctx *ctx, const hws_bench_desc *d, hws_error *err) {
+    int S = 1, N = ctx->opt->quick ? 64 : 512;
+    hws_tfm_config cfg = hws_tfm_config_default();
+    hws_tfm_weights *w = NULL;
+    hws_status st = hws_tfm_weights_random(&cfg, 42, &w, err);
+    if (st != HWS_OK)
+        return st;
+    hws_tfm_bench_options o = hws_tfm_bench_defaults();
+    o.reps = ctx->opt->quick ? 3 : 10;
+    o.warmup = ctx->opt->quick ? 1 : 3;
+    o.cpu = d->param < 0;
+    o.gpu = d->param >= 0;
+    for (int k = 0; k < 4; k++)
+        o.dtypes[k] = k == d->param;
+    hws_tfm_bench_result *r = calloc(1, sizeof *r);
+    hws_bench_record *rec = hws_bench_add(ctx, d, NULL);
+    st = r == NULL || rec == NULL ? hws_error_set(err, HWS_ERR_NOMEM, "out of memory")
+                                  : hws_tfm_bench_run(w, S, N, &o, r, err);
+    if (st == HWS_OK) {
+        const hws_tfm_bench_timing *t = o.cpu ? &r->cpu[0] : &r->gpu[0][d->param];
+        snprintf(rec->unit, sizeof rec->unit, "ms");
+        rec->size = N;
+        snprintf(rec->method, sizeof rec->method,
+                 "ms per forward, S=%d N=%d E=%d, %.1f GFLOP as PyTorch counts (general path)", S,
+                 N, cfg.d_model, r->flops / 1e9);
+        rec->headline = true;
+        if (t->status == HWS_ERR_UNSUPPORTED) {
+            rec->state = HWS_BENCH_WAIVED;
+            snprintf(rec->reason, sizeof rec->reason, "%s", t->error);
+        } else if (t->status != HWS_OK) {
+            st = hws_error_set(err, t->status, "%s", t->error);
+        } else {
+            rec->nsamples = t->n < HWS_BENCH_MAX_SAMPLES ? t->n : HWS_BENCH_MAX_SAMPLES;
+            memcpy(rec->samples, t->samples_ms, (size_t)rec->nsamples * sizeof rec->samples[0]);
+            hws_bench_stats(rec);
+        }
+        rec->t_end_s = hws_bench_now(ctx);
+    }
+    free(r);
+    hws_tfm_weights_free(w);
+    return st;
+}
+
+#define TFM_GPU(dt, name)                                                                          \
+    {                                                                                              \
+        "engine.transformer.gpu." name, "engine",                                                  \
+            "nn.Transformer() forward on the GPU in " name " (hwscope's engine, CUDA Graph)", dt,  \
+            tfm_always, tfm_run                                                                    \
+    }
+
+const hws_bench_desc hws_transformer_benches[] = {
+    {"engine.transformer.cpu.fp32", "engine",
+     "nn.Transformer() forward on the CPU in fp32 (hwscope's engine, OpenBLAS)", -1, tfm_always,
+     tfm_run},
+    TFM_GPU(HWS_TFM_FP32, "fp32"),
+    TFM_GPU(HWS_TFM_TF32, "tf32"),
+    TFM_GPU(HWS_TFM_FP16, "fp16"),
+    TFM_GPU(HWS_TFM_BF16, "bf16"),
+};
+const size_t hws_transformer_nbenches =
+    sizeof hws_transformer_benches / sizeof hws_transformer_benches[0];
