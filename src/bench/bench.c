@@ -102,7 +102,11 @@ hws_bench_record *hws_bench_add(hws_bench_ctx *ctx, const hws_bench_desc *d, con
         return NULL;
     r->records = grown;
     hws_bench_record *rec = &r->records[r->nrecords++];
-    memset(rec, 0, sizeof *rec);
+    /* everything unknown, through the record's and its GPU state's field tables */
+    hws_record_blank(&hws_bench_record_table, rec);
+    hws_fields_blank(hws_bench_gpu_state_table.fields, hws_bench_gpu_state_table.nfields,
+                     &rec->gpu);
+    rec->check_err = rec->check_tol = HWS_NA; /* the check object, beside the table */
     if (suffix != NULL)
         snprintf(rec->key, sizeof rec->key, "%s.%s", d->key, suffix);
     else
@@ -111,12 +115,7 @@ hws_bench_record *hws_bench_add(hws_bench_ctx *ctx, const hws_bench_desc *d, con
     snprintf(rec->description, sizeof rec->description, "%s", d->description);
     rec->state = HWS_BENCH_OK;
     rec->device = strncmp(d->suite, "gpu", 3) == 0 ? ctx->opt->device : -1;
-    rec->size = rec->median = rec->min = rec->max = rec->spread_pct = HWS_NA;
-    rec->datasheet = rec->theoretical = rec->frac_datasheet = rec->frac_theoretical = HWS_NA;
-    rec->check_err = rec->check_tol = HWS_NA;
     rec->t_start_s = rec->t_end_s = hws_bench_now(ctx);
-    rec->gpu.sm_clock_min_mhz = rec->gpu.sm_clock_max_mhz = HWS_NA;
-    rec->gpu.power_max_w = rec->gpu.temperature_max_c = rec->gpu.throttle_reasons = HWS_NA;
     return rec;
 }
 
