@@ -173,7 +173,7 @@ int cmd_bench_transformer(int argc, char **argv) {
         hws_tfm_bench_print(stdout, r);
     }
     /* a run that failed for another reason than a missing GPU is a failure */
-    for (int p = 0; rc == 0 && p < r->npaths; p++) {
+    for (int p = 0; rc == 0 && r != NULL && p < r->npaths; p++) {
         if (r->cpu[p].wanted && r->cpu[p].status != HWS_OK)
             rc = 1;
         for (int d = 0; d < 4; d++)

@@ -130,7 +130,8 @@ const char *hws_fixture(const char *name) {
     const char *root = getenv("HWSCOPE_FIXTURES");
     /* machine trees: the build's copy, whose modelled trees it generates from their scripts */
     const char *machines = getenv("HWSCOPE_MACHINES");
-    if (machines != NULL && strncmp(name, "machines", 8) == 0 && (name[8] == '\0' || name[8] == '/')) {
+    if (machines != NULL && strncmp(name, "machines", 8) == 0 &&
+        (name[8] == '\0' || name[8] == '/')) {
         snprintf(path, sizeof path, "%s%s", machines, name + 8);
         return path;
     }
