@@ -239,6 +239,8 @@ typedef struct {
     int tp, pp;              /* tensor-parallel and pipeline degrees of the launch */
     char launch[HWS_PLAN_BASIS_LEN * 3]; /* the command that runs it (hws_launch_command) */
 } hws_placement;
+/* The scalar fields of a placement (the method and the devices' loads are beside them). */
+extern HWS_API const hws_field_table hws_placement_table;
 
 /* Places the model by one method on the devices. Never fails for a model that does not fit: that
  * is fits = 0 with why. */

@@ -40,6 +40,26 @@ static const hws_field device_load_fields[] = {
 };
 const hws_field_table hws_device_load_table = HWS_FIELD_TABLE(hws_device_load, device_load_fields);
 
+#define BOOL_FIELD(rec, member, key_)                                                              \
+    {                                                                                              \
+        .key = key_, .label = key_, .type = HWS_FIELD_BOOL, .offset = offsetof(rec, member),       \
+        .unit = ""                                                                                 \
+    }
+
+static const hws_field placement_fields[] = {
+    BOOL_FIELD(hws_placement, possible, "possible"),
+    BOOL_FIELD(hws_placement, fits, "fits"),
+    HWS_JSON_STR(hws_placement, why),
+    HWS_JSON_INT("cpu_layers", hws_placement, cpu_layers),
+    HWS_JSON_INT("cpu_moe_layers", hws_placement, cpu_moe_layers),
+    HWS_JSON_NUM(hws_placement, cpu_bytes),
+    HWS_JSON_NUM(hws_placement, host_avail_bytes),
+    HWS_JSON_INT("tp", hws_placement, tp),
+    HWS_JSON_INT("pp", hws_placement, pp),
+    HWS_JSON_STR(hws_placement, launch),
+};
+const hws_field_table hws_placement_table = HWS_FIELD_TABLE(hws_placement, placement_fields);
+
 static const hws_field prediction_fields[] = {
     HWS_NUM(hws_prediction, prefill_tokens_per_s, "prefill tok/s", 1, 0, ""),
     HWS_NUM(hws_prediction, decode_tokens_per_s, "decode tok/s", 1, 1, ""),
