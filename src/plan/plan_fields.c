@@ -57,6 +57,7 @@ static const hws_field placement_fields[] = {
     HWS_JSON_INT("tp", hws_placement, tp),
     HWS_JSON_INT("pp", hws_placement, pp),
     HWS_JSON_STR(hws_placement, launch),
+    HWS_JSON_STR(hws_placement, note),
 };
 const hws_field_table hws_placement_table = HWS_FIELD_TABLE(hws_placement, placement_fields);
 
@@ -92,6 +93,9 @@ static const hws_field predict_inputs_fields[] = {
     HWS_JSON_NUM(hws_predict_inputs, hop_latency_us),
     HWS_JSON_NUM(hws_predict_inputs, layer_overhead_us),
     HWS_JSON_NUM(hws_predict_inputs, step_overhead_us),
+    HWS_JSON_NUM(hws_predict_inputs, block_serial_us),
+    HWS_JSON_NUM(hws_predict_inputs, host_tflops),
+    HWS_JSON_NUM(hws_predict_inputs, host_mm_eff),
 };
 const hws_field_table hws_predict_inputs_table =
     HWS_FIELD_TABLE(hws_predict_inputs, predict_inputs_fields);

@@ -1,6 +1,6 @@
-/* notes.h - probe-private helpers around the "field: reason" notes: adding a reason, and a value
- * read from outside (a sysroot file, /proc/cpuinfo) that no hardware could have becoming n/a
- * with its reason. */
+/* notes.h - inside the probes: adding the reason a fact is missing to a record's notes, and
+ * turning a value read from outside (a sysroot file, /proc/cpuinfo) that no hardware could have
+ * into n/a with its reason. */
 #ifndef HWSCOPE_PROBE_NOTES_H
 #define HWSCOPE_PROBE_NOTES_H
 

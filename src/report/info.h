@@ -4,8 +4,10 @@
 #define HWSCOPE_REPORT_INFO_H
 
 #include "hwscope/probe.h"
+#include "report/fields.h"
 
 #include <cjson/cJSON.h>
+#include <stddef.h>
 
 typedef struct {
     hws_cpu_info cpu;
@@ -17,5 +19,9 @@ typedef struct {
 void hws_info_print_text(const hws_info *info);
 /* The hwscope.info/1 document; NULL when out of memory. */
 cJSON *hws_info_json(const hws_info *info);
+/* One column per GPU, one row per field: count records of stride bytes from recs, each holding
+ * its GPU index (an int) and its notes (hws_notes) at the offsets given. */
+void hws_print_gpu_columns(const hws_field *fields, size_t nfields, const void *recs, size_t stride,
+                           int count, size_t index_offset, size_t notes_offset);
 
 #endif
