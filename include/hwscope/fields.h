@@ -99,6 +99,12 @@ typedef struct {
         .key = (key_), .label = (key_), .type = HWS_FIELD_INT, .offset = offsetof(rec, member),    \
         .unit = ""                                                                                 \
     }
+/* A flag (int 0/1) for machine formats, under its own key. */
+#define HWS_JSON_BOOL(key_, rec, member)                                                           \
+    {                                                                                              \
+        .key = (key_), .label = (key_), .type = HWS_FIELD_BOOL, .offset = offsetof(rec, member),   \
+        .unit = ""                                                                                 \
+    }
 /* Catalog columns: the column name differs from the member; numbers in the file are in unit,
  * stored value = file value * unit_size. */
 #define HWS_COL_STR(rec, member, column, help_)                                                    \
