@@ -24,16 +24,16 @@ static hws_status check_segments(int fd, const char *path, const Elf64_Ehdr *eh,
                                  hws_error *err) {
     for (unsigned i = 0; i < eh->e_phnum; i++) {
         Elf64_Phdr ph;
-        hws_status st =
-            hws_file_pread(fd, path, &ph, sizeof ph, eh->e_phoff + (uint64_t)i * eh->e_phentsize, err);
+        hws_status st = hws_file_pread(fd, path, &ph, sizeof ph,
+                                       eh->e_phoff + (uint64_t)i * eh->e_phentsize, err);
         if (st != HWS_OK)
             return st;
         if (ph.p_type == PT_LOAD && !table_fits(ph.p_offset, 1, ph.p_filesz, size))
             return hws_error_set(err, HWS_ERR_INPUT,
-                                 "%s: truncated: segment %u needs bytes up to %llu of a %llu-byte "
-                                 "file",
-                                 path, i, (unsigned long long)(ph.p_offset + ph.p_filesz),
-                                 (unsigned long long)size);
+                                 "%s: truncated: segment %u (%llu bytes at offset %llu) runs past "
+                                 "the end of the %llu-byte file",
+                                 path, i, (unsigned long long)ph.p_filesz,
+                                 (unsigned long long)ph.p_offset, (unsigned long long)size);
     }
     return HWS_OK;
 }
@@ -57,12 +57,12 @@ hws_status hws_dynlib_check_file(const char *path, hws_error *err) {
         st = hws_error_set(err, HWS_ERR_INPUT, "%s: not a 64-bit ELF library", path);
     else if (st == HWS_OK && (eh.e_phentsize != sizeof(Elf64_Phdr) ||
                               !table_fits(eh.e_phoff, eh.e_phnum, eh.e_phentsize, size)))
-        st = hws_error_set(err, HWS_ERR_INPUT, "%s: truncated: its program headers lie past the end",
-                           path);
+        st = hws_error_set(err, HWS_ERR_INPUT,
+                           "%s: truncated: its program headers lie past the end", path);
     else if (st == HWS_OK && eh.e_shoff != 0 &&
              !table_fits(eh.e_shoff, eh.e_shnum, eh.e_shentsize, size))
-        st = hws_error_set(err, HWS_ERR_INPUT, "%s: truncated: its section headers lie past the end",
-                           path);
+        st = hws_error_set(err, HWS_ERR_INPUT,
+                           "%s: truncated: its section headers lie past the end", path);
     if (st == HWS_OK)
         st = check_segments(fd, path, &eh, size, err);
     close(fd);
