@@ -129,6 +129,10 @@ static void test_environment(void **state) {
     write_text("garbage.xml", "<not a topology");
     snprintf(bad_xml, sizeof bad_xml, "HWSCOPE_HWLOC_XML=%s", at("garbage.xml"));
     snprintf(missing, sizeof missing, "HWSCOPE_SYSROOT=%s", at("missing"));
+    char crash_xml[400]; /* hwloc 2.9 dies on this one (found by fuzz_hwloc_xml) */
+    snprintf(crash_xml, sizeof crash_xml,
+             "HWSCOPE_HWLOC_XML=%s/tests/fuzz/corpus/hwloc_xml/segv.xml",
+             getenv("HWSCOPE_SOURCE_DIR"));
     const struct {
         const char *env, *want;
     } cases[] = {
@@ -136,6 +140,7 @@ static void test_environment(void **state) {
         {zero_xml, "HWSCOPE_HWLOC_XML=/dev/zero: a character device"},
         {bad_xml, "HWSCOPE_HWLOC_XML="},
         {missing, "HWSCOPE_SYSROOT="},
+        {crash_xml, "segv.xml: not a hwloc XML topology hwloc can load"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *env[] = {cases[i].env, NULL};
