@@ -12,6 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The describer docgen sets for one run of the binary (CLI state, not the library's). */
+static hws_args_describer describer;
+static void *describer_arg;
+
+void hws_args_set_describer(hws_args_describer fn, void *arg) {
+    describer = fn;
+    describer_arg = arg;
+}
+
 static void print_usage(FILE *out, const char *cmd, const char *usage, const hws_opt *opts,
                         size_t nopts) {
     fprintf(out, "usage: hwscope %s %s\n", cmd, usage);
@@ -114,6 +123,10 @@ int hws_args_parse(const char *cmd, const char *usage, int argc, char **argv, co
                    size_t nopts, const char **pos, int max_pos, int *npos) {
     bool options_done = false;
     *npos = 0;
+    if (describer != NULL) {
+        describer(describer_arg, cmd, usage, opts, nopts);
+        return HWS_ARGS_HELP;
+    }
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (!options_done && (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)) {

@@ -39,6 +39,13 @@ enum { HWS_ARGS_OK = 0, HWS_ARGS_HELP = 1, HWS_ARGS_BAD = 2 };
 int hws_args_parse(const char *cmd, const char *usage, int argc, char **argv, const hws_opt *opts,
                    size_t nopts, const char **pos, int max_pos, int *npos);
 
+/* While a describer is set, hws_args_parse parses nothing: it hands the command's usage and its
+ * option table to fn and returns HWS_ARGS_HELP, so the man page and the shell completions are
+ * generated from the very tables the parser uses (src/cli/docgen.c). NULL stops it. */
+typedef void (*hws_args_describer)(void *arg, const char *cmd, const char *usage,
+                                   const hws_opt *opts, size_t nopts);
+void hws_args_set_describer(hws_args_describer fn, void *arg);
+
 /* Prints doc (NULL: it could not be built) to stdout and deletes it. Returns the exit status:
  * 0, or 1 after saying on stderr why the document was not written. */
 int hws_json_emit(const char *cmd, cJSON *doc);

@@ -1,7 +1,7 @@
 /* gguf_model.c - a model spec from a GGUF header: the <arch>.* metadata llama.cpp writes
  * (block_count, embedding_length, attention.head_count ...), the vocabulary from the tokenizer
  * or the embedding tensor, and the exact weight bytes from the tensor table. */
-#include "plan/model_readers.h"
+#include "format/model_readers.h"
 #include "util/units.h"
 
 #include <stdio.h>
@@ -215,7 +215,9 @@ static hws_status fill(const gguf_doc *d, hws_model_spec *m) {
     vocab(d, m);
     m->tie_embeddings = hws_gguf_tensor_find(d->g, "output.weight") == NULL;
     m->gated_mlp = gated(d);
-    m->file_weight_bytes = (double)hws_gguf_tensor_bytes_total(d->g);
+    /* a header without tensors (vocab only) states no weight size: unknown, not 0 */
+    double bytes = (double)hws_gguf_tensor_bytes_total(d->g);
+    m->file_weight_bytes = bytes > 0 ? bytes : HWS_NA;
     weight_type(d, m);
     return HWS_OK;
 }

@@ -173,15 +173,26 @@ static bool xml_loads_in_child(const char *text, size_t len) {
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+/* Whether hwloc's Linux backend reads the sysroot: hwloc (2.x) takes its root only from
+ * $HWLOC_FSROOT, which the library leaves to the caller (the CLI sets it from
+ * $HWSCOPE_SYSROOT); the library never sets environment variables. */
+static bool hwloc_reads_sysroot(void) {
+    const char *fsroot = getenv("HWLOC_FSROOT");
+    return fsroot != NULL && strcmp(fsroot, hws_sysroot()) == 0;
+}
+
 static hws_status read_topology(hws_cpu_info *cpu, hws_error *err) {
     hwloc_topology_t topo;
     const char *xml = getenv("HWSCOPE_HWLOC_XML");
-    /* hwloc's I/O plugins (GL, OpenCL, PCI, libxml) are not needed for CPU facts and cost ~50 ms
-     * of dlopen at every topology load; keep them out unless the user chose plugins. */
-    setenv("HWLOC_PLUGINS_BLACKLIST", "hwloc_gl,hwloc_opencl,hwloc_pci,hwloc_xml_libxml", 0);
+    bool recorded = xml != NULL && xml[0] != '\0';
+    if (!recorded && hws_sysroot()[0] != '\0' && !hwloc_reads_sysroot()) {
+        /* hwloc would describe this machine, not the recorded one */
+        hws_note_add(&cpu->notes, "sockets: hwloc reads $HWLOC_FSROOT, which is not the sysroot");
+        return HWS_OK;
+    }
     if (hwloc_topology_init(&topo) != 0)
         return hws_error_set(err, HWS_ERR_RUNTIME, "hwloc: cannot initialise a topology");
-    if (xml != NULL && xml[0] != '\0') {
+    if (recorded) {
         /* read here, bounded and without blocking, then handed to hwloc as a buffer */
         char *text;
         size_t len;
@@ -201,10 +212,13 @@ static hws_status read_topology(hws_cpu_info *cpu, hws_error *err) {
                                  xml);
         }
     } else if (hws_sysroot()[0] != '\0') {
-        setenv("HWLOC_FSROOT", hws_sysroot(), 1);
         /* hwloc's x86 backend would read this CPU through cpuid, not the recorded one */
-        setenv("HWLOC_COMPONENTS", "-x86", 1);
+        hwloc_topology_set_components(topo, HWLOC_TOPOLOGY_COMPONENTS_FLAG_BLACKLIST, "x86");
     }
+    /* I/O discovery (GL, OpenCL, PCI) is not needed for CPU facts */
+    static const char *const io[] = {"gl", "opencl", "pci", "cuda", "nvml", "rsmi", "levelzero"};
+    for (size_t i = 0; i < sizeof io / sizeof io[0]; i++)
+        hwloc_topology_set_components(topo, HWLOC_TOPOLOGY_COMPONENTS_FLAG_BLACKLIST, io[i]);
     hwloc_topology_set_icache_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_ALL);
     if (hwloc_topology_load(topo) != 0) {
         hwloc_topology_destroy(topo);
@@ -330,15 +344,53 @@ static void derive_peak(hws_cpu_info *cpu) {
         hws_note_add(&cpu->notes, "fp32_peak_gflops: derived from %s", clock_basis);
 }
 
+/* The field tables of the CPU record: its facts, its ISA features and one cache level. */
+static const hws_field cpu_fields[] = {
+    HWS_STR(hws_cpu_info, model, "model"),
+    HWS_STR(hws_cpu_info, vendor, "vendor"),
+    HWS_STR(hws_cpu_info, arch, "architecture"),
+    HWS_NUM(hws_cpu_info, x86_family, "x86 family", 1, 0, ""),
+    HWS_NUM(hws_cpu_info, sockets, "sockets", 1, 0, ""),
+    HWS_NUM(hws_cpu_info, cores, "cores", 1, 0, ""),
+    HWS_NUM(hws_cpu_info, threads, "threads", 1, 0, ""),
+    HWS_NUM(hws_cpu_info, numa_nodes, "NUMA nodes", 1, 0, ""),
+    HWS_NUM(hws_cpu_info, usable_cpus, "usable CPUs", 1, 2, ""),
+    HWS_NUM(hws_cpu_info, cgroup_cpu_quota, "cgroup CPU quota", 1, 2, "CPUs"),
+    HWS_NUM(hws_cpu_info, base_mhz, "base clock", 1, 0, "MHz"),
+    HWS_NUM(hws_cpu_info, max_mhz, "max clock", 1, 0, "MHz"),
+    HWS_NUM(hws_cpu_info, cur_mhz, "clock now", 1, 0, "MHz"),
+    HWS_NUM(hws_cpu_info, simd_width_bits, "SIMD width", 1, 0, "bit"),
+    HWS_NUM(hws_cpu_info, fma_units_per_core, "FMA units per core (assumed)", 1, 0, ""),
+    HWS_NUM(hws_cpu_info, fp32_peak_gflops, "FP32 peak (derived)", 1, 0, "GFLOP/s"),
+};
+static const hws_field isa_fields[] = {
+    HWS_TRI(hws_cpu_info, has_fma, "FMA"),
+    HWS_TRI(hws_cpu_info, has_avx2, "AVX2"),
+    HWS_TRI(hws_cpu_info, has_avx512f, "AVX-512F"),
+    HWS_TRI(hws_cpu_info, has_avx512_bf16, "AVX-512 BF16"),
+    HWS_TRI(hws_cpu_info, has_avx512_vnni, "AVX-512 VNNI"),
+    HWS_TRI(hws_cpu_info, has_avx512_fp16, "AVX-512 FP16"),
+    HWS_TRI(hws_cpu_info, has_amx_tile, "AMX tile"),
+    HWS_TRI(hws_cpu_info, has_amx_bf16, "AMX BF16"),
+    HWS_TRI(hws_cpu_info, has_amx_int8, "AMX INT8"),
+    HWS_TRI(hws_cpu_info, has_neon, "NEON"),
+    HWS_TRI(hws_cpu_info, has_sve, "SVE"),
+    HWS_TRI(hws_cpu_info, has_sve2, "SVE2"),
+};
+static const hws_field cache_fields[] = {
+    HWS_INT(hws_cache_info, level, "level"),
+    HWS_STR(hws_cache_info, type, "type"),
+    HWS_NUM(hws_cache_info, size_bytes, "size", 1.0 / 1024, 0, "KiB"),
+    HWS_NUM(hws_cache_info, instances, "instances", 1, 0, ""),
+    HWS_NUM(hws_cache_info, shared_by_cpus, "shared by CPUs", 1, 0, ""),
+};
+const hws_field_table hws_cpu_info_table = HWS_FIELD_TABLE(hws_cpu_info, cpu_fields);
+const hws_field_table hws_cpu_isa_table = HWS_FIELD_TABLE(hws_cpu_info, isa_fields);
+const hws_field_table hws_cache_info_table = HWS_FIELD_TABLE(hws_cache_info, cache_fields);
+
 static void init_unknown(hws_cpu_info *cpu) {
-    memset(cpu, 0, sizeof *cpu);
-    cpu->sockets = cpu->cores = cpu->threads = cpu->numa_nodes = HWS_NA;
-    cpu->base_mhz = cpu->max_mhz = cpu->cur_mhz = cpu->x86_family = HWS_NA;
-    cpu->has_fma = cpu->has_avx2 = cpu->has_avx512f = cpu->has_avx512_bf16 = -1;
-    cpu->has_avx512_vnni = cpu->has_avx512_fp16 = cpu->has_amx_tile = cpu->has_amx_bf16 = -1;
-    cpu->has_amx_int8 = cpu->has_neon = cpu->has_sve = cpu->has_sve2 = -1;
-    cpu->simd_width_bits = cpu->fma_units_per_core = HWS_NA;
-    cpu->usable_cpus = cpu->cgroup_cpu_quota = cpu->fp32_peak_gflops = HWS_NA;
+    hws_record_blank(&hws_cpu_info_table, cpu);
+    hws_fields_blank(isa_fields, hws_cpu_isa_table.nfields, cpu);
 }
 
 hws_status hws_probe_cpu(hws_cpu_info *cpu, hws_error *err) {

@@ -7,7 +7,7 @@
 
 #include "hwscope/gguf.h"
 #include "hwscope/model.h"
-#include "plan/model_readers.h"
+#include "format/model_readers.h"
 #include "util/units.h"
 
 #include <math.h>
