@@ -93,7 +93,8 @@ HWS_API hws_status hws_probe_topology(hws_topology *topo, hws_error *err);
 
 /* "SYS", "NODE", "PHB", "PXB", "PIX", "BRD"; "n/a" for an unknown path. */
 HWS_API const char *hws_pcie_path_name(int path);
-/* The nvidia-smi topo -m cell of a pair: "X" for a GPU with itself, "NV18", else the path. */
+/* The nvidia-smi topo -m cell of a pair: "X" for a GPU with itself, "NV18", "NV?" when both
+ * have NVLinks up but NVML does not say where they end, else the PCIe path. */
 HWS_API void hws_topo_cell(const hws_topology *topo, int a, int b, char *buf, size_t n);
 /* Why P2P between the pair does not work, in words ("the GPU does not support it"); "" when
  * it does or nothing is known. */

@@ -469,18 +469,22 @@ void hws_predict_inputs_from(const hws_plan_opts *o, const hws_memory *mem,
     in->step_overhead_us = e->step_overhead_us;
     in->hop_latency_us = HOP_US;
     in->allreduce_latency_us = PCIE_ALLREDUCE_US;
-    int measured = devs->count > 0, datasheet = devs->count > 0;
+    int measured = devs->count > 0, datasheet = devs->count > 0, links_measured = 0;
     char measured_at[32] = "";
     for (int i = 0; i < devs->count; i++) {
         const hws_device *d = &devs->dev[i];
         const hws_gpu_spec *g = d->spec;
         hws_ceilings c;
         double bw = HWS_NA, mm = HWS_NA, link = HWS_NA;
-        if (hws_ceilings_set_find(set, d->name, g, &c) && hws_known(c.mem_bw_gbps)) {
+        bool saved = hws_ceilings_set_find(set, d->name, g, &c);
+        if (saved && hws_known(c.allreduce_busbw_gbps)) { /* hwscope bench nccl, 2+ GPUs */
+            link = c.allreduce_busbw_gbps;
+            links_measured++;
+        }
+        if (saved && hws_known(c.mem_bw_gbps)) {
             bw = c.mem_bw_gbps;
             mm = tflops_for(compute_of(o), c.fp32_tflops, c.fp16_tflops, c.bf16_tflops,
                             c.fp8_tflops, c.int8_tops, HWS_NA);
-            link = c.allreduce_busbw_gbps;
             if (hws_known(c.host_mem_bw_gbps))
                 in->host_mem_bw_gbps = c.host_mem_bw_gbps;
             if (measured_at[0] == '\0' || strcmp(c.measured_at, measured_at) < 0)
@@ -512,6 +516,8 @@ void hws_predict_inputs_from(const hws_plan_opts *o, const hws_memory *mem,
         if (!hws_known(in->link_gbps) || link < in->link_gbps)
             in->link_gbps = link;
     }
+    if (links_measured > 0 && links_measured == devs->count)
+        in->link_eff = 1; /* NCCL's measured bus bandwidth is what the runtime reaches */
     in->measured = measured;
     in->bw_eff = measured ? e->bw_eff_measured : e->bw_eff_datasheet;
     in->mm_eff = measured ? e->mm_eff_measured : e->mm_eff_datasheet;
