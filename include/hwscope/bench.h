@@ -56,8 +56,9 @@ typedef struct {
 } hws_bench_gpu_state;
 
 /* Repeats whose figures spread more than this (max - min over the median, %) are re-run, up to
- * HWS_BENCH_MAX_RUNS runs of the benchmark in all; the narrowest run is kept, and a spread
- * still that wide is flagged (unstable, and said in cause). */
+ * HWS_BENCH_MAX_RUNS runs of the benchmark in all (none with quick, which promises a few
+ * seconds); the narrowest run is kept, and a spread still that wide is flagged (unstable, and
+ * said in cause). */
 #define HWS_BENCH_SPREAD_LIMIT_PCT 10.0
 #define HWS_BENCH_MAX_RUNS         3
 
