@@ -10,7 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const suite_names[] = {"cpu", "mem", "gemm", "pcie", "gpu", "all"};
+static const char *const suite_names[] = {"cpu", "mem", "gemm", "pcie",
+                                          "gpu", "p2p", "nccl", "all"};
 
 hws_bench_options hws_bench_defaults(void) {
     hws_bench_options o;
@@ -50,18 +51,22 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-void hws_bench_stats(hws_bench_record *rec) {
-    double s[HWS_BENCH_MAX_SAMPLES];
-    int n = rec->nsamples;
-    if (n <= 0) {
-        rec->median = rec->min = rec->max = rec->spread_pct = HWS_NA;
+void hws_bench_summary(const double *x, int n, double *median, double *min, double *max) {
+    double *s = n > 0 ? malloc((size_t)n * sizeof *s) : NULL;
+    if (s == NULL) {
+        *median = *min = *max = HWS_NA;
         return;
     }
-    memcpy(s, rec->samples, (size_t)n * sizeof s[0]);
+    memcpy(s, x, (size_t)n * sizeof s[0]);
     qsort(s, (size_t)n, sizeof s[0], cmp_double);
-    rec->min = s[0];
-    rec->max = s[n - 1];
-    rec->median = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    *min = s[0];
+    *max = s[n - 1];
+    *median = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    free(s);
+}
+
+void hws_bench_stats(hws_bench_record *rec) {
+    hws_bench_summary(rec->samples, rec->nsamples, &rec->median, &rec->min, &rec->max);
     rec->spread_pct = rec->median > 0 ? (rec->max - rec->min) / rec->median * 100 : HWS_NA;
 }
 
@@ -205,7 +210,8 @@ hws_status hws_bench_run(const char *const *suites, int nsuites, const hws_bench
     for (int i = 0; i < nsuites; i++)
         if (!hws_bench_suite_known(suites[i]))
             return hws_error_set(err, HWS_ERR_INPUT,
-                                 "unknown suite '%s' (cpu, mem, gemm, pcie, gpu, all)", suites[i]);
+                                 "unknown suite '%s' (cpu, mem, gemm, pcie, gpu, p2p, nccl, all)",
+                                 suites[i]);
     memset(&ctx, 0, sizeof ctx);
     ctx.opt = opt;
     ctx.t0 = mono_s();
@@ -221,6 +227,9 @@ hws_status hws_bench_run(const char *const *suites, int nsuites, const hws_bench
     for (size_t i = 0; i < hws_gpu_nbenches && ntodo < 64; i++)
         if (selected(&hws_gpu_benches[i], suites, nsuites))
             todo[ntodo++] = &hws_gpu_benches[i];
+    for (size_t i = 0; i < hws_multi_nbenches && ntodo < 64; i++)
+        if (selected(&hws_multi_benches[i], suites, nsuites))
+            todo[ntodo++] = &hws_multi_benches[i];
     for (int i = 0; i < ntodo; i++)
         if (strncmp(todo[i]->suite, "gpu", 3) == 0)
             hws_gpu_ctx_open(&ctx); /* before measuring anything: is --device there? */

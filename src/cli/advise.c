@@ -105,16 +105,7 @@ static cJSON *json_advice(const hws_advice *a) {
     hws_json_str(o, "placement", hws_place_name(a->place));
     cJSON_AddBoolToObject(o, "ok", a->ok);
     hws_json_str(o, "why", a->why);
-    static const hws_field fields[] = {
-        HWS_JSON_NUM(hws_advice, mem_needed_bytes),
-        HWS_JSON_NUM(hws_advice, mem_per_gpu_bytes),
-        HWS_JSON_NUM(hws_advice, decode_tokens_per_s),
-        HWS_JSON_NUM(hws_advice, prefill_tokens_per_s),
-        HWS_JSON_NUM(hws_advice, buy_usd),
-        HWS_JSON_NUM(hws_advice, usd_per_hour),
-        HWS_JSON_NUM(hws_advice, usd_per_mtok),
-    };
-    hws_fields_json(o, fields, sizeof fields / sizeof fields[0], a);
+    hws_record_json(o, &hws_advice_table, a, false);
     return o;
 }
 
@@ -201,6 +192,7 @@ int cmd_advise(int argc, char **argv) {
         fprintf(stderr, "hwscope advise: %s\n", err.msg);
         return 1;
     }
+    hws_ceilings_warn("advise", l.ceilings_warning);
     hws_budget_tier tiers[HWS_BUDGET_TIERS];
     hws_advise_budget_tree(&l, tiers);
     if (json) {

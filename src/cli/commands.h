@@ -10,6 +10,9 @@ int cmd_bench(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_advise(int argc, char **argv);
 int cmd_catalog(int argc, char **argv);
+int cmd_top(int argc, char **argv);   /* src/cli/top.c */
+int cmd_log(int argc, char **argv);   /* src/cli/log.c */
+int cmd_serve(int argc, char **argv); /* src/cli/serve.c */
 /* `hwscope bench transformer`, called by cmd_bench for that suite (src/cli/bench_transformer.c) */
 int cmd_bench_transformer(int argc, char **argv);
 

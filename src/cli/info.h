@@ -3,6 +3,7 @@
 #define HWSCOPE_CLI_INFO_H
 
 #include "hwscope/probe.h"
+#include "hwscope/topology.h"
 
 #include <cjson/cJSON.h>
 
@@ -18,5 +19,9 @@ hws_info *hws_info_gather(const char *cmd, int *rc);
 void hws_info_print_text(const hws_info *info);
 /* The hwscope.info/1 document; NULL when out of memory. */
 cJSON *hws_info_json(const hws_info *info);
+/* The GPU link topology (info_topology.c): as text on stdout, and as the "topology" object of
+ * hwscope.info/1 (NULL when out of memory). */
+void hws_topology_print_text(const hws_topology *topo);
+cJSON *hws_topology_json(const hws_topology *topo);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -19,6 +20,9 @@ static const command commands[] = {
     {"plan", cmd_plan, "memory, fit, placement and predicted speed of a model"},
     {"advise", cmd_advise, "hardware to buy or rent for a model"},
     {"catalog", cmd_catalog, "the GPU and model catalogs, with sources"},
+    {"top", cmd_top, "live monitor of GPUs, processes and the host"},
+    {"log", cmd_log, "GPU readings as CSV (nvidia-smi's fields) or JSON lines"},
+    {"serve", cmd_serve, "Prometheus exporter (dcgm-exporter's metric names)"},
 };
 
 static void usage(FILE *out) {
@@ -64,6 +68,18 @@ static int dispatch(int argc, char **argv) {
     return 2;
 }
 
+/* The process environment hwloc reads, set once before any probe (the library never sets
+ * environment variables): a recorded tree ($HWSCOPE_SYSROOT) is hwloc's root too, and hwloc's
+ * I/O plugins (GL, OpenCL, PCI, libxml), useless for CPU facts, are not even loaded (~50 ms of
+ * dlopen per topology), unless the user chose plugins. */
+static void hwloc_environment(void) {
+    const char *sysroot = getenv("HWSCOPE_SYSROOT");
+    if (sysroot != NULL && sysroot[0] != '\0')
+        setenv("HWLOC_FSROOT", sysroot, 1);
+    setenv("HWLOC_PLUGINS_BLACKLIST", "hwloc_gl,hwloc_opencl,hwloc_pci,hwloc_xml_libxml", 0);
+}
+
 int main(int argc, char **argv) {
+    hwloc_environment();
     return finish(dispatch(argc, argv));
 }

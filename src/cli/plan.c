@@ -67,17 +67,26 @@ static void print_placement(const plan_result *r) {
     snprintf(title, sizeof title, "placement: %s (%s)", hws_place_name(p->kind),
              p->fits ? "fits" : "does NOT fit");
     hws_print_heading(stdout, title);
-    hws_table *t = hws_table_new(10, (const char *[]){"GPU", "name", "layers", "weights GiB",
-                                                      "KV GiB", "act GiB", "overhead GiB",
-                                                      "total GiB", "available GiB", "fits"});
+    /* the load's figures, weights to available, as its field table labels and formats them */
+    const hws_field *figures = hws_field_find(&hws_device_load_table, "weights_bytes");
+    enum { NFIG = 6 };
+    const char *headers[NFIG + 4] = {"GPU", "name", "layers"};
+    for (int k = 0; k < NFIG; k++)
+        headers[3 + k] = figures[k].label;
+    headers[NFIG + 3] = "fits";
+    hws_table *t = hws_table_new(NFIG + 4, headers);
     for (int i = 0; i < p->ndev; i++) {
         const hws_device_load *l = &p->load[i];
-        hws_table_rowf(t, "%d\t%s\t%d-%d%s%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%s", i,
-                       r->devs.dev[i].name, l->first_layer, l->first_layer + l->n_layers - 1,
-                       l->has_embeddings ? " +emb" : "", l->has_head ? " +head" : "",
-                       l->weights_bytes / HWS_GIB, l->kv_bytes / HWS_GIB,
-                       l->activation_bytes / HWS_GIB, l->overhead_bytes / HWS_GIB,
-                       l->total_bytes / HWS_GIB, l->avail_bytes / HWS_GIB, l->fits ? "yes" : "NO");
+        char index[16], layers[48], cells[NFIG][32];
+        const char *row[NFIG + 4] = {index, r->devs.dev[i].name, layers};
+        snprintf(index, sizeof index, "%d", i);
+        snprintf(layers, sizeof layers, "%d-%d%s%s", l->first_layer,
+                 l->first_layer + l->n_layers - 1, l->has_embeddings ? " +emb" : "",
+                 l->has_head ? " +head" : "");
+        for (int k = 0; k < NFIG; k++)
+            row[3 + k] = hws_field_text(cells[k], sizeof cells[k], &figures[k], l, NULL);
+        row[NFIG + 3] = l->fits ? "yes" : "NO";
+        hws_table_row(t, row);
     }
     hws_table_print(t, stdout);
     hws_table_free(t);
@@ -107,18 +116,20 @@ static void print_placement(const plan_result *r) {
 
 static void print_prediction(const plan_result *r) {
     const hws_prediction *p = &r->pred;
-    char a[32], b[32], c[32], d[32], e[32], f[32];
     hws_print_heading(stdout, "predicted speed");
-    hws_table *t =
-        hws_table_new(7, (const char *[]){"prefill tok/s", "decode tok/s", "decode at start",
-                                          "decode at end", "TTFT ms", "per token ms", "bound"});
-    hws_table_row(t,
-                  (const char *[]){hws_fmt_num(a, sizeof a, p->prefill_tokens_per_s, 0, NULL),
-                                   hws_fmt_num(b, sizeof b, p->decode_tokens_per_s, 1, NULL),
-                                   hws_fmt_num(e, sizeof e, p->decode_start_tokens_per_s, 1, NULL),
-                                   hws_fmt_num(f, sizeof f, p->decode_end_tokens_per_s, 1, NULL),
-                                   hws_fmt_num(c, sizeof c, p->ttft_ms, 1, NULL),
-                                   hws_fmt_num(d, sizeof d, p->tpot_ms, 2, NULL), p->decode_bound});
+    /* the six speeds and times, as the prediction's field table labels and formats them */
+    enum { NSPEED = 6 };
+    const hws_field *speeds = hws_prediction_table.fields;
+    const char *headers[NSPEED + 1], *row[NSPEED + 1];
+    char cells[NSPEED][32];
+    for (int k = 0; k < NSPEED; k++) {
+        headers[k] = speeds[k].label;
+        row[k] = hws_field_text(cells[k], sizeof cells[k], &speeds[k], p, NULL);
+    }
+    headers[NSPEED] = "bound";
+    row[NSPEED] = p->decode_bound;
+    hws_table *t = hws_table_new(NSPEED + 1, headers);
+    hws_table_row(t, row);
     hws_table_print(t, stdout);
     hws_table_free(t);
     printf("basis: %s\n", p->basis);
@@ -140,46 +151,6 @@ static void print_human(const plan_result *r) {
     print_prediction(r);
 }
 
-/* The numbers of each struct that go into the document, by member name. */
-static const hws_field memory_fields[] = {
-    HWS_JSON_NUM(hws_memory, weights_bytes),        HWS_JSON_NUM(hws_memory, embed_bytes),
-    HWS_JSON_NUM(hws_memory, active_weights_bytes), HWS_JSON_NUM(hws_memory, kv_bytes),
-    HWS_JSON_NUM(hws_memory, kv_bytes_per_token),   HWS_JSON_NUM(hws_memory, activation_bytes),
-    HWS_JSON_NUM(hws_memory, prefill_chunk_tokens), HWS_JSON_NUM(hws_memory, cuda_context_bytes),
-    HWS_JSON_NUM(hws_memory, runtime_bytes),        HWS_JSON_NUM(hws_memory, total_bytes),
-};
-static const hws_field load_fields[] = {
-    HWS_JSON_NUM(hws_device_load, weights_bytes),    HWS_JSON_NUM(hws_device_load, kv_bytes),
-    HWS_JSON_NUM(hws_device_load, activation_bytes), HWS_JSON_NUM(hws_device_load, overhead_bytes),
-    HWS_JSON_NUM(hws_device_load, total_bytes),      HWS_JSON_NUM(hws_device_load, avail_bytes),
-};
-static const hws_field pred_fields[] = {
-    HWS_JSON_NUM(hws_prediction, prefill_tokens_per_s),
-    HWS_JSON_NUM(hws_prediction, decode_tokens_per_s),
-    HWS_JSON_NUM(hws_prediction, decode_start_tokens_per_s),
-    HWS_JSON_NUM(hws_prediction, decode_end_tokens_per_s),
-    HWS_JSON_NUM(hws_prediction, decode_fill_tokens),
-    HWS_JSON_NUM(hws_prediction, ttft_ms),
-    HWS_JSON_NUM(hws_prediction, tpot_ms),
-    HWS_JSON_NUM(hws_prediction, decode_bytes_per_step),
-    HWS_JSON_NUM(hws_prediction, prefill_flops_per_token),
-    HWS_JSON_NUM(hws_prediction, allreduce_ms_per_step),
-};
-static const hws_field input_fields[] = {
-    HWS_JSON_NUM(hws_predict_inputs, mem_bw_gbps),
-    HWS_JSON_NUM(hws_predict_inputs, matmul_tflops),
-    HWS_JSON_NUM(hws_predict_inputs, link_gbps),
-    HWS_JSON_NUM(hws_predict_inputs, host_mem_bw_gbps),
-    HWS_JSON_NUM(hws_predict_inputs, bw_eff),
-    HWS_JSON_NUM(hws_predict_inputs, mm_eff),
-    HWS_JSON_NUM(hws_predict_inputs, link_eff),
-    HWS_JSON_NUM(hws_predict_inputs, host_bw_eff),
-    HWS_JSON_NUM(hws_predict_inputs, allreduce_latency_us),
-    HWS_JSON_NUM(hws_predict_inputs, hop_latency_us),
-    HWS_JSON_NUM(hws_predict_inputs, layer_overhead_us),
-    HWS_JSON_NUM(hws_predict_inputs, step_overhead_us),
-};
-
 /* ---- JSON ------------------------------------------------------------------------------- */
 
 static void json_load(cJSON *arr, const hws_device_load *l, const hws_device *d, int i) {
@@ -187,12 +158,7 @@ static void json_load(cJSON *arr, const hws_device_load *l, const hws_device *d,
     cJSON_AddItemToArray(arr, o);
     cJSON_AddNumberToObject(o, "index", i);
     hws_json_str(o, "name", d->name);
-    cJSON_AddNumberToObject(o, "first_layer", l->first_layer);
-    cJSON_AddNumberToObject(o, "n_layers", l->n_layers);
-    cJSON_AddBoolToObject(o, "embeddings", l->has_embeddings);
-    cJSON_AddBoolToObject(o, "head", l->has_head);
-    hws_fields_json(o, load_fields, sizeof load_fields / sizeof load_fields[0], l);
-    cJSON_AddBoolToObject(o, "fits", l->fits);
+    hws_record_json(o, &hws_device_load_table, l, false);
 }
 
 static cJSON *json_placement(const hws_placement *p, const hws_device_set *devs) {
@@ -219,12 +185,11 @@ static void json_prediction(cJSON *doc, const plan_result *r) {
     const hws_prediction *p = &r->pred;
     const hws_predict_inputs *in = &r->inputs;
     cJSON *o = cJSON_AddObjectToObject(doc, "prediction");
-    hws_fields_json(o, pred_fields, sizeof pred_fields / sizeof pred_fields[0], p);
+    hws_record_json(o, &hws_prediction_table, p, false);
     hws_json_str(o, "decode_bound", p->decode_bound);
     hws_json_str(o, "basis", p->basis);
     cJSON *i = cJSON_AddObjectToObject(o, "inputs");
-    cJSON_AddBoolToObject(i, "measured", in->measured);
-    hws_fields_json(i, input_fields, sizeof input_fields / sizeof input_fields[0], in);
+    hws_record_json(i, &hws_predict_inputs_table, in, false);
 }
 
 static int print_json(const plan_result *r) {
@@ -235,7 +200,7 @@ static int print_json(const plan_result *r) {
     hws_json_model(doc, &r->model, m);
     hws_json_options(doc, &r->opts, &r->model);
     cJSON *mo = cJSON_AddObjectToObject(doc, "memory");
-    hws_fields_json(mo, memory_fields, sizeof memory_fields / sizeof memory_fields[0], m);
+    hws_record_json(mo, &hws_memory_table, m, false);
     cJSON *basis = cJSON_AddObjectToObject(mo, "basis");
     hws_json_str(basis, "weights", m->weights_basis);
     hws_json_str(basis, "kv", m->kv_basis);
@@ -318,10 +283,12 @@ int cmd_plan(int argc, char **argv) {
     }
     if (rc == 0 && r->have_devs) {
         for (int k = 0; k < HWS_PLACE_COUNT; k++)
-            hws_place(&r->model, &r->opts, &r->mem, &r->devs, (hws_place_kind)k, &r->alt[k]);
-        hws_place_best(&r->model, &r->opts, &r->mem, &r->devs, &r->best);
+            hws_placement_compute(&r->model, &r->opts, &r->mem, &r->devs, (hws_place_kind)k,
+                                  &r->alt[k]);
+        hws_placement_best(&r->model, &r->opts, &r->mem, &r->devs, &r->best);
         hws_predict_inputs_fill(&r->opts, &r->mem, &r->devs, NULL, &r->inputs);
-        hws_predict(&r->model, &r->opts, &r->mem, &r->best, &r->inputs, &r->pred);
+        hws_ceilings_warn("plan", r->inputs.ceilings_warning);
+        hws_prediction_compute(&r->model, &r->opts, &r->mem, &r->best, &r->inputs, &r->pred);
     }
     if (rc == 0 && r->devs.cpu_only && r->devs_err.msg[0] && !json)
         fprintf(stderr,

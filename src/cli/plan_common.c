@@ -76,10 +76,10 @@ const char *hws_plan_weights_name(const hws_plan_opts *o, const hws_model_spec *
     if (o->weights != NULL)
         return o->weights->name;
     int experts_only;
-    if (hws_known(m->file_weight_bytes) && m->file_weight_bytes > 0)
+    if (hws_known(m->file_weight_bytes))
         return m->file_weight_type[0] ? m->file_weight_type : "file";
     if (hws_checkpoint_format(m, &experts_only) != NULL) /* as the checkpoint ships */
-        return m->file_weight_type;
+        return hws_checkpoint_name(m);
     return "bf16";
 }
 
@@ -108,4 +108,24 @@ void hws_json_options(cJSON *doc, const hws_plan_opts *o, const hws_model_spec *
     hws_json_num(j, "prompt_tokens", o->prompt_tokens);
     hws_json_num(j, "gen_tokens", o->gen_tokens);
     hws_json_str(j, "runtime", hws_runtime_name(o->runtime));
+}
+
+void hws_ceilings_warn(const char *cmd, const char *warning) {
+    if (warning[0] != '\0')
+        fprintf(stderr,
+                "hwscope %s: warning: saved ceilings not used, predictions from the "
+                "datasheet: %s\n",
+                cmd, warning);
+}
+
+hws_ceilings_set *hws_plan_ceilings_read(const char *cmd) {
+    char path[HWS_CEILINGS_PATH_BYTES];
+    hws_ceilings_set *set = NULL;
+    hws_error why = {""};
+    if (!hws_ceilings_path(path, sizeof path))
+        return NULL;
+    hws_status st = hws_ceilings_set_load(path, &set, &why);
+    if (st != HWS_OK && st != HWS_ERR_UNSUPPORTED)
+        hws_ceilings_warn(cmd, why.msg);
+    return set;
 }

@@ -51,6 +51,11 @@ int hws_plan_setup(const char *cmd, const char *model_arg, const hws_plan_args *
 int hws_plan_host(const char *cmd, const char *host_name, double ram_gb, hws_host *host);
 /* The weights format's name, or the file's type when the file's own bytes are used. */
 const char *hws_plan_weights_name(const hws_plan_opts *o, const hws_model_spec *m);
+/* Says on stderr, when warning is not "", that the saved ceilings file was not used and why. */
+void hws_ceilings_warn(const char *cmd, const char *warning);
+/* The saved ceilings (hws_ceilings_path), read once; NULL when none, after hws_ceilings_warn
+ * when a file is there but cannot be used. Free with hws_ceilings_set_free. */
+hws_ceilings_set *hws_plan_ceilings_read(const char *cmd);
 /* "model": {...} and "options": {...} of plan and advise documents. */
 void hws_json_model(cJSON *doc, const hws_model_spec *m, const hws_memory *mem);
 void hws_json_options(cJSON *doc, const hws_plan_opts *o, const hws_model_spec *m);

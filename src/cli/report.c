@@ -5,8 +5,10 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/info.h"
+#include "cli/plan_common.h"
 #include "hwscope/model.h"
 #include "hwscope/plan.h"
+#include "report/health.h"
 #include "report/json.h"
 #include "report/table.h"
 #include "util/units.h"
@@ -54,7 +56,8 @@ static bool format_runs(const char *format, const hws_device_set *devs) {
     return s != NULL && hws_known(s->fp8_tflops);
 }
 
-static void plan_row(const hws_model_spec *m, const hws_device_set *devs, runs_here_row *row) {
+static void plan_row(const hws_model_spec *m, const hws_device_set *devs,
+                     const hws_ceilings_set *ceilings, runs_here_row *row) {
     hws_memory mem;
     hws_placement *pl = calloc(1, sizeof *pl);
     hws_error err;
@@ -71,7 +74,7 @@ static void plan_row(const hws_model_spec *m, const hws_device_set *devs, runs_h
         if (o.weights == NULL || !format_runs(report_formats[f].format, devs) ||
             hws_memory_estimate(m, &o, &mem, &err) != HWS_OK)
             continue;
-        hws_place_kind kind = hws_place_best(m, &o, &mem, devs, pl);
+        hws_place_kind kind = hws_placement_best(m, &o, &mem, devs, pl);
         if (!hws_known(row->need_bytes) || mem.total_bytes < row->need_bytes) {
             row->need_bytes = mem.total_bytes;
             row->smallest_format = report_formats[f].format;
@@ -80,8 +83,8 @@ static void plan_row(const hws_model_spec *m, const hws_device_set *devs, runs_h
             continue;
         hws_predict_inputs in;
         hws_prediction pred;
-        hws_predict_inputs_fill(&o, &mem, devs, NULL, &in);
-        hws_predict(m, &o, &mem, pl, &in, &pred);
+        hws_predict_inputs_from(&o, &mem, devs, ceilings, &in);
+        hws_prediction_compute(m, &o, &mem, pl, &in, &pred);
         row->format = report_formats[f].format;
         row->runtime = hws_runtime_name(o.runtime);
         row->placement = hws_place_name(kind);
@@ -95,13 +98,15 @@ static void plan_row(const hws_model_spec *m, const hws_device_set *devs, runs_h
 
 static size_t collect_rows(const hws_device_set *devs, runs_here_row *rows) {
     size_t n = 0;
+    hws_ceilings_set *ceilings = hws_plan_ceilings_read("report");
     for (size_t i = 0; i < sizeof report_models / sizeof report_models[0]; i++) {
         const hws_model_spec *m = hws_model_catalog_find(report_models[i]);
         if (m == NULL)
             continue;
         memset(&rows[n], 0, sizeof rows[n]);
-        plan_row(m, devs, &rows[n++]);
+        plan_row(m, devs, ceilings, &rows[n++]);
     }
+    hws_ceilings_set_free(ceilings);
     return n;
 }
 
@@ -121,14 +126,28 @@ static void print_summary(const hws_info *info) {
         printf("GPUs    none: %s\n", info->gpus.why_none);
     for (int i = 0; i < info->gpus.count; i++) {
         const hws_gpu_info *g = &info->gpus.gpus[i];
-        char mem[32], free_mem[32], bw[32];
-        printf("GPU %-3d %s: %s, %s free; %.0f SMs, cc %.0f.%.0f; PCIe gen %.0f x%.0f; %s; "
-               "%s memory bandwidth (derived)\n",
+        hws_gpu_health health;
+        char verdict[1024];
+        hws_gpu_health_judge(g, &health);
+        hws_gpu_health_text(verdict, sizeof verdict, &health);
+        if (g->lost) {
+            printf("GPU %-3d %s\n", g->index, verdict);
+            continue;
+        }
+        char mem[32], free_mem[32], bw[32], sms[32], ccv[32], gen[32], width[32];
+        hws_fmt_num(sms, sizeof sms, g->sm_count, 0, NULL);
+        if (hws_known(g->cc_major) && hws_known(g->cc_minor))
+            snprintf(ccv, sizeof ccv, "%.0f.%.0f", g->cc_major, g->cc_minor);
+        else
+            snprintf(ccv, sizeof ccv, "n/a");
+        hws_fmt_num(gen, sizeof gen, g->pcie_gen_cur, 0, NULL);
+        hws_fmt_num(width, sizeof width, g->pcie_width_cur, 0, NULL);
+        printf("GPU %-3d %s: %s, %s free; %s SMs, cc %s; PCIe gen %s x%s; "
+               "%s memory bandwidth (derived); %s\n",
                g->index, g->name[0] ? g->name : "n/a",
-               hws_fmt_gib(mem, sizeof mem, g->mem_total_bytes),
-               hws_fmt_gib(free_mem, sizeof free_mem, g->mem_free_bytes), g->sm_count, g->cc_major,
-               g->cc_minor, g->pcie_gen_cur, g->pcie_width_cur, g->lost ? "LOST" : "ok",
-               hws_fmt_num(bw, sizeof bw, g->mem_bw_theoretical_gbps, 0, "GB/s"));
+               hws_fmt_gib(mem, sizeof mem, hws_gpu_device_mem_bytes(g)),
+               hws_fmt_gib(free_mem, sizeof free_mem, hws_gpu_usable_mem_bytes(g)), sms, ccv, gen,
+               width, hws_fmt_num(bw, sizeof bw, g->mem_bw_theoretical_gbps, 0, "GB/s"), verdict);
     }
 }
 

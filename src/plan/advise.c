@@ -4,7 +4,7 @@
  * tree recomputed. */
 #include "hwscope/plan.h"
 
-#include "plan/catalogs.h"
+#include "hwscope/catalog.h"
 #include "util/units.h"
 
 #include <stdio.h>
@@ -120,14 +120,14 @@ static void place(const hws_model_spec *m, const hws_plan_opts *o, const hws_mem
     static const hws_place_kind multi[] = {HWS_PLACE_TENSOR_PARALLEL, HWS_PLACE_LAYER_SPLIT};
     hws_placement *try = malloc(sizeof *try);
     if (devs->count == 1 || try == NULL) {
-        hws_place(m, o, mem, devs, HWS_PLACE_SINGLE, pl);
+        hws_placement_compute(m, o, mem, devs, HWS_PLACE_SINGLE, pl);
         free(try);
         return;
     }
     int have = 0;
     size_t first = o->runtime == HWS_RUNTIME_LLAMACPP ? 1 : 0;
     for (size_t k = first; k < sizeof multi / sizeof multi[0]; k++) {
-        hws_place(m, o, mem, devs, multi[k], try);
+        hws_placement_compute(m, o, mem, devs, multi[k], try);
         if (!try->possible)
             continue;
         if (!have || (try->fits && !pl->fits) ||
@@ -138,13 +138,13 @@ static void place(const hws_model_spec *m, const hws_plan_opts *o, const hws_mem
             break;
     }
     if (!have)
-        hws_place(m, o, mem, devs, HWS_PLACE_LAYER_SPLIT, pl);
+        hws_placement_compute(m, o, mem, devs, HWS_PLACE_LAYER_SPLIT, pl);
     free(try);
 }
 
 static void evaluate(const hws_model_spec *m, const hws_plan_opts *base, const hws_advise_opts *ao,
-                     const hws_gpu_spec *g, int n, const hws_weight_format *f, hws_runtime rt,
-                     hws_advice *a) {
+                     const hws_ceilings_set *ceilings, const hws_gpu_spec *g, int n,
+                     const hws_weight_format *f, hws_runtime rt, hws_advice *a) {
     hws_plan_opts o = *base;
     hws_memory mem;
     hws_device_set devs;
@@ -169,8 +169,8 @@ static void evaluate(const hws_model_spec *m, const hws_plan_opts *base, const h
     a->place = pl.kind;
     a->mem_per_gpu_bytes = pl.load[0].avail_bytes;
     a->mem_needed_bytes = hws_placement_largest_need(&pl);
-    hws_predict_inputs_fill(&o, &mem, &devs, NULL, &in);
-    hws_predict(m, &o, &mem, &pl, &in, &pred);
+    hws_predict_inputs_from(&o, &mem, &devs, ceilings, &in);
+    hws_prediction_compute(m, &o, &mem, &pl, &in, &pred);
     a->decode_tokens_per_s = pred.decode_tokens_per_s;
     a->prefill_tokens_per_s = pred.prefill_tokens_per_s;
     a->buy_usd = hws_known(g->price_usd) ? n * g->price_usd : HWS_NA;
@@ -182,7 +182,8 @@ static void evaluate(const hws_model_spec *m, const hws_plan_opts *base, const h
 
 /* A CPU host alone: llama.cpp with the weights in its RAM (Q4_K_M unless the user named one). */
 static void evaluate_cpu(const hws_model_spec *m, const hws_plan_opts *base,
-                         const hws_advise_opts *ao, const hws_host *host, int own, hws_advice *a) {
+                         const hws_advise_opts *ao, const hws_ceilings_set *ceilings,
+                         const hws_host *host, int own, hws_advice *a) {
     hws_plan_opts o = *base;
     hws_memory mem;
     hws_device_set devs;
@@ -215,7 +216,7 @@ static void evaluate_cpu(const hws_model_spec *m, const hws_plan_opts *base,
     hws_place(m, &o, &mem, &devs, HWS_PLACE_CPU_ONLY, pl);
     a->mem_needed_bytes = pl->cpu_bytes;
     a->mem_per_gpu_bytes = host->mem_bytes;
-    hws_predict_inputs_fill(&o, &mem, &devs, NULL, &in);
+    hws_predict_inputs_from(&o, &mem, &devs, ceilings, &in);
     hws_predict(m, &o, &mem, pl, &in, &pred);
     a->decode_tokens_per_s = pred.decode_tokens_per_s;
     a->prefill_tokens_per_s = pred.prefill_tokens_per_s;
@@ -246,6 +247,15 @@ hws_status hws_advise(const hws_model_spec *m, const hws_plan_opts *o, const hws
     size_t ngpu;
     const hws_gpu_spec *gpus = hws_gpu_catalog(&ngpu);
     memset(out, 0, sizeof *out);
+    /* the saved ceilings, read once for every configuration below */
+    char path[HWS_CEILINGS_PATH_BYTES];
+    hws_ceilings_set *ceilings = NULL;
+    hws_error why = {""};
+    hws_status read = hws_ceilings_path(path, sizeof path)
+                          ? hws_ceilings_set_load(path, &ceilings, &why)
+                          : HWS_ERR_UNSUPPORTED;
+    if (read != HWS_OK && read != HWS_ERR_UNSUPPORTED)
+        snprintf(out->ceilings_warning, sizeof out->ceilings_warning, "%s", why.msg);
     for (size_t i = 0; i < ngpu; i++) {
         const hws_gpu_spec *g = &gpus[i];
         if (!hws_known(g->mem_bytes) || g->mem_bytes <= 0)
@@ -261,8 +271,9 @@ hws_status hws_advise(const hws_model_spec *m, const hws_plan_opts *o, const hws
                 if (f == NULL || !runs(rt, f, g))
                     continue;
                 hws_advice a;
-                evaluate(m, o, ao, g, counts[c], f, rt, &a);
+                evaluate(m, o, ao, ceilings, g, counts[c], f, rt, &a);
                 if (push(out, &a) != 0) {
+                    hws_ceilings_set_free(ceilings);
                     hws_advice_list_free(out);
                     return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
                 }
@@ -278,12 +289,14 @@ hws_status hws_advise(const hws_model_spec *m, const hws_plan_opts *o, const hws
         if (i < ncpu && hws_host_named(cpus[i].name, &host, err) != HWS_OK)
             continue;
         hws_advice a;
-        evaluate_cpu(m, o, ao, i < ncpu ? &host : ao->host, i == ncpu, &a);
+        evaluate_cpu(m, o, ao, ceilings, i < ncpu ? &host : ao->host, i == ncpu, &a);
         if (push(out, &a) != 0) {
+            hws_ceilings_set_free(ceilings);
             hws_advice_list_free(out);
             return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
         }
     }
+    hws_ceilings_set_free(ceilings);
     if (out->n > 0)
         qsort(out->items, (size_t)out->n, sizeof *out->items, cmp_advice);
     return HWS_OK;

@@ -1,7 +1,7 @@
 /* gpu_catalog.c - the built-in GPU catalog (data/gpus.tsv) plus a user's rows on top, and lookup
  * by the names NVML, ROCm and people use. */
 #include "hwscope/catalog.h"
-#include "plan/catalogs.h"
+#include "format/tsv.h"
 
 #include <ctype.h>
 #include <stdbool.h>
@@ -12,11 +12,12 @@
 extern const char hws_data_gpus_tsv[];
 extern const unsigned long hws_data_gpus_tsv_len;
 
-#define S(member, column, help) HWS_TSV_STRING(hws_gpu_spec, member, column, help)
-#define N(member, column, scale, unit, help)                                                       \
-    HWS_TSV_NUMBER(hws_gpu_spec, member, column, scale, unit, help)
+#define S(member, column, help) HWS_COL_STR(hws_gpu_spec, member, column, help)
+#define N(member, column, unit_size, unit, help)                                                   \
+    HWS_COL_NUM(hws_gpu_spec, member, column, unit_size, unit, help)
 
-static const hws_tsv_field gpu_fields[] = {
+/* The field table of a catalog GPU: the columns of data/gpus.tsv. */
+static const hws_field gpu_fields[] = {
     S(name, "name", "catalog name"),
     S(aliases, "aliases", "other names, ';'-separated, NVML's first"),
     S(vendor, "vendor", "NVIDIA, AMD, Intel, Apple"),
@@ -44,11 +45,10 @@ static const hws_tsv_field gpu_fields[] = {
     S(source, "source", "where the figures come from"),
 };
 
-const hws_tsv_schema hws_gpu_schema = {gpu_fields, sizeof gpu_fields / sizeof *gpu_fields,
-                                       sizeof(hws_gpu_spec)};
+const hws_field_table hws_gpu_spec_table = HWS_FIELD_TABLE(hws_gpu_spec, gpu_fields);
 
 static hws_tsv_catalog catalog = {
-    &hws_gpu_schema, hws_data_gpus_tsv, &hws_data_gpus_tsv_len, "data/gpus.tsv", {0}, false};
+    &hws_gpu_spec_table, hws_data_gpus_tsv, &hws_data_gpus_tsv_len, "data/gpus.tsv", {0}, false};
 
 hws_status hws_gpu_catalog_load(const char *user_path, hws_error *err) {
     return hws_tsv_catalog_load(&catalog, user_path, err);

@@ -2,7 +2,8 @@
  * (available now, cgroup limit applied) and CPU ceilings, or a CPU server of data/cpus.tsv. */
 #include "hwscope/plan.h"
 
-#include "plan/catalogs.h"
+#include "format/tsv.h"
+#include "hwscope/catalog.h"
 #include "plan/shape.h"
 #include "util/units.h"
 
@@ -14,11 +15,11 @@ extern const char hws_data_cpus_tsv[];
 extern const unsigned long hws_data_cpus_tsv_len;
 
 #define C(member, column, scale, unit, help)                                                       \
-    HWS_TSV_NUMBER(hws_cpu_row, member, column, scale, unit, help)
+    HWS_COL_NUM(hws_cpu_row, member, column, scale, unit, help)
 
-static const hws_tsv_field cpu_fields[] = {
-    HWS_TSV_STRING(hws_cpu_row, name, "name", "catalog name"),
-    HWS_TSV_STRING(hws_cpu_row, vendor, "vendor", "AMD, Intel"),
+static const hws_field cpu_fields[] = {
+    HWS_COL_STR(hws_cpu_row, name, "name", "catalog name"),
+    HWS_COL_STR(hws_cpu_row, vendor, "vendor", "AMD, Intel"),
     C(cores, "cores", 1, "", "physical cores"),
     C(mem_bytes, "mem_gb", 1e9, "GB", "RAM of the configuration planned"),
     C(mem_channels, "mem_channels", 1, "", "memory channels"),
@@ -26,16 +27,15 @@ static const hws_tsv_field cpu_fields[] = {
     C(mem_bw_gbps, "mem_bw_gbps", 1, "GB/s", "peak memory bandwidth"),
     C(fp32_tflops, "fp32_tflops", 1, "TFLOP/s", "FP32 FMA peak at base clock"),
     C(price_usd, "price_usd", 1, "USD", "the CPU's launch price"),
-    HWS_TSV_STRING(hws_cpu_row, price_date, "price_date", "YYYY-MM of the price"),
+    HWS_COL_STR(hws_cpu_row, price_date, "price_date", "YYYY-MM of the price"),
     C(cloud_usd_per_hour, "cloud_usd_per_hour", 1, "USD/h", "on-demand instance price"),
-    HWS_TSV_STRING(hws_cpu_row, source, "source", "where the figures come from"),
+    HWS_COL_STR(hws_cpu_row, source, "source", "where the figures come from"),
 };
 
-const hws_tsv_schema hws_cpu_schema = {cpu_fields, sizeof cpu_fields / sizeof *cpu_fields,
-                                       sizeof(hws_cpu_row)};
+const hws_field_table hws_cpu_row_table = HWS_FIELD_TABLE(hws_cpu_row, cpu_fields);
 
 static hws_tsv_catalog catalog = {
-    &hws_cpu_schema, hws_data_cpus_tsv, &hws_data_cpus_tsv_len, "data/cpus.tsv", {0}, false};
+    &hws_cpu_row_table, hws_data_cpus_tsv, &hws_data_cpus_tsv_len, "data/cpus.tsv", {0}, false};
 
 const hws_cpu_row *hws_cpu_catalog(size_t *count) {
     return hws_tsv_catalog_rows(&catalog, count);

@@ -7,6 +7,7 @@
 #include "plan/shape.h"
 #include "util/units.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -56,25 +57,34 @@ static const struct {
 #define GGUF_HEAD_Q6 6.5625
 #define GGUF_TYPES   64
 
+/* Filled once (gguf_formats_fill, under pthread_once), then only read: lookups from several
+ * threads see one table, and nothing is written on a lookup. */
 static hws_weight_format gguf_formats[GGUF_TYPES];
+static pthread_once_t gguf_formats_once = PTHREAD_ONCE_INIT;
+
+static void gguf_formats_fill(void) {
+    for (int id = 0; id < GGUF_TYPES; id++) {
+        double avg = hws_gguf_file_type_bits_per_weight(id);
+        if (!hws_known(avg) || hws_gguf_file_type_name(id) == NULL)
+            continue;
+        hws_weight_format *f = &gguf_formats[id];
+        double head = avg >= GGUF_HEAD_Q6 ? avg : GGUF_HEAD_Q6;
+        f->name = hws_gguf_file_type_name(id);
+        f->bits_per_weight = (avg * REF_WEIGHTS - head * REF_HEAD) / (REF_WEIGHTS - REF_HEAD);
+        f->embed_bits = f->bits_per_weight;
+        f->head_bits = head;
+        f->compute = "fp16";
+        f->gguf = 1;
+        f->note = "GGUF (llama.cpp) file type; bits from gguf.h, output head in Q6_K";
+    }
+}
 
 static const hws_weight_format *gguf_format(const char *name) {
+    pthread_once(&gguf_formats_once, gguf_formats_fill);
     int id = hws_gguf_file_type_from_name(name);
-    if (id < 0 || id >= GGUF_TYPES)
+    if (id < 0 || id >= GGUF_TYPES || gguf_formats[id].name == NULL)
         return NULL;
-    double avg = hws_gguf_file_type_bits_per_weight(id);
-    if (!hws_known(avg))
-        return NULL;
-    hws_weight_format *f = &gguf_formats[id];
-    double head = avg >= GGUF_HEAD_Q6 ? avg : GGUF_HEAD_Q6;
-    f->name = hws_gguf_file_type_name(id);
-    f->bits_per_weight = (avg * REF_WEIGHTS - head * REF_HEAD) / (REF_WEIGHTS - REF_HEAD);
-    f->embed_bits = f->bits_per_weight;
-    f->head_bits = head;
-    f->compute = "fp16";
-    f->gguf = 1;
-    f->note = "GGUF (llama.cpp) file type; bits from gguf.h, output head in Q6_K";
-    return f;
+    return &gguf_formats[id];
 }
 
 const hws_weight_format *hws_weight_formats(size_t *count) {
@@ -199,7 +209,7 @@ double hws_kv_runtime_tokens(const hws_model_spec *m, const hws_plan_opts *o, in
     return hws_kv_layer_tokens(m, layer, ctx);
 }
 
-double hws_layer_kv_bytes(const hws_model_spec *m, const hws_plan_opts *o, int layer) {
+double hws_kv_layer_bytes(const hws_model_spec *m, const hws_plan_opts *o, int layer) {
     return hws_kv_runtime_bytes_per_token(m, o) *
            hws_kv_runtime_tokens(m, o, layer, o->ctx_tokens) * o->batch;
 }
@@ -207,7 +217,7 @@ double hws_layer_kv_bytes(const hws_model_spec *m, const hws_plan_opts *o, int l
 static double kv_total(const hws_model_spec *m, const hws_plan_opts *o) {
     double sum = 0;
     for (int i = 0; i < (int)m->n_layers; i++)
-        sum += hws_layer_kv_bytes(m, o, i);
+        sum += hws_kv_layer_bytes(m, o, i);
     return sum;
 }
 
@@ -297,8 +307,12 @@ static void activations(const hws_model_spec *m, const hws_plan_opts *o, hws_mem
 
 /* ---- weights ---------------------------------------------------------------------------- */
 
+const char *hws_checkpoint_name(const hws_model_spec *m) {
+    return m->checkpoint_quant[0] ? m->checkpoint_quant : m->file_weight_type;
+}
+
 const hws_weight_format *hws_checkpoint_format(const hws_model_spec *m, int *experts_only) {
-    const char *t = m->file_weight_type;
+    const char *t = m->checkpoint_quant[0] ? m->checkpoint_quant : m->file_weight_type;
     *experts_only = 0;
     if (strcasecmp(t, "MXFP4") == 0) {
         *experts_only = hws_known(m->n_experts) && m->n_experts > 0;
@@ -335,7 +349,7 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
     double active_blocks_p = first_moe * dense_p + n_moe * moe_active_p + m->hidden_size;
     double bits, ebits, hbits, xbits; /* blocks, embedding, head, routed experts */
     int experts_only = 0;
-    int file_bytes = hws_known(m->file_weight_bytes) && m->file_weight_bytes > 0;
+    int file_bytes = hws_known(m->file_weight_bytes);
     /* the file's exact bytes beat the format its config names; that beats bf16 */
     const hws_weight_format *shipped =
         f == NULL && !file_bytes ? hws_checkpoint_format(m, &experts_only) : NULL;
@@ -352,7 +366,7 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
         snprintf(mem->weights_basis, sizeof mem->weights_basis,
                  "checkpoint %s: %.4gB routed-expert params x %.4g bits (%s), the other %.4gB "
                  "params in BF16",
-                 m->file_weight_type, n_moe * experts_p / 1e9, xbits, shipped->note,
+                 hws_checkpoint_name(m), n_moe * experts_p / 1e9, xbits, shipped->note,
                  (blocks_p + embeds - n_moe * experts_p) / 1e9);
     } else {
         if (f == NULL)

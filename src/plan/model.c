@@ -1,12 +1,14 @@
 /* model.c - a model's parameter counts from its shapes, and the MODEL argument resolved to a
  * catalog row, a config.json or a GGUF file (unknown names get the closest catalog names). */
 #include "hwscope/model.h"
+#include "format/model_readers.h"
 #include "plan/shape.h"
 
 #include "util/units.h"
 
 #include <ctype.h>
 #include <dirent.h>
+#include <math.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +23,58 @@ double hws_shape_head_dim(const hws_model_spec *m) {
     if (hws_known(m->head_dim) && m->head_dim > 0)
         return m->head_dim;
     return m->n_heads > 0 ? m->hidden_size / m->n_heads : 0.0;
+}
+
+/* A count that, when known, must be a whole number in [lo, hi]. */
+static bool count_ok(double v, double lo, double hi, const char *what, char *why, size_t n) {
+    if (!hws_known(v) || (v >= lo && v <= hi && v == floor(v)))
+        return true;
+    snprintf(why, n, "%g is not a possible %s (%.0f to %.0f)", v, what, lo, hi);
+    return false;
+}
+
+bool hws_model_shape_check(const hws_model_spec *m, hws_shape_field *field, char *why, size_t n) {
+    const struct {
+        hws_shape_field field;
+        double value, lo, hi;
+        const char *what;
+    } ranges[] = {
+        {HWS_SHAPE_LAYERS, m->n_layers, 1, HWS_MAX_LAYERS, "layer count"},
+        {HWS_SHAPE_HIDDEN, m->hidden_size, 1, HWS_MAX_WIDTH, "hidden size"},
+        {HWS_SHAPE_HEADS, m->n_heads, 1, HWS_MAX_WIDTH, "attention head count"},
+        {HWS_SHAPE_KV_HEADS, m->n_kv_heads, 1, HWS_MAX_WIDTH, "KV head count"},
+        {HWS_SHAPE_EXPERTS, m->n_experts, 0, HWS_MAX_WIDTH, "expert count"},
+        {HWS_SHAPE_EXPERTS_ACTIVE, m->n_experts_active, 1, HWS_MAX_WIDTH, "active expert count"},
+        {HWS_SHAPE_DENSE_LAYERS, m->n_dense_layers, 0, HWS_MAX_LAYERS, "dense block count"},
+    };
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+        *field = ranges[i].field;
+        if (!count_ok(ranges[i].value, ranges[i].lo, ranges[i].hi, ranges[i].what, why, n))
+            return false;
+    }
+    bool heads = hws_known(m->n_heads) && hws_known(m->n_kv_heads);
+    *field = HWS_SHAPE_KV_HEADS;
+    if (heads && m->n_kv_heads > m->n_heads) {
+        snprintf(why, n, "%.0f exceeds the %.0f attention heads", m->n_kv_heads, m->n_heads);
+        return false;
+    }
+    if (heads && fmod(m->n_heads, m->n_kv_heads) != 0) {
+        snprintf(why, n, "%.0f does not divide the %.0f attention heads", m->n_kv_heads,
+                 m->n_heads);
+        return false;
+    }
+    *field = HWS_SHAPE_EXPERTS_ACTIVE;
+    if (hws_known(m->n_experts_active) && m->n_experts_active > or0(m->n_experts)) {
+        snprintf(why, n, "%.0f exceeds the %.0f experts", m->n_experts_active, or0(m->n_experts));
+        return false;
+    }
+    *field = HWS_SHAPE_DENSE_LAYERS;
+    if (hws_known(m->n_dense_layers) && hws_known(m->n_layers) && m->n_dense_layers > m->n_layers) {
+        snprintf(why, n, "%.0f dense blocks exceed the %.0f layers", m->n_dense_layers,
+                 m->n_layers);
+        return false;
+    }
+    return true;
 }
 
 static int is_mla(const hws_model_spec *m) {
@@ -240,9 +294,10 @@ hws_status hws_model_resolve(const char *arg, hws_model_spec *out, hws_error *er
     struct stat st;
     if (arg == NULL || arg[0] == '\0')
         return hws_error_set(err, HWS_ERR_INPUT, "no model given");
-    if (ends_with(arg, ".gguf"))
-        return hws_model_from_gguf(arg, out, err);
+    /* a folder is a Hugging Face checkpoint, whatever its name ends with ("x.gguf", "x.gguf.d") */
     bool exists = stat(arg, &st) == 0;
+    if (ends_with(arg, ".gguf") && !(exists && S_ISDIR(st.st_mode)))
+        return hws_model_from_gguf(arg, out, err);
     if (exists && S_ISDIR(st.st_mode)) {
         char path[4096];
         if (snprintf(path, sizeof path, "%s/config.json", arg) >= (int)sizeof path)

@@ -154,15 +154,20 @@ hws_status hws_devices_from_gpus(const hws_gpu_list *list, hws_device_set *out, 
     if (list->count == 0)
         return hws_error_set(err, HWS_ERR_UNSUPPORTED, "no local GPU: %s",
                              list->why_none[0] ? list->why_none : "none found");
-    for (int i = 0; i < list->count && i < HWS_PLAN_MAX_DEVICES; i++) {
+    for (int i = 0; i < list->count && out->count < HWS_PLAN_MAX_DEVICES; i++) {
         const hws_gpu_info *g = &list->gpus[i];
+        if (g->lost)
+            continue; /* nothing runs on a GPU that fell off the bus */
         hws_device *d = &out->dev[out->count++];
         snprintf(d->name, sizeof d->name, "%s", g->name);
         d->spec = hws_gpu_catalog_find(g->name);
         d->local = 1;
-        d->mem_total_bytes = g->mem_total_bytes;
-        d->mem_avail_bytes = hws_known(g->mem_free_bytes) ? g->mem_free_bytes : g->mem_total_bytes;
+        /* in MIG mode a process sees one slice: judge against the largest */
+        d->mem_total_bytes = hws_gpu_device_mem_bytes(g);
+        d->mem_avail_bytes = hws_gpu_usable_mem_bytes(g);
     }
+    if (out->count == 0)
+        return hws_error_set(err, HWS_ERR_UNSUPPORTED, "no usable local GPU: every one is lost");
     snprintf(out->basis, sizeof out->basis,
              "local GPUs: fit judged against memory free now (NVML)");
     return HWS_OK;
@@ -215,7 +220,7 @@ static void load_add_layer(hws_device_load *l, const hws_model_spec *m, const hw
         l->first_layer = layer;
     l->n_layers++;
     l->weights_bytes += hws_layer_weights_bytes(mem, layer);
-    l->kv_bytes += hws_layer_kv_bytes(m, o, layer);
+    l->kv_bytes += hws_kv_layer_bytes(m, o, layer);
 }
 
 /* Input embedding on the first device; the head on the last (with the embedding when tied). */
@@ -286,7 +291,7 @@ static void finish(hws_placement *pl) {
 
 static double layer_cost(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
                          int layer) {
-    return hws_layer_weights_bytes(mem, layer) + hws_layer_kv_bytes(m, o, layer);
+    return hws_layer_weights_bytes(mem, layer) + hws_kv_layer_bytes(m, o, layer);
 }
 
 static void place_single(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
@@ -527,8 +532,8 @@ static void place_zero3(const hws_model_spec *m, const hws_plan_opts *o, const h
     }
 }
 
-void hws_place(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
-               const hws_device_set *devs, hws_place_kind kind, hws_placement *pl) {
+void hws_placement_compute(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
+                           const hws_device_set *devs, hws_place_kind kind, hws_placement *pl) {
     memset(pl, 0, sizeof *pl);
     pl->kind = kind;
     pl->tp = pl->pp = 1;
@@ -591,9 +596,9 @@ double hws_placement_largest_need(const hws_placement *pl) {
     return most;
 }
 
-hws_place_kind hws_place_best(const hws_model_spec *m, const hws_plan_opts *o,
-                              const hws_memory *mem, const hws_device_set *devs,
-                              hws_placement *out) {
+hws_place_kind hws_placement_best(const hws_model_spec *m, const hws_plan_opts *o,
+                                  const hws_memory *mem, const hws_device_set *devs,
+                                  hws_placement *out) {
     /* vLLM shards by tensor parallel; transformers and llama.cpp split by layers; then what
      * keeps the most on the GPUs: expert offload (MoE), layer offload over every GPU, CPU only */
     static const hws_place_kind multi_tp[] = {HWS_PLACE_TENSOR_PARALLEL, HWS_PLACE_LAYER_SPLIT,
@@ -616,7 +621,7 @@ hws_place_kind hws_place_best(const hws_model_spec *m, const hws_plan_opts *o,
         /* beside GPUs, CPU only is offered only against a host RAM that is known */
         if (order[i] == HWS_PLACE_CPU_ONLY && devs->count > 0 && !host_known)
             continue;
-        hws_place(m, o, mem, devs, order[i], out);
+        hws_placement_compute(m, o, mem, devs, order[i], out);
         if (out->fits)
             return order[i];
         /* nothing fits: the offload that keeps the most on the GPUs says how far off it is */
@@ -625,6 +630,6 @@ hws_place_kind hws_place_best(const hws_model_spec *m, const hws_plan_opts *o,
             fallback != HWS_PLACE_CPU_OFFLOAD)
             fallback = order[i];
     }
-    hws_place(m, o, mem, devs, fallback, out);
+    hws_placement_compute(m, o, mem, devs, fallback, out);
     return fallback;
 }

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -114,17 +116,54 @@ static double *ceiling_field(hws_ceilings *c, size_t i) {
     return (double *)((char *)c + ceiling_keys[i].offset);
 }
 
-static double num_or_na(const cJSON *o, const char *key) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : HWS_NA;
+/* One saved entry, its catalog row resolved once when the file is read. */
+typedef struct {
+    char name[128];
+    const hws_gpu_spec *spec; /* the catalog row the name matches, or NULL */
+    hws_ceilings c;
+} ceilings_entry;
+
+struct hws_ceilings_set {
+    size_t count;
+    ceilings_entry *entries;
+};
+
+/* A ceiling of entry i of path: null or absent is unknown; otherwise a positive finite number. */
+static hws_status read_figure(const cJSON *g, size_t key, const char *path, size_t i, double *out,
+                              hws_error *err) {
+    const char *name = ceiling_keys[key].key;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(g, name);
+    *out = HWS_NA;
+    if (v == NULL || cJSON_IsNull(v))
+        return HWS_OK;
+    if (!cJSON_IsNumber(v))
+        return hws_error_set(err, HWS_ERR_INPUT, "%s: gpus[%zu]: \"%s\" is not a number", path, i,
+                             name);
+    if (!isfinite(v->valuedouble) || v->valuedouble <= 0)
+        return hws_error_set(err, HWS_ERR_INPUT,
+                             "%s: gpus[%zu]: \"%s\" is %g: a ceiling must be a positive figure",
+                             path, i, name, v->valuedouble);
+    *out = v->valuedouble;
+    return HWS_OK;
 }
 
-static int entry_matches(const char *entry, const char *gpu_name, const hws_gpu_spec *spec) {
-    if (gpu_name != NULL && strcasecmp(entry, gpu_name) == 0)
-        return 1;
-    if (spec == NULL)
-        return 0;
-    return strcasecmp(entry, spec->name) == 0 || hws_gpu_catalog_find(entry) == spec;
+/* Entry i of the "gpus" array into e; HWS_ERR_INPUT naming what is wrong. */
+static hws_status read_entry(const cJSON *g, const char *path, size_t i, ceilings_entry *e,
+                             hws_error *err) {
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
+    if (!cJSON_IsString(name) || name->valuestring[0] == '\0')
+        return hws_error_set(err, HWS_ERR_INPUT, "%s: gpus[%zu]: no \"name\" string", path, i);
+    snprintf(e->name, sizeof e->name, "%s", name->valuestring);
+    e->spec = hws_gpu_catalog_find(e->name);
+    for (size_t k = 0; k < sizeof ceiling_keys / sizeof ceiling_keys[0]; k++) {
+        hws_status st = read_figure(g, k, path, i, ceiling_field(&e->c, k), err);
+        if (st != HWS_OK)
+            return st;
+    }
+    const cJSON *at = cJSON_GetObjectItemCaseSensitive(g, "measured_at");
+    if (cJSON_IsString(at))
+        snprintf(e->c.measured_at, sizeof e->c.measured_at, "%s", at->valuestring);
+    return HWS_OK;
 }
 
 /* Reads the ceilings file into *text (free it); *missing tells a file that is not there from one
@@ -137,9 +176,20 @@ static hws_status read_ceilings(const char *path, char **text, bool *missing, hw
     return st;
 }
 
-hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_gpu_spec *spec,
-                             hws_ceilings *out, hws_error *err) {
-    memset(out, 0, sizeof *out);
+/* Parses a whole hwscope.ceilings/1 document (nothing after it) of path; NULL when it is not. */
+static cJSON *parse_document(const char *text, const char *path, hws_error *err) {
+    cJSON *doc = cJSON_ParseWithOpts(text, NULL, 1);
+    const cJSON *gpus = cJSON_GetObjectItemCaseSensitive(doc, "gpus");
+    if (doc == NULL || !cJSON_IsArray(gpus)) {
+        cJSON_Delete(doc);
+        hws_error_set(err, HWS_ERR_INPUT, "%s: not a hwscope.ceilings/1 document", path);
+        return NULL;
+    }
+    return doc;
+}
+
+hws_status hws_ceilings_set_load(const char *path, hws_ceilings_set **out, hws_error *err) {
+    *out = NULL;
     bool missing;
     char *text;
     hws_status st = read_ceilings(path, &text, &missing, err);
@@ -147,29 +197,66 @@ hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_g
         return hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: no saved ceilings", path);
     if (st != HWS_OK)
         return st;
-    cJSON *doc = cJSON_Parse(text);
+    cJSON *doc = parse_document(text, path, err);
     free(text);
+    if (doc == NULL)
+        return HWS_ERR_INPUT;
     const cJSON *gpus = cJSON_GetObjectItemCaseSensitive(doc, "gpus");
-    if (doc == NULL || !cJSON_IsArray(gpus)) {
+    hws_ceilings_set *set = calloc(1, sizeof *set);
+    size_t n = (size_t)cJSON_GetArraySize(gpus);
+    if (set != NULL)
+        set->entries = calloc(n + 1, sizeof *set->entries);
+    if (set == NULL || set->entries == NULL) {
         cJSON_Delete(doc);
-        return hws_error_set(err, HWS_ERR_INPUT, "%s: not a hwscope.ceilings/1 document", path);
+        hws_ceilings_set_free(set);
+        return hws_error_set(err, HWS_ERR_NOMEM, "%s: out of memory", path);
     }
-    st = hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: nothing saved for '%s'", path,
-                       gpu_name ? gpu_name : "?");
     const cJSON *g;
     cJSON_ArrayForEach(g, gpus) {
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
-        if (!cJSON_IsString(name) || !entry_matches(name->valuestring, gpu_name, spec))
-            continue;
-        for (size_t i = 0; i < sizeof ceiling_keys / sizeof ceiling_keys[0]; i++)
-            *ceiling_field(out, i) = num_or_na(g, ceiling_keys[i].key);
-        const cJSON *at = cJSON_GetObjectItemCaseSensitive(g, "measured_at");
-        if (cJSON_IsString(at))
-            snprintf(out->measured_at, sizeof out->measured_at, "%s", at->valuestring);
-        st = HWS_OK;
-        break;
+        if ((st = read_entry(g, path, set->count, &set->entries[set->count], err)) != HWS_OK)
+            break;
+        set->count++;
     }
     cJSON_Delete(doc);
+    if (st != HWS_OK) {
+        hws_ceilings_set_free(set);
+        return st;
+    }
+    *out = set;
+    return HWS_OK;
+}
+
+bool hws_ceilings_set_find(const hws_ceilings_set *set, const char *gpu_name,
+                           const hws_gpu_spec *spec, hws_ceilings *out) {
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; set != NULL && i < set->count; i++) {
+        const ceilings_entry *e = &set->entries[i];
+        if ((gpu_name != NULL && strcasecmp(e->name, gpu_name) == 0) ||
+            (spec != NULL && (e->spec == spec || strcasecmp(e->name, spec->name) == 0))) {
+            *out = e->c;
+            return true;
+        }
+    }
+    return false;
+}
+
+void hws_ceilings_set_free(hws_ceilings_set *set) {
+    if (set != NULL)
+        free(set->entries);
+    free(set);
+}
+
+hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_gpu_spec *spec,
+                             hws_ceilings *out, hws_error *err) {
+    hws_ceilings_set *set;
+    memset(out, 0, sizeof *out);
+    hws_status st = hws_ceilings_set_load(path, &set, err);
+    if (st != HWS_OK)
+        return st;
+    if (!hws_ceilings_set_find(set, gpu_name, spec, out))
+        st = hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: nothing saved for '%s'", path,
+                           gpu_name ? gpu_name : "?");
+    hws_ceilings_set_free(set);
     return st;
 }
 
@@ -259,7 +346,7 @@ static hws_status read_for_update(const char *path, cJSON **out, hws_error *err)
         }
         return HWS_OK;
     }
-    *out = cJSON_Parse(text);
+    *out = cJSON_ParseWithOpts(text, NULL, 1);
     free(text);
     const cJSON *schema = cJSON_GetObjectItemCaseSensitive(*out, "schema");
     if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(*out, "gpus")) || !cJSON_IsString(schema) ||
@@ -271,6 +358,9 @@ static hws_status read_for_update(const char *path, cJSON **out, hws_error *err)
     return HWS_OK;
 }
 
+static hws_status save_locked(const char *path, const char *gpu_name, const hws_ceilings *c,
+                              hws_error *err);
+
 hws_status hws_ceilings_save(const char *path, const char *gpu_name, const hws_ceilings *c,
                              hws_error *err) {
     if (strlen(path) >= HWS_CEILINGS_PATH_BYTES)
@@ -279,6 +369,26 @@ hws_status hws_ceilings_save(const char *path, const char *gpu_name, const hws_c
     hws_status st = make_parent(path, err);
     if (st != HWS_OK)
         return st;
+    /* concurrent bench runs (one per GPU) each read, change and replace the file: a lock file
+     * beside it makes those steps one at a time, so no run's entry is lost */
+    char lock_path[HWS_CEILINGS_PATH_BYTES + 8];
+    snprintf(lock_path, sizeof lock_path, "%s.lock", path);
+    int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock < 0 || flock(lock, LOCK_EX) != 0) {
+        st = hws_error_set(err, HWS_ERR_RUNTIME, "%s: cannot lock: %s", lock_path, strerror(errno));
+        if (lock >= 0)
+            close(lock);
+        return st;
+    }
+    st = save_locked(path, gpu_name, c, err);
+    close(lock); /* releases the lock */
+    return st;
+}
+
+/* hws_ceilings_save's read, change and replace, under its lock. */
+static hws_status save_locked(const char *path, const char *gpu_name, const hws_ceilings *c,
+                              hws_error *err) {
+    hws_status st;
     cJSON *doc = NULL;
     if ((st = read_for_update(path, &doc, err)) != HWS_OK)
         return st;
@@ -327,8 +437,23 @@ static const char *compute_of(const hws_plan_opts *o) {
 void hws_predict_inputs_fill(const hws_plan_opts *o, const hws_memory *mem,
                              const hws_device_set *devs, const char *ceilings_path,
                              hws_predict_inputs *in) {
-    const hws_efficiency *e = hws_efficiency_for(o->runtime);
     char path[HWS_CEILINGS_PATH_BYTES];
+    hws_ceilings_set *set = NULL;
+    hws_error err = {""};
+    if (ceilings_path == NULL)
+        ceilings_path = hws_ceilings_path(path, sizeof path) ? path : ""; /* "": none */
+    hws_status st = ceilings_path[0] != '\0' ? hws_ceilings_set_load(ceilings_path, &set, &err)
+                                             : HWS_ERR_UNSUPPORTED;
+    hws_predict_inputs_from(o, mem, devs, set, in);
+    if (st != HWS_OK && st != HWS_ERR_UNSUPPORTED) /* a file there that cannot be used */
+        snprintf(in->ceilings_warning, sizeof in->ceilings_warning, "%s", err.msg);
+    hws_ceilings_set_free(set);
+}
+
+void hws_predict_inputs_from(const hws_plan_opts *o, const hws_memory *mem,
+                             const hws_device_set *devs, const hws_ceilings_set *set,
+                             hws_predict_inputs *in) {
+    const hws_efficiency *e = hws_efficiency_for(o->runtime);
     (void)mem;
     memset(in, 0, sizeof *in);
     in->mem_bw_gbps = in->matmul_tflops = in->link_gbps = HWS_NA;
@@ -344,19 +469,14 @@ void hws_predict_inputs_fill(const hws_plan_opts *o, const hws_memory *mem,
     in->step_overhead_us = e->step_overhead_us;
     in->hop_latency_us = HOP_US;
     in->allreduce_latency_us = PCIE_ALLREDUCE_US;
-    if (ceilings_path == NULL) {
-        ceilings_path = hws_ceilings_path(path, sizeof path) ? path : ""; /* "": none */
-    }
     int measured = devs->count > 0, datasheet = devs->count > 0;
     char measured_at[32] = "";
     for (int i = 0; i < devs->count; i++) {
         const hws_device *d = &devs->dev[i];
         const hws_gpu_spec *g = d->spec;
         hws_ceilings c;
-        hws_error err;
         double bw = HWS_NA, mm = HWS_NA, link = HWS_NA;
-        if (hws_ceilings_load(ceilings_path, d->name, g, &c, &err) == HWS_OK &&
-            hws_known(c.mem_bw_gbps)) {
+        if (hws_ceilings_set_find(set, d->name, g, &c) && hws_known(c.mem_bw_gbps)) {
             bw = c.mem_bw_gbps;
             mm = tflops_for(compute_of(o), c.fp32_tflops, c.fp16_tflops, c.bf16_tflops,
                             c.fp8_tflops, c.int8_tops, HWS_NA);
@@ -519,8 +639,9 @@ static decode_step decode_at(const hws_model_spec *m, const hws_plan_opts *o, co
     return d;
 }
 
-void hws_predict(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
-                 const hws_placement *pl, const hws_predict_inputs *in, hws_prediction *out) {
+void hws_prediction_compute(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
+                            const hws_placement *pl, const hws_predict_inputs *in,
+                            hws_prediction *out) {
     memset(out, 0, sizeof *out);
     out->prefill_tokens_per_s = out->decode_tokens_per_s = out->ttft_ms = out->tpot_ms = HWS_NA;
     out->decode_start_tokens_per_s = out->decode_end_tokens_per_s = HWS_NA;

@@ -3,7 +3,7 @@
  * PCIe cause, a wrong product failing its check, a cuBLAS error failing its records, FP8 waived. */
 #include "hws_test.h"
 #include "bench/bench_int.h"
-#include "bench/bench_report.h"
+#include "report/bench.h"
 #include "fake_gpu_table.h"
 #include "util/units.h"
 

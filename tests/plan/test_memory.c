@@ -4,7 +4,7 @@
 #include "hws_test.h"
 
 #include "hwscope/plan.h"
-#include "plan/model_readers.h"
+#include "format/model_readers.h"
 #include "util/units.h"
 
 #include <math.h>

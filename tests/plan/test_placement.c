@@ -50,10 +50,10 @@ static void single_fits_or_not(void **state) {
     hws_device_set big = gpus(1, 80 * HWS_GIB, 80 * HWS_GIB);
     hws_device_set small = gpus(1, 16 * HWS_GIB, 16 * HWS_GIB);
     hws_placement pl;
-    hws_place(&p.m, &p.o, &p.mem, &big, HWS_PLACE_SINGLE, &pl);
+    hws_placement_compute(&p.m, &p.o, &p.mem, &big, HWS_PLACE_SINGLE, &pl);
     assert_true(pl.fits && pl.load[0].n_layers == (int)p.m.n_layers);
     assert_true(fabs(pl.load[0].total_bytes - p.mem.total_bytes) < 1);
-    hws_place(&p.m, &p.o, &p.mem, &small, HWS_PLACE_SINGLE, &pl);
+    hws_placement_compute(&p.m, &p.o, &p.mem, &small, HWS_PLACE_SINGLE, &pl);
     assert_false(pl.fits);
     assert_non_null(strstr(pl.why, "needs"));
 }
@@ -65,7 +65,7 @@ static void free_not_total(void **state) {
     planned p = plan("Llama-3.1-8B", "bf16", HWS_RUNTIME_TRANSFORMERS);
     hws_device_set busy = gpus(1, 80 * HWS_GIB, 10 * HWS_GIB);
     hws_placement pl;
-    hws_place(&p.m, &p.o, &p.mem, &busy, HWS_PLACE_SINGLE, &pl);
+    hws_placement_compute(&p.m, &p.o, &p.mem, &busy, HWS_PLACE_SINGLE, &pl);
     assert_false(pl.fits);
     assert_true(pl.load[0].avail_bytes == 10 * HWS_GIB);
     const hws_gpu_spec *h100 = hws_gpu_catalog_find("H100 SXM 80GB");
@@ -74,7 +74,7 @@ static void free_not_total(void **state) {
     hws_devices_named(h100, 1, &named);
     assert_false(named.dev[0].local);
     assert_true(named.dev[0].mem_avail_bytes == named.dev[0].mem_total_bytes);
-    hws_place(&p.m, &p.o, &p.mem, &named, HWS_PLACE_SINGLE, &pl);
+    hws_placement_compute(&p.m, &p.o, &p.mem, &named, HWS_PLACE_SINGLE, &pl);
     assert_true(pl.fits);
 }
 
@@ -87,9 +87,9 @@ static void layer_split_balanced(void **state) {
     s.dev[1].mem_total_bytes = 40 * HWS_GIB;
     hws_device_set three = gpus(3, 80 * HWS_GIB, 80 * HWS_GIB);
     hws_placement pl;
-    hws_place(&p.m, &p.o, &p.mem, &s, HWS_PLACE_LAYER_SPLIT, &pl);
+    hws_placement_compute(&p.m, &p.o, &p.mem, &s, HWS_PLACE_LAYER_SPLIT, &pl);
     assert_false(pl.fits); /* 138 GB on 120 GiB */
-    hws_place(&p.m, &p.o, &p.mem, &three, HWS_PLACE_LAYER_SPLIT, &pl);
+    hws_placement_compute(&p.m, &p.o, &p.mem, &three, HWS_PLACE_LAYER_SPLIT, &pl);
     assert_true(pl.fits);
     assert_true(pl.load[0].has_embeddings && !pl.load[1].has_embeddings);
     assert_true(pl.load[2].has_head && !pl.load[0].has_head);
@@ -104,7 +104,7 @@ static void layer_split_balanced(void **state) {
     planned q = plan("Llama-3.1-8B", "bf16", HWS_RUNTIME_TRANSFORMERS);
     hws_device_set uneven = gpus(2, 24 * HWS_GIB, 16 * HWS_GIB);
     uneven.dev[1].mem_avail_bytes = 8 * HWS_GIB;
-    hws_place(&q.m, &q.o, &q.mem, &uneven, HWS_PLACE_LAYER_SPLIT, &pl);
+    hws_placement_compute(&q.m, &q.o, &q.mem, &uneven, HWS_PLACE_LAYER_SPLIT, &pl);
     assert_true(pl.load[0].n_layers > pl.load[1].n_layers);
     assert_true(pl.load[0].n_layers + pl.load[1].n_layers == 32);
 }
@@ -115,17 +115,17 @@ static void tensor_parallel_rules(void **state) {
     planned p = plan("Llama-3.1-8B", "bf16", HWS_RUNTIME_VLLM);
     hws_placement pl;
     hws_device_set three = gpus(3, 24 * HWS_GIB, 24 * HWS_GIB);
-    hws_place(&p.m, &p.o, &p.mem, &three, HWS_PLACE_TENSOR_PARALLEL, &pl);
+    hws_placement_compute(&p.m, &p.o, &p.mem, &three, HWS_PLACE_TENSOR_PARALLEL, &pl);
     assert_false(pl.possible);
     assert_non_null(strstr(pl.why, "heads"));
     hws_device_set two = gpus(2, 24 * HWS_GIB, 24 * HWS_GIB);
-    hws_place(&p.m, &p.o, &p.mem, &two, HWS_PLACE_TENSOR_PARALLEL, &pl);
+    hws_placement_compute(&p.m, &p.o, &p.mem, &two, HWS_PLACE_TENSOR_PARALLEL, &pl);
     assert_true(pl.possible && pl.fits);
     assert_true(fabs(pl.load[0].weights_bytes - p.mem.weights_bytes / 2) < 1);
     assert_true(fabs(pl.load[0].kv_bytes - p.mem.kv_bytes / 2) < 1);
     /* 16 GPUs, 8 KV heads: each GPU keeps one whole KV head (vLLM replicates) */
     hws_device_set sixteen = gpus(16, 24 * HWS_GIB, 24 * HWS_GIB);
-    hws_place(&p.m, &p.o, &p.mem, &sixteen, HWS_PLACE_TENSOR_PARALLEL, &pl);
+    hws_placement_compute(&p.m, &p.o, &p.mem, &sixteen, HWS_PLACE_TENSOR_PARALLEL, &pl);
     assert_true(pl.possible);
     assert_true(fabs(pl.load[0].kv_bytes - p.mem.kv_bytes / 8) < 1);
     /* vLLM only uses gpu_memory_utilization of each GPU */
@@ -138,14 +138,14 @@ static void cpu_offload(void **state) {
     planned p = plan("Llama-2-70B", "Q4_K_M", HWS_RUNTIME_LLAMACPP);
     hws_device_set one = gpus(1, 24 * HWS_GIB, 24 * HWS_GIB);
     hws_placement pl;
-    hws_place(&p.m, &p.o, &p.mem, &one, HWS_PLACE_CPU_OFFLOAD, &pl);
+    hws_placement_compute(&p.m, &p.o, &p.mem, &one, HWS_PLACE_CPU_OFFLOAD, &pl);
     assert_true(pl.possible && pl.fits);
     assert_true(pl.cpu_layers > 0 && pl.cpu_layers < 80);
     assert_int_equal(pl.cpu_layers + pl.load[0].n_layers, 80);
     assert_true(pl.load[0].total_bytes <= pl.load[0].avail_bytes);
     assert_true(fabs(pl.cpu_bytes + pl.load[0].weights_bytes + pl.load[0].kv_bytes -
                      p.mem.weights_bytes - p.mem.kv_bytes) < 1e3);
-    assert_int_equal(hws_place_best(&p.m, &p.o, &p.mem, &one, &pl), HWS_PLACE_CPU_OFFLOAD);
+    assert_int_equal(hws_placement_best(&p.m, &p.o, &p.mem, &one, &pl), HWS_PLACE_CPU_OFFLOAD);
 }
 
 /* A small deterministic generator, so the property test is the same on every run. */
@@ -210,7 +210,7 @@ static void property_never_exceeds(void **state) {
             s.dev[i].mem_avail_bytes *= 0.3 + 0.7 * rnd(100) / 100.0;
         for (int k = 0; k < HWS_PLACE_COUNT; k++) {
             hws_placement pl;
-            hws_place(&p.m, &p.o, &p.mem, &s, (hws_place_kind)k, &pl);
+            hws_placement_compute(&p.m, &p.o, &p.mem, &s, (hws_place_kind)k, &pl);
             check_placement(&p, &s, &pl);
             checked++;
             fitted += pl.fits;

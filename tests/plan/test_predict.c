@@ -35,13 +35,13 @@ static void predict(run *r, const char *model, const char *format, const char *g
     const hws_gpu_spec *g = hws_gpu_catalog_find(gpu);
     assert_non_null(g);
     hws_devices_named(g, n, &r->devs);
-    hws_place_best(&r->m, &r->o, &r->mem, &r->devs, &r->pl);
+    hws_placement_best(&r->m, &r->o, &r->mem, &r->devs, &r->pl);
     hws_predict_inputs_fill(&r->o, &r->mem, &r->devs, "/nonexistent/ceilings.json", &r->in);
-    hws_predict(&r->m, &r->o, &r->mem, &r->pl, &r->in, &r->pred);
+    hws_prediction_compute(&r->m, &r->o, &r->mem, &r->pl, &r->in, &r->pred);
 }
 
 static void again(run *r) {
-    hws_predict(&r->m, &r->o, &r->mem, &r->pl, &r->in, &r->pred);
+    hws_prediction_compute(&r->m, &r->o, &r->mem, &r->pl, &r->in, &r->pred);
 }
 
 /* Decode of a large model at batch 1 is bytes read / (bandwidth x efficiency). */

@@ -248,3 +248,21 @@ void hws_assert_bad_input(const hws_run *r, const char *want) {
     assert_string_equal(r->out, "");
     hws_assert_contains(r->err, want);
 }
+
+const char *const *hws_fake_gpu_env(const char *script, const char *extra) {
+    static char nvml[1024], cuda[1024], gpus[1024];
+    static const char *env[5];
+    const char *lib = getenv("HWSCOPE_FAKE_NVML"), *cu = getenv("HWSCOPE_FAKE_CUDA");
+    assert_non_null(lib);
+    assert_non_null(cu);
+    snprintf(nvml, sizeof nvml, "HWSCOPE_NVML_LIB=%s", lib);
+    snprintf(cuda, sizeof cuda, "HWSCOPE_CUDA_LIB=%s", cu);
+    snprintf(gpus, sizeof gpus, "HWSCOPE_FAKE_GPUS=%s/gpus/%s.txt", getenv("HWSCOPE_FIXTURES"),
+             script);
+    env[0] = nvml;
+    env[1] = cuda;
+    env[2] = gpus;
+    env[3] = extra;
+    env[4] = NULL;
+    return env;
+}

@@ -55,4 +55,10 @@ void hws_assert_bad_input(const hws_run *r, const char *want);
 /* Asserts haystack contains needle, printing both when not. */
 void hws_assert_contains(const char *haystack, const char *needle);
 
+/* The environment that makes hwscope see the scripted GPUs of
+ * $HWSCOPE_FIXTURES/gpus/<script>.txt through the fake NVML and CUDA libraries, plus `extra`
+ * (one more "KEY=VALUE", or NULL). NULL-terminated, in a static buffer (valid until the next
+ * call). */
+const char *const *hws_fake_gpu_env(const char *script, const char *extra);
+
 #endif

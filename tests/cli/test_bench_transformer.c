@@ -1,5 +1,5 @@
-/* test_cli.c - `hwscope bench transformer` as users run it: bad flags exit 2 naming the
- * argument, a small CPU run prints the hwscope.bench.transformer/1 document, a missing GPU is
+/* test_bench_transformer.c - `hwscope bench transformer` as users run it: bad flags exit 2 naming
+ * the argument, a small CPU run prints the hwscope.bench.transformer/1 document, a missing GPU is
  * said, not fatal. Skipped while `hwscope bench` does not yet dispatch to the suite. */
 #include "hws_test.h"
 
@@ -74,11 +74,45 @@ static void test_text_and_weights(void **state) {
     hws_run_free(&r);
 }
 
+/* --fold adds the folded path as rows of its own, its TFLOP/s over the fewer operations it
+ * performs; without it every row does PyTorch's operations. */
+static void test_fold_rows(void **state) {
+    (void)state;
+    hws_run r;
+    hws_run_cli(&r, NULL, "bench", "transformer", "--device", "cpu", "--shape", "1,4,16", "--reps",
+                "2", "--json", NULL);
+    assert_int_equal(r.exit_code, 0);
+    cJSON *doc = hws_run_json(&r);
+    double flops = hws_json_at(doc, "flops")->valuedouble;
+    hws_assert_json_num(doc, "cpu.flops_performed", flops, 0);
+    assert_null(hws_json_at(doc, "cpu_folded"));
+    assert_false(cJSON_IsTrue(hws_json_at(doc, "fold")));
+    cJSON_Delete(doc);
+    hws_run_free(&r);
+    hws_run_cli(&r, NULL, "bench", "transformer", "--device", "cpu", "--shape", "1,4,16", "--reps",
+                "2", "--fold", NULL);
+    assert_int_equal(r.exit_code, 0);
+    hws_assert_contains(r.out, "fp32, folded");
+    hws_run_free(&r);
+    hws_run_cli(&r, NULL, "bench", "transformer", "--device", "cpu", "--shape", "1,4,16", "--reps",
+                "2", "--fold", "--json", NULL);
+    assert_int_equal(r.exit_code, 0);
+    doc = hws_run_json(&r);
+    assert_true(cJSON_IsTrue(hws_json_at(doc, "fold")));
+    double folded = hws_json_at(doc, "cpu_folded.flops_performed")->valuedouble;
+    assert_true(folded > 0 && folded < flops);
+    double ms = hws_json_at(doc, "cpu_folded.ms")->valuedouble;
+    hws_assert_json_num(doc, "cpu_folded.tflops", folded / (ms * 1e-3) / 1e12, 1e-9);
+    cJSON_Delete(doc);
+    hws_run_free(&r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_flags),
         cmocka_unit_test(test_cpu_json),
         cmocka_unit_test(test_text_and_weights),
+        cmocka_unit_test(test_fold_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

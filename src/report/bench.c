@@ -1,5 +1,5 @@
-/* bench_report.c - prints benchmark results as tables (stdout) or as one JSON document. */
-#include "bench/bench_report.h"
+/* bench.c - prints benchmark results as tables (stdout) or as one JSON document. */
+#include "report/bench.h"
 #include "report/fields.h"
 #include "report/json.h"
 #include "report/table.h"
@@ -41,57 +41,9 @@ static cJSON *fingerprint_json(const hws_bench_fingerprint *fp) {
     return o;
 }
 
-/* The JSON schema of samples, records and a record's GPU state. */
-static const hws_field sample_fields[] = {
-    HWS_JSON_NUM(hws_bench_sample, t_s),
-    HWS_JSON_INT("device", hws_bench_sample, device),
-    HWS_JSON_NUM(hws_bench_sample, sm_clock_mhz),
-    HWS_JSON_NUM(hws_bench_sample, mem_clock_mhz),
-    HWS_JSON_NUM(hws_bench_sample, power_w),
-    HWS_JSON_NUM(hws_bench_sample, temperature_c),
-    HWS_JSON_NUM(hws_bench_sample, util_gpu_pct),
-    HWS_JSON_NUM(hws_bench_sample, clock_event_reasons),
-    HWS_JSON_STR(hws_bench_sample, clock_event_text),
-};
-
-static const hws_field record_fields[] = {
-    HWS_JSON_STR(hws_bench_record, key),
-    HWS_JSON_STR(hws_bench_record, suite),
-    HWS_JSON_STR(hws_bench_record, description),
-    HWS_JSON_STR(hws_bench_record, reason),
-    HWS_JSON_STR(hws_bench_record, unit),
-    HWS_JSON_NUM(hws_bench_record, size),
-    HWS_JSON_STR(hws_bench_record, method),
-    HWS_JSON_NUM(hws_bench_record, median),
-    HWS_JSON_NUM(hws_bench_record, min),
-    HWS_JSON_NUM(hws_bench_record, max),
-    HWS_JSON_NUM(hws_bench_record, spread_pct),
-    HWS_JSON_NUM(hws_bench_record, datasheet),
-    HWS_JSON_NUM(hws_bench_record, theoretical),
-    HWS_JSON_STR(hws_bench_record, theoretical_basis),
-    HWS_JSON_NUM(hws_bench_record, frac_datasheet),
-    HWS_JSON_NUM(hws_bench_record, frac_theoretical),
-    HWS_JSON_STR(hws_bench_record, cause),
-    HWS_JSON_NUM(hws_bench_record, t_start_s),
-    HWS_JSON_NUM(hws_bench_record, t_end_s),
-};
-
-static const hws_field gpu_state_fields[] = {
-    HWS_JSON_INT("samples", hws_bench_gpu_state, nsamples),
-    HWS_JSON_NUM(hws_bench_gpu_state, sm_clock_min_mhz),
-    HWS_JSON_NUM(hws_bench_gpu_state, sm_clock_max_mhz),
-    HWS_JSON_NUM(hws_bench_gpu_state, power_max_w),
-    HWS_JSON_NUM(hws_bench_gpu_state, temperature_max_c),
-    HWS_JSON_NUM(hws_bench_gpu_state, throttle_reasons),
-    HWS_JSON_STR(hws_bench_gpu_state, throttle_text),
-};
-
-#define ADD_FIELDS(o, base, table)                                                                 \
-    hws_fields_json(o, table, sizeof(table) / sizeof((table)[0]), base)
-
 static cJSON *sample_json(const hws_bench_sample *s) {
     cJSON *o = cJSON_CreateObject();
-    ADD_FIELDS(o, s, sample_fields);
+    hws_record_json(o, &hws_bench_sample_table, s, false);
     return o;
 }
 
@@ -105,7 +57,7 @@ static cJSON *samples_json(const hws_bench_result *r, double from, double to) {
 
 static cJSON *record_json(const hws_bench_result *r, const hws_bench_record *rec, const cJSON *fp) {
     cJSON *o = cJSON_CreateObject();
-    ADD_FIELDS(o, rec, record_fields);
+    hws_record_json(o, &hws_bench_record_table, rec, false);
     cJSON_AddStringToObject(o, "state", hws_bench_state_name(rec->state));
     cJSON_AddStringToObject(o, "verdict", hws_verdict_name(rec->verdict));
     cJSON_AddBoolToObject(o, "headline", rec->headline);
@@ -119,7 +71,8 @@ static cJSON *record_json(const hws_bench_result *r, const hws_bench_record *rec
     hws_json_tri(check, "passed",
                  hws_known(rec->check_err) ? rec->check_err <= rec->check_tol : -1);
     if (rec->device >= 0) {
-        ADD_FIELDS(cJSON_AddObjectToObject(o, "gpu_state"), &rec->gpu, gpu_state_fields);
+        hws_record_json(cJSON_AddObjectToObject(o, "gpu_state"), &hws_bench_gpu_state_table,
+                        &rec->gpu, false);
         cJSON_AddItemToObject(o, "gpu_samples", samples_json(r, rec->t_start_s, rec->t_end_s));
     }
     cJSON_AddItemToObject(o, "fingerprint", cJSON_Duplicate(fp, 1));

@@ -3,7 +3,7 @@
 #include "hws_test.h"
 
 #include "hwscope/model.h"
-#include "plan/model_readers.h"
+#include "format/model_readers.h"
 #include "util/units.h"
 
 #include <stdio.h>
@@ -379,7 +379,7 @@ static void test_odd_configs(void **state) {
     expect_error("{\"model_type\": \"llama\", \"hidden_size\": 4096, \"num_hidden_layers\": 32, "
                  "\"num_attention_heads\": 32, \"num_key_value_heads\": 6, "
                  "\"intermediate_size\": 11008, \"vocab_size\": 32000}",
-                 "do not divide");
+                 "does not divide");
 }
 
 int main(void) {

@@ -1,5 +1,7 @@
 /* safetensors.c - the safetensors reader: header checks, lookup and conversion to float. */
-#include "engine/safetensors.h"
+#include "format/safetensors.h"
+#include "util/checked.h"
+#include "util/file.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -8,6 +10,8 @@
 #include <string.h>
 
 #define MAX_HEADER_BYTES (100u << 20)
+/* the weights are read whole into memory: a bound far above any model the engine runs */
+#define SAFETENSORS_MAX_FILE_BYTES ((size_t)1 << 37)
 
 static const struct {
     const char *name;
@@ -68,9 +72,8 @@ static hws_status parse_tensor(hws_safetensors *st, const cJSON *e, hws_st_tenso
         uint64_t n;
         if (!json_u64(d, &n) || n > (1ull << 40))
             return bad_tensor(st, key, "shape holds a bad size", err);
-        if (n && t->numel > (1ull << 50) / n)
+        if (hws_mul_u64_overflow(t->numel, n, &t->numel) || t->numel > (1ull << 50))
             return bad_tensor(st, key, "shape is too large", err);
-        t->numel *= n;
         t->shape[t->ndim++] = (int64_t)n;
     }
     if (!cJSON_IsArray(offs) || cJSON_GetArraySize(offs) != 2 ||
@@ -126,6 +129,33 @@ static hws_status parse_header(hws_safetensors *st, const cJSON *root, hws_error
     return HWS_OK;
 }
 
+/* The header length of the format's first 8 bytes (little-endian). */
+static uint64_t header_len(const unsigned char *le) {
+    uint64_t hlen = 0;
+    for (int i = 7; i >= 0; i--)
+        hlen = hlen << 8 | le[i];
+    return hlen;
+}
+
+hws_status hws_safetensors_data_bytes(const char *path, double *bytes, hws_error *err) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return HWS_OK;
+    unsigned char le[8];
+    uint64_t header = 0;
+    long size = -1;
+    int ok = fread(le, 1, 8, f) == 8 && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 8;
+    fclose(f);
+    if (ok)
+        header = header_len(le);
+    if (!ok || header > (uint64_t)size - 8)
+        return hws_error_set(err, HWS_ERR_INPUT,
+                             "%s: offset 0: header length %llu does not fit the %ld-byte file",
+                             path, (unsigned long long)header, size);
+    *bytes = (double)((uint64_t)size - 8 - header);
+    return HWS_OK;
+}
+
 hws_status hws_safetensors_parse(const unsigned char *buf, size_t len, const char *label,
                                  hws_safetensors *st, hws_error *err) {
     memset(st, 0, sizeof *st);
@@ -133,9 +163,7 @@ hws_status hws_safetensors_parse(const unsigned char *buf, size_t len, const cha
     if (len < 8)
         return hws_error_set(err, HWS_ERR_INPUT, "%s: offset 0: file is %zu bytes, too short",
                              label, len);
-    uint64_t hlen = 0;
-    for (int i = 7; i >= 0; i--)
-        hlen = hlen << 8 | buf[i];
+    uint64_t hlen = header_len(buf);
     if (hlen > MAX_HEADER_BYTES || hlen > len - 8)
         return hws_error_set(err, HWS_ERR_INPUT,
                              "%s: offset 0: header length %llu overruns the file (%zu bytes)",
@@ -158,24 +186,16 @@ hws_status hws_safetensors_parse(const unsigned char *buf, size_t len, const cha
 
 hws_status hws_safetensors_open(const char *path, hws_safetensors *st, hws_error *err) {
     memset(st, 0, sizeof *st);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return hws_error_set(err, HWS_ERR_INPUT, "%s: %s", path, strerror(errno));
-    unsigned char *buf = NULL;
-    long size = -1;
-    if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0)
-        buf = malloc(size > 0 ? (size_t)size : 1);
-    int ok = buf && fread(buf, 1, (size_t)size, f) == (size_t)size;
-    fclose(f);
-    if (!ok) {
-        free(buf);
-        return hws_error_set(err, HWS_ERR_INPUT, "%s: cannot read the file", path);
-    }
-    hws_status s = hws_safetensors_parse(buf, (size_t)size, path, st, err);
+    char *buf;
+    size_t size;
+    hws_status s = hws_file_read(path, SAFETENSORS_MAX_FILE_BYTES, &buf, &size, err);
+    if (s != HWS_OK)
+        return s;
+    s = hws_safetensors_parse((unsigned char *)buf, size, path, st, err);
     if (s != HWS_OK)
         free(buf);
     else
-        st->owned = buf;
+        st->owned = (unsigned char *)buf;
     return s;
 }
 

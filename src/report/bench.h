@@ -1,7 +1,7 @@
-/* bench_report.h - the two printers of a benchmark result: an aligned table and one JSON
+/* bench.h - the two printers of a benchmark result: an aligned table and one JSON
  * document (schema "hwscope.bench/1"). */
-#ifndef HWSCOPE_BENCH_REPORT_H
-#define HWSCOPE_BENCH_REPORT_H
+#ifndef HWSCOPE_REPORT_BENCH_H
+#define HWSCOPE_REPORT_BENCH_H
 
 #include "hwscope/bench.h"
 

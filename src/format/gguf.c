@@ -1,17 +1,17 @@
 /* gguf.c - the GGUF header reader (metadata and tensor table, every count bounded by the file)
  * and the tables of ggml tensor types and llama.cpp file types with their bits per weight. */
 #include "hwscope/gguf.h"
-#include "plan/model_readers.h"
+#include "format/model_readers.h"
+#include "util/checked.h"
+#include "util/file.h"
 #include "util/units.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- ggml types -------------------------------------------------------------------------- */
@@ -110,19 +110,24 @@ static bool tensor_size(int type, const uint64_t *dims, uint32_t n_dims, uint64_
     }
     uint64_t n = 1;
     for (uint32_t i = 0; i < n_dims; i++) {
-        if (dims[i] > (uint64_t)INT64_MAX || (dims[i] != 0 && n > (uint64_t)INT64_MAX / dims[i])) {
+        if (hws_mul_u64_overflow(n, dims[i], &n) || n > (uint64_t)INT64_MAX) {
             snprintf(why, why_len, "element count overflows 63 bits");
             return false;
         }
-        n *= dims[i];
     }
     if (n_dims > 0 && dims[0] % t->block_elems != 0) {
         snprintf(why, why_len, "row of %llu elements is not a whole number of %s blocks of %u",
                  (unsigned long long)dims[0], t->name, t->block_elems);
         return false;
     }
+    /* 2^62 F64 elements are 2^65 bytes: the product is checked, not trusted to fit */
+    if (hws_mul_u64_overflow(n / t->block_elems, t->block_bytes, bytes) ||
+        *bytes > (uint64_t)INT64_MAX) {
+        snprintf(why, why_len, "%llu elements of %s: byte count overflows 63 bits",
+                 (unsigned long long)n, t->name);
+        return false;
+    }
     *elems = n;
-    *bytes = n / t->block_elems * t->block_bytes; /* < 2^63 / 1 x 8: no overflow */
     return true;
 }
 
@@ -573,24 +578,22 @@ hws_status hws_gguf_parse(const uint8_t *data, size_t size, const char *name, hw
 
 hws_status hws_gguf_open(const char *path, hws_gguf **out, hws_error *err) {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return HWS_FAIL(err, HWS_ERR_INPUT, "%s: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size == 0) {
+    int fd;
+    uint64_t size;
+    hws_status st = hws_file_open(path, false, &fd, &size, err);
+    if (st != HWS_OK)
+        return st;
+    if (size == 0 || size > SIZE_MAX) {
         close(fd);
-        return HWS_FAIL(err, HWS_ERR_INPUT,
-                        "%s: offset 0: not a GGUF file (empty or not "
-                        "a regular file)",
-                        path);
+        return HWS_FAIL(err, HWS_ERR_INPUT, "%s: offset 0: not a GGUF file (empty)", path);
     }
-    void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    void *map = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (map == MAP_FAILED)
         return HWS_FAIL(err, HWS_ERR_RUNTIME, "%s: mmap: %s", path, strerror(errno));
-    hws_status st = hws_gguf_parse(map, (size_t)sb.st_size, path, out, err);
+    st = hws_gguf_parse(map, (size_t)size, path, out, err);
     if (st != HWS_OK) {
-        munmap(map, (size_t)sb.st_size);
+        munmap(map, (size_t)size);
         return st;
     }
     (*out)->map = map;

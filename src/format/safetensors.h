@@ -5,8 +5,8 @@
  *   {"name": {"dtype": "F32", "shape": [3, 4], "data_offsets": [begin, end]}, ...,
  *    "__metadata__": {"key": "value"}}
  * then the data; offsets are relative to the first byte after the header. */
-#ifndef HWSCOPE_ENGINE_SAFETENSORS_H
-#define HWSCOPE_ENGINE_SAFETENSORS_H
+#ifndef HWSCOPE_FORMAT_SAFETENSORS_H
+#define HWSCOPE_FORMAT_SAFETENSORS_H
 
 #include "hwscope/hwscope.h"
 
@@ -44,6 +44,10 @@ hws_status hws_safetensors_parse(const unsigned char *buf, size_t len, const cha
 /* Reads and parses a file. */
 hws_status hws_safetensors_open(const char *path, hws_safetensors *st, hws_error *err);
 void hws_safetensors_close(hws_safetensors *st);
+/* The bytes of tensor data in the file at path without reading it: its size less the 8-byte
+ * length and the header that length gives. *bytes is untouched when there is no such file;
+ * HWS_ERR_INPUT naming the file when the length does not fit it. */
+hws_status hws_safetensors_data_bytes(const char *path, double *bytes, hws_error *err);
 
 /* The tensor named name, or NULL. */
 const hws_st_tensor *hws_safetensors_find(const hws_safetensors *st, const char *name);

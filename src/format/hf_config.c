@@ -3,8 +3,10 @@
  * gemma2/3 (text_config nesting), phi3, gpt_oss and falcon, with each family's defaults for the
  * keys its published configs leave out. Bad input is HWS_ERR_INPUT naming the file and the key
  * (or line and column for broken JSON). */
-#include "plan/model_readers.h"
+#include "format/model_readers.h"
+#include "format/safetensors.h"
 #include "util/file.h"
+#include "util/json_keys.h"
 #include "util/units.h"
 
 #include <cjson/cJSON.h>
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define HF_MAX_FILE_BYTES ((size_t)256 << 20) /* the index of a 671B model is ~9 MB */
 #define HF_MAX_COUNT      1e9                 /* no dimension, layer or expert count comes near */
@@ -63,6 +66,21 @@ typedef struct {
     const char *path;
     hws_error *err;
 } hf_doc;
+
+/* The keys a config may give each count under, first the transformers name. */
+static const char *const hf_hidden_keys[] = {"hidden_size", "n_embd", "d_model", "dim", NULL};
+static const char *const hf_layers_keys[] = {"num_hidden_layers", "n_layer", "num_layers",
+                                             "n_layers", NULL};
+static const char *const hf_heads_keys[] = {"num_attention_heads", "n_head", "num_heads", "n_heads",
+                                            NULL};
+static const char *const hf_kv_heads_keys[] = {"num_key_value_heads", "num_kv_heads", "n_head_kv",
+                                               "multi_query_group_num", NULL};
+static const char *const hf_experts_keys[] = {"num_local_experts", "num_experts",
+                                              "n_routed_experts", "moe_num_experts", NULL};
+static const char *const hf_active_keys[] = {"num_experts_per_tok", "experts_per_token",
+                                             "num_experts_per_token", "moe_top_k", NULL};
+/* leading dense blocks: a count (DeepSeek), else the list of dense layers (Qwen MoE) */
+static const char *const hf_dense_keys[] = {"first_k_dense_replace", "mlp_only_layers", NULL};
 
 /* The legacy model_types the same classes served (Falcon's first configs, RWForCausalLM). */
 static const char *const hf_legacy_types[][2] = {{"RefinedWeb", "falcon"},
@@ -201,10 +219,7 @@ static void hf_name(const hf_doc *d, const char *model_type, hws_model_spec *m) 
 /* Attention heads: query, key/value (GQA, MQA, falcon's flags) and the per-head width. */
 static hws_status hf_attention(const hf_doc *d, const char *family, hws_model_spec *m) {
     hws_status st;
-    if ((st = hf_count(d,
-                       (const char *[]){"num_key_value_heads", "num_kv_heads", "n_head_kv",
-                                        "multi_query_group_num", NULL},
-                       1, &m->n_kv_heads)) != HWS_OK)
+    if ((st = hf_count(d, hf_kv_heads_keys, 1, &m->n_kv_heads)) != HWS_OK)
         return st;
     if (!hws_known(m->n_kv_heads)) {
         /* falcon's multi_query defaults to true; elsewhere a missing key means MHA */
@@ -214,16 +229,6 @@ static hws_status hf_attention(const hf_doc *d, const char *family, hws_model_sp
             return st;
         m->n_kv_heads = mq && !new_arch ? 1 : m->n_heads;
     }
-    if (m->n_kv_heads > m->n_heads)
-        return HWS_FAIL(d->err, HWS_ERR_INPUT,
-                        "%s: key \"num_key_value_heads\": %.0f exceeds the %.0f attention "
-                        "heads",
-                        d->path, m->n_kv_heads, m->n_heads);
-    if (fmod(m->n_heads, m->n_kv_heads) != 0)
-        return HWS_FAIL(d->err, HWS_ERR_INPUT,
-                        "%s: key \"num_key_value_heads\": %.0f attention heads do not divide "
-                        "into %.0f key/value groups",
-                        d->path, m->n_heads, m->n_kv_heads);
     /* multi-head latent attention (DeepSeek-V2/V3) */
     if ((st = hf_count(d, (const char *[]){"kv_lora_rank", NULL}, 1, &m->kv_lora_rank)) != HWS_OK)
         return st;
@@ -253,10 +258,7 @@ static hws_status hf_attention(const hf_doc *d, const char *family, hws_model_sp
 static hws_status hf_experts(const hf_doc *d, hws_model_spec *m) {
     hws_status st;
     double experts = HWS_NA;
-    if ((st = hf_count(d,
-                       (const char *[]){"num_local_experts", "num_experts", "n_routed_experts",
-                                        "moe_num_experts", NULL},
-                       0, &experts)) != HWS_OK)
+    if ((st = hf_count(d, hf_experts_keys, 0, &experts)) != HWS_OK)
         return st;
     if (!hws_known(experts) || experts == 0)
         return HWS_OK; /* dense */
@@ -264,28 +266,19 @@ static hws_status hf_experts(const hf_doc *d, hws_model_spec *m) {
     m->n_shared_experts = 0;
     m->n_dense_layers = 0;
     m->moe_intermediate_size = m->intermediate_size;
-    if ((st = hf_count(d,
-                       (const char *[]){"num_experts_per_tok", "experts_per_token",
-                                        "num_experts_per_token", "moe_top_k", NULL},
-                       1, &m->n_experts_active)) ||
+    if ((st = hf_count(d, hf_active_keys, 1, &m->n_experts_active)) ||
         (st = hf_count(d, (const char *[]){"n_shared_experts", "num_shared_experts", NULL}, 0,
                        &m->n_shared_experts)) ||
         (st = hf_count(d, (const char *[]){"moe_intermediate_size", NULL}, 1,
                        &m->moe_intermediate_size)) ||
         (st = hf_count(d, (const char *[]){"first_k_dense_replace", NULL}, 0, &m->n_dense_layers)))
         return st;
-    if (hws_known(m->n_experts_active) && m->n_experts_active > experts)
-        return HWS_FAIL(d->err, HWS_ERR_INPUT,
-                        "%s: key \"num_experts_per_tok\": %.0f exceeds the %.0f experts", d->path,
-                        m->n_experts_active, experts);
     const char *where;
     const cJSON *dense = hf_get(d, "mlp_only_layers", &where); /* qwen MoE */
     if (dense != NULL && !cJSON_IsArray(dense))
         return hf_bad(d, where, "mlp_only_layers", "expected an array");
     if (dense != NULL && m->n_dense_layers == 0)
         m->n_dense_layers = cJSON_GetArraySize(dense);
-    if (m->n_dense_layers > m->n_layers)
-        return hf_bad(d, "", "first_k_dense_replace", "more dense layers than layers");
     return HWS_OK;
 }
 
@@ -397,6 +390,37 @@ static hws_status hf_gated_by_activation(const hf_doc *d, hws_model_spec *m) {
     return HWS_OK;
 }
 
+/* The first of keys present in the config (for messages), else keys[0]. */
+static const char *hf_present(const hf_doc *d, const char *const *keys, const char **where) {
+    for (size_t i = 0; keys[i] != NULL; i++)
+        if (hf_get(d, keys[i], where) != NULL)
+            return keys[i];
+    *where = "";
+    return keys[0];
+}
+
+/* The shared shape check (hws_model_shape_check), its fault named by this config's key. */
+static hws_status hf_check_shape(const hf_doc *d, const hws_model_spec *m) {
+    static const char *const *keys[HWS_SHAPE_FIELDS] = {
+        [HWS_SHAPE_LAYERS] = hf_layers_keys,      [HWS_SHAPE_HIDDEN] = hf_hidden_keys,
+        [HWS_SHAPE_HEADS] = hf_heads_keys,        [HWS_SHAPE_KV_HEADS] = hf_kv_heads_keys,
+        [HWS_SHAPE_EXPERTS] = hf_experts_keys,    [HWS_SHAPE_EXPERTS_ACTIVE] = hf_active_keys,
+        [HWS_SHAPE_DENSE_LAYERS] = hf_dense_keys,
+    };
+    hws_shape_field field;
+    char why[160];
+    if (hws_model_shape_check(m, &field, why, sizeof why))
+        return HWS_OK;
+    const char *where;
+    const char *key = hf_present(d, keys[field], &where);
+    const cJSON *first_k = hf_get(d, "first_k_dense_replace", &where);
+    if (field == HWS_SHAPE_DENSE_LAYERS && !(cJSON_IsNumber(first_k) && first_k->valuedouble > 0))
+        key = hf_present(d, (const char *const[]){"mlp_only_layers", NULL}, &where);
+    else if (field == HWS_SHAPE_DENSE_LAYERS)
+        key = "first_k_dense_replace";
+    return hf_bad(d, where, key, why);
+}
+
 static hws_status hf_fill(const hf_doc *d, hws_model_spec *m) {
     hws_status st;
     const char *root_type = NULL, *text_type = NULL;
@@ -415,12 +439,7 @@ static hws_status hf_fill(const hf_doc *d, hws_model_spec *m) {
     snprintf(m->source, sizeof m->source, "%s", d->path);
     hf_name(d, root_type, m);
 
-    static const char *const hidden[] = {"hidden_size", "n_embd", "d_model", "dim", NULL};
-    static const char *const layers[] = {"num_hidden_layers", "n_layer", "num_layers", "n_layers",
-                                         NULL};
-    static const char *const heads[] = {"num_attention_heads", "n_head", "num_heads", "n_heads",
-                                        NULL};
-    const char *const *required[] = {hidden, layers, heads};
+    const char *const *required[] = {hf_hidden_keys, hf_layers_keys, hf_heads_keys};
     double *fields[] = {&m->hidden_size, &m->n_layers, &m->n_heads};
     for (int i = 0; i < 3; i++) {
         if ((st = hf_count(d, required[i], 1, fields[i])) != HWS_OK)
@@ -454,7 +473,7 @@ static hws_status hf_fill(const hf_doc *d, hws_model_spec *m) {
         return st;
     if ((st = hf_experts(d, m)) || (st = hf_sliding(d, fam, m)) || (st = hf_weight_type(d, m)))
         return st;
-    return HWS_OK;
+    return hf_check_shape(d, m);
 }
 
 /* The line and column of byte offset off in text, for a JSON syntax error. */
@@ -475,6 +494,18 @@ static hws_status hf_parse_json(const char *text, size_t len, const char *path, 
                                 hws_error *err) {
     const char *end = NULL;
     *out = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    size_t rest = *out != NULL ? (size_t)(end - text) : len;
+    while (rest < len && strchr(" \t\r\n", text[rest]) != NULL && text[rest] != '\0')
+        rest++;
+    if (*out != NULL && rest < len) { /* a second document, or garbage after the first */
+        cJSON_Delete(*out);
+        *out = NULL;
+        int line, col;
+        hf_line_col(text, rest, &line, &col);
+        return HWS_FAIL(err, HWS_ERR_INPUT,
+                        "%s: line %d, column %d (byte %zu): more after the JSON document", path,
+                        line, col, rest);
+    }
     if (*out == NULL) {
         size_t off = end != NULL && end >= text && end <= text + len ? (size_t)(end - text) : 0;
         int line, col;
@@ -487,35 +518,12 @@ static hws_status hf_parse_json(const char *text, size_t len, const char *path, 
         *out = NULL;
         return HWS_FAIL(err, HWS_ERR_INPUT, "%s: byte 0: expected a JSON object", path);
     }
+    if (!hws_json_keep_last_keys(*out)) {
+        cJSON_Delete(*out);
+        *out = NULL;
+        return HWS_FAIL(err, HWS_ERR_NOMEM, "%s: out of memory", path);
+    }
     return HWS_OK;
-}
-
-void hws_model_spec_blank(hws_model_spec *m) {
-    memset(m, 0, sizeof *m);
-    double *nums[] = {&m->params_published,
-                      &m->hidden_size,
-                      &m->n_layers,
-                      &m->n_heads,
-                      &m->n_kv_heads,
-                      &m->head_dim,
-                      &m->intermediate_size,
-                      &m->vocab_size,
-                      &m->max_context,
-                      &m->n_experts,
-                      &m->n_experts_active,
-                      &m->n_shared_experts,
-                      &m->moe_intermediate_size,
-                      &m->n_dense_layers,
-                      &m->kv_lora_rank,
-                      &m->q_lora_rank,
-                      &m->qk_rope_head_dim,
-                      &m->qk_nope_head_dim,
-                      &m->v_head_dim,
-                      &m->sliding_window,
-                      &m->sliding_layers_per_global,
-                      &m->file_weight_bytes};
-    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
-        *nums[i] = HWS_NA;
 }
 
 hws_status hws_hf_config_parse(const char *text, size_t len, const char *path, hws_model_spec *out,
@@ -565,27 +573,6 @@ hws_status hws_hf_index_parse(const char *text, size_t len, const char *path, do
     return st;
 }
 
-/* The bytes of tensor data in a single model.safetensors: its size less the 8-byte length and
- * the JSON header that length gives. NA when there is no such file. */
-static hws_status hf_single_file_bytes(const char *path, double *bytes, hws_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return HWS_OK;
-    unsigned char le[8];
-    uint64_t header = 0;
-    long size = -1;
-    int ok = fread(le, 1, 8, f) == 8 && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 8;
-    fclose(f);
-    for (int i = 7; ok && i >= 0; i--)
-        header = header << 8 | le[i];
-    if (!ok || header > (uint64_t)size - 8)
-        return HWS_FAIL(err, HWS_ERR_INPUT,
-                        "%s: offset 0: header length %llu does not fit the %ld-byte file", path,
-                        (unsigned long long)header, size);
-    *bytes = (double)((uint64_t)size - 8 - header);
-    return HWS_OK;
-}
-
 hws_status hws_model_from_hf_config(const char *path, hws_model_spec *out, hws_error *err) {
     char *text;
     size_t len;
@@ -603,9 +590,7 @@ hws_status hws_model_from_hf_config(const char *path, hws_model_spec *out, hws_e
     const char *slash = strrchr(path, '/');
     int dir_len = slash != NULL ? (int)(slash - path + 1) : 0;
     snprintf(sibling, sizeof sibling, "%.*smodel.safetensors.index.json", dir_len, path);
-    FILE *probe = fopen(sibling, "rb");
-    if (probe != NULL) {
-        fclose(probe);
+    if (hws_file_exists(sibling)) {
         if ((st = hws_file_read(sibling, HF_MAX_FILE_BYTES, &text, &len, err)) != HWS_OK)
             return st;
         st = hws_hf_index_parse(text, len, sibling, &out->file_weight_bytes, err);
@@ -613,5 +598,5 @@ hws_status hws_model_from_hf_config(const char *path, hws_model_spec *out, hws_e
         return st;
     }
     snprintf(sibling, sizeof sibling, "%.*smodel.safetensors", dir_len, path);
-    return hf_single_file_bytes(sibling, &out->file_weight_bytes, err);
+    return hws_safetensors_data_bytes(sibling, &out->file_weight_bytes, err);
 }

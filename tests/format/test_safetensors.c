@@ -2,7 +2,7 @@
  * ones are errors that name the file and the offset or key at fault. */
 #include "hws_test.h"
 
-#include "engine/safetensors.h"
+#include "format/safetensors.h"
 #include "hwscope/engine.h"
 
 #include <stdio.h>

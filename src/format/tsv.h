@@ -10,53 +10,30 @@
  * "n/a", "-" or an empty field is unknown. Flags are 0/1 (also no/yes, false/true).
  * Every fault is HWS_ERR_INPUT "FILE:LINE: field 'COLUMN': what is wrong".
  *
+ * Columns are the records' field tables (hwscope/fields.h): a column is a field's key, a number
+ * in the file is in the field's unit (stored value = file value * unit_size), STR fields are
+ * strings, BOOL fields flags; every other field of the table is unknown in a fresh row.
+ *
  * Example:
- *   static const hws_tsv_field fields[] = {
- *       HWS_TSV_STRING(my_row, name, "name", ""),
- *       HWS_TSV_NUMBER(my_row, mem_bytes, "mem_gb", 1e9, "GB", "memory, GB"),
+ *   static const hws_field fields[] = {
+ *       HWS_COL_STR(my_row, name, "name", ""),
+ *       HWS_COL_NUM(my_row, mem_bytes, "mem_gb", 1e9, "GB", "memory, GB"),
  *   };
- *   static const hws_tsv_schema schema = {fields, 2, sizeof(my_row)};
+ *   static const hws_field_table schema = HWS_FIELD_TABLE(my_row, fields);
  *   hws_tsv_rows rows = {0};
  *   st = hws_tsv_parse(&schema, text, len, "data/gpus.tsv", &rows, &err); */
-#ifndef HWSCOPE_PLAN_TSV_H
-#define HWSCOPE_PLAN_TSV_H
+#ifndef HWSCOPE_FORMAT_TSV_H
+#define HWSCOPE_FORMAT_TSV_H
 
-#include "hwscope/hwscope.h"
+#include "hwscope/fields.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef enum {
-    HWS_TSV_STR, /* char[size] at offset; longer text is an error */
-    HWS_TSV_NUM, /* double at offset = file value * scale; HWS_NA when unknown */
-    HWS_TSV_FLAG /* int at offset, 0 or 1 */
-} hws_tsv_kind;
+/* A row type is a field table whose first field is the string key "name". */
+typedef hws_field_table hws_tsv_schema;
 
-typedef struct {
-    const char *column; /* column name in the header and key in JSON */
-    hws_tsv_kind kind;
-    size_t offset;    /* into the row struct */
-    size_t size;      /* bytes of a string field */
-    double scale;     /* struct value = file value * scale (1 when the units agree) */
-    const char *unit; /* unit of the file value: "GB", "TFLOP/s"; "" when none */
-    const char *help; /* one line for docs and --help */
-} hws_tsv_field;
-
-#define HWS_TSV_STRING(type, member, column, help)                                                 \
-    { column, HWS_TSV_STR, offsetof(type, member), sizeof(((type *)0)->member), 1, "", help }
-#define HWS_TSV_NUMBER(type, member, column, scale, unit, help)                                    \
-    { column, HWS_TSV_NUM, offsetof(type, member), sizeof(double), scale, unit, help }
-#define HWS_TSV_BOOL(type, member, column, help)                                                   \
-    { column, HWS_TSV_FLAG, offsetof(type, member), sizeof(int), 1, "", help }
-
-/* A row type: its fields (the first must be the string key "name"), and its size. */
-typedef struct {
-    const hws_tsv_field *fields;
-    size_t nfields;
-    size_t row_size;
-} hws_tsv_schema;
-
-/* A growing array of rows of schema->row_size bytes each. */
+/* A growing array of rows of schema->record_size bytes each. */
 typedef struct {
     unsigned char *data;
     size_t count;
@@ -74,7 +51,7 @@ hws_status hws_tsv_parse_file(const hws_tsv_schema *schema, const char *path, hw
 void hws_tsv_rows_free(hws_tsv_rows *rows);
 /* Row i, as a pointer to its struct. */
 static inline void *hws_tsv_row(const hws_tsv_rows *rows, const hws_tsv_schema *schema, size_t i) {
-    return rows->data + i * schema->row_size;
+    return rows->data + i * schema->record_size;
 }
 /* The row named name (case-insensitive), or NULL. */
 void *hws_tsv_find(const hws_tsv_rows *rows, const hws_tsv_schema *schema, const char *name);
@@ -95,16 +72,5 @@ hws_status hws_tsv_catalog_load(hws_tsv_catalog *cat, const char *user_path, hws
 /* The rows, loading the built-in ones on first use (none if they fail to parse). Not thread-safe:
  * load before starting threads; a reload invalidates rows handed out before. */
 const void *hws_tsv_catalog_rows(hws_tsv_catalog *cat, size_t *count);
-
-/* A field's value in the file's unit (NUM: struct value / scale) and a string field's text. */
-static inline double hws_tsv_num(const hws_tsv_field *f, const void *row) {
-    return *(const double *)((const unsigned char *)row + f->offset) / f->scale;
-}
-static inline const char *hws_tsv_str(const hws_tsv_field *f, const void *row) {
-    return (const char *)row + f->offset;
-}
-static inline int hws_tsv_flag(const hws_tsv_field *f, const void *row) {
-    return *(const int *)((const unsigned char *)row + f->offset);
-}
 
 #endif
