@@ -51,6 +51,9 @@ typedef struct {
     /* the quantisation a catalog model's published checkpoint ships in ("MXFP4" for gpt-oss,
      * "FP8" for DeepSeek-V3); "" when none (a config.json says it in file_weight_type) */
     char checkpoint_quant[16];
+    /* what the reader guessed and the user should know ("" when nothing): a config with no
+     * hidden_act read as an ungated MLP */
+    char warning[160];
 } hws_model_spec;
 
 /* The fields of hws_model_spec: the catalog's columns (data/models.tsv) and the file facts. */

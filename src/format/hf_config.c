@@ -387,6 +387,10 @@ static hws_status hf_gated_by_activation(const hf_doc *d, hws_model_spec *m) {
         return st;
     m->gated_mlp = act != NULL && (strcmp(act, "silu") == 0 || strcmp(act, "swiglu") == 0 ||
                                    strcmp(act, "swish") == 0 || strcmp(act, "geglu") == 0);
+    if (act == NULL)
+        snprintf(m->warning, sizeof m->warning,
+                 "%s has no hidden_act: its MLP is taken as ungated (2 matrices, not SwiGLU's 3)",
+                 d->path);
     return HWS_OK;
 }
 
