@@ -1,6 +1,7 @@
 /* plan_fields.c - the field tables of the planner's records (memory breakdown, one device's
- * load, predictor inputs and prediction, one advice row), beside their structs in plan.h; every
- * output of plan and advise (text, JSON) walks these. Kept apart from the planner's logic. */
+ * load, a placement, predictor inputs and prediction, one advice row), beside their structs in
+ * plan.h; every output of plan and advise (text, JSON) walks these. Kept apart from the planner's
+ * logic. */
 #include "hwscope/plan.h"
 
 static const hws_field memory_fields[] = {
@@ -78,6 +79,30 @@ static const hws_field predict_inputs_fields[] = {
 };
 const hws_field_table hws_predict_inputs_table =
     HWS_FIELD_TABLE(hws_predict_inputs, predict_inputs_fields);
+
+static const hws_field placement_fields[] = {
+    {.key = "possible",
+     .label = "possible",
+     .type = HWS_FIELD_BOOL,
+     .offset = offsetof(hws_placement, possible),
+     .unit = ""},
+    {.key = "fits",
+     .label = "fits",
+     .type = HWS_FIELD_BOOL,
+     .offset = offsetof(hws_placement, fits),
+     .unit = ""},
+    HWS_STR(hws_placement, why, "why"),
+    HWS_INT(hws_placement, cpu_layers, "CPU layers"),
+    HWS_INT(hws_placement, cpu_moe_layers, "CPU expert layers"),
+    HWS_NUM(hws_placement, cpu_bytes, "host GiB", GIB, 2, ""),
+    HWS_NUM(hws_placement, host_avail_bytes, "host RAM GiB", GIB, 2, ""),
+    HWS_INT(hws_placement, tp, "TP"),
+    HWS_INT(hws_placement, pp, "PP"),
+    HWS_NUM(hws_placement, gpu_mem_util, "gpu_memory_utilization", 1, 2, ""),
+    HWS_STR(hws_placement, launch, "launch"),
+    HWS_STR(hws_placement, note, "note"),
+};
+const hws_field_table hws_placement_table = HWS_FIELD_TABLE(hws_placement, placement_fields);
 
 static const hws_field advice_fields[] = {
     HWS_JSON_NUM(hws_advice, mem_needed_bytes),
