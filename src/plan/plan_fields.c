@@ -1,6 +1,7 @@
 /* plan_fields.c - the field tables of the planner's records (memory breakdown, one device's
- * load, predictor inputs and prediction, one advice row), beside their structs in plan.h; every
- * output of plan and advise (text, JSON) walks these. Kept apart from the planner's logic. */
+ * load, a placement, predictor inputs and prediction, one advice row), beside their structs in
+ * plan.h; every output of plan and advise (text, JSON) walks these. Kept apart from the planner's
+ * logic. */
 #include "hwscope/plan.h"
 
 static const hws_field memory_fields[] = {
@@ -38,6 +39,7 @@ static const hws_field placement_fields[] = {
     HWS_JSON_NUM(hws_placement, host_avail_bytes),
     HWS_JSON_INT("tp", hws_placement, tp),
     HWS_JSON_INT("pp", hws_placement, pp),
+    HWS_JSON_NUM(hws_placement, gpu_mem_util),
     HWS_JSON_STR(hws_placement, launch),
     HWS_JSON_STR(hws_placement, note),
 };
