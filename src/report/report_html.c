@@ -178,8 +178,14 @@ static void print_bars(const hws_report *r, FILE *out) {
         char m[48], d[48];
         hws_fmt_num(m, sizeof m, f->measured, f->measured < 100 ? 1 : 0, f->unit);
         hws_fmt_num(d, sizeof d, f->datasheet, f->datasheet < 100 ? 1 : 0, f->unit);
+        char name[40]; /* what fits left of the bars, cut between characters */
+        size_t cut =
+            strlen(f->device_name) < sizeof name ? strlen(f->device_name) : sizeof name - 1;
+        while (cut > 0 && ((unsigned char)f->device_name[cut] & 0xC0) == 0x80)
+            cut--;
+        snprintf(name, sizeof name, "%.*s", (int)cut, f->device_name);
         fprintf(out, "<text x=\"8\" y=\"%d\">", y + 12);
-        html_textf(out, "%.38s", f->device_name);
+        html_text(out, name);
         fprintf(out, "</text><text class=\"muted\" x=\"8\" y=\"%d\">", y + 26);
         html_text(out, f->what);
         fputs("</text>", out);
