@@ -14,6 +14,12 @@ import sys
 XD = ("XiongjieDai/GPU-Benchmarks-on-LLM-Inference README, llama.cpp on RunPod, May 2024 "
       "(https://github.com/XiongjieDai/GPU-Benchmarks-on-LLM-Inference)")
 H100 = "bench/results/plan-vs-accelerate-h100-2026-11-25.md (measured by hwscope on the lent H100)"
+XD23 = ("XiongjieDai/GPU-Benchmarks-on-LLM-Inference README, llama.cpp on RunPod, Dec 2023 "
+        "(Llama-2 overview tables; 'A100 80GB' read as the PCIe card)")
+JM = ("johnmusgrave.com/p/vllm-throughput-latency-sweep-on: vLLM 0.23.0 bench serve, 1024 in / "
+      "128 out, concurrency 1 (about 75 tokens/s)")
+MR = ("mushfiqrahman.dev/?p=1668: vLLM bench serve, Mistral-7B-Instruct-v0.3 (v0.1's shapes, "
+      "vocab 32768), 256 in / 128 out, output tokens/s at max concurrency 4 and 8")
 
 # runtime, model (catalog), weights flag, gpus, test, published tokens/s, source
 # tg512: 512 tokens generated from an empty cache (--depth 192: cache 256 on average);
@@ -41,6 +47,19 @@ ROWS = [
     ("llama.cpp", "Llama-3.1-70B", ["--quant", "Q4_K_M"], "2x RTX 4090", "pp512", 839.43, XD),
     ("llama.cpp", "Llama-3.1-8B", ["--quant", "Q4_K_M"], "M2 Ultra 192GB", "tg512", 78.81, XD),
     ("llama.cpp", "Llama-3.1-8B", ["--quant", "Q4_K_M"], "M2 Ultra 192GB", "pp512", 994.04, XD),
+    ("llama.cpp", "Llama-2-7B", ["--quant", "Q4_0"], "A100 PCIe 80GB", "tg128", 136.24, XD23),
+    ("llama.cpp", "Llama-2-7B", ["--quant", "Q4_0"], "A100 PCIe 80GB", "pp512", 3443.98, XD23),
+    ("llama.cpp", "Llama-2-7B", ["--quant", "Q4_0"], "H100 PCIe", "tg128", 133.77, XD23),
+    ("llama.cpp", "Llama-2-7B", ["--quant", "Q4_0"], "H100 PCIe", "pp512", 4868.59, XD23),
+    ("llama.cpp", "Llama-2-7B", ["--quant", "Q4_0"], "RTX A6000", "tg128", 111.57, XD23),
+    ("llama.cpp", "Llama-2-7B", ["--quant", "Q4_0"], "RTX A6000", "pp512", 2979.12, XD23),
+    ("llama.cpp", "Llama-2-7B", ["--quant", "Q4_0"], "RTX 6000 Ada", "tg128", 127.45, XD23),
+    ("llama.cpp", "Llama-2-7B", ["--quant", "Q4_0"], "RTX 6000 Ada", "pp512", 3911.18, XD23),
+    ("llama.cpp", "Llama-2-7B", ["--quant", "Q4_0"], "RTX 4090", "tg128", 149.37, XD23),
+    ("llama.cpp", "Llama-2-7B", ["--quant", "Q4_0"], "RTX 4090", "pp512", 5531.19, XD23),
+    ("vllm", "Llama-3.1-8B", [], "A100 SXM 40GB", "decode, 1024 in", 75.0, JM),
+    ("vllm", "Mistral-7B-v0.1", [], "RTX 4090", "serve c4 256/128", 210.0, MR),
+    ("vllm", "Mistral-7B-v0.1", [], "RTX 4090", "serve c8 256/128", 377.0, MR),
     ("transformers", "Llama-3.2-1B", [], "H100 SXM 80GB", "tg128 after pp512", 14.27, H100),
     ("transformers", "Llama-3.2-1B", [], "H100 SXM 80GB", "pp512", 512 / 0.02138, H100),
     ("transformers", "Qwen2.5-7B", [], "H100 SXM 80GB", "tg128 after pp512", 10.4, H100),
@@ -49,14 +68,34 @@ ROWS = [
 
 
 def predict(hwscope, runtime, model, weights, gpus, test):
+    """The prediction for one published test: llama-bench's tg512 (512 tokens from an empty
+    cache) and pp512, a decode after a long prompt, or vLLM's output tokens/s at a concurrency
+    (each request: its share of prefill, then 128 tokens; batch = concurrency)."""
     cmd = [hwscope, "plan", model, *weights, "--gpus", gpus, "--runtime", runtime,
-           "--ctx", "4096", "--prompt", "512", "--ram", "256"]
+           "--ram", "256"]
+    gen = 128
     if test == "tg512":
-        cmd += ["--depth", "192"]
+        cmd += ["--ctx", "4096", "--prompt", "512", "--depth", "192"]
+    elif test == "tg128":
+        cmd += ["--ctx", "4096", "--prompt", "512", "--depth", "1"]
+    elif test.startswith("serve"):
+        conc, io = test.split()[1:3]
+        prompt, gen = (int(x) for x in io.split("/"))
+        cmd += ["--ctx", "4096", "--prompt", str(prompt), "--batch", conc[1:]]
+    elif test.startswith("decode"):
+        cmd += ["--ctx", "4096", "--prompt", test.split()[1]]
+    else:
+        cmd += ["--ctx", "4096", "--prompt", "512"]
     out = subprocess.run(cmd + ["--json"], check=True, capture_output=True, text=True).stdout
     p = json.loads(out)["prediction"]
-    key = "prefill_tokens_per_s" if test.startswith("pp") else "decode_tokens_per_s"
-    return p[key], " ".join(c if " " not in c else f'"{c}"' for c in cmd[1:])
+    if test.startswith("pp"):
+        value = p["prefill_tokens_per_s"]
+    elif test.startswith("serve"):
+        batch = float(test.split()[1][1:])
+        value = batch * gen / (p["ttft_ms"] / 1e3 + gen * p["tpot_ms"] / 1e3)
+    else:
+        value = p["decode_tokens_per_s"]
+    return value, " ".join(c if " " not in c else f'"{c}"' for c in cmd[1:])
 
 
 def main():

@@ -54,6 +54,13 @@ HWS_API const hws_weight_format *hws_weight_format_find(const char *name);
 /* All weight formats, for help text and the advisor. */
 HWS_API const hws_weight_format *hws_weight_formats(size_t *count);
 
+/* The format a checkpoint ships in, from the quantisation its config.json (or the catalog's
+ * checkpoint column) declares: file_weight_type "MXFP4" (gpt-oss), "FP8" (DeepSeek-V3 128x128
+ * blocks), "AWQ-INT4", "GPTQ-INT8", "BITSAN-INT4" (bitsandbytes: NF4), "COMPRE-INT4"...; NULL for
+ * a plain dtype. *experts_only: gpt-oss quantises only the MoE experts (attention, router,
+ * embeddings and head stay BF16: its modules_to_not_convert). Planned when no --dtype is given. */
+HWS_API const hws_weight_format *hws_checkpoint_format(const hws_model_spec *m, int *experts_only);
+
 /* A KV-cache element format: "fp16"/"bf16" 2 bytes, "fp8" 1 byte, "q8_0" 34/32 bytes,
  * "q4_0"/"q4" 18/32 bytes (llama.cpp's 4-bit cache types, 32 values + one FP16 scale). */
 typedef struct {
@@ -133,6 +140,13 @@ HWS_API hws_status hws_memory_estimate(const hws_model_spec *m, const hws_plan_o
  * keeps for a context of ctx (the window on sliding layers). */
 HWS_API double hws_kv_layer_bytes_per_token(const hws_model_spec *m, double kv_bytes_per_elem);
 HWS_API double hws_kv_layer_tokens(const hws_model_spec *m, int layer, double ctx);
+/* The same as the runtime of o allocates it: transformers caches MLA's full K and V (heads x
+ * (qk_nope + qk_rope + v_head_dim)), not the latent; llama.cpp keeps the whole context on a model
+ * whose every layer slides (Mistral 7B v0.1: no SWA cache for it), the window only where
+ * sliding and global layers interleave (Gemma 2/3's iSWA cache). */
+HWS_API double hws_kv_runtime_bytes_per_token(const hws_model_spec *m, const hws_plan_opts *o);
+HWS_API double hws_kv_runtime_tokens(const hws_model_spec *m, const hws_plan_opts *o, int layer,
+                                     double ctx);
 /* Weight bytes of block `layer`, and its KV bytes for ctx x batch. */
 HWS_API double hws_layer_weights_bytes(const hws_memory *mem, int layer);
 HWS_API double hws_kv_layer_bytes(const hws_model_spec *m, const hws_plan_opts *o, int layer);
@@ -237,6 +251,8 @@ typedef struct {
     double cpu_bytes;        /* weights + KV (+ a CPU-only plan's buffers) kept in host memory */
     double host_avail_bytes; /* RAM the host offers (NA: not known, not checked) */
     int tp, pp;              /* tensor-parallel and pipeline degrees of the launch */
+    double gpu_mem_util;     /* vLLM: the --gpu-memory-utilization it can start with */
+    char note[HWS_PLAN_BASIS_LEN];       /* what the runtime does that the user must know */
     char launch[HWS_PLAN_BASIS_LEN * 3]; /* the command that runs it (hws_launch_command) */
 } hws_placement;
 
@@ -346,11 +362,23 @@ typedef struct {
     double budget_usd;       /* NA: none; purchase USD, or USD per hour when renting */
     double min_tokens_per_s; /* decode target, NA: none */
     int rent;                /* 1: rank by $/hour and $ per million tokens; 0: purchase */
+    const hws_host *host;    /* "your CPU", ranked beside the rest at no purchase cost; NULL */
+    /* buy mode's $ per million tokens: the purchase amortised over life_years at utilisation
+     * (fraction of the hours it generates), plus the GPUs' TDP at usd_per_kwh; 0: defaults */
+    double life_years;  /* HWS_ADVISE_LIFE_YEARS */
+    double usd_per_kwh; /* HWS_ADVISE_USD_PER_KWH */
+    double utilisation; /* HWS_ADVISE_UTILISATION */
 } hws_advise_opts;
 
+#define HWS_ADVISE_LIFE_YEARS  3.0  /* a GPU's depreciation life */
+#define HWS_ADVISE_USD_PER_KWH 0.15 /* about the US average retail price of electricity */
+#define HWS_ADVISE_UTILISATION 0.50 /* half the hours generating */
+
 typedef struct {
-    const hws_gpu_spec *gpu;
-    int count; /* 1, 2, 4, 8 */
+    const hws_gpu_spec *gpu; /* NULL for a CPU host */
+    char name[96];           /* the GPU's catalog name, or the CPU host's */
+    int cpu;                 /* 1: a CPU-only configuration (llama.cpp on the host) */
+    int count;               /* 1, 2, 4, 8 */
     const hws_weight_format *weights;
     hws_runtime runtime;
     hws_place_kind place;
@@ -360,7 +388,8 @@ typedef struct {
     double prefill_tokens_per_s;
     double buy_usd;               /* count x catalog price */
     double usd_per_hour;          /* count x published on-demand $/GPU-hour */
-    double usd_per_mtok;          /* renting: $ per million generated tokens at decode speed */
+    double usd_per_mtok;          /* $ per million generated tokens at decode speed: renting at
+                                   * usd_per_hour; buying, amortised (hws_advise_opts) */
     double cost_usd;              /* what the ranking uses: buy_usd, or usd_per_hour (--rent) */
     int ok;                       /* fits, within budget and meets the speed target */
     char why[HWS_PLAN_BASIS_LEN]; /* why not, or notes */
@@ -374,10 +403,17 @@ typedef struct {
     char ceilings_warning[HWS_ERROR_LEN]; /* why a saved ceilings file was not used; "" */
 } hws_advice_list;
 
-/* Enumerates catalog GPUs x {1,2,4,8} x weight formats for the model; sorts. */
+/* Enumerates catalog GPUs x {1,2,4,8} x weight formats, the CPU hosts of data/cpus.tsv and
+ * the caller's own CPU (llama.cpp, CPU only) for the model; sorts. */
 HWS_API hws_status hws_advise(const hws_model_spec *m, const hws_plan_opts *o,
                               const hws_advise_opts *a, hws_advice_list *out, hws_error *err);
 HWS_API void hws_advice_list_free(hws_advice_list *l);
+/* The closest miss of one piece of hardware (GPU row or CPU host name): the one that fits with
+ * the fewest GPUs and is cheapest, else the smallest need per GPU against what it has. NULL
+ * when the list has none of it. */
+HWS_API const hws_advice *hws_advice_near_miss(const hws_advice_list *l, const char *name);
+/* What the budget tree is, in one paragraph, for the output. */
+HWS_API const char *hws_budget_tree_explained(void);
 
 /* The guide's budget tree, one row per tier, with hwscope's pick for the model beside it. */
 typedef struct {

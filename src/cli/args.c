@@ -3,7 +3,9 @@
 #include "cli/args.h"
 #include "report/json.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,13 +43,32 @@ int hws_usage_error(const char *cmd, const char *fmt, ...) {
     return HWS_ARGS_BAD;
 }
 
+/* stderr as the process got it, for the CLI's own progress escapes; main sets it. */
+static FILE *terminal_stream;
+
+void hws_set_terminal_stream(FILE *f) {
+    terminal_stream = f;
+}
+
+FILE *hws_terminal_stream(void) {
+    return terminal_stream != NULL ? terminal_stream : stderr;
+}
+
+/* Whether a failed write to stdout was already reported (main's last check then stays quiet). */
+static bool stdout_error_said;
+
+bool hws_stdout_error_said(void) {
+    return stdout_error_said;
+}
+
 int hws_json_emit(const char *cmd, cJSON *doc) {
     int rc = 0;
     if (doc == NULL || hws_json_print(doc, stdout) != 0) {
-        if (ferror(stdout))
+        if (ferror(stdout)) {
             fprintf(stderr, "hwscope %s: cannot write the JSON document to stdout: %s\n", cmd,
                     strerror(errno));
-        else
+            stdout_error_said = true;
+        } else
             fprintf(stderr, "hwscope %s: out of memory building the JSON document\n", cmd);
         rc = 1;
     }
@@ -152,4 +173,21 @@ int hws_args_parse(const char *cmd, const char *usage, int argc, char **argv, co
             return HWS_ARGS_BAD;
     }
     return HWS_ARGS_OK;
+}
+
+bool hws_parse_long_list(const char *s, long *out, int n) {
+    const char *p = s;
+    for (int i = 0; i < n; i++) {
+        char *end;
+        if (!isdigit((unsigned char)*p) && *p != '-')
+            return false;
+        errno = 0;
+        out[i] = strtol(p, &end, 10);
+        if (end == p || errno == ERANGE || out[i] > INT_MAX || out[i] < INT_MIN)
+            return false;
+        if (i + 1 < n && *end != ',')
+            return false;
+        p = i + 1 < n ? end + 1 : end;
+    }
+    return *p == '\0';
 }

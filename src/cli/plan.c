@@ -97,13 +97,15 @@ static void print_placement(const plan_result *r) {
     hws_table_print(t, stdout);
     hws_table_free(t);
     if (p->cpu_bytes > 0)
-        printf("CPU: %d layers%s, %.2f GiB in host memory (%s)\n", p->cpu_layers,
-               p->cpu_moe_layers > 0 ? " + routed experts" : "", p->cpu_bytes / HWS_GIB,
-               r->devs.host.basis);
+        hws_print_line(stdout, "CPU: %d layers%s, %.2f GiB in host memory (%s)", p->cpu_layers,
+                       p->cpu_moe_layers > 0 ? " + routed experts" : "", p->cpu_bytes / HWS_GIB,
+                       r->devs.host.basis);
     if (p->launch[0])
-        printf("launch: %s\n", p->launch);
+        hws_print_line(stdout, "launch: %s", p->launch);
+    if (p->note[0])
+        hws_print_line(stdout, "note: %s", p->note);
     if (!p->fits && p->why[0])
-        printf("why: %s\n", p->why);
+        hws_print_line(stdout, "why: %s", p->why);
     hws_print_heading(stdout, "other placements");
     t = hws_table_new(6, (const char *[]){"method", "TP x PP", "fits", "largest GPU need GiB",
                                           "host GiB", "why"});
@@ -138,7 +140,7 @@ static void print_prediction(const plan_result *r) {
     hws_table_row(t, row);
     hws_table_print(t, stdout);
     hws_table_free(t);
-    printf("basis: %s\n", p->basis);
+    hws_print_line(stdout, "basis: %s", p->basis);
 }
 
 static void print_human(const plan_result *r) {
@@ -149,10 +151,10 @@ static void print_human(const plan_result *r) {
     hws_print_heading(stdout, title);
     print_memory(r);
     if (!r->have_devs) {
-        printf("\nno placement: %s\n", r->devs_err.msg);
+        hws_print_line(stdout, "\nno placement: %s", r->devs_err.msg);
         return;
     }
-    printf("\n%s\n", r->devs.basis);
+    hws_print_line(stdout, "\n%s", r->devs.basis);
     print_placement(r);
     print_prediction(r);
 }
@@ -183,6 +185,7 @@ static cJSON *json_placement(const hws_placement *p, const hws_device_set *devs)
     cJSON_AddNumberToObject(o, "tp", p->tp);
     cJSON_AddNumberToObject(o, "pp", p->pp);
     hws_json_str(o, "launch", p->launch[0] ? p->launch : NULL);
+    hws_json_str(o, "note", p->note[0] ? p->note : NULL);
     return o;
 }
 

@@ -75,8 +75,11 @@ int hws_plan_host(const char *cmd, const char *host_name, double ram_gb, hws_hos
 const char *hws_plan_weights_name(const hws_plan_opts *o, const hws_model_spec *m) {
     if (o->weights != NULL)
         return o->weights->name;
+    int experts_only;
     if (hws_known(m->file_weight_bytes))
         return m->file_weight_type[0] ? m->file_weight_type : "file";
+    if (hws_checkpoint_format(m, &experts_only) != NULL) /* as the checkpoint ships */
+        return m->file_weight_type;
     return "bf16";
 }
 

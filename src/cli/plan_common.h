@@ -23,7 +23,8 @@ void hws_plan_args_default(hws_plan_args *a);
      &(a).dtype,                                                                                     \
      0,                                                                                              \
      0,                                                                                              \
-     "weights: fp32 fp16 bf16 fp8 int8 int4 (AWQ/GPTQ g128) nf4 int4-bare, or a GGUF type"},         \
+     "weights: fp32 fp16 bf16 fp8 fp8-block int8 int4 (AWQ/GPTQ g128) nf4 mxfp4 fp4 (NVFP4) "        \
+     "int4-bare, or a GGUF type (default: as the checkpoint ships)"},                                \
         {"quant",    HWS_OPT_STRING,                                                                 \
          &(a).quant, 0,                                                                              \
          0,          "GGUF type: Q8_0 Q6_K Q5_K_M Q4_K_M Q4_0 Q3_K_M Q2_K IQ4_XS IQ3_M IQ2_XS ..."}, \

@@ -11,11 +11,13 @@
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <strings.h>
 
 #define HF_MAX_FILE_BYTES ((size_t)256 << 20) /* the index of a 671B model is ~9 MB */
 #define HF_MAX_COUNT      1e9                 /* no dimension, layer or expert count comes near */
@@ -79,10 +81,16 @@ static const char *const hf_active_keys[] = {"num_experts_per_tok", "experts_per
                                              "num_experts_per_token", "moe_top_k", NULL};
 /* leading dense blocks: a count (DeepSeek), else the list of dense layers (Qwen MoE) */
 static const char *const hf_dense_keys[] = {"first_k_dense_replace", "mlp_only_layers", NULL};
+/* The legacy model_types the same classes served (Falcon's first configs, RWForCausalLM). */
+static const char *const hf_legacy_types[][2] = {{"RefinedWeb", "falcon"},
+                                                 {"RefinedWebModel", "falcon"}};
 
 static const hf_family *hf_family_find(const char *model_type) {
     if (model_type == NULL)
         return &hf_unknown;
+    for (size_t i = 0; i < sizeof hf_legacy_types / sizeof hf_legacy_types[0]; i++)
+        if (strcmp(model_type, hf_legacy_types[i][0]) == 0)
+            model_type = hf_legacy_types[i][1];
     for (size_t i = 0; i < sizeof hf_families / sizeof hf_families[0]; i++)
         if (strcmp(hf_families[i].model_type, model_type) == 0)
             return &hf_families[i];
@@ -163,15 +171,31 @@ static void hf_copy_upper(char *dst, size_t n, const char *src) {
     dst[i] = '\0';
 }
 
-/* The model's name: the folder holding config.json ("Llama-2-70b-hf"), else _name_or_path. */
+/* Whether a folder's name says nothing of the model: "configs", "config", "model", a hub
+ * snapshot's 40-hex commit. */
+static int generic_folder(const char *name, size_t len) {
+    static const char *const generic[] = {"configs", "config", "model", "models", "snapshots"};
+    for (size_t i = 0; i < sizeof generic / sizeof generic[0]; i++)
+        if (len == strlen(generic[i]) && strncasecmp(name, generic[i], len) == 0)
+            return 1;
+    size_t hex = 0;
+    while (hex < len && isxdigit((unsigned char)name[hex]))
+        hex++;
+    return len == 40 && hex == len;
+}
+
+/* The model's name: the folder holding config.json ("Llama-2-70b-hf"); for a generic folder or
+ * a file of another name, the config's _name_or_path, else the file's name without .json. */
 static void hf_name(const hf_doc *d, const char *model_type, hws_model_spec *m) {
     const char *slash = strrchr(d->path, '/');
-    if (slash != NULL && slash > d->path) {
+    const char *file = slash != NULL ? slash + 1 : d->path;
+    int is_config = strcmp(file, "config.json") == 0;
+    if (is_config && slash != NULL && slash > d->path) {
         const char *start = slash - 1;
         while (start > d->path && start[-1] != '/')
             start--;
         size_t len = (size_t)(slash - start);
-        if (len > 0 && !(len == 1 && start[0] == '.')) {
+        if (len > 0 && !(len == 1 && start[0] == '.') && !generic_folder(start, len)) {
             snprintf(m->name, sizeof m->name, "%.*s", (int)len, start);
             return;
         }
@@ -182,7 +206,13 @@ static void hf_name(const hf_doc *d, const char *model_type, hws_model_spec *m) 
         snprintf(m->name, sizeof m->name, "%s", base != NULL ? base + 1 : v->valuestring);
         return;
     }
-    snprintf(m->name, sizeof m->name, "%s", model_type != NULL ? model_type : "model");
+    size_t stem = strlen(file);
+    if (stem > 5 && strcasecmp(file + stem - 5, ".json") == 0)
+        stem -= 5;
+    if (!is_config && stem > 0)
+        snprintf(m->name, sizeof m->name, "%.*s", (int)stem, file);
+    else
+        snprintf(m->name, sizeof m->name, "%s", model_type != NULL ? model_type : "model");
 }
 
 /* Attention heads: query, key/value (GQA, MQA, falcon's flags) and the per-head width. */
@@ -288,6 +318,24 @@ static hws_status hf_sliding(const hf_doc *d, const hf_family *fam, hws_model_sp
     return HWS_OK;
 }
 
+/* The weight bits a quantization_config states: "bits" (AWQ, GPTQ), bitsandbytes'
+ * load_in_4bit/load_in_8bit, or compressed-tensors' first config group's weights.num_bits. */
+static const cJSON *quant_bits(const cJSON *q) {
+    static const cJSON four = {.type = cJSON_Number, .valuedouble = 4, .valueint = 4};
+    static const cJSON eight = {.type = cJSON_Number, .valuedouble = 8, .valueint = 8};
+    const cJSON *bits = cJSON_GetObjectItemCaseSensitive(q, "bits");
+    if (cJSON_IsNumber(bits))
+        return bits;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(q, "load_in_4bit")))
+        return &four;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(q, "load_in_8bit")))
+        return &eight;
+    const cJSON *groups = cJSON_GetObjectItemCaseSensitive(q, "config_groups");
+    const cJSON *first = cJSON_IsObject(groups) ? groups->child : NULL;
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(first, "weights"),
+                                            "num_bits");
+}
+
 /* file_weight_type: the quantisation the config declares, else its torch_dtype. */
 static hws_status hf_weight_type(const hf_doc *d, hws_model_spec *m) {
     hws_status st;
@@ -295,7 +343,7 @@ static hws_status hf_weight_type(const hf_doc *d, hws_model_spec *m) {
     const cJSON *q = hf_get(d, "quantization_config", &where);
     if (q != NULL) {
         const cJSON *method = cJSON_GetObjectItemCaseSensitive(q, "quant_method");
-        const cJSON *bits = cJSON_GetObjectItemCaseSensitive(q, "bits");
+        const cJSON *bits = quant_bits(q);
         if (!cJSON_IsObject(q) || (method != NULL && !cJSON_IsString(method)))
             return hf_bad(d, where, "quantization_config", "expected an object with quant_method");
         if (method != NULL) {
@@ -443,36 +491,19 @@ static void hf_line_col(const char *text, size_t off, int *line, int *col) {
 
 static hws_status hf_parse_json(const char *text, size_t len, const char *path, cJSON **out,
                                 hws_error *err) {
-    const char *end = NULL;
-    *out = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    size_t rest = *out != NULL ? (size_t)(end - text) : len;
-    while (rest < len && strchr(" \t\r\n", text[rest]) != NULL && text[rest] != '\0')
-        rest++;
-    if (*out != NULL && rest < len) { /* a second document, or garbage after the first */
-        cJSON_Delete(*out);
-        *out = NULL;
-        int line, col;
-        hf_line_col(text, rest, &line, &col);
-        return HWS_FAIL(err, HWS_ERR_INPUT,
-                        "%s: line %d, column %d (byte %zu): more after the JSON document", path,
-                        line, col, rest);
-    }
+    size_t off;
+    bool trailing;
+    *out = hws_json_parse_whole(text, len, &off, &trailing);
     if (*out == NULL) {
-        size_t off = end != NULL && end >= text && end <= text + len ? (size_t)(end - text) : 0;
         int line, col;
         hf_line_col(text, off, &line, &col);
-        return HWS_FAIL(err, HWS_ERR_INPUT, "%s: line %d, column %d (byte %zu): not valid JSON",
-                        path, line, col, off);
+        return HWS_FAIL(err, HWS_ERR_INPUT, "%s: line %d, column %d (byte %zu): %s", path, line,
+                        col, off, trailing ? "more after the JSON document" : "not valid JSON");
     }
     if (!cJSON_IsObject(*out)) {
         cJSON_Delete(*out);
         *out = NULL;
         return HWS_FAIL(err, HWS_ERR_INPUT, "%s: byte 0: expected a JSON object", path);
-    }
-    if (!hws_json_keep_last_keys(*out)) {
-        cJSON_Delete(*out);
-        *out = NULL;
-        return HWS_FAIL(err, HWS_ERR_NOMEM, "%s: out of memory", path);
     }
     return HWS_OK;
 }

@@ -42,7 +42,7 @@ static void vllm(const hws_model_spec *m, const hws_plan_opts *o, const hws_plac
     add(buf, n, len, "vllm serve %s --tensor-parallel-size %d --pipeline-parallel-size %d", id,
         pl->tp, pl->pp);
     add(buf, n, len, " --gpu-memory-utilization %.2f --max-model-len %.0f --max-num-seqs %.0f",
-        o->vllm_gpu_mem_util, o->ctx_tokens, o->batch);
+        pl->gpu_mem_util > 0 ? pl->gpu_mem_util : o->vllm_gpu_mem_util, o->ctx_tokens, o->batch);
     if (o->kv->bytes_per_elem < 2)
         add(buf, n, len, " --kv-cache-dtype fp8");
     if (o->weights != NULL && strcmp(o->weights->name, "fp8") == 0)

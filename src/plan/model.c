@@ -7,7 +7,9 @@
 #include "util/units.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -219,6 +221,75 @@ void hws_near_names(const char *arg, const void *rows, size_t count, size_t stri
         len += (size_t)snprintf(buf + len, n - len, "%s%s", k ? ", " : "", best[k]);
 }
 
+/* The catalog row whose source is the Hugging Face repo `id` ("meta-llama/Llama-3.1-8B"). */
+static const hws_model_spec *catalog_by_hf_id(const char *id) {
+    size_t count;
+    const hws_model_spec *rows = hws_model_catalog(&count);
+    char want[256];
+    if (snprintf(want, sizeof want, "huggingface.co/%s/", id) >= (int)sizeof want)
+        return NULL;
+    for (size_t i = 0; i < count; i++)
+        if (strcasestr(rows[i].source, want) != NULL)
+            return &rows[i];
+    return NULL;
+}
+
+/* The Hugging Face hub cache: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub. */
+static void hf_hub_dir(char *buf, size_t n) {
+    const char *hub = getenv("HF_HUB_CACHE"), *home = getenv("HF_HOME");
+    if (hub != NULL && hub[0] != '\0')
+        snprintf(buf, n, "%s", hub);
+    else if (home != NULL && home[0] != '\0')
+        snprintf(buf, n, "%s/hub", home);
+    else
+        snprintf(buf, n, "%s/.cache/huggingface/hub", getenv("HOME") ? getenv("HOME") : ".");
+}
+
+/* config.json of repo `id` in the hub cache: the snapshot refs/main names, else any snapshot
+ * holding one. 1 when found (path filled). */
+static int hf_cached_config(const char *hub, const char *id, char *path, size_t n) {
+    char repo[1024], ref[128] = "";
+    const char *slash = strchr(id, '/');
+    if (slash == NULL || snprintf(repo, sizeof repo, "%s/models--%.*s--%s", hub, (int)(slash - id),
+                                  id, slash + 1) >= (int)sizeof repo)
+        return 0;
+    char refs[1100];
+    snprintf(refs, sizeof refs, "%s/refs/main", repo);
+    FILE *f = fopen(refs, "r");
+    if (f != NULL) {
+        if (fgets(ref, sizeof ref, f) == NULL)
+            ref[0] = '\0';
+        fclose(f);
+        ref[strcspn(ref, "\r\n")] = '\0';
+    }
+    struct stat st;
+    if (ref[0] != '\0' && strchr(ref, '/') == NULL &&
+        snprintf(path, n, "%s/snapshots/%s/config.json", repo, ref) < (int)n &&
+        stat(path, &st) == 0)
+        return 1;
+    char snaps[1100];
+    snprintf(snaps, sizeof snaps, "%s/snapshots", repo);
+    DIR *d = opendir(snaps);
+    if (d == NULL)
+        return 0;
+    int found = 0;
+    for (struct dirent *e = readdir(d); e != NULL && !found; e = readdir(d)) {
+        if (e->d_name[0] == '.')
+            continue;
+        found = snprintf(path, n, "%s/%s/config.json", snaps, e->d_name) < (int)n &&
+                stat(path, &st) == 0;
+    }
+    closedir(d);
+    return found;
+}
+
+/* A Hugging Face id: "org/name", one slash, no path that exists. */
+static int looks_like_hf_id(const char *arg) {
+    const char *slash = strchr(arg, '/');
+    return slash != NULL && slash != arg && slash[1] != '\0' && strchr(slash + 1, '/') == NULL &&
+           arg[0] != '.';
+}
+
 hws_status hws_model_resolve(const char *arg, hws_model_spec *out, hws_error *err) {
     struct stat st;
     if (arg == NULL || arg[0] == '\0')
@@ -235,6 +306,25 @@ hws_status hws_model_resolve(const char *arg, hws_model_spec *out, hws_error *er
     }
     if (ends_with(arg, ".json") || exists)
         return hws_model_from_hf_config(arg, out, err);
+    if (looks_like_hf_id(arg)) {
+        const hws_model_spec *row = catalog_by_hf_id(arg);
+        char hub[1024], path[2048];
+        if (row != NULL) {
+            *out = *row;
+            return HWS_OK;
+        }
+        hf_hub_dir(hub, sizeof hub);
+        if (!hf_cached_config(hub, arg, path, sizeof path))
+            return hws_error_set(err, HWS_ERR_INPUT,
+                                 "unknown model '%s': not in the catalog nor in the Hugging Face "
+                                 "cache (%s); `huggingface-cli download %s config.json` fetches "
+                                 "its config, or pass a folder holding config.json",
+                                 arg, hub, arg);
+        hws_status st = hws_model_from_hf_config(path, out, err);
+        if (st == HWS_OK)
+            snprintf(out->name, sizeof out->name, "%s", strchr(arg, '/') + 1);
+        return st;
+    }
     const hws_model_spec *row = hws_model_catalog_find(arg);
     if (row != NULL) {
         *out = *row;

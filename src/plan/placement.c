@@ -110,7 +110,14 @@ hws_status hws_devices_parse(const char *spec, hws_device_set *out, hws_error *e
             return hws_error_set(err, HWS_ERR_INPUT,
                                  "--gpus: '%s' is not 'NAME' or 'Nx NAME' (N in 1..%d)", part,
                                  HWS_PLAN_MAX_DEVICES);
-        const hws_gpu_spec *g = hws_gpu_catalog_find(name);
+        const hws_gpu_spec *g;
+        char which[512];
+        int matched = hws_gpu_catalog_resolve(name, &g, which, sizeof which);
+        if (g == NULL && matched > 1)
+            return hws_error_set(err, HWS_ERR_INPUT, "--gpus: '%s' could be any of %s: which one?",
+                                 name, which);
+        if (g == NULL)
+            g = hws_gpu_catalog_find(name);
         if (g == NULL) {
             char near[256];
             size_t n;
@@ -228,6 +235,38 @@ static void load_ends(hws_placement *pl, const hws_model_spec *m, const hws_memo
         last->has_head = 1;
         last->weights_bytes += mem->head_bytes + mem->final_norm_bytes;
     }
+}
+
+/* vLLM reserves gpu_memory_utilization x the card's total whatever other processes hold, and
+ * will not start when that much is not free now (local GPUs). It takes the total from CUDA,
+ * which offers ~1-2% less than NVML's total: that much is allowed for. The plan says so and
+ * launches with the utilisation that is free (the fit was judged against free memory). */
+#define VLLM_TOTAL_SLACK 0.02
+
+static void vllm_utilisation(const hws_plan_opts *o, const hws_device_set *devs,
+                             hws_placement *pl) {
+    pl->gpu_mem_util = o->vllm_gpu_mem_util;
+    if (o->runtime != HWS_RUNTIME_VLLM)
+        return;
+    int worst = -1;
+    double lowest = 1;
+    for (int i = 0; i < pl->ndev && i < devs->count; i++) {
+        const hws_device *d = &devs->dev[i];
+        double share = d->mem_avail_bytes / d->mem_total_bytes;
+        if (d->local && hws_known(share) && share < lowest) {
+            lowest = share;
+            worst = i;
+        }
+    }
+    if (worst < 0 || lowest >= o->vllm_gpu_mem_util - VLLM_TOTAL_SLACK)
+        return;
+    const hws_device *d = &devs->dev[worst];
+    pl->gpu_mem_util = floor((lowest - VLLM_TOTAL_SLACK) * 100) / 100;
+    snprintf(pl->note, sizeof pl->note,
+             "vLLM at --gpu-memory-utilization %.2f refuses to start here: it reserves %.1f GiB "
+             "of GPU %d, where %.1f GiB is free; launched with %.2f",
+             o->vllm_gpu_mem_util, o->vllm_gpu_mem_util * d->mem_total_bytes / HWS_GIB, worst,
+             d->mem_avail_bytes / HWS_GIB, pl->gpu_mem_util);
 }
 
 static void finish(hws_placement *pl) {
@@ -380,8 +419,8 @@ static int pack_suffix(const hws_model_spec *m, const hws_plan_opts *o, const hw
             hws_device_load *l = &pl->load[d];
             l->first_layer = i;
             l->n_layers++;
-            l->weights_bytes += c - hws_layer_kv_bytes(m, o, i);
-            l->kv_bytes += hws_layer_kv_bytes(m, o, i);
+            l->weights_bytes += c - hws_kv_layer_bytes(m, o, i);
+            l->kv_bytes += hws_kv_layer_bytes(m, o, i);
         }
     }
     return placed;
@@ -545,6 +584,7 @@ void hws_placement_compute(const hws_model_spec *m, const hws_plan_opts *o, cons
         pl->pp = pl->ndev;
     if (pl->possible) {
         finish(pl);
+        vllm_utilisation(o, devs, pl);
         hws_launch_command(m, o, devs, pl, pl->launch, sizeof pl->launch);
     }
 }
@@ -576,7 +616,11 @@ hws_place_kind hws_placement_best(const hws_model_spec *m, const hws_plan_opts *
                                                                    : multi_ls;
     int norder = devs->count < 1 ? 1 : devs->count < 2 ? 4 : 6;
     hws_place_kind fallback = order[0];
+    int host_known = hws_known(devs->host.mem_bytes) && devs->host.mem_bytes > 0;
     for (int i = 0; i < norder; i++) {
+        /* beside GPUs, CPU only is offered only against a host RAM that is known */
+        if (order[i] == HWS_PLACE_CPU_ONLY && devs->count > 0 && !host_known)
+            continue;
         hws_placement_compute(m, o, mem, devs, order[i], out);
         if (out->fits)
             return order[i];

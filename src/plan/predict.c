@@ -3,8 +3,10 @@
  * ceilings when `hwscope bench` saved them, else the datasheet times a stated efficiency. */
 #include "hwscope/plan.h"
 
+#include "plan/ceilings.h"
 #include "plan/shape.h"
 #include "util/file.h"
+#include "util/json_keys.h"
 #include "util/units.h"
 
 #include <cjson/cJSON.h>
@@ -62,6 +64,19 @@ static const hws_efficiency efficiencies[HWS_RUNTIME_COUNT] = {
 #define PCIE4_X16_GBPS      32.0 /* one direction, when the catalog has no interconnect figure */
 #define HOST_BW_EFF         0.70 /* llama.cpp CPU GEMV of that bandwidth */
 #define HOST_MM_EFF         0.50 /* llama.cpp CPU prefill of the FP32 FMA peak (estimate) */
+/* Apple GPUs under Metal reach ~70% of what the CUDA efficiencies give: llama.cpp Llama-3-8B
+ * Q4_K_M tg512 78.81 tokens/s on an M2 Ultra (800 GB/s) and 48.97 on an M3 Max 40-core
+ * (400 GB/s), pp512 994 on the M2 Ultra (XiongjieDai/GPU-Benchmarks-on-LLM-Inference, May
+ * 2024) against 116, 67 and 1527 predicted without it. */
+#define APPLE_METAL_EFF 0.70
+/* llama.cpp on datacenter GPUs: their lower clocks (A100 1.41 GHz, H100 PCIe 1.76 GHz against
+ * an RTX 4090's 2.52 GHz) stretch the fixed time of each block's small kernels. Llama-2-7B Q4_0
+ * decodes at 136.24 tokens/s on an A100 80GB and 133.77 on an H100 PCIe against 149.4 on an
+ * RTX 4090 with half their bandwidth (XiongjieDai/GPU-Benchmarks-on-LLM-Inference, Dec 2023):
+ * ~2.2x the per-block time fits both. Its prefill (MMQ kernels) reaches about twice the FP32
+ * rate, not the FP16 tensor rate, where the two differ (datacenter and workstation parts). */
+#define LLAMACPP_DATACENTER_BLOCK 2.2
+#define LLAMACPP_MM_PER_FP32      2.0
 
 const hws_efficiency *hws_efficiency_for(hws_runtime rt) {
     return rt < HWS_RUNTIME_COUNT ? &efficiencies[rt] : &efficiencies[0];
@@ -163,11 +178,13 @@ static hws_status read_ceilings(const char *path, char **text, bool *missing, hw
     return st;
 }
 
-/* Parses a whole hwscope.ceilings/1 document (nothing after it) of path; NULL when it is not. */
-static cJSON *parse_document(const char *text, const char *path, hws_error *err) {
-    cJSON *doc = cJSON_ParseWithOpts(text, NULL, 1);
-    const cJSON *gpus = cJSON_GetObjectItemCaseSensitive(doc, "gpus");
-    if (doc == NULL || !cJSON_IsArray(gpus)) {
+/* Parses a whole hwscope.ceilings/1 document (nothing after it, the last of a duplicated key
+ * kept) of path; NULL when it is not. */
+static cJSON *parse_document(const char *text, size_t len, const char *path, hws_error *err) {
+    size_t off;
+    bool trailing;
+    cJSON *doc = hws_json_parse_whole(text, len, &off, &trailing);
+    if (doc == NULL || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "gpus"))) {
         cJSON_Delete(doc);
         hws_error_set(err, HWS_ERR_INPUT, "%s: not a hwscope.ceilings/1 document", path);
         return NULL;
@@ -175,17 +192,10 @@ static cJSON *parse_document(const char *text, const char *path, hws_error *err)
     return doc;
 }
 
-hws_status hws_ceilings_set_load(const char *path, hws_ceilings_set **out, hws_error *err) {
+hws_status hws_ceilings_set_parse(const char *text, size_t len, const char *path,
+                                  hws_ceilings_set **out, hws_error *err) {
     *out = NULL;
-    bool missing;
-    char *text;
-    hws_status st = read_ceilings(path, &text, &missing, err);
-    if (st != HWS_OK && missing)
-        return hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: no saved ceilings", path);
-    if (st != HWS_OK)
-        return st;
-    cJSON *doc = parse_document(text, path, err);
-    free(text);
+    cJSON *doc = parse_document(text, len, path, err);
     if (doc == NULL)
         return HWS_ERR_INPUT;
     const cJSON *gpus = cJSON_GetObjectItemCaseSensitive(doc, "gpus");
@@ -198,6 +208,7 @@ hws_status hws_ceilings_set_load(const char *path, hws_ceilings_set **out, hws_e
         hws_ceilings_set_free(set);
         return hws_error_set(err, HWS_ERR_NOMEM, "%s: out of memory", path);
     }
+    hws_status st = HWS_OK;
     const cJSON *g;
     cJSON_ArrayForEach(g, gpus) {
         if ((st = read_entry(g, path, set->count, &set->entries[set->count], err)) != HWS_OK)
@@ -211,6 +222,20 @@ hws_status hws_ceilings_set_load(const char *path, hws_ceilings_set **out, hws_e
     }
     *out = set;
     return HWS_OK;
+}
+
+hws_status hws_ceilings_set_load(const char *path, hws_ceilings_set **out, hws_error *err) {
+    *out = NULL;
+    bool missing;
+    char *text;
+    hws_status st = read_ceilings(path, &text, &missing, err);
+    if (st != HWS_OK && missing)
+        return hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: no saved ceilings", path);
+    if (st != HWS_OK)
+        return st;
+    st = hws_ceilings_set_parse(text, strlen(text), path, out, err);
+    free(text);
+    return st;
 }
 
 bool hws_ceilings_set_find(const hws_ceilings_set *set, const char *gpu_name,
@@ -281,39 +306,25 @@ static hws_status make_parent(const char *path, hws_error *err) {
     if (slash == NULL || slash == dir)
         return HWS_OK;
     *slash = '\0';
-    for (char *p = dir + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-            return hws_error_set(err, HWS_ERR_RUNTIME, "%s: cannot create: %s", dir,
-                                 strerror(errno));
-        *p = c;
-        if (c == '\0')
-            return HWS_OK;
-    }
+    return hws_file_make_dirs(dir, err);
 }
 
 /* Writes doc to path through a temporary file beside it and a rename. */
 static hws_status write_atomic(const char *path, const cJSON *doc, hws_error *err) {
-    char tmp[HWS_CEILINGS_PATH_BYTES + 32];
     char *text = cJSON_Print(doc);
     if (text == NULL)
         return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    int ok = f != NULL && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    if (f != NULL && fclose(f) != 0)
-        ok = 0;
-    cJSON_free(text);
-    if (!ok || rename(tmp, path) != 0) {
-        hws_status st =
-            hws_error_set(err, HWS_ERR_RUNTIME, "%s: cannot write: %s", path, strerror(errno));
-        unlink(tmp);
-        return st;
+    size_t len = strlen(text);
+    char *line = realloc(text, len + 2);
+    if (line == NULL) {
+        cJSON_free(text);
+        return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
     }
-    return HWS_OK;
+    line[len] = '\n';
+    line[len + 1] = '\0';
+    hws_status st = hws_file_write_atomic(path, line, len + 1, err);
+    free(line);
+    return st;
 }
 
 /* The document now in path into *out (a new one when there is no file). HWS_ERR_INPUT when it
@@ -333,7 +344,9 @@ static hws_status read_for_update(const char *path, cJSON **out, hws_error *err)
         }
         return HWS_OK;
     }
-    *out = cJSON_ParseWithOpts(text, NULL, 1);
+    size_t off;
+    bool trailing;
+    *out = hws_json_parse_whole(text, strlen(text), &off, &trailing);
     free(text);
     const cJSON *schema = cJSON_GetObjectItemCaseSensitive(*out, "schema");
     if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(*out, "gpus")) || !cJSON_IsString(schema) ||
@@ -456,18 +469,22 @@ void hws_predict_inputs_from(const hws_plan_opts *o, const hws_memory *mem,
     in->step_overhead_us = e->step_overhead_us;
     in->hop_latency_us = HOP_US;
     in->allreduce_latency_us = PCIE_ALLREDUCE_US;
-    int measured = devs->count > 0, datasheet = devs->count > 0;
+    int measured = devs->count > 0, datasheet = devs->count > 0, links_measured = 0;
     char measured_at[32] = "";
     for (int i = 0; i < devs->count; i++) {
         const hws_device *d = &devs->dev[i];
         const hws_gpu_spec *g = d->spec;
         hws_ceilings c;
         double bw = HWS_NA, mm = HWS_NA, link = HWS_NA;
-        if (hws_ceilings_set_find(set, d->name, g, &c) && hws_known(c.mem_bw_gbps)) {
+        bool saved = hws_ceilings_set_find(set, d->name, g, &c);
+        if (saved && hws_known(c.allreduce_busbw_gbps)) { /* hwscope bench nccl, 2+ GPUs */
+            link = c.allreduce_busbw_gbps;
+            links_measured++;
+        }
+        if (saved && hws_known(c.mem_bw_gbps)) {
             bw = c.mem_bw_gbps;
             mm = tflops_for(compute_of(o), c.fp32_tflops, c.fp16_tflops, c.bf16_tflops,
                             c.fp8_tflops, c.int8_tops, HWS_NA);
-            link = c.allreduce_busbw_gbps;
             if (hws_known(c.host_mem_bw_gbps))
                 in->host_mem_bw_gbps = c.host_mem_bw_gbps;
             if (measured_at[0] == '\0' || strcmp(c.measured_at, measured_at) < 0)
@@ -481,6 +498,12 @@ void hws_predict_inputs_from(const hws_plan_opts *o, const hws_memory *mem,
         if (g != NULL && !hws_known(mm))
             mm = tflops_for(compute_of(o), g->fp32_tflops, g->fp16_tflops, g->bf16_tflops,
                             g->fp8_tflops, g->int8_tops, g->fp4_tflops);
+        if (g != NULL && o->runtime == HWS_RUNTIME_LLAMACPP && hws_known(g->fp32_tflops) &&
+            hws_known(mm) && mm > LLAMACPP_MM_PER_FP32 * g->fp32_tflops)
+            mm = LLAMACPP_MM_PER_FP32 * g->fp32_tflops;
+        if (g != NULL && o->runtime == HWS_RUNTIME_LLAMACPP &&
+            strcasecmp(g->segment, "datacenter") == 0)
+            in->block_serial_us = e->block_serial_us * LLAMACPP_DATACENTER_BLOCK;
         if (g != NULL && !hws_known(link))
             link = hws_known(g->interconnect_gbps) ? g->interconnect_gbps / 2 : PCIE4_X16_GBPS;
         if (g != NULL && strstr(g->interconnect, "NVLink") != NULL)
@@ -493,9 +516,16 @@ void hws_predict_inputs_from(const hws_plan_opts *o, const hws_memory *mem,
         if (!hws_known(in->link_gbps) || link < in->link_gbps)
             in->link_gbps = link;
     }
+    if (links_measured > 0 && links_measured == devs->count)
+        in->link_eff = 1; /* NCCL's measured bus bandwidth is what the runtime reaches */
     in->measured = measured;
     in->bw_eff = measured ? e->bw_eff_measured : e->bw_eff_datasheet;
     in->mm_eff = measured ? e->mm_eff_measured : e->mm_eff_datasheet;
+    if (devs->count > 0 && devs->dev[0].spec != NULL &&
+        strcasecmp(devs->dev[0].spec->segment, "apple") == 0) {
+        in->bw_eff *= APPLE_METAL_EFF;
+        in->mm_eff *= APPLE_METAL_EFF;
+    }
     char source[96];
     snprintf(source, sizeof source, "measured on this machine (%s, hwscope bench)",
              measured_at[0] ? measured_at : "date not saved");
@@ -524,9 +554,9 @@ static double attn_flops(const hws_model_spec *m, double fill) {
 
 /* KV bytes read by one decode step at `fill` tokens in the cache, one sequence. */
 static double kv_read(const hws_model_spec *m, const hws_plan_opts *o, double fill) {
-    double per = hws_kv_layer_bytes_per_token(m, o->kv->bytes_per_elem), sum = 0;
+    double per = hws_kv_runtime_bytes_per_token(m, o), sum = 0;
     for (int i = 0; i < (int)m->n_layers; i++)
-        sum += per * hws_kv_layer_tokens(m, i, fill);
+        sum += per * hws_kv_runtime_tokens(m, o, i, fill);
     return sum;
 }
 
@@ -598,7 +628,7 @@ static decode_step decode_at(const hws_model_spec *m, const hws_plan_opts *o, co
         }
     }
     double flops_tok = 2.0 * mem->active_params + attn_flops(m, fill);
-    double t_cmp = flops_tok * B / tp / mm;
+    double t_cmp = mm > 0 ? flops_tok * B / tp / mm : 0; /* unknown rate: bandwidth alone */
     double t_host = cpu ? 0 : L * in->layer_overhead_us * 1e-6;
     d.t_ar = 2.0 * L * allreduce_s(in, tp, B * m->hidden_size * 2.0);
     d.t_step = t_mem;
@@ -629,15 +659,15 @@ void hws_prediction_compute(const hws_model_spec *m, const hws_plan_opts *o, con
                  pl->why[0] ? pl->why : "not possible");
         return;
     }
-    if (cpu ? !(in->host_mem_bw_gbps > 0) || !(in->host_tflops > 0)
-            : !hws_known(in->mem_bw_gbps) || !hws_known(in->matmul_tflops) ||
-                  in->mem_bw_gbps <= 0 || in->matmul_tflops <= 0) {
+    if (cpu ? !(in->host_mem_bw_gbps > 0) : !hws_known(in->mem_bw_gbps) || in->mem_bw_gbps <= 0) {
         snprintf(out->basis, sizeof out->basis,
-                 cpu ? "no memory bandwidth or matrix rate known for this CPU"
-                     : "no bandwidth or matrix throughput known for these GPUs (not in the "
-                       "catalog, nothing measured)");
+                 cpu ? "no memory bandwidth known for this CPU"
+                     : "no bandwidth known for these GPUs (not in the catalog, nothing "
+                       "measured)");
         return;
     }
+    /* a matrix rate the catalog does not have: decode from bandwidth alone, no prefill */
+    int have_mm = cpu ? in->host_tflops > 0 : hws_known(in->matmul_tflops) && in->matmul_tflops > 0;
     int tp = pl->tp > 1 ? pl->tp : 1;
     double bw = in->mem_bw_gbps * 1e9 * in->bw_eff;
     double mm =
@@ -690,13 +720,14 @@ void hws_prediction_compute(const hws_model_spec *m, const hws_plan_opts *o, con
     if ((pl->kind == HWS_PLACE_CPU_OFFLOAD || pl->kind == HWS_PLACE_EXPERT_OFFLOAD) &&
         pl->cpu_bytes > 0)
         t_prefill += chunks * pl->cpu_bytes / (PCIE4_X16_GBPS * 1e9);
-    out->prefill_tokens_per_s = tokens / t_prefill;
-    out->ttft_ms = t_prefill * 1e3;
+    out->prefill_tokens_per_s = have_mm ? tokens / t_prefill : HWS_NA;
+    out->ttft_ms = have_mm ? t_prefill * 1e3 : HWS_NA;
     snprintf(out->basis, sizeof out->basis,
              "roofline, %s; decode at %.0f tokens in cache, batch %.0f, %s-bound; prefill of "
-             "%.0f tokens in %.0f chunk(s)%s%s",
+             "%.0f tokens in %.0f chunk(s)%s%s%s",
              cpu ? "CPU: host bandwidth x 0.70, FP32 peak x 0.50" : in->basis, fill, B,
              out->decode_bound, tokens, chunks,
              tp > 1 ? "; tensor-parallel all-reduce: 2 per block" : "",
-             pl->kind == HWS_PLACE_ZERO3 ? "; ZeRO-3: each block gathered over the link" : "");
+             pl->kind == HWS_PLACE_ZERO3 ? "; ZeRO-3: each block gathered over the link" : "",
+             have_mm ? "" : "; no matrix rate known: decode from bandwidth alone, no prefill");
 }

@@ -13,7 +13,6 @@
     "CPU); the figure is the median; inputs random; matrix products checked against a plain "      \
     "reference on sampled outputs (error = max |c - ref| / rms(ref)); GB = 1e9 bytes"
 
-
 static cJSON *sample_json(const hws_bench_sample *s) {
     cJSON *o = cJSON_CreateObject();
     hws_record_json(o, &hws_bench_sample_table, s, false);

@@ -1,5 +1,6 @@
 /* json.c - JSON documents with null for unknown facts and a schema name at the top. */
 #include "report/json.h"
+#include "util/text.h"
 
 #include "hwscope/hwscope.h"
 #include "util/units.h"
@@ -83,7 +84,11 @@ cJSON *hws_json_tri(cJSON *obj, const char *key, int tri) {
 }
 
 int hws_json_print(const cJSON *doc, FILE *out) {
-    char *text = cJSON_Print(doc);
+    char *raw = cJSON_Print(doc);
+    /* strings from files, folders and drivers may hold bytes that are not UTF-8, which strict
+     * parsers reject: each becomes \ufffd here, the one way out of every JSON document */
+    char *text = raw != NULL ? hws_text_clean(raw, HWS_TEXT_JSON) : NULL;
+    cJSON_free(raw);
     if (text == NULL)
         return -1;
     int ok = fputs(text, out) >= 0 && fputc('\n', out) != EOF && fflush(out) == 0;

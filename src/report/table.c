@@ -1,5 +1,6 @@
 /* table.c - aligned text tables: columns sized to their widest cell, numbers right-aligned. */
 #include "report/table.h"
+#include "util/text.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -25,7 +26,8 @@ struct hws_table {
  * memory, so a table never holds a NULL cell. */
 static int dup_cells(char **dst, const char *const *src, int n) {
     for (int c = 0; c < n; c++) {
-        dst[c] = strdup(src[c] != NULL ? src[c] : "n/a");
+        /* cleaned on the way in: no escape sequence or broken UTF-8 reaches the terminal */
+        dst[c] = hws_text_clean(src[c] != NULL ? src[c] : "n/a", HWS_TEXT_TERMINAL);
         if (dst[c] == NULL) {
             while (c-- > 0)
                 free(dst[c]);
@@ -385,8 +387,22 @@ void hws_table_free(hws_table *t) {
 }
 
 void hws_print_heading(FILE *out, const char *title) {
-    fprintf(out, "\n%s\n", title);
-    for (int w = display_width(title); w > 0; w--)
+    char *clean = hws_text_clean(title, HWS_TEXT_TERMINAL);
+    const char *shown = clean != NULL ? clean : "";
+    fprintf(out, "\n%s\n", shown);
+    for (int w = display_width(shown); w > 0; w--)
         fputc('-', out);
     fputc('\n', out);
+    free(clean);
+}
+
+void hws_print_line(FILE *out, const char *fmt, ...) {
+    char line[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    char *clean = hws_text_clean(line, HWS_TEXT_TERMINAL);
+    fprintf(out, "%s\n", clean != NULL ? clean : "");
+    free(clean);
 }

@@ -37,6 +37,10 @@ void hws_table_print_width(const hws_table *t, FILE *out, int width);
 int hws_term_width(FILE *out);
 void hws_table_free(hws_table *t);
 
+/* Prints one formatted line (a newline is added) made safe for a terminal like table cells:
+ * no control bytes or broken UTF-8 from names and paths reach the screen. */
+void hws_print_line(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* A section heading: "== title ==" style used between tables. */
 void hws_print_heading(FILE *out, const char *title);
 

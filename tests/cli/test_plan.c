@@ -199,6 +199,50 @@ static void cpu_and_host(void **state) {
     hws_run_free(&r);
 }
 
+/* Hugging Face ids: a catalog model by its repo, one outside the catalog from the local hub
+ * cache ($HF_HOME/hub, the snapshot refs/main names), else how to get its config. */
+static void hf_ids(void **state) {
+    (void)state;
+    char home[256], dir[384], cmd[1400], env_home[300];
+    snprintf(home, sizeof home, "%s.hf", hws_temp_file(""));
+    snprintf(dir, sizeof dir, "%s/hub/models--Qwen--Qwen2.5-7B-Instruct-AWQ", home);
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s/refs %s/snapshots/abc123 && printf abc123 > %s/refs/main", dir, dir, dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s/snapshots/abc123/config.json", dir);
+    FILE *f = fopen(cmd, "w");
+    assert_non_null(f);
+    fputs("{\"model_type\": \"qwen2\", \"hidden_size\": 3584, \"num_hidden_layers\": 28, "
+          "\"num_attention_heads\": 28, \"num_key_value_heads\": 4, \"intermediate_size\": 18944, "
+          "\"vocab_size\": 152064, \"hidden_act\": \"silu\", \"tie_word_embeddings\": false, "
+          "\"quantization_config\": {\"quant_method\": \"awq\", \"bits\": 4, \"group_size\": 128}}",
+          f);
+    fclose(f);
+    snprintf(env_home, sizeof env_home, "HF_HOME=%s", home);
+    const char *env[] = {env_home, NULL};
+    hws_run r;
+    hws_run_cli(&r, env, "plan", "Qwen/Qwen2.5-7B-Instruct-AWQ", "--gpus", "RTX 4090", "--json",
+                NULL);
+    assert_int_equal(r.exit_code, 0);
+    cJSON *doc = hws_run_json(&r);
+    hws_assert_json_str(doc, "model.name", "Qwen2.5-7B-Instruct-AWQ");
+    hws_assert_json_str(doc, "options.weights", "AWQ-INT4");
+    assert_true(hws_json_at(doc, "memory.weights_bytes")->valuedouble < 7e9); /* 4-bit, not bf16 */
+    cJSON_Delete(doc);
+    hws_run_free(&r);
+    hws_run_cli(&r, env, "plan", "mistralai/Mistral-Small-24B-Instruct-2501", NULL);
+    hws_assert_bad_input(&r, "huggingface-cli download mistralai/Mistral-Small-24B-Instruct-2501");
+    hws_run_free(&r);
+    hws_run_cli(&r, NULL, "plan", "meta-llama/Llama-3.1-8B", "--gpus", "RTX 4090", "--json", NULL);
+    assert_int_equal(r.exit_code, 0);
+    doc = hws_run_json(&r);
+    hws_assert_json_str(doc, "model.name", "Llama-3.1-8B");
+    cJSON_Delete(doc);
+    hws_run_free(&r);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", home);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void bad_input(void **state) {
     (void)state;
     hws_run r;
@@ -238,6 +282,7 @@ int main(void) {
         cmocka_unit_test(human_output),
         cmocka_unit_test(bad_input),
         cmocka_unit_test(cpu_and_host),
+        cmocka_unit_test(hf_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -351,6 +351,37 @@ static void test_folder_path_too_long(void **state) {
     assert_int_equal(rmdir(path), 0);
 }
 
+/* Real but odd configs: the original Falcon-40B (RWForCausalLM, legacy keys) in a folder named
+ * "configs" is named after its _name_or_path; a file of another name after the file; heads that
+ * do not divide into the key/value groups are an error naming the key. */
+static void test_odd_configs(void **state) {
+    (void)state;
+    static const char falcon[] =
+        "{\"architectures\": [\"RWForCausalLM\"], \"model_type\": \"RefinedWeb\", \"hidden_size\": "
+        "8192, \"n_head\": 128, \"n_head_kv\": 8, \"n_layer\": 60, \"vocab_size\": 65024, "
+        "\"parallel_attn\": true, \"_name_or_path\": \"tiiuae/falcon-40b\"}";
+    hws_model_spec m;
+    hws_error err = {{0}};
+    assert_int_equal(hws_hf_config_parse(falcon, strlen(falcon), "x/configs/config.json", &m, &err),
+                     HWS_OK);
+    assert_string_equal(m.name, "falcon-40b");
+    assert_true(m.n_heads == 128 && m.n_kv_heads == 8 && m.n_layers == 60);
+    assert_true(m.intermediate_size == 4 * 8192 && !m.gated_mlp);
+    assert_int_equal(hws_hf_config_parse(falcon, strlen(falcon), "x/falcon.json", &m, &err),
+                     HWS_OK);
+    assert_string_equal(m.name, "falcon-40b");
+    static const char plain[] = "{\"model_type\": \"llama\", \"hidden_size\": 64, "
+                                "\"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
+                                "\"intermediate_size\": 128, \"vocab_size\": 100}";
+    assert_int_equal(
+        hws_hf_config_parse(plain, strlen(plain), "x/configs/tiny-llama.json", &m, &err), HWS_OK);
+    assert_string_equal(m.name, "tiny-llama");
+    expect_error("{\"model_type\": \"llama\", \"hidden_size\": 4096, \"num_hidden_layers\": 32, "
+                 "\"num_attention_heads\": 32, \"num_key_value_heads\": 6, "
+                 "\"intermediate_size\": 11008, \"vocab_size\": 32000}",
+                 "does not divide");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_llama2_70b),
@@ -367,6 +398,7 @@ int main(void) {
         cmocka_unit_test(test_minimal_defaults),
         cmocka_unit_test(test_siblings),
         cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_odd_configs),
         cmocka_unit_test(test_folder_path_too_long),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

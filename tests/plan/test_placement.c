@@ -369,6 +369,26 @@ static void zero3_shards(void **state) {
     assert_non_null(strstr(pl.launch, "deepspeed --num_gpus 4"));
 }
 
+/* vLLM reserves 0.9 of the card whatever others hold: with 30 of 80 GiB free it would not
+ * start; the plan says so and launches with what is free. */
+static void vllm_reserves_the_card(void **state) {
+    (void)state;
+    planned p = plan("Llama-3.1-8B", "bf16", HWS_RUNTIME_VLLM);
+    hws_device_set busy = gpus(1, 80 * HWS_GIB, 30 * HWS_GIB);
+    hws_placement pl;
+    hws_place(&p.m, &p.o, &p.mem, &busy, HWS_PLACE_SINGLE, &pl);
+    assert_true(pl.fits);
+    assert_non_null(strstr(pl.note, "refuses to start"));
+    assert_true(pl.gpu_mem_util < 30.0 / 80 && pl.gpu_mem_util > 0.3);
+    assert_non_null(strstr(pl.launch, "--gpu-memory-utilization 0.35"));
+    hws_device_set idle = gpus(1, 80 * HWS_GIB, 79 * HWS_GIB);
+    hws_place(&p.m, &p.o, &p.mem, &idle, HWS_PLACE_SINGLE, &pl);
+    assert_true(pl.note[0] == '\0' && pl.gpu_mem_util == 0.9);
+    p.o.runtime = HWS_RUNTIME_TRANSFORMERS;
+    hws_place(&p.m, &p.o, &p.mem, &busy, HWS_PLACE_SINGLE, &pl);
+    assert_true(pl.note[0] == '\0');
+}
+
 /* The launch line carries the plan's own numbers for each runtime. */
 static void launch_lines(void **state) {
     (void)state;
@@ -409,6 +429,18 @@ static void parse_gpu_specs(void **state) {
     assert_non_null(strstr(err.msg, "RTX 9999"));
     assert_int_equal(hws_devices_parse("99x RTX 4090", &s, &err), HWS_ERR_INPUT);
     assert_int_equal(hws_devices_parse(" , ", &s, &err), HWS_ERR_INPUT);
+    /* the spellings people use; a name that fits several rows is a question, not a guess */
+    assert_int_equal(hws_devices_parse("2x A100-SXM4-80GB", &s, &err), HWS_OK);
+    assert_string_equal(s.dev[0].spec->name, "A100 SXM 80GB");
+    assert_int_equal(hws_devices_parse("2x A100-80GB", &s, &err), HWS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "A100 PCIe 80GB, A100 SXM 80GB: which one?"));
+    assert_int_equal(hws_devices_parse("2x A100", &s, &err), HWS_ERR_INPUT);
+    assert_int_equal(hws_devices_parse("h100-pcie", &s, &err), HWS_OK);
+    assert_string_equal(s.dev[0].spec->name, "H100 PCIe 80GB");
+    assert_int_equal(hws_devices_parse("NVIDIA GeForce RTX 3090", &s, &err), HWS_OK);
+    assert_string_equal(s.dev[0].spec->name, "RTX 3090");
+    assert_int_equal(hws_devices_parse("4x 4090", &s, &err), HWS_OK);
+    assert_string_equal(s.dev[3].spec->name, "RTX 4090");
     /* "through NVLink" on a card without it: planned over PCIe, and said so */
     assert_int_equal(hws_devices_parse("4x RTX 4090 through NVLink", &s, &err), HWS_OK);
     assert_int_equal(s.count, 4);
@@ -433,6 +465,7 @@ int main(void) {
         cmocka_unit_test(zero3_shards),
         cmocka_unit_test(launch_lines),
         cmocka_unit_test(property_host_ram),
+        cmocka_unit_test(vllm_reserves_the_card),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
