@@ -57,8 +57,9 @@ typedef struct {
 } hws_bench_gpu_state;
 
 /* Repeats whose figures spread more than this (max - min over the median, %) are re-run, up to
- * HWS_BENCH_MAX_RUNS runs of the benchmark in all; the narrowest run is kept, and a spread
- * still that wide is flagged (unstable, and said in cause). */
+ * HWS_BENCH_MAX_RUNS runs of the benchmark in all (none with quick, which promises a few
+ * seconds); the narrowest run is kept, and a spread still that wide is flagged (unstable, and
+ * said in cause). */
 #define HWS_BENCH_SPREAD_LIMIT_PCT 10.0
 #define HWS_BENCH_MAX_RUNS         3
 
@@ -209,8 +210,8 @@ typedef struct {
 } hws_bench_result;
 
 HWS_API hws_bench_options hws_bench_defaults(void);
-/* True when name is a suite ("cpu", "mem", "gemm", "pcie", "gpu", "p2p", "nccl", "all", "llm").
- * "llm" runs only when named (not in "all"), with opt->llm set. */
+/* True when name is a suite ("cpu", "mem", "gemm", "pcie", "gpu", "p2p", "nccl", "engine",
+ * "all", "llm"). "llm" runs only when named (not in "all"), with opt->llm set. */
 HWS_API bool hws_bench_suite_known(const char *name);
 /* Runs every benchmark of the named suites (nsuites 0 = all). Fails only when nothing could
  * be set up (out of memory, bad suite name: HWS_ERR_INPUT); a benchmark that fails is a record

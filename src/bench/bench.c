@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const suite_names[] = {"cpu", "mem",  "gemm", "pcie", "gpu",
-                                          "p2p", "nccl", "all",  "llm"};
+static const char *const suite_names[] = {"cpu", "mem",  "gemm",   "pcie", "gpu",
+                                          "p2p", "nccl", "engine", "all",  "llm"};
 
 hws_bench_options hws_bench_defaults(void) {
     hws_bench_options o;
@@ -102,7 +102,11 @@ hws_bench_record *hws_bench_add(hws_bench_ctx *ctx, const hws_bench_desc *d, con
         return NULL;
     r->records = grown;
     hws_bench_record *rec = &r->records[r->nrecords++];
-    memset(rec, 0, sizeof *rec);
+    /* everything unknown, through the record's and its GPU state's field tables */
+    hws_record_blank(&hws_bench_record_table, rec);
+    hws_fields_blank(hws_bench_gpu_state_table.fields, hws_bench_gpu_state_table.nfields,
+                     &rec->gpu);
+    rec->check_err = rec->check_tol = HWS_NA; /* the check object, beside the table */
     if (suffix != NULL)
         snprintf(rec->key, sizeof rec->key, "%s.%s", d->key, suffix);
     else
@@ -111,12 +115,7 @@ hws_bench_record *hws_bench_add(hws_bench_ctx *ctx, const hws_bench_desc *d, con
     snprintf(rec->description, sizeof rec->description, "%s", d->description);
     rec->state = HWS_BENCH_OK;
     rec->device = strncmp(d->suite, "gpu", 3) == 0 ? ctx->opt->device : -1;
-    rec->size = rec->median = rec->min = rec->max = rec->spread_pct = HWS_NA;
-    rec->datasheet = rec->theoretical = rec->frac_datasheet = rec->frac_theoretical = HWS_NA;
-    rec->check_err = rec->check_tol = HWS_NA;
     rec->t_start_s = rec->t_end_s = hws_bench_now(ctx);
-    rec->gpu.sm_clock_min_mhz = rec->gpu.sm_clock_max_mhz = HWS_NA;
-    rec->gpu.power_max_w = rec->gpu.temperature_max_c = rec->gpu.throttle_reasons = HWS_NA;
     return rec;
 }
 
@@ -182,14 +181,15 @@ static void keep_second(hws_bench_result *r, int first, int mid) {
 }
 
 /* Re-runs d while the repeats of its records [before, end) spread more than
- * HWS_BENCH_SPREAD_LIMIT_PCT, at most HWS_BENCH_MAX_RUNS runs in all, keeping the attempt with
- * the narrowest spread; then marks each record with the runs taken and, when its spread stays
- * wide, says so in its cause. */
+ * HWS_BENCH_SPREAD_LIMIT_PCT, at most HWS_BENCH_MAX_RUNS runs in all (one with --quick), keeping
+ * the attempt with the narrowest spread; then marks each record with the runs taken and, when its
+ * spread stays wide, says so in its cause. */
 static void settle_spread(hws_bench_ctx *ctx, const hws_bench_desc *d, int before) {
     hws_bench_result *r = ctx->res;
     int runs = 1;
-    while (widest_spread(r, before, r->nrecords) > HWS_BENCH_SPREAD_LIMIT_PCT &&
-           runs < HWS_BENCH_MAX_RUNS) {
+    /* --quick promises a few seconds: its wide spreads are flagged, not re-run */
+    int max_runs = ctx->opt->quick ? 1 : HWS_BENCH_MAX_RUNS;
+    while (widest_spread(r, before, r->nrecords) > HWS_BENCH_SPREAD_LIMIT_PCT && runs < max_runs) {
         int mid = r->nrecords;
         hws_error err = {""};
         hws_status st = d->run(ctx, d, &err);
@@ -258,10 +258,10 @@ hws_status hws_bench_run(const char *const *suites, int nsuites, const hws_bench
     int ntodo = 0;
     for (int i = 0; i < nsuites; i++)
         if (!hws_bench_suite_known(suites[i]))
-            return hws_error_set(err, HWS_ERR_INPUT,
-                                 "unknown suite '%s' (cpu, mem, gemm, pcie, gpu, p2p, nccl, all, "
-                                 "llm)",
-                                 suites[i]);
+            return hws_error_set(
+                err, HWS_ERR_INPUT,
+                "unknown suite '%s' (cpu, mem, gemm, pcie, gpu, p2p, nccl, engine, all, llm)",
+                suites[i]);
     memset(&ctx, 0, sizeof ctx);
     ctx.opt = opt;
     ctx.t0 = mono_s();
@@ -276,6 +276,7 @@ hws_status hws_bench_run(const char *const *suites, int nsuites, const hws_bench
         size_t n;
     } tables[] = {{hws_cpu_benches, hws_cpu_nbenches},
                   {hws_gpu_benches, hws_gpu_nbenches},
+                  {hws_transformer_benches, hws_transformer_nbenches},
                   {hws_multi_benches, hws_multi_nbenches},
                   {hws_llm_benches, hws_llm_nbenches}};
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)

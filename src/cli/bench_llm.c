@@ -8,7 +8,6 @@
 #include "hwscope/bench.h"
 #include "hwscope/llm.h"
 #include "hwscope/plan.h"
-#include "util/units.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -19,6 +19,14 @@ static void open_module(void) {
     const char *candidates[4];
     int n = 0;
     const char *env = getenv("HWSCOPE_CUDA_MODULE");
+    hws_error why = {""};
+    /* a path the user gave is checked before dlopen maps it: a truncated file is named, not a
+     * SIGBUS */
+    if (env != NULL && env[0] != '\0' && hws_dynlib_check_file(env, &why) != HWS_OK) {
+        hws_error_set(&open_error, HWS_ERR_INPUT, "HWSCOPE_CUDA_MODULE=%.440s", why.msg);
+        module = NULL;
+        return;
+    }
     if (env != NULL && env[0] != '\0')
         candidates[n++] = env;
     ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);

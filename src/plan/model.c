@@ -4,6 +4,7 @@
 #include "format/model_readers.h"
 #include "plan/shape.h"
 
+#include "util/file.h"
 #include "util/units.h"
 
 #include <ctype.h>
@@ -255,12 +256,12 @@ static int hf_cached_config(const char *hub, const char *id, char *path, size_t 
         return 0;
     char refs[1100];
     snprintf(refs, sizeof refs, "%s/refs/main", repo);
-    FILE *f = fopen(refs, "r");
-    if (f != NULL) {
-        if (fgets(ref, sizeof ref, f) == NULL)
-            ref[0] = '\0';
-        fclose(f);
-        ref[strcspn(ref, "\r\n")] = '\0';
+    char *text; /* the bounded, non-blocking reader: a FIFO there does not hang the plan */
+    size_t len;
+    hws_error ignored;
+    if (hws_file_read(refs, sizeof ref - 1, &text, &len, &ignored) == HWS_OK) {
+        snprintf(ref, sizeof ref, "%.*s", (int)strcspn(text, "\r\n"), text);
+        free(text);
     }
     struct stat st;
     if (ref[0] != '\0' && strchr(ref, '/') == NULL &&

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,9 +142,13 @@ typedef struct {
     int nruns;
 } ceilings_entry;
 
+/* The entries in file order, and their numbers sorted two ways for lookups in log time: by
+ * name (case-insensitive) and by catalog row, each then by file order, so the first matching
+ * entry of the file is the one found, as a scan would find it. */
 struct hws_ceilings_set {
     size_t count;
     ceilings_entry *entries;
+    size_t *by_name, *by_spec;
 };
 
 /* A ceiling of entry i of path: null or absent is unknown; otherwise a positive finite number. */
@@ -233,6 +238,39 @@ static cJSON *parse_document(const char *text, size_t len, const char *path, hws
     return doc;
 }
 
+/* qsort context for the two orders (qsort has none): the entries being sorted. */
+typedef struct {
+    const ceilings_entry *entries;
+    size_t i;
+} entry_ref;
+
+static int by_name_then_order(const void *pa, const void *pb) {
+    const entry_ref *a = pa, *b = pb;
+    int c = strcasecmp(a->entries[a->i].name, b->entries[b->i].name);
+    return c != 0 ? c : (a->i > b->i) - (a->i < b->i);
+}
+
+static int by_spec_then_order(const void *pa, const void *pb) {
+    const entry_ref *a = pa, *b = pb;
+    uintptr_t x = (uintptr_t)a->entries[a->i].spec, y = (uintptr_t)b->entries[b->i].spec;
+    return x != y ? (x > y) - (x < y) : (a->i > b->i) - (a->i < b->i);
+}
+
+/* Fills order with the entry numbers sorted by cmp; false when out of memory. */
+static bool sort_entries(const hws_ceilings_set *set, size_t *order,
+                         int (*cmp)(const void *, const void *)) {
+    entry_ref *refs = malloc((set->count + 1) * sizeof *refs);
+    if (refs == NULL)
+        return false;
+    for (size_t i = 0; i < set->count; i++)
+        refs[i] = (entry_ref){set->entries, i};
+    qsort(refs, set->count, sizeof *refs, cmp);
+    for (size_t i = 0; i < set->count; i++)
+        order[i] = refs[i].i;
+    free(refs);
+    return true;
+}
+
 hws_status hws_ceilings_set_parse(const char *text, size_t len, const char *path,
                                   hws_ceilings_set **out, hws_error *err) {
     *out = NULL;
@@ -257,6 +295,14 @@ hws_status hws_ceilings_set_parse(const char *text, size_t len, const char *path
         set->count++;
     }
     cJSON_Delete(doc);
+    if (st == HWS_OK) {
+        set->by_name = malloc((set->count + 1) * sizeof *set->by_name);
+        set->by_spec = malloc((set->count + 1) * sizeof *set->by_spec);
+        if (set->by_name == NULL || set->by_spec == NULL ||
+            !sort_entries(set, set->by_name, by_name_then_order) ||
+            !sort_entries(set, set->by_spec, by_spec_then_order))
+            st = hws_error_set(err, HWS_ERR_NOMEM, "%s: out of memory", path);
+    }
     if (st != HWS_OK) {
         hws_ceilings_set_free(set);
         return st;
@@ -279,16 +325,47 @@ hws_status hws_ceilings_set_load(const char *path, hws_ceilings_set **out, hws_e
     return st;
 }
 
-/* The entry saved for gpu_name (case-insensitively) or the catalog row spec; NULL when none. */
+/* The first entry (in file order) named name, or SIZE_MAX: a lower-bound search. */
+static size_t find_name(const hws_ceilings_set *set, const char *name) {
+    size_t lo = 0, hi = set->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcasecmp(set->entries[set->by_name[mid]].name, name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < set->count && strcasecmp(set->entries[set->by_name[lo]].name, name) == 0
+               ? set->by_name[lo]
+               : SIZE_MAX;
+}
+
+/* The first entry whose name is the catalog row spec, or SIZE_MAX. */
+static size_t find_spec(const hws_ceilings_set *set, const hws_gpu_spec *spec) {
+    size_t lo = 0, hi = set->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if ((uintptr_t)set->entries[set->by_spec[mid]].spec < (uintptr_t)spec)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < set->count && set->entries[set->by_spec[lo]].spec == spec ? set->by_spec[lo]
+                                                                          : SIZE_MAX;
+}
+
+/* The entry saved for gpu_name or the catalog row spec (the first in file order), or NULL. */
 static const ceilings_entry *find_entry(const hws_ceilings_set *set, const char *gpu_name,
                                         const hws_gpu_spec *spec) {
-    for (size_t i = 0; set != NULL && i < set->count; i++) {
-        const ceilings_entry *e = &set->entries[i];
-        if ((gpu_name != NULL && strcasecmp(e->name, gpu_name) == 0) ||
-            (spec != NULL && (e->spec == spec || strcasecmp(e->name, spec->name) == 0)))
-            return e;
+    if (set == NULL || set->count == 0)
+        return NULL;
+    size_t best = gpu_name != NULL ? find_name(set, gpu_name) : SIZE_MAX;
+    if (spec != NULL) {
+        size_t by_row = find_spec(set, spec), by_name = find_name(set, spec->name);
+        best = by_row < best ? by_row : best;
+        best = by_name < best ? by_name : best;
     }
-    return NULL;
+    return best == SIZE_MAX ? NULL : &set->entries[best];
 }
 
 bool hws_ceilings_set_find(const hws_ceilings_set *set, const char *gpu_name,
@@ -308,10 +385,13 @@ int hws_ceilings_set_runs(const hws_ceilings_set *set, const char *gpu_name,
 }
 
 void hws_ceilings_set_free(hws_ceilings_set *set) {
-    for (size_t i = 0; set != NULL && set->entries != NULL && i < set->count; i++)
-        free(set->entries[i].runs);
-    if (set != NULL)
+    if (set != NULL) {
+        for (size_t i = 0; set->entries != NULL && i < set->count; i++)
+            free(set->entries[i].runs);
         free(set->entries);
+        free(set->by_name);
+        free(set->by_spec);
+    }
     free(set);
 }
 

@@ -345,7 +345,7 @@ static void read_versions(const hws_nvml *n, hws_gpu_list *list) {
  * so the driver API need not be initialised. All or nothing: false changes no GPU. */
 static bool fill_from_cache(hws_gpu_list *list, const char *dir) {
     hws_gpu_cache_entry entries[HWS_MAX_GPUS];
-    if (list->count == 0 || list->driver_version[0] == '\0')
+    if (list->count <= 0 || list->count > HWS_MAX_GPUS || list->driver_version[0] == '\0')
         return false;
     for (int i = 0; i < list->count; i++)
         if (list->gpus[i].lost ||

@@ -30,10 +30,10 @@ static hws_status check_segments(int fd, const char *path, const Elf64_Ehdr *eh,
             return st;
         if (ph.p_type == PT_LOAD && !table_fits(ph.p_offset, 1, ph.p_filesz, size))
             return hws_error_set(err, HWS_ERR_INPUT,
-                                 "%s: truncated: segment %u needs bytes up to %llu of a %llu-byte "
-                                 "file",
-                                 path, i, (unsigned long long)(ph.p_offset + ph.p_filesz),
-                                 (unsigned long long)size);
+                                 "%s: truncated: segment %u (%llu bytes at offset %llu) runs past "
+                                 "the end of the %llu-byte file",
+                                 path, i, (unsigned long long)ph.p_filesz,
+                                 (unsigned long long)ph.p_offset, (unsigned long long)size);
     }
     return HWS_OK;
 }

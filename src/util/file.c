@@ -164,7 +164,7 @@ hws_status hws_file_pread(int fd, const char *path, void *buf, size_t n, uint64_
         if (got == 0)
             return hws_error_set(err, HWS_ERR_INPUT,
                                  "%s: offset %llu: the file ends %zu bytes short", path,
-                                 (unsigned long long)(offset + done), n - done);
+                                 (unsigned long long)offset + done, n - done);
         done += (size_t)got;
     }
     return HWS_OK;

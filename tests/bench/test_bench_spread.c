@@ -4,6 +4,7 @@
 #include "hws_test.h"
 #include "bench/bench_int.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,9 +36,10 @@ static hws_status scripted_run(hws_bench_ctx *ctx, const hws_bench_desc *d, hws_
 
 static const hws_bench_desc desc = {"test.spread", "cpu", "scripted", 0, always, scripted_run};
 
-/* Runs the descriptor under s; returns the result (free it). */
-static hws_bench_result *run_script(script *s) {
+/* Runs the descriptor under s (quick: --quick); returns the result (free it). */
+static hws_bench_result *run_script_opt(script *s, bool quick) {
     hws_bench_options opt = hws_bench_defaults();
+    opt.quick = quick;
     hws_bench_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.opt = &opt;
@@ -46,6 +48,10 @@ static hws_bench_result *run_script(script *s) {
     current = s;
     hws_bench_run_one(&ctx, &desc);
     return ctx.res;
+}
+
+static hws_bench_result *run_script(script *s) {
+    return run_script_opt(s, false);
 }
 
 static void test_narrow_runs_once(void **state) {
@@ -104,12 +110,24 @@ static void test_failed_rerun_keeps_first(void **state) {
     hws_bench_result_free(r);
 }
 
+/* --quick promises a few seconds: a wide spread is flagged, not re-run. */
+static void test_quick_flags_without_rerun(void **state) {
+    (void)state;
+    script s = {{{50, 100, 150, 100, 100}, {100, 100, 100, 100, 100}}, 2, 0};
+    hws_bench_result *r = run_script_opt(&s, true);
+    assert_int_equal(s.calls, 1);
+    assert_int_equal(r->records[0].runs, 1);
+    assert_int_equal(r->records[0].unstable, 1);
+    hws_bench_result_free(r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_narrow_runs_once),
         cmocka_unit_test(test_wide_then_narrow_keeps_narrow),
         cmocka_unit_test(test_always_wide_is_flagged),
         cmocka_unit_test(test_failed_rerun_keeps_first),
+        cmocka_unit_test(test_quick_flags_without_rerun),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -96,6 +96,19 @@ static void test_model_files(void **state) {
     hws_run_free(&r);
 }
 
+/* Sizes past int's range are refused whole, not wrapped ("4294967297" is no S=1). */
+static void test_shape_overflow(void **state) {
+    (void)state;
+    const char *shapes[] = {"4294967297,1,8", "1,4294967304,8", "1,1,9223372036854775816",
+                            "1,1,8,8",        "1,,8",           "-1,1,8"};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        hws_run r;
+        run(&r, NULL, "bench", "transformer", "--shape", shapes[i]);
+        hws_assert_bad_input(&r, "--shape: '");
+        hws_run_free(&r);
+    }
+}
+
 static void test_catalog_files(void **state) {
     (void)state;
     hws_run r;
@@ -116,6 +129,10 @@ static void test_environment(void **state) {
     write_text("garbage.xml", "<not a topology");
     snprintf(bad_xml, sizeof bad_xml, "HWSCOPE_HWLOC_XML=%s", at("garbage.xml"));
     snprintf(missing, sizeof missing, "HWSCOPE_SYSROOT=%s", at("missing"));
+    char crash_xml[400]; /* hwloc 2.9 dies on this one (found by fuzz_hwloc_xml) */
+    snprintf(crash_xml, sizeof crash_xml,
+             "HWSCOPE_HWLOC_XML=%s/tests/fuzz/corpus/hwloc_xml/segv.xml",
+             getenv("HWSCOPE_SOURCE_DIR"));
     const struct {
         const char *env, *want;
     } cases[] = {
@@ -123,6 +140,7 @@ static void test_environment(void **state) {
         {zero_xml, "HWSCOPE_HWLOC_XML=/dev/zero: a character device"},
         {bad_xml, "HWSCOPE_HWLOC_XML="},
         {missing, "HWSCOPE_SYSROOT="},
+        {crash_xml, "segv.xml: not a hwloc XML topology hwloc can load"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *env[] = {cases[i].env, NULL};
@@ -319,7 +337,7 @@ int main(void) {
         cmocka_unit_test(test_model_files),   cmocka_unit_test(test_catalog_files),
         cmocka_unit_test(test_environment),   cmocka_unit_test(test_driver_libraries),
         cmocka_unit_test(test_ceilings_file), cmocka_unit_test(test_unwritable_output),
-        cmocka_unit_test(test_names_escaped),
+        cmocka_unit_test(test_names_escaped), cmocka_unit_test(test_shape_overflow),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
