@@ -3,7 +3,8 @@
 set -euo pipefail
 packages=(cmake gcc make pkg-config git clang clang-format clang-tidy libclang-rt-14-dev
           libhwloc-dev hwloc libcjson-dev libopenblas-dev libncurses-dev libmicrohttpd-dev
-          libcmocka-dev python3)
+          libcmocka-dev python3
+          tmux prometheus wrk) # the monitor's tests: top in tmux, serve scraped by Prometheus, wrk
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
