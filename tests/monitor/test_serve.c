@@ -21,7 +21,8 @@ static const char *script_path;
 static int setup(void **state) {
     (void)state;
     static char path[64];
-    snprintf(path, sizeof path, "%s", mon_script(2, NULL));
+    snprintf(path, sizeof path, "%s",
+             mon_script(2, "gpu0.procs = 4242:/usr/bin/python3:1073741824\n"));
     script_path = path;
     return 0;
 }
@@ -208,6 +209,44 @@ static int free_port(void) {
     return ntohs(a.sin_port);
 }
 
+/* Runs every query of the Grafana dashboard (docs/grafana/) on the Prometheus at port, with the
+ * $host variable as ".*": each must be valid PromQL and return series. */
+static void check_dashboard_queries(int port) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/docs/grafana/hwscope-gpus.json", getenv("HWSCOPE_SOURCE_DIR"));
+    char *text = hws_read_file(path);
+    cJSON *dash = cJSON_Parse(text);
+    assert_non_null(dash);
+    const cJSON *panel;
+    cJSON_ArrayForEach(panel, cJSON_GetObjectItem(dash, "panels")) {
+        const char *expr = cJSON_GetStringValue(hws_json_at(panel, "targets.0.expr"));
+        char query[1024] = "/api/v1/query?query=", *body = NULL;
+        size_t n = strlen(query);
+        for (const char *p = expr; *p != '\0' && n + 8 < sizeof query; p++) {
+            if (strncmp(p, "$host", 5) == 0) {
+                n += (size_t)snprintf(query + n, sizeof query - n, ".%%2A");
+                p += 4;
+            } else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                       (*p >= '0' && *p <= '9') || *p == '_') {
+                query[n++] = *p;
+            } else {
+                n += (size_t)snprintf(query + n, sizeof query - n, "%%%02X", (unsigned char)*p);
+            }
+        }
+        query[n] = '\0';
+        assert_int_equal(get(port, "GET", query, &body), 200);
+        cJSON *doc = cJSON_Parse(body);
+        hws_assert_json_str(doc, "status", "success");
+        if (strstr(expr, "rate(") == NULL) /* a rate needs two scrapes of the window */
+            if (cJSON_GetArraySize(hws_json_at(doc, "data.result")) == 0)
+                fail_msg("no series for the dashboard's %s", expr);
+        cJSON_Delete(doc);
+        free(body);
+    }
+    cJSON_Delete(dash);
+    free(text);
+}
+
 static void test_prometheus_scrapes(void **state) {
     (void)state;
     MON_REQUIRE("prometheus");
@@ -258,6 +297,8 @@ static void test_prometheus_scrapes(void **state) {
         else
             cJSON_Delete(doc), doc = NULL;
     }
+    if (result != NULL)
+        check_dashboard_queries(prom_port);
     kill(prom, SIGTERM);
     mon_wait(prom);
     stop_server(s);
