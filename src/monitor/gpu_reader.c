@@ -76,18 +76,11 @@ static void read_identity(const hws_nvml *n, nvmlDevice_t dev, hws_mon_gpu *g) {
         refused(n, g, "pci_bus_id", rc);
 }
 
-/* Used memory without the driver's reservation (the _v2 call, as nvidia-smi shows it). */
 static void read_memory(const hws_nvml *n, nvmlDevice_t dev, hws_mon_gpu *g) {
-    nvmlReturn_t rc = NVML_ERROR_NOT_SUPPORTED;
-    nvmlMemory_v2_t m2 = {.version = NVML_MEMORY_V2_VERSION};
     nvmlMemory_t m = {0, 0, 0};
     if (g->lost)
         return;
-    if (n->DeviceGetMemoryInfo_v2 != NULL &&
-        (rc = n->DeviceGetMemoryInfo_v2(dev, &m2)) == NVML_SUCCESS)
-        m = (nvmlMemory_t){m2.total, m2.free, m2.used};
-    else if (rc != NVML_ERROR_GPU_IS_LOST && n->DeviceGetMemoryInfo != NULL)
-        rc = n->DeviceGetMemoryInfo(dev, &m);
+    nvmlReturn_t rc = hws_nvml_memory(n, dev, &m);
     if (rc != NVML_SUCCESS) {
         refused(n, g, "mem_used_bytes", rc);
         return;

@@ -121,6 +121,9 @@ const hws_nvml *hws_nvml_get(hws_error *err);
  * *count says how many. */
 nvmlReturn_t hws_nvml_processes(const hws_nvml *n, nvmlDevice_t dev, nvmlProcessInfo_v1_t *out,
                                 unsigned int max, unsigned int *count);
+/* Total, free and used memory of dev: used without the driver's reservation (the _v2 call of
+ * driver 510+, as nvidia-smi shows it), else the plain call's, which includes it. */
+nvmlReturn_t hws_nvml_memory(const hws_nvml *n, nvmlDevice_t dev, nvmlMemory_t *out);
 /* NVML's text for rc ("Not Supported"), or "error N". */
 const char *hws_nvml_error(const hws_nvml *nvml, nvmlReturn_t rc);
 

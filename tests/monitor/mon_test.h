@@ -109,6 +109,31 @@ static inline int mon_have(const char *tool) {
         }                                                                                          \
     } while (0)
 
+/* Reads what fd gives until it closes (at most n - 1 bytes), NUL-terminated; closes fd. */
+static inline char *mon_read_fd(int fd, char *buf, size_t n) {
+    size_t got = 0;
+    ssize_t r;
+    while (got + 1 < n && (r = read(fd, buf + got, n - 1 - got)) > 0)
+        got += (size_t)r;
+    buf[got] = '\0';
+    close(fd);
+    return buf;
+}
+
+/* A script of n GPUs (mon_script) kept for a whole test file: group setup and teardown. */
+static const char *mon_file_script __attribute__((unused));
+static inline int mon_setup_script(int n, const char *extra) {
+    static char path[64];
+    snprintf(path, sizeof path, "%s", mon_script(n, extra));
+    mon_file_script = path;
+    return 0;
+}
+static inline int mon_teardown_script(void **state) {
+    (void)state;
+    unlink(mon_file_script);
+    return 0;
+}
+
 /* Sleeps ms milliseconds. */
 static inline void mon_sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};

@@ -16,21 +16,9 @@ typedef struct {
     int port;
 } server;
 
-static const char *script_path;
-
 static int setup(void **state) {
     (void)state;
-    static char path[64];
-    snprintf(path, sizeof path, "%s",
-             mon_script(2, "gpu0.procs = 4242:/usr/bin/python3:1073741824\n"));
-    script_path = path;
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    unlink(script_path);
-    return 0;
+    return mon_setup_script(2, "gpu0.procs = 4242:/usr/bin/python3:1073741824\n");
 }
 
 /* Starts `hwscope serve --listen 127.0.0.1:0 extra...` and reads its port from stderr. */
@@ -39,7 +27,7 @@ static server start_server(const char *names) {
     assert_int_equal(pipe(err_pipe), 0);
     const char *argv[] = {"serve", "--listen", "127.0.0.1:0", "--interval",
                           "0.2",   "--names",  names,         NULL};
-    server s = {mon_spawn(script_path, -1, err_pipe[1], argv), 0};
+    server s = {mon_spawn(mon_file_script, -1, err_pipe[1], argv), 0};
     close(err_pipe[1]);
     char text[512] = "";
     size_t got = 0;
@@ -359,5 +347,5 @@ int main(void) {
         cmocka_unit_test(test_prometheus_scrapes),
         cmocka_unit_test(test_wrk_load),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, mon_teardown_script);
 }
