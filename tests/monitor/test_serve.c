@@ -16,6 +16,18 @@ typedef struct {
     int port;
 } server;
 
+/* AddressSanitizer's quarantine keeps freed memory resident: RSS says nothing under it. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
 static int setup(void **state) {
     (void)state;
     return mon_setup_script(2, "gpu0.procs = 4242:/usr/bin/python3:1073741824\n");
@@ -329,15 +341,19 @@ static void test_wrk_load(void **state) {
     double after = rss_kib(s.pid);
     stop_server(s);
     printf("%s\nserve RSS: %.0f KiB before, %.0f KiB after\n", out, before, after);
-    assert_int_equal(rc, 0);
-    assert_null(strstr(out, "Socket errors"));
-    assert_null(strstr(out, "Non-2xx"));
     const char *rps = strstr(out, "Requests/sec:");
-    assert_non_null(rps);
-    assert_true(strtod(rps + strlen("Requests/sec:"), NULL) > 0);
+    int errors = strstr(out, "Socket errors") != NULL || strstr(out, "Non-2xx") != NULL;
+    double per_s = rps != NULL ? strtod(rps + strlen("Requests/sec:"), NULL) : 0;
+    free(out);
+    assert_int_equal(rc, 0);
+    assert_false(errors);
+    assert_true(per_s > 0);
+    if (UNDER_ASAN) {
+        printf("RSS not checked: AddressSanitizer's quarantine keeps freed memory resident\n");
+        return;
+    }
     assert_true(after - before < 2048); /* flat: less than 2 MiB more after the load */
     assert_true(after < 20 * 1024);     /* the target: an exporter under 20 MB */
-    free(out);
 }
 
 int main(void) {
