@@ -349,6 +349,19 @@ void hws_mon_prometheus(FILE *out, const hws_mon_sample *s, hws_prom_names names
     fputs("hwscope_nvml_up{", out);
     put_label(out, host_label, host, 1);
     fprintf(out, "} %d\n", s->nvml_error[0] == '\0');
+    put_header(out, "hwscope_host_cpu_core_busy_percent", "gauge",
+               "Share of the last interval each CPU was busy (in %).");
+    for (int c = 0; c < s->host.ncpus; c++) {
+        char cpu[16];
+        if (!hws_known(s->host.cpu_core_busy_pct[c]))
+            continue;
+        snprintf(cpu, sizeof cpu, "%d", c);
+        fputs("hwscope_host_cpu_core_busy_percent{", out);
+        put_label(out, "cpu", cpu, 1);
+        put_label(out, host_label, host, 0);
+        fputc('}', out);
+        put_value(out, s->host.cpu_core_busy_pct[c]);
+    }
     for (size_t i = 0; i < hws_mon_host_nfields; i++) {
         const hws_mon_field *f = &hws_mon_host_fields[i];
         double v = num_at(f, &s->host);

@@ -177,6 +177,9 @@ static void test_prometheus_text(void **state) {
     hws_mon_sample s = {.ngpus = 2, .gpus = gpus};
     memset(gpus, 0, sizeof gpus);
     snprintf(s.host.hostname, sizeof s.host.hostname, "node\"7");
+    s.host.ncpus = 2;
+    s.host.cpu_core_busy_pct[0] = 25;
+    s.host.cpu_core_busy_pct[1] = HWS_NA;
     for (int i = 0; i < 2; i++) {
         hws_mon_gpu *g = &gpus[i];
         for (size_t f = 0; f < hws_mon_gpu_nfields; f++) {
@@ -207,6 +210,8 @@ static void test_prometheus_text(void **state) {
     assert_null(strstr(text, "DCGM_FI_DEV_FAN_SPEED{")); /* unknown: left out */
     hws_assert_contains(text, "hwscope_gpu_lost{gpu=\"1\"");
     hws_assert_contains(text, "hwscope_nvml_up{Hostname=\"node\\\"7\"} 1\n");
+    hws_assert_contains(text, "hwscope_host_cpu_core_busy_percent{cpu=\"0\",Hostname=");
+    assert_null(strstr(text, "{cpu=\"1\""));
     free(text);
     out = open_memstream(&text, &len);
     hws_mon_prometheus(out, &s, HWS_PROM_HWSCOPE);
