@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(cmake gcc make pkg-config git clang clang-format clang-tidy libclang-rt-14-dev
           libhwloc-dev hwloc libcjson-dev libopenblas-dev libncurses-dev libmicrohttpd-dev
           libcmocka-dev python3
-          tmux prometheus wrk) # the monitor's tests: top in tmux, serve scraped by Prometheus, wrk
+          tmux prometheus wrk openssl curl) # monitor tests: top in tmux, serve under Prometheus, wrk, TLS
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,7 +5,10 @@
  * stall another client. */
 #include "mon_test.h"
 
+#include "monitor/web_config.h"
+
 #include <arpa/inet.h>
+#include <crypt.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -356,12 +359,102 @@ static void test_wrk_load(void **state) {
     assert_true(after < 20 * 1024);     /* the target: an exporter under 20 MB */
 }
 
+static void test_web_config_file(void **state) {
+    (void)state;
+    hws_web_config cfg;
+    hws_error err = {""};
+    assert_int_equal(hws_web_config_parse("# TLS and users\ntls_server_config:\n"
+                                          "  cert_file: server.crt\n  key_file: '/k/server.key'\n"
+                                          "basic_auth_users:\n  alice: $2y$10$abc # admin\n"
+                                          "  bob: \"$2b$05$xyz\"\n",
+                                          "/etc/hws/web.yml", &cfg, &err),
+                     HWS_OK);
+    assert_string_equal(cfg.cert_file, "/etc/hws/server.crt");
+    assert_string_equal(cfg.key_file, "/k/server.key");
+    assert_int_equal(cfg.nusers, 2);
+    assert_string_equal(cfg.users[0].hash, "$2y$10$abc");
+    assert_string_equal(cfg.users[1].name, "bob");
+    assert_string_equal(cfg.users[1].hash, "$2b$05$xyz");
+    assert_int_equal(
+        hws_web_config_parse("http_server_config:\n  http2: true\n", "w.yml", &cfg, &err),
+        HWS_ERR_INPUT);
+    hws_assert_contains(err.msg, "w.yml:1: 'http_server_config' is not supported");
+    assert_int_equal(
+        hws_web_config_parse("basic_auth_users:\n  alice: plain\n", "w.yml", &cfg, &err),
+        HWS_ERR_INPUT);
+    hws_assert_contains(err.msg, "w.yml:2: user 'alice'");
+    assert_int_equal(
+        hws_web_config_parse("tls_server_config:\n  cert_file: a.crt\n", "w.yml", &cfg, &err),
+        HWS_ERR_INPUT);
+    hws_assert_contains(err.msg, "both cert_file and key_file");
+}
+
+static void test_tls_and_basic_auth(void **state) {
+    (void)state;
+    MON_REQUIRE("openssl");
+    MON_REQUIRE("curl");
+    char dir[] = "/tmp/hws_tls_XXXXXX", cmd[1024], yml[512], path[300];
+    assert_non_null(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd,
+             "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s/server.key -out "
+             "%s/server.crt -days 2 -subj /CN=localhost >/dev/null 2>&1",
+             dir, dir);
+    assert_int_equal(system(cmd), 0);
+    struct crypt_data *data = calloc(1, sizeof *data);
+    const char *hash = crypt_r("s3cret", "$2b$05$abcdefghijklmnopqrstuu", data);
+    assert_true(hash != NULL && strncmp(hash, "$2b$05$", 7) == 0);
+    int n = snprintf(yml, sizeof yml,
+                     "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+                     "basic_auth_users:\n  alice: %s\n",
+                     hash);
+    free(data);
+    snprintf(path, sizeof path, "%s/web.yml", dir);
+    hws_write_file(path, yml, (size_t)n);
+    int err_pipe[2];
+    assert_int_equal(pipe(err_pipe), 0);
+    const char *argv[] = {"serve", "--listen", "127.0.0.1:0", "--web-config", path, NULL};
+    pid_t pid = mon_spawn(mon_file_script, -1, err_pipe[1], argv);
+    close(err_pipe[1]);
+    char text[512] = "";
+    struct pollfd p = {err_pipe[0], POLLIN, 0};
+    assert_true(poll(&p, 1, 10000) == 1);
+    ssize_t got = read(err_pipe[0], text, sizeof text - 1);
+    text[got > 0 ? got : 0] = '\0';
+    close(err_pipe[0]);
+    const char *at = strstr(text, "https://127.0.0.1:");
+    assert_non_null(at);
+    int port = atoi(at + strlen("https://127.0.0.1:"));
+    const char *users[] = {"", "-u alice:wrong", "-u alice:s3cret", "-u alice:s3cret"};
+    const char *want[] = {"401", "401", "200", "200"}; /* the second good login is cached */
+    for (int i = 0; i < 4; i++) {
+        char *out = NULL;
+        snprintf(cmd, sizeof cmd,
+                 "curl -sk -o /dev/null -w '%%{http_code}' %s https://127.0.0.1:%d/metrics",
+                 users[i], port);
+        run_with_input(cmd, "", &out);
+        assert_string_equal(out, want[i]);
+        free(out);
+    }
+    kill(pid, SIGTERM);
+    assert_int_equal(mon_wait(pid), 0);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    /* a bad file is bad input */
+    hws_run r;
+    hws_run_cli(&r, mon_env(mon_file_script), "serve", "--web-config", "/nonexistent/web.yml",
+                NULL);
+    hws_assert_bad_input(&r, "--web-config");
+    hws_run_free(&r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_paths_methods_and_bad_clients),
         cmocka_unit_test(test_promtool_check_metrics),
         cmocka_unit_test(test_prometheus_scrapes),
         cmocka_unit_test(test_wrk_load),
+        cmocka_unit_test(test_web_config_file),
+        cmocka_unit_test(test_tls_and_basic_auth),
     };
     return cmocka_run_group_tests(tests, setup, mon_teardown_script);
 }
