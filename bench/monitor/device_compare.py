@@ -8,7 +8,8 @@ import os, resource, subprocess, sys, time, urllib.request
 
 FIELDS = ("timestamp,index,name,pci.bus_id,uuid,driver_version,pstate,utilization.gpu,"
           "utilization.memory,memory.total,memory.used,memory.free,temperature.gpu,power.draw,"
-          "enforced.power.limit,clocks.sm,clocks.mem,clocks.max.sm,clocks_event_reasons.active,"
+          "enforced.power.limit,clocks.current.sm,clocks.current.memory,clocks.max.sm,"
+          "clocks_event_reasons.active,"
           "pcie.link.gen.current,pcie.link.width.current,fan.speed,"
           "ecc.errors.corrected.volatile.total,ecc.errors.uncorrected.volatile.total")
 

@@ -27,12 +27,13 @@ static const char usage[] = "[--interval S] [--count N] [--format csv[,noheader]
 
 static const char default_query[] =
     "timestamp,index,name,pci.bus_id,pstate,utilization.gpu,utilization.memory,memory.total,"
-    "memory.used,memory.free,temperature.gpu,power.draw,enforced.power.limit,clocks.sm,"
-    "clocks.mem,clocks_event_reasons.active";
+    "memory.used,memory.free,temperature.gpu,power.draw,enforced.power.limit,clocks.current.sm,"
+    "clocks.current.memory,clocks_event_reasons.active";
 
 typedef struct {
     bool jsonl, header, units;
     const hws_mon_field *fields[MAX_QUERY];
+    const char *legacy[MAX_QUERY]; /* the old spelling asked for, kept in the header; or NULL */
     int nfields;
 } log_format;
 
@@ -81,6 +82,9 @@ static int parse_query(const char *text, log_format *f) {
                                    t);
         if (f->nfields == MAX_QUERY)
             return hws_usage_error("log", "--query-gpu: more than %d fields", MAX_QUERY);
+        /* nvidia-smi heads a column asked for by its pre-R535 name with that name */
+        f->legacy[f->nfields] =
+            strncmp(t, "clocks_throttle_reasons.", 24) == 0 ? strstr(text, t) : NULL;
         f->fields[f->nfields++] = field;
     }
     if (f->nfields == 0)
@@ -115,7 +119,9 @@ static void csv_header(const log_format *f, char *line, size_t n) {
     line[0] = '\0';
     for (int i = 0; i < f->nfields && used < n; i++) {
         char name[128];
-        hws_mon_csv_header(name, sizeof name, f->fields[i], f->units);
+        hws_mon_csv_header(name, sizeof name, f->fields[i]);
+        if (f->legacy[i] != NULL)
+            snprintf(name, sizeof name, "%.*s", (int)strcspn(f->legacy[i], ", "), f->legacy[i]);
         used += (size_t)snprintf(line + used, n - used, "%s%s", i ? ", " : "", name);
     }
     if (used < n)

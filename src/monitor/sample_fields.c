@@ -67,10 +67,10 @@ const hws_mon_field hws_mon_gpu_fields[] = {
     GPU_NUM(energy_mj, "energy", 1e-6, 3, "kJ", NULL, NULL, 1, 0, HWS_MON_PLAIN,
             "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", "counter", 1,
             "Total energy consumption since boot (in mJ)."),
-    GPU_NUM(sm_clock_mhz, "SM clock", 1, 0, "MHz", "clocks.sm", "MHz", 1, 0, HWS_MON_PLAIN,
+    GPU_NUM(sm_clock_mhz, "SM clock", 1, 0, "MHz", "clocks.current.sm", "MHz", 1, 0, HWS_MON_PLAIN,
             "DCGM_FI_DEV_SM_CLOCK", "gauge", 1, "SM clock frequency (in MHz)."),
-    GPU_NUM(mem_clock_mhz, "mem clock", 1, 0, "MHz", "clocks.mem", "MHz", 1, 0, HWS_MON_PLAIN,
-            "DCGM_FI_DEV_MEM_CLOCK", "gauge", 1, "Memory clock frequency (in MHz)."),
+    GPU_NUM(mem_clock_mhz, "mem clock", 1, 0, "MHz", "clocks.current.memory", "MHz", 1, 0,
+            HWS_MON_PLAIN, "DCGM_FI_DEV_MEM_CLOCK", "gauge", 1, "Memory clock frequency (in MHz)."),
     GPU_NUM(max_sm_clock_mhz, "max SM clock", 1, 0, "MHz", "clocks.max.sm", "MHz", 1, 0,
             HWS_MON_PLAIN, NULL, NULL, 0, NULL),
     GPU_NUM(clocks_event_reasons, "clock events", 1, 0, "", "clocks_event_reasons.active", NULL, 1,
@@ -118,19 +118,18 @@ const hws_mon_field hws_mon_host_fields[] = {
 };
 const size_t hws_mon_host_nfields = sizeof hws_mon_host_fields / sizeof hws_mon_host_fields[0];
 
-/* Names nvidia-smi accepts for the same field. */
+/* Names nvidia-smi accepts for the same field; its header shows the canonical name
+ * (`--query-gpu=clocks.sm` prints "clocks.current.sm [MHz]"). */
 static const struct {
     const char *alias, *name;
 } aliases[] = {
     {"gpu_name", "name"},
     {"gpu_uuid", "uuid"},
     {"gpu_bus_id", "pci.bus_id"},
-    {"clocks.current.sm", "clocks.sm"},
-    {"clocks.current.memory", "clocks.mem"},
-    {"clocks.memory", "clocks.mem"},
+    {"clocks.sm", "clocks.current.sm"},
+    {"clocks.mem", "clocks.current.memory"},
+    {"clocks.memory", "clocks.current.memory"},
     {"clocks_throttle_reasons.active", "clocks_event_reasons.active"},
-    {"power.draw.instant", "power.draw"},
-    {"temperature.gpu.current", "temperature.gpu"},
 };
 
 const hws_mon_field *hws_mon_gpu_field_find(const char *name) {
@@ -145,9 +144,9 @@ const hws_mon_field *hws_mon_gpu_field_find(const char *name) {
     return NULL;
 }
 
-void hws_mon_csv_header(char *buf, size_t n, const hws_mon_field *f, bool units) {
+void hws_mon_csv_header(char *buf, size_t n, const hws_mon_field *f) {
     const char *name = f->smi != NULL ? f->smi : f->f.key;
-    if (units && f->smi_unit != NULL)
+    if (f->smi_unit != NULL)
         snprintf(buf, n, "%s [%s]", name, f->smi_unit);
     else
         snprintf(buf, n, "%s", name);

@@ -165,9 +165,9 @@ static void test_field_table(void **state) {
     g.lost = 1;
     hws_mon_csv_value(buf, sizeof buf, hws_mon_gpu_field_find("fan.speed"), &g, true);
     assert_string_equal(buf, "[GPU is lost]");
-    hws_mon_csv_header(buf, sizeof buf, hws_mon_gpu_field_find("memory.used"), true);
+    hws_mon_csv_header(buf, sizeof buf, hws_mon_gpu_field_find("memory.used"));
     assert_string_equal(buf, "memory.used [MiB]");
-    hws_mon_csv_header(buf, sizeof buf, hws_mon_gpu_field_find("temperature.gpu"), true);
+    hws_mon_csv_header(buf, sizeof buf, hws_mon_gpu_field_find("temperature.gpu"));
     assert_string_equal(buf, "temperature.gpu");
 }
 

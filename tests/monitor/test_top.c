@@ -50,9 +50,10 @@ static int showing(const char *text) {
 /* Starts top in a new tmux session of cols x rows; the pane stays after top ends and shows
  * "EXIT=<status>". */
 static void start_top(const char *script, int cols, int rows, const char *flags) {
+    static int started;
     char args[2048];
-    snprintf(socket_name, sizeof socket_name, "hws_top_%d", (int)getpid());
-    tmux("kill-server");
+    /* a fresh server per start: a server still shutting down cannot refuse the next one */
+    snprintf(socket_name, sizeof socket_name, "hws_top_%d_%d", (int)getpid(), started++);
     snprintf(args, sizeof args,
              "new-session -d -s mon -x %d -y %d \"env HWSCOPE_NVML_LIB=%s HWSCOPE_FAKE_GPUS=%s "
              "%s top --interval 0.2 %s; echo EXIT=\\$?; sleep 60\"",
