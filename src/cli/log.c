@@ -74,12 +74,15 @@ static int parse_query(const char *text, log_format *f) {
         for (size_t n = strlen(t); n > 0 && t[n - 1] == ' ';)
             t[--n] = '\0';
         const hws_mon_field *field = hws_mon_gpu_field_find(t);
-        if (field == NULL)
-            return hws_usage_error("log",
-                                   "--query-gpu: '%s' is not a field (nvidia-smi's names such "
-                                   "as utilization.gpu, memory.used, power.draw, or hwscope's "
-                                   "keys such as energy_mj; see hwscope log --help)",
-                                   t);
+        if (field == NULL) {
+            char names[2048] = "";
+            for (size_t i = 0, used = 0; i < hws_mon_gpu_nfields && used < sizeof names; i++) {
+                const hws_mon_field *k = &hws_mon_gpu_fields[i];
+                used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+                                         k->smi != NULL ? k->smi : k->f.key);
+            }
+            return hws_usage_error("log", "--query-gpu: '%s' is not a field; fields: %s", t, names);
+        }
         if (f->nfields == MAX_QUERY)
             return hws_usage_error("log", "--query-gpu: more than %d fields", MAX_QUERY);
         /* nvidia-smi heads a column asked for by its pre-R535 name with that name */
