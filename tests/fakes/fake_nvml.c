@@ -112,9 +112,18 @@ static nvmlReturn_t value_code(const char *value) {
     return code > 0 ? code : NVML_SUCCESS;
 }
 
+/* nvml.gone_after_ms = N: N ms after nvmlInit the driver is gone (unloaded, reset). */
+static bool nvml_gone(void) {
+    const char *after = fake_get("nvml.gone_after_ms");
+    unsigned long long ms = 0;
+    return after && fake_parse_u64(after, &ms) && now_ms() - init_time_ms >= (double)ms;
+}
+
 static nvmlReturn_t device_index(nvmlDevice_t dev, unsigned *index) {
     if (!init_count)
         return NVML_ERROR_UNINITIALIZED;
+    if (nvml_gone())
+        return NVML_ERROR_DRIVER_NOT_LOADED;
     uintptr_t p = (uintptr_t)dev, first = (uintptr_t)&devices[0];
     if (p < first || p >= first + sizeof(devices) || (p - first) % sizeof(devices[0]))
         return NVML_ERROR_INVALID_ARGUMENT;
@@ -337,6 +346,8 @@ nvmlReturn_t nvmlSystemGetProcessName(unsigned int pid, char *name, unsigned int
 nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *deviceCount) {
     if (!init_count)
         return NVML_ERROR_UNINITIALIZED;
+    if (nvml_gone())
+        return NVML_ERROR_DRIVER_NOT_LOADED;
     if (!deviceCount)
         return NVML_ERROR_INVALID_ARGUMENT;
     nvmlReturn_t rc;

@@ -14,6 +14,9 @@
  *   key                        value                                answered by
  *   -------------------------  -----------------------------------  ---------------------------
  *   nvml.init                  ok | NVML_ERROR_<name>               nvmlInit_v2, nvmlInit
+ *   nvml.gone_after_ms         N: the driver goes away N ms after   every device call and
+ *                              the first nvmlInit                   DeviceGetCount return
+ *                                                                   NVML_ERROR_DRIVER_NOT_LOADED
  *   cuda.init                  ok | CUDA_ERROR_<name>               cuInit
  *   driver_version             "580.159.04"                         nvmlSystemGetDriverVersion
  *   nvml_version               "13.580.159.04"                      nvmlSystemGetNVMLVersion
