@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -68,6 +69,7 @@ static inline pid_t mon_spawn(const char *script, int out_fd, int err_fd, const 
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* a test that fails midway leaves no server behind */
         int null_fd = open("/dev/null", O_RDWR);
         dup2(null_fd, 0);
         dup2(out_fd >= 0 ? out_fd : null_fd, 1);

@@ -271,6 +271,7 @@ static void test_prometheus_scrapes(void **state) {
     pid_t prom = fork();
     assert_true(prom >= 0);
     if (prom == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
         int null_fd = open("/dev/null", O_RDWR);
         dup2(null_fd, 1);
         dup2(null_fd, 2);

@@ -177,12 +177,20 @@ static void test_gpu_lost_while_running(void **state) {
     unlink(script);
 }
 
+/* A test that fails midway leaves no tmux server (and no top) behind. */
+static int kill_tmux(void **state) {
+    (void)state;
+    if (socket_name[0] != '\0')
+        tmux("kill-server");
+    return 0;
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_keys_and_kill),
-        cmocka_unit_test(test_gpu_counts_and_host_only),
-        cmocka_unit_test(test_resize),
-        cmocka_unit_test(test_gpu_lost_while_running),
+        cmocka_unit_test_teardown(test_keys_and_kill, kill_tmux),
+        cmocka_unit_test_teardown(test_gpu_counts_and_host_only, kill_tmux),
+        cmocka_unit_test_teardown(test_resize, kill_tmux),
+        cmocka_unit_test_teardown(test_gpu_lost_while_running, kill_tmux),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
