@@ -61,8 +61,9 @@ typedef struct {
     double clocks_event_reasons; /* NVML bit mask */
     double pcie_tx_bytes_s, pcie_rx_bytes_s;
     double pcie_gen, pcie_width;
-    double ecc_corrected, ecc_uncorrected; /* volatile counts */
-    int nprocs;                            /* -1: the process list could not be read */
+    double ecc_corrected, ecc_uncorrected;                         /* volatile counts */
+    double remapped_rows_correctable, remapped_rows_uncorrectable; /* rows remapped (A100+) */
+    int nprocs; /* -1: the process list could not be read */
     hws_mon_process procs[HWS_MON_MAX_PROCS];
     hws_notes notes; /* "field: reason" for each HWS_NA above */
 } hws_mon_gpu;

@@ -92,6 +92,14 @@ const hws_mon_field hws_mon_gpu_fields[] = {
     GPU_NUM(ecc_uncorrected, "ECC uncorrected", 1, 0, "", "ecc.errors.uncorrected.volatile.total",
             NULL, 1, 0, HWS_MON_PLAIN, "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL", "counter", 1,
             "Total number of double-bit volatile ECC errors."),
+    GPU_NUM(remapped_rows_correctable, "remapped rows (corrected)", 1, 0, "",
+            "remapped_rows.correctable", NULL, 1, 0, HWS_MON_PLAIN,
+            "DCGM_FI_DEV_CORRECTABLE_REMAPPED_ROWS", "counter", 1,
+            "Number of remapped rows for correctable errors."),
+    GPU_NUM(remapped_rows_uncorrectable, "remapped rows (uncorrected)", 1, 0, "",
+            "remapped_rows.uncorrectable", NULL, 1, 0, HWS_MON_PLAIN,
+            "DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS", "counter", 1,
+            "Number of remapped rows for uncorrectable errors."),
 };
 const size_t hws_mon_gpu_nfields = sizeof hws_mon_gpu_fields / sizeof hws_mon_gpu_fields[0];
 

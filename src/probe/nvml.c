@@ -62,6 +62,7 @@ static void load(void) {
         SYM(DeviceGetTotalEccErrors, false, "nvmlDeviceGetTotalEccErrors"),
         SYM(DeviceGetPerformanceState, false, "nvmlDeviceGetPerformanceState"),
         SYM(DeviceGetFanSpeed, false, "nvmlDeviceGetFanSpeed"),
+        SYM(DeviceGetRemappedRows, false, "nvmlDeviceGetRemappedRows"),
         SYM(DeviceGetProcessUtilization, false, "nvmlDeviceGetProcessUtilization"),
     };
     void *handle;

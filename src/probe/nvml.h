@@ -107,6 +107,9 @@ typedef struct {
     nvmlReturn_t (*DeviceGetTotalEccErrors)(nvmlDevice_t, int, int, unsigned long long *);
     nvmlReturn_t (*DeviceGetPerformanceState)(nvmlDevice_t, int *);
     nvmlReturn_t (*DeviceGetFanSpeed)(nvmlDevice_t, unsigned int *); /* percent */
+    /* rows remapped for correctable / uncorrectable errors, remapping pending, failed (A100+) */
+    nvmlReturn_t (*DeviceGetRemappedRows)(nvmlDevice_t, unsigned int *, unsigned int *,
+                                          unsigned int *, unsigned int *);
     nvmlReturn_t (*DeviceGetProcessUtilization)(nvmlDevice_t, nvmlProcessUtilizationSample_t *,
                                                 unsigned int *, unsigned long long);
     int processes_api; /* 3, 2 or 1: which process list call resolved (its struct follows) */

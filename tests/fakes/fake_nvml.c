@@ -712,3 +712,19 @@ nvmlReturn_t nvmlDeviceGetProcessUtilization(nvmlDevice_t device,
     memcpy(utilization, samples, n * sizeof(samples[0]));
     return NVML_SUCCESS;
 }
+
+/* gpuI.remapped_rows = "corrected,uncorrected,pending,failed" */
+nvmlReturn_t nvmlDeviceGetRemappedRows(nvmlDevice_t device, unsigned int *corrRows,
+                                       unsigned int *uncRows, unsigned int *isPending,
+                                       unsigned int *failureOccurred) {
+    const char *text = NULL;
+    nvmlReturn_t rc = field(device, "remapped_rows", &text);
+    if (rc == NVML_SUCCESS && (!corrRows || !uncRows || !isPending || !failureOccurred))
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    if (rc != NVML_SUCCESS)
+        return rc;
+    char tail;
+    if (sscanf(text, "%u,%u,%u,%u%c", corrRows, uncRows, isPending, failureOccurred, &tail) != 4)
+        return NVML_ERROR_UNKNOWN;
+    return NVML_SUCCESS;
+}

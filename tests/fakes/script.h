@@ -92,6 +92,8 @@
  *   gpuI.pstate                0..15                                GetPerformanceState
  *   gpuI.fan_pct               percent                              GetFanSpeed
  *   gpuI.proc_util             "pid:sm_pct:mem_pct, ..."            GetProcessUtilization
+ *   gpuI.remapped_rows         "corrected,uncorrected,pending,      GetRemappedRows
+ *                              failed"
  *
  * Any per-GPU value may be an NVML error name instead (`gpu0.power_limit_mw =
  * NVML_ERROR_NOT_SUPPORTED`): the NVML call returns that error; CUDA calls reading that key
