@@ -182,7 +182,8 @@ static void evaluate(const hws_model_spec *m, const hws_plan_opts *base, const h
 
 /* A CPU host alone: llama.cpp with the weights in its RAM (Q4_K_M unless the user named one). */
 static void evaluate_cpu(const hws_model_spec *m, const hws_plan_opts *base,
-                         const hws_advise_opts *ao, const hws_host *host, int own, hws_advice *a) {
+                         const hws_advise_opts *ao, const hws_ceilings_set *ceilings,
+                         const hws_host *host, int own, hws_advice *a) {
     hws_plan_opts o = *base;
     hws_memory mem;
     hws_device_set devs;
@@ -215,7 +216,7 @@ static void evaluate_cpu(const hws_model_spec *m, const hws_plan_opts *base,
     hws_placement_compute(m, &o, &mem, &devs, HWS_PLACE_CPU_ONLY, pl);
     a->mem_needed_bytes = pl->cpu_bytes;
     a->mem_per_gpu_bytes = host->mem_bytes;
-    hws_predict_inputs_fill(&o, &mem, &devs, NULL, &in);
+    hws_predict_inputs_from(&o, &mem, &devs, ceilings, &in); /* read once, in hws_advise */
     hws_prediction_compute(m, &o, &mem, pl, &in, &pred);
     a->decode_tokens_per_s = pred.decode_tokens_per_s;
     a->prefill_tokens_per_s = pred.prefill_tokens_per_s;
@@ -288,7 +289,7 @@ hws_status hws_advise(const hws_model_spec *m, const hws_plan_opts *o, const hws
         if (i < ncpu && hws_host_named(cpus[i].name, &host, err) != HWS_OK)
             continue;
         hws_advice a;
-        evaluate_cpu(m, o, ao, i < ncpu ? &host : ao->host, i == ncpu, &a);
+        evaluate_cpu(m, o, ao, ceilings, i < ncpu ? &host : ao->host, i == ncpu, &a);
         if (push(out, &a) != 0) {
             hws_ceilings_set_free(ceilings);
             hws_advice_list_free(out);
