@@ -151,7 +151,8 @@ typedef struct {
 } hws_bench_result;
 
 HWS_API hws_bench_options hws_bench_defaults(void);
-/* True when name is a suite ("cpu", "mem", "gemm", "pcie", "gpu", "p2p", "nccl", "all"). */
+/* True when name is a suite ("cpu", "mem", "gemm", "pcie", "gpu", "p2p", "nccl", "engine",
+ * "all"). */
 HWS_API bool hws_bench_suite_known(const char *name);
 /* Runs every benchmark of the named suites (nsuites 0 = all). Fails only when nothing could
  * be set up (out of memory, bad suite name: HWS_ERR_INPUT); a benchmark that fails is a record

@@ -70,7 +70,7 @@ typedef struct {
 } hws_cpu_row;
 
 /* The fields of hws_cpu_row: the columns of data/cpus.tsv, numbers in the file's unit. */
-extern const hws_field_table hws_cpu_row_table;
+extern HWS_API const hws_field_table hws_cpu_row_table;
 
 /* The CPU catalog's rows (built in), and the row named name, or whose name the text contains
  * ("AMD EPYC 9654 96-Core Processor" finds "EPYC 9654"); NULL when none. */

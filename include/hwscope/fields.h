@@ -65,22 +65,29 @@ typedef struct {
 /* Shown fields: the key is the member's name. HWS_NUM shows value * scale in unit. */
 #define HWS_NUM(rec, member, label_, scale, decimals_, unit_)                                      \
     {                                                                                              \
-        .key = #member, .label = label_, .type = HWS_FIELD_NUM, .offset = offsetof(rec, member),   \
-        .unit_size = 1.0 / (scale), .decimals = decimals_, .unit = unit_                           \
+        .key = #member, .label = (label_), .type = HWS_FIELD_NUM, .offset = offsetof(rec, member), \
+        .unit_size = 1.0 / (scale), .decimals = (decimals_), .unit = (unit_)                       \
+    }
+/* The same with the size of the unit instead of its inverse (exact for decimal units: 1e9 for
+ * GB, where 1.0 / 1e-9 is not 1e9). */
+#define HWS_NUM_IN(rec, member, label_, unit_size_, decimals_, unit_)                              \
+    {                                                                                              \
+        .key = #member, .label = (label_), .type = HWS_FIELD_NUM, .offset = offsetof(rec, member), \
+        .unit_size = (unit_size_), .decimals = (decimals_), .unit = (unit_)                        \
     }
 #define HWS_STR(rec, member, label_)                                                               \
     {                                                                                              \
-        .key = #member, .label = label_, .type = HWS_FIELD_STR, .offset = offsetof(rec, member),   \
+        .key = #member, .label = (label_), .type = HWS_FIELD_STR, .offset = offsetof(rec, member), \
         .unit = "", .size = HWS_FIELD_SIZEOF(rec, member)                                          \
     }
 #define HWS_TRI(rec, member, label_)                                                               \
     {                                                                                              \
-        .key = #member, .label = label_, .type = HWS_FIELD_TRI, .offset = offsetof(rec, member),   \
+        .key = #member, .label = (label_), .type = HWS_FIELD_TRI, .offset = offsetof(rec, member), \
         .unit = ""                                                                                 \
     }
 #define HWS_INT(rec, member, label_)                                                               \
     {                                                                                              \
-        .key = #member, .label = label_, .type = HWS_FIELD_INT, .offset = offsetof(rec, member),   \
+        .key = #member, .label = (label_), .type = HWS_FIELD_INT, .offset = offsetof(rec, member), \
         .unit = ""                                                                                 \
     }
 /* Fields for machine formats only: the label is the key, numbers raw. HWS_JSON_INT names its
@@ -89,25 +96,33 @@ typedef struct {
 #define HWS_JSON_STR(rec, member) HWS_STR(rec, member, #member)
 #define HWS_JSON_INT(key_, rec, member)                                                            \
     {                                                                                              \
-        .key = key_, .label = key_, .type = HWS_FIELD_INT, .offset = offsetof(rec, member),        \
+        .key = (key_), .label = (key_), .type = HWS_FIELD_INT, .offset = offsetof(rec, member),    \
+        .unit = ""                                                                                 \
+    }
+/* A flag (int 0/1) for machine formats, under its own key. */
+#define HWS_JSON_BOOL(key_, rec, member)                                                           \
+    {                                                                                              \
+        .key = (key_), .label = (key_), .type = HWS_FIELD_BOOL, .offset = offsetof(rec, member),   \
         .unit = ""                                                                                 \
     }
 /* Catalog columns: the column name differs from the member; numbers in the file are in unit,
  * stored value = file value * unit_size. */
 #define HWS_COL_STR(rec, member, column, help_)                                                    \
     {                                                                                              \
-        .key = column, .label = column, .type = HWS_FIELD_STR, .offset = offsetof(rec, member),    \
-        .unit = "", .size = HWS_FIELD_SIZEOF(rec, member), .help = help_                           \
+        .key = (column), .label = (column), .type = HWS_FIELD_STR,                                 \
+        .offset = offsetof(rec, member), .unit = "", .size = HWS_FIELD_SIZEOF(rec, member),        \
+        .help = (help_)                                                                            \
     }
 #define HWS_COL_NUM(rec, member, column, unit_size_, unit_, help_)                                 \
     {                                                                                              \
-        .key = column, .label = column, .type = HWS_FIELD_NUM, .offset = offsetof(rec, member),    \
-        .unit_size = unit_size_, .decimals = 2, .unit = unit_, .help = help_                       \
+        .key = (column), .label = (column), .type = HWS_FIELD_NUM,                                 \
+        .offset = offsetof(rec, member), .unit_size = (unit_size_), .decimals = 2,                 \
+        .unit = (unit_), .help = (help_)                                                           \
     }
 #define HWS_COL_BOOL(rec, member, column, help_)                                                   \
     {                                                                                              \
-        .key = column, .label = column, .type = HWS_FIELD_BOOL, .offset = offsetof(rec, member),   \
-        .unit = "", .help = help_                                                                  \
+        .key = (column), .label = (column), .type = HWS_FIELD_BOOL,                                \
+        .offset = offsetof(rec, member), .unit = "", .help = (help_)                               \
     }
 
 /* Sets every byte of rec (table->record_size) to 0, then every NUM field to HWS_NA and every TRI

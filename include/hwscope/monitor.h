@@ -108,11 +108,12 @@ HWS_API int hws_monitor_gpu_count(const hws_monitor *m);
 HWS_API int hws_monitor_wait_ready(hws_monitor *m, int timeout_ms);
 /* Waits until every reader has published more than `after` readings (a full round newer than
  * the one a caller last saw), at most timeout_ms; returns the rounds complete now. */
-unsigned long long hws_monitor_wait_round(hws_monitor *m, unsigned long long after, int timeout_ms);
+HWS_API unsigned long long hws_monitor_wait_round(hws_monitor *m, unsigned long long after,
+                                                  int timeout_ms);
 /* Copies the latest reading of every source into s (made by hws_mon_sample_new for m). */
 HWS_API void hws_monitor_snapshot(hws_monitor *m, hws_mon_sample *s);
 /* The generation of the newest reading (cheap: an atomic load). */
-unsigned long long hws_monitor_generation(hws_monitor *m);
+HWS_API unsigned long long hws_monitor_generation(hws_monitor *m);
 
 HWS_API hws_mon_sample *hws_mon_sample_new(const hws_monitor *m);
 HWS_API void hws_mon_sample_free(hws_mon_sample *s);

@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const suite_names[] = {"cpu", "mem", "gemm", "pcie",
-                                          "gpu", "p2p", "nccl", "all"};
+static const char *const suite_names[] = {"cpu", "mem",  "gemm",   "pcie", "gpu",
+                                          "p2p", "nccl", "engine", "all"};
 
 hws_bench_options hws_bench_defaults(void) {
     hws_bench_options o;
@@ -102,7 +102,11 @@ hws_bench_record *hws_bench_add(hws_bench_ctx *ctx, const hws_bench_desc *d, con
         return NULL;
     r->records = grown;
     hws_bench_record *rec = &r->records[r->nrecords++];
-    memset(rec, 0, sizeof *rec);
+    /* everything unknown, through the record's and its GPU state's field tables */
+    hws_record_blank(&hws_bench_record_table, rec);
+    hws_fields_blank(hws_bench_gpu_state_table.fields, hws_bench_gpu_state_table.nfields,
+                     &rec->gpu);
+    rec->check_err = rec->check_tol = HWS_NA; /* the check object, beside the table */
     if (suffix != NULL)
         snprintf(rec->key, sizeof rec->key, "%s.%s", d->key, suffix);
     else
@@ -111,12 +115,7 @@ hws_bench_record *hws_bench_add(hws_bench_ctx *ctx, const hws_bench_desc *d, con
     snprintf(rec->description, sizeof rec->description, "%s", d->description);
     rec->state = HWS_BENCH_OK;
     rec->device = strncmp(d->suite, "gpu", 3) == 0 ? ctx->opt->device : -1;
-    rec->size = rec->median = rec->min = rec->max = rec->spread_pct = HWS_NA;
-    rec->datasheet = rec->theoretical = rec->frac_datasheet = rec->frac_theoretical = HWS_NA;
-    rec->check_err = rec->check_tol = HWS_NA;
     rec->t_start_s = rec->t_end_s = hws_bench_now(ctx);
-    rec->gpu.sm_clock_min_mhz = rec->gpu.sm_clock_max_mhz = HWS_NA;
-    rec->gpu.power_max_w = rec->gpu.temperature_max_c = rec->gpu.throttle_reasons = HWS_NA;
     return rec;
 }
 
@@ -259,9 +258,10 @@ hws_status hws_bench_run(const char *const *suites, int nsuites, const hws_bench
     int ntodo = 0;
     for (int i = 0; i < nsuites; i++)
         if (!hws_bench_suite_known(suites[i]))
-            return hws_error_set(err, HWS_ERR_INPUT,
-                                 "unknown suite '%s' (cpu, mem, gemm, pcie, gpu, p2p, nccl, all)",
-                                 suites[i]);
+            return hws_error_set(
+                err, HWS_ERR_INPUT,
+                "unknown suite '%s' (cpu, mem, gemm, pcie, gpu, p2p, nccl, engine, all)",
+                suites[i]);
     memset(&ctx, 0, sizeof ctx);
     ctx.opt = opt;
     ctx.t0 = mono_s();
@@ -277,6 +277,9 @@ hws_status hws_bench_run(const char *const *suites, int nsuites, const hws_bench
     for (size_t i = 0; i < hws_gpu_nbenches && ntodo < 64; i++)
         if (selected(&hws_gpu_benches[i], suites, nsuites))
             todo[ntodo++] = &hws_gpu_benches[i];
+    for (size_t i = 0; i < hws_transformer_nbenches && ntodo < 64; i++)
+        if (selected(&hws_transformer_benches[i], suites, nsuites))
+            todo[ntodo++] = &hws_transformer_benches[i];
     for (size_t i = 0; i < hws_multi_nbenches && ntodo < 64; i++)
         if (selected(&hws_multi_benches[i], suites, nsuites))
             todo[ntodo++] = &hws_multi_benches[i];

@@ -54,6 +54,8 @@ extern const hws_bench_desc hws_cpu_benches[];
 extern const size_t hws_cpu_nbenches;
 extern const hws_bench_desc hws_gpu_benches[];
 extern const size_t hws_gpu_nbenches;
+extern const hws_bench_desc hws_transformer_benches[]; /* transformer.c */
+extern const size_t hws_transformer_nbenches;
 extern const hws_bench_desc hws_multi_benches[]; /* multi_suite.c: p2p, nccl */
 extern const size_t hws_multi_nbenches;
 

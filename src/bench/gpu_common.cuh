@@ -3,6 +3,8 @@
 #define HWSCOPE_BENCH_GPU_COMMON_CUH
 
 #include "bench/gpu_bench.h"
+#include "engine/llm_quant.h"
+#include "gpu/cuda_check.cuh"
 
 #include <cstdint>
 #include <cstdio>
@@ -10,30 +12,9 @@
 
 #define HWS_GPU_MAX_REPS 256
 
-// Writes "what: CUDA message" into err and returns HWS_ERR_RUNTIME.
-static inline hws_status hws_gpu_fail(hws_error *err, const char *what, const char *msg) {
-    if (err != nullptr)
-        snprintf(err->msg, sizeof err->msg, "%s: %s", what, msg);
-    return HWS_ERR_RUNTIME;
-}
-
-// Runs a CUDA runtime call; on failure records it and jumps to `done` (st must be in scope).
-#define HWS_CUDA_TRY(call)                                                                         \
-    do {                                                                                           \
-        cudaError_t e_ = (call);                                                                   \
-        if (e_ != cudaSuccess) {                                                                   \
-            st = hws_gpu_fail(err, #call, cudaGetErrorString(e_));                                 \
-            goto done;                                                                             \
-        }                                                                                          \
-    } while (0)
-
-// A uniform value in [-1, 1) from an element index and a seed (splitmix64 finaliser).
+// A uniform value in [-1, 1) from an element index and a seed (the engine's, llm_quant.h).
 __host__ __device__ static inline float hws_hash_uniform(uint64_t i, uint64_t seed) {
-    uint64_t z = i + seed * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return (float)(z >> 40) * (2.0f / 16777216.0f) - 1.0f;
+    return hws_llm_uniform(i, seed);
 }
 
 // Pairs of CUDA events around each timed run, read back as milliseconds.

@@ -5,7 +5,7 @@
 #include "cli/commands.h"
 #include "hwscope/bench.h"
 #include "report/json.h"
-#include "util/units.h"
+#include "hwscope/units.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +15,8 @@
 #define MAX_SUITES 8
 
 static const char usage[] =
-    "[cpu|mem|gemm|pcie|gpu|p2p|nccl|all ...] [--quick] [--device N] [--no-save] [--json]\n"
+    "[cpu|mem|gemm|pcie|gpu|p2p|nccl|engine|all ...] [--quick] [--device N] [--no-save] "
+    "[--json]\n"
     "       hwscope bench transformer [OPTIONS]\n"
     "Measures memory bandwidth, matrix throughput per precision and host<->device copies, each\n"
     "beside the datasheet and the theoretical peak, with a verdict (normal, low, suspect).\n"
@@ -23,7 +24,9 @@ static const char usage[] =
     "products), pcie (host<->device), gpu (all single-GPU ones), p2p (peer-to-peer bandwidth\n"
     "and latency between every pair of GPUs), nccl (NCCL all-reduce, all-gather,\n"
     "reduce-scatter, broadcast, all-to-all over every GPU; libnccl.so.2 or $HWSCOPE_NCCL_LIB;\n"
-    "NCCL_NVLS_ENABLE=0 is set for the run), all (the default).\n"
+    "NCCL_NVLS_ENABLE=0 is set for the run), engine (hwscope's nn.Transformer forward on the CPU\n"
+    "and per GPU precision, ms; `bench transformer` compares it with the guide), all (the\n"
+    "default).\n"
     "The GPU's measured ceilings (copy bandwidth, best product per precision, CPU STREAM) are\n"
     "saved for `hwscope plan` in $HWSCOPE_CEILINGS, else $XDG_CACHE_HOME/hwscope/ceilings.json,\n"
     "else ~/.cache/hwscope/ceilings.json; --no-save leaves that file alone.";
@@ -111,7 +114,7 @@ int cmd_bench(int argc, char **argv) {
         if (!hws_bench_suite_known(pos[i]))
             return hws_usage_error("bench",
                                    "'%s' is not a suite (cpu, mem, gemm, pcie, gpu, p2p, "
-                                   "nccl, all, transformer)",
+                                   "nccl, engine, all, transformer)",
                                    pos[i]);
     /* NVLink SHARP stays off in every NCCL run (the library never calls setenv): set before
      * NCCL is first opened, so the communicators and any child process see it */

@@ -7,7 +7,7 @@
 #include "report/fields.h"
 #include "report/json.h"
 #include "report/table.h"
-#include "util/units.h"
+#include "hwscope/units.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -9,7 +9,7 @@
 #include "cli/monitor_cli.h"
 #include "monitor/sample_fields.h"
 #include "report/json.h"
-#include "util/units.h"
+#include "hwscope/units.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
 #include "cli/commands.h"
 #include "hwscope/hwscope.h"
 
-#include "util/text.h"
+#include "report/table.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -89,7 +89,7 @@ static void hwloc_environment(void) {
 static ssize_t clean_stderr_write(void *cookie, const char *buf, size_t n) {
     (void)cookie;
     char *raw = strndup(buf, n);
-    char *clean = raw != NULL ? hws_text_clean(raw, HWS_TEXT_LINES) : NULL;
+    char *clean = raw != NULL ? hws_text_clean_lines(raw) : NULL;
     const char *text = clean != NULL ? clean : "";
     for (size_t len = strlen(text), done = 0; done < len;) {
         ssize_t w = write(STDERR_FILENO, text + done, len - done);

@@ -7,7 +7,7 @@
 #include "report/fields.h"
 #include "report/json.h"
 #include "report/table.h"
-#include "util/units.h"
+#include "hwscope/units.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,7 +125,7 @@ static void print_placement(const plan_result *r) {
 static void print_prediction(const plan_result *r) {
     const hws_prediction *p = &r->pred;
     hws_print_heading(stdout, "predicted speed");
-    /* the six speeds and times, as the prediction's field table labels and formats them */
+    /* the speeds, as the prediction's field table labels and formats them */
     enum { NSPEED = 6 };
     const hws_field *speeds = hws_prediction_table.fields;
     const char *headers[NSPEED + 1], *row[NSPEED + 1];
@@ -172,20 +172,10 @@ static void json_load(cJSON *arr, const hws_device_load *l, const hws_device *d,
 static cJSON *json_placement(const hws_placement *p, const hws_device_set *devs) {
     cJSON *o = cJSON_CreateObject();
     hws_json_str(o, "method", hws_place_name(p->kind));
-    cJSON_AddBoolToObject(o, "possible", p->possible);
-    cJSON_AddBoolToObject(o, "fits", p->fits);
-    hws_json_str(o, "why", p->why);
+    hws_record_json(o, &hws_placement_table, p, false);
     cJSON *arr = cJSON_AddArrayToObject(o, "devices");
     for (int i = 0; p->possible && i < p->ndev; i++)
         json_load(arr, &p->load[i], &devs->dev[i], i);
-    cJSON_AddNumberToObject(o, "cpu_layers", p->cpu_layers);
-    cJSON_AddNumberToObject(o, "cpu_moe_layers", p->cpu_moe_layers);
-    hws_json_num(o, "cpu_bytes", p->cpu_bytes);
-    hws_json_num(o, "host_avail_bytes", p->host_avail_bytes);
-    cJSON_AddNumberToObject(o, "tp", p->tp);
-    cJSON_AddNumberToObject(o, "pp", p->pp);
-    hws_json_str(o, "launch", p->launch[0] ? p->launch : NULL);
-    hws_json_str(o, "note", p->note[0] ? p->note : NULL);
     return o;
 }
 

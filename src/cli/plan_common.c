@@ -3,7 +3,7 @@
 
 #include "report/fields.h"
 #include "report/json.h"
-#include "util/units.h"
+#include "hwscope/units.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +25,8 @@ int hws_plan_setup(const char *cmd, const char *model_arg, const hws_plan_args *
         fprintf(stderr, "hwscope %s: %s\n", cmd, err.msg);
         return 1;
     }
+    if (model->warning[0] != '\0')
+        fprintf(stderr, "hwscope %s: warning: %s\n", cmd, model->warning);
     hws_plan_opts_default(o);
     if (a->dtype != NULL && a->quant != NULL)
         return hws_usage_error(cmd, "--dtype and --quant: give one weight format");
@@ -79,7 +81,7 @@ const char *hws_plan_weights_name(const hws_plan_opts *o, const hws_model_spec *
     if (hws_known(m->file_weight_bytes))
         return m->file_weight_type[0] ? m->file_weight_type : "file";
     if (hws_checkpoint_format(m, &experts_only) != NULL) /* as the checkpoint ships */
-        return m->file_weight_type;
+        return hws_checkpoint_name(m);
     return "bf16";
 }
 

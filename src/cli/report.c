@@ -9,7 +9,7 @@
 #include "report/json.h"
 #include "report/report_model.h"
 #include "report/table.h"
-#include "util/units.h"
+#include "hwscope/units.h"
 
 #include <errno.h>
 #include <stdbool.h>

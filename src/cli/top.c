@@ -7,7 +7,7 @@
 #include "cli/monitor_cli.h"
 #include "monitor/sample_fields.h"
 #include "monitor/top_layout.h"
-#include "util/units.h"
+#include "hwscope/units.h"
 
 #include <curses.h>
 #include <errno.h>

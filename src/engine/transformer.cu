@@ -3,6 +3,7 @@
  * in FP32, TF32, FP16 or BF16; the forward pass is captured once into a CUDA Graph. No CUDA error
  * exits: each becomes an hws_status with the failing call named. */
 #include "engine/backend.h"
+#include "gpu/cuda_check.cuh"
 
 #include <cublasLt.h>
 #include <cuda_bf16.h>
@@ -17,39 +18,17 @@
 #include <algorithm>
 #include <vector>
 
-/* The module is opened with RTLD_LOCAL and links nothing of libhwscope: these two stand in for
- * hws_error_set and hws_tfm_dtype_name. */
-static hws_status err_set(hws_error *err, hws_status st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static hws_status err_set(hws_error *err, hws_status st, const char *fmt, ...) {
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
-#define hws_error_set err_set
+/* The module is opened with RTLD_LOCAL and links nothing of libhwscope: hws_gpu_errorf
+ * (gpu/cuda_check.cuh) stands in for hws_error_set. */
+#define hws_error_set hws_gpu_errorf
 
 static const char *dtype_name(hws_tfm_dtype dt) {
     static const char *names[] = {"fp32", "tf32", "fp16", "bf16"};
     return names[dt];
 }
 
-#define CUDA_TRY(call)                                                                             \
-    do {                                                                                           \
-        cudaError_t e_ = (call);                                                                   \
-        if (e_ != cudaSuccess)                                                                     \
-            return hws_error_set(err, HWS_ERR_RUNTIME, "%s: %s", #call, cudaGetErrorString(e_));   \
-    } while (0)
-
-#define LT_TRY(call)                                                                               \
-    do {                                                                                           \
-        cublasStatus_t s_ = (call);                                                                \
-        if (s_ != CUBLAS_STATUS_SUCCESS)                                                           \
-            return hws_error_set(err, HWS_ERR_RUNTIME, "%s: cuBLAS status %d", #call, (int)s_);    \
-    } while (0)
+#define CUDA_TRY HWS_CUDA_RET
+#define LT_TRY   HWS_CUBLAS_RET
 
 /* ---- element conversion ---- */
 template <typename T> __host__ __device__ inline float to_f(T x);
@@ -464,9 +443,18 @@ static cudaDataType_t data_type(hws_tfm_dtype dt) {
     return dt == HWS_TFM_FP16 ? CUDA_R_16F : dt == HWS_TFM_BF16 ? CUDA_R_16BF : CUDA_R_32F;
 }
 
-/* Host floats -> the storage type, into c->staging. */
+/* c->staging holding at least bytes, or HWS_ERR_NOMEM: no C++ exception leaves the module. */
+static hws_status staging_fit(gpu_ctx *c, size_t bytes, hws_error *err) {
+    try {
+        c->staging.resize(bytes);
+    } catch (...) {
+        return hws_error_set(err, HWS_ERR_NOMEM, "out of host memory for %zu bytes", bytes);
+    }
+    return HWS_OK;
+}
+
+/* Host floats -> the storage type, into c->staging (staging_fit first). */
 static void to_storage(gpu_ctx *c, const float *x, size_t n) {
-    c->staging.resize(n * c->esize);
     void *p = c->staging.data();
     for (size_t i = 0; i < n; i++) {
         if (c->dt == HWS_TFM_FP16)
@@ -664,7 +652,10 @@ static hws_status matmul_run(gpu_ctx *c, const mm_args &m, hws_error *err) {
                          m.b_stride,
                          {align[0], align[1], align[2], align[3]},
                          algo};
-            c->plans.push_back(p);
+            try {
+                c->plans.push_back(p);
+            } catch (...) { /* unkept, the plan is only asked for again */
+            }
         }
     }
     if (s == CUBLAS_STATUS_SUCCESS)
@@ -907,6 +898,9 @@ static hws_status setup(gpu_ctx *c, char *device, size_t device_len, hws_error *
     c->workspace = c->lane_ws[0];
     const hws_tfm_weights *w = c->w;
     CUDA_TRY(cudaMalloc(&c->wdev, w->n_floats * c->esize));
+    hws_status fit = staging_fit(c, w->n_floats * c->esize, err);
+    if (fit != HWS_OK)
+        return fit;
     to_storage(c, w->data, w->n_floats);
     CUDA_TRY(cudaMemcpyAsync(c->wdev, c->staging.data(), w->n_floats * c->esize,
                              cudaMemcpyHostToDevice, c->stream));
@@ -974,6 +968,9 @@ static hws_status gpu_buf_write(void *ctx, hws_tfm_buf b, const float *x, size_t
     if (b == HWS_BUF_OUT) {
         bytes = n * 4;
     } else {
+        hws_status st = staging_fit(c, n * c->esize, err);
+        if (st != HWS_OK)
+            return st;
         to_storage(c, x, n);
         from = c->staging.data();
     }
@@ -991,7 +988,9 @@ static hws_status gpu_buf_read(void *ctx, hws_tfm_buf b, float *x, size_t n, hws
         CUDA_TRY(cudaStreamSynchronize(c->stream));
         return HWS_OK;
     }
-    c->staging.resize(n * c->esize);
+    hws_status st = staging_fit(c, n * c->esize, err);
+    if (st != HWS_OK)
+        return st;
     CUDA_TRY(cudaMemcpyAsync(c->staging.data(), c->buf[b], n * c->esize, cudaMemcpyDeviceToHost,
                              c->stream));
     CUDA_TRY(cudaStreamSynchronize(c->stream));

@@ -16,8 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define HF_MAX_FILE_BYTES ((size_t)256 << 20) /* the index of a 671B model is ~9 MB */
 #define HF_MAX_COUNT      1e9                 /* no dimension, layer or expert count comes near */
@@ -81,6 +81,7 @@ static const char *const hf_active_keys[] = {"num_experts_per_tok", "experts_per
                                              "num_experts_per_token", "moe_top_k", NULL};
 /* leading dense blocks: a count (DeepSeek), else the list of dense layers (Qwen MoE) */
 static const char *const hf_dense_keys[] = {"first_k_dense_replace", "mlp_only_layers", NULL};
+
 /* The legacy model_types the same classes served (Falcon's first configs, RWForCausalLM). */
 static const char *const hf_legacy_types[][2] = {{"RefinedWeb", "falcon"},
                                                  {"RefinedWebModel", "falcon"}};
@@ -386,6 +387,10 @@ static hws_status hf_gated_by_activation(const hf_doc *d, hws_model_spec *m) {
         return st;
     m->gated_mlp = act != NULL && (strcmp(act, "silu") == 0 || strcmp(act, "swiglu") == 0 ||
                                    strcmp(act, "swish") == 0 || strcmp(act, "geglu") == 0);
+    if (act == NULL)
+        snprintf(m->warning, sizeof m->warning,
+                 "%s has no hidden_act: its MLP is taken as ungated (2 matrices, not SwiGLU's 3)",
+                 d->path);
     return HWS_OK;
 }
 

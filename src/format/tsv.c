@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -368,6 +369,10 @@ hws_status hws_tsv_parse_file(const hws_tsv_schema *schema, const char *path, hw
     return st;
 }
 
+/* Guards every catalog's rows and loaded flag: loads from several threads (a monitor's, an
+ * exporter's) meet here, not on a half-built row array. */
+static pthread_mutex_t catalog_lock = PTHREAD_MUTEX_INITIALIZER;
+
 hws_status hws_tsv_catalog_load(hws_tsv_catalog *cat, const char *user_path, hws_error *err) {
     hws_tsv_rows rows = {0};
     hws_status st =
@@ -378,19 +383,30 @@ hws_status hws_tsv_catalog_load(hws_tsv_catalog *cat, const char *user_path, hws
         hws_tsv_rows_free(&rows);
         return st;
     }
+    pthread_mutex_lock(&catalog_lock);
     hws_tsv_rows_free(&cat->rows);
     cat->rows = rows;
     cat->loaded = true;
+    pthread_mutex_unlock(&catalog_lock);
     return HWS_OK;
 }
 
 const void *hws_tsv_catalog_rows(hws_tsv_catalog *cat, size_t *count) {
-    if (!cat->loaded) {
+    pthread_mutex_lock(&catalog_lock);
+    bool loaded = cat->loaded;
+    pthread_mutex_unlock(&catalog_lock);
+    if (!loaded) {
         hws_error err;
-        if (hws_tsv_catalog_load(cat, NULL, &err) != HWS_OK)
+        if (hws_tsv_catalog_load(cat, NULL, &err) != HWS_OK) {
+            pthread_mutex_lock(&catalog_lock);
             cat->loaded = true; /* a broken built-in file: an empty catalog, tests catch it */
+            pthread_mutex_unlock(&catalog_lock);
+        }
     }
+    pthread_mutex_lock(&catalog_lock);
     if (count != NULL)
         *count = cat->rows.count;
-    return cat->rows.data;
+    const void *rows = cat->rows.data;
+    pthread_mutex_unlock(&catalog_lock);
+    return rows;
 }

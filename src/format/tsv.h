@@ -69,8 +69,9 @@ typedef struct {
 /* (Re)loads the built-in rows, then user_path's rows on top when not NULL. On error the catalog
  * keeps what it held before. */
 hws_status hws_tsv_catalog_load(hws_tsv_catalog *cat, const char *user_path, hws_error *err);
-/* The rows, loading the built-in ones on first use (none if they fail to parse). Not thread-safe:
- * load before starting threads; a reload invalidates rows handed out before. */
+/* The rows, loading the built-in ones on first use (none if they fail to parse). Loads and reads
+ * from several threads are serialised by one lock; the rows handed out stay valid until the next
+ * load of that catalog (a user file), which a program does before it starts its threads. */
 const void *hws_tsv_catalog_rows(hws_tsv_catalog *cat, size_t *count);
 
 #endif

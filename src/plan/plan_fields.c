@@ -1,6 +1,7 @@
 /* plan_fields.c - the field tables of the planner's records (memory breakdown, one device's
- * load, predictor inputs and prediction, one advice row), beside their structs in plan.h; every
- * output of plan and advise (text, JSON) walks these. Kept apart from the planner's logic. */
+ * load, a placement, predictor inputs and prediction, one advice row), beside their structs in
+ * plan.h; every output of plan and advise (text, JSON) walks these. Kept apart from the planner's
+ * logic. */
 #include "hwscope/plan.h"
 
 static const hws_field memory_fields[] = {
@@ -16,29 +17,33 @@ const hws_field_table hws_memory_table = HWS_FIELD_TABLE(hws_memory, memory_fiel
 static const hws_field device_load_fields[] = {
     HWS_INT(hws_device_load, first_layer, "first layer"),
     HWS_INT(hws_device_load, n_layers, "layers"),
-    {.key = "embeddings",
-     .label = "+emb",
-     .type = HWS_FIELD_BOOL,
-     .offset = offsetof(hws_device_load, has_embeddings),
-     .unit = ""},
-    {.key = "head",
-     .label = "+head",
-     .type = HWS_FIELD_BOOL,
-     .offset = offsetof(hws_device_load, has_head),
-     .unit = ""},
+    HWS_JSON_BOOL("embeddings", hws_device_load, has_embeddings),
+    HWS_JSON_BOOL("head", hws_device_load, has_head),
     HWS_NUM(hws_device_load, weights_bytes, "weights GiB", GIB, 2, ""),
     HWS_NUM(hws_device_load, kv_bytes, "KV GiB", GIB, 2, ""),
     HWS_NUM(hws_device_load, activation_bytes, "act GiB", GIB, 2, ""),
     HWS_NUM(hws_device_load, overhead_bytes, "overhead GiB", GIB, 2, ""),
     HWS_NUM(hws_device_load, total_bytes, "total GiB", GIB, 2, ""),
     HWS_NUM(hws_device_load, avail_bytes, "available GiB", GIB, 2, ""),
-    {.key = "fits",
-     .label = "fits",
-     .type = HWS_FIELD_BOOL,
-     .offset = offsetof(hws_device_load, fits),
-     .unit = ""},
+    HWS_JSON_BOOL("fits", hws_device_load, fits),
 };
 const hws_field_table hws_device_load_table = HWS_FIELD_TABLE(hws_device_load, device_load_fields);
+
+static const hws_field placement_fields[] = {
+    HWS_JSON_BOOL("possible", hws_placement, possible),
+    HWS_JSON_BOOL("fits", hws_placement, fits),
+    HWS_JSON_STR(hws_placement, why),
+    HWS_JSON_INT("cpu_layers", hws_placement, cpu_layers),
+    HWS_JSON_INT("cpu_moe_layers", hws_placement, cpu_moe_layers),
+    HWS_JSON_NUM(hws_placement, cpu_bytes),
+    HWS_JSON_NUM(hws_placement, host_avail_bytes),
+    HWS_JSON_INT("tp", hws_placement, tp),
+    HWS_JSON_INT("pp", hws_placement, pp),
+    HWS_JSON_NUM(hws_placement, gpu_mem_util),
+    HWS_JSON_STR(hws_placement, launch),
+    HWS_JSON_STR(hws_placement, note),
+};
+const hws_field_table hws_placement_table = HWS_FIELD_TABLE(hws_placement, placement_fields);
 
 static const hws_field prediction_fields[] = {
     HWS_NUM(hws_prediction, prefill_tokens_per_s, "prefill tok/s", 1, 0, ""),
@@ -55,11 +60,7 @@ static const hws_field prediction_fields[] = {
 const hws_field_table hws_prediction_table = HWS_FIELD_TABLE(hws_prediction, prediction_fields);
 
 static const hws_field predict_inputs_fields[] = {
-    {.key = "measured",
-     .label = "measured",
-     .type = HWS_FIELD_BOOL,
-     .offset = offsetof(hws_predict_inputs, measured),
-     .unit = ""},
+    HWS_JSON_BOOL("measured", hws_predict_inputs, measured),
     HWS_JSON_NUM(hws_predict_inputs, mem_bw_gbps),
     HWS_JSON_NUM(hws_predict_inputs, matmul_tflops),
     HWS_JSON_NUM(hws_predict_inputs, link_gbps),

@@ -178,8 +178,14 @@ static void print_bars(const hws_report *r, FILE *out) {
         char m[48], d[48];
         hws_fmt_num(m, sizeof m, f->measured, f->measured < 100 ? 1 : 0, f->unit);
         hws_fmt_num(d, sizeof d, f->datasheet, f->datasheet < 100 ? 1 : 0, f->unit);
+        char name[40]; /* what fits left of the bars, cut between characters */
+        size_t cut =
+            strlen(f->device_name) < sizeof name ? strlen(f->device_name) : sizeof name - 1;
+        while (cut > 0 && ((unsigned char)f->device_name[cut] & 0xC0) == 0x80)
+            cut--;
+        snprintf(name, sizeof name, "%.*s", (int)cut, f->device_name);
         fprintf(out, "<text x=\"8\" y=\"%d\">", y + 12);
-        html_textf(out, "%.38s", f->device_name);
+        html_text(out, name);
         fprintf(out, "</text><text class=\"muted\" x=\"8\" y=\"%d\">", y + 26);
         html_text(out, f->what);
         fputs("</text>", out);
@@ -223,13 +229,20 @@ static void roof_of(const hws_report *r, roof *rf) {
     if (r->gpus_set.count > 0 && r->gpus_set.dev[0].spec != NULL) {
         const hws_gpu_spec *s = r->gpus_set.dev[0].spec;
         int dev = r->gpus.count > 0 ? r->gpus.gpus[0].index : 0;
-        double bw = figure(r, dev, "memory"), mm = figure(r, dev, "matrix");
+        /* the roof of bf16 weights: a measured bf16 rate when it was the best, else the
+         * datasheet's (fp8's higher rate is not what bf16 models reach) */
+        double bw = figure(r, dev, "memory"), mm = figure(r, dev, "matrix bf16");
+        if (!hws_known(bw) && r->have_gpu_ceilings) /* else what hwscope bench saved */
+            bw = r->gpu_ceilings.mem_bw_gbps;
+        if (!hws_known(mm) && r->have_gpu_ceilings)
+            mm = r->gpu_ceilings.bf16_tflops;
         rf->name = r->gpus_set.dev[0].name;
         rf->bw_gbps = hws_known(bw) ? bw : s->mem_bw_gbps;
         rf->peak_tflops = hws_known(mm) ? mm : s->bf16_tflops;
         rf->target = HWS_TARGET_GPU;
-        snprintf(rf->basis, sizeof rf->basis, "%s",
-                 hws_known(bw) && hws_known(mm) ? "measured" : "datasheet");
+        snprintf(rf->basis, sizeof rf->basis, "%s, %s",
+                 hws_known(bw) ? "measured copy" : "datasheet copy",
+                 hws_known(mm) ? "measured bf16" : "datasheet bf16");
         return;
     }
     double bw = figure(r, -1, "memory"), mm = figure(r, -1, "matrix");

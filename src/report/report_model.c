@@ -261,6 +261,9 @@ static void plan_all(const hws_report_opts *o, hws_report *r, const hws_model_sp
         snprintf(path, sizeof path, "%s", o->ceilings_path);
     if (o->ceilings_path != NULL || hws_ceilings_path(path, sizeof path))
         hws_ceilings_set_load(path, &ceil, &err); /* none saved: the datasheet */
+    if (r->gpus_set.count > 0)
+        r->have_gpu_ceilings = hws_ceilings_set_find(ceil, r->gpus_set.dev[0].name,
+                                                     r->gpus_set.dev[0].spec, &r->gpu_ceilings);
     for (int i = 0; i < n; i++) {
         hws_report_model *rm = &r->models[r->nmodels++];
         const hws_model_spec *m = specs[i];

@@ -103,6 +103,8 @@ typedef struct {
     hws_device_set gpus_set; /* the local GPUs and host (count 0: none) */
     hws_device_set cpu_set;  /* the host alone */
     char fit_basis[1024];
+    hws_ceilings gpu_ceilings; /* the saved ceilings of the first GPU, when there are some */
+    bool have_gpu_ceilings;
     char why_no_gpu[HWS_ERROR_LEN];
     int nmodels;
     hws_report_model models[HWS_REPORT_MAX_MODELS];

@@ -406,3 +406,7 @@ void hws_print_line(FILE *out, const char *fmt, ...) {
     fprintf(out, "%s\n", clean != NULL ? clean : "");
     free(clean);
 }
+
+char *hws_text_clean_lines(const char *text) {
+    return hws_text_clean(text, HWS_TEXT_LINES);
+}

@@ -40,6 +40,9 @@ void hws_table_free(hws_table *t);
 /* Prints one formatted line (a newline is added) made safe for a terminal like table cells:
  * no control bytes or broken UTF-8 from names and paths reach the screen. */
 void hws_print_line(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A new copy of text cleaned as table cells are, newlines, tabs and CRs kept (for stderr
+ * messages); free it. NULL when out of memory. */
+char *hws_text_clean_lines(const char *text);
 
 /* A section heading: "== title ==" style used between tables. */
 void hws_print_heading(FILE *out, const char *title);

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,12 +28,20 @@ void hws_sysroot_set(const char *root) {
     sysroot_from_env = 0;
 }
 
+/* $HWSCOPE_SYSROOT, read once (threads that probe at once see one value), unless a root was
+ * set before. */
+static pthread_once_t sysroot_once = PTHREAD_ONCE_INIT;
+
+static void sysroot_from_environment(void) {
+    if (sysroot_set)
+        return;
+    const char *env = getenv("HWSCOPE_SYSROOT");
+    hws_sysroot_set(env);
+    sysroot_from_env = env != NULL && env[0] != '\0';
+}
+
 const char *hws_sysroot(void) {
-    if (!sysroot_set) {
-        const char *env = getenv("HWSCOPE_SYSROOT");
-        hws_sysroot_set(env);
-        sysroot_from_env = env != NULL && env[0] != '\0';
-    }
+    pthread_once(&sysroot_once, sysroot_from_environment);
     return sysroot;
 }
 

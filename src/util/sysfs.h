@@ -17,9 +17,9 @@ typedef struct {
     int (*close)(int fd);
 } hws_sys_ops;
 
-/* Sets the root prefix ("" or NULL: the real machine). Call once before probing. */
+/* Sets the root prefix ("" or NULL: the real machine). Call before probing, before threads. */
 void hws_sysroot_set(const char *root);
-/* The root in use; defaults to $HWSCOPE_SYSROOT, else "". */
+/* The root in use; defaults to $HWSCOPE_SYSROOT (read once, thread-safe), else "". */
 const char *hws_sysroot(void);
 /* HWS_ERR_INPUT naming $HWSCOPE_SYSROOT (or the root set) when a root is in use and is not a
  * directory: a recorded tree that is missing is bad input, not a machine without facts. */

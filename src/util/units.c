@@ -1,4 +1,4 @@
-/* units.c - quantities printed with their unit; unknown values print "n/a". */
+/* units.c - quantities printed with their unit (hwscope/units.h); unknown values print "n/a". */
 #include "util/units.h"
 
 #include <stdio.h>

@@ -376,6 +376,18 @@ static void test_odd_configs(void **state) {
     assert_int_equal(
         hws_hf_config_parse(plain, strlen(plain), "x/configs/tiny-llama.json", &m, &err), HWS_OK);
     assert_string_equal(m.name, "tiny-llama");
+    assert_string_equal(m.warning, ""); /* llama's class says its MLP: nothing guessed */
+    /* a family hwscope does not know, with no hidden_act: read as ungated, and said so */
+    static const char mystery[] = "{\"model_type\": \"mystery\", \"hidden_size\": 64, "
+                                  "\"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
+                                  "\"intermediate_size\": 128, \"vocab_size\": 100}";
+    assert_int_equal(hws_hf_config_parse(mystery, strlen(mystery), "x/m/config.json", &m, &err),
+                     HWS_OK);
+    assert_false(m.gated_mlp);
+    hws_assert_contains(m.warning, "no hidden_act");
+    assert_int_equal(hws_hf_config_parse(falcon, strlen(falcon), "x/falcon.json", &m, &err),
+                     HWS_OK);
+    assert_string_equal(m.warning, ""); /* falcon's class says its MLP: nothing guessed */
     expect_error("{\"model_type\": \"llama\", \"hidden_size\": 4096, \"num_hidden_layers\": 32, "
                  "\"num_attention_heads\": 32, \"num_key_value_heads\": 6, "
                  "\"intermediate_size\": 11008, \"vocab_size\": 32000}",

@@ -242,7 +242,7 @@ static void property_host_ram(void **state) {
         s.host.mem_bytes = (8 << rnd(8)) * HWS_GIB;
         for (int k = 0; k < HWS_PLACE_COUNT; k++) {
             hws_placement pl;
-            hws_place(&p.m, &p.o, &p.mem, &s, (hws_place_kind)k, &pl);
+            hws_placement_compute(&p.m, &p.o, &p.mem, &s, (hws_place_kind)k, &pl);
             if (!pl.possible)
                 continue;
             int gpus_fit = 1;
@@ -266,8 +266,8 @@ static void offload_spreads_over_gpus(void **state) {
     hws_device_set one = gpus(1, 24 * HWS_GIB, 24 * HWS_GIB);
     hws_device_set two = gpus(2, 24 * HWS_GIB, 24 * HWS_GIB);
     hws_placement a, b;
-    hws_place(&p.m, &p.o, &p.mem, &one, HWS_PLACE_CPU_OFFLOAD, &a);
-    hws_place(&p.m, &p.o, &p.mem, &two, HWS_PLACE_CPU_OFFLOAD, &b);
+    hws_placement_compute(&p.m, &p.o, &p.mem, &one, HWS_PLACE_CPU_OFFLOAD, &a);
+    hws_placement_compute(&p.m, &p.o, &p.mem, &two, HWS_PLACE_CPU_OFFLOAD, &b);
     assert_true(b.fits);
     assert_int_equal(b.ndev, 2);
     assert_true(b.load[0].n_layers > 0 && b.load[1].n_layers > 0);
@@ -278,7 +278,7 @@ static void offload_spreads_over_gpus(void **state) {
     /* fp16 70B on four cards: every card holds blocks */
     planned q = plan("Llama-2-70B", "fp16", HWS_RUNTIME_LLAMACPP);
     hws_device_set four = gpus(4, 24 * HWS_GIB, 24 * HWS_GIB);
-    hws_place(&q.m, &q.o, &q.mem, &four, HWS_PLACE_CPU_OFFLOAD, &b);
+    hws_placement_compute(&q.m, &q.o, &q.mem, &four, HWS_PLACE_CPU_OFFLOAD, &b);
     for (int i = 0; i < 4; i++)
         assert_true(b.load[i].n_layers >= 8);
     assert_true(b.cpu_bytes < q.mem.weights_bytes - 3 * 20 * HWS_GIB);
@@ -290,16 +290,16 @@ static void expert_offload(void **state) {
     planned p = plan("Mixtral-8x7B-v0.1", "Q4_K_M", HWS_RUNTIME_LLAMACPP);
     hws_device_set one = gpus(1, 24 * HWS_GIB, 24 * HWS_GIB);
     hws_placement pl;
-    hws_place(&p.m, &p.o, &p.mem, &one, HWS_PLACE_EXPERT_OFFLOAD, &pl);
+    hws_placement_compute(&p.m, &p.o, &p.mem, &one, HWS_PLACE_EXPERT_OFFLOAD, &pl);
     assert_true(pl.possible && pl.fits);
     assert_int_equal(pl.load[0].n_layers, 32);
     assert_true(pl.cpu_moe_layers > 0 && pl.cpu_moe_layers < 32);
     assert_true(fabs(pl.cpu_bytes - pl.cpu_moe_layers * 8 * p.mem.expert_bytes -
                      p.mem.input_embed_bytes) < 1e3);
     assert_non_null(strstr(pl.launch, "--n-cpu-moe"));
-    assert_int_equal(hws_place_best(&p.m, &p.o, &p.mem, &one, &pl), HWS_PLACE_EXPERT_OFFLOAD);
+    assert_int_equal(hws_placement_best(&p.m, &p.o, &p.mem, &one, &pl), HWS_PLACE_EXPERT_OFFLOAD);
     planned d = plan("Llama-3.1-8B", "Q4_K_M", HWS_RUNTIME_LLAMACPP);
-    hws_place(&d.m, &d.o, &d.mem, &one, HWS_PLACE_EXPERT_OFFLOAD, &pl);
+    hws_placement_compute(&d.m, &d.o, &d.mem, &one, HWS_PLACE_EXPERT_OFFLOAD, &pl);
     assert_false(pl.possible);
 }
 
@@ -310,12 +310,12 @@ static void host_ram_checked(void **state) {
     hws_device_set one = gpus(1, 24 * HWS_GIB, 24 * HWS_GIB);
     hws_placement pl;
     one.host.mem_bytes = 24 * HWS_GIB;
-    hws_place(&p.m, &p.o, &p.mem, &one, HWS_PLACE_CPU_OFFLOAD, &pl);
+    hws_placement_compute(&p.m, &p.o, &p.mem, &one, HWS_PLACE_CPU_OFFLOAD, &pl);
     assert_true(pl.possible);
     assert_false(pl.fits);
     assert_non_null(strstr(pl.why, "host RAM"));
     one.host.mem_bytes = 512 * HWS_GIB;
-    hws_place(&p.m, &p.o, &p.mem, &one, HWS_PLACE_CPU_OFFLOAD, &pl);
+    hws_placement_compute(&p.m, &p.o, &p.mem, &one, HWS_PLACE_CPU_OFFLOAD, &pl);
     assert_true(pl.fits);
     assert_true(pl.cpu_bytes <= pl.host_avail_bytes);
     /* cgroup limit below what /proc/meminfo says is available: the cgroup wins */
@@ -347,12 +347,12 @@ static void cpu_only(void **state) {
     planned p = plan("Llama-3.1-8B", "Q4_K_M", HWS_RUNTIME_LLAMACPP);
     hws_placement pl;
     none.host.mem_bytes = 16 * HWS_GIB;
-    assert_int_equal(hws_place_best(&p.m, &p.o, &p.mem, &none, &pl), HWS_PLACE_CPU_ONLY);
+    assert_int_equal(hws_placement_best(&p.m, &p.o, &p.mem, &none, &pl), HWS_PLACE_CPU_ONLY);
     assert_true(pl.fits && pl.cpu_layers == 32);
     assert_true(pl.cpu_bytes >= p.mem.weights_bytes + p.mem.kv_bytes);
     assert_non_null(strstr(pl.launch, "-ngl 0"));
     planned big = plan("Llama-2-70B", "bf16", HWS_RUNTIME_LLAMACPP);
-    hws_place(&big.m, &big.o, &big.mem, &none, HWS_PLACE_CPU_ONLY, &pl);
+    hws_placement_compute(&big.m, &big.o, &big.mem, &none, HWS_PLACE_CPU_ONLY, &pl);
     assert_false(pl.fits);
 }
 
@@ -362,7 +362,7 @@ static void zero3_shards(void **state) {
     planned p = plan("Llama-2-70B", "bf16", HWS_RUNTIME_TRANSFORMERS);
     hws_device_set four = gpus(4, 80 * HWS_GIB, 80 * HWS_GIB);
     hws_placement pl;
-    hws_place(&p.m, &p.o, &p.mem, &four, HWS_PLACE_ZERO3, &pl);
+    hws_placement_compute(&p.m, &p.o, &p.mem, &four, HWS_PLACE_ZERO3, &pl);
     assert_true(pl.possible && pl.fits);
     assert_true(pl.load[0].weights_bytes > p.mem.weights_bytes / 4);
     assert_true(pl.load[0].weights_bytes < p.mem.weights_bytes / 4 + 3 * p.mem.dense_block_bytes);
@@ -395,22 +395,22 @@ static void launch_lines(void **state) {
     planned v = plan("Llama-3.1-70B", "fp8", HWS_RUNTIME_VLLM);
     hws_device_set four = gpus(4, 80 * HWS_GIB, 80 * HWS_GIB);
     hws_placement pl;
-    hws_place(&v.m, &v.o, &v.mem, &four, HWS_PLACE_TENSOR_PARALLEL, &pl);
+    hws_placement_compute(&v.m, &v.o, &v.mem, &four, HWS_PLACE_TENSOR_PARALLEL, &pl);
     assert_int_equal(pl.tp, 4);
     assert_non_null(strstr(pl.launch, "vllm serve meta-llama/Llama-3.1-70B"));
     assert_non_null(strstr(pl.launch, "--tensor-parallel-size 4 --pipeline-parallel-size 1"));
     assert_non_null(strstr(pl.launch, "--max-model-len 8192"));
-    hws_place(&v.m, &v.o, &v.mem, &four, HWS_PLACE_PIPELINE, &pl);
+    hws_placement_compute(&v.m, &v.o, &v.mem, &four, HWS_PLACE_PIPELINE, &pl);
     assert_int_equal(pl.pp, 4);
     assert_non_null(strstr(pl.launch, "--pipeline-parallel-size 4"));
     planned t = plan("Llama-3.1-70B", "bf16", HWS_RUNTIME_TRANSFORMERS);
     hws_device_set two = gpus(2, 80 * HWS_GIB, 80 * HWS_GIB);
-    hws_place(&t.m, &t.o, &t.mem, &two, HWS_PLACE_CPU_OFFLOAD, &pl);
+    hws_placement_compute(&t.m, &t.o, &t.mem, &two, HWS_PLACE_CPU_OFFLOAD, &pl);
     assert_non_null(strstr(pl.launch, "device_map=\"auto\", max_memory={0: "));
     assert_non_null(strstr(pl.launch, "\"cpu\": "));
     planned l = plan("Llama-3.1-8B", "Q4_K_M", HWS_RUNTIME_LLAMACPP);
     l.o.kv = hws_kv_format_find("q8_0");
-    hws_place(&l.m, &l.o, &l.mem, &two, HWS_PLACE_SINGLE, &pl);
+    hws_placement_compute(&l.m, &l.o, &l.mem, &two, HWS_PLACE_SINGLE, &pl);
     assert_non_null(strstr(pl.launch, "-ngl 99"));
     assert_non_null(strstr(pl.launch, "-ctk q8_0 -ctv q8_0"));
 }

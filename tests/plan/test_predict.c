@@ -225,7 +225,7 @@ static void no_speed_when_not_fit(void **state) {
     r.devs.host.mem_bytes = 64 * HWS_GIB; /* nor does the host hold the rest */
     hws_error err;
     assert_int_equal(hws_memory_estimate(&r.m, &r.o, &r.mem, &err), HWS_OK);
-    hws_place_best(&r.m, &r.o, &r.mem, &r.devs, &r.pl);
+    hws_placement_best(&r.m, &r.o, &r.mem, &r.devs, &r.pl);
     assert_false(r.pl.fits);
     again(&r);
     assert_false(hws_known(r.pred.decode_tokens_per_s));
@@ -242,7 +242,7 @@ static void decode_over_context(void **state) {
     r.o.ctx_tokens = 131072;
     hws_error err;
     assert_int_equal(hws_memory_estimate(&r.m, &r.o, &r.mem, &err), HWS_OK);
-    hws_place_best(&r.m, &r.o, &r.mem, &r.devs, &r.pl);
+    hws_placement_best(&r.m, &r.o, &r.mem, &r.devs, &r.pl);
     again(&r);
     assert_true(r.pred.decode_end_tokens_per_s < 0.8 * r.pred.decode_start_tokens_per_s);
     double at_prompt = r.pred.decode_tokens_per_s;
@@ -366,7 +366,7 @@ static void zero3_over_pcie(void **state) {
     run tp;
     predict(&tp, "Llama-3.1-8B", "bf16", "RTX 4090", 2, HWS_RUNTIME_VLLM);
     run z = tp;
-    hws_place(&z.m, &z.o, &z.mem, &z.devs, HWS_PLACE_ZERO3, &z.pl);
+    hws_placement_compute(&z.m, &z.o, &z.mem, &z.devs, HWS_PLACE_ZERO3, &z.pl);
     again(&z);
     assert_string_equal(z.pred.decode_bound, "link");
     assert_true(z.pred.decode_tokens_per_s < tp.pred.decode_tokens_per_s / 3);
@@ -381,7 +381,7 @@ static void cpu_only_bandwidth(void **state) {
     predict(&r, "Llama-3.1-8B", "Q4_K_M", "RTX 4090", 1, HWS_RUNTIME_LLAMACPP);
     assert_int_equal(hws_devices_parse("cpu", &r.devs, &err), HWS_OK);
     assert_int_equal(hws_host_named("EPYC 9654", &r.devs.host, &err), HWS_OK);
-    hws_place_best(&r.m, &r.o, &r.mem, &r.devs, &r.pl);
+    hws_placement_best(&r.m, &r.o, &r.mem, &r.devs, &r.pl);
     assert_int_equal(r.pl.kind, HWS_PLACE_CPU_ONLY);
     hws_predict_inputs_fill(&r.o, &r.mem, &r.devs, "/nonexistent", &r.in);
     r.in.step_overhead_us = 0;

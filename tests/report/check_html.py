@@ -115,6 +115,9 @@ def main():
                 if doc["measured"]["state"] != "saved" or len(doc["measured"]["figures"]) < 2:
                     fail("the second report did not reuse the saved figures: " +
                          json.dumps(doc["measured"])[:500])
+                doc = json.loads(run(binary, env, "report", "--json", "--bench"))
+                if doc["measured"]["state"] != "measured" or doc["measured"]["seconds"] is None:
+                    fail("--bench did not measure again over saved figures")
             with open(page, encoding="utf-8") as f:
                 pages[script] = f.read()
             p = parse(pages[script], script)

@@ -128,6 +128,13 @@ cJSON *hws_run_json(const hws_run *r) {
 const char *hws_fixture(const char *name) {
     static char path[4096];
     const char *root = getenv("HWSCOPE_FIXTURES");
+    /* machine trees: the build's copy, whose modelled trees it generates from their scripts */
+    const char *machines = getenv("HWSCOPE_MACHINES");
+    if (machines != NULL && strncmp(name, "machines", 8) == 0 &&
+        (name[8] == '\0' || name[8] == '/')) {
+        snprintf(path, sizeof path, "%s%s", machines, name + 8);
+        return path;
+    }
     assert_non_null(root);
     snprintf(path, sizeof path, "%s/%s", root, name);
     return path;

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""llm_check.py - the LLM engine against Hugging Face transformers on tiny random-weight models.
+
+For each family (Llama 3 with llama3 RoPE scaling and GQA, Qwen2 with q/k/v biases and tied
+embeddings, Mistral with a sliding window shorter than the sequence) it makes a model with
+transformers, saves it as bf16 safetensors, runs `llm_driver check` on the CPU and CUDA backends
+(prefill of a prompt, then 32 greedy steps) and compares:
+  - logits: hwscope's at the prompt's last token and at every greedy step against transformers
+    (fp32 compute over the same bf16 weights, eager attention, fed hwscope's own token sequence)
+    as max |diff| / max |logit|; tolerance CPU 1e-3 (fp32 activations), CUDA 3e-2 (bf16
+    activations and KV cache);
+  - tokens: hwscope's 32 greedy tokens against transformers' generate(do_sample=False).
+Usage: llm_check.py DRIVER OUT_DIR [--devices cpu,cuda]; writes OUT_DIR/llm_check.md and .json.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import torch
+import transformers
+
+PROMPT = [3, 17, 250, 9, 77, 120, 5, 300, 41, 8, 199, 64, 2, 333, 90, 11, 150, 27, 401, 6]
+STEPS = 32
+# (device, format): tolerance on max |diff| / max |logit|
+RUNS = {("cpu", "bf16"): 1e-3, ("cuda", "bf16"): 3e-2, ("cuda", "fp16"): 1e-2}
+
+
+def tiny_configs():
+    common = dict(hidden_size=128, intermediate_size=256, num_hidden_layers=2,
+                  num_attention_heads=4, num_key_value_heads=2, vocab_size=512,
+                  max_position_embeddings=256)
+    return {
+        "llama": transformers.LlamaConfig(
+            **common, rope_theta=500000.0, tie_word_embeddings=False,
+            rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                          "high_freq_factor": 4.0, "original_max_position_embeddings": 32}),
+        "qwen2": transformers.Qwen2Config(**common, rope_theta=1000000.0,
+                                          tie_word_embeddings=True, use_sliding_window=False),
+        "mistral": transformers.MistralConfig(**common, rope_theta=10000.0, sliding_window=16,
+                                              tie_word_embeddings=False),
+    }
+
+
+def make_model(family, cfg, root):
+    torch.manual_seed(1234)
+    cfg._attn_implementation = "eager"
+    model = transformers.AutoModelForCausalLM.from_config(cfg)
+    with torch.no_grad():  # larger weights than the default init, so logits spread out
+        for name, p in model.named_parameters():
+            if p.dim() == 2:
+                p.normal_(0.0, 0.08)
+            elif "norm" in name:
+                p.normal_(1.0, 0.1)
+            else:  # biases
+                p.normal_(0.0, 0.05)
+    path = os.path.join(root, family)
+    model.to(torch.bfloat16).save_pretrained(path, safe_serialization=True)
+    ref = transformers.AutoModelForCausalLM.from_pretrained(path, torch_dtype=torch.float32,
+                                                            attn_implementation="eager")
+    ref.eval()
+    return path, ref
+
+
+def hf_logits(ref, tokens):
+    with torch.no_grad():
+        return ref(torch.tensor([tokens])).logits[0].float()
+
+
+def run_driver(driver, path, device, fmt, prompt):
+    cmd = [driver, "check", path, "-d", device, "-f", fmt, "-n", str(STEPS),
+           "-T", ",".join(map(str, prompt))]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)}: {p.stderr.strip()}")
+    return json.loads(p.stdout)
+
+
+def compare(ref, out, prompt):
+    toks = [s["token"] for s in out["steps"]]
+    seq = prompt + toks
+    ref_logits = hf_logits(ref, seq)
+    ours = [out["prefill_logits"]] + [s["logits"] for s in out["steps"]]
+    worst = 0.0
+    for i, lg in enumerate(ours):  # ours[i] predicts position len(PROMPT) + i
+        if i == len(ours) - 1:
+            break  # the last step's logits follow a token transformers was not fed
+        r = ref_logits[len(prompt) - 1 + i]
+        diff = (torch.tensor(lg) - r).abs().max().item() / r.abs().max().item()
+        worst = max(worst, diff)
+    gen = ref.generate(torch.tensor([prompt]), max_new_tokens=STEPS, do_sample=False,
+                       min_new_tokens=STEPS)[0, len(prompt):].tolist()
+    # hwscope's step s feeds token s; the token chosen from prefill logits is toks[0]
+    return worst, toks, gen
+
+
+def main():
+    driver, out_dir = sys.argv[1], sys.argv[2]
+    devices = ["cpu", "cuda"]
+    if len(sys.argv) > 4 and sys.argv[3] == "--devices":
+        devices = sys.argv[4].split(",")
+    prompts = {"long": PROMPT, "short": PROMPT[:5]}  # short: the window is crossed in decode
+    os.makedirs(out_dir, exist_ok=True)
+    root = "/tmp/llm_check_models"  # not under OUT_DIR: only the tables come back
+    rows, ok = [], True
+    for family, cfg in tiny_configs().items():
+        path, ref = make_model(family, cfg, root)
+        for (dev, fmt), tol in RUNS.items():
+            for pname, prompt in prompts.items():
+                if dev not in devices or (pname == "short" and family != "mistral"):
+                    continue
+                row = dict(family=family, device=dev, format=fmt, prompt=len(prompt))
+                try:
+                    out = run_driver(driver, path, dev, fmt, prompt)
+                    worst, toks, gen = compare(ref, out, prompt)
+                    same = sum(a == b for a, b in zip(toks, gen))
+                    row.update(max_rel_logit_diff=worst, tolerance=tol, same_tokens=same,
+                               steps=STEPS, passed=worst <= tol and toks == gen,
+                               hwscope_tokens=toks, transformers_tokens=gen)
+                except Exception as e:  # noqa: BLE001 - reported in the table
+                    row.update(error=str(e), passed=False)
+                rows.append(row)
+                ok = ok and row["passed"]
+    with open(os.path.join(out_dir, "llm_check.json"), "w") as f:
+        json.dump(dict(torch=torch.__version__, transformers=transformers.__version__,
+                       gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+                       rows=rows), f, indent=1)
+    lines = ["| family | device | format | prompt | max rel. logit diff | tolerance | "
+             "same greedy tokens | pass |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['family']} | {r['device']} | {r['format']} | {r['prompt']} | "
+                         f"error: {r['error'][:200]} | | | no |")
+        else:
+            lines.append(f"| {r['family']} | {r['device']} | {r['format']} | {r['prompt']} | "
+                         f"{r['max_rel_logit_diff']:.2e} | "
+                         f"{r['tolerance']:.0e} | {r['same_tokens']}/{r['steps']} | "
+                         f"{'yes' if r['passed'] else 'no'} |")
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(out_dir, "llm_check.md"), "w") as f:
+        f.write(text)
+    print(text)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

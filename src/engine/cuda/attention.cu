@@ -1,0 +1,184 @@
+// attention.cu - attention of the LLM engine over the KV cache, for decode and prefill alike:
+// split-K (flash-decoding). A block takes one (key/value head, row, key block): the query heads
+// of its group score the block's keys (scores in shared memory), take their softmax and sum the
+// values; a second kernel merges the key blocks of each (row, head). Every row reads its own
+// sequence's cache up to its own position (causal prefill falls out), from pos - window + 1
+// with a sliding window. Positions come from device memory, so a captured graph is reusable.
+#include "engine/cuda/llm_cuda.cuh"
+
+#define ATT_THREADS 128
+#define ATT_GROUP   16 // query heads per key/value head, at most
+
+struct att_params {
+    const float *qkv;
+    const uint16_t *k, *v; // this layer's cache
+    float *o, *ml;
+    const int32_t *seq, *pos;
+    int qkv_w, nh, nkv, hd, max_batch, max_ctx, split, blocks, window;
+    float scale;
+};
+
+__device__ __forceinline__ int att_start(const att_params &p, int pos) {
+    return p.window > 0 && pos >= p.window ? pos - p.window + 1 : 0;
+}
+
+template <bool BF> __global__ void __launch_bounds__(ATT_THREADS) att_split_kernel(att_params p) {
+    extern __shared__ float smem[];
+    pdl_wait();
+    pdl_launch();
+    const int kvh = blockIdx.x, row = blockIdx.y, blk = blockIdx.z;
+    const int pos = p.pos[row], group = p.nh / p.nkv;
+    const int k_lo = max(blk * p.split, att_start(p, pos)),
+              k_hi = min((blk + 1) * p.split, pos + 1);
+    if (k_lo >= k_hi)
+        return;
+    const int nk = k_hi - k_lo, hd = p.hd;
+    float *q = smem;                  // [group][hd]
+    float *score = smem + group * hd; // [group][split]
+    __shared__ float red_m[ATT_GROUP], red_l[ATT_GROUP];
+    for (int i = threadIdx.x; i < group * hd; i += blockDim.x)
+        q[i] = p.qkv[(size_t)row * p.qkv_w + (size_t)kvh * group * hd + i] * p.scale;
+    __syncthreads();
+    const size_t head_at =
+        (((size_t)p.seq[row] * p.nkv + kvh) * p.max_ctx) * hd; // this head's cache
+    // scores: a thread per key
+    for (int j = threadIdx.x; j < nk; j += blockDim.x) {
+        const uint16_t *kr = p.k + head_at + (size_t)(k_lo + j) * hd;
+        float s[ATT_GROUP];
+#pragma unroll
+        for (int g = 0; g < ATT_GROUP; g++)
+            s[g] = 0.0f;
+        for (int d = 0; d < hd; d += 8) {
+            uint4 kv = *(const uint4 *)(kr + d);
+            const uint16_t *ke = (const uint16_t *)&kv;
+            float kf[8];
+#pragma unroll
+            for (int e = 0; e < 8; e++)
+                kf[e] = act_f<BF>(ke[e]);
+#pragma unroll
+            for (int g = 0; g < ATT_GROUP; g++)
+                if (g < group)
+#pragma unroll
+                    for (int e = 0; e < 8; e++)
+                        s[g] = fmaf(q[g * hd + d + e], kf[e], s[g]);
+        }
+#pragma unroll
+        for (int g = 0; g < ATT_GROUP; g++)
+            if (g < group)
+                score[g * p.split + j] = s[g];
+    }
+    __syncthreads();
+    // softmax of each head's scores: a warp per head
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    for (int g = warp; g < group; g += ATT_THREADS / 32) {
+        float *sg = score + g * p.split;
+        float m = -INFINITY;
+        for (int j = lane; j < nk; j += 32)
+            m = fmaxf(m, sg[j]);
+        for (int o = 16; o > 0; o >>= 1)
+            m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
+        float l = 0.0f;
+        for (int j = lane; j < nk; j += 32) {
+            float e = __expf(sg[j] - m);
+            sg[j] = e;
+            l += e;
+        }
+        for (int o = 16; o > 0; o >>= 1)
+            l += __shfl_xor_sync(0xffffffffu, l, o);
+        if (lane == 0) {
+            red_m[g] = m;
+            red_l[g] = l;
+        }
+    }
+    __syncthreads();
+    // values: a thread per dimension, every head of the group
+    for (int d = threadIdx.x; d < hd; d += blockDim.x) {
+        float acc[ATT_GROUP];
+#pragma unroll
+        for (int g = 0; g < ATT_GROUP; g++)
+            acc[g] = 0.0f;
+        const uint16_t *vp = p.v + head_at + (size_t)k_lo * hd + d;
+#pragma unroll 8
+        for (int j = 0; j < nk; j++) {
+            float v = act_f<BF>(vp[(size_t)j * hd]);
+#pragma unroll
+            for (int g = 0; g < ATT_GROUP; g++)
+                if (g < group)
+                    acc[g] = fmaf(score[g * p.split + j], v, acc[g]);
+        }
+#pragma unroll
+        for (int g = 0; g < ATT_GROUP; g++)
+            if (g < group) {
+                size_t at = ((size_t)row * p.nh + kvh * group + g) * p.blocks + blk;
+                p.o[at * hd + d] = acc[g];
+            }
+    }
+    if (threadIdx.x < group) {
+        size_t at = ((size_t)row * p.nh + kvh * group + threadIdx.x) * p.blocks + blk;
+        p.ml[2 * at] = red_m[threadIdx.x];
+        p.ml[2 * at + 1] = red_l[threadIdx.x];
+    }
+}
+
+// out[row, h] = the key blocks of (row, h) merged: a block per (row, head), a thread per dim.
+template <bool BF> __global__ void att_merge_kernel(att_params p, uint16_t *out) {
+    pdl_wait();
+    pdl_launch();
+    const int h = blockIdx.x, row = blockIdx.y, pos = p.pos[row];
+    const int b0 = att_start(p, pos) / p.split, b1 = pos / p.split;
+    const size_t base = ((size_t)row * p.nh + h) * p.blocks;
+    float m = -INFINITY;
+    for (int b = b0; b <= b1; b++)
+        m = fmaxf(m, p.ml[2 * (base + b)]);
+    float l = 0.0f;
+    for (int b = b0; b <= b1; b++)
+        l += __expf(p.ml[2 * (base + b)] - m) * p.ml[2 * (base + b) + 1];
+    for (int d = threadIdx.x; d < p.hd; d += blockDim.x) {
+        float acc = 0.0f;
+        for (int b = b0; b <= b1; b++)
+            acc += __expf(p.ml[2 * (base + b)] - m) * p.o[(base + b) * p.hd + d];
+        out[(size_t)row * p.nh * p.hd + (size_t)h * p.hd + d] = f_act<BF>(acc / l);
+    }
+}
+
+hws_status llm_attention(llm_cuda *c, int layer, int rows, hws_error *err) {
+    const hws_llm_shape &s = c->s;
+    size_t layer_at = (size_t)layer * c->max_batch * s.n_kv_heads * c->max_ctx * s.head_dim;
+    att_params p;
+    p.qkv = c->qkv;
+    p.k = c->k_cache + layer_at;
+    p.v = c->v_cache + layer_at;
+    p.o = c->att_o;
+    p.ml = c->att_ml;
+    p.seq = c->rows_dev + c->max_rows;
+    p.pos = c->rows_dev + 2 * c->max_rows;
+    p.qkv_w = c->qkv_w;
+    p.nh = s.n_heads;
+    p.nkv = s.n_kv_heads;
+    p.hd = s.head_dim;
+    p.max_batch = c->max_batch;
+    p.max_ctx = c->max_ctx;
+    p.split = rows <= LLM_ATT_SMALL_ROWS ? c->att_split_small : c->att_split_large;
+    p.blocks = (c->max_ctx + p.split - 1) / p.split;
+    p.window = s.sliding_window;
+    p.scale = 1.0f / sqrtf((float)s.head_dim);
+    int group = s.n_heads / s.n_kv_heads;
+    size_t smem = ((size_t)group * s.head_dim + (size_t)group * p.split) * sizeof(float);
+    dim3 grid((unsigned)s.n_kv_heads, (unsigned)rows, (unsigned)p.blocks);
+    if (smem > 48 * 1024) {
+        HWS_CUDA_RET(cudaFuncSetAttribute(att_split_kernel<true>,
+                                          cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+        HWS_CUDA_RET(cudaFuncSetAttribute(att_split_kernel<false>,
+                                          cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    }
+    if (c->bf16) {
+        llm_launch(att_split_kernel<true>, grid, dim3(ATT_THREADS), smem, c->stream, p);
+        llm_launch(att_merge_kernel<true>, dim3((unsigned)s.n_heads, (unsigned)rows), dim3(128), 0,
+                   c->stream, p, c->att);
+    } else {
+        llm_launch(att_split_kernel<false>, grid, dim3(ATT_THREADS), smem, c->stream, p);
+        llm_launch(att_merge_kernel<false>, dim3((unsigned)s.n_heads, (unsigned)rows), dim3(128), 0,
+                   c->stream, p, c->att);
+    }
+    return hws_cuda_status(cudaGetLastError(), "attention kernel launch", err);
+}

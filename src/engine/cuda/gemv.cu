@@ -1,0 +1,278 @@
+// gemv.cu - the decode products of the LLM engine: y (+)= x W^T for 1-8 rows of x, weights in
+// bf16/fp16, int8 or int4 (group-wise, dequantised in registers). Each warp streams R rows of W
+// with 16-byte loads that bypass L1 (R x U of them in flight per lane), multiplies every row of
+// x (read through L1) and reduces with warp shuffles: the weights are read once for all rows.
+#include "engine/cuda/llm_cuda.cuh"
+
+#define GEMV_WARPS 4
+
+__device__ __forceinline__ uint4 ld_stream(const void *p) {
+    uint4 v;
+    asm("ld.global.nc.L1::no_allocate.L2::256B.v4.u32 {%0,%1,%2,%3}, [%4];"
+        : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+        : "l"(p));
+    return v;
+}
+
+template <bool BF> __device__ __forceinline__ float2 unpack2(uint32_t u) {
+    if (BF)
+        return make_float2(__uint_as_float(u << 16), __uint_as_float(u & 0xffff0000u));
+    __half2 h;
+    memcpy(&h, &u, 4);
+    return __half22float2(h);
+}
+
+// Elements of W in one 16-byte load, by format (0: 16-bit, 1: int8, 2: int4).
+template <int FMT> struct chunk_of {
+    static constexpr int elems = FMT == 0 ? 8 : (FMT == 1 ? 16 : 32);
+};
+
+// Byte k of u as a float of value 2^23 + byte (a PRMT into the magic exponent; no I2F, which
+// runs at a sixteenth of the FMA rate).
+__device__ __forceinline__ float byte_magic(uint32_t u, int k) {
+    return __uint_as_float(__byte_perm(u, 0x4B000000u, 0x7540u + (unsigned)k));
+}
+
+// Dot of one 16-byte chunk of W (elements e0.. of a row) with the same elements of x (unscaled
+// for the int formats).
+template <bool BF, int FMT>
+__device__ __forceinline__ float chunk_dot(uint4 wv, const uint16_t *xp) {
+    const uint32_t w4[4] = {wv.x, wv.y, wv.z, wv.w};
+    float s = 0.0f;
+    if (FMT == 0) {
+        uint4 xv = __ldg((const uint4 *)xp);
+        const uint32_t x4[4] = {xv.x, xv.y, xv.z, xv.w};
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            float2 a = unpack2<BF>(w4[i]), b = unpack2<BF>(x4[i]);
+            s = fmaf(a.x, b.x, s);
+            s = fmaf(a.y, b.y, s);
+        }
+    } else if (FMT == 1) {
+        // int8 codes q: (q ^ 0x80) is q + 128 unsigned; magic - (2^23 + 128) = q
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            uint4 xv = __ldg((const uint4 *)xp + h);
+            const uint32_t x4[4] = {xv.x, xv.y, xv.z, xv.w};
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                uint32_t u = w4[2 * h + i / 2] ^ 0x80808080u;
+                int k0 = 2 * (i % 2);
+                float2 b = unpack2<BF>(x4[i]);
+                s = fmaf(byte_magic(u, k0) - 8388736.0f, b.x, s);
+                s = fmaf(byte_magic(u, k0 + 1) - 8388736.0f, b.y, s);
+            }
+        }
+    } else {
+        // int4: byte j of the group holds element j (low nibble) and j + 16 (high nibble),
+        // each code + 8; magic - (2^23 + 8) = code - 8
+#pragma unroll
+        for (int half = 0; half < 2; half++) {
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                uint4 xv = __ldg((const uint4 *)xp + 2 * half + h); // elements 16 half + 8 h ..
+                const uint32_t x4[4] = {xv.x, xv.y, xv.z, xv.w};
+#pragma unroll
+                for (int i = 0; i < 4; i++) {
+                    int byte = 8 * h + 2 * i; // element pair (byte, byte + 1) of this half
+                    uint32_t word = w4[byte / 4];
+                    uint32_t nib = (half ? word >> 4 : word) & 0x0f0f0f0fu;
+                    float2 b = unpack2<BF>(x4[i]);
+                    s = fmaf(byte_magic(nib, byte % 4) - 8388616.0f, b.x, s);
+                    s = fmaf(byte_magic(nib, byte % 4 + 1) - 8388616.0f, b.y, s);
+                }
+            }
+        }
+    }
+    return s;
+}
+
+// Chunks c0, c0 + 32, ... c0 + 32 (U - 1) of rows row0..row0 + R - 1 (zero past the end).
+template <int FMT, int R, int U>
+__device__ __forceinline__ void load_chunks(const uint8_t *__restrict__ W,
+                                            const uint16_t *__restrict__ scales, int row0, int n,
+                                            int c0, int chunks, size_t row_bytes, int groups,
+                                            uint4 (&wv)[R][U], float (&sc)[R][U]) {
+    constexpr int E = chunk_of<FMT>::elems;
+#pragma unroll
+    for (int r = 0; r < R; r++)
+#pragma unroll
+        for (int u = 0; u < U; u++) {
+            int c = c0 + 32 * u, row = row0 + r < n ? row0 + r : n - 1;
+            wv[r][u] = make_uint4(0, 0, 0, 0);
+            sc[r][u] = 1.0f;
+            if (c < chunks) {
+                wv[r][u] = ld_stream(W + (size_t)row * row_bytes + (size_t)c * 16);
+                if (FMT != 0)
+                    sc[r][u] = __half2float(__ushort_as_half(
+                        __ldg(scales + (size_t)row * groups + c * E / HWS_LLM_GROUP)));
+            }
+        }
+}
+
+template <bool BF, int FMT, int B, int R, int U>
+__global__ void __launch_bounds__(GEMV_WARPS * 32)
+    gemv_kernel(const uint8_t *__restrict__ W, const uint16_t *__restrict__ scales,
+                const uint16_t *__restrict__ x, int ldx, float *__restrict__ y, int ldy, int n,
+                int k, int accumulate) {
+    constexpr int E = chunk_of<FMT>::elems;
+    const int lane = threadIdx.x & 31;
+    const int row0 = (blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5)) * R;
+    if (row0 >= n)
+        return;
+    const int chunks = k / E, groups = k / HWS_LLM_GROUP;
+    const size_t row_bytes = (size_t)chunks * 16;
+    float sum[R][B];
+#pragma unroll
+    for (int r = 0; r < R; r++)
+#pragma unroll
+        for (int b = 0; b < B; b++)
+            sum[r][b] = 0.0f;
+    uint4 wv[R][U];
+    float sc[R][U];
+    // the first loads go out before waiting on the kernel before (weights do not depend on it)
+    int c0 = lane;
+    load_chunks<FMT, R, U>(W, scales, row0, n, c0, chunks, row_bytes, groups, wv, sc);
+    pdl_wait();
+    for (;;) {
+#pragma unroll
+        for (int u = 0; u < U; u++) {
+            int c = c0 + 32 * u;
+            if (c >= chunks)
+                break;
+#pragma unroll
+            for (int b = 0; b < B; b++) {
+                const uint16_t *xp = x + (size_t)b * ldx + (size_t)c * E;
+#pragma unroll
+                for (int r = 0; r < R; r++)
+                    sum[r][b] = fmaf(chunk_dot<BF, FMT>(wv[r][u], xp), sc[r][u], sum[r][b]);
+            }
+        }
+        c0 += 32 * U;
+        if (c0 >= chunks)
+            break;
+        load_chunks<FMT, R, U>(W, scales, row0, n, c0, chunks, row_bytes, groups, wv, sc);
+    }
+    pdl_launch();
+#pragma unroll
+    for (int r = 0; r < R; r++)
+#pragma unroll
+        for (int b = 0; b < B; b++) {
+            float v = sum[r][b];
+#pragma unroll
+            for (int o = 16; o > 0; o >>= 1)
+                v += __shfl_xor_sync(0xffffffffu, v, o);
+            if (lane == 0 && row0 + r < n) {
+                float *yo = y + (size_t)b * ldy + row0 + r;
+                *yo = accumulate ? *yo + v : v;
+            }
+        }
+}
+
+template <bool BF, int FMT, int B>
+static void launch(const llm_dev_weight *w, const uint16_t *x, int ldx, float *y, int ldy,
+                   int accumulate, cudaStream_t stream) {
+    // rows per warp R (x read and unpacked once for R rows) and loads in flight per row U
+    constexpr int R = B <= 2 ? (FMT == 0 ? 1 : 2) : (B <= 4 ? 2 : 4);
+    constexpr int U = B <= 2 ? (FMT == 0 ? 4 : 2) : (B <= 4 ? 2 : 1);
+    int blocks = (w->rows + GEMV_WARPS * R - 1) / (GEMV_WARPS * R);
+    llm_launch(gemv_kernel<BF, FMT, B, R, U>, dim3((unsigned)blocks), dim3(GEMV_WARPS * 32), 0,
+               stream, (const uint8_t *)w->q, (const uint16_t *)w->scales, x, ldx, y, ldy, w->rows,
+               w->cols, accumulate);
+}
+
+template <bool BF, int FMT>
+static void launch_rows(int rows, const llm_dev_weight *w, const uint16_t *x, int ldx, float *y,
+                        int ldy, int accumulate, cudaStream_t stream) {
+    switch (rows) {
+    case 1:
+        return launch<BF, FMT, 1>(w, x, ldx, y, ldy, accumulate, stream);
+    case 2:
+        return launch<BF, FMT, 2>(w, x, ldx, y, ldy, accumulate, stream);
+    case 3:
+        return launch<BF, FMT, 3>(w, x, ldx, y, ldy, accumulate, stream);
+    case 4:
+        return launch<BF, FMT, 4>(w, x, ldx, y, ldy, accumulate, stream);
+    case 5:
+        return launch<BF, FMT, 5>(w, x, ldx, y, ldy, accumulate, stream);
+    case 6:
+        return launch<BF, FMT, 6>(w, x, ldx, y, ldy, accumulate, stream);
+    case 7:
+        return launch<BF, FMT, 7>(w, x, ldx, y, ldy, accumulate, stream);
+    default:
+        return launch<BF, FMT, 8>(w, x, ldx, y, ldy, accumulate, stream);
+    }
+}
+
+hws_status llm_gemv(llm_cuda *c, float *y, int ldy, const uint16_t *x, int ldx, int rows,
+                    const llm_dev_weight *w, int accumulate, hws_error *err) {
+    for (int r0 = 0; r0 < rows; r0 += 8) {
+        int n = rows - r0 < 8 ? rows - r0 : 8;
+        const uint16_t *xr = x + (size_t)r0 * ldx;
+        float *yr = y + (size_t)r0 * ldy;
+        if (w->fmt == HWS_LLM_INT8)
+            launch_rows<true, 1>(n, w, xr, ldx, yr, ldy, accumulate, c->stream);
+        else if (w->fmt == HWS_LLM_INT4)
+            launch_rows<true, 2>(n, w, xr, ldx, yr, ldy, accumulate, c->stream);
+        else if (c->bf16)
+            launch_rows<true, 0>(n, w, xr, ldx, yr, ldy, accumulate, c->stream);
+        else
+            launch_rows<false, 0>(n, w, xr, ldx, yr, ldy, accumulate, c->stream);
+    }
+    return hws_cuda_status(cudaGetLastError(), "gemv kernel launch", err);
+}
+
+// ---- dequantisation of a weight to 16-bit (for cuBLASLt) ----
+
+// A thread per 8 consecutive elements (one 16-byte store).
+template <int FMT>
+__global__ void dequant_kernel(const uint8_t *q, const uint16_t *scales, uint16_t *out,
+                               size_t octets) {
+    size_t o = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (o >= octets)
+        return;
+    size_t e0 = o * 8, g = e0 / HWS_LLM_GROUP;
+    int j0 = (int)(e0 % HWS_LLM_GROUP);
+    float d = __half2float(__ushort_as_half(scales[g]));
+    uint16_t v[8];
+    if (FMT == 1) {
+        uint2 b = *(const uint2 *)(q + e0);
+        const int8_t *c = (const int8_t *)&b;
+#pragma unroll
+        for (int i = 0; i < 8; i++)
+            v[i] = f_act<true>((float)c[i] * d);
+    } else {
+        uint2 b = *(const uint2 *)(q + g * HWS_LLM_GROUP / 2 + (j0 % 16));
+        const uint8_t *c = (const uint8_t *)&b;
+#pragma unroll
+        for (int i = 0; i < 8; i++)
+            v[i] = f_act<true>((float)((j0 < 16 ? c[i] & 15 : c[i] >> 4) - 8) * d);
+    }
+    *(uint4 *)(out + e0) = *(const uint4 *)v;
+}
+
+hws_status llm_dequant(llm_cuda *c, const llm_dev_weight *w, hws_error *err) {
+    size_t octets = (size_t)w->rows * w->cols / 8;
+    unsigned blocks = (unsigned)((octets + 255) / 256);
+    const uint8_t *q = (const uint8_t *)w->q;
+    if (w->fmt == HWS_LLM_INT8)
+        dequant_kernel<1><<<blocks, 256, 0, c->stream>>>(q, w->scales, c->dequant, octets);
+    else
+        dequant_kernel<2><<<blocks, 256, 0, c->stream>>>(q, w->scales, c->dequant, octets);
+    return hws_cuda_status(cudaGetLastError(), "dequant kernel launch", err);
+}
+
+hws_status llm_linear(llm_cuda *c, float *y, int ldy, const uint16_t *x, int ldx, int rows,
+                      const llm_dev_weight *w, int accumulate, hws_error *err) {
+    if (rows <= 8)
+        return llm_gemv(c, y, ldy, x, ldx, rows, w, accumulate, err);
+    const uint16_t *w16 = (const uint16_t *)w->q;
+    if (w->fmt == HWS_LLM_INT8 || w->fmt == HWS_LLM_INT4) {
+        hws_status st = llm_dequant(c, w, err);
+        if (st != HWS_OK)
+            return st;
+        w16 = c->dequant;
+    }
+    return llm_gemm_run(c->gemm, c->stream, c->bf16, y, ldy, x, ldx, w16, rows, w->rows, w->cols,
+                        accumulate, err);
+}

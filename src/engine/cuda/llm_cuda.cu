@@ -1,0 +1,414 @@
+// llm_cuda.cu - the CUDA backend of the LLM engine (llm_backend.h): device memory, weights, the
+// op table over the kernels of this folder, and the CUDA Graph of each decode batch size, captured
+// on its first step and replayed after (rows, positions and tokens live in device memory).
+// Reached from C through hws_llm_cuda_get_api; no C++ exception crosses it (nothing here throws).
+#include "engine/cuda/llm_cuda.cuh"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+enum {
+    PROF_EMBED,
+    PROF_NORM,
+    PROF_LINEAR0,
+    PROF_ROPE = PROF_LINEAR0 + 4,
+    PROF_ATT,
+    PROF_SWIGLU,
+    PROF_LOGITS
+};
+
+static const char *const format_names[] = {"bf16", "fp16", "int8", "int4"};
+
+static void destroy(void *ctx) {
+    llm_cuda *c = (llm_cuda *)ctx;
+    if (!c)
+        return;
+    if (c->w)
+        for (int i = 0; i < (c->s.n_layers + 1) * HWS_LLM_W_COUNT; i++) {
+            cudaFree(c->w[i].q);
+            cudaFree(c->w[i].scales);
+        }
+    free(c->w);
+    void *dev[] = {c->x,      c->qkv,      c->gu,       c->logits,  c->h,
+                   c->att,    c->act,      c->k_cache,  c->v_cache, c->att_o,
+                   c->att_ml, c->inv_freq, c->rows_dev, c->dequant};
+    for (void *p : dev)
+        if (p)
+            cudaFree(p);
+    if (c->rows_host)
+        cudaFreeHost(c->rows_host);
+    if (c->graphs)
+        for (int b = 0; b <= c->max_batch; b++)
+            if (c->graphs[b])
+                cudaGraphExecDestroy(c->graphs[b]);
+    free(c->graphs);
+    llm_gemm_free(c->gemm);
+    if (c->ev0)
+        cudaEventDestroy(c->ev0);
+    if (c->ev1)
+        cudaEventDestroy(c->ev1);
+    if (c->stream)
+        cudaStreamDestroy(c->stream);
+    free(c);
+}
+
+static size_t weight_bytes(const llm_dev_weight *w, size_t *scale_bytes) {
+    size_t n = (size_t)w->rows * w->cols;
+    *scale_bytes = 0;
+    if (w->rows == 1)
+        return n * sizeof(float);
+    if (w->fmt == HWS_LLM_INT8 || w->fmt == HWS_LLM_INT4) {
+        *scale_bytes = n / HWS_LLM_GROUP * 2;
+        return w->fmt == HWS_LLM_INT8 ? n : n / 2;
+    }
+    return 2 * n;
+}
+
+static int buf_width(const llm_cuda *c, hws_llm_buf b) {
+    return hws_llm_buf_width(&c->s, b);
+}
+
+// Allocates n bytes of device memory into *p, adding them to *total.
+static hws_status dev_alloc(void **p, size_t n, double *total, hws_error *err) {
+    *total += (double)n;
+    return hws_cuda_status(cudaMalloc(p, n ? n : 1), "cudaMalloc", err);
+}
+
+static hws_status create_in(llm_cuda *c, const hws_llm_options *o, const float *inv_freq,
+                            hws_llm_info *info, hws_error *err) {
+    const hws_llm_shape &s = c->s;
+    HWS_CUDA_RET(cudaSetDevice(o->gpu));
+    cudaDeviceProp dp;
+    HWS_CUDA_RET(cudaGetDeviceProperties(&dp, o->gpu));
+    snprintf(info->device_name, sizeof info->device_name, "%.127s", dp.name);
+    snprintf(info->backend, sizeof info->backend,
+             "cuda (own GEMV and attention kernels, CUDA Graph decode; cuBLASLt prefill)");
+    HWS_CUDA_RET(cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking));
+    HWS_CUDA_RET(cudaEventCreate(&c->ev0));
+    HWS_CUDA_RET(cudaEventCreate(&c->ev1));
+    // weights: sizes first, refused as a whole when they cannot fit
+    size_t max_linear = 0;
+    double need = 0;
+    for (int l = -1; l < s.n_layers; l++)
+        for (int w = 0; w < HWS_LLM_W_COUNT; w++) {
+            if ((l < 0) != (w >= HWS_LLM_W_EMBED))
+                continue;
+            llm_dev_weight *dw = llm_weight(c, l, (hws_llm_weight)w);
+            hws_llm_weight_dims(&s, (hws_llm_weight)w, &dw->rows, &dw->cols);
+            int linear = hws_llm_weight_is_linear((hws_llm_weight)w);
+            dw->fmt = linear ? c->fmt : (c->bf16 ? HWS_LLM_BF16 : HWS_LLM_FP16);
+            size_t sb, b = weight_bytes(dw, &sb);
+            need += (double)(b + sb);
+            if (linear && (size_t)dw->rows * dw->cols > max_linear)
+                max_linear = (size_t)dw->rows * dw->cols;
+        }
+    c->dequant_elems = c->fmt >= HWS_LLM_INT8 ? max_linear : 0;
+    size_t cache = (size_t)s.n_layers * c->max_batch * s.n_kv_heads * c->max_ctx * s.head_dim;
+    size_t rows = (size_t)c->max_rows,
+           small = rows < LLM_ATT_SMALL_ROWS ? rows : LLM_ATT_SMALL_ROWS;
+    size_t blocks_small = (size_t)(c->max_ctx + c->att_split_small - 1) / c->att_split_small;
+    size_t blocks_large = (size_t)(c->max_ctx + c->att_split_large - 1) / c->att_split_large;
+    size_t att_parts =
+        s.n_heads *
+        (small * blocks_small > rows * blocks_large ? small * blocks_small : rows * blocks_large);
+    c->att_parts = att_parts;
+    double act_bytes = (double)rows * 4 * (s.d_model + c->qkv_w + 2.0 * s.d_ff + s.vocab) +
+                       (double)rows * 2 * (s.d_model + s.n_heads * s.head_dim + s.d_ff) +
+                       (double)att_parts * 4 * (s.head_dim + 2);
+    need += 2.0 * cache * 2 + act_bytes + 2.0 * c->dequant_elems + (64 << 20);
+    size_t free_b = 0, total_b = 0;
+    HWS_CUDA_RET(cudaMemGetInfo(&free_b, &total_b));
+    if (need > (double)free_b)
+        return hws_gpu_errorf(err, HWS_ERR_INPUT,
+                              "the model needs %.2f GB on %s (weights %.2f GB in %s, KV cache %.2f "
+                              "GB for %d x %d tokens); %.2f GB are free",
+                              need / 1e9, dp.name, info->weight_bytes / 1e9, format_names[c->fmt],
+                              4.0 * cache / 1e9, c->max_batch, c->max_ctx, (double)free_b / 1e9);
+    double total = 0;
+    for (int l = -1; l < s.n_layers; l++)
+        for (int w = 0; w < HWS_LLM_W_COUNT; w++) {
+            if ((l < 0) != (w >= HWS_LLM_W_EMBED))
+                continue;
+            llm_dev_weight *dw = llm_weight(c, l, (hws_llm_weight)w);
+            if (dw->rows == 0)
+                continue;
+            size_t sb, b = weight_bytes(dw, &sb);
+            hws_status st = dev_alloc(&dw->q, b, &total, err);
+            if (st == HWS_OK && sb)
+                st = dev_alloc((void **)&dw->scales, sb, &total, err);
+            if (st != HWS_OK)
+                return st;
+        }
+    struct {
+        void **p;
+        size_t bytes;
+    } bufs[] = {
+        {(void **)&c->x, rows * s.d_model * 4},
+        {(void **)&c->qkv, rows * c->qkv_w * 4},
+        {(void **)&c->gu, rows * 2 * s.d_ff * 4},
+        {(void **)&c->logits, rows * s.vocab * 4},
+        {(void **)&c->h, rows * s.d_model * 2},
+        {(void **)&c->att, rows * s.n_heads * s.head_dim * 2},
+        {(void **)&c->act, rows * s.d_ff * 2},
+        {(void **)&c->k_cache, cache * 2},
+        {(void **)&c->v_cache, cache * 2},
+        {(void **)&c->att_o, att_parts * s.head_dim * 4},
+        {(void **)&c->att_ml, att_parts * 2 * 4},
+        {(void **)&c->inv_freq, (size_t)s.head_dim / 2 * 4},
+        {(void **)&c->rows_dev, 3 * rows * 4},
+        {(void **)&c->dequant, c->dequant_elems * 2},
+    };
+    for (auto &b : bufs) {
+        hws_status st = dev_alloc(b.p, b.bytes, &total, err);
+        if (st != HWS_OK)
+            return st;
+    }
+    HWS_CUDA_RET(cudaMemset(c->k_cache, 0, cache * 2));
+    HWS_CUDA_RET(cudaMemset(c->v_cache, 0, cache * 2));
+    HWS_CUDA_RET(
+        cudaMemcpy(c->inv_freq, inv_freq, (size_t)s.head_dim / 2 * 4, cudaMemcpyHostToDevice));
+    HWS_CUDA_RET(cudaMallocHost((void **)&c->rows_host, 3 * rows * 4));
+    memset(c->rows_host, 0, 3 * rows * 4);
+    hws_status st = llm_gemm_new(&c->gemm, err);
+    if (st != HWS_OK)
+        return st;
+    info->kv_bytes_per_token = 2.0 * s.n_layers * s.n_kv_heads * s.head_dim * 2;
+    info->device_bytes_peak = total + (32 << 20);
+    return HWS_OK;
+}
+
+static hws_status create(const hws_llm_shape *s, const hws_llm_options *o, int max_rows,
+                         const float *rope_inv_freq, void **out, hws_llm_info *info,
+                         hws_error *err) {
+    if (s->head_dim % 8 || s->d_model % 8 || s->d_ff % 8)
+        return hws_gpu_errorf(err, HWS_ERR_UNSUPPORTED,
+                              "the CUDA engine needs head_dim, d_model and d_ff divisible by 8");
+    llm_cuda *c = (llm_cuda *)calloc(1, sizeof *c);
+    if (!c)
+        return hws_gpu_errorf(err, HWS_ERR_NOMEM, "out of memory");
+    c->s = *s;
+    c->fmt = o->format;
+    c->bf16 = o->format != HWS_LLM_FP16;
+    c->max_rows = max_rows;
+    c->max_batch = o->max_batch;
+    c->max_ctx = o->max_ctx;
+    c->qkv_w = (s->n_heads + 2 * s->n_kv_heads) * s->head_dim;
+    int split_small = (o->max_ctx + 255) / 256, split_large = (o->max_ctx + 63) / 64;
+    c->att_split_small = split_small < 64 ? 64 : (split_small + 31) / 32 * 32;
+    c->att_split_large = split_large < 256 ? 256 : (split_large + 31) / 32 * 32;
+    c->w = (llm_dev_weight *)calloc((size_t)(s->n_layers + 1) * HWS_LLM_W_COUNT, sizeof *c->w);
+    c->graphs = (cudaGraphExec_t *)calloc((size_t)o->max_batch + 1, sizeof *c->graphs);
+    hws_status st = c->w && c->graphs ? create_in(c, o, rope_inv_freq, info, err)
+                                      : hws_gpu_errorf(err, HWS_ERR_NOMEM, "out of memory");
+    if (st != HWS_OK) {
+        destroy(c);
+        return st;
+    }
+    *out = c;
+    return HWS_OK;
+}
+
+static hws_status set_weight(void *ctx, int layer, hws_llm_weight w, const float *data,
+                             hws_error *err) {
+    llm_cuda *c = (llm_cuda *)ctx;
+    llm_dev_weight *dw = llm_weight(c, layer, w);
+    size_t n = (size_t)dw->rows * dw->cols;
+    float *tmp = nullptr;
+    HWS_CUDA_RET(cudaMalloc((void **)&tmp, n * 4));
+    hws_status st = hws_cuda_status(cudaMemcpy(tmp, data, n * 4, cudaMemcpyHostToDevice),
+                                    "cudaMemcpy weight", err);
+    if (st == HWS_OK)
+        st = llm_store(c, dw, tmp, 0, 0, 0, err);
+    if (st == HWS_OK)
+        st = hws_cuda_status(cudaStreamSynchronize(c->stream), "store weight", err);
+    cudaFree(tmp);
+    return st;
+}
+
+static hws_status fill_weight(void *ctx, int layer, hws_llm_weight w, uint64_t seed, float scale,
+                              float offset, hws_error *err) {
+    llm_cuda *c = (llm_cuda *)ctx;
+    hws_status st = llm_store(c, llm_weight(c, layer, w), nullptr, seed, scale, offset, err);
+    return st == HWS_OK ? hws_cuda_status(cudaStreamSynchronize(c->stream), "fill weight", err)
+                        : st;
+}
+
+static hws_status set_rows(void *ctx, int rows, const int32_t *tokens, const int32_t *seq,
+                           const int32_t *pos, hws_error *err) {
+    llm_cuda *c = (llm_cuda *)ctx;
+    if (rows < 1 || rows > c->max_rows)
+        return hws_gpu_errorf(err, HWS_ERR_INPUT, "%d rows (1-%d)", rows, c->max_rows);
+    memcpy(c->rows_host, tokens, (size_t)rows * 4);
+    memcpy(c->rows_host + c->max_rows, seq, (size_t)rows * 4);
+    memcpy(c->rows_host + 2 * c->max_rows, pos, (size_t)rows * 4);
+    return hws_cuda_status(cudaMemcpyAsync(c->rows_dev, c->rows_host, 3 * (size_t)c->max_rows * 4,
+                                           cudaMemcpyHostToDevice, c->stream),
+                           "cudaMemcpyAsync rows", err);
+}
+
+// ---- ops (timed alone when profiling) ----
+
+static hws_status prof_begin(llm_cuda *c, hws_error *err) {
+    return c->profiling ? hws_cuda_status(cudaEventRecord(c->ev0, c->stream), "event", err)
+                        : HWS_OK;
+}
+static hws_status prof_end(llm_cuda *c, int kind, double bytes, hws_status st, hws_error *err) {
+    if (!c->profiling || st != HWS_OK)
+        return st;
+    HWS_CUDA_RET(cudaEventRecord(c->ev1, c->stream));
+    HWS_CUDA_RET(cudaEventSynchronize(c->ev1));
+    float ms = 0;
+    HWS_CUDA_RET(cudaEventElapsedTime(&ms, c->ev0, c->ev1));
+    c->prof_ms[kind] += ms;
+    c->prof_bytes[kind] += bytes;
+    c->prof_count[kind]++;
+    return HWS_OK;
+}
+
+static hws_status op_embed(void *ctx, int rows, hws_error *err) {
+    llm_cuda *c = (llm_cuda *)ctx;
+    hws_status st = prof_begin(c, err);
+    return prof_end(c, PROF_EMBED, 0, st == HWS_OK ? llm_embed(c, rows, err) : st, err);
+}
+
+static hws_status op_rmsnorm(void *ctx, int layer, hws_llm_weight w, int rows, hws_error *err) {
+    llm_cuda *c = (llm_cuda *)ctx;
+    hws_status st = prof_begin(c, err);
+    if (st == HWS_OK)
+        st = llm_rmsnorm(c, c->h, c->x, (const float *)llm_weight(c, layer, w)->q, rows, err);
+    return prof_end(c, PROF_NORM, 0, st, err);
+}
+
+static void *buf_ptr(llm_cuda *c, hws_llm_buf b) {
+    switch (b) {
+    case HWS_LLM_BUF_X:
+        return c->x;
+    case HWS_LLM_BUF_H:
+        return c->h;
+    case HWS_LLM_BUF_QKV:
+        return c->qkv;
+    case HWS_LLM_BUF_ATT:
+        return c->att;
+    case HWS_LLM_BUF_GU:
+        return c->gu;
+    default:
+        return c->act;
+    }
+}
+
+static hws_status op_linear(void *ctx, hws_llm_buf y, hws_llm_buf x, int rows, int layer,
+                            hws_llm_weight w, int accumulate, hws_error *err) {
+    llm_cuda *c = (llm_cuda *)ctx;
+    const llm_dev_weight *dw = llm_weight(c, layer, w);
+    hws_status st = prof_begin(c, err);
+    if (st == HWS_OK)
+        st = llm_linear(c, (float *)buf_ptr(c, y), buf_width(c, y), (const uint16_t *)buf_ptr(c, x),
+                        buf_width(c, x), rows, dw, accumulate, err);
+    int kind = PROF_LINEAR0 + (w == HWS_LLM_W_QKV       ? 0
+                               : w == HWS_LLM_W_O       ? 1
+                               : w == HWS_LLM_W_GATE_UP ? 2
+                                                        : 3);
+    size_t sb, b = weight_bytes(dw, &sb);
+    return prof_end(c, kind, (double)(b + sb), st, err);
+}
+
+static hws_status op_rope_cache(void *ctx, int layer, int rows, hws_error *err) {
+    llm_cuda *c = (llm_cuda *)ctx;
+    hws_status st = prof_begin(c, err);
+    return prof_end(c, PROF_ROPE, 0, st == HWS_OK ? llm_rope_cache(c, layer, rows, err) : st, err);
+}
+
+static hws_status op_attention(void *ctx, int layer, int rows, hws_error *err) {
+    llm_cuda *c = (llm_cuda *)ctx;
+    hws_status st = prof_begin(c, err);
+    return prof_end(c, PROF_ATT, 0, st == HWS_OK ? llm_attention(c, layer, rows, err) : st, err);
+}
+
+static hws_status op_swiglu(void *ctx, int rows, hws_error *err) {
+    llm_cuda *c = (llm_cuda *)ctx;
+    hws_status st = prof_begin(c, err);
+    return prof_end(c, PROF_SWIGLU, 0, st == HWS_OK ? llm_swiglu(c, rows, err) : st, err);
+}
+
+static hws_status op_logits(void *ctx, int row0, int n, hws_error *err) {
+    llm_cuda *c = (llm_cuda *)ctx;
+    hws_status st = prof_begin(c, err);
+    if (st == HWS_OK)
+        st = llm_rmsnorm(c, c->h, c->x + (size_t)row0 * c->s.d_model,
+                         (const float *)llm_weight(c, -1, HWS_LLM_W_OUT_NORM)->q, n, err);
+    const llm_dev_weight *out =
+        llm_weight(c, -1, c->s.tie_embeddings ? HWS_LLM_W_EMBED : HWS_LLM_W_OUTPUT);
+    if (st == HWS_OK)
+        st = llm_linear(c, c->logits, c->s.vocab, c->h, c->s.d_model, n, out, 0, err);
+    size_t sb, b = weight_bytes(out, &sb);
+    return prof_end(c, PROF_LOGITS, (double)(b + sb), st, err);
+}
+
+static hws_status run(void *ctx, int rows, int graph, hws_llm_forward_fn fn, void *arg,
+                      hws_error *err) {
+    llm_cuda *c = (llm_cuda *)ctx;
+    hws_status st = HWS_OK;
+    if (graph && !c->profiling && rows <= c->max_batch) {
+        if (!c->graphs[rows]) {
+            HWS_CUDA_RET(cudaStreamBeginCapture(c->stream, cudaStreamCaptureModeThreadLocal));
+            st = fn(arg, err);
+            cudaGraph_t g = nullptr;
+            cudaError_t e = cudaStreamEndCapture(c->stream, &g); // ends it even when fn failed
+            if (st == HWS_OK)
+                st = hws_cuda_status(e, "cudaStreamEndCapture", err);
+            if (st == HWS_OK)
+                st = hws_cuda_status(cudaGraphInstantiate(&c->graphs[rows], g, 0),
+                                     "cudaGraphInstantiate", err);
+            if (g)
+                cudaGraphDestroy(g);
+            if (st != HWS_OK)
+                return st;
+        }
+        st = hws_cuda_status(cudaGraphLaunch(c->graphs[rows], c->stream), "cudaGraphLaunch", err);
+    } else {
+        st = fn(arg, err);
+    }
+    if (st == HWS_OK)
+        st = hws_cuda_status(cudaStreamSynchronize(c->stream), "forward pass", err);
+    return st;
+}
+
+static hws_status get_logits(void *ctx, int n, float *out, hws_error *err) {
+    llm_cuda *c = (llm_cuda *)ctx;
+    return hws_cuda_status(
+        cudaMemcpy(out, c->logits, (size_t)n * c->s.vocab * 4, cudaMemcpyDeviceToHost),
+        "cudaMemcpy logits", err);
+}
+
+static hws_status profile(void *ctx, int on, hws_llm_profile *out, hws_error *err) {
+    (void)err;
+    llm_cuda *c = (llm_cuda *)ctx;
+    if (on) {
+        memset(c->prof_ms, 0, sizeof c->prof_ms);
+        memset(c->prof_bytes, 0, sizeof c->prof_bytes);
+        memset(c->prof_count, 0, sizeof c->prof_count);
+    } else if (out) {
+        for (int k = 0; k < HWS_LLM_OP_KINDS; k++) {
+            out->ms[k] = c->prof_ms[k];
+            out->bytes[k] = c->prof_bytes[k];
+            out->count[k] = c->prof_count[k];
+        }
+    }
+    c->profiling = on;
+    return HWS_OK;
+}
+
+static const hws_llm_ops cuda_ops = {
+    op_embed, op_rmsnorm, op_linear, op_rope_cache, op_attention, op_swiglu, op_logits,
+};
+
+static const hws_llm_backend cuda_backend = {
+    HWS_LLM_BACKEND_ABI, &cuda_ops, create,  set_weight, fill_weight, set_rows, run,
+    get_logits,          profile,   destroy,
+};
+
+extern "C" __attribute__((visibility("default"))) const hws_llm_backend *
+hws_llm_cuda_get_api(void) {
+    return &cuda_backend;
+}

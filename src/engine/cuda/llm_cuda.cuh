@@ -1,0 +1,139 @@
+// llm_cuda.cuh - the CUDA backend of the LLM engine, shared by its rooms: the context, the
+// device weight record, 16-bit helpers and the launchers of each op's kernels (one op per file:
+// gemv.cu, gemm.cu, attention.cu, elementwise.cu; llm_cuda.cu holds the backend table).
+//
+// Activations: the residual stream X, QKV and GU are float; the linear layers' inputs H, ATT
+// and ACT, the KV cache and the embedding are 16-bit (bf16, or fp16 for an fp16 model).
+#ifndef HWSCOPE_ENGINE_CUDA_LLM_CUDA_CUH
+#define HWSCOPE_ENGINE_CUDA_LLM_CUDA_CUH
+
+#include "engine/llm_backend.h"
+#include "engine/llm_quant.h"
+#include "gpu/cuda_check.cuh"
+
+#include <cstdint>
+#include <cublasLt.h>
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#define LLM_ATT_SMALL_ROWS 8 // runs of at most this many rows: decode GEMV and attention splits
+
+// A weight on the device: linear ones in fmt (int8/int4 with fp16 scales per group), vectors
+// and the embedding as float (norms, bias) or 16-bit (embedding).
+struct llm_dev_weight {
+    int rows, cols;
+    hws_llm_format fmt; // storage of q
+    void *q;            // 16-bit values, int8 codes or packed int4 codes; float for vectors
+    uint16_t *scales;   // [rows, cols / HWS_LLM_GROUP] fp16, int formats
+};
+
+// The cuBLASLt products of prefill: a handle, a workspace and the algorithms found per shape.
+struct llm_gemm;
+
+struct llm_cuda {
+    hws_llm_shape s;
+    hws_llm_format fmt;
+    int bf16; // activation type: 1 bf16, 0 fp16
+    int max_rows, max_batch, max_ctx, qkv_w;
+    // keys per attention block: small runs (decode) cut the cache finer, for enough blocks
+    int att_split_small, att_split_large;
+    size_t att_parts; // (row, head, block) partial results att_o and att_ml hold
+    cudaStream_t stream;
+    llm_dev_weight *w; // [(n_layers + 1) * HWS_LLM_W_COUNT], globals in the last slot
+    float *x, *qkv, *gu, *logits;
+    uint16_t *h, *att, *act;
+    uint16_t *k_cache, *v_cache; // [n_layers][max_batch][n_kv_heads][max_ctx][head_dim]
+    float *att_o;                // [rows][n_heads][blocks][head_dim]
+    float *att_ml;               // [rows][n_heads][blocks][2] (max, sum)
+    float *inv_freq;
+    int32_t *rows_dev;  // tokens, seq, pos: 3 * max_rows
+    int32_t *rows_host; // pinned staging of the same
+    uint16_t *dequant;  // 16-bit copy of one quantised weight for cuBLASLt (int formats)
+    size_t dequant_elems;
+    llm_gemm *gemm;
+    cudaGraphExec_t *graphs; // [max_batch + 1], decode steps by batch
+    // profiling: when on, each op is timed alone with events into prof_ms[kind]
+    int profiling;
+    double prof_ms[16], prof_bytes[16];
+    int prof_count[16];
+    cudaEvent_t ev0, ev1;
+};
+
+static inline llm_dev_weight *llm_weight(llm_cuda *c, int layer, hws_llm_weight w) {
+    int l = layer < 0 ? c->s.n_layers : layer;
+    return &c->w[(size_t)l * HWS_LLM_W_COUNT + w];
+}
+
+// Programmatic dependent launch (Hopper): kernels launched by llm_launch may start while the one
+// before still runs; each calls pdl_wait() before it reads what earlier kernels wrote (what it
+// reads of the weights it may load before), and pdl_launch() once the next may be scheduled.
+__device__ __forceinline__ void pdl_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void pdl_launch() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;" :::);
+#endif
+}
+
+// Launches kernel with programmatic stream serialization allowed (the PDL above).
+template <typename... KArgs, typename... Args>
+static inline cudaError_t llm_launch(void (*kernel)(KArgs...), dim3 grid, dim3 block, size_t smem,
+                                     cudaStream_t stream, Args... args) {
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = grid;
+    cfg.blockDim = block;
+    cfg.dynamicSmemBytes = smem;
+    cfg.stream = stream;
+    cudaLaunchAttribute attr[1];
+    attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attr[0].val.programmaticStreamSerializationAllowed = 1;
+    cfg.attrs = attr;
+    cfg.numAttrs = 1;
+    return cudaLaunchKernelEx(&cfg, kernel, ((KArgs)args)...);
+}
+
+// 16-bit activation <-> float on the device.
+template <bool BF> __device__ __forceinline__ float act_f(uint16_t v) {
+    if (BF)
+        return __uint_as_float((uint32_t)v << 16);
+    return __half2float(__ushort_as_half(v));
+}
+template <bool BF> __device__ __forceinline__ uint16_t f_act(float v) {
+    if (BF)
+        return __bfloat16_as_ushort(__float2bfloat16_rn(v));
+    return __half_as_ushort(__float2half_rn(v));
+}
+
+// y[rows, w->rows] (+)= x[rows, w->cols] W^T; rows <= 8: own GEMV (weights read once for all
+// rows); more: cuBLASLt (int formats dequantised first).
+hws_status llm_linear(llm_cuda *c, float *y, int ldy, const uint16_t *x, int ldx, int rows,
+                      const llm_dev_weight *w, int accumulate, hws_error *err);
+hws_status llm_gemv(llm_cuda *c, float *y, int ldy, const uint16_t *x, int ldx, int rows,
+                    const llm_dev_weight *w, int accumulate, hws_error *err);
+// 16-bit W of a quantised weight into c->dequant.
+hws_status llm_dequant(llm_cuda *c, const llm_dev_weight *w, hws_error *err);
+
+hws_status llm_gemm_new(llm_gemm **out, hws_error *err);
+void llm_gemm_free(llm_gemm *g);
+// y[m, n] (fp32, ldy) = or += x[m, k] (16-bit) W[n, k]^T (16-bit), on stream.
+hws_status llm_gemm_run(llm_gemm *g, cudaStream_t stream, int bf16, float *y, int ldy,
+                        const uint16_t *x, int ldx, const uint16_t *w, int m, int n, int k,
+                        int accumulate, hws_error *err);
+
+hws_status llm_attention(llm_cuda *c, int layer, int rows, hws_error *err);
+
+hws_status llm_embed(llm_cuda *c, int rows, hws_error *err);
+hws_status llm_rmsnorm(llm_cuda *c, uint16_t *out, const float *x, const float *g, int rows,
+                       hws_error *err);
+hws_status llm_rope_cache(llm_cuda *c, int layer, int rows, hws_error *err);
+hws_status llm_swiglu(llm_cuda *c, int rows, hws_error *err);
+// Stores n values into w (converted to its fmt): src[i], or offset + scale * uniform(i, seed)
+// when src is NULL.
+hws_status llm_store(llm_cuda *c, llm_dev_weight *w, const float *src, uint64_t seed, float scale,
+                     float offset, hws_error *err);
+
+#endif

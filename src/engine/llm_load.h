@@ -1,0 +1,24 @@
+/* llm_load.h - LLM weights from files: a Hugging Face folder (config.json and *.safetensors,
+ * bf16/fp16/fp32) read into a backend, q/k/v and gate/up joined as llm_backend.h stores them. */
+#ifndef HWSCOPE_ENGINE_LLM_LOAD_H
+#define HWSCOPE_ENGINE_LLM_LOAD_H
+
+#include "engine/llm_backend.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Reads every weight of shape s from path (a folder, or a config.json in one) into the backend
+ * context: HWS_ERR_INPUT naming the file and tensor when one is missing or of another shape. */
+hws_status hws_llm_load_weights(const char *path, const hws_llm_shape *s, const hws_llm_backend *be,
+                                void *ctx, hws_error *err);
+
+/* The same from a GGUF file (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K tensors), memory-mapped. */
+hws_status hws_llm_load_gguf(const char *path, const hws_llm_shape *s, const hws_llm_backend *be,
+                             void *ctx, hws_error *err);
+/* n elements of ggml type at src as floats (whole blocks); HWS_ERR_UNSUPPORTED for other types. */
+hws_status hws_llm_gguf_dequant(int type, const uint8_t *src, size_t n, float *out, hws_error *err);
+/* Bytes of one block of a ggml type and its elements (0 when the engine does not read it). */
+size_t hws_llm_gguf_block(int type, int *elems);
+
+#endif

@@ -1,0 +1,426 @@
+/* test_llm.c - the LLM engine's CPU backend against a naive reference written here (one token at
+ * a time, the whole attention recomputed, weights rounded through each format by hand) on a tiny
+ * model with odd sizes, GQA, q/k/v biases, a sliding window and llama3 RoPE scaling: the same
+ * logits and the same greedy tokens in every format, for prefill (own and OpenBLAS products),
+ * decode and batched decode. Also the number formats and the shape checks. */
+#include "hws_test.h"
+
+#include "engine/llm_backend.h"
+#include "engine/llm_load.h"
+#include "engine/llm_quant.h"
+#include "hwscope/gguf.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- number formats ---- */
+
+static void test_half_formats(void **state) {
+    (void)state;
+    assert_int_equal(hws_f32_to_f16(1.0f), 0x3c00);
+    assert_int_equal(hws_f32_to_f16(-2.5f), 0xc100);
+    assert_int_equal(hws_f32_to_f16(0.1f), 0x2e66);
+    assert_int_equal(hws_f32_to_f16(65504.0f), 0x7bff);
+    assert_int_equal(hws_f32_to_f16(70000.0f), 0x7c00);
+    assert_int_equal(hws_f32_to_f16(ldexpf(1.0f, -24)), 0x0001);
+    assert_true(hws_f16_to_f32(0x0001) == ldexpf(1.0f, -24));
+    assert_true(hws_f16_to_f32(0xc100) == -2.5f);
+    assert_int_equal(hws_f32_to_bf16(1.0f), 0x3f80);
+    assert_int_equal(hws_f32_to_bf16(0.1f), 0x3dcd);
+    assert_true(hws_bf16_to_f32(0x3dcd) == 0.10009765625f);
+    for (int i = -2000; i < 2000; i++) { /* every value round-trips through its own format */
+        float x = (float)i * 0.37f;
+        assert_true(hws_f16_to_f32(hws_f32_to_f16(hws_f16_to_f32(hws_f32_to_f16(x)))) ==
+                    hws_f16_to_f32(hws_f32_to_f16(x)));
+        assert_true(fabsf(hws_bf16_to_f32(hws_f32_to_bf16(x)) - x) <= fabsf(x) / 256.0f);
+    }
+}
+
+static void test_format_names(void **state) {
+    (void)state;
+    hws_error err;
+    hws_llm_format f;
+    for (int i = 0; i < HWS_LLM_FORMAT_COUNT; i++) {
+        assert_int_equal(hws_llm_format_parse(hws_llm_format_name((hws_llm_format)i), &f, &err),
+                         HWS_OK);
+        assert_int_equal(f, i);
+    }
+    assert_int_equal(hws_llm_format_parse("q4", &f, &err), HWS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "q4"));
+    assert_true(hws_llm_format_bytes_per_weight(HWS_LLM_INT4) < 0.6);
+    assert_true(hws_llm_format_bytes_per_weight(HWS_LLM_BF16) == 2.0);
+}
+
+static hws_llm_shape tiny_shape(void) {
+    hws_llm_shape s;
+    memset(&s, 0, sizeof s);
+    s.n_layers = 2;
+    s.d_model = 64;
+    s.n_heads = 6;
+    s.n_kv_heads = 2;
+    s.head_dim = 16;
+    s.d_ff = 96;
+    s.vocab = 101;
+    s.qkv_bias = 1;
+    s.sliding_window = 6;
+    s.rms_eps = 1e-5f;
+    s.rope_theta = 500000.0f;
+    s.rope_factor = 8.0f;
+    s.rope_low_freq_factor = 1.0f;
+    s.rope_high_freq_factor = 4.0f;
+    s.rope_original_max_pos = 32;
+    return s;
+}
+
+static void test_shape_checks(void **state) {
+    (void)state;
+    hws_error err;
+    hws_llm_shape s = tiny_shape();
+    assert_int_equal(hws_llm_shape_check(&s, &err), HWS_OK);
+    s.n_kv_heads = 4; /* does not divide 6 */
+    assert_int_equal(hws_llm_shape_check(&s, &err), HWS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "n_kv_heads"));
+    s = tiny_shape();
+    s.head_dim = 15;
+    assert_int_equal(hws_llm_shape_check(&s, &err), HWS_ERR_INPUT);
+    s = tiny_shape();
+    s.rope_high_freq_factor = 0.5f;
+    assert_int_equal(hws_llm_shape_check(&s, &err), HWS_ERR_INPUT);
+}
+
+/* llama3 scaling keeps the highest frequency, divides the lowest by the factor, and moves the
+ * ones between smoothly (monotone, between the two). */
+static void test_rope_llama3(void **state) {
+    (void)state;
+    hws_llm_shape s = tiny_shape();
+    float scaled[8], plain[8];
+    hws_llm_rope_freqs(&s, scaled);
+    s.rope_factor = 0.0f;
+    hws_llm_rope_freqs(&s, plain);
+    for (int i = 0; i < 8; i++)
+        assert_true(fabsf(plain[i] - powf(500000.0f, -2.0f * i / 16)) <= 1e-6f * plain[i] + 1e-30f);
+    assert_true(scaled[0] == plain[0]);
+    assert_true(fabsf(scaled[7] - plain[7] / 8.0f) <= 1e-6f * plain[7]);
+    for (int i = 0; i < 8; i++) {
+        assert_true(scaled[i] <= plain[i] * (1 + 1e-6f));
+        assert_true(scaled[i] >= plain[i] / 8.0f * (1 - 1e-6f));
+    }
+}
+
+/* ---- the naive reference ---- */
+
+typedef struct {
+    hws_llm_shape s;
+    float *w[3][HWS_LLM_W_COUNT]; /* [layer 0, 1, global] */
+    float *k, *v;                 /* [layer][pos][n_kv_heads * head_dim] */
+    int len;
+} ref_model;
+
+/* A weight's values as the engine stores them in format f (rounded through it). */
+static float *ref_weight(const hws_llm_shape *s, int layer, hws_llm_weight w, hws_llm_format f,
+                         uint64_t seed) {
+    int rows, cols;
+    hws_llm_weight_dims(s, w, &rows, &cols);
+    size_t n = (size_t)rows * cols;
+    if (n == 0)
+        return NULL;
+    float scale, offset, *x = malloc(n * sizeof *x);
+    assert_non_null(x);
+    hws_llm_weight_init(s, w, &scale, &offset);
+    uint64_t ws = hws_llm_weight_seed(seed, layer, w);
+    for (size_t i = 0; i < n; i++)
+        x[i] = offset + scale * hws_llm_uniform(i, ws);
+    if (!hws_llm_weight_is_linear(w))
+        return x;
+    for (size_t g = 0; g < n / HWS_LLM_GROUP && f >= HWS_LLM_INT8; g++) {
+        float qmax = f == HWS_LLM_INT8 ? 127.0f : 7.0f, *v = x + g * HWS_LLM_GROUP;
+        float amax = 0;
+        for (int i = 0; i < HWS_LLM_GROUP; i++)
+            amax = fmaxf(amax, fabsf(v[i]));
+        uint16_t d = hws_f32_to_f16(amax / qmax);
+        float df = hws_f16_to_f32(d);
+        for (int i = 0; i < HWS_LLM_GROUP; i++) {
+            float q = rintf(v[i] / df);
+            q = fminf(fmaxf(q, f == HWS_LLM_INT8 ? -127.0f : -8.0f), qmax);
+            v[i] = q * df;
+        }
+    }
+    for (size_t i = 0; i < n && f < HWS_LLM_INT8; i++)
+        x[i] = f == HWS_LLM_BF16 ? hws_bf16_to_f32(hws_f32_to_bf16(x[i]))
+                                 : hws_f16_to_f32(hws_f32_to_f16(x[i]));
+    return x;
+}
+
+static void ref_new(ref_model *m, const hws_llm_shape *s, hws_llm_format f, uint64_t seed,
+                    int max_ctx) {
+    memset(m, 0, sizeof *m);
+    m->s = *s;
+    for (int l = -1; l < s->n_layers; l++)
+        for (int w = 0; w < HWS_LLM_W_COUNT; w++)
+            if ((l < 0) == (w >= HWS_LLM_W_EMBED))
+                m->w[l < 0 ? 2 : l][w] = ref_weight(s, l, (hws_llm_weight)w, f, seed);
+    size_t kv = (size_t)s->n_layers * max_ctx * s->n_kv_heads * s->head_dim;
+    m->k = calloc(kv, sizeof(float));
+    m->v = calloc(kv, sizeof(float));
+}
+
+static void ref_free(ref_model *m) {
+    for (int l = 0; l < 3; l++)
+        for (int w = 0; w < HWS_LLM_W_COUNT; w++)
+            free(m->w[l][w]);
+    free(m->k);
+    free(m->v);
+}
+
+static void matvec(float *y, const float *w, const float *x, int rows, int cols, int add) {
+    for (int o = 0; o < rows; o++) {
+        double sum = 0;
+        for (int i = 0; i < cols; i++)
+            sum += (double)w[(size_t)o * cols + i] * x[i];
+        y[o] = add ? y[o] + (float)sum : (float)sum;
+    }
+}
+
+static void rmsnorm(float *out, const float *x, const float *g, int d, float eps) {
+    double ss = 0;
+    for (int i = 0; i < d; i++)
+        ss += (double)x[i] * x[i];
+    float inv = 1.0f / sqrtf((float)(ss / d) + eps);
+    for (int i = 0; i < d; i++)
+        out[i] = x[i] * inv * g[i];
+}
+
+/* One token at position m->len; logits out. */
+static void ref_step(ref_model *m, int token, float *logits) {
+    const hws_llm_shape *s = &m->s;
+    int d = s->d_model, hd = s->head_dim, nh = s->n_heads, nkv = s->n_kv_heads, f = s->d_ff;
+    int qkv_w = (nh + 2 * nkv) * hd, pos = m->len, group = nh / nkv;
+    float x[64], h[64], qkv[(6 + 4) * 16], att[6 * 16], gu[2 * 96], act[96], inv_freq[8], score[64];
+    assert_true(d <= 64 && qkv_w <= 160 && f <= 96 && pos < 64);
+    hws_llm_rope_freqs(s, inv_freq);
+    memcpy(x, m->w[2][HWS_LLM_W_EMBED] + (size_t)token * d, sizeof(float) * d);
+    for (int l = 0; l < s->n_layers; l++) {
+        float **w = m->w[l];
+        rmsnorm(h, x, w[HWS_LLM_W_ATTN_NORM], d, s->rms_eps);
+        matvec(qkv, w[HWS_LLM_W_QKV], h, qkv_w, d, 0);
+        for (int i = 0; i < qkv_w && w[HWS_LLM_B_QKV]; i++)
+            qkv[i] += w[HWS_LLM_B_QKV][i];
+        for (int hh = 0; hh < nh + nkv; hh++)
+            for (int i = 0; i < hd / 2; i++) {
+                float *v = qkv + hh * hd, a = (float)pos * inv_freq[i];
+                float x0 = v[i], x1 = v[i + hd / 2];
+                v[i] = x0 * cosf(a) - x1 * sinf(a);
+                v[i + hd / 2] = x1 * cosf(a) + x0 * sinf(a);
+            }
+        size_t at = ((size_t)l * 64 + pos) * nkv * hd;
+        memcpy(m->k + at, qkv + nh * hd, sizeof(float) * nkv * hd);
+        memcpy(m->v + at, qkv + (nh + nkv) * hd, sizeof(float) * nkv * hd);
+        int start = s->sliding_window && pos >= s->sliding_window ? pos - s->sliding_window + 1 : 0;
+        for (int hh = 0; hh < nh; hh++) {
+            float mx = -1e30f, sum = 0;
+            for (int t = start; t <= pos; t++) {
+                const float *k = m->k + ((size_t)l * 64 + t) * nkv * hd + (hh / group) * hd;
+                float dot = 0;
+                for (int e = 0; e < hd; e++)
+                    dot += qkv[hh * hd + e] * k[e];
+                score[t] = dot / sqrtf((float)hd);
+                mx = fmaxf(mx, score[t]);
+            }
+            for (int t = start; t <= pos; t++)
+                sum += score[t] = expf(score[t] - mx);
+            for (int e = 0; e < hd; e++) {
+                float o = 0;
+                for (int t = start; t <= pos; t++)
+                    o += score[t] / sum *
+                         m->v[((size_t)l * 64 + t) * nkv * hd + (hh / group) * hd + e];
+                att[hh * hd + e] = o;
+            }
+        }
+        matvec(x, w[HWS_LLM_W_O], att, d, nh * hd, 1);
+        rmsnorm(h, x, w[HWS_LLM_W_FFN_NORM], d, s->rms_eps);
+        matvec(gu, w[HWS_LLM_W_GATE_UP], h, 2 * f, d, 0);
+        for (int i = 0; i < f; i++)
+            act[i] = gu[i] / (1.0f + expf(-gu[i])) * gu[f + i];
+        matvec(x, w[HWS_LLM_W_DOWN], act, d, f, 1);
+    }
+    rmsnorm(h, x, m->w[2][HWS_LLM_W_OUT_NORM], d, s->rms_eps);
+    matvec(logits, m->w[2][s->tie_embeddings ? HWS_LLM_W_EMBED : HWS_LLM_W_OUTPUT], h, s->vocab, d,
+           0);
+    m->len++;
+}
+
+static int argmax(const float *x, int n) {
+    int b = 0;
+    for (int i = 1; i < n; i++)
+        if (x[i] > x[b])
+            b = i;
+    return b;
+}
+
+/* max |a - b| / max |b| */
+static double rel_diff(const float *a, const float *b, int n) {
+    double d = 0, m = 1e-30;
+    for (int i = 0; i < n; i++) {
+        d = fmax(d, fabs((double)a[i] - b[i]));
+        m = fmax(m, fabs((double)b[i]));
+    }
+    return d / m;
+}
+
+/* Prefill of `prompt` tokens (chunked at 8 by max_ctx when small) then greedy steps: the engine's
+ * logits within tol of the reference, the same tokens. */
+static void check_model(const hws_llm_shape *s, hws_llm_format f, int prompt, int steps,
+                        int batch) {
+    hws_error err;
+    hws_llm_options o = hws_llm_options_default();
+    o.device = HWS_LLM_CPU;
+    o.format = f;
+    o.max_batch = batch;
+    o.max_ctx = 40;
+    o.threads = 3;
+    o.seed = 7;
+    hws_llm *m;
+    assert_int_equal(hws_llm_new(s, &o, &m, &err), HWS_OK);
+    float *ours = malloc(sizeof(float) * (size_t)batch * s->vocab), ref_logits[101];
+    int32_t tokens[40], next[4];
+    ref_model ref[4];
+    for (int b = 0; b < batch; b++) {
+        for (int i = 0; i < prompt; i++)
+            tokens[i] = (int32_t)((i * 37 + b * 11 + 5) % s->vocab);
+        assert_int_equal(hws_llm_prefill(m, b, tokens, prompt, ours, &err), HWS_OK);
+        ref_new(&ref[b], s, f, 7, 64);
+        for (int i = 0; i < prompt; i++)
+            ref_step(&ref[b], tokens[i], ref_logits);
+        assert_true(rel_diff(ours, ref_logits, s->vocab) < 1e-4);
+        next[b] = argmax(ref_logits, s->vocab);
+        assert_int_equal(argmax(ours, s->vocab), next[b]);
+    }
+    for (int step = 0; step < steps; step++) {
+        assert_int_equal(hws_llm_decode(m, batch, next, ours, &err), HWS_OK);
+        for (int b = 0; b < batch; b++) {
+            ref_step(&ref[b], next[b], ref_logits);
+            assert_true(rel_diff(ours + (size_t)b * s->vocab, ref_logits, s->vocab) < 1e-4);
+            next[b] = argmax(ref_logits, s->vocab);
+            assert_int_equal(argmax(ours + (size_t)b * s->vocab, s->vocab), next[b]);
+        }
+    }
+    for (int b = 0; b < batch; b++)
+        ref_free(&ref[b]);
+    free(ours);
+    hws_llm_free(m);
+}
+
+static void test_every_format_matches_reference(void **state) {
+    (void)state;
+    hws_llm_shape s = tiny_shape();
+    for (int f = 0; f < HWS_LLM_FORMAT_COUNT; f++) {
+        check_model(&s, (hws_llm_format)f, 3, 9, 1);  /* own products; window passed */
+        check_model(&s, (hws_llm_format)f, 12, 2, 1); /* OpenBLAS prefill */
+    }
+    s.tie_embeddings = 1;
+    s.qkv_bias = 0;
+    s.sliding_window = 0;
+    s.rope_factor = 0.0f;
+    check_model(&s, HWS_LLM_BF16, 5, 6, 3); /* batched decode, tied head */
+}
+
+static void test_bad_runs_refused(void **state) {
+    (void)state;
+    hws_error err;
+    hws_llm_shape s = tiny_shape();
+    hws_llm_options o = hws_llm_options_default();
+    o.device = HWS_LLM_CPU;
+    o.max_ctx = 8;
+    o.threads = 1;
+    hws_llm *m;
+    assert_int_equal(hws_llm_new(&s, &o, &m, &err), HWS_OK);
+    int32_t t[10] = {0};
+    assert_int_equal(hws_llm_prefill(m, 0, t, 9, NULL, &err), HWS_ERR_INPUT);
+    t[0] = 101;
+    assert_int_equal(hws_llm_prefill(m, 0, t, 1, NULL, &err), HWS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "vocabulary"));
+    t[0] = 1;
+    assert_int_equal(hws_llm_decode(m, 2, t, NULL, &err), HWS_ERR_INPUT);
+    assert_int_equal(hws_llm_truncate(m, 9, &err), HWS_ERR_INPUT);
+    hws_llm_free(m);
+    o.format = HWS_LLM_INT4;
+    s.d_ff = 100; /* not a whole number of groups */
+    assert_int_equal(hws_llm_new(&s, &o, &m, &err), HWS_ERR_INPUT);
+}
+
+/* GGUF blocks built by hand: every value known. */
+static void test_gguf_blocks(void **state) {
+    (void)state;
+    hws_error err;
+    float y[256];
+    uint8_t b[210];
+    /* Q8_0: d = 0.5, codes -16..15 */
+    memset(b, 0, sizeof b);
+    b[1] = 0x38; /* fp16 0.5 = 0x3800 */
+    for (int i = 0; i < 32; i++)
+        b[2 + i] = (uint8_t)(int8_t)(i - 16);
+    assert_int_equal(hws_llm_gguf_dequant(HWS_GGML_Q8_0, b, 32, y, &err), HWS_OK);
+    for (int i = 0; i < 32; i++)
+        assert_true(y[i] == 0.5f * (float)(i - 16));
+    /* Q4_0: d = 2, byte j = (j) | (15 - j) << 4 */
+    b[1] = 0x40; /* 2.0 */
+    for (int j = 0; j < 16; j++)
+        b[2 + j] = (uint8_t)(j | (15 - j) << 4);
+    assert_int_equal(hws_llm_gguf_dequant(HWS_GGML_Q4_0, b, 32, y, &err), HWS_OK);
+    for (int j = 0; j < 16; j++) {
+        assert_true(y[j] == 2.0f * (float)(j - 8));
+        assert_true(y[j + 16] == 2.0f * (float)(7 - j));
+    }
+    /* Q4_K: d = 1, dmin = 0.5; sub-block i has scale i + 1 and min i (6 bits packed) */
+    memset(b, 0, sizeof b);
+    b[1] = 0x3c; /* d 1.0 */
+    b[3] = 0x38; /* dmin 0.5 */
+    uint8_t *sc = b + 4, *q = b + 16;
+    for (int i = 0; i < 4; i++) { /* sub-blocks 0-3: low 6 bits of bytes 0-3 and 4-7 */
+        sc[i] = (uint8_t)(i + 1);
+        sc[i + 4] = (uint8_t)i;
+    }
+    for (int i = 4; i < 8; i++) /* 4-7: low nibbles of bytes 8-11 (scale), high (min) */
+        sc[i + 4] = (uint8_t)((i + 1) | i << 4);
+    for (int l = 0; l < 128; l++)
+        q[l] = (uint8_t)((l % 16) | ((l + 3) % 16) << 4);
+    assert_int_equal(hws_llm_gguf_dequant(HWS_GGML_Q4_K, b, 256, y, &err), HWS_OK);
+    for (int j = 0; j < 4; j++)
+        for (int l = 0; l < 32; l++) {
+            int lo = (32 * j + l) % 16, hi = (32 * j + l + 3) % 16;
+            assert_true(y[64 * j + l] == (float)(2 * j + 1) * lo - 0.5f * (float)(2 * j));
+            assert_true(y[64 * j + 32 + l] == (float)(2 * j + 2) * hi - 0.5f * (float)(2 * j + 1));
+        }
+    /* Q6_K: d = 0.25, scales 1..16, every 6-bit code 32 + (l % 8) */
+    memset(b, 0, sizeof b);
+    for (int i = 0; i < 16; i++)
+        b[192 + i] = (uint8_t)(i + 1);
+    b[209] = 0x34; /* 0.25 */
+    for (int l = 0; l < 128; l++)
+        b[l] = (uint8_t)((l % 8) | (l % 8) << 4); /* low 4 bits of codes */
+    for (int l = 0; l < 64; l++)
+        b[128 + l] = 0xAA; /* high 2 bits = 2 for each of the four codes: + 32 */
+    assert_int_equal(hws_llm_gguf_dequant(HWS_GGML_Q6_K, b, 256, y, &err), HWS_OK);
+    for (int n = 0; n < 2; n++)
+        for (int l = 0; l < 32; l++)
+            for (int k = 0; k < 4; k++) {
+                int is = 8 * n + l / 16 + 2 * k;
+                assert_true(y[128 * n + 32 * k + l] == 0.25f * (float)(is + 1) * (float)(l % 8));
+            }
+    assert_int_equal(hws_llm_gguf_dequant(HWS_GGML_Q5_K, b, 256, y, &err), HWS_ERR_UNSUPPORTED);
+    assert_int_equal(hws_llm_gguf_dequant(HWS_GGML_Q8_0, b, 33, y, &err), HWS_ERR_INPUT);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_half_formats),
+        cmocka_unit_test(test_format_names),
+        cmocka_unit_test(test_shape_checks),
+        cmocka_unit_test(test_rope_llama3),
+        cmocka_unit_test(test_every_format_matches_reference),
+        cmocka_unit_test(test_bad_runs_refused),
+        cmocka_unit_test(test_gguf_blocks),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
