@@ -31,7 +31,9 @@ for fuzzer in build-asan/fuzz_*; do
   name=$(basename "$fuzzer" | sed 's/^fuzz_//')
   work=$(mktemp -d)
   cp -r "tests/fuzz/corpus/$name/." "$work/"
-  "$fuzzer" -max_total_time="${HWSCOPE_FUZZ_SECONDS:-20}" -max_len=65536 "$work" \
+  # artifacts (crash-*, leak-*, ...) go beside the log in build-asan/, never into the tree
+  "$fuzzer" -max_total_time="${HWSCOPE_FUZZ_SECONDS:-20}" -max_len=65536 \
+    -artifact_prefix="build-asan/fuzz_$name-" "$work" \
     >"build-asan/fuzz_$name.log" 2>&1 || { tail -40 "build-asan/fuzz_$name.log"; exit 1; }
   echo "fuzz $name: $(grep -c . "build-asan/fuzz_$name.log") log lines, no crash"
   rm -rf "$work"

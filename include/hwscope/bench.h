@@ -2,7 +2,8 @@
  * each beside the datasheet and the theoretical peak, with a verdict.
  *
  * Benchmarks are descriptors {key, description, filter, run} grouped in suites: "cpu", "mem",
- * "gemm", "pcie", "gpu" ("all" = every one). A benchmark whose filter fails is WAIVED with the
+ * "gemm", "pcie", "gpu", "p2p" (peer-to-peer matrix), "nccl" (NCCL collectives; the CLI sets
+ * NCCL_NVLS_ENABLE=0 first) ("all" = every one). A benchmark whose filter fails is WAIVED with the
  * reason (no GPU, no FP8 before compute capability 8.9), never failed.
  *
  * Method: warm-up runs, then repeats each timed alone (CUDA events on the GPU, CLOCK_MONOTONIC
@@ -20,7 +21,9 @@
 #define HWSCOPE_BENCH_H
 
 #include "hwscope/hwscope.h"
-#include "hwscope/plan.h"
+#include "hwscope/ceilings.h"
+#include "hwscope/fields.h"
+#include "hwscope/probe.h"
 
 #include <stdbool.h>
 
@@ -52,6 +55,12 @@ typedef struct {
     char throttle_text[128]; /* NVML's words for them; "" when none */
 } hws_bench_gpu_state;
 
+/* Repeats whose figures spread more than this (max - min over the median, %) are re-run, up to
+ * HWS_BENCH_MAX_RUNS runs of the benchmark in all; the narrowest run is kept, and a spread
+ * still that wide is flagged (unstable, and said in cause). */
+#define HWS_BENCH_SPREAD_LIMIT_PCT 10.0
+#define HWS_BENCH_MAX_RUNS         3
+
 typedef struct {
     char key[48];   /* "gpu.gemm.bf16.8192", "cpu.stream.triad" */
     char suite[16]; /* the suites it belongs to, "gpu gemm" */
@@ -63,11 +72,13 @@ typedef struct {
     double size;                /* matrix side or bytes per run */
     char method[160];           /* what is counted: "bytes read + written", algorithm chosen */
     int nsamples;
-    double samples[HWS_BENCH_MAX_SAMPLES];   /* the figure of each repeat, in unit */
-    double median, min, max;                 /* in unit */
-    double spread_pct;                       /* (max - min) / median * 100 */
-    double datasheet;                        /* vendor figure in unit, NA when not known */
-    double theoretical;                      /* from clocks and unit counts, NA when not known */
+    double samples[HWS_BENCH_MAX_SAMPLES]; /* the figure of each repeat, in unit */
+    double median, min, max;               /* in unit */
+    double spread_pct;                     /* (max - min) / median * 100 */
+    int runs;           /* times the benchmark ran: more than 1 when the repeats spread widely */
+    int unstable;       /* 1: spread still above HWS_BENCH_SPREAD_LIMIT_PCT after the last run */
+    double datasheet;   /* vendor figure in unit, NA when not known */
+    double theoretical; /* from clocks and unit counts, NA when not known */
     char theoretical_basis[160];             /* how the theoretical figure was derived */
     double frac_datasheet, frac_theoretical; /* median / each, NA when not known */
     double check_err, check_tol; /* max error of the sampled check / tolerance; NA: no check */
@@ -107,6 +118,20 @@ typedef struct {
     char build_commit[48];
 } hws_bench_fingerprint;
 
+/* The fields of a record, of its GPU state and of a sample (hwscope/fields.h). */
+extern HWS_API const hws_field_table hws_bench_record_table;
+extern HWS_API const hws_field_table hws_bench_gpu_state_table;
+extern HWS_API const hws_field_table hws_bench_sample_table;
+/* Fills fp from facts already probed (either may be NULL): the time now (UTC), the hostname,
+ * CPU, BLAS, GPU names and bus ids, driver and CUDA versions, hwscope's version and commit. The
+ * benchmarks add what only a run knows (the GPU measured, the CUDA runtime, cuBLASLt). */
+HWS_API void hws_fingerprint_fill(hws_bench_fingerprint *fp, const hws_cpu_info *cpu,
+                                  const hws_gpu_list *gpus);
+/* The hardware's identity as 16 hex digits: a hash of the CPU model and thread count and of each
+ * GPU's name and bus id (not the time, host name or software versions), so figures saved for
+ * one machine are found again for the same hardware. */
+HWS_API void hws_fingerprint_id(const hws_bench_fingerprint *fp, char out[17]);
+
 typedef struct {
     bool quick; /* a few seconds in all: small sizes, few repeats */
     int device; /* GPU index for the GPU suites */
@@ -124,31 +149,36 @@ typedef struct {
     char gpu_note[HWS_ERROR_LEN]; /* why there are no GPU figures, "" when there are */
 } hws_bench_result;
 
-hws_bench_options hws_bench_defaults(void);
-/* True when name is a suite ("cpu", "mem", "gemm", "pcie", "gpu", "all"). */
-bool hws_bench_suite_known(const char *name);
+HWS_API hws_bench_options hws_bench_defaults(void);
+/* True when name is a suite ("cpu", "mem", "gemm", "pcie", "gpu", "p2p", "nccl", "all"). */
+HWS_API bool hws_bench_suite_known(const char *name);
 /* Runs every benchmark of the named suites (nsuites 0 = all). Fails only when nothing could
  * be set up (out of memory, bad suite name: HWS_ERR_INPUT); a benchmark that fails is a record
  * in state FAILED. *out is set on success; free it with hws_bench_result_free. */
-hws_status hws_bench_run(const char *const *suites, int nsuites, const hws_bench_options *opt,
-                         hws_bench_result **out, hws_error *err);
-void hws_bench_result_free(hws_bench_result *r);
+HWS_API hws_status hws_bench_run(const char *const *suites, int nsuites,
+                                 const hws_bench_options *opt, hws_bench_result **out,
+                                 hws_error *err);
+HWS_API void hws_bench_result_free(hws_bench_result *r);
 
 /* The ceilings the run measured on its GPU (fingerprint.bench_gpu_name), for hws_ceilings_save:
- * gpu.d2d, the best size of each product's sweep, the CPU's STREAM triad; measured_at is the
- * run's time; NA where not measured (no all-reduce here). False when no GPU figure was
+ * gpu.d2d, the best size of each product's sweep, the best NCCL all-reduce bus bandwidth over
+ * two GPUs or more, the CPU's STREAM triad; measured_at is the run's time; NA where not
+ * measured. False when no GPU figure was
  * measured: ceilings are saved per GPU. */
-bool hws_bench_ceilings(const hws_bench_result *r, hws_ceilings *out);
+HWS_API bool hws_bench_ceilings(const hws_bench_result *r, hws_ceilings *out);
 
-const char *hws_bench_state_name(hws_bench_state s); /* "ok", "waived", "failed" */
-const char *hws_verdict_name(hws_verdict v);         /* "none", "normal", "low", "suspect" */
+HWS_API const char *hws_bench_state_name(hws_bench_state s); /* "ok", "waived", "failed" */
+HWS_API const char *hws_verdict_name(hws_verdict v); /* "none", "normal", "low", "suspect" */
 
+/* Median, min and max of the n samples x (sorts a copy); HWS_NA when n is 0 (or out of
+ * memory). */
+HWS_API void hws_bench_summary(const double *x, int n, double *median, double *min, double *max);
 /* Median, min, max and spread of n samples into rec (sorts a copy). */
-void hws_bench_stats(hws_bench_record *rec);
+HWS_API void hws_bench_stats(hws_bench_record *rec);
 /* Sets the fractions and the verdict of rec from its median, its peaks and the fraction
  * `expected` of the best known peak this benchmark normally reaches: normal at >= expected,
  * low from expected/2, suspect below that, above 1.1x the peak or with a failed check. */
-void hws_bench_judge(hws_bench_record *rec, double expected);
+HWS_API void hws_bench_judge(hws_bench_record *rec, double expected);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,7 @@
 #ifndef HWSCOPE_CATALOG_H
 #define HWSCOPE_CATALOG_H
 
+#include "hwscope/fields.h"
 #include "hwscope/hwscope.h"
 
 #ifdef __cplusplus
@@ -40,14 +41,49 @@ typedef struct {
     char source[256];          /* where the figures come from */
 } hws_gpu_spec;
 
+/* The fields of hws_gpu_spec: the catalog's columns (data/gpus.tsv), numbers in the file's unit. */
+extern HWS_API const hws_field_table hws_gpu_spec_table;
+
 /* Loads the built-in catalog and, when user_path is not NULL, the user's rows on top. A malformed
  * row is HWS_ERR_INPUT naming file, line and field. Safe to call again (reloads). */
-hws_status hws_gpu_catalog_load(const char *user_path, hws_error *err);
+HWS_API hws_status hws_gpu_catalog_load(const char *user_path, hws_error *err);
 /* The rows loaded (the built-in ones if hws_gpu_catalog_load was never called). */
-const hws_gpu_spec *hws_gpu_catalog(size_t *count);
+HWS_API const hws_gpu_spec *hws_gpu_catalog(size_t *count);
 /* Finds a row by name or alias, case-insensitively; also matches NVML's device names
  * ("NVIDIA H100 80GB HBM3"). NULL when none matches. */
-const hws_gpu_spec *hws_gpu_catalog_find(const char *name);
+HWS_API const hws_gpu_spec *hws_gpu_catalog_find(const char *name);
+
+/* One CPU host of the CPU catalog (data/cpus.tsv): what a CPU-only or offload plan runs on. */
+typedef struct {
+    char name[64];
+    char vendor[16];
+    double cores;
+    double mem_bytes; /* RAM of the configuration planned */
+    double mem_channels;
+    double mem_mts;            /* DIMM speed, MT/s */
+    double mem_bw_gbps;        /* peak memory bandwidth, GB/s */
+    double fp32_tflops;        /* FP32 FMA peak at base clock */
+    double price_usd;          /* the CPU's launch price */
+    char price_date[12];       /* YYYY-MM */
+    double cloud_usd_per_hour; /* on-demand instance price */
+    char source[320];          /* where the figures come from */
+} hws_cpu_row;
+
+/* The fields of hws_cpu_row: the columns of data/cpus.tsv, numbers in the file's unit. */
+extern const hws_field_table hws_cpu_row_table;
+
+/* The CPU catalog's rows (built in), and the row named name, or whose name the text contains
+ * ("AMD EPYC 9654 96-Core Processor" finds "EPYC 9654"); NULL when none. */
+HWS_API const hws_cpu_row *hws_cpu_catalog(size_t *count);
+HWS_API const hws_cpu_row *hws_cpu_catalog_find(const char *name);
+
+/* Resolves a name as people write it ("A100-80GB", "h100 sxm5", "RTX-4090", "NVIDIA H100 PCIe",
+ * "4090") by its words: vendor words dropped, SXM4/SXM5 read as SXM, "80G"/"80 GB" as 80GB; a row
+ * matches when it has every word. One match: *out. Several: the one whose own name's words are
+ * all given, else none (ambiguous). Returns the number of rows matched and lists them, comma-
+ * separated, in `which` (n bytes), so the caller can ask which was meant. */
+HWS_API int hws_gpu_catalog_resolve(const char *name, const hws_gpu_spec **out, char *which,
+                                    size_t n);
 
 #ifdef __cplusplus
 }

@@ -88,38 +88,38 @@ typedef struct {
 typedef struct hws_gguf hws_gguf;
 
 /* Opens path and reads its header. */
-hws_status hws_gguf_open(const char *path, hws_gguf **out, hws_error *err);
+HWS_API hws_status hws_gguf_open(const char *path, hws_gguf **out, hws_error *err);
 /* Parses a GGUF held in memory: data is the whole file (size bytes). name is used in messages.
  * The handle points into data, which must outlive it. */
-hws_status hws_gguf_parse(const uint8_t *data, size_t size, const char *name, hws_gguf **out,
-                          hws_error *err);
-void hws_gguf_close(hws_gguf *g);
+HWS_API hws_status hws_gguf_parse(const uint8_t *data, size_t size, const char *name,
+                                  hws_gguf **out, hws_error *err);
+HWS_API void hws_gguf_close(hws_gguf *g);
 
-uint32_t hws_gguf_version(const hws_gguf *g);
-uint64_t hws_gguf_alignment(const hws_gguf *g);
+HWS_API uint32_t hws_gguf_version(const hws_gguf *g);
+HWS_API uint64_t hws_gguf_alignment(const hws_gguf *g);
 /* File offset of the data section; file size of what was parsed. */
-uint64_t hws_gguf_data_offset(const hws_gguf *g);
-uint64_t hws_gguf_file_size(const hws_gguf *g);
+HWS_API uint64_t hws_gguf_data_offset(const hws_gguf *g);
+HWS_API uint64_t hws_gguf_file_size(const hws_gguf *g);
 
-size_t hws_gguf_kv_count(const hws_gguf *g);
-const hws_gguf_kv *hws_gguf_kv_at(const hws_gguf *g, size_t i);
+HWS_API size_t hws_gguf_kv_count(const hws_gguf *g);
+HWS_API const hws_gguf_kv *hws_gguf_kv_at(const hws_gguf *g, size_t i);
 /* The key/value named key, or NULL. */
-const hws_gguf_kv *hws_gguf_find(const hws_gguf *g, const char *key);
+HWS_API const hws_gguf_kv *hws_gguf_find(const hws_gguf *g, const char *key);
 /* The string value of key, or NULL when absent or not a string. */
-const char *hws_gguf_get_str(const hws_gguf *g, const char *key);
+HWS_API const char *hws_gguf_get_str(const hws_gguf *g, const char *key);
 /* Element i of an array of strings (its bytes and length, not NUL-terminated); false when kv is
  * not such an array or i is out of range. Walks the array: O(i). */
-bool hws_gguf_array_str(const hws_gguf_kv *kv, uint64_t i, const char **s, uint64_t *len);
+HWS_API bool hws_gguf_array_str(const hws_gguf_kv *kv, uint64_t i, const char **s, uint64_t *len);
 
 /* Element i of an array of integers or bools, as unsigned (negatives clamp to 0); false when kv
  * is not such an array or i is out of range. */
-bool hws_gguf_array_uint(const hws_gguf_kv *kv, uint64_t i, uint64_t *v);
+HWS_API bool hws_gguf_array_uint(const hws_gguf_kv *kv, uint64_t i, uint64_t *v);
 
-size_t hws_gguf_tensor_count(const hws_gguf *g);
-const hws_gguf_tensor *hws_gguf_tensor_at(const hws_gguf *g, size_t i);
-const hws_gguf_tensor *hws_gguf_tensor_find(const hws_gguf *g, const char *name);
+HWS_API size_t hws_gguf_tensor_count(const hws_gguf *g);
+HWS_API const hws_gguf_tensor *hws_gguf_tensor_at(const hws_gguf *g, size_t i);
+HWS_API const hws_gguf_tensor *hws_gguf_tensor_find(const hws_gguf *g, const char *name);
 /* The sum of every tensor's bytes: the exact weight bytes of the file. */
-uint64_t hws_gguf_tensor_bytes_total(const hws_gguf *g);
+HWS_API uint64_t hws_gguf_tensor_bytes_total(const hws_gguf *g);
 
 /* ggml tensor types, numbered as in ggml.h (gaps are types removed from ggml). */
 enum {
@@ -161,31 +161,31 @@ enum {
 };
 
 /* "Q4_K" for HWS_GGML_Q4_K; NULL for a number that is no ggml type. */
-const char *hws_ggml_type_name(int type);
+HWS_API const char *hws_ggml_type_name(int type);
 /* The type named name (case-insensitive), or -1. */
-int hws_ggml_type_from_name(const char *name);
+HWS_API int hws_ggml_type_from_name(const char *name);
 /* Elements per block and bytes per block (Q4_K: 256, 144); false for an unknown type. */
-bool hws_ggml_type_block(int type, uint32_t *block_elems, uint32_t *block_bytes);
+HWS_API bool hws_ggml_type_block(int type, uint32_t *block_elems, uint32_t *block_bytes);
 /* Bytes of a tensor of this type and shape; HWS_ERR_INPUT when dims[0] is not a whole number
  * of blocks, the type is unknown or the size overflows 64 bits. */
-hws_status hws_ggml_tensor_bytes(int type, const uint64_t *dims, uint32_t n_dims, uint64_t *bytes,
-                                 hws_error *err);
+HWS_API hws_status hws_ggml_tensor_bytes(int type, const uint64_t *dims, uint32_t n_dims,
+                                         uint64_t *bytes, hws_error *err);
 /* Bits per weight of a ggml type: block bytes x 8 / block elements (Q4_K 4.5, Q6_K 6.5625);
  * NaN for an unknown type. */
-double hws_gguf_type_bits_per_weight(int ggml_type);
+HWS_API double hws_gguf_type_bits_per_weight(int ggml_type);
 
 /* File types (general.file_type, llama.cpp's llama_ftype): "Q4_K_M" for 15; NULL if unknown. */
-const char *hws_gguf_file_type_name(int file_type);
+HWS_API const char *hws_gguf_file_type_name(int file_type);
 /* The file type named name (case-insensitive: "q4_k_m"), or -1. */
-int hws_gguf_file_type_from_name(const char *name);
+HWS_API int hws_gguf_file_type_from_name(const char *name);
 /* Average bits per weight of a whole file quantised to this file type: a mix of tensor types
  * (Q4_K_M keeps some tensors in Q6_K, norms in F32). From llama.cpp's quantize tool
  * (tools/quantize/quantize.cpp, QUANT_OPTIONS): its file sizes for Llama-3-8B (GiB, 8.03e9
  * weights) turned into bits, or the bpw it states for the IQ/TQ types. NaN when unknown. */
-double hws_gguf_file_type_bits_per_weight(int file_type);
+HWS_API double hws_gguf_file_type_bits_per_weight(int file_type);
 /* Bits per weight of a file-type name ("Q4_K_M" 4.90) or, failing that, a ggml type name
  * ("Q4_K" 4.5, "BF16" 16); NaN when neither. */
-double hws_gguf_bits_per_weight_by_name(const char *name);
+HWS_API double hws_gguf_bits_per_weight_by_name(const char *name);
 
 #ifdef __cplusplus
 }

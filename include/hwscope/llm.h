@@ -35,11 +35,11 @@ typedef enum {
     HWS_LLM_FORMAT_COUNT
 } hws_llm_format;
 
-const char *hws_llm_format_name(hws_llm_format f); /* "bf16", "fp16", "int8", "int4" */
+HWS_API const char *hws_llm_format_name(hws_llm_format f); /* "bf16", "fp16", "int8", "int4" */
 /* HWS_ERR_INPUT naming the text when it is no format. */
-hws_status hws_llm_format_parse(const char *text, hws_llm_format *out, hws_error *err);
+HWS_API hws_status hws_llm_format_parse(const char *text, hws_llm_format *out, hws_error *err);
 /* Bytes per weight of the linear layers in a format, scales included (bf16: 2). */
-double hws_llm_format_bytes_per_weight(hws_llm_format f);
+HWS_API double hws_llm_format_bytes_per_weight(hws_llm_format f);
 
 /* The shape the engine runs: whole numbers, checked. */
 typedef struct {
@@ -66,13 +66,14 @@ typedef struct {
 
 /* The engine's shape of a planner model (catalog row, config.json or GGUF header):
  * HWS_ERR_UNSUPPORTED naming what the engine cannot run (MLA, a non-gated MLP, ...). */
-hws_status hws_llm_shape_from_spec(const hws_model_spec *m, hws_llm_shape *out, hws_error *err);
+HWS_API hws_status hws_llm_shape_from_spec(const hws_model_spec *m, hws_llm_shape *out,
+                                           hws_error *err);
 /* The shape of a model file: hws_model_resolve's spec, then the config.json fields the spec does
  * not carry (rope_theta, rms_norm_eps, llama3 rope_scaling, attention_bias, use_sliding_window)
  * when path is (in) a Hugging Face folder. */
-hws_status hws_llm_shape_from_file(const char *path, hws_llm_shape *out, hws_error *err);
+HWS_API hws_status hws_llm_shape_from_file(const char *path, hws_llm_shape *out, hws_error *err);
 /* HWS_ERR_INPUT naming the field when the shape cannot describe a model. */
-hws_status hws_llm_shape_check(const hws_llm_shape *s, hws_error *err);
+HWS_API hws_status hws_llm_shape_check(const hws_llm_shape *s, hws_error *err);
 
 typedef enum { HWS_LLM_CPU, HWS_LLM_CUDA } hws_llm_device;
 
@@ -87,27 +88,27 @@ typedef struct {
     const char *weights;   /* NULL: random; else a Hugging Face folder or a .gguf file */
 } hws_llm_options;
 
-hws_llm_options hws_llm_options_default(void);
+HWS_API hws_llm_options hws_llm_options_default(void);
 
 typedef struct hws_llm hws_llm;
 
 /* Builds the weights (random or read), uploads them in opt->format and allocates the KV cache
  * for max_batch sequences of max_ctx tokens. A model that does not fit is HWS_ERR_INPUT saying
  * how many bytes it needs and how many are free. */
-hws_status hws_llm_new(const hws_llm_shape *shape, const hws_llm_options *opt, hws_llm **out,
-                       hws_error *err);
-void hws_llm_free(hws_llm *m);
+HWS_API hws_status hws_llm_new(const hws_llm_shape *shape, const hws_llm_options *opt,
+                               hws_llm **out, hws_error *err);
+HWS_API void hws_llm_free(hws_llm *m);
 
 /* Runs n tokens of sequence seq through the model, appending to its KV cache; logits (vocab
  * floats, may be NULL) receives the last token's. Returns when the work is done. */
-hws_status hws_llm_prefill(hws_llm *m, int seq, const int32_t *tokens, int n, float *logits,
-                           hws_error *err);
+HWS_API hws_status hws_llm_prefill(hws_llm *m, int seq, const int32_t *tokens, int n, float *logits,
+                                   hws_error *err);
 /* One decode step of sequences 0..batch-1, token tokens[b] for sequence b; logits (batch*vocab
  * floats, may be NULL) receives each next-token distribution. Returns when the work is done. */
-hws_status hws_llm_decode(hws_llm *m, int batch, const int32_t *tokens, float *logits,
-                          hws_error *err);
+HWS_API hws_status hws_llm_decode(hws_llm *m, int batch, const int32_t *tokens, float *logits,
+                                  hws_error *err);
 /* Sets every sequence's cache length to len tokens (0: empty), so a benchmark repeats a run. */
-hws_status hws_llm_truncate(hws_llm *m, int len, hws_error *err);
+HWS_API hws_status hws_llm_truncate(hws_llm *m, int len, hws_error *err);
 
 /* What a run costs, for the bound beside each speed. */
 typedef struct {
@@ -121,7 +122,7 @@ typedef struct {
     char backend[128];             /* "cuda (cuBLASLt + own kernels, CUDA Graph decode)", ... */
 } hws_llm_info;
 
-void hws_llm_get_info(const hws_llm *m, hws_llm_info *out);
+HWS_API void hws_llm_get_info(const hws_llm *m, hws_llm_info *out);
 
 /* Where a decode step's time goes: each op run alone and timed (CUDA events), summed by kind. */
 #define HWS_LLM_OP_KINDS 10
@@ -133,14 +134,14 @@ typedef struct {
 
 /* "embed", "rmsnorm", "linear_qkv", "linear_o", "linear_gate_up", "linear_down", "rope_cache",
  * "attention", "swiglu", "logits". */
-const char *hws_llm_op_kind_name(int kind);
+HWS_API const char *hws_llm_op_kind_name(int kind);
 /* One decode step like hws_llm_decode (the caches advance), op by op, timed into out;
  * HWS_ERR_UNSUPPORTED on a backend that cannot time its ops (the CPU). */
-hws_status hws_llm_profile_decode(hws_llm *m, int batch, const int32_t *tokens,
-                                  hws_llm_profile *out, hws_error *err);
+HWS_API hws_status hws_llm_profile_decode(hws_llm *m, int batch, const int32_t *tokens,
+                                          hws_llm_profile *out, hws_error *err);
 /* The same for hws_llm_prefill of n tokens of sequence seq. */
-hws_status hws_llm_profile_prefill(hws_llm *m, int seq, const int32_t *tokens, int n,
-                                   hws_llm_profile *out, hws_error *err);
+HWS_API hws_status hws_llm_profile_prefill(hws_llm *m, int seq, const int32_t *tokens, int n,
+                                           hws_llm_profile *out, hws_error *err);
 
 #ifdef __cplusplus
 }

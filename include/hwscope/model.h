@@ -7,6 +7,7 @@
 #ifndef HWSCOPE_MODEL_H
 #define HWSCOPE_MODEL_H
 
+#include "hwscope/fields.h"
 #include "hwscope/hwscope.h"
 
 #ifdef __cplusplus
@@ -49,21 +50,24 @@ typedef struct {
     char file_weight_type[16]; /* "BF16", "Q4_K_M" ... as the file states */
 } hws_model_spec;
 
-hws_status hws_model_catalog_load(const char *user_path, hws_error *err);
-const hws_model_spec *hws_model_catalog(size_t *count);
-const hws_model_spec *hws_model_catalog_find(const char *name);
+/* The fields of hws_model_spec: the catalog's columns (data/models.tsv) and the file facts. */
+extern HWS_API const hws_field_table hws_model_spec_table;
+
+HWS_API hws_status hws_model_catalog_load(const char *user_path, hws_error *err);
+HWS_API const hws_model_spec *hws_model_catalog(size_t *count);
+HWS_API const hws_model_spec *hws_model_catalog_find(const char *name);
 /* Reads a config.json (and model.safetensors.index.json beside it when present). */
-hws_status hws_model_from_hf_config(const char *path, hws_model_spec *out, hws_error *err);
+HWS_API hws_status hws_model_from_hf_config(const char *path, hws_model_spec *out, hws_error *err);
 /* Reads a GGUF file's header: metadata and tensor table (exact bytes per tensor). */
-hws_status hws_model_from_gguf(const char *path, hws_model_spec *out, hws_error *err);
+HWS_API hws_status hws_model_from_gguf(const char *path, hws_model_spec *out, hws_error *err);
 /* MODEL argument of plan/advise: a catalog name, a config.json path (or a folder holding one),
  * or a .gguf file. */
-hws_status hws_model_resolve(const char *arg, hws_model_spec *out, hws_error *err);
+HWS_API hws_status hws_model_resolve(const char *arg, hws_model_spec *out, hws_error *err);
 /* Parameter count computed from the shapes (all experts counted). */
-double hws_model_params(const hws_model_spec *m);
+HWS_API double hws_model_params(const hws_model_spec *m);
 /* Parameters used per token (MoE: shared + active experts only; dense: all but embeddings
  * lookups count as read). */
-double hws_model_active_params(const hws_model_spec *m);
+HWS_API double hws_model_active_params(const hws_model_spec *m);
 
 #ifdef __cplusplus
 }

@@ -7,7 +7,10 @@
 #ifndef HWSCOPE_PROBE_H
 #define HWSCOPE_PROBE_H
 
+#include "hwscope/fields.h"
 #include "hwscope/hwscope.h"
+
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -71,6 +74,14 @@ typedef struct {
 } hws_mem_info;
 
 #define HWS_MAX_GPU_PROCS 32
+#define HWS_MAX_MIG       8
+
+/* One MIG instance of a GPU in MIG mode: what a process placed on it sees. */
+typedef struct {
+    char name[96]; /* "NVIDIA H100 80GB HBM3 MIG 3g.40gb" */
+    char uuid[96]; /* "MIG-..." */
+    double mem_total_bytes, mem_free_bytes, mem_used_bytes;
+} hws_mig_instance;
 
 typedef struct {
     double pid;
@@ -98,6 +109,12 @@ typedef struct {
     double temperature_c;
     double util_gpu_pct, util_mem_pct;
     int ecc_enabled, mig_enabled, persistence_enabled; /* tri-state */
+    double ecc_errors_corrected;   /* volatile ECC counts: since the driver last loaded */
+    double ecc_errors_uncorrected; /* (a nonzero uncorrected count: the memory is failing) */
+    double clock_event_reasons;    /* NVML clocks-event (throttle) bitmask now; NA unreadable */
+    char clock_event_text[192];    /* "sw power cap, hw thermal slowdown"; "" when none */
+    int mig_count;                 /* MIG instances found (0 when MIG is off or none made) */
+    hws_mig_instance mig[HWS_MAX_MIG];
     int lost;   /* 1 when the GPU answered "GPU is lost" (fell off the bus) */
     int nprocs; /* -1: list unreadable */
     hws_gpu_process procs[HWS_MAX_GPU_PROCS];
@@ -116,10 +133,31 @@ typedef struct {
     hws_gpu_info gpus[HWS_MAX_GPUS];
 } hws_gpu_list;
 
-hws_status hws_probe_cpu(hws_cpu_info *cpu, hws_error *err);
-hws_status hws_probe_mem(hws_mem_info *mem, hws_error *err);
+/* The field tables of the records above (hwscope/fields.h): the CPU's facts and its ISA
+ * features (two tables over hws_cpu_info), one cache level, the memory, one GPU's facts. */
+extern HWS_API const hws_field_table hws_cpu_info_table;
+extern HWS_API const hws_field_table hws_cpu_isa_table;
+extern HWS_API const hws_field_table hws_cache_info_table;
+extern HWS_API const hws_field_table hws_mem_info_table;
+extern HWS_API const hws_field_table hws_gpu_info_table;
+
+HWS_API hws_status hws_probe_cpu(hws_cpu_info *cpu, hws_error *err);
+HWS_API hws_status hws_probe_mem(hws_mem_info *mem, hws_error *err);
 /* Never fails for a missing driver: count = 0 and why_none says why. */
-hws_status hws_probe_gpus(hws_gpu_list *list, hws_error *err);
+HWS_API hws_status hws_probe_gpus(hws_gpu_list *list, hws_error *err);
+
+/* The GPUs as an opaque handle, for programs that must not depend on the layout of hws_gpu_list
+ * (fixed arrays that grow with every new field): read each GPU's facts through
+ * hws_gpu_info_table (hws_field_find, hws_field_num/str/int), whose offsets come from the
+ * library itself. Never fails for a missing driver: count 0 and why_none says why. */
+typedef struct hws_gpus hws_gpus;
+HWS_API hws_status hws_gpus_probe(hws_gpus **out, hws_error *err);
+HWS_API int hws_gpus_count(const hws_gpus *g);
+/* GPU i's facts (0 <= i < count), a record hws_gpu_info_table describes; NULL out of range. */
+HWS_API const void *hws_gpus_record(const hws_gpus *g, int i);
+HWS_API const char *hws_gpus_driver_version(const hws_gpus *g); /* "" when unknown */
+HWS_API const char *hws_gpus_why_none(const hws_gpus *g);       /* "" when there are GPUs */
+HWS_API void hws_gpus_free(hws_gpus *g);
 
 /* A reading of a GPU's changing state, for sampling during benchmarks and monitoring. */
 typedef struct {
@@ -133,10 +171,46 @@ typedef struct {
 } hws_gpu_sample;
 
 /* Reads GPU `index` (NVML's numbering) now. NVML is opened once per process. */
-hws_status hws_gpu_sample_read(int index, hws_gpu_sample *sample, hws_error *err);
+HWS_API hws_status hws_gpu_sample_read(int index, hws_gpu_sample *sample, hws_error *err);
 
-/* Adds "field: reason" to notes (ignored when full). */
-void hws_note_add(hws_notes *notes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* ---- health: is each GPU fit to run on, and if not, why ---------------------------------- */
+
+typedef enum {
+    HWS_HEALTH_OK,   /* nothing found */
+    HWS_HEALTH_NOTE, /* worth knowing, not a fault (MIG on, link at idle power saving) */
+    HWS_HEALTH_WARN, /* runs, but slower or with less memory than it should */
+    HWS_HEALTH_LOST  /* not usable: fell off the bus */
+} hws_health_level;
+
+#define HWS_MAX_HEALTH_REASONS 8
+
+typedef struct {
+    hws_health_level level;
+    char key[24];   /* "throttle", "pcie_link", "power_cap", "ecc", "processes", "mig", "lost" */
+    char text[200]; /* "PCIe gen3 x8, below the card's gen4 x16: host<->device copies slow" */
+} hws_health_reason;
+
+typedef struct {
+    hws_health_level level; /* the worst of the reasons; OK with none */
+    int count;
+    hws_health_reason reasons[HWS_MAX_HEALTH_REASONS];
+} hws_gpu_health;
+
+/* Judges one probed GPU: clock-event (throttle) reasons, PCIe link below its maximum (generation
+ * and width; a lower generation while idle is power saving, a note), power limit below the
+ * default, ECC errors, memory held by processes, lost, MIG. Pure: reads only g. */
+HWS_API void hws_gpu_health_judge(const hws_gpu_info *g, hws_gpu_health *out);
+/* "ok", "note", "warning", "lost". */
+HWS_API const char *hws_health_level_name(hws_health_level level);
+/* The memory a model placed on g can use, bytes: free memory; on a GPU in MIG mode the largest
+ * instance's free memory (a process sees one slice, not the card); NA when unknown or lost. */
+HWS_API double hws_gpu_usable_mem_bytes(const hws_gpu_info *g);
+/* The total memory of that same device (the card, or the largest MIG slice), bytes. */
+HWS_API double hws_gpu_device_mem_bytes(const hws_gpu_info *g);
+/* Names the set bits of an NVML clocks-event mask into text ("sw power cap, hw thermal
+ * slowdown"); idle and application-clock bits are left out when only_slowdowns is set. */
+HWS_API void hws_clock_events_text(unsigned long long mask, int only_slowdowns, char *text,
+                                   size_t len);
 
 #ifdef __cplusplus
 }

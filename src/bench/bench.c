@@ -10,7 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const suite_names[] = {"cpu", "mem", "gemm", "pcie", "gpu", "all"};
+static const char *const suite_names[] = {"cpu", "mem", "gemm", "pcie",
+                                          "gpu", "p2p", "nccl", "all"};
 
 hws_bench_options hws_bench_defaults(void) {
     hws_bench_options o;
@@ -50,18 +51,22 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-void hws_bench_stats(hws_bench_record *rec) {
-    double s[HWS_BENCH_MAX_SAMPLES];
-    int n = rec->nsamples;
-    if (n <= 0) {
-        rec->median = rec->min = rec->max = rec->spread_pct = HWS_NA;
+void hws_bench_summary(const double *x, int n, double *median, double *min, double *max) {
+    double *s = n > 0 ? malloc((size_t)n * sizeof *s) : NULL;
+    if (s == NULL) {
+        *median = *min = *max = HWS_NA;
         return;
     }
-    memcpy(s, rec->samples, (size_t)n * sizeof s[0]);
+    memcpy(s, x, (size_t)n * sizeof s[0]);
     qsort(s, (size_t)n, sizeof s[0], cmp_double);
-    rec->min = s[0];
-    rec->max = s[n - 1];
-    rec->median = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    *min = s[0];
+    *max = s[n - 1];
+    *median = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    free(s);
+}
+
+void hws_bench_stats(hws_bench_record *rec) {
+    hws_bench_summary(rec->samples, rec->nsamples, &rec->median, &rec->min, &rec->max);
     rec->spread_pct = rec->median > 0 ? (rec->max - rec->min) / rec->median * 100 : HWS_NA;
 }
 
@@ -151,6 +156,72 @@ static bool selected(const hws_bench_desc *d, const char *const *suites, int nsu
     return false;
 }
 
+static void run_one(hws_bench_ctx *ctx, const hws_bench_desc *d);
+
+/* The widest spread of the measured records in [from, to), 0 when none. */
+static double widest_spread(const hws_bench_result *r, int from, int to) {
+    double widest = 0;
+    for (int i = from; i < to; i++) {
+        const hws_bench_record *rec = &r->records[i];
+        if (rec->state == HWS_BENCH_OK && hws_known(rec->spread_pct) && rec->spread_pct > widest)
+            widest = rec->spread_pct;
+    }
+    return widest;
+}
+
+/* Drops the records from index from to the end (the attempt just made). */
+static void drop_records(hws_bench_result *r, int from) {
+    r->nrecords = from;
+}
+
+/* Keeps the records of the second attempt [mid, end) in place of the first [first, mid). */
+static void keep_second(hws_bench_result *r, int first, int mid) {
+    int n = r->nrecords - mid;
+    memmove(&r->records[first], &r->records[mid], (size_t)n * sizeof r->records[0]);
+    r->nrecords = first + n;
+}
+
+/* Re-runs d while the repeats of its records [before, end) spread more than
+ * HWS_BENCH_SPREAD_LIMIT_PCT, at most HWS_BENCH_MAX_RUNS runs in all, keeping the attempt with
+ * the narrowest spread; then marks each record with the runs taken and, when its spread stays
+ * wide, says so in its cause. */
+static void settle_spread(hws_bench_ctx *ctx, const hws_bench_desc *d, int before) {
+    hws_bench_result *r = ctx->res;
+    int runs = 1;
+    while (widest_spread(r, before, r->nrecords) > HWS_BENCH_SPREAD_LIMIT_PCT &&
+           runs < HWS_BENCH_MAX_RUNS) {
+        int mid = r->nrecords;
+        hws_error err = {""};
+        hws_status st = d->run(ctx, d, &err);
+        runs++;
+        if (st != HWS_OK || r->nrecords == mid) { /* the first attempt's figures stand */
+            drop_records(r, mid);
+            break;
+        }
+        if (widest_spread(r, mid, r->nrecords) < widest_spread(r, before, mid))
+            keep_second(r, before, mid);
+        else
+            drop_records(r, mid);
+    }
+    for (int i = before; i < r->nrecords; i++) {
+        hws_bench_record *rec = &r->records[i];
+        rec->runs = runs;
+        rec->unstable = rec->state == HWS_BENCH_OK && hws_known(rec->spread_pct) &&
+                        rec->spread_pct > HWS_BENCH_SPREAD_LIMIT_PCT;
+        if (!rec->unstable)
+            continue;
+        size_t len = strlen(rec->cause);
+        snprintf(rec->cause + len, sizeof rec->cause - len,
+                 "%srepeats spread %.0f%% (more than %.0f%%) after %d run(s): the median is "
+                 "uncertain",
+                 len > 0 ? "; " : "", rec->spread_pct, HWS_BENCH_SPREAD_LIMIT_PCT, runs);
+    }
+}
+
+void hws_bench_run_one(hws_bench_ctx *ctx, const hws_bench_desc *d) {
+    run_one(ctx, d);
+}
+
 /* Runs or waives one descriptor; a failure becomes a FAILED record. */
 static void run_one(hws_bench_ctx *ctx, const hws_bench_desc *d) {
     char why[HWS_ERROR_LEN] = "";
@@ -164,8 +235,10 @@ static void run_one(hws_bench_ctx *ctx, const hws_bench_desc *d) {
         }
         return;
     }
-    if (d->run(ctx, d, &err) == HWS_OK)
+    if (d->run(ctx, d, &err) == HWS_OK) {
+        settle_spread(ctx, d, before);
         return;
+    }
     if (ctx->res->nrecords == before && hws_bench_add(ctx, d, NULL) == NULL)
         return;
     for (int i = before; i < ctx->res->nrecords; i++) {
@@ -177,25 +250,6 @@ static void run_one(hws_bench_ctx *ctx, const hws_bench_desc *d) {
     }
 }
 
-static void cpu_fingerprint(hws_bench_ctx *ctx, hws_bench_fingerprint *fp) {
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(fp->time_utc, sizeof fp->time_utc, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    if (gethostname(fp->hostname, sizeof fp->hostname) != 0)
-        fp->hostname[0] = '\0';
-    fp->cpu_cores = fp->cpu_threads = fp->cpu_fp32_peak_gflops = HWS_NA;
-    if (ctx->have_cpu) {
-        snprintf(fp->cpu_model, sizeof fp->cpu_model, "%s", ctx->cpu.model);
-        fp->cpu_cores = ctx->cpu.cores;
-        fp->cpu_threads = ctx->cpu.threads;
-        fp->cpu_fp32_peak_gflops = ctx->cpu.fp32_peak_gflops;
-    }
-    snprintf(fp->blas, sizeof fp->blas, "%s", openblas_get_config());
-    snprintf(fp->hwscope_version, sizeof fp->hwscope_version, "%s", hws_version());
-    snprintf(fp->build_commit, sizeof fp->build_commit, "%s", hws_build_commit());
-}
-
 hws_status hws_bench_run(const char *const *suites, int nsuites, const hws_bench_options *opt,
                          hws_bench_result **out, hws_error *err) {
     hws_bench_ctx ctx;
@@ -205,7 +259,8 @@ hws_status hws_bench_run(const char *const *suites, int nsuites, const hws_bench
     for (int i = 0; i < nsuites; i++)
         if (!hws_bench_suite_known(suites[i]))
             return hws_error_set(err, HWS_ERR_INPUT,
-                                 "unknown suite '%s' (cpu, mem, gemm, pcie, gpu, all)", suites[i]);
+                                 "unknown suite '%s' (cpu, mem, gemm, pcie, gpu, p2p, nccl, all)",
+                                 suites[i]);
     memset(&ctx, 0, sizeof ctx);
     ctx.opt = opt;
     ctx.t0 = mono_s();
@@ -221,6 +276,9 @@ hws_status hws_bench_run(const char *const *suites, int nsuites, const hws_bench
     for (size_t i = 0; i < hws_gpu_nbenches && ntodo < 64; i++)
         if (selected(&hws_gpu_benches[i], suites, nsuites))
             todo[ntodo++] = &hws_gpu_benches[i];
+    for (size_t i = 0; i < hws_multi_nbenches && ntodo < 64; i++)
+        if (selected(&hws_multi_benches[i], suites, nsuites))
+            todo[ntodo++] = &hws_multi_benches[i];
     for (int i = 0; i < ntodo; i++)
         if (strncmp(todo[i]->suite, "gpu", 3) == 0)
             hws_gpu_ctx_open(&ctx); /* before measuring anything: is --device there? */
@@ -237,7 +295,7 @@ hws_status hws_bench_run(const char *const *suites, int nsuites, const hws_bench
             opt->progress(opt->progress_arg, todo[i]->key, i, ntodo);
         run_one(&ctx, todo[i]);
     }
-    cpu_fingerprint(&ctx, &ctx.res->fingerprint);
+    hws_fingerprint_fill(&ctx.res->fingerprint, ctx.have_cpu ? &ctx.cpu : NULL, ctx.gpus);
     hws_gpu_fingerprint(&ctx, &ctx.res->fingerprint);
     hws_gpu_ctx_close(&ctx);
     pthread_mutex_destroy(&ctx.lock);

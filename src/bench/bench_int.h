@@ -4,11 +4,13 @@
 #define HWSCOPE_BENCH_INT_H
 
 #include "bench/gpu_bench.h"
+#include "bench/gpu_multi.h"
 #include "hwscope/bench.h"
 #include "hwscope/catalog.h"
 #include "hwscope/probe.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 typedef struct hws_bench_ctx hws_bench_ctx;
@@ -44,14 +46,16 @@ struct hws_bench_ctx {
     /* NVML sampler thread */
     pthread_t sampler;
     bool sampling;
-    volatile int stop;
-    pthread_mutex_t lock;
+    atomic_int stop;      /* set by the runner, read by the sampler */
+    pthread_mutex_t lock; /* guards res->samples and res->nsamples while the sampler runs */
 };
 
 extern const hws_bench_desc hws_cpu_benches[];
 extern const size_t hws_cpu_nbenches;
 extern const hws_bench_desc hws_gpu_benches[];
 extern const size_t hws_gpu_nbenches;
+extern const hws_bench_desc hws_multi_benches[]; /* multi_suite.c: p2p, nccl */
+extern const size_t hws_multi_nbenches;
 
 /* Seconds since the run began. */
 double hws_bench_now(const hws_bench_ctx *ctx);
@@ -61,6 +65,9 @@ hws_bench_record *hws_bench_add(hws_bench_ctx *ctx, const hws_bench_desc *d, con
 /* Fills rec->samples from per-run times: figure = work / seconds / scale (e.g. bytes, 1e9). */
 void hws_bench_from_times(hws_bench_record *rec, const double *seconds, int n, double work,
                           double scale);
+/* Runs (or waives) one descriptor as hws_bench_run does, the re-runs of a wide spread
+ * included; for tests that drive a descriptor of their own. */
+void hws_bench_run_one(hws_bench_ctx *ctx, const hws_bench_desc *d);
 /* Marks rec failed when the sampled check's error is above tolerance. */
 void hws_bench_check(hws_bench_record *rec, double err, double tol);
 
@@ -73,7 +80,15 @@ void hws_gpu_ctx_probe(hws_bench_ctx *ctx);
 void hws_gpu_ctx_open(hws_bench_ctx *ctx);
 /* Stops the sampler and frees what hws_gpu_ctx_open took; fills each GPU record's state. */
 void hws_gpu_ctx_close(hws_bench_ctx *ctx);
-/* Fills the GPU names, driver and CUDA versions of the fingerprint from what is open. */
+/* Link rate of one direction, GB/s, of a PCIe generation and width, after line encoding; NA
+ * when either is unknown. */
+double hws_pcie_link_gbps(double gen, double width);
+/* For tests: run the multi-GPU benchmarks on `table` (a fake) instead of the CUDA module's, and
+ * NCCL through `nccl` (NULL: the real one); NULL table goes back to the module. */
+void hws_bench_use_multi_table(const hws_gpu_multi_table *table, const hws_nccl *nccl);
+
+/* Adds to the fingerprint what only the open GPU knows: the GPU measured, CUDA runtime and
+ * cuBLASLt versions (the probed facts come from hws_fingerprint_fill). */
 void hws_gpu_fingerprint(hws_bench_ctx *ctx, hws_bench_fingerprint *fp);
 
 #endif

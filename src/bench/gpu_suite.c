@@ -68,7 +68,8 @@ void hws_bench_use_gpu_table(const hws_gpu_bench_table *table) {
 static void *sampler_main(void *arg) {
     hws_bench_ctx *ctx = arg;
     int period_us = 20000;
-    while (!ctx->stop) {
+    int taken = 0; /* samples this thread added (res->nsamples is read under the lock only) */
+    while (!atomic_load(&ctx->stop)) {
         hws_gpu_sample s;
         hws_error err;
         if (hws_gpu_sample_read(ctx->opt->device, &s, &err) == HWS_OK) {
@@ -88,9 +89,10 @@ static void *sampler_main(void *arg) {
             if (grown != NULL) {
                 r->samples = grown;
                 r->samples[r->nsamples++] = b;
+                taken++;
             }
             pthread_mutex_unlock(&ctx->lock);
-        } else if (ctx->res->nsamples == 0) {
+        } else if (taken == 0) {
             return NULL; /* NVML not readable: no sampling at all */
         }
         usleep((useconds_t)period_us);
@@ -243,7 +245,7 @@ static void explain(const hws_bench_ctx *ctx, hws_bench_record *rec) {
 
 void hws_gpu_ctx_close(hws_bench_ctx *ctx) {
     if (ctx->sampling) {
-        ctx->stop = 1;
+        atomic_store(&ctx->stop, 1);
         pthread_join(ctx->sampler, NULL);
         ctx->sampling = false;
     }
@@ -267,19 +269,6 @@ static void version_text(char *buf, size_t len, double v) {
 }
 
 void hws_gpu_fingerprint(hws_bench_ctx *ctx, hws_bench_fingerprint *fp) {
-    const hws_gpu_list *l = ctx->gpus;
-    if (l != NULL) {
-        snprintf(fp->driver_version, sizeof fp->driver_version, "%s", l->driver_version);
-        snprintf(fp->cuda_driver, sizeof fp->cuda_driver, "%s", l->cuda_version);
-        for (int i = 0; i < l->count && fp->ngpus < 4; i++, fp->ngpus++) {
-            const hws_gpu_info *g = &l->gpus[i];
-            snprintf(fp->gpu_name[fp->ngpus], sizeof fp->gpu_name[0], "%s", g->name);
-            snprintf(fp->gpu_pci_bus_id[fp->ngpus], sizeof fp->gpu_pci_bus_id[0], "%s",
-                     g->pci_bus_id);
-            fp->gpu_sm_count[fp->ngpus] = g->sm_count;
-            fp->gpu_cc[fp->ngpus] = g->cc_major + g->cc_minor / 10.0;
-        }
-    }
     if (ctx->gpu == NULL)
         return;
     snprintf(fp->bench_gpu_name, sizeof fp->bench_gpu_name, "%s",
@@ -310,7 +299,7 @@ static bool have_gpu(hws_bench_ctx *ctx, const hws_bench_desc *d, char *why, siz
         return false;
     }
     if (!ctx->sampling) {
-        ctx->stop = 0;
+        atomic_store(&ctx->stop, 0);
         ctx->sampling = pthread_create(&ctx->sampler, NULL, sampler_main, ctx) == 0;
     }
     return true;
@@ -332,8 +321,7 @@ static bool have_precision(hws_bench_ctx *ctx, const hws_bench_desc *d, char *wh
 
 /* ---- copies ---- */
 
-/* Link rate of one direction, GB/s, for a PCIe generation and width. */
-static double pcie_gbps(double gen, double width) {
+double hws_pcie_link_gbps(double gen, double width) {
     static const double gts[] = {0, 2.5, 5, 8, 16, 32, 64};
     if (!hws_known(gen) || !hws_known(width) || gen < 1 || gen > 6)
         return HWS_NA;
@@ -435,9 +423,9 @@ static hws_status run_host_copy(hws_bench_ctx *ctx, const hws_bench_desc *d, hws
     bool pinned = d->param == HWS_GPU_COPY_H2D_PINNED || d->param == HWS_GPU_COPY_D2H_PINNED;
     const hws_gpu_info *g = ctx->info;
     if (ctx->spec != NULL)
-        rec->datasheet = pcie_gbps(ctx->spec->pcie_gen, 16);
+        rec->datasheet = hws_pcie_link_gbps(ctx->spec->pcie_gen, 16);
     if (g != NULL) {
-        rec->theoretical = pcie_gbps(g->pcie_gen_max, g->pcie_width_max);
+        rec->theoretical = hws_pcie_link_gbps(g->pcie_gen_max, g->pcie_width_max);
         snprintf(rec->theoretical_basis, sizeof rec->theoretical_basis,
                  "PCIe gen %.0f x%.0f, one direction, after line encoding", g->pcie_gen_max,
                  g->pcie_width_max);

@@ -15,9 +15,12 @@
 
 static const char usage[] =
     "MODEL [--budget USD] [--min-tokens-per-s N] [--ctx N] [--batch B] [--buy|--rent]\n"
-    "       [--dtype FMT | --quant GGUF_TYPE] [--top N] [--json]\n"
-    "Tries every catalog GPU x 1, 2, 4, 8 x {bf16, fp8, int8, int4 (vLLM), Q4_K_M (llama.cpp)}.\n"
-    "With --rent, --budget is USD per hour.";
+    "       [--dtype FMT | --quant GGUF_TYPE] [--life-years Y] [--usd-per-kwh P] [--utilisation "
+    "U]\n"
+    "       [--top N] [--json]\n"
+    "Tries every catalog GPU x 1, 2, 4, 8 x {bf16, fp8, int8, int4 (vLLM), Q4_K_M (llama.cpp)},\n"
+    "the CPU hosts of data/cpus.tsv and your CPU (llama.cpp). With --rent, --budget is USD per "
+    "hour.";
 
 static const char *cost_text(char *buf, size_t n, const hws_advice *a, int rent) {
     if (rent)
@@ -30,12 +33,14 @@ static void print_ranked(const hws_advice_list *l, int rent, long top) {
     hws_table *t =
         hws_table_new(9, (const char *[]){"#", "GPUs", "weights", "runtime", "cost", "$/Mtok",
                                           "decode tok/s", "prefill tok/s", "need/GPU GB"});
+    if (t != NULL)
+        hws_table_set_priority(t, 8, 1); /* narrow terminals: the per-GPU need goes first */
     int shown = 0;
     for (int i = 0; i < l->n && shown < top; i++) {
         const hws_advice *a = &l->items[i];
         if (!a->ok)
             break;
-        hws_table_rowf(t, "%d\t%dx %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", ++shown, a->count, a->gpu->name,
+        hws_table_rowf(t, "%d\t%dx %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", ++shown, a->count, a->name,
                        a->weights->name, hws_runtime_name(a->runtime),
                        cost_text(c, sizeof c, a, rent),
                        hws_fmt_num(mt, sizeof mt, a->usd_per_mtok, 2, NULL),
@@ -51,40 +56,37 @@ static void print_ranked(const hws_advice_list *l, int rent, long top) {
     hws_table_free(t);
 }
 
-/* One row per GPU with no working configuration: its best try (most GPUs, smallest format). */
+/* One row per GPU or CPU host with no working configuration: its nearest miss and why. */
 static void print_failures(const hws_advice_list *l) {
-    size_t ngpu;
-    const hws_gpu_spec *gpus = hws_gpu_catalog(&ngpu);
-    hws_table *t = hws_table_new(3, (const char *[]){"GPU", "best try", "why not"});
-    for (size_t g = 0; g < ngpu; g++) {
-        const hws_advice *best = NULL;
-        int ok = 0;
-        for (int i = 0; i < l->n; i++) {
-            const hws_advice *a = &l->items[i];
-            if (a->gpu != &gpus[g])
+    hws_table *t = hws_table_new(3, (const char *[]){"hardware", "nearest miss", "why not"});
+    for (int i = 0; i < l->n; i++) {
+        const hws_advice *a = &l->items[i];
+        int first = 1, ok = 0;
+        for (int j = 0; j < l->n; j++) {
+            if (strcmp(l->items[j].name, a->name) != 0)
                 continue;
-            ok |= a->ok;
-            if (best == NULL || a->count > best->count ||
-                (a->count == best->count && a->mem_needed_bytes < best->mem_needed_bytes))
-                best = a;
+            first &= j >= i;
+            ok |= l->items[j].ok;
         }
-        if (!ok && best != NULL)
-            hws_table_rowf(t, "%s\t%dx, %s\t%s", gpus[g].name, best->count, best->weights->name,
-                           best->why);
+        const hws_advice *near = first && !ok ? hws_advice_near_miss(l, a->name) : NULL;
+        if (near != NULL)
+            hws_table_rowf(t, "%s\t%dx, %s\t%s", near->name, near->count, near->weights->name,
+                           near->why);
     }
-    hws_print_heading(stdout, "why the others fail");
+    hws_print_heading(stdout, "why the others fail (or could not be ranked)");
     hws_table_print(t, stdout);
     hws_table_free(t);
 }
 
 static void print_tree(const hws_budget_tier *tiers) {
     hws_print_heading(stdout, "the guide's budget tree, recomputed for this model");
+    printf("%s\n", hws_budget_tree_explained());
     hws_table *t = hws_table_new(4, (const char *[]){"tier", "guide", "hwscope", "verdict"});
     char pick[128];
     for (int i = 0; i < HWS_BUDGET_TIERS; i++) {
         const hws_budget_tier *b = &tiers[i];
         if (b->pick)
-            snprintf(pick, sizeof pick, "%dx %s, %s ($%.0f)", b->pick->count, b->pick->gpu->name,
+            snprintf(pick, sizeof pick, "%dx %s, %s ($%.0f)", b->pick->count, b->pick->name,
                      b->pick->weights->name, b->pick->buy_usd);
         else
             snprintf(pick, sizeof pick, "none");
@@ -96,23 +98,16 @@ static void print_tree(const hws_budget_tier *tiers) {
 
 static cJSON *json_advice(const hws_advice *a) {
     cJSON *o = cJSON_CreateObject();
-    hws_json_str(o, "gpu", a->gpu->name);
+    hws_json_str(o, "gpu", a->gpu ? a->gpu->name : NULL);
+    hws_json_str(o, "hardware", a->name);
+    cJSON_AddBoolToObject(o, "cpu", a->cpu);
     cJSON_AddNumberToObject(o, "count", a->count);
     hws_json_str(o, "weights", a->weights->name);
     hws_json_str(o, "runtime", hws_runtime_name(a->runtime));
     hws_json_str(o, "placement", hws_place_name(a->place));
     cJSON_AddBoolToObject(o, "ok", a->ok);
     hws_json_str(o, "why", a->why);
-    static const hws_field fields[] = {
-        HWS_JSON_NUM(hws_advice, mem_needed_bytes),
-        HWS_JSON_NUM(hws_advice, mem_per_gpu_bytes),
-        HWS_JSON_NUM(hws_advice, decode_tokens_per_s),
-        HWS_JSON_NUM(hws_advice, prefill_tokens_per_s),
-        HWS_JSON_NUM(hws_advice, buy_usd),
-        HWS_JSON_NUM(hws_advice, usd_per_hour),
-        HWS_JSON_NUM(hws_advice, usd_per_mtok),
-    };
-    hws_fields_json(o, fields, sizeof fields / sizeof fields[0], a);
+    hws_record_json(o, &hws_advice_table, a, false);
     return o;
 }
 
@@ -152,7 +147,8 @@ static int print_json(const hws_model_spec *m, const hws_plan_opts *o, const hws
 int cmd_advise(int argc, char **argv) {
     hws_plan_args a;
     hws_plan_args_default(&a);
-    hws_advise_opts ao = {HWS_NA, HWS_NA, 0};
+    hws_advise_opts ao = {.budget_usd = HWS_NA, .min_tokens_per_s = HWS_NA};
+    hws_host host;
     bool json = false, buy = false, rent = false;
     long top = 15;
     const char *pos[2];
@@ -165,6 +161,12 @@ int cmd_advise(int argc, char **argv) {
         {"buy", HWS_OPT_FLAG, &buy, 0, 0, "rank by purchase price (the default)"},
         {"rent", HWS_OPT_FLAG, &rent, 0, 0, "rank by $/hour; show $ per million tokens"},
         {"top", HWS_OPT_INT, &top, 1, 1000, "configurations shown (15)"},
+        {"life-years", HWS_OPT_DOUBLE, &ao.life_years, 0.1, 50,
+         "buying: years the purchase is amortised over for $/Mtok (3)"},
+        {"usd-per-kwh", HWS_OPT_DOUBLE, &ao.usd_per_kwh, 0, 10,
+         "buying: electricity price for $/Mtok, USD/kWh (0.15)"},
+        {"utilisation", HWS_OPT_DOUBLE, &ao.utilisation, 0.01, 1,
+         "buying: fraction of the hours spent generating, for $/Mtok (0.5)"},
         {"json", HWS_OPT_FLAG, &json, 0, 0, "print one JSON document (hwscope.advise/1)"},
     };
     int rc = hws_args_parse("advise", usage, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1,
@@ -182,6 +184,8 @@ int cmd_advise(int argc, char **argv) {
     rc = hws_plan_setup("advise", pos[0], &a, &m, &o, &mem);
     if (rc != 0)
         return rc;
+    if (hws_plan_host("advise", NULL, 0, &host) == 0)
+        ao.host = &host;
     if (a.dtype == NULL && a.quant == NULL)
         o.weights = NULL; /* try every candidate format */
     hws_advice_list l;
@@ -190,6 +194,7 @@ int cmd_advise(int argc, char **argv) {
         fprintf(stderr, "hwscope advise: %s\n", err.msg);
         return 1;
     }
+    hws_ceilings_warn("advise", l.ceilings_warning);
     hws_budget_tier tiers[HWS_BUDGET_TIERS];
     hws_advise_budget_tree(&l, tiers);
     if (json) {

@@ -1,6 +1,6 @@
 /* bench.c - `hwscope bench [SUITE...]`: measured key metrics against the datasheet and the
  * theoretical peak; `hwscope bench transformer ...` is handed to cmd_bench_transformer. */
-#include "bench/bench_report.h"
+#include "report/bench.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "hwscope/bench.h"
@@ -15,12 +15,15 @@
 #define MAX_SUITES 8
 
 static const char usage[] =
-    "[cpu|mem|gemm|pcie|gpu|all ...] [--quick] [--device N] [--no-save] [--json]\n"
+    "[cpu|mem|gemm|pcie|gpu|p2p|nccl|all ...] [--quick] [--device N] [--no-save] [--json]\n"
     "       hwscope bench transformer [OPTIONS]\n"
     "Measures memory bandwidth, matrix throughput per precision and host<->device copies, each\n"
     "beside the datasheet and the theoretical peak, with a verdict (normal, low, suspect).\n"
     "Suites: cpu (STREAM, OpenBLAS products), mem (CPU and GPU memory), gemm (CPU and GPU\n"
-    "products), pcie (host<->device), gpu (all GPU ones), all (the default).\n"
+    "products), pcie (host<->device), gpu (all single-GPU ones), p2p (peer-to-peer bandwidth\n"
+    "and latency between every pair of GPUs), nccl (NCCL all-reduce, all-gather,\n"
+    "reduce-scatter, broadcast, all-to-all over every GPU; libnccl.so.2 or $HWSCOPE_NCCL_LIB;\n"
+    "NCCL_NVLS_ENABLE=0 is set for the run), all (the default).\n"
     "The GPU's measured ceilings (copy bandwidth, best product per precision, CPU STREAM) are\n"
     "saved for `hwscope plan` in $HWSCOPE_CEILINGS, else $XDG_CACHE_HOME/hwscope/ceilings.json,\n"
     "else ~/.cache/hwscope/ceilings.json; --no-save leaves that file alone.";
@@ -46,7 +49,7 @@ static int dispatch_transformer(int argc, char **argv, int at) {
 /* One progress line on stderr, rewritten in place (only when stderr is a terminal). */
 static void progress(void *arg, const char *key, int index, int total) {
     (void)arg;
-    fprintf(stderr, "\r\033[K[%d/%d] %s ...", index + 1, total, key);
+    fprintf(hws_terminal_stream(), "\r\033[K[%d/%d] %s ...", index + 1, total, key);
     fflush(stderr);
 }
 
@@ -107,9 +110,15 @@ int cmd_bench(int argc, char **argv) {
     for (int i = 0; i < npos; i++)
         if (!hws_bench_suite_known(pos[i]))
             return hws_usage_error("bench",
-                                   "'%s' is not a suite (cpu, mem, gemm, pcie, gpu, all, "
-                                   "transformer)",
+                                   "'%s' is not a suite (cpu, mem, gemm, pcie, gpu, p2p, "
+                                   "nccl, all, transformer)",
                                    pos[i]);
+    /* NVLink SHARP stays off in every NCCL run (the library never calls setenv): set before
+     * NCCL is first opened, so the communicators and any child process see it */
+    if (setenv("NCCL_NVLS_ENABLE", "0", 1) != 0) {
+        fprintf(stderr, "hwscope bench: cannot set NCCL_NVLS_ENABLE=0\n");
+        return 1;
+    }
     hws_bench_options o = hws_bench_defaults();
     o.quick = quick;
     o.device = (int)device;
@@ -119,7 +128,7 @@ int cmd_bench(int argc, char **argv) {
     hws_error err = {""};
     hws_status st = hws_bench_run(pos, npos, &o, &r, &err);
     if (o.progress != NULL)
-        fprintf(stderr, "\r\033[K");
+        fprintf(hws_terminal_stream(), "\r\033[K");
     if (st != HWS_OK) {
         fprintf(stderr, "hwscope bench: %s\n", err.msg);
         return st == HWS_ERR_INPUT ? 2 : 1;

@@ -3,6 +3,7 @@
  * precision, beside the guide's figures. */
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "hwscope/bench.h"
 #include "hwscope/engine.h"
 #include "report/json.h"
 #include "report/table.h"
@@ -23,10 +24,14 @@ static const double guide_cpu_ms = 2300, guide_gpu_ms = 28, guide_speedup = 82;
 static const char *guide_shape = "(1, 512, 512) sequence-first: S=1, N=512, E=512";
 
 typedef struct {
-    const char *device, *dtype, *shape, *weights;
-    long threads, reps, warmup, seed;
-    bool json, profile;
+    const char *device, *dtype, *shape, *weights, *cpu_gemm;
+    long threads, reps, warmup, seed, lanes, cpu_tiles, spin;
+    bool json, profile, fold;
 } options;
+
+/* The two paths a row can take: PyTorch's own operations, and the one-key fold (--fold). */
+enum { GENERAL, FOLDED, NPATHS };
+static const char *path_names[NPATHS] = {"general", "folded"};
 
 typedef struct {
     const char *error; /* NULL: ran */
@@ -49,21 +54,9 @@ typedef struct {
 
 static const char *step_names[4] = {"matmul", "matmul_batched", "attention", "add_layernorm"};
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static double median(const double *x, int n) {
-    double *s = malloc((size_t)n * sizeof *s);
-    if (!s || n == 0) {
-        free(s);
-        return HWS_NA;
-    }
-    memcpy(s, x, (size_t)n * sizeof *s);
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
-    double m = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
-    free(s);
+    double m, lo, hi;
+    hws_bench_summary(x, n, &m, &lo, &hi);
     return m;
 }
 
@@ -74,9 +67,14 @@ static double now_ms(void) {
 }
 
 static int parse_shape(const char *s, int *S, int *N, int *E) {
-    char tail;
-    if (sscanf(s, "%d,%d,%d%c", S, N, E, &tail) != 3 || *S < 1 || *N < 1 || *E < 8 || *S > 65536 ||
-        *N > 65536 || *E > 16384 || (long)*S * *N > (1L << 22))
+    long v[3];
+    /* each size read whole and range-checked ("4294967297" is no S=1) */
+    int ok = hws_parse_long_list(s, v, 3) && v[0] >= 1 && v[1] >= 1 && v[2] >= 8 && v[0] <= 65536 &&
+             v[1] <= 65536 && v[2] <= 16384 && v[0] * v[1] <= (1L << 22);
+    *S = ok ? (int)v[0] : 0;
+    *N = ok ? (int)v[1] : 0;
+    *E = ok ? (int)v[2] : 0;
+    if (!ok)
         return hws_usage_error(CMD,
                                "--shape: '%s' is not S,N,E (sizes >= 1, E >= 8, S*N <= "
                                "4194304)",
@@ -104,10 +102,11 @@ static int parse_dtypes(const char *s, gpu_run *runs) {
     return 0;
 }
 
-static void time_cpu(const hws_tfm_weights *w, int S, int N, const options *o, const float *in,
-                     float *out, timing *t, hws_error *err, int *threads_used) {
+static void time_cpu(const hws_tfm_weights *w, int S, int N, const options *o,
+                     const hws_tfm_options *eo, const float *in, float *out, timing *t,
+                     hws_error *err, int *threads_used) {
     hws_tfm_cpu *cpu;
-    t->status = hws_tfm_cpu_new(w, S, N, (int)o->threads, &cpu, err);
+    t->status = hws_tfm_cpu_new(w, S, N, (int)o->threads, eo, &cpu, err);
     if (t->status == HWS_OK)
         *threads_used = hws_tfm_cpu_threads(cpu);
     for (int i = 0; t->status == HWS_OK && i < o->warmup + o->reps; i++) {
@@ -123,11 +122,12 @@ static void time_cpu(const hws_tfm_weights *w, int S, int N, const options *o, c
     hws_tfm_cpu_free(cpu);
 }
 
-static void time_gpu(const hws_tfm_weights *w, int S, int N, const options *o, const float *in,
-                     float *out, gpu_run *r, char *device, size_t device_len) {
+static void time_gpu(const hws_tfm_weights *w, int S, int N, const options *o,
+                     const hws_tfm_options *eo, const float *in, float *out, gpu_run *r,
+                     char *device, size_t device_len) {
     hws_tfm_gpu *g = NULL;
     timing *t = &r->t;
-    t->status = hws_tfm_gpu_new(w, S, N, r->dt, &g, &r->err);
+    t->status = hws_tfm_gpu_new(w, S, N, r->dt, eo, &g, &r->err);
     if (t->status == HWS_OK)
         t->status = hws_tfm_gpu_forward(g, in, in, out, &r->err);
     if (t->status == HWS_OK)
@@ -145,7 +145,9 @@ static void time_gpu(const hws_tfm_weights *w, int S, int N, const options *o, c
     hws_tfm_gpu_free(g);
 }
 
+/* flops: the operations this run performed (fewer than PyTorch's when folded). */
 static void add_timing(cJSON *obj, const timing *t, double flops) {
+    hws_json_num(obj, "flops_performed", flops);
     hws_json_num(obj, "ms", t->error ? HWS_NA : t->ms);
     hws_json_num(obj, "tflops", t->error ? HWS_NA : flops / (t->ms * 1e-3) / 1e12);
     cJSON *s = cJSON_AddArrayToObject(obj, "samples_ms");
@@ -156,12 +158,15 @@ static void add_timing(cJSON *obj, const timing *t, double flops) {
 
 typedef struct {
     int S, N, E, threads;
-    double flops;
+    double flops;             /* PyTorch's operations */
+    double flops_run[NPATHS]; /* performed on each path */
+    int npaths;               /* 1, or 2 with --fold */
     bool cpu_wanted, gpu_wanted;
-    timing *cpu;
-    gpu_run *gpu;
+    timing *cpu;  /* [NPATHS] */
+    gpu_run *gpu; /* [NPATHS][4] */
     const char *device;
     const hws_tfm_config *cfg;
+    char blas[256];
 } result;
 
 static int print_json(const result *r) {
@@ -177,33 +182,38 @@ static int print_json(const result *r) {
     hws_json_num(model, "num_decoder_layers", r->cfg->n_dec);
     hws_json_num(model, "dim_feedforward", r->cfg->d_ff);
     hws_json_num(doc, "flops", r->flops);
-    cJSON_AddBoolToObject(doc, "one_key_path", hws_tfm_one_key(r->S));
-    if (r->cpu_wanted) {
-        cJSON *cpu = cJSON_AddObjectToObject(doc, "cpu");
+    cJSON_AddBoolToObject(doc, "fold", r->npaths > 1);
+    for (int p = 0; p < r->npaths; p++) {
+        const char *key = p == GENERAL ? "cpu" : "cpu_folded";
+        if (!r->cpu_wanted) {
+            cJSON_AddNullToObject(doc, key);
+            continue;
+        }
+        cJSON *cpu = cJSON_AddObjectToObject(doc, key);
         hws_json_num(cpu, "threads", r->threads);
-        hws_json_str(cpu, "blas", hws_tfm_cpu_blas());
-        add_timing(cpu, r->cpu, r->flops);
-    } else {
-        cJSON_AddNullToObject(doc, "cpu");
+        hws_json_str(cpu, "blas", r->blas);
+        add_timing(cpu, &r->cpu[p], r->flops_run[p]);
     }
     cJSON *gpu = cJSON_AddArrayToObject(doc, "gpu");
-    for (int d = 0; r->gpu_wanted && d < 4; d++) {
-        if (!r->gpu[d].wanted)
+    double cpu_ms = r->cpu_wanted && !r->cpu[GENERAL].error ? r->cpu[GENERAL].ms : HWS_NA;
+    for (int i = 0; r->gpu_wanted && i < r->npaths * 4; i++) {
+        const gpu_run *g = &r->gpu[i];
+        if (!g->wanted)
             continue;
         cJSON *e = cJSON_CreateObject();
         cJSON_AddItemToArray(gpu, e);
-        hws_json_str(e, "dtype", hws_tfm_dtype_name(d));
+        hws_json_str(e, "dtype", hws_tfm_dtype_name(g->dt));
+        hws_json_str(e, "path", path_names[i / 4]);
         hws_json_str(e, "device", r->device);
-        add_timing(e, &r->gpu[d].t, r->flops);
-        hws_json_num(e, "graph_lanes", r->gpu[d].t.error ? HWS_NA : r->gpu[d].lanes);
-        double cpu_ms = r->cpu_wanted && !r->cpu->error ? r->cpu->ms : HWS_NA;
-        hws_json_num(e, "speedup_vs_cpu", r->gpu[d].t.error ? HWS_NA : cpu_ms / r->gpu[d].t.ms);
-        if (r->gpu[d].profiled) {
+        add_timing(e, &g->t, r->flops_run[i / 4]);
+        hws_json_num(e, "graph_lanes", g->t.error ? HWS_NA : g->lanes);
+        hws_json_num(e, "speedup_vs_cpu", g->t.error ? HWS_NA : cpu_ms / g->t.ms);
+        if (g->profiled) {
             cJSON *prof = cJSON_AddObjectToObject(e, "profile");
             for (int k = 0; k < 4; k++) {
                 cJSON *step = cJSON_AddObjectToObject(prof, step_names[k]);
-                hws_json_num(step, "count", r->gpu[d].prof_n[k]);
-                hws_json_num(step, "ms", r->gpu[d].prof_ms[k]);
+                hws_json_num(step, "count", g->prof_n[k]);
+                hws_json_num(step, "ms", g->prof_ms[k]);
             }
         }
     }
@@ -224,24 +234,30 @@ static void print_text(const result *r) {
     hws_print_heading(stdout, title);
     hws_table *t = hws_table_new(
         5, (const char *[]){"device", "precision", "time", "TFLOP/s", "speed-up vs CPU"});
-    double cpu_ms = r->cpu_wanted && !r->cpu->error ? r->cpu->ms : HWS_NA;
-    if (r->cpu_wanted) {
-        char dev[48];
+    double cpu_ms = r->cpu_wanted && !r->cpu[GENERAL].error ? r->cpu[GENERAL].ms : HWS_NA;
+    for (int p = 0; r->cpu_wanted && p < r->npaths; p++) {
+        char dev[48], prec[32];
+        const timing *ct = &r->cpu[p];
         snprintf(dev, sizeof dev, "CPU, %d threads", r->threads);
-        if (r->cpu->error)
-            hws_table_rowf(t, "%s\tfp32\tfailed\tn/a\tn/a", dev);
+        snprintf(prec, sizeof prec, "fp32%s", p == FOLDED ? ", folded" : "");
+        if (ct->error)
+            hws_table_rowf(t, "%s\t%s\tfailed\tn/a\tn/a", dev, prec);
         else
-            hws_table_rowf(t, "%s\tfp32\t%s\t%s\t1.0x", dev, hws_fmt_num(a, 32, cpu_ms, 2, "ms"),
-                           hws_fmt_num(b, 32, r->flops / cpu_ms / 1e9, 3, NULL));
+            hws_table_rowf(t, "%s\t%s\t%s\t%s\t%s", dev, prec, hws_fmt_num(a, 32, ct->ms, 2, "ms"),
+                           hws_fmt_num(b, 32, r->flops_run[p] / ct->ms / 1e9, 3, NULL),
+                           p == GENERAL ? "1.0x" : hws_fmt_num(c, 32, cpu_ms / ct->ms, 1, "x"));
     }
-    for (int d = 0; r->gpu_wanted && d < 4; d++) {
-        const gpu_run *g = &r->gpu[d];
+    for (int i = 0; r->gpu_wanted && i < r->npaths * 4; i++) {
+        const gpu_run *g = &r->gpu[i];
         if (!g->wanted || g->t.error)
             continue;
+        char prec[32];
+        snprintf(prec, sizeof prec, "%s%s", hws_tfm_dtype_name(g->dt),
+                 i / 4 == FOLDED ? ", folded" : "");
         double x = cpu_ms / g->t.ms;
-        hws_table_rowf(t, "%s\t%s\t%s\t%s\t%s", r->device, hws_tfm_dtype_name(d),
+        hws_table_rowf(t, "%s\t%s\t%s\t%s\t%s", r->device, prec,
                        hws_fmt_num(a, 32, g->t.ms, 3, "ms"),
-                       hws_fmt_num(b, 32, r->flops / g->t.ms / 1e9, 1, NULL),
+                       hws_fmt_num(b, 32, r->flops_run[i / 4] / g->t.ms / 1e9, 1, NULL),
                        hws_known(x) ? hws_fmt_num(c, 32, x, 1, "x") : "n/a");
     }
     hws_table_rowf(t, "guide's CPU\tfp32\t%.0f ms\tn/a\t1.0x", guide_cpu_ms);
@@ -251,35 +267,39 @@ static void print_text(const result *r) {
     printf("The guide's code ran torch.nn.Transformer on torch.rand(1, 512, 512), which is "
            "sequence-first:\nS=1 (each attention sees one token), N=512. Median of the timed "
            "runs after warm-up;\nGPU times are CUDA-event times of one CUDA Graph replay.\n");
-    if (hws_tfm_one_key(r->S))
-        printf("With S=1 each attention's softmax weight is exactly 1: hwscope computes each "
-               "attention block\nas its folded value-and-output map (the same function, fewer "
-               "operations than the TFLOP/s\ncolumn counts; HWSCOPE_ENGINE_GENERAL=1 runs the "
-               "general path).\n");
-    for (int d = 0; r->gpu_wanted && d < 4; d++)
-        if (r->gpu[d].wanted && !r->gpu[d].t.error && r->gpu[d].lanes > 1) {
+    printf(
+        "Every row does PyTorch's work (the general path), its TFLOP/s over those operations.\n");
+    if (r->npaths > 1)
+        printf("Rows marked folded (--fold): with S=1 each attention's softmax weight is exactly "
+               "1, so each\nattention block runs as its folded value-and-output map: the same "
+               "function, fewer operations\n(%.1f GFLOP; their TFLOP/s counts those).\n",
+               r->flops_run[FOLDED] / 1e9);
+    for (int i = 0; r->gpu_wanted && i < r->npaths * 4; i++)
+        if (r->gpu[i].wanted && !r->gpu[i].t.error && r->gpu[i].lanes > 1) {
             printf("The graph runs the batch in %d slices as concurrent branches (rows are "
-                   "independent at S=1;\nHWSCOPE_ENGINE_LANES=1 runs one chain).\n",
-                   r->gpu[d].lanes);
+                   "independent at S=1;\n--lanes 1 runs one chain).\n",
+                   r->gpu[i].lanes);
             break;
         }
     if (r->cpu_wanted)
-        printf("CPU matrix products: %s\n", hws_tfm_cpu_blas());
-    for (int d = 0; r->gpu_wanted && d < 4; d++)
-        if (r->gpu[d].profiled) {
-            printf("GPU %s, steps run one by one:", hws_tfm_dtype_name(d));
+        printf("CPU matrix products: %s\n", r->blas);
+    for (int i = 0; r->gpu_wanted && i < r->npaths * 4; i++)
+        if (r->gpu[i].profiled) {
+            printf("GPU %s%s, steps run one by one:", hws_tfm_dtype_name(r->gpu[i].dt),
+                   i / 4 == FOLDED ? " folded" : "");
             for (int k = 0; k < 4; k++)
-                printf(" %s %d x = %.3f ms;", step_names[k], r->gpu[d].prof_n[k],
-                       r->gpu[d].prof_ms[k]);
+                printf(" %s %d x = %.3f ms;", step_names[k], r->gpu[i].prof_n[k],
+                       r->gpu[i].prof_ms[k]);
             printf("\n");
         }
-    if (r->cpu_wanted && r->cpu->error)
-        printf("CPU: %s\n", r->cpu->error);
+    for (int p = 0; r->cpu_wanted && p < r->npaths; p++)
+        if (r->cpu[p].error)
+            printf("CPU%s: %s\n", p == FOLDED ? " folded" : "", r->cpu[p].error);
     const char *said = NULL; /* "no CUDA GPU" once, not once per precision */
-    for (int d = 0; r->gpu_wanted && d < 4; d++)
-        if (r->gpu[d].wanted && r->gpu[d].t.error && !(said && !strcmp(said, r->gpu[d].t.error))) {
-            printf("GPU %s: %s\n", hws_tfm_dtype_name(d), r->gpu[d].t.error);
-            said = r->gpu[d].t.error;
+    for (int i = 0; r->gpu_wanted && i < r->npaths * 4; i++)
+        if (r->gpu[i].wanted && r->gpu[i].t.error && !(said && !strcmp(said, r->gpu[i].t.error))) {
+            printf("GPU %s: %s\n", hws_tfm_dtype_name(r->gpu[i].dt), r->gpu[i].t.error);
+            said = r->gpu[i].t.error;
         }
 }
 
@@ -331,10 +351,11 @@ static void blas_reexec(void) {
 }
 
 static const char usage[] = "[--device cpu|cuda|both] [--dtype fp32|tf32|fp16|bf16|all] "
-                            "[--shape S,N,E] [--threads N] [--json]";
+                            "[--shape S,N,E] [--threads N] [--fold] [--json]";
 
 int cmd_bench_transformer(int argc, char **argv) {
-    options o = {"both", "all", "1,512,512", NULL, 0, 10, 3, 42, false, false};
+    options o = {"both", "all", "1,512,512", NULL, "pool", 0,     10,   3,
+                 42,     1,     1,           -1,   false,  false, false};
     hws_opt opts[] = {
         {"device", HWS_OPT_STRING, &o.device, 0, 0, "cpu, cuda or both (default both)"},
         {"dtype", HWS_OPT_STRING, &o.dtype, 0, 0,
@@ -349,6 +370,16 @@ int cmd_bench_transformer(int argc, char **argv) {
          "nn.Transformer state_dict as safetensors (default: seeded random)"},
         {"profile", HWS_OPT_FLAG, &o.profile, 0, 0,
          "also time each GPU step alone (CUDA events, no graph)"},
+        {"fold", HWS_OPT_FLAG, &o.fold, 0, 0,
+         "also time the one-key fold (S=1: attention blocks as folded maps), as rows of its own"},
+        {"lanes", HWS_OPT_INT, &o.lanes, 1, 4,
+         "GPU: concurrent graph branches at S=1, slices of the batch (default 1)"},
+        {"cpu-tiles", HWS_OPT_INT, &o.cpu_tiles, 1, 8,
+         "CPU: tiles per thread of each matrix product (default 1)"},
+        {"cpu-gemm", HWS_OPT_STRING, &o.cpu_gemm, 0, 0,
+         "CPU: pool (threads call OpenBLAS on tiles, default) or blas (OpenBLAS's own threads)"},
+        {"spin", HWS_OPT_INT, &o.spin, 0, 10000000,
+         "CPU: pause rounds workers spin between jobs before sleeping (default 20000)"},
         {"json", HWS_OPT_FLAG, &o.json, 0, 0, "print one JSON document"},
     };
     int npos = 0;
@@ -364,17 +395,31 @@ int cmd_bench_transformer(int argc, char **argv) {
     if (r.cpu_wanted)
         blas_reexec();
     r.gpu_wanted = strcmp(o.device, "cpu") != 0;
-    gpu_run *gpu = calloc(4, sizeof *gpu);
-    timing *cpu = calloc(1, sizeof *cpu);
+    if (strcmp(o.cpu_gemm, "pool") != 0 && strcmp(o.cpu_gemm, "blas") != 0)
+        return hws_usage_error(CMD, "--cpu-gemm: '%s' is not pool or blas", o.cpu_gemm);
+    hws_tfm_options eo[NPATHS];
+    for (int p = 0; p < NPATHS; p++) {
+        eo[p] = hws_tfm_options_default();
+        eo[p].fold = p == FOLDED;
+        eo[p].lanes = (int)o.lanes;
+        eo[p].cpu_tiles = (int)o.cpu_tiles;
+        eo[p].cpu_blas_threads = strcmp(o.cpu_gemm, "blas") == 0;
+        eo[p].spin_rounds = o.spin < 0 ? 0 : o.spin == 0 ? -1 : (int)o.spin;
+    }
+    r.npaths = o.fold ? NPATHS : 1;
+    gpu_run *gpu = calloc(NPATHS * 4, sizeof *gpu);
+    timing *cpu = calloc(NPATHS, sizeof *cpu);
     if (!gpu || !cpu) {
         free(gpu);
         free(cpu);
         fprintf(stderr, "hwscope " CMD ": out of memory\n");
         return 1;
     }
-    for (int d = 0; d < 4; d++)
-        gpu[d].dt = (hws_tfm_dtype)d;
+    for (int i = 0; i < NPATHS * 4; i++)
+        gpu[i].dt = (hws_tfm_dtype)(i % 4);
     rc = parse_dtypes(o.dtype, gpu);
+    for (int d = 0; d < 4; d++)
+        gpu[FOLDED * 4 + d].wanted = o.fold && gpu[d].wanted;
     if (rc == 0)
         rc = parse_shape(o.shape, &r.S, &r.N, &r.E);
     hws_tfm_config cfg = hws_tfm_config_default();
@@ -399,25 +444,30 @@ int cmd_bench_transformer(int argc, char **argv) {
         rc = 1;
     }
     char device[128] = "GPU";
+    hws_error cpu_err[NPATHS] = {{{0}}};
     if (rc == 0) {
         hws_tfm_fill_uniform(in, n, (uint64_t)o.seed + 1);
         for (size_t i = 0; i < n; i++)
             in[i] = 0.5f * (in[i] + 1.0f); /* torch.rand: uniform [0, 1) */
         r.flops = hws_tfm_flops(&cfg, r.S, r.N);
+        for (int p = 0; p < NPATHS; p++)
+            r.flops_run[p] = hws_tfm_flops_run(&cfg, r.S, r.N, &eo[p]);
         r.cfg = &cfg;
         r.cpu = cpu;
         r.gpu = gpu;
-        if (r.cpu_wanted)
-            time_cpu(w, r.S, r.N, &o, in, out, cpu, &err, &r.threads);
-        for (int d = 0; r.gpu_wanted && d < 4; d++)
-            if (gpu[d].wanted)
-                time_gpu(w, r.S, r.N, &o, in, out, &gpu[d], device, sizeof device);
+        hws_tfm_cpu_blas(r.blas, sizeof r.blas);
+        for (int p = 0; r.cpu_wanted && p < r.npaths; p++)
+            time_cpu(w, r.S, r.N, &o, &eo[p], in, out, &cpu[p], &cpu_err[p], &r.threads);
+        for (int i = 0; r.gpu_wanted && i < r.npaths * 4; i++)
+            if (gpu[i].wanted)
+                time_gpu(w, r.S, r.N, &o, &eo[i / 4], in, out, &gpu[i], device, sizeof device);
         r.device = device;
         rc = o.json ? (print_json(&r) == 0 ? 0 : 1) : (print_text(&r), 0);
-        if (rc == 0 && r.cpu_wanted && cpu->error)
-            rc = 1;
-        for (int d = 0; rc == 0 && r.gpu_wanted && d < 4; d++)
-            if (gpu[d].wanted && gpu[d].t.error && gpu[d].t.status != HWS_ERR_UNSUPPORTED)
+        for (int p = 0; rc == 0 && r.cpu_wanted && p < r.npaths; p++)
+            if (cpu[p].error)
+                rc = 1;
+        for (int i = 0; rc == 0 && r.gpu_wanted && i < r.npaths * 4; i++)
+            if (gpu[i].wanted && gpu[i].t.error && gpu[i].t.status != HWS_ERR_UNSUPPORTED)
                 rc = 1;
     }
     free(in);

@@ -4,22 +4,21 @@
 #include "cli/commands.h"
 #include "hwscope/catalog.h"
 #include "hwscope/model.h"
-#include "plan/catalogs.h"
+#include "report/fields.h"
 #include "report/json.h"
 #include "report/table.h"
 #include "util/units.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-static const char usage[] = "[gpus|models] [--file USER.tsv] [--json]";
+static const char usage[] = "[gpus|models] [--file USER.tsv] [--json | --csv]";
 
 /* One catalog as the command shows it. */
 typedef struct {
     const char *key;    /* "gpus": subcommand and JSON array name */
     const char *schema; /* JSON schema when shown alone */
-    const hws_tsv_schema *fields;
+    const hws_field_table *fields;
     hws_status (*load)(const char *user_path, hws_error *err);
     const void *(*rows)(size_t *count);
     void (*table)(const void *rows, size_t count);
@@ -121,44 +120,25 @@ static void model_table(const void *rows, size_t count) {
 }
 
 static const catalog_view views[] = {
-    {"gpus", "hwscope.catalog.gpus/1", &hws_gpu_schema, hws_gpu_catalog_load, gpu_rows, gpu_table},
-    {"models", "hwscope.catalog.models/1", &hws_model_schema, hws_model_catalog_load, model_rows,
-     model_table},
+    {"gpus", "hwscope.catalog.gpus/1", &hws_gpu_spec_table, hws_gpu_catalog_load, gpu_rows,
+     gpu_table},
+    {"models", "hwscope.catalog.models/1", &hws_model_spec_table, hws_model_catalog_load,
+     model_rows, model_table},
 };
-
-/* A row as a JSON object: one key per column, numbers in the file's unit. */
-static cJSON *row_json(const hws_tsv_schema *schema, const void *row) {
-    cJSON *obj = cJSON_CreateObject();
-    for (size_t i = 0; obj != NULL && i < schema->nfields; i++) {
-        const hws_tsv_field *f = &schema->fields[i];
-        if (f->kind == HWS_TSV_STR)
-            hws_json_str(obj, f->column, hws_tsv_str(f, row));
-        else if (f->kind == HWS_TSV_FLAG)
-            hws_json_tri(obj, f->column, hws_tsv_flag(f, row));
-        else /* rounded so 1.23e9 / 1e9 prints 1.23 */
-            hws_json_num(obj, f->column, round(hws_tsv_num(f, row) * 1e6) / 1e6);
-    }
-    return obj;
-}
 
 /* Adds "<key>_fields" (column, unit, meaning) and "<key>" (the rows) to doc. */
 static void add_view_json(cJSON *doc, const catalog_view *v) {
     char key[32];
     snprintf(key, sizeof key, "%s_fields", v->key);
-    cJSON *fields = cJSON_AddArrayToObject(doc, key);
-    for (size_t i = 0; fields != NULL && i < v->fields->nfields; i++) {
-        const hws_tsv_field *f = &v->fields->fields[i];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddItemToArray(fields, o);
-        hws_json_str(o, "name", f->column);
-        hws_json_str(o, "unit", f->unit);
-        hws_json_str(o, "meaning", f->help);
-    }
+    cJSON_AddItemToObject(doc, key, hws_fields_doc_json(v->fields));
     size_t count = 0;
     const unsigned char *rows = v->rows(&count);
     cJSON *arr = cJSON_AddArrayToObject(doc, v->key);
-    for (size_t i = 0; arr != NULL && i < count; i++)
-        cJSON_AddItemToArray(arr, row_json(v->fields, rows + i * v->fields->row_size));
+    for (size_t i = 0; arr != NULL && i < count; i++) {
+        cJSON *obj = cJSON_CreateObject();
+        cJSON_AddItemToArray(arr, obj);
+        hws_record_json(obj, v->fields, rows + i * v->fields->record_size, true);
+    }
 }
 
 static int print_json(const catalog_view *only, const char *user_file) {
@@ -170,8 +150,19 @@ static int print_json(const catalog_view *only, const char *user_file) {
     return hws_json_emit("catalog", doc);
 }
 
+/* One catalog as CSV: the file's columns, numbers in the file's units. A write error is
+ * main's to report. */
+static int print_csv(const catalog_view *v) {
+    size_t count = 0;
+    const unsigned char *rows = v->rows(&count);
+    int rc = hws_csv_header(stdout, v->fields);
+    for (size_t i = 0; rc == 0 && i < count; i++)
+        rc = hws_csv_row(stdout, v->fields, rows + i * v->fields->record_size, true);
+    return 0;
+}
+
 int cmd_catalog(int argc, char **argv) {
-    bool json = false;
+    bool json = false, csv = false;
     const char *file = NULL;
     const char *pos[1];
     int npos = 0;
@@ -179,8 +170,10 @@ int cmd_catalog(int argc, char **argv) {
         {"file", HWS_OPT_STRING, &file, 0, 0,
          "a user catalog (TSV, same columns) whose rows add to or replace the built-in ones"},
         {"json", HWS_OPT_FLAG, &json, 0, 0, "print one JSON document"},
+        {"csv", HWS_OPT_FLAG, &csv, 0, 0, "print one catalog as CSV (its file's columns)"},
     };
-    int rc = hws_args_parse("catalog", usage, argc, argv, opts, 2, pos, 1, &npos);
+    int rc = hws_args_parse("catalog", usage, argc, argv, opts, sizeof opts / sizeof opts[0], pos,
+                            1, &npos);
     if (rc != HWS_ARGS_OK)
         return rc == HWS_ARGS_HELP ? 0 : 2;
     const catalog_view *only = NULL;
@@ -189,6 +182,10 @@ int cmd_catalog(int argc, char **argv) {
             only = &views[i];
     if (npos == 1 && only == NULL)
         return hws_usage_error("catalog", "'%s' is not a catalog: gpus or models", pos[0]);
+    if (json && csv)
+        return hws_usage_error("catalog", "--json and --csv: choose one");
+    if (csv && only == NULL)
+        return hws_usage_error("catalog", "--csv: say which catalog: gpus or models");
     if (file != NULL && only == NULL)
         return hws_usage_error("catalog", "--file: say which catalog it extends: gpus or models");
     for (size_t i = 0; i < sizeof views / sizeof *views; i++) {
@@ -203,6 +200,8 @@ int cmd_catalog(int argc, char **argv) {
     }
     if (json)
         return print_json(only, file);
+    if (csv)
+        return print_csv(only);
     for (size_t i = 0; i < sizeof views / sizeof *views; i++) {
         if (only != NULL && only != &views[i])
             continue;

@@ -1,105 +1,21 @@
-/* info.c - `hwscope info`: CPU, memory and per-GPU facts with the derived peaks, as tables or as
- * one JSON document (schema hwscope.info/1). The field tables below feed both formats. */
+/* info.c - `hwscope info`: CPU, memory and per-GPU facts with the derived peaks and the GPU link
+ * topology (info_topology.c), as tables or as one JSON document (schema hwscope.info/1). The field
+ * tables below feed both formats. */
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/info.h"
 #include "hwscope/probe.h"
 #include "report/fields.h"
+#include "report/health.h"
 #include "report/json.h"
 #include "report/table.h"
 #include "util/units.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-#define GIB (1.0 / HWS_GIB)
-
-static const hws_field cpu_fields[] = {
-    HWS_STR(hws_cpu_info, model, "model"),
-    HWS_STR(hws_cpu_info, vendor, "vendor"),
-    HWS_STR(hws_cpu_info, arch, "architecture"),
-    HWS_NUM(hws_cpu_info, sockets, "sockets", 1, 0, ""),
-    HWS_NUM(hws_cpu_info, cores, "cores", 1, 0, ""),
-    HWS_NUM(hws_cpu_info, threads, "threads", 1, 0, ""),
-    HWS_NUM(hws_cpu_info, numa_nodes, "NUMA nodes", 1, 0, ""),
-    HWS_NUM(hws_cpu_info, usable_cpus, "usable CPUs", 1, 2, ""),
-    HWS_NUM(hws_cpu_info, cgroup_cpu_quota, "cgroup CPU quota", 1, 2, "CPUs"),
-    HWS_NUM(hws_cpu_info, base_mhz, "base clock", 1, 0, "MHz"),
-    HWS_NUM(hws_cpu_info, max_mhz, "max clock", 1, 0, "MHz"),
-    HWS_NUM(hws_cpu_info, cur_mhz, "clock now", 1, 0, "MHz"),
-    HWS_NUM(hws_cpu_info, simd_width_bits, "SIMD width", 1, 0, "bit"),
-    HWS_NUM(hws_cpu_info, fma_units_per_core, "FMA units per core (assumed)", 1, 0, ""),
-    HWS_NUM(hws_cpu_info, fp32_peak_gflops, "FP32 peak (derived)", 1, 0, "GFLOP/s"),
-};
-
-static const hws_field isa_fields[] = {
-    HWS_TRI(hws_cpu_info, has_fma, "FMA"),
-    HWS_TRI(hws_cpu_info, has_avx2, "AVX2"),
-    HWS_TRI(hws_cpu_info, has_avx512f, "AVX-512F"),
-    HWS_TRI(hws_cpu_info, has_avx512_bf16, "AVX-512 BF16"),
-    HWS_TRI(hws_cpu_info, has_avx512_vnni, "AVX-512 VNNI"),
-    HWS_TRI(hws_cpu_info, has_avx512_fp16, "AVX-512 FP16"),
-    HWS_TRI(hws_cpu_info, has_amx_tile, "AMX tile"),
-    HWS_TRI(hws_cpu_info, has_amx_bf16, "AMX BF16"),
-    HWS_TRI(hws_cpu_info, has_amx_int8, "AMX INT8"),
-    HWS_TRI(hws_cpu_info, has_neon, "NEON"),
-    HWS_TRI(hws_cpu_info, has_sve, "SVE"),
-    HWS_TRI(hws_cpu_info, has_sve2, "SVE2"),
-};
-
-static const hws_field cache_fields[] = {
-    HWS_NUM(hws_cache_info, size_bytes, "size", 1.0 / 1024, 0, "KiB"),
-    HWS_NUM(hws_cache_info, instances, "instances", 1, 0, ""),
-    HWS_NUM(hws_cache_info, shared_by_cpus, "shared by CPUs", 1, 0, ""),
-};
-
-static const hws_field mem_fields[] = {
-    HWS_NUM(hws_mem_info, total_bytes, "total", GIB, 1, "GiB"),
-    HWS_NUM(hws_mem_info, available_bytes, "available", GIB, 1, "GiB"),
-    HWS_NUM(hws_mem_info, swap_total_bytes, "swap", GIB, 1, "GiB"),
-    HWS_NUM(hws_mem_info, cgroup_limit_bytes, "cgroup limit", GIB, 1, "GiB"),
-    HWS_NUM(hws_mem_info, cgroup_usage_bytes, "cgroup usage", GIB, 1, "GiB"),
-    HWS_NUM(hws_mem_info, hugepages_total, "huge pages", 1, 0, ""),
-    HWS_NUM(hws_mem_info, hugepages_free, "huge pages free", 1, 0, ""),
-    HWS_NUM(hws_mem_info, hugepage_size_bytes, "huge page size", 1.0 / 1024, 0, "KiB"),
-    HWS_STR(hws_mem_info, dimm_type, "DIMM type"),
-    HWS_NUM(hws_mem_info, dimm_speed_mts, "DIMM speed", 1, 0, "MT/s"),
-};
-
-static const hws_field gpu_fields[] = {
-    HWS_STR(hws_gpu_info, name, "name"),
-    HWS_STR(hws_gpu_info, uuid, "UUID"),
-    HWS_STR(hws_gpu_info, pci_bus_id, "PCI bus id"),
-    HWS_STR(hws_gpu_info, serial, "serial"),
-    HWS_NUM(hws_gpu_info, mem_total_bytes, "memory total", GIB, 1, "GiB"),
-    HWS_NUM(hws_gpu_info, mem_used_bytes, "memory used", GIB, 1, "GiB"),
-    HWS_NUM(hws_gpu_info, mem_free_bytes, "memory free", GIB, 1, "GiB"),
-    HWS_NUM(hws_gpu_info, cc_major, "compute capability major", 1, 0, ""),
-    HWS_NUM(hws_gpu_info, cc_minor, "compute capability minor", 1, 0, ""),
-    HWS_NUM(hws_gpu_info, sm_count, "SMs", 1, 0, ""),
-    HWS_NUM(hws_gpu_info, max_sm_clock_mhz, "max SM clock", 1, 0, "MHz"),
-    HWS_NUM(hws_gpu_info, max_mem_clock_mhz, "max memory clock", 1, 0, "MHz"),
-    HWS_NUM(hws_gpu_info, cur_sm_clock_mhz, "SM clock now", 1, 0, "MHz"),
-    HWS_NUM(hws_gpu_info, cur_mem_clock_mhz, "memory clock now", 1, 0, "MHz"),
-    HWS_NUM(hws_gpu_info, mem_bus_width_bits, "memory bus width", 1, 0, "bit"),
-    HWS_NUM(hws_gpu_info, l2_bytes, "L2 cache", 1.0 / 1048576, 0, "MiB"),
-    HWS_NUM(hws_gpu_info, mem_bw_theoretical_gbps, "memory bandwidth (derived)", 1, 0, "GB/s"),
-    HWS_NUM(hws_gpu_info, pcie_gen_cur, "PCIe generation now", 1, 0, ""),
-    HWS_NUM(hws_gpu_info, pcie_gen_max, "PCIe generation max", 1, 0, ""),
-    HWS_NUM(hws_gpu_info, pcie_width_cur, "PCIe width now", 1, 0, "lanes"),
-    HWS_NUM(hws_gpu_info, pcie_width_max, "PCIe width max", 1, 0, "lanes"),
-    HWS_NUM(hws_gpu_info, nvlink_links_active, "NVLink links active", 1, 0, ""),
-    HWS_NUM(hws_gpu_info, power_limit_w, "power limit", 1, 0, "W"),
-    HWS_NUM(hws_gpu_info, default_power_limit_w, "default power limit (TDP)", 1, 0, "W"),
-    HWS_NUM(hws_gpu_info, power_draw_w, "power draw", 1, 0, "W"),
-    HWS_NUM(hws_gpu_info, temperature_c, "temperature", 1, 0, "C"),
-    HWS_NUM(hws_gpu_info, util_gpu_pct, "utilisation", 1, 0, "%"),
-    HWS_NUM(hws_gpu_info, util_mem_pct, "memory utilisation", 1, 0, "%"),
-    HWS_TRI(hws_gpu_info, ecc_enabled, "ECC"),
-    HWS_TRI(hws_gpu_info, mig_enabled, "MIG"),
-    HWS_TRI(hws_gpu_info, persistence_enabled, "persistence mode"),
-};
+#include <string.h>
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -125,40 +41,61 @@ hws_info *hws_info_gather(const char *cmd, int *rc) {
 }
 
 /* A two-column table of the fields of one record. */
-static void print_record(const hws_field *fields, size_t n, const void *rec,
-                         const hws_notes *notes) {
-    hws_table *t = hws_table_new(2, (const char *[]){"fact", "value"});
-    for (size_t i = 0; t != NULL && i < n; i++) {
-        char cell[256];
-        hws_table_row(t, (const char *[]){fields[i].label, hws_field_text(cell, sizeof cell,
-                                                                          &fields[i], rec, notes)});
-    }
-    if (t != NULL)
-        hws_table_print(t, stdout);
-    hws_table_free(t);
+static void print_record(const hws_field_table *table, const void *rec, const hws_notes *notes) {
+    hws_record_print(stdout, table->fields, table->nfields, rec, notes);
 }
 
 static void print_cpu(const hws_cpu_info *cpu) {
     hws_print_heading(stdout, "CPU");
-    print_record(cpu_fields, COUNT(cpu_fields), cpu, &cpu->notes);
+    print_record(&hws_cpu_info_table, cpu, &cpu->notes);
     hws_print_heading(stdout, "CPU caches");
     hws_table *t =
         hws_table_new(5, (const char *[]){"level", "type", "size", "instances", "shared by CPUs"});
+    const hws_field *instances = hws_field_find(&hws_cache_info_table, "instances");
+    const hws_field *shared_by = hws_field_find(&hws_cache_info_table, "shared_by_cpus");
     for (int i = 0; t != NULL && i < cpu->ncaches; i++) {
         const hws_cache_info *c = &cpu->caches[i];
         char level[8], size[32], inst[32], shared[32];
         snprintf(level, sizeof level, "L%d", c->level);
         hws_fmt_bytes(size, sizeof size, c->size_bytes);
-        hws_table_row(
-            t, (const char *[]){level, c->type, size,
-                                hws_field_text(inst, sizeof inst, &cache_fields[1], c, NULL),
-                                hws_field_text(shared, sizeof shared, &cache_fields[2], c, NULL)});
+        hws_table_row(t,
+                      (const char *[]){level, c->type, size,
+                                       hws_field_text(inst, sizeof inst, instances, c, NULL),
+                                       hws_field_text(shared, sizeof shared, shared_by, c, NULL)});
     }
     if (t != NULL)
         hws_table_print(t, stdout);
     hws_table_free(t);
     hws_print_heading(stdout, "CPU features for inference");
-    print_record(isa_fields, COUNT(isa_fields), cpu, &cpu->notes);
+    print_record(&hws_cpu_isa_table, cpu, &cpu->notes);
+}
+
+void hws_print_gpu_columns(const hws_field *fields, size_t nfields, const void *recs, size_t stride,
+                           int count, size_t index_offset, size_t notes_offset) {
+    const char *headers[HWS_MAX_GPUS + 1] = {"fact"};
+    char names[HWS_MAX_GPUS][16];
+    for (int i = 0; i < count && i < HWS_MAX_GPUS; i++) {
+        int index;
+        memcpy(&index, (const char *)recs + (size_t)i * stride + index_offset, sizeof index);
+        snprintf(names[i], sizeof names[i], "GPU %d", index);
+        headers[i + 1] = names[i];
+    }
+    hws_table *t = hws_table_new(count + 1, headers);
+    if (t != NULL)
+        hws_table_set_key_columns(t, 1); /* narrow terminals: GPUs in blocks beside the facts */
+    for (size_t f = 0; t != NULL && f < nfields; f++) {
+        char cells[HWS_MAX_GPUS][256];
+        const char *row[HWS_MAX_GPUS + 1] = {fields[f].label};
+        for (int i = 0; i < count && i < HWS_MAX_GPUS; i++) {
+            const char *rec = (const char *)recs + (size_t)i * stride;
+            row[i + 1] = hws_field_text(cells[i], sizeof cells[i], &fields[f], rec,
+                                        (const hws_notes *)(const void *)(rec + notes_offset));
+        }
+        hws_table_row(t, row);
+    }
+    if (t != NULL)
+        hws_table_print(t, stdout);
+    hws_table_free(t);
 }
 
 static void print_gpus(const hws_gpu_list *list) {
@@ -168,33 +105,25 @@ static void print_gpus(const hws_gpu_list *list) {
              list->cuda_version[0] ? list->cuda_version : "n/a");
     hws_print_heading(stdout, title);
     if (list->count == 0) {
-        printf("no GPU information: %s\n", list->why_none);
+        hws_print_line(stdout, "no GPU information: %s", list->why_none);
         return;
     }
-    const char *headers[HWS_MAX_GPUS + 1] = {"fact"};
-    char names[HWS_MAX_GPUS][16];
+    hws_print_gpu_columns(hws_gpu_info_table.fields, hws_gpu_info_table.nfields, list->gpus,
+                          sizeof list->gpus[0], list->count, offsetof(hws_gpu_info, index),
+                          offsetof(hws_gpu_info, notes));
     for (int i = 0; i < list->count; i++) {
-        snprintf(names[i], sizeof names[i], "GPU %d", list->gpus[i].index);
-        headers[i + 1] = names[i];
+        hws_gpu_health health;
+        char text[1024];
+        hws_gpu_health_judge(&list->gpus[i], &health);
+        printf("GPU %d health: %s\n", list->gpus[i].index,
+               hws_gpu_health_text(text, sizeof text, &health));
     }
-    hws_table *t = hws_table_new(list->count + 1, headers);
-    for (size_t f = 0; t != NULL && f < COUNT(gpu_fields); f++) {
-        char cells[HWS_MAX_GPUS][256];
-        const char *row[HWS_MAX_GPUS + 1] = {gpu_fields[f].label};
-        for (int i = 0; i < list->count; i++)
-            row[i + 1] = hws_field_text(cells[i], sizeof cells[i], &gpu_fields[f], &list->gpus[i],
-                                        &list->gpus[i].notes);
-        hws_table_row(t, row);
-    }
-    if (t != NULL)
-        hws_table_print(t, stdout);
-    hws_table_free(t);
     for (int i = 0; i < list->count; i++)
         if (list->gpus[i].lost)
             printf("GPU %d: lost (fell off the bus or stopped answering); its facts are n/a\n",
                    list->gpus[i].index);
     hws_print_heading(stdout, "GPU processes");
-    t = hws_table_new(4, (const char *[]){"GPU", "pid", "name", "memory"});
+    hws_table *t = hws_table_new(4, (const char *[]){"GPU", "pid", "name", "memory"});
     for (int i = 0; t != NULL && i < list->count; i++) {
         const hws_gpu_info *g = &list->gpus[i];
         if (g->nprocs < 0) {
@@ -217,23 +146,21 @@ static void print_gpus(const hws_gpu_list *list) {
 void hws_info_print_text(const hws_info *info) {
     print_cpu(&info->cpu);
     hws_print_heading(stdout, "Memory");
-    print_record(mem_fields, COUNT(mem_fields), &info->mem, &info->mem.notes);
+    print_record(&hws_mem_info_table, &info->mem, &info->mem.notes);
     print_gpus(&info->gpus);
 }
 
 static cJSON *cpu_json(const hws_cpu_info *cpu) {
     cJSON *o = cJSON_CreateObject();
-    hws_fields_json(o, cpu_fields, COUNT(cpu_fields), cpu);
+    hws_record_json(o, &hws_cpu_info_table, cpu, false);
     cJSON *caches = cJSON_AddArrayToObject(o, "caches");
     for (int i = 0; i < cpu->ncaches; i++) {
         cJSON *c = cJSON_CreateObject();
-        cJSON_AddNumberToObject(c, "level", cpu->caches[i].level);
-        cJSON_AddStringToObject(c, "type", cpu->caches[i].type);
-        hws_fields_json(c, cache_fields, COUNT(cache_fields), &cpu->caches[i]);
+        hws_record_json(c, &hws_cache_info_table, &cpu->caches[i], false);
         cJSON_AddItemToArray(caches, c);
     }
     cJSON *isa = cJSON_AddObjectToObject(o, "isa");
-    hws_fields_json(isa, isa_fields, COUNT(isa_fields), cpu);
+    hws_record_json(isa, &hws_cpu_isa_table, cpu, false);
     hws_notes_json(o, "unavailable", &cpu->notes);
     return o;
 }
@@ -254,7 +181,7 @@ static cJSON *gpus_json(const hws_gpu_list *list) {
         cJSON_AddNumberToObject(d, "index", g->index);
         hws_json_str(d, "vendor", g->vendor);
         cJSON_AddBoolToObject(d, "lost", g->lost);
-        hws_fields_json(d, gpu_fields, COUNT(gpu_fields), g);
+        hws_record_json(d, &hws_gpu_info_table, g, false);
         if (g->nprocs < 0) {
             cJSON_AddNullToObject(d, "processes");
         } else {
@@ -267,6 +194,10 @@ static cJSON *gpus_json(const hws_gpu_list *list) {
                 cJSON_AddItemToArray(procs, pr);
             }
         }
+        hws_gpu_health health;
+        hws_gpu_health_judge(g, &health);
+        cJSON_AddItemToObject(d, "health", hws_gpu_health_json(&health));
+        cJSON_AddItemToObject(d, "mig_instances", hws_mig_json(g));
         hws_notes_json(d, "unavailable", &g->notes);
         cJSON_AddItemToArray(devices, d);
     }
@@ -274,12 +205,14 @@ static cJSON *gpus_json(const hws_gpu_list *list) {
 }
 
 cJSON *hws_info_json(const hws_info *info) {
-    cJSON *doc = hws_json_doc("hwscope.info/1");
+    hws_bench_fingerprint fp; /* from the facts at hand: no second probe */
+    hws_fingerprint_fill(&fp, &info->cpu, &info->gpus);
+    cJSON *doc = hws_json_doc_for("hwscope.info/1", &fp);
     if (doc == NULL)
         return NULL;
     cJSON_AddItemToObject(doc, "cpu", cpu_json(&info->cpu));
     cJSON *mem = cJSON_AddObjectToObject(doc, "memory");
-    hws_fields_json(mem, mem_fields, COUNT(mem_fields), &info->mem);
+    hws_record_json(mem, &hws_mem_info_table, &info->mem, false);
     hws_notes_json(mem, "unavailable", &info->mem.notes);
     cJSON_AddItemToObject(doc, "gpus", gpus_json(&info->gpus));
     return doc;
@@ -296,12 +229,25 @@ int cmd_info(int argc, char **argv) {
     hws_info *info = hws_info_gather("info", &rc);
     if (info == NULL)
         return rc;
+    hws_error err = {""};
+    hws_topology *topo = calloc(1, sizeof *topo);
+    if (topo == NULL || hws_probe_topology(topo, &err) != HWS_OK) {
+        fprintf(stderr, "hwscope info: %s\n", topo == NULL ? "out of memory" : err.msg);
+        free(topo);
+        free(info);
+        return 1;
+    }
     if (json) {
-        rc = hws_json_emit("info", hws_info_json(info));
+        cJSON *doc = hws_info_json(info);
+        if (doc != NULL)
+            cJSON_AddItemToObject(doc, "topology", hws_topology_json(topo));
+        rc = hws_json_emit("info", doc);
     } else {
         hws_info_print_text(info);
+        hws_topology_print_text(topo);
         rc = 0;
     }
+    free(topo);
     free(info);
     return rc;
 }

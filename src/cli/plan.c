@@ -15,8 +15,8 @@
 
 static const char usage[] =
     "MODEL [--dtype FMT | --quant GGUF_TYPE] [--kv-dtype fp16|fp8|q8_0|q4] [--ctx N] [--batch B]\n"
-    "       [--gpus local|\"4x RTX 4090\"|\"2x H100 SXM 80GB\"|...] "
-    "[--runtime transformers|vllm|llama.cpp] [--json]\n"
+    "       [--gpus local|cpu|\"4x RTX 4090\"|\"2x H100 SXM 80GB\"|...] [--host CPU] [--ram GB]\n"
+    "       [--depth N] [--runtime transformers|vllm|llama.cpp] [--json]\n"
     "MODEL is a catalog name (hwscope catalog), a config.json (or its folder) or a .gguf file.";
 
 typedef struct {
@@ -38,6 +38,8 @@ static void print_memory(const plan_result *r) {
     const hws_memory *m = &r->mem;
     char a[32], b[32];
     hws_table *t = hws_table_new(4, (const char *[]){"part", "GB", "GiB", "basis"});
+    if (t != NULL)
+        hws_table_set_priority(t, 3, 1); /* the basis wraps on a narrow terminal */
     struct {
         const char *name;
         double bytes;
@@ -67,31 +69,54 @@ static void print_placement(const plan_result *r) {
     snprintf(title, sizeof title, "placement: %s (%s)", hws_place_name(p->kind),
              p->fits ? "fits" : "does NOT fit");
     hws_print_heading(stdout, title);
-    hws_table *t = hws_table_new(10, (const char *[]){"GPU", "name", "layers", "weights GiB",
-                                                      "KV GiB", "act GiB", "overhead GiB",
-                                                      "total GiB", "available GiB", "fits"});
+    /* the load's figures, weights to available, as its field table labels and formats them */
+    const hws_field *figures = hws_field_find(&hws_device_load_table, "weights_bytes");
+    enum { NFIG = 6 };
+    const char *headers[NFIG + 4] = {"GPU", "name", "layers"};
+    for (int k = 0; k < NFIG; k++)
+        headers[3 + k] = figures[k].label;
+    headers[NFIG + 3] = "fits";
+    hws_table *t = hws_table_new(NFIG + 4, headers);
+    if (t == NULL)
+        return;
+    hws_table_set_priority(t, 5, 1); /* narrow terminals: activations and overhead go (total */
+    hws_table_set_priority(t, 6, 1); /* holds them) */
     for (int i = 0; i < p->ndev; i++) {
         const hws_device_load *l = &p->load[i];
-        hws_table_rowf(t, "%d\t%s\t%d-%d%s%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%s", i,
-                       r->devs.dev[i].name, l->first_layer, l->first_layer + l->n_layers - 1,
-                       l->has_embeddings ? " +emb" : "", l->has_head ? " +head" : "",
-                       l->weights_bytes / HWS_GIB, l->kv_bytes / HWS_GIB,
-                       l->activation_bytes / HWS_GIB, l->overhead_bytes / HWS_GIB,
-                       l->total_bytes / HWS_GIB, l->avail_bytes / HWS_GIB, l->fits ? "yes" : "NO");
+        char index[16], layers[48], cells[NFIG][32];
+        const char *row[NFIG + 4] = {index, r->devs.dev[i].name, layers};
+        snprintf(index, sizeof index, "%d", i);
+        snprintf(layers, sizeof layers, "%d-%d%s%s", l->first_layer,
+                 l->first_layer + l->n_layers - 1, l->has_embeddings ? " +emb" : "",
+                 l->has_head ? " +head" : "");
+        for (int k = 0; k < NFIG; k++)
+            row[3 + k] = hws_field_text(cells[k], sizeof cells[k], &figures[k], l, NULL);
+        row[NFIG + 3] = l->fits ? "yes" : "NO";
+        hws_table_row(t, row);
     }
     hws_table_print(t, stdout);
     hws_table_free(t);
-    if (p->cpu_layers > 0)
-        printf("CPU: %d layers, %.2f GiB in host memory\n", p->cpu_layers, p->cpu_bytes / HWS_GIB);
+    if (p->cpu_bytes > 0)
+        hws_print_line(stdout, "CPU: %d layers%s, %.2f GiB in host memory (%s)", p->cpu_layers,
+                       p->cpu_moe_layers > 0 ? " + routed experts" : "", p->cpu_bytes / HWS_GIB,
+                       r->devs.host.basis);
+    if (p->launch[0])
+        hws_print_line(stdout, "launch: %s", p->launch);
+    if (p->note[0])
+        hws_print_line(stdout, "note: %s", p->note);
     if (!p->fits && p->why[0])
-        printf("why: %s\n", p->why);
+        hws_print_line(stdout, "why: %s", p->why);
     hws_print_heading(stdout, "other placements");
-    t = hws_table_new(4, (const char *[]){"method", "fits", "largest GPU need GiB", "why"});
+    t = hws_table_new(6, (const char *[]){"method", "TP x PP", "fits", "largest GPU need GiB",
+                                          "host GiB", "why"});
+    if (t != NULL)
+        hws_table_set_priority(t, 5, 1);
     for (int k = 0; k < HWS_PLACE_COUNT; k++) {
         const hws_placement *a = &r->alt[k];
-        hws_table_rowf(t, "%s\t%s\t%.2f\t%s", hws_place_name(a->kind),
+        hws_table_rowf(t, "%s\t%dx%d\t%s\t%.2f\t%.2f\t%s", hws_place_name(a->kind), a->tp, a->pp,
                        !a->possible ? "n/a" : (a->fits ? "yes" : "no"),
-                       hws_placement_largest_need(a) / HWS_GIB, a->why[0] ? a->why : "-");
+                       hws_placement_largest_need(a) / HWS_GIB, a->cpu_bytes / HWS_GIB,
+                       a->why[0] ? a->why : "-");
     }
     hws_table_print(t, stdout);
     hws_table_free(t);
@@ -99,18 +124,23 @@ static void print_placement(const plan_result *r) {
 
 static void print_prediction(const plan_result *r) {
     const hws_prediction *p = &r->pred;
-    char a[32], b[32], c[32], d[32];
     hws_print_heading(stdout, "predicted speed");
-    hws_table *t = hws_table_new(
-        5, (const char *[]){"prefill tok/s", "decode tok/s", "TTFT ms", "per token ms", "bound"});
-    hws_table_row(t,
-                  (const char *[]){hws_fmt_num(a, sizeof a, p->prefill_tokens_per_s, 0, NULL),
-                                   hws_fmt_num(b, sizeof b, p->decode_tokens_per_s, 1, NULL),
-                                   hws_fmt_num(c, sizeof c, p->ttft_ms, 1, NULL),
-                                   hws_fmt_num(d, sizeof d, p->tpot_ms, 2, NULL), p->decode_bound});
+    /* the six speeds and times, as the prediction's field table labels and formats them */
+    enum { NSPEED = 6 };
+    const hws_field *speeds = hws_prediction_table.fields;
+    const char *headers[NSPEED + 1], *row[NSPEED + 1];
+    char cells[NSPEED][32];
+    for (int k = 0; k < NSPEED; k++) {
+        headers[k] = speeds[k].label;
+        row[k] = hws_field_text(cells[k], sizeof cells[k], &speeds[k], p, NULL);
+    }
+    headers[NSPEED] = "bound";
+    row[NSPEED] = p->decode_bound;
+    hws_table *t = hws_table_new(NSPEED + 1, headers);
+    hws_table_row(t, row);
     hws_table_print(t, stdout);
     hws_table_free(t);
-    printf("basis: %s\n", p->basis);
+    hws_print_line(stdout, "basis: %s", p->basis);
 }
 
 static void print_human(const plan_result *r) {
@@ -121,50 +151,13 @@ static void print_human(const plan_result *r) {
     hws_print_heading(stdout, title);
     print_memory(r);
     if (!r->have_devs) {
-        printf("\nno placement: %s\n", r->devs_err.msg);
+        hws_print_line(stdout, "\nno placement: %s", r->devs_err.msg);
         return;
     }
-    printf("\n%s\n", r->devs.basis);
+    hws_print_line(stdout, "\n%s", r->devs.basis);
     print_placement(r);
     print_prediction(r);
 }
-
-/* The numbers of each struct that go into the document, by member name. */
-static const hws_field memory_fields[] = {
-    HWS_JSON_NUM(hws_memory, weights_bytes),        HWS_JSON_NUM(hws_memory, embed_bytes),
-    HWS_JSON_NUM(hws_memory, active_weights_bytes), HWS_JSON_NUM(hws_memory, kv_bytes),
-    HWS_JSON_NUM(hws_memory, kv_bytes_per_token),   HWS_JSON_NUM(hws_memory, activation_bytes),
-    HWS_JSON_NUM(hws_memory, prefill_chunk_tokens), HWS_JSON_NUM(hws_memory, cuda_context_bytes),
-    HWS_JSON_NUM(hws_memory, runtime_bytes),        HWS_JSON_NUM(hws_memory, total_bytes),
-};
-static const hws_field load_fields[] = {
-    HWS_JSON_NUM(hws_device_load, weights_bytes),    HWS_JSON_NUM(hws_device_load, kv_bytes),
-    HWS_JSON_NUM(hws_device_load, activation_bytes), HWS_JSON_NUM(hws_device_load, overhead_bytes),
-    HWS_JSON_NUM(hws_device_load, total_bytes),      HWS_JSON_NUM(hws_device_load, avail_bytes),
-};
-static const hws_field pred_fields[] = {
-    HWS_JSON_NUM(hws_prediction, prefill_tokens_per_s),
-    HWS_JSON_NUM(hws_prediction, decode_tokens_per_s),
-    HWS_JSON_NUM(hws_prediction, ttft_ms),
-    HWS_JSON_NUM(hws_prediction, tpot_ms),
-    HWS_JSON_NUM(hws_prediction, decode_bytes_per_step),
-    HWS_JSON_NUM(hws_prediction, prefill_flops_per_token),
-    HWS_JSON_NUM(hws_prediction, allreduce_ms_per_step),
-};
-static const hws_field input_fields[] = {
-    HWS_JSON_NUM(hws_predict_inputs, mem_bw_gbps),
-    HWS_JSON_NUM(hws_predict_inputs, matmul_tflops),
-    HWS_JSON_NUM(hws_predict_inputs, link_gbps),
-    HWS_JSON_NUM(hws_predict_inputs, host_mem_bw_gbps),
-    HWS_JSON_NUM(hws_predict_inputs, bw_eff),
-    HWS_JSON_NUM(hws_predict_inputs, mm_eff),
-    HWS_JSON_NUM(hws_predict_inputs, link_eff),
-    HWS_JSON_NUM(hws_predict_inputs, host_bw_eff),
-    HWS_JSON_NUM(hws_predict_inputs, allreduce_latency_us),
-    HWS_JSON_NUM(hws_predict_inputs, hop_latency_us),
-    HWS_JSON_NUM(hws_predict_inputs, layer_overhead_us),
-    HWS_JSON_NUM(hws_predict_inputs, step_overhead_us),
-};
 
 /* ---- JSON ------------------------------------------------------------------------------- */
 
@@ -173,12 +166,7 @@ static void json_load(cJSON *arr, const hws_device_load *l, const hws_device *d,
     cJSON_AddItemToArray(arr, o);
     cJSON_AddNumberToObject(o, "index", i);
     hws_json_str(o, "name", d->name);
-    cJSON_AddNumberToObject(o, "first_layer", l->first_layer);
-    cJSON_AddNumberToObject(o, "n_layers", l->n_layers);
-    cJSON_AddBoolToObject(o, "embeddings", l->has_embeddings);
-    cJSON_AddBoolToObject(o, "head", l->has_head);
-    hws_fields_json(o, load_fields, sizeof load_fields / sizeof load_fields[0], l);
-    cJSON_AddBoolToObject(o, "fits", l->fits);
+    hws_record_json(o, &hws_device_load_table, l, false);
 }
 
 static cJSON *json_placement(const hws_placement *p, const hws_device_set *devs) {
@@ -191,7 +179,13 @@ static cJSON *json_placement(const hws_placement *p, const hws_device_set *devs)
     for (int i = 0; p->possible && i < p->ndev; i++)
         json_load(arr, &p->load[i], &devs->dev[i], i);
     cJSON_AddNumberToObject(o, "cpu_layers", p->cpu_layers);
+    cJSON_AddNumberToObject(o, "cpu_moe_layers", p->cpu_moe_layers);
     hws_json_num(o, "cpu_bytes", p->cpu_bytes);
+    hws_json_num(o, "host_avail_bytes", p->host_avail_bytes);
+    cJSON_AddNumberToObject(o, "tp", p->tp);
+    cJSON_AddNumberToObject(o, "pp", p->pp);
+    hws_json_str(o, "launch", p->launch[0] ? p->launch : NULL);
+    hws_json_str(o, "note", p->note[0] ? p->note : NULL);
     return o;
 }
 
@@ -199,12 +193,11 @@ static void json_prediction(cJSON *doc, const plan_result *r) {
     const hws_prediction *p = &r->pred;
     const hws_predict_inputs *in = &r->inputs;
     cJSON *o = cJSON_AddObjectToObject(doc, "prediction");
-    hws_fields_json(o, pred_fields, sizeof pred_fields / sizeof pred_fields[0], p);
+    hws_record_json(o, &hws_prediction_table, p, false);
     hws_json_str(o, "decode_bound", p->decode_bound);
     hws_json_str(o, "basis", p->basis);
     cJSON *i = cJSON_AddObjectToObject(o, "inputs");
-    cJSON_AddBoolToObject(i, "measured", in->measured);
-    hws_fields_json(i, input_fields, sizeof input_fields / sizeof input_fields[0], in);
+    hws_record_json(i, &hws_predict_inputs_table, in, false);
 }
 
 static int print_json(const plan_result *r) {
@@ -215,7 +208,7 @@ static int print_json(const plan_result *r) {
     hws_json_model(doc, &r->model, m);
     hws_json_options(doc, &r->opts, &r->model);
     cJSON *mo = cJSON_AddObjectToObject(doc, "memory");
-    hws_fields_json(mo, memory_fields, sizeof memory_fields / sizeof memory_fields[0], m);
+    hws_record_json(mo, &hws_memory_table, m, false);
     cJSON *basis = cJSON_AddObjectToObject(mo, "basis");
     hws_json_str(basis, "weights", m->weights_basis);
     hws_json_str(basis, "kv", m->kv_basis);
@@ -223,7 +216,13 @@ static int print_json(const plan_result *r) {
     hws_json_str(basis, "overhead", m->overhead_basis);
     cJSON *dv = cJSON_AddObjectToObject(doc, "devices");
     hws_json_str(dv, "basis", r->have_devs ? r->devs.basis : NULL);
-    hws_json_str(dv, "error", r->have_devs ? NULL : r->devs_err.msg);
+    hws_json_str(dv, "error", r->devs_err.msg[0] ? r->devs_err.msg : NULL);
+    cJSON *host = cJSON_AddObjectToObject(dv, "host");
+    hws_json_str(host, "name", r->devs.host.name);
+    hws_json_num(host, "mem_bytes", r->devs.host.mem_bytes);
+    hws_json_num(host, "mem_bw_gbps", r->devs.host.mem_bw_gbps);
+    hws_json_num(host, "matmul_tflops", r->devs.host.matmul_tflops);
+    hws_json_str(host, "basis", r->devs.host.basis);
     cJSON *list = cJSON_AddArrayToObject(dv, "list");
     for (int i = 0; i < r->devs.count; i++) {
         cJSON *o = cJSON_CreateObject();
@@ -253,14 +252,19 @@ static int print_json(const plan_result *r) {
 int cmd_plan(int argc, char **argv) {
     hws_plan_args a;
     hws_plan_args_default(&a);
-    const char *gpus = "local";
+    const char *gpus = "local", *host = NULL;
+    double ram_gb = 0;
     bool json = false;
     const char *pos[2];
     int npos = 0;
     hws_opt opts[] = {
         HWS_PLAN_COMMON_OPTS(a),
         {"gpus", HWS_OPT_STRING, &gpus, 0, 0,
-         "local (free memory now) or named hardware: \"4x RTX 4090\", \"2x H100 SXM 80GB\""},
+         "local (free memory now), cpu (no GPU) or named hardware: \"4x RTX 4090\", "
+         "\"2x H100 SXM 80GB\""},
+        {"host", HWS_OPT_STRING, &host, 0, 0,
+         "CPU server the GPUs sit in (data/cpus.tsv: \"EPYC 9654\"...; this machine)"},
+        {"ram", HWS_OPT_DOUBLE, &ram_gb, 1, 1e6, "host RAM for offload and CPU plans, GB"},
         {"json", HWS_OPT_FLAG, &json, 0, 0, "print one JSON document (hwscope.plan/1)"},
     };
     int rc = hws_args_parse("plan", usage, argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1,
@@ -279,17 +283,25 @@ int cmd_plan(int argc, char **argv) {
                             : hws_devices_parse(gpus, &r->devs, &r->devs_err);
         if (st == HWS_ERR_INPUT)
             rc = hws_usage_error("plan", "%s", r->devs_err.msg);
-        r->have_devs = st == HWS_OK;
+        if (st == HWS_ERR_UNSUPPORTED) /* no GPU here: plan for the CPU */
+            r->devs.cpu_only = 1;
+        r->have_devs = st == HWS_OK || st == HWS_ERR_UNSUPPORTED;
+        if (rc == 0)
+            rc = hws_plan_host("plan", host, ram_gb, &r->devs.host);
     }
     if (rc == 0 && r->have_devs) {
         for (int k = 0; k < HWS_PLACE_COUNT; k++)
-            hws_place(&r->model, &r->opts, &r->mem, &r->devs, (hws_place_kind)k, &r->alt[k]);
-        hws_place_best(&r->model, &r->opts, &r->mem, &r->devs, &r->best);
+            hws_placement_compute(&r->model, &r->opts, &r->mem, &r->devs, (hws_place_kind)k,
+                                  &r->alt[k]);
+        hws_placement_best(&r->model, &r->opts, &r->mem, &r->devs, &r->best);
         hws_predict_inputs_fill(&r->opts, &r->mem, &r->devs, NULL, &r->inputs);
-        hws_predict(&r->model, &r->opts, &r->mem, &r->best, &r->inputs, &r->pred);
+        hws_ceilings_warn("plan", r->inputs.ceilings_warning);
+        hws_prediction_compute(&r->model, &r->opts, &r->mem, &r->best, &r->inputs, &r->pred);
     }
-    if (rc == 0 && !r->have_devs && !json)
-        fprintf(stderr, "hwscope plan: %s; showing memory only (try --gpus \"1x H100 SXM 80GB\")\n",
+    if (rc == 0 && r->devs.cpu_only && r->devs_err.msg[0] && !json)
+        fprintf(stderr,
+                "hwscope plan: %s; planning for the CPU (or name GPUs: --gpus \"1x H100 "
+                "SXM 80GB\")\n",
                 r->devs_err.msg);
     if (rc == 0)
         rc = json ? print_json(r) : (print_human(r), 0);

@@ -51,17 +51,35 @@ int hws_plan_setup(const char *cmd, const char *model_arg, const hws_plan_args *
     o->ctx_tokens = (double)ctx;
     o->batch = (double)a->batch;
     o->prompt_tokens = (double)(a->prompt < ctx ? a->prompt : ctx);
+    o->depth_tokens = a->depth > 0 ? (double)a->depth : HWS_NA;
     st = hws_memory_estimate(model, o, mem, &err);
     if (st != HWS_OK)
         return hws_usage_error(cmd, "%s", err.msg);
     return 0;
 }
 
+int hws_plan_host(const char *cmd, const char *host_name, double ram_gb, hws_host *host) {
+    hws_error err = {{0}};
+    if (host_name != NULL && hws_host_named(host_name, host, &err) != HWS_OK)
+        return hws_usage_error(cmd, "%s", err.msg);
+    if (host_name == NULL && hws_host_local(host, &err) != HWS_OK)
+        hws_host_unknown(host);
+    if (ram_gb > 0) {
+        host->mem_bytes = ram_gb * 1e9;
+        snprintf(host->basis, sizeof host->basis, "%s with --ram %g GB: RAM checked against that",
+                 host->name, ram_gb);
+    }
+    return 0;
+}
+
 const char *hws_plan_weights_name(const hws_plan_opts *o, const hws_model_spec *m) {
     if (o->weights != NULL)
         return o->weights->name;
-    if (hws_known(m->file_weight_bytes) && m->file_weight_bytes > 0)
+    int experts_only;
+    if (hws_known(m->file_weight_bytes))
         return m->file_weight_type[0] ? m->file_weight_type : "file";
+    if (hws_checkpoint_format(m, &experts_only) != NULL) /* as the checkpoint ships */
+        return m->file_weight_type;
     return "bf16";
 }
 
@@ -90,4 +108,24 @@ void hws_json_options(cJSON *doc, const hws_plan_opts *o, const hws_model_spec *
     hws_json_num(j, "prompt_tokens", o->prompt_tokens);
     hws_json_num(j, "gen_tokens", o->gen_tokens);
     hws_json_str(j, "runtime", hws_runtime_name(o->runtime));
+}
+
+void hws_ceilings_warn(const char *cmd, const char *warning) {
+    if (warning[0] != '\0')
+        fprintf(stderr,
+                "hwscope %s: warning: saved ceilings not used, predictions from the "
+                "datasheet: %s\n",
+                cmd, warning);
+}
+
+hws_ceilings_set *hws_plan_ceilings_read(const char *cmd) {
+    char path[HWS_CEILINGS_PATH_BYTES];
+    hws_ceilings_set *set = NULL;
+    hws_error why = {""};
+    if (!hws_ceilings_path(path, sizeof path))
+        return NULL;
+    hws_status st = hws_ceilings_set_load(path, &set, &why);
+    if (st != HWS_OK && st != HWS_ERR_UNSUPPORTED)
+        hws_ceilings_warn(cmd, why.msg);
+    return set;
 }

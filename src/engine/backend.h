@@ -72,9 +72,10 @@ typedef struct {
                           int rows, int E, float eps, hws_error *err);
 } hws_tfm_ops;
 
-/* Runs model(SRC, TGT) -> OUT through ops. */
-hws_status hws_tfm_run(const hws_tfm_weights *w, int S, int N, const hws_tfm_ops *ops, void *ctx,
-                       hws_error *err);
+/* Runs model(SRC, TGT) -> OUT through ops; fold: the attention blocks as folded maps (only
+ * meaningful at S=1, see hws_tfm_options.fold). */
+hws_status hws_tfm_run(const hws_tfm_weights *w, int S, int N, int fold, const hws_tfm_ops *ops,
+                       void *ctx, hws_error *err);
 
 /* The CUDA module's table, got with hws_cuda_module_sym("hws_tfm_cuda_api"). */
 #define HWS_TFM_CUDA_ABI 3

@@ -20,6 +20,9 @@ struct hws_tfm_cpu {
     float *buf[HWS_BUF_COUNT]; /* SRC, TGT and OUT point at the caller's arrays */
     float *scratch;
     int blas_threads; /* products: one multi-threaded OpenBLAS call (else tiles on the pool) */
+    int tiles;        /* tiles per thread of a product on the pool */
+    int fold;         /* attention blocks as folded maps (hws_tfm_options.fold) */
+    int blas_threads_before; /* OpenBLAS's thread count before this runner, put back on free */
 };
 
 /* y = x w^T + b (+ReLU) the configured way. */
@@ -28,7 +31,7 @@ static void product(hws_tfm_cpu *c, float *y, const float *x, const float *w, co
     if (c->blas_threads)
         hws_cpu_linear_blas(c->pool, y, x, w, b, rows, k, n, relu);
     else
-        hws_cpu_linear(c->pool, y, x, w, b, rows, k, n, relu);
+        hws_cpu_linear(c->pool, c->tiles, y, x, w, b, rows, k, n, relu);
 }
 
 static hws_status cpu_linear(void *ctx, hws_tfm_buf y, hws_tfm_buf x, int rows, int k, int n,
@@ -96,11 +99,9 @@ static hws_status cpu_add_ln2(void *ctx, hws_tfm_buf out, hws_tfm_buf x, hws_tfm
 static const hws_tfm_ops cpu_ops = {cpu_linear, cpu_linear_batched, cpu_attention, cpu_add_ln,
                                     cpu_add_ln2};
 
-const char *hws_tfm_cpu_blas(void) {
-    static char info[256];
-    snprintf(info, sizeof info, "%s (kernels for %s)", openblas_get_config(),
-             openblas_get_corename());
-    return info;
+char *hws_tfm_cpu_blas(char *buf, size_t n) {
+    snprintf(buf, n, "%s (kernels for %s)", openblas_get_config(), openblas_get_corename());
+    return buf;
 }
 
 const char *hws_tfm_cpu_blas_core(void) {
@@ -118,11 +119,14 @@ void hws_tfm_cpu_free(hws_tfm_cpu *c) {
         free(c->buf[b]);
     free(c->scratch);
     hws_pool_free(c->pool);
+    if (c->blas_threads_before > 0)
+        openblas_set_num_threads(c->blas_threads_before);
     free(c);
 }
 
-hws_status hws_tfm_cpu_new(const hws_tfm_weights *w, int S, int N, int threads, hws_tfm_cpu **out,
-                           hws_error *err) {
+hws_status hws_tfm_cpu_new(const hws_tfm_weights *w, int S, int N, int threads,
+                           const hws_tfm_options *opt, hws_tfm_cpu **out, hws_error *err) {
+    hws_tfm_options o = opt ? *opt : hws_tfm_options_default();
     if (S < 1 || N < 1 || (long)S * N > (1L << 24))
         return hws_error_set(err, HWS_ERR_INPUT, "shape S=%d, N=%d is out of range", S, N);
     if (threads <= 0) {
@@ -135,7 +139,11 @@ hws_status hws_tfm_cpu_new(const hws_tfm_weights *w, int S, int N, int threads, 
     c->w = w;
     c->S = S;
     c->N = N;
-    c->pool = hws_pool_new(threads);
+    c->fold = o.fold;
+    c->tiles = o.cpu_tiles < 1 ? 1 : o.cpu_tiles > 8 ? 8 : o.cpu_tiles;
+    c->pool = hws_pool_new(threads, o.spin_rounds == 0  ? -1
+                                    : o.spin_rounds < 0 ? 0
+                                                        : o.spin_rounds);
     int ok = c->pool != NULL;
     size_t rows = (size_t)S * N;
     for (int b = HWS_BUF_X; b < HWS_BUF_OUT && ok; b++)
@@ -146,10 +154,10 @@ hws_status hws_tfm_cpu_new(const hws_tfm_weights *w, int S, int N, int threads, 
         hws_tfm_cpu_free(c);
         return hws_error_set(err, HWS_ERR_NOMEM, "out of memory for S=%d, N=%d", S, N);
     }
-    /* HWSCOPE_ENGINE_CPU_GEMM=blas: OpenBLAS's own threads run each product (to compare) */
-    const char *gemm = getenv("HWSCOPE_ENGINE_CPU_GEMM");
-    c->blas_threads = gemm && strcmp(gemm, "blas") == 0 ? threads : 0;
-    /* else the pool's threads call it, each on its own tile */
+    /* cpu_blas_threads: OpenBLAS's own threads run each product (to compare); else the pool's
+     * threads call it, each on its own tile */
+    c->blas_threads = o.cpu_blas_threads ? threads : 0;
+    c->blas_threads_before = openblas_get_num_threads();
     openblas_set_num_threads(c->blas_threads ? c->blas_threads : 1);
     *out = c;
     return HWS_OK;
@@ -160,5 +168,5 @@ hws_status hws_tfm_cpu_forward(hws_tfm_cpu *c, const float *src, const float *tg
     c->buf[HWS_BUF_SRC] = (float *)src; /* read only */
     c->buf[HWS_BUF_TGT] = (float *)tgt;
     c->buf[HWS_BUF_OUT] = out;
-    return hws_tfm_run(c->w, c->S, c->N, &cpu_ops, c, err);
+    return hws_tfm_run(c->w, c->S, c->N, c->fold, &cpu_ops, c, err);
 }

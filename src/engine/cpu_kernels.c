@@ -85,13 +85,10 @@ static void pick_tiles(int tiles, int rows, int n, int *tr, int *tc) {
     }
 }
 
-void hws_cpu_linear(hws_pool *p, float *y, const float *x, const float *w, const float *b, int rows,
-                    int k, int n, int relu) {
+void hws_cpu_linear(hws_pool *p, int tiles_per_thread, float *y, const float *x, const float *w,
+                    const float *b, int rows, int k, int n, int relu) {
     linear_job j = {y, x, w, b, rows, k, n, relu, 1, 1};
-    /* HWSCOPE_ENGINE_CPU_TILES tiles per thread (default 1): more, smaller tiles let the threads
-     * that come free first take the work of one the host holds up, at more packing per flop */
-    const char *per = getenv("HWSCOPE_ENGINE_CPU_TILES");
-    int m = per && *per ? atoi(per) : 1;
+    int m = tiles_per_thread;
     int tiles = hws_pool_threads(p) * (m < 1 ? 1 : m > 8 ? 8 : m);
     pick_tiles(tiles, rows, n, &j.tr, &j.tc);
     hws_pool_run(p, linear_tiles, &j, (long)j.tr * j.tc);

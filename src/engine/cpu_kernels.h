@@ -8,9 +8,11 @@
 
 /* y[rows, n] = x[rows, k] w^T + b, then ReLU when relu (w is [n, k]; b may be NULL): each
  * thread one tile of the output, through single-threaded OpenBLAS (set by the caller with
- * openblas_set_num_threads(1)), so no second set of threads competes with the pool's. */
-void hws_cpu_linear(hws_pool *p, float *y, const float *x, const float *w, const float *b, int rows,
-                    int k, int n, int relu);
+ * openblas_set_num_threads(1)), so no second set of threads competes with the pool's.
+ * tiles_per_thread (1..8, clamped): more, smaller tiles let the threads that come free first take
+ * the work of one the host holds up, at more packing per flop. */
+void hws_cpu_linear(hws_pool *p, int tiles_per_thread, float *y, const float *x, const float *w,
+                    const float *b, int rows, int k, int n, int relu);
 /* The same as one multi-threaded OpenBLAS call (the caller sets its threads), bias and ReLU on
  * the pool. */
 void hws_cpu_linear_blas(hws_pool *p, float *y, const float *x, const float *w, const float *b,

@@ -52,6 +52,19 @@ double hws_tfm_flops(const hws_tfm_config *cfg, int S, int N) {
     return cfg->n_enc * enc + cfg->n_dec * dec;
 }
 
+double hws_tfm_flops_run(const hws_tfm_config *cfg, int S, int N, const hws_tfm_options *opt) {
+    if (!hws_tfm_folds(opt, S))
+        return hws_tfm_flops(cfg, S, N);
+    /* folded: no attention; each self-attention block is one E x E map (vo), and each decoder
+     * layer's cross-attention one E x E map of the encoder's output (the vo maps themselves are
+     * made once, with the weights) */
+    double T = (double)S * N, E = cfg->d_model, F = cfg->d_ff;
+    double ffn = 2.0 * T * (2.0 * E * F);
+    double enc = 2.0 * T * E * E + ffn;
+    double dec = 2.0 * 2.0 * T * E * E + ffn;
+    return cfg->n_enc * enc + cfg->n_dec * dec;
+}
+
 typedef struct {
     const hws_tfm_ops *ops;
     void *ctx;
@@ -179,15 +192,18 @@ static hws_status ff_block(fwd *f, const hws_tfm_layer *l, hws_tfm_buf x, const 
     return add_ln(f, x, x, HWS_BUF_TMP, ln);
 }
 
-int hws_tfm_one_key(int S) {
-    const char *e = getenv("HWSCOPE_ENGINE_GENERAL");
-    return S == 1 && (!e || strcmp(e, "1") != 0);
+hws_tfm_options hws_tfm_options_default(void) {
+    return (hws_tfm_options){0};
 }
 
-hws_status hws_tfm_run(const hws_tfm_weights *w, int S, int N, const hws_tfm_ops *ops, void *ctx,
-                       hws_error *err) {
+int hws_tfm_folds(const hws_tfm_options *opt, int S) {
+    return S == 1 && opt != NULL && opt->fold;
+}
+
+hws_status hws_tfm_run(const hws_tfm_weights *w, int S, int N, int fold, const hws_tfm_ops *ops,
+                       void *ctx, hws_error *err) {
     const hws_tfm_config *cfg = &w->cfg;
-    fwd f = {ops, ctx, cfg, S, N, S * N, hws_tfm_one_key(S), err};
+    fwd f = {ops, ctx, cfg, S, N, S * N, S == 1 && fold, err};
     /* the first sub-layer reads SRC (TGT) and writes X (Y), so the inputs are never written */
     hws_tfm_buf x = HWS_BUF_SRC;
     hws_status st = HWS_OK;

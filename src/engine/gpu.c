@@ -12,6 +12,7 @@ struct hws_tfm_gpu {
     const hws_tfm_weights *w;
     int S, N;
     int lanes; /* concurrent branches of the graph (run_lanes) */
+    int fold;  /* attention blocks as folded maps (hws_tfm_options.fold) */
     char device[128];
 };
 
@@ -44,11 +45,10 @@ void hws_tfm_gpu_free(hws_tfm_gpu *g) {
 
 /* How many lanes run the forward pass: with S=1 the batch's rows are independent (each attention
  * reads its own row only), so the graph can run the batch in slices as concurrent branches.
- * HWSCOPE_ENGINE_LANES (1-4) sets it; by default 1: on an H100 at the guide's shape 2 lanes
+ * hws_tfm_options.lanes (1-4) sets it; by default 1: on an H100 at the guide's shape 2 lanes
  * were slower (fp16 general path 0.696 ms vs 0.567, one-key 0.460 vs 0.392). */
-static int lane_count(int S, int N) {
-    const char *e = getenv("HWSCOPE_ENGINE_LANES");
-    int n = e && *e ? atoi(e) : 1;
+static int lane_count(int requested, int S, int N) {
+    int n = requested;
     if (S != 1 || n < 1)
         return 1;
     n = n > 4 ? 4 : n;
@@ -58,13 +58,13 @@ static int lane_count(int S, int N) {
 /* The forward pass over n lanes, lane i running rows [i*N/n, (i+1)*N/n). */
 static hws_status run_lanes(hws_tfm_gpu *g, int n, hws_error *err) {
     if (n == 1)
-        return hws_tfm_run(g->w, g->S, g->N, g->api->ops, g->ctx, err);
+        return hws_tfm_run(g->w, g->S, g->N, g->fold, g->api->ops, g->ctx, err);
     hws_status st = g->api->fork(g->ctx, n, err);
     for (int i = 0; i < n && st == HWS_OK; i++) {
         int r0 = (int)((long)i * g->N / n), r1 = (int)((long)(i + 1) * g->N / n);
         st = g->api->lane(g->ctx, i, (size_t)r0, err);
         if (st == HWS_OK)
-            st = hws_tfm_run(g->w, 1, r1 - r0, g->api->ops, g->ctx, err);
+            st = hws_tfm_run(g->w, 1, r1 - r0, g->fold, g->api->ops, g->ctx, err);
     }
     hws_error join_err;
     hws_status join = g->api->join(g->ctx, &join_err); /* joins even when a lane failed */
@@ -74,7 +74,8 @@ static hws_status run_lanes(hws_tfm_gpu *g, int n, hws_error *err) {
 }
 
 hws_status hws_tfm_gpu_new(const hws_tfm_weights *w, int S, int N, hws_tfm_dtype dt,
-                           hws_tfm_gpu **out, hws_error *err) {
+                           const hws_tfm_options *opt, hws_tfm_gpu **out, hws_error *err) {
+    hws_tfm_options o = opt ? *opt : hws_tfm_options_default();
     if (S < 1 || N < 1 || (long)S * N > (1L << 24))
         return hws_error_set(err, HWS_ERR_INPUT, "shape S=%d, N=%d is out of range", S, N);
     const hws_tfm_cuda_api *api = cuda_api(err);
@@ -87,7 +88,8 @@ hws_status hws_tfm_gpu_new(const hws_tfm_weights *w, int S, int N, hws_tfm_dtype
     g->w = w;
     g->S = S;
     g->N = N;
-    g->lanes = lane_count(S, N);
+    g->lanes = lane_count(o.lanes, S, N);
+    g->fold = o.fold;
     hws_status st = api->create(w, S, N, dt, &g->ctx, g->device, sizeof g->device, err);
     if (st == HWS_OK) /* once eagerly: checks every step and picks the products' algorithms */
         st = run_lanes(g, g->lanes, err);
@@ -126,7 +128,7 @@ hws_status hws_tfm_gpu_time(hws_tfm_gpu *g, int warmup, int reps, double *ms_sam
 hws_status hws_tfm_gpu_profile(hws_tfm_gpu *g, double ms[4], int count[4], hws_error *err) {
     hws_status st = g->api->profile_begin(g->ctx, err);
     if (st == HWS_OK)
-        st = hws_tfm_run(g->w, g->S, g->N, g->api->ops, g->ctx, err);
+        st = hws_tfm_run(g->w, g->S, g->N, g->fold, g->api->ops, g->ctx, err);
     double m[4];
     int n[4];
     hws_error end_err;

@@ -288,7 +288,7 @@ static hws_status create(const hws_llm_shape *s, const hws_llm_options *o, int m
              (c->tokens = calloc((size_t)max_rows, 4)) && (c->seq = calloc((size_t)max_rows, 4)) &&
              (c->pos = calloc((size_t)max_rows, 4)) &&
              (c->scratch = malloc((size_t)threads * c->scratch_per_thread * sizeof(float))) &&
-             (c->pool = hws_pool_new(threads));
+             (c->pool = hws_pool_new(threads, -1));
     if (!ok) {
         destroy(c);
         return hws_error_set(err, HWS_ERR_NOMEM, "out of memory for the model on the CPU");

@@ -3,7 +3,7 @@
  * backend, which stores them in the model's format. Also the config.json fields the planner's
  * model spec does not carry (RoPE base and scaling, norm epsilon, biases). */
 #include "engine/llm_load.h"
-#include "engine/safetensors.h"
+#include "format/safetensors.h"
 #include "hwscope/gguf.h"
 #include "util/file.h"
 

@@ -16,8 +16,7 @@
 #define cpu_relax() ((void)0)
 #endif
 
-#define SPIN_ROUNDS 20000 /* pause instructions, about 0.1-1 ms, before sleeping */
-#define PIECES      4     /* a job's range is cut into about this many pieces per thread */
+#define PIECES 4 /* a job's range is cut into about this many pieces per thread */
 
 struct hws_pool {
     int n; /* threads, the caller included */
@@ -27,7 +26,7 @@ struct hws_pool {
     atomic_ulong gen;   /* bumped per job, after fn, ctx and total are set */
     atomic_int pending; /* workers still on the current job */
     atomic_int quit;
-    int spin;         /* rounds to spin (HWSCOPE_ENGINE_SPIN=0: none) */
+    int spin;         /* rounds to spin between jobs (0: none) */
     atomic_long next; /* the next unclaimed index of the job's range */
     hws_pool_fn fn;
     void *ctx;
@@ -83,13 +82,12 @@ static void *worker(void *arg) {
     return NULL;
 }
 
-hws_pool *hws_pool_new(int nthreads) {
+hws_pool *hws_pool_new(int nthreads, int spin_rounds) {
     hws_pool *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
     p->n = nthreads < 1 ? 1 : nthreads;
-    const char *spin = getenv("HWSCOPE_ENGINE_SPIN");
-    p->spin = spin && *spin ? atoi(spin) : SPIN_ROUNDS;
+    p->spin = spin_rounds < 0 ? HWS_POOL_SPIN_DEFAULT : spin_rounds;
     p->tid = calloc((size_t)p->n, sizeof *p->tid);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->go, NULL);

@@ -1,6 +1,6 @@
 /* weights.c - nn.Transformer's parameters: their state_dict names and shapes, seeded random
  * values, and loading from a safetensors file exported from PyTorch. */
-#include "engine/safetensors.h"
+#include "format/safetensors.h"
 #include "hwscope/engine.h"
 
 #include <cblas.h>

@@ -1,7 +1,7 @@
 /* gguf_model.c - a model spec from a GGUF header: the <arch>.* metadata llama.cpp writes
  * (block_count, embedding_length, attention.head_count ...), the vocabulary from the tokenizer
  * or the embedding tensor, and the exact weight bytes from the tensor table. */
-#include "plan/model_readers.h"
+#include "format/model_readers.h"
 #include "util/units.h"
 
 #include <stdio.h>
@@ -155,6 +155,24 @@ static void vocab(const gguf_doc *d, hws_model_spec *m) {
         m->vocab_size = (double)embd->dims[1];
 }
 
+/* The shared shape check (hws_model_shape_check), its fault named by this file's key. */
+static hws_status check_shape(const gguf_doc *d, const hws_model_spec *m) {
+    static const char *const keys[HWS_SHAPE_FIELDS] = {
+        [HWS_SHAPE_LAYERS] = "block_count",
+        [HWS_SHAPE_HIDDEN] = "embedding_length",
+        [HWS_SHAPE_HEADS] = "attention.head_count",
+        [HWS_SHAPE_KV_HEADS] = "attention.head_count_kv",
+        [HWS_SHAPE_EXPERTS] = "expert_count",
+        [HWS_SHAPE_EXPERTS_ACTIVE] = "expert_used_count",
+        [HWS_SHAPE_DENSE_LAYERS] = "leading_dense_block_count",
+    };
+    hws_shape_field field;
+    char why[160];
+    if (hws_model_shape_check(m, &field, why, sizeof why))
+        return HWS_OK;
+    return HWS_FAIL(d->err, HWS_ERR_INPUT, "%s: key %s.%s: %s", d->path, d->arch, keys[field], why);
+}
+
 static hws_status fill(const gguf_doc *d, hws_model_spec *m) {
     hws_status st;
     if ((st = meta_required(d, "embedding_length", &m->hidden_size)) ||
@@ -192,10 +210,14 @@ static hws_status fill(const gguf_doc *d, hws_model_spec *m) {
             (st = meta_count(d, "leading_dense_block_count", 0, &m->n_dense_layers)))
             return st;
     }
+    if ((st = check_shape(d, m)) != HWS_OK)
+        return st;
     vocab(d, m);
     m->tie_embeddings = hws_gguf_tensor_find(d->g, "output.weight") == NULL;
     m->gated_mlp = gated(d);
-    m->file_weight_bytes = (double)hws_gguf_tensor_bytes_total(d->g);
+    /* a header without tensors (vocab only) states no weight size: unknown, not 0 */
+    double bytes = (double)hws_gguf_tensor_bytes_total(d->g);
+    m->file_weight_bytes = bytes > 0 ? bytes : HWS_NA;
     weight_type(d, m);
     return HWS_OK;
 }

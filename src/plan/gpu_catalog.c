@@ -1,21 +1,23 @@
 /* gpu_catalog.c - the built-in GPU catalog (data/gpus.tsv) plus a user's rows on top, and lookup
  * by the names NVML, ROCm and people use. */
 #include "hwscope/catalog.h"
-#include "plan/catalogs.h"
+#include "format/tsv.h"
 
 #include <ctype.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 extern const char hws_data_gpus_tsv[];
 extern const unsigned long hws_data_gpus_tsv_len;
 
-#define S(member, column, help) HWS_TSV_STRING(hws_gpu_spec, member, column, help)
-#define N(member, column, scale, unit, help)                                                       \
-    HWS_TSV_NUMBER(hws_gpu_spec, member, column, scale, unit, help)
+#define S(member, column, help) HWS_COL_STR(hws_gpu_spec, member, column, help)
+#define N(member, column, unit_size, unit, help)                                                   \
+    HWS_COL_NUM(hws_gpu_spec, member, column, unit_size, unit, help)
 
-static const hws_tsv_field gpu_fields[] = {
+/* The field table of a catalog GPU: the columns of data/gpus.tsv. */
+static const hws_field gpu_fields[] = {
     S(name, "name", "catalog name"),
     S(aliases, "aliases", "other names, ';'-separated, NVML's first"),
     S(vendor, "vendor", "NVIDIA, AMD, Intel, Apple"),
@@ -43,11 +45,10 @@ static const hws_tsv_field gpu_fields[] = {
     S(source, "source", "where the figures come from"),
 };
 
-const hws_tsv_schema hws_gpu_schema = {gpu_fields, sizeof gpu_fields / sizeof *gpu_fields,
-                                       sizeof(hws_gpu_spec)};
+const hws_field_table hws_gpu_spec_table = HWS_FIELD_TABLE(hws_gpu_spec, gpu_fields);
 
 static hws_tsv_catalog catalog = {
-    &hws_gpu_schema, hws_data_gpus_tsv, &hws_data_gpus_tsv_len, "data/gpus.tsv", {0}, false};
+    &hws_gpu_spec_table, hws_data_gpus_tsv, &hws_data_gpus_tsv_len, "data/gpus.tsv", {0}, false};
 
 hws_status hws_gpu_catalog_load(const char *user_path, hws_error *err) {
     return hws_tsv_catalog_load(&catalog, user_path, err);
@@ -113,4 +114,120 @@ const hws_gpu_spec *hws_gpu_catalog_find(const char *name) {
             if (gpu_matches(&rows[i], name, loose))
                 return &rows[i];
     return NULL;
+}
+
+/* ---- names as people write them --------------------------------------------------------- */
+
+#define MAX_WORDS 12
+#define WORD_LEN  16
+
+typedef struct {
+    int n;
+    char w[MAX_WORDS][WORD_LEN];
+} words;
+
+/* Lower-case alphanumeric words of s[0..len), vendor words dropped, "sxm4/5" as "sxm", a number
+ * followed by "gb"/"g" joined ("80 GB", "80G" -> "80gb"). */
+static void split_words(const char *s, size_t len, words *out) {
+    static const char *const noise[] = {"nvidia",   "geforce", "tesla", "amd",
+                                        "instinct", "intel",   "apple"};
+    out->n = 0;
+    for (size_t i = 0; i < len;) {
+        while (i < len && !isalnum((unsigned char)s[i]))
+            i++;
+        char w[WORD_LEN];
+        size_t k = 0;
+        while (i < len && isalnum((unsigned char)s[i])) {
+            if (k + 1 < sizeof w)
+                w[k++] = (char)tolower((unsigned char)s[i]);
+            i++;
+        }
+        w[k] = '\0';
+        if (k == 0)
+            continue;
+        int skip = 0;
+        for (size_t j = 0; j < sizeof noise / sizeof *noise; j++)
+            skip |= strcmp(w, noise[j]) == 0;
+        if (strcmp(w, "sxm4") == 0 || strcmp(w, "sxm5") == 0 || strcmp(w, "sxm2") == 0)
+            w[3] = '\0';
+        if (k >= 2 && w[k - 1] == 'g' && isdigit((unsigned char)w[k - 2]) && k + 1 < sizeof w) {
+            w[k] = 'b';
+            w[k + 1] = '\0';
+        }
+        if ((strcmp(w, "gb") == 0 || strcmp(w, "g") == 0) && out->n > 0) {
+            char *prev = out->w[out->n - 1];
+            size_t p = strlen(prev);
+            if (p > 0 && p + 3 < WORD_LEN && isdigit((unsigned char)prev[p - 1])) {
+                memcpy(prev + p, "gb", 3);
+                skip = 1;
+            }
+        }
+        if (!skip && out->n < MAX_WORDS)
+            snprintf(out->w[out->n++], WORD_LEN, "%s", w);
+    }
+}
+
+static bool has_word(const words *ws, const char *w) {
+    for (int i = 0; i < ws->n; i++)
+        if (strcmp(ws->w[i], w) == 0)
+            return true;
+    return false;
+}
+
+static bool all_in(const words *want, const words *have) {
+    for (int i = 0; i < want->n; i++)
+        if (!has_word(have, want->w[i]))
+            return false;
+    return want->n > 0;
+}
+
+/* Whether every word of want is in the row's name or in one of its names (aliases). */
+static bool row_has_words(const hws_gpu_spec *g, const words *want) {
+    words name;
+    split_words(g->name, strlen(g->name), &name);
+    if (all_in(want, &name))
+        return true;
+    for (const char *p = g->aliases; *p != '\0';) {
+        size_t n = strcspn(p, ";");
+        words alias;
+        split_words(p, n, &alias);
+        if (all_in(want, &alias))
+            return true;
+        p += n;
+        p += *p == ';';
+    }
+    return false;
+}
+
+int hws_gpu_catalog_resolve(const char *name, const hws_gpu_spec **out, char *which, size_t n) {
+    size_t count;
+    const hws_gpu_spec *rows = hws_gpu_catalog(&count);
+    words want;
+    int matched = 0, complete = 0;
+    const hws_gpu_spec *only = NULL, *whole = NULL;
+    size_t len = 0;
+    *out = NULL;
+    if (n > 0)
+        which[0] = '\0';
+    split_words(name, strlen(name), &want);
+    for (size_t i = 0; i < count; i++) {
+        if (!row_has_words(&rows[i], &want))
+            continue;
+        words own;
+        split_words(rows[i].name, strlen(rows[i].name), &own);
+        if (all_in(&own, &want)) { /* "RTX 3090" is the RTX 3090, not also the 3090 Ti */
+            complete++;
+            whole = &rows[i];
+        }
+        matched++;
+        only = &rows[i];
+        if (len < n)
+            len += (size_t)snprintf(which + len, n - len, "%s%s", matched > 1 ? ", " : "",
+                                    rows[i].name);
+    }
+    if (matched == 1)
+        *out = only;
+    else if (complete == 1)
+        *out = whole;
+    return matched;
 }

@@ -7,6 +7,7 @@
 #include "plan/shape.h"
 #include "util/units.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -19,6 +20,9 @@ static const hws_weight_format weight_formats[] = {
     {"fp16", 16.0, 16.0, 16.0, "fp16", 0, "IEEE half precision"},
     {"bf16", 16.0, 16.0, 16.0, "bf16", 0, "bfloat16, the usual checkpoint format"},
     {"fp8", 8.0, 16.0, 16.0, "fp8", 0, "FP8 E4M3 per-tensor scale; embeddings and head in BF16"},
+    {"fp8-block", 8.0 + 32.0 / (128.0 * 128.0), 16.0, 16.0, "fp8", 0,
+     "FP8 E4M3, one FP32 scale per 128x128 block (DeepSeek-V3/R1 checkpoints); embeddings and "
+     "head in BF16"},
     {"int8", 8.0 + 16.0 / 4096.0, 16.0, 16.0, "int8", 0,
      "INT8 per-channel FP16 scale (W8A8/LLM.int8); embeddings and head in FP16"},
     {"int4", 4.0 + 16.0 / 128.0 + 4.0 / 128.0, 16.0, 16.0, "fp16", 0,
@@ -27,7 +31,8 @@ static const hws_weight_format weight_formats[] = {
      "bitsandbytes NF4, block 64, double-quantised absmax; embeddings/head BF16"},
     {"fp4", 4.0 + 8.0 / 16.0, 16.0, 16.0, "fp4", 0,
      "NVFP4: E2M1, FP8 scale per 16; embeddings BF16"},
-    {"mxfp4", 4.0 + 8.0 / 32.0, 16.0, 16.0, "fp4", 0, "MXFP4: E2M1, E8M0 scale per 32"},
+    {"mxfp4", 4.0 + 8.0 / 32.0, 16.0, 16.0, "fp4", 0,
+     "MXFP4: E2M1, E8M0 scale per 32; embeddings and head BF16"},
     {"int4-bare", 4.0, 4.0, 4.0, "fp16", 0,
      "4 bits per weight and nothing else, embeddings too (the textbook 'params / 2')"},
 };
@@ -52,25 +57,34 @@ static const struct {
 #define GGUF_HEAD_Q6 6.5625
 #define GGUF_TYPES   64
 
+/* Filled once (gguf_formats_fill, under pthread_once), then only read: lookups from several
+ * threads see one table, and nothing is written on a lookup. */
 static hws_weight_format gguf_formats[GGUF_TYPES];
+static pthread_once_t gguf_formats_once = PTHREAD_ONCE_INIT;
+
+static void gguf_formats_fill(void) {
+    for (int id = 0; id < GGUF_TYPES; id++) {
+        double avg = hws_gguf_file_type_bits_per_weight(id);
+        if (!hws_known(avg) || hws_gguf_file_type_name(id) == NULL)
+            continue;
+        hws_weight_format *f = &gguf_formats[id];
+        double head = avg >= GGUF_HEAD_Q6 ? avg : GGUF_HEAD_Q6;
+        f->name = hws_gguf_file_type_name(id);
+        f->bits_per_weight = (avg * REF_WEIGHTS - head * REF_HEAD) / (REF_WEIGHTS - REF_HEAD);
+        f->embed_bits = f->bits_per_weight;
+        f->head_bits = head;
+        f->compute = "fp16";
+        f->gguf = 1;
+        f->note = "GGUF (llama.cpp) file type; bits from gguf.h, output head in Q6_K";
+    }
+}
 
 static const hws_weight_format *gguf_format(const char *name) {
+    pthread_once(&gguf_formats_once, gguf_formats_fill);
     int id = hws_gguf_file_type_from_name(name);
-    if (id < 0 || id >= GGUF_TYPES)
+    if (id < 0 || id >= GGUF_TYPES || gguf_formats[id].name == NULL)
         return NULL;
-    double avg = hws_gguf_file_type_bits_per_weight(id);
-    if (!hws_known(avg))
-        return NULL;
-    hws_weight_format *f = &gguf_formats[id];
-    double head = avg >= GGUF_HEAD_Q6 ? avg : GGUF_HEAD_Q6;
-    f->name = hws_gguf_file_type_name(id);
-    f->bits_per_weight = (avg * REF_WEIGHTS - head * REF_HEAD) / (REF_WEIGHTS - REF_HEAD);
-    f->embed_bits = f->bits_per_weight;
-    f->head_bits = head;
-    f->compute = "fp16";
-    f->gguf = 1;
-    f->note = "GGUF (llama.cpp) file type; bits from gguf.h, output head in Q6_K";
-    return f;
+    return &gguf_formats[id];
 }
 
 const hws_weight_format *hws_weight_formats(size_t *count) {
@@ -139,6 +153,7 @@ void hws_plan_opts_default(hws_plan_opts *o) {
     o->gen_tokens = 128;    /* llama-bench's tg128 */
     o->runtime = HWS_RUNTIME_TRANSFORMERS;
     o->vllm_gpu_mem_util = 0.90;
+    o->depth_tokens = HWS_NA;
 }
 
 double hws_plan_default_ctx(const hws_model_spec *m) {
@@ -172,22 +187,50 @@ double hws_kv_layer_tokens(const hws_model_spec *m, int layer, double ctx) {
     return m->sliding_window;
 }
 
-double hws_layer_kv_bytes(const hws_model_spec *m, const hws_plan_opts *o, int layer) {
-    return hws_kv_layer_bytes_per_token(m, o->kv->bytes_per_elem) *
-           hws_kv_layer_tokens(m, layer, o->ctx_tokens) * o->batch;
+double hws_kv_runtime_bytes_per_token(const hws_model_spec *m, const hws_plan_opts *o) {
+    if (is_mla(m) && o->runtime == HWS_RUNTIME_TRANSFORMERS) {
+        double nope = hws_known(m->qk_nope_head_dim) ? m->qk_nope_head_dim : 0;
+        double rope = hws_known(m->qk_rope_head_dim) ? m->qk_rope_head_dim : 0;
+        double v = hws_known(m->v_head_dim) ? m->v_head_dim : nope;
+        return m->n_heads * (nope + rope + v) * o->kv->bytes_per_elem;
+    }
+    return hws_kv_layer_bytes_per_token(m, o->kv->bytes_per_elem);
+}
+
+/* Whether every layer slides (no global layer between them). */
+static int all_sliding(const hws_model_spec *m) {
+    return !hws_known(m->sliding_layers_per_global) || m->sliding_layers_per_global <= 0;
+}
+
+double hws_kv_runtime_tokens(const hws_model_spec *m, const hws_plan_opts *o, int layer,
+                             double ctx) {
+    if (o->runtime == HWS_RUNTIME_LLAMACPP && all_sliding(m))
+        return ctx;
+    return hws_kv_layer_tokens(m, layer, ctx);
+}
+
+double hws_kv_layer_bytes(const hws_model_spec *m, const hws_plan_opts *o, int layer) {
+    return hws_kv_runtime_bytes_per_token(m, o) *
+           hws_kv_runtime_tokens(m, o, layer, o->ctx_tokens) * o->batch;
 }
 
 static double kv_total(const hws_model_spec *m, const hws_plan_opts *o) {
     double sum = 0;
     for (int i = 0; i < (int)m->n_layers; i++)
-        sum += hws_layer_kv_bytes(m, o, i);
+        sum += hws_kv_layer_bytes(m, o, i);
     return sum;
 }
 
 static void kv_basis(const hws_model_spec *m, const hws_plan_opts *o, char *buf, size_t n) {
     int len;
     double kv = hws_known(m->n_kv_heads) && m->n_kv_heads > 0 ? m->n_kv_heads : m->n_heads;
-    if (is_mla(m))
+    if (is_mla(m) && o->runtime == HWS_RUNTIME_TRANSFORMERS)
+        len = snprintf(buf, n,
+                       "MLA, transformers caches full K and V: %.0f heads x (%.0f + %.0f + %.0f) "
+                       "x %.0f layers x %g B",
+                       m->n_heads, m->qk_nope_head_dim, m->qk_rope_head_dim, m->v_head_dim,
+                       m->n_layers, o->kv->bytes_per_elem);
+    else if (is_mla(m))
         len = snprintf(buf, n, "MLA: (kv_lora_rank %.0f + rope %.0f) x %.0f layers x %g B",
                        m->kv_lora_rank, m->qk_rope_head_dim, m->n_layers, o->kv->bytes_per_elem);
     else
@@ -196,8 +239,14 @@ static void kv_basis(const hws_model_spec *m, const hws_plan_opts *o, char *buf,
                        hws_shape_head_dim(m), o->kv->bytes_per_elem);
     len += snprintf(buf + len, n - (size_t)len, " (%s) per token x %.0f ctx x %.0f batch",
                     o->kv->name, o->ctx_tokens, o->batch);
-    if (hws_known(m->sliding_window) && m->sliding_window > 0 && m->sliding_window < o->ctx_tokens)
-        snprintf(buf + len, n - (size_t)len, "; sliding layers keep %.0f", m->sliding_window);
+    if (hws_known(m->sliding_window) && m->sliding_window > 0 &&
+        m->sliding_window < o->ctx_tokens) {
+        if (o->runtime == HWS_RUNTIME_LLAMACPP && all_sliding(m))
+            snprintf(buf + len, n - (size_t)len,
+                     "; llama.cpp keeps the whole context (no SWA cache for every-layer windows)");
+        else
+            snprintf(buf + len, n - (size_t)len, "; sliding layers keep %.0f", m->sliding_window);
+    }
 }
 
 /* ---- overheads and activations ---------------------------------------------------------- */
@@ -258,6 +307,24 @@ static void activations(const hws_model_spec *m, const hws_plan_opts *o, hws_mem
 
 /* ---- weights ---------------------------------------------------------------------------- */
 
+const hws_weight_format *hws_checkpoint_format(const hws_model_spec *m, int *experts_only) {
+    const char *t = m->file_weight_type;
+    *experts_only = 0;
+    if (strcasecmp(t, "MXFP4") == 0) {
+        *experts_only = hws_known(m->n_experts) && m->n_experts > 0;
+        return hws_weight_format_find("mxfp4");
+    }
+    if (strcasecmp(t, "FP8") == 0)
+        return hws_weight_format_find("fp8-block");
+    if (strncasecmp(t, "BITSAN", 6) == 0 && strstr(t, "INT4") != NULL)
+        return hws_weight_format_find("nf4");
+    if (strstr(t, "-INT4") != NULL)
+        return hws_weight_format_find("int4");
+    if (strstr(t, "-INT8") != NULL)
+        return hws_weight_format_find("int8");
+    return NULL;
+}
+
 static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory *mem) {
     const hws_weight_format *f = o->weights;
     double embed_p = hws_shape_embed_params(m);
@@ -267,45 +334,69 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
                        ? hws_shape_moe_block_params(m, m->n_experts)
                        : 0.0;
     double moe_active_p = moe_p > 0 ? hws_shape_moe_block_params(m, m->n_experts_active) : 0.0;
+    double per_expert_p = moe_p > 0 && m->n_experts > m->n_experts_active
+                              ? (moe_p - moe_active_p) / (m->n_experts - m->n_experts_active)
+                              : 0.0;
+    double experts_p = per_expert_p * (moe_p > 0 ? m->n_experts : 0);
+    double active_experts_p = per_expert_p * (moe_p > 0 ? m->n_experts_active : 0);
     int first_moe = hws_shape_first_moe_layer(m);
     double n_moe = m->n_layers - first_moe;
     double blocks_p = first_moe * dense_p + n_moe * moe_p + m->hidden_size;
     double active_blocks_p = first_moe * dense_p + n_moe * moe_active_p + m->hidden_size;
-    double bits, ebits, hbits;
-    if (f == NULL && hws_known(m->file_weight_bytes) && m->file_weight_bytes > 0) {
+    double bits, ebits, hbits, xbits; /* blocks, embedding, head, routed experts */
+    int experts_only = 0;
+    int file_bytes = hws_known(m->file_weight_bytes);
+    /* the file's exact bytes beat the format its config names; that beats bf16 */
+    const hws_weight_format *shipped =
+        f == NULL && !file_bytes ? hws_checkpoint_format(m, &experts_only) : NULL;
+    if (f == NULL && file_bytes) {
         /* the file's own bytes: every part at the file's average bits */
-        bits = ebits = hbits = m->file_weight_bytes * 8.0 / (blocks_p + embeds);
+        bits = ebits = hbits = xbits = m->file_weight_bytes * 8.0 / (blocks_p + embeds);
         snprintf(mem->weights_basis, sizeof mem->weights_basis,
                  "file: %.0f bytes (%s), %.3f bits per weight on average", m->file_weight_bytes,
                  m->file_weight_type[0] ? m->file_weight_type : "as stored", bits);
+    } else if (shipped != NULL && experts_only) {
+        const hws_weight_format *bf16 = hws_weight_format_find("bf16");
+        bits = ebits = hbits = bf16->bits_per_weight;
+        xbits = shipped->bits_per_weight;
+        snprintf(mem->weights_basis, sizeof mem->weights_basis,
+                 "checkpoint %s: %.4gB routed-expert params x %.4g bits (%s), the other %.4gB "
+                 "params in BF16",
+                 m->file_weight_type, n_moe * experts_p / 1e9, xbits, shipped->note,
+                 (blocks_p + embeds - n_moe * experts_p) / 1e9);
     } else {
         if (f == NULL)
-            f = hws_weight_format_find("bf16");
-        bits = f->bits_per_weight;
+            f = shipped != NULL ? shipped : hws_weight_format_find("bf16");
+        bits = xbits = f->bits_per_weight;
         ebits = f->embed_bits;
         hbits = m->tie_embeddings ? ebits : f->head_bits;
         snprintf(mem->weights_basis, sizeof mem->weights_basis,
-                 "%s: %.4gB block params x %.4g bits + %.4gB embedding/head params x %.4g/%.4g "
-                 "bits (%s)",
-                 f->name, blocks_p / 1e9, bits, embeds / 1e9, ebits, hbits, f->note);
+                 "%s%s: %.4gB block params x %.4g bits + %.4gB embedding/head params x "
+                 "%.4g/%.4g bits (%s)",
+                 shipped ? "checkpoint's quantization_config: " : "", f->name, blocks_p / 1e9, bits,
+                 embeds / 1e9, ebits, hbits, f->note);
     }
+    double moe_block_bytes = (moe_p - experts_p) * bits / 8.0 + experts_p * xbits / 8.0;
+    double moe_active_bytes =
+        (moe_active_p - active_experts_p) * bits / 8.0 + active_experts_p * xbits / 8.0;
     mem->params = blocks_p + embeds;
     mem->active_params = active_blocks_p + embed_p;
     mem->input_embed_bytes = embed_p * ebits / 8.0;
     mem->head_bytes = m->tie_embeddings ? 0.0 : embed_p * hbits / 8.0;
     mem->embed_bytes = mem->input_embed_bytes + mem->head_bytes;
     mem->dense_block_bytes = dense_p * bits / 8.0;
-    mem->moe_block_bytes = moe_p * bits / 8.0;
+    mem->moe_block_bytes = moe_p > 0 ? moe_block_bytes : 0.0;
     mem->first_moe_layer = first_moe;
     if (moe_p > 0 && m->n_experts > m->n_experts_active)
-        mem->expert_bytes =
-            (moe_p - moe_active_p) / (m->n_experts - m->n_experts_active) * bits / 8;
-    mem->weights_bytes = blocks_p * bits / 8.0 + mem->embed_bytes;
+        mem->expert_bytes = per_expert_p * xbits / 8;
     mem->final_norm_bytes = m->hidden_size * bits / 8.0;
-    mem->layer_weights_bytes = (blocks_p - m->hidden_size) * bits / 8.0 / m->n_layers;
+    double blocks_bytes = first_moe * mem->dense_block_bytes + n_moe * mem->moe_block_bytes;
+    mem->weights_bytes = blocks_bytes + mem->final_norm_bytes + mem->embed_bytes;
+    mem->layer_weights_bytes = blocks_bytes / m->n_layers;
     /* every block's active part and the head (the tied one is the input matrix, read whole) */
-    mem->active_weights_bytes = active_blocks_p * bits / 8.0 +
-                                (m->tie_embeddings ? mem->input_embed_bytes : mem->head_bytes);
+    mem->active_weights_bytes =
+        first_moe * mem->dense_block_bytes + n_moe * (moe_p > 0 ? moe_active_bytes : 0.0) +
+        mem->final_norm_bytes + (m->tie_embeddings ? mem->input_embed_bytes : mem->head_bytes);
 }
 
 double hws_layer_weights_bytes(const hws_memory *mem, int layer) {
@@ -329,7 +420,7 @@ hws_status hws_memory_estimate(const hws_model_spec *m, const hws_plan_opts *o, 
         o->runtime >= HWS_RUNTIME_COUNT)
         return hws_error_set(err, HWS_ERR_INPUT, "plan options: kv format, ctx, batch or runtime");
     weights(m, o, mem);
-    mem->kv_bytes_per_token = hws_kv_layer_bytes_per_token(m, o->kv->bytes_per_elem) * m->n_layers;
+    mem->kv_bytes_per_token = hws_kv_runtime_bytes_per_token(m, o) * m->n_layers;
     mem->kv_bytes = kv_total(m, o);
     kv_basis(m, o, mem->kv_basis, sizeof mem->kv_basis);
     activations(m, o, mem);

@@ -1,11 +1,15 @@
 /* model.c - a model's parameter counts from its shapes, and the MODEL argument resolved to a
  * catalog row, a config.json or a GGUF file (unknown names get the closest catalog names). */
 #include "hwscope/model.h"
+#include "format/model_readers.h"
 #include "plan/shape.h"
 
 #include "util/units.h"
 
 #include <ctype.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -19,6 +23,58 @@ double hws_shape_head_dim(const hws_model_spec *m) {
     if (hws_known(m->head_dim) && m->head_dim > 0)
         return m->head_dim;
     return m->n_heads > 0 ? m->hidden_size / m->n_heads : 0.0;
+}
+
+/* A count that, when known, must be a whole number in [lo, hi]. */
+static bool count_ok(double v, double lo, double hi, const char *what, char *why, size_t n) {
+    if (!hws_known(v) || (v >= lo && v <= hi && v == floor(v)))
+        return true;
+    snprintf(why, n, "%g is not a possible %s (%.0f to %.0f)", v, what, lo, hi);
+    return false;
+}
+
+bool hws_model_shape_check(const hws_model_spec *m, hws_shape_field *field, char *why, size_t n) {
+    const struct {
+        hws_shape_field field;
+        double value, lo, hi;
+        const char *what;
+    } ranges[] = {
+        {HWS_SHAPE_LAYERS, m->n_layers, 1, HWS_MAX_LAYERS, "layer count"},
+        {HWS_SHAPE_HIDDEN, m->hidden_size, 1, HWS_MAX_WIDTH, "hidden size"},
+        {HWS_SHAPE_HEADS, m->n_heads, 1, HWS_MAX_WIDTH, "attention head count"},
+        {HWS_SHAPE_KV_HEADS, m->n_kv_heads, 1, HWS_MAX_WIDTH, "KV head count"},
+        {HWS_SHAPE_EXPERTS, m->n_experts, 0, HWS_MAX_WIDTH, "expert count"},
+        {HWS_SHAPE_EXPERTS_ACTIVE, m->n_experts_active, 1, HWS_MAX_WIDTH, "active expert count"},
+        {HWS_SHAPE_DENSE_LAYERS, m->n_dense_layers, 0, HWS_MAX_LAYERS, "dense block count"},
+    };
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+        *field = ranges[i].field;
+        if (!count_ok(ranges[i].value, ranges[i].lo, ranges[i].hi, ranges[i].what, why, n))
+            return false;
+    }
+    bool heads = hws_known(m->n_heads) && hws_known(m->n_kv_heads);
+    *field = HWS_SHAPE_KV_HEADS;
+    if (heads && m->n_kv_heads > m->n_heads) {
+        snprintf(why, n, "%.0f exceeds the %.0f attention heads", m->n_kv_heads, m->n_heads);
+        return false;
+    }
+    if (heads && fmod(m->n_heads, m->n_kv_heads) != 0) {
+        snprintf(why, n, "%.0f does not divide the %.0f attention heads", m->n_kv_heads,
+                 m->n_heads);
+        return false;
+    }
+    *field = HWS_SHAPE_EXPERTS_ACTIVE;
+    if (hws_known(m->n_experts_active) && m->n_experts_active > or0(m->n_experts)) {
+        snprintf(why, n, "%.0f exceeds the %.0f experts", m->n_experts_active, or0(m->n_experts));
+        return false;
+    }
+    *field = HWS_SHAPE_DENSE_LAYERS;
+    if (hws_known(m->n_dense_layers) && hws_known(m->n_layers) && m->n_dense_layers > m->n_layers) {
+        snprintf(why, n, "%.0f dense blocks exceed the %.0f layers", m->n_dense_layers,
+                 m->n_layers);
+        return false;
+    }
+    return true;
 }
 
 static int is_mla(const hws_model_spec *m) {
@@ -165,13 +221,83 @@ void hws_near_names(const char *arg, const void *rows, size_t count, size_t stri
         len += (size_t)snprintf(buf + len, n - len, "%s%s", k ? ", " : "", best[k]);
 }
 
+/* The catalog row whose source is the Hugging Face repo `id` ("meta-llama/Llama-3.1-8B"). */
+static const hws_model_spec *catalog_by_hf_id(const char *id) {
+    size_t count;
+    const hws_model_spec *rows = hws_model_catalog(&count);
+    char want[256];
+    if (snprintf(want, sizeof want, "huggingface.co/%s/", id) >= (int)sizeof want)
+        return NULL;
+    for (size_t i = 0; i < count; i++)
+        if (strcasestr(rows[i].source, want) != NULL)
+            return &rows[i];
+    return NULL;
+}
+
+/* The Hugging Face hub cache: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub. */
+static void hf_hub_dir(char *buf, size_t n) {
+    const char *hub = getenv("HF_HUB_CACHE"), *home = getenv("HF_HOME");
+    if (hub != NULL && hub[0] != '\0')
+        snprintf(buf, n, "%s", hub);
+    else if (home != NULL && home[0] != '\0')
+        snprintf(buf, n, "%s/hub", home);
+    else
+        snprintf(buf, n, "%s/.cache/huggingface/hub", getenv("HOME") ? getenv("HOME") : ".");
+}
+
+/* config.json of repo `id` in the hub cache: the snapshot refs/main names, else any snapshot
+ * holding one. 1 when found (path filled). */
+static int hf_cached_config(const char *hub, const char *id, char *path, size_t n) {
+    char repo[1024], ref[128] = "";
+    const char *slash = strchr(id, '/');
+    if (slash == NULL || snprintf(repo, sizeof repo, "%s/models--%.*s--%s", hub, (int)(slash - id),
+                                  id, slash + 1) >= (int)sizeof repo)
+        return 0;
+    char refs[1100];
+    snprintf(refs, sizeof refs, "%s/refs/main", repo);
+    FILE *f = fopen(refs, "r");
+    if (f != NULL) {
+        if (fgets(ref, sizeof ref, f) == NULL)
+            ref[0] = '\0';
+        fclose(f);
+        ref[strcspn(ref, "\r\n")] = '\0';
+    }
+    struct stat st;
+    if (ref[0] != '\0' && strchr(ref, '/') == NULL &&
+        snprintf(path, n, "%s/snapshots/%s/config.json", repo, ref) < (int)n &&
+        stat(path, &st) == 0)
+        return 1;
+    char snaps[1100];
+    snprintf(snaps, sizeof snaps, "%s/snapshots", repo);
+    DIR *d = opendir(snaps);
+    if (d == NULL)
+        return 0;
+    int found = 0;
+    for (struct dirent *e = readdir(d); e != NULL && !found; e = readdir(d)) {
+        if (e->d_name[0] == '.')
+            continue;
+        found = snprintf(path, n, "%s/%s/config.json", snaps, e->d_name) < (int)n &&
+                stat(path, &st) == 0;
+    }
+    closedir(d);
+    return found;
+}
+
+/* A Hugging Face id: "org/name", one slash, no path that exists. */
+static int looks_like_hf_id(const char *arg) {
+    const char *slash = strchr(arg, '/');
+    return slash != NULL && slash != arg && slash[1] != '\0' && strchr(slash + 1, '/') == NULL &&
+           arg[0] != '.';
+}
+
 hws_status hws_model_resolve(const char *arg, hws_model_spec *out, hws_error *err) {
     struct stat st;
     if (arg == NULL || arg[0] == '\0')
         return hws_error_set(err, HWS_ERR_INPUT, "no model given");
-    if (ends_with(arg, ".gguf"))
-        return hws_model_from_gguf(arg, out, err);
+    /* a folder is a Hugging Face checkpoint, whatever its name ends with ("x.gguf", "x.gguf.d") */
     bool exists = stat(arg, &st) == 0;
+    if (ends_with(arg, ".gguf") && !(exists && S_ISDIR(st.st_mode)))
+        return hws_model_from_gguf(arg, out, err);
     if (exists && S_ISDIR(st.st_mode)) {
         char path[4096];
         if (snprintf(path, sizeof path, "%s/config.json", arg) >= (int)sizeof path)
@@ -180,6 +306,25 @@ hws_status hws_model_resolve(const char *arg, hws_model_spec *out, hws_error *er
     }
     if (ends_with(arg, ".json") || exists)
         return hws_model_from_hf_config(arg, out, err);
+    if (looks_like_hf_id(arg)) {
+        const hws_model_spec *row = catalog_by_hf_id(arg);
+        char hub[1024], path[2048];
+        if (row != NULL) {
+            *out = *row;
+            return HWS_OK;
+        }
+        hf_hub_dir(hub, sizeof hub);
+        if (!hf_cached_config(hub, arg, path, sizeof path))
+            return hws_error_set(err, HWS_ERR_INPUT,
+                                 "unknown model '%s': not in the catalog nor in the Hugging Face "
+                                 "cache (%s); `huggingface-cli download %s config.json` fetches "
+                                 "its config, or pass a folder holding config.json",
+                                 arg, hub, arg);
+        hws_status st = hws_model_from_hf_config(path, out, err);
+        if (st == HWS_OK)
+            snprintf(out->name, sizeof out->name, "%s", strchr(arg, '/') + 1);
+        return st;
+    }
     const hws_model_spec *row = hws_model_catalog_find(arg);
     if (row != NULL) {
         *out = *row;

@@ -1,6 +1,7 @@
 /* model_catalog.c - the built-in model catalog (data/models.tsv) plus a user's rows on top. */
 #include "hwscope/model.h"
-#include "plan/catalogs.h"
+#include "format/model_readers.h"
+#include "format/tsv.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -9,12 +10,15 @@
 extern const char hws_data_models_tsv[];
 extern const unsigned long hws_data_models_tsv_len;
 
-#define M(member, column, scale, unit, help)                                                       \
-    HWS_TSV_NUMBER(hws_model_spec, member, column, scale, unit, help)
+#define M(member, column, unit_size, unit, help)                                                   \
+    HWS_COL_NUM(hws_model_spec, member, column, unit_size, unit, help)
 
-static const hws_tsv_field model_fields[] = {
-    HWS_TSV_STRING(hws_model_spec, name, "name", "catalog name"),
-    HWS_TSV_STRING(hws_model_spec, family, "family", "config.json model_type"),
+/* The field table of a model: the columns of data/models.tsv, and the exact weight bytes and
+ * format a file states (unknown in catalog rows, which is what blanking through this table gives
+ * them). */
+static const hws_field model_fields[] = {
+    HWS_COL_STR(hws_model_spec, name, "name", "catalog name"),
+    HWS_COL_STR(hws_model_spec, family, "family", "config.json model_type"),
     M(params_published, "params_b", 1e9, "billion", "parameters the model card publishes"),
     M(hidden_size, "hidden_size", 1, "", "hidden_size (d_model)"),
     M(n_layers, "n_layers", 1, "", "num_hidden_layers"),
@@ -24,8 +28,8 @@ static const hws_tsv_field model_fields[] = {
     M(intermediate_size, "intermediate_size", 1, "", "dense MLP width"),
     M(vocab_size, "vocab_size", 1, "", "vocab_size"),
     M(max_context, "max_context", 1, "tokens", "max_position_embeddings"),
-    HWS_TSV_BOOL(hws_model_spec, tie_embeddings, "tie_embeddings", "tie_word_embeddings"),
-    HWS_TSV_BOOL(hws_model_spec, gated_mlp, "gated_mlp", "1: SwiGLU/GeGLU (3 matrices)"),
+    HWS_COL_BOOL(hws_model_spec, tie_embeddings, "tie_embeddings", "tie_word_embeddings"),
+    HWS_COL_BOOL(hws_model_spec, gated_mlp, "gated_mlp", "1: SwiGLU/GeGLU (3 matrices)"),
     M(n_experts, "n_experts", 1, "", "routed experts per MoE layer"),
     M(n_experts_active, "n_experts_active", 1, "", "routed experts per token"),
     M(n_shared_experts, "n_shared_experts", 1, "", "shared (always used) experts"),
@@ -39,13 +43,36 @@ static const hws_tsv_field model_fields[] = {
     M(sliding_window, "sliding_window", 1, "tokens", "sliding attention window"),
     M(sliding_layers_per_global, "sliding_layers_per_global", 1, "",
       "sliding layers per full-attention layer (0: all slide)"),
-    HWS_TSV_STRING(hws_model_spec, source, "source", "where the figures come from"),
+    M(file_weight_bytes, "file_weight_bytes", 1, "bytes",
+      "exact bytes of the weights as a file stores them"),
+    HWS_COL_STR(hws_model_spec, file_weight_type, "checkpoint",
+                "quantisation the published checkpoint ships in (MXFP4, FP8; n/a: none)"),
+    HWS_COL_STR(hws_model_spec, source, "source", "where the figures come from"),
 };
 
-const hws_tsv_schema hws_model_schema = {model_fields, sizeof model_fields / sizeof *model_fields,
-                                         sizeof(hws_model_spec)};
+/* The shared shape check (hws_model_shape_check), its fault named by the catalog's column. */
+static const char *check_row(const void *row, char *why, size_t n) {
+    static const char *const columns[HWS_SHAPE_FIELDS] = {
+        [HWS_SHAPE_LAYERS] = "n_layers",
+        [HWS_SHAPE_HIDDEN] = "hidden_size",
+        [HWS_SHAPE_HEADS] = "n_heads",
+        [HWS_SHAPE_KV_HEADS] = "n_kv_heads",
+        [HWS_SHAPE_EXPERTS] = "n_experts",
+        [HWS_SHAPE_EXPERTS_ACTIVE] = "n_experts_active",
+        [HWS_SHAPE_DENSE_LAYERS] = "n_dense_layers",
+    };
+    hws_shape_field field;
+    return hws_model_shape_check(row, &field, why, n) ? NULL : columns[field];
+}
 
-static hws_tsv_catalog catalog = {&hws_model_schema,
+const hws_field_table hws_model_spec_table = {
+    model_fields, sizeof model_fields / sizeof *model_fields, sizeof(hws_model_spec), check_row};
+
+void hws_model_spec_blank(hws_model_spec *m) {
+    hws_record_blank(&hws_model_spec_table, m);
+}
+
+static hws_tsv_catalog catalog = {&hws_model_spec_table,
                                   hws_data_models_tsv,
                                   &hws_data_models_tsv_len,
                                   "data/models.tsv",

@@ -3,8 +3,10 @@
  * ceilings when `hwscope bench` saved them, else the datasheet times a stated efficiency. */
 #include "hwscope/plan.h"
 
+#include "plan/ceilings.h"
 #include "plan/shape.h"
 #include "util/file.h"
+#include "util/json_keys.h"
 #include "util/units.h"
 
 #include <cjson/cJSON.h>
@@ -16,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,15 +41,18 @@
  *   fits 1.3 ms per block; decode adds ~54 ms per step. Two models, two parameters: in-sample.
  * These are the numbers a later calibration against `hwscope bench llm` adjusts. */
 static const hws_efficiency efficiencies[HWS_RUNTIME_COUNT] = {
-    {HWS_RUNTIME_TRANSFORMERS, 0.75, 0.82, 0.50, 0.62, 0.70, 1300.0, 54000.0,
+    {HWS_RUNTIME_TRANSFORMERS, 0.75, 0.82, 0.50, 0.62, 0.70, 1300.0, 0.0, 54000.0,
      "transformers generate(), eager: host-bound (1.3 ms per block, 54 ms per decode step, "
      "measured on an H100 host)"},
-    {HWS_RUNTIME_VLLM, 0.80, 0.88, 0.55, 0.70, 0.75, 30.0, 600.0,
+    {HWS_RUNTIME_VLLM, 0.80, 0.88, 0.55, 0.70, 0.75, 30.0, 0.0, 600.0,
      "vLLM: CUDA graphs for decode (a block's ~10 kernels take >= ~30 us however small), "
      "paged attention, ~0.6 ms scheduling per step; estimates"},
-    {HWS_RUNTIME_LLAMACPP, 0.70, 0.78, 0.35, 0.45, 0.70, 40.0, 400.0,
-     "llama.cpp: quantised GEMV/MMQ kernels, CUDA graphs (>= ~40 us per block); prefill in "
-     "n_ubatch chunks; estimates"},
+    {HWS_RUNTIME_LLAMACPP, 0.92, 1.00, 0.85, 0.90, 0.70, 40.0, 60.0, 400.0,
+     "llama.cpp: GEMV streams weights at ~92% of datasheet bandwidth plus ~60 us of kernel "
+     "boundaries per block and 0.4 ms per token; MMQ/cuBLAS prefill ~85% of the FP16 rate in "
+     "n_ubatch chunks (fitted to XiongjieDai/GPU-Benchmarks-on-LLM-Inference, llama.cpp May "
+     "2024: Llama-3-8B tg512/pp512 on RTX 3070..4090; "
+     "bench/results/plan-vs-published-2026-12-06.md)"},
 };
 
 #define CEILINGS_MAX_FILE_BYTES ((size_t)16 << 20) /* one entry per GPU model: a few KB */
@@ -55,8 +62,21 @@ static const hws_efficiency efficiencies[HWS_RUNTIME_COUNT] = {
 #define PCIE_ALLREDUCE_US   25.0 /* the same over PCIe (through host bridges) */
 #define HOP_US              15.0 /* layer split: one activation hand-off between GPUs */
 #define PCIE4_X16_GBPS      32.0 /* one direction, when the catalog has no interconnect figure */
-#define HOST_BW_GBPS        50.0 /* dual-channel DDR5 desktop, when nothing is measured */
 #define HOST_BW_EFF         0.70 /* llama.cpp CPU GEMV of that bandwidth */
+#define HOST_MM_EFF         0.50 /* llama.cpp CPU prefill of the FP32 FMA peak (estimate) */
+/* Apple GPUs under Metal reach ~70% of what the CUDA efficiencies give: llama.cpp Llama-3-8B
+ * Q4_K_M tg512 78.81 tokens/s on an M2 Ultra (800 GB/s) and 48.97 on an M3 Max 40-core
+ * (400 GB/s), pp512 994 on the M2 Ultra (XiongjieDai/GPU-Benchmarks-on-LLM-Inference, May
+ * 2024) against 116, 67 and 1527 predicted without it. */
+#define APPLE_METAL_EFF 0.70
+/* llama.cpp on datacenter GPUs: their lower clocks (A100 1.41 GHz, H100 PCIe 1.76 GHz against
+ * an RTX 4090's 2.52 GHz) stretch the fixed time of each block's small kernels. Llama-2-7B Q4_0
+ * decodes at 136.24 tokens/s on an A100 80GB and 133.77 on an H100 PCIe against 149.4 on an
+ * RTX 4090 with half their bandwidth (XiongjieDai/GPU-Benchmarks-on-LLM-Inference, Dec 2023):
+ * ~2.2x the per-block time fits both. Its prefill (MMQ kernels) reaches about twice the FP32
+ * rate, not the FP16 tensor rate, where the two differ (datacenter and workstation parts). */
+#define LLAMACPP_DATACENTER_BLOCK 2.2
+#define LLAMACPP_MM_PER_FP32      2.0
 
 const hws_efficiency *hws_efficiency_for(hws_runtime rt) {
     return rt < HWS_RUNTIME_COUNT ? &efficiencies[rt] : &efficiencies[0];
@@ -98,17 +118,54 @@ static double *ceiling_field(hws_ceilings *c, size_t i) {
     return (double *)((char *)c + ceiling_keys[i].offset);
 }
 
-static double num_or_na(const cJSON *o, const char *key) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : HWS_NA;
+/* One saved entry, its catalog row resolved once when the file is read. */
+typedef struct {
+    char name[128];
+    const hws_gpu_spec *spec; /* the catalog row the name matches, or NULL */
+    hws_ceilings c;
+} ceilings_entry;
+
+struct hws_ceilings_set {
+    size_t count;
+    ceilings_entry *entries;
+};
+
+/* A ceiling of entry i of path: null or absent is unknown; otherwise a positive finite number. */
+static hws_status read_figure(const cJSON *g, size_t key, const char *path, size_t i, double *out,
+                              hws_error *err) {
+    const char *name = ceiling_keys[key].key;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(g, name);
+    *out = HWS_NA;
+    if (v == NULL || cJSON_IsNull(v))
+        return HWS_OK;
+    if (!cJSON_IsNumber(v))
+        return hws_error_set(err, HWS_ERR_INPUT, "%s: gpus[%zu]: \"%s\" is not a number", path, i,
+                             name);
+    if (!isfinite(v->valuedouble) || v->valuedouble <= 0)
+        return hws_error_set(err, HWS_ERR_INPUT,
+                             "%s: gpus[%zu]: \"%s\" is %g: a ceiling must be a positive figure",
+                             path, i, name, v->valuedouble);
+    *out = v->valuedouble;
+    return HWS_OK;
 }
 
-static int entry_matches(const char *entry, const char *gpu_name, const hws_gpu_spec *spec) {
-    if (gpu_name != NULL && strcasecmp(entry, gpu_name) == 0)
-        return 1;
-    if (spec == NULL)
-        return 0;
-    return strcasecmp(entry, spec->name) == 0 || hws_gpu_catalog_find(entry) == spec;
+/* Entry i of the "gpus" array into e; HWS_ERR_INPUT naming what is wrong. */
+static hws_status read_entry(const cJSON *g, const char *path, size_t i, ceilings_entry *e,
+                             hws_error *err) {
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
+    if (!cJSON_IsString(name) || name->valuestring[0] == '\0')
+        return hws_error_set(err, HWS_ERR_INPUT, "%s: gpus[%zu]: no \"name\" string", path, i);
+    snprintf(e->name, sizeof e->name, "%s", name->valuestring);
+    e->spec = hws_gpu_catalog_find(e->name);
+    for (size_t k = 0; k < sizeof ceiling_keys / sizeof ceiling_keys[0]; k++) {
+        hws_status st = read_figure(g, k, path, i, ceiling_field(&e->c, k), err);
+        if (st != HWS_OK)
+            return st;
+    }
+    const cJSON *at = cJSON_GetObjectItemCaseSensitive(g, "measured_at");
+    if (cJSON_IsString(at))
+        snprintf(e->c.measured_at, sizeof e->c.measured_at, "%s", at->valuestring);
+    return HWS_OK;
 }
 
 /* Reads the ceilings file into *text (free it); *missing tells a file that is not there from one
@@ -121,9 +178,54 @@ static hws_status read_ceilings(const char *path, char **text, bool *missing, hw
     return st;
 }
 
-hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_gpu_spec *spec,
-                             hws_ceilings *out, hws_error *err) {
-    memset(out, 0, sizeof *out);
+/* Parses a whole hwscope.ceilings/1 document (nothing after it, the last of a duplicated key
+ * kept) of path; NULL when it is not. */
+static cJSON *parse_document(const char *text, size_t len, const char *path, hws_error *err) {
+    size_t off;
+    bool trailing;
+    cJSON *doc = hws_json_parse_whole(text, len, &off, &trailing);
+    if (doc == NULL || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "gpus"))) {
+        cJSON_Delete(doc);
+        hws_error_set(err, HWS_ERR_INPUT, "%s: not a hwscope.ceilings/1 document", path);
+        return NULL;
+    }
+    return doc;
+}
+
+hws_status hws_ceilings_set_parse(const char *text, size_t len, const char *path,
+                                  hws_ceilings_set **out, hws_error *err) {
+    *out = NULL;
+    cJSON *doc = parse_document(text, len, path, err);
+    if (doc == NULL)
+        return HWS_ERR_INPUT;
+    const cJSON *gpus = cJSON_GetObjectItemCaseSensitive(doc, "gpus");
+    hws_ceilings_set *set = calloc(1, sizeof *set);
+    size_t n = (size_t)cJSON_GetArraySize(gpus);
+    if (set != NULL)
+        set->entries = calloc(n + 1, sizeof *set->entries);
+    if (set == NULL || set->entries == NULL) {
+        cJSON_Delete(doc);
+        hws_ceilings_set_free(set);
+        return hws_error_set(err, HWS_ERR_NOMEM, "%s: out of memory", path);
+    }
+    hws_status st = HWS_OK;
+    const cJSON *g;
+    cJSON_ArrayForEach(g, gpus) {
+        if ((st = read_entry(g, path, set->count, &set->entries[set->count], err)) != HWS_OK)
+            break;
+        set->count++;
+    }
+    cJSON_Delete(doc);
+    if (st != HWS_OK) {
+        hws_ceilings_set_free(set);
+        return st;
+    }
+    *out = set;
+    return HWS_OK;
+}
+
+hws_status hws_ceilings_set_load(const char *path, hws_ceilings_set **out, hws_error *err) {
+    *out = NULL;
     bool missing;
     char *text;
     hws_status st = read_ceilings(path, &text, &missing, err);
@@ -131,29 +233,42 @@ hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_g
         return hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: no saved ceilings", path);
     if (st != HWS_OK)
         return st;
-    cJSON *doc = cJSON_Parse(text);
+    st = hws_ceilings_set_parse(text, strlen(text), path, out, err);
     free(text);
-    const cJSON *gpus = cJSON_GetObjectItemCaseSensitive(doc, "gpus");
-    if (doc == NULL || !cJSON_IsArray(gpus)) {
-        cJSON_Delete(doc);
-        return hws_error_set(err, HWS_ERR_INPUT, "%s: not a hwscope.ceilings/1 document", path);
+    return st;
+}
+
+bool hws_ceilings_set_find(const hws_ceilings_set *set, const char *gpu_name,
+                           const hws_gpu_spec *spec, hws_ceilings *out) {
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; set != NULL && i < set->count; i++) {
+        const ceilings_entry *e = &set->entries[i];
+        if ((gpu_name != NULL && strcasecmp(e->name, gpu_name) == 0) ||
+            (spec != NULL && (e->spec == spec || strcasecmp(e->name, spec->name) == 0))) {
+            *out = e->c;
+            return true;
+        }
     }
-    st = hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: nothing saved for '%s'", path,
-                       gpu_name ? gpu_name : "?");
-    const cJSON *g;
-    cJSON_ArrayForEach(g, gpus) {
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
-        if (!cJSON_IsString(name) || !entry_matches(name->valuestring, gpu_name, spec))
-            continue;
-        for (size_t i = 0; i < sizeof ceiling_keys / sizeof ceiling_keys[0]; i++)
-            *ceiling_field(out, i) = num_or_na(g, ceiling_keys[i].key);
-        const cJSON *at = cJSON_GetObjectItemCaseSensitive(g, "measured_at");
-        if (cJSON_IsString(at))
-            snprintf(out->measured_at, sizeof out->measured_at, "%s", at->valuestring);
-        st = HWS_OK;
-        break;
-    }
-    cJSON_Delete(doc);
+    return false;
+}
+
+void hws_ceilings_set_free(hws_ceilings_set *set) {
+    if (set != NULL)
+        free(set->entries);
+    free(set);
+}
+
+hws_status hws_ceilings_load(const char *path, const char *gpu_name, const hws_gpu_spec *spec,
+                             hws_ceilings *out, hws_error *err) {
+    hws_ceilings_set *set;
+    memset(out, 0, sizeof *out);
+    hws_status st = hws_ceilings_set_load(path, &set, err);
+    if (st != HWS_OK)
+        return st;
+    if (!hws_ceilings_set_find(set, gpu_name, spec, out))
+        st = hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: nothing saved for '%s'", path,
+                           gpu_name ? gpu_name : "?");
+    hws_ceilings_set_free(set);
     return st;
 }
 
@@ -191,39 +306,25 @@ static hws_status make_parent(const char *path, hws_error *err) {
     if (slash == NULL || slash == dir)
         return HWS_OK;
     *slash = '\0';
-    for (char *p = dir + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-            return hws_error_set(err, HWS_ERR_RUNTIME, "%s: cannot create: %s", dir,
-                                 strerror(errno));
-        *p = c;
-        if (c == '\0')
-            return HWS_OK;
-    }
+    return hws_file_make_dirs(dir, err);
 }
 
 /* Writes doc to path through a temporary file beside it and a rename. */
 static hws_status write_atomic(const char *path, const cJSON *doc, hws_error *err) {
-    char tmp[HWS_CEILINGS_PATH_BYTES + 32];
     char *text = cJSON_Print(doc);
     if (text == NULL)
         return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    int ok = f != NULL && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    if (f != NULL && fclose(f) != 0)
-        ok = 0;
-    cJSON_free(text);
-    if (!ok || rename(tmp, path) != 0) {
-        hws_status st =
-            hws_error_set(err, HWS_ERR_RUNTIME, "%s: cannot write: %s", path, strerror(errno));
-        unlink(tmp);
-        return st;
+    size_t len = strlen(text);
+    char *line = realloc(text, len + 2);
+    if (line == NULL) {
+        cJSON_free(text);
+        return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
     }
-    return HWS_OK;
+    line[len] = '\n';
+    line[len + 1] = '\0';
+    hws_status st = hws_file_write_atomic(path, line, len + 1, err);
+    free(line);
+    return st;
 }
 
 /* The document now in path into *out (a new one when there is no file). HWS_ERR_INPUT when it
@@ -243,7 +344,9 @@ static hws_status read_for_update(const char *path, cJSON **out, hws_error *err)
         }
         return HWS_OK;
     }
-    *out = cJSON_Parse(text);
+    size_t off;
+    bool trailing;
+    *out = hws_json_parse_whole(text, strlen(text), &off, &trailing);
     free(text);
     const cJSON *schema = cJSON_GetObjectItemCaseSensitive(*out, "schema");
     if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(*out, "gpus")) || !cJSON_IsString(schema) ||
@@ -255,6 +358,9 @@ static hws_status read_for_update(const char *path, cJSON **out, hws_error *err)
     return HWS_OK;
 }
 
+static hws_status save_locked(const char *path, const char *gpu_name, const hws_ceilings *c,
+                              hws_error *err);
+
 hws_status hws_ceilings_save(const char *path, const char *gpu_name, const hws_ceilings *c,
                              hws_error *err) {
     if (strlen(path) >= HWS_CEILINGS_PATH_BYTES)
@@ -263,6 +369,26 @@ hws_status hws_ceilings_save(const char *path, const char *gpu_name, const hws_c
     hws_status st = make_parent(path, err);
     if (st != HWS_OK)
         return st;
+    /* concurrent bench runs (one per GPU) each read, change and replace the file: a lock file
+     * beside it makes those steps one at a time, so no run's entry is lost */
+    char lock_path[HWS_CEILINGS_PATH_BYTES + 8];
+    snprintf(lock_path, sizeof lock_path, "%s.lock", path);
+    int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock < 0 || flock(lock, LOCK_EX) != 0) {
+        st = hws_error_set(err, HWS_ERR_RUNTIME, "%s: cannot lock: %s", lock_path, strerror(errno));
+        if (lock >= 0)
+            close(lock);
+        return st;
+    }
+    st = save_locked(path, gpu_name, c, err);
+    close(lock); /* releases the lock */
+    return st;
+}
+
+/* hws_ceilings_save's read, change and replace, under its lock. */
+static hws_status save_locked(const char *path, const char *gpu_name, const hws_ceilings *c,
+                              hws_error *err) {
+    hws_status st;
     cJSON *doc = NULL;
     if ((st = read_for_update(path, &doc, err)) != HWS_OK)
         return st;
@@ -311,35 +437,54 @@ static const char *compute_of(const hws_plan_opts *o) {
 void hws_predict_inputs_fill(const hws_plan_opts *o, const hws_memory *mem,
                              const hws_device_set *devs, const char *ceilings_path,
                              hws_predict_inputs *in) {
-    const hws_efficiency *e = hws_efficiency_for(o->runtime);
     char path[HWS_CEILINGS_PATH_BYTES];
+    hws_ceilings_set *set = NULL;
+    hws_error err = {""};
+    if (ceilings_path == NULL)
+        ceilings_path = hws_ceilings_path(path, sizeof path) ? path : ""; /* "": none */
+    hws_status st = ceilings_path[0] != '\0' ? hws_ceilings_set_load(ceilings_path, &set, &err)
+                                             : HWS_ERR_UNSUPPORTED;
+    hws_predict_inputs_from(o, mem, devs, set, in);
+    if (st != HWS_OK && st != HWS_ERR_UNSUPPORTED) /* a file there that cannot be used */
+        snprintf(in->ceilings_warning, sizeof in->ceilings_warning, "%s", err.msg);
+    hws_ceilings_set_free(set);
+}
+
+void hws_predict_inputs_from(const hws_plan_opts *o, const hws_memory *mem,
+                             const hws_device_set *devs, const hws_ceilings_set *set,
+                             hws_predict_inputs *in) {
+    const hws_efficiency *e = hws_efficiency_for(o->runtime);
     (void)mem;
     memset(in, 0, sizeof *in);
     in->mem_bw_gbps = in->matmul_tflops = in->link_gbps = HWS_NA;
-    in->host_mem_bw_gbps = HOST_BW_GBPS;
+    in->host_mem_bw_gbps = hws_known(devs->host.mem_bw_gbps) && devs->host.mem_bw_gbps > 0
+                               ? devs->host.mem_bw_gbps
+                               : HWS_HOST_DEFAULT_BW_GBPS;
     in->host_bw_eff = HOST_BW_EFF;
+    in->host_tflops = devs->host.matmul_tflops;
+    in->host_mm_eff = HOST_MM_EFF;
+    in->block_serial_us = e->block_serial_us;
     in->link_eff = e->link_eff;
     in->layer_overhead_us = e->layer_overhead_us;
     in->step_overhead_us = e->step_overhead_us;
     in->hop_latency_us = HOP_US;
     in->allreduce_latency_us = PCIE_ALLREDUCE_US;
-    if (ceilings_path == NULL) {
-        ceilings_path = hws_ceilings_path(path, sizeof path) ? path : ""; /* "": none */
-    }
-    int measured = devs->count > 0, datasheet = devs->count > 0;
+    int measured = devs->count > 0, datasheet = devs->count > 0, links_measured = 0;
     char measured_at[32] = "";
     for (int i = 0; i < devs->count; i++) {
         const hws_device *d = &devs->dev[i];
         const hws_gpu_spec *g = d->spec;
         hws_ceilings c;
-        hws_error err;
         double bw = HWS_NA, mm = HWS_NA, link = HWS_NA;
-        if (hws_ceilings_load(ceilings_path, d->name, g, &c, &err) == HWS_OK &&
-            hws_known(c.mem_bw_gbps)) {
+        bool saved = hws_ceilings_set_find(set, d->name, g, &c);
+        if (saved && hws_known(c.allreduce_busbw_gbps)) { /* hwscope bench nccl, 2+ GPUs */
+            link = c.allreduce_busbw_gbps;
+            links_measured++;
+        }
+        if (saved && hws_known(c.mem_bw_gbps)) {
             bw = c.mem_bw_gbps;
             mm = tflops_for(compute_of(o), c.fp32_tflops, c.fp16_tflops, c.bf16_tflops,
                             c.fp8_tflops, c.int8_tops, HWS_NA);
-            link = c.allreduce_busbw_gbps;
             if (hws_known(c.host_mem_bw_gbps))
                 in->host_mem_bw_gbps = c.host_mem_bw_gbps;
             if (measured_at[0] == '\0' || strcmp(c.measured_at, measured_at) < 0)
@@ -353,6 +498,12 @@ void hws_predict_inputs_fill(const hws_plan_opts *o, const hws_memory *mem,
         if (g != NULL && !hws_known(mm))
             mm = tflops_for(compute_of(o), g->fp32_tflops, g->fp16_tflops, g->bf16_tflops,
                             g->fp8_tflops, g->int8_tops, g->fp4_tflops);
+        if (g != NULL && o->runtime == HWS_RUNTIME_LLAMACPP && hws_known(g->fp32_tflops) &&
+            hws_known(mm) && mm > LLAMACPP_MM_PER_FP32 * g->fp32_tflops)
+            mm = LLAMACPP_MM_PER_FP32 * g->fp32_tflops;
+        if (g != NULL && o->runtime == HWS_RUNTIME_LLAMACPP &&
+            strcasecmp(g->segment, "datacenter") == 0)
+            in->block_serial_us = e->block_serial_us * LLAMACPP_DATACENTER_BLOCK;
         if (g != NULL && !hws_known(link))
             link = hws_known(g->interconnect_gbps) ? g->interconnect_gbps / 2 : PCIE4_X16_GBPS;
         if (g != NULL && strstr(g->interconnect, "NVLink") != NULL)
@@ -365,9 +516,16 @@ void hws_predict_inputs_fill(const hws_plan_opts *o, const hws_memory *mem,
         if (!hws_known(in->link_gbps) || link < in->link_gbps)
             in->link_gbps = link;
     }
+    if (links_measured > 0 && links_measured == devs->count)
+        in->link_eff = 1; /* NCCL's measured bus bandwidth is what the runtime reaches */
     in->measured = measured;
     in->bw_eff = measured ? e->bw_eff_measured : e->bw_eff_datasheet;
     in->mm_eff = measured ? e->mm_eff_measured : e->mm_eff_datasheet;
+    if (devs->count > 0 && devs->dev[0].spec != NULL &&
+        strcasecmp(devs->dev[0].spec->segment, "apple") == 0) {
+        in->bw_eff *= APPLE_METAL_EFF;
+        in->mm_eff *= APPLE_METAL_EFF;
+    }
     char source[96];
     snprintf(source, sizeof source, "measured on this machine (%s, hwscope bench)",
              measured_at[0] ? measured_at : "date not saved");
@@ -396,9 +554,9 @@ static double attn_flops(const hws_model_spec *m, double fill) {
 
 /* KV bytes read by one decode step at `fill` tokens in the cache, one sequence. */
 static double kv_read(const hws_model_spec *m, const hws_plan_opts *o, double fill) {
-    double per = hws_kv_layer_bytes_per_token(m, o->kv->bytes_per_elem), sum = 0;
+    double per = hws_kv_runtime_bytes_per_token(m, o), sum = 0;
     for (int i = 0; i < (int)m->n_layers; i++)
-        sum += per * hws_kv_layer_tokens(m, i, fill);
+        sum += per * hws_kv_runtime_tokens(m, o, i, fill);
     return sum;
 }
 
@@ -421,21 +579,104 @@ static double allreduce_s(const hws_predict_inputs *in, int n, double bytes) {
            2.0 * (n - 1) / n * bytes / (in->link_gbps * 1e9 * in->link_eff);
 }
 
-void hws_predict(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
-                 const hws_placement *pl, const hws_predict_inputs *in, hws_prediction *out) {
+/* Host bytes of one decode step: the blocks left on the CPU, or the routed experts there. */
+static double host_read(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
+                        const hws_placement *pl, double step_bytes) {
+    if (pl->kind == HWS_PLACE_CPU_ONLY)
+        return step_bytes;
+    if (pl->kind == HWS_PLACE_CPU_OFFLOAD && pl->cpu_layers > 0)
+        return step_bytes * pl->cpu_layers / m->n_layers;
+    if (pl->kind == HWS_PLACE_EXPERT_OFFLOAD && pl->cpu_moe_layers > 0) {
+        double E = m->n_experts, k = m->n_experts_active;
+        double used = o->batch <= 1 ? k : E * (1.0 - pow(1.0 - k / E, o->batch));
+        return pl->cpu_moe_layers * used * mem->expert_bytes;
+    }
+    return 0;
+}
+
+typedef struct {
+    double t_step, bytes, t_ar;
+    const char *bound;
+} decode_step;
+
+/* One decode step of the batch with `fill` tokens in each sequence's cache. */
+static decode_step decode_at(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
+                             const hws_placement *pl, const hws_predict_inputs *in, double fill) {
+    decode_step d = {0, 0, 0, "memory"};
+    int tp = pl->tp > 1 ? pl->tp : 1;
+    int cpu = pl->kind == HWS_PLACE_CPU_ONLY;
+    double B = o->batch, L = m->n_layers;
+    double bw = in->mem_bw_gbps * 1e9 * in->bw_eff;
+    double host_bw = in->host_mem_bw_gbps * 1e9 * in->host_bw_eff;
+    double mm =
+        cpu ? in->host_tflops * 1e12 * in->host_mm_eff : in->matmul_tflops * 1e12 * in->mm_eff;
+    double hops = pl->kind == HWS_PLACE_LAYER_SPLIT || pl->kind == HWS_PLACE_PIPELINE
+                      ? (pl->ndev - 1) * in->hop_latency_us * 1e-6
+                      : 0;
+    double wbytes = weights_read(m, o, mem), kvbytes = kv_read(m, o, fill) * B;
+    d.bytes = wbytes + kvbytes;
+    double on_host = host_read(m, o, mem, pl, d.bytes);
+    double t_mem = on_host / host_bw + (cpu ? 0 : (d.bytes - on_host) / tp / bw);
+    if (pl->kind == HWS_PLACE_ZERO3 && pl->ndev > 1) { /* every GPU gathers each block */
+        double n = pl->ndev;
+        double gather = mem->weights_bytes * (n - 1) / n / (in->link_gbps * 1e9 * in->link_eff) +
+                        L * in->allreduce_latency_us * 1e-6;
+        t_mem = (wbytes + kvbytes / n) / bw;
+        if (gather > t_mem) {
+            t_mem = gather;
+            d.bound = "link";
+        }
+    }
+    double flops_tok = 2.0 * mem->active_params + attn_flops(m, fill);
+    double t_cmp = mm > 0 ? flops_tok * B / tp / mm : 0; /* unknown rate: bandwidth alone */
+    double t_host = cpu ? 0 : L * in->layer_overhead_us * 1e-6;
+    d.t_ar = 2.0 * L * allreduce_s(in, tp, B * m->hidden_size * 2.0);
+    d.t_step = t_mem;
+    if (t_cmp > d.t_step) {
+        d.t_step = t_cmp;
+        d.bound = "compute";
+    }
+    if (t_host > d.t_step) {
+        d.t_step = t_host;
+        d.bound = "host";
+    }
+    d.t_step +=
+        (cpu ? 0 : L * in->block_serial_us * 1e-6) + in->step_overhead_us * 1e-6 + d.t_ar + hops;
+    return d;
+}
+
+void hws_prediction_compute(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
+                            const hws_placement *pl, const hws_predict_inputs *in,
+                            hws_prediction *out) {
     memset(out, 0, sizeof *out);
     out->prefill_tokens_per_s = out->decode_tokens_per_s = out->ttft_ms = out->tpot_ms = HWS_NA;
+    out->decode_start_tokens_per_s = out->decode_end_tokens_per_s = HWS_NA;
+    out->decode_fill_tokens = HWS_NA;
     out->decode_bound = "n/a";
-    if (!hws_known(in->mem_bw_gbps) || !hws_known(in->matmul_tflops) || in->mem_bw_gbps <= 0 ||
-        in->matmul_tflops <= 0) {
-        snprintf(out->basis, sizeof out->basis,
-                 "no bandwidth or matrix throughput known for these GPUs (not in the catalog, "
-                 "nothing measured)");
+    int cpu = pl->kind == HWS_PLACE_CPU_ONLY;
+    if (!pl->fits) {
+        snprintf(out->basis, sizeof out->basis, "no speed: the placement does not fit (%s)",
+                 pl->why[0] ? pl->why : "not possible");
         return;
     }
-    int tp = pl->kind == HWS_PLACE_TENSOR_PARALLEL ? pl->ndev : 1;
-    double bw = in->mem_bw_gbps * 1e9 * in->bw_eff, mm = in->matmul_tflops * 1e12 * in->mm_eff;
-    double fill = o->prompt_tokens + o->gen_tokens / 2.0;
+    if (cpu ? !(in->host_mem_bw_gbps > 0) : !hws_known(in->mem_bw_gbps) || in->mem_bw_gbps <= 0) {
+        snprintf(out->basis, sizeof out->basis,
+                 cpu ? "no memory bandwidth known for this CPU"
+                     : "no bandwidth known for these GPUs (not in the catalog, nothing "
+                       "measured)");
+        return;
+    }
+    /* a matrix rate the catalog does not have: decode from bandwidth alone, no prefill */
+    int have_mm = cpu ? in->host_tflops > 0 : hws_known(in->matmul_tflops) && in->matmul_tflops > 0;
+    int tp = pl->tp > 1 ? pl->tp : 1;
+    double bw = in->mem_bw_gbps * 1e9 * in->bw_eff;
+    double mm =
+        cpu ? in->host_tflops * 1e12 * in->host_mm_eff : in->matmul_tflops * 1e12 * in->mm_eff;
+    if (cpu)
+        bw = in->host_mem_bw_gbps * 1e9 * in->host_bw_eff;
+    double start =
+        hws_known(o->depth_tokens) && o->depth_tokens > 0 ? o->depth_tokens : o->prompt_tokens;
+    double fill = start + o->gen_tokens / 2.0;
     if (fill > o->ctx_tokens)
         fill = o->ctx_tokens;
     double B = o->batch, L = m->n_layers;
@@ -443,34 +684,19 @@ void hws_predict(const hws_model_spec *m, const hws_plan_opts *o, const hws_memo
                       ? (pl->ndev - 1) * in->hop_latency_us * 1e-6
                       : 0;
 
-    /* decode: one step produces B tokens */
-    double wbytes = weights_read(m, o, mem), kvbytes = kv_read(m, o, fill) * B;
-    out->decode_bytes_per_step = wbytes + kvbytes;
-    double t_mem = out->decode_bytes_per_step / tp / bw;
-    if (pl->kind == HWS_PLACE_CPU_OFFLOAD && pl->cpu_layers > 0) {
-        double cpu_frac = (double)pl->cpu_layers / L;
-        t_mem =
-            out->decode_bytes_per_step * (1 - cpu_frac) / bw +
-            out->decode_bytes_per_step * cpu_frac / (in->host_mem_bw_gbps * 1e9 * in->host_bw_eff);
-    }
-    double flops_tok = 2.0 * mem->active_params + attn_flops(m, fill);
-    double t_cmp = flops_tok * B / tp / mm;
-    double t_host = L * in->layer_overhead_us * 1e-6;
-    double t_ar = 2.0 * L * allreduce_s(in, tp, B * m->hidden_size * 2.0);
-    out->allreduce_ms_per_step = t_ar * 1e3;
-    double t_step = t_mem;
-    out->decode_bound = "memory";
-    if (t_cmp > t_step) {
-        t_step = t_cmp;
-        out->decode_bound = "compute";
-    }
-    if (t_host > t_step) {
-        t_step = t_host;
-        out->decode_bound = "host";
-    }
-    t_step += in->step_overhead_us * 1e-6 + t_ar + hops;
-    out->tpot_ms = t_step * 1e3;
-    out->decode_tokens_per_s = B / t_step;
+    /* decode: one step produces B tokens; also at the start and the end of the context */
+    decode_step d = decode_at(m, o, mem, pl, in, fill);
+    out->decode_bytes_per_step = d.bytes;
+    out->decode_bound = d.bound;
+    out->allreduce_ms_per_step = d.t_ar * 1e3;
+    out->tpot_ms = d.t_step * 1e3;
+    out->decode_tokens_per_s = B / d.t_step;
+    out->decode_fill_tokens = fill;
+    out->decode_start_tokens_per_s =
+        B / decode_at(m, o, mem, pl, in,
+                      o->prompt_tokens < o->ctx_tokens ? o->prompt_tokens : o->ctx_tokens)
+                .t_step;
+    out->decode_end_tokens_per_s = B / decode_at(m, o, mem, pl, in, o->ctx_tokens).t_step;
 
     /* prefill: prompt x batch tokens in chunks; each chunk also streams the weights once */
     double tokens = o->prompt_tokens * B;
@@ -479,17 +705,29 @@ void hws_predict(const hws_model_spec *m, const hws_plan_opts *o, const hws_memo
     out->prefill_flops_per_token = 2.0 * mem->active_params + attn_flops(m, o->prompt_tokens / 2);
     double p_cmp = tokens * out->prefill_flops_per_token / tp / mm;
     double p_mem = chunks * mem->weights_bytes / tp / bw;
-    double p_host = chunks * L * in->layer_overhead_us * 1e-6; /* overlaps the GPU's work */
+    double p_host = cpu ? 0 : chunks * L * in->layer_overhead_us * 1e-6; /* overlaps the GPU */
     double p_ar = 2.0 * L * chunks * allreduce_s(in, tp, tokens / chunks * m->hidden_size * 2.0);
+    if (pl->kind == HWS_PLACE_ZERO3 && pl->ndev > 1) {
+        double n = pl->ndev;
+        p_cmp /= n;
+        double gather =
+            chunks * mem->weights_bytes * (n - 1) / n / (in->link_gbps * 1e9 * in->link_eff);
+        p_mem = p_mem > gather ? p_mem : gather;
+    }
     double t_prefill = p_cmp > p_mem ? p_cmp : p_mem;
     t_prefill = (t_prefill > p_host ? t_prefill : p_host) + p_ar + chunks * hops;
-    if (pl->kind == HWS_PLACE_CPU_OFFLOAD && pl->cpu_layers > 0) /* weights cross PCIe */
+    /* the host's weights cross PCIe to the GPU for each chunk (llama.cpp offloads big batches) */
+    if ((pl->kind == HWS_PLACE_CPU_OFFLOAD || pl->kind == HWS_PLACE_EXPERT_OFFLOAD) &&
+        pl->cpu_bytes > 0)
         t_prefill += chunks * pl->cpu_bytes / (PCIE4_X16_GBPS * 1e9);
-    out->prefill_tokens_per_s = tokens / t_prefill;
-    out->ttft_ms = t_prefill * 1e3;
+    out->prefill_tokens_per_s = have_mm ? tokens / t_prefill : HWS_NA;
+    out->ttft_ms = have_mm ? t_prefill * 1e3 : HWS_NA;
     snprintf(out->basis, sizeof out->basis,
              "roofline, %s; decode at %.0f tokens in cache, batch %.0f, %s-bound; prefill of "
-             "%.0f tokens in %.0f chunk(s)%s",
-             in->basis, fill, B, out->decode_bound, tokens, chunks,
-             tp > 1 ? "; tensor-parallel all-reduce: 2 per block" : "");
+             "%.0f tokens in %.0f chunk(s)%s%s%s",
+             cpu ? "CPU: host bandwidth x 0.70, FP32 peak x 0.50" : in->basis, fill, B,
+             out->decode_bound, tokens, chunks,
+             tp > 1 ? "; tensor-parallel all-reduce: 2 per block" : "",
+             pl->kind == HWS_PLACE_ZERO3 ? "; ZeRO-3: each block gathered over the link" : "",
+             have_mm ? "" : "; no matrix rate known: decode from bandwidth alone, no prefill");
 }

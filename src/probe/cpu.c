@@ -6,17 +6,23 @@
  * ($HWSCOPE_HWLOC_XML), so the same code reads this machine and recorded ones. */
 #include "hwscope/probe.h"
 #include "probe/cgroup.h"
+#include "probe/notes.h"
+#include "util/file.h"
 #include "util/sysfs.h"
 #include "util/units.h"
 
 #include <hwloc.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 
-#define CPUINFO_MAX (1 << 20)
+#define CPUINFO_MAX         (1 << 20)
+#define MAX_MHZ             100000.0   /* no CPU clock reaches 100 GHz */
+#define HWLOC_XML_MAX_BYTES (64 << 20) /* a 1000-core machine's topology is a few MB */
+#define MAX_CPU_ID          1048575    /* Linux's CONFIG_NR_CPUS tops out far below 2^20 */
 
 /* 1 when word appears as a whole space-separated token of list. */
 static int has_token(const char *list, const char *word) {
@@ -74,9 +80,12 @@ static void read_identity(hws_cpu_info *cpu, const char *cpuinfo) {
     hws_keyed_value(cpuinfo, "model name", cpu->model, sizeof cpu->model);
     hws_keyed_value(cpuinfo, "flags", flags, sizeof flags);
     hws_keyed_value(cpuinfo, "cpu family", implementer, sizeof implementer);
-    cpu->x86_family = implementer[0] != '\0' ? strtod(implementer, NULL) : HWS_NA;
+    cpu->x86_family =
+        hws_note_plausible(&cpu->notes, "x86_family", "/proc/cpuinfo",
+                           implementer[0] != '\0' ? strtod(implementer, NULL) : HWS_NA, 0, 4096);
     hws_keyed_value(cpuinfo, "cpu MHz", part, sizeof part);
-    cpu->cur_mhz = part[0] != '\0' ? strtod(part, NULL) : HWS_NA;
+    cpu->cur_mhz = hws_note_plausible(&cpu->notes, "cur_mhz", "/proc/cpuinfo",
+                                      part[0] != '\0' ? strtod(part, NULL) : HWS_NA, 1, MAX_MHZ);
     if (cpu->vendor[0] != '\0')
         snprintf(cpu->arch, sizeof cpu->arch, "x86_64");
     if (flags[0] == '\0')
@@ -131,27 +140,56 @@ static void read_model_from_hwloc(hws_cpu_info *cpu, hwloc_topology_t topo) {
         snprintf(cpu->vendor, sizeof cpu->vendor, "%s", vendor);
 }
 
+/* Whether hwloc's Linux backend reads the sysroot: hwloc (2.x) takes its root only from
+ * $HWLOC_FSROOT, which the library leaves to the caller (the CLI sets it from
+ * $HWSCOPE_SYSROOT); the library never sets environment variables. */
+static bool hwloc_reads_sysroot(void) {
+    const char *fsroot = getenv("HWLOC_FSROOT");
+    return fsroot != NULL && strcmp(fsroot, hws_sysroot()) == 0;
+}
+
 static hws_status read_topology(hws_cpu_info *cpu, hws_error *err) {
     hwloc_topology_t topo;
     const char *xml = getenv("HWSCOPE_HWLOC_XML");
-    /* hwloc's I/O plugins (GL, OpenCL, PCI, libxml) are not needed for CPU facts and cost ~50 ms
-     * of dlopen at every topology load; keep them out unless the user chose plugins. */
-    setenv("HWLOC_PLUGINS_BLACKLIST", "hwloc_gl,hwloc_opencl,hwloc_pci,hwloc_xml_libxml", 0);
+    bool recorded = xml != NULL && xml[0] != '\0';
+    if (!recorded && hws_sysroot()[0] != '\0' && !hwloc_reads_sysroot()) {
+        /* hwloc would describe this machine, not the recorded one */
+        hws_note_add(&cpu->notes, "sockets: hwloc reads $HWLOC_FSROOT, which is not the sysroot");
+        return HWS_OK;
+    }
     if (hwloc_topology_init(&topo) != 0)
         return hws_error_set(err, HWS_ERR_RUNTIME, "hwloc: cannot initialise a topology");
-    if (xml != NULL && xml[0] != '\0') {
-        if (hwloc_topology_set_xml(topo, xml) != 0) {
+    if (recorded) {
+        /* read here, bounded and without blocking, then handed to hwloc as a buffer */
+        char *text;
+        size_t len;
+        hws_error why = {""};
+        if (hws_file_read(xml, HWLOC_XML_MAX_BYTES, &text, &len, &why) != HWS_OK) {
             hwloc_topology_destroy(topo);
-            return hws_error_set(err, HWS_ERR_INPUT, "%s: not a readable hwloc XML topology", xml);
+            return hws_error_set(err, HWS_ERR_INPUT, "HWSCOPE_HWLOC_XML=%.480s", why.msg);
+        }
+        int bad =
+            len == 0 || len > INT_MAX || hwloc_topology_set_xmlbuffer(topo, text, (int)len) != 0;
+        free(text);
+        if (bad) {
+            hwloc_topology_destroy(topo);
+            return hws_error_set(err, HWS_ERR_INPUT,
+                                 "HWSCOPE_HWLOC_XML=%.400s: not a hwloc XML topology", xml);
         }
     } else if (hws_sysroot()[0] != '\0') {
-        setenv("HWLOC_FSROOT", hws_sysroot(), 1);
         /* hwloc's x86 backend would read this CPU through cpuid, not the recorded one */
-        setenv("HWLOC_COMPONENTS", "-x86", 1);
+        hwloc_topology_set_components(topo, HWLOC_TOPOLOGY_COMPONENTS_FLAG_BLACKLIST, "x86");
     }
+    /* I/O discovery (GL, OpenCL, PCI) is not needed for CPU facts */
+    static const char *const io[] = {"gl", "opencl", "pci", "cuda", "nvml", "rsmi", "levelzero"};
+    for (size_t i = 0; i < sizeof io / sizeof io[0]; i++)
+        hwloc_topology_set_components(topo, HWLOC_TOPOLOGY_COMPONENTS_FLAG_BLACKLIST, io[i]);
     hwloc_topology_set_icache_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_ALL);
     if (hwloc_topology_load(topo) != 0) {
         hwloc_topology_destroy(topo);
+        if (xml != NULL && xml[0] != '\0')
+            return hws_error_set(err, HWS_ERR_INPUT,
+                                 "HWSCOPE_HWLOC_XML=%.400s: hwloc cannot load this topology", xml);
         return hws_error_set(err, HWS_ERR_RUNTIME, "hwloc: cannot load the topology");
     }
     cpu->sockets = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PACKAGE);
@@ -164,20 +202,21 @@ static hws_status read_topology(hws_cpu_info *cpu, hws_error *err) {
     return HWS_OK;
 }
 
-/* Counts the CPUs of a list such as "0-3,8-11"; HWS_NA when malformed. */
+/* Counts the CPUs of a list such as "0-3,8-11"; HWS_NA when malformed or naming a CPU past
+ * MAX_CPU_ID (a list of 2^63 CPUs is no machine's). */
 static double count_cpulist(const char *list) {
     double count = 0;
     const char *p = list;
     while (*p != '\0') {
         char *end;
         long first = strtol(p, &end, 10), last;
-        if (end == p || first < 0)
+        if (end == p || first < 0 || first > MAX_CPU_ID)
             return HWS_NA;
         last = first;
         if (*end == '-') {
             p = end + 1;
             last = strtol(p, &end, 10);
-            if (end == p || last < first)
+            if (end == p || last < first || last > MAX_CPU_ID)
                 return HWS_NA;
         }
         count += (double)(last - first + 1);
@@ -205,7 +244,8 @@ static double affinity_cpus(void) {
 
 static void read_limits(hws_cpu_info *cpu) {
     double affinity = affinity_cpus();
-    cpu->cgroup_cpu_quota = hws_cgroup_cpu_quota();
+    cpu->cgroup_cpu_quota = hws_note_plausible(&cpu->notes, "cgroup_cpu_quota", "cpu.max",
+                                               hws_cgroup_cpu_quota(), 0, MAX_CPU_ID + 1);
     cpu->usable_cpus = hws_known(affinity) ? affinity : cpu->threads;
     if (hws_known(cpu->cgroup_cpu_quota) && cpu->cgroup_cpu_quota < cpu->usable_cpus)
         cpu->usable_cpus = cpu->cgroup_cpu_quota;
@@ -217,7 +257,7 @@ static void read_limits(hws_cpu_info *cpu) {
 static double clock_in_model_name(const char *model) {
     const char *at = strstr(model, "@ ");
     double ghz;
-    if (at != NULL && sscanf(at + 2, "%lfGHz", &ghz) == 1 && ghz > 0)
+    if (at != NULL && sscanf(at + 2, "%lfGHz", &ghz) == 1 && ghz > 0 && ghz * 1000 <= MAX_MHZ)
         return ghz * 1000;
     return HWS_NA;
 }
@@ -225,9 +265,13 @@ static double clock_in_model_name(const char *model) {
 static void read_clocks(hws_cpu_info *cpu) {
     double max_khz = hws_sys_read_num("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq");
     double base_khz = hws_sys_read_num("/sys/devices/system/cpu/cpu0/cpufreq/base_frequency");
-    cpu->max_mhz = max_khz / 1000;
+    cpu->max_mhz = hws_note_plausible(&cpu->notes, "max_mhz", "cpuinfo_max_freq (kHz)", max_khz,
+                                      1000, MAX_MHZ * 1000) /
+                   1000;
+    base_khz = hws_note_plausible(&cpu->notes, "base_mhz", "base_frequency (kHz)", base_khz, 1000,
+                                  MAX_MHZ * 1000);
     cpu->base_mhz = hws_known(base_khz) ? base_khz / 1000 : clock_in_model_name(cpu->model);
-    if (!hws_known(cpu->max_mhz))
+    if (!hws_known(max_khz))
         hws_note_add(&cpu->notes, "max_mhz: no cpufreq driver exposes it (VM or container)");
     if (!hws_known(cpu->base_mhz))
         hws_note_add(&cpu->notes, "base_mhz: neither cpufreq nor the model name states it");
@@ -265,19 +309,60 @@ static void derive_peak(hws_cpu_info *cpu) {
         hws_note_add(&cpu->notes, "fp32_peak_gflops: derived from %s", clock_basis);
 }
 
+/* The field tables of the CPU record: its facts, its ISA features and one cache level. */
+static const hws_field cpu_fields[] = {
+    HWS_STR(hws_cpu_info, model, "model"),
+    HWS_STR(hws_cpu_info, vendor, "vendor"),
+    HWS_STR(hws_cpu_info, arch, "architecture"),
+    HWS_NUM(hws_cpu_info, x86_family, "x86 family", 1, 0, ""),
+    HWS_NUM(hws_cpu_info, sockets, "sockets", 1, 0, ""),
+    HWS_NUM(hws_cpu_info, cores, "cores", 1, 0, ""),
+    HWS_NUM(hws_cpu_info, threads, "threads", 1, 0, ""),
+    HWS_NUM(hws_cpu_info, numa_nodes, "NUMA nodes", 1, 0, ""),
+    HWS_NUM(hws_cpu_info, usable_cpus, "usable CPUs", 1, 2, ""),
+    HWS_NUM(hws_cpu_info, cgroup_cpu_quota, "cgroup CPU quota", 1, 2, "CPUs"),
+    HWS_NUM(hws_cpu_info, base_mhz, "base clock", 1, 0, "MHz"),
+    HWS_NUM(hws_cpu_info, max_mhz, "max clock", 1, 0, "MHz"),
+    HWS_NUM(hws_cpu_info, cur_mhz, "clock now", 1, 0, "MHz"),
+    HWS_NUM(hws_cpu_info, simd_width_bits, "SIMD width", 1, 0, "bit"),
+    HWS_NUM(hws_cpu_info, fma_units_per_core, "FMA units per core (assumed)", 1, 0, ""),
+    HWS_NUM(hws_cpu_info, fp32_peak_gflops, "FP32 peak (derived)", 1, 0, "GFLOP/s"),
+};
+static const hws_field isa_fields[] = {
+    HWS_TRI(hws_cpu_info, has_fma, "FMA"),
+    HWS_TRI(hws_cpu_info, has_avx2, "AVX2"),
+    HWS_TRI(hws_cpu_info, has_avx512f, "AVX-512F"),
+    HWS_TRI(hws_cpu_info, has_avx512_bf16, "AVX-512 BF16"),
+    HWS_TRI(hws_cpu_info, has_avx512_vnni, "AVX-512 VNNI"),
+    HWS_TRI(hws_cpu_info, has_avx512_fp16, "AVX-512 FP16"),
+    HWS_TRI(hws_cpu_info, has_amx_tile, "AMX tile"),
+    HWS_TRI(hws_cpu_info, has_amx_bf16, "AMX BF16"),
+    HWS_TRI(hws_cpu_info, has_amx_int8, "AMX INT8"),
+    HWS_TRI(hws_cpu_info, has_neon, "NEON"),
+    HWS_TRI(hws_cpu_info, has_sve, "SVE"),
+    HWS_TRI(hws_cpu_info, has_sve2, "SVE2"),
+};
+static const hws_field cache_fields[] = {
+    HWS_INT(hws_cache_info, level, "level"),
+    HWS_STR(hws_cache_info, type, "type"),
+    HWS_NUM(hws_cache_info, size_bytes, "size", 1.0 / 1024, 0, "KiB"),
+    HWS_NUM(hws_cache_info, instances, "instances", 1, 0, ""),
+    HWS_NUM(hws_cache_info, shared_by_cpus, "shared by CPUs", 1, 0, ""),
+};
+const hws_field_table hws_cpu_info_table = HWS_FIELD_TABLE(hws_cpu_info, cpu_fields);
+const hws_field_table hws_cpu_isa_table = HWS_FIELD_TABLE(hws_cpu_info, isa_fields);
+const hws_field_table hws_cache_info_table = HWS_FIELD_TABLE(hws_cache_info, cache_fields);
+
 static void init_unknown(hws_cpu_info *cpu) {
-    memset(cpu, 0, sizeof *cpu);
-    cpu->sockets = cpu->cores = cpu->threads = cpu->numa_nodes = HWS_NA;
-    cpu->base_mhz = cpu->max_mhz = cpu->cur_mhz = cpu->x86_family = HWS_NA;
-    cpu->has_fma = cpu->has_avx2 = cpu->has_avx512f = cpu->has_avx512_bf16 = -1;
-    cpu->has_avx512_vnni = cpu->has_avx512_fp16 = cpu->has_amx_tile = cpu->has_amx_bf16 = -1;
-    cpu->has_amx_int8 = cpu->has_neon = cpu->has_sve = cpu->has_sve2 = -1;
-    cpu->simd_width_bits = cpu->fma_units_per_core = HWS_NA;
-    cpu->usable_cpus = cpu->cgroup_cpu_quota = cpu->fp32_peak_gflops = HWS_NA;
+    hws_record_blank(&hws_cpu_info_table, cpu);
+    hws_fields_blank(isa_fields, hws_cpu_isa_table.nfields, cpu);
 }
 
 hws_status hws_probe_cpu(hws_cpu_info *cpu, hws_error *err) {
     init_unknown(cpu);
+    hws_status root_ok = hws_sysroot_check(err);
+    if (root_ok != HWS_OK)
+        return root_ok;
     char *cpuinfo = malloc(CPUINFO_MAX);
     if (cpuinfo == NULL)
         return hws_error_set(err, HWS_ERR_NOMEM, "out of memory reading /proc/cpuinfo");

@@ -1,7 +1,9 @@
 /* gpu_nvidia.c - NVIDIA GPUs: facts from NVML, completed by the CUDA driver API (SM count, L2),
  * the two joined on the PCI bus id. Every fact NVML refuses becomes n/a with NVML's reason. */
 #include "probe/cuda_driver.h"
+#include "probe/gpu_cache.h"
 #include "probe/gpu_vendor.h"
+#include "probe/notes.h"
 #include "probe/nvml.h"
 #include "util/units.h"
 
@@ -42,7 +44,7 @@ static double read_typed(const hws_nvml *n, nvmlDevice_t dev, typed_uint_getter 
 }
 
 /* NVML's "00000000:18:00.0" and CUDA's "0000:18:00.0" both become "0000:18:00.0". */
-static void normalise_bus_id(const char *in, char *out, size_t n) {
+void hws_bus_id_normalise(const char *in, char *out, size_t n) {
     const char *colon = strchr(in, ':');
     size_t domain_len = colon != NULL ? (size_t)(colon - in) : 0;
     const char *start = domain_len > 4 ? in + domain_len - 4 : in;
@@ -66,7 +68,7 @@ static int read_identity(const hws_nvml *n, nvmlDevice_t dev, hws_gpu_info *g) {
     memset(&pci, 0, sizeof pci);
     if (n->DeviceGetPciInfo != NULL && (rc = n->DeviceGetPciInfo(dev, &pci)) == 0) {
         pci.busId[sizeof pci.busId - 1] = '\0';
-        normalise_bus_id(pci.busId, g->pci_bus_id, sizeof g->pci_bus_id);
+        hws_bus_id_normalise(pci.busId, g->pci_bus_id, sizeof g->pci_bus_id);
     } else {
         note_failure(n, g, "pci_bus_id",
                      n->DeviceGetPciInfo != NULL ? rc : NVML_ERROR_NOT_SUPPORTED);
@@ -138,43 +140,84 @@ static void read_nvlink(const hws_nvml *n, nvmlDevice_t dev, hws_gpu_info *g) {
     g->nvlink_links_active = active_links;
 }
 
-/* Process list through whichever versioned call the driver has; each has its own struct. */
+/* The process list, with each process's name as the driver knows it. */
 static void read_processes(const hws_nvml *n, nvmlDevice_t dev, hws_gpu_info *g) {
-    size_t stride =
-        n->processes_api == 1 ? sizeof(nvmlProcessInfo_v1_t) : sizeof(nvmlProcessInfo_v2_t);
+    nvmlProcessInfo_v1_t found[HWS_MAX_GPU_PROCS];
     unsigned int count = 0;
-    nvmlReturn_t rc = NVML_ERROR_NOT_SUPPORTED;
-    unsigned char *buf = NULL;
-    if (n->DeviceGetComputeRunningProcesses != NULL) {
-        rc = n->DeviceGetComputeRunningProcesses(dev, &count, NULL);
-        if (rc == NVML_ERROR_INSUFFICIENT_SIZE) {
-            count += 4; /* room for processes started since the first call */
-            buf = calloc(count, stride);
-            rc = buf != NULL ? n->DeviceGetComputeRunningProcesses(dev, &count, buf)
-                             : NVML_ERROR_MEMORY;
-        }
-    }
+    nvmlReturn_t rc = hws_nvml_processes(n, dev, found, HWS_MAX_GPU_PROCS, &count);
     if (rc != NVML_SUCCESS) {
-        free(buf);
         note_failure(n, g, "processes", rc);
         g->nprocs = -1;
         return;
     }
     g->nprocs = 0;
-    for (unsigned int i = 0; buf != NULL && i < count && g->nprocs < HWS_MAX_GPU_PROCS; i++) {
-        nvmlProcessInfo_v1_t head; /* pid and usedGpuMemory lead every version */
-        memcpy(&head, buf + i * stride, sizeof head);
+    for (unsigned int i = 0; i < count; i++) {
         hws_gpu_process *p = &g->procs[g->nprocs++];
         char path[256] = "";
-        p->pid = head.pid;
-        p->used_bytes = head.usedGpuMemory == ~0ULL ? HWS_NA : (double)head.usedGpuMemory;
+        p->pid = found[i].pid;
+        p->used_bytes = found[i].usedGpuMemory == ~0ULL ? HWS_NA : (double)found[i].usedGpuMemory;
         if (n->SystemGetProcessName != NULL &&
-            n->SystemGetProcessName(head.pid, path, sizeof path) == NVML_SUCCESS) {
+            n->SystemGetProcessName(found[i].pid, path, sizeof path) == NVML_SUCCESS) {
             const char *base = strrchr(path, '/');
             snprintf(p->name, sizeof p->name, "%.63s", base != NULL ? base + 1 : path);
         }
     }
-    free(buf);
+}
+
+/* Clock-event (throttle) reasons now, and the volatile ECC error counts. */
+static void read_health(const hws_nvml *n, nvmlDevice_t dev, hws_gpu_info *g) {
+    unsigned long long v = 0;
+    nvmlReturn_t rc = n->DeviceGetCurrentClocksEventReasons != NULL
+                          ? n->DeviceGetCurrentClocksEventReasons(dev, &v)
+                          : NVML_ERROR_NOT_SUPPORTED;
+    if (rc == NVML_SUCCESS) {
+        g->clock_event_reasons = (double)v;
+        hws_clock_events_text(v, 0, g->clock_event_text, sizeof g->clock_event_text);
+        if (g->clock_event_text[0] == '\0') /* known: nothing holds the clocks */
+            snprintf(g->clock_event_text, sizeof g->clock_event_text, "none");
+    } else {
+        note_failure(n, g, "clock_event_reasons", rc);
+    }
+    const int types[2] = {NVML_MEMORY_ERROR_TYPE_CORRECTED, NVML_MEMORY_ERROR_TYPE_UNCORRECTED};
+    const char *fields[2] = {"ecc_errors_corrected", "ecc_errors_uncorrected"};
+    double *counts[2] = {&g->ecc_errors_corrected, &g->ecc_errors_uncorrected};
+    for (int i = 0; i < 2; i++) {
+        rc = n->DeviceGetTotalEccErrors != NULL
+                 ? n->DeviceGetTotalEccErrors(dev, types[i], NVML_VOLATILE_ECC, &v)
+                 : NVML_ERROR_NOT_SUPPORTED;
+        if (rc == NVML_SUCCESS)
+            *counts[i] = (double)v;
+        else
+            note_failure(n, g, fields[i], rc);
+    }
+}
+
+/* The MIG instances of a GPU in MIG mode: each one's name, UUID and memory. */
+static void read_mig(const hws_nvml *n, nvmlDevice_t dev, hws_gpu_info *g) {
+    unsigned int max = 0;
+    nvmlReturn_t rc = n->DeviceGetMaxMigDeviceCount != NULL && n->DeviceGetMigDeviceHandleByIndex
+                          ? n->DeviceGetMaxMigDeviceCount(dev, &max)
+                          : NVML_ERROR_NOT_SUPPORTED;
+    if (rc != NVML_SUCCESS) {
+        note_failure(n, g, "mig_instances", rc);
+        return;
+    }
+    for (unsigned int i = 0; i < max && g->mig_count < HWS_MAX_MIG; i++) {
+        nvmlDevice_t mig;
+        if (n->DeviceGetMigDeviceHandleByIndex(dev, i, &mig) != NVML_SUCCESS)
+            continue; /* a slot with no instance made */
+        hws_mig_instance *m = &g->mig[g->mig_count++];
+        hws_gpu_info scratch; /* the memory reader fills a GPU record */
+        hws_gpu_info_init(&scratch, g->index);
+        if (n->DeviceGetName != NULL)
+            n->DeviceGetName(mig, m->name, sizeof m->name);
+        if (n->DeviceGetUUID != NULL)
+            n->DeviceGetUUID(mig, m->uuid, sizeof m->uuid);
+        read_memory(n, mig, &scratch);
+        m->mem_total_bytes = scratch.mem_total_bytes;
+        m->mem_free_bytes = scratch.mem_free_bytes;
+        m->mem_used_bytes = scratch.mem_used_bytes;
+    }
 }
 
 static void read_device(const hws_nvml *n, unsigned int index, hws_gpu_info *g) {
@@ -227,6 +270,9 @@ static void read_device(const hws_nvml *n, unsigned int index, hws_gpu_info *g) 
     read_nvlink(n, dev, g);
     read_modes(n, dev, g);
     read_processes(n, dev, g);
+    read_health(n, dev, g);
+    if (g->mig_enabled == 1)
+        read_mig(n, dev, g);
 }
 
 /* Fills the facts only the driver API has (SM count, L2) and any NVML left unknown, for the GPU
@@ -242,7 +288,7 @@ static void join_cuda(const hws_cuda_driver *cu, hws_gpu_list *list) {
         if (cu->DeviceGet(&dev, i) != 0)
             continue;
         if (cu->DeviceGetPCIBusId != NULL && cu->DeviceGetPCIBusId(bus, sizeof bus, dev) == 0)
-            normalise_bus_id(bus, norm, sizeof norm);
+            hws_bus_id_normalise(bus, norm, sizeof norm);
         hws_gpu_info *g = NULL;
         for (int k = 0; k < list->count && g == NULL; k++)
             if (norm[0] != '\0' && strcmp(list->gpus[k].pci_bus_id, norm) == 0)
@@ -295,10 +341,29 @@ static void read_versions(const hws_nvml *n, hws_gpu_list *list) {
         list->cuda_driver_version = cuda;
 }
 
+/* Fills every GPU NVML listed from the cache (hws_gpu_cache_read); true when each had an entry,
+ * so the driver API need not be initialised. All or nothing: false changes no GPU. */
+static bool fill_from_cache(hws_gpu_list *list, const char *dir) {
+    hws_gpu_cache_entry entries[HWS_MAX_GPUS];
+    if (list->count == 0 || list->driver_version[0] == '\0')
+        return false;
+    for (int i = 0; i < list->count; i++)
+        if (list->gpus[i].lost ||
+            !hws_gpu_cache_read(dir, &list->gpus[i], list->driver_version, &entries[i]))
+            return false;
+    for (int i = 0; i < list->count; i++)
+        hws_gpu_cache_apply(&entries[i], &list->gpus[i]);
+    if (!hws_known(list->cuda_driver_version))
+        list->cuda_driver_version = entries[0].cuda_driver_version;
+    return true;
+}
+
 static hws_status nvidia_list(hws_gpu_list *list, hws_error *err) {
     hws_error nvml_err = {""}, cuda_err = {""};
     const hws_nvml *n = hws_nvml_get(&nvml_err);
-    const hws_cuda_driver *cu = hws_cuda_driver_get(&cuda_err);
+    const hws_cuda_driver *cu = NULL;
+    char cache[4096];
+    bool use_cache = hws_gpu_cache_dir(cache, sizeof cache);
     (void)err;
     if (n != NULL) {
         unsigned int count = 0;
@@ -314,12 +379,19 @@ static hws_status nvidia_list(hws_gpu_list *list, hws_error *err) {
             read_device(n, i, g);
         }
     }
+    /* what only CUDA knows: from the cache when every GPU has an entry, else from the driver
+     * API, whose answers are then kept for the next call */
+    if (!(use_cache && n != NULL && fill_from_cache(list, cache)))
+        cu = hws_cuda_driver_get(&cuda_err);
     if (cu != NULL) {
         int version = 0;
         const hws_cuda_driver *d = cu;
         if (!hws_known(list->cuda_driver_version) && d->DriverGetVersion(&version) == 0)
             list->cuda_driver_version = version;
         join_cuda(cu, list);
+        for (int i = 0; use_cache && n != NULL && i < list->count; i++)
+            hws_gpu_cache_write(cache, &list->gpus[i], list->driver_version,
+                                list->cuda_driver_version);
     }
     if (hws_known(list->cuda_driver_version))
         snprintf(list->cuda_version, sizeof list->cuda_version, "%d.%d",
@@ -334,21 +406,6 @@ static hws_status nvidia_list(hws_gpu_list *list, hws_error *err) {
             hws_note_add(&list->gpus[i].notes, "nvml: %.140s", nvml_err.msg);
     return HWS_OK;
 }
-
-/* Names of NVML's clocks-event reason bits (nvml.h, nvmlClocksEventReason*). */
-static const struct {
-    unsigned long long bit;
-    const char *name;
-} clock_events[] = {
-    {0x2, "applications clocks setting"},
-    {0x4, "sw power cap"},
-    {0x8, "hw slowdown"},
-    {0x10, "sync boost"},
-    {0x20, "sw thermal slowdown"},
-    {0x40, "hw thermal slowdown"},
-    {0x80, "hw power brake"},
-    {0x100, "display clock setting"},
-};
 
 static hws_status nvidia_sample(int index, hws_gpu_sample *s, hws_error *err) {
     const hws_nvml *n = hws_nvml_get(err);
@@ -388,13 +445,7 @@ static hws_status nvidia_sample(int index, hws_gpu_sample *s, hws_error *err) {
     if (n->DeviceGetCurrentClocksEventReasons != NULL &&
         n->DeviceGetCurrentClocksEventReasons(dev, &reasons) == NVML_SUCCESS) {
         s->clock_event_reasons = (double)reasons;
-        for (size_t i = 0; i < sizeof clock_events / sizeof clock_events[0]; i++) {
-            if (!(reasons & clock_events[i].bit))
-                continue;
-            size_t used = strlen(s->clock_event_text);
-            snprintf(s->clock_event_text + used, sizeof s->clock_event_text - used, "%s%s",
-                     used ? ", " : "", clock_events[i].name);
-        }
+        hws_clock_events_text(reasons, 0, s->clock_event_text, sizeof s->clock_event_text);
     }
     return HWS_OK;
 }

@@ -15,6 +15,9 @@ typedef struct {
 
 extern const hws_gpu_vendor hws_gpu_vendor_nvidia;
 
+/* NVML's "00000000:18:00.0" and CUDA's "0000:18:00.0" both become "0000:18:00.0". */
+void hws_bus_id_normalise(const char *in, char *out, size_t n);
+
 /* Every number unknown, tri-states unknown, strings empty. */
 void hws_gpu_info_init(hws_gpu_info *g, int index);
 

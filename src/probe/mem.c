@@ -2,12 +2,15 @@
  * SMBIOS type 17 records (readable by root only; otherwise n/a with the reason). */
 #include "hwscope/probe.h"
 #include "probe/cgroup.h"
+#include "probe/notes.h"
 #include "util/sysfs.h"
 #include "util/units.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+
+#define MAX_MEMINFO_KB 1e15 /* an exabyte in kB: beyond any machine, and below 2^63 bytes */
 
 /* SMBIOS memory types (DSP0134, 7.18.2) of the DIMMs servers and desktops carry. */
 static const char *smbios_mem_type(unsigned char code) {
@@ -76,21 +79,48 @@ static void read_dimms(hws_mem_info *mem) {
     hws_note_add(&mem->notes, "dimm_speed_mts: %s", why);
 }
 
+/* The field table of the memory record. */
+#define GIB (1.0 / HWS_GIB)
+static const hws_field mem_fields[] = {
+    HWS_NUM(hws_mem_info, total_bytes, "total", GIB, 1, "GiB"),
+    HWS_NUM(hws_mem_info, available_bytes, "available", GIB, 1, "GiB"),
+    HWS_NUM(hws_mem_info, swap_total_bytes, "swap", GIB, 1, "GiB"),
+    HWS_NUM(hws_mem_info, cgroup_limit_bytes, "cgroup limit", GIB, 1, "GiB"),
+    HWS_NUM(hws_mem_info, cgroup_usage_bytes, "cgroup usage", GIB, 1, "GiB"),
+    HWS_NUM(hws_mem_info, hugepages_total, "huge pages", 1, 0, ""),
+    HWS_NUM(hws_mem_info, hugepages_free, "huge pages free", 1, 0, ""),
+    HWS_NUM(hws_mem_info, hugepage_size_bytes, "huge page size", 1.0 / 1024, 0, "KiB"),
+    HWS_STR(hws_mem_info, dimm_type, "DIMM type"),
+    HWS_NUM(hws_mem_info, dimm_speed_mts, "DIMM speed", 1, 0, "MT/s"),
+};
+const hws_field_table hws_mem_info_table = HWS_FIELD_TABLE(hws_mem_info, mem_fields);
+
+/* A /proc/meminfo number (kB or a count), n/a with a note when no machine could have it. */
+static double meminfo_num(hws_mem_info *mem, const char *text, const char *key, const char *field) {
+    return hws_note_plausible(&mem->notes, field, "/proc/meminfo",
+                              hws_sys_read_keyed_num(text, key), 0, MAX_MEMINFO_KB);
+}
+
 hws_status hws_probe_mem(hws_mem_info *mem, hws_error *err) {
     char text[8192];
-    memset(mem, 0, sizeof *mem);
-    mem->dimm_speed_mts = HWS_NA;
+    hws_record_blank(&hws_mem_info_table, mem);
+    hws_status root_ok = hws_sysroot_check(err);
+    if (root_ok != HWS_OK)
+        return root_ok;
     if (hws_sys_read("/proc/meminfo", text, sizeof text) < 0)
         return hws_error_set(err, HWS_ERR_RUNTIME, "%s/proc/meminfo: %s", hws_sysroot(),
                              strerror(errno));
-    mem->total_bytes = hws_sys_read_keyed_num(text, "MemTotal") * 1024;
-    mem->available_bytes = hws_sys_read_keyed_num(text, "MemAvailable") * 1024;
-    mem->swap_total_bytes = hws_sys_read_keyed_num(text, "SwapTotal") * 1024;
-    mem->hugepages_total = hws_sys_read_keyed_num(text, "HugePages_Total");
-    mem->hugepages_free = hws_sys_read_keyed_num(text, "HugePages_Free");
-    mem->hugepage_size_bytes = hws_sys_read_keyed_num(text, "Hugepagesize") * 1024;
-    mem->cgroup_limit_bytes = hws_cgroup_mem_limit();
-    mem->cgroup_usage_bytes = hws_cgroup_mem_usage();
+    mem->total_bytes = meminfo_num(mem, text, "MemTotal", "total_bytes") * 1024;
+    mem->available_bytes = meminfo_num(mem, text, "MemAvailable", "available_bytes") * 1024;
+    mem->swap_total_bytes = meminfo_num(mem, text, "SwapTotal", "swap_total_bytes") * 1024;
+    mem->hugepages_total = meminfo_num(mem, text, "HugePages_Total", "hugepages_total");
+    mem->hugepages_free = meminfo_num(mem, text, "HugePages_Free", "hugepages_free");
+    mem->hugepage_size_bytes = meminfo_num(mem, text, "Hugepagesize", "hugepage_size_bytes") * 1024;
+    mem->cgroup_limit_bytes = hws_note_plausible(&mem->notes, "cgroup_limit_bytes", "memory.max",
+                                                 hws_cgroup_mem_limit(), 0, MAX_MEMINFO_KB * 1024);
+    mem->cgroup_usage_bytes =
+        hws_note_plausible(&mem->notes, "cgroup_usage_bytes", "memory.current",
+                           hws_cgroup_mem_usage(), 0, MAX_MEMINFO_KB * 1024);
     if (!hws_known(mem->cgroup_limit_bytes))
         hws_note_add(&mem->notes, "cgroup_limit_bytes: no memory limit applies");
     read_dimms(mem);

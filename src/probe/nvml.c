@@ -4,6 +4,8 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static hws_nvml nvml;
 static hws_error load_error;
@@ -55,6 +57,21 @@ static void load(void) {
             "nvmlDeviceGetComputeRunningProcesses_v2", "nvmlDeviceGetComputeRunningProcesses"),
         SYM(DeviceGetCurrentClocksEventReasons, false, "nvmlDeviceGetCurrentClocksEventReasons",
             "nvmlDeviceGetCurrentClocksThrottleReasons"),
+        SYM(DeviceGetTotalEnergyConsumption, false, "nvmlDeviceGetTotalEnergyConsumption"),
+        SYM(DeviceGetPcieThroughput, false, "nvmlDeviceGetPcieThroughput"),
+        SYM(DeviceGetTotalEccErrors, false, "nvmlDeviceGetTotalEccErrors"),
+        SYM(DeviceGetPerformanceState, false, "nvmlDeviceGetPerformanceState"),
+        SYM(DeviceGetFanSpeed, false, "nvmlDeviceGetFanSpeed"),
+        SYM(DeviceGetProcessUtilization, false, "nvmlDeviceGetProcessUtilization"),
+        SYM(DeviceGetMaxMigDeviceCount, false, "nvmlDeviceGetMaxMigDeviceCount"),
+        SYM(DeviceGetMigDeviceHandleByIndex, false, "nvmlDeviceGetMigDeviceHandleByIndex"),
+        SYM(DeviceGetTopologyCommonAncestor, false, "nvmlDeviceGetTopologyCommonAncestor"),
+        SYM(DeviceGetP2PStatus, false, "nvmlDeviceGetP2PStatus"),
+        SYM(DeviceGetNvLinkVersion, false, "nvmlDeviceGetNvLinkVersion"),
+        SYM(DeviceGetNvLinkRemotePciInfo, false, "nvmlDeviceGetNvLinkRemotePciInfo_v2"),
+        SYM(DeviceGetNvLinkRemoteDeviceType, false, "nvmlDeviceGetNvLinkRemoteDeviceType"),
+        SYM(DeviceGetCpuAffinity, false, "nvmlDeviceGetCpuAffinity"),
+        SYM(DeviceGetMemoryAffinity, false, "nvmlDeviceGetMemoryAffinity"),
     };
     void *handle;
     size_t n = sizeof syms / sizeof syms[0];
@@ -90,4 +107,30 @@ const char *hws_nvml_error(const hws_nvml *n, nvmlReturn_t rc) {
         return s;
     snprintf(text, sizeof text, "error %d", rc);
     return text;
+}
+
+nvmlReturn_t hws_nvml_processes(const hws_nvml *n, nvmlDevice_t dev, nvmlProcessInfo_v1_t *out,
+                                unsigned int max, unsigned int *count) {
+    size_t stride =
+        n->processes_api == 1 ? sizeof(nvmlProcessInfo_v1_t) : sizeof(nvmlProcessInfo_v2_t);
+    unsigned int found = 0;
+    unsigned char *buf = NULL;
+    *count = 0;
+    if (n->DeviceGetComputeRunningProcesses == NULL)
+        return NVML_ERROR_NOT_SUPPORTED;
+    nvmlReturn_t rc = n->DeviceGetComputeRunningProcesses(dev, &found, NULL);
+    if (rc == NVML_ERROR_INSUFFICIENT_SIZE) {
+        found += 4; /* room for processes started since the first call */
+        buf = calloc(found, stride);
+        rc =
+            buf != NULL ? n->DeviceGetComputeRunningProcesses(dev, &found, buf) : NVML_ERROR_MEMORY;
+    } else if (rc == NVML_SUCCESS) {
+        found = 0;
+    }
+    for (unsigned int i = 0; rc == NVML_SUCCESS && i < found && i < max; i++) {
+        memcpy(&out[i], buf + i * stride, sizeof out[i]); /* pid and usedGpuMemory lead each */
+        *count = i + 1;
+    }
+    free(buf);
+    return rc;
 }

@@ -23,6 +23,29 @@ enum {
 enum { NVML_CLOCK_GRAPHICS = 0, NVML_CLOCK_SM = 1, NVML_CLOCK_MEM = 2 };
 enum { NVML_TEMPERATURE_GPU = 0 };
 enum { NVML_NVLINK_MAX_LINKS = 18 };
+enum { NVML_MEMORY_ERROR_TYPE_CORRECTED = 0, NVML_MEMORY_ERROR_TYPE_UNCORRECTED = 1 };
+enum { NVML_VOLATILE_ECC = 0 };
+/* nvmlGpuTopologyLevel_t: the closest common ancestor of two GPUs on the PCIe tree. */
+enum {
+    NVML_TOPOLOGY_INTERNAL = 0,    /* on one board */
+    NVML_TOPOLOGY_SINGLE = 10,     /* one PCIe switch */
+    NVML_TOPOLOGY_MULTIPLE = 20,   /* several PCIe switches, no host bridge */
+    NVML_TOPOLOGY_HOSTBRIDGE = 30, /* a PCIe host bridge */
+    NVML_TOPOLOGY_NODE = 40,       /* host bridges of one NUMA node */
+    NVML_TOPOLOGY_SYSTEM = 50,     /* across NUMA nodes (QPI/UPI, Infinity Fabric) */
+};
+/* nvmlIntNvLinkDeviceType_t: what the far end of an NVLink is. */
+enum {
+    NVML_NVLINK_DEVICE_TYPE_GPU = 0,
+    NVML_NVLINK_DEVICE_TYPE_IBMNPU = 1,
+    NVML_NVLINK_DEVICE_TYPE_SWITCH = 2,
+    NVML_NVLINK_DEVICE_TYPE_UNKNOWN = 0xFF,
+};
+/* nvmlGpuP2PCapsIndex_t and nvmlGpuP2PStatus_t (0 OK, 1 chipset, 2 GPU, 3 IOH topology,
+ * 4 disabled by registry key, 5 not supported, 6 unknown). */
+enum { NVML_P2P_CAPS_INDEX_READ = 0, NVML_P2P_CAPS_INDEX_WRITE = 1 };
+enum { NVML_P2P_STATUS_OK = 0, NVML_P2P_STATUS_UNKNOWN = 6 };
+enum { NVML_AFFINITY_SCOPE_NODE = 0 };
 
 typedef struct {
     unsigned long long total, free, used; /* bytes */
@@ -48,6 +71,14 @@ typedef struct { /* the plain (v1) process list */
     unsigned int pid;
     unsigned long long usedGpuMemory;
 } nvmlProcessInfo_v1_t;
+
+typedef struct { /* one process's utilisation over the last sampling period */
+    unsigned int pid;
+    unsigned long long timeStamp;                   /* microseconds */
+    unsigned int smUtil, memUtil, encUtil, decUtil; /* percent */
+} nvmlProcessUtilizationSample_t;
+
+enum { NVML_PCIE_UTIL_TX_BYTES = 0, NVML_PCIE_UTIL_RX_BYTES = 1 };
 
 typedef struct { /* _v2 and _v3 process lists */
     unsigned int pid;
@@ -91,6 +122,24 @@ typedef struct {
     nvmlReturn_t (*DeviceGetPersistenceMode)(nvmlDevice_t, int *);
     nvmlReturn_t (*DeviceGetComputeRunningProcesses)(nvmlDevice_t, unsigned int *, void *);
     nvmlReturn_t (*DeviceGetCurrentClocksEventReasons)(nvmlDevice_t, unsigned long long *);
+    /* the monitor's (src/monitor/) */
+    nvmlReturn_t (*DeviceGetTotalEnergyConsumption)(nvmlDevice_t, unsigned long long *); /* mJ */
+    nvmlReturn_t (*DeviceGetPcieThroughput)(nvmlDevice_t, int, unsigned int *);          /* KB/s */
+    nvmlReturn_t (*DeviceGetTotalEccErrors)(nvmlDevice_t, int, int, unsigned long long *);
+    nvmlReturn_t (*DeviceGetPerformanceState)(nvmlDevice_t, int *);
+    nvmlReturn_t (*DeviceGetFanSpeed)(nvmlDevice_t, unsigned int *); /* percent */
+    nvmlReturn_t (*DeviceGetProcessUtilization)(nvmlDevice_t, nvmlProcessUtilizationSample_t *,
+                                                unsigned int *, unsigned long long);
+    nvmlReturn_t (*DeviceGetMaxMigDeviceCount)(nvmlDevice_t, unsigned int *);
+    nvmlReturn_t (*DeviceGetMigDeviceHandleByIndex)(nvmlDevice_t, unsigned int, nvmlDevice_t *);
+    /* topology (probe/topology.c) */
+    nvmlReturn_t (*DeviceGetTopologyCommonAncestor)(nvmlDevice_t, nvmlDevice_t, int *);
+    nvmlReturn_t (*DeviceGetP2PStatus)(nvmlDevice_t, nvmlDevice_t, int, int *);
+    nvmlReturn_t (*DeviceGetNvLinkVersion)(nvmlDevice_t, unsigned int, unsigned int *);
+    nvmlReturn_t (*DeviceGetNvLinkRemotePciInfo)(nvmlDevice_t, unsigned int, nvmlPciInfo_t *);
+    nvmlReturn_t (*DeviceGetNvLinkRemoteDeviceType)(nvmlDevice_t, unsigned int, int *);
+    nvmlReturn_t (*DeviceGetCpuAffinity)(nvmlDevice_t, unsigned int, unsigned long *);
+    nvmlReturn_t (*DeviceGetMemoryAffinity)(nvmlDevice_t, unsigned int, unsigned long *, int);
     int processes_api; /* 3, 2 or 1: which process list call resolved (its struct follows) */
     int memory_api;    /* 2 or 1 */
 } hws_nvml;
@@ -98,6 +147,11 @@ typedef struct {
 /* Opens and initialises NVML once per process; NULL with the reason in err when it cannot
  * ("NVML not found: ...", "NVML: Driver Not Loaded"). */
 const hws_nvml *hws_nvml_get(hws_error *err);
+/* The compute processes on dev through whichever versioned call the driver has (each has its own
+ * struct): pid and used memory (~0ULL when the driver does not say) of at most max into out;
+ * *count says how many. */
+nvmlReturn_t hws_nvml_processes(const hws_nvml *n, nvmlDevice_t dev, nvmlProcessInfo_v1_t *out,
+                                unsigned int max, unsigned int *count);
 /* NVML's text for rc ("Not Supported"), or "error N". */
 const char *hws_nvml_error(const hws_nvml *nvml, nvmlReturn_t rc);
 

@@ -27,8 +27,12 @@ hws_status hws_dynlib_open(const char *const *candidates, void **handle, hws_err
 hws_status hws_dynlib_resolve(void *handle, hws_dynsym *syms, size_t count, const char *libname,
                               hws_error *err);
 void hws_dynlib_close(void *handle);
+/* Checks path before it is handed to dlopen: a regular 64-bit ELF file whose headers and loaded
+ * segments lie inside it. HWS_ERR_INPUT naming path and what is wrong (truncated, not ELF). */
+hws_status hws_dynlib_check_file(const char *path, hws_error *err);
 /* Opens the library $env_var names (or default_name when unset) and resolves syms. On failure
- * err reads "<what> not found: <dlerror>" or names the missing symbol. */
+ * err reads "<what> not found: <dlerror>" or names the missing symbol; a path in $env_var that
+ * fails hws_dynlib_check_file is HWS_ERR_INPUT "<env_var>=<path>: <what is wrong>". */
 hws_status hws_dynlib_load(const char *env_var, const char *default_name, const char *what,
                            hws_dynsym *syms, size_t count, void **handle, hws_error *err);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int real_open(const char *path, int flags) {
@@ -18,18 +19,34 @@ static const hws_sys_ops real_ops = {real_open, read, close};
 static const hws_sys_ops *ops = &real_ops;
 static char sysroot[4096];
 static int sysroot_set;
+static int sysroot_from_env; /* names the variable in hws_sysroot_check's message */
 
 void hws_sysroot_set(const char *root) {
     snprintf(sysroot, sizeof sysroot, "%s", root != NULL ? root : "");
     sysroot_set = 1;
+    sysroot_from_env = 0;
 }
 
 const char *hws_sysroot(void) {
     if (!sysroot_set) {
         const char *env = getenv("HWSCOPE_SYSROOT");
         hws_sysroot_set(env);
+        sysroot_from_env = env != NULL && env[0] != '\0';
     }
     return sysroot;
+}
+
+hws_status hws_sysroot_check(hws_error *err) {
+    const char *root = hws_sysroot();
+    struct stat sb;
+    if (root[0] == '\0')
+        return HWS_OK;
+    const char *name = sysroot_from_env ? "HWSCOPE_SYSROOT=" : "system root ";
+    if (stat(root, &sb) != 0)
+        return hws_error_set(err, HWS_ERR_INPUT, "%s%s: %s", name, root, strerror(errno));
+    if (!S_ISDIR(sb.st_mode))
+        return hws_error_set(err, HWS_ERR_INPUT, "%s%s: not a directory", name, root);
+    return HWS_OK;
 }
 
 void hws_sys_ops_set(const hws_sys_ops *new_ops) {
@@ -49,9 +66,17 @@ ssize_t hws_sys_read(const char *path, char *buf, size_t n) {
         errno = EINVAL;
         return -1;
     }
-    fd = ops->open(hws_sys_path(full, sizeof full, path), O_RDONLY | O_CLOEXEC);
+    /* non-blocking, so a FIFO planted in a recorded tree cannot hang the probe; only regular
+     * files (which the pseudo-files of /proc and /sys are) are read, and at most n-1 bytes */
+    fd = ops->open(hws_sys_path(full, sizeof full, path), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return -1;
+    struct stat sb;
+    if (fstat(fd, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        ops->close(fd);
+        errno = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
+        return -1;
+    }
     while (len + 1 < n) {
         ssize_t got = ops->read(fd, buf + len, n - 1 - len);
         if (got < 0) {

@@ -5,6 +5,8 @@
 #ifndef HWSCOPE_UTIL_SYSFS_H
 #define HWSCOPE_UTIL_SYSFS_H
 
+#include "hwscope/hwscope.h"
+
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -19,6 +21,9 @@ typedef struct {
 void hws_sysroot_set(const char *root);
 /* The root in use; defaults to $HWSCOPE_SYSROOT, else "". */
 const char *hws_sysroot(void);
+/* HWS_ERR_INPUT naming $HWSCOPE_SYSROOT (or the root set) when a root is in use and is not a
+ * directory: a recorded tree that is missing is bad input, not a machine without facts. */
+hws_status hws_sysroot_check(hws_error *err);
 /* Replaces the system calls (NULL restores the real ones). */
 void hws_sys_ops_set(const hws_sys_ops *ops);
 

@@ -5,17 +5,9 @@
 #ifndef HWSCOPE_UTIL_UNITS_H
 #define HWSCOPE_UTIL_UNITS_H
 
-#include <math.h>
-#include <stdbool.h>
+#include "hwscope/hwscope.h" /* HWS_NA, hws_known, HWS_GIB, HWS_GB */
+
 #include <stddef.h>
-
-#define HWS_NA  NAN
-#define HWS_GIB 1073741824.0
-#define HWS_GB  1e9
-
-static inline bool hws_known(double x) {
-    return !isnan(x);
-}
 
 /* Each writes into buf (size n) and returns buf; an unknown value writes "n/a". */
 char *hws_fmt_num(char *buf, size_t n, double value, int decimals, const char *unit);

@@ -4,7 +4,6 @@
 
 #include "hwscope/catalog.h"
 #include "hwscope/model.h"
-#include "plan/catalogs.h"
 #include "util/units.h"
 
 #include <math.h>
@@ -15,7 +14,7 @@
 #include <unistd.h>
 
 /* Every row of array `key` in doc equals the library's row, every field, in the file's unit. */
-static void assert_rows_match(const cJSON *doc, const char *key, const hws_tsv_schema *schema,
+static void assert_rows_match(const cJSON *doc, const char *key, const hws_field_table *schema,
                               const void *rows, size_t count) {
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(doc, key);
     assert_true(cJSON_IsArray(arr));
@@ -25,27 +24,27 @@ static void assert_rows_match(const cJSON *doc, const char *key, const hws_tsv_s
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, fields_key)),
                      schema->nfields);
     for (size_t i = 0; i < count; i++) {
-        const void *row = (const unsigned char *)rows + i * schema->row_size;
+        const void *row = (const unsigned char *)rows + i * schema->record_size;
         const cJSON *obj = cJSON_GetArrayItem(arr, (int)i);
         assert_int_equal(cJSON_GetArraySize(obj), schema->nfields);
         for (size_t k = 0; k < schema->nfields; k++) {
-            const hws_tsv_field *f = &schema->fields[k];
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, f->column);
+            const hws_field *f = &schema->fields[k];
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, f->key);
             assert_non_null(v);
-            if (f->kind == HWS_TSV_STR) {
-                const char *s = hws_tsv_str(f, row);
+            if (f->type == HWS_FIELD_STR) {
+                const char *s = hws_field_str(f, row);
                 if (s[0] == '\0')
                     assert_true(cJSON_IsNull(v));
                 else
                     assert_string_equal(cJSON_GetStringValue(v), s);
-            } else if (f->kind == HWS_TSV_FLAG) {
+            } else if (f->type == HWS_FIELD_BOOL) {
                 assert_true(cJSON_IsBool(v));
-                assert_int_equal(cJSON_IsTrue(v), hws_tsv_flag(f, row));
-            } else if (!hws_known(hws_tsv_num(f, row))) {
+                assert_int_equal(cJSON_IsTrue(v), hws_field_int(f, row));
+            } else if (!hws_known(hws_field_value(f, row))) {
                 assert_true(cJSON_IsNull(v));
             } else {
                 assert_true(cJSON_IsNumber(v));
-                assert_true(fabs(v->valuedouble - hws_tsv_num(f, row)) < 1e-6);
+                assert_true(fabs(v->valuedouble - hws_field_value(f, row)) < 1e-6);
             }
         }
     }
@@ -63,10 +62,29 @@ static void gpus_json(void **state) {
     size_t n;
     const hws_gpu_spec *g = hws_gpu_catalog(&n);
     assert_true(n >= 40);
-    assert_rows_match(doc, "gpus", &hws_gpu_schema, g, n);
+    assert_rows_match(doc, "gpus", &hws_gpu_spec_table, g, n);
     hws_assert_json_str(doc, "gpus_fields.4.name", "mem_gb");
     hws_assert_json_str(doc, "gpus_fields.4.unit", "GB");
     cJSON_Delete(doc);
+    hws_run_free(&r);
+}
+
+/* `catalog gpus --csv`: the table's keys as the header, one line per row, numbers in the
+ * file's unit (the H100's 80 GB, not 8e10 bytes). */
+static void gpus_csv(void **state) {
+    (void)state;
+    hws_run r;
+    hws_run_cli(&r, NULL, "catalog", "gpus", "--csv", NULL);
+    assert_int_equal(r.exit_code, 0);
+    size_t n;
+    hws_gpu_catalog(&n);
+    size_t lines = 0;
+    for (const char *p = r.out; *p != '\0'; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, n + 1);
+    assert_true(strncmp(r.out, "name,aliases,vendor,segment,mem_gb,", 35) == 0);
+    hws_assert_contains(r.out, "\nH100 SXM 80GB,");
+    hws_assert_contains(r.out, ",datacenter,80,HBM3,");
     hws_run_free(&r);
 }
 
@@ -80,7 +98,7 @@ static void models_json(void **state) {
     size_t n;
     const hws_model_spec *m = hws_model_catalog(&n);
     assert_true(n >= 30);
-    assert_rows_match(doc, "models", &hws_model_schema, m, n);
+    assert_rows_match(doc, "models", &hws_model_spec_table, m, n);
     hws_assert_json_str(doc, "models.0.name", m[0].name);
     cJSON_Delete(doc);
     hws_run_free(&r);
@@ -96,8 +114,8 @@ static void both_json(void **state) {
     size_t ng, nm;
     const hws_gpu_spec *g = hws_gpu_catalog(&ng);
     const hws_model_spec *m = hws_model_catalog(&nm);
-    assert_rows_match(doc, "gpus", &hws_gpu_schema, g, ng);
-    assert_rows_match(doc, "models", &hws_model_schema, m, nm);
+    assert_rows_match(doc, "gpus", &hws_gpu_spec_table, g, ng);
+    assert_rows_match(doc, "models", &hws_model_spec_table, m, nm);
     cJSON_Delete(doc);
     hws_run_free(&r);
 }
@@ -179,6 +197,8 @@ static void bad_usage(void **state) {
         {{"catalog", "models", "--file", path, NULL}, bad_file_want},
         {{"catalog", "models", "--file", path, "--json"}, bad_file_want},
         {{"catalog", "gpus", "--file", "/nonexistent.tsv", NULL}, "/nonexistent.tsv: cannot open"},
+        {{"catalog", "--csv", NULL}, "--csv: say which catalog"},
+        {{"catalog", "gpus", "--csv", "--json", NULL}, "choose one"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         hws_run r;
@@ -227,7 +247,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gpus_json),   cmocka_unit_test(models_json), cmocka_unit_test(both_json),
         cmocka_unit_test(tables),      cmocka_unit_test(user_file),   cmocka_unit_test(bad_usage),
-        cmocka_unit_test(write_error),
+        cmocka_unit_test(write_error), cmocka_unit_test(gpus_csv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -80,7 +80,8 @@ static void multi_gpu(void **state) {
     hws_run_free(&r);
 }
 
-/* --gpus local: with a GPU, its free memory; without, the memory breakdown and why. */
+/* --gpus local: with a GPU, its free memory; without, why, and a plan for the CPU against the
+ * RAM available now. */
 static void local_gpus(void **state) {
     (void)state;
     hws_run r;
@@ -90,8 +91,8 @@ static void local_gpus(void **state) {
     const cJSON *list = hws_json_at(doc, "devices.list");
     if (cJSON_GetArraySize(list) == 0) {
         assert_true(cJSON_IsString(hws_json_at(doc, "devices.error")));
-        hws_assert_json_null(doc, "placement");
-        hws_assert_json_null(doc, "prediction");
+        hws_assert_json_str(doc, "placement.method", "CPU only");
+        assert_true(hws_json_at(doc, "placement.host_avail_bytes")->valuedouble > 0);
     } else {
         assert_true(cJSON_IsTrue(hws_json_at(doc, "devices.list.0.local")));
         assert_true(hws_json_at(doc, "devices.list.0.mem_avail_bytes")->valuedouble <=
@@ -168,6 +169,80 @@ static void human_output(void **state) {
     hws_run_free(&r);
 }
 
+/* --gpus cpu plans the CPU against the named host's RAM; --ram sets the host's RAM, and offload
+ * that does not fit it is refused with the reason; --host names a CPU of data/cpus.tsv. */
+static void cpu_and_host(void **state) {
+    (void)state;
+    hws_run r;
+    hws_run_cli(&r, NULL, "plan", "Llama-3.1-8B", "--quant", "Q4_K_M", "--gpus", "cpu", "--host",
+                "EPYC 9654", "--json", NULL);
+    assert_int_equal(r.exit_code, 0);
+    cJSON *doc = hws_run_json(&r);
+    hws_assert_json_str(doc, "placement.method", "CPU only");
+    assert_true(cJSON_IsTrue(hws_json_at(doc, "placement.fits")));
+    hws_assert_json_num(doc, "devices.host.mem_bw_gbps", 460.8, 1e-9);
+    assert_true(hws_json_at(doc, "prediction.decode_tokens_per_s")->valuedouble > 1);
+    hws_assert_contains(hws_json_at(doc, "placement.launch")->valuestring, "-ngl 0");
+    cJSON_Delete(doc);
+    hws_run_free(&r);
+    hws_run_cli(&r, NULL, "plan", "Llama-3.1-405B", "--quant", "Q4_K_M", "--gpus", "RTX 4090",
+                "--ram", "24", "--json", NULL);
+    assert_int_equal(r.exit_code, 0);
+    doc = hws_run_json(&r);
+    assert_true(cJSON_IsFalse(hws_json_at(doc, "placement.fits")));
+    hws_assert_contains(hws_json_at(doc, "placement.why")->valuestring, "host RAM");
+    hws_assert_json_null(doc, "prediction.decode_tokens_per_s");
+    cJSON_Delete(doc);
+    hws_run_free(&r);
+    hws_run_cli(&r, NULL, "plan", "Llama-3.1-8B", "--gpus", "cpu", "--host", "Z80", NULL);
+    hws_assert_bad_input(&r, "--host: unknown CPU host 'Z80'");
+    hws_run_free(&r);
+}
+
+/* Hugging Face ids: a catalog model by its repo, one outside the catalog from the local hub
+ * cache ($HF_HOME/hub, the snapshot refs/main names), else how to get its config. */
+static void hf_ids(void **state) {
+    (void)state;
+    char home[256], dir[384], cmd[1400], env_home[300];
+    snprintf(home, sizeof home, "%s.hf", hws_temp_file(""));
+    snprintf(dir, sizeof dir, "%s/hub/models--Qwen--Qwen2.5-7B-Instruct-AWQ", home);
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s/refs %s/snapshots/abc123 && printf abc123 > %s/refs/main", dir, dir, dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s/snapshots/abc123/config.json", dir);
+    FILE *f = fopen(cmd, "w");
+    assert_non_null(f);
+    fputs("{\"model_type\": \"qwen2\", \"hidden_size\": 3584, \"num_hidden_layers\": 28, "
+          "\"num_attention_heads\": 28, \"num_key_value_heads\": 4, \"intermediate_size\": 18944, "
+          "\"vocab_size\": 152064, \"hidden_act\": \"silu\", \"tie_word_embeddings\": false, "
+          "\"quantization_config\": {\"quant_method\": \"awq\", \"bits\": 4, \"group_size\": 128}}",
+          f);
+    fclose(f);
+    snprintf(env_home, sizeof env_home, "HF_HOME=%s", home);
+    const char *env[] = {env_home, NULL};
+    hws_run r;
+    hws_run_cli(&r, env, "plan", "Qwen/Qwen2.5-7B-Instruct-AWQ", "--gpus", "RTX 4090", "--json",
+                NULL);
+    assert_int_equal(r.exit_code, 0);
+    cJSON *doc = hws_run_json(&r);
+    hws_assert_json_str(doc, "model.name", "Qwen2.5-7B-Instruct-AWQ");
+    hws_assert_json_str(doc, "options.weights", "AWQ-INT4");
+    assert_true(hws_json_at(doc, "memory.weights_bytes")->valuedouble < 7e9); /* 4-bit, not bf16 */
+    cJSON_Delete(doc);
+    hws_run_free(&r);
+    hws_run_cli(&r, env, "plan", "mistralai/Mistral-Small-24B-Instruct-2501", NULL);
+    hws_assert_bad_input(&r, "huggingface-cli download mistralai/Mistral-Small-24B-Instruct-2501");
+    hws_run_free(&r);
+    hws_run_cli(&r, NULL, "plan", "meta-llama/Llama-3.1-8B", "--gpus", "RTX 4090", "--json", NULL);
+    assert_int_equal(r.exit_code, 0);
+    doc = hws_run_json(&r);
+    hws_assert_json_str(doc, "model.name", "Llama-3.1-8B");
+    cJSON_Delete(doc);
+    hws_run_free(&r);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", home);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void bad_input(void **state) {
     (void)state;
     hws_run r;
@@ -206,6 +281,8 @@ int main(void) {
         cmocka_unit_test(config_json_input),
         cmocka_unit_test(human_output),
         cmocka_unit_test(bad_input),
+        cmocka_unit_test(cpu_and_host),
+        cmocka_unit_test(hf_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,7 @@
  * output as PyTorch's own BF16 run (rounding the weights alone costs 0.03 there). */
 #include "hws_test.h"
 
-#include "engine/safetensors.h"
+#include "format/safetensors.h"
 #include "engine_ref.h"
 #include "hwscope/engine.h"
 
@@ -84,7 +84,7 @@ static void test_cpu_matches_pytorch(void **state) {
         float *out = malloc(n * sizeof *out);
         hws_tfm_cpu *cpu;
         hws_error err;
-        assert_int_equal(hws_tfm_cpu_new(f->w, g.S, g.N, 2, &cpu, &err), HWS_OK);
+        assert_int_equal(hws_tfm_cpu_new(f->w, g.S, g.N, 2, NULL, &cpu, &err), HWS_OK);
         assert_int_equal(hws_tfm_cpu_forward(cpu, g.src, g.src, out, &err), HWS_OK);
         double e = max_abs_diff(out, g.want, n);
         print_message("golden case %s (S=%d N=%d): CPU fp32 max abs error %.3g\n", cases[c], g.S,
@@ -123,7 +123,7 @@ static void test_gpu_matches_pytorch(void **state) {
             float *out = malloc(n * sizeof *out);
             hws_tfm_gpu *gpu;
             hws_error err;
-            hws_status st = hws_tfm_gpu_new(f->w, g.S, g.N, (hws_tfm_dtype)dt, &gpu, &err);
+            hws_status st = hws_tfm_gpu_new(f->w, g.S, g.N, (hws_tfm_dtype)dt, NULL, &gpu, &err);
             if (st == HWS_ERR_UNSUPPORTED) {
                 print_message("GPU golden check skipped: %s\n", err.msg);
                 free(out), free(g.src), free(g.want);
@@ -149,11 +149,12 @@ static void test_gpu_matches_pytorch(void **state) {
                  * 1e-2 of the exact output is out of reach: the bar is PyTorch's own BF16 run,
                  * and 2e-2 of the float64 run of the BF16-rounded weights */
                 assert_true(torch_e < 0 || e < 1.25 * torch_e);
-                /* on the one-key path (S=1) the engine rounds the folded maps vo, not v and out
-                 * alone, so the rounded-weights model is not the one it runs (on the CPU, BF16
-                 * folded weights alone sit 0.018 from it, but 0.028 from the exact output
-                 * against 0.031 for separately rounded ones) */
-                assert_true(e_rounded < 0 || hws_tfm_one_key(g.S) || e_rounded < 2e-2);
+                /* on the folded path (S=1, opt.fold) the engine would round the folded maps vo,
+                 * not v and out alone, so the rounded-weights model would not be the one it runs
+                 * (on the CPU, BF16 folded weights alone sit 0.018 from it, but 0.028 from the
+                 * exact output against 0.031 for separately rounded ones); these runners take
+                 * the default, general path */
+                assert_true(e_rounded < 0 || hws_tfm_folds(NULL, g.S) || e_rounded < 2e-2);
             } else {
                 assert_true(e < tol[dt]);
                 assert_true(e_rounded < 0 || e_rounded < tol[dt]);
@@ -164,31 +165,34 @@ static void test_gpu_matches_pytorch(void **state) {
 }
 
 /* out = the model on src at S=1 (one key per attention) on the CPU, or on the GPU in FP32
- * (HWS_ERR_UNSUPPORTED when there is none), through the one-key shortcut or, with
- * HWSCOPE_ENGINE_GENERAL=1, the general path. */
-static hws_status run_one_key(const hws_tfm_weights *w, int N, int gpu, int general,
-                              const float *src, float *out) {
+ * (HWS_ERR_UNSUPPORTED when there is none) with lanes graph branches, through the one-key
+ * shortcut (the fold option) or, with general, the general path. */
+static hws_status run_one_key_lanes(const hws_tfm_weights *w, int N, int gpu, int general,
+                                    int lanes, const float *src, float *out) {
     hws_error err;
     hws_status st;
-    if (general)
-        setenv("HWSCOPE_ENGINE_GENERAL", "1", 1);
-    else
-        unsetenv("HWSCOPE_ENGINE_GENERAL");
+    hws_tfm_options opt = hws_tfm_options_default();
+    opt.fold = !general;
+    opt.lanes = lanes;
     if (gpu) {
         hws_tfm_gpu *g = NULL;
-        st = hws_tfm_gpu_new(w, 1, N, HWS_TFM_FP32, &g, &err);
+        st = hws_tfm_gpu_new(w, 1, N, HWS_TFM_FP32, &opt, &g, &err);
         if (st == HWS_OK)
             st = hws_tfm_gpu_forward(g, src, src, out, &err);
         hws_tfm_gpu_free(g);
     } else {
         hws_tfm_cpu *c = NULL;
-        st = hws_tfm_cpu_new(w, 1, N, 2, &c, &err);
+        st = hws_tfm_cpu_new(w, 1, N, 2, &opt, &c, &err);
         if (st == HWS_OK)
             st = hws_tfm_cpu_forward(c, src, src, out, &err);
         hws_tfm_cpu_free(c);
     }
-    unsetenv("HWSCOPE_ENGINE_GENERAL");
     return st;
+}
+
+static hws_status run_one_key(const hws_tfm_weights *w, int N, int gpu, int general,
+                              const float *src, float *out) {
+    return run_one_key_lanes(w, N, gpu, general, 1, src, out);
 }
 
 /* With one key, attention blocks run as the folded value-and-output map (vo): the same output
@@ -238,25 +242,24 @@ static void test_gpu_lanes_match_one_chain(void **state) {
     float *src = malloc(n * sizeof *src), *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
     hws_tfm_fill_uniform(src, n, 5);
     for (int general = 0; general < 2; general++) {
-        setenv("HWSCOPE_ENGINE_LANES", "1", 1);
-        hws_status st = run_one_key(w, N, 1, general, src, a);
+        hws_status st = run_one_key_lanes(w, N, 1, general, 1, src, a);
         if (st == HWS_ERR_UNSUPPORTED) {
             print_message("GPU lanes check skipped\n");
             break;
         }
         assert_int_equal(st, HWS_OK);
-        setenv("HWSCOPE_ENGINE_LANES", "3", 1);
         hws_tfm_gpu *g = NULL;
-        assert_int_equal(hws_tfm_gpu_new(w, 1, N, HWS_TFM_FP32, &g, &err), HWS_OK);
+        hws_tfm_options three = hws_tfm_options_default();
+        three.lanes = 3;
+        assert_int_equal(hws_tfm_gpu_new(w, 1, N, HWS_TFM_FP32, &three, &g, &err), HWS_OK);
         assert_int_equal(hws_tfm_gpu_lanes(g), 3);
         hws_tfm_gpu_free(g);
-        assert_int_equal(run_one_key(w, N, 1, general, src, b), HWS_OK);
+        assert_int_equal(run_one_key_lanes(w, N, 1, general, 3, src, b), HWS_OK);
         double e = max_abs_diff(a, b, n);
         print_message("CUDA fp32 %s path, 3 lanes vs 1: max abs difference %.3g\n",
                       general ? "general" : "one-key", e);
         assert_true(e < 1e-5);
     }
-    unsetenv("HWSCOPE_ENGINE_LANES");
     free(src), free(a), free(b);
     hws_tfm_weights_free(w);
 }

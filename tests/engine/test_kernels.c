@@ -28,17 +28,13 @@ static void count_visits(void *ctx, long b, long e, int tid) {
 }
 
 /* The pool hands every index of each job to exactly one call, job after job, with and without
- * spinning between jobs (HWSCOPE_ENGINE_SPIN=0: workers sleep at once). */
+ * spinning between jobs (spin rounds 0: workers sleep at once). */
 static void test_pool_covers_each_index_once(void **state) {
     (void)state;
     enum { MAXN = 1000 };
     static unsigned char seen[MAXN];
     for (int spin = 0; spin < 2; spin++) {
-        if (spin)
-            unsetenv("HWSCOPE_ENGINE_SPIN");
-        else
-            setenv("HWSCOPE_ENGINE_SPIN", "0", 1);
-        hws_pool *p = hws_pool_new(4);
+        hws_pool *p = hws_pool_new(4, spin ? -1 : 0);
         assert_non_null(p);
         for (int r = 0; r < 3000; r++) {
             long n = 1 + (r * 37) % (MAXN - 1);
@@ -50,12 +46,11 @@ static void test_pool_covers_each_index_once(void **state) {
         }
         hws_pool_free(p);
     }
-    unsetenv("HWSCOPE_ENGINE_SPIN");
 }
 
 static void test_cpu_linear(void **state) {
     (void)state;
-    hws_pool *p = hws_pool_new(3);
+    hws_pool *p = hws_pool_new(3, -1);
     assert_non_null(p);
     /* {rows, k, n}: fewer columns than threads, odd sizes, the guide's sizes */
     int shapes[][3] = {{1, 1, 1}, {7, 13, 2}, {33, 129, 65}, {512, 512, 1536}};
@@ -67,7 +62,7 @@ static void test_cpu_linear(void **state) {
             float *want = malloc((size_t)rows * n * sizeof *want),
                   *got = malloc((size_t)rows * n * sizeof *got);
             ref_linear(want, x, w, b, rows, k, n, relu);
-            hws_cpu_linear(p, got, x, w, b, rows, k, n, relu);
+            hws_cpu_linear(p, 1, got, x, w, b, rows, k, n, relu);
             assert_true(max_abs_diff(got, want, (size_t)rows * n) < 1e-4);
             free(x), free(w), free(b), free(want), free(got);
         }
@@ -77,7 +72,7 @@ static void test_cpu_linear(void **state) {
 
 static void test_cpu_add_ln(void **state) {
     (void)state;
-    hws_pool *p = hws_pool_new(4);
+    hws_pool *p = hws_pool_new(4, -1);
     assert_non_null(p);
     int shapes[][2] = {{1, 8}, {5, 37}, {65, 512}};
     for (int s = 0; s < 3; s++) {
@@ -103,7 +98,7 @@ static const int attn_shapes[][5] = {{1, 1, 5, 3, 7},    {3, 5, 2, 2, 13},   {1,
 
 static void test_cpu_attention(void **state) {
     (void)state;
-    hws_pool *p = hws_pool_new(3);
+    hws_pool *p = hws_pool_new(3, -1);
     assert_non_null(p);
     for (size_t s = 0; s < sizeof attn_shapes / sizeof attn_shapes[0]; s++) {
         int Sq = attn_shapes[s][0], Skv = attn_shapes[s][1], N = attn_shapes[s][2],

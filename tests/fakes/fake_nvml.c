@@ -3,13 +3,15 @@
  * Exports the real NVML symbols with the real signatures and struct layouts (nvml.h, API 12/13),
  * so a probe built against the real ABI runs unchanged. Built with -DFAKE_NVML_OLD it plays an
  * old driver (before R510/R535): no nvmlDeviceGetComputeRunningProcesses_v3, no
- * nvmlDeviceGetMemoryInfo_v2, no nvmlDeviceGetCurrentClocksEventReasons. */
+ * nvmlDeviceGetMemoryInfo_v2, no nvmlDeviceGetCurrentClocksEventReasons, and none of the newer
+ * topology calls (nvmlDeviceGetNvLinkRemoteDeviceType, nvmlDeviceGetMemoryAffinity). */
 #include "script.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- the NVML ABI (values and layouts as nvml.h) ---- */
 typedef int nvmlReturn_t;
@@ -74,11 +76,31 @@ typedef struct nvmlProcessInfo_st { /* nvmlProcessInfo_v2_t; the _v3 call takes 
 } nvmlProcessInfo_t;
 
 /* ---- state ---- */
+#define FAKE_MAX_MIG 8
 struct nvmlDevice_st {
-    unsigned index;
+    unsigned index; /* the GPU's NVML index (a MIG handle: its parent's) */
+    int mig;        /* -1: the GPU itself; else the MIG slot */
 };
 static struct nvmlDevice_st devices[FAKE_MAX_GPUS];
+static struct nvmlDevice_st mig_devices[FAKE_MAX_GPUS][FAKE_MAX_MIG];
 static unsigned init_count;
+static double init_time_ms; /* CLOCK_MONOTONIC at the first nvmlInit, for gpuI.lost_after_ms */
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* gpuI.lost = 1, or gpuI.lost_after_ms = N and N ms have passed since nvmlInit. */
+static bool gpu_lost(unsigned index) {
+    const char *lost = fake_gpu_get(index, "lost");
+    const char *after = fake_gpu_get(index, "lost_after_ms");
+    unsigned long long ms = 0;
+    if (lost && strcmp(lost, "1") == 0)
+        return true;
+    return after && fake_parse_u64(after, &ms) && now_ms() - init_time_ms >= (double)ms;
+}
 
 #define MAX_PROCS 64
 typedef struct {
@@ -94,15 +116,65 @@ static nvmlReturn_t value_code(const char *value) {
     return code > 0 ? code : NVML_SUCCESS;
 }
 
+static bool handle_in(nvmlDevice_t dev, const void *array, size_t size) {
+    uintptr_t p = (uintptr_t)dev, first = (uintptr_t)array;
+    return p >= first && p < first + size && (p - first) % sizeof(devices[0]) == 0;
+}
+
 static nvmlReturn_t device_index(nvmlDevice_t dev, unsigned *index) {
     if (!init_count)
         return NVML_ERROR_UNINITIALIZED;
-    uintptr_t p = (uintptr_t)dev, first = (uintptr_t)&devices[0];
-    if (p < first || p >= first + sizeof(devices) || (p - first) % sizeof(devices[0]))
+    if (!handle_in(dev, devices, sizeof(devices)) &&
+        !handle_in(dev, mig_devices, sizeof(mig_devices)))
         return NVML_ERROR_INVALID_ARGUMENT;
     *index = dev->index;
-    const char *lost = fake_gpu_get(*index, "lost");
-    return lost && strcmp(lost, "1") == 0 ? NVML_ERROR_GPU_IS_LOST : NVML_SUCCESS;
+    return gpu_lost(*index) ? NVML_ERROR_GPU_IS_LOST : NVML_SUCCESS;
+}
+
+/* Item `slot` of gpuI.mig_devices ("name:uuid:total:free, ..."), split into its 4 parts in
+ * buf; false when there is no such item. */
+static bool mig_item(unsigned index, int slot, char *buf, size_t len, char *parts[4]) {
+    const char *list = fake_gpu_get(index, "mig_devices");
+    if (!list)
+        return false;
+    snprintf(buf, len, "%s", list);
+    char *save = NULL;
+    char *item = strtok_r(buf, ",", &save);
+    for (int i = 0; item && i < slot; i++)
+        item = strtok_r(NULL, ",", &save);
+    if (!item)
+        return false;
+    char *psave = NULL;
+    for (int i = 0; i < 4; i++) {
+        parts[i] = strtok_r(i == 0 ? item : NULL, ":", &psave);
+        if (!parts[i])
+            return false;
+        while (*parts[i] == ' ')
+            parts[i]++;
+    }
+    return true;
+}
+
+/* What a MIG handle answers: its name, UUID and memory; NOT_SUPPORTED for anything else. */
+static nvmlReturn_t mig_field(nvmlDevice_t dev, const char *name, const char **text) {
+    static char buf[1024], used[32];
+    char *parts[4];
+    unsigned long long total = 0, free_bytes = 0;
+    if (!mig_item(dev->index, dev->mig, buf, sizeof(buf), parts))
+        return NVML_ERROR_NOT_FOUND;
+    const char *keys[4] = {"name", "uuid", "memory_total", "memory_free"};
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(name, keys[i]) == 0) {
+            *text = parts[i];
+            return NVML_SUCCESS;
+        }
+    }
+    if (strcmp(name, "memory_used") != 0 || !fake_parse_u64(parts[2], &total) ||
+        !fake_parse_u64(parts[3], &free_bytes))
+        return NVML_ERROR_NOT_SUPPORTED;
+    snprintf(used, sizeof(used), "%llu", total - free_bytes);
+    *text = used;
+    return NVML_SUCCESS;
 }
 
 /* The text of a per-GPU key, or the error the call must return. */
@@ -111,6 +183,8 @@ static nvmlReturn_t field(nvmlDevice_t dev, const char *name, const char **text)
     nvmlReturn_t rc = device_index(dev, &index);
     if (rc != NVML_SUCCESS)
         return rc;
+    if (dev->mig >= 0)
+        return mig_field(dev, name, text);
     *text = fake_gpu_get(index, name);
     return *text ? value_code(*text) : NVML_ERROR_NOT_SUPPORTED;
 }
@@ -245,8 +319,12 @@ nvmlReturn_t nvmlInit_v2(void) {
     int code = init ? fake_nvml_code(init) : 0;
     if (code != 0)
         return code < 0 ? NVML_ERROR_UNKNOWN : code;
-    for (unsigned i = 0; i < FAKE_MAX_GPUS; i++)
-        devices[i].index = i;
+    for (unsigned i = 0; i < FAKE_MAX_GPUS; i++) {
+        devices[i] = (struct nvmlDevice_st){i, -1};
+        for (int m = 0; m < FAKE_MAX_MIG; m++)
+            mig_devices[i][m] = (struct nvmlDevice_st){i, m};
+    }
+    init_time_ms = now_ms();
     init_count = 1;
     return NVML_SUCCESS;
 }
@@ -611,3 +689,298 @@ nvmlReturn_t nvmlDeviceGetCurrentClocksThrottleReasons(nvmlDevice_t device,
                                                        unsigned long long *clocksThrottleReasons) {
     return event_reasons(device, clocksThrottleReasons);
 }
+
+/* ---- the monitor's calls: energy, PCIe throughput, ECC counts, P-state, fan, per-process
+ * utilisation ---- */
+typedef struct nvmlProcessUtilizationSample_st {
+    unsigned int pid;
+    unsigned long long timeStamp;
+    unsigned int smUtil, memUtil, encUtil, decUtil;
+} nvmlProcessUtilizationSample_t;
+
+nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t device, unsigned long long *energy) {
+    if (!energy)
+        return init_count ? NVML_ERROR_INVALID_ARGUMENT : NVML_ERROR_UNINITIALIZED;
+    return field_u64(device, "energy_mj", energy);
+}
+
+nvmlReturn_t nvmlDeviceGetPcieThroughput(nvmlDevice_t device, int counter, unsigned int *value) {
+    if (counter != 0 && counter != 1)
+        return init_count ? NVML_ERROR_INVALID_ARGUMENT : NVML_ERROR_UNINITIALIZED;
+    return field_uint(device, counter == 0 ? "pcie_tx_kbs" : "pcie_rx_kbs", value);
+}
+
+nvmlReturn_t nvmlDeviceGetPerformanceState(nvmlDevice_t device, int *pState) {
+    unsigned int v = 0;
+    nvmlReturn_t rc = field_uint(device, "pstate", pState ? &v : NULL);
+    if (rc == NVML_SUCCESS)
+        *pState = (int)v;
+    return rc;
+}
+
+nvmlReturn_t nvmlDeviceGetFanSpeed(nvmlDevice_t device, unsigned int *speed) {
+    return field_uint(device, "fan_pct", speed);
+}
+
+/* gpuI.proc_util = "pid:sm_pct:mem_pct, ...": one sample per process, stamped now. */
+nvmlReturn_t nvmlDeviceGetProcessUtilization(nvmlDevice_t device,
+                                             nvmlProcessUtilizationSample_t *utilization,
+                                             unsigned int *processSamplesCount,
+                                             unsigned long long lastSeenTimeStamp) {
+    const char *text = NULL;
+    nvmlReturn_t rc = field(device, "proc_util", &text);
+    (void)lastSeenTimeStamp;
+    if (rc == NVML_SUCCESS && !processSamplesCount)
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    if (rc != NVML_SUCCESS)
+        return rc;
+    nvmlProcessUtilizationSample_t samples[MAX_PROCS];
+    unsigned n = 0;
+    char buf[4096];
+    snprintf(buf, sizeof(buf), "%s", text);
+    char *save = NULL;
+    for (char *item = strtok_r(buf, ",", &save); item && n < MAX_PROCS;
+         item = strtok_r(NULL, ",", &save)) {
+        unsigned pid = 0, sm = 0, mem = 0;
+        if (sscanf(item, " %u:%u:%u", &pid, &sm, &mem) != 3)
+            return NVML_ERROR_UNKNOWN;
+        samples[n++] = (nvmlProcessUtilizationSample_t){
+            pid, (unsigned long long)(now_ms() * 1e3), sm, mem, 0, 0};
+    }
+    unsigned capacity = *processSamplesCount;
+    *processSamplesCount = n;
+    if (!utilization || capacity < n)
+        return NVML_ERROR_INSUFFICIENT_SIZE;
+    memcpy(utilization, samples, n * sizeof(samples[0]));
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetTotalEccErrors(nvmlDevice_t device, int errorType, int counterType,
+                                         unsigned long long *eccCounts) {
+    if (!eccCounts || errorType < 0 || errorType > 1 || counterType < 0 || counterType > 1)
+        return init_count ? NVML_ERROR_INVALID_ARGUMENT : NVML_ERROR_UNINITIALIZED;
+    return field_u64(device, errorType ? "ecc_errors_uncorrected" : "ecc_errors_corrected",
+                     eccCounts);
+}
+
+nvmlReturn_t nvmlDeviceGetMaxMigDeviceCount(nvmlDevice_t device, unsigned int *count) {
+    unsigned index = 0;
+    nvmlReturn_t rc = device_index(device, &index);
+    if (rc == NVML_SUCCESS && !count)
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    if (rc == NVML_SUCCESS)
+        *count = FAKE_MAX_MIG;
+    return rc;
+}
+
+nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(nvmlDevice_t device, unsigned int index,
+                                                 nvmlDevice_t *migDevice) {
+    unsigned gpu = 0;
+    char buf[1024], *parts[4];
+    nvmlReturn_t rc = device_index(device, &gpu);
+    if (rc == NVML_SUCCESS && (!migDevice || index >= FAKE_MAX_MIG || device->mig >= 0))
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    if (rc != NVML_SUCCESS)
+        return rc;
+    if (!mig_item(gpu, (int)index, buf, sizeof(buf), parts))
+        return NVML_ERROR_NOT_FOUND;
+    *migDevice = &mig_devices[gpu][index];
+    return NVML_SUCCESS;
+}
+
+/* ---- exported: topology (script keys topo.I.J, p2p.I.J, gpuI.nvlink_*, gpuI.*_affinity) ---- */
+typedef enum { NVML_TOPOLOGY_INTERNAL = 0 } nvmlGpuTopologyLevel_t;
+typedef enum { NVML_P2P_STATUS_OK = 0 } nvmlGpuP2PStatus_t;
+typedef int nvmlGpuP2PCapsIndex_t;
+typedef int nvmlIntNvLinkDeviceType_t;
+typedef int nvmlAffinityScope_t;
+
+/* The value of "<prefix>.A.B", else "<prefix>.B.A", else "<prefix>" (every pair). */
+static const char *pair_value(const char *prefix, unsigned a, unsigned b) {
+    char key[64];
+    snprintf(key, sizeof(key), "%s.%u.%u", prefix, a, b);
+    const char *v = fake_get(key);
+    if (!v) {
+        snprintf(key, sizeof(key), "%s.%u.%u", prefix, b, a);
+        v = fake_get(key);
+    }
+    return v ? v : fake_get(prefix);
+}
+
+/* The pair's value, or the error the call must return. */
+static nvmlReturn_t pair_field(nvmlDevice_t d1, nvmlDevice_t d2, const char *prefix,
+                               const char **text) {
+    unsigned a = 0, b = 0;
+    nvmlReturn_t rc = device_index(d1, &a);
+    if (rc == NVML_SUCCESS)
+        rc = device_index(d2, &b);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    *text = pair_value(prefix, a, b);
+    return *text ? value_code(*text) : NVML_ERROR_NOT_SUPPORTED;
+}
+
+nvmlReturn_t nvmlDeviceGetTopologyCommonAncestor(nvmlDevice_t device1, nvmlDevice_t device2,
+                                                 nvmlGpuTopologyLevel_t *pathInfo) {
+    static const struct {
+        const char *name;
+        int level;
+    } levels[] = {{"BRD", 0}, {"PIX", 10}, {"PXB", 20}, {"PHB", 30}, {"NODE", 40}, {"SYS", 50}};
+    const char *text = NULL;
+    nvmlReturn_t rc = pair_field(device1, device2, "topo", &text);
+    if (rc == NVML_SUCCESS && !pathInfo)
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    if (rc != NVML_SUCCESS)
+        return rc;
+    for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+        if (strcmp(text, levels[i].name) == 0) {
+            *pathInfo = (nvmlGpuTopologyLevel_t)levels[i].level;
+            return NVML_SUCCESS;
+        }
+    return NVML_ERROR_UNKNOWN;
+}
+
+nvmlReturn_t nvmlDeviceGetP2PStatus(nvmlDevice_t device1, nvmlDevice_t device2,
+                                    nvmlGpuP2PCapsIndex_t p2pIndex, nvmlGpuP2PStatus_t *p2pStatus) {
+    static const char *const names[] = {"ok",
+                                        "CHIPSET_NOT_SUPPORTED",
+                                        "GPU_NOT_SUPPORTED",
+                                        "IOH_TOPOLOGY_NOT_SUPPORTED",
+                                        "DISABLED_BY_REGKEY",
+                                        "NOT_SUPPORTED",
+                                        "UNKNOWN"};
+    const char *text = NULL;
+    nvmlReturn_t rc = pair_field(device1, device2, p2pIndex == 1 ? "p2p_write" : "p2p", &text);
+    if (rc == NVML_ERROR_NOT_SUPPORTED && p2pIndex == 1)
+        rc = pair_field(device1, device2, "p2p", &text); /* writes as reads unless scripted */
+    if (rc == NVML_SUCCESS && (!p2pStatus || p2pIndex < 0 || p2pIndex > 4))
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    if (rc != NVML_SUCCESS)
+        return rc;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(text, names[i]) == 0) {
+            *p2pStatus = (nvmlGpuP2PStatus_t)i;
+            return NVML_SUCCESS;
+        }
+    return NVML_ERROR_UNKNOWN;
+}
+
+/* Item `link` of gpuI.nvlink_remote ("gpu:BUSID, switch:BUSID, ..."; the last item stands for
+ * every link after it): its type and bus id. */
+static nvmlReturn_t nvlink_remote(nvmlDevice_t device, unsigned int link, int *type, char *bus,
+                                  size_t bus_len) {
+    nvmlEnableState_t active = NVML_FEATURE_DISABLED;
+    nvmlReturn_t rc = nvmlDeviceGetNvLinkState(device, link, &active);
+    if (rc == NVML_SUCCESS && active != NVML_FEATURE_ENABLED)
+        rc = NVML_ERROR_NOT_SUPPORTED; /* the real call answers so for a link that is down */
+    const char *text = NULL;
+    if (rc == NVML_SUCCESS)
+        rc = field(device, "nvlink_remote", &text);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    char buf[2048], item[64] = "";
+    snprintf(buf, sizeof(buf), "%s", text);
+    char *save = NULL;
+    unsigned i = 0;
+    for (char *p = strtok_r(buf, ",", &save); p && i <= link; p = strtok_r(NULL, ",", &save), i++)
+        snprintf(item, sizeof(item), "%s", p + strspn(p, " "));
+    char *colon = strchr(item, ':');
+    if (!colon)
+        return NVML_ERROR_UNKNOWN;
+    *colon = '\0';
+    *type = strcmp(item, "gpu") == 0      ? 0
+            : strcmp(item, "npu") == 0    ? 1
+            : strcmp(item, "switch") == 0 ? 2
+                                          : 0xFF;
+    snprintf(bus, bus_len, "%s", colon + 1);
+    return NVML_SUCCESS;
+}
+
+#ifndef FAKE_NVML_OLD
+nvmlReturn_t nvmlDeviceGetNvLinkRemoteDeviceType(nvmlDevice_t device, unsigned int link,
+                                                 nvmlIntNvLinkDeviceType_t *pNvLinkDeviceType) {
+    char bus[64];
+    int type = 0;
+    if (!pNvLinkDeviceType)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    nvmlReturn_t rc = nvlink_remote(device, link, &type, bus, sizeof(bus));
+    if (rc == NVML_SUCCESS)
+        *pNvLinkDeviceType = type;
+    return rc;
+}
+#endif
+
+nvmlReturn_t nvmlDeviceGetNvLinkRemotePciInfo_v2(nvmlDevice_t device, unsigned int link,
+                                                 nvmlPciInfo_t *pci) {
+    char bus[64];
+    int type = 0;
+    unsigned domain, b, dev, fn;
+    if (!pci)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    nvmlReturn_t rc = nvlink_remote(device, link, &type, bus, sizeof(bus));
+    if (rc != NVML_SUCCESS)
+        return rc;
+    if (sscanf(bus, "%x:%x:%x.%x", &domain, &b, &dev, &fn) != 4 || strlen(bus) >= 32)
+        return NVML_ERROR_UNKNOWN;
+    memset(pci, 0, sizeof(*pci));
+    snprintf(pci->busId, sizeof(pci->busId), "%s", bus);
+    pci->domain = domain;
+    pci->bus = b;
+    pci->device = dev;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetNvLinkVersion(nvmlDevice_t device, unsigned int link,
+                                        unsigned int *version) {
+    if (link >= NVML_NVLINK_MAX_LINKS)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    return field_uint(device, "nvlink_version", version);
+}
+
+/* "0-3,8" -> bits 0..3 and 8 of words; false when it does not parse or does not fit. */
+static bool parse_cpu_list(const char *text, unsigned int words, unsigned long *mask) {
+    char buf[1024];
+    const unsigned bits = 8 * sizeof(unsigned long);
+    snprintf(buf, sizeof(buf), "%s", text);
+    memset(mask, 0, words * sizeof(unsigned long));
+    char *save = NULL;
+    for (char *p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+        unsigned lo = 0, hi = 0;
+        char tail;
+        int n = sscanf(p, " %u-%u%c", &lo, &hi, &tail);
+        if (n == 1)
+            hi = lo;
+        else if (n != 2)
+            return false;
+        if (hi < lo || hi >= words * bits)
+            return false;
+        for (unsigned c = lo; c <= hi; c++)
+            mask[c / bits] |= 1UL << (c % bits);
+    }
+    return true;
+}
+
+static nvmlReturn_t affinity(nvmlDevice_t device, const char *key, unsigned int words,
+                             unsigned long *mask) {
+    const char *text = NULL;
+    nvmlReturn_t rc = field(device, key, &text);
+    if (rc == NVML_SUCCESS && (!mask || words == 0))
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    if (rc != NVML_SUCCESS)
+        return rc;
+    return parse_cpu_list(text, words, mask) ? NVML_SUCCESS : NVML_ERROR_UNKNOWN;
+}
+
+nvmlReturn_t nvmlDeviceGetCpuAffinity(nvmlDevice_t device, unsigned int cpuSetSize,
+                                      unsigned long *cpuSet) {
+    return affinity(device, "cpu_affinity", cpuSetSize, cpuSet);
+}
+
+#ifndef FAKE_NVML_OLD
+nvmlReturn_t nvmlDeviceGetMemoryAffinity(nvmlDevice_t device, unsigned int nodeSetSize,
+                                         unsigned long *nodeSet, nvmlAffinityScope_t scope) {
+    if (scope != 0)
+        return init_count ? NVML_ERROR_INVALID_ARGUMENT : NVML_ERROR_UNINITIALIZED;
+    return affinity(device, "numa_affinity", nodeSetSize, nodeSet);
+}
+#endif

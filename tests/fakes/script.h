@@ -77,9 +77,36 @@
  *   gpuI.persistence           0/1                                  GetPersistenceMode
  *   gpuI.clocks_event_reasons  hex mask                             GetCurrentClocksEventReasons,
  *                                                                   ...ThrottleReasons
+ *   gpuI.ecc_errors_corrected  count (volatile)                     GetTotalEccErrors(CORRECTED)
+ *   gpuI.ecc_errors_uncorrected count (volatile)                    GetTotalEccErrors(UNCORRECTED)
+ *   gpuI.mig_devices           "name:uuid:total:free, ..." (the     GetMaxMigDeviceCount (8),
+ *                              MIG instances, slots 0..; a MIG      GetMigDeviceHandleByIndex;
+ *                              handle answers name, UUID, memory    on a MIG handle: GetName,
+ *                              only)                                GetUUID, GetMemoryInfo(_v2)
  *   gpuI.procs                 "pid:name:used_bytes[:gi:ci], ..."   GetComputeRunningProcesses
  *                              ("" = none; gi/ci default             (_v3, _v2, plain v1 struct);
  *                              0xFFFFFFFF)                          names: SystemGetProcessName
+ *   gpuI.lost_after_ms         N: the GPU turns lost (as .lost = 1)  every call, N ms after the
+ *                              while a test runs                    first nvmlInit
+ *   gpuI.energy_mj             mJ since the driver loaded           GetTotalEnergyConsumption
+ *   gpuI.pcie_tx_kbs, _rx_kbs  KB/s                                 GetPcieThroughput(TX=0, RX=1)
+ *   gpuI.pstate                0..15                                GetPerformanceState
+ *   gpuI.fan_pct               percent                              GetFanSpeed
+ *   gpuI.proc_util             "pid:sm_pct:mem_pct, ..."            GetProcessUtilization
+ *   gpuI.nvlink_version        nvmlNvlinkVersion_t (6 = NVLink 4.0)  GetNvLinkVersion
+ *   gpuI.nvlink_remote         "gpu:BUSID, switch:BUSID, ...": the   GetNvLinkRemoteDeviceType,
+ *                              far end of link 0, 1, ...; the last   GetNvLinkRemotePciInfo_v2
+ *                              item stands for every link after it    (a link that is down:
+ *                              (types gpu, npu, switch)               NVML_ERROR_NOT_SUPPORTED)
+ *   gpuI.cpu_affinity          "0-55,112-167" (CPU list)            GetCpuAffinity
+ *   gpuI.numa_affinity         "0" (NUMA node list)                 GetMemoryAffinity(NODE)
+ *
+ *   Per pair of GPUs A, B (looked up as topo.A.B, then topo.B.A, then `topo` for every pair):
+ *   topo.A.B                   BRD | PIX | PXB | PHB | NODE | SYS   GetTopologyCommonAncestor
+ *   p2p.A.B                    ok | CHIPSET_NOT_SUPPORTED |          GetP2PStatus (READ; WRITE
+ *                              GPU_NOT_SUPPORTED | IOH_TOPOLOGY_     too unless p2p_write.A.B
+ *                              NOT_SUPPORTED | DISABLED_BY_REGKEY |  is given)
+ *                              NOT_SUPPORTED | UNKNOWN
  *
  * Any per-GPU value may be an NVML error name instead (`gpu0.power_limit_mw =
  * NVML_ERROR_NOT_SUPPORTED`): the NVML call returns that error; CUDA calls reading that key

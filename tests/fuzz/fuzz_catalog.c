@@ -1,12 +1,14 @@
 /* fuzz_catalog.c - arbitrary bytes parsed as a user GPU catalog and a user model catalog: the
  * parser must return OK or an error naming file:line, never crash, leak or read out of bounds. */
-#include "plan/catalogs.h"
+#include "format/tsv.h"
+#include "hwscope/catalog.h"
+#include "hwscope/model.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void parse_as(const hws_tsv_schema *schema, const uint8_t *data, size_t size) {
+static void parse_as(const hws_field_table *schema, const uint8_t *data, size_t size) {
     hws_tsv_rows rows = {0};
     hws_error err = {{0}};
     hws_status st = hws_tsv_parse(schema, (const char *)data, size, "fuzz.tsv", &rows, &err);
@@ -24,7 +26,7 @@ static void parse_as(const hws_tsv_schema *schema, const uint8_t *data, size_t s
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    parse_as(&hws_gpu_schema, data, size);
-    parse_as(&hws_model_schema, data, size);
+    parse_as(&hws_gpu_spec_table, data, size);
+    parse_as(&hws_model_spec_table, data, size);
     return 0;
 }

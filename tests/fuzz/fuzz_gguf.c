@@ -1,7 +1,7 @@
 /* fuzz_gguf.c - feeds arbitrary bytes to the GGUF header parser and the model reader on top:
  * each must return OK or an error naming the input, never crash or read past the input. */
 #include "hwscope/gguf.h"
-#include "plan/model_readers.h"
+#include "format/model_readers.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* fuzz_hf_config.c - feeds arbitrary bytes to the config.json and safetensors-index parsers:
  * each must return OK or an error naming the file, never crash or read past the input. */
-#include "plan/model_readers.h"
+#include "format/model_readers.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -32,9 +32,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         hws_prediction pred;
         hws_plan_opts_default(&o);
         if (hws_memory_estimate(small, &o, &mem, &err) == HWS_OK) {
-            hws_place_best(small, &o, &mem, &devs, &pl);
+            hws_placement_best(small, &o, &mem, &devs, &pl);
             hws_predict_inputs_fill(&o, &mem, &devs, "/nonexistent", &in);
-            hws_predict(small, &o, &mem, &pl, &in, &pred);
+            hws_prediction_compute(small, &o, &mem, &pl, &in, &pred);
         }
     } else if (strstr(err.msg, "--gpus") == NULL) {
         abort();

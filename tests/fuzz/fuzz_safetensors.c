@@ -1,6 +1,6 @@
 /* fuzz_safetensors.c - libFuzzer target for the safetensors reader: any bytes must parse or be
  * refused with a message naming the file, and every tensor of a parsed file must read back. */
-#include "engine/safetensors.h"
+#include "format/safetensors.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -13,7 +13,7 @@
 
 static hws_advice_list advise(const char *model, double budget, double min_tps, int rent) {
     hws_plan_opts o;
-    hws_advise_opts ao = {budget, min_tps, rent};
+    hws_advise_opts ao = {.budget_usd = budget, .min_tokens_per_s = min_tps, .rent = rent};
     hws_advice_list l;
     hws_error err = {{0}};
     hws_plan_opts_default(&o);
@@ -119,6 +119,69 @@ static void budget_tree_consistent(void **state) {
     }
 }
 
+/* CPU hosts and "your CPU" are ranked beside the GPUs; your CPU costs nothing to buy. */
+static void cpus_ranked(void **state) {
+    (void)state;
+    hws_plan_opts o;
+    hws_host mine;
+    hws_error err = {{0}};
+    hws_plan_opts_default(&o);
+    hws_host_unknown(&mine);
+    mine.mem_bytes = 64 * HWS_GIB;
+    mine.mem_bw_gbps = 80;
+    mine.matmul_tflops = 1;
+    hws_advise_opts ao = {.budget_usd = HWS_NA, .min_tokens_per_s = 5, .host = &mine};
+    hws_advice_list l;
+    assert_int_equal(hws_advise(hws_model_catalog_find("Llama-3.1-8B"), &o, &ao, &l, &err), HWS_OK);
+    int epyc = 0, yours = 0;
+    for (int i = 0; i < l.n; i++) {
+        const hws_advice *a = &l.items[i];
+        if (!a->cpu)
+            continue;
+        assert_null(a->gpu);
+        assert_int_equal(a->place, HWS_PLACE_CPU_ONLY);
+        if (strcmp(a->name, "EPYC 9654") == 0) {
+            epyc = 1;
+            assert_true(a->ok && a->decode_tokens_per_s > 20);
+            assert_non_null(strstr(a->why, "CPU's alone"));
+        }
+        if (strcmp(a->name, "your CPU") == 0) {
+            yours = 1;
+            assert_true(a->ok && a->buy_usd == 0);
+            assert_int_equal(i, 0); /* free and fast enough: first */
+        }
+    }
+    assert_true(epyc && yours);
+    hws_advice_list_free(&l);
+}
+
+/* Buying: $/Mtok is the price amortised over the life at the utilisation plus energy; every
+ * reason a row fails is given, "no price" included. */
+static void buy_pricing(void **state) {
+    (void)state;
+    hws_advice_list l = advise("Llama-3.1-8B", HWS_NA, 1e4, 0);
+    int priced = 0, both = 0;
+    for (int i = 0; i < l.n; i++) {
+        const hws_advice *a = &l.items[i];
+        if (a->gpu != NULL && hws_known(a->buy_usd) && hws_known(a->decode_tokens_per_s)) {
+            double watts = hws_known(a->gpu->tdp_w) ? a->count * a->gpu->tdp_w : 0;
+            double hourly = a->buy_usd / (3 * 8766.0) / 0.5 + watts / 1e3 * HWS_ADVISE_USD_PER_KWH;
+            double want = hourly / (a->decode_tokens_per_s * 3600) * 1e6;
+            assert_true(fabs(a->usd_per_mtok - want) < 1e-9 * want);
+            priced++;
+        }
+        both += strstr(a->why, "too slow") != NULL && strstr(a->why, "no purchase price") != NULL;
+    }
+    assert_true(priced > 20 && both > 0);
+    /* the nearest miss of the H100 at 10,000 tokens/s is one GPU, not eight */
+    const hws_advice *near = hws_advice_near_miss(&l, "H100 SXM 80GB");
+    assert_non_null(near);
+    assert_int_equal(near->count, 1);
+    assert_null(hws_advice_near_miss(&l, "no such GPU"));
+    assert_non_null(strstr(hws_budget_tree_explained(), "RTX 4090"));
+    hws_advice_list_free(&l);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ranked_by_cost),
@@ -126,6 +189,8 @@ int main(void) {
         cmocka_unit_test(renting),
         cmocka_unit_test(moe_sized_by_all_experts),
         cmocka_unit_test(budget_tree_consistent),
+        cmocka_unit_test(cpus_ranked),
+        cmocka_unit_test(buy_pricing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 #include "hws_test.h"
 
 #include "hwscope/plan.h"
+#include "format/model_readers.h"
 #include "util/units.h"
 
 #include <math.h>
@@ -17,8 +18,8 @@ static hws_model_spec model(const char *name) {
     return *m;
 }
 
-static hws_memory estimate(const hws_model_spec *m, const char *format, const char *kv, double ctx,
-                           double batch) {
+static hws_memory estimate_rt(const hws_model_spec *m, const char *format, const char *kv,
+                              double ctx, double batch, hws_runtime rt) {
     hws_plan_opts o;
     hws_memory mem;
     hws_error err = {{0}};
@@ -30,8 +31,14 @@ static hws_memory estimate(const hws_model_spec *m, const char *format, const ch
     assert_non_null(o.kv);
     o.ctx_tokens = ctx;
     o.batch = batch;
+    o.runtime = rt;
     assert_int_equal(hws_memory_estimate(m, &o, &mem, &err), HWS_OK);
     return mem;
+}
+
+static hws_memory estimate(const hws_model_spec *m, const char *format, const char *kv, double ctx,
+                           double batch) {
+    return estimate_rt(m, format, kv, ctx, batch, HWS_RUNTIME_TRANSFORMERS);
 }
 
 static void assert_within(double got, double want, double rel, const char *what) {
@@ -97,11 +104,23 @@ static void kv_gqa_vllm_formula(void **state) {
     assert_true(estimate(&mqa, "bf16", "fp16", 8192, 1).kv_bytes == mem.kv_bytes / m.n_kv_heads);
 }
 
-/* MLA: DeepSeek's (kv_lora_rank + qk_rope_head_dim) x layers x bytes per token. */
+/* MLA: DeepSeek's (kv_lora_rank + qk_rope_head_dim) x layers x bytes per token, as vLLM and
+ * llama.cpp cache it; transformers caches the full K and V (DeepSeek-V2-Lite at 8k context:
+ * 2.26 GB, not 0.25 GB). */
 static void kv_mla_deepseek_formula(void **state) {
     (void)state;
+    hws_model_spec lite = model("DeepSeek-V2-Lite");
+    hws_plan_opts full;
+    hws_memory kv;
+    hws_error err = {{0}};
+    hws_plan_opts_default(&full);
+    assert_int_equal(hws_memory_estimate(&lite, &full, &kv, &err), HWS_OK);
+    assert_within(kv.kv_bytes, 2.26e9, 0.01, "DeepSeek-V2-Lite transformers KV at 8k");
+    full.runtime = HWS_RUNTIME_VLLM;
+    assert_int_equal(hws_memory_estimate(&lite, &full, &kv, &err), HWS_OK);
+    assert_within(kv.kv_bytes, (512.0 + 64) * 27 * 2 * 8192, 1e-9, "latent KV");
     hws_model_spec m = model("DeepSeek-V3");
-    hws_memory mem = estimate(&m, "fp8", "bf16", 4096, 2);
+    hws_memory mem = estimate_rt(&m, "fp8", "bf16", 4096, 2, HWS_RUNTIME_VLLM);
     double want = (m.kv_lora_rank + m.qk_rope_head_dim) * m.n_layers * 2.0;
     assert_true(mem.kv_bytes_per_token == want);
     assert_true(mem.kv_bytes == want * 4096 * 2);
@@ -175,6 +194,13 @@ static void sliding_window(void **state) {
     hws_model_spec mis = model("Mistral-7B-v0.1");
     assert_true(estimate(&mis, "bf16", "fp16", 32768, 1).kv_bytes ==
                 estimate(&mis, "bf16", "fp16", mis.sliding_window, 1).kv_bytes);
+    /* llama.cpp has no SWA cache for a model whose every layer slides: the whole context */
+    hws_memory cpp = estimate_rt(&mis, "Q4_K_M", "fp16", 32768, 1, HWS_RUNTIME_LLAMACPP);
+    assert_within(cpp.kv_bytes, 2.0 * 32 * 8 * 128 * 2 * 32768, 1e-9, "llama.cpp Mistral KV");
+    assert_non_null(strstr(cpp.kv_basis, "whole context"));
+    /* ... but keeps the window where sliding and global layers interleave (Gemma 3, iSWA) */
+    assert_within(estimate_rt(&g, "Q4_K_M", "fp16", 32768, 1, HWS_RUNTIME_LLAMACPP).kv_bytes, w,
+                  1e-9, "llama.cpp Gemma 3 KV");
 }
 
 /* A model file's own bytes are used as they are when no format is asked. */
@@ -211,6 +237,61 @@ static void bad_model_rejected(void **state) {
     assert_non_null(strstr(err.msg, "Llama-3.2-1B"));
 }
 
+/* Checkpoints that ship quantised are planned at their real bytes: gpt-oss (MXFP4 experts, BF16
+ * attention) fits one 80 GB GPU, DeepSeek-V3 (128x128-block FP8) is ~0.67 TB, not 1.3 TB. */
+static void checkpoint_quantised(void **state) {
+    (void)state;
+    hws_model_spec big = model("gpt-oss-120b");
+    hws_memory mem = estimate(&big, NULL, "fp16", 8192, 1);
+    assert_true(mem.weights_bytes > 60e9 && mem.weights_bytes < 70e9);
+    assert_true(mem.weights_bytes < estimate(&big, "bf16", "fp16", 8192, 1).weights_bytes / 3);
+    assert_non_null(strstr(mem.weights_basis, "MXFP4"));
+    hws_device_set h100;
+    hws_placement pl;
+    hws_plan_opts o;
+    hws_plan_opts_default(&o);
+    hws_devices_named(hws_gpu_catalog_find("H100 SXM 80GB"), 1, &h100);
+    hws_place(&big, &o, &mem, &h100, HWS_PLACE_SINGLE, &pl);
+    assert_true(pl.fits);
+    hws_model_spec small = model("gpt-oss-20b");
+    assert_true(estimate(&small, NULL, "fp16", 8192, 1).weights_bytes < 16e9);
+    hws_model_spec ds = model("DeepSeek-V3");
+    mem = estimate(&ds, NULL, "fp16", 8192, 1);
+    assert_within(mem.weights_bytes, 671e9 + 2 * 129280.0 * 7168, 0.01, "DeepSeek-V3 FP8");
+    /* a config's quantization_config: AWQ bits, bitsandbytes 4-bit, compressed-tensors */
+    static const char *const configs[][2] = {
+        {"\"quantization_config\": {\"quant_method\": \"awq\", \"bits\": 4, \"group_size\": 128}",
+         "int4"},
+        {"\"quantization_config\": {\"quant_method\": \"bitsandbytes\", \"load_in_4bit\": true}",
+         "nf4"},
+        {"\"quantization_config\": {\"quant_method\": \"compressed-tensors\", \"config_groups\": "
+         "{\"group_0\": {\"weights\": {\"num_bits\": 8}}}}",
+         "int8"},
+        {"\"torch_dtype\": \"bfloat16\"", NULL},
+    };
+    for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
+        char text[1024];
+        hws_model_spec m;
+        hws_error err = {{0}};
+        int experts_only;
+        snprintf(text, sizeof text,
+                 "{\"model_type\": \"llama\", \"hidden_size\": 4096, \"num_hidden_layers\": 32, "
+                 "\"num_attention_heads\": 32, \"num_key_value_heads\": 8, \"intermediate_size\": "
+                 "14336, \"vocab_size\": 128256, \"hidden_act\": \"silu\", %s}",
+                 configs[i][0]);
+        assert_int_equal(hws_hf_config_parse(text, strlen(text), "q/config.json", &m, &err),
+                         HWS_OK);
+        const hws_weight_format *f = hws_checkpoint_format(&m, &experts_only);
+        if (configs[i][1] == NULL) {
+            assert_null(f);
+            continue;
+        }
+        assert_non_null(f);
+        assert_string_equal(f->name, configs[i][1]);
+        assert_false(experts_only);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(params_match_published), cmocka_unit_test(llama2_70b_weights),
@@ -219,6 +300,7 @@ int main(void) {
         cmocka_unit_test(default_ctx_not_max),    cmocka_unit_test(moe_counts),
         cmocka_unit_test(sliding_window),         cmocka_unit_test(file_bytes_used),
         cmocka_unit_test(formats_found),          cmocka_unit_test(bad_model_rejected),
+        cmocka_unit_test(checkpoint_quantised),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,8 @@
 #include "hws_test.h"
 
 #include "hwscope/model.h"
-#include "plan/catalogs.h"
+#include "hwscope/plan.h"
+#include "format/tsv.h"
 #include "util/units.h"
 
 #include <stdio.h>
@@ -149,11 +150,27 @@ static void bad_files(void **state) {
     assert_true(n >= 30);
 }
 
+/* Catalog rows state no file: the file's byte count is unknown (HWS_NA), not 0; the weight
+ * type is only what the checkpoint column states (the format a published checkpoint ships in,
+ * like DeepSeek-V3's FP8), else "". */
+static void file_facts_unknown(void **state) {
+    (void)state;
+    size_t n = 0;
+    const hws_model_spec *m = hws_model_catalog(&n);
+    assert_true(n > 0);
+    for (size_t i = 0; i < n; i++) {
+        assert_false(hws_known(m[i].file_weight_bytes));
+        int experts_only = 0;
+        if (hws_checkpoint_format(&m[i], &experts_only) == NULL)
+            assert_string_equal(m[i].file_weight_type, "");
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(builtin_loads), cmocka_unit_test(kinds_represented),
         cmocka_unit_test(known_rows),    cmocka_unit_test(user_file_adds_and_overrides),
-        cmocka_unit_test(bad_files),
+        cmocka_unit_test(bad_files),     cmocka_unit_test(file_facts_unknown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,224 @@
+/* serve.c - `hwscope serve`: a Prometheus exporter on libmicrohttpd. GET /metrics answers the
+ * text exposition format with dcgm-exporter's metric names and labels, rendered once per new
+ * sample (never by calling NVML per request); / a short page; other paths 404, other methods 405.
+ *
+ * One event-driven server thread (epoll) serves every connection without blocking on any one:
+ * slow clients are cut after a timeout, oversized requests get MHD's own 4xx, and the number of
+ * connections is bounded. Listens on loopback unless told otherwise. */
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/monitor_cli.h"
+#include "monitor/sample_fields.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const char usage[] = "[--listen ADDR:PORT] [--interval S] [--names dcgm|hwscope] [--no-gpu]";
+
+#define CONNECTION_TIMEOUT_S 10
+#define MAX_CONNECTIONS      512
+
+typedef struct {
+    hws_monitor *m;
+    hws_prom_names names;
+    pthread_mutex_t lock; /* guards everything below */
+    hws_mon_sample *sample;
+    unsigned long long generation; /* of the sample body was rendered from */
+    char *body;
+    size_t len;
+} exporter;
+
+/* Renders the latest sample when the monitor has a newer one than body. Call with the lock. */
+static int refresh(exporter *e) {
+    unsigned long long gen = hws_monitor_generation(e->m);
+    if (e->body != NULL && gen == e->generation)
+        return 0;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    if (out == NULL)
+        return -1;
+    hws_monitor_snapshot(e->m, e->sample);
+    hws_mon_prometheus(out, e->sample, e->names);
+    if (fclose(out) != 0) {
+        free(text);
+        return -1;
+    }
+    free(e->body);
+    e->body = text;
+    e->len = len;
+    e->generation = gen;
+    return 0;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const char *type,
+                             const char *body, size_t len) {
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", type);
+    if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
+        MHD_add_response_header(r, "Allow", "GET, HEAD");
+    enum MHD_Result ok = MHD_queue_response(c, code, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static const char index_page[] =
+    "<html><head><title>hwscope exporter</title></head><body><h1>hwscope exporter</h1>"
+    "<p><a href=\"/metrics\">Metrics</a></p></body></html>\n";
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **state) {
+    exporter *e = cls;
+    (void)version;
+    (void)upload;
+    *upload_size = 0; /* a body is never read: GET and HEAD have none, others get 405 */
+    if (*state == NULL) {
+        *state = e; /* first call: headers only; answer on the next */
+        return MHD_YES;
+    }
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+        static const char text[] = "method not allowed: use GET\n";
+        return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", text, sizeof text - 1);
+    }
+    if (strcmp(url, "/") == 0)
+        return reply(c, MHD_HTTP_OK, "text/html", index_page, sizeof index_page - 1);
+    if (strcmp(url, "/metrics") != 0) {
+        static const char text[] = "not found: the metrics are at /metrics\n";
+        return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", text, sizeof text - 1);
+    }
+    pthread_mutex_lock(&e->lock);
+    enum MHD_Result ok;
+    if (refresh(e) != 0) {
+        static const char text[] = "cannot render the metrics: out of memory\n";
+        ok = reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", text, sizeof text - 1);
+    } else {
+        ok = reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", e->body, e->len);
+    }
+    pthread_mutex_unlock(&e->lock);
+    return ok;
+}
+
+/* "127.0.0.1:9400", "[::1]:9400", "localhost:9400", ":9400" (every interface) -> a listening
+ * socket. Returns the fd, or -1 after saying why (*exit_code 2 bad address, 1 cannot listen). */
+static int open_listener(const char *listen_at, char *shown, size_t shown_n, int *exit_code) {
+    char host[256] = "", port[16] = "";
+    const char *colon = strrchr(listen_at, ':');
+    *exit_code = 2;
+    if (colon == NULL || colon[1] == '\0' || strlen(colon + 1) >= sizeof port ||
+        (size_t)(colon - listen_at) >= sizeof host) {
+        hws_usage_error("serve", "--listen: '%s' is not ADDR:PORT (e.g. 127.0.0.1:9400)",
+                        listen_at);
+        return -1;
+    }
+    snprintf(host, sizeof host, "%.*s", (int)(colon - listen_at), listen_at);
+    snprintf(port, sizeof port, "%s", colon + 1);
+    char *end = NULL;
+    long port_num = strtol(port, &end, 10);
+    if (*end != '\0' || port_num < 0 || port_num > 65535) {
+        hws_usage_error("serve", "--listen: port '%s' is not a number in 0..65535", port);
+        return -1;
+    }
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        memmove(host, host + 1, strlen(host));
+        host[strlen(host) - 1] = '\0';
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *found = NULL;
+    int gai = getaddrinfo(host[0] != '\0' ? host : NULL, port, &hints, &found);
+    if (gai != 0) {
+        hws_usage_error("serve", "--listen: '%s': %s", listen_at, gai_strerror(gai));
+        return -1;
+    }
+    *exit_code = 1;
+    int fd = socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, found->ai_addr, found->ai_addrlen) != 0 || listen(fd, 256) != 0) {
+        fprintf(stderr, "hwscope serve: cannot listen on %s: %s\n", listen_at, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(found);
+        return -1;
+    }
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof bound;
+    char numeric_host[128] = "?", numeric_port[16] = "?";
+    if (getsockname(fd, (struct sockaddr *)&bound, &blen) == 0)
+        getnameinfo((struct sockaddr *)&bound, blen, numeric_host, sizeof numeric_host,
+                    numeric_port, sizeof numeric_port, NI_NUMERICHOST | NI_NUMERICSERV);
+    snprintf(shown, shown_n, "%s%s%s:%s", found->ai_family == AF_INET6 ? "[" : "", numeric_host,
+             found->ai_family == AF_INET6 ? "]" : "", numeric_port);
+    freeaddrinfo(found);
+    return fd;
+}
+
+int cmd_serve(int argc, char **argv) {
+    double interval = 1;
+    bool no_gpu = false;
+    const char *listen_at = "127.0.0.1:9400", *names = "dcgm";
+    hws_opt opts[] = {
+        {"listen", HWS_OPT_STRING, &listen_at, 0, 0,
+         "address and port (127.0.0.1:9400; :9400 for every interface; port 0 picks one)"},
+        {"interval", HWS_OPT_DOUBLE, &interval, 0.05, 3600, "seconds between samples (1)"},
+        {"names", HWS_OPT_STRING, &names, 0, 0,
+         "dcgm: dcgm-exporter's metric and label names (default); hwscope: hwscope_gpu_*, "
+         "snake_case labels, counters ending in _total"},
+        {"no-gpu", HWS_OPT_FLAG, &no_gpu, 0, 0, "host metrics only: do not open NVML"},
+    };
+    const char *pos[1];
+    int npos = 0, rc = hws_args_parse("serve", usage, argc, argv, opts,
+                                      sizeof opts / sizeof opts[0], pos, 0, &npos);
+    if (rc != HWS_ARGS_OK)
+        return rc == HWS_ARGS_HELP ? 0 : 2;
+    if (strcmp(names, "dcgm") != 0 && strcmp(names, "hwscope") != 0)
+        return hws_usage_error("serve", "--names: '%s' is not dcgm or hwscope", names);
+    char shown[192];
+    int fd = open_listener(listen_at, shown, sizeof shown, &rc);
+    if (fd < 0)
+        return rc;
+    exporter e = {.names = strcmp(names, "hwscope") == 0 ? HWS_PROM_HWSCOPE : HWS_PROM_DCGM};
+    pthread_mutex_init(&e.lock, NULL);
+    hws_cli_catch_stop_signals();
+    if ((rc = hws_cli_monitor_start("serve", interval, no_gpu, &e.m)) != 0) {
+        close(fd);
+        return rc;
+    }
+    e.sample = hws_mon_sample_new(e.m);
+    struct MHD_Daemon *d =
+        e.sample == NULL
+            ? NULL
+            : MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
+                               handle, &e, MHD_OPTION_LISTEN_SOCKET, fd,
+                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONNECTION_TIMEOUT_S,
+                               MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
+                               MHD_OPTION_END);
+    if (d == NULL) {
+        fprintf(stderr, "hwscope serve: cannot start the HTTP server on %s\n", shown);
+        close(fd);
+        rc = 1;
+    } else {
+        fprintf(stderr, "hwscope serve: listening on http://%s/metrics\n", shown);
+        double next = 0;
+        while (hws_cli_tick(&next, 3600))
+            continue;
+        MHD_stop_daemon(d); /* closes the listening socket too */
+    }
+    hws_monitor_stop(e.m);
+    hws_mon_sample_free(e.sample);
+    free(e.body);
+    pthread_mutex_destroy(&e.lock);
+    return rc;
+}
