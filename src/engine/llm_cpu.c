@@ -49,6 +49,7 @@ static cpu_weight *weight_of(cpu_ctx *c, int layer, hws_llm_weight w) {
 /* ---- AVX2 decode products: a weight row read once, in its format, for up to 8 rows of x ---- */
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
 
@@ -111,8 +112,9 @@ AVX2 static void dot_rows(const cpu_ctx *c, const cpu_weight *w, int o, const fl
 }
 
 static int have_avx2(void) {
+    unsigned a, b, c, d; /* F16C: CPUID.1:ECX bit 29 (clang's builtin does not name it) */
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           __builtin_cpu_supports("f16c");
+           __get_cpuid(1, &a, &b, &c, &d) && (c >> 29 & 1u);
 }
 #else
 static void dot_rows(const cpu_ctx *c, const cpu_weight *w, int o, const float *x, int rows,

@@ -11,6 +11,8 @@
 #include "hwscope/gguf.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,7 +133,7 @@ static float *ref_weight(const hws_llm_shape *s, int layer, hws_llm_weight w, hw
     uint64_t ws = hws_llm_weight_seed(seed, layer, w);
     for (size_t i = 0; i < n; i++)
         x[i] = offset + scale * hws_llm_uniform(i, ws);
-    if (!hws_llm_weight_is_linear(w))
+    if (!hws_llm_weight_is_linear(w) || f == HWS_LLM_FORMAT_COUNT) /* COUNT: unrounded */
         return x;
     for (size_t g = 0; g < n / HWS_LLM_GROUP && f >= HWS_LLM_INT8; g++) {
         float qmax = f == HWS_LLM_INT8 ? 127.0f : 7.0f, *v = x + g * HWS_LLM_GROUP;
@@ -412,6 +414,275 @@ static void test_gguf_blocks(void **state) {
     assert_int_equal(hws_llm_gguf_dequant(HWS_GGML_Q8_0, b, 33, y, &err), HWS_ERR_INPUT);
 }
 
+/* ---- weights from a Hugging Face folder ---- */
+
+typedef struct {
+    char *json;
+    size_t json_len, json_cap;
+    float *data;
+    size_t n, cap;
+} st_writer;
+
+static void st_add(st_writer *w, const char *name, int rows, int cols, const float *x) {
+    size_t n = (size_t)rows * (cols ? cols : 1);
+    if (w->n + n > w->cap) {
+        w->cap = (w->n + n) * 2;
+        w->data = realloc(w->data, w->cap * sizeof(float));
+        assert_non_null(w->data);
+    }
+    memcpy(w->data + w->n, x, n * sizeof(float));
+    char entry[256];
+    int len = cols
+                  ? snprintf(entry, sizeof entry,
+                             "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%d,%d],"
+                             "\"data_offsets\":[%zu,%zu]}",
+                             w->json_len > 1 ? "," : "", name, rows, cols, w->n * 4, (w->n + n) * 4)
+                  : snprintf(entry, sizeof entry,
+                             "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%d],"
+                             "\"data_offsets\":[%zu,%zu]}",
+                             w->json_len > 1 ? "," : "", name, rows, w->n * 4, (w->n + n) * 4);
+    assert_true(len > 0 && w->json_len + (size_t)len + 2 < w->json_cap);
+    memcpy(w->json + w->json_len, entry, (size_t)len + 1);
+    w->json_len += (size_t)len;
+    w->n += n;
+}
+
+/* The tiny model's seeded random weights written as a transformers checkpoint (q/k/v and
+ * gate/up as separate tensors), then loaded: the same logits as the model filled in place. */
+static void test_safetensors_folder_matches_random(void **state) {
+    (void)state;
+    hws_llm_shape s = tiny_shape();
+    char dir[] = "/tmp/hws_llm_test_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    st_writer w = {malloc(1 << 16), 1, 1 << 16, NULL, 0, 0};
+    w.json[0] = '{';
+    const char *part[HWS_LLM_W_COUNT][3] = {
+        [HWS_LLM_W_ATTN_NORM] = {"input_layernorm.weight"},
+        [HWS_LLM_W_QKV] = {"self_attn.q_proj.weight", "self_attn.k_proj.weight",
+                           "self_attn.v_proj.weight"},
+        [HWS_LLM_B_QKV] = {"self_attn.q_proj.bias", "self_attn.k_proj.bias",
+                           "self_attn.v_proj.bias"},
+        [HWS_LLM_W_O] = {"self_attn.o_proj.weight"},
+        [HWS_LLM_W_FFN_NORM] = {"post_attention_layernorm.weight"},
+        [HWS_LLM_W_GATE_UP] = {"mlp.gate_proj.weight", "mlp.up_proj.weight"},
+        [HWS_LLM_W_DOWN] = {"mlp.down_proj.weight"},
+        [HWS_LLM_W_EMBED] = {"model.embed_tokens.weight"},
+        [HWS_LLM_W_OUT_NORM] = {"model.norm.weight"},
+        [HWS_LLM_W_OUTPUT] = {"lm_head.weight"}};
+    int qr = s.n_heads * s.head_dim, kr = s.n_kv_heads * s.head_dim;
+    for (int l = -1; l < s.n_layers; l++)
+        for (int wi = 0; wi < HWS_LLM_W_COUNT; wi++) {
+            if ((l < 0) != (wi >= HWS_LLM_W_EMBED))
+                continue;
+            float *x = ref_weight(&s, l, (hws_llm_weight)wi, HWS_LLM_FORMAT_COUNT, 9);
+            int rows, cols;
+            hws_llm_weight_dims(&s, (hws_llm_weight)wi, &rows, &cols);
+            int vec = rows == 1, splits[3] = {qr, kr, kr}, ff[2] = {s.d_ff, s.d_ff};
+            const int *sp = wi == HWS_LLM_W_QKV || wi == HWS_LLM_B_QKV ? splits
+                            : wi == HWS_LLM_W_GATE_UP                  ? ff
+                                                                       : NULL;
+            size_t at = 0;
+            for (int i = 0; i < 3 && part[wi][i]; i++) {
+                char name[128];
+                if (l >= 0)
+                    snprintf(name, sizeof name, "model.layers.%d.%s", l, part[wi][i]);
+                else
+                    snprintf(name, sizeof name, "%s", part[wi][i]);
+                int pr = sp ? sp[i] : (vec ? cols : rows);
+                st_add(&w, name, pr, vec ? 0 : cols, x + at);
+                at += (size_t)pr * (vec ? 1 : cols);
+            }
+            free(x);
+        }
+    w.json[w.json_len++] = '}';
+    char path[128];
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    uint64_t hl = w.json_len;
+    assert_int_equal(fwrite(&hl, 8, 1, f), 1);
+    assert_int_equal(fwrite(w.json, 1, w.json_len, f), w.json_len);
+    assert_int_equal(fwrite(w.data, 4, w.n, f), w.n);
+    fclose(f);
+    hws_error err;
+    hws_llm_options o = hws_llm_options_default();
+    o.device = HWS_LLM_CPU;
+    o.format = HWS_LLM_BF16;
+    o.max_ctx = 16;
+    o.threads = 2;
+    o.seed = 9;
+    hws_llm *a, *b;
+    assert_int_equal(hws_llm_new(&s, &o, &a, &err), HWS_OK);
+    o.weights = dir;
+    assert_int_equal(hws_llm_new(&s, &o, &b, &err), HWS_OK);
+    int32_t t[5] = {1, 7, 33, 2, 90};
+    float la[101], lb[101];
+    assert_int_equal(hws_llm_prefill(a, 0, t, 5, la, &err), HWS_OK);
+    assert_int_equal(hws_llm_prefill(b, 0, t, 5, lb, &err), HWS_OK);
+    assert_memory_equal(la, lb, sizeof la);
+    hws_llm_free(a);
+    hws_llm_free(b);
+    /* a missing tensor is named */
+    s.n_layers = 3;
+    assert_int_equal(hws_llm_new(&s, &o, &b, &err), HWS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "model.layers.2."));
+    remove(path);
+    rmdir(dir);
+    free(w.json);
+    free(w.data);
+}
+
+/* ---- weights from a GGUF file ---- */
+
+static void put(FILE *f, const void *p, size_t n) {
+    assert_int_equal(fwrite(p, 1, n, f), n);
+}
+static void put_u32(FILE *f, uint32_t v) {
+    put(f, &v, 4);
+}
+static void put_u64(FILE *f, uint64_t v) {
+    put(f, &v, 8);
+}
+static void put_str(FILE *f, const char *s) {
+    put_u64(f, strlen(s));
+    put(f, s, strlen(s));
+}
+
+/* The seeded weights written as a llama GGUF of F32 tensors (q and k rows interleaved the way
+ * llama.cpp's converter does), then loaded: the same logits as the model filled in place. */
+static void test_gguf_file_matches_random(void **state) {
+    (void)state;
+    hws_llm_shape s = tiny_shape();
+    s.qkv_bias = 0; /* llama */
+    const char *part[HWS_LLM_W_COUNT][3] = {
+        [HWS_LLM_W_ATTN_NORM] = {"attn_norm.weight"},
+        [HWS_LLM_W_QKV] = {"attn_q.weight", "attn_k.weight", "attn_v.weight"},
+        [HWS_LLM_W_O] = {"attn_output.weight"},
+        [HWS_LLM_W_FFN_NORM] = {"ffn_norm.weight"},
+        [HWS_LLM_W_GATE_UP] = {"ffn_gate.weight", "ffn_up.weight"},
+        [HWS_LLM_W_DOWN] = {"ffn_down.weight"},
+        [HWS_LLM_W_EMBED] = {"token_embd.weight"},
+        [HWS_LLM_W_OUT_NORM] = {"output_norm.weight"},
+        [HWS_LLM_W_OUTPUT] = {"output.weight"}};
+    enum { MAXT = 64 };
+    char names[MAXT][64];
+    int dims[MAXT][2], nt = 0;
+    float *data[MAXT];
+    int qr = s.n_heads * s.head_dim, kr = s.n_kv_heads * s.head_dim, hd = s.head_dim;
+    for (int l = -1; l < s.n_layers; l++)
+        for (int wi = 0; wi < HWS_LLM_W_COUNT; wi++) {
+            int rows, cols;
+            hws_llm_weight_dims(&s, (hws_llm_weight)wi, &rows, &cols);
+            if ((l < 0) != (wi >= HWS_LLM_W_EMBED) || rows == 0)
+                continue;
+            float *x = ref_weight(&s, l, (hws_llm_weight)wi, HWS_LLM_FORMAT_COUNT, 9);
+            int vec = rows == 1, splits[3] = {qr, kr, kr}, ff[2] = {s.d_ff, s.d_ff};
+            const int *sp = wi == HWS_LLM_W_QKV ? splits : wi == HWS_LLM_W_GATE_UP ? ff : NULL;
+            size_t at = 0;
+            for (int i = 0; i < 3 && part[wi][i]; i++, nt++) {
+                assert_true(nt < MAXT);
+                snprintf(names[nt], 64, l >= 0 ? "blk.%d.%s" : "%.0d%s", l >= 0 ? l : 0,
+                         part[wi][i]);
+                int pr = sp ? sp[i] : (vec ? cols : rows), pc = vec ? 1 : cols;
+                dims[nt][0] = vec ? pr : cols;
+                dims[nt][1] = vec ? 1 : pr;
+                data[nt] = malloc(sizeof(float) * (size_t)pr * pc);
+                assert_non_null(data[nt]);
+                for (int r = 0; r < pr; r++) { /* llama.cpp: row 2j + t of a head = t hd/2 + j */
+                    int src = r;
+                    if (wi == HWS_LLM_W_QKV && i < 2)
+                        src = r / hd * hd + (r % hd % 2) * (hd / 2) + r % hd / 2;
+                    memcpy(data[nt] + (size_t)r * pc, x + at + (size_t)src * pc,
+                           sizeof(float) * (size_t)pc);
+                }
+                at += (size_t)pr * pc;
+            }
+            free(x);
+        }
+    char path[] = "/tmp/hws_llm_gguf_XXXXXX.gguf";
+    int fd = mkstemps(path, 5);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "wb");
+    assert_non_null(f);
+    put(f, "GGUF", 4);
+    put_u32(f, 3);
+    put_u64(f, (uint64_t)nt);
+    put_u64(f, 1);
+    put_str(f, "general.architecture");
+    put_u32(f, 8);
+    put_str(f, "llama");
+    uint64_t off = 0;
+    for (int t = 0; t < nt; t++) {
+        put_str(f, names[t]);
+        put_u32(f, 2);
+        put_u64(f, (uint64_t)dims[t][0]);
+        put_u64(f, (uint64_t)dims[t][1]);
+        put_u32(f, 0); /* F32 */
+        put_u64(f, off);
+        off += ((uint64_t)dims[t][0] * dims[t][1] * 4 + 31) / 32 * 32;
+    }
+    long pos = ftell(f);
+    static const char zero[32];
+    put(f, zero, (size_t)((32 - pos % 32) % 32));
+    for (int t = 0; t < nt; t++) {
+        size_t bytes = (size_t)dims[t][0] * dims[t][1] * 4;
+        put(f, data[t], bytes);
+        put(f, zero, (32 - bytes % 32) % 32);
+        free(data[t]);
+    }
+    fclose(f);
+    hws_error err;
+    hws_llm_options o = hws_llm_options_default();
+    o.device = HWS_LLM_CPU;
+    o.max_ctx = 16;
+    o.threads = 2;
+    o.seed = 9;
+    hws_llm *a, *b;
+    assert_int_equal(hws_llm_new(&s, &o, &a, &err), HWS_OK);
+    o.weights = path;
+    assert_int_equal(hws_llm_new(&s, &o, &b, &err), HWS_OK);
+    int32_t tok[5] = {1, 7, 33, 2, 90};
+    float la[101], lb[101];
+    assert_int_equal(hws_llm_prefill(a, 0, tok, 5, la, &err), HWS_OK);
+    assert_int_equal(hws_llm_prefill(b, 0, tok, 5, lb, &err), HWS_OK);
+    assert_memory_equal(la, lb, sizeof la);
+    hws_llm_free(a);
+    hws_llm_free(b);
+    remove(path);
+}
+
+/* transformers 5 keeps the RoPE base and llama3 scaling under rope_parameters. */
+static void test_shape_from_config(void **state) {
+    (void)state;
+    char dir[] = "/tmp/hws_llm_cfg_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"architectures\":[\"LlamaForCausalLM\"],\"model_type\":\"llama\","
+          "\"hidden_size\":128,\"intermediate_size\":256,\"num_hidden_layers\":2,"
+          "\"num_attention_heads\":4,\"num_key_value_heads\":2,\"vocab_size\":512,"
+          "\"max_position_embeddings\":256,\"rms_norm_eps\":1e-06,\"tie_word_embeddings\":"
+          "false,\"rope_parameters\":{\"rope_theta\":500000.0,\"rope_type\":\"llama3\","
+          "\"factor\":8.0,\"low_freq_factor\":1.0,\"high_freq_factor\":4.0,"
+          "\"original_max_position_embeddings\":32}}",
+          f);
+    fclose(f);
+    hws_error err;
+    hws_llm_shape s;
+    assert_int_equal(hws_model_catalog_load(NULL, &err), HWS_OK);
+    assert_int_equal(hws_llm_shape_from_file(dir, &s, &err), HWS_OK);
+    assert_true(s.rope_theta == 500000.0f);
+    assert_true(s.rope_factor == 8.0f);
+    assert_int_equal(s.rope_original_max_pos, 32);
+    assert_true(s.rms_eps == 1e-6f);
+    assert_int_equal(s.head_dim, 32);
+    assert_int_equal(s.n_kv_heads, 2);
+    remove(path);
+    rmdir(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_half_formats),
@@ -421,6 +692,9 @@ int main(void) {
         cmocka_unit_test(test_every_format_matches_reference),
         cmocka_unit_test(test_bad_runs_refused),
         cmocka_unit_test(test_gguf_blocks),
+        cmocka_unit_test(test_safetensors_folder_matches_random),
+        cmocka_unit_test(test_shape_from_config),
+        cmocka_unit_test(test_gguf_file_matches_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
