@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(cmake gcc make pkg-config git clang clang-format clang-tidy libclang-rt-14-dev
           libhwloc-dev hwloc libcjson-dev libopenblas-dev libncurses-dev libmicrohttpd-dev
-          libcmocka-dev python3)
+          libcmocka-dev python3 chromium tidy)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -23,6 +23,7 @@
 #include "hwscope/hwscope.h"
 #include "hwscope/ceilings.h"
 #include "hwscope/fields.h"
+#include "hwscope/probe.h"
 
 #include <stdbool.h>
 
@@ -54,6 +55,12 @@ typedef struct {
     char throttle_text[128]; /* NVML's words for them; "" when none */
 } hws_bench_gpu_state;
 
+/* Repeats whose figures spread more than this (max - min over the median, %) are re-run, up to
+ * HWS_BENCH_MAX_RUNS runs of the benchmark in all; the narrowest run is kept, and a spread
+ * still that wide is flagged (unstable, and said in cause). */
+#define HWS_BENCH_SPREAD_LIMIT_PCT 10.0
+#define HWS_BENCH_MAX_RUNS         3
+
 typedef struct {
     char key[48];   /* "gpu.gemm.bf16.8192", "cpu.stream.triad" */
     char suite[16]; /* the suites it belongs to, "gpu gemm" */
@@ -65,11 +72,13 @@ typedef struct {
     double size;                /* matrix side or bytes per run */
     char method[160];           /* what is counted: "bytes read + written", algorithm chosen */
     int nsamples;
-    double samples[HWS_BENCH_MAX_SAMPLES];   /* the figure of each repeat, in unit */
-    double median, min, max;                 /* in unit */
-    double spread_pct;                       /* (max - min) / median * 100 */
-    double datasheet;                        /* vendor figure in unit, NA when not known */
-    double theoretical;                      /* from clocks and unit counts, NA when not known */
+    double samples[HWS_BENCH_MAX_SAMPLES]; /* the figure of each repeat, in unit */
+    double median, min, max;               /* in unit */
+    double spread_pct;                     /* (max - min) / median * 100 */
+    int runs;           /* times the benchmark ran: more than 1 when the repeats spread widely */
+    int unstable;       /* 1: spread still above HWS_BENCH_SPREAD_LIMIT_PCT after the last run */
+    double datasheet;   /* vendor figure in unit, NA when not known */
+    double theoretical; /* from clocks and unit counts, NA when not known */
     char theoretical_basis[160];             /* how the theoretical figure was derived */
     double frac_datasheet, frac_theoretical; /* median / each, NA when not known */
     double check_err, check_tol; /* max error of the sampled check / tolerance; NA: no check */
@@ -113,6 +122,15 @@ typedef struct {
 extern HWS_API const hws_field_table hws_bench_record_table;
 extern HWS_API const hws_field_table hws_bench_gpu_state_table;
 extern HWS_API const hws_field_table hws_bench_sample_table;
+/* Fills fp from facts already probed (either may be NULL): the time now (UTC), the hostname,
+ * CPU, BLAS, GPU names and bus ids, driver and CUDA versions, hwscope's version and commit. The
+ * benchmarks add what only a run knows (the GPU measured, the CUDA runtime, cuBLASLt). */
+HWS_API void hws_fingerprint_fill(hws_bench_fingerprint *fp, const hws_cpu_info *cpu,
+                                  const hws_gpu_list *gpus);
+/* The hardware's identity as 16 hex digits: a hash of the CPU model and thread count and of each
+ * GPU's name and bus id (not the time, host name or software versions), so figures saved for
+ * one machine are found again for the same hardware. */
+HWS_API void hws_fingerprint_id(const hws_bench_fingerprint *fp, char out[17]);
 
 typedef struct {
     bool quick; /* a few seconds in all: small sizes, few repeats */

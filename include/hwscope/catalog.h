@@ -74,15 +74,16 @@ extern const hws_field_table hws_cpu_row_table;
 
 /* The CPU catalog's rows (built in), and the row named name, or whose name the text contains
  * ("AMD EPYC 9654 96-Core Processor" finds "EPYC 9654"); NULL when none. */
-const hws_cpu_row *hws_cpu_catalog(size_t *count);
-const hws_cpu_row *hws_cpu_catalog_find(const char *name);
+HWS_API const hws_cpu_row *hws_cpu_catalog(size_t *count);
+HWS_API const hws_cpu_row *hws_cpu_catalog_find(const char *name);
 
 /* Resolves a name as people write it ("A100-80GB", "h100 sxm5", "RTX-4090", "NVIDIA H100 PCIe",
  * "4090") by its words: vendor words dropped, SXM4/SXM5 read as SXM, "80G"/"80 GB" as 80GB; a row
  * matches when it has every word. One match: *out. Several: the one whose own name's words are
  * all given, else none (ambiguous). Returns the number of rows matched and lists them, comma-
  * separated, in `which` (n bytes), so the caller can ask which was meant. */
-int hws_gpu_catalog_resolve(const char *name, const hws_gpu_spec **out, char *which, size_t n);
+HWS_API int hws_gpu_catalog_resolve(const char *name, const hws_gpu_spec **out, char *which,
+                                    size_t n);
 
 #ifdef __cplusplus
 }

@@ -98,23 +98,24 @@ typedef struct hws_monitor hws_monitor;
 
 /* Starts the readers. Fails only when a thread cannot be started or memory runs out; a missing
  * driver is a monitor with no GPUs and nvml_error set. */
-hws_status hws_monitor_start(const hws_monitor_options *opt, hws_monitor **out, hws_error *err);
+HWS_API hws_status hws_monitor_start(const hws_monitor_options *opt, hws_monitor **out,
+                                     hws_error *err);
 /* Stops and joins every reader, frees m. */
-void hws_monitor_stop(hws_monitor *m);
+HWS_API void hws_monitor_stop(hws_monitor *m);
 /* GPUs the monitor reads (fixed at start). */
-int hws_monitor_gpu_count(const hws_monitor *m);
+HWS_API int hws_monitor_gpu_count(const hws_monitor *m);
 /* Waits until every reader has published once, at most timeout_ms; returns 1 when all have. */
-int hws_monitor_wait_ready(hws_monitor *m, int timeout_ms);
+HWS_API int hws_monitor_wait_ready(hws_monitor *m, int timeout_ms);
 /* Waits until every reader has published more than `after` readings (a full round newer than
  * the one a caller last saw), at most timeout_ms; returns the rounds complete now. */
 unsigned long long hws_monitor_wait_round(hws_monitor *m, unsigned long long after, int timeout_ms);
 /* Copies the latest reading of every source into s (made by hws_mon_sample_new for m). */
-void hws_monitor_snapshot(hws_monitor *m, hws_mon_sample *s);
+HWS_API void hws_monitor_snapshot(hws_monitor *m, hws_mon_sample *s);
 /* The generation of the newest reading (cheap: an atomic load). */
 unsigned long long hws_monitor_generation(hws_monitor *m);
 
-hws_mon_sample *hws_mon_sample_new(const hws_monitor *m);
-void hws_mon_sample_free(hws_mon_sample *s);
+HWS_API hws_mon_sample *hws_mon_sample_new(const hws_monitor *m);
+HWS_API void hws_mon_sample_free(hws_mon_sample *s);
 
 #ifdef __cplusplus
 }

@@ -89,17 +89,18 @@ typedef struct {
 
 /* Reads the topology of every GPU NVML lists. Never fails for a missing driver (count 0 and
  * why_none says why); fails only on bad arguments. */
-hws_status hws_probe_topology(hws_topology *topo, hws_error *err);
+HWS_API hws_status hws_probe_topology(hws_topology *topo, hws_error *err);
 
 /* "SYS", "NODE", "PHB", "PXB", "PIX", "BRD"; "n/a" for an unknown path. */
-const char *hws_pcie_path_name(int path);
-/* The nvidia-smi topo -m cell of a pair: "X" for a GPU with itself, "NV18", else the path. */
-void hws_topo_cell(const hws_topology *topo, int a, int b, char *buf, size_t n);
+HWS_API const char *hws_pcie_path_name(int path);
+/* The nvidia-smi topo -m cell of a pair: "X" for a GPU with itself, "NV18", "NV?" when both
+ * have NVLinks up but NVML does not say where they end, else the PCIe path. */
+HWS_API void hws_topo_cell(const hws_topology *topo, int a, int b, char *buf, size_t n);
 /* Why P2P between the pair does not work, in words ("the GPU does not support it"); "" when
  * it does or nothing is known. */
-const char *hws_p2p_status_text(int status);
+HWS_API const char *hws_p2p_status_text(int status);
 /* NVML's nvmlNvlinkVersion_t as NVLink's own numbering: 6 -> "4.0"; "" when unknown. */
-const char *hws_nvlink_gen_name(unsigned version);
+HWS_API const char *hws_nvlink_gen_name(unsigned version);
 
 #ifdef __cplusplus
 }

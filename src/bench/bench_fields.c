@@ -27,6 +27,8 @@ static const hws_field record_fields[] = {
     HWS_JSON_NUM(hws_bench_record, min),
     HWS_JSON_NUM(hws_bench_record, max),
     HWS_JSON_NUM(hws_bench_record, spread_pct),
+    HWS_JSON_INT("runs", hws_bench_record, runs),
+    HWS_TRI(hws_bench_record, unstable, "unstable"),
     HWS_JSON_NUM(hws_bench_record, datasheet),
     HWS_JSON_NUM(hws_bench_record, theoretical),
     HWS_JSON_STR(hws_bench_record, theoretical_basis),

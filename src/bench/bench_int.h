@@ -65,6 +65,9 @@ hws_bench_record *hws_bench_add(hws_bench_ctx *ctx, const hws_bench_desc *d, con
 /* Fills rec->samples from per-run times: figure = work / seconds / scale (e.g. bytes, 1e9). */
 void hws_bench_from_times(hws_bench_record *rec, const double *seconds, int n, double work,
                           double scale);
+/* Runs (or waives) one descriptor as hws_bench_run does, the re-runs of a wide spread
+ * included; for tests that drive a descriptor of their own. */
+void hws_bench_run_one(hws_bench_ctx *ctx, const hws_bench_desc *d);
 /* Marks rec failed when the sampled check's error is above tolerance. */
 void hws_bench_check(hws_bench_record *rec, double err, double tol);
 
@@ -84,7 +87,8 @@ double hws_pcie_link_gbps(double gen, double width);
  * NCCL through `nccl` (NULL: the real one); NULL table goes back to the module. */
 void hws_bench_use_multi_table(const hws_gpu_multi_table *table, const hws_nccl *nccl);
 
-/* Fills the GPU names, driver and CUDA versions of the fingerprint from what is open. */
+/* Adds to the fingerprint what only the open GPU knows: the GPU measured, CUDA runtime and
+ * cuBLASLt versions (the probed facts come from hws_fingerprint_fill). */
 void hws_gpu_fingerprint(hws_bench_ctx *ctx, hws_bench_fingerprint *fp);
 
 #endif

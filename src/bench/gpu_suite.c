@@ -269,19 +269,6 @@ static void version_text(char *buf, size_t len, double v) {
 }
 
 void hws_gpu_fingerprint(hws_bench_ctx *ctx, hws_bench_fingerprint *fp) {
-    const hws_gpu_list *l = ctx->gpus;
-    if (l != NULL) {
-        snprintf(fp->driver_version, sizeof fp->driver_version, "%s", l->driver_version);
-        snprintf(fp->cuda_driver, sizeof fp->cuda_driver, "%s", l->cuda_version);
-        for (int i = 0; i < l->count && fp->ngpus < 4; i++, fp->ngpus++) {
-            const hws_gpu_info *g = &l->gpus[i];
-            snprintf(fp->gpu_name[fp->ngpus], sizeof fp->gpu_name[0], "%s", g->name);
-            snprintf(fp->gpu_pci_bus_id[fp->ngpus], sizeof fp->gpu_pci_bus_id[0], "%s",
-                     g->pci_bus_id);
-            fp->gpu_sm_count[fp->ngpus] = g->sm_count;
-            fp->gpu_cc[fp->ngpus] = g->cc_major + g->cc_minor / 10.0;
-        }
-    }
     if (ctx->gpu == NULL)
         return;
     snprintf(fp->bench_gpu_name, sizeof fp->bench_gpu_name, "%s",

@@ -33,6 +33,8 @@ static void print_ranked(const hws_advice_list *l, int rent, long top) {
     hws_table *t =
         hws_table_new(9, (const char *[]){"#", "GPUs", "weights", "runtime", "cost", "$/Mtok",
                                           "decode tok/s", "prefill tok/s", "need/GPU GB"});
+    if (t != NULL)
+        hws_table_set_priority(t, 8, 1); /* narrow terminals: the per-GPU need goes first */
     int shown = 0;
     for (int i = 0; i < l->n && shown < top; i++) {
         const hws_advice *a = &l->items[i];

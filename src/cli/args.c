@@ -3,12 +3,23 @@
 #include "cli/args.h"
 #include "report/json.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The describer docgen sets for one run of the binary (CLI state, not the library's). */
+static hws_args_describer describer;
+static void *describer_arg;
+
+void hws_args_set_describer(hws_args_describer fn, void *arg) {
+    describer = fn;
+    describer_arg = arg;
+}
 
 static void print_usage(FILE *out, const char *cmd, const char *usage, const hws_opt *opts,
                         size_t nopts) {
@@ -32,13 +43,32 @@ int hws_usage_error(const char *cmd, const char *fmt, ...) {
     return HWS_ARGS_BAD;
 }
 
+/* stderr as the process got it, for the CLI's own progress escapes; main sets it. */
+static FILE *terminal_stream;
+
+void hws_set_terminal_stream(FILE *f) {
+    terminal_stream = f;
+}
+
+FILE *hws_terminal_stream(void) {
+    return terminal_stream != NULL ? terminal_stream : stderr;
+}
+
+/* Whether a failed write to stdout was already reported (main's last check then stays quiet). */
+static bool stdout_error_said;
+
+bool hws_stdout_error_said(void) {
+    return stdout_error_said;
+}
+
 int hws_json_emit(const char *cmd, cJSON *doc) {
     int rc = 0;
     if (doc == NULL || hws_json_print(doc, stdout) != 0) {
-        if (ferror(stdout))
+        if (ferror(stdout)) {
             fprintf(stderr, "hwscope %s: cannot write the JSON document to stdout: %s\n", cmd,
                     strerror(errno));
-        else
+            stdout_error_said = true;
+        } else
             fprintf(stderr, "hwscope %s: out of memory building the JSON document\n", cmd);
         rc = 1;
     }
@@ -93,6 +123,10 @@ int hws_args_parse(const char *cmd, const char *usage, int argc, char **argv, co
                    size_t nopts, const char **pos, int max_pos, int *npos) {
     bool options_done = false;
     *npos = 0;
+    if (describer != NULL) {
+        describer(describer_arg, cmd, usage, opts, nopts);
+        return HWS_ARGS_HELP;
+    }
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (!options_done && (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)) {
@@ -139,4 +173,21 @@ int hws_args_parse(const char *cmd, const char *usage, int argc, char **argv, co
             return HWS_ARGS_BAD;
     }
     return HWS_ARGS_OK;
+}
+
+bool hws_parse_long_list(const char *s, long *out, int n) {
+    const char *p = s;
+    for (int i = 0; i < n; i++) {
+        char *end;
+        if (!isdigit((unsigned char)*p) && *p != '-')
+            return false;
+        errno = 0;
+        out[i] = strtol(p, &end, 10);
+        if (end == p || errno == ERANGE || out[i] > INT_MAX || out[i] < INT_MIN)
+            return false;
+        if (i + 1 < n && *end != ',')
+            return false;
+        p = i + 1 < n ? end + 1 : end;
+    }
+    return *p == '\0';
 }

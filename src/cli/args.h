@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 typedef enum {
     HWS_OPT_FLAG,   /* bool *, no value */
@@ -38,9 +39,26 @@ enum { HWS_ARGS_OK = 0, HWS_ARGS_HELP = 1, HWS_ARGS_BAD = 2 };
 int hws_args_parse(const char *cmd, const char *usage, int argc, char **argv, const hws_opt *opts,
                    size_t nopts, const char **pos, int max_pos, int *npos);
 
+/* While a describer is set, hws_args_parse parses nothing: it hands the command's usage and its
+ * option table to fn and returns HWS_ARGS_HELP, so the man page and the shell completions are
+ * generated from the very tables the parser uses (src/cli/docgen.c). NULL stops it. */
+typedef void (*hws_args_describer)(void *arg, const char *cmd, const char *usage,
+                                   const hws_opt *opts, size_t nopts);
+void hws_args_set_describer(hws_args_describer fn, void *arg);
+
 /* Prints doc (NULL: it could not be built) to stdout and deletes it. Returns the exit status:
  * 0, or 1 after saying on stderr why the document was not written. */
 int hws_json_emit(const char *cmd, cJSON *doc);
+/* Reads exactly n comma-separated integers ("128,32,512") into out; false when s has more or
+ * fewer, anything else, or a number outside int's range (never wrapped). */
+bool hws_parse_long_list(const char *s, long *out, int n);
+/* main replaces stderr by a stream that cleans what is written (names and paths from outside
+ * may hold terminal escapes); the CLI's own progress line, which draws with escapes, writes to
+ * hws_terminal_stream(), stderr as the process got it. */
+void hws_set_terminal_stream(FILE *f);
+FILE *hws_terminal_stream(void);
+/* Whether hws_json_emit has already said that stdout could not be written. */
+bool hws_stdout_error_said(void);
 /* Prints "hwscope CMD: message" to stderr (for bad input found after parsing) and returns 2. */
 int hws_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

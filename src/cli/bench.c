@@ -49,7 +49,7 @@ static int dispatch_transformer(int argc, char **argv, int at) {
 /* One progress line on stderr, rewritten in place (only when stderr is a terminal). */
 static void progress(void *arg, const char *key, int index, int total) {
     (void)arg;
-    fprintf(stderr, "\r\033[K[%d/%d] %s ...", index + 1, total, key);
+    fprintf(hws_terminal_stream(), "\r\033[K[%d/%d] %s ...", index + 1, total, key);
     fflush(stderr);
 }
 
@@ -128,7 +128,7 @@ int cmd_bench(int argc, char **argv) {
     hws_error err = {""};
     hws_status st = hws_bench_run(pos, npos, &o, &r, &err);
     if (o.progress != NULL)
-        fprintf(stderr, "\r\033[K");
+        fprintf(hws_terminal_stream(), "\r\033[K");
     if (st != HWS_OK) {
         fprintf(stderr, "hwscope bench: %s\n", err.msg);
         return st == HWS_ERR_INPUT ? 2 : 1;

@@ -67,9 +67,14 @@ static double now_ms(void) {
 }
 
 static int parse_shape(const char *s, int *S, int *N, int *E) {
-    char tail;
-    if (sscanf(s, "%d,%d,%d%c", S, N, E, &tail) != 3 || *S < 1 || *N < 1 || *E < 8 || *S > 65536 ||
-        *N > 65536 || *E > 16384 || (long)*S * *N > (1L << 22))
+    long v[3];
+    /* each size read whole and range-checked ("4294967297" is no S=1) */
+    int ok = hws_parse_long_list(s, v, 3) && v[0] >= 1 && v[1] >= 1 && v[2] >= 8 && v[0] <= 65536 &&
+             v[1] <= 65536 && v[2] <= 16384 && v[0] * v[1] <= (1L << 22);
+    *S = ok ? (int)v[0] : 0;
+    *N = ok ? (int)v[1] : 0;
+    *E = ok ? (int)v[2] : 0;
+    if (!ok)
         return hws_usage_error(CMD,
                                "--shape: '%s' is not S,N,E (sizes >= 1, E >= 8, S*N <= "
                                "4194304)",

@@ -4,6 +4,21 @@
 #ifndef HWSCOPE_CLI_COMMANDS_H
 #define HWSCOPE_CLI_COMMANDS_H
 
+#include <stddef.h>
+
+/* One entry of the command table (src/cli/main.c): its name, entry point and one-line summary. */
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} hws_command;
+
+/* `hwscope version [--json]` (src/cli/version.c). */
+int cmd_version(int argc, char **argv);
+/* `hwscope __generate man|bash|zsh`: the man page or a shell completion, generated from the
+ * command table and each command's option table (src/cli/docgen.c). */
+int hws_docgen(int argc, char **argv, const hws_command *commands, size_t ncommands);
+
 int cmd_report(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_bench(int argc, char **argv);

@@ -12,8 +12,10 @@
 #include "util/units.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -68,6 +70,34 @@ static void print_cpu(const hws_cpu_info *cpu) {
     print_record(&hws_cpu_isa_table, cpu, &cpu->notes);
 }
 
+void hws_print_gpu_columns(const hws_field *fields, size_t nfields, const void *recs, size_t stride,
+                           int count, size_t index_offset, size_t notes_offset) {
+    const char *headers[HWS_MAX_GPUS + 1] = {"fact"};
+    char names[HWS_MAX_GPUS][16];
+    for (int i = 0; i < count && i < HWS_MAX_GPUS; i++) {
+        int index;
+        memcpy(&index, (const char *)recs + (size_t)i * stride + index_offset, sizeof index);
+        snprintf(names[i], sizeof names[i], "GPU %d", index);
+        headers[i + 1] = names[i];
+    }
+    hws_table *t = hws_table_new(count + 1, headers);
+    if (t != NULL)
+        hws_table_set_key_columns(t, 1); /* narrow terminals: GPUs in blocks beside the facts */
+    for (size_t f = 0; t != NULL && f < nfields; f++) {
+        char cells[HWS_MAX_GPUS][256];
+        const char *row[HWS_MAX_GPUS + 1] = {fields[f].label};
+        for (int i = 0; i < count && i < HWS_MAX_GPUS; i++) {
+            const char *rec = (const char *)recs + (size_t)i * stride;
+            row[i + 1] = hws_field_text(cells[i], sizeof cells[i], &fields[f], rec,
+                                        (const hws_notes *)(const void *)(rec + notes_offset));
+        }
+        hws_table_row(t, row);
+    }
+    if (t != NULL)
+        hws_table_print(t, stdout);
+    hws_table_free(t);
+}
+
 static void print_gpus(const hws_gpu_list *list) {
     char title[160];
     snprintf(title, sizeof title, "GPUs: %d (driver %s, CUDA %s)", list->count,
@@ -75,28 +105,12 @@ static void print_gpus(const hws_gpu_list *list) {
              list->cuda_version[0] ? list->cuda_version : "n/a");
     hws_print_heading(stdout, title);
     if (list->count == 0) {
-        printf("no GPU information: %s\n", list->why_none);
+        hws_print_line(stdout, "no GPU information: %s", list->why_none);
         return;
     }
-    const char *headers[HWS_MAX_GPUS + 1] = {"fact"};
-    char names[HWS_MAX_GPUS][16];
-    for (int i = 0; i < list->count; i++) {
-        snprintf(names[i], sizeof names[i], "GPU %d", list->gpus[i].index);
-        headers[i + 1] = names[i];
-    }
-    hws_table *t = hws_table_new(list->count + 1, headers);
-    const hws_field *gpu_fields = hws_gpu_info_table.fields;
-    for (size_t f = 0; t != NULL && f < hws_gpu_info_table.nfields; f++) {
-        char cells[HWS_MAX_GPUS][256];
-        const char *row[HWS_MAX_GPUS + 1] = {gpu_fields[f].label};
-        for (int i = 0; i < list->count; i++)
-            row[i + 1] = hws_field_text(cells[i], sizeof cells[i], &gpu_fields[f], &list->gpus[i],
-                                        &list->gpus[i].notes);
-        hws_table_row(t, row);
-    }
-    if (t != NULL)
-        hws_table_print(t, stdout);
-    hws_table_free(t);
+    hws_print_gpu_columns(hws_gpu_info_table.fields, hws_gpu_info_table.nfields, list->gpus,
+                          sizeof list->gpus[0], list->count, offsetof(hws_gpu_info, index),
+                          offsetof(hws_gpu_info, notes));
     for (int i = 0; i < list->count; i++) {
         hws_gpu_health health;
         char text[1024];
@@ -109,7 +123,7 @@ static void print_gpus(const hws_gpu_list *list) {
             printf("GPU %d: lost (fell off the bus or stopped answering); its facts are n/a\n",
                    list->gpus[i].index);
     hws_print_heading(stdout, "GPU processes");
-    t = hws_table_new(4, (const char *[]){"GPU", "pid", "name", "memory"});
+    hws_table *t = hws_table_new(4, (const char *[]){"GPU", "pid", "name", "memory"});
     for (int i = 0; t != NULL && i < list->count; i++) {
         const hws_gpu_info *g = &list->gpus[i];
         if (g->nprocs < 0) {
@@ -191,7 +205,9 @@ static cJSON *gpus_json(const hws_gpu_list *list) {
 }
 
 cJSON *hws_info_json(const hws_info *info) {
-    cJSON *doc = hws_json_doc("hwscope.info/1");
+    hws_bench_fingerprint fp; /* from the facts at hand: no second probe */
+    hws_fingerprint_fill(&fp, &info->cpu, &info->gpus);
+    cJSON *doc = hws_json_doc_for("hwscope.info/1", &fp);
     if (doc == NULL)
         return NULL;
     cJSON_AddItemToObject(doc, "cpu", cpu_json(&info->cpu));

@@ -7,6 +7,7 @@
 #include "report/table.h"
 #include "util/units.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -78,6 +79,8 @@ static void print_matrix(const hws_topology *t, const char *corner,
     headers[t->count + 1] = "CPU affinity";
     headers[t->count + 2] = "NUMA affinity";
     hws_table *tab = hws_table_new(t->count + 1 + (affinity ? 2 : 0), headers);
+    if (tab != NULL)
+        hws_table_set_key_columns(tab, 1); /* narrow terminals: blocks beside the GPU names */
     for (int a = 0; tab != NULL && a < t->count; a++) {
         char cells[HWS_MAX_GPUS + 2][160];
         const char *row[HWS_MAX_GPUS + 3] = {names[a]};
@@ -113,24 +116,8 @@ void hws_topology_print_text(const hws_topology *t) {
            "(the CPU); NODE = host bridges of one NUMA node; SYS = across NUMA nodes (the socket\n"
            "interconnect); BRD = one board.\n");
     hws_print_heading(stdout, "NVLink and affinity per GPU");
-    const char *headers[HWS_MAX_GPUS + 1] = {"fact"};
-    char names[HWS_MAX_GPUS][16];
-    for (int i = 0; i < t->count; i++) {
-        snprintf(names[i], sizeof names[i], "GPU %d", t->gpus[i].index);
-        headers[i + 1] = names[i];
-    }
-    hws_table *tab = hws_table_new(t->count + 1, headers);
-    for (size_t f = 0; tab != NULL && f < COUNT(topo_gpu_fields); f++) {
-        char cells[HWS_MAX_GPUS][192];
-        const char *row[HWS_MAX_GPUS + 1] = {topo_gpu_fields[f].label};
-        for (int i = 0; i < t->count; i++)
-            row[i + 1] = hws_field_text(cells[i], sizeof cells[i], &topo_gpu_fields[f], &t->gpus[i],
-                                        &t->gpus[i].notes);
-        hws_table_row(tab, row);
-    }
-    if (tab != NULL)
-        hws_table_print(tab, stdout);
-    hws_table_free(tab);
+    hws_print_gpu_columns(topo_gpu_fields, COUNT(topo_gpu_fields), t->gpus, sizeof t->gpus[0],
+                          t->count, offsetof(hws_topo_gpu, index), offsetof(hws_topo_gpu, notes));
     if (t->count < 2)
         return;
     hws_print_heading(stdout, "Peer-to-peer reads (NVML, as nvidia-smi topo -p2p r)");

@@ -38,6 +38,8 @@ static void print_memory(const plan_result *r) {
     const hws_memory *m = &r->mem;
     char a[32], b[32];
     hws_table *t = hws_table_new(4, (const char *[]){"part", "GB", "GiB", "basis"});
+    if (t != NULL)
+        hws_table_set_priority(t, 3, 1); /* the basis wraps on a narrow terminal */
     struct {
         const char *name;
         double bytes;
@@ -75,6 +77,10 @@ static void print_placement(const plan_result *r) {
         headers[3 + k] = figures[k].label;
     headers[NFIG + 3] = "fits";
     hws_table *t = hws_table_new(NFIG + 4, headers);
+    if (t == NULL)
+        return;
+    hws_table_set_priority(t, 5, 1); /* narrow terminals: activations and overhead go (total */
+    hws_table_set_priority(t, 6, 1); /* holds them) */
     for (int i = 0; i < p->ndev; i++) {
         const hws_device_load *l = &p->load[i];
         char index[16], layers[48], cells[NFIG][32];
@@ -91,18 +97,20 @@ static void print_placement(const plan_result *r) {
     hws_table_print(t, stdout);
     hws_table_free(t);
     if (p->cpu_bytes > 0)
-        printf("CPU: %d layers%s, %.2f GiB in host memory (%s)\n", p->cpu_layers,
-               p->cpu_moe_layers > 0 ? " + routed experts" : "", p->cpu_bytes / HWS_GIB,
-               r->devs.host.basis);
+        hws_print_line(stdout, "CPU: %d layers%s, %.2f GiB in host memory (%s)", p->cpu_layers,
+                       p->cpu_moe_layers > 0 ? " + routed experts" : "", p->cpu_bytes / HWS_GIB,
+                       r->devs.host.basis);
     if (p->launch[0])
-        printf("launch: %s\n", p->launch);
+        hws_print_line(stdout, "launch: %s", p->launch);
     if (p->note[0])
-        printf("note: %s\n", p->note);
+        hws_print_line(stdout, "note: %s", p->note);
     if (!p->fits && p->why[0])
-        printf("why: %s\n", p->why);
+        hws_print_line(stdout, "why: %s", p->why);
     hws_print_heading(stdout, "other placements");
     t = hws_table_new(6, (const char *[]){"method", "TP x PP", "fits", "largest GPU need GiB",
                                           "host GiB", "why"});
+    if (t != NULL)
+        hws_table_set_priority(t, 5, 1);
     for (int k = 0; k < HWS_PLACE_COUNT; k++) {
         const hws_placement *a = &r->alt[k];
         hws_table_rowf(t, "%s\t%dx%d\t%s\t%.2f\t%.2f\t%s", hws_place_name(a->kind), a->tp, a->pp,
@@ -132,7 +140,7 @@ static void print_prediction(const plan_result *r) {
     hws_table_row(t, row);
     hws_table_print(t, stdout);
     hws_table_free(t);
-    printf("basis: %s\n", p->basis);
+    hws_print_line(stdout, "basis: %s", p->basis);
 }
 
 static void print_human(const plan_result *r) {
@@ -143,10 +151,10 @@ static void print_human(const plan_result *r) {
     hws_print_heading(stdout, title);
     print_memory(r);
     if (!r->have_devs) {
-        printf("\nno placement: %s\n", r->devs_err.msg);
+        hws_print_line(stdout, "\nno placement: %s", r->devs_err.msg);
         return;
     }
-    printf("\n%s\n", r->devs.basis);
+    hws_print_line(stdout, "\n%s", r->devs.basis);
     print_placement(r);
     print_prediction(r);
 }

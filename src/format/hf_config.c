@@ -496,36 +496,19 @@ static void hf_line_col(const char *text, size_t off, int *line, int *col) {
 
 static hws_status hf_parse_json(const char *text, size_t len, const char *path, cJSON **out,
                                 hws_error *err) {
-    const char *end = NULL;
-    *out = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    size_t rest = *out != NULL ? (size_t)(end - text) : len;
-    while (rest < len && strchr(" \t\r\n", text[rest]) != NULL && text[rest] != '\0')
-        rest++;
-    if (*out != NULL && rest < len) { /* a second document, or garbage after the first */
-        cJSON_Delete(*out);
-        *out = NULL;
-        int line, col;
-        hf_line_col(text, rest, &line, &col);
-        return HWS_FAIL(err, HWS_ERR_INPUT,
-                        "%s: line %d, column %d (byte %zu): more after the JSON document", path,
-                        line, col, rest);
-    }
+    size_t off;
+    bool trailing;
+    *out = hws_json_parse_whole(text, len, &off, &trailing);
     if (*out == NULL) {
-        size_t off = end != NULL && end >= text && end <= text + len ? (size_t)(end - text) : 0;
         int line, col;
         hf_line_col(text, off, &line, &col);
-        return HWS_FAIL(err, HWS_ERR_INPUT, "%s: line %d, column %d (byte %zu): not valid JSON",
-                        path, line, col, off);
+        return HWS_FAIL(err, HWS_ERR_INPUT, "%s: line %d, column %d (byte %zu): %s", path, line,
+                        col, off, trailing ? "more after the JSON document" : "not valid JSON");
     }
     if (!cJSON_IsObject(*out)) {
         cJSON_Delete(*out);
         *out = NULL;
         return HWS_FAIL(err, HWS_ERR_INPUT, "%s: byte 0: expected a JSON object", path);
-    }
-    if (!hws_json_keep_last_keys(*out)) {
-        cJSON_Delete(*out);
-        *out = NULL;
-        return HWS_FAIL(err, HWS_ERR_NOMEM, "%s: out of memory", path);
     }
     return HWS_OK;
 }

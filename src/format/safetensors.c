@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_HEADER_BYTES (100u << 20)
 /* the weights are read whole into memory: a bound far above any model the engine runs */
@@ -138,21 +139,30 @@ static uint64_t header_len(const unsigned char *le) {
 }
 
 hws_status hws_safetensors_data_bytes(const char *path, double *bytes, hws_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
+    if (!hws_file_exists(path))
         return HWS_OK;
+    int fd;
+    uint64_t size;
+    hws_status st = hws_file_open(path, false, &fd, &size, err);
+    if (st != HWS_OK)
+        return st;
     unsigned char le[8];
-    uint64_t header = 0;
-    long size = -1;
-    int ok = fread(le, 1, 8, f) == 8 && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 8;
-    fclose(f);
-    if (ok)
-        header = header_len(le);
-    if (!ok || header > (uint64_t)size - 8)
+    if (size < 8) {
+        close(fd);
         return hws_error_set(err, HWS_ERR_INPUT,
-                             "%s: offset 0: header length %llu does not fit the %ld-byte file",
-                             path, (unsigned long long)header, size);
-    *bytes = (double)((uint64_t)size - 8 - header);
+                             "%s: offset 0: %llu bytes, too short for the 8-byte header length",
+                             path, (unsigned long long)size);
+    }
+    st = hws_file_pread(fd, path, le, sizeof le, 0, err);
+    close(fd);
+    if (st != HWS_OK)
+        return st;
+    uint64_t header = header_len(le);
+    if (header > size - 8)
+        return hws_error_set(err, HWS_ERR_INPUT,
+                             "%s: offset 0: header length %llu does not fit the %llu-byte file",
+                             path, (unsigned long long)header, (unsigned long long)size);
+    *bytes = (double)(size - 8 - header);
     return HWS_OK;
 }
 

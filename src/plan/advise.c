@@ -213,11 +213,11 @@ static void evaluate_cpu(const hws_model_spec *m, const hws_plan_opts *base,
         free(pl);
         return;
     }
-    hws_place(m, &o, &mem, &devs, HWS_PLACE_CPU_ONLY, pl);
+    hws_placement_compute(m, &o, &mem, &devs, HWS_PLACE_CPU_ONLY, pl);
     a->mem_needed_bytes = pl->cpu_bytes;
     a->mem_per_gpu_bytes = host->mem_bytes;
     hws_predict_inputs_from(&o, &mem, &devs, ceilings, &in);
-    hws_predict(m, &o, &mem, pl, &in, &pred);
+    hws_prediction_compute(m, &o, &mem, pl, &in, &pred);
     a->decode_tokens_per_s = pred.decode_tokens_per_s;
     a->prefill_tokens_per_s = pred.prefill_tokens_per_s;
     a->buy_usd = own ? 0 : host->price_usd;

@@ -419,8 +419,8 @@ static int pack_suffix(const hws_model_spec *m, const hws_plan_opts *o, const hw
             hws_device_load *l = &pl->load[d];
             l->first_layer = i;
             l->n_layers++;
-            l->weights_bytes += c - hws_layer_kv_bytes(m, o, i);
-            l->kv_bytes += hws_layer_kv_bytes(m, o, i);
+            l->weights_bytes += c - hws_kv_layer_bytes(m, o, i);
+            l->kv_bytes += hws_kv_layer_bytes(m, o, i);
         }
     }
     return placed;

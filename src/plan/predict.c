@@ -3,8 +3,10 @@
  * ceilings when `hwscope bench` saved them, else the datasheet times a stated efficiency. */
 #include "hwscope/plan.h"
 
+#include "plan/ceilings.h"
 #include "plan/shape.h"
 #include "util/file.h"
+#include "util/json_keys.h"
 #include "util/units.h"
 
 #include <cjson/cJSON.h>
@@ -176,11 +178,13 @@ static hws_status read_ceilings(const char *path, char **text, bool *missing, hw
     return st;
 }
 
-/* Parses a whole hwscope.ceilings/1 document (nothing after it) of path; NULL when it is not. */
-static cJSON *parse_document(const char *text, const char *path, hws_error *err) {
-    cJSON *doc = cJSON_ParseWithOpts(text, NULL, 1);
-    const cJSON *gpus = cJSON_GetObjectItemCaseSensitive(doc, "gpus");
-    if (doc == NULL || !cJSON_IsArray(gpus)) {
+/* Parses a whole hwscope.ceilings/1 document (nothing after it, the last of a duplicated key
+ * kept) of path; NULL when it is not. */
+static cJSON *parse_document(const char *text, size_t len, const char *path, hws_error *err) {
+    size_t off;
+    bool trailing;
+    cJSON *doc = hws_json_parse_whole(text, len, &off, &trailing);
+    if (doc == NULL || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "gpus"))) {
         cJSON_Delete(doc);
         hws_error_set(err, HWS_ERR_INPUT, "%s: not a hwscope.ceilings/1 document", path);
         return NULL;
@@ -188,17 +192,10 @@ static cJSON *parse_document(const char *text, const char *path, hws_error *err)
     return doc;
 }
 
-hws_status hws_ceilings_set_load(const char *path, hws_ceilings_set **out, hws_error *err) {
+hws_status hws_ceilings_set_parse(const char *text, size_t len, const char *path,
+                                  hws_ceilings_set **out, hws_error *err) {
     *out = NULL;
-    bool missing;
-    char *text;
-    hws_status st = read_ceilings(path, &text, &missing, err);
-    if (st != HWS_OK && missing)
-        return hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: no saved ceilings", path);
-    if (st != HWS_OK)
-        return st;
-    cJSON *doc = parse_document(text, path, err);
-    free(text);
+    cJSON *doc = parse_document(text, len, path, err);
     if (doc == NULL)
         return HWS_ERR_INPUT;
     const cJSON *gpus = cJSON_GetObjectItemCaseSensitive(doc, "gpus");
@@ -211,6 +208,7 @@ hws_status hws_ceilings_set_load(const char *path, hws_ceilings_set **out, hws_e
         hws_ceilings_set_free(set);
         return hws_error_set(err, HWS_ERR_NOMEM, "%s: out of memory", path);
     }
+    hws_status st = HWS_OK;
     const cJSON *g;
     cJSON_ArrayForEach(g, gpus) {
         if ((st = read_entry(g, path, set->count, &set->entries[set->count], err)) != HWS_OK)
@@ -224,6 +222,20 @@ hws_status hws_ceilings_set_load(const char *path, hws_ceilings_set **out, hws_e
     }
     *out = set;
     return HWS_OK;
+}
+
+hws_status hws_ceilings_set_load(const char *path, hws_ceilings_set **out, hws_error *err) {
+    *out = NULL;
+    bool missing;
+    char *text;
+    hws_status st = read_ceilings(path, &text, &missing, err);
+    if (st != HWS_OK && missing)
+        return hws_error_set(err, HWS_ERR_UNSUPPORTED, "%s: no saved ceilings", path);
+    if (st != HWS_OK)
+        return st;
+    st = hws_ceilings_set_parse(text, strlen(text), path, out, err);
+    free(text);
+    return st;
 }
 
 bool hws_ceilings_set_find(const hws_ceilings_set *set, const char *gpu_name,
@@ -294,39 +306,25 @@ static hws_status make_parent(const char *path, hws_error *err) {
     if (slash == NULL || slash == dir)
         return HWS_OK;
     *slash = '\0';
-    for (char *p = dir + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-            return hws_error_set(err, HWS_ERR_RUNTIME, "%s: cannot create: %s", dir,
-                                 strerror(errno));
-        *p = c;
-        if (c == '\0')
-            return HWS_OK;
-    }
+    return hws_file_make_dirs(dir, err);
 }
 
 /* Writes doc to path through a temporary file beside it and a rename. */
 static hws_status write_atomic(const char *path, const cJSON *doc, hws_error *err) {
-    char tmp[HWS_CEILINGS_PATH_BYTES + 32];
     char *text = cJSON_Print(doc);
     if (text == NULL)
         return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    int ok = f != NULL && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    if (f != NULL && fclose(f) != 0)
-        ok = 0;
-    cJSON_free(text);
-    if (!ok || rename(tmp, path) != 0) {
-        hws_status st =
-            hws_error_set(err, HWS_ERR_RUNTIME, "%s: cannot write: %s", path, strerror(errno));
-        unlink(tmp);
-        return st;
+    size_t len = strlen(text);
+    char *line = realloc(text, len + 2);
+    if (line == NULL) {
+        cJSON_free(text);
+        return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
     }
-    return HWS_OK;
+    line[len] = '\n';
+    line[len + 1] = '\0';
+    hws_status st = hws_file_write_atomic(path, line, len + 1, err);
+    free(line);
+    return st;
 }
 
 /* The document now in path into *out (a new one when there is no file). HWS_ERR_INPUT when it
@@ -346,7 +344,9 @@ static hws_status read_for_update(const char *path, cJSON **out, hws_error *err)
         }
         return HWS_OK;
     }
-    *out = cJSON_ParseWithOpts(text, NULL, 1);
+    size_t off;
+    bool trailing;
+    *out = hws_json_parse_whole(text, strlen(text), &off, &trailing);
     free(text);
     const cJSON *schema = cJSON_GetObjectItemCaseSensitive(*out, "schema");
     if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(*out, "gpus")) || !cJSON_IsString(schema) ||
@@ -469,18 +469,22 @@ void hws_predict_inputs_from(const hws_plan_opts *o, const hws_memory *mem,
     in->step_overhead_us = e->step_overhead_us;
     in->hop_latency_us = HOP_US;
     in->allreduce_latency_us = PCIE_ALLREDUCE_US;
-    int measured = devs->count > 0, datasheet = devs->count > 0;
+    int measured = devs->count > 0, datasheet = devs->count > 0, links_measured = 0;
     char measured_at[32] = "";
     for (int i = 0; i < devs->count; i++) {
         const hws_device *d = &devs->dev[i];
         const hws_gpu_spec *g = d->spec;
         hws_ceilings c;
         double bw = HWS_NA, mm = HWS_NA, link = HWS_NA;
-        if (hws_ceilings_set_find(set, d->name, g, &c) && hws_known(c.mem_bw_gbps)) {
+        bool saved = hws_ceilings_set_find(set, d->name, g, &c);
+        if (saved && hws_known(c.allreduce_busbw_gbps)) { /* hwscope bench nccl, 2+ GPUs */
+            link = c.allreduce_busbw_gbps;
+            links_measured++;
+        }
+        if (saved && hws_known(c.mem_bw_gbps)) {
             bw = c.mem_bw_gbps;
             mm = tflops_for(compute_of(o), c.fp32_tflops, c.fp16_tflops, c.bf16_tflops,
                             c.fp8_tflops, c.int8_tops, HWS_NA);
-            link = c.allreduce_busbw_gbps;
             if (hws_known(c.host_mem_bw_gbps))
                 in->host_mem_bw_gbps = c.host_mem_bw_gbps;
             if (measured_at[0] == '\0' || strcmp(c.measured_at, measured_at) < 0)
@@ -512,6 +516,8 @@ void hws_predict_inputs_from(const hws_plan_opts *o, const hws_memory *mem,
         if (!hws_known(in->link_gbps) || link < in->link_gbps)
             in->link_gbps = link;
     }
+    if (links_measured > 0 && links_measured == devs->count)
+        in->link_eff = 1; /* NCCL's measured bus bandwidth is what the runtime reaches */
     in->measured = measured;
     in->bw_eff = measured ? e->bw_eff_measured : e->bw_eff_datasheet;
     in->mm_eff = measured ? e->mm_eff_measured : e->mm_eff_datasheet;

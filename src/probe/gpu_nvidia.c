@@ -1,6 +1,7 @@
 /* gpu_nvidia.c - NVIDIA GPUs: facts from NVML, completed by the CUDA driver API (SM count, L2),
  * the two joined on the PCI bus id. Every fact NVML refuses becomes n/a with NVML's reason. */
 #include "probe/cuda_driver.h"
+#include "probe/gpu_cache.h"
 #include "probe/gpu_vendor.h"
 #include "probe/notes.h"
 #include "probe/nvml.h"
@@ -172,6 +173,8 @@ static void read_health(const hws_nvml *n, nvmlDevice_t dev, hws_gpu_info *g) {
     if (rc == NVML_SUCCESS) {
         g->clock_event_reasons = (double)v;
         hws_clock_events_text(v, 0, g->clock_event_text, sizeof g->clock_event_text);
+        if (g->clock_event_text[0] == '\0') /* known: nothing holds the clocks */
+            snprintf(g->clock_event_text, sizeof g->clock_event_text, "none");
     } else {
         note_failure(n, g, "clock_event_reasons", rc);
     }
@@ -338,10 +341,29 @@ static void read_versions(const hws_nvml *n, hws_gpu_list *list) {
         list->cuda_driver_version = cuda;
 }
 
+/* Fills every GPU NVML listed from the cache (hws_gpu_cache_read); true when each had an entry,
+ * so the driver API need not be initialised. All or nothing: false changes no GPU. */
+static bool fill_from_cache(hws_gpu_list *list, const char *dir) {
+    hws_gpu_cache_entry entries[HWS_MAX_GPUS];
+    if (list->count == 0 || list->driver_version[0] == '\0')
+        return false;
+    for (int i = 0; i < list->count; i++)
+        if (list->gpus[i].lost ||
+            !hws_gpu_cache_read(dir, &list->gpus[i], list->driver_version, &entries[i]))
+            return false;
+    for (int i = 0; i < list->count; i++)
+        hws_gpu_cache_apply(&entries[i], &list->gpus[i]);
+    if (!hws_known(list->cuda_driver_version))
+        list->cuda_driver_version = entries[0].cuda_driver_version;
+    return true;
+}
+
 static hws_status nvidia_list(hws_gpu_list *list, hws_error *err) {
     hws_error nvml_err = {""}, cuda_err = {""};
     const hws_nvml *n = hws_nvml_get(&nvml_err);
-    const hws_cuda_driver *cu = hws_cuda_driver_get(&cuda_err);
+    const hws_cuda_driver *cu = NULL;
+    char cache[4096];
+    bool use_cache = hws_gpu_cache_dir(cache, sizeof cache);
     (void)err;
     if (n != NULL) {
         unsigned int count = 0;
@@ -357,12 +379,19 @@ static hws_status nvidia_list(hws_gpu_list *list, hws_error *err) {
             read_device(n, i, g);
         }
     }
+    /* what only CUDA knows: from the cache when every GPU has an entry, else from the driver
+     * API, whose answers are then kept for the next call */
+    if (!(use_cache && n != NULL && fill_from_cache(list, cache)))
+        cu = hws_cuda_driver_get(&cuda_err);
     if (cu != NULL) {
         int version = 0;
         const hws_cuda_driver *d = cu;
         if (!hws_known(list->cuda_driver_version) && d->DriverGetVersion(&version) == 0)
             list->cuda_driver_version = version;
         join_cuda(cu, list);
+        for (int i = 0; use_cache && n != NULL && i < list->count; i++)
+            hws_gpu_cache_write(cache, &list->gpus[i], list->driver_version,
+                                list->cuda_driver_version);
     }
     if (hws_known(list->cuda_driver_version))
         snprintf(list->cuda_version, sizeof list->cuda_version, "%d.%d",

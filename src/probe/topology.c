@@ -56,6 +56,8 @@ void hws_topo_cell(const hws_topology *topo, int a, int b, char *buf, size_t n) 
         snprintf(buf, n, "X");
     else if (p->nvlinks > 0)
         snprintf(buf, n, "NV%d", p->nvlinks);
+    else if (p->nvlinks < 0 && topo->gpus[a].nvlinks_active > 0 && topo->gpus[b].nvlinks_active > 0)
+        snprintf(buf, n, "NV?"); /* both have links up, where they end is unknown */
     else
         snprintf(buf, n, "%s", hws_pcie_path_name(p->path));
 }
@@ -151,6 +153,16 @@ static void read_links(const hws_nvml *n, nvmlDevice_t dev, hws_topo_gpu *g) {
     }
 }
 
+/* Links up whose far end is neither a known GPU nor of a type NVML named (an old driver without
+ * nvmlDeviceGetNvLinkRemoteDeviceType). */
+static int unknown_ends(const hws_topo_gpu *g) {
+    int n = 0;
+    for (int l = 0; l < g->nlinks; l++)
+        n += g->links[l].active && g->links[l].remote_gpu < 0 &&
+             g->links[l].remote_type == HWS_LINK_REMOTE_UNKNOWN;
+    return n;
+}
+
 /* The pair's NVLinks: direct links from a whose far end is b, or through NVSwitch when both
  * have switch links (as nvidia-smi counts them: the smaller side's links). */
 static void pair_links(const hws_topology *t, int a, int b, hws_topo_pair *p) {
@@ -161,6 +173,8 @@ static void pair_links(const hws_topology *t, int a, int b, hws_topo_pair *p) {
     for (int l = 0; l < ga->nlinks; l++)
         direct += ga->links[l].active && ga->links[l].remote_gpu == gb->index;
     int sa = (int)ga->nvlinks_to_switch, sb = (int)gb->nvlinks_to_switch;
+    if (direct == 0 && (unknown_ends(ga) > 0 || unknown_ends(gb) > 0) && (sa == 0 || sb == 0))
+        return; /* links whose far end NVML does not name: maybe a switch, so unknown */
     p->via_switch = direct == 0 && sa > 0 && sb > 0;
     p->nvlinks = p->via_switch ? (sa < sb ? sa : sb) : direct;
 }

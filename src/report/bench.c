@@ -13,34 +13,6 @@
     "CPU); the figure is the median; inputs random; matrix products checked against a plain "      \
     "reference on sampled outputs (error = max |c - ref| / rms(ref)); GB = 1e9 bytes"
 
-static cJSON *fingerprint_json(const hws_bench_fingerprint *fp) {
-    cJSON *o = cJSON_CreateObject();
-    hws_json_str(o, "time_utc", fp->time_utc);
-    hws_json_str(o, "hostname", fp->hostname);
-    cJSON *cpu = cJSON_AddObjectToObject(o, "cpu");
-    hws_json_str(cpu, "model", fp->cpu_model);
-    hws_json_num(cpu, "cores", fp->cpu_cores);
-    hws_json_num(cpu, "threads", fp->cpu_threads);
-    hws_json_num(cpu, "fp32_peak_gflops", fp->cpu_fp32_peak_gflops);
-    hws_json_str(cpu, "blas", fp->blas);
-    cJSON *gpus = cJSON_AddArrayToObject(o, "gpus");
-    for (int i = 0; i < fp->ngpus; i++) {
-        cJSON *g = cJSON_CreateObject();
-        hws_json_str(g, "name", fp->gpu_name[i]);
-        hws_json_str(g, "pci_bus_id", fp->gpu_pci_bus_id[i]);
-        hws_json_num(g, "sm_count", fp->gpu_sm_count[i]);
-        hws_json_num(g, "compute_capability", fp->gpu_cc[i]);
-        cJSON_AddItemToArray(gpus, g);
-    }
-    hws_json_str(o, "driver_version", fp->driver_version);
-    hws_json_str(o, "cuda_driver", fp->cuda_driver);
-    hws_json_str(o, "cuda_runtime", fp->cuda_runtime);
-    hws_json_str(o, "cublaslt", fp->cublaslt);
-    hws_json_str(o, "hwscope_version", fp->hwscope_version);
-    hws_json_str(o, "build_commit", fp->build_commit);
-    return o;
-}
-
 static cJSON *sample_json(const hws_bench_sample *s) {
     cJSON *o = cJSON_CreateObject();
     hws_record_json(o, &hws_bench_sample_table, s, false);
@@ -81,10 +53,10 @@ static cJSON *record_json(const hws_bench_result *r, const hws_bench_record *rec
 
 cJSON *hws_bench_json(const hws_bench_result *r, const char *const *suites, int nsuites,
                       bool quick) {
-    cJSON *doc = hws_json_doc("hwscope.bench/1");
+    cJSON *doc = hws_json_doc_for("hwscope.bench/1", &r->fingerprint);
     if (doc == NULL)
         return NULL;
-    cJSON *fp = fingerprint_json(&r->fingerprint);
+    cJSON *fp = hws_fingerprint_json(&r->fingerprint); /* each record carries a copy */
     cJSON *names = cJSON_AddArrayToObject(doc, "suites");
     for (int i = 0; i < nsuites; i++)
         cJSON_AddItemToArray(names, cJSON_CreateString(suites[i]));
@@ -97,7 +69,7 @@ cJSON *hws_bench_json(const hws_bench_result *r, const char *const *suites, int 
     for (int i = 0; i < r->nrecords; i++)
         cJSON_AddItemToArray(recs, record_json(r, &r->records[i], fp));
     cJSON_AddItemToObject(doc, "gpu_samples", samples_json(r, -1, 1e300));
-    cJSON_AddItemToObject(doc, "fingerprint", fp);
+    cJSON_Delete(fp);
     return doc;
 }
 
@@ -118,6 +90,10 @@ static void print_figures(const hws_bench_result *r, FILE *out) {
                                                       "check err", "verdict", "note"});
     if (t == NULL)
         return;
+    /* narrow terminals: the note wraps, then the check error, spread and note go, in that order */
+    hws_table_set_priority(t, 8, 3);
+    hws_table_set_priority(t, 3, 2);
+    hws_table_set_priority(t, 10, 1);
     for (int i = 0; i < r->nrecords; i++) {
         const hws_bench_record *rec = &r->records[i];
         char med[32], sp[32], ds[32], th[32], fd[16], ft[16], ck[32];

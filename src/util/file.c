@@ -174,3 +174,49 @@ bool hws_file_exists(const char *path) {
     struct stat sb;
     return lstat(path, &sb) == 0;
 }
+
+hws_status hws_file_make_dirs(const char *dir, hws_error *err) {
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return hws_error_set(err, HWS_ERR_RUNTIME, "%.64s...: folder path too long", dir);
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return hws_error_set(err, HWS_ERR_RUNTIME, "%s: cannot create: %s", path,
+                                 strerror(errno));
+        *p = c;
+        if (c == '\0')
+            return HWS_OK;
+    }
+}
+
+hws_status hws_file_write_atomic(const char *path, const char *text, size_t len, hws_error *err) {
+    char tmp[4160];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
+        return hws_error_set(err, HWS_ERR_RUNTIME, "%.64s...: path too long", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    bool ok = fd >= 0;
+    for (size_t done = 0; ok && done < len;) {
+        ssize_t n = write(fd, text + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        ok = n > 0;
+        done += ok ? (size_t)n : 0;
+    }
+    int e = errno;
+    if (fd >= 0 && close(fd) != 0 && ok) {
+        ok = false;
+        e = errno;
+    }
+    if (ok && rename(tmp, path) != 0) {
+        ok = false;
+        e = errno;
+    }
+    if (ok)
+        return HWS_OK;
+    unlink(tmp);
+    return hws_error_set(err, HWS_ERR_RUNTIME, "%s: cannot write: %s", path, strerror(e));
+}

@@ -32,6 +32,14 @@ hws_status hws_file_read(const char *path, size_t max_bytes, char **text, size_t
 hws_status hws_file_pread(int fd, const char *path, void *buf, size_t n, uint64_t offset,
                           hws_error *err);
 
+/* Creates the folder dir and those above it (mkdir -p, mode 0755); HWS_ERR_RUNTIME naming the
+ * one that cannot be made. */
+hws_status hws_file_make_dirs(const char *dir, hws_error *err);
+/* Replaces path at once with len bytes of text: written to a temporary file beside it, then
+ * renamed over it, so a reader sees the old file or the new one, never half of one.
+ * HWS_ERR_RUNTIME naming path when it cannot be written (the temporary file is removed). */
+hws_status hws_file_write_atomic(const char *path, const char *text, size_t len, hws_error *err);
+
 /* Whether path exists as anything at all (a sibling file worth opening and checking). */
 bool hws_file_exists(const char *path);
 

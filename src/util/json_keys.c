@@ -38,3 +38,28 @@ bool hws_json_keep_last_keys(cJSON *item) {
     free(members);
     return true;
 }
+
+cJSON *hws_json_parse_whole(const char *text, size_t len, size_t *error_offset, bool *trailing) {
+    const char *end = NULL;
+    *trailing = false;
+    cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (doc == NULL) {
+        *error_offset = end != NULL && end >= text && end <= text + len ? (size_t)(end - text) : 0;
+        return NULL;
+    }
+    size_t rest = (size_t)(end - text);
+    while (rest < len && text[rest] != '\0' && strchr(" \t\r\n", text[rest]) != NULL)
+        rest++;
+    if (rest < len) { /* a second document, or garbage after the first */
+        cJSON_Delete(doc);
+        *error_offset = rest;
+        *trailing = true;
+        return NULL;
+    }
+    if (!hws_json_keep_last_keys(doc)) {
+        cJSON_Delete(doc);
+        *error_offset = len;
+        return NULL;
+    }
+    return doc;
+}

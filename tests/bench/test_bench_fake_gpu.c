@@ -14,11 +14,7 @@
 static hws_bench_result *result;
 
 static const hws_bench_record *find(const char *key) {
-    for (int i = 0; i < result->nrecords; i++)
-        if (strcmp(result->records[i].key, key) == 0)
-            return &result->records[i];
-    fail_msg("no record %s", key);
-    return NULL;
+    return hws_find_record(result, key);
 }
 
 static int setup(void **state) {

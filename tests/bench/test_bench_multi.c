@@ -87,11 +87,7 @@ static const hws_nccl fake_nccl = {.version = 22809};
 static hws_bench_result *result;
 
 static const hws_bench_record *find(const char *key) {
-    for (int i = 0; i < result->nrecords; i++)
-        if (strcmp(result->records[i].key, key) == 0)
-            return &result->records[i];
-    fail_msg("no record %s", key);
-    return NULL;
+    return hws_find_record(result, key);
 }
 
 static int count_prefix(const char *prefix) {
@@ -125,9 +121,14 @@ static void replay_script(void) {
 /* Plays `script` through the fake NVML and runs the suites over ngpus fake GPUs. */
 static void run_on(const char *script, int ngpus, const char *const *bus, const char *suite) {
     char gpus[1024];
+    const char *nvml = getenv("HWSCOPE_FAKE_NVML"), *cuda = getenv("HWSCOPE_FAKE_CUDA");
+    if (nvml == NULL || cuda == NULL) {
+        fail_msg("the fake NVML and CUDA libraries were not built");
+        return;
+    }
     snprintf(gpus, sizeof gpus, "%s/gpus/%s.txt", getenv("HWSCOPE_FIXTURES"), script);
-    setenv("HWSCOPE_NVML_LIB", getenv("HWSCOPE_FAKE_NVML"), 1);
-    setenv("HWSCOPE_CUDA_LIB", getenv("HWSCOPE_FAKE_CUDA"), 1);
+    setenv("HWSCOPE_NVML_LIB", nvml, 1);
+    setenv("HWSCOPE_CUDA_LIB", cuda, 1);
     setenv("HWSCOPE_FAKE_GPUS", gpus, 1);
     replay_script();
     fake_ngpus = ngpus;

@@ -12,11 +12,7 @@
 
 /* Runs `hwscope info [--json]` with the fakes playing back the script at path. */
 static void run_topo(hws_run *r, const char *path, int json) {
-    static char nvml[1024], cuda[1024], gpus[1024];
-    snprintf(nvml, sizeof nvml, "HWSCOPE_NVML_LIB=%s", getenv("HWSCOPE_FAKE_NVML"));
-    snprintf(cuda, sizeof cuda, "HWSCOPE_CUDA_LIB=%s", getenv("HWSCOPE_FAKE_CUDA"));
-    snprintf(gpus, sizeof gpus, "HWSCOPE_FAKE_GPUS=%s", path);
-    const char *env[] = {nvml, cuda, gpus, NULL};
+    const char *const *env = hws_fake_gpu_env(path, NULL);
     if (json)
         hws_run_cli(r, env, "info", "--json", NULL);
     else
@@ -41,6 +37,23 @@ static cJSON *topo_json(const char *path) {
     cJSON_Delete(schema);
     hws_run_free(&r);
     return doc;
+}
+
+/* topo_json of a script given as text (written to a temporary file, removed after); with
+ * text_out also the text output into *text_out (free it). */
+static cJSON *topo_json_text(const char *script, char **text_out) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s", hws_temp_file(script));
+    cJSON *d = topo_json(path);
+    if (text_out != NULL) {
+        hws_run r;
+        run_topo(&r, path, 0);
+        *text_out = r.out;
+        r.out = NULL;
+        hws_run_free(&r);
+    }
+    unlink(path);
+    return d;
 }
 
 /* The index in topology.pairs of the ordered pair (a, b) among n GPUs. */
@@ -140,16 +153,13 @@ static void test_rtx4090_no_nvlink(void **state) {
  * other GPU's bus id, so the pair counts them as direct. */
 static void test_direct_nvlink_bridge(void **state) {
     (void)state;
-    const char *path = hws_temp_file(
+    cJSON *d = topo_json_text(
         "nvml.init = ok\ngpus = 2\ntopo = SYS\np2p = ok\n"
         "gpu0.pci_bus_id = 00000000:17:00.0\ngpu1.pci_bus_id = 00000000:CA:00.0\n"
         "gpu0.nvlink_active = 4\ngpu1.nvlink_active = 4\n"
         "gpu0.nvlink_version = 4\ngpu1.nvlink_version = 4\n"
-        "gpu0.nvlink_remote = gpu:00000000:CA:00.0\ngpu1.nvlink_remote = gpu:00000000:17:00.0\n");
-    char saved[1024];
-    snprintf(saved, sizeof saved, "%s", path);
-    cJSON *d = topo_json(saved);
-    unlink(saved);
+        "gpu0.nvlink_remote = gpu:00000000:CA:00.0\ngpu1.nvlink_remote = gpu:00000000:17:00.0\n",
+        NULL);
     assert_pair(d, 2, 0, 1, "NV4", "SYS", "OK");
     assert_true(cJSON_IsFalse(hws_json_at(d, "topology.pairs.0.via_nvswitch")));
     hws_assert_json_num(d, "topology.gpus.0.nvlinks.3.remote_gpu", 1, 0);
@@ -162,14 +172,13 @@ static void test_direct_nvlink_bridge(void **state) {
 /* A driver that answers none of the topology calls: facts n/a with NVML's reason, no failure. */
 static void test_topology_not_supported(void **state) {
     (void)state;
-    const char *path = hws_temp_file("nvml.init = ok\ngpus = 2\n"
-                                     "gpu0.pci_bus_id = 00000000:17:00.0\n"
-                                     "gpu1.pci_bus_id = 00000000:18:00.0\n"
-                                     "gpu0.nvlink_active = NVML_ERROR_UNKNOWN\n"
-                                     "gpu1.cpu_affinity = NVML_ERROR_NO_PERMISSION\n");
-    char saved[1024];
-    snprintf(saved, sizeof saved, "%s", path);
-    cJSON *d = topo_json(saved);
+    char *text = NULL;
+    cJSON *d = topo_json_text("nvml.init = ok\ngpus = 2\n"
+                              "gpu0.pci_bus_id = 00000000:17:00.0\n"
+                              "gpu1.pci_bus_id = 00000000:18:00.0\n"
+                              "gpu0.nvlink_active = NVML_ERROR_UNKNOWN\n"
+                              "gpu1.cpu_affinity = NVML_ERROR_NO_PERMISSION\n",
+                              &text);
     assert_pair(d, 2, 0, 1, "n/a", NULL, NULL);
     hws_assert_json_null(d, "topology.pairs.0.nvlinks");
     hws_assert_json_null(d, "topology.gpus.0.nvlinks_active");
@@ -178,11 +187,29 @@ static void test_topology_not_supported(void **state) {
     hws_assert_json_str(d, "topology.gpus.1.unavailable.cpu_affinity",
                         "NVML: Insufficient Permissions");
     cJSON_Delete(d);
+    hws_assert_contains(text, "n/a (NVML: Insufficient Permissions)");
+    free(text);
+}
+
+/* An old driver without nvmlDeviceGetNvLinkRemoteDeviceType and nvmlDeviceGetMemoryAffinity:
+ * those facts are unknown with the reason, the pairs' links unknown (NV?), nothing fails. */
+static void test_old_driver(void **state) {
+    (void)state;
     hws_run r;
-    run_topo(&r, saved, 0);
-    unlink(saved);
-    hws_assert_contains(r.out, "n/a (NVML: Insufficient Permissions)");
+    char old_nvml[1024];
+    snprintf(old_nvml, sizeof old_nvml, "HWSCOPE_NVML_LIB=%s", getenv("HWSCOPE_FAKE_NVML_OLD"));
+    hws_run_cli(&r, hws_fake_gpu_env(fixture_path("h100-8"), old_nvml), "info", "--json", NULL);
+    assert_int_equal(r.exit_code, 0);
+    cJSON *d = hws_run_json(&r);
     hws_run_free(&r);
+    hws_assert_json_null(d, "topology.gpus.0.numa_affinity");
+    hws_assert_json_str(d, "topology.gpus.0.unavailable.numa_affinity", "NVML: Not Supported");
+    hws_assert_json_str(d, "topology.gpus.0.cpu_affinity", "0-55,112-167");
+    hws_assert_json_null(d, "topology.gpus.0.nvlinks.0.remote_type");
+    hws_assert_json_str(d, "topology.gpus.0.nvlinks.0.remote_pci_bus_id", "0000:05:00.0");
+    assert_pair(d, 8, 0, 1, "NV?", "NODE", "OK");
+    hws_assert_json_null(d, "topology.pairs.0.nvlinks");
+    cJSON_Delete(d);
 }
 
 static void test_no_driver(void **state) {
@@ -195,9 +222,13 @@ static void test_no_driver(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hgx_h100_nvswitch),      cmocka_unit_test(test_pcie_two_sockets),
-        cmocka_unit_test(test_rtx4090_no_nvlink),      cmocka_unit_test(test_direct_nvlink_bridge),
-        cmocka_unit_test(test_topology_not_supported), cmocka_unit_test(test_no_driver),
+        cmocka_unit_test(test_hgx_h100_nvswitch),
+        cmocka_unit_test(test_pcie_two_sockets),
+        cmocka_unit_test(test_rtx4090_no_nvlink),
+        cmocka_unit_test(test_direct_nvlink_bridge),
+        cmocka_unit_test(test_topology_not_supported),
+        cmocka_unit_test(test_no_driver),
+        cmocka_unit_test(test_old_driver),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

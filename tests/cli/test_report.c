@@ -9,7 +9,7 @@
 
 static cJSON *report_json(const char *const *env) {
     hws_run r;
-    hws_run_cli(&r, env, "report", "--json", NULL);
+    hws_run_cli(&r, env, "report", "--json", "--no-bench", NULL);
     assert_int_equal(r.exit_code, 0);
     cJSON *doc = hws_run_json(&r);
     cJSON *schema = hws_schema_load("hwscope.report.1.json");
@@ -23,14 +23,20 @@ static void test_no_gpu(void **state) {
     (void)state;
     const char *env[] = {"HWSCOPE_NVML_LIB=/nonexistent", "HWSCOPE_CUDA_LIB=/nonexistent", NULL};
     hws_run r;
-    hws_run_cli(&r, env, NULL); /* no command at all: the report */
+    hws_run_cli(&r, env, "--no-bench", NULL); /* no command at all: the report */
     assert_int_equal(r.exit_code, 0);
     hws_assert_contains(r.out, "CPU     ");
     hws_assert_contains(r.out, "GPUs    none: NVIDIA driver (NVML) not found");
-    hws_assert_contains(r.out, "What runs here: no GPU");
+    /* no GPU: what runs on the CPU alone (llama.cpp), the GPU columns say why not */
+    hws_assert_contains(r.out, "What runs here");
+    hws_assert_contains(r.out, "CPU alone");
+    hws_assert_contains(r.out, "no GPU");
     hws_run_free(&r);
     cJSON *doc = report_json(env);
-    hws_assert_json_null(doc, "runs_here");
+    hws_assert_json_str(doc, "runs_here.models.0.model", "Llama-3.2-3B");
+    hws_assert_json_null(doc, "runs_here.models.0.on_gpus");
+    hws_assert_json_str(doc, "runs_here.models.0.runs.0.why_not", "no GPU");
+    hws_assert_json_str(doc, "runs_here.models.0.basis", "none fits");
     hws_assert_json_num(doc, "gpus.count", 0, 0);
     cJSON_Delete(doc);
 }

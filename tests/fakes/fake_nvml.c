@@ -3,7 +3,8 @@
  * Exports the real NVML symbols with the real signatures and struct layouts (nvml.h, API 12/13),
  * so a probe built against the real ABI runs unchanged. Built with -DFAKE_NVML_OLD it plays an
  * old driver (before R510/R535): no nvmlDeviceGetComputeRunningProcesses_v3, no
- * nvmlDeviceGetMemoryInfo_v2, no nvmlDeviceGetCurrentClocksEventReasons. */
+ * nvmlDeviceGetMemoryInfo_v2, no nvmlDeviceGetCurrentClocksEventReasons, and none of the newer
+ * topology calls (nvmlDeviceGetNvLinkRemoteDeviceType, nvmlDeviceGetMemoryAffinity). */
 #include "script.h"
 
 #include <stdint.h>
@@ -895,6 +896,7 @@ static nvmlReturn_t nvlink_remote(nvmlDevice_t device, unsigned int link, int *t
     return NVML_SUCCESS;
 }
 
+#ifndef FAKE_NVML_OLD
 nvmlReturn_t nvmlDeviceGetNvLinkRemoteDeviceType(nvmlDevice_t device, unsigned int link,
                                                  nvmlIntNvLinkDeviceType_t *pNvLinkDeviceType) {
     char bus[64];
@@ -906,6 +908,7 @@ nvmlReturn_t nvmlDeviceGetNvLinkRemoteDeviceType(nvmlDevice_t device, unsigned i
         *pNvLinkDeviceType = type;
     return rc;
 }
+#endif
 
 nvmlReturn_t nvmlDeviceGetNvLinkRemotePciInfo_v2(nvmlDevice_t device, unsigned int link,
                                                  nvmlPciInfo_t *pci) {
@@ -973,9 +976,11 @@ nvmlReturn_t nvmlDeviceGetCpuAffinity(nvmlDevice_t device, unsigned int cpuSetSi
     return affinity(device, "cpu_affinity", cpuSetSize, cpuSet);
 }
 
+#ifndef FAKE_NVML_OLD
 nvmlReturn_t nvmlDeviceGetMemoryAffinity(nvmlDevice_t device, unsigned int nodeSetSize,
                                          unsigned long *nodeSet, nvmlAffinityScope_t scope) {
     if (scope != 0)
         return init_count ? NVML_ERROR_INVALID_ARGUMENT : NVML_ERROR_UNINITIALIZED;
     return affinity(device, "numa_affinity", nodeSetSize, nodeSet);
 }
+#endif

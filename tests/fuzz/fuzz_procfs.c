@@ -1,10 +1,13 @@
 /* fuzz_procfs.c - the CPU and memory probes on arbitrary /proc and /sys contents: the input is
- * cut at "\n@@\n" into /proc/cpuinfo, /proc/meminfo, /proc/self/cgroup, /proc/self/status and
- * /sys/fs/cgroup/cpu.max of a scratch sysroot, then both probes run over it. The topology comes
- * from a one-core hwloc XML, so each run spends its time in our parsers, not in hwloc's. */
+ * cut at "\n@@\n" into /proc/cpuinfo, /proc/meminfo, /proc/self/cgroup, /proc/self/status,
+ * /sys/fs/cgroup/cpu.max, cpu0's cpufreq cpuinfo_max_freq and base_frequency, and the cgroup's
+ * memory.max and memory.current of a scratch sysroot, then both probes run over it; no fact
+ * they return may be infinite or negative (impossible values are n/a with a note). The topology
+ * comes from a one-core hwloc XML, so each run spends its time in our parsers, not in hwloc's. */
 #include "hwscope/probe.h"
 #include "util/sysfs.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +15,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const files[] = {"/proc/cpuinfo", "/proc/meminfo", "/proc/self/cgroup",
-                                    "/proc/self/status", "/sys/fs/cgroup/cpu.max"};
+static const char *const files[] = {"/proc/cpuinfo",
+                                    "/proc/meminfo",
+                                    "/proc/self/cgroup",
+                                    "/proc/self/status",
+                                    "/sys/fs/cgroup/cpu.max",
+                                    "/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq",
+                                    "/sys/devices/system/cpu/cpu0/cpufreq/base_frequency",
+                                    "/sys/fs/cgroup/memory.max",
+                                    "/sys/fs/cgroup/memory.current"};
 
 static char root[64];
 
@@ -51,7 +61,17 @@ static const char topology_xml[] =
     "</topology>\n";
 
 static void make_dirs(void) {
-    const char *dirs[] = {"", "/proc", "/proc/self", "/sys", "/sys/fs", "/sys/fs/cgroup"};
+    const char *dirs[] = {"",
+                          "/proc",
+                          "/proc/self",
+                          "/sys",
+                          "/sys/fs",
+                          "/sys/fs/cgroup",
+                          "/sys/devices",
+                          "/sys/devices/system",
+                          "/sys/devices/system/cpu",
+                          "/sys/devices/system/cpu/cpu0",
+                          "/sys/devices/system/cpu/cpu0/cpufreq"};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         char path[128];
         snprintf(path, sizeof path, "%s%s", root, dirs[i]);
@@ -90,10 +110,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     hws_cpu_info *cpu = malloc(sizeof *cpu);
     hws_mem_info *mem = malloc(sizeof *mem);
     hws_error err;
-    if (cpu != NULL)
-        hws_probe_cpu(cpu, &err);
-    if (mem != NULL)
-        hws_probe_mem(mem, &err);
+    if (cpu != NULL && hws_probe_cpu(cpu, &err) == HWS_OK) {
+        double facts[] = {cpu->max_mhz, cpu->base_mhz, cpu->cur_mhz, cpu->usable_cpus,
+                          cpu->cgroup_cpu_quota};
+        for (size_t i = 0; i < sizeof facts / sizeof facts[0]; i++)
+            if (!isnan(facts[i]) && !(isfinite(facts[i]) && facts[i] >= 0))
+                abort();
+    }
+    if (mem != NULL && hws_probe_mem(mem, &err) == HWS_OK) {
+        double facts[] = {mem->total_bytes, mem->available_bytes, mem->swap_total_bytes,
+                          mem->cgroup_limit_bytes, mem->cgroup_usage_bytes};
+        for (size_t i = 0; i < sizeof facts / sizeof facts[0]; i++)
+            if (!isnan(facts[i]) && !(isfinite(facts[i]) && facts[i] >= 0))
+                abort();
+    }
     free(cpu);
     free(mem);
     return 0;

@@ -66,4 +66,8 @@ for internal in hws_note_add hws_tsv_parse hws_sys_read hws_record_json; do
 done
 test -x "$prefix/bin/hwscope"
 "$prefix/bin/hwscope" --version
-echo "install: library, headers, pkg-config file and binary work from $prefix"
+# the man page and completions generated from the option tables are installed beside it
+grep -q '^\.TH HWSCOPE 1' "$prefix"/share/man/man1/hwscope.1
+grep -q 'complete -o default -F _hwscope hwscope' "$prefix"/share/bash-completion/completions/hwscope
+grep -q '^#compdef hwscope' "$prefix"/share/zsh/site-functions/_hwscope
+echo "install: library, headers, pkg-config file, binary, man page and completions work from $prefix"

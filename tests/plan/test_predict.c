@@ -168,6 +168,30 @@ static void measured_ceilings(void **state) {
     hws_assert_contains(err.msg, "path longer than 1023 bytes");
 }
 
+/* Tensor-parallel all-reduce priced from the NCCL bus bandwidth `hwscope bench nccl` saved (2+
+ * GPUs), at the runtime's full rate, also when nothing else of the GPU was saved. */
+static void measured_allreduce(void **state) {
+    (void)state;
+    run sheet, slow;
+    predict(&sheet, "Llama-3.1-8B", "bf16", "H100 SXM 80GB", 2, HWS_RUNTIME_VLLM);
+    assert_int_equal(sheet.pl.kind, HWS_PLACE_TENSOR_PARALLEL);
+    assert_true(sheet.in.link_gbps == 450 && sheet.in.link_eff < 1); /* NVLink 4, each way */
+    const char *path = hws_temp_file(
+        "{\"schema\": \"hwscope.ceilings/1\", \"gpus\": [{\"name\": \"NVIDIA H100 80GB HBM3\", "
+        "\"allreduce_busbw_gbps\": 100, \"measured_at\": \"2026-12-06T04:00:00Z\"}]}");
+    slow = sheet;
+    hws_predict_inputs_fill(&slow.o, &slow.mem, &slow.devs, path, &slow.in);
+    unlink(path);
+    again(&slow);
+    assert_true(slow.in.link_gbps == 100 && slow.in.link_eff == 1);
+    assert_false(slow.in.measured); /* memory and products still from the datasheet */
+    /* the bandwidth part of each all-reduce scales with 1 / (link x efficiency) */
+    double lat_ms = 2 * slow.m.n_layers * slow.in.allreduce_latency_us * 1e-3;
+    double ratio =
+        (slow.pred.allreduce_ms_per_step - lat_ms) / (sheet.pred.allreduce_ms_per_step - lat_ms);
+    assert_float_equal(ratio, 450 * sheet.in.link_eff / 100, 1e-6);
+}
+
 /* A GPU the catalog does not know and nothing measured: no speed, and the reason. */
 static void unknown_gpu_no_speed(void **state) {
     (void)state;
@@ -377,7 +401,7 @@ int main(void) {
         cmocka_unit_test(llamacpp_published),    cmocka_unit_test(zero3_over_pcie),
         cmocka_unit_test(cpu_only_bandwidth),    cmocka_unit_test(apple_published),
         cmocka_unit_test(transformers_measured), cmocka_unit_test(vllm_published),
-        cmocka_unit_test(llamacpp_datacenter),
+        cmocka_unit_test(llamacpp_datacenter),   cmocka_unit_test(measured_allreduce),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

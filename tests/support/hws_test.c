@@ -249,6 +249,14 @@ void hws_assert_bad_input(const hws_run *r, const char *want) {
     hws_assert_contains(r->err, want);
 }
 
+const hws_bench_record *hws_find_record(const hws_bench_result *r, const char *key) {
+    for (int i = 0; i < r->nrecords; i++)
+        if (strcmp(r->records[i].key, key) == 0)
+            return &r->records[i];
+    fail_msg("no record %s", key);
+    return NULL;
+}
+
 const char *const *hws_fake_gpu_env(const char *script, const char *extra) {
     static char nvml[1024], cuda[1024], gpus[1024];
     static const char *env[5];
@@ -257,8 +265,11 @@ const char *const *hws_fake_gpu_env(const char *script, const char *extra) {
     assert_non_null(cu);
     snprintf(nvml, sizeof nvml, "HWSCOPE_NVML_LIB=%s", lib);
     snprintf(cuda, sizeof cuda, "HWSCOPE_CUDA_LIB=%s", cu);
-    snprintf(gpus, sizeof gpus, "HWSCOPE_FAKE_GPUS=%s/gpus/%s.txt", getenv("HWSCOPE_FIXTURES"),
-             script);
+    if (strchr(script, '/') != NULL)
+        snprintf(gpus, sizeof gpus, "HWSCOPE_FAKE_GPUS=%s", script);
+    else
+        snprintf(gpus, sizeof gpus, "HWSCOPE_FAKE_GPUS=%s/gpus/%s.txt", getenv("HWSCOPE_FIXTURES"),
+                 script);
     env[0] = nvml;
     env[1] = cuda;
     env[2] = gpus;

@@ -19,6 +19,8 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
+#include "hwscope/bench.h"
+
 typedef struct {
     int exit_code; /* the process's exit status; 128+N when killed by signal N */
     char *out;     /* stdout, NUL-terminated */
@@ -55,9 +57,13 @@ void hws_assert_bad_input(const hws_run *r, const char *want);
 /* Asserts haystack contains needle, printing both when not. */
 void hws_assert_contains(const char *haystack, const char *needle);
 
+/* The record of a benchmark run named key; fails the test when there is none. */
+const hws_bench_record *hws_find_record(const hws_bench_result *r, const char *key);
+
 /* The environment that makes hwscope see the scripted GPUs of
- * $HWSCOPE_FIXTURES/gpus/<script>.txt through the fake NVML and CUDA libraries, plus `extra`
- * (one more "KEY=VALUE", or NULL). NULL-terminated, in a static buffer (valid until the next
+ * $HWSCOPE_FIXTURES/gpus/<script>.txt (or of the file script names, when it holds a '/')
+ * through the fake NVML and CUDA libraries, plus `extra` (one more "KEY=VALUE", which wins over
+ * the ones before it, or NULL). NULL-terminated, in a static buffer (valid until the next
  * call). */
 const char *const *hws_fake_gpu_env(const char *script, const char *extra);
 

@@ -5,9 +5,12 @@
 #include "util/file.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -115,12 +118,65 @@ static void test_directory_and_missing(void **state) {
     hws_assert_contains(err.msg, "/none: cannot open");
 }
 
+/* A FIFO with no writer and a character device that never ends: neither blocks nor loops. */
+static void test_fifo_and_device(void **state) {
+    (void)state;
+    char fifo[80], *text;
+    size_t len;
+    hws_error err = {""};
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(hws_file_read(fifo, 100, &text, &len, &err), HWS_OK); /* no writer: empty */
+    assert_int_equal(len, 0);
+    free(text);
+    int fd;
+    uint64_t size;
+    assert_int_equal(hws_file_open(fifo, false, &fd, &size, &err), HWS_ERR_INPUT);
+    assert_int_equal(fd, -1);
+    hws_assert_contains(err.msg, "a pipe (FIFO), not a regular file");
+    unlink(fifo);
+    assert_int_equal(hws_file_read("/dev/zero", 100, &text, &len, &err), HWS_ERR_INPUT);
+    assert_null(text);
+    hws_assert_contains(err.msg, "/dev/zero: a character device, not a regular file");
+}
+
+/* /proc files state no size: read to their end within the bound. */
+static void test_pseudo_file(void **state) {
+    (void)state;
+    char *text;
+    size_t len;
+    hws_error err = {""};
+    assert_int_equal(hws_file_read("/proc/self/status", 1 << 20, &text, &len, &err), HWS_OK);
+    assert_true(len > 0 && strstr(text, "Name:") != NULL);
+    free(text);
+    assert_int_equal(hws_file_read("/proc/self/status", 8, &text, &len, &err), HWS_ERR_INPUT);
+    hws_assert_contains(err.msg, "larger than 8 bytes");
+}
+
+static void test_pread_short(void **state) {
+    (void)state;
+    int fd;
+    uint64_t size;
+    char buf[16];
+    hws_error err = {""};
+    assert_int_equal(hws_file_open(path, false, &fd, &size, &err), HWS_OK);
+    assert_int_equal(size, 10);
+    assert_int_equal(hws_file_pread(fd, path, buf, 4, 6, &err), HWS_OK);
+    assert_memory_equal(buf, "6789", 4);
+    assert_int_equal(hws_file_pread(fd, path, buf, 8, 6, &err), HWS_ERR_INPUT);
+    hws_assert_contains(err.msg, "offset 10: the file ends 4 bytes short");
+    close(fd);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_regular_file),
         cmocka_unit_test(test_too_large),
         cmocka_unit_test(test_pipe),
         cmocka_unit_test(test_directory_and_missing),
+        cmocka_unit_test(test_fifo_and_device),
+        cmocka_unit_test(test_pseudo_file),
+        cmocka_unit_test(test_pread_short),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
