@@ -3,7 +3,8 @@
 set -euo pipefail
 packages=(cmake gcc make pkg-config git clang clang-format clang-tidy libclang-rt-14-dev
           libhwloc-dev hwloc libcjson-dev libopenblas-dev libncurses-dev libmicrohttpd-dev
-          libcmocka-dev python3 chromium tidy)
+          libcmocka-dev python3 chromium tidy
+          tmux prometheus wrk openssl curl) # monitor tests: top in tmux, serve under Prometheus, wrk, TLS
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -48,9 +48,6 @@ typedef struct {
      * GGUF tensor table), NA for catalog models */
     double file_weight_bytes;
     char file_weight_type[16]; /* "BF16", "Q4_K_M" ... as the file states */
-    /* the quantisation a catalog model's published checkpoint ships in ("MXFP4" for gpt-oss,
-     * "FP8" for DeepSeek-V3); "" when none (a config.json says it in file_weight_type) */
-    char checkpoint_quant[16];
     /* what the reader guessed and the user should know ("" when nothing): a config with no
      * hidden_act read as an ungated MLP */
     char warning[160];

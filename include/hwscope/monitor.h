@@ -61,8 +61,9 @@ typedef struct {
     double clocks_event_reasons; /* NVML bit mask */
     double pcie_tx_bytes_s, pcie_rx_bytes_s;
     double pcie_gen, pcie_width;
-    double ecc_corrected, ecc_uncorrected; /* volatile counts */
-    int nprocs;                            /* -1: the process list could not be read */
+    double ecc_corrected, ecc_uncorrected;                         /* volatile counts */
+    double remapped_rows_correctable, remapped_rows_uncorrectable; /* rows remapped (A100+) */
+    int nprocs; /* -1: the process list could not be read */
     hws_mon_process procs[HWS_MON_MAX_PROCS];
     hws_notes notes; /* "field: reason" for each HWS_NA above */
 } hws_mon_gpu;
@@ -117,6 +118,29 @@ HWS_API unsigned long long hws_monitor_generation(hws_monitor *m);
 
 HWS_API hws_mon_sample *hws_mon_sample_new(const hws_monitor *m);
 HWS_API void hws_mon_sample_free(hws_mon_sample *s);
+
+/* ---- the exporter's web configuration (Prometheus exporter-toolkit format) ---- */
+
+#define HWS_WEB_MAX_USERS 32
+
+typedef struct {
+    char cert_file[1024], key_file[1024]; /* both "" when TLS is off */
+    int nusers;                           /* 0: no authentication */
+    struct {
+        char name[64];
+        char hash[128];
+    } users[HWS_WEB_MAX_USERS];
+} hws_web_config;
+
+/* Parses text (the file at path, used for messages and relative paths) into cfg; HWS_ERR_INPUT
+ * with "PATH:LINE: ..." when it is not such a file. */
+HWS_API hws_status hws_web_config_parse(const char *text, const char *path, hws_web_config *cfg,
+                                        hws_error *err);
+/* Reads the web configuration file at path (bounded, without blocking) into cfg, and the
+ * certificate and key files it names into *cert and *key (NUL-terminated, the caller frees them;
+ * both NULL when TLS is off). HWS_ERR_INPUT naming the file at fault. */
+HWS_API hws_status hws_web_config_load(const char *path, hws_web_config *cfg, char **cert,
+                                       char **key, hws_error *err);
 
 #ifdef __cplusplus
 }

@@ -55,14 +55,11 @@ HWS_API const hws_weight_format *hws_weight_format_find(const char *name);
 HWS_API const hws_weight_format *hws_weight_formats(size_t *count);
 
 /* The format a checkpoint ships in, from the quantisation its config.json (or the catalog's
- * checkpoint column, checkpoint_quant) declares: file_weight_type "MXFP4" (gpt-oss), "FP8"
- * (DeepSeek-V3 128x128 blocks), "AWQ-INT4", "GPTQ-INT8", "BITSAN-INT4" (bitsandbytes: NF4),
- * "COMPRE-INT4"...; NULL for a plain dtype. *experts_only: gpt-oss quantises only the MoE experts
- * (attention, router, embeddings and head stay BF16: its modules_to_not_convert). Planned when no
- * --dtype is given. */
+ * checkpoint column) declares: file_weight_type "MXFP4" (gpt-oss), "FP8" (DeepSeek-V3 128x128
+ * blocks), "AWQ-INT4", "GPTQ-INT8", "BITSAN-INT4" (bitsandbytes: NF4), "COMPRE-INT4"...; NULL for
+ * a plain dtype. *experts_only: gpt-oss quantises only the MoE experts (attention, router,
+ * embeddings and head stay BF16: its modules_to_not_convert). Planned when no --dtype is given. */
 HWS_API const hws_weight_format *hws_checkpoint_format(const hws_model_spec *m, int *experts_only);
-/* The name of that quantisation: the catalog's checkpoint column, else the config's. */
-HWS_API const char *hws_checkpoint_name(const hws_model_spec *m);
 
 /* A KV-cache element format: "fp16"/"bf16" 2 bytes, "fp8" 1 byte, "q8_0" 34/32 bytes,
  * "q4_0"/"q4" 18/32 bytes (llama.cpp's 4-bit cache types, 32 values + one FP16 scale). */
@@ -259,8 +256,6 @@ typedef struct {
     char note[HWS_PLAN_BASIS_LEN];       /* what the runtime does that the user must know */
     char launch[HWS_PLAN_BASIS_LEN * 3]; /* the command that runs it (hws_launch_command) */
 } hws_placement;
-/* The scalar fields of a placement (the method and the devices' loads are beside them). */
-extern HWS_API const hws_field_table hws_placement_table;
 
 /* Places the model by one method on the devices. Never fails for a model that does not fit: that
  * is fits = 0 with why. */

@@ -27,12 +27,13 @@ static const char usage[] = "[--interval S] [--count N] [--format csv[,noheader]
 
 static const char default_query[] =
     "timestamp,index,name,pci.bus_id,pstate,utilization.gpu,utilization.memory,memory.total,"
-    "memory.used,memory.free,temperature.gpu,power.draw,enforced.power.limit,clocks.sm,"
-    "clocks.mem,clocks_event_reasons.active";
+    "memory.used,memory.free,temperature.gpu,power.draw,enforced.power.limit,clocks.current.sm,"
+    "clocks.current.memory,clocks_event_reasons.active";
 
 typedef struct {
     bool jsonl, header, units;
     const hws_mon_field *fields[MAX_QUERY];
+    const char *legacy[MAX_QUERY]; /* the old spelling asked for, kept in the header; or NULL */
     int nfields;
 } log_format;
 
@@ -73,14 +74,20 @@ static int parse_query(const char *text, log_format *f) {
         for (size_t n = strlen(t); n > 0 && t[n - 1] == ' ';)
             t[--n] = '\0';
         const hws_mon_field *field = hws_mon_gpu_field_find(t);
-        if (field == NULL)
-            return hws_usage_error("log",
-                                   "--query-gpu: '%s' is not a field (nvidia-smi's names such "
-                                   "as utilization.gpu, memory.used, power.draw, or hwscope's "
-                                   "keys such as energy_mj; see hwscope log --help)",
-                                   t);
+        if (field == NULL) {
+            char names[2048] = "";
+            for (size_t i = 0, used = 0; i < hws_mon_gpu_nfields && used < sizeof names; i++) {
+                const hws_mon_field *k = &hws_mon_gpu_fields[i];
+                used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+                                         k->smi != NULL ? k->smi : k->f.key);
+            }
+            return hws_usage_error("log", "--query-gpu: '%s' is not a field; fields: %s", t, names);
+        }
         if (f->nfields == MAX_QUERY)
             return hws_usage_error("log", "--query-gpu: more than %d fields", MAX_QUERY);
+        /* nvidia-smi heads a column asked for by its pre-R535 name with that name */
+        f->legacy[f->nfields] =
+            strncmp(t, "clocks_throttle_reasons.", 24) == 0 ? strstr(text, t) : NULL;
         f->fields[f->nfields++] = field;
     }
     if (f->nfields == 0)
@@ -115,7 +122,9 @@ static void csv_header(const log_format *f, char *line, size_t n) {
     line[0] = '\0';
     for (int i = 0; i < f->nfields && used < n; i++) {
         char name[128];
-        hws_mon_csv_header(name, sizeof name, f->fields[i], f->units);
+        hws_mon_csv_header(name, sizeof name, f->fields[i]);
+        if (f->legacy[i] != NULL)
+            snprintf(name, sizeof name, "%.*s", (int)strcspn(f->legacy[i], ", "), f->legacy[i]);
         used += (size_t)snprintf(line + used, n - used, "%s%s", i ? ", " : "", name);
     }
     if (used < n)

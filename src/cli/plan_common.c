@@ -81,7 +81,7 @@ const char *hws_plan_weights_name(const hws_plan_opts *o, const hws_model_spec *
     if (hws_known(m->file_weight_bytes))
         return m->file_weight_type[0] ? m->file_weight_type : "file";
     if (hws_checkpoint_format(m, &experts_only) != NULL) /* as the checkpoint ships */
-        return hws_checkpoint_name(m);
+        return m->file_weight_type;
     return "bf16";
 }
 

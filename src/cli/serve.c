@@ -9,7 +9,9 @@
 #include "cli/commands.h"
 #include "cli/monitor_cli.h"
 #include "monitor/sample_fields.h"
+#include "hwscope/monitor.h"
 
+#include <crypt.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -29,7 +31,9 @@ static const char usage[] = "[--listen ADDR:PORT] [--interval S] [--names dcgm|h
 typedef struct {
     hws_monitor *m;
     hws_prom_names names;
-    pthread_mutex_t lock; /* guards everything below */
+    const hws_web_config *web; /* users to ask for; NULL or none: no authentication */
+    pthread_mutex_t lock;      /* guards everything below */
+    char last_login[192];      /* "user\npassword" that last passed bcrypt (it costs ~50 ms) */
     hws_mon_sample *sample;
     unsigned long long generation; /* of the sample body was rendered from */
     char *body;
@@ -73,6 +77,37 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const 
     return ok;
 }
 
+/* 1 when the request carries a user and password of the web config (or none is asked for). */
+static int authorised(exporter *e, struct MHD_Connection *c) {
+    if (e->web == NULL || e->web->nusers == 0)
+        return 1;
+    char *password = NULL, login[192];
+    char *user = MHD_basic_auth_get_username_password(c, &password);
+    int ok = 0;
+    if (user != NULL && password != NULL &&
+        (size_t)snprintf(login, sizeof login, "%s\n%s", user, password) < sizeof login) {
+        pthread_mutex_lock(&e->lock);
+        ok = strcmp(login, e->last_login) == 0;
+        pthread_mutex_unlock(&e->lock);
+        struct crypt_data *data = ok ? NULL : calloc(1, sizeof *data);
+        for (int i = 0; data != NULL && i < e->web->nusers && !ok; i++) {
+            if (strcmp(e->web->users[i].name, user) != 0)
+                continue;
+            const char *got = crypt_r(password, e->web->users[i].hash, data);
+            ok = got != NULL && got[0] != '*' && strcmp(got, e->web->users[i].hash) == 0;
+        }
+        free(data);
+        if (ok) {
+            pthread_mutex_lock(&e->lock);
+            snprintf(e->last_login, sizeof e->last_login, "%s", login);
+            pthread_mutex_unlock(&e->lock);
+        }
+    }
+    MHD_free(user);
+    MHD_free(password);
+    return ok;
+}
+
 static const char index_page[] =
     "<html><head><title>hwscope exporter</title></head><body><h1>hwscope exporter</h1>"
     "<p><a href=\"/metrics\">Metrics</a></p></body></html>\n";
@@ -87,6 +122,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (*state == NULL) {
         *state = e; /* first call: headers only; answer on the next */
         return MHD_YES;
+    }
+    if (!authorised(e, c)) {
+        static const char text[] = "authentication required\n";
+        struct MHD_Response *r =
+            MHD_create_response_from_buffer(sizeof text - 1, (void *)text, MHD_RESPMEM_PERSISTENT);
+        enum MHD_Result ok =
+            r != NULL ? MHD_queue_basic_auth_fail_response(c, "hwscope", r) : MHD_NO;
+        MHD_destroy_response(r);
+        return ok;
     }
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         static const char text[] = "method not allowed: use GET\n";
@@ -165,10 +209,20 @@ static int open_listener(const char *listen_at, char *shown, size_t shown_n, int
     return fd;
 }
 
+/* Reads the web config at path and the certificate and key it names; 0, or -1 after saying why
+ * (bad input: the caller exits 2). */
+static int load_web_config(const char *path, hws_web_config *web, char **cert, char **key) {
+    hws_error err = {""};
+    if (hws_web_config_load(path, web, cert, key, &err) == HWS_OK)
+        return 0;
+    hws_usage_error("serve", "--web-config: %s", err.msg);
+    return -1;
+}
+
 int cmd_serve(int argc, char **argv) {
     double interval = 1;
     bool no_gpu = false;
-    const char *listen_at = "127.0.0.1:9400", *names = "dcgm";
+    const char *listen_at = "127.0.0.1:9400", *names = "dcgm", *web_config = NULL;
     hws_opt opts[] = {
         {"listen", HWS_OPT_STRING, &listen_at, 0, 0,
          "address and port (127.0.0.1:9400; :9400 for every interface; port 0 picks one)"},
@@ -176,6 +230,9 @@ int cmd_serve(int argc, char **argv) {
         {"names", HWS_OPT_STRING, &names, 0, 0,
          "dcgm: dcgm-exporter's metric and label names (default); hwscope: hwscope_gpu_*, "
          "snake_case labels, counters ending in _total"},
+        {"web-config", HWS_OPT_STRING, &web_config, 0, 0,
+         "Prometheus web configuration file: tls_server_config (cert_file, key_file) and "
+         "basic_auth_users (bcrypt)"},
         {"no-gpu", HWS_OPT_FLAG, &no_gpu, 0, 0, "host metrics only: do not open NVML"},
     };
     const char *pos[1];
@@ -185,11 +242,20 @@ int cmd_serve(int argc, char **argv) {
         return rc == HWS_ARGS_HELP ? 0 : 2;
     if (strcmp(names, "dcgm") != 0 && strcmp(names, "hwscope") != 0)
         return hws_usage_error("serve", "--names: '%s' is not dcgm or hwscope", names);
+    hws_web_config web;
+    memset(&web, 0, sizeof web);
+    char *cert = NULL, *key = NULL;
+    if (web_config != NULL && load_web_config(web_config, &web, &cert, &key) != 0)
+        return 2;
     char shown[192];
     int fd = open_listener(listen_at, shown, sizeof shown, &rc);
-    if (fd < 0)
+    if (fd < 0) {
+        free(cert);
+        free(key);
         return rc;
-    exporter e = {.names = strcmp(names, "hwscope") == 0 ? HWS_PROM_HWSCOPE : HWS_PROM_DCGM};
+    }
+    exporter e = {.web = web_config != NULL ? &web : NULL,
+                  .names = strcmp(names, "hwscope") == 0 ? HWS_PROM_HWSCOPE : HWS_PROM_DCGM};
     pthread_mutex_init(&e.lock, NULL);
     hws_cli_catch_stop_signals();
     if ((rc = hws_cli_monitor_start("serve", interval, no_gpu, &e.m)) != 0) {
@@ -200,8 +266,10 @@ int cmd_serve(int argc, char **argv) {
     struct MHD_Daemon *d =
         e.sample == NULL
             ? NULL
-            : MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
-                               handle, &e, MHD_OPTION_LISTEN_SOCKET, fd,
+            : MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                                   (cert != NULL ? MHD_USE_TLS : 0),
+                               0, NULL, NULL, handle, &e, MHD_OPTION_LISTEN_SOCKET, fd,
+                               MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONNECTION_TIMEOUT_S,
                                MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
                                MHD_OPTION_END);
@@ -210,7 +278,9 @@ int cmd_serve(int argc, char **argv) {
         close(fd);
         rc = 1;
     } else {
-        fprintf(stderr, "hwscope serve: listening on http://%s/metrics\n", shown);
+        fprintf(stderr, "hwscope serve: listening on %s://%s/metrics%s\n",
+                cert != NULL ? "https" : "http", shown,
+                web_config != NULL && web.nusers > 0 ? " (basic auth)" : "");
         double next = 0;
         while (hws_cli_tick(&next, 3600))
             continue;
@@ -219,6 +289,8 @@ int cmd_serve(int argc, char **argv) {
     hws_monitor_stop(e.m);
     hws_mon_sample_free(e.sample);
     free(e.body);
+    free(cert);
+    free(key);
     pthread_mutex_destroy(&e.lock);
     return rc;
 }

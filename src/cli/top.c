@@ -380,6 +380,10 @@ static int on_key(top_state *t, int key) {
 }
 
 static void run_screen(top_state *t) {
+    /* the terminal's own size, even when $COLUMNS/$LINES are exported (the other commands read
+     * $COLUMNS off a terminal; a screen must follow the window) */
+    use_env(TRUE);
+    use_tioctl(TRUE);
     initscr();
     cbreak();
     noecho();

@@ -156,6 +156,7 @@ typedef struct {
     size_t data_len;
     const char *path;
     int llama_rope; /* q and k rows interleaved by the converter */
+    int head_dim;
 } gguf_src;
 
 /* Tensor name, rows x cols (cols 0: a vector of rows) into out. */
@@ -220,30 +221,18 @@ static int parts_of(const hws_llm_shape *s, int l, hws_llm_weight w, char names[
     }
 }
 
-static hws_status load_all(const gguf_src *f, const hws_llm_shape *s, const hws_llm_backend *be,
-                           void *ctx, float *buf, float *tmp, hws_error *err) {
-    hws_status st = HWS_OK;
-    for (int l = -1; l < s->n_layers && st == HWS_OK; l++)
-        for (int w = 0; w < HWS_LLM_W_COUNT && st == HWS_OK; w++) {
-            int rows, cols;
-            hws_llm_weight_dims(s, (hws_llm_weight)w, &rows, &cols);
-            if ((l < 0) != (w >= HWS_LLM_W_EMBED) || rows == 0)
-                continue;
-            char names[3][96];
-            int prow[3];
-            int n = parts_of(s, l, (hws_llm_weight)w, names, prow), vector = rows == 1;
-            size_t at = 0;
-            for (int i = 0; i < n && st == HWS_OK; i++) {
-                int pr = n == 1 ? (vector ? cols : rows) : prow[i];
-                st = read_tensor(f, names[i], pr, vector ? 0 : cols, buf + at, err);
-                if (st == HWS_OK && f->llama_rope && w == HWS_LLM_W_QKV && i < 2)
-                    unpermute_heads(buf + at, i == 0 ? s->n_heads : s->n_kv_heads, s->head_dim,
-                                    cols, tmp);
-                at += (size_t)pr * (vector ? 1 : cols);
-            }
-            if (st == HWS_OK)
-                st = be->set_weight(ctx, l, (hws_llm_weight)w, buf, err);
-        }
+/* A part, with Llama's q and k rows put back in rotate-half order. */
+static hws_status read_part(void *src, hws_llm_weight w, int part, const char *name, int rows,
+                            int cols, float *out, hws_error *err) {
+    const gguf_src *f = src;
+    hws_status st = read_tensor(f, name, rows, cols, out, err);
+    if (st == HWS_OK && f->llama_rope && w == HWS_LLM_W_QKV && part < 2) {
+        float *tmp = malloc((size_t)f->head_dim * cols * sizeof *tmp);
+        if (!tmp)
+            return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
+        unpermute_heads(out, rows / f->head_dim, f->head_dim, cols, tmp);
+        free(tmp);
+    }
     return st;
 }
 
@@ -266,16 +255,13 @@ hws_status hws_llm_load_gguf(const char *path, const hws_llm_shape *s, const hws
     }
     uint64_t off = hws_gguf_data_offset(g);
     const char *arch = hws_gguf_get_str(g, "general.architecture");
-    gguf_src f = {g, (const uint8_t *)map + off,
-                  off <= (uint64_t)sb.st_size ? (size_t)((uint64_t)sb.st_size - off) : 0, path,
-                  arch && strcmp(arch, "llama") == 0};
-    size_t biggest = hws_llm_largest_weight(s);
-    float *buf = malloc(biggest * sizeof *buf);
-    float *tmp = malloc((size_t)s->head_dim * s->d_model * sizeof *tmp);
-    st = buf && tmp ? load_all(&f, s, be, ctx, buf, tmp, err)
-                    : hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
-    free(buf);
-    free(tmp);
+    gguf_src f = {g,
+                  (const uint8_t *)map + off,
+                  off <= (uint64_t)sb.st_size ? (size_t)((uint64_t)sb.st_size - off) : 0,
+                  path,
+                  arch && strcmp(arch, "llama") == 0,
+                  s->head_dim};
+    st = hws_llm_load_each(s, be, ctx, parts_of, read_part, &f, err);
     munmap(map, (size_t)sb.st_size);
     hws_gguf_close(g);
     return st;

@@ -91,6 +91,13 @@ static hws_status read_tensor(const shards *sh, const char *name, int rows, int 
     return hws_error_set(err, HWS_ERR_INPUT, "tensor '%s' is in no safetensors file", name);
 }
 
+static hws_status read_part(void *src, hws_llm_weight w, int part, const char *name, int rows,
+                            int cols, float *out, hws_error *err) {
+    (void)w;
+    (void)part;
+    return read_tensor(src, name, rows, cols, out, err);
+}
+
 /* The parts of weight w of layer l: transformers names and their rows (a joined weight has
  * several, stacked). Returns the count. */
 static int parts_of(const hws_llm_shape *s, int l, hws_llm_weight w, char names[3][96],
@@ -161,10 +168,17 @@ hws_status hws_llm_load_weights(const char *path, const hws_llm_shape *s, const 
         free(sh);
         return st;
     }
-    size_t biggest = hws_llm_largest_weight(s);
-    float *buf = malloc(biggest * sizeof *buf);
-    if (!buf)
-        st = hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
+    st = hws_llm_load_each(s, be, ctx, parts_of, read_part, sh, err);
+    shards_close(sh);
+    free(sh);
+    return st;
+}
+
+hws_status hws_llm_load_each(const hws_llm_shape *s, const hws_llm_backend *be, void *ctx,
+                             hws_llm_part_names names_of, hws_llm_read_part read, void *src,
+                             hws_error *err) {
+    float *buf = malloc(hws_llm_largest_weight(s) * sizeof *buf);
+    hws_status st = buf ? HWS_OK : hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
     for (int l = -1; l < s->n_layers && st == HWS_OK; l++)
         for (int w = 0; w < HWS_LLM_W_COUNT && st == HWS_OK; w++) {
             int rows, cols;
@@ -173,20 +187,18 @@ hws_status hws_llm_load_weights(const char *path, const hws_llm_shape *s, const 
                 continue;
             char names[3][96];
             int prow[3];
-            int n = parts_of(s, l, (hws_llm_weight)w, names, prow);
-            int vector = rows == 1;
+            int n = names_of(s, l, (hws_llm_weight)w, names, prow), vector = rows == 1;
             size_t at = 0;
             for (int i = 0; i < n && st == HWS_OK; i++) {
                 int pr = n == 1 ? (vector ? cols : rows) : prow[i];
-                st = read_tensor(sh, names[i], pr, vector ? 0 : cols, buf + at, err);
+                st =
+                    read(src, (hws_llm_weight)w, i, names[i], pr, vector ? 0 : cols, buf + at, err);
                 at += (size_t)pr * (vector ? 1 : cols);
             }
             if (st == HWS_OK)
                 st = be->set_weight(ctx, l, (hws_llm_weight)w, buf, err);
         }
     free(buf);
-    shards_close(sh);
-    free(sh);
     return st;
 }
 

@@ -13,6 +13,18 @@
 hws_status hws_llm_load_weights(const char *path, const hws_llm_shape *s, const hws_llm_backend *be,
                                 void *ctx, hws_error *err);
 
+/* The names (and, for a joined weight, the rows) of the file tensors that make weight w of
+ * layer l; returns how many (1-3). */
+typedef int (*hws_llm_part_names)(const hws_llm_shape *s, int l, hws_llm_weight w,
+                                  char names[3][96], int rows[3]);
+/* Reads tensor name (part `part` of weight w), rows x cols (cols 0: a vector), into out. */
+typedef hws_status (*hws_llm_read_part)(void *src, hws_llm_weight w, int part, const char *name,
+                                        int rows, int cols, float *out, hws_error *err);
+/* Every weight of s read part by part from src, stacked, and set into the backend. */
+hws_status hws_llm_load_each(const hws_llm_shape *s, const hws_llm_backend *be, void *ctx,
+                             hws_llm_part_names names_of, hws_llm_read_part read, void *src,
+                             hws_error *err);
+
 /* The same from a GGUF file (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K tensors), memory-mapped. */
 hws_status hws_llm_load_gguf(const char *path, const hws_llm_shape *s, const hws_llm_backend *be,
                              void *ctx, hws_error *err);

@@ -53,6 +53,22 @@ static double read_ecc(const hws_nvml *n, nvmlDevice_t dev, hws_mon_gpu *g, cons
     return (double)v;
 }
 
+static void read_remapped_rows(const hws_nvml *n, nvmlDevice_t dev, hws_mon_gpu *g) {
+    unsigned int corrected = 0, uncorrected = 0, pending = 0, failed = 0;
+    if (g->lost)
+        return;
+    nvmlReturn_t rc =
+        n->DeviceGetRemappedRows != NULL
+            ? n->DeviceGetRemappedRows(dev, &corrected, &uncorrected, &pending, &failed)
+            : NVML_ERROR_NOT_SUPPORTED;
+    if (rc != NVML_SUCCESS) {
+        refused(n, g, "remapped_rows_correctable", rc);
+        return;
+    }
+    g->remapped_rows_correctable = corrected;
+    g->remapped_rows_uncorrectable = uncorrected;
+}
+
 static void read_identity(const hws_nvml *n, nvmlDevice_t dev, hws_mon_gpu *g) {
     char text[96];
     nvmlPciInfo_t pci;
@@ -77,18 +93,11 @@ static void read_identity(const hws_nvml *n, nvmlDevice_t dev, hws_mon_gpu *g) {
         refused(n, g, "pci_bus_id", rc);
 }
 
-/* Used memory without the driver's reservation (the _v2 call, as nvidia-smi shows it). */
 static void read_memory(const hws_nvml *n, nvmlDevice_t dev, hws_mon_gpu *g) {
-    nvmlReturn_t rc = NVML_ERROR_NOT_SUPPORTED;
-    nvmlMemory_v2_t m2 = {.version = NVML_MEMORY_V2_VERSION};
     nvmlMemory_t m = {0, 0, 0};
     if (g->lost)
         return;
-    if (n->DeviceGetMemoryInfo_v2 != NULL &&
-        (rc = n->DeviceGetMemoryInfo_v2(dev, &m2)) == NVML_SUCCESS)
-        m = (nvmlMemory_t){m2.total, m2.free, m2.used};
-    else if (rc != NVML_ERROR_GPU_IS_LOST && n->DeviceGetMemoryInfo != NULL)
-        rc = n->DeviceGetMemoryInfo(dev, &m);
+    nvmlReturn_t rc = hws_nvml_memory(n, dev, &m);
     if (rc != NVML_SUCCESS) {
         refused(n, g, "mem_used_bytes", rc);
         return;
@@ -234,5 +243,6 @@ void hws_mon_read_gpu(const hws_nvml *n, int index, hws_mon_gpu *g) {
         read_uint(n, dev, g, "pcie_width", (void (*)(void))n->DeviceGetCurrPcieLinkWidth, -1, 1);
     g->ecc_corrected = read_ecc(n, dev, g, "ecc_corrected", NVML_MEMORY_ERROR_TYPE_CORRECTED);
     g->ecc_uncorrected = read_ecc(n, dev, g, "ecc_uncorrected", NVML_MEMORY_ERROR_TYPE_UNCORRECTED);
+    read_remapped_rows(n, dev, g);
     read_processes(n, dev, g);
 }

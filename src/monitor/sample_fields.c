@@ -71,10 +71,10 @@ const hws_mon_field hws_mon_gpu_fields[] = {
     GPU_NUM(energy_mj, "energy", 1e-6, 3, "kJ", NULL, NULL, 1, 0, HWS_MON_PLAIN,
             "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", "counter", 1,
             "Total energy consumption since boot (in mJ)."),
-    GPU_NUM(sm_clock_mhz, "SM clock", 1, 0, "MHz", "clocks.sm", "MHz", 1, 0, HWS_MON_PLAIN,
+    GPU_NUM(sm_clock_mhz, "SM clock", 1, 0, "MHz", "clocks.current.sm", "MHz", 1, 0, HWS_MON_PLAIN,
             "DCGM_FI_DEV_SM_CLOCK", "gauge", 1, "SM clock frequency (in MHz)."),
-    GPU_NUM(mem_clock_mhz, "mem clock", 1, 0, "MHz", "clocks.mem", "MHz", 1, 0, HWS_MON_PLAIN,
-            "DCGM_FI_DEV_MEM_CLOCK", "gauge", 1, "Memory clock frequency (in MHz)."),
+    GPU_NUM(mem_clock_mhz, "mem clock", 1, 0, "MHz", "clocks.current.memory", "MHz", 1, 0,
+            HWS_MON_PLAIN, "DCGM_FI_DEV_MEM_CLOCK", "gauge", 1, "Memory clock frequency (in MHz)."),
     GPU_NUM(max_sm_clock_mhz, "max SM clock", 1, 0, "MHz", "clocks.max.sm", "MHz", 1, 0,
             HWS_MON_PLAIN, NULL, NULL, 0, NULL),
     GPU_NUM(clocks_event_reasons, "clock events", 1, 0, "", "clocks_event_reasons.active", NULL, 1,
@@ -96,6 +96,14 @@ const hws_mon_field hws_mon_gpu_fields[] = {
     GPU_NUM(ecc_uncorrected, "ECC uncorrected", 1, 0, "", "ecc.errors.uncorrected.volatile.total",
             NULL, 1, 0, HWS_MON_PLAIN, "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL", "counter", 1,
             "Total number of double-bit volatile ECC errors."),
+    GPU_NUM(remapped_rows_correctable, "remapped rows (corrected)", 1, 0, "",
+            "remapped_rows.correctable", NULL, 1, 0, HWS_MON_PLAIN,
+            "DCGM_FI_DEV_CORRECTABLE_REMAPPED_ROWS", "counter", 1,
+            "Number of remapped rows for correctable errors."),
+    GPU_NUM(remapped_rows_uncorrectable, "remapped rows (uncorrected)", 1, 0, "",
+            "remapped_rows.uncorrectable", NULL, 1, 0, HWS_MON_PLAIN,
+            "DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS", "counter", 1,
+            "Number of remapped rows for uncorrectable errors."),
 };
 const size_t hws_mon_gpu_nfields = sizeof hws_mon_gpu_fields / sizeof hws_mon_gpu_fields[0];
 
@@ -122,19 +130,18 @@ const hws_mon_field hws_mon_host_fields[] = {
 };
 const size_t hws_mon_host_nfields = sizeof hws_mon_host_fields / sizeof hws_mon_host_fields[0];
 
-/* Names nvidia-smi accepts for the same field. */
+/* Names nvidia-smi accepts for the same field; its header shows the canonical name
+ * (`--query-gpu=clocks.sm` prints "clocks.current.sm [MHz]"). */
 static const struct {
     const char *alias, *name;
 } aliases[] = {
     {"gpu_name", "name"},
     {"gpu_uuid", "uuid"},
     {"gpu_bus_id", "pci.bus_id"},
-    {"clocks.current.sm", "clocks.sm"},
-    {"clocks.current.memory", "clocks.mem"},
-    {"clocks.memory", "clocks.mem"},
+    {"clocks.sm", "clocks.current.sm"},
+    {"clocks.mem", "clocks.current.memory"},
+    {"clocks.memory", "clocks.current.memory"},
     {"clocks_throttle_reasons.active", "clocks_event_reasons.active"},
-    {"power.draw.instant", "power.draw"},
-    {"temperature.gpu.current", "temperature.gpu"},
 };
 
 const hws_mon_field *hws_mon_gpu_field_find(const char *name) {
@@ -149,9 +156,9 @@ const hws_mon_field *hws_mon_gpu_field_find(const char *name) {
     return NULL;
 }
 
-void hws_mon_csv_header(char *buf, size_t n, const hws_mon_field *f, bool units) {
+void hws_mon_csv_header(char *buf, size_t n, const hws_mon_field *f) {
     const char *name = f->smi != NULL ? f->smi : f->f.key;
-    if (units && f->smi_unit != NULL)
+    if (f->smi_unit != NULL)
         snprintf(buf, n, "%s [%s]", name, f->smi_unit);
     else
         snprintf(buf, n, "%s", name);
@@ -353,6 +360,19 @@ void hws_mon_prometheus(FILE *out, const hws_mon_sample *s, hws_prom_names names
     fputs("hwscope_nvml_up{", out);
     put_label(out, host_label, host, 1);
     fprintf(out, "} %d\n", s->nvml_error[0] == '\0');
+    put_header(out, "hwscope_host_cpu_core_busy_percent", "gauge",
+               "Share of the last interval each CPU was busy (in %).");
+    for (int c = 0; c < s->host.ncpus; c++) {
+        char cpu[16];
+        if (!hws_known(s->host.cpu_core_busy_pct[c]))
+            continue;
+        snprintf(cpu, sizeof cpu, "%d", c);
+        fputs("hwscope_host_cpu_core_busy_percent{", out);
+        put_label(out, "cpu", cpu, 1);
+        put_label(out, host_label, host, 0);
+        fputc('}', out);
+        put_value(out, s->host.cpu_core_busy_pct[c]);
+    }
     for (size_t i = 0; i < hws_mon_host_nfields; i++) {
         const hws_mon_field *f = &hws_mon_host_fields[i];
         double v = num_at(f, &s->host);

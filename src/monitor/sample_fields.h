@@ -42,8 +42,8 @@ extern const size_t hws_mon_host_nfields;
 
 /* The GPU field called name (nvidia-smi's name, an alias it accepts, or hwscope's key), or NULL. */
 const hws_mon_field *hws_mon_gpu_field_find(const char *name);
-/* The CSV header name of f: "memory.used [MiB]" (or "memory.used" when nounits). */
-void hws_mon_csv_header(char *buf, size_t n, const hws_mon_field *f, bool units);
+/* The CSV header name of f: "memory.used [MiB]" (nvidia-smi keeps the unit under nounits too). */
+void hws_mon_csv_header(char *buf, size_t n, const hws_mon_field *f);
 /* f's value in g as nvidia-smi prints it: "48681 MiB" ("48681" when !units), "[N/A]" when
  * unknown, "[GPU is lost]" for a lost GPU's readings. */
 void hws_mon_csv_value(char *buf, size_t n, const hws_mon_field *f, const hws_mon_gpu *g,

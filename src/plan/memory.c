@@ -312,12 +312,8 @@ static void activations(const hws_model_spec *m, const hws_plan_opts *o, hws_mem
 
 /* ---- weights ---------------------------------------------------------------------------- */
 
-const char *hws_checkpoint_name(const hws_model_spec *m) {
-    return m->checkpoint_quant[0] ? m->checkpoint_quant : m->file_weight_type;
-}
-
 const hws_weight_format *hws_checkpoint_format(const hws_model_spec *m, int *experts_only) {
-    const char *t = m->checkpoint_quant[0] ? m->checkpoint_quant : m->file_weight_type;
+    const char *t = m->file_weight_type;
     *experts_only = 0;
     if (strcasecmp(t, "MXFP4") == 0) {
         *experts_only = hws_known(m->n_experts) && m->n_experts > 0;
@@ -371,7 +367,7 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
         snprintf(mem->weights_basis, sizeof mem->weights_basis,
                  "checkpoint %s: %.4gB routed-expert params x %.4g bits (%s), the other %.4gB "
                  "params in BF16",
-                 hws_checkpoint_name(m), n_moe * experts_p / 1e9, xbits, shipped->note,
+                 m->file_weight_type, n_moe * experts_p / 1e9, xbits, shipped->note,
                  (blocks_p + embeds - n_moe * experts_p) / 1e9);
     } else {
         if (f == NULL)

@@ -45,9 +45,7 @@ static const hws_field model_fields[] = {
       "sliding layers per full-attention layer (0: all slide)"),
     M(file_weight_bytes, "file_weight_bytes", 1, "bytes",
       "exact bytes of the weights as a file stores them"),
-    HWS_COL_STR(hws_model_spec, file_weight_type, "file_weight_type",
-                "format of the weights as the file states it: BF16, Q4_K_M"),
-    HWS_COL_STR(hws_model_spec, checkpoint_quant, "checkpoint",
+    HWS_COL_STR(hws_model_spec, file_weight_type, "checkpoint",
                 "quantisation the published checkpoint ships in (MXFP4, FP8; n/a: none)"),
     HWS_COL_STR(hws_model_spec, source, "source", "where the figures come from"),
 };

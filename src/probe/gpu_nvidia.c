@@ -79,14 +79,8 @@ static int read_identity(const hws_nvml *n, nvmlDevice_t dev, hws_gpu_info *g) {
 /* The _v2 call (driver 510+) reports used memory without the driver's reservation, as
  * nvidia-smi does; older drivers only have the plain call, whose "used" includes it. */
 static void read_memory(const hws_nvml *n, nvmlDevice_t dev, hws_gpu_info *g) {
-    nvmlReturn_t rc = NVML_ERROR_NOT_SUPPORTED;
-    nvmlMemory_v2_t m2 = {.version = NVML_MEMORY_V2_VERSION};
     nvmlMemory_t m = {0, 0, 0};
-    if (n->DeviceGetMemoryInfo_v2 != NULL &&
-        (rc = n->DeviceGetMemoryInfo_v2(dev, &m2)) == NVML_SUCCESS)
-        m = (nvmlMemory_t){m2.total, m2.free, m2.used};
-    else if (n->DeviceGetMemoryInfo != NULL)
-        rc = n->DeviceGetMemoryInfo(dev, &m);
+    nvmlReturn_t rc = hws_nvml_memory(n, dev, &m);
     if (rc != NVML_SUCCESS) {
         note_failure(n, g, "mem_total_bytes", rc);
         note_failure(n, g, "mem_free_bytes", rc);

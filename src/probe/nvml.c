@@ -62,6 +62,7 @@ static void load(void) {
         SYM(DeviceGetTotalEccErrors, false, "nvmlDeviceGetTotalEccErrors"),
         SYM(DeviceGetPerformanceState, false, "nvmlDeviceGetPerformanceState"),
         SYM(DeviceGetFanSpeed, false, "nvmlDeviceGetFanSpeed"),
+        SYM(DeviceGetRemappedRows, false, "nvmlDeviceGetRemappedRows"),
         SYM(DeviceGetProcessUtilization, false, "nvmlDeviceGetProcessUtilization"),
         SYM(DeviceGetMaxMigDeviceCount, false, "nvmlDeviceGetMaxMigDeviceCount"),
         SYM(DeviceGetMigDeviceHandleByIndex, false, "nvmlDeviceGetMigDeviceHandleByIndex"),
@@ -132,5 +133,18 @@ nvmlReturn_t hws_nvml_processes(const hws_nvml *n, nvmlDevice_t dev, nvmlProcess
         *count = i + 1;
     }
     free(buf);
+    return rc;
+}
+
+nvmlReturn_t hws_nvml_memory(const hws_nvml *n, nvmlDevice_t dev, nvmlMemory_t *out) {
+    nvmlReturn_t rc = NVML_ERROR_NOT_SUPPORTED;
+    nvmlMemory_v2_t m2 = {.version = NVML_MEMORY_V2_VERSION};
+    if (n->DeviceGetMemoryInfo_v2 != NULL &&
+        (rc = n->DeviceGetMemoryInfo_v2(dev, &m2)) == NVML_SUCCESS) {
+        *out = (nvmlMemory_t){m2.total, m2.free, m2.used};
+        return rc;
+    }
+    if (rc != NVML_ERROR_GPU_IS_LOST && n->DeviceGetMemoryInfo != NULL)
+        rc = n->DeviceGetMemoryInfo(dev, out);
     return rc;
 }

@@ -128,6 +128,9 @@ typedef struct {
     nvmlReturn_t (*DeviceGetTotalEccErrors)(nvmlDevice_t, int, int, unsigned long long *);
     nvmlReturn_t (*DeviceGetPerformanceState)(nvmlDevice_t, int *);
     nvmlReturn_t (*DeviceGetFanSpeed)(nvmlDevice_t, unsigned int *); /* percent */
+    /* rows remapped for correctable / uncorrectable errors, remapping pending, failed (A100+) */
+    nvmlReturn_t (*DeviceGetRemappedRows)(nvmlDevice_t, unsigned int *, unsigned int *,
+                                          unsigned int *, unsigned int *);
     nvmlReturn_t (*DeviceGetProcessUtilization)(nvmlDevice_t, nvmlProcessUtilizationSample_t *,
                                                 unsigned int *, unsigned long long);
     nvmlReturn_t (*DeviceGetMaxMigDeviceCount)(nvmlDevice_t, unsigned int *);
@@ -152,6 +155,9 @@ const hws_nvml *hws_nvml_get(hws_error *err);
  * *count says how many. */
 nvmlReturn_t hws_nvml_processes(const hws_nvml *n, nvmlDevice_t dev, nvmlProcessInfo_v1_t *out,
                                 unsigned int max, unsigned int *count);
+/* Total, free and used memory of dev: used without the driver's reservation (the _v2 call of
+ * driver 510+, as nvidia-smi shows it), else the plain call's, which includes it. */
+nvmlReturn_t hws_nvml_memory(const hws_nvml *n, nvmlDevice_t dev, nvmlMemory_t *out);
 /* NVML's text for rc ("Not Supported"), or "error N". */
 const char *hws_nvml_error(const hws_nvml *nvml, nvmlReturn_t rc);
 

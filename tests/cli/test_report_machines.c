@@ -25,10 +25,10 @@ static const machine machines[] = {
 
 static void run_on(hws_run *r, const machine *m, const char *arg1, const char *arg2) {
     static char root[1024], xml[1024];
-    snprintf(root, sizeof root, "HWSCOPE_SYSROOT=%s/machines/%s", getenv("HWSCOPE_FIXTURES"),
-             m->machine);
-    snprintf(xml, sizeof xml, "HWSCOPE_HWLOC_XML=%s/machines/%s/topology.xml",
-             getenv("HWSCOPE_FIXTURES"), m->machine);
+    char rel[256];
+    snprintf(rel, sizeof rel, "machines/%s", m->machine); /* the build's generated trees */
+    snprintf(root, sizeof root, "HWSCOPE_SYSROOT=%s", hws_fixture(rel));
+    snprintf(xml, sizeof xml, "HWSCOPE_HWLOC_XML=%s/topology.xml", hws_fixture(rel));
     const char *env[] = {root,
                          xml,
                          "HWSCOPE_NVML_LIB=/nonexistent/libnvidia-ml.so.1",

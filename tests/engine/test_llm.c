@@ -532,6 +532,125 @@ static void test_safetensors_folder_matches_random(void **state) {
     free(w.data);
 }
 
+/* ---- weights from a GGUF file ---- */
+
+static void put(FILE *f, const void *p, size_t n) {
+    assert_int_equal(fwrite(p, 1, n, f), n);
+}
+static void put_u32(FILE *f, uint32_t v) {
+    put(f, &v, 4);
+}
+static void put_u64(FILE *f, uint64_t v) {
+    put(f, &v, 8);
+}
+static void put_str(FILE *f, const char *s) {
+    put_u64(f, strlen(s));
+    put(f, s, strlen(s));
+}
+
+/* The seeded weights written as a llama GGUF of F32 tensors (q and k rows interleaved the way
+ * llama.cpp's converter does), then loaded: the same logits as the model filled in place. */
+static void test_gguf_file_matches_random(void **state) {
+    (void)state;
+    hws_llm_shape s = tiny_shape();
+    s.qkv_bias = 0; /* llama */
+    const char *part[HWS_LLM_W_COUNT][3] = {
+        [HWS_LLM_W_ATTN_NORM] = {"attn_norm.weight"},
+        [HWS_LLM_W_QKV] = {"attn_q.weight", "attn_k.weight", "attn_v.weight"},
+        [HWS_LLM_W_O] = {"attn_output.weight"},
+        [HWS_LLM_W_FFN_NORM] = {"ffn_norm.weight"},
+        [HWS_LLM_W_GATE_UP] = {"ffn_gate.weight", "ffn_up.weight"},
+        [HWS_LLM_W_DOWN] = {"ffn_down.weight"},
+        [HWS_LLM_W_EMBED] = {"token_embd.weight"},
+        [HWS_LLM_W_OUT_NORM] = {"output_norm.weight"},
+        [HWS_LLM_W_OUTPUT] = {"output.weight"}};
+    enum { MAXT = 64 };
+    char names[MAXT][64];
+    int dims[MAXT][2], nt = 0;
+    float *data[MAXT];
+    int qr = s.n_heads * s.head_dim, kr = s.n_kv_heads * s.head_dim, hd = s.head_dim;
+    for (int l = -1; l < s.n_layers; l++)
+        for (int wi = 0; wi < HWS_LLM_W_COUNT; wi++) {
+            int rows, cols;
+            hws_llm_weight_dims(&s, (hws_llm_weight)wi, &rows, &cols);
+            if ((l < 0) != (wi >= HWS_LLM_W_EMBED) || rows == 0)
+                continue;
+            float *x = ref_weight(&s, l, (hws_llm_weight)wi, HWS_LLM_FORMAT_COUNT, 9);
+            int vec = rows == 1, splits[3] = {qr, kr, kr}, ff[2] = {s.d_ff, s.d_ff};
+            const int *sp = wi == HWS_LLM_W_QKV ? splits : wi == HWS_LLM_W_GATE_UP ? ff : NULL;
+            size_t at = 0;
+            for (int i = 0; i < 3 && part[wi][i]; i++, nt++) {
+                assert_true(nt < MAXT);
+                snprintf(names[nt], 64, l >= 0 ? "blk.%d.%s" : "%.0d%s", l >= 0 ? l : 0,
+                         part[wi][i]);
+                int pr = sp ? sp[i] : (vec ? cols : rows), pc = vec ? 1 : cols;
+                dims[nt][0] = vec ? pr : cols;
+                dims[nt][1] = vec ? 1 : pr;
+                data[nt] = malloc(sizeof(float) * (size_t)pr * pc);
+                assert_non_null(data[nt]);
+                for (int r = 0; r < pr; r++) { /* llama.cpp: row 2j + t of a head = t hd/2 + j */
+                    int src = r;
+                    if (wi == HWS_LLM_W_QKV && i < 2)
+                        src = r / hd * hd + (r % hd % 2) * (hd / 2) + r % hd / 2;
+                    memcpy(data[nt] + (size_t)r * pc, x + at + (size_t)src * pc,
+                           sizeof(float) * (size_t)pc);
+                }
+                at += (size_t)pr * pc;
+            }
+            free(x);
+        }
+    char path[] = "/tmp/hws_llm_gguf_XXXXXX.gguf";
+    int fd = mkstemps(path, 5);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "wb");
+    assert_non_null(f);
+    put(f, "GGUF", 4);
+    put_u32(f, 3);
+    put_u64(f, (uint64_t)nt);
+    put_u64(f, 1);
+    put_str(f, "general.architecture");
+    put_u32(f, 8);
+    put_str(f, "llama");
+    uint64_t off = 0;
+    for (int t = 0; t < nt; t++) {
+        put_str(f, names[t]);
+        put_u32(f, 2);
+        put_u64(f, (uint64_t)dims[t][0]);
+        put_u64(f, (uint64_t)dims[t][1]);
+        put_u32(f, 0); /* F32 */
+        put_u64(f, off);
+        off += ((uint64_t)dims[t][0] * dims[t][1] * 4 + 31) / 32 * 32;
+    }
+    long pos = ftell(f);
+    static const char zero[32];
+    put(f, zero, (size_t)((32 - pos % 32) % 32));
+    for (int t = 0; t < nt; t++) {
+        size_t bytes = (size_t)dims[t][0] * dims[t][1] * 4;
+        put(f, data[t], bytes);
+        put(f, zero, (32 - bytes % 32) % 32);
+        free(data[t]);
+    }
+    fclose(f);
+    hws_error err;
+    hws_llm_options o = hws_llm_options_default();
+    o.device = HWS_LLM_CPU;
+    o.max_ctx = 16;
+    o.threads = 2;
+    o.seed = 9;
+    hws_llm *a, *b;
+    assert_int_equal(hws_llm_new(&s, &o, &a, &err), HWS_OK);
+    o.weights = path;
+    assert_int_equal(hws_llm_new(&s, &o, &b, &err), HWS_OK);
+    int32_t tok[5] = {1, 7, 33, 2, 90};
+    float la[101], lb[101];
+    assert_int_equal(hws_llm_prefill(a, 0, tok, 5, la, &err), HWS_OK);
+    assert_int_equal(hws_llm_prefill(b, 0, tok, 5, lb, &err), HWS_OK);
+    assert_memory_equal(la, lb, sizeof la);
+    hws_llm_free(a);
+    hws_llm_free(b);
+    remove(path);
+}
+
 /* transformers 5 keeps the RoPE base and llama3 scaling under rope_parameters. */
 static void test_shape_from_config(void **state) {
     (void)state;
@@ -575,6 +694,7 @@ int main(void) {
         cmocka_unit_test(test_gguf_blocks),
         cmocka_unit_test(test_safetensors_folder_matches_random),
         cmocka_unit_test(test_shape_from_config),
+        cmocka_unit_test(test_gguf_file_matches_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -121,9 +121,18 @@ static bool handle_in(nvmlDevice_t dev, const void *array, size_t size) {
     return p >= first && p < first + size && (p - first) % sizeof(devices[0]) == 0;
 }
 
+/* nvml.gone_after_ms = N: N ms after nvmlInit the driver is gone (unloaded, reset). */
+static bool nvml_gone(void) {
+    const char *after = fake_get("nvml.gone_after_ms");
+    unsigned long long ms = 0;
+    return after && fake_parse_u64(after, &ms) && now_ms() - init_time_ms >= (double)ms;
+}
+
 static nvmlReturn_t device_index(nvmlDevice_t dev, unsigned *index) {
     if (!init_count)
         return NVML_ERROR_UNINITIALIZED;
+    if (nvml_gone())
+        return NVML_ERROR_DRIVER_NOT_LOADED;
     if (!handle_in(dev, devices, sizeof(devices)) &&
         !handle_in(dev, mig_devices, sizeof(mig_devices)))
         return NVML_ERROR_INVALID_ARGUMENT;
@@ -397,6 +406,8 @@ nvmlReturn_t nvmlSystemGetProcessName(unsigned int pid, char *name, unsigned int
 nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *deviceCount) {
     if (!init_count)
         return NVML_ERROR_UNINITIALIZED;
+    if (nvml_gone())
+        return NVML_ERROR_DRIVER_NOT_LOADED;
     if (!deviceCount)
         return NVML_ERROR_INVALID_ARGUMENT;
     nvmlReturn_t rc;
@@ -984,3 +995,18 @@ nvmlReturn_t nvmlDeviceGetMemoryAffinity(nvmlDevice_t device, unsigned int nodeS
     return affinity(device, "numa_affinity", nodeSetSize, nodeSet);
 }
 #endif
+/* gpuI.remapped_rows = "corrected,uncorrected,pending,failed" */
+nvmlReturn_t nvmlDeviceGetRemappedRows(nvmlDevice_t device, unsigned int *corrRows,
+                                       unsigned int *uncRows, unsigned int *isPending,
+                                       unsigned int *failureOccurred) {
+    const char *text = NULL;
+    nvmlReturn_t rc = field(device, "remapped_rows", &text);
+    if (rc == NVML_SUCCESS && (!corrRows || !uncRows || !isPending || !failureOccurred))
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    if (rc != NVML_SUCCESS)
+        return rc;
+    char tail;
+    if (sscanf(text, "%u,%u,%u,%u%c", corrRows, uncRows, isPending, failureOccurred, &tail) != 4)
+        return NVML_ERROR_UNKNOWN;
+    return NVML_SUCCESS;
+}

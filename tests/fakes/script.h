@@ -14,6 +14,9 @@
  *   key                        value                                answered by
  *   -------------------------  -----------------------------------  ---------------------------
  *   nvml.init                  ok | NVML_ERROR_<name>               nvmlInit_v2, nvmlInit
+ *   nvml.gone_after_ms         N: the driver goes away N ms after   every device call and
+ *                              the first nvmlInit                   DeviceGetCount return
+ *                                                                   NVML_ERROR_DRIVER_NOT_LOADED
  *   cuda.init                  ok | CUDA_ERROR_<name>               cuInit
  *   driver_version             "580.159.04"                         nvmlSystemGetDriverVersion
  *   nvml_version               "13.580.159.04"                      nvmlSystemGetNVMLVersion
@@ -107,6 +110,8 @@
  *                              GPU_NOT_SUPPORTED | IOH_TOPOLOGY_     too unless p2p_write.A.B
  *                              NOT_SUPPORTED | DISABLED_BY_REGKEY |  is given)
  *                              NOT_SUPPORTED | UNKNOWN
+ *   gpuI.remapped_rows         "corrected,uncorrected,pending,      GetRemappedRows
+ *                              failed"
  *
  * Any per-GPU value may be an NVML error name instead (`gpu0.power_limit_mw =
  * NVML_ERROR_NOT_SUPPORTED`): the NVML call returns that error; CUDA calls reading that key

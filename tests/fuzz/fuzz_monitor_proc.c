@@ -1,0 +1,62 @@
+/* fuzz_monitor_proc.c - the monitor's /proc readers on arbitrary contents: the input is cut at
+ * "\n@@\n" into /proc/stat, /proc/meminfo, /proc/loadavg, /proc/net/dev, /proc/diskstats and
+ * /proc/1/{status,cmdline,cgroup} of a scratch sysroot; the host reader runs twice (so rates are
+ * computed) and a GPU process with PID 1 is joined with /proc. */
+#include "monitor/readers.h"
+#include "util/sysfs.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const files[] = {"/proc/stat",      "/proc/meminfo",   "/proc/loadavg",
+                                    "/proc/net/dev",   "/proc/diskstats", "/proc/1/status",
+                                    "/proc/1/cmdline", "/proc/1/cgroup"};
+
+static char root[64];
+
+static void write_part(const char *rel, const uint8_t *data, size_t size) {
+    char path[128];
+    snprintf(path, sizeof path, "%s%s", root, rel);
+    FILE *f = fopen(path, "wb");
+    if (f == NULL)
+        return;
+    fwrite(data, 1, size, f);
+    fclose(f);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (root[0] == '\0') {
+        const char *dirs[] = {"",     "/proc",      "/proc/net",     "/proc/1",
+                              "/sys", "/sys/block", "/sys/block/sda"};
+        snprintf(root, sizeof root, "/tmp/hws_fuzz_monitor_%d", (int)getpid());
+        for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+            char path[128];
+            snprintf(path, sizeof path, "%s%s", root, dirs[i]);
+            mkdir(path, 0700);
+        }
+        hws_sysroot_set(root);
+    }
+    size_t start = 0;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        size_t end = start;
+        while (end < size && !(end + 4 <= size && memcmp(data + end, "\n@@\n", 4) == 0))
+            end++;
+        write_part(files[i], data + start, end - start);
+        start = end + 4 <= size ? end + 4 : size;
+    }
+    hws_host_reader *r = hws_host_reader_new();
+    hws_mon_host *h = malloc(sizeof *h);
+    if (r != NULL && h != NULL) {
+        hws_host_reader_read(r, h);
+        hws_host_reader_read(r, h);
+    }
+    free(h);
+    hws_host_reader_free(r);
+    hws_mon_process p = {.pid = 1};
+    hws_mon_process_join(&p);
+    return 0;
+}
