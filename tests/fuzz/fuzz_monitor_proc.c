@@ -5,6 +5,8 @@
 #include "monitor/readers.h"
 #include "util/sysfs.h"
 
+#include "fuzz_sysroot.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,36 +20,15 @@ static const char *const files[] = {"/proc/stat",      "/proc/meminfo",   "/proc
 
 static char root[64];
 
-static void write_part(const char *rel, const uint8_t *data, size_t size) {
-    char path[128];
-    snprintf(path, sizeof path, "%s%s", root, rel);
-    FILE *f = fopen(path, "wb");
-    if (f == NULL)
-        return;
-    fwrite(data, 1, size, f);
-    fclose(f);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (root[0] == '\0') {
         const char *dirs[] = {"",     "/proc",      "/proc/net",     "/proc/1",
                               "/sys", "/sys/block", "/sys/block/sda"};
         snprintf(root, sizeof root, "/tmp/hws_fuzz_monitor_%d", (int)getpid());
-        for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-            char path[128];
-            snprintf(path, sizeof path, "%s%s", root, dirs[i]);
-            mkdir(path, 0700);
-        }
+        fuzz_sysroot_dirs(root, dirs, sizeof dirs / sizeof dirs[0]);
         hws_sysroot_set(root);
     }
-    size_t start = 0;
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        size_t end = start;
-        while (end < size && !(end + 4 <= size && memcmp(data + end, "\n@@\n", 4) == 0))
-            end++;
-        write_part(files[i], data + start, end - start);
-        start = end + 4 <= size ? end + 4 : size;
-    }
+    fuzz_sysroot_fill(root, files, sizeof files / sizeof files[0], data, size);
     hws_host_reader *r = hws_host_reader_new();
     hws_mon_host *h = malloc(sizeof *h);
     if (r != NULL && h != NULL) {

@@ -7,6 +7,8 @@
 #include "hwscope/probe.h"
 #include "util/sysfs.h"
 
+#include "fuzz_sysroot.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -72,21 +74,7 @@ static void make_dirs(void) {
                           "/sys/devices/system/cpu",
                           "/sys/devices/system/cpu/cpu0",
                           "/sys/devices/system/cpu/cpu0/cpufreq"};
-    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        char path[128];
-        snprintf(path, sizeof path, "%s%s", root, dirs[i]);
-        mkdir(path, 0700);
-    }
-}
-
-static void write_part(const char *rel, const uint8_t *data, size_t size) {
-    char path[128];
-    snprintf(path, sizeof path, "%s%s", root, rel);
-    FILE *f = fopen(path, "wb");
-    if (f == NULL)
-        return;
-    fwrite(data, 1, size, f);
-    fclose(f);
+    fuzz_sysroot_dirs(root, dirs, sizeof dirs / sizeof dirs[0]);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -94,19 +82,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         snprintf(root, sizeof root, "/tmp/hws_fuzz_procfs_%d", (int)getpid());
         make_dirs();
         hws_sysroot_set(root);
-        write_part("/topology.xml", (const uint8_t *)topology_xml, sizeof topology_xml - 1);
+        fuzz_sysroot_write(root, "/topology.xml", (const uint8_t *)topology_xml,
+                           sizeof topology_xml - 1);
         char xml[96];
         snprintf(xml, sizeof xml, "%s/topology.xml", root);
         setenv("HWSCOPE_HWLOC_XML", xml, 1);
     }
-    size_t start = 0;
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        size_t end = start;
-        while (end < size && !(end + 4 <= size && memcmp(data + end, "\n@@\n", 4) == 0))
-            end++;
-        write_part(files[i], data + start, end - start);
-        start = end + 4 <= size ? end + 4 : size;
-    }
+    fuzz_sysroot_fill(root, files, sizeof files / sizeof files[0], data, size);
     hws_cpu_info *cpu = malloc(sizeof *cpu);
     hws_mem_info *mem = malloc(sizeof *mem);
     hws_error err;
