@@ -43,9 +43,7 @@ static double read_ecc(const hws_nvml *n, nvmlDevice_t dev, hws_mon_gpu *g, cons
     unsigned long long v = 0;
     if (g->lost)
         return HWS_NA;
-    nvmlReturn_t rc = n->DeviceGetTotalEccErrors != NULL
-                          ? n->DeviceGetTotalEccErrors(dev, type, NVML_VOLATILE_ECC, &v)
-                          : NVML_ERROR_NOT_SUPPORTED;
+    nvmlReturn_t rc = hws_nvml_ecc_errors(n, dev, type, &v);
     if (rc != NVML_SUCCESS) {
         refused(n, g, key, rc);
         return HWS_NA;

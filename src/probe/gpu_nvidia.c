@@ -176,9 +176,7 @@ static void read_health(const hws_nvml *n, nvmlDevice_t dev, hws_gpu_info *g) {
     const char *fields[2] = {"ecc_errors_corrected", "ecc_errors_uncorrected"};
     double *counts[2] = {&g->ecc_errors_corrected, &g->ecc_errors_uncorrected};
     for (int i = 0; i < 2; i++) {
-        rc = n->DeviceGetTotalEccErrors != NULL
-                 ? n->DeviceGetTotalEccErrors(dev, types[i], NVML_VOLATILE_ECC, &v)
-                 : NVML_ERROR_NOT_SUPPORTED;
+        rc = hws_nvml_ecc_errors(n, dev, types[i], &v);
         if (rc == NVML_SUCCESS)
             *counts[i] = (double)v;
         else

@@ -148,3 +148,10 @@ nvmlReturn_t hws_nvml_memory(const hws_nvml *n, nvmlDevice_t dev, nvmlMemory_t *
         rc = n->DeviceGetMemoryInfo(dev, out);
     return rc;
 }
+
+nvmlReturn_t hws_nvml_ecc_errors(const hws_nvml *n, nvmlDevice_t dev, int type,
+                                 unsigned long long *count) {
+    return n->DeviceGetTotalEccErrors != NULL
+               ? n->DeviceGetTotalEccErrors(dev, type, NVML_VOLATILE_ECC, count)
+               : NVML_ERROR_NOT_SUPPORTED;
+}

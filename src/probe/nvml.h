@@ -158,6 +158,11 @@ nvmlReturn_t hws_nvml_processes(const hws_nvml *n, nvmlDevice_t dev, nvmlProcess
 /* Total, free and used memory of dev: used without the driver's reservation (the _v2 call of
  * driver 510+, as nvidia-smi shows it), else the plain call's, which includes it. */
 nvmlReturn_t hws_nvml_memory(const hws_nvml *n, nvmlDevice_t dev, nvmlMemory_t *out);
+/* The volatile (since the driver loaded) ECC error count of dev of one type
+ * (NVML_MEMORY_ERROR_TYPE_CORRECTED or _UNCORRECTED); NOT_SUPPORTED when the driver lacks the call.
+ */
+nvmlReturn_t hws_nvml_ecc_errors(const hws_nvml *n, nvmlDevice_t dev, int type,
+                                 unsigned long long *count);
 /* NVML's text for rc ("Not Supported"), or "error N". */
 const char *hws_nvml_error(const hws_nvml *nvml, nvmlReturn_t rc);
 
