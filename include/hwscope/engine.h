@@ -102,6 +102,13 @@ typedef struct {
     /* CPU: 1: OpenBLAS's own threads run each product (to compare); 0: the pool's threads each
      * call single-threaded OpenBLAS on a tile. */
     int cpu_blas_threads;
+    /* CUDA: 1: own kernels launched plainly; 0: as programmatic dependent launches on Hopper and
+     * later (each may start while the one before finishes). */
+    int no_pdl;
+    /* CUDA: cuBLASLt candidates timed per product (0 or 1: cuBLASLt's first, the default: on an
+     * H100 the candidates fastest alone made the graph slower, fp16 general path 0.509 ms with 8
+     * and 0.510 with 32 vs 0.494 with the first; at most 32). */
+    int autotune;
 } hws_tfm_options;
 
 HWS_API hws_tfm_options hws_tfm_options_default(void);

@@ -17,8 +17,8 @@
 
 typedef struct {
     const char *device, *dtype, *shape, *weights, *cpu_gemm;
-    long threads, reps, warmup, seed, lanes, cpu_tiles, spin;
-    bool json, profile, fold;
+    long threads, reps, warmup, seed, lanes, cpu_tiles, spin, autotune;
+    bool json, profile, fold, no_pdl;
 } options;
 
 static int parse_shape(const char *s, int *S, int *N, int *E) {
@@ -92,8 +92,17 @@ static const char usage[] = "[--device cpu|cuda|both] [--dtype fp32|tf32|fp16|bf
                             "[--shape S,N,E] [--threads N] [--fold] [--json]";
 
 int cmd_bench_transformer(int argc, char **argv) {
-    options o = {"both", "all", "1,512,512", NULL, "pool", 0,     10,   3,
-                 42,     1,     1,           -1,   false,  false, false};
+    options o = {.device = "both",
+                 .dtype = "all",
+                 .shape = "1,512,512",
+                 .cpu_gemm = "pool",
+                 .reps = 10,
+                 .warmup = 3,
+                 .seed = 42,
+                 .lanes = 1,
+                 .cpu_tiles = 1,
+                 .spin = -1,
+                 .autotune = 1};
     hws_opt opts[] = {
         {"device", HWS_OPT_STRING, &o.device, 0, 0, "cpu, cuda or both (default both)"},
         {"dtype", HWS_OPT_STRING, &o.dtype, 0, 0,
@@ -112,6 +121,10 @@ int cmd_bench_transformer(int argc, char **argv) {
          "also time the one-key fold (S=1: attention blocks as folded maps), as rows of its own"},
         {"lanes", HWS_OPT_INT, &o.lanes, 1, 4,
          "GPU: concurrent graph branches at S=1, slices of the batch (default 1)"},
+        {"no-pdl", HWS_OPT_FLAG, &o.no_pdl, 0, 0,
+         "GPU: launch own kernels plainly, not as programmatic dependent launches"},
+        {"autotune", HWS_OPT_INT, &o.autotune, 1, 32,
+         "GPU: cuBLASLt candidates timed per product (default 1: cuBLASLt's first)"},
         {"cpu-tiles", HWS_OPT_INT, &o.cpu_tiles, 1, 8,
          "CPU: tiles per thread of each matrix product (default 1)"},
         {"cpu-gemm", HWS_OPT_STRING, &o.cpu_gemm, 0, 0,
@@ -148,6 +161,8 @@ int cmd_bench_transformer(int argc, char **argv) {
     bo.fold = o.fold;
     bo.profile = o.profile;
     bo.engine.lanes = (int)o.lanes;
+    bo.engine.no_pdl = o.no_pdl;
+    bo.engine.autotune = (int)o.autotune;
     bo.engine.cpu_tiles = (int)o.cpu_tiles;
     bo.engine.cpu_blas_threads = strcmp(o.cpu_gemm, "blas") == 0;
     bo.engine.spin_rounds = o.spin < 0 ? 0 : o.spin == 0 ? -1 : (int)o.spin;

@@ -78,12 +78,14 @@ hws_status hws_tfm_run(const hws_tfm_weights *w, int S, int N, int fold, const h
                        void *ctx, hws_error *err);
 
 /* The CUDA module's table, got with hws_cuda_module_sym("hws_tfm_cuda_api"). */
-#define HWS_TFM_CUDA_ABI 3
+#define HWS_TFM_CUDA_ABI 4
 typedef struct {
     int abi; /* HWS_TFM_CUDA_ABI */
-    /* Allocates buffers for S*N rows and uploads w converted to dt. */
-    hws_status (*create)(const hws_tfm_weights *w, int S, int N, hws_tfm_dtype dt, void **ctx,
-                         char *device, size_t device_len, hws_error *err);
+    /* Allocates buffers for S*N rows and uploads w converted to dt; opt's CUDA fields (no_pdl,
+     * autotune) choose how kernels and products run. */
+    hws_status (*create)(const hws_tfm_weights *w, int S, int N, hws_tfm_dtype dt,
+                         const hws_tfm_options *opt, void **ctx, char *device, size_t device_len,
+                         hws_error *err);
     const hws_tfm_ops *ops;
     /* Between these two, ops calls are recorded into the graph (not run). */
     hws_status (*capture_begin)(void *ctx, hws_error *err);

@@ -90,7 +90,7 @@ hws_status hws_tfm_gpu_new(const hws_tfm_weights *w, int S, int N, hws_tfm_dtype
     g->N = N;
     g->lanes = lane_count(o.lanes, S, N);
     g->fold = o.fold;
-    hws_status st = api->create(w, S, N, dt, &g->ctx, g->device, sizeof g->device, err);
+    hws_status st = api->create(w, S, N, dt, &o, &g->ctx, g->device, sizeof g->device, err);
     if (st == HWS_OK) /* once eagerly: checks every step and picks the products' algorithms */
         st = run_lanes(g, g->lanes, err);
     if (st == HWS_OK)

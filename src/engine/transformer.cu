@@ -244,9 +244,7 @@ static hws_status setup(gpu_ctx *c, char *device, size_t device_len, hws_error *
         return hws_error_set(err, HWS_ERR_UNSUPPORTED,
                              "%s needs compute capability 8.0 (%s is %d.%d)", dtype_name(c->dt),
                              prop.name, prop.major, prop.minor);
-    /* HWSCOPE_ENGINE_PDL=0: own kernels launched plainly */
-    const char *pdl_env = getenv("HWSCOPE_ENGINE_PDL");
-    c->pdl = prop.major >= 9 && !(pdl_env && !strcmp(pdl_env, "0"));
+    c->pdl = prop.major >= 9 && !c->no_pdl; /* hws_tfm_options.no_pdl: launched plainly */
     CUDA_TRY(cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking));
     CUDA_TRY(cudaEventCreate(&c->ev0));
     CUDA_TRY(cudaEventCreate(&c->ev1));
@@ -282,8 +280,9 @@ static hws_status setup(gpu_ctx *c, char *device, size_t device_len, hws_error *
     return HWS_OK;
 }
 
-static hws_status gpu_create(const hws_tfm_weights *w, int S, int N, hws_tfm_dtype dt, void **ctx,
-                             char *device, size_t device_len, hws_error *err) {
+static hws_status gpu_create(const hws_tfm_weights *w, int S, int N, hws_tfm_dtype dt,
+                             const hws_tfm_options *opt, void **ctx, char *device,
+                             size_t device_len, hws_error *err) {
     gpu_ctx *c = new (std::nothrow) gpu_ctx();
     if (!c)
         return hws_error_set(err, HWS_ERR_NOMEM, "out of memory");
@@ -292,12 +291,9 @@ static hws_status gpu_create(const hws_tfm_weights *w, int S, int N, hws_tfm_dty
     c->N = N;
     c->dt = dt;
     c->esize = dt == HWS_TFM_FP16 || dt == HWS_TFM_BF16 ? 2 : 4;
-    /* HWSCOPE_ENGINE_AUTOTUNE: candidates to time per product (0 or 1: cuBLASLt's first, the
-     * default: on an H100 the candidates fastest alone made the graph slower, fp16 general path
-     * 0.509 ms with 8 and 0.510 with 32 vs 0.494 with the first) */
-    const char *tune_env = getenv("HWSCOPE_ENGINE_AUTOTUNE");
-    c->tune_n = tune_env && *tune_env ? atoi(tune_env) : 1;
-    c->tune_n = c->tune_n < 1 ? 1 : c->tune_n > MAX_TUNE ? MAX_TUNE : c->tune_n;
+    /* hws_tfm_options.autotune: candidates timed per product (see engine.h) */
+    c->tune_n = opt->autotune < 1 ? 1 : opt->autotune > MAX_TUNE ? MAX_TUNE : opt->autotune;
+    c->no_pdl = opt->no_pdl != 0;
     hws_status st = setup(c, device, device_len, err);
     if (st != HWS_OK) {
         gpu_destroy(c);

@@ -149,7 +149,8 @@ static int gpu_case(const hws_tfm_cuda_api *api, int E, int H, int F, int S, int
     assert_int_equal(hws_tfm_weights_random(&cfg, 7, &w, &err), HWS_OK);
     void *ctx;
     char dev[128];
-    hws_status st = api->create(w, S, N, dt, &ctx, dev, sizeof dev, &err);
+    hws_tfm_options opt = hws_tfm_options_default();
+    hws_status st = api->create(w, S, N, dt, &opt, &ctx, dev, sizeof dev, &err);
     if (st == HWS_ERR_UNSUPPORTED) {
         print_message("CUDA kernels skipped: %s\n", err.msg);
         hws_tfm_weights_free(w);

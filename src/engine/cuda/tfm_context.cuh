@@ -66,7 +66,8 @@ struct gpu_ctx {
     std::vector<mm_plan> plans; /* products' chosen algorithms, filled before capture */
     int tune_n; /* cuBLASLt candidates timed per product shape (1: the heuristic's first) */
     bool capturing, profiling;
-    bool pdl; /* own kernels as programmatic dependent launches (compute capability 9.0 on) */
+    bool pdl;    /* own kernels as programmatic dependent launches (compute capability 9.0 on) */
+    bool no_pdl; /* hws_tfm_options.no_pdl: the caller turned them off */
     double prof_ms[4];
     int prof_n[4];
 };
