@@ -38,7 +38,7 @@ typedef struct {
     char price_kind[8];        /* "street", "list", "msrp" */
     char price_date[12];       /* YYYY-MM */
     double cloud_usd_per_hour; /* published on-demand price per GPU-hour */
-    char source[256];          /* where the figures come from */
+    char source[512];          /* where the figures come from */
 } hws_gpu_spec;
 
 /* The fields of hws_gpu_spec: the catalog's columns (data/gpus.tsv), numbers in the file's unit. */

@@ -182,6 +182,33 @@ static void buy_pricing(void **state) {
     hws_advice_list_free(&l);
 }
 
+/* The catalog prices the big datacenter GPUs both ways, so a 70B model ranks the A100s and the
+ * H200 when buying and when renting instead of calling them unpriced (issue #15, point 10). */
+static void datacenter_gpus_priced(void **state) {
+    (void)state;
+    static const char *const gpus[] = {"A100 PCIe 80GB", "A100 SXM 80GB", "H200 SXM 141GB"};
+    for (int rent = 0; rent <= 1; rent++) {
+        hws_advice_list l = advise("Llama-3.1-70B", HWS_NA, HWS_NA, rent);
+        for (size_t g = 0; g < sizeof gpus / sizeof gpus[0]; g++) {
+            int ranked = 0;
+            for (int i = 0; i < l.n; i++) {
+                const hws_advice *a = &l.items[i];
+                if (strcmp(a->name, gpus[g]) != 0)
+                    continue;
+                assert_null(strstr(a->why, "price"));
+                ranked += a->ok && hws_known(a->cost_usd) && a->cost_usd > 0;
+            }
+            if (ranked == 0)
+                fail_msg("%s is not ranked by %s price", gpus[g], rent ? "hourly" : "purchase");
+        }
+        hws_advice_list_free(&l);
+    }
+    const hws_gpu_spec *h200 = hws_gpu_catalog_find("H200 SXM 141GB");
+    assert_non_null(h200);
+    assert_non_null(strstr(h200->source, "price:"));
+    assert_non_null(strstr(h200->source, "cloud:"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ranked_by_cost),
@@ -191,6 +218,7 @@ int main(void) {
         cmocka_unit_test(budget_tree_consistent),
         cmocka_unit_test(cpus_ranked),
         cmocka_unit_test(buy_pricing),
+        cmocka_unit_test(datacenter_gpus_priced),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
