@@ -251,7 +251,7 @@ static void checkpoint_quantised(void **state) {
     hws_plan_opts o;
     hws_plan_opts_default(&o);
     hws_devices_named(hws_gpu_catalog_find("H100 SXM 80GB"), 1, &h100);
-    hws_place(&big, &o, &mem, &h100, HWS_PLACE_SINGLE, &pl);
+    hws_placement_compute(&big, &o, &mem, &h100, HWS_PLACE_SINGLE, &pl);
     assert_true(pl.fits);
     hws_model_spec small = model("gpt-oss-20b");
     assert_true(estimate(&small, NULL, "fp16", 8192, 1).weights_bytes < 16e9);

@@ -376,16 +376,16 @@ static void vllm_reserves_the_card(void **state) {
     planned p = plan("Llama-3.1-8B", "bf16", HWS_RUNTIME_VLLM);
     hws_device_set busy = gpus(1, 80 * HWS_GIB, 30 * HWS_GIB);
     hws_placement pl;
-    hws_place(&p.m, &p.o, &p.mem, &busy, HWS_PLACE_SINGLE, &pl);
+    hws_placement_compute(&p.m, &p.o, &p.mem, &busy, HWS_PLACE_SINGLE, &pl);
     assert_true(pl.fits);
     assert_non_null(strstr(pl.note, "refuses to start"));
     assert_true(pl.gpu_mem_util < 30.0 / 80 && pl.gpu_mem_util > 0.3);
     assert_non_null(strstr(pl.launch, "--gpu-memory-utilization 0.35"));
     hws_device_set idle = gpus(1, 80 * HWS_GIB, 79 * HWS_GIB);
-    hws_place(&p.m, &p.o, &p.mem, &idle, HWS_PLACE_SINGLE, &pl);
+    hws_placement_compute(&p.m, &p.o, &p.mem, &idle, HWS_PLACE_SINGLE, &pl);
     assert_true(pl.note[0] == '\0' && pl.gpu_mem_util == 0.9);
     p.o.runtime = HWS_RUNTIME_TRANSFORMERS;
-    hws_place(&p.m, &p.o, &p.mem, &busy, HWS_PLACE_SINGLE, &pl);
+    hws_placement_compute(&p.m, &p.o, &p.mem, &busy, HWS_PLACE_SINGLE, &pl);
     assert_true(pl.note[0] == '\0');
 }
 

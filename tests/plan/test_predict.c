@@ -335,7 +335,7 @@ static void vllm_published(void **state) {
     m.o.prompt_tokens = 256;
     hws_error err;
     assert_int_equal(hws_memory_estimate(&m.m, &m.o, &m.mem, &err), HWS_OK);
-    hws_place_best(&m.m, &m.o, &m.mem, &m.devs, &m.pl);
+    hws_placement_best(&m.m, &m.o, &m.mem, &m.devs, &m.pl);
     again(&m);
     double served = 8 * 128 / (m.pred.ttft_ms / 1e3 + 128 * m.pred.tpot_ms / 1e3);
     assert_true(fabs(served / 377.0 - 1) < 0.15);
