@@ -1,7 +1,11 @@
 /* llm_cpu.c - the CPU backend of the LLM engine: the ops of llm_backend.h on float activations,
  * linear layers stored in the model's format and dequantised row by row as they are read, split
- * over a pool of threads (small batches: own dot products; larger: OpenBLAS on tiles). */
+ * over a pool of threads (small batches: the decode products of llm_cpu_gemv.c, each thread one
+ * contiguous share of the rows; larger: OpenBLAS on dequantised tiles). The embedding table is
+ * kept in 16 bits (bf16, fp16 for fp16 models), as the CUDA backend keeps it, so a tied output
+ * head streams 2 bytes a weight. */
 #include "engine/llm_backend.h"
+#include "engine/llm_cpu_gemv.h"
 #include "engine/llm_quant.h"
 #include "engine/pool.h"
 #include "probe/cgroup.h"
@@ -16,11 +20,13 @@
 #include <unistd.h>
 
 #define TILE_ROWS 64 /* output rows dequantised at a time for the OpenBLAS path */
+#define GEMV_UNIT 16 /* decode products: rows are shared out between threads in these units */
 
 typedef struct {
     int rows, cols;
-    float *f;         /* non-linear weights, and every weight of a float model */
-    void *q;          /* linear: uint16 (bf16/fp16), int8 or packed int4 codes */
+    hws_llm_format fmt; /* of q */
+    float *f;           /* norms and biases */
+    void *q;          /* linear: uint16 (bf16/fp16), int8 or packed int4 codes; embedding: 16-bit */
     uint16_t *scales; /* int8/int4: [rows, cols / HWS_LLM_GROUP] fp16 */
 } cpu_weight;
 
@@ -38,7 +44,8 @@ typedef struct {
     float *scratch; /* per thread: TILE_ROWS * max(cols) + scores */
     size_t scratch_per_thread;
     hws_pool *pool;
-    int avx2; /* the AVX2 + FMA + F16C decode products run here */
+    int threads;
+    hws_gemv_isa isa; /* the decode products' version for this CPU */
 } cpu_ctx;
 
 static cpu_weight *weight_of(cpu_ctx *c, int layer, hws_llm_weight w) {
@@ -46,104 +53,24 @@ static cpu_weight *weight_of(cpu_ctx *c, int layer, hws_llm_weight w) {
     return &c->w[(size_t)l * HWS_LLM_W_COUNT + w];
 }
 
-/* ---- AVX2 decode products: a weight row read once, in its format, for up to 8 rows of x ---- */
-
-#if defined(__x86_64__)
-#include <cpuid.h>
-#include <immintrin.h>
-#define AVX2 __attribute__((target("avx2,fma,f16c")))
-
-/* 8 weights from p (format fmt, element e of the row) as floats; int formats unscaled. */
-AVX2 static inline __m256 load8(hws_llm_format fmt, const void *p, size_t e) {
-    switch (fmt) {
-    case HWS_LLM_BF16: {
-        __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)p + e));
-        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-    }
-    case HWS_LLM_FP16:
-        return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + e)));
-    case HWS_LLM_INT8: {
-        __m128i b = _mm_loadl_epi64((const __m128i *)((const int8_t *)p + e));
-        return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b));
-    }
-    default: { /* int4: element e of a group; bytes hold e and e + 16 */
-        size_t g = e / HWS_LLM_GROUP, j = e % HWS_LLM_GROUP;
-        const uint8_t *b = (const uint8_t *)p + g * HWS_LLM_GROUP / 2 + (j % 16);
-        __m128i v = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)b));
-        v = j >= 16 ? _mm_srli_epi16(v, 4) : v;
-        v = _mm_sub_epi16(_mm_and_si128(v, _mm_set1_epi16(15)), _mm_set1_epi16(8));
-        return _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(v));
-    }
-    }
-}
-
-AVX2 static float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_hadd_ps(s, s);
-    s = _mm_hadd_ps(s, s);
-    return _mm_cvtss_f32(s);
-}
-
-/* out[r] = W[o] . x[r] for r < rows (<= 8); k a multiple of 8 (and of the group when int). */
-AVX2 static void dot_rows(const cpu_ctx *c, const cpu_weight *w, int o, const float *x, int rows,
-                          float *out) {
-    size_t k = (size_t)w->cols;
-    int grouped = c->fmt == HWS_LLM_INT8 || c->fmt == HWS_LLM_INT4;
-    size_t row_elems = c->fmt == HWS_LLM_INT4 ? k / 2 : k;
-    const char *base =
-        (const char *)w->q +
-        (size_t)o * row_elems * (c->fmt == HWS_LLM_BF16 || c->fmt == HWS_LLM_FP16 ? 2 : 1);
-    __m256 acc[8];
-    for (int r = 0; r < 8; r++)
-        acc[r] = _mm256_setzero_ps();
-    size_t step = grouped ? HWS_LLM_GROUP : 8;
-    for (size_t e0 = 0; e0 < k; e0 += step) {
-        __m256 d = grouped ? _mm256_set1_ps(hws_f16_to_f32(
-                                 w->scales[(size_t)o * (k / HWS_LLM_GROUP) + e0 / HWS_LLM_GROUP]))
-                           : _mm256_set1_ps(1.0f);
-        for (size_t e = e0; e < e0 + step; e += 8) {
-            __m256 wv = _mm256_mul_ps(load8(c->fmt, base, e), d);
-            for (int r = 0; r < rows; r++)
-                acc[r] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x + (size_t)r * k + e), acc[r]);
-        }
-    }
-    for (int r = 0; r < rows; r++)
-        out[r] = hsum(acc[r]);
-}
-
-static int have_avx2(void) {
-    unsigned a, b, c, d; /* F16C: CPUID.1:ECX bit 29 (clang's builtin does not name it) */
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           __get_cpuid(1, &a, &b, &c, &d) && (c >> 29 & 1u);
-}
-#else
-static void dot_rows(const cpu_ctx *c, const cpu_weight *w, int o, const float *x, int rows,
-                     float *out) {
-    (void)c, (void)w, (void)o, (void)x, (void)rows, (void)out;
-}
-static int have_avx2(void) {
-    return 0;
-}
-#endif
-
 static int buf_width(const cpu_ctx *c, hws_llm_buf b) {
     return hws_llm_buf_width(&c->s, b);
 }
 
 /* Row o of a weight as floats. */
-static void dequant_row(const cpu_ctx *c, const cpu_weight *w, int o, float *out) {
+static void dequant_row(const cpu_weight *w, int o, float *out) {
     size_t n = (size_t)w->cols;
     if (w->f) {
         memcpy(out, w->f + (size_t)o * n, n * sizeof *out);
         return;
     }
     size_t groups = n / HWS_LLM_GROUP;
-    switch (c->fmt) {
+    switch (w->fmt) {
     case HWS_LLM_BF16:
     case HWS_LLM_FP16: {
         const uint16_t *p = (const uint16_t *)w->q + (size_t)o * n;
         for (size_t i = 0; i < n; i++)
-            out[i] = c->fmt == HWS_LLM_BF16 ? hws_bf16_to_f32(p[i]) : hws_f16_to_f32(p[i]);
+            out[i] = w->fmt == HWS_LLM_BF16 ? hws_bf16_to_f32(p[i]) : hws_f16_to_f32(p[i]);
         break;
     }
     case HWS_LLM_INT8: {
@@ -171,19 +98,19 @@ static void dequant_row(const cpu_ctx *c, const cpu_weight *w, int o, float *out
 }
 
 /* Stores rows x cols floats into a weight in the context's format. */
-static void store_weight(const cpu_ctx *c, cpu_weight *w, const float *x) {
+static void store_weight(cpu_weight *w, const float *x) {
     size_t n = (size_t)w->rows * w->cols;
     if (w->f) {
         memcpy(w->f, x, n * sizeof *x);
         return;
     }
-    if (c->fmt == HWS_LLM_BF16 || c->fmt == HWS_LLM_FP16) {
+    if (w->fmt == HWS_LLM_BF16 || w->fmt == HWS_LLM_FP16) {
         uint16_t *q = w->q;
         for (size_t i = 0; i < n; i++)
-            q[i] = c->fmt == HWS_LLM_BF16 ? hws_f32_to_bf16(x[i]) : hws_f32_to_f16(x[i]);
+            q[i] = w->fmt == HWS_LLM_BF16 ? hws_f32_to_bf16(x[i]) : hws_f32_to_f16(x[i]);
         return;
     }
-    int int8 = c->fmt == HWS_LLM_INT8;
+    int int8 = w->fmt == HWS_LLM_INT8;
     for (size_t g = 0; g < n / HWS_LLM_GROUP; g++) {
         const float *v = x + g * HWS_LLM_GROUP;
         uint16_t d = hws_llm_group_scale(v, HWS_LLM_GROUP, int8 ? 127.0f : 7.0f);
@@ -265,15 +192,18 @@ static hws_status create(const hws_llm_shape *s, const hws_llm_options *o, int m
             size_t n = (size_t)cw->rows * cw->cols;
             if (n == 0)
                 continue;
-            if (!hws_llm_weight_is_linear((hws_llm_weight)w)) {
-                ok = (cw->f = malloc(n * sizeof(float))) != NULL;
+            if (hws_llm_weight_is_linear((hws_llm_weight)w)) {
+                cw->fmt = c->fmt;
+            } else if (w == HWS_LLM_W_EMBED) {
+                cw->fmt = c->fmt == HWS_LLM_FP16 ? HWS_LLM_FP16 : HWS_LLM_BF16;
             } else {
-                size_t bytes =
-                    c->fmt == HWS_LLM_INT8 ? n : (c->fmt == HWS_LLM_INT4 ? n / 2 : 2 * n);
-                ok = (cw->q = malloc(bytes)) != NULL;
-                if (ok && c->fmt >= HWS_LLM_INT8)
-                    ok = (cw->scales = malloc(n / HWS_LLM_GROUP * 2)) != NULL;
+                ok = (cw->f = malloc(n * sizeof(float))) != NULL;
+                continue;
             }
+            size_t bytes = cw->fmt == HWS_LLM_INT8 ? n : (cw->fmt == HWS_LLM_INT4 ? n / 2 : 2 * n);
+            ok = (cw->q = malloc(bytes)) != NULL;
+            if (ok && cw->fmt >= HWS_LLM_INT8)
+                ok = (cw->scales = malloc(n / HWS_LLM_GROUP * 2)) != NULL;
         }
     for (int b = 0; ok && b < HWS_LLM_BUF_COUNT; b++)
         ok = (c->buf[b] = calloc((size_t)max_rows * buf_width(c, b), sizeof(float))) != NULL;
@@ -293,13 +223,15 @@ static hws_status create(const hws_llm_shape *s, const hws_llm_options *o, int m
         destroy(c);
         return hws_error_set(err, HWS_ERR_NOMEM, "out of memory for the model on the CPU");
     }
-    c->avx2 = have_avx2();
+    c->threads = threads;
+    c->isa = hws_gemv_isa_best();
     openblas_set_num_threads(1); /* the pool's threads call it, each on its own tile */
     memcpy(c->inv_freq, rope_inv_freq, (size_t)s->head_dim / 2 * sizeof(float));
     info->kv_bytes_per_token = 2.0 * s->n_layers * s->n_kv_heads * s->head_dim * sizeof(float);
     info->device_bytes_peak = info->weight_bytes + 2.0 * (double)cache * sizeof(float);
     snprintf(info->device_name, sizeof info->device_name, "CPU (%d threads)", threads);
-    snprintf(info->backend, sizeof info->backend, "cpu (own kernels, OpenBLAS for prefill)");
+    snprintf(info->backend, sizeof info->backend, "cpu (own %s kernels, OpenBLAS for prefill)",
+             hws_gemv_isa_name(c->isa));
     *out = c;
     return HWS_OK;
 }
@@ -311,7 +243,7 @@ static hws_status set_weight(void *ctx, int layer, hws_llm_weight w, const float
     if (cw->rows == 0)
         return hws_error_set(err, HWS_ERR_INPUT, "weight %d of layer %d does not exist", (int)w,
                              layer);
-    store_weight(c, cw, data);
+    store_weight(cw, data);
     return HWS_OK;
 }
 
@@ -361,8 +293,7 @@ static hws_status op_embed(void *ctx, int rows, hws_error *err) {
     cpu_ctx *c = ctx;
     const cpu_weight *e = weight_of(c, -1, HWS_LLM_W_EMBED);
     for (int r = 0; r < rows; r++)
-        memcpy(c->buf[HWS_LLM_BUF_X] + (size_t)r * c->s.d_model,
-               e->f + (size_t)c->tokens[r] * c->s.d_model, (size_t)c->s.d_model * sizeof(float));
+        dequant_row(e, c->tokens[r], c->buf[HWS_LLM_BUF_X] + (size_t)r * c->s.d_model);
     return HWS_OK;
 }
 
@@ -392,51 +323,57 @@ typedef struct {
     float *y;
     const float *x;
     int rows, accumulate;
-    size_t ldy; /* floats between rows of y */
+    size_t ldy;  /* floats between rows of y */
+    long shares; /* decode products: the row range cut into this many shares, one a thread */
 } linear_job;
 
-/* Output rows [o0, o1) of y = x W^T: tiles of dequantised rows, each multiplied by every row of
- * x (own loop for a few rows, OpenBLAS for more). */
+/* Output rows [o0, o1) of y = x W^T for 8 rows of x or more: tiles of dequantised rows, each
+ * multiplied by every row of x through OpenBLAS. */
 static void linear_part(void *arg, long o0, long o1, int tid) {
     const linear_job *j = arg;
     int k = j->w->cols;
-    if (j->rows < 8 && j->c->avx2 && !j->w->f && k % 8 == 0) {
-        for (long o = o0; o < o1; o++) {
-            float s[8];
-            dot_rows(j->c, j->w, (int)o, j->x, j->rows, s);
-            for (int r = 0; r < j->rows; r++) {
-                float *yo = j->y + (size_t)r * j->ldy + o;
-                *yo = j->accumulate ? *yo + s[r] : s[r];
-            }
-        }
-        return;
-    }
     float *tile = j->c->scratch + (size_t)tid * j->c->scratch_per_thread;
     for (long t0 = o0; t0 < o1; t0 += TILE_ROWS) {
         int nt = (int)(o1 - t0 < TILE_ROWS ? o1 - t0 : TILE_ROWS);
         for (int i = 0; i < nt; i++)
-            dequant_row(j->c, j->w, (int)t0 + i, tile + (size_t)i * k);
-        if (j->rows >= 8) {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->rows, nt, k, 1.0f, j->x, k,
-                        tile, k, j->accumulate ? 1.0f : 0.0f, j->y + t0, (int)j->ldy);
-            continue;
-        }
-        for (int r = 0; r < j->rows; r++)
-            for (int i = 0; i < nt; i++) {
-                const float *a = j->x + (size_t)r * k, *b = tile + (size_t)i * k;
-                float s = 0.0f;
-                for (int e = 0; e < k; e++)
-                    s += a[e] * b[e];
-                float *yo = j->y + (size_t)r * j->ldy + t0 + i;
-                *yo = j->accumulate ? *yo + s : s;
-            }
+            dequant_row(j->w, (int)t0 + i, tile + (size_t)i * k);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->rows, nt, k, 1.0f, j->x, k, tile, k,
+                    j->accumulate ? 1.0f : 0.0f, j->y + t0, (int)j->ldy);
+    }
+}
+
+/* Rows of one share of a decode product: shares are contiguous runs of whole 16-row units (64
+ * bytes of each output row, so no two threads write one cache line), as equal as the units allow,
+ * so every thread streams about the same bytes. */
+static void share_rows(long rows, long shares, long share, long *o0, long *o1) {
+    long units = (rows + GEMV_UNIT - 1) / GEMV_UNIT;
+    *o0 = units * share / shares * GEMV_UNIT;
+    *o1 = units * (share + 1) / shares * GEMV_UNIT;
+    *o1 = *o1 < rows ? *o1 : rows;
+}
+
+/* Shares [s0, s1) of y = x W^T for up to HWS_GEMV_MAX_X rows of x. */
+static void gemv_part(void *arg, long s0, long s1, int tid) {
+    (void)tid;
+    const linear_job *j = arg;
+    const cpu_weight *w = j->w;
+    hws_gemv_weight gw = {w->fmt, w->rows, w->cols, w->q, w->scales};
+    for (long sh = s0; sh < s1; sh++) {
+        long o0, o1;
+        share_rows(w->rows, j->shares, sh, &o0, &o1);
+        if (o0 < o1)
+            hws_gemv_rows(j->c->isa, &gw, o0, o1, j->x, (size_t)w->cols, j->rows, j->y, j->ldy,
+                          j->accumulate);
     }
 }
 
 static void linear_run(cpu_ctx *c, const cpu_weight *w, float *y, size_t ldy, const float *x,
                        int rows, int accumulate) {
-    linear_job j = {c, w, y, x, rows, accumulate, ldy};
-    hws_pool_run(c->pool, linear_part, &j, w->rows);
+    linear_job j = {c, w, y, x, rows, accumulate, ldy, c->threads};
+    if (rows <= HWS_GEMV_MAX_X)
+        hws_pool_run(c->pool, gemv_part, &j, j.shares);
+    else
+        hws_pool_run(c->pool, linear_part, &j, w->rows);
 }
 
 static hws_status op_linear(void *ctx, hws_llm_buf y, hws_llm_buf x, int rows, int layer,
@@ -532,16 +469,21 @@ static hws_status op_attention(void *ctx, int layer, int rows, hws_error *err) {
     return HWS_OK;
 }
 
+/* Elements [i0, i1) of the rows' d_ff-wide activations: silu(gate) * up. */
+static void swiglu_part(void *arg, long i0, long i1, int tid) {
+    (void)tid;
+    const cpu_ctx *c = arg;
+    long f = c->s.d_ff;
+    for (long i = i0; i < i1; i++) {
+        const float *gu = c->buf[HWS_LLM_BUF_GU] + i / f * 2 * f + i % f;
+        c->buf[HWS_LLM_BUF_ACT][i] = gu[0] / (1.0f + expf(-gu[0])) * gu[f];
+    }
+}
+
 static hws_status op_swiglu(void *ctx, int rows, hws_error *err) {
     (void)err;
     cpu_ctx *c = ctx;
-    int f = c->s.d_ff;
-    for (int r = 0; r < rows; r++) {
-        const float *gu = c->buf[HWS_LLM_BUF_GU] + (size_t)r * 2 * f;
-        float *a = c->buf[HWS_LLM_BUF_ACT] + (size_t)r * f;
-        for (int i = 0; i < f; i++)
-            a[i] = gu[i] / (1.0f + expf(-gu[i])) * gu[f + i];
-    }
+    hws_pool_run(c->pool, swiglu_part, c, (long)rows * c->s.d_ff);
     return HWS_OK;
 }
 

@@ -133,7 +133,11 @@ static float *ref_weight(const hws_llm_shape *s, int layer, hws_llm_weight w, hw
     uint64_t ws = hws_llm_weight_seed(seed, layer, w);
     for (size_t i = 0; i < n; i++)
         x[i] = offset + scale * hws_llm_uniform(i, ws);
-    if (!hws_llm_weight_is_linear(w) || f == HWS_LLM_FORMAT_COUNT) /* COUNT: unrounded */
+    if (f == HWS_LLM_FORMAT_COUNT) /* unrounded */
+        return x;
+    if (w == HWS_LLM_W_EMBED) /* the table is kept in 16 bits: fp16 for fp16 models, else bf16 */
+        f = f == HWS_LLM_FP16 ? HWS_LLM_FP16 : HWS_LLM_BF16;
+    else if (!hws_llm_weight_is_linear(w))
         return x;
     for (size_t g = 0; g < n / HWS_LLM_GROUP && f >= HWS_LLM_INT8; g++) {
         float qmax = f == HWS_LLM_INT8 ? 127.0f : 7.0f, *v = x + g * HWS_LLM_GROUP;

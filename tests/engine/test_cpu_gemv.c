@@ -1,0 +1,160 @@
+/* test_cpu_gemv.c - the CPU backend's decode products (llm_cpu_gemv.h): every version this
+ * machine runs, in every weight format, on odd shapes, rows ranges, 1 to 8 rows of x, storing and
+ * accumulating, against a plain double-precision reference over the weights decoded by hand. */
+#include "engine/llm_cpu_gemv.h"
+#include "engine/llm_quant.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+/* A matrix of random codes in format fmt (and its scales), with its values decoded by hand. */
+typedef struct {
+    hws_gemv_weight w;
+    void *q;
+    uint16_t *scales;
+    double *value; /* [rows][cols] */
+} test_matrix;
+
+static uint64_t rng_next(uint64_t *s) {
+    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+    return *s >> 33;
+}
+
+static void matrix_new(test_matrix *m, hws_llm_format fmt, int rows, int cols, uint64_t seed) {
+    size_t n = (size_t)rows * cols, groups = (size_t)cols / HWS_LLM_GROUP;
+    m->w = (hws_gemv_weight){fmt, rows, cols, NULL, NULL};
+    m->value = malloc(n * sizeof *m->value);
+    m->scales = malloc((groups ? groups * rows : 1) * sizeof *m->scales);
+    m->q = malloc(n * 2);
+    assert_true(m->value && m->scales && m->q);
+    uint16_t *h = m->q;
+    int8_t *i8 = m->q;
+    uint8_t *u8 = m->q;
+    for (size_t g = 0; g < groups * rows; g++)
+        m->scales[g] = hws_f32_to_f16(0.001f + (float)(rng_next(&seed) % 1000) * 1e-5f);
+    for (size_t i = 0; i < n; i++) {
+        size_t o = i / cols, e = i % cols;
+        float f = (float)((int)(rng_next(&seed) % 2001) - 1000) * 1e-3f;
+        double d = groups ? hws_f16_to_f32(m->scales[o * groups + e / HWS_LLM_GROUP]) : 1.0;
+        switch (fmt) {
+        case HWS_LLM_BF16:
+            h[i] = hws_f32_to_bf16(f);
+            m->value[i] = hws_bf16_to_f32(h[i]);
+            break;
+        case HWS_LLM_FP16:
+            h[i] = hws_f32_to_f16(f);
+            m->value[i] = hws_f16_to_f32(h[i]);
+            break;
+        case HWS_LLM_INT8:
+            i8[i] = (int8_t)((int)(rng_next(&seed) % 255) - 127);
+            m->value[i] = i8[i] * d;
+            break;
+        default: { /* byte j of a group: element j low, j + 16 high */
+            int code = (int)(rng_next(&seed) % 16);
+            size_t g = i / HWS_LLM_GROUP, j = i % HWS_LLM_GROUP, at = g * 16 + j % 16;
+            u8[at] = (uint8_t)(j < 16 ? (u8[at] & 0xf0) | code : (u8[at] & 0x0f) | code << 4);
+            m->value[i] = (code - 8) * d;
+            break;
+        }
+        }
+    }
+    m->w.q = m->q;
+    m->w.scales = m->scales;
+}
+
+static void matrix_free(test_matrix *m) {
+    free(m->q);
+    free(m->scales);
+    free(m->value);
+}
+
+/* Runs version isa on rows [o0, o1) of m for nx rows of x (row stride ldx) and checks every
+ * output: the rows in range equal the reference (plus the old value when accumulating), the
+ * others untouched. */
+static void check_product(hws_gemv_isa isa, const test_matrix *m, long o0, long o1, int nx,
+                          int accumulate) {
+    int rows = m->w.rows, cols = m->w.cols;
+    size_t ldx = (size_t)cols + 3, ldy = (size_t)rows + 5;
+    float *x = malloc(sizeof(float) * ldx * nx), *y = malloc(sizeof(float) * ldy * nx);
+    assert_true(x && y);
+    uint64_t seed = 99 + (uint64_t)nx;
+    for (size_t i = 0; i < ldx * nx; i++)
+        x[i] = (float)((int)(rng_next(&seed) % 2001) - 1000) * 1e-3f;
+    for (size_t i = 0; i < ldy * nx; i++)
+        y[i] = 0.25f * (float)(i % 7);
+    hws_gemv_rows(isa, &m->w, o0, o1, x, ldx, nx, y, ldy, accumulate);
+    for (int r = 0; r < nx; r++)
+        for (int o = 0; o < rows; o++) {
+            float old = 0.25f * (float)(((size_t)r * ldy + o) % 7), got = y[(size_t)r * ldy + o];
+            if (o < o0 || o >= o1) {
+                assert_true(got == old);
+                continue;
+            }
+            double want = accumulate ? old : 0.0, mag = fabs(want);
+            for (int e = 0; e < cols; e++) {
+                double t = m->value[(size_t)o * cols + e] * x[(size_t)r * ldx + e];
+                want += t;
+                mag += fabs(t);
+            }
+            if (fabs(got - want) > 1e-5 * mag + 1e-30) {
+                print_error("%s format %d rows %d cols %d nx %d: row %d x %d got %g want %g\n",
+                            hws_gemv_isa_name(isa), (int)m->w.fmt, rows, cols, nx, o, r, got, want);
+                fail();
+            }
+        }
+    free(x);
+    free(y);
+}
+
+static void test_every_version_format_and_shape(void **state) {
+    (void)state;
+    static const int rows_list[] = {1, 3, 4, 7, 13, 37};
+    static const int cols16[] = {5, 31, 32, 45, 96, 133}; /* 16-bit formats: any width */
+    static const int cols_int[] = {32, 64, 96, 224};      /* int formats: whole groups */
+    int versions = 0;
+    for (int isa = 0; isa < HWS_GEMV_ISA_COUNT; isa++) {
+        if (!hws_gemv_isa_available((hws_gemv_isa)isa))
+            continue;
+        versions++;
+        for (int f = HWS_LLM_BF16; f <= HWS_LLM_INT4; f++) {
+            int grouped = f == HWS_LLM_INT8 || f == HWS_LLM_INT4;
+            const int *cols_of = grouped ? cols_int : cols16;
+            int n_cols = grouped ? 4 : 6;
+            for (int ri = 0; ri < 6; ri++)
+                for (int ci = 0; ci < n_cols; ci++) {
+                    test_matrix m;
+                    int rows = rows_list[ri];
+                    matrix_new(&m, (hws_llm_format)f, rows, cols_of[ci],
+                               (uint64_t)(ri * 31 + ci * 7 + f));
+                    for (int nx = 1; nx <= HWS_GEMV_MAX_X; nx++) {
+                        check_product((hws_gemv_isa)isa, &m, 0, rows, nx, nx % 2);
+                        if (rows > 2) /* a range inside, not 4-aligned */
+                            check_product((hws_gemv_isa)isa, &m, 1, rows - 1, nx, 1 - nx % 2);
+                    }
+                    matrix_free(&m);
+                }
+        }
+    }
+    assert_true(versions >= 1);
+    assert_true(hws_gemv_isa_available(hws_gemv_isa_best()));
+}
+
+static void test_versions_named(void **state) {
+    (void)state;
+    assert_true(hws_gemv_isa_available(HWS_GEMV_PORTABLE));
+    assert_string_equal(hws_gemv_isa_name(HWS_GEMV_AVX512), "AVX-512");
+    assert_string_equal(hws_gemv_isa_name(HWS_GEMV_ISA_COUNT), "?");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_version_format_and_shape),
+        cmocka_unit_test(test_versions_named),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
