@@ -79,6 +79,18 @@ static void portable_rows(const hws_gemv_weight *w, long o0, long o1, const floa
 #include <cpuid.h>
 #include <immintrin.h>
 
+#define GEMV_CHUNK_GROUPS 256 /* group scales converted to float this many at a time */
+
+/* n fp16 scales as floats, 8 at a time. */
+__attribute__((target("avx,f16c"))) static void gemv_scales(const uint16_t *h, size_t n,
+                                                            float *out) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + i))));
+    for (; i < n; i++)
+        out[i] = _cvtsh_ss(h[i]);
+}
+
 /* ---- AVX2 + FMA + F16C: 8 floats a vector ---- */
 
 #define AVX2_FN __attribute__((target("avx2,fma,f16c")))

@@ -24,25 +24,29 @@ GV_FN static inline __attribute__((always_inline)) void GV_BLOCK(const hws_gemv_
         for (int r = 0; r < X; r++)
             acc[i][r] = GV_ZERO();
     }
-    for (size_t e = 0; e < k32; e += 32) {
-        for (int i = 0; i < R; i++) {
-            GV_VEC wv[GV_PER32];
-            GV_LOAD32(fmt, row[i], e, wv);
-            _mm_prefetch((const char *)row[i] + e * gemv_nibbles(fmt) / 2 + GEMV_PREFETCH_BYTES,
-                         _MM_HINT_T0);
-            GV_VEC d = GV_ZERO();
-            if (grouped)
-                d = GV_SET1(_cvtsh_ss(w->scales[(size_t)(o + i) * groups + e / HWS_LLM_GROUP]));
-            for (int r = 0; r < X; r++) {
-                const float *xr = x + (size_t)r * ldx + e;
-                if (grouped) {
-                    GV_VEC t = GV_MUL(wv[0], GV_LOADX(xr));
-                    for (int j = 1; j < GV_PER32; j++)
-                        t = GV_FMA(wv[j], GV_LOADX(xr + j * GV_LANES), t);
-                    acc[i][r] = GV_FMA(t, d, acc[i][r]);
-                } else {
-                    for (int j = 0; j < GV_PER32; j++)
-                        acc[i][r] = GV_FMA(wv[j], GV_LOADX(xr + j * GV_LANES), acc[i][r]);
+    float scale[4][GEMV_CHUNK_GROUPS]; /* a chunk's group scales as floats, per row */
+    for (size_t c0 = 0; c0 < k32; c0 += GEMV_CHUNK_GROUPS * 32) {
+        size_t c1 = k32 - c0 < GEMV_CHUNK_GROUPS * 32 ? k32 : c0 + GEMV_CHUNK_GROUPS * 32;
+        for (int i = 0; i < R && grouped; i++)
+            gemv_scales(w->scales + (size_t)(o + i) * groups + c0 / 32, (c1 - c0) / 32, scale[i]);
+        for (size_t e = c0; e < c1; e += 32) {
+            for (int i = 0; i < R; i++) {
+                GV_VEC wv[GV_PER32];
+                GV_LOAD32(fmt, row[i], e, wv);
+                _mm_prefetch((const char *)row[i] + e * gemv_nibbles(fmt) / 2 + GEMV_PREFETCH_BYTES,
+                             _MM_HINT_T0);
+                GV_VEC d = grouped ? GV_SET1(scale[i][(e - c0) / 32]) : GV_ZERO();
+                for (int r = 0; r < X; r++) {
+                    const float *xr = x + (size_t)r * ldx + e;
+                    if (grouped) {
+                        GV_VEC t = GV_MUL(wv[0], GV_LOADX(xr));
+                        for (int j = 1; j < GV_PER32; j++)
+                            t = GV_FMA(wv[j], GV_LOADX(xr + j * GV_LANES), t);
+                        acc[i][r] = GV_FMA(t, d, acc[i][r]);
+                    } else {
+                        for (int j = 0; j < GV_PER32; j++)
+                            acc[i][r] = GV_FMA(wv[j], GV_LOADX(xr + j * GV_LANES), acc[i][r]);
+                    }
                 }
             }
         }
