@@ -79,7 +79,7 @@ static void portable_rows(const hws_gemv_weight *w, long o0, long o1, const floa
 #include <cpuid.h>
 #include <immintrin.h>
 
-#define GEMV_CHUNK_GROUPS 256 /* group scales converted to float this many at a time */
+#define GEMV_WINDOW_GROUPS 512 /* columns are taken this many groups of 32 at a time */
 
 /* n fp16 scales as floats, 8 at a time. */
 __attribute__((target("avx,f16c"))) static void gemv_scales(const uint16_t *h, size_t n,
@@ -118,14 +118,13 @@ avx2_load32(hws_llm_format fmt, const uint8_t *row, size_t e, __m256 v[4]) {
             v[i] = avx2_int8x8(_mm_loadl_epi64((const __m128i *)(row + e + 8 * (size_t)i)));
         break;
     default: { /* int4: byte j holds element j (low nibble) and j + 16 (high) */
-        __m128i b = _mm_loadu_si128((const __m128i *)(row + e / 2));
-        __m128i m = _mm_set1_epi8(15), eight = _mm_set1_epi8(8);
-        __m128i lo = _mm_sub_epi8(_mm_and_si128(b, m), eight);
-        __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(b, 4), m), eight);
-        v[0] = avx2_int8x8(lo);
-        v[1] = avx2_int8x8(_mm_srli_si128(lo, 8));
-        v[2] = avx2_int8x8(hi);
-        v[3] = avx2_int8x8(_mm_srli_si128(hi, 8));
+        __m256i b0 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(row + e / 2)));
+        __m256i b1 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(row + e / 2 + 8)));
+        __m256i m = _mm256_set1_epi32(15);
+        v[0] = _mm256_cvtepi32_ps(_mm256_and_si256(b0, m));
+        v[1] = _mm256_cvtepi32_ps(_mm256_and_si256(b1, m));
+        v[2] = _mm256_cvtepi32_ps(_mm256_srli_epi32(b0, 4));
+        v[3] = _mm256_cvtepi32_ps(_mm256_srli_epi32(b1, 4));
         break;
     }
     }
@@ -146,10 +145,12 @@ AVX2_FN static inline float avx2_hsum(__m256 v) {
 #define GV_LOADX(p)     _mm256_loadu_ps(p)
 #define GV_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define GV_MUL(a, b)    _mm256_mul_ps(a, b)
+#define GV_ADD(a, b)    _mm256_add_ps(a, b)
 #define GV_SET1(f)      _mm256_set1_ps(f)
 #define GV_HSUM(v)      avx2_hsum(v)
 #define GV_LOAD32       avx2_load32
 #define GV_BLOCK        avx2_block
+#define GV_WINDOW       avx2_window
 #define GV_RANGE        avx2_range
 #define GV_ENTRY        avx2_rows
 #include "engine/llm_cpu_gemv_body.h"
@@ -161,10 +162,14 @@ AVX2_FN static inline float avx2_hsum(__m256 v) {
 #undef GV_LOADX
 #undef GV_FMA
 #undef GV_MUL
+#undef GV_ADD
+#undef GV_ADD
 #undef GV_SET1
 #undef GV_HSUM
 #undef GV_LOAD32
 #undef GV_BLOCK
+#undef GV_WINDOW
+#undef GV_WINDOW
 #undef GV_RANGE
 #undef GV_ENTRY
 
@@ -194,11 +199,10 @@ avx512_load32(hws_llm_format fmt, const uint8_t *row, size_t e, __m512 v[2]) {
         for (int i = 0; i < 2; i++)
             v[i] = avx512_int8x16(_mm_loadu_si128((const __m128i *)(row + e + 16 * (size_t)i)));
         break;
-    default: {
-        __m128i b = _mm_loadu_si128((const __m128i *)(row + e / 2));
-        __m128i m = _mm_set1_epi8(15), eight = _mm_set1_epi8(8);
-        v[0] = avx512_int8x16(_mm_sub_epi8(_mm_and_si128(b, m), eight));
-        v[1] = avx512_int8x16(_mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(b, 4), m), eight));
+    default: { /* int4: 16 bytes as 16 dwords, low nibbles elements 0-15, high ones 16-31 */
+        __m512i b = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(row + e / 2)));
+        v[0] = _mm512_cvtepi32_ps(_mm512_and_si512(b, _mm512_set1_epi32(15)));
+        v[1] = _mm512_cvtepi32_ps(_mm512_srli_epi32(b, 4));
         break;
     }
     }
@@ -212,10 +216,12 @@ avx512_load32(hws_llm_format fmt, const uint8_t *row, size_t e, __m512 v[2]) {
 #define GV_LOADX(p)     _mm512_loadu_ps(p)
 #define GV_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define GV_MUL(a, b)    _mm512_mul_ps(a, b)
+#define GV_ADD(a, b)    _mm512_add_ps(a, b)
 #define GV_SET1(f)      _mm512_set1_ps(f)
 #define GV_HSUM(v)      _mm512_reduce_add_ps(v)
 #define GV_LOAD32       avx512_load32
 #define GV_BLOCK        avx512_block
+#define GV_WINDOW       avx512_window
 #define GV_RANGE        avx512_range
 #define GV_ENTRY        avx512_rows
 #include "engine/llm_cpu_gemv_body.h"

@@ -140,6 +140,15 @@ static void test_every_version_format_and_shape(void **state) {
                 }
         }
     }
+    for (int isa = 0; isa < HWS_GEMV_ISA_COUNT; isa++) /* wider than one window of columns */
+        for (int f = HWS_LLM_BF16; f <= HWS_LLM_INT4 && hws_gemv_isa_available((hws_gemv_isa)isa);
+             f++) {
+            test_matrix m;
+            matrix_new(&m, (hws_llm_format)f, 5, 16384 + 96, (uint64_t)f);
+            check_product((hws_gemv_isa)isa, &m, 0, 5, 1, 0);
+            check_product((hws_gemv_isa)isa, &m, 1, 5, 3, 1);
+            matrix_free(&m);
+        }
     assert_true(versions >= 1);
     assert_true(hws_gemv_isa_available(hws_gemv_isa_best()));
 }
