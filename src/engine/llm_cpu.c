@@ -469,21 +469,16 @@ static hws_status op_attention(void *ctx, int layer, int rows, hws_error *err) {
     return HWS_OK;
 }
 
-/* Elements [i0, i1) of the rows' d_ff-wide activations: silu(gate) * up. */
-static void swiglu_part(void *arg, long i0, long i1, int tid) {
-    (void)tid;
-    const cpu_ctx *c = arg;
-    long f = c->s.d_ff;
-    for (long i = i0; i < i1; i++) {
-        const float *gu = c->buf[HWS_LLM_BUF_GU] + i / f * 2 * f + i % f;
-        c->buf[HWS_LLM_BUF_ACT][i] = gu[0] / (1.0f + expf(-gu[0])) * gu[f];
-    }
-}
-
 static hws_status op_swiglu(void *ctx, int rows, hws_error *err) {
     (void)err;
     cpu_ctx *c = ctx;
-    hws_pool_run(c->pool, swiglu_part, c, (long)rows * c->s.d_ff);
+    int f = c->s.d_ff;
+    for (int r = 0; r < rows; r++) {
+        const float *gu = c->buf[HWS_LLM_BUF_GU] + (size_t)r * 2 * f;
+        float *a = c->buf[HWS_LLM_BUF_ACT] + (size_t)r * f;
+        for (int i = 0; i < f; i++)
+            a[i] = gu[i] / (1.0f + expf(-gu[i])) * gu[f + i];
+    }
     return HWS_OK;
 }
 

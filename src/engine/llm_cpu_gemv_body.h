@@ -65,7 +65,7 @@ GV_BLOCK(const hws_gemv_weight *w, hws_llm_format fmt, long o, int R, const floa
                     cs += scale[i][g] * xs[g];
                 s -= 8.0f * cs;
             }
-            if (c1 == k32)
+            if (c1 == k32 && !grouped) /* 16-bit formats: any width */
                 s += gemv_tail_dot(w, o + i, x + (size_t)r * ldx, k32);
             sums[i * X + r] = s;
         }
