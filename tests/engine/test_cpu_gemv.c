@@ -130,7 +130,7 @@ static void test_every_version_format_and_shape(void **state) {
                     test_matrix m;
                     int rows = rows_list[ri];
                     matrix_new(&m, (hws_llm_format)f, rows, cols_of[ci],
-                               (uint64_t)(ri * 31 + ci * 7 + f));
+                               (uint64_t)ri * 31 + (uint64_t)ci * 7 + (uint64_t)f);
                     for (int nx = 1; nx <= HWS_GEMV_MAX_X; nx++) {
                         check_product((hws_gemv_isa)isa, &m, 0, rows, nx, nx % 2);
                         if (rows > 2) /* a range inside, not 4-aligned */
