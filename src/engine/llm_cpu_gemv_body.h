@@ -84,31 +84,22 @@ GV_WINDOW(const hws_gemv_weight *w, hws_llm_format fmt, long o0, long o1, const 
             gemv_store(y, ldy, o, 4, 1, sums, accumulate);
         }
     for (; o < o1; o++) {
-        switch (nx) {
-        case 1:
-            GV_BLOCK(w, fmt, o, 1, x, ldx, 1, c0, c1, xsum, sums);
-            break;
-        case 2:
-            GV_BLOCK(w, fmt, o, 1, x, ldx, 2, c0, c1, xsum, sums);
-            break;
-        case 3:
-            GV_BLOCK(w, fmt, o, 1, x, ldx, 3, c0, c1, xsum, sums);
-            break;
-        case 4:
-            GV_BLOCK(w, fmt, o, 1, x, ldx, 4, c0, c1, xsum, sums);
-            break;
-        case 5:
-            GV_BLOCK(w, fmt, o, 1, x, ldx, 5, c0, c1, xsum, sums);
-            break;
-        case 6:
-            GV_BLOCK(w, fmt, o, 1, x, ldx, 6, c0, c1, xsum, sums);
-            break;
-        case 7:
-            GV_BLOCK(w, fmt, o, 1, x, ldx, 7, c0, c1, xsum, sums);
-            break;
+        switch (nx) { /* X a constant in each call, so its accumulators stay in registers */
+#define GV_X_CASE(n)                                                                               \
+    case n:                                                                                        \
+        GV_BLOCK(w, fmt, o, 1, x, ldx, n, c0, c1, xsum, sums);                                     \
+        break;
+            GV_X_CASE(1)
+            GV_X_CASE(2)
+            GV_X_CASE(3)
+            GV_X_CASE(4)
+            GV_X_CASE(5)
+            GV_X_CASE(6)
+            GV_X_CASE(7)
         default:
             GV_BLOCK(w, fmt, o, 1, x, ldx, 8, c0, c1, xsum, sums);
             break;
+#undef GV_X_CASE
         }
         gemv_store(y, ldy, o, 1, nx, sums, accumulate);
     }
