@@ -1,7 +1,7 @@
 /* llm_cpu.c - the CPU backend of the LLM engine: the ops of llm_backend.h on float activations,
  * linear layers stored in the model's format and dequantised row by row as they are read, split
- * over a pool of threads (small batches: the decode products of llm_cpu_gemv.c, each thread one
- * contiguous share of the rows; larger: OpenBLAS on dequantised tiles). The embedding table is
+ * over a pool of threads (small batches: the decode products of llm_cpu_gemv.c on contiguous
+ * shares of the rows; larger: OpenBLAS on dequantised tiles). The embedding table is
  * kept in 16 bits (bf16, fp16 for fp16 models), as the CUDA backend keeps it, so a tied output
  * head streams 2 bytes a weight. */
 #include "engine/llm_backend.h"
@@ -19,8 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define TILE_ROWS 64 /* output rows dequantised at a time for the OpenBLAS path */
-#define GEMV_UNIT 16 /* decode products: rows are shared out between threads in these units */
+#define TILE_ROWS         64 /* output rows dequantised at a time for the OpenBLAS path */
+#define GEMV_UNIT         16 /* decode products: rows are shared out between threads in these units */
+#define SHARES_PER_THREAD 4 /* and cut into this many shares a thread, taken as threads come free  \
+                             */
 
 typedef struct {
     int rows, cols;
@@ -97,22 +99,27 @@ static void dequant_row(const cpu_weight *w, int o, float *out) {
     }
 }
 
-/* Stores rows x cols floats into a weight in the context's format. */
-static void store_weight(cpu_weight *w, const float *x) {
+typedef struct {
+    cpu_weight *w;
+    const float *x;
+} store_job;
+
+/* Groups [g0, g1) of HWS_LLM_GROUP elements of a weight from floats, in its format. */
+static void store_part(void *arg, long g0, long g1, int tid) {
+    (void)tid;
+    const store_job *j = arg;
+    cpu_weight *w = j->w;
     size_t n = (size_t)w->rows * w->cols;
-    if (w->f) {
-        memcpy(w->f, x, n * sizeof *x);
-        return;
-    }
     if (w->fmt == HWS_LLM_BF16 || w->fmt == HWS_LLM_FP16) {
         uint16_t *q = w->q;
-        for (size_t i = 0; i < n; i++)
-            q[i] = w->fmt == HWS_LLM_BF16 ? hws_f32_to_bf16(x[i]) : hws_f32_to_f16(x[i]);
+        size_t end = (size_t)g1 * HWS_LLM_GROUP < n ? (size_t)g1 * HWS_LLM_GROUP : n;
+        for (size_t i = (size_t)g0 * HWS_LLM_GROUP; i < end; i++)
+            q[i] = w->fmt == HWS_LLM_BF16 ? hws_f32_to_bf16(j->x[i]) : hws_f32_to_f16(j->x[i]);
         return;
     }
     int int8 = w->fmt == HWS_LLM_INT8;
-    for (size_t g = 0; g < n / HWS_LLM_GROUP; g++) {
-        const float *v = x + g * HWS_LLM_GROUP;
+    for (size_t g = (size_t)g0; g < (size_t)g1; g++) {
+        const float *v = j->x + g * HWS_LLM_GROUP;
         uint16_t d = hws_llm_group_scale(v, HWS_LLM_GROUP, int8 ? 127.0f : 7.0f);
         w->scales[g] = d;
         if (int8) {
@@ -126,6 +133,17 @@ static void store_weight(cpu_weight *w, const float *x) {
                                  (hws_llm_quant_code(v[j + HWS_LLM_GROUP / 2], d, -8, 7) + 8) << 4);
         }
     }
+}
+
+/* Stores rows x cols floats into a weight in its format, spread over the pool. */
+static void store_weight(const cpu_ctx *c, cpu_weight *w, const float *x) {
+    size_t n = (size_t)w->rows * w->cols;
+    if (w->f) {
+        memcpy(w->f, x, n * sizeof *x);
+        return;
+    }
+    store_job j = {w, x};
+    hws_pool_run(c->pool, store_part, &j, (long)((n + HWS_LLM_GROUP - 1) / HWS_LLM_GROUP));
 }
 
 static void destroy(void *ctx) {
@@ -243,7 +261,7 @@ static hws_status set_weight(void *ctx, int layer, hws_llm_weight w, const float
     if (cw->rows == 0)
         return hws_error_set(err, HWS_ERR_INPUT, "weight %d of layer %d does not exist", (int)w,
                              layer);
-    store_weight(cw, data);
+    store_weight(c, cw, data);
     return HWS_OK;
 }
 
@@ -324,7 +342,7 @@ typedef struct {
     const float *x;
     int rows, accumulate;
     size_t ldy;  /* floats between rows of y */
-    long shares; /* decode products: the row range cut into this many shares, one a thread */
+    long shares; /* decode products: the row range cut into this many shares */
 } linear_job;
 
 /* Output rows [o0, o1) of y = x W^T for 8 rows of x or more: tiles of dequantised rows, each
@@ -344,7 +362,8 @@ static void linear_part(void *arg, long o0, long o1, int tid) {
 
 /* Rows of one share of a decode product: shares are contiguous runs of whole 16-row units (64
  * bytes of each output row, so no two threads write one cache line), as equal as the units allow,
- * so every thread streams about the same bytes. */
+ * so every share streams about the same bytes; a few shares a thread, so the threads that come
+ * free first take the work of one the host holds up. */
 static void share_rows(long rows, long shares, long share, long *o0, long *o1) {
     long units = (rows + GEMV_UNIT - 1) / GEMV_UNIT;
     *o0 = units * share / shares * GEMV_UNIT;
@@ -369,7 +388,9 @@ static void gemv_part(void *arg, long s0, long s1, int tid) {
 
 static void linear_run(cpu_ctx *c, const cpu_weight *w, float *y, size_t ldy, const float *x,
                        int rows, int accumulate) {
-    linear_job j = {c, w, y, x, rows, accumulate, ldy, c->threads};
+    long units = (w->rows + GEMV_UNIT - 1) / GEMV_UNIT;
+    linear_job j = {c, w, y, x, rows, accumulate, ldy, SHARES_PER_THREAD * c->threads};
+    j.shares = j.shares < units ? j.shares : units;
     if (rows <= HWS_GEMV_MAX_X)
         hws_pool_run(c->pool, gemv_part, &j, j.shares);
     else
