@@ -14,15 +14,17 @@
 #include <cblas.h>
 #include <math.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define TILE_ROWS         64 /* output rows dequantised at a time for the OpenBLAS path */
-#define GEMV_UNIT         16 /* decode products: rows are shared out between threads in these units */
-#define SHARES_PER_THREAD 4 /* and cut into this many shares a thread, taken as threads come free  \
-                             */
+#define TILE_ROWS 64 /* output rows dequantised at a time for the OpenBLAS path */
+#define GEMV_UNIT 16 /* decode products: rows are shared out between threads in these units */
+#define SHARES_PER_THREAD                                                                          \
+    4 /* and cut into this many shares a thread, taken as threads come free                        \
+       */
 
 typedef struct {
     int rows, cols;
@@ -146,6 +148,21 @@ static void store_weight(const cpu_ctx *c, cpu_weight *w, const float *x) {
     hws_pool_run(c->pool, store_part, &j, (long)((n + HWS_LLM_GROUP - 1) / HWS_LLM_GROUP));
 }
 
+/* Memory for a weight that decode streams: big ones on 2 MiB boundaries and asked for as
+ * transparent huge pages (fewer TLB misses while streaming; where THP is "madvise"). free()s. */
+static void *alloc_streamed(size_t bytes) {
+    size_t huge = (size_t)2 << 20;
+    if (bytes < 2 * huge)
+        return malloc(bytes);
+    void *p = NULL;
+    if (posix_memalign(&p, huge, bytes) != 0)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, bytes, MADV_HUGEPAGE); /* advice only: without it, 4 KiB pages */
+#endif
+    return p;
+}
+
 static void destroy(void *ctx) {
     cpu_ctx *c = ctx;
     if (!c)
@@ -219,7 +236,7 @@ static hws_status create(const hws_llm_shape *s, const hws_llm_options *o, int m
                 continue;
             }
             size_t bytes = cw->fmt == HWS_LLM_INT8 ? n : (cw->fmt == HWS_LLM_INT4 ? n / 2 : 2 * n);
-            ok = (cw->q = malloc(bytes)) != NULL;
+            ok = (cw->q = alloc_streamed(bytes)) != NULL;
             if (ok && cw->fmt >= HWS_LLM_INT8)
                 ok = (cw->scales = malloc(n / HWS_LLM_GROUP * 2)) != NULL;
         }
