@@ -362,18 +362,20 @@ typedef struct {
     long shares; /* decode products: the row range cut into this many shares */
 } linear_job;
 
-/* Output rows [o0, o1) of y = x W^T for 8 rows of x or more: tiles of dequantised rows, each
- * multiplied by every row of x through OpenBLAS. */
-static void linear_part(void *arg, long o0, long o1, int tid) {
+/* Tiles [t0, t1) (TILE_ROWS output rows each) of y = x W^T for more than HWS_GEMV_MAX_X rows of
+ * x: each tile's rows dequantised, then multiplied by every row of x through OpenBLAS (a whole
+ * tile a call, so x is packed once per tile). */
+static void linear_part(void *arg, long t0, long t1, int tid) {
     const linear_job *j = arg;
     int k = j->w->cols;
     float *tile = j->c->scratch + (size_t)tid * j->c->scratch_per_thread;
-    for (long t0 = o0; t0 < o1; t0 += TILE_ROWS) {
-        int nt = (int)(o1 - t0 < TILE_ROWS ? o1 - t0 : TILE_ROWS);
+    for (long t = t0; t < t1; t++) {
+        long o0 = t * TILE_ROWS;
+        int nt = (int)(j->w->rows - o0 < TILE_ROWS ? j->w->rows - o0 : TILE_ROWS);
         for (int i = 0; i < nt; i++)
-            dequant_row(j->w, (int)t0 + i, tile + (size_t)i * k);
+            dequant_row(j->w, (int)o0 + i, tile + (size_t)i * k);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->rows, nt, k, 1.0f, j->x, k, tile, k,
-                    j->accumulate ? 1.0f : 0.0f, j->y + t0, (int)j->ldy);
+                    j->accumulate ? 1.0f : 0.0f, j->y + o0, (int)j->ldy);
     }
 }
 
@@ -411,7 +413,7 @@ static void linear_run(cpu_ctx *c, const cpu_weight *w, float *y, size_t ldy, co
     if (rows <= HWS_GEMV_MAX_X)
         hws_pool_run(c->pool, gemv_part, &j, j.shares);
     else
-        hws_pool_run(c->pool, linear_part, &j, w->rows);
+        hws_pool_run(c->pool, linear_part, &j, (w->rows + TILE_ROWS - 1) / TILE_ROWS);
 }
 
 static hws_status op_linear(void *ctx, hws_llm_buf y, hws_llm_buf x, int rows, int layer,
