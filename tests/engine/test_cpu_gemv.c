@@ -26,7 +26,8 @@ static uint64_t rng_next(uint64_t *s) {
 }
 
 static void matrix_new(test_matrix *m, hws_llm_format fmt, int rows, int cols, uint64_t seed) {
-    size_t n = (size_t)rows * cols, groups = (size_t)cols / HWS_LLM_GROUP;
+    int grouped = fmt == HWS_LLM_INT8 || fmt == HWS_LLM_INT4; /* then cols: whole groups */
+    size_t n = (size_t)rows * cols, groups = grouped ? (size_t)cols / HWS_LLM_GROUP : 0;
     m->w = (hws_gemv_weight){fmt, rows, cols, NULL, NULL};
     m->value = malloc(n * sizeof *m->value);
     m->scales = malloc((groups ? groups * rows : 1) * sizeof *m->scales);
