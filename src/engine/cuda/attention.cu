@@ -14,7 +14,7 @@ struct att_params {
     const uint16_t *k, *v; // this layer's cache
     float *o, *ml;
     const int32_t *seq, *pos;
-    int qkv_w, nh, nkv, hd, max_batch, max_ctx, split, window;
+    int qkv_w, nh, nkv, hd, max_batch, max_ctx, split, blocks, window;
     float scale;
 };
 
@@ -24,6 +24,8 @@ __device__ __forceinline__ int att_start(const att_params &p, int pos) {
 
 template <bool BF> __global__ void __launch_bounds__(ATT_THREADS) att_split_kernel(att_params p) {
     extern __shared__ float smem[];
+    pdl_wait();
+    pdl_launch();
     const int kvh = blockIdx.x, row = blockIdx.y, blk = blockIdx.z;
     const int pos = p.pos[row], group = p.nh / p.nkv;
     const int k_lo = max(blk * p.split, att_start(p, pos)),
@@ -96,6 +98,7 @@ template <bool BF> __global__ void __launch_bounds__(ATT_THREADS) att_split_kern
         for (int g = 0; g < ATT_GROUP; g++)
             acc[g] = 0.0f;
         const uint16_t *vp = p.v + head_at + (size_t)k_lo * hd + d;
+#pragma unroll 8
         for (int j = 0; j < nk; j++) {
             float v = act_f<BF>(vp[(size_t)j * hd]);
 #pragma unroll
@@ -106,12 +109,12 @@ template <bool BF> __global__ void __launch_bounds__(ATT_THREADS) att_split_kern
 #pragma unroll
         for (int g = 0; g < ATT_GROUP; g++)
             if (g < group) {
-                size_t at = ((size_t)row * p.nh + kvh * group + g) * LLM_ATT_SPLIT_MAX + blk;
+                size_t at = ((size_t)row * p.nh + kvh * group + g) * p.blocks + blk;
                 p.o[at * hd + d] = acc[g];
             }
     }
     if (threadIdx.x < group) {
-        size_t at = ((size_t)row * p.nh + kvh * group + threadIdx.x) * LLM_ATT_SPLIT_MAX + blk;
+        size_t at = ((size_t)row * p.nh + kvh * group + threadIdx.x) * p.blocks + blk;
         p.ml[2 * at] = red_m[threadIdx.x];
         p.ml[2 * at + 1] = red_l[threadIdx.x];
     }
@@ -119,9 +122,11 @@ template <bool BF> __global__ void __launch_bounds__(ATT_THREADS) att_split_kern
 
 // out[row, h] = the key blocks of (row, h) merged: a block per (row, head), a thread per dim.
 template <bool BF> __global__ void att_merge_kernel(att_params p, uint16_t *out) {
+    pdl_wait();
+    pdl_launch();
     const int h = blockIdx.x, row = blockIdx.y, pos = p.pos[row];
     const int b0 = att_start(p, pos) / p.split, b1 = pos / p.split;
-    const size_t base = ((size_t)row * p.nh + h) * LLM_ATT_SPLIT_MAX;
+    const size_t base = ((size_t)row * p.nh + h) * p.blocks;
     float m = -INFINITY;
     for (int b = b0; b <= b1; b++)
         m = fmaxf(m, p.ml[2 * (base + b)]);
@@ -153,21 +158,27 @@ hws_status llm_attention(llm_cuda *c, int layer, int rows, hws_error *err) {
     p.hd = s.head_dim;
     p.max_batch = c->max_batch;
     p.max_ctx = c->max_ctx;
-    p.split = c->att_split;
+    p.split = rows <= LLM_ATT_SMALL_ROWS ? c->att_split_small : c->att_split_large;
+    p.blocks = (c->max_ctx + p.split - 1) / p.split;
     p.window = s.sliding_window;
     p.scale = 1.0f / sqrtf((float)s.head_dim);
     int group = s.n_heads / s.n_kv_heads;
-    size_t smem = ((size_t)group * s.head_dim + (size_t)group * c->att_split) * sizeof(float);
-    dim3 grid((unsigned)s.n_kv_heads, (unsigned)rows,
-              (unsigned)((c->max_ctx + c->att_split - 1) / c->att_split));
+    size_t smem = ((size_t)group * s.head_dim + (size_t)group * p.split) * sizeof(float);
+    dim3 grid((unsigned)s.n_kv_heads, (unsigned)rows, (unsigned)p.blocks);
+    if (smem > 48 * 1024) {
+        HWS_CUDA_RET(cudaFuncSetAttribute(att_split_kernel<true>,
+                                          cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+        HWS_CUDA_RET(cudaFuncSetAttribute(att_split_kernel<false>,
+                                          cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    }
     if (c->bf16) {
-        att_split_kernel<true><<<grid, ATT_THREADS, smem, c->stream>>>(p);
-        att_merge_kernel<true>
-            <<<dim3((unsigned)s.n_heads, (unsigned)rows), 128, 0, c->stream>>>(p, c->att);
+        llm_launch(att_split_kernel<true>, grid, dim3(ATT_THREADS), smem, c->stream, p);
+        llm_launch(att_merge_kernel<true>, dim3((unsigned)s.n_heads, (unsigned)rows), dim3(128), 0,
+                   c->stream, p, c->att);
     } else {
-        att_split_kernel<false><<<grid, ATT_THREADS, smem, c->stream>>>(p);
-        att_merge_kernel<false>
-            <<<dim3((unsigned)s.n_heads, (unsigned)rows), 128, 0, c->stream>>>(p, c->att);
+        llm_launch(att_split_kernel<false>, grid, dim3(ATT_THREADS), smem, c->stream, p);
+        llm_launch(att_merge_kernel<false>, dim3((unsigned)s.n_heads, (unsigned)rows), dim3(128), 0,
+                   c->stream, p, c->att);
     }
     return hws_cuda_status(cudaGetLastError(), "attention kernel launch", err);
 }

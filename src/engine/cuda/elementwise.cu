@@ -4,6 +4,8 @@
 
 template <bool BF>
 __global__ void embed_kernel(const uint16_t *table, const int32_t *tokens, float *x, int d) {
+    pdl_wait();
+    pdl_launch();
     const uint16_t *e = table + (size_t)tokens[blockIdx.x] * d;
     for (int i = threadIdx.x; i < d; i += blockDim.x)
         x[(size_t)blockIdx.x * d + i] = act_f<BF>(e[i]);
@@ -12,9 +14,11 @@ __global__ void embed_kernel(const uint16_t *table, const int32_t *tokens, float
 hws_status llm_embed(llm_cuda *c, int rows, hws_error *err) {
     const uint16_t *t = (const uint16_t *)llm_weight(c, -1, HWS_LLM_W_EMBED)->q;
     if (c->bf16)
-        embed_kernel<true><<<rows, 256, 0, c->stream>>>(t, c->rows_dev, c->x, c->s.d_model);
+        llm_launch(embed_kernel<true>, dim3((unsigned)rows), dim3(256), 0, c->stream, t,
+                   c->rows_dev, c->x, c->s.d_model);
     else
-        embed_kernel<false><<<rows, 256, 0, c->stream>>>(t, c->rows_dev, c->x, c->s.d_model);
+        llm_launch(embed_kernel<false>, dim3((unsigned)rows), dim3(256), 0, c->stream, t,
+                   c->rows_dev, c->x, c->s.d_model);
     return hws_cuda_status(cudaGetLastError(), "embed kernel launch", err);
 }
 
@@ -23,6 +27,8 @@ template <bool BF>
 __global__ void __launch_bounds__(256)
     rmsnorm_kernel(uint16_t *out, const float *x, const float *g, int d, float eps) {
     __shared__ float part[8];
+    pdl_wait();
+    pdl_launch();
     const float *xr = x + (size_t)blockIdx.x * d;
     float ss = 0.0f;
     for (int i = threadIdx.x; i < d; i += blockDim.x)
@@ -43,9 +49,11 @@ __global__ void __launch_bounds__(256)
 hws_status llm_rmsnorm(llm_cuda *c, uint16_t *out, const float *x, const float *g, int rows,
                        hws_error *err) {
     if (c->bf16)
-        rmsnorm_kernel<true><<<rows, 256, 0, c->stream>>>(out, x, g, c->s.d_model, c->s.rms_eps);
+        llm_launch(rmsnorm_kernel<true>, dim3((unsigned)rows), dim3(256), 0, c->stream, out, x, g,
+                   c->s.d_model, c->s.rms_eps);
     else
-        rmsnorm_kernel<false><<<rows, 256, 0, c->stream>>>(out, x, g, c->s.d_model, c->s.rms_eps);
+        llm_launch(rmsnorm_kernel<false>, dim3((unsigned)rows), dim3(256), 0, c->stream, out, x, g,
+                   c->s.d_model, c->s.rms_eps);
     return hws_cuda_status(cudaGetLastError(), "rmsnorm kernel launch", err);
 }
 
@@ -55,6 +63,8 @@ template <bool BF>
 __global__ void rope_cache_kernel(float *qkv, const float *bias, const float *inv_freq,
                                   const int32_t *seq, const int32_t *pos, uint16_t *kc,
                                   uint16_t *vc, int qkv_w, int nh, int nkv, int hd, int max_ctx) {
+    pdl_wait();
+    pdl_launch();
     const int row = blockIdx.x, half = hd / 2, p = pos[row];
     float *q = qkv + (size_t)row * qkv_w;
     const size_t cache_row = (size_t)seq[row] * nkv * max_ctx;
@@ -91,17 +101,19 @@ hws_status llm_rope_cache(llm_cuda *c, int layer, int rows, hws_error *err) {
         s.qkv_bias ? (const float *)llm_weight(c, layer, HWS_LLM_B_QKV)->q : nullptr;
     const int32_t *seq = c->rows_dev + c->max_rows, *pos = c->rows_dev + 2 * c->max_rows;
     if (c->bf16)
-        rope_cache_kernel<true><<<rows, 256, 0, c->stream>>>(
-            c->qkv, bias, c->inv_freq, seq, pos, c->k_cache + layer_at, c->v_cache + layer_at,
-            c->qkv_w, s.n_heads, s.n_kv_heads, s.head_dim, c->max_ctx);
+        llm_launch(rope_cache_kernel<true>, dim3((unsigned)rows), dim3(256), 0, c->stream, c->qkv,
+                   bias, c->inv_freq, seq, pos, c->k_cache + layer_at, c->v_cache + layer_at,
+                   c->qkv_w, s.n_heads, s.n_kv_heads, s.head_dim, c->max_ctx);
     else
-        rope_cache_kernel<false><<<rows, 256, 0, c->stream>>>(
-            c->qkv, bias, c->inv_freq, seq, pos, c->k_cache + layer_at, c->v_cache + layer_at,
-            c->qkv_w, s.n_heads, s.n_kv_heads, s.head_dim, c->max_ctx);
+        llm_launch(rope_cache_kernel<false>, dim3((unsigned)rows), dim3(256), 0, c->stream, c->qkv,
+                   bias, c->inv_freq, seq, pos, c->k_cache + layer_at, c->v_cache + layer_at,
+                   c->qkv_w, s.n_heads, s.n_kv_heads, s.head_dim, c->max_ctx);
     return hws_cuda_status(cudaGetLastError(), "rope kernel launch", err);
 }
 
 template <bool BF> __global__ void swiglu_kernel(const float *gu, uint16_t *act, int f, int rows) {
+    pdl_wait();
+    pdl_launch();
     size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= (size_t)rows * f)
         return;
@@ -114,9 +126,11 @@ hws_status llm_swiglu(llm_cuda *c, int rows, hws_error *err) {
     size_t n = (size_t)rows * c->s.d_ff;
     unsigned blocks = (unsigned)((n + 255) / 256);
     if (c->bf16)
-        swiglu_kernel<true><<<blocks, 256, 0, c->stream>>>(c->gu, c->act, c->s.d_ff, rows);
+        llm_launch(swiglu_kernel<true>, dim3((unsigned)blocks), dim3(256), 0, c->stream, c->gu,
+                   c->act, c->s.d_ff, rows);
     else
-        swiglu_kernel<false><<<blocks, 256, 0, c->stream>>>(c->gu, c->act, c->s.d_ff, rows);
+        llm_launch(swiglu_kernel<false>, dim3((unsigned)blocks), dim3(256), 0, c->stream, c->gu,
+                   c->act, c->s.d_ff, rows);
     return hws_cuda_status(cudaGetLastError(), "swiglu kernel launch", err);
 }
 

@@ -105,7 +105,14 @@ static hws_status create_in(llm_cuda *c, const hws_llm_options *o, const float *
         }
     c->dequant_elems = c->fmt >= HWS_LLM_INT8 ? max_linear : 0;
     size_t cache = (size_t)s.n_layers * c->max_batch * s.n_kv_heads * c->max_ctx * s.head_dim;
-    size_t rows = (size_t)c->max_rows, att_parts = rows * s.n_heads * LLM_ATT_SPLIT_MAX;
+    size_t rows = (size_t)c->max_rows,
+           small = rows < LLM_ATT_SMALL_ROWS ? rows : LLM_ATT_SMALL_ROWS;
+    size_t blocks_small = (size_t)(c->max_ctx + c->att_split_small - 1) / c->att_split_small;
+    size_t blocks_large = (size_t)(c->max_ctx + c->att_split_large - 1) / c->att_split_large;
+    size_t att_parts =
+        s.n_heads *
+        (small * blocks_small > rows * blocks_large ? small * blocks_small : rows * blocks_large);
+    c->att_parts = att_parts;
     double act_bytes = (double)rows * 4 * (s.d_model + c->qkv_w + 2.0 * s.d_ff + s.vocab) +
                        (double)rows * 2 * (s.d_model + s.n_heads * s.head_dim + s.d_ff) +
                        (double)att_parts * 4 * (s.head_dim + 2);
@@ -187,8 +194,9 @@ static hws_status create(const hws_llm_shape *s, const hws_llm_options *o, int m
     c->max_batch = o->max_batch;
     c->max_ctx = o->max_ctx;
     c->qkv_w = (s->n_heads + 2 * s->n_kv_heads) * s->head_dim;
-    int split = (o->max_ctx + LLM_ATT_SPLIT_MAX - 1) / LLM_ATT_SPLIT_MAX;
-    c->att_split = split < 256 ? 256 : (split + 31) / 32 * 32;
+    int split_small = (o->max_ctx + 255) / 256, split_large = (o->max_ctx + 63) / 64;
+    c->att_split_small = split_small < 64 ? 64 : (split_small + 31) / 32 * 32;
+    c->att_split_large = split_large < 256 ? 256 : (split_large + 31) / 32 * 32;
     c->w = (llm_dev_weight *)calloc((size_t)(s->n_layers + 1) * HWS_LLM_W_COUNT, sizeof *c->w);
     c->graphs = (cudaGraphExec_t *)calloc((size_t)o->max_batch + 1, sizeof *c->graphs);
     hws_status st = c->w && c->graphs ? create_in(c, o, rope_inv_freq, info, err)
