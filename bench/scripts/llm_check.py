@@ -33,15 +33,17 @@ RUNS = {("cpu", "bf16"): 1e-3, ("cuda", "bf16"): 3e-2, ("cuda", "fp16"): 1e-2}
 
 
 def tiny_configs():
-    common = dict(hidden_size=128, intermediate_size=256, num_hidden_layers=2,
+    # head_dim 128 (llama, mistral) and 64 (qwen2): the head sizes the CUDA kernels specialise
+    common = dict(hidden_size=512, intermediate_size=1024, num_hidden_layers=2,
                   num_attention_heads=4, num_key_value_heads=2, vocab_size=512,
                   max_position_embeddings=256)
+    narrow = dict(common, hidden_size=256, intermediate_size=512)
     return {
         "llama": transformers.LlamaConfig(
             **common, rope_theta=500000.0, tie_word_embeddings=False,
             rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
                           "high_freq_factor": 4.0, "original_max_position_embeddings": 32}),
-        "qwen2": transformers.Qwen2Config(**common, rope_theta=1000000.0,
+        "qwen2": transformers.Qwen2Config(**narrow, rope_theta=1000000.0,
                                           tie_word_embeddings=True, use_sliding_window=False),
         "mistral": transformers.MistralConfig(**common, rope_theta=10000.0, sliding_window=16,
                                               tie_word_embeddings=False),
@@ -113,7 +115,10 @@ def main():
             devices = value.split(",")
         elif flag == "--formats":
             formats = value.split(",")
-    prompts = {"long": PROMPT, "short": PROMPT[:5]}  # short: the window is crossed in decode
+    # short: decode-sized rows, the window crossed in decode; tiles: more than one 64-row tile of
+    # the prefill attention kernel, the window crossing tile edges
+    prompts = {"long": PROMPT, "short": PROMPT[:5],
+               "tiles": [(i * 37 + 11) % 512 for i in range(100)]}
     os.makedirs(out_dir, exist_ok=True)
     root = "/tmp/llm_check_models"  # not under OUT_DIR: only the tables come back
     rows, ok = [], True
