@@ -6,6 +6,20 @@
 
 #define GEMV_WARPS 4
 
+// Bytes of L2 a product prefetches before its inputs are ready: well under the 50 MB of an
+// H100's L2, so the prefetched rows are still there when their warps read them.
+#define GEMV_PREFETCH_BYTES (24u << 20)
+
+// One bulk prefetch of bytes (a multiple of 16) at p into L2 (Hopper; nothing before).
+__device__ __forceinline__ void l2_prefetch(const void *p, uint32_t bytes) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(p), "r"(bytes) : "memory");
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
 __device__ __forceinline__ uint4 ld_stream(const void *p) {
     uint4 v;
     asm("ld.global.nc.L1::no_allocate.L2::256B.v4.u32 {%0,%1,%2,%3}, [%4];"
@@ -114,7 +128,7 @@ template <bool BF, int FMT, int B, int R, int U>
 __global__ void __launch_bounds__(GEMV_WARPS * 32)
     gemv_kernel(const uint8_t *__restrict__ W, const uint16_t *__restrict__ scales,
                 const uint16_t *__restrict__ x, int ldx, float *__restrict__ y, int ldy, int n,
-                int k, int accumulate) {
+                int k, int accumulate, int prefetch_rows) {
     constexpr int E = chunk_of<FMT>::elems;
     const int lane = threadIdx.x & 31;
     const int row0 = (blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5)) * R;
@@ -130,7 +144,15 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32)
             sum[r][b] = 0.0f;
     uint4 wv[R][U];
     float sc[R][U];
-    // the first loads go out before waiting on the kernel before (weights do not depend on it)
+    // Before waiting on the kernel before (weights do not depend on it): rows below
+    // prefetch_rows are pulled into L2 whole by one bulk prefetch each (while the short kernel
+    // before runs, the bandwidth is free), and the first loads go out.
+    if (lane == 0)
+        for (int r = 0; r < R && row0 + r < prefetch_rows; r++) {
+            l2_prefetch(W + (size_t)(row0 + r) * row_bytes, (uint32_t)row_bytes);
+            if (FMT != 0 && groups % 8 == 0) // 16-byte multiples only
+                l2_prefetch(scales + (size_t)(row0 + r) * groups, (uint32_t)groups * 2);
+        }
     int c0 = lane;
     load_chunks<FMT, R, U>(W, scales, row0, n, c0, chunks, row_bytes, groups, wv, sc);
     pdl_wait();
@@ -169,16 +191,113 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32)
         }
 }
 
+// d (+)= a b for one m16n8k16 tensor-core product with float accumulation: a holds row g of A
+// (rows g + 8 are zero), b column g of B, d row g (d[2], d[3] belong to the zero rows).
+template <bool BF>
+__device__ __forceinline__ void mma_16816(float (&d)[4], uint32_t a0, uint32_t a2, uint32_t b0,
+                                          uint32_t b1) {
+    if (BF)
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, "
+                     "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                     : "r"(a0), "r"(0u), "r"(a2), "r"(0u), "r"(b0), "r"(b1));
+    else
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, "
+                     "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                     : "r"(a0), "r"(0u), "r"(a2), "r"(0u), "r"(b0), "r"(b1));
+}
+
+// Batch rows 3-8 of 16-bit weights on the tensor cores: y[b, r] = x[b] . W[r] with the B rows
+// of x as the rows of A (padded to 16) and 8 rows of W as the columns of B. A block takes 8
+// rows of W; its four warps take every fourth 32-element slice of k. Lane (g, c) streams 16
+// bytes of row g (elements 8c..8c+7 of the slice) and reads the same elements of x row g:
+// since a dot product does not care in which order k is summed, those 8 elements fill the k
+// slots {2c, 2c+1, 2c+8, 2c+9} of two products, the same slots in A and in B. The four warps'
+// results are added in shared memory.
+#define MMA_U 4 // 16-byte loads in flight per lane
+template <bool BF, int B>
+__global__ void __launch_bounds__(GEMV_WARPS * 32)
+    gemv_mma_kernel(const uint8_t *__restrict__ W, const uint16_t *__restrict__ x, int ldx,
+                    float *__restrict__ y, int ldy, int n, int k, int accumulate,
+                    int prefetch_rows) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, c = lane & 3;
+    const int row0 = blockIdx.x * 8, iters = k / 32;
+    const size_t row_bytes = (size_t)k * 2;
+    const uint8_t *wr = W + (size_t)min(row0 + g, n - 1) * row_bytes + (size_t)c * 16;
+    if (warp == 0 && lane < 8 && row0 + lane < min(n, prefetch_rows))
+        l2_prefetch(W + (size_t)(row0 + lane) * row_bytes, (uint32_t)row_bytes);
+    uint4 wv[MMA_U];
+#pragma unroll
+    for (int u = 0; u < MMA_U; u++) {
+        int i = warp + GEMV_WARPS * u;
+        wv[u] = i < iters ? ld_stream(wr + (size_t)i * 64) : make_uint4(0, 0, 0, 0);
+    }
+    pdl_wait();
+    const uint16_t *xr = x + (size_t)(g < B ? g : 0) * ldx + c * 8;
+    float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (int i0 = warp; i0 < iters; i0 += GEMV_WARPS * MMA_U) {
+#pragma unroll
+        for (int u = 0; u < MMA_U; u++) {
+            int i = i0 + GEMV_WARPS * u;
+            if (i < iters) {
+                uint4 xv = g < B ? __ldg((const uint4 *)(xr + (size_t)i * 32))
+                                 : make_uint4(0, 0, 0, 0);
+                mma_16816<BF>(acc, xv.x, xv.y, wv[u].x, wv[u].y);
+                mma_16816<BF>(acc, xv.z, xv.w, wv[u].z, wv[u].w);
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < MMA_U; u++) {
+            int i = i0 + GEMV_WARPS * (MMA_U + u);
+            wv[u] = i < iters ? ld_stream(wr + (size_t)i * 64) : make_uint4(0, 0, 0, 0);
+        }
+    }
+    pdl_launch();
+    __shared__ float part[GEMV_WARPS][32][2];
+    part[warp][lane][0] = acc[0];
+    part[warp][lane][1] = acc[1];
+    __syncthreads();
+    if (warp != 0 || g >= B)
+        return;
+    float v[2] = {0.0f, 0.0f};
+#pragma unroll
+    for (int w = 0; w < GEMV_WARPS; w++) {
+        v[0] += part[w][lane][0];
+        v[1] += part[w][lane][1];
+    }
+#pragma unroll
+    for (int j = 0; j < 2; j++) {
+        int r = row0 + 2 * c + j;
+        if (r < n) {
+            float *yo = y + (size_t)g * ldy + r;
+            *yo = accumulate ? *yo + v[j] : v[j];
+        }
+    }
+}
+
 template <bool BF, int FMT, int B>
 static void launch(const llm_dev_weight *w, const uint16_t *x, int ldx, float *y, int ldy,
                    int accumulate, cudaStream_t stream) {
+    if (FMT == 0 && B > 2 && w->cols % 32 == 0) { // the tensor-core kernel
+        size_t rows = GEMV_PREFETCH_BYTES / ((size_t)w->cols * 2);
+        llm_launch(gemv_mma_kernel<BF, B>, dim3((unsigned)((w->rows + 7) / 8)),
+                   dim3(GEMV_WARPS * 32), 0, stream, (const uint8_t *)w->q, x, ldx, y, ldy,
+                   w->rows, w->cols, accumulate,
+                   (int)(rows < (size_t)w->rows ? rows : (size_t)w->rows));
+        return;
+    }
     // rows per warp R (x read and unpacked once for R rows) and loads in flight per row U
     constexpr int R = B <= 2 ? (FMT == 0 ? 1 : 2) : (B <= 4 ? 2 : 4);
     constexpr int U = B <= 2 ? (FMT == 0 ? 4 : 2) : (B <= 4 ? 2 : 1);
     int blocks = (w->rows + GEMV_WARPS * R - 1) / (GEMV_WARPS * R);
+    size_t row_bytes = (size_t)w->cols / chunk_of<FMT>::elems * 16 +
+                       (FMT != 0 ? (size_t)w->cols / HWS_LLM_GROUP * 2 : 0);
+    size_t prefetch_rows = GEMV_PREFETCH_BYTES / row_bytes;
     llm_launch(gemv_kernel<BF, FMT, B, R, U>, dim3((unsigned)blocks), dim3(GEMV_WARPS * 32), 0,
                stream, (const uint8_t *)w->q, (const uint16_t *)w->scales, x, ldx, y, ldy, w->rows,
-               w->cols, accumulate);
+               w->cols, accumulate,
+               (int)(prefetch_rows < (size_t)w->rows ? prefetch_rows : (size_t)w->rows));
 }
 
 template <bool BF, int FMT>

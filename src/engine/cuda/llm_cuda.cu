@@ -32,7 +32,7 @@ static void destroy(void *ctx) {
     free(c->w);
     void *dev[] = {c->x,      c->qkv,      c->gu,       c->logits,  c->h,
                    c->att,    c->act,      c->k_cache,  c->v_cache, c->att_o,
-                   c->att_ml, c->inv_freq, c->rows_dev, c->dequant};
+                   c->att_ml, c->att_count, c->inv_freq, c->rows_dev, c->dequant};
     for (void *p : dev)
         if (p)
             cudaFree(p);
@@ -155,6 +155,7 @@ static hws_status create_in(llm_cuda *c, const hws_llm_options *o, const float *
         {(void **)&c->v_cache, cache * 2},
         {(void **)&c->att_o, att_parts * s.head_dim * 4},
         {(void **)&c->att_ml, att_parts * 2 * 4},
+        {(void **)&c->att_count, rows * s.n_kv_heads * 4},
         {(void **)&c->inv_freq, (size_t)s.head_dim / 2 * 4},
         {(void **)&c->rows_dev, 3 * rows * 4},
         {(void **)&c->dequant, c->dequant_elems * 2},
@@ -167,6 +168,7 @@ static hws_status create_in(llm_cuda *c, const hws_llm_options *o, const float *
     // all on c->stream, which (non-blocking) does not wait for the legacy stream's work
     HWS_CUDA_RET(cudaMemsetAsync(c->k_cache, 0, cache * 2, c->stream));
     HWS_CUDA_RET(cudaMemsetAsync(c->v_cache, 0, cache * 2, c->stream));
+    HWS_CUDA_RET(cudaMemsetAsync(c->att_count, 0, rows * s.n_kv_heads * 4, c->stream));
     HWS_CUDA_RET(cudaMemcpyAsync(c->inv_freq, inv_freq, (size_t)s.head_dim / 2 * 4,
                                  cudaMemcpyHostToDevice, c->stream));
     HWS_CUDA_RET(cudaStreamSynchronize(c->stream));
@@ -246,6 +248,9 @@ static hws_status set_rows(void *ctx, int rows, const int32_t *tokens, const int
     memcpy(c->rows_host, tokens, (size_t)rows * 4);
     memcpy(c->rows_host + c->max_rows, seq, (size_t)rows * 4);
     memcpy(c->rows_host + 2 * c->max_rows, pos, (size_t)rows * 4);
+    c->rows_one_seq = 1;
+    for (int i = 1; i < rows; i++)
+        c->rows_one_seq &= seq[i] == seq[0];
     return hws_cuda_status(cudaMemcpyAsync(c->rows_dev, c->rows_host, 3 * (size_t)c->max_rows * 4,
                                            cudaMemcpyHostToDevice, c->stream),
                            "cudaMemcpyAsync rows", err);
@@ -326,7 +331,10 @@ static hws_status op_rope_cache(void *ctx, int layer, int rows, hws_error *err) 
 static hws_status op_attention(void *ctx, int layer, int rows, hws_error *err) {
     llm_cuda *c = (llm_cuda *)ctx;
     hws_status st = prof_begin(c, err);
-    return prof_end(c, PROF_ATT, 0, st == HWS_OK ? llm_attention(c, layer, rows, err) : st, err);
+    if (st == HWS_OK)
+        st = llm_attention_prefill_fits(c, rows) ? llm_attention_prefill(c, layer, rows, err)
+                                                 : llm_attention(c, layer, rows, err);
+    return prof_end(c, PROF_ATT, 0, st, err);
 }
 
 static hws_status op_swiglu(void *ctx, int rows, hws_error *err) {

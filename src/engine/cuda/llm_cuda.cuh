@@ -46,9 +46,11 @@ struct llm_cuda {
     uint16_t *k_cache, *v_cache; // [n_layers][max_batch][n_kv_heads][max_ctx][head_dim]
     float *att_o;                // [rows][n_heads][blocks][head_dim]
     float *att_ml;               // [rows][n_heads][blocks][2] (max, sum)
+    int *att_count;              // [rows][n_kv_heads] key blocks done (decode attention)
     float *inv_freq;
     int32_t *rows_dev;  // tokens, seq, pos: 3 * max_rows
     int32_t *rows_host; // pinned staging of the same
+    int rows_one_seq;   // the rows set last all belong to one sequence (a prefill chunk)
     uint16_t *dequant;  // 16-bit copy of one quantised weight for cuBLASLt (int formats)
     size_t dequant_elems;
     llm_gemm *gemm;
@@ -125,6 +127,10 @@ hws_status llm_gemm_run(llm_gemm *g, cudaStream_t stream, int bf16, float *y, in
                         int accumulate, hws_error *err);
 
 hws_status llm_attention(llm_cuda *c, int layer, int rows, hws_error *err);
+// Whether the prefill kernel takes these rows (more than a decode run, one sequence, a head
+// dimension it was written for), and the kernel.
+bool llm_attention_prefill_fits(const llm_cuda *c, int rows);
+hws_status llm_attention_prefill(llm_cuda *c, int layer, int rows, hws_error *err);
 
 hws_status llm_embed(llm_cuda *c, int rows, hws_error *err);
 hws_status llm_rmsnorm(llm_cuda *c, uint16_t *out, const float *x, const float *g, int rows,
