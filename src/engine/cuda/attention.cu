@@ -18,6 +18,10 @@ struct att_params {
     float scale;
     uint16_t *out; // the merged result (the warp kernel merges in its last block)
     int *count;    // [rows][nkv] blocks done, back to 0 after each merge
+    // the warp kernel's RoPE and cache write: q/k/v bias (or null), frequencies, the cache
+    const float *bias, *inv_freq;
+    uint16_t *k_out, *v_out;
+    int rope; // 0: the rope op has run (q rotated in place, k and v in the cache)
 };
 
 __device__ __forceinline__ int att_start(const att_params &p, int pos) {
@@ -167,16 +171,50 @@ __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p
     float *score = smem;                          // [group][split]
     float *part = smem + (size_t)group * p.split; // [WARPS][group][hd]
     __shared__ float red_m[ATT_GROUP], red_l[ATT_GROUP];
+    // RoPE here (rotate-half): element d = lane * E + e pairs with d +- hd/2, held by lane ^ 16
+    const int half = hd / 2;
+    const bool first_half = lane * E < half;
+    float cs[E], sn[E];
+#pragma unroll
+    for (int e = 0; e < E; e++)
+        sincosf((float)pos * p.inv_freq[(lane * E + e) % half], &sn[e], &cs[e]);
+    const float *qkv_row = p.qkv + (size_t)row * p.qkv_w;
+    // head h of qkv_row (q heads, then k, then v), this lane's elements, bias added, rotated
+    auto head = [&](int h, bool rotate, float (&out)[E]) {
+#pragma unroll
+        for (int e = 0; e < E; e++) {
+            int d = (size_t)h * hd + lane * E + e;
+            float x = qkv_row[d] + (p.rope && p.bias ? p.bias[d] : 0.0f);
+            float partner = __shfl_xor_sync(0xffffffffu, x, 16);
+            out[e] = !rotate || !p.rope ? x
+                     : first_half ? x * cs[e] - partner * sn[e]
+                                  : x * cs[e] + partner * sn[e];
+        }
+    };
     float q[G][E];
 #pragma unroll
     for (int g = 0; g < G; g++)
-        if (g < group)
+        if (g < group) {
+            head(kvh * group + g, true, q[g]);
 #pragma unroll
             for (int e = 0; e < E; e++)
-                q[g][e] = p.qkv[(size_t)row * p.qkv_w + (size_t)(kvh * group + g) * hd + lane * E +
-                                e] *
-                          p.scale;
+                q[g][e] *= p.scale;
+        }
     const size_t head_at = (((size_t)p.seq[row] * p.nkv + kvh) * p.max_ctx) * hd;
+    if (p.rope && k_hi == pos + 1) { // this block holds pos: the new key and value go in
+        if (warp == 0) {
+            float kv[E];
+            head(p.nh + kvh, true, kv);
+#pragma unroll
+            for (int e = 0; e < E; e++)
+                p.k_out[head_at + (size_t)pos * hd + lane * E + e] = f_act<BF>(kv[e]);
+            head(p.nh + p.nkv + kvh, false, kv);
+#pragma unroll
+            for (int e = 0; e < E; e++)
+                p.v_out[head_at + (size_t)pos * hd + lane * E + e] = f_act<BF>(kv[e]);
+        }
+        __syncthreads();
+    }
     const uint16_t *kb = p.k + head_at + (size_t)k_lo * hd + lane * E;
 #pragma unroll 4
     for (int j = warp; j < nk; j += WARPS) {
@@ -274,18 +312,36 @@ __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p
     if (!last)
         return;
     __threadfence();
+    // weight of each block per head (a warp per head, lanes across blocks), into part[], which
+    // is free now: [group][b1 - b0 + 1] <= group * 8 * hd floats
+    const int nb = b1 - b0 + 1;
+    for (int g = warp; g < group; g += WARPS) {
+        const float *ml = p.ml + 2 * ((size_t)row * p.nh + kvh * group + g) * p.blocks;
+        float m = -INFINITY, l = 0.0f;
+        for (int b = b0 + lane; b <= b1; b += 32)
+            m = fmaxf(m, __ldcg(ml + 2 * b));
+        for (int o = 16; o > 0; o >>= 1)
+            m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
+        for (int b = b0 + lane; b <= b1; b += 32) {
+            float f = __expf(__ldcg(ml + 2 * b) - m);
+            part[g * nb + b - b0] = f;
+            l += f * __ldcg(ml + 2 * b + 1);
+        }
+        for (int o = 16; o > 0; o >>= 1)
+            l += __shfl_xor_sync(0xffffffffu, l, o);
+        __syncwarp();
+        for (int b = lane; b < nb; b += 32)
+            part[g * nb + b] /= l;
+    }
+    __syncthreads();
     for (int i = threadIdx.x; i < group * hd; i += ATT_WARP_THREADS) {
         int g = i / hd, d = i % hd, h = kvh * group + g;
-        size_t base = ((size_t)row * p.nh + h) * p.blocks;
-        float m = -INFINITY, l = 0.0f, acc = 0.0f;
-        for (int b = b0; b <= b1; b++)
-            m = fmaxf(m, __ldcg(p.ml + 2 * (base + b)));
-        for (int b = b0; b <= b1; b++) {
-            float f = __expf(__ldcg(p.ml + 2 * (base + b)) - m);
-            l += f * __ldcg(p.ml + 2 * (base + b) + 1);
-            acc += f * __ldcg(p.o + (base + b) * hd + d);
-        }
-        p.out[(size_t)row * p.nh * hd + (size_t)h * hd + d] = f_act<BF>(acc / l);
+        const float *o = p.o + (((size_t)row * p.nh + h) * p.blocks + b0) * hd + d;
+        float acc = 0.0f;
+#pragma unroll 8
+        for (int b = 0; b < nb; b++)
+            acc = fmaf(part[g * nb + b], __ldcg(o + (size_t)b * hd), acc);
+        p.out[(size_t)row * p.nh * hd + (size_t)h * hd + d] = f_act<BF>(acc);
     }
 }
 
@@ -308,6 +364,20 @@ template <bool BF> __global__ void att_merge_kernel(att_params p, uint16_t *out)
             acc += __expf(p.ml[2 * (base + b)] - m) * p.o[(base + b) * p.hd + d];
         out[(size_t)row * p.nh * p.hd + (size_t)h * p.hd + d] = f_act<BF>(acc / l);
     }
+}
+
+// The warp kernel takes up to LLM_ATT_SMALL_ROWS rows where the head dimension splits into 2,
+// 4 or 8 per lane and the group's registers stay in bounds; the thread-per-key kernel the rest.
+static bool warp_fits(const llm_cuda *c, int rows) {
+    int e = c->s.head_dim / 32, group = c->s.n_heads / c->s.n_kv_heads;
+    return rows <= LLM_ATT_SMALL_ROWS && c->s.head_dim % 32 == 0 && (e == 2 || e == 4 || e == 8) &&
+           group * e <= 64;
+}
+
+// It applies RoPE and writes the cache itself where no row reads another row's new key: one
+// row, or rows of different sequences (decode).
+bool llm_attention_fuses_rope(const llm_cuda *c, int rows) {
+    return warp_fits(c, rows) && (rows == 1 || !c->rows_one_seq);
 }
 
 hws_status llm_attention(llm_cuda *c, int layer, int rows, hws_error *err) {
@@ -333,12 +403,14 @@ hws_status llm_attention(llm_cuda *c, int layer, int rows, hws_error *err) {
     p.scale = 1.0f / sqrtf((float)s.head_dim);
     p.out = c->att;
     p.count = c->att_count;
+    p.bias = s.qkv_bias ? (const float *)llm_weight(c, layer, HWS_LLM_B_QKV)->q : nullptr;
+    p.inv_freq = c->inv_freq;
+    p.k_out = c->k_cache + layer_at;
+    p.v_out = c->v_cache + layer_at;
     int group = s.n_heads / s.n_kv_heads, e = s.head_dim / 32;
     dim3 grid((unsigned)s.n_kv_heads, (unsigned)rows, (unsigned)p.blocks);
-    // decode rows: the warp kernel where the head dimension splits into 2, 4 or 8 per lane and
-    // the group's registers stay in bounds; the thread-per-key kernel otherwise
-    bool warp = rows <= LLM_ATT_SMALL_ROWS && s.head_dim % 32 == 0 &&
-                (e == 2 || e == 4 || e == 8) && group * e <= 64;
+    bool warp = warp_fits(c, rows);
+    p.rope = llm_attention_fuses_rope(c, rows);
     void (*split)(att_params) = nullptr;
     size_t smem = ((size_t)group * s.head_dim + (size_t)group * p.split) * sizeof(float);
     if (warp) {

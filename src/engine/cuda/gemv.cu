@@ -6,20 +6,6 @@
 
 #define GEMV_WARPS 4
 
-// Bytes of L2 a product prefetches before its inputs are ready: well under the 50 MB of an
-// H100's L2, so the prefetched rows are still there when their warps read them.
-#define GEMV_PREFETCH_BYTES (24u << 20)
-
-// One bulk prefetch of bytes (a multiple of 16) at p into L2 (Hopper; nothing before).
-__device__ __forceinline__ void l2_prefetch(const void *p, uint32_t bytes) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(p), "r"(bytes) : "memory");
-#else
-    (void)p;
-    (void)bytes;
-#endif
-}
-
 __device__ __forceinline__ uint4 ld_stream(const void *p) {
     uint4 v;
     asm("ld.global.nc.L1::no_allocate.L2::256B.v4.u32 {%0,%1,%2,%3}, [%4];"
@@ -128,7 +114,7 @@ template <bool BF, int FMT, int B, int R, int U>
 __global__ void __launch_bounds__(GEMV_WARPS * 32)
     gemv_kernel(const uint8_t *__restrict__ W, const uint16_t *__restrict__ scales,
                 const uint16_t *__restrict__ x, int ldx, float *__restrict__ y, int ldy, int n,
-                int k, int accumulate, int prefetch_rows) {
+                int k, int accumulate) {
     constexpr int E = chunk_of<FMT>::elems;
     const int lane = threadIdx.x & 31;
     const int row0 = (blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5)) * R;
@@ -144,15 +130,7 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32)
             sum[r][b] = 0.0f;
     uint4 wv[R][U];
     float sc[R][U];
-    // Before waiting on the kernel before (weights do not depend on it): rows below
-    // prefetch_rows are pulled into L2 whole by one bulk prefetch each (while the short kernel
-    // before runs, the bandwidth is free), and the first loads go out.
-    if (lane == 0)
-        for (int r = 0; r < R && row0 + r < prefetch_rows; r++) {
-            l2_prefetch(W + (size_t)(row0 + r) * row_bytes, (uint32_t)row_bytes);
-            if (FMT != 0 && groups % 8 == 0) // 16-byte multiples only
-                l2_prefetch(scales + (size_t)(row0 + r) * groups, (uint32_t)groups * 2);
-        }
+    // the first loads go out before waiting on the kernel before (weights do not depend on it)
     int c0 = lane;
     load_chunks<FMT, R, U>(W, scales, row0, n, c0, chunks, row_bytes, groups, wv, sc);
     pdl_wait();
@@ -219,14 +197,11 @@ __device__ __forceinline__ void mma_16816(float (&d)[4], uint32_t a0, uint32_t a
 template <bool BF, int B>
 __global__ void __launch_bounds__(GEMV_WARPS * 32)
     gemv_mma_kernel(const uint8_t *__restrict__ W, const uint16_t *__restrict__ x, int ldx,
-                    float *__restrict__ y, int ldy, int n, int k, int accumulate,
-                    int prefetch_rows) {
+                    float *__restrict__ y, int ldy, int n, int k, int accumulate) {
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, c = lane & 3;
     const int row0 = blockIdx.x * 8, iters = k / 32;
     const size_t row_bytes = (size_t)k * 2;
     const uint8_t *wr = W + (size_t)min(row0 + g, n - 1) * row_bytes + (size_t)c * 16;
-    if (warp == 0 && lane < 8 && row0 + lane < min(n, prefetch_rows))
-        l2_prefetch(W + (size_t)(row0 + lane) * row_bytes, (uint32_t)row_bytes);
     uint4 wv[MMA_U];
 #pragma unroll
     for (int u = 0; u < MMA_U; u++) {
@@ -280,24 +255,19 @@ template <bool BF, int FMT, int B>
 static void launch(const llm_dev_weight *w, const uint16_t *x, int ldx, float *y, int ldy,
                    int accumulate, cudaStream_t stream) {
     if (FMT == 0 && B > 2 && w->cols % 32 == 0) { // the tensor-core kernel
-        size_t rows = GEMV_PREFETCH_BYTES / ((size_t)w->cols * 2);
         llm_launch(gemv_mma_kernel<BF, B>, dim3((unsigned)((w->rows + 7) / 8)),
                    dim3(GEMV_WARPS * 32), 0, stream, (const uint8_t *)w->q, x, ldx, y, ldy,
-                   w->rows, w->cols, accumulate,
-                   (int)(rows < (size_t)w->rows ? rows : (size_t)w->rows));
+                   w->rows, w->cols, accumulate);
         return;
     }
     // rows per warp R (x read and unpacked once for R rows) and loads in flight per row U
     constexpr int R = B <= 2 ? (FMT == 0 ? 1 : 2) : (B <= 4 ? 2 : 4);
-    constexpr int U = B <= 2 ? (FMT == 0 ? 4 : 2) : (B <= 4 ? 2 : 1);
+    // (a whole 4096-wide 16-bit row in flight per warp at once: one memory round trip)
+    constexpr int U = B <= 2 ? (FMT == 0 ? 8 : 4) : (B <= 4 ? 2 : 1);
     int blocks = (w->rows + GEMV_WARPS * R - 1) / (GEMV_WARPS * R);
-    size_t row_bytes = (size_t)w->cols / chunk_of<FMT>::elems * 16 +
-                       (FMT != 0 ? (size_t)w->cols / HWS_LLM_GROUP * 2 : 0);
-    size_t prefetch_rows = GEMV_PREFETCH_BYTES / row_bytes;
     llm_launch(gemv_kernel<BF, FMT, B, R, U>, dim3((unsigned)blocks), dim3(GEMV_WARPS * 32), 0,
                stream, (const uint8_t *)w->q, (const uint16_t *)w->scales, x, ldx, y, ldy, w->rows,
-               w->cols, accumulate,
-               (int)(prefetch_rows < (size_t)w->rows ? prefetch_rows : (size_t)w->rows));
+               w->cols, accumulate);
 }
 
 template <bool BF, int FMT>

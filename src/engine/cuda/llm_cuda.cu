@@ -324,6 +324,8 @@ static hws_status op_linear(void *ctx, hws_llm_buf y, hws_llm_buf x, int rows, i
 
 static hws_status op_rope_cache(void *ctx, int layer, int rows, hws_error *err) {
     llm_cuda *c = (llm_cuda *)ctx;
+    if (llm_attention_fuses_rope(c, rows))
+        return HWS_OK;
     hws_status st = prof_begin(c, err);
     return prof_end(c, PROF_ROPE, 0, st == HWS_OK ? llm_rope_cache(c, layer, rows, err) : st, err);
 }

@@ -127,6 +127,9 @@ hws_status llm_gemm_run(llm_gemm *g, cudaStream_t stream, int bf16, float *y, in
                         int accumulate, hws_error *err);
 
 hws_status llm_attention(llm_cuda *c, int layer, int rows, hws_error *err);
+// Whether llm_attention applies RoPE and writes the cache itself for these rows (the rope op
+// then does nothing).
+bool llm_attention_fuses_rope(const llm_cuda *c, int rows);
 // Whether the prefill kernel takes these rows (more than a decode run, one sequence, a head
 // dimension it was written for), and the kernel.
 bool llm_attention_prefill_fits(const llm_cuda *c, int rows);
