@@ -180,15 +180,15 @@ __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p
         sincosf((float)pos * p.inv_freq[(lane * E + e) % half], &sn[e], &cs[e]);
     const float *qkv_row = p.qkv + (size_t)row * p.qkv_w;
     // head h of qkv_row (q heads, then k, then v), this lane's elements, bias added, rotated
-    auto head = [&](int h, bool rotate, float (&out)[E]) {
+    auto head = [&](int h, bool rotate, float(&out)[E]) {
 #pragma unroll
         for (int e = 0; e < E; e++) {
             int d = (size_t)h * hd + lane * E + e;
             float x = qkv_row[d] + (p.rope && p.bias ? p.bias[d] : 0.0f);
             float partner = __shfl_xor_sync(0xffffffffu, x, 16);
             out[e] = !rotate || !p.rope ? x
-                     : first_half ? x * cs[e] - partner * sn[e]
-                                  : x * cs[e] + partner * sn[e];
+                     : first_half       ? x * cs[e] - partner * sn[e]
+                                        : x * cs[e] + partner * sn[e];
         }
     };
     float q[G][E];

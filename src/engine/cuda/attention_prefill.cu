@@ -15,12 +15,8 @@
 
 using namespace nvcuda;
 
-template <bool BF> struct pf_type {
-    using T = __nv_bfloat16;
-};
-template <> struct pf_type<false> {
-    using T = __half;
-};
+template <bool BF> struct pf_type { using T = __nv_bfloat16; };
+template <> struct pf_type<false> { using T = __half; };
 
 struct pf_params {
     const float *qkv;

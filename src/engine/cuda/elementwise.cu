@@ -53,8 +53,10 @@ __global__ void __launch_bounds__(NORM_THREADS)
     for (int i = threadIdx.x; i < quads; i += blockDim.x) {
         float4 v = xr[i], w = g4[i];
         uint2 packed;
-        packed.x = (uint32_t)f_act<BF>(v.x * inv * w.x) | (uint32_t)f_act<BF>(v.y * inv * w.y) << 16;
-        packed.y = (uint32_t)f_act<BF>(v.z * inv * w.z) | (uint32_t)f_act<BF>(v.w * inv * w.w) << 16;
+        packed.x = (uint32_t)f_act<BF>(v.x * inv * w.x) | (uint32_t)f_act<BF>(v.y * inv * w.y)
+                                                              << 16;
+        packed.y = (uint32_t)f_act<BF>(v.z * inv * w.z) | (uint32_t)f_act<BF>(v.w * inv * w.w)
+                                                              << 16;
         o2[i] = packed;
     }
 }
@@ -121,20 +123,19 @@ hws_status llm_rope_cache(llm_cuda *c, int layer, int rows, hws_error *err) {
     dim3 grid((unsigned)((heads + per_block - 1) / per_block), (unsigned)rows);
     dim3 threads((unsigned)(s.head_dim / 2 + 31) / 32 * 32, (unsigned)per_block);
     if (c->bf16)
-        llm_launch(rope_cache_kernel<true>, grid, threads, 0, c->stream, c->qkv, bias,
-                   c->inv_freq, seq, pos, c->k_cache + layer_at, c->v_cache + layer_at, c->qkv_w,
-                   s.n_heads, s.n_kv_heads, s.head_dim, c->max_ctx);
+        llm_launch(rope_cache_kernel<true>, grid, threads, 0, c->stream, c->qkv, bias, c->inv_freq,
+                   seq, pos, c->k_cache + layer_at, c->v_cache + layer_at, c->qkv_w, s.n_heads,
+                   s.n_kv_heads, s.head_dim, c->max_ctx);
     else
-        llm_launch(rope_cache_kernel<false>, grid, threads, 0, c->stream, c->qkv, bias,
-                   c->inv_freq, seq, pos, c->k_cache + layer_at, c->v_cache + layer_at, c->qkv_w,
-                   s.n_heads, s.n_kv_heads, s.head_dim, c->max_ctx);
+        llm_launch(rope_cache_kernel<false>, grid, threads, 0, c->stream, c->qkv, bias, c->inv_freq,
+                   seq, pos, c->k_cache + layer_at, c->v_cache + layer_at, c->qkv_w, s.n_heads,
+                   s.n_kv_heads, s.head_dim, c->max_ctx);
     return hws_cuda_status(cudaGetLastError(), "rope kernel launch", err);
 }
 
 // act[r, j] = silu(gate[r, j]) * up[r, j] over gu[r] = [gate | up]: a block row per row of
 // gu, four values per thread (d_ff a multiple of 8).
-template <bool BF>
-__global__ void swiglu_kernel(const float *gu, uint16_t *act, int f) {
+template <bool BF> __global__ void swiglu_kernel(const float *gu, uint16_t *act, int f) {
     pdl_wait();
     pdl_launch();
     const int r = blockIdx.y, j = (blockIdx.x * blockDim.x + threadIdx.x) * 4;

@@ -216,8 +216,8 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32)
         for (int u = 0; u < MMA_U; u++) {
             int i = i0 + GEMV_WARPS * u;
             if (i < iters) {
-                uint4 xv = g < B ? __ldg((const uint4 *)(xr + (size_t)i * 32))
-                                 : make_uint4(0, 0, 0, 0);
+                uint4 xv =
+                    g < B ? __ldg((const uint4 *)(xr + (size_t)i * 32)) : make_uint4(0, 0, 0, 0);
                 mma_16816<BF>(acc, xv.x, xv.y, wv[u].x, wv[u].y);
                 mma_16816<BF>(acc, xv.z, xv.w, wv[u].z, wv[u].w);
             }
@@ -256,8 +256,8 @@ static void launch(const llm_dev_weight *w, const uint16_t *x, int ldx, float *y
                    int accumulate, cudaStream_t stream) {
     if (FMT == 0 && B > 2 && w->cols % 32 == 0) { // the tensor-core kernel
         llm_launch(gemv_mma_kernel<BF, B>, dim3((unsigned)((w->rows + 7) / 8)),
-                   dim3(GEMV_WARPS * 32), 0, stream, (const uint8_t *)w->q, x, ldx, y, ldy,
-                   w->rows, w->cols, accumulate);
+                   dim3(GEMV_WARPS * 32), 0, stream, (const uint8_t *)w->q, x, ldx, y, ldy, w->rows,
+                   w->cols, accumulate);
         return;
     }
     // rows per warp R (x read and unpacked once for R rows) and loads in flight per row U

@@ -30,8 +30,8 @@ static void destroy(void *ctx) {
             cudaFree(c->w[i].scales);
         }
     free(c->w);
-    void *dev[] = {c->x,      c->qkv,      c->gu,       c->logits,  c->h,
-                   c->att,    c->act,      c->k_cache,  c->v_cache, c->att_o,
+    void *dev[] = {c->x,      c->qkv,       c->gu,       c->logits,   c->h,
+                   c->att,    c->act,       c->k_cache,  c->v_cache,  c->att_o,
                    c->att_ml, c->att_count, c->inv_freq, c->rows_dev, c->dequant};
     for (void *p : dev)
         if (p)
