@@ -322,6 +322,7 @@ typedef struct {
     double block_serial_us;
     double step_overhead_us;
     double prefill_overhead_us; /* fixed cost per prefill (fitted from measured runs; 0 else) */
+    double prefill_block_us;    /* serial cost per block per prefill chunk (fitted; 0 else) */
     double host_tflops;         /* CPU matrix rate for CPU-only prefill, TFLOP/s */
     double host_mm_eff;         /* llama.cpp's fraction of it */
     char basis[HWS_PLAN_BASIS_LEN * 2];

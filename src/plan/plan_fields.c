@@ -75,6 +75,7 @@ static const hws_field predict_inputs_fields[] = {
     HWS_JSON_NUM(hws_predict_inputs, decode_layer_overhead_us),
     HWS_JSON_NUM(hws_predict_inputs, step_overhead_us),
     HWS_JSON_NUM(hws_predict_inputs, prefill_overhead_us),
+    HWS_JSON_NUM(hws_predict_inputs, prefill_block_us),
     HWS_JSON_NUM(hws_predict_inputs, block_serial_us),
     HWS_JSON_NUM(hws_predict_inputs, host_tflops),
     HWS_JSON_NUM(hws_predict_inputs, host_mm_eff),

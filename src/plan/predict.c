@@ -382,6 +382,11 @@ void hws_prediction_compute(const hws_model_spec *m, const hws_plan_opts *o, con
     double chunk = mem->prefill_chunk_tokens > 0 ? mem->prefill_chunk_tokens : tokens;
     double chunks = ceil(tokens / (chunk < tokens ? chunk : tokens));
     out->prefill_flops_per_token = 2.0 * mem->active_params + attn_flops(m, o->prompt_tokens / 2);
+    /* hwscope's engine takes the logits of a prompt's last token only: the head once a prefill */
+    if (o->runtime == HWS_RUNTIME_HWSCOPE && hws_known(m->vocab_size) &&
+        hws_known(m->hidden_size) && o->prompt_tokens > 0)
+        out->prefill_flops_per_token -=
+            2.0 * m->vocab_size * m->hidden_size * (1.0 - 1.0 / o->prompt_tokens);
     double p_cmp = tokens * out->prefill_flops_per_token / tp / mm;
     double p_mem = chunks * mem->weights_bytes / tp / bw;
     double p_host = cpu ? 0 : chunks * L * in->layer_overhead_us * 1e-6; /* overlaps the GPU */
@@ -395,7 +400,7 @@ void hws_prediction_compute(const hws_model_spec *m, const hws_plan_opts *o, con
     }
     double t_prefill = p_cmp > p_mem ? p_cmp : p_mem;
     t_prefill = (t_prefill > p_host ? t_prefill : p_host) + p_ar + chunks * hops +
-                in->prefill_overhead_us * 1e-6;
+                in->prefill_overhead_us * 1e-6 + chunks * L * in->prefill_block_us * 1e-6;
     /* the host's weights cross PCIe to the GPU for each chunk (llama.cpp offloads big batches) */
     if ((pl->kind == HWS_PLACE_CPU_OFFLOAD || pl->kind == HWS_PLACE_EXPERT_OFFLOAD) &&
         pl->cpu_bytes > 0)
