@@ -21,15 +21,21 @@ static hws_model_spec config(const char *fixture) {
     return m;
 }
 
-static hws_memory estimate(const hws_model_spec *m, const char *format, hws_runtime rt) {
-    hws_plan_opts o;
+/* The memory of m in `format` (NULL: the file's or bf16) under runtime rt; *o gets the options. */
+static hws_memory plan_memory(const hws_model_spec *m, const char *format, hws_runtime rt,
+                              hws_plan_opts *o) {
     hws_memory mem;
     hws_error err = {{0}};
-    hws_plan_opts_default(&o);
-    o.weights = format != NULL ? hws_weight_format_find(format) : NULL;
-    o.runtime = rt;
-    assert_int_equal(hws_memory_estimate(m, &o, &mem, &err), HWS_OK);
+    hws_plan_opts_default(o);
+    o->weights = format != NULL ? hws_weight_format_find(format) : NULL;
+    o->runtime = rt;
+    assert_int_equal(hws_memory_estimate(m, o, &mem, &err), HWS_OK);
     return mem;
+}
+
+static hws_memory estimate(const hws_model_spec *m, const char *format, hws_runtime rt) {
+    hws_plan_opts o;
+    return plan_memory(m, format, rt, &o);
 }
 
 static void assert_close(double got, double want, double rel, const char *what) {
@@ -104,10 +110,7 @@ static void vision_placement(void **state) {
     (void)state;
     hws_model_spec m = config("gemma-3-27b-it");
     hws_plan_opts o;
-    hws_memory mem;
-    hws_error err = {{0}};
-    hws_plan_opts_default(&o);
-    assert_int_equal(hws_memory_estimate(&m, &o, &mem, &err), HWS_OK);
+    hws_memory mem = plan_memory(&m, NULL, HWS_RUNTIME_TRANSFORMERS, &o);
     hws_device_set two = gpus(2, 40 * HWS_GIB);
     hws_placement pl;
     hws_placement_compute(&m, &o, &mem, &two, HWS_PLACE_LAYER_SPLIT, &pl);
@@ -163,12 +166,7 @@ static void maverick_expert_offload(void **state) {
     (void)state;
     hws_model_spec mav = config("Llama-4-Maverick-17B-128E");
     hws_plan_opts o;
-    hws_memory mem;
-    hws_error err = {{0}};
-    hws_plan_opts_default(&o);
-    o.weights = hws_weight_format_find("Q4_K_M");
-    o.runtime = HWS_RUNTIME_LLAMACPP;
-    assert_int_equal(hws_memory_estimate(&mav, &o, &mem, &err), HWS_OK);
+    hws_memory mem = plan_memory(&mav, "Q4_K_M", HWS_RUNTIME_LLAMACPP, &o);
     hws_device_set one = gpus(1, 80 * HWS_GIB);
     hws_placement pl;
     hws_placement_compute(&mav, &o, &mem, &one, HWS_PLACE_EXPERT_OFFLOAD, &pl);
@@ -200,12 +198,7 @@ static void decode_follows_active(void **state) {
     double bytes[2];
     for (int k = 0; k < 2; k++) {
         hws_plan_opts o;
-        hws_memory mem;
-        hws_error err = {{0}};
-        hws_plan_opts_default(&o);
-        o.weights = hws_weight_format_find("fp8");
-        o.runtime = HWS_RUNTIME_VLLM;
-        assert_int_equal(hws_memory_estimate(&models[k], &o, &mem, &err), HWS_OK);
+        hws_memory mem = plan_memory(&models[k], "fp8", HWS_RUNTIME_VLLM, &o);
         hws_device_set devs;
         hws_devices_named(hws_gpu_catalog_find("H100 SXM 80GB"), 8, &devs);
         hws_placement pl;
