@@ -55,8 +55,8 @@ typedef struct {
      * GGUF tensor table), NA for catalog models */
     double file_weight_bytes;
     char file_weight_type[16]; /* "BF16", "Q4_K_M" ... as the file states */
-    /* what the reader guessed and the user should know ("" when nothing): a config with no
-     * hidden_act read as an ungated MLP */
+    /* what the reader guessed and the user should know ("" when nothing, "; "-separated): a
+     * config with no hidden_act read as an ungated MLP, a vision tower estimated or left out */
     char warning[256];
 } hws_model_spec;
 

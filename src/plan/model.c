@@ -117,7 +117,9 @@ int hws_shape_first_moe_layer(const hws_model_spec *m) {
 
 int hws_shape_moe_step(const hws_model_spec *m) {
     double step = m->moe_layer_step;
-    return hws_known(step) && step >= 1 && step <= HWS_MAX_LAYERS ? (int)step : 1;
+    if (!hws_known(step) || step < 1)
+        return 1;
+    return step > HWS_MAX_LAYERS ? HWS_MAX_LAYERS + 1 : (int)step; /* beyond: no MoE block */
 }
 
 int hws_shape_layer_is_moe(int layer, int first_moe, int step) {
