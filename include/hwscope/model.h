@@ -57,7 +57,7 @@ typedef struct {
     char file_weight_type[16]; /* "BF16", "Q4_K_M" ... as the file states */
     /* what the reader guessed and the user should know ("" when nothing, "; "-separated): a
      * config with no hidden_act read as an ungated MLP, a vision tower estimated or left out */
-    char warning[256];
+    char warning[512];
 } hws_model_spec;
 
 /* The fields of hws_model_spec: the catalog's columns (data/models.tsv) and the file facts. */

@@ -582,11 +582,12 @@ static hws_status hf_vision(const hf_doc *d, const char *root_type, hws_model_sp
         (st = hf_vision_count(&v, "image_size", vf ? vf->image : HWS_NA, &img)) ||
         (st = hf_vision_count(&v, "num_channels", 3, &c)))
         return st;
-    const char *name = type != NULL ? type : "unnamed";
+    const char *name = type != NULL ? type : (root_type != NULL ? root_type : "unnamed");
     if (!hws_known(h) || !hws_known(i) || !hws_known(L)) {
         hf_warn(m,
-                "%s: the vision tower (%s) is left out of the plan: its vision_config gives no "
-                "hidden_size, intermediate_size and num_hidden_layers",
+                "%s: the vision tower (%s) is left out of the plan, which is short by its size "
+                "(CLIP-L 0.30B, SigLIP 0.42B, Llama 4's 0.87B parameters): its vision_config "
+                "lacks hidden_size, intermediate_size or num_hidden_layers",
                 d->path, name);
         return HWS_OK;
     }
