@@ -3,7 +3,8 @@
 # then llm_driver decode/prefill on the CPU for Llama-3.2-1B (bf16, int8, int4) and Qwen2.5-3B
 # (bf16), each decode beside the STREAM bound (GB/s of weights streamed per token / STREAM GB/s).
 # Run from the repository root with the build carried in $D (default .dev/s2: hwscope, llm_driver,
-# their libraries, or libs.tar.xz holding them). Results (raw JSON lines and the table) go under
+# their libraries, or libs.tar.xz holding them; llm_driver_base, if there, is run once more on
+# Llama-3.2-1B bf16 as the same machine's baseline). Results (raw JSON lines and the table) go under
 # $OUT (default /tmp/llm-cpu). Takes about 2-3 minutes on 16 cores.
 #   bash bench/scripts/llm_cpu_device.sh            # D=.dev/s2 OUT=$OUT
 set -u
@@ -31,7 +32,7 @@ run() {
   local name=$1
   shift
   echo "== $name: llm_driver bench $*"
-  timeout 150 "$D/llm_driver" bench "$@" 2> "$OUT/$name.err" | sed "s/^{/{\"run\":\"$name\",/" >> "$J"
+  timeout 150 "${BIN:-$D/llm_driver}" bench "$@" 2> "$OUT/$name.err" | sed "s/^{/{\"run\":\"$name\",/" >> "$J"
   echo "rc ${PIPESTATUS[0]}"
 }
 
@@ -47,6 +48,8 @@ run 1b-int4 Llama-3.2-1B -f int4 "${COMMON[@]}"
 CORES=$(lscpu -p=CORE 2>/dev/null | grep -v '^#' | sort -u | wc -l)
 [ "$CORES" -ge 1 ] && [ "$CORES" -lt "$(nproc)" ] &&
   run "1b-bf16-t$CORES" Llama-3.2-1B -f bf16 "${COMMON[@]}" -b 1 -t "$CORES"
+# the same machine's baseline: another build's driver, when carried as $D/llm_driver_base
+[ -x "$D/llm_driver_base" ] && BIN=$D/llm_driver_base run 1b-bf16-base Llama-3.2-1B -f bf16 "${COMMON[@]}" -b 1
 # prefill: OpenBLAS's own choice of kernels against SkylakeX's (AVX-512) forced
 OPENBLAS_CORETYPE=SkylakeX run 1b-bf16-skx Llama-3.2-1B -f bf16 "${COMMON[@]}" -b 1
 
