@@ -430,13 +430,13 @@ static size_t cache_at(const cpu_ctx *c, int layer, int seq, int kvh, int pos) {
            c->s.head_dim;
 }
 
-static void rope(const cpu_ctx *c, float *v, int pos) {
+/* Rotates v (head_dim floats) by the angles whose cosines and sines are cs and sn. */
+static void rope(const cpu_ctx *c, float *v, const float *cs, const float *sn) {
     int half = c->s.head_dim / 2;
     for (int i = 0; i < half; i++) {
-        float a = (float)pos * c->inv_freq[i], cs = cosf(a), sn = sinf(a);
         float x0 = v[i], x1 = v[i + half];
-        v[i] = x0 * cs - x1 * sn;
-        v[i + half] = x1 * cs + x0 * sn;
+        v[i] = x0 * cs[i] - x1 * sn[i];
+        v[i + half] = x1 * cs[i] + x0 * sn[i];
     }
 }
 
@@ -450,8 +450,14 @@ static hws_status op_rope_cache(void *ctx, int layer, int rows, hws_error *err) 
         if (bias->f)
             for (int i = 0; i < c->qkv_w; i++)
                 q[i] += bias->f[i];
+        float *cs = c->scratch, *sn = c->scratch + hd / 2; /* angles once for all heads */
+        for (int i = 0; i < hd / 2; i++) {
+            float a = (float)c->pos[r] * c->inv_freq[i];
+            cs[i] = cosf(a);
+            sn[i] = sinf(a);
+        }
         for (int h = 0; h < nh + nkv; h++)
-            rope(c, q + (size_t)h * hd, c->pos[r]);
+            rope(c, q + (size_t)h * hd, cs, sn);
         for (int h = 0; h < nkv; h++) {
             size_t at = cache_at(c, layer, c->seq[r], h, c->pos[r]);
             memcpy(c->k_cache + at, q + (size_t)(nh + h) * hd, (size_t)hd * sizeof(float));
