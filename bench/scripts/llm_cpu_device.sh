@@ -19,9 +19,10 @@ export HWSCOPE_CEILINGS=${HWSCOPE_CEILINGS:-/tmp/llm-cpu-ceilings.json}
 J=$OUT/llm-cpu.jsonl
 : > "$J"
 
-{ date -u; nproc; lscpu | grep -E 'Model name|^CPU\(s\)|Thread|Core|Socket|NUMA|L3|Flags' | cut -c1-400; } \
-  > "$OUT/env.txt" 2>&1
-head -8 "$OUT/env.txt"
+{ date -u; nproc; lscpu | grep -E 'Model name|^CPU\(s\)|Thread|Core|Socket|NUMA|L3'
+  echo "ISA: $(grep -o -w 'avx2\|avx512[a-z_0-9]*\|amx[a-z_0-9]*' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+  echo "THP: $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)"; } > "$OUT/env.txt" 2>&1
+cat "$OUT/env.txt"
 
 echo "== hwscope bench mem (STREAM on every usable core)"
 timeout 120 "$D/hwscope" bench mem --no-save --json > "$OUT/bench-mem.json" 2> "$OUT/bench-mem.err"
