@@ -21,17 +21,17 @@
 #include <unistd.h>
 
 #define TILE_ROWS 64 /* output rows dequantised at a time for the OpenBLAS path */
-#define GEMV_UNIT 16 /* decode products: rows are shared out between threads in these units */
-#define SHARES_PER_THREAD                                                                          \
-    4 /* and cut into this many shares a thread, taken as threads come free                        \
-       */
+/* Decode products: rows are shared out in runs of GEMV_UNIT, SHARES_PER_THREAD runs a thread,
+ * taken as threads come free. */
+#define GEMV_UNIT         16
+#define SHARES_PER_THREAD 4
 
 typedef struct {
     int rows, cols;
     hws_llm_format fmt; /* of q */
     float *f;           /* norms and biases */
-    void *q;          /* linear: uint16 (bf16/fp16), int8 or packed int4 codes; embedding: 16-bit */
-    uint16_t *scales; /* int8/int4: [rows, cols / HWS_LLM_GROUP] fp16 */
+    void *q;            /* linear: bf16/fp16, int8 or packed int4 codes; the embedding: 16-bit */
+    uint16_t *scales;   /* int8/int4: [rows, cols / HWS_LLM_GROUP] fp16 */
 } cpu_weight;
 
 typedef struct {
@@ -48,7 +48,7 @@ typedef struct {
     float *scratch; /* per thread: TILE_ROWS * max(cols) + scores */
     size_t scratch_per_thread;
     hws_pool *pool;
-    int threads;
+    int threads;      /* the pool's, the caller included */
     hws_gemv_isa isa; /* the decode products' version for this CPU */
 } cpu_ctx;
 
