@@ -21,8 +21,8 @@
 #include <unistd.h>
 
 #define TILE_ROWS 64 /* output rows dequantised at a time for the OpenBLAS path */
-/* Decode products: rows are shared out in runs of GEMV_UNIT, SHARES_PER_THREAD runs a thread,
- * taken as threads come free. */
+/* Decode products: the rows cut into SHARES_PER_THREAD shares a thread (whole runs of GEMV_UNIT
+ * rows each), taken as threads come free. */
 #define GEMV_UNIT         16
 #define SHARES_PER_THREAD 4
 
