@@ -265,8 +265,9 @@ static hws_status create(const hws_llm_shape *s, const hws_llm_options *o, int m
     info->kv_bytes_per_token = 2.0 * s->n_layers * s->n_kv_heads * s->head_dim * sizeof(float);
     info->device_bytes_peak = info->weight_bytes + 2.0 * (double)cache * sizeof(float);
     snprintf(info->device_name, sizeof info->device_name, "CPU (%d threads)", threads);
-    snprintf(info->backend, sizeof info->backend, "cpu (own %s kernels, OpenBLAS for prefill)",
-             hws_gemv_isa_name(c->isa));
+    snprintf(info->backend, sizeof info->backend,
+             "cpu (own %s kernels; OpenBLAS's %s kernels for prefill)", hws_gemv_isa_name(c->isa),
+             openblas_get_corename());
     *out = c;
     return HWS_OK;
 }
