@@ -4,9 +4,10 @@
 # (bf16), each decode beside the STREAM bound (GB/s of weights streamed per token / STREAM GB/s).
 # Run from the repository root with the build carried in $D (default .dev/s2: hwscope, llm_driver,
 # their libraries, or libs.tar.xz holding them; llm_driver_base, if there, is run once more on
-# Llama-3.2-1B bf16 as the same machine's baseline). Results (raw JSON lines and the table) go under
-# $OUT (default /tmp/llm-cpu). Takes about 2-3 minutes on 16 cores.
-#   bash bench/scripts/llm_cpu_device.sh            # D=.dev/s2 OUT=$OUT
+# Llama-3.2-1B bf16 as the same machine's baseline). Results go under $OUT (default
+# /tmp/llm-cpu), five files: env.txt, bench-mem.json, llm-cpu.jsonl, errors.txt, table.md.
+# Takes about 3 minutes on 16 cores, at most 60 + 7 x 75 s (within one 600 s call).
+#   D=.dev/cpu bash .dev/cpu/llm_cpu_device.sh      # QUICK=1: a check of the script on small cores
 set -u
 D=${D:-$PWD/.dev/s2}
 OUT=${OUT:-/tmp/llm-cpu}
@@ -18,6 +19,7 @@ export LD_LIBRARY_PATH=$D${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export HWSCOPE_CEILINGS=${HWSCOPE_CEILINGS:-/tmp/llm-cpu-ceilings.json}
 J=$OUT/llm-cpu.jsonl
 : > "$J"
+: > "$OUT/errors.txt"
 
 { date -u; nproc; lscpu | grep -E 'Model name|^CPU\(s\)|Thread|Core|Socket|NUMA|L3'
   echo "ISA: $(grep -o -w 'avx2\|avx512[a-z_0-9]*\|amx[a-z_0-9]*' /proc/cpuinfo | sort -u | tr '\n' ' ')"
@@ -25,7 +27,7 @@ J=$OUT/llm-cpu.jsonl
 cat "$OUT/env.txt"
 
 echo "== hwscope bench mem (STREAM on every usable core)"
-timeout 120 "$D/hwscope" bench mem --no-save --json > "$OUT/bench-mem.json" 2> "$OUT/bench-mem.err"
+timeout 60 "$D/hwscope" bench mem --no-save --json > "$OUT/bench-mem.json" 2>> "$OUT/errors.txt"
 echo "rc $?"
 
 # run NAME ARGS...: one llm_driver bench, its JSON lines tagged with NAME, into $J
@@ -33,7 +35,8 @@ run() {
   local name=$1
   shift
   echo "== $name: llm_driver bench $*"
-  timeout 150 "${BIN:-$D/llm_driver}" bench "$@" 2> "$OUT/$name.err" | sed "s/^{/{\"run\":\"$name\",/" >> "$J"
+  echo "== $name" >> "$OUT/errors.txt"
+  timeout 75 "${BIN:-$D/llm_driver}" bench "$@" 2>> "$OUT/errors.txt" | sed "s/^{/{\"run\":\"$name\",/" >> "$J"
   echo "rc ${PIPESTATUS[0]}"
 }
 
