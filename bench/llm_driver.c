@@ -77,8 +77,12 @@ static int bench(const args *a, const hws_llm_shape *shape, hws_llm_options opt)
            a->model, a->fmt, info.device_name, info.backend, info.weight_bytes,
            info.decode_bytes_per_token, info.flops_per_token, info.device_bytes_peak, now_s() - t0);
     fflush(stdout);
-    int32_t *toks = malloc(sizeof(int32_t) * (size_t)(a->prompt + a->depth + 8));
-    for (int i = 0; i < a->prompt + a->depth + 8; i++)
+    /* the prompt, the depth, and decode step i's batch at toks + i */
+    int ntoks = a->prompt + a->depth + a->gen + 16;
+    for (int bi = 0; bi < a->n_batch; bi++)
+        ntoks += a->batch[bi];
+    int32_t *toks = malloc(sizeof(int32_t) * (size_t)ntoks);
+    for (int i = 0; i < ntoks; i++)
         toks[i] = (int32_t)((i * 7919 + 13) % shape->vocab);
     /* prefill */
     for (int r = -1; r < a->reps && a->prompt > 0; r++) {
