@@ -2,13 +2,17 @@
  * a time, the whole attention recomputed, weights rounded through each format by hand) on a tiny
  * model with odd sizes, GQA, q/k/v biases, a sliding window and llama3 RoPE scaling: the same
  * logits and the same greedy tokens in every format, for prefill (own and OpenBLAS products),
- * decode and batched decode. Also the number formats and the shape checks. */
+ * decode and batched decode; the same for a tiny Mixtral (router, top-k routing, experts) with
+ * k = 1, 2 and n. Also the number formats, the shape checks and MoE routing against a plain
+ * reference (full softmax, sort, renormalise) with ties. */
 #include "hws_test.h"
 
 #include "engine/llm_backend.h"
 #include "engine/llm_load.h"
+#include "engine/llm_moe.h"
 #include "engine/llm_quant.h"
 #include "hwscope/gguf.h"
+#include "hwscope/plan.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -193,6 +197,52 @@ static void rmsnorm(float *out, const float *x, const float *g, int d, float eps
         out[i] = x[i] * inv * g[i];
 }
 
+/* Mixtral's routing done the long way: softmax over every expert, the k largest by a stable
+ * sort (ties: lower index first), renormalised to sum 1. */
+static void ref_route(const float *logits, int n, int k, int *ids, float *p) {
+    double prob[300], sum = 0, top = -INFINITY;
+    int order[300];
+    for (int e = 0; e < n; e++)
+        top = fmax(top, logits[e]);
+    for (int e = 0; e < n; e++)
+        sum += prob[e] = exp(logits[e] - top);
+    for (int e = 0; e < n; e++) {
+        prob[e] /= sum;
+        order[e] = e;
+    }
+    for (int i = 1; i < n; i++) /* insertion sort: stable, so ties keep index order */
+        for (int j = i; j > 0 && prob[order[j]] > prob[order[j - 1]]; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    double kept = 0;
+    for (int j = 0; j < k; j++)
+        kept += prob[order[j]];
+    for (int j = 0; j < k; j++) {
+        ids[j] = order[j];
+        p[j] = (float)(prob[order[j]] / kept);
+    }
+}
+
+/* x += the mixture of experts of h (one token). */
+static void ref_moe(const hws_llm_shape *s, float **w, const float *h, float *x) {
+    int d = s->d_model, f = s->d_ff_expert, ids[16];
+    float logits[16], p[16], gu[2 * 96], act[96], y[64];
+    assert_true(s->n_experts <= 16 && f <= 96 && d <= 64);
+    matvec(logits, w[HWS_LLM_W_ROUTER], h, s->n_experts, d, 0);
+    ref_route(logits, s->n_experts, s->n_experts_used, ids, p);
+    for (int j = 0; j < s->n_experts_used; j++) {
+        int e = ids[j];
+        matvec(gu, w[HWS_LLM_W_EXP_GATE_UP] + (size_t)e * 2 * f * d, h, 2 * f, d, 0);
+        for (int i = 0; i < f; i++)
+            act[i] = gu[i] / (1.0f + expf(-gu[i])) * gu[f + i];
+        matvec(y, w[HWS_LLM_W_EXP_DOWN] + (size_t)e * d * f, act, d, f, 0);
+        for (int i = 0; i < d; i++)
+            x[i] += p[j] * y[i];
+    }
+}
+
 /* One token at position m->len; logits out. */
 static void ref_step(ref_model *m, int token, float *logits) {
     const hws_llm_shape *s = &m->s;
@@ -241,6 +291,10 @@ static void ref_step(ref_model *m, int token, float *logits) {
         }
         matvec(x, w[HWS_LLM_W_O], att, d, nh * hd, 1);
         rmsnorm(h, x, w[HWS_LLM_W_FFN_NORM], d, s->rms_eps);
+        if (s->n_experts > 0) {
+            ref_moe(s, w, h, x);
+            continue;
+        }
         matvec(gu, w[HWS_LLM_W_GATE_UP], h, 2 * f, d, 0);
         for (int i = 0; i < f; i++)
             act[i] = gu[i] / (1.0f + expf(-gu[i])) * gu[f + i];
@@ -325,6 +379,121 @@ static void test_every_format_matches_reference(void **state) {
     s.sliding_window = 0;
     s.rope_factor = 0.0f;
     check_model(&s, HWS_LLM_BF16, 5, 6, 3); /* batched decode, tied head */
+}
+
+static hws_llm_shape tiny_moe(int experts, int used) {
+    hws_llm_shape s = tiny_shape();
+    s.qkv_bias = 0;
+    s.sliding_window = 0;
+    s.rope_factor = 0.0f;
+    s.rope_theta = 1000000.0f;
+    s.n_experts = experts;
+    s.n_experts_used = used;
+    s.d_ff_expert = 32;
+    return s;
+}
+
+/* A tiny Mixtral: the same logits and tokens as the reference in every format, with own
+ * products (decode, short prefill), OpenBLAS (experts given 8 rows and more by a long prefill)
+ * and batched decode; k = 1 and k = n too. */
+static void test_moe_matches_reference(void **state) {
+    (void)state;
+    hws_llm_shape s = tiny_moe(5, 2);
+    for (int f = 0; f < HWS_LLM_FORMAT_COUNT; f++)
+        check_model(&s, (hws_llm_format)f, 3, 6, 1);
+    check_model(&s, HWS_LLM_BF16, 30, 2, 1);
+    check_model(&s, HWS_LLM_INT4, 6, 4, 3);
+    s = tiny_moe(4, 1);
+    check_model(&s, HWS_LLM_BF16, 4, 4, 2);
+    s = tiny_moe(3, 3);
+    check_model(&s, HWS_LLM_FP16, 20, 3, 1);
+}
+
+/* Routing against the long way on odd shapes: ties (the lower index first), k = 1 and k = n,
+ * NaN logits last; weights sum to 1. */
+static void test_moe_routing(void **state) {
+    (void)state;
+    const int ns[] = {1, 2, 3, 5, 8, 17, 64, 256};
+    float logits[256], p[256], rp[256];
+    int32_t ids[256];
+    int rids[256];
+    for (size_t t = 0; t < sizeof ns / sizeof ns[0]; t++) {
+        int n = ns[t];
+        for (int variant = 0; variant < 3; variant++) {
+            for (int e = 0; e < n; e++) /* variant 1: many ties; 2: all equal */
+                logits[e] = variant == 0   ? 4.0f * hws_llm_uniform((uint64_t)e, 77 + t)
+                            : variant == 1 ? (float)((e * 7) % 3)
+                                           : 0.5f;
+            int ks[] = {1, 2, n / 2 > 0 ? n / 2 : 1, n};
+            for (int ki = 0; ki < 4; ki++) {
+                int k = ks[ki] <= n ? ks[ki] : n;
+                hws_llm_route_row(logits, n, k, ids, p);
+                ref_route(logits, n, k, rids, rp);
+                double sum = 0;
+                for (int j = 0; j < k; j++) {
+                    assert_int_equal(ids[j], rids[j]);
+                    assert_true(fabsf(p[j] - rp[j]) <= 1e-6f);
+                    sum += p[j];
+                }
+                assert_true(fabs(sum - 1.0) < 1e-5);
+            }
+        }
+    }
+    /* ties: the lower index wins; NaN is never chosen before a number */
+    float tie[4] = {1.0f, 3.0f, NAN, 3.0f};
+    hws_llm_route_row(tie, 4, 3, ids, p);
+    assert_int_equal(ids[0], 1);
+    assert_int_equal(ids[1], 3);
+    assert_int_equal(ids[2], 0);
+    assert_true(p[0] == p[1] && p[2] < p[0]);
+}
+
+/* MoE shapes: the checks, the catalog's Mixtral read, and what a decode step reads: the routed
+ * experts at batch 1 (the planner's active weights plus the one embedding row the engine
+ * reads), more at batch 8 (the union), all of them at a large batch; the same weight bytes as
+ * the planner. */
+static void test_moe_shape_and_cost(void **state) {
+    (void)state;
+    hws_error err;
+    hws_llm_shape s = tiny_moe(4, 2);
+    assert_int_equal(hws_llm_shape_check(&s, &err), HWS_OK);
+    s.n_experts_used = 5;
+    assert_int_equal(hws_llm_shape_check(&s, &err), HWS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "n_experts_used"));
+    s = tiny_moe(4, 2);
+    s.d_ff_expert = 0;
+    assert_int_equal(hws_llm_shape_check(&s, &err), HWS_ERR_INPUT);
+    assert_int_equal(hws_model_catalog_load(NULL, &err), HWS_OK);
+    const hws_model_spec *mx = hws_model_catalog_find("Mixtral-8x7B-v0.1");
+    assert_non_null(mx);
+    assert_int_equal(hws_llm_shape_from_spec(mx, &s, &err), HWS_OK);
+    assert_int_equal(s.n_experts, 8);
+    assert_int_equal(s.n_experts_used, 2);
+    assert_int_equal(s.d_ff_expert, 14336);
+    assert_true(s.rope_theta == 1000000.0f);
+    hws_llm_info one, eight, many;
+    hws_llm_cost(&s, HWS_LLM_BF16, 1, &one);
+    hws_llm_cost(&s, HWS_LLM_BF16, 8, &eight);
+    hws_llm_cost(&s, HWS_LLM_BF16, 1024, &many);
+    hws_plan_opts po;
+    hws_plan_opts_default(&po);
+    po.weights = hws_weight_format_find("bf16");
+    hws_memory mem;
+    assert_int_equal(hws_memory_estimate(mx, &po, &mem, &err), HWS_OK);
+    assert_true(fabs(one.decode_bytes_per_token - (mem.active_weights_bytes + 2.0 * s.d_model)) <
+                1e-9 * mem.active_weights_bytes);
+    assert_true(fabs(one.weight_bytes - mem.weights_bytes) < 1e-9 * mem.weights_bytes);
+    assert_true(one.decode_bytes_per_token < 0.4 * one.weight_bytes);
+    assert_true(eight.decode_bytes_per_token > 2.0 * one.decode_bytes_per_token);
+    double input_embed = 2.0 * s.vocab * s.d_model; /* looked up, not read whole */
+    assert_true(fabs(many.decode_bytes_per_token - (one.weight_bytes - input_embed)) <
+                1e-3 * one.weight_bytes);
+    assert_true(eight.flops_per_token == one.flops_per_token);
+    /* other mixtures are refused by name */
+    const hws_model_spec *qm = hws_model_catalog_find("Qwen3-30B-A3B");
+    assert_non_null(qm);
+    assert_int_equal(hws_llm_shape_from_spec(qm, &s, &err), HWS_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "Mixtral"));
 }
 
 static void test_bad_runs_refused(void **state) {
@@ -691,6 +860,9 @@ int main(void) {
         cmocka_unit_test(test_rope_llama3),
         cmocka_unit_test(test_every_format_matches_reference),
         cmocka_unit_test(test_bad_runs_refused),
+        cmocka_unit_test(test_moe_routing),
+        cmocka_unit_test(test_moe_matches_reference),
+        cmocka_unit_test(test_moe_shape_and_cost),
         cmocka_unit_test(test_gguf_blocks),
         cmocka_unit_test(test_safetensors_folder_matches_random),
         cmocka_unit_test(test_shape_from_config),

@@ -111,12 +111,13 @@ template <bool BF> __global__ void swiglu_kernel(const float *gu, uint16_t *act,
 }
 
 hws_status llm_swiglu(llm_cuda *c, int rows, hws_error *err) {
-    size_t n = (size_t)rows * c->s.d_ff;
+    int f = hws_llm_ffn_width(&c->s), slot_rows = rows * hws_llm_ffn_slots(&c->s); // a row a slot
+    size_t n = (size_t)slot_rows * f;
     unsigned blocks = (unsigned)((n + 255) / 256);
     if (c->bf16)
-        swiglu_kernel<true><<<blocks, 256, 0, c->stream>>>(c->gu, c->act, c->s.d_ff, rows);
+        swiglu_kernel<true><<<blocks, 256, 0, c->stream>>>(c->gu, c->act, f, slot_rows);
     else
-        swiglu_kernel<false><<<blocks, 256, 0, c->stream>>>(c->gu, c->act, c->s.d_ff, rows);
+        swiglu_kernel<false><<<blocks, 256, 0, c->stream>>>(c->gu, c->act, f, slot_rows);
     return hws_cuda_status(cudaGetLastError(), "swiglu kernel launch", err);
 }
 

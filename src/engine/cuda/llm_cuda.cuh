@@ -1,6 +1,6 @@
 // llm_cuda.cuh - the CUDA backend of the LLM engine, shared by its rooms: the context, the
 // device weight record, 16-bit helpers and the launchers of each op's kernels (one op per file:
-// gemv.cu, gemm.cu, attention.cu, elementwise.cu; llm_cuda.cu holds the backend table).
+// gemv.cu, gemm.cu, attention.cu, elementwise.cu, moe.cu; llm_cuda.cu holds the backend table).
 //
 // Activations: the residual stream X, QKV and GU are float; the linear layers' inputs H, ATT
 // and ACT, the KV cache and the embedding are 16-bit (bf16, or fp16 for an fp16 model).
@@ -45,6 +45,10 @@ struct llm_cuda {
     float *att_o;                // [max_rows][n_heads][LLM_ATT_SPLIT_MAX][head_dim]
     float *att_ml;               // [max_rows][n_heads][LLM_ATT_SPLIT_MAX][2]
     float *inv_freq;
+    // mixture of experts: router logits [max_rows, n_experts], the choice [max_rows, k] and
+    // down's per-slot outputs [max_rows, k, d_model] before they are summed
+    float *router, *sel_w, *moe_out;
+    int32_t *sel_ids;
     int32_t *rows_dev;  // tokens, seq, pos: 3 * max_rows
     int32_t *rows_host; // pinned staging of the same
     uint16_t *dequant;  // 16-bit copy of one quantised weight for cuBLASLt (int formats)
@@ -98,6 +102,9 @@ hws_status llm_rmsnorm(llm_cuda *c, uint16_t *out, const float *x, const float *
                        hws_error *err);
 hws_status llm_rope_cache(llm_cuda *c, int layer, int rows, hws_error *err);
 hws_status llm_swiglu(llm_cuda *c, int rows, hws_error *err);
+// MoE (moe.cu): the experts of each row from c->router; an experts' op of llm_backend.h.
+hws_status llm_route(llm_cuda *c, int rows, hws_error *err);
+hws_status llm_experts(llm_cuda *c, int layer, hws_llm_weight w, int rows, hws_error *err);
 // Stores n values into w (converted to its fmt): src[i], or offset + scale * uniform(i, seed)
 // when src is NULL.
 hws_status llm_store(llm_cuda *c, llm_dev_weight *w, const float *src, uint64_t seed, float scale,

@@ -1,0 +1,151 @@
+// moe.cu - the mixture-of-experts ops of the LLM engine: the choice of experts (a thread per row
+// running hws_llm_route_row on the router's logits, on the device so a decode step stays one CUDA
+// Graph) and the experts' products, which read only the chosen experts' weight rows: a block
+// column per expert (grid y) returns at once when no row of the launch chose it, else each warp
+// streams one weight row of that expert once and multiplies it by every row that chose it (a
+// batch reads the union of its experts). Down's per-slot outputs are then summed into the
+// residual at the routing weights, in slot order (no atomics: the same sum every run).
+#include "engine/cuda/gemv_chunk.cuh"
+#include "engine/llm_moe.h"
+
+#define MOE_WARPS 4
+#define MOE_ROWS  8 // rows of x per launch (a row chooses an expert at most once)
+
+__global__ void route_kernel(const float *logits, int n, int k, int rows, int32_t *ids,
+                             float *weights) {
+    int r = blockIdx.x * blockDim.x + threadIdx.x;
+    if (r < rows)
+        hws_llm_route_row(logits + (size_t)r * n, n, k, ids + (size_t)r * k,
+                          weights + (size_t)r * k);
+}
+
+hws_status llm_route(llm_cuda *c, int rows, hws_error *err) {
+    route_kernel<<<(rows + 63) / 64, 64, 0, c->stream>>>(
+        c->router, c->s.n_experts, c->s.n_experts_used, rows, c->sel_ids, c->sel_w);
+    return hws_cuda_status(cudaGetLastError(), "route kernel launch", err);
+}
+
+// y[r, slot j, o] = W_e[o] . x[r, slot j] for the (r, j) of this launch's rows that chose
+// expert e = blockIdx.y; W_e is rows [e per, (e + 1) per) of W. xslot 0: every slot reads x[r].
+template <bool BF, int FMT, int U>
+__global__ void __launch_bounds__(MOE_WARPS * 32)
+    experts_kernel(const uint8_t *__restrict__ W, const uint16_t *__restrict__ scales, int per,
+                   int k, const uint16_t *__restrict__ x, int ldx, int xslot, float *__restrict__ y,
+                   int ldy, int yslot, const int32_t *__restrict__ ids, int rows, int slots) {
+    constexpr int E = chunk_of<FMT>::elems;
+    __shared__ int pick[MOE_ROWS];
+    __shared__ int npick;
+    const int e = blockIdx.y;
+    if (threadIdx.x == 0) {
+        int m = 0;
+        for (int rj = 0; rj < rows * slots && m < MOE_ROWS; rj++)
+            if (ids[rj] == e)
+                pick[m++] = rj;
+        npick = m;
+    }
+    __syncthreads();
+    const int m = npick, lane = threadIdx.x & 31;
+    const int o = blockIdx.x * MOE_WARPS + (threadIdx.x >> 5);
+    if (m == 0 || o >= per)
+        return;
+    const int chunks = k / E, groups = k / HWS_LLM_GROUP;
+    const size_t row = (size_t)e * per + o;
+    const uint8_t *wr = W + row * (size_t)chunks * 16;
+    const uint16_t *xr[MOE_ROWS];
+    float sum[MOE_ROWS];
+#pragma unroll
+    for (int b = 0; b < MOE_ROWS; b++) {
+        int rj = pick[b < m ? b : 0];
+        xr[b] = x + (size_t)(rj / slots) * ldx + (size_t)(rj % slots) * xslot;
+        sum[b] = 0.0f;
+    }
+    for (int c0 = lane; c0 < chunks; c0 += 32 * U) {
+        uint4 wv[U];
+        float sc[U];
+#pragma unroll
+        for (int u = 0; u < U; u++) {
+            int c = c0 + 32 * u;
+            wv[u] = make_uint4(0, 0, 0, 0);
+            sc[u] = 1.0f;
+            if (c < chunks) {
+                wv[u] = ld_stream(wr + (size_t)c * 16);
+                if (FMT != 0)
+                    sc[u] = __half2float(
+                        __ushort_as_half(__ldg(scales + row * groups + c * E / HWS_LLM_GROUP)));
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < U; u++) {
+            int c = c0 + 32 * u;
+            if (c >= chunks)
+                break;
+#pragma unroll
+            for (int b = 0; b < MOE_ROWS; b++)
+                if (b < m)
+                    sum[b] = fmaf(chunk_dot<BF, FMT>(wv[u], xr[b] + (size_t)c * E), sc[u], sum[b]);
+        }
+    }
+#pragma unroll
+    for (int b = 0; b < MOE_ROWS; b++) {
+        if (b >= m)
+            break;
+        float v = sum[b];
+#pragma unroll
+        for (int s = 16; s > 0; s >>= 1)
+            v += __shfl_xor_sync(0xffffffffu, v, s);
+        if (lane == 0) {
+            int rj = pick[b];
+            y[(size_t)(rj / slots) * ldy + (size_t)(rj % slots) * yslot + o] = v;
+        }
+    }
+}
+
+template <bool BF, int FMT>
+static void launch_experts(const llm_cuda *c, const llm_dev_weight *w, const uint16_t *x, int ldx,
+                           int xslot, float *y, int ldy, int yslot, const int32_t *ids, int rows) {
+    constexpr int U = FMT == 0 ? 4 : 2;
+    int per = w->rows / c->s.n_experts;
+    dim3 grid((unsigned)((per + MOE_WARPS - 1) / MOE_WARPS), (unsigned)c->s.n_experts);
+    experts_kernel<BF, FMT, U><<<grid, MOE_WARPS * 32, 0, c->stream>>>(
+        (const uint8_t *)w->q, w->scales, per, w->cols, x, ldx, xslot, y, ldy, yslot, ids, rows,
+        c->s.n_experts_used);
+}
+
+// x[r] += sum over slots j of weights[r, j] * part[r, j] (slot order)
+__global__ void combine_kernel(float *x, const float *part, const float *weights, int d,
+                               int slots) {
+    const int r = blockIdx.x;
+    for (int o = threadIdx.x; o < d; o += blockDim.x) {
+        float acc = x[(size_t)r * d + o];
+        for (int j = 0; j < slots; j++)
+            acc = fmaf(weights[(size_t)r * slots + j], part[((size_t)r * slots + j) * d + o], acc);
+        x[(size_t)r * d + o] = acc;
+    }
+}
+
+hws_status llm_experts(llm_cuda *c, int layer, hws_llm_weight w, int rows, hws_error *err) {
+    const llm_dev_weight *dw = llm_weight(c, layer, w);
+    const int slots = c->s.n_experts_used, down = w == HWS_LLM_W_EXP_DOWN;
+    const int ffn = c->s.d_ff_expert, d = c->s.d_model;
+    const uint16_t *x = down ? c->act : c->h;
+    const int ldx = down ? slots * ffn : d, xslot = down ? ffn : 0;
+    float *y = down ? c->moe_out : c->gu;
+    const int ldy = down ? slots * d : slots * 2 * ffn, yslot = down ? d : 2 * ffn;
+    for (int r0 = 0; r0 < rows; r0 += MOE_ROWS) {
+        int n = rows - r0 < MOE_ROWS ? rows - r0 : MOE_ROWS;
+        const uint16_t *xr = x + (size_t)r0 * ldx;
+        float *yr = y + (size_t)r0 * ldy;
+        const int32_t *ids = c->sel_ids + (size_t)r0 * slots;
+        if (dw->fmt == HWS_LLM_INT8)
+            launch_experts<true, 1>(c, dw, xr, ldx, xslot, yr, ldy, yslot, ids, n);
+        else if (dw->fmt == HWS_LLM_INT4)
+            launch_experts<true, 2>(c, dw, xr, ldx, xslot, yr, ldy, yslot, ids, n);
+        else if (c->bf16)
+            launch_experts<true, 0>(c, dw, xr, ldx, xslot, yr, ldy, yslot, ids, n);
+        else
+            launch_experts<false, 0>(c, dw, xr, ldx, xslot, yr, ldy, yslot, ids, n);
+    }
+    if (down)
+        combine_kernel<<<rows, 256, 0, c->stream>>>(c->x, c->moe_out, c->sel_w, d, slots);
+    return hws_cuda_status(cudaGetLastError(), "experts kernel launch", err);
+}
