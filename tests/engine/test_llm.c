@@ -592,8 +592,9 @@ typedef struct {
     size_t n, cap;
 } st_writer;
 
-static void st_add(st_writer *w, const char *name, int rows, int cols, const float *x) {
-    size_t n = (size_t)rows * (cols ? cols : 1);
+/* Tensor name of [lead,] rows[, cols] (lead 0: none; cols 0: a vector) from x. */
+static void st_add(st_writer *w, const char *name, int lead, int rows, int cols, const float *x) {
+    size_t n = (size_t)(lead ? lead : 1) * rows * (cols ? cols : 1);
     if (w->n + n > w->cap) {
         w->cap = (w->n + n) * 2;
         w->data = realloc(w->data, w->cap * sizeof(float));
@@ -601,26 +602,60 @@ static void st_add(st_writer *w, const char *name, int rows, int cols, const flo
     }
     memcpy(w->data + w->n, x, n * sizeof(float));
     char entry[256];
-    int len = cols
-                  ? snprintf(entry, sizeof entry,
-                             "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%d,%d],"
-                             "\"data_offsets\":[%zu,%zu]}",
-                             w->json_len > 1 ? "," : "", name, rows, cols, w->n * 4, (w->n + n) * 4)
-                  : snprintf(entry, sizeof entry,
-                             "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%d],"
-                             "\"data_offsets\":[%zu,%zu]}",
-                             w->json_len > 1 ? "," : "", name, rows, w->n * 4, (w->n + n) * 4);
+    int len =
+        lead
+            ? snprintf(entry, sizeof entry,
+                       "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%d,%d,%d],"
+                       "\"data_offsets\":[%zu,%zu]}",
+                       w->json_len > 1 ? "," : "", name, lead, rows, cols, w->n * 4, (w->n + n) * 4)
+        : cols ? snprintf(entry, sizeof entry,
+                          "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%d,%d],"
+                          "\"data_offsets\":[%zu,%zu]}",
+                          w->json_len > 1 ? "," : "", name, rows, cols, w->n * 4, (w->n + n) * 4)
+               : snprintf(entry, sizeof entry,
+                          "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%d],"
+                          "\"data_offsets\":[%zu,%zu]}",
+                          w->json_len > 1 ? "," : "", name, rows, w->n * 4, (w->n + n) * 4);
     assert_true(len > 0 && w->json_len + (size_t)len + 2 < w->json_cap);
     memcpy(w->json + w->json_len, entry, (size_t)len + 1);
     w->json_len += (size_t)len;
     w->n += n;
 }
 
-/* The tiny model's seeded random weights written as a transformers checkpoint (q/k/v and
- * gate/up as separate tensors), then loaded: the same logits as the model filled in place. */
-static void test_safetensors_folder_matches_random(void **state) {
-    (void)state;
-    hws_llm_shape s = tiny_shape();
+/* The experts' parts of weight wi (of shape s, whose values are x) as a transformers checkpoint
+ * names them: transformers 4's block_sparse_moe (a router, w1/w3/w2 per expert) or, fused,
+ * transformers 5's mlp.gate and [n_experts, ...] mlp.experts tensors. */
+static void st_add_experts(st_writer *w, const hws_llm_shape *s, int l, int wi, const float *x,
+                           int fused) {
+    int ne = s->n_experts, f = s->d_ff_expert, d = s->d_model;
+    char name[128];
+    if (wi == HWS_LLM_W_ROUTER) {
+        snprintf(name, sizeof name, "model.layers.%d.%s.gate.weight", l,
+                 fused ? "mlp" : "block_sparse_moe");
+        st_add(w, name, 0, ne, d, x);
+        return;
+    }
+    int gu = wi == HWS_LLM_W_EXP_GATE_UP;
+    if (fused) {
+        snprintf(name, sizeof name, "model.layers.%d.mlp.experts.%s", l,
+                 gu ? "gate_up_proj" : "down_proj");
+        st_add(w, name, ne, gu ? 2 * f : d, gu ? d : f, x);
+        return;
+    }
+    for (int e = 0; e < ne; e++)
+        for (int part = 0; part < (gu ? 2 : 1); part++) {
+            snprintf(name, sizeof name, "model.layers.%d.block_sparse_moe.experts.%d.w%d.weight", l,
+                     e, gu ? (part ? 3 : 1) : 2);
+            const float *at =
+                gu ? x + ((size_t)e * 2 * f + (size_t)part * f) * d : x + (size_t)e * d * f;
+            st_add(w, name, 0, gu ? f : d, gu ? d : f, at);
+        }
+}
+
+/* Shape s's seeded random weights written as a transformers checkpoint (q/k/v and gate/up as
+ * separate tensors; experts per layout), then loaded: the same logits as the model filled in
+ * place; a missing tensor is named. */
+static void st_round_trip(hws_llm_shape s, int fused) {
     char dir[] = "/tmp/hws_llm_test_XXXXXX";
     assert_non_null(mkdtemp(dir));
     st_writer w = {malloc(1 << 16), 1, 1 << 16, NULL, 0, 0};
@@ -641,11 +676,16 @@ static void test_safetensors_folder_matches_random(void **state) {
     int qr = s.n_heads * s.head_dim, kr = s.n_kv_heads * s.head_dim;
     for (int l = -1; l < s.n_layers; l++)
         for (int wi = 0; wi < HWS_LLM_W_COUNT; wi++) {
-            if ((l < 0) != (wi >= HWS_LLM_W_EMBED))
-                continue;
-            float *x = ref_weight(&s, l, (hws_llm_weight)wi, HWS_LLM_FORMAT_COUNT, 9);
             int rows, cols;
             hws_llm_weight_dims(&s, (hws_llm_weight)wi, &rows, &cols);
+            if ((l < 0) != (wi >= HWS_LLM_W_EMBED) || rows == 0)
+                continue;
+            float *x = ref_weight(&s, l, (hws_llm_weight)wi, HWS_LLM_FORMAT_COUNT, 9);
+            if (wi == HWS_LLM_W_ROUTER || hws_llm_weight_is_experts((hws_llm_weight)wi)) {
+                st_add_experts(&w, &s, l, wi, x, fused);
+                free(x);
+                continue;
+            }
             int vec = rows == 1, splits[3] = {qr, kr, kr}, ff[2] = {s.d_ff, s.d_ff};
             const int *sp = wi == HWS_LLM_W_QKV || wi == HWS_LLM_B_QKV ? splits
                             : wi == HWS_LLM_W_GATE_UP                  ? ff
@@ -658,7 +698,7 @@ static void test_safetensors_folder_matches_random(void **state) {
                 else
                     snprintf(name, sizeof name, "%s", part[wi][i]);
                 int pr = sp ? sp[i] : (vec ? cols : rows);
-                st_add(&w, name, pr, vec ? 0 : cols, x + at);
+                st_add(&w, name, 0, pr, vec ? 0 : cols, x + at);
                 at += (size_t)pr * (vec ? 1 : cols);
             }
             free(x);
@@ -695,10 +735,22 @@ static void test_safetensors_folder_matches_random(void **state) {
     s.n_layers = 3;
     assert_int_equal(hws_llm_new(&s, &o, &b, &err), HWS_ERR_INPUT);
     assert_non_null(strstr(err.msg, "model.layers.2."));
+    if (s.n_experts > 0) { /* more experts than the file has */
+        s.n_layers = 2;
+        s.n_experts++;
+        assert_int_equal(hws_llm_new(&s, &o, &b, &err), HWS_ERR_INPUT);
+    }
     remove(path);
     rmdir(dir);
     free(w.json);
     free(w.data);
+}
+
+static void test_safetensors_folder_matches_random(void **state) {
+    (void)state;
+    st_round_trip(tiny_shape(), 0);
+    st_round_trip(tiny_moe(3, 2), 0); /* transformers 4: an nn.Linear per expert */
+    st_round_trip(tiny_moe(3, 2), 1); /* transformers 5: the experts fused */
 }
 
 /* ---- weights from a GGUF file ---- */
@@ -717,12 +769,10 @@ static void put_str(FILE *f, const char *s) {
     put(f, s, strlen(s));
 }
 
-/* The seeded weights written as a llama GGUF of F32 tensors (q and k rows interleaved the way
- * llama.cpp's converter does), then loaded: the same logits as the model filled in place. */
-static void test_gguf_file_matches_random(void **state) {
-    (void)state;
-    hws_llm_shape s = tiny_shape();
-    s.qkv_bias = 0; /* llama */
+/* Shape s's seeded weights written as a llama GGUF of F32 tensors (q and k rows interleaved the
+ * way llama.cpp's converter does; a mixture's experts in 3-D ffn_*_exps tensors, the router in
+ * ffn_gate_inp), then loaded: the same logits as the model filled in place. */
+static void gguf_round_trip(hws_llm_shape s) {
     const char *part[HWS_LLM_W_COUNT][3] = {
         [HWS_LLM_W_ATTN_NORM] = {"attn_norm.weight"},
         [HWS_LLM_W_QKV] = {"attn_q.weight", "attn_k.weight", "attn_v.weight"},
@@ -730,14 +780,18 @@ static void test_gguf_file_matches_random(void **state) {
         [HWS_LLM_W_FFN_NORM] = {"ffn_norm.weight"},
         [HWS_LLM_W_GATE_UP] = {"ffn_gate.weight", "ffn_up.weight"},
         [HWS_LLM_W_DOWN] = {"ffn_down.weight"},
+        [HWS_LLM_W_ROUTER] = {"ffn_gate_inp.weight"},
+        [HWS_LLM_W_EXP_GATE_UP] = {"ffn_gate_exps.weight", "ffn_up_exps.weight"},
+        [HWS_LLM_W_EXP_DOWN] = {"ffn_down_exps.weight"},
         [HWS_LLM_W_EMBED] = {"token_embd.weight"},
         [HWS_LLM_W_OUT_NORM] = {"output_norm.weight"},
         [HWS_LLM_W_OUTPUT] = {"output.weight"}};
     enum { MAXT = 64 };
     char names[MAXT][64];
-    int dims[MAXT][2], nt = 0;
+    int dims[MAXT][3], nt = 0;
     float *data[MAXT];
     int qr = s.n_heads * s.head_dim, kr = s.n_kv_heads * s.head_dim, hd = s.head_dim;
+    int fe = s.d_ff_expert;
     for (int l = -1; l < s.n_layers; l++)
         for (int wi = 0; wi < HWS_LLM_W_COUNT; wi++) {
             int rows, cols;
@@ -747,24 +801,35 @@ static void test_gguf_file_matches_random(void **state) {
             float *x = ref_weight(&s, l, (hws_llm_weight)wi, HWS_LLM_FORMAT_COUNT, 9);
             int vec = rows == 1, splits[3] = {qr, kr, kr}, ff[2] = {s.d_ff, s.d_ff};
             const int *sp = wi == HWS_LLM_W_QKV ? splits : wi == HWS_LLM_W_GATE_UP ? ff : NULL;
+            int stack = hws_llm_weight_is_experts((hws_llm_weight)wi) ? s.n_experts : 1;
             size_t at = 0;
             for (int i = 0; i < 3 && part[wi][i]; i++, nt++) {
                 assert_true(nt < MAXT);
                 snprintf(names[nt], 64, l >= 0 ? "blk.%d.%s" : "%.0d%s", l >= 0 ? l : 0,
                          part[wi][i]);
-                int pr = sp ? sp[i] : (vec ? cols : rows), pc = vec ? 1 : cols;
+                int pr = sp ? sp[i] : (vec ? cols : rows / stack), pc = vec ? 1 : cols;
+                if (wi == HWS_LLM_W_EXP_GATE_UP)
+                    pr = fe;
                 dims[nt][0] = vec ? pr : cols;
                 dims[nt][1] = vec ? 1 : pr;
-                data[nt] = malloc(sizeof(float) * (size_t)pr * pc);
+                dims[nt][2] = stack;
+                data[nt] = malloc(sizeof(float) * (size_t)pr * pc * stack);
                 assert_non_null(data[nt]);
-                for (int r = 0; r < pr; r++) { /* llama.cpp: row 2j + t of a head = t hd/2 + j */
-                    int src = r;
-                    if (wi == HWS_LLM_W_QKV && i < 2)
-                        src = r / hd * hd + (r % hd % 2) * (hd / 2) + r % hd / 2;
-                    memcpy(data[nt] + (size_t)r * pc, x + at + (size_t)src * pc,
-                           sizeof(float) * (size_t)pc);
-                }
-                at += (size_t)pr * pc;
+                for (int e = 0; e < stack; e++)
+                    for (int r = 0; r < pr;
+                         r++) { /* llama.cpp: row 2j + t of a head = t hd/2 + j */
+                        int src = r;
+                        if (wi == HWS_LLM_W_QKV && i < 2)
+                            src = r / hd * hd + (r % hd % 2) * (hd / 2) + r % hd / 2;
+                        if (wi == HWS_LLM_W_EXP_GATE_UP) /* expert e: gate rows, then up rows */
+                            src = e * 2 * fe + i * fe + r;
+                        else if (stack > 1)
+                            src = e * pr + r;
+                        memcpy(data[nt] + ((size_t)e * pr + r) * pc, x + at + (size_t)src * pc,
+                               sizeof(float) * (size_t)pc);
+                    }
+                if (wi != HWS_LLM_W_EXP_GATE_UP)
+                    at += (size_t)pr * pc;
             }
             free(x);
         }
@@ -783,18 +848,18 @@ static void test_gguf_file_matches_random(void **state) {
     uint64_t off = 0;
     for (int t = 0; t < nt; t++) {
         put_str(f, names[t]);
-        put_u32(f, 2);
-        put_u64(f, (uint64_t)dims[t][0]);
-        put_u64(f, (uint64_t)dims[t][1]);
+        put_u32(f, dims[t][2] > 1 ? 3 : 2);
+        for (int k = 0; k < (dims[t][2] > 1 ? 3 : 2); k++)
+            put_u64(f, (uint64_t)dims[t][k]);
         put_u32(f, 0); /* F32 */
         put_u64(f, off);
-        off += ((uint64_t)dims[t][0] * dims[t][1] * 4 + 31) / 32 * 32;
+        off += ((uint64_t)dims[t][0] * dims[t][1] * dims[t][2] * 4 + 31) / 32 * 32;
     }
     long pos = ftell(f);
     static const char zero[32];
     put(f, zero, (size_t)((32 - pos % 32) % 32));
     for (int t = 0; t < nt; t++) {
-        size_t bytes = (size_t)dims[t][0] * dims[t][1] * 4;
+        size_t bytes = (size_t)dims[t][0] * dims[t][1] * dims[t][2] * 4;
         put(f, data[t], bytes);
         put(f, zero, (32 - bytes % 32) % 32);
         free(data[t]);
@@ -817,10 +882,22 @@ static void test_gguf_file_matches_random(void **state) {
     assert_memory_equal(la, lb, sizeof la);
     hws_llm_free(a);
     hws_llm_free(b);
+    if (s.n_experts > 0) { /* the file's experts are not the shape's: refused, named */
+        s.n_experts++;
+        assert_int_equal(hws_llm_new(&s, &o, &b, &err), HWS_ERR_INPUT);
+        assert_non_null(strstr(err.msg, "ffn_gate_inp"));
+    }
     remove(path);
 }
 
-/* transformers 5 keeps the RoPE base and llama3 scaling under rope_parameters. */
+static void test_gguf_file_matches_random(void **state) {
+    (void)state;
+    hws_llm_shape s = tiny_shape();
+    s.qkv_bias = 0; /* llama */
+    gguf_round_trip(s);
+    gguf_round_trip(tiny_moe(3, 2));
+}
+
 static void test_shape_from_config(void **state) {
     (void)state;
     char dir[] = "/tmp/hws_llm_cfg_XXXXXX";
@@ -848,6 +925,25 @@ static void test_shape_from_config(void **state) {
     assert_true(s.rms_eps == 1e-6f);
     assert_int_equal(s.head_dim, 32);
     assert_int_equal(s.n_kv_heads, 2);
+    assert_int_equal(s.n_experts, 0);
+    /* transformers' Mixtral: the experts' counts and width from num_local_experts,
+     * num_experts_per_tok and intermediate_size */
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"architectures\":[\"MixtralForCausalLM\"],\"model_type\":\"mixtral\","
+          "\"hidden_size\":128,\"intermediate_size\":256,\"num_hidden_layers\":2,"
+          "\"num_attention_heads\":4,\"num_key_value_heads\":2,\"vocab_size\":512,"
+          "\"max_position_embeddings\":256,\"rms_norm_eps\":1e-05,\"rope_theta\":1000000.0,"
+          "\"sliding_window\":null,\"num_local_experts\":4,\"num_experts_per_tok\":2,"
+          "\"tie_word_embeddings\":false}",
+          f);
+    fclose(f);
+    assert_int_equal(hws_llm_shape_from_file(dir, &s, &err), HWS_OK);
+    assert_int_equal(s.n_experts, 4);
+    assert_int_equal(s.n_experts_used, 2);
+    assert_int_equal(s.d_ff_expert, 256);
+    assert_int_equal(s.sliding_window, 0);
+    assert_true(s.rope_theta == 1000000.0f);
     remove(path);
     rmdir(dir);
 }
