@@ -161,28 +161,28 @@ typedef struct {
     int n_experts;
 } gguf_src;
 
-/* Tensor name, rows x cols (cols 0: a vector of rows) into out; of an expert (>= 0) from a 3-D
- * tensor of every expert (ffn_*_exps: ggml dims cols, rows, n_experts): its slab. */
+/* Tensor name, rows x cols (cols 0: a vector of rows) into out; of an expert (>= 0): its slab
+ * of the tensor of every expert (ffn_*_exps: ggml dims cols, rows, n_experts). */
 static hws_status read_tensor(const gguf_src *f, const char *name, int expert, int rows, int cols,
                               float *out, hws_error *err) {
     const hws_gguf_tensor *t = hws_gguf_tensor_find(f->g, name);
     if (!t)
         return hws_error_set(err, HWS_ERR_INPUT, "%s: tensor '%s' is missing", f->path, name);
     uint64_t want_cols = cols ? (uint64_t)cols : (uint64_t)rows, want_rows = cols ? rows : 1;
-    uint64_t slabs = expert >= 0 && t->n_dims == 3 ? (uint64_t)f->n_experts : 1;
-    if (t->dims[0] != want_cols || t->n_elements != want_cols * want_rows * slabs ||
-        (slabs > 1 && (t->dims[1] != want_rows || (uint64_t)expert >= slabs)))
+    uint64_t slabs = expert >= 0 ? (uint64_t)f->n_experts : 1, all_rows = want_rows * slabs;
+    if (t->dims[0] != want_cols || t->n_elements != want_cols * all_rows ||
+        (expert >= 0 && (t->dims[1] != want_rows || (uint64_t)expert >= slabs)))
         return hws_error_set(err, HWS_ERR_INPUT,
                              "%s: tensor '%s' is %llu x %llu, not the expected %llu x %llu%s",
                              f->path, name, (unsigned long long)t->dims[0],
                              (unsigned long long)(t->n_elements / (t->dims[0] ? t->dims[0] : 1)),
-                             (unsigned long long)want_cols, (unsigned long long)(want_rows * slabs),
-                             slabs > 1 ? " (every expert's rows)" : "");
+                             (unsigned long long)want_cols, (unsigned long long)all_rows,
+                             expert >= 0 ? " (every expert's rows)" : "");
     if (t->offset > f->data_len || t->bytes > f->data_len - t->offset)
         return hws_error_set(err, HWS_ERR_INPUT, "%s: tensor '%s' runs past the end of the file",
                              f->path, name);
     uint64_t n = t->n_elements / slabs, skip = 0;
-    if (slabs > 1) { /* a slab is whole blocks of the type, or not read */
+    if (expert >= 0) { /* a slab is whole blocks of the type, or not read */
         int elems;
         size_t block = hws_llm_gguf_block(t->type, &elems);
         if (block == 0 || n % (uint64_t)elems)

@@ -200,8 +200,9 @@ static void rmsnorm(float *out, const float *x, const float *g, int d, float eps
 /* Mixtral's routing done the long way: softmax over every expert, the k largest by a stable
  * sort (ties: lower index first), renormalised to sum 1. */
 static void ref_route(const float *logits, int n, int k, int *ids, float *p) {
-    double prob[300], sum = 0, top = -INFINITY;
-    int order[300];
+    double prob[300] = {0}, sum = 0, top = -INFINITY;
+    int order[300] = {0};
+    assert_true(k >= 1 && k <= n && n <= 300);
     for (int e = 0; e < n; e++)
         top = fmax(top, logits[e]);
     for (int e = 0; e < n; e++)

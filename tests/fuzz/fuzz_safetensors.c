@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     hws_safetensors st;
     hws_error err;
     if (hws_safetensors_parse(data, size, "fuzz.safetensors", &st, &err) != HWS_OK) {
-        if (strncmp(err.msg, "fuzz.safetensors", 16) != 0 && strcmp(err.msg, "out of memory"))
+        if (strncmp(err.msg, "fuzz.safetensors", 16) != 0 && strcmp(err.msg, "out of memory") != 0)
             abort(); /* every refusal names the file */
         return 0;
     }

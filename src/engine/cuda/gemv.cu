@@ -31,15 +31,9 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32)
         for (int r = 0; r < R; r++)
 #pragma unroll
             for (int u = 0; u < U; u++) {
-                int c = c0 + 32 * u, row = row0 + r < n ? row0 + r : n - 1;
-                wv[r][u] = make_uint4(0, 0, 0, 0);
-                sc[r][u] = 1.0f;
-                if (c < chunks) {
-                    wv[r][u] = ld_stream(W + (size_t)row * row_bytes + (size_t)c * 16);
-                    if (FMT != 0)
-                        sc[r][u] = __half2float(__ushort_as_half(
-                            __ldg(scales + (size_t)row * groups + c * E / HWS_LLM_GROUP)));
-                }
+                int row = row0 + r < n ? row0 + r : n - 1;
+                load_chunk<FMT>(W, scales, (size_t)row, row_bytes, groups, c0 + 32 * u, chunks,
+                                wv[r][u], sc[r][u]);
             }
 #pragma unroll
         for (int u = 0; u < U; u++) {

@@ -79,4 +79,20 @@ __device__ __forceinline__ float chunk_dot(uint4 wv, const uint16_t *xp) {
     return s;
 }
 
+// Chunk c (16 bytes) of row `row` of a weight of row_bytes per row, and its group's scale (1 for
+// the 16-bit formats, which have no scales); zeros past the row's `chunks`.
+template <int FMT>
+__device__ __forceinline__ void load_chunk(const uint8_t *W, const uint16_t *scales, size_t row,
+                                           size_t row_bytes, int groups, int c, int chunks,
+                                           uint4 &wv, float &sc) {
+    wv = make_uint4(0, 0, 0, 0);
+    sc = 1.0f;
+    if (c >= chunks)
+        return;
+    wv = ld_stream(W + row * row_bytes + (size_t)c * 16);
+    if (FMT != 0)
+        sc = __half2float(__ushort_as_half(
+            __ldg(scales + row * groups + c * chunk_of<FMT>::elems / HWS_LLM_GROUP)));
+}
+
 #endif

@@ -50,7 +50,7 @@ __global__ void __launch_bounds__(MOE_WARPS * 32)
         return;
     const int chunks = k / E, groups = k / HWS_LLM_GROUP;
     const size_t row = (size_t)e * per + o;
-    const uint8_t *wr = W + row * (size_t)chunks * 16;
+    const size_t row_bytes = (size_t)chunks * 16;
     const uint16_t *xr[MOE_ROWS];
     float sum[MOE_ROWS];
 #pragma unroll
@@ -63,17 +63,8 @@ __global__ void __launch_bounds__(MOE_WARPS * 32)
         uint4 wv[U];
         float sc[U];
 #pragma unroll
-        for (int u = 0; u < U; u++) {
-            int c = c0 + 32 * u;
-            wv[u] = make_uint4(0, 0, 0, 0);
-            sc[u] = 1.0f;
-            if (c < chunks) {
-                wv[u] = ld_stream(wr + (size_t)c * 16);
-                if (FMT != 0)
-                    sc[u] = __half2float(
-                        __ushort_as_half(__ldg(scales + row * groups + c * E / HWS_LLM_GROUP)));
-            }
-        }
+        for (int u = 0; u < U; u++)
+            load_chunk<FMT>(W, scales, row, row_bytes, groups, c0 + 32 * u, chunks, wv[u], sc[u]);
 #pragma unroll
         for (int u = 0; u < U; u++) {
             int c = c0 + 32 * u;
