@@ -36,15 +36,18 @@ __global__ void __launch_bounds__(MOE_WARPS * 32)
     __shared__ int pick[MOE_ROWS];
     __shared__ int npick;
     const int e = blockIdx.y;
-    if (threadIdx.x == 0) {
-        int m = 0;
-        for (int rj = 0; rj < rows * slots && m < MOE_ROWS; rj++)
-            if (ids[rj] == e)
-                pick[m++] = rj;
-        npick = m;
-    }
+    if (threadIdx.x == 0)
+        npick = 0;
     __syncthreads();
-    const int m = npick, lane = threadIdx.x & 31;
+    // the (row, slot) pairs that chose e, in any order (each pair's sum is its own)
+    for (int rj = threadIdx.x; rj < rows * slots; rj += blockDim.x)
+        if (ids[rj] == e) {
+            int at = atomicAdd(&npick, 1);
+            if (at < MOE_ROWS)
+                pick[at] = rj;
+        }
+    __syncthreads();
+    const int m = npick < MOE_ROWS ? npick : MOE_ROWS, lane = threadIdx.x & 31;
     const int o = blockIdx.x * MOE_WARPS + (threadIdx.x >> 5);
     if (m == 0 || o >= per)
         return;
