@@ -33,12 +33,17 @@ static void destroy(void *ctx) {
     free(c->w);
     void *dev[] = {c->x,        c->qkv,     c->gu,      c->logits, c->h,       c->att,
                    c->act,      c->k_cache, c->v_cache, c->att_o,  c->att_ml,  c->inv_freq,
-                   c->rows_dev, c->dequant, c->router,  c->sel_w,  c->sel_ids, c->moe_out};
+                   c->rows_dev, c->dequant, c->router,  c->sel_w,  c->sel_ids, c->moe_out,
+                   c->moe_src,  c->moe_xg,  c->moe_yg};
     for (void *p : dev)
         if (p)
             cudaFree(p);
     if (c->rows_host)
         cudaFreeHost(c->rows_host);
+    if (c->moe_ids_host)
+        cudaFreeHost(c->moe_ids_host);
+    if (c->moe_src_host)
+        cudaFreeHost(c->moe_src_host);
     if (c->graphs)
         for (int b = 0; b <= c->max_batch; b++)
             if (c->graphs[b])
@@ -101,9 +106,11 @@ static hws_status create_in(llm_cuda *c, const hws_llm_options *o, const float *
             dw->fmt = linear ? c->fmt : (c->bf16 ? HWS_LLM_BF16 : HWS_LLM_FP16);
             size_t sb, b = weight_bytes(dw, &sb);
             need += (double)(b + sb);
-            if (linear && !hws_llm_weight_is_experts((hws_llm_weight)w) &&
-                (size_t)dw->rows * dw->cols > max_linear) // experts never go to cuBLASLt
-                max_linear = (size_t)dw->rows * dw->cols;
+            size_t elems = (size_t)dw->rows * dw->cols; // experts: one at a time to cuBLASLt
+            if (hws_llm_weight_is_experts((hws_llm_weight)w))
+                elems /= (size_t)s.n_experts;
+            if (linear && elems > max_linear)
+                max_linear = elems;
         }
     c->dequant_elems = c->fmt >= HWS_LLM_INT8 ? max_linear : 0;
     size_t cache = (size_t)s.n_layers * c->max_batch * s.n_kv_heads * c->max_ctx * s.head_dim;
@@ -115,6 +122,11 @@ static hws_status create_in(llm_cuda *c, const hws_llm_options *o, const float *
                        (double)rows * 2 * (s.d_model + s.n_heads * s.head_dim + act_w) +
                        (double)att_parts * 4 * (s.head_dim + 2) +
                        (double)rows * 4 * (s.n_experts + slots * (2 + s.d_model));
+    size_t src_max = s.n_experts > 0 ? llm_moe_gathered_rows(&s, c->max_rows) : 0;
+    size_t ffn = (size_t)hws_llm_ffn_width(&s);
+    size_t xg_w = ffn > (size_t)s.d_model ? ffn : (size_t)s.d_model,
+           yg_w = 2 * ffn > (size_t)s.d_model ? 2 * ffn : (size_t)s.d_model;
+    act_bytes += (double)src_max * (4 + 2 * xg_w + 4 * yg_w);
     need += 2.0 * cache * 2 + act_bytes + 2.0 * c->dequant_elems + (64 << 20);
     size_t free_b = 0, total_b = 0;
     HWS_CUDA_RET(cudaMemGetInfo(&free_b, &total_b));
@@ -154,6 +166,9 @@ static hws_status create_in(llm_cuda *c, const hws_llm_options *o, const float *
         {(void **)&c->sel_ids, rows * slots * 4},
         {(void **)&c->sel_w, rows * slots * 4},
         {(void **)&c->moe_out, rows * slots * s.d_model * 4},
+        {(void **)&c->moe_src, src_max * 4},
+        {(void **)&c->moe_xg, src_max * xg_w * 2},
+        {(void **)&c->moe_yg, src_max * yg_w * 4},
         {(void **)&c->k_cache, cache * 2},
         {(void **)&c->v_cache, cache * 2},
         {(void **)&c->att_o, att_parts * s.head_dim * 4},
@@ -174,6 +189,10 @@ static hws_status create_in(llm_cuda *c, const hws_llm_options *o, const float *
                                  cudaMemcpyHostToDevice, c->stream));
     HWS_CUDA_RET(cudaStreamSynchronize(c->stream));
     HWS_CUDA_RET(cudaMallocHost((void **)&c->rows_host, 3 * rows * 4));
+    if (src_max > 0) {
+        HWS_CUDA_RET(cudaMallocHost((void **)&c->moe_ids_host, rows * slots * 4));
+        HWS_CUDA_RET(cudaMallocHost((void **)&c->moe_src_host, src_max * 4));
+    }
     memset(c->rows_host, 0, 3 * rows * 4);
     hws_status st = llm_gemm_new(&c->gemm, err);
     if (st != HWS_OK)

@@ -5,11 +5,21 @@
 // streams one weight row of that expert once and multiplies it by every row that chose it (a
 // batch reads the union of its experts). Down's per-slot outputs are then summed into the
 // residual at the routing weights, in slot order (no atomics: the same sum every run).
+// A prefill of MOE_GROUP_ROWS rows or more (not captured: it waits for the choice on the host)
+// runs each expert once on the tensor cores instead: its rows gathered, padded to a multiple of
+// MOE_PAD (so the GEMM shapes, and cuBLASLt's plan of each, repeat), multiplied by cuBLASLt (int
+// formats dequantised one expert at a time) and scattered back to their slots.
 #include "engine/cuda/gemv_chunk.cuh"
 #include "engine/llm_moe.h"
 
-#define MOE_WARPS 4
-#define MOE_ROWS  8 // rows of x per launch (a row chooses an expert at most once)
+#define MOE_WARPS      4
+#define MOE_ROWS       8  // rows of x per launch (a row chooses an expert at most once)
+#define MOE_GROUP_ROWS 64 // rows from which a prefill groups the rows by expert
+#define MOE_PAD        64 // an expert's gathered rows are padded to a multiple of this
+
+size_t llm_moe_gathered_rows(const hws_llm_shape *s, int max_rows) {
+    return (size_t)max_rows * s->n_experts_used + (size_t)s->n_experts * (MOE_PAD - 1);
+}
 
 __global__ void route_kernel(const float *logits, int n, int k, int rows, int32_t *ids,
                              float *weights) {
@@ -117,6 +127,84 @@ __global__ void combine_kernel(float *x, const float *part, const float *weights
     }
 }
 
+// xg[i] = x[r, slot j] for src[i] = r slots + j, zeros for src[i] = -1 (a block per row)
+__global__ void gather_kernel(uint16_t *xg, const uint16_t *x, int ldx, int xslot,
+                              const int32_t *src, int cols, int slots) {
+    const int rj = src[blockIdx.x], r = rj < 0 ? 0 : rj / slots, j = rj < 0 ? 0 : rj % slots;
+    uint16_t *out = xg + (size_t)blockIdx.x * cols;
+    const uint16_t *in = x + (size_t)r * ldx + (size_t)j * xslot;
+    for (int i = threadIdx.x; i < cols; i += blockDim.x)
+        out[i] = rj < 0 ? (uint16_t)0 : in[i];
+}
+
+// y[r, slot j] = yg[i] for src[i] = r slots + j >= 0 (a block per gathered row)
+__global__ void scatter_kernel(float *y, int ldy, int yslot, const float *yg, const int32_t *src,
+                               int per, int slots) {
+    const int rj = src[blockIdx.x];
+    if (rj < 0)
+        return;
+    float *out = y + (size_t)(rj / slots) * ldy + (size_t)(rj % slots) * yslot;
+    for (int o = threadIdx.x; o < per; o += blockDim.x)
+        out[o] = yg[(size_t)blockIdx.x * per + o];
+}
+
+// Expert e's rows of a stacked experts' weight, as a weight of its own.
+static llm_dev_weight expert_view(const llm_cuda *c, const llm_dev_weight *all, int e) {
+    llm_dev_weight v = *all;
+    v.rows = all->rows / c->s.n_experts;
+    size_t elems = (size_t)v.rows * v.cols * e;
+    size_t bytes = v.fmt == HWS_LLM_INT8 ? elems : (v.fmt == HWS_LLM_INT4 ? elems / 2 : 2 * elems);
+    v.q = (uint8_t *)all->q + bytes;
+    if (all->scales)
+        v.scales = all->scales + elems / HWS_LLM_GROUP;
+    return v;
+}
+
+// The grouped product: y[r, slot j] = W_e x[r, slot j] for every chosen (r, j), expert by expert.
+static hws_status experts_grouped(llm_cuda *c, const llm_dev_weight *dw, int rows,
+                                  const uint16_t *x, int ldx, int xslot, float *y, int ldy,
+                                  int yslot, hws_error *err) {
+    const int slots = c->s.n_experts_used, ne = c->s.n_experts;
+    const int per = dw->rows / ne, cols = dw->cols, n = rows * slots;
+    HWS_CUDA_RET(cudaMemcpyAsync(c->moe_ids_host, c->sel_ids, (size_t)n * 4, cudaMemcpyDeviceToHost,
+                                 c->stream));
+    HWS_CUDA_RET(cudaStreamSynchronize(c->stream));
+    int start[HWS_LLM_MAX_EXPERTS + 1], at = 0; // at most c->moe_src_max rows by construction
+    for (int e = 0; e < ne; e++) {
+        start[e] = at;
+        for (int rj = 0; rj < n; rj++)
+            if (c->moe_ids_host[rj] == e)
+                c->moe_src_host[at++] = rj;
+        while ((at - start[e]) % MOE_PAD)
+            c->moe_src_host[at++] = -1;
+    }
+    start[ne] = at;
+    if (at == 0)
+        return HWS_OK;
+    HWS_CUDA_RET(cudaMemcpyAsync(c->moe_src, c->moe_src_host, (size_t)at * 4,
+                                 cudaMemcpyHostToDevice, c->stream));
+    gather_kernel<<<at, 256, 0, c->stream>>>(c->moe_xg, x, ldx, xslot, c->moe_src, cols, slots);
+    hws_status st = hws_cuda_status(cudaGetLastError(), "gather kernel launch", err);
+    for (int e = 0; e < ne && st == HWS_OK; e++) {
+        int m = start[e + 1] - start[e];
+        if (m == 0)
+            continue;
+        llm_dev_weight v = expert_view(c, dw, e);
+        const uint16_t *w16 = (const uint16_t *)v.q;
+        if (v.fmt == HWS_LLM_INT8 || v.fmt == HWS_LLM_INT4) {
+            st = llm_dequant(c, &v, err);
+            w16 = c->dequant;
+        }
+        if (st == HWS_OK)
+            st = llm_gemm_run(c->gemm, c->stream, c->bf16, c->moe_yg + (size_t)start[e] * per, per,
+                              c->moe_xg + (size_t)start[e] * cols, cols, w16, m, per, cols, 0, err);
+    }
+    if (st != HWS_OK)
+        return st;
+    scatter_kernel<<<at, 256, 0, c->stream>>>(y, ldy, yslot, c->moe_yg, c->moe_src, per, slots);
+    return hws_cuda_status(cudaGetLastError(), "scatter kernel launch", err);
+}
+
 hws_status llm_experts(llm_cuda *c, int layer, hws_llm_weight w, int rows, hws_error *err) {
     const llm_dev_weight *dw = llm_weight(c, layer, w);
     const int slots = c->s.n_experts_used, down = w == HWS_LLM_W_EXP_DOWN;
@@ -125,21 +213,27 @@ hws_status llm_experts(llm_cuda *c, int layer, hws_llm_weight w, int rows, hws_e
     const int ldx = down ? slots * ffn : d, xslot = down ? ffn : 0;
     float *y = down ? c->moe_out : c->gu;
     const int ldy = down ? slots * d : slots * 2 * ffn, yslot = down ? d : 2 * ffn;
-    for (int r0 = 0; r0 < rows; r0 += MOE_ROWS) {
-        int n = rows - r0 < MOE_ROWS ? rows - r0 : MOE_ROWS;
-        const uint16_t *xr = x + (size_t)r0 * ldx;
-        float *yr = y + (size_t)r0 * ldy;
-        const int32_t *ids = c->sel_ids + (size_t)r0 * slots;
-        if (dw->fmt == HWS_LLM_INT8)
-            launch_experts<true, 1>(c, dw, xr, ldx, xslot, yr, ldy, yslot, ids, n);
-        else if (dw->fmt == HWS_LLM_INT4)
-            launch_experts<true, 2>(c, dw, xr, ldx, xslot, yr, ldy, yslot, ids, n);
-        else if (c->bf16)
-            launch_experts<true, 0>(c, dw, xr, ldx, xslot, yr, ldy, yslot, ids, n);
-        else
-            launch_experts<false, 0>(c, dw, xr, ldx, xslot, yr, ldy, yslot, ids, n);
-    }
-    if (down)
+    cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+    HWS_CUDA_RET(cudaStreamIsCapturing(c->stream, &capture));
+    hws_status st = HWS_OK;
+    if (rows >= MOE_GROUP_ROWS && capture == cudaStreamCaptureStatusNone)
+        st = experts_grouped(c, dw, rows, x, ldx, xslot, y, ldy, yslot, err);
+    else
+        for (int r0 = 0; r0 < rows; r0 += MOE_ROWS) {
+            int n = rows - r0 < MOE_ROWS ? rows - r0 : MOE_ROWS;
+            const uint16_t *xr = x + (size_t)r0 * ldx;
+            float *yr = y + (size_t)r0 * ldy;
+            const int32_t *ids = c->sel_ids + (size_t)r0 * slots;
+            if (dw->fmt == HWS_LLM_INT8)
+                launch_experts<true, 1>(c, dw, xr, ldx, xslot, yr, ldy, yslot, ids, n);
+            else if (dw->fmt == HWS_LLM_INT4)
+                launch_experts<true, 2>(c, dw, xr, ldx, xslot, yr, ldy, yslot, ids, n);
+            else if (c->bf16)
+                launch_experts<true, 0>(c, dw, xr, ldx, xslot, yr, ldy, yslot, ids, n);
+            else
+                launch_experts<false, 0>(c, dw, xr, ldx, xslot, yr, ldy, yslot, ids, n);
+        }
+    if (st == HWS_OK && down)
         combine_kernel<<<rows, 256, 0, c->stream>>>(c->x, c->moe_out, c->sel_w, d, slots);
-    return hws_cuda_status(cudaGetLastError(), "experts kernel launch", err);
+    return st == HWS_OK ? hws_cuda_status(cudaGetLastError(), "experts kernel launch", err) : st;
 }
