@@ -1,5 +1,5 @@
 // gemv_chunk.cuh - the inner step of the LLM engine's weight-streaming products (gemv.cu, and
-// the experts' products of moe.cu): a 16-byte load of weights that bypasses L1, and its dot with
+// the experts' products of moe.cu): 16-byte loads of weights that bypass L1, and their dot with
 // the same elements of a 16-bit activation row, in each weight format.
 #ifndef HWSCOPE_ENGINE_CUDA_GEMV_CHUNK_CUH
 #define HWSCOPE_ENGINE_CUDA_GEMV_CHUNK_CUH
@@ -27,6 +27,12 @@ template <int FMT> struct chunk_of {
     static constexpr int elems = FMT == 0 ? 8 : (FMT == 1 ? 16 : 32);
 };
 
+// Byte k of u as a float of value 2^23 + byte (a PRMT into the magic exponent; no I2F, which
+// runs at a sixteenth of the FMA rate).
+static __device__ __forceinline__ float byte_magic(uint32_t u, int k) {
+    return __uint_as_float(__byte_perm(u, 0x4B000000u, 0x7540u + (unsigned)k));
+}
+
 // Dot of one 16-byte chunk of W (elements e0.. of a row) with the same elements of x (unscaled
 // for the int formats).
 template <bool BF, int FMT>
@@ -43,20 +49,23 @@ __device__ __forceinline__ float chunk_dot(uint4 wv, const uint16_t *xp) {
             s = fmaf(a.y, b.y, s);
         }
     } else if (FMT == 1) {
+        // int8 codes q: (q ^ 0x80) is q + 128 unsigned; magic - (2^23 + 128) = q
 #pragma unroll
         for (int h = 0; h < 2; h++) {
             uint4 xv = __ldg((const uint4 *)xp + h);
             const uint32_t x4[4] = {xv.x, xv.y, xv.z, xv.w};
 #pragma unroll
             for (int i = 0; i < 4; i++) {
-                uint32_t wq = w4[2 * h + i / 2] >> (16 * (i % 2));
+                uint32_t u = w4[2 * h + i / 2] ^ 0x80808080u;
+                int k0 = 2 * (i % 2);
                 float2 b = unpack2<BF>(x4[i]);
-                s = fmaf((float)(int8_t)(wq & 0xff), b.x, s);
-                s = fmaf((float)(int8_t)((wq >> 8) & 0xff), b.y, s);
+                s = fmaf(byte_magic(u, k0) - 8388736.0f, b.x, s);
+                s = fmaf(byte_magic(u, k0 + 1) - 8388736.0f, b.y, s);
             }
         }
     } else {
-        // byte j of the group: element j (low nibble) and j + 16 (high nibble)
+        // int4: byte j of the group holds element j (low nibble) and j + 16 (high nibble),
+        // each code + 8; magic - (2^23 + 8) = code - 8
 #pragma unroll
         for (int half = 0; half < 2; half++) {
 #pragma unroll
@@ -66,12 +75,11 @@ __device__ __forceinline__ float chunk_dot(uint4 wv, const uint16_t *xp) {
 #pragma unroll
                 for (int i = 0; i < 4; i++) {
                     int byte = 8 * h + 2 * i; // element pair (byte, byte + 1) of this half
-                    uint32_t word = w4[byte / 4] >> (8 * (byte % 4));
-                    uint32_t n0 = half ? (word >> 4) & 15 : word & 15;
-                    uint32_t n1 = half ? (word >> 12) & 15 : (word >> 8) & 15;
+                    uint32_t word = w4[byte / 4];
+                    uint32_t nib = (half ? word >> 4 : word) & 0x0f0f0f0fu;
                     float2 b = unpack2<BF>(x4[i]);
-                    s = fmaf((float)((int)n0 - 8), b.x, s);
-                    s = fmaf((float)((int)n1 - 8), b.y, s);
+                    s = fmaf(byte_magic(nib, byte % 4) - 8388616.0f, b.x, s);
+                    s = fmaf(byte_magic(nib, byte % 4 + 1) - 8388616.0f, b.y, s);
                 }
             }
         }
@@ -79,20 +87,27 @@ __device__ __forceinline__ float chunk_dot(uint4 wv, const uint16_t *xp) {
     return s;
 }
 
-// Chunk c (16 bytes) of row `row` of a weight of row_bytes per row, and its group's scale (1 for
-// the 16-bit formats, which have no scales); zeros past the row's `chunks`.
-template <int FMT>
-__device__ __forceinline__ void load_chunk(const uint8_t *W, const uint16_t *scales, size_t row,
-                                           size_t row_bytes, int groups, int c, int chunks,
-                                           uint4 &wv, float &sc) {
-    wv = make_uint4(0, 0, 0, 0);
-    sc = 1.0f;
-    if (c >= chunks)
-        return;
-    wv = ld_stream(W + row * row_bytes + (size_t)c * 16);
-    if (FMT != 0)
-        sc = __half2float(__ushort_as_half(
-            __ldg(scales + row * groups + c * chunk_of<FMT>::elems / HWS_LLM_GROUP)));
+// Chunks c0, c0 + 32, ... c0 + 32 (U - 1) of rows row0..row0 + R - 1 (zero past the end).
+template <int FMT, int R, int U>
+__device__ __forceinline__ void load_chunks(const uint8_t *__restrict__ W,
+                                            const uint16_t *__restrict__ scales, int row0, int n,
+                                            int c0, int chunks, size_t row_bytes, int groups,
+                                            uint4 (&wv)[R][U], float (&sc)[R][U]) {
+    constexpr int E = chunk_of<FMT>::elems;
+#pragma unroll
+    for (int r = 0; r < R; r++)
+#pragma unroll
+        for (int u = 0; u < U; u++) {
+            int c = c0 + 32 * u, row = row0 + r < n ? row0 + r : n - 1;
+            wv[r][u] = make_uint4(0, 0, 0, 0);
+            sc[r][u] = 1.0f;
+            if (c < chunks) {
+                wv[r][u] = ld_stream(W + (size_t)row * row_bytes + (size_t)c * 16);
+                if (FMT != 0)
+                    sc[r][u] = __half2float(__ushort_as_half(
+                        __ldg(scales + (size_t)row * groups + c * E / HWS_LLM_GROUP)));
+            }
+        }
 }
 
 #endif

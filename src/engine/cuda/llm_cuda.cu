@@ -31,10 +31,10 @@ static void destroy(void *ctx) {
             cudaFree(c->w[i].scales);
         }
     free(c->w);
-    void *dev[] = {c->x,        c->qkv,     c->gu,      c->logits, c->h,       c->att,
-                   c->act,      c->k_cache, c->v_cache, c->att_o,  c->att_ml,  c->inv_freq,
-                   c->rows_dev, c->dequant, c->router,  c->sel_w,  c->sel_ids, c->moe_out,
-                   c->moe_src,  c->moe_xg,  c->moe_yg};
+    void *dev[] = {c->x,        c->qkv,      c->gu,      c->logits, c->h,      c->att,
+                   c->act,      c->k_cache,  c->v_cache, c->att_o,  c->att_ml, c->att_count,
+                   c->inv_freq, c->rows_dev, c->dequant, c->router, c->sel_w,  c->sel_ids,
+                   c->moe_out,  c->moe_src,  c->moe_xg,  c->moe_yg};
     for (void *p : dev)
         if (p)
             cudaFree(p);
@@ -114,7 +114,14 @@ static hws_status create_in(llm_cuda *c, const hws_llm_options *o, const float *
         }
     c->dequant_elems = c->fmt >= HWS_LLM_INT8 ? max_linear : 0;
     size_t cache = (size_t)s.n_layers * c->max_batch * s.n_kv_heads * c->max_ctx * s.head_dim;
-    size_t rows = (size_t)c->max_rows, att_parts = rows * s.n_heads * LLM_ATT_SPLIT_MAX;
+    size_t rows = (size_t)c->max_rows,
+           small = rows < LLM_ATT_SMALL_ROWS ? rows : LLM_ATT_SMALL_ROWS;
+    size_t blocks_small = (size_t)(c->max_ctx + c->att_split_small - 1) / c->att_split_small;
+    size_t blocks_large = (size_t)(c->max_ctx + c->att_split_large - 1) / c->att_split_large;
+    size_t att_parts =
+        s.n_heads *
+        (small * blocks_small > rows * blocks_large ? small * blocks_small : rows * blocks_large);
+    c->att_parts = att_parts;
     size_t gu_w = (size_t)buf_width(c, HWS_LLM_BUF_GU),
            act_w = (size_t)buf_width(c, HWS_LLM_BUF_ACT);
     size_t slots = s.n_experts > 0 ? (size_t)s.n_experts_used : 0;
@@ -173,6 +180,7 @@ static hws_status create_in(llm_cuda *c, const hws_llm_options *o, const float *
         {(void **)&c->v_cache, cache * 2},
         {(void **)&c->att_o, att_parts * s.head_dim * 4},
         {(void **)&c->att_ml, att_parts * 2 * 4},
+        {(void **)&c->att_count, rows * s.n_kv_heads * 4},
         {(void **)&c->inv_freq, (size_t)s.head_dim / 2 * 4},
         {(void **)&c->rows_dev, 3 * rows * 4},
         {(void **)&c->dequant, c->dequant_elems * 2},
@@ -185,6 +193,7 @@ static hws_status create_in(llm_cuda *c, const hws_llm_options *o, const float *
     // all on c->stream, which (non-blocking) does not wait for the legacy stream's work
     HWS_CUDA_RET(cudaMemsetAsync(c->k_cache, 0, cache * 2, c->stream));
     HWS_CUDA_RET(cudaMemsetAsync(c->v_cache, 0, cache * 2, c->stream));
+    HWS_CUDA_RET(cudaMemsetAsync(c->att_count, 0, rows * s.n_kv_heads * 4, c->stream));
     HWS_CUDA_RET(cudaMemcpyAsync(c->inv_freq, inv_freq, (size_t)s.head_dim / 2 * 4,
                                  cudaMemcpyHostToDevice, c->stream));
     HWS_CUDA_RET(cudaStreamSynchronize(c->stream));
@@ -219,8 +228,9 @@ static hws_status create(const hws_llm_shape *s, const hws_llm_options *o, int m
     c->max_batch = o->max_batch;
     c->max_ctx = o->max_ctx;
     c->qkv_w = (s->n_heads + 2 * s->n_kv_heads) * s->head_dim;
-    int split = (o->max_ctx + LLM_ATT_SPLIT_MAX - 1) / LLM_ATT_SPLIT_MAX;
-    c->att_split = split < 256 ? 256 : (split + 31) / 32 * 32;
+    int split_small = (o->max_ctx + 255) / 256, split_large = (o->max_ctx + 63) / 64;
+    c->att_split_small = split_small < 64 ? 64 : (split_small + 31) / 32 * 32;
+    c->att_split_large = split_large < 256 ? 256 : (split_large + 31) / 32 * 32;
     c->w = (llm_dev_weight *)calloc((size_t)(s->n_layers + 1) * HWS_LLM_W_COUNT, sizeof *c->w);
     c->graphs = (cudaGraphExec_t *)calloc((size_t)o->max_batch + 1, sizeof *c->graphs);
     hws_status st = c->w && c->graphs ? create_in(c, o, rope_inv_freq, info, err)
@@ -268,6 +278,9 @@ static hws_status set_rows(void *ctx, int rows, const int32_t *tokens, const int
     memcpy(c->rows_host, tokens, (size_t)rows * 4);
     memcpy(c->rows_host + c->max_rows, seq, (size_t)rows * 4);
     memcpy(c->rows_host + 2 * c->max_rows, pos, (size_t)rows * 4);
+    c->rows_one_seq = 1;
+    for (int i = 1; i < rows; i++)
+        c->rows_one_seq &= seq[i] == seq[0];
     return hws_cuda_status(cudaMemcpyAsync(c->rows_dev, c->rows_host, 3 * (size_t)c->max_rows * 4,
                                            cudaMemcpyHostToDevice, c->stream),
                            "cudaMemcpyAsync rows", err);
@@ -344,6 +357,8 @@ static hws_status op_linear(void *ctx, hws_llm_buf y, hws_llm_buf x, int rows, i
 
 static hws_status op_rope_cache(void *ctx, int layer, int rows, hws_error *err) {
     llm_cuda *c = (llm_cuda *)ctx;
+    if (llm_attention_fuses_rope(c, rows))
+        return HWS_OK;
     hws_status st = prof_begin(c, err);
     return prof_end(c, PROF_ROPE, 0, st == HWS_OK ? llm_rope_cache(c, layer, rows, err) : st, err);
 }
@@ -351,7 +366,10 @@ static hws_status op_rope_cache(void *ctx, int layer, int rows, hws_error *err) 
 static hws_status op_attention(void *ctx, int layer, int rows, hws_error *err) {
     llm_cuda *c = (llm_cuda *)ctx;
     hws_status st = prof_begin(c, err);
-    return prof_end(c, PROF_ATT, 0, st == HWS_OK ? llm_attention(c, layer, rows, err) : st, err);
+    if (st == HWS_OK)
+        st = llm_attention_prefill_fits(c, rows) ? llm_attention_prefill(c, layer, rows, err)
+                                                 : llm_attention(c, layer, rows, err);
+    return prof_end(c, PROF_ATT, 0, st, err);
 }
 
 static hws_status op_swiglu(void *ctx, int rows, hws_error *err) {

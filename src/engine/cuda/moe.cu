@@ -73,11 +73,10 @@ __global__ void __launch_bounds__(MOE_WARPS * 32)
         sum[b] = 0.0f;
     }
     for (int c0 = lane; c0 < chunks; c0 += 32 * U) {
-        uint4 wv[U];
-        float sc[U];
-#pragma unroll
-        for (int u = 0; u < U; u++)
-            load_chunk<FMT>(W, scales, row, row_bytes, groups, c0 + 32 * u, chunks, wv[u], sc[u]);
+        uint4 wv[1][U];
+        float sc[1][U];
+        load_chunks<FMT, 1, U>(W, scales, (int)row, (int)row + 1, c0, chunks, row_bytes, groups, wv,
+                               sc);
 #pragma unroll
         for (int u = 0; u < U; u++) {
             int c = c0 + 32 * u;
@@ -86,7 +85,8 @@ __global__ void __launch_bounds__(MOE_WARPS * 32)
 #pragma unroll
             for (int b = 0; b < MOE_ROWS; b++)
                 if (b < m)
-                    sum[b] = fmaf(chunk_dot<BF, FMT>(wv[u], xr[b] + (size_t)c * E), sc[u], sum[b]);
+                    sum[b] =
+                        fmaf(chunk_dot<BF, FMT>(wv[0][u], xr[b] + (size_t)c * E), sc[0][u], sum[b]);
         }
     }
 #pragma unroll
