@@ -154,7 +154,7 @@ static int check(const args *a, const hws_llm_shape *shape, hws_llm_options opt)
     if (hws_llm_new(shape, &opt, &m, &err) != HWS_OK)
         return fail("new", &err);
     float *logits = malloc(sizeof(float) * (size_t)shape->vocab * (size_t)batch);
-    int32_t toks[4096], next[16];
+    int32_t toks[4096] = {0}, next[16];
     for (int r = batch - 1; r >= 0; r--) { /* row 0 last: its logits stay in logits */
         for (int i = 0; i < a->n_tokens; i++)
             toks[i] = a->tokens[i];
