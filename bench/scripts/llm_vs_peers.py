@@ -368,13 +368,32 @@ def measured_rows(doc):
                     steady(dict(v["decode_tokens_per_s"], drop_first=rt == "transformers")), row
 
 
+def in_sample_ceilings(src, dst):
+    """A copy of the ceilings file at src whose saved hwscope runs are the in-sample shapes'
+    only (layers filled from SHAPES where a run predates the field): the fit `plan --runtime
+    hwscope` makes from it has never seen the out-of-sample shapes."""
+    with open(src) as f:
+        doc = json.load(f)
+    for gpu in doc.get("gpus", []):
+        runs = [r for r in gpu.get("llm", []) if r.get("model") in IN_SAMPLE]
+        for r in runs:
+            r.setdefault("layers", SHAPES[r["model"]][3])
+        gpu["llm"] = runs
+    with open(dst, "w") as f:
+        json.dump(doc, f, indent=1)
+
+
 def cmd_compare(a):
     with open(a.measured) as f:
         doc = json.load(f)
     names = sorted({r["shape"] for r in doc["rows"]})
     folders = write_configs(a.configs, names)
     env = dict(os.environ)
-    if a.ceilings:
+    if a.ceilings and a.refit:
+        fitted = os.path.join(a.configs, "ceilings-in-sample.json")
+        in_sample_ceilings(a.ceilings, fitted)
+        env["HWSCOPE_CEILINGS"] = fitted
+    elif a.ceilings:
         env["HWSCOPE_CEILINGS"] = a.ceilings
     lines = ["| runtime | shape | sample | format | phase | predicted tok/s | measured tok/s | "
              "error |", "|---|---|---|---|---|---:|---:|---:|"]
@@ -387,7 +406,7 @@ def cmd_compare(a):
                               env)
         pred, why = cache[key]
         p = pred.get(phase + "_tokens_per_s") if pred else None
-        if rt == "hwscope" and (row.get("predicted") or {}).get(phase):
+        if rt == "hwscope" and not a.refit and (row.get("predicted") or {}).get(phase):
             p = row["predicted"][phase]  # made on the GPU machine from the in-sample runs
         err = p / meas - 1 if p and meas else None
         sample = "in" if shape in IN_SAMPLE else "out"
@@ -513,6 +532,9 @@ def main():
     c.add_argument("--ceilings", help="hwscope.ceilings/1 file the plans use")
     c.add_argument("--configs", default="/tmp/llm_vs_peers/configs")
     c.add_argument("--table", help="write the markdown table here too")
+    c.add_argument("--refit", action="store_true",
+                   help="predict the hwscope rows here from the in-sample runs of --ceilings "
+                        "(instead of the predictions bench llm made as it went)")
     k = sub.add_parser("fitcheck")
     k.add_argument("--jsonl", required=True, help="the engine driver's log (bench/llm_driver.c)")
     k.add_argument("--hwscope", default="build/hwscope")

@@ -388,6 +388,45 @@ static void runtime_fit_per_batch(void **state) {
     rmdir(dir);
 }
 
+/* Runs that say how many blocks their models had: the fit takes a cost per block beside the
+ * bandwidth term. Three made-up models read b, 2b and 3b bytes per step with 16, 40 and 24
+ * blocks, timed as if at 0.9 of the plan's bandwidth plus 30 us per block; the plan of
+ * Llama-3.1-8B (32 blocks) must give that law back, and the basis must name the per-block
+ * cost. */
+static void runtime_fit_per_block(void **state) {
+    (void)state;
+    char dir[256], path[512], env[600];
+    temp_ceilings(dir, sizeof dir, path, sizeof path);
+    snprintf(env, sizeof env, "HWSCOPE_CEILINGS=%s", path);
+    cJSON *doc;
+    const cJSON *pred = plan_hwscope(env, "1", &doc);
+    double bytes = hws_json_at(pred, "decode_bytes_per_step")->valuedouble;
+    double bw = hws_json_at(doc, "prediction.inputs.mem_bw_gbps")->valuedouble * 1e9;
+    cJSON_Delete(doc);
+    const int layers[3] = {16, 40, 24};
+    hws_llm_measured runs[3];
+    memset(runs, 0, sizeof runs);
+    for (int i = 0; i < 3; i++) {
+        snprintf(runs[i].model, sizeof runs[i].model, "m%d", i);
+        snprintf(runs[i].device, sizeof runs[i].device, "cuda");
+        snprintf(runs[i].format, sizeof runs[i].format, "bf16");
+        runs[i].batch = 1;
+        runs[i].gen_tokens = 128;
+        runs[i].layers = layers[i];
+        runs[i].prefill_tokens_per_s = runs[i].prefill_flops_per_token = HWS_NA;
+        runs[i].decode_bytes_per_step = bytes * (i + 1);
+        runs[i].decode_tokens_per_s = 1.0 / (bytes * (i + 1) / (bw * 0.9) + layers[i] * 30e-6);
+    }
+    hws_error err;
+    assert_int_equal(hws_llm_measured_save(path, GPU, runs, 3, &err), HWS_OK);
+    pred = plan_hwscope(env, "1", &doc);
+    hws_assert_json_num(pred, "decode_tokens_per_s", 1.0 / (bytes / (bw * 0.9) + 32 * 30e-6), 0.5);
+    hws_assert_contains(hws_json_at(pred, "basis")->valuestring, "+ 30.0 us/block decode");
+    cJSON_Delete(doc);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(json_document),
@@ -399,6 +438,7 @@ int main(void) {
         cmocka_unit_test(load_bounds),
         cmocka_unit_test(runtime_basis_switch),
         cmocka_unit_test(runtime_fit_per_batch),
+        cmocka_unit_test(runtime_fit_per_block),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
