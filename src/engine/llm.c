@@ -64,6 +64,7 @@ hws_status hws_llm_shape_from_spec(const hws_model_spec *m, hws_llm_shape *out, 
     int moe = hws_known(m->n_experts) && m->n_experts > 0;
     if (moe && ((hws_known(m->n_shared_experts) && m->n_shared_experts > 0) ||
                 (hws_known(m->n_dense_layers) && m->n_dense_layers > 0) ||
+                (hws_known(m->moe_layer_step) && m->moe_layer_step > 1) ||
                 (strcmp(m->family, "mixtral") != 0 && strcmp(m->family, "llama") != 0)))
         return hws_error_set(err, HWS_ERR_UNSUPPORTED,
                              "%s: the engine runs Mixtral-style mixtures of experts only (every "
