@@ -119,11 +119,14 @@ static int bench(const args *a, const hws_llm_shape *shape, hws_llm_options opt)
                 if (hws_llm_decode(m, b, toks + i, NULL, &err) != HWS_OK)
                     return fail("decode", &err);
             t = now_s() - t;
+            hws_llm_info at_b; /* MoE: the experts a batch of b reads */
+            hws_llm_cost(shape, opt.format, b, &at_b);
             if (r >= 0)
                 printf("{\"event\":\"decode\",\"batch\":%d,\"depth\":%d,\"steps\":%d,"
-                       "\"ms_per_step\":%.4f,\"tokens_per_s\":%.1f,\"weight_gbps\":%.1f}\n",
-                       b, a->depth, n, t * 1e3 / n, b * n / t,
-                       info.decode_bytes_per_token * n / t / 1e9);
+                       "\"ms_per_step\":%.4f,\"tokens_per_s\":%.1f,\"weight_bytes_per_step\":"
+                       "%.0f,\"weight_gbps\":%.1f}\n",
+                       b, a->depth, n, t * 1e3 / n, b * n / t, at_b.decode_bytes_per_token,
+                       at_b.decode_bytes_per_token * n / t / 1e9);
         }
         if (hws_llm_truncate(m, a->depth, &err) == HWS_OK &&
             hws_llm_profile_decode(m, b, toks, &prof, &err) == HWS_OK)
@@ -155,7 +158,7 @@ static int check(const args *a, const hws_llm_shape *shape, hws_llm_options opt)
     if (hws_llm_new(shape, &opt, &m, &err) != HWS_OK)
         return fail("new", &err);
     float *logits = malloc(sizeof(float) * (size_t)shape->vocab * (size_t)batch);
-    int32_t toks[4096], next[16];
+    int32_t toks[4096] = {0}, next[16];
     for (int r = batch - 1; r >= 0; r--) { /* row 0 last: its logits stay in logits */
         for (int i = 0; i < a->n_tokens; i++)
             toks[i] = a->tokens[i];

@@ -55,6 +55,9 @@ def tiny_configs():
                                               tie_word_embeddings=False),
         "mistral_wide": transformers.MistralConfig(**common, rope_theta=10000.0,
                                                    sliding_window=128, tie_word_embeddings=False),
+        "mixtral": transformers.MixtralConfig(**common, rope_theta=1000000.0,
+                                              tie_word_embeddings=False, num_local_experts=4,
+                                              num_experts_per_tok=2),
     }
 
 
