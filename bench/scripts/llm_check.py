@@ -15,7 +15,7 @@ transformers, saves it as bf16 safetensors, runs `llm_driver check` on the CPU a
     ties"). CPU (fp32) must give the exact tokens; CUDA must be greedy up to ties.
   - mistral_wide: the mistral model with a window longer than the run (a diagnostic row: the
     same kernels with the window never cutting).
-Usage: llm_check.py DRIVER OUT_DIR [--devices cpu,cuda] [--formats bf16,fp16]
+Usage: llm_check.py DRIVER OUT_DIR [--devices cpu,cuda] [--formats bf16,fp16] [--families a,b]
 Writes OUT_DIR/llm_check.md and .json.
 """
 import json
@@ -55,6 +55,9 @@ def tiny_configs():
                                               tie_word_embeddings=False),
         "mistral_wide": transformers.MistralConfig(**common, rope_theta=10000.0,
                                                    sliding_window=128, tie_word_embeddings=False),
+        "mixtral": transformers.MixtralConfig(**common, rope_theta=1000000.0,
+                                              tie_word_embeddings=False, num_local_experts=4,
+                                              num_experts_per_tok=2),
     }
 
 
@@ -155,12 +158,14 @@ def check_quant(driver, family, path, rows):
 
 def main():
     driver, out_dir = sys.argv[1], sys.argv[2]
-    devices, formats = ["cpu", "cuda"], ["bf16", "fp16"]
+    devices, formats, families = ["cpu", "cuda"], ["bf16", "fp16"], None
     for flag, value in zip(sys.argv[3::2], sys.argv[4::2]):
         if flag == "--devices":
             devices = value.split(",")
         elif flag == "--formats":
             formats = value.split(",")
+        elif flag == "--families":
+            families = value.split(",")
     # short: decode-sized rows, the window crossed in decode; tiles: more than one 64-row tile of
     # the prefill attention kernel, the window crossing tile edges
     prompts = {"long": PROMPT, "short": PROMPT[:5],
@@ -169,6 +174,8 @@ def main():
     root = "/tmp/llm_check_models"  # not under OUT_DIR: only the tables come back
     rows, ok = [], True
     for family, cfg in tiny_configs().items():
+        if families and family not in families:
+            continue
         path, ref = make_model(family, cfg, root)
         for (dev, fmt, batch), tol in RUNS.items():
             for pname, prompt in prompts.items():

@@ -167,15 +167,16 @@ GGUF_FLAGS = {"F16": ["--dtype", "fp16"], "Q8_0": ["--quant", "int8"],
               "Q4_K_M": ["--quant", "int4"]}
 
 
-def measure_hwscope_gguf(name, path, hwscope, q, prompt, gen, reps, load):
+def measure_hwscope_gguf(name, path, hwscope, q, prompt, gen, reps, load, cpu=False):
     """hwscope bench llm on the GGUF file llama-bench ran (its shape; --load: its weights)."""
     cmd = [hwscope, "bench", "llm", path, "-p", str(prompt), "-n", str(gen), "-r", str(reps),
-           "-o", "json", "--no-save"] + GGUF_FLAGS[q] + (["--load"] if load else [])
+           "-o", "json", "--no-save"] + GGUF_FLAGS[q] + (["--load"] if load else []) + \
+        (["--device", "cpu"] if cpu else [])
     t = time.perf_counter()
     out = subprocess.run(cmd, capture_output=True, text=True)
     row = {"shape": name, "runtime": "hwscope", "file": os.path.basename(path), "format": q,
-           "hwscope_format": GGUF_FLAGS[q][1], "loaded_weights": load, "prompt": prompt,
-           "gen": gen, "wall_s": time.perf_counter() - t}
+           "hwscope_format": GGUF_FLAGS[q][1], "loaded_weights": load, "cpu": cpu,
+           "prompt": prompt, "gen": gen, "wall_s": time.perf_counter() - t}
     if out.returncode != 0:
         row["error"] = "exit %d: %s" % (out.returncode, out.stderr[-2000:])
         return row
@@ -188,7 +189,9 @@ def measure_hwscope_gguf(name, path, hwscope, q, prompt, gen, reps, load):
 
 
 def measure_llamacpp(name, bindir, tools, work, quants, prompt, gen, reps, hwscope=None,
-                     load=()):
+                     load=(), cpu_threads=0):
+    """llama-bench on a random GGUF of the shape (F16, then each quantised type), on the GPU, or
+    with cpu_threads > 0 on the CPU alone (-ngl 0 -t cpu_threads; hwscope --device cpu)."""
     mt, h, f, l, nh, nkv, hd, v, tied, extra = SHAPES[name]
     env = dict(os.environ, LD_LIBRARY_PATH=bindir + ":" + os.environ.get("LD_LIBRARY_PATH", ""))
     f16 = os.path.join(work, name + "-F16.gguf")
@@ -203,11 +206,12 @@ def measure_llamacpp(name, bindir, tools, work, quants, prompt, gen, reps, hwsco
             path = os.path.join(work, "%s-%s.gguf" % (name, q))
             subprocess.run([os.path.join(bindir, "llama-quantize"), f16, path, q], check=True,
                            capture_output=True, env=env)
+        dev = ["-ngl", "0", "-t", str(cpu_threads)] if cpu_threads else ["-ngl", "99"]
         out = subprocess.run([os.path.join(bindir, "llama-bench"), "-m", path, "-p", str(prompt),
-                              "-n", str(gen), "-ngl", "99", "-r", str(reps), "-o", "json"],
+                              "-n", str(gen), "-r", str(reps), "-o", "json"] + dev,
                              capture_output=True, text=True, env=env)
         row = {"shape": name, "runtime": "llama.cpp", "format": q, "prompt": prompt, "gen": gen,
-               "file_bytes": os.path.getsize(path)}
+               "file_bytes": os.path.getsize(path), "cpu_threads": cpu_threads}
         if out.returncode != 0:
             row["error"] = out.stderr[-2000:]
         else:
@@ -224,7 +228,8 @@ def measure_llamacpp(name, bindir, tools, work, quants, prompt, gen, reps, hwsco
               flush=True)
         if hwscope:  # the same file, side by side
             for ld in (False, True) if q in load else (False,):
-                rows.append(measure_hwscope_gguf(name, path, hwscope, q, prompt, gen, reps, ld))
+                rows.append(measure_hwscope_gguf(name, path, hwscope, q, prompt, gen, reps, ld,
+                                                 cpu_threads > 0))
                 print(json.dumps({k: rows[-1].get(k) for k in (
                     "format", "loaded_weights", "prefill_tokens_per_s", "decode_tokens_per_s",
                     "error", "wall_s")})[:600], flush=True)
@@ -316,7 +321,7 @@ def cmd_measure(a):
                     rows = measure_llamacpp(name, a.llamacpp, a.tools, a.work,
                                             a.quants.split(","), a.prompt, a.gen, a.reps,
                                             a.hwscope if a.gguf_hwscope else None,
-                                            a.gguf_load.split(","))
+                                            a.gguf_load.split(","), a.cpu_threads)
                 except Exception as e:
                     rows = [{"shape": name, "runtime": "llama.cpp", "error": repr(e)}]
                 doc["rows"] += rows
@@ -519,6 +524,8 @@ def main():
     m.add_argument("--quants", default="F16,Q8_0,Q4_K_M")
     m.add_argument("--gguf-hwscope", action="store_true",
                    help="also run hwscope bench llm on each GGUF file llama-bench ran")
+    m.add_argument("--cpu-threads", type=int, default=0,
+                   help="llama.cpp and hwscope on the CPU alone with this many threads")
     m.add_argument("--gguf-load", default="",
                    help="file types whose weights hwscope also loads (--load), e.g. Q4_K_M")
     m.add_argument("--tools", default=".", help="folder of make_random_gguf.py and gguf-py/")

@@ -191,6 +191,26 @@ static void too_big(void **state) {
     hws_run_free(&r);
 }
 
+/* Mixtral-8x7B in bf16 (93 GB) on the scripted H100 (34.5 GB free): the engine runs the shape,
+ * so the refusal is the planner's breakdown of what does not fit, exit 2, nothing allocated. */
+static void moe_too_big_for_gpu(void **state) {
+    (void)state;
+    if (getenv("HWSCOPE_FAKE_NVML") == NULL)
+        skip();
+    static char nvml[1024], cuda[1024], gpus[1024];
+    snprintf(nvml, sizeof nvml, "HWSCOPE_NVML_LIB=%s", getenv("HWSCOPE_FAKE_NVML"));
+    snprintf(cuda, sizeof cuda, "HWSCOPE_CUDA_LIB=%s", getenv("HWSCOPE_FAKE_CUDA"));
+    snprintf(gpus, sizeof gpus, "HWSCOPE_FAKE_GPUS=%s/gpus/h100-1.txt", getenv("HWSCOPE_FIXTURES"));
+    const char *env[] = {nvml, cuda, gpus, NULL};
+    hws_run r;
+    hws_run_cli(&r, env, "bench", "llm", "Mixtral-8x7B-v0.1", "-p", "512", "-n", "64", NULL);
+    hws_assert_bad_input(&r, "does not fit");
+    hws_assert_contains(r.err, "Mixtral-8x7B-v0.1");
+    hws_assert_contains(r.err, "weights");
+    hws_assert_contains(r.err, "KV cache");
+    hws_run_free(&r);
+}
+
 /* The runs are saved beside the ceilings and read back; a second save of the same rows
  * replaces them, and another device's entry is kept. */
 static void save_round_trip(void **state) {
@@ -413,6 +433,7 @@ int main(void) {
         cmocka_unit_test(text_formats),
         cmocka_unit_test(bad_flags),
         cmocka_unit_test(too_big),
+        cmocka_unit_test(moe_too_big_for_gpu),
         cmocka_unit_test(save_round_trip),
         cmocka_unit_test(load_bounds),
         cmocka_unit_test(runtime_basis_switch),

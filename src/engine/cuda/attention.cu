@@ -28,6 +28,33 @@ __device__ __forceinline__ int att_start(const att_params &p, int pos) {
     return p.window > 0 && pos >= p.window ? pos - p.window + 1 : 0;
 }
 
+// The softmax of each head's nk scores (rows of score, split apart), a warp per head: the
+// scores become exp(s - max), and each head's max and sum go to red_m and red_l.
+__device__ __forceinline__ void block_softmax(float *score, int split, int nk, int group, int warps,
+                                              float *red_m, float *red_l) {
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    for (int g = warp; g < group; g += warps) {
+        float *sg = score + g * split;
+        float m = -INFINITY;
+        for (int j = lane; j < nk; j += 32)
+            m = fmaxf(m, sg[j]);
+        for (int o = 16; o > 0; o >>= 1)
+            m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
+        float l = 0.0f;
+        for (int j = lane; j < nk; j += 32) {
+            float e = __expf(sg[j] - m);
+            sg[j] = e;
+            l += e;
+        }
+        for (int o = 16; o > 0; o >>= 1)
+            l += __shfl_xor_sync(0xffffffffu, l, o);
+        if (lane == 0) {
+            red_m[g] = m;
+            red_l[g] = l;
+        }
+    }
+}
+
 template <bool BF> __global__ void __launch_bounds__(ATT_THREADS) att_split_kernel(att_params p) {
     extern __shared__ float smem[];
     pdl_wait();
@@ -74,28 +101,7 @@ template <bool BF> __global__ void __launch_bounds__(ATT_THREADS) att_split_kern
                 score[g * p.split + j] = s[g];
     }
     __syncthreads();
-    // softmax of each head's scores: a warp per head
-    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    for (int g = warp; g < group; g += ATT_THREADS / 32) {
-        float *sg = score + g * p.split;
-        float m = -INFINITY;
-        for (int j = lane; j < nk; j += 32)
-            m = fmaxf(m, sg[j]);
-        for (int o = 16; o > 0; o >>= 1)
-            m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
-        float l = 0.0f;
-        for (int j = lane; j < nk; j += 32) {
-            float e = __expf(sg[j] - m);
-            sg[j] = e;
-            l += e;
-        }
-        for (int o = 16; o > 0; o >>= 1)
-            l += __shfl_xor_sync(0xffffffffu, l, o);
-        if (lane == 0) {
-            red_m[g] = m;
-            red_l[g] = l;
-        }
-    }
+    block_softmax(score, p.split, nk, group, ATT_THREADS / 32, red_m, red_l);
     __syncthreads();
     // values: a thread per dimension, every head of the group
     for (int d = threadIdx.x; d < hd; d += blockDim.x) {
@@ -235,26 +241,7 @@ __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p
             }
     }
     __syncthreads();
-    for (int g = warp; g < group; g += WARPS) {
-        float *sg = score + g * p.split;
-        float m = -INFINITY;
-        for (int j = lane; j < nk; j += 32)
-            m = fmaxf(m, sg[j]);
-        for (int o = 16; o > 0; o >>= 1)
-            m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
-        float l = 0.0f;
-        for (int j = lane; j < nk; j += 32) {
-            float e = __expf(sg[j] - m);
-            sg[j] = e;
-            l += e;
-        }
-        for (int o = 16; o > 0; o >>= 1)
-            l += __shfl_xor_sync(0xffffffffu, l, o);
-        if (lane == 0) {
-            red_m[g] = m;
-            red_l[g] = l;
-        }
-    }
+    block_softmax(score, p.split, nk, group, WARPS, red_m, red_l);
     __syncthreads();
     float acc[G][E];
 #pragma unroll

@@ -152,11 +152,13 @@ template <bool BF> __global__ void swiglu_kernel(const float *gu, uint16_t *act,
 }
 
 hws_status llm_swiglu(llm_cuda *c, int rows, hws_error *err) {
-    dim3 grid((unsigned)((c->s.d_ff / 4 + 255) / 256), (unsigned)rows);
+    // a row per FFN slot: 1 per row, or the experts each row uses
+    int f = hws_llm_ffn_width(&c->s), slot_rows = rows * hws_llm_ffn_slots(&c->s);
+    dim3 grid((unsigned)((f / 4 + 255) / 256), (unsigned)slot_rows);
     if (c->bf16)
-        llm_launch(swiglu_kernel<true>, grid, dim3(256), 0, c->stream, c->gu, c->act, c->s.d_ff);
+        llm_launch(swiglu_kernel<true>, grid, dim3(256), 0, c->stream, c->gu, c->act, f);
     else
-        llm_launch(swiglu_kernel<false>, grid, dim3(256), 0, c->stream, c->gu, c->act, c->s.d_ff);
+        llm_launch(swiglu_kernel<false>, grid, dim3(256), 0, c->stream, c->gu, c->act, f);
     return hws_cuda_status(cudaGetLastError(), "swiglu kernel launch", err);
 }
 

@@ -1,6 +1,6 @@
 // llm_cuda.cuh - the CUDA backend of the LLM engine, shared by its rooms: the context, the
 // device weight record, 16-bit helpers and the launchers of each op's kernels (one op per file:
-// gemv.cu, gemm.cu, attention.cu, elementwise.cu; llm_cuda.cu holds the backend table).
+// gemv.cu, gemm.cu, attention.cu, elementwise.cu, moe.cu; llm_cuda.cu holds the backend table).
 //
 // Activations: the residual stream X, QKV and GU are float; the linear layers' inputs H, ATT
 // and ACT, the KV cache and the embedding are 16-bit (bf16, or fp16 for an fp16 model).
@@ -48,6 +48,15 @@ struct llm_cuda {
     float *att_ml;               // [rows][n_heads][blocks][2] (max, sum)
     int *att_count;              // [rows][n_kv_heads] key blocks done (decode attention)
     float *inv_freq;
+    // mixture of experts: router logits [max_rows, n_experts], the choice [max_rows, k] and
+    // down's per-slot outputs [max_rows, k, d_model] before they are summed
+    float *router, *sel_w, *moe_out;
+    int32_t *sel_ids;
+    // prefill's experts by cuBLASLt (moe.cu): the choice on the host (pinned), the (row, slot)
+    // of each gathered row grouped by expert (-1: padding), the gathered inputs and outputs
+    int32_t *moe_ids_host, *moe_src_host, *moe_src;
+    uint16_t *moe_xg;
+    float *moe_yg;
     int32_t *rows_dev;  // tokens, seq, pos: 3 * max_rows
     int32_t *rows_host; // pinned staging of the same
     int rows_one_seq;   // the rows set last all belong to one sequence (a prefill chunk)
@@ -140,6 +149,11 @@ hws_status llm_rmsnorm(llm_cuda *c, uint16_t *out, const float *x, const float *
                        hws_error *err);
 hws_status llm_rope_cache(llm_cuda *c, int layer, int rows, hws_error *err);
 hws_status llm_swiglu(llm_cuda *c, int rows, hws_error *err);
+// MoE (moe.cu): the experts of each row from c->router; an experts' op of llm_backend.h.
+// Gathered rows of prefill's grouped experts at most: every (row, slot) plus each expert's pad.
+size_t llm_moe_gathered_rows(const hws_llm_shape *s, int max_rows);
+hws_status llm_route(llm_cuda *c, int rows, hws_error *err);
+hws_status llm_experts(llm_cuda *c, int layer, hws_llm_weight w, int rows, hws_error *err);
 // Stores n values into w (converted to its fmt): src[i], or offset + scale * uniform(i, seed)
 // when src is NULL.
 hws_status llm_store(llm_cuda *c, llm_dev_weight *w, const float *src, uint64_t seed, float scale,
