@@ -131,6 +131,8 @@ static void read_cmdline(hws_mon_process *p, const char *dir) {
     for (ssize_t i = 0; i < len; i++)
         if (text[i] == '\0' || !isprint((unsigned char)text[i]))
             text[i] = ' ';
+    while (len > 0 && text[len - 1] == ' ') /* the NUL that ends the last argument */
+        text[--len] = '\0';
     snprintf(p->cmdline, sizeof p->cmdline, "%s", len > 0 ? text : "");
 }
 
