@@ -119,7 +119,8 @@ static int printw_at(int row, int col, const char *format, unsigned long long v)
     return n;
 }
 
-/* The GPU's error and memory-repair states worth a red mark ("XID 79 (2)  remap pending"), or "". */
+/* The GPU's error and memory-repair states worth a red mark ("XID 79 (2)  remap pending"), or "".
+ */
 static void memory_faults(const hws_mon_gpu *g, char *out, size_t n) {
     size_t used = 0;
     out[0] = '\0';
@@ -135,9 +136,9 @@ static void memory_faults(const hws_mon_gpu *g, char *out, size_t n) {
 
 static void draw_gpu(const hws_mon_gpu *g, int row, const hws_top_layout *l, int cols) {
     static const char *const line1[] = {"temperature_c", "power_w", NULL};
-    static const char *const line2[] = {"sm_clock_mhz", "mem_clock_mhz", "fan_pct",
-                                        "pstate",       "pcie_gen",      "pcie_width",
-                                        "nvlink_tx_bytes_s", "nvlink_rx_bytes_s", NULL};
+    static const char *const line2[] = {
+        "sm_clock_mhz", "mem_clock_mhz",     "fan_pct",           "pstate", "pcie_gen",
+        "pcie_width",   "nvlink_tx_bytes_s", "nvlink_rx_bytes_s", NULL};
     char name[16], text[48], a[24], b[24], figures[160];
     const char *short_name = strncmp(g->name, "NVIDIA ", 7) == 0 ? g->name + 7 : g->name;
     snprintf(name, sizeof name, "%-13.13s", short_name[0] ? short_name : "?");

@@ -7,8 +7,8 @@
  * The reader keeps what turns readings into rates and events into counts (the previous NVLink
  * counters, its own event set) and, when NVML itself goes away (UNINITIALIZED, DRIVER_NOT_LOADED,
  * a replaced driver) or the GPU is lost, calls nvmlInit again after a back-off that doubles from
- * the interval up to RETRY_MAX_S (or the interval, when longer), then resumes. Every nvmlInit it makes it balances with an
- * nvmlShutdown when freed. */
+ * the interval up to RETRY_MAX_S (or the interval, when longer), then resumes. Every nvmlInit it
+ * makes it balances with an nvmlShutdown when freed. */
 #include "monitor/readers.h"
 #include "probe/notes.h"
 #include "util/units.h"
@@ -26,12 +26,12 @@ struct hws_gpu_reader {
     const hws_nvml *nvml;
     int index;
     double interval_s;
-    nvmlEventSet_t events; /* NULL: not made yet (or made again after a recovery) */
+    nvmlEventSet_t events;  /* NULL: not made yet (or made again after a recovery) */
     nvmlReturn_t events_rc; /* why there is no event set: the XID fields' note */
     double xid_last, xid_count;
     double nvlink_kib[2], nvlink_at_s; /* the previous TX and RX counters (KiB) and when (s) */
     int nvlink_have; /* 0: no previous reading; 1: timed by the reader's clock; 2: by NVML's */
-    int down;                          /* 1: NVML gone (or the GPU lost): waiting to retry */
+    int down;        /* 1: NVML gone (or the GPU lost): waiting to retry */
     char down_reason[160];
     double backoff_s, retry_at_s; /* monotonic */
     unsigned int inits;           /* nvmlInit calls that succeeded, to balance when freed */
@@ -386,17 +386,38 @@ static void read_processes(const hws_nvml *n, nvmlDevice_t dev, hws_mon_gpu *g) 
 }
 
 static void clear_reading(hws_mon_gpu *g, int index) {
-    double *nums[] = {&g->util_gpu_pct,    &g->util_mem_pct,     &g->mem_total_bytes,
-                      &g->mem_used_bytes,  &g->mem_free_bytes,   &g->sm_clock_mhz,
-                      &g->mem_clock_mhz,   &g->max_sm_clock_mhz, &g->power_w,
-                      &g->power_limit_w,   &g->energy_mj,        &g->temperature_c,
-                      &g->fan_pct,         &g->pstate,           &g->clocks_event_reasons,
-                      &g->pcie_tx_bytes_s, &g->pcie_rx_bytes_s,  &g->pcie_gen,
-                      &g->pcie_width,      &g->ecc_corrected,    &g->ecc_uncorrected,
-                      &g->remapped_rows_correctable, &g->remapped_rows_uncorrectable,
-                      &g->remapped_rows_pending, &g->remapped_rows_failure,
-                      &g->retired_pages_sbe, &g->retired_pages_dbe, &g->retired_pages_pending,
-                      &g->xid_last, &g->xid_count, &g->nvlink_tx_bytes_s, &g->nvlink_rx_bytes_s};
+    double *nums[] = {&g->util_gpu_pct,
+                      &g->util_mem_pct,
+                      &g->mem_total_bytes,
+                      &g->mem_used_bytes,
+                      &g->mem_free_bytes,
+                      &g->sm_clock_mhz,
+                      &g->mem_clock_mhz,
+                      &g->max_sm_clock_mhz,
+                      &g->power_w,
+                      &g->power_limit_w,
+                      &g->energy_mj,
+                      &g->temperature_c,
+                      &g->fan_pct,
+                      &g->pstate,
+                      &g->clocks_event_reasons,
+                      &g->pcie_tx_bytes_s,
+                      &g->pcie_rx_bytes_s,
+                      &g->pcie_gen,
+                      &g->pcie_width,
+                      &g->ecc_corrected,
+                      &g->ecc_uncorrected,
+                      &g->remapped_rows_correctable,
+                      &g->remapped_rows_uncorrectable,
+                      &g->remapped_rows_pending,
+                      &g->remapped_rows_failure,
+                      &g->retired_pages_sbe,
+                      &g->retired_pages_dbe,
+                      &g->retired_pages_pending,
+                      &g->xid_last,
+                      &g->xid_count,
+                      &g->nvlink_tx_bytes_s,
+                      &g->nvlink_rx_bytes_s};
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
         *nums[i] = HWS_NA;
     g->index = index;
@@ -475,7 +496,9 @@ void hws_gpu_reader_free(hws_gpu_reader *r) {
  * interval later, each next one twice as late, up to RETRY_MAX_S. */
 static void went_down(hws_gpu_reader *r, const hws_mon_gpu *g, double now) {
     double longest = r->interval_s > RETRY_MAX_S ? r->interval_s : RETRY_MAX_S;
-    r->backoff_s = !r->down ? r->interval_s : r->backoff_s * 2 < longest ? r->backoff_s * 2 : longest;
+    r->backoff_s = !r->down                     ? r->interval_s
+                   : r->backoff_s * 2 < longest ? r->backoff_s * 2
+                                                : longest;
     r->down = 1;
     r->retry_at_s = now + r->backoff_s;
     snprintf(r->down_reason, sizeof r->down_reason, "%s", g->error);

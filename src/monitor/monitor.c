@@ -77,7 +77,8 @@ static void *reader_thread(void *arg) {
     slot *s = arg;
     int host = s->gpu_index < 0;
     hws_host_reader *r = host ? hws_host_reader_new() : NULL;
-    hws_gpu_reader *gr = host ? NULL : hws_gpu_reader_new(s->m->nvml, s->gpu_index, s->m->interval_s);
+    hws_gpu_reader *gr =
+        host ? NULL : hws_gpu_reader_new(s->m->nvml, s->gpu_index, s->m->interval_s);
     void *scratch = calloc(1, host ? sizeof(hws_mon_host) : sizeof(hws_mon_gpu));
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);

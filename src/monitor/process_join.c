@@ -55,8 +55,8 @@ static int same_namespace(const char *dir) {
     char path[64], mine[256], theirs[256], full[1024];
     snprintf(path, sizeof path, "%s/ns/pid", dir);
     ssize_t a = readlink(hws_sys_path(full, sizeof full, path), theirs, sizeof theirs - 1);
-    ssize_t b = readlink(hws_sys_path(full, sizeof full, "/proc/self/ns/pid"), mine,
-                         sizeof mine - 1);
+    ssize_t b =
+        readlink(hws_sys_path(full, sizeof full, "/proc/self/ns/pid"), mine, sizeof mine - 1);
     if (a <= 0 || b <= 0)
         return 1; /* unreadable (another user's process): NSpid alone decides */
     return a == b && memcmp(mine, theirs, (size_t)a) == 0;

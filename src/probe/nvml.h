@@ -128,10 +128,10 @@ typedef union {
 
 typedef struct {
     unsigned int fieldId;
-    unsigned int scopeId;   /* the link, for NVLink fields */
-    long long timestamp;    /* microseconds since 1970 */
-    long long latencyUsec;  /* how old the value is */
-    int valueType;          /* NVML_VALUE_TYPE_* */
+    unsigned int scopeId;    /* the link, for NVLink fields */
+    long long timestamp;     /* microseconds since 1970 */
+    long long latencyUsec;   /* how old the value is */
+    int valueType;           /* NVML_VALUE_TYPE_* */
     nvmlReturn_t nvmlReturn; /* this field's own status */
     nvmlValue_t value;
 } nvmlFieldValue_t;

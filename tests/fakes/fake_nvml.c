@@ -1150,7 +1150,7 @@ nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t device, int valuesCount,
 typedef struct nvmlEventSet_st {
     bool registered[FAKE_MAX_GPUS];
     unsigned delivered[FAKE_MAX_GPUS]; /* events of each GPU handed out so far */
-} *nvmlEventSet_t;
+} * nvmlEventSet_t;
 typedef struct {
     nvmlDevice_t device;
     unsigned long long eventType, eventData;
@@ -1197,7 +1197,8 @@ static unsigned xid_due(unsigned index, unsigned k) {
     return 0;
 }
 
-nvmlReturn_t nvmlEventSetWait_v2(nvmlEventSet_t set, nvmlEventData_t *data, unsigned int timeoutms) {
+nvmlReturn_t nvmlEventSetWait_v2(nvmlEventSet_t set, nvmlEventData_t *data,
+                                 unsigned int timeoutms) {
     (void)timeoutms; /* never waits: the fake's events are due or not */
     if (!init_count)
         return NVML_ERROR_UNINITIALIZED;

@@ -1,7 +1,7 @@
 /* fuzz_monitor_proc.c - the monitor's /proc readers on arbitrary contents: the input is cut at
  * "\n@@\n" into /proc/stat, /proc/meminfo, /proc/loadavg, /proc/net/dev, /proc/diskstats and
- * /proc/1/{status,cmdline,cgroup} and /proc/self/status (NSpid) of a scratch sysroot; the host reader runs twice (so rates are
- * computed) and a GPU process with PID 1 is joined with /proc. */
+ * /proc/1/{status,cmdline,cgroup} and /proc/self/status (NSpid) of a scratch sysroot; the host
+ * reader runs twice (so rates are computed) and a GPU process with PID 1 is joined with /proc. */
 #include "monitor/readers.h"
 #include "util/sysfs.h"
 
@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const files[] = {"/proc/stat",      "/proc/meminfo",    "/proc/loadavg",
-                                    "/proc/net/dev",   "/proc/diskstats",  "/proc/1/status",
-                                    "/proc/1/cmdline", "/proc/1/cgroup",   "/proc/self/status"};
+static const char *const files[] = {"/proc/stat",      "/proc/meminfo",   "/proc/loadavg",
+                                    "/proc/net/dev",   "/proc/diskstats", "/proc/1/status",
+                                    "/proc/1/cmdline", "/proc/1/cgroup",  "/proc/self/status"};
 
 static char root[64];
 
