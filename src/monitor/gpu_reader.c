@@ -31,7 +31,8 @@ struct hws_gpu_reader {
     double xid_last, xid_count;
     double nvlink_kib[2], nvlink_at_s; /* the previous TX and RX counters (KiB) and when (s) */
     int nvlink_have; /* 0: no previous reading; 1: timed by the reader's clock; 2: by NVML's */
-    int down;        /* 1: NVML gone (or the GPU lost): waiting to retry */
+    int nvlink_unsupported; /* 1: the GPU has no NVLink counters (asked again after a recovery) */
+    int down;               /* 1: NVML gone (or the GPU lost): waiting to retry */
     char down_reason[160];
     double backoff_s, retry_at_s; /* monotonic */
     unsigned int inits;           /* nvmlInit calls that succeeded, to balance when freed */
@@ -247,8 +248,10 @@ static void read_nvlink(hws_gpu_reader *r, nvmlDevice_t dev, hws_mon_gpu *g) {
     double kib[2] = {0, 0}, at_us = 0;
     if (stopped(g))
         return;
-    nvmlReturn_t rc = nvlink_counters(r->nvml, dev, kib, &at_us);
+    nvmlReturn_t rc = r->nvlink_unsupported ? NVML_ERROR_NOT_SUPPORTED
+                                            : nvlink_counters(r->nvml, dev, kib, &at_us);
     if (rc != NVML_SUCCESS) {
+        r->nvlink_unsupported = rc == NVML_ERROR_NOT_SUPPORTED; /* not asked again */
         r->nvlink_have = 0;
         refused(r->nvml, g, "nvlink_tx_bytes_s", rc);
         return;
@@ -519,7 +522,7 @@ static void retry(hws_gpu_reader *r, hws_mon_gpu *g, double now) {
     if (r->events != NULL)
         close_events(r); /* the old set went with the old session */
     r->events_rc = NVML_SUCCESS;
-    r->nvlink_have = 0;
+    r->nvlink_have = r->nvlink_unsupported = 0;
     read_all(r, g);
     if (stopped(g)) {
         r->nvml->Shutdown();

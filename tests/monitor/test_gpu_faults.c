@@ -45,25 +45,21 @@ static int near(double v, double want) {
     return hws_known(v) && v > want * 0.98 && v < want * 1.02;
 }
 
-static hws_mon_sample *sample_after_rounds(hws_monitor **m, int rounds) {
-    hws_error err = {""};
-    assert_int_equal(hws_monitor_start(&(hws_monitor_options){.interval_s = 0.05}, m, &err),
-                     HWS_OK);
-    assert_int_equal(hws_monitor_gpu_count(*m), 3);
+static hws_mon_sample *sample_after_rounds(hws_monitor *m, int rounds) {
     unsigned long long done = 0;
     for (int i = 0; i < rounds; i++)
-        done = hws_monitor_wait_round(*m, done, 5000);
+        done = hws_monitor_wait_round(m, done, 5000);
     assert_true(done >= (unsigned long long)rounds);
-    hws_mon_sample *s = hws_mon_sample_new(*m);
+    hws_mon_sample *s = hws_mon_sample_new(m);
     assert_non_null(s);
-    hws_monitor_snapshot(*m, s);
+    hws_monitor_snapshot(m, s);
     return s;
 }
 
 static void test_faults_and_nvlink(void **state) {
     (void)state;
-    hws_monitor *m = NULL;
-    hws_mon_sample *s = sample_after_rounds(&m, 3);
+    hws_monitor *m = mon_start(0.05, 3);
+    hws_mon_sample *s = sample_after_rounds(m, 3);
     const hws_mon_gpu *g0 = &s->gpus[0], *g1 = &s->gpus[1], *g2 = &s->gpus[2];
     assert_string_equal(g0->error, "");
     assert_true(g0->xid_last == 48 && g0->xid_count == 2); /* both events, each counted once */
@@ -96,11 +92,7 @@ static void test_faults_and_nvlink(void **state) {
     hws_mon_sample_free(later);
 
     /* the exporter: dcgm-exporter's names, GPUs that lack a field left out */
-    char *text = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
-    hws_mon_prometheus(out, s, HWS_PROM_DCGM);
-    fclose(out);
+    char *text = mon_prometheus(s, HWS_PROM_DCGM);
     hws_assert_contains(text, "# TYPE DCGM_FI_DEV_XID_ERRORS gauge\n");
     hws_assert_contains(text, "DCGM_FI_DEV_XID_ERRORS{gpu=\"0\"");
     assert_null(strstr(text, "DCGM_FI_DEV_XID_ERRORS{gpu=\"1\""));

@@ -33,13 +33,8 @@ static int wait_for(hws_monitor *m, hws_mon_sample *s, int want_down) {
 
 static void test_nvml_comes_back(void **state) {
     (void)state;
-    hws_monitor *m = NULL;
-    hws_error err = {""};
-    assert_int_equal(hws_monitor_start(&(hws_monitor_options){.interval_s = 0.05}, &m, &err),
-                     HWS_OK);
-    assert_int_equal(hws_monitor_gpu_count(m), 2);
+    hws_monitor *m = mon_start(0.05, 2);
     hws_mon_sample *s = hws_mon_sample_new(m);
-    assert_true(hws_monitor_wait_ready(m, 5000));
 
     assert_true(wait_for(m, s, 1));
     for (int g = 0; g < 2; g++) {
@@ -48,11 +43,7 @@ static void test_nvml_comes_back(void **state) {
         assert_false(hws_known(s->gpus[g].util_gpu_pct));
         assert_string_equal(s->gpus[g].name, "NVIDIA H100 80GB HBM3"); /* identity kept */
     }
-    char *text = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
-    hws_mon_prometheus(out, s, HWS_PROM_DCGM);
-    fclose(out);
+    char *text = mon_prometheus(s, HWS_PROM_DCGM);
     hws_assert_contains(text, "hwscope_nvml_up{Hostname=\"");
     assert_non_null(strstr(strstr(text, "hwscope_nvml_up{"), "} 0\n"));
     free(text);

@@ -74,11 +74,7 @@ static void test_from_the_host(void **state) {
 
 static void test_through_the_monitor(void **state) {
     (void)state;
-    hws_monitor *m = NULL;
-    hws_error err = {""};
-    assert_int_equal(hws_monitor_start(&(hws_monitor_options){.interval_s = 0.05}, &m, &err),
-                     HWS_OK);
-    assert_true(hws_monitor_wait_ready(m, 5000));
+    hws_monitor *m = mon_start(0.05, 1);
     hws_mon_sample *s = hws_mon_sample_new(m);
     hws_monitor_snapshot(m, s);
     const hws_mon_gpu *g = &s->gpus[0];
@@ -87,11 +83,7 @@ static void test_through_the_monitor(void **state) {
     assert_true(g->procs[1].pid == 4243 && !g->procs[1].visible);
     assert_true(g->procs[2].pid == 9999 && !g->procs[2].visible);
     assert_string_equal(g->procs[2].name, "ghost"); /* NVML's name for it */
-    char *text = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
-    hws_mon_prometheus(out, s, HWS_PROM_DCGM);
-    fclose(out);
+    char *text = mon_prometheus(s, HWS_PROM_DCGM);
     hws_assert_contains(text, "pid=\"9999\",command=\"ghost\"");
     hws_assert_contains(text, "pid=\"4242\",command=\"python3\",container=\"4f2a9c1b7e3d\"");
     free(text);
