@@ -44,6 +44,7 @@ def proc_cpu_rss(pid):
 
 def main():
     hws, out = sys.argv[1], sys.argv[2]
+    os.makedirs(out, exist_ok=True)
     seconds = int(sys.argv[3]) if len(sys.argv) > 3 else 30
     load = subprocess.Popen([sys.executable, "-c", LOAD, str(seconds + 6)],
                             stdout=open(f"{out}/load.txt", "w"), stderr=subprocess.STDOUT)

@@ -157,10 +157,12 @@ static hws_status create_in(llm_cuda *c, const hws_llm_options *o, const float *
         if (st != HWS_OK)
             return st;
     }
-    HWS_CUDA_RET(cudaMemset(c->k_cache, 0, cache * 2));
-    HWS_CUDA_RET(cudaMemset(c->v_cache, 0, cache * 2));
-    HWS_CUDA_RET(
-        cudaMemcpy(c->inv_freq, inv_freq, (size_t)s.head_dim / 2 * 4, cudaMemcpyHostToDevice));
+    // all on c->stream, which (non-blocking) does not wait for the legacy stream's work
+    HWS_CUDA_RET(cudaMemsetAsync(c->k_cache, 0, cache * 2, c->stream));
+    HWS_CUDA_RET(cudaMemsetAsync(c->v_cache, 0, cache * 2, c->stream));
+    HWS_CUDA_RET(cudaMemcpyAsync(c->inv_freq, inv_freq, (size_t)s.head_dim / 2 * 4,
+                                 cudaMemcpyHostToDevice, c->stream));
+    HWS_CUDA_RET(cudaStreamSynchronize(c->stream));
     HWS_CUDA_RET(cudaMallocHost((void **)&c->rows_host, 3 * rows * 4));
     memset(c->rows_host, 0, 3 * rows * 4);
     hws_status st = llm_gemm_new(&c->gemm, err);
@@ -208,8 +210,10 @@ static hws_status set_weight(void *ctx, int layer, hws_llm_weight w, const float
     size_t n = (size_t)dw->rows * dw->cols;
     float *tmp = nullptr;
     HWS_CUDA_RET(cudaMalloc((void **)&tmp, n * 4));
-    hws_status st = hws_cuda_status(cudaMemcpy(tmp, data, n * 4, cudaMemcpyHostToDevice),
-                                    "cudaMemcpy weight", err);
+    // on the stream that stores it: a plain cudaMemcpy from pageable memory may return before
+    // its DMA lands, and the non-blocking stream would not wait for it
+    hws_status st = hws_cuda_status(
+        cudaMemcpyAsync(tmp, data, n * 4, cudaMemcpyHostToDevice, c->stream), "copy weight", err);
     if (st == HWS_OK)
         st = llm_store(c, dw, tmp, 0, 0, 0, err);
     if (st == HWS_OK)
