@@ -4,7 +4,10 @@
  * into its own slot under its own lock, so a GPU whose driver calls hang does not hold up the
  * others. A snapshot copies every slot as last published. Nothing here is fatal: a GPU that falls
  * off the bus is `lost` with NVML's reason, a field NVML does not support is HWS_NA with a note
- * ("fan_pct: NVML: Not Supported"), and NVML missing altogether is `nvml_error` with no GPUs.
+ * ("fan_pct: NVML: Not Supported"), NVML missing altogether is `nvml_error` with no GPUs, and
+ * NVML going away mid-run (driver unloaded or replaced, every init shut down) is `nvml_down` on
+ * each GPU with the reason: its reader calls nvmlInit again one interval later, then twice as
+ * late each time (at most 10 s, or the interval when longer), and resumes reading.
  *
  * Example:
  *   hws_monitor *m; hws_error err;

@@ -1,7 +1,8 @@
 /* test_nvml_recover.c - NVML going away and coming back under a running monitor: the fake's driver
  * unloads 300 ms after init and is back at 900 ms (calls then answer UNINITIALIZED until a new
  * nvmlInit). Every GPU reports NVML down with the reason and when it retries, the exporter says
- * NVML is not up, and each reader calls nvmlInit again at its back-off and resumes reading. */
+ * NVML is not up, and each reader calls nvmlInit again at its back-off and resumes reading; `log`
+ * goes on through it. */
 #include "mon_test.h"
 
 #include "hwscope/monitor.h"
@@ -59,9 +60,33 @@ static void test_nvml_comes_back(void **state) {
     hws_monitor_stop(m);
 }
 
+/* `hwscope log` across the same outage: JSON lines that say NVML is down and why, then lines with
+ * readings again; the log never stops. */
+static void test_log_across_the_outage(void **state) {
+    (void)state;
+    hws_run r;
+    hws_run_cli(&r, mon_env(mon_file_script), "log", "--interval", "0.1", "--count", "40",
+                "--format", "jsonl", "--query-gpu", "utilization.gpu", NULL);
+    assert_int_equal(r.exit_code, 0);
+    hws_assert_contains(r.out, "\"nvml_down\":true");
+    hws_assert_contains(r.out, "Driver Not Loaded; nvmlInit again in");
+    char *last = r.out + strlen(r.out) - 1; /* the last line: GPU 1, read again */
+    while (last > r.out && last[-1] != '\n')
+        last--;
+    cJSON *doc = cJSON_Parse(last);
+    assert_non_null(doc);
+    hws_assert_json_num(doc, "gpu", 1, 0);
+    hws_assert_json_num(doc, "util_gpu_pct", 17, 0);
+    assert_null(cJSON_GetObjectItem(doc, "error"));
+    assert_null(cJSON_GetObjectItem(doc, "nvml_down"));
+    cJSON_Delete(doc);
+    hws_run_free(&r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nvml_comes_back),
+        cmocka_unit_test(test_log_across_the_outage),
     };
     return cmocka_run_group_tests(tests, setup, mon_teardown_script);
 }
