@@ -1046,20 +1046,29 @@ nvmlReturn_t nvmlDeviceGetRemappedRows(nvmlDevice_t device, unsigned int *corrRo
 
 /* ---- retired pages, field values (NVLink counters) and events (XID) ---- */
 
-/* gpuI.retired_pages = "sbe,dbe,pending": page counts per cause (0 single-bit, 1 double-bit); the
- * addresses are made up (0x1000 * page). */
-nvmlReturn_t nvmlDeviceGetRetiredPages(nvmlDevice_t device, int cause, unsigned int *pageCount,
-                                       unsigned long long *addresses) {
+/* gpuI.retired_pages = "sbe,dbe,pending" into count[3] (pages per cause, 0 single-bit and 1
+ * double-bit, and whether one is pending), or the error the calls return. */
+static nvmlReturn_t retired_pages(nvmlDevice_t device, const void *out, unsigned int count[3]) {
     const char *text = NULL;
-    unsigned int count[3];
     char tail;
     nvmlReturn_t rc = field(device, "retired_pages", &text);
-    if (rc == NVML_SUCCESS && (!pageCount || cause < 0 || cause > 1))
+    if (rc == NVML_SUCCESS && !out)
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    if (rc == NVML_SUCCESS &&
+        sscanf(text, "%u,%u,%u%c", &count[0], &count[1], &count[2], &tail) != 3)
+        rc = NVML_ERROR_UNKNOWN;
+    return rc;
+}
+
+/* The addresses are made up (0x1000 * page). */
+nvmlReturn_t nvmlDeviceGetRetiredPages(nvmlDevice_t device, int cause, unsigned int *pageCount,
+                                       unsigned long long *addresses) {
+    unsigned int count[3];
+    nvmlReturn_t rc = retired_pages(device, pageCount, count);
+    if (rc == NVML_SUCCESS && (cause < 0 || cause > 1))
         rc = NVML_ERROR_INVALID_ARGUMENT;
     if (rc != NVML_SUCCESS)
         return rc;
-    if (sscanf(text, "%u,%u,%u%c", &count[0], &count[1], &count[2], &tail) != 3)
-        return NVML_ERROR_UNKNOWN;
     unsigned int capacity = *pageCount;
     *pageCount = count[cause];
     if (capacity < count[cause])
@@ -1072,17 +1081,10 @@ nvmlReturn_t nvmlDeviceGetRetiredPages(nvmlDevice_t device, int cause, unsigned 
 nvmlReturn_t nvmlDeviceGetRetiredPagesPendingStatus(nvmlDevice_t device,
                                                     nvmlEnableState_t *isPending) {
     unsigned int count[3];
-    char tail;
-    const char *text = NULL;
-    nvmlReturn_t rc = field(device, "retired_pages", &text);
-    if (rc == NVML_SUCCESS && !isPending)
-        rc = NVML_ERROR_INVALID_ARGUMENT;
-    if (rc != NVML_SUCCESS)
-        return rc;
-    if (sscanf(text, "%u,%u,%u%c", &count[0], &count[1], &count[2], &tail) != 3)
-        return NVML_ERROR_UNKNOWN;
-    *isPending = count[2] ? NVML_FEATURE_ENABLED : NVML_FEATURE_DISABLED;
-    return NVML_SUCCESS;
+    nvmlReturn_t rc = retired_pages(device, isPending, count);
+    if (rc == NVML_SUCCESS)
+        *isPending = count[2] ? NVML_FEATURE_ENABLED : NVML_FEATURE_DISABLED;
+    return rc;
 }
 
 typedef union {
