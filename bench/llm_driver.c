@@ -4,7 +4,7 @@
  *
  *   llm_driver bench MODEL [-f bf16] [-d cuda|cpu] [-p 512] [-n 64] [-b 1,8] [-D depth]
  *                          [-c max_ctx] [-r reps] [-t threads]
- *   llm_driver check MODEL_DIR [-f bf16] [-d cuda|cpu] [-T 1,2,3] [-n 32]
+ *   llm_driver check MODEL_DIR [-f bf16] [-d cuda|cpu] [-T 1,2,3] [-n 32] [-b batch]
  */
 #include "hwscope/llm.h"
 
@@ -77,8 +77,12 @@ static int bench(const args *a, const hws_llm_shape *shape, hws_llm_options opt)
            a->model, a->fmt, info.device_name, info.backend, info.weight_bytes,
            info.decode_bytes_per_token, info.flops_per_token, info.device_bytes_peak, now_s() - t0);
     fflush(stdout);
-    int32_t *toks = malloc(sizeof(int32_t) * (size_t)(a->prompt + a->depth + 8));
-    for (int i = 0; i < a->prompt + a->depth + 8; i++)
+    /* the prompt, the depth, and decode step i's batch at toks + i */
+    int ntoks = a->prompt + a->depth + a->gen + 16;
+    for (int bi = 0; bi < a->n_batch; bi++)
+        ntoks += a->batch[bi];
+    int32_t *toks = malloc(sizeof(int32_t) * (size_t)ntoks);
+    for (int i = 0; i < ntoks; i++)
         toks[i] = (int32_t)((i * 7919 + 13) % shape->vocab);
     /* prefill */
     for (int r = -1; r < a->reps && a->prompt > 0; r++) {
@@ -115,11 +119,14 @@ static int bench(const args *a, const hws_llm_shape *shape, hws_llm_options opt)
                 if (hws_llm_decode(m, b, toks + i, NULL, &err) != HWS_OK)
                     return fail("decode", &err);
             t = now_s() - t;
+            hws_llm_info at_b; /* MoE: the experts a batch of b reads */
+            hws_llm_cost(shape, opt.format, b, &at_b);
             if (r >= 0)
                 printf("{\"event\":\"decode\",\"batch\":%d,\"depth\":%d,\"steps\":%d,"
-                       "\"ms_per_step\":%.4f,\"tokens_per_s\":%.1f,\"weight_gbps\":%.1f}\n",
-                       b, a->depth, n, t * 1e3 / n, b * n / t,
-                       info.decode_bytes_per_token * n / t / 1e9);
+                       "\"ms_per_step\":%.4f,\"tokens_per_s\":%.1f,\"weight_bytes_per_step\":"
+                       "%.0f,\"weight_gbps\":%.1f}\n",
+                       b, a->depth, n, t * 1e3 / n, b * n / t, at_b.decode_bytes_per_token,
+                       at_b.decode_bytes_per_token * n / t / 1e9);
         }
         if (hws_llm_truncate(m, a->depth, &err) == HWS_OK &&
             hws_llm_profile_decode(m, b, toks, &prof, &err) == HWS_OK)
@@ -138,28 +145,38 @@ static void print_floats(const char *key, const float *x, int n) {
     printf("]");
 }
 
+/* Greedy run of a prompt: with -b B, B sequences decode as one batch; sequence 0 has the prompt,
+ * sequence r the prompt with its first token moved by r (rows that differ, so a row mixed up
+ * with another shows in row 0), and row 0's logits are printed. */
 static int check(const args *a, const hws_llm_shape *shape, hws_llm_options opt) {
     hws_error err;
-    opt.max_batch = 1;
+    int batch = a->batch[0] < 1 ? 1 : a->batch[0] > 16 ? 16 : a->batch[0];
+    opt.max_batch = batch;
     opt.max_ctx = a->n_tokens + a->gen + 1;
     opt.weights = a->model;
     hws_llm *m;
     if (hws_llm_new(shape, &opt, &m, &err) != HWS_OK)
         return fail("new", &err);
-    float *logits = malloc(sizeof(float) * (size_t)shape->vocab);
-    int32_t toks[4096];
-    for (int i = 0; i < a->n_tokens; i++)
-        toks[i] = a->tokens[i];
-    if (hws_llm_prefill(m, 0, toks, a->n_tokens, logits, &err) != HWS_OK)
-        return fail("prefill", &err);
-    printf("{\"device\":\"%s\",\"format\":\"%s\",", a->dev, a->fmt);
+    float *logits = malloc(sizeof(float) * (size_t)shape->vocab * (size_t)batch);
+    int32_t toks[4096] = {0}, next[16];
+    for (int r = batch - 1; r >= 0; r--) { /* row 0 last: its logits stay in logits */
+        for (int i = 0; i < a->n_tokens; i++)
+            toks[i] = a->tokens[i];
+        toks[0] = (toks[0] + r) % shape->vocab;
+        if (hws_llm_prefill(m, r, toks, a->n_tokens, logits, &err) != HWS_OK)
+            return fail("prefill", &err);
+        next[r] = argmax(logits, shape->vocab);
+    }
+    printf("{\"device\":\"%s\",\"format\":\"%s\",\"batch\":%d,", a->dev, a->fmt, batch);
     print_floats("prefill_logits", logits, shape->vocab);
     printf(",\"steps\":[");
     for (int s = 0; s < a->gen; s++) {
-        int32_t next = argmax(logits, shape->vocab);
-        if (hws_llm_decode(m, 1, &next, logits, &err) != HWS_OK)
+        int32_t fed = next[0];
+        if (hws_llm_decode(m, batch, next, logits, &err) != HWS_OK)
             return fail("decode", &err);
-        printf("%s{\"token\":%d,", s ? "," : "", (int)next);
+        for (int r = 0; r < batch; r++)
+            next[r] = argmax(logits + (size_t)r * shape->vocab, shape->vocab);
+        printf("%s{\"token\":%d,", s ? "," : "", (int)fed);
         print_floats("logits", logits, shape->vocab);
         printf("}");
     }

@@ -161,7 +161,34 @@ def measure_transformers(name, prompt, gen, reps):
 
 # ---- llama.cpp ---------------------------------------------------------------------------------
 
-def measure_llamacpp(name, bindir, tools, work, quants, prompt, gen, reps):
+# hwscope's format nearest to each llama.cpp file type (bits per weight: F16 16, Q8_0 8.5 vs
+# int8 8.5, Q4_K_M ~4.9 vs int4 4.5)
+GGUF_FLAGS = {"F16": ["--dtype", "fp16"], "Q8_0": ["--quant", "int8"],
+              "Q4_K_M": ["--quant", "int4"]}
+
+
+def measure_hwscope_gguf(name, path, hwscope, q, prompt, gen, reps, load):
+    """hwscope bench llm on the GGUF file llama-bench ran (its shape; --load: its weights)."""
+    cmd = [hwscope, "bench", "llm", path, "-p", str(prompt), "-n", str(gen), "-r", str(reps),
+           "-o", "json", "--no-save"] + GGUF_FLAGS[q] + (["--load"] if load else [])
+    t = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    row = {"shape": name, "runtime": "hwscope", "file": os.path.basename(path), "format": q,
+           "hwscope_format": GGUF_FLAGS[q][1], "loaded_weights": load, "prompt": prompt,
+           "gen": gen, "wall_s": time.perf_counter() - t}
+    if out.returncode != 0:
+        row["error"] = "exit %d: %s" % (out.returncode, out.stderr[-2000:])
+        return row
+    for rec in json.loads(out.stdout).get("records", []):
+        phase = "prefill" if rec.get("test", "").startswith("pp") else "decode"
+        row[phase + "_tokens_per_s"] = {"samples": rec.get("samples_tokens_per_s"),
+                                        "mean": rec.get("tokens_per_s"),
+                                        "stddev": rec.get("stddev")}
+    return row
+
+
+def measure_llamacpp(name, bindir, tools, work, quants, prompt, gen, reps, hwscope=None,
+                     load=()):
     mt, h, f, l, nh, nkv, hd, v, tied, extra = SHAPES[name]
     env = dict(os.environ, LD_LIBRARY_PATH=bindir + ":" + os.environ.get("LD_LIBRARY_PATH", ""))
     f16 = os.path.join(work, name + "-F16.gguf")
@@ -191,10 +218,18 @@ def measure_llamacpp(name, bindir, tools, work, quants, prompt, gen, reps):
                 row[key] = stats(samples)
                 row["build_commit"] = rec.get("build_commit")
                 row["gpu_info"] = rec.get("gpu_info")
+        rows.append(row)
+        print(json.dumps({k: row.get(k) for k in ("format", "prefill_tokens_per_s",
+                                                  "decode_tokens_per_s", "error")})[:600],
+              flush=True)
+        if hwscope:  # the same file, side by side
+            for ld in (False, True) if q in load else (False,):
+                rows.append(measure_hwscope_gguf(name, path, hwscope, q, prompt, gen, reps, ld))
+                print(json.dumps({k: rows[-1].get(k) for k in (
+                    "format", "loaded_weights", "prefill_tokens_per_s", "decode_tokens_per_s",
+                    "error", "wall_s")})[:600], flush=True)
         if path != f16:
             os.unlink(path)
-        rows.append(row)
-    os.unlink(f16)
     rows[0]["gguf_setup_s"] = time.perf_counter() - t
     return rows
 
@@ -279,7 +314,9 @@ def cmd_measure(a):
             elif name in a.llamacpp_shapes.split(","):
                 try:
                     rows = measure_llamacpp(name, a.llamacpp, a.tools, a.work,
-                                            a.quants.split(","), a.prompt, a.gen, a.reps)
+                                            a.quants.split(","), a.prompt, a.gen, a.reps,
+                                            a.hwscope if a.gguf_hwscope else None,
+                                            a.gguf_load.split(","))
                 except Exception as e:
                     rows = [{"shape": name, "runtime": "llama.cpp", "error": repr(e)}]
                 doc["rows"] += rows
@@ -316,7 +353,7 @@ def steady(figure):
 def measured_rows(doc):
     """(runtime label, shape, format, phase, measured tokens/s, row) for every figure."""
     for row in doc["rows"]:
-        if "error" in row:
+        if "error" in row or "file" in row:  # hwscope on llama.cpp's files: the speed table
             continue
         rt = row["runtime"]
         variants = [(rt + " " + v, row[v]) for v in ("eager", "static")
@@ -331,13 +368,32 @@ def measured_rows(doc):
                     steady(dict(v["decode_tokens_per_s"], drop_first=rt == "transformers")), row
 
 
+def in_sample_ceilings(src, dst):
+    """A copy of the ceilings file at src whose saved hwscope runs are the in-sample shapes'
+    only (layers filled from SHAPES where a run predates the field): the fit `plan --runtime
+    hwscope` makes from it has never seen the out-of-sample shapes."""
+    with open(src) as f:
+        doc = json.load(f)
+    for gpu in doc.get("gpus", []):
+        runs = [r for r in gpu.get("llm", []) if r.get("model") in IN_SAMPLE]
+        for r in runs:
+            r.setdefault("layers", SHAPES[r["model"]][3])
+        gpu["llm"] = runs
+    with open(dst, "w") as f:
+        json.dump(doc, f, indent=1)
+
+
 def cmd_compare(a):
     with open(a.measured) as f:
         doc = json.load(f)
     names = sorted({r["shape"] for r in doc["rows"]})
     folders = write_configs(a.configs, names)
     env = dict(os.environ)
-    if a.ceilings:
+    if a.ceilings and a.refit:
+        fitted = os.path.join(a.configs, "ceilings-in-sample.json")
+        in_sample_ceilings(a.ceilings, fitted)
+        env["HWSCOPE_CEILINGS"] = fitted
+    elif a.ceilings:
         env["HWSCOPE_CEILINGS"] = a.ceilings
     lines = ["| runtime | shape | sample | format | phase | predicted tok/s | measured tok/s | "
              "error |", "|---|---|---|---|---|---:|---:|---:|"]
@@ -350,7 +406,7 @@ def cmd_compare(a):
                               env)
         pred, why = cache[key]
         p = pred.get(phase + "_tokens_per_s") if pred else None
-        if rt == "hwscope" and (row.get("predicted") or {}).get(phase):
+        if rt == "hwscope" and not a.refit and (row.get("predicted") or {}).get(phase):
             p = row["predicted"][phase]  # made on the GPU machine from the in-sample runs
         err = p / meas - 1 if p and meas else None
         sample = "in" if shape in IN_SAMPLE else "out"
@@ -461,6 +517,10 @@ def main():
     m.add_argument("--llamacpp", default="llamacpp/bin", help="folder of llama-bench")
     m.add_argument("--llamacpp-shapes", default="Llama-3.2-1B,Llama-3.1-8B")
     m.add_argument("--quants", default="F16,Q8_0,Q4_K_M")
+    m.add_argument("--gguf-hwscope", action="store_true",
+                   help="also run hwscope bench llm on each GGUF file llama-bench ran")
+    m.add_argument("--gguf-load", default="",
+                   help="file types whose weights hwscope also loads (--load), e.g. Q4_K_M")
     m.add_argument("--tools", default=".", help="folder of make_random_gguf.py and gguf-py/")
     m.add_argument("--prompt", type=int, default=512)
     m.add_argument("--gen", type=int, default=128)
@@ -472,6 +532,9 @@ def main():
     c.add_argument("--ceilings", help="hwscope.ceilings/1 file the plans use")
     c.add_argument("--configs", default="/tmp/llm_vs_peers/configs")
     c.add_argument("--table", help="write the markdown table here too")
+    c.add_argument("--refit", action="store_true",
+                   help="predict the hwscope rows here from the in-sample runs of --ceilings "
+                        "(instead of the predictions bench llm made as it went)")
     k = sub.add_parser("fitcheck")
     k.add_argument("--jsonl", required=True, help="the engine driver's log (bench/llm_driver.c)")
     k.add_argument("--hwscope", default="build/hwscope")

@@ -181,6 +181,7 @@ typedef struct {
     char prediction_basis[160];
     double plan_bytes_per_step;  /* the planner's weights + KV read per decode step, bytes */
     double plan_flops_per_token; /* the planner's prefill FLOPs per token */
+    double plan_layers;          /* the model's transformer blocks */
     char build_commit[48];
     char measured_at[32]; /* UTC, ISO 8601 */
 } hws_llm_record;

@@ -72,6 +72,7 @@ typedef struct {
     double prefill_tokens_per_s, decode_tokens_per_s;
     double decode_bytes_per_step;   /* the planner's weights + KV read per decode step, bytes */
     double prefill_flops_per_token; /* the planner's, at prompt_tokens */
+    int layers;                     /* transformer blocks; 0 unknown (files before 2026-12-06) */
     char measured_at[32];
 } hws_llm_measured;
 

@@ -54,9 +54,9 @@ typedef struct {
     int qkv_bias;       /* Qwen2: q, k and v projections have biases */
     int sliding_window; /* tokens; 0 when every layer attends to the whole cache */
     /* mixture of experts: 0 when dense */
-    int n_experts;
-    int n_experts_used;
-    int d_ff_expert;
+    int n_experts;      /* routed experts per layer (Mixtral: 8) */
+    int n_experts_used; /* experts each token uses (Mixtral: 2) */
+    int d_ff_expert;    /* an expert's SwiGLU width */
     float rms_eps;
     float rope_theta;
     /* Llama 3 RoPE scaling; rope_factor 0 when none */
@@ -113,8 +113,9 @@ HWS_API hws_status hws_llm_truncate(hws_llm *m, int len, hws_error *err);
 /* What a run costs, for the bound beside each speed. */
 typedef struct {
     double weight_bytes;           /* all weights as stored on the device */
-    double decode_bytes_per_token; /* weights read per decode step (MoE: routed experts at
-                                    * their expected share), KV cache excluded */
+    double decode_bytes_per_token; /* weights read per decode step (MoE: the routed experts
+                                    * max_batch rows read, n (1 - (1 - k/n)^max_batch) of n
+                                    * when each picks k uniformly), KV cache excluded */
     double kv_bytes_per_token;     /* KV cache bytes one token adds (all layers) */
     double flops_per_token;        /* matrix products, 2 per multiply-add, attention excluded */
     double device_bytes_peak;      /* device memory the engine holds (weights, cache, scratch) */
@@ -123,9 +124,14 @@ typedef struct {
 } hws_llm_info;
 
 HWS_API void hws_llm_get_info(const hws_llm *m, hws_llm_info *out);
+/* The byte and FLOP counts of hws_llm_info (weight_bytes, decode_bytes_per_token,
+ * kv_bytes_per_token at 16 bits, flops_per_token) of a shape in a format, decoding max_batch
+ * sequences, without building the model; names and peak left empty. */
+HWS_API void hws_llm_cost(const hws_llm_shape *s, hws_llm_format f, int max_batch,
+                          hws_llm_info *out);
 
 /* Where a decode step's time goes: each op run alone and timed (CUDA events), summed by kind. */
-#define HWS_LLM_OP_KINDS 10
+#define HWS_LLM_OP_KINDS 11
 typedef struct {
     double ms[HWS_LLM_OP_KINDS];    /* milliseconds of the step in ops of each kind */
     double bytes[HWS_LLM_OP_KINDS]; /* weight bytes those ops read (linear kinds and logits) */
@@ -133,7 +139,8 @@ typedef struct {
 } hws_llm_profile;
 
 /* "embed", "rmsnorm", "linear_qkv", "linear_o", "linear_gate_up", "linear_down", "rope_cache",
- * "attention", "swiglu", "logits". */
+ * "attention", "swiglu", "logits", "route" (MoE: the router and the choice of experts; the
+ * experts' products count as linear_gate_up and linear_down). */
 HWS_API const char *hws_llm_op_kind_name(int kind);
 /* One decode step like hws_llm_decode (the caches advance), op by op, timed into out;
  * HWS_ERR_UNSUPPORTED on a backend that cannot time its ops (the CPU). */

@@ -35,6 +35,9 @@ typedef struct {
     double n_shared_experts;
     double moe_intermediate_size;
     double n_dense_layers; /* leading layers with a dense MLP (DeepSeek first_k_dense_replace) */
+    double moe_layer_step; /* after those, layer i is MoE when (i + 1) % step == 0 (Llama 4
+                            * interleave_moe_layer_step: Maverick 2, Scout 1; Qwen MoE
+                            * decoder_sparse_step); NA or 1: every layer */
     /* multi-head latent attention (DeepSeek-V2/V3; NA otherwise) */
     double kv_lora_rank;
     double q_lora_rank;
@@ -44,13 +47,17 @@ typedef struct {
     /* sliding-window attention (NA when none) */
     double sliding_window;            /* tokens */
     double sliding_layers_per_global; /* e.g. 5 for Gemma 3 (5 local : 1 global); 0 = all sliding */
+    /* vision-language models: parameters of the vision tower (ViT layers, patch and position
+     * embeddings, its adapter) and the multimodal projector into the text model; NA when text
+     * only. Counted in the total and in memory, never read per decoded text token. */
+    double vision_params;
     /* from a file: exact bytes of the weights as stored (safetensors index total_size or the
      * GGUF tensor table), NA for catalog models */
     double file_weight_bytes;
     char file_weight_type[16]; /* "BF16", "Q4_K_M" ... as the file states */
-    /* what the reader guessed and the user should know ("" when nothing): a config with no
-     * hidden_act read as an ungated MLP */
-    char warning[160];
+    /* what the reader guessed and the user should know ("" when nothing, "; "-separated): a
+     * config with no hidden_act read as an ungated MLP, a vision tower estimated or left out */
+    char warning[512];
 } hws_model_spec;
 
 /* The fields of hws_model_spec: the catalog's columns (data/models.tsv) and the file facts. */
@@ -66,10 +73,10 @@ HWS_API hws_status hws_model_from_gguf(const char *path, hws_model_spec *out, hw
 /* MODEL argument of plan/advise: a catalog name, a config.json path (or a folder holding one),
  * or a .gguf file. */
 HWS_API hws_status hws_model_resolve(const char *arg, hws_model_spec *out, hws_error *err);
-/* Parameter count computed from the shapes (all experts counted). */
+/* Parameter count computed from the shapes (all experts and the vision tower counted). */
 HWS_API double hws_model_params(const hws_model_spec *m);
-/* Parameters used per token (MoE: shared + active experts only; dense: all but embeddings
- * lookups count as read). */
+/* Parameters used per decoded token (MoE: shared + active experts only; dense: all but the
+ * embedding lookup count as read; a vision tower is not). */
 HWS_API double hws_model_active_params(const hws_model_spec *m);
 
 #ifdef __cplusplus

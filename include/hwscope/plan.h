@@ -107,7 +107,7 @@ HWS_API double hws_plan_default_ctx(const hws_model_spec *m);
 /* ---- memory ------------------------------------------------------------------------------- */
 
 typedef struct {
-    double params;               /* all parameters (every expert) */
+    double params;               /* all parameters (every expert, any vision tower) */
     double active_params;        /* read per token (active experts; no embedding lookup) */
     double weights_bytes;        /* all weights as stored */
     double embed_bytes;          /* input embedding + output head (once when tied) of that */
@@ -118,7 +118,10 @@ typedef struct {
     double dense_block_bytes;    /* one block with a dense MLP */
     double moe_block_bytes;      /* one block with a mixture-of-experts MLP (0: dense model) */
     int first_moe_layer;         /* blocks before it are dense (n_layers: none is MoE) */
+    int moe_layer_step;          /* from it on, block i is MoE when (i + 1) % step == 0 */
+    int n_moe_layers;            /* MoE blocks (0: dense model) */
     double expert_bytes;         /* one routed expert's MLP (0: dense model) */
+    double vision_bytes;         /* vision tower + multimodal projector (0: text only) */
     double active_weights_bytes; /* weights read per decoded token */
     double kv_bytes_per_token;   /* one token of one sequence, all layers (window not applied) */
     double kv_bytes;             /* ctx x batch, sliding windows applied */
@@ -131,6 +134,7 @@ typedef struct {
     char kv_basis[HWS_PLAN_BASIS_LEN];
     char activation_basis[HWS_PLAN_BASIS_LEN];
     char overhead_basis[HWS_PLAN_BASIS_LEN];
+    char vision_basis[HWS_PLAN_BASIS_LEN];
 } hws_memory;
 /* The fields of hws_memory that outputs show (hwscope/fields.h). */
 extern HWS_API const hws_field_table hws_memory_table;
@@ -148,6 +152,8 @@ HWS_API double hws_kv_layer_tokens(const hws_model_spec *m, int layer, double ct
 HWS_API double hws_kv_runtime_bytes_per_token(const hws_model_spec *m, const hws_plan_opts *o);
 HWS_API double hws_kv_runtime_tokens(const hws_model_spec *m, const hws_plan_opts *o, int layer,
                                      double ctx);
+/* Whether block `layer` has a mixture of experts (Llama 4 Maverick: every second one). */
+HWS_API int hws_layer_is_moe(const hws_memory *mem, int layer);
 /* Weight bytes of block `layer`, and its KV bytes for ctx x batch. */
 HWS_API double hws_layer_weights_bytes(const hws_memory *mem, int layer);
 HWS_API double hws_kv_layer_bytes(const hws_model_spec *m, const hws_plan_opts *o, int layer);
@@ -249,6 +255,8 @@ typedef struct {
     hws_device_load load[HWS_PLAN_MAX_DEVICES];
     int cpu_layers;          /* CPU offload: blocks left in host memory */
     int cpu_moe_layers;      /* expert offload: blocks whose routed experts stay in host memory */
+    int cpu_moe_below;       /* expert offload: those are the MoE blocks below this one
+                              * (llama.cpp --n-cpu-moe N counts blocks from 0, dense ones too) */
     double cpu_bytes;        /* weights + KV (+ a CPU-only plan's buffers) kept in host memory */
     double host_avail_bytes; /* RAM the host offers (NA: not known, not checked) */
     int tp, pp;              /* tensor-parallel and pipeline degrees of the launch */
@@ -322,6 +330,7 @@ typedef struct {
     double block_serial_us;
     double step_overhead_us;
     double prefill_overhead_us; /* fixed cost per prefill (fitted from measured runs; 0 else) */
+    double prefill_block_us;    /* serial cost per block per prefill chunk (fitted; 0 else) */
     double host_tflops;         /* CPU matrix rate for CPU-only prefill, TFLOP/s */
     double host_mm_eff;         /* llama.cpp's fraction of it */
     char basis[HWS_PLAN_BASIS_LEN * 2];

@@ -177,6 +177,7 @@ static void judge_row(const llm_run *r, hws_llm_record *rec, bool prefill) {
     hws_prediction_compute(o->model, &po, &mem, &pl, &in, &pred);
     rec->plan_bytes_per_step = pred.decode_bytes_per_step;
     rec->plan_flops_per_token = pred.prefill_flops_per_token;
+    rec->plan_layers = o->model->n_layers;
     rec->predicted_tokens_per_s = prefill ? pred.prefill_tokens_per_s : pred.decode_tokens_per_s;
     snprintf(rec->prediction_basis, sizeof rec->prediction_basis, "%.159s", in.basis);
     const char *src = in.measured ? "measured" : "datasheet";
@@ -231,7 +232,8 @@ static hws_llm_record *new_row(llm_run *r, const char *test) {
                     &rec->predicted_tokens_per_s,
                     &rec->prediction_error,
                     &rec->plan_bytes_per_step,
-                    &rec->plan_flops_per_token};
+                    &rec->plan_flops_per_token,
+                    &rec->plan_layers};
     for (size_t i = 0; i < sizeof na / sizeof na[0]; i++)
         *na[i] = HWS_NA;
     return rec;
@@ -388,6 +390,7 @@ int hws_llm_records_measured(const hws_bench_result *r, hws_llm_measured *out, i
         m->decode_tokens_per_s = prefill ? HWS_NA : rec->tokens_per_s;
         m->decode_bytes_per_step = prefill ? HWS_NA : rec->plan_bytes_per_step;
         m->prefill_flops_per_token = prefill ? rec->plan_flops_per_token : HWS_NA;
+        m->layers = hws_known(rec->plan_layers) ? (int)rec->plan_layers : 0;
     }
     return n;
 }

@@ -46,17 +46,21 @@ static void print_memory(const plan_result *r) {
         const char *basis;
     } rows[] = {
         {"weights", m->weights_bytes, m->weights_basis},
+        {"  of which vision", m->vision_bytes, m->vision_basis},
         {"KV cache", m->kv_bytes, m->kv_basis},
         {"activations", m->activation_bytes, m->activation_basis},
         {"CUDA context", m->cuda_context_bytes, "per GPU"},
         {"runtime", m->runtime_bytes, m->overhead_basis},
         {"total (1 GPU)", m->total_bytes, ""},
     };
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        if (rows[i].bytes <= 0 && rows[i].basis == m->vision_basis)
+            continue; /* a text-only model has no vision line */
         hws_table_row(
             t, (const char *[]){
                    rows[i].name, hws_fmt_num(a, sizeof a, rows[i].bytes / HWS_GB, 2, NULL),
                    hws_fmt_num(b, sizeof b, rows[i].bytes / HWS_GIB, 2, NULL), rows[i].basis});
+    }
     hws_table_print(t, stdout);
     hws_table_free(t);
     printf("parameters %.3fB (%.3fB read per token); KV %s per token\n", m->params / 1e9,

@@ -93,7 +93,7 @@ void hws_json_model(cJSON *doc, const hws_model_spec *m, const hws_memory *mem) 
     static const hws_field model_fields[] = {
         HWS_JSON_NUM(hws_model_spec, params_published), HWS_JSON_NUM(hws_model_spec, n_layers),
         HWS_JSON_NUM(hws_model_spec, n_heads),          HWS_JSON_NUM(hws_model_spec, n_kv_heads),
-        HWS_JSON_NUM(hws_model_spec, max_context),
+        HWS_JSON_NUM(hws_model_spec, max_context),      HWS_JSON_NUM(hws_model_spec, vision_params),
     };
     hws_json_num(o, "params", mem->params);
     hws_json_num(o, "active_params", mem->active_params);

@@ -2,6 +2,7 @@
  * table (llm_backend.h), and the runner that keeps each sequence's cache length. */
 #include "engine/llm_backend.h"
 #include "engine/llm_load.h"
+#include "engine/llm_moe.h"
 #include "engine/llm_quant.h"
 #include "util/units.h"
 #include "gpu/cuda_module.h"
@@ -60,10 +61,15 @@ hws_status hws_llm_shape_from_spec(const hws_model_spec *m, hws_llm_shape *out, 
     if (!m->gated_mlp)
         return hws_error_set(err, HWS_ERR_UNSUPPORTED,
                              "%s: the engine runs gated (SwiGLU) MLPs only", m->name);
-    if (hws_known(m->n_experts) && m->n_experts > 1)
+    int moe = hws_known(m->n_experts) && m->n_experts > 0;
+    if (moe && ((hws_known(m->n_shared_experts) && m->n_shared_experts > 0) ||
+                (hws_known(m->n_dense_layers) && m->n_dense_layers > 0) ||
+                (hws_known(m->moe_layer_step) && m->moe_layer_step > 1) ||
+                (strcmp(m->family, "mixtral") != 0 && strcmp(m->family, "llama") != 0)))
         return hws_error_set(err, HWS_ERR_UNSUPPORTED,
-                             "%s: mixture-of-experts models are not run by the engine yet",
-                             m->name);
+                             "%s: the engine runs Mixtral-style mixtures of experts only (every "
+                             "layer routed, no shared experts, family mixtral or llama), not %s",
+                             m->name, m->family);
     if (hws_known(m->sliding_layers_per_global) && m->sliding_layers_per_global > 0)
         return hws_error_set(err, HWS_ERR_UNSUPPORTED,
                              "%s: interleaved local and global attention is not run by the engine",
@@ -80,6 +86,12 @@ hws_status hws_llm_shape_from_spec(const hws_model_spec *m, hws_llm_shape *out, 
     s.vocab = whole(m->vocab_size);
     s.tie_embeddings = m->tie_embeddings != 0;
     s.sliding_window = hws_known(m->sliding_window) ? whole(m->sliding_window) : 0;
+    if (moe) {
+        s.n_experts = whole(m->n_experts);
+        s.n_experts_used = hws_known(m->n_experts_active) ? whole(m->n_experts_active) : 0;
+        s.d_ff_expert =
+            hws_known(m->moe_intermediate_size) ? whole(m->moe_intermediate_size) : s.d_ff;
+    }
     /* What the spec does not carry, by family (config.json values override when loading). */
     s.rms_eps = 1e-5f;
     s.rope_theta = 10000.0f;
@@ -87,7 +99,8 @@ hws_status hws_llm_shape_from_spec(const hws_model_spec *m, hws_llm_shape *out, 
         s.qkv_bias = 1;
         s.rms_eps = 1e-6f;
         s.rope_theta = 1000000.0f;
-    } else if (strcmp(m->family, "mistral") == 0 && !s.sliding_window) {
+    } else if ((strcmp(m->family, "mistral") == 0 && !s.sliding_window) ||
+               strcmp(m->family, "mixtral") == 0) {
         s.rope_theta = 1000000.0f;
     } else if (strcmp(m->family, "llama") == 0 && s.vocab >= 128000) { /* Llama 3 */
         s.rope_theta = 500000.0f;
@@ -128,11 +141,13 @@ hws_status hws_llm_shape_check(const hws_llm_shape *s, hws_error *err) {
         return hws_error_set(err, HWS_ERR_INPUT,
                              "shape: more than 16 query heads per key/value head (%d)",
                              s->n_heads / s->n_kv_heads);
-    if (s->n_experts != 0)
+    if (s->n_experts != 0 &&
+        (s->n_experts < 1 || s->n_experts > HWS_LLM_MAX_EXPERTS || s->n_experts_used < 1 ||
+         s->n_experts_used > s->n_experts || s->d_ff_expert < 1 || s->d_ff_expert > (1 << 22)))
         return hws_error_set(err, HWS_ERR_INPUT,
-                             "shape: n_experts = %d: mixture of experts is "
-                             "not run yet",
-                             s->n_experts);
+                             "shape: mixture of experts needs 1 <= n_experts <= %d, 1 <= "
+                             "n_experts_used <= n_experts and d_ff_expert >= 1 (have %d, %d, %d)",
+                             HWS_LLM_MAX_EXPERTS, s->n_experts, s->n_experts_used, s->d_ff_expert);
     if (s->sliding_window < 0)
         return hws_error_set(err, HWS_ERR_INPUT, "shape: sliding_window = %d is negative",
                              s->sliding_window);
@@ -212,7 +227,7 @@ static hws_status forward(void *arg, hws_error *err) {
     const forward_args *a = arg;
     const hws_llm_ops *op = a->m->be->ops;
     void *c = a->m->ctx;
-    int n = a->rows;
+    int n = a->rows, moe = a->m->shape.n_experts > 0;
     hws_status st = op->embed(c, n, err);
     for (int l = 0; l < a->m->shape.n_layers && st == HWS_OK; l++) {
         if (st == HWS_OK)
@@ -228,11 +243,19 @@ static hws_status forward(void *arg, hws_error *err) {
         if (st == HWS_OK)
             st = op->rmsnorm(c, l, HWS_LLM_W_FFN_NORM, n, err);
         if (st == HWS_OK)
-            st = op->linear(c, HWS_LLM_BUF_GU, HWS_LLM_BUF_H, n, l, HWS_LLM_W_GATE_UP, 0, err);
+            st =
+                moe ? op->linear(c, HWS_LLM_BUF_ROUTER, HWS_LLM_BUF_H, n, l, HWS_LLM_W_ROUTER, 0,
+                                 err)
+                    : op->linear(c, HWS_LLM_BUF_GU, HWS_LLM_BUF_H, n, l, HWS_LLM_W_GATE_UP, 0, err);
+        if (st == HWS_OK && moe)
+            st = op->route(c, n, err);
+        if (st == HWS_OK && moe)
+            st = op->experts(c, l, HWS_LLM_W_EXP_GATE_UP, n, err);
         if (st == HWS_OK)
             st = op->swiglu(c, n, err);
         if (st == HWS_OK)
-            st = op->linear(c, HWS_LLM_BUF_X, HWS_LLM_BUF_ACT, n, l, HWS_LLM_W_DOWN, 1, err);
+            st = moe ? op->experts(c, l, HWS_LLM_W_EXP_DOWN, n, err)
+                     : op->linear(c, HWS_LLM_BUF_X, HWS_LLM_BUF_ACT, n, l, HWS_LLM_W_DOWN, 1, err);
     }
     if (st == HWS_OK && a->logit_rows > 0)
         st = op->logits(c, a->logit_row0, a->logit_rows, err);
@@ -241,17 +264,30 @@ static hws_status forward(void *arg, hws_error *err) {
 
 /* ---- the runner ---- */
 
-/* The byte and FLOP counts of a shape in a format (the backend adds names, cache and peak). */
-static void cost_info(const hws_llm_shape *s, hws_llm_format f, hws_llm_info *info) {
-    double linear = 0, other = 0;
+/* Experts of n that a batch of b rows reads in a step when each row routes to k of them
+ * uniformly: n (1 - (1 - k/n)^b), the planner's count (src/plan/predict.c). k for one row. */
+static double experts_read(int n, int k, int b) {
+    return n > 0 ? n * (1.0 - pow(1.0 - (double)k / n, b)) : 0.0;
+}
+
+void hws_llm_cost(const hws_llm_shape *s, hws_llm_format f, int max_batch, hws_llm_info *info) {
+    double linear = 0, linear_read = 0, linear_used = 0, other = 0;
+    double read_share =
+        s->n_experts > 0 ? experts_read(s->n_experts, s->n_experts_used, max_batch) / s->n_experts
+                         : 1.0;
+    double used_share = s->n_experts > 0 ? (double)s->n_experts_used / s->n_experts : 1.0;
     for (int w = 0; w < HWS_LLM_W_COUNT; w++) {
         int rows, cols;
         hws_llm_weight_dims(s, (hws_llm_weight)w, &rows, &cols);
         double n = (double)rows * cols * (w >= HWS_LLM_W_EMBED ? 1 : s->n_layers);
-        if (hws_llm_weight_is_linear((hws_llm_weight)w))
+        int experts = hws_llm_weight_is_experts((hws_llm_weight)w);
+        if (hws_llm_weight_is_linear((hws_llm_weight)w)) {
             linear += n;
-        else
+            linear_read += experts ? n * read_share : n;
+            linear_used += experts ? n * used_share : n;
+        } else {
             other += n;
+        }
     }
     int vr, vc;
     hws_llm_weight_dims(s, HWS_LLM_W_EMBED, &vr, &vc);
@@ -259,11 +295,11 @@ static void cost_info(const hws_llm_shape *s, hws_llm_format f, hws_llm_info *in
     double embed = (double)vr * vc;
     memset(info, 0, sizeof *info);
     info->weight_bytes = linear * bpw + other * 2.0;
-    /* a decode step reads every linear layer, the tied head when tied, the norms and one
-     * embedding row */
-    info->decode_bytes_per_token =
-        linear * bpw + (other - embed) * 2.0 + (s->tie_embeddings ? embed * 2.0 : 0) + vc * 2.0;
-    info->flops_per_token = 2.0 * (linear + (s->tie_embeddings ? embed : 0));
+    /* a decode step reads every linear layer (of the experts, those the batch routes to), the
+     * tied head when tied, the norms and one embedding row */
+    info->decode_bytes_per_token = linear_read * bpw + (other - embed) * 2.0 +
+                                   (s->tie_embeddings ? embed * 2.0 : 0) + vc * 2.0;
+    info->flops_per_token = 2.0 * (linear_used + (s->tie_embeddings ? embed : 0));
     info->kv_bytes_per_token = 2.0 * s->n_layers * s->n_kv_heads * s->head_dim * 2.0;
 }
 
@@ -313,10 +349,11 @@ hws_status hws_llm_new(const hws_llm_shape *shape, const hws_llm_options *opt, h
                              "options: format, max_batch (1-1024) or max_ctx "
                              "(1-1048576) out of range");
     if (opt->format >= HWS_LLM_INT8 &&
-        (shape->d_model % HWS_LLM_GROUP || shape->d_ff % HWS_LLM_GROUP ||
+        (shape->d_model % HWS_LLM_GROUP || hws_llm_ffn_width(shape) % HWS_LLM_GROUP ||
          (shape->n_heads * shape->head_dim) % HWS_LLM_GROUP))
         return hws_error_set(err, HWS_ERR_INPUT,
-                             "format %s needs d_model, d_ff and n_heads*head_dim divisible by %d",
+                             "format %s needs d_model, d_ff (d_ff_expert) and n_heads*head_dim "
+                             "divisible by %d",
                              hws_llm_format_name(opt->format), HWS_LLM_GROUP);
     const hws_llm_backend *be = backend_for(opt->device, err);
     if (!be)
@@ -332,7 +369,7 @@ hws_status hws_llm_new(const hws_llm_shape *shape, const hws_llm_options *opt, h
     m->max_rows = opt->max_ctx < 512 ? opt->max_ctx : 512;
     if (m->max_rows < opt->max_batch)
         m->max_rows = opt->max_batch;
-    cost_info(&m->shape, opt->format, &m->info);
+    hws_llm_cost(&m->shape, opt->format, opt->max_batch, &m->info);
     m->len = calloc((size_t)opt->max_batch, sizeof *m->len);
     m->tokens = calloc((size_t)m->max_rows, sizeof *m->tokens);
     m->seq = calloc((size_t)m->max_rows, sizeof *m->seq);
@@ -445,8 +482,8 @@ hws_status hws_llm_decode(hws_llm *m, int batch, const int32_t *tokens, float *l
 
 const char *hws_llm_op_kind_name(int kind) {
     static const char *const names[HWS_LLM_OP_KINDS] = {
-        "embed",       "rmsnorm",    "linear_qkv", "linear_o", "linear_gate_up",
-        "linear_down", "rope_cache", "attention",  "swiglu",   "logits"};
+        "embed",      "rmsnorm",   "linear_qkv", "linear_o", "linear_gate_up", "linear_down",
+        "rope_cache", "attention", "swiglu",     "logits",   "route"};
     return kind >= 0 && kind < HWS_LLM_OP_KINDS ? names[kind] : "?";
 }
 

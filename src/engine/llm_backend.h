@@ -10,7 +10,13 @@
  *
  * Weights: the linear layers ([out, in] row-major, y = W x) are stored in the model's format;
  * embeddings, norms and biases in 16-bit (CPU: float). q, k and v are one matrix (rows q then k
- * then v), gate and up are one (rows gate then up). */
+ * then v), gate and up are one (rows gate then up).
+ *
+ * Mixture of experts (n_experts > 0, Mixtral): the dense gate/up and down are absent; a router
+ * [n_experts, d_model] gives each row's expert logits, route keeps the n_experts_used best
+ * (softmax over those), and the experts' weights are one stacked matrix each (expert e's rows
+ * at e * rows-per-expert), of which only the chosen experts' rows are read. The FFN buffers hold
+ * one slot per chosen expert: GU is [rows, slots, 2 ffn] and ACT [rows, slots, ffn]. */
 #ifndef HWSCOPE_ENGINE_LLM_BACKEND_H
 #define HWSCOPE_ENGINE_LLM_BACKEND_H
 
@@ -25,14 +31,24 @@ extern "C" {
 
 /* Activation buffers, [rows, width]. */
 typedef enum {
-    HWS_LLM_BUF_X,   /* [rows, d_model] residual stream (float) */
-    HWS_LLM_BUF_H,   /* [rows, d_model] normed residual (the linear layers' input) */
-    HWS_LLM_BUF_QKV, /* [rows, (n_heads + 2 n_kv_heads) head_dim] (float) */
-    HWS_LLM_BUF_ATT, /* [rows, n_heads head_dim] attention output */
-    HWS_LLM_BUF_GU,  /* [rows, 2 d_ff] gate then up (float) */
-    HWS_LLM_BUF_ACT, /* [rows, d_ff] silu(gate) * up */
+    HWS_LLM_BUF_X,      /* [rows, d_model] residual stream (float) */
+    HWS_LLM_BUF_H,      /* [rows, d_model] normed residual (the linear layers' input) */
+    HWS_LLM_BUF_QKV,    /* [rows, (n_heads + 2 n_kv_heads) head_dim] (float) */
+    HWS_LLM_BUF_ATT,    /* [rows, n_heads head_dim] attention output */
+    HWS_LLM_BUF_GU,     /* [rows, slots, 2 ffn] gate then up (float) */
+    HWS_LLM_BUF_ACT,    /* [rows, slots, ffn] silu(gate) * up */
+    HWS_LLM_BUF_ROUTER, /* [rows, n_experts] router logits (float; MoE only) */
     HWS_LLM_BUF_COUNT
 } hws_llm_buf;
+
+/* Width of one FFN (a dense MLP's d_ff, an expert's d_ff_expert) and the FFN slots of a row (1,
+ * or the experts each token uses). */
+static inline int hws_llm_ffn_width(const hws_llm_shape *s) {
+    return s->n_experts > 0 ? s->d_ff_expert : s->d_ff;
+}
+static inline int hws_llm_ffn_slots(const hws_llm_shape *s) {
+    return s->n_experts > 0 ? s->n_experts_used : 1;
+}
 
 /* Floats (elements) per row of a buffer. */
 static inline int hws_llm_buf_width(const hws_llm_shape *s, hws_llm_buf b) {
@@ -42,9 +58,11 @@ static inline int hws_llm_buf_width(const hws_llm_shape *s, hws_llm_buf b) {
     case HWS_LLM_BUF_ATT:
         return s->n_heads * s->head_dim;
     case HWS_LLM_BUF_GU:
-        return 2 * s->d_ff;
+        return 2 * hws_llm_ffn_width(s) * hws_llm_ffn_slots(s);
     case HWS_LLM_BUF_ACT:
-        return s->d_ff;
+        return hws_llm_ffn_width(s) * hws_llm_ffn_slots(s);
+    case HWS_LLM_BUF_ROUTER:
+        return s->n_experts;
     default:
         return s->d_model;
     }
@@ -52,16 +70,19 @@ static inline int hws_llm_buf_width(const hws_llm_shape *s, hws_llm_buf b) {
 
 /* Weights: per layer (layer >= 0) or global (layer -1). */
 typedef enum {
-    HWS_LLM_W_ATTN_NORM, /* [d_model] */
-    HWS_LLM_W_QKV,       /* [(n_heads + 2 n_kv_heads) head_dim, d_model], linear */
-    HWS_LLM_B_QKV,       /* [(n_heads + 2 n_kv_heads) head_dim] (qkv_bias only) */
-    HWS_LLM_W_O,         /* [d_model, n_heads head_dim], linear */
-    HWS_LLM_W_FFN_NORM,  /* [d_model] */
-    HWS_LLM_W_GATE_UP,   /* [2 d_ff, d_model], linear */
-    HWS_LLM_W_DOWN,      /* [d_model, d_ff], linear */
-    HWS_LLM_W_EMBED,     /* global [vocab, d_model] */
-    HWS_LLM_W_OUT_NORM,  /* global [d_model] */
-    HWS_LLM_W_OUTPUT,    /* global [vocab, d_model], linear; absent when tie_embeddings */
+    HWS_LLM_W_ATTN_NORM,   /* [d_model] */
+    HWS_LLM_W_QKV,         /* [(n_heads + 2 n_kv_heads) head_dim, d_model], linear */
+    HWS_LLM_B_QKV,         /* [(n_heads + 2 n_kv_heads) head_dim] (qkv_bias only) */
+    HWS_LLM_W_O,           /* [d_model, n_heads head_dim], linear */
+    HWS_LLM_W_FFN_NORM,    /* [d_model] */
+    HWS_LLM_W_GATE_UP,     /* [2 d_ff, d_model], linear (dense only) */
+    HWS_LLM_W_DOWN,        /* [d_model, d_ff], linear (dense only) */
+    HWS_LLM_W_ROUTER,      /* [n_experts, d_model], linear (MoE only) */
+    HWS_LLM_W_EXP_GATE_UP, /* [n_experts 2 d_ff_expert, d_model], linear: per expert gate, up */
+    HWS_LLM_W_EXP_DOWN,    /* [n_experts d_model, d_ff_expert], linear */
+    HWS_LLM_W_EMBED,       /* global [vocab, d_model] */
+    HWS_LLM_W_OUT_NORM,    /* global [d_model] */
+    HWS_LLM_W_OUTPUT,      /* global [vocab, d_model], linear; absent when tie_embeddings */
     HWS_LLM_W_COUNT
 } hws_llm_weight;
 
@@ -70,7 +91,7 @@ typedef enum {
 static inline void hws_llm_weight_dims(const hws_llm_shape *s, hws_llm_weight w, int *rows,
                                        int *cols) {
     int qkv = (s->n_heads + 2 * s->n_kv_heads) * s->head_dim;
-    int r = 1, c = s->d_model;
+    int r = 1, c = s->d_model, moe = s->n_experts > 0, ne = s->n_experts;
     switch (w) {
     case HWS_LLM_W_QKV:
         r = qkv;
@@ -83,11 +104,21 @@ static inline void hws_llm_weight_dims(const hws_llm_shape *s, hws_llm_weight w,
         c = s->n_heads * s->head_dim;
         break;
     case HWS_LLM_W_GATE_UP:
-        r = 2 * s->d_ff;
+        r = moe ? 0 : 2 * s->d_ff;
         break;
     case HWS_LLM_W_DOWN:
-        r = s->d_model;
+        r = moe ? 0 : s->d_model;
         c = s->d_ff;
+        break;
+    case HWS_LLM_W_ROUTER:
+        r = ne;
+        break;
+    case HWS_LLM_W_EXP_GATE_UP:
+        r = ne * 2 * s->d_ff_expert;
+        break;
+    case HWS_LLM_W_EXP_DOWN:
+        r = ne * s->d_model;
+        c = s->d_ff_expert;
         break;
     case HWS_LLM_W_EMBED:
         r = s->vocab;
@@ -105,7 +136,13 @@ static inline void hws_llm_weight_dims(const hws_llm_shape *s, hws_llm_weight w,
 /* 1 when the weight is a linear layer (stored in the model's format). */
 static inline int hws_llm_weight_is_linear(hws_llm_weight w) {
     return w == HWS_LLM_W_QKV || w == HWS_LLM_W_O || w == HWS_LLM_W_GATE_UP ||
-           w == HWS_LLM_W_DOWN || w == HWS_LLM_W_OUTPUT;
+           w == HWS_LLM_W_DOWN || w == HWS_LLM_W_OUTPUT || w == HWS_LLM_W_ROUTER ||
+           w == HWS_LLM_W_EXP_GATE_UP || w == HWS_LLM_W_EXP_DOWN;
+}
+
+/* 1 when the weight is the experts' stack (rows = n_experts x rows per expert). */
+static inline int hws_llm_weight_is_experts(hws_llm_weight w) {
+    return w == HWS_LLM_W_EXP_GATE_UP || w == HWS_LLM_W_EXP_DOWN;
 }
 
 /* Elements of the largest weight (a buffer for any one of them). */
@@ -141,16 +178,24 @@ typedef struct {
     /* ATT[r] = softmax(q k^T / sqrt(head_dim)) v over the cache of seq[r], positions up to
      * pos[r] (and after pos[r] - sliding_window) */
     hws_status (*attention)(void *ctx, int layer, int rows, hws_error *err);
-    /* ACT = silu(GU[:, :d_ff]) * GU[:, d_ff:] */
+    /* ACT = silu(gate) * up of each FFN slot of GU (1 slot, or n_experts_used) */
     hws_status (*swiglu)(void *ctx, int rows, hws_error *err);
     /* logits of rows row0..row0+n-1: output head over RMSNorm(X) */
     hws_status (*logits)(void *ctx, int row0, int n, hws_error *err);
+    /* MoE: from the ROUTER logits of each row, the n_experts_used best experts (ties: the lower
+     * index) and their weights (softmax over the chosen logits), kept by the backend for
+     * experts (hws_llm_route_row) */
+    hws_status (*route)(void *ctx, int rows, hws_error *err);
+    /* MoE, w = HWS_LLM_W_EXP_GATE_UP: GU[r, slot j] = W_e H[r] for e the row's j-th expert;
+     * w = HWS_LLM_W_EXP_DOWN: X[r] += sum over j of p[r, j] W_e ACT[r, slot j]. Reads only the
+     * chosen experts' rows (a batch: their union). */
+    hws_status (*experts)(void *ctx, int layer, hws_llm_weight w, int rows, hws_error *err);
 } hws_llm_ops;
 
 typedef hws_status (*hws_llm_forward_fn)(void *arg, hws_error *err);
 
 /* A backend. The CUDA module returns one from "hws_llm_cuda_get_api" with abi set. */
-#define HWS_LLM_BACKEND_ABI 1
+#define HWS_LLM_BACKEND_ABI 2
 typedef struct {
     int abi;
     const hws_llm_ops *ops;

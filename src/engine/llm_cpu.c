@@ -1,7 +1,9 @@
 /* llm_cpu.c - the CPU backend of the LLM engine: the ops of llm_backend.h on float activations,
  * linear layers stored in the model's format and dequantised row by row as they are read, split
- * over a pool of threads (small batches: own dot products; larger: OpenBLAS on tiles). */
+ * over a pool of threads (small batches: own dot products; larger: OpenBLAS on tiles). A mixture
+ * of experts runs each chosen expert once over the rows routed to it, gathered. */
 #include "engine/llm_backend.h"
+#include "engine/llm_moe.h"
 #include "engine/llm_quant.h"
 #include "engine/pool.h"
 #include "probe/cgroup.h"
@@ -35,7 +37,12 @@ typedef struct {
     float *k_cache, *v_cache; /* [n_layers][max_batch][n_kv_heads][max_ctx][head_dim] */
     float *inv_freq;
     int32_t *tokens, *seq, *pos;
-    float *scratch; /* per thread: TILE_ROWS * max(cols) + scores */
+    /* mixture of experts: the choice of each row, and the rows of one expert gathered */
+    int32_t *sel_ids;     /* [max_rows, k] experts chosen */
+    float *sel_w;         /* [max_rows, k] their weights */
+    int32_t *moe_pick;    /* [max_rows k] (row, slot) pairs routed to the expert being run */
+    float *moe_x, *moe_y; /* [max_rows k, max(d_model, 2 ffn)] its inputs and outputs */
+    float *scratch;       /* per thread: TILE_ROWS * max(cols) + scores */
     size_t scratch_per_thread;
     hws_pool *pool;
     int avx2; /* the AVX2 + FMA + F16C decode products run here */
@@ -222,6 +229,11 @@ static void destroy(void *ctx) {
     free(c->seq);
     free(c->pos);
     free(c->scratch);
+    free(c->sel_ids);
+    free(c->sel_w);
+    free(c->moe_pick);
+    free(c->moe_x);
+    free(c->moe_y);
     if (c->pool)
         hws_pool_free(c->pool);
     free(c);
@@ -253,9 +265,11 @@ static hws_status create(const hws_llm_shape *s, const hws_llm_options *o, int m
     int ok = 1;
     c->w = calloc((size_t)(s->n_layers + 1) * HWS_LLM_W_COUNT, sizeof *c->w);
     ok = c->w != NULL;
-    int max_cols = s->d_ff > s->d_model ? s->d_ff : s->d_model;
+    int ffn = hws_llm_ffn_width(s), max_cols = s->d_ff > s->d_model ? s->d_ff : s->d_model;
     if (max_cols < s->n_heads * s->head_dim)
         max_cols = s->n_heads * s->head_dim;
+    if (max_cols < ffn)
+        max_cols = ffn;
     for (int l = -1; ok && l < s->n_layers; l++)
         for (int w = 0; ok && w < HWS_LLM_W_COUNT; w++) {
             if ((l < 0) != (w >= HWS_LLM_W_EMBED))
@@ -276,7 +290,13 @@ static hws_status create(const hws_llm_shape *s, const hws_llm_options *o, int m
             }
         }
     for (int b = 0; ok && b < HWS_LLM_BUF_COUNT; b++)
-        ok = (c->buf[b] = calloc((size_t)max_rows * buf_width(c, b), sizeof(float))) != NULL;
+        ok = (c->buf[b] = calloc((size_t)max_rows * buf_width(c, b) + 1, sizeof(float))) != NULL;
+    size_t picks = (size_t)max_rows * hws_llm_ffn_slots(s) + 1;
+    size_t moe_w = (size_t)(s->d_model > 2 * ffn ? s->d_model : 2 * ffn);
+    if (ok && s->n_experts > 0)
+        ok = (c->sel_ids = calloc(picks, 4)) && (c->sel_w = calloc(picks, 4)) &&
+             (c->moe_pick = calloc(picks, 4)) && (c->moe_x = calloc(picks * moe_w, 4)) &&
+             (c->moe_y = calloc(picks * moe_w, 4));
     size_t cache = (size_t)s->n_layers * o->max_batch * s->n_kv_heads * o->max_ctx * s->head_dim;
     int threads = o->threads > 0 ? o->threads : usable_cores();
     c->scratch_per_thread = (size_t)TILE_ROWS * max_cols + (size_t)o->max_ctx;
@@ -535,8 +555,8 @@ static hws_status op_attention(void *ctx, int layer, int rows, hws_error *err) {
 static hws_status op_swiglu(void *ctx, int rows, hws_error *err) {
     (void)err;
     cpu_ctx *c = ctx;
-    int f = c->s.d_ff;
-    for (int r = 0; r < rows; r++) {
+    int f = hws_llm_ffn_width(&c->s);
+    for (int r = 0; r < rows * hws_llm_ffn_slots(&c->s); r++) { /* a row per FFN slot */
         const float *gu = c->buf[HWS_LLM_BUF_GU] + (size_t)r * 2 * f;
         float *a = c->buf[HWS_LLM_BUF_ACT] + (size_t)r * f;
         for (int i = 0; i < f; i++)
@@ -554,6 +574,70 @@ static hws_status op_logits(void *ctx, int row0, int n, hws_error *err) {
     const cpu_weight *out =
         weight_of(c, -1, c->s.tie_embeddings ? HWS_LLM_W_EMBED : HWS_LLM_W_OUTPUT);
     linear_run(c, out, c->logits, (size_t)c->s.vocab, h, n, 0);
+    return HWS_OK;
+}
+
+static hws_status op_route(void *ctx, int rows, hws_error *err) {
+    (void)err;
+    cpu_ctx *c = ctx;
+    int n = c->s.n_experts, k = c->s.n_experts_used;
+    for (int r = 0; r < rows; r++)
+        hws_llm_route_row(c->buf[HWS_LLM_BUF_ROUTER] + (size_t)r * n, n, k, c->sel_ids + r * k,
+                          c->sel_w + r * k);
+    return HWS_OK;
+}
+
+/* Expert e's rows of a stacked experts' weight, as a weight of its own. */
+static cpu_weight expert_view(const cpu_ctx *c, const cpu_weight *all, int e) {
+    cpu_weight v = *all;
+    v.rows = all->rows / c->s.n_experts;
+    size_t elems = (size_t)v.rows * v.cols * e;
+    size_t bytes =
+        c->fmt == HWS_LLM_INT8 ? elems : (c->fmt == HWS_LLM_INT4 ? elems / 2 : 2 * elems);
+    v.q = (char *)all->q + bytes;
+    if (all->scales)
+        v.scales = all->scales + elems / HWS_LLM_GROUP;
+    return v;
+}
+
+/* Each expert that some row chose, run once over those rows (gathered, then scattered back:
+ * gate/up into the row's slot, down added to the residual at the row's weight). */
+static hws_status op_experts(void *ctx, int layer, hws_llm_weight w, int rows, hws_error *err) {
+    (void)err;
+    cpu_ctx *c = ctx;
+    const cpu_weight *all = weight_of(c, layer, w);
+    int k = c->s.n_experts_used, down = w == HWS_LLM_W_EXP_DOWN, cols = all->cols;
+    int per = all->rows / c->s.n_experts,
+        ldx = buf_width(c, down ? HWS_LLM_BUF_ACT : HWS_LLM_BUF_H);
+    int ldgu = buf_width(c, HWS_LLM_BUF_GU);
+    const float *x = c->buf[down ? HWS_LLM_BUF_ACT : HWS_LLM_BUF_H];
+    for (int e = 0; e < c->s.n_experts; e++) {
+        int m = 0;
+        for (int rj = 0; rj < rows * k; rj++) {
+            if (c->sel_ids[rj] != e)
+                continue;
+            const float *xr = x + (size_t)(rj / k) * ldx + (down ? (size_t)(rj % k) * cols : 0);
+            memcpy(c->moe_x + (size_t)m * cols, xr, (size_t)cols * sizeof(float));
+            c->moe_pick[m++] = rj;
+        }
+        if (m == 0)
+            continue;
+        cpu_weight view = expert_view(c, all, e);
+        linear_run(c, &view, c->moe_y, (size_t)per, c->moe_x, m, 0);
+        for (int i = 0; i < m; i++) {
+            int rj = c->moe_pick[i];
+            const float *y = c->moe_y + (size_t)i * per;
+            if (down) {
+                float *xr = c->buf[HWS_LLM_BUF_X] + (size_t)(rj / k) * c->s.d_model,
+                      p = c->sel_w[rj];
+                for (int o = 0; o < per; o++)
+                    xr[o] += p * y[o];
+            } else {
+                memcpy(c->buf[HWS_LLM_BUF_GU] + (size_t)(rj / k) * ldgu + (size_t)(rj % k) * per, y,
+                       (size_t)per * sizeof(float));
+            }
+        }
+    }
     return HWS_OK;
 }
 
@@ -580,6 +664,8 @@ static const hws_llm_ops cpu_ops = {
     .attention = op_attention,
     .swiglu = op_swiglu,
     .logits = op_logits,
+    .route = op_route,
+    .experts = op_experts,
 };
 
 const hws_llm_backend hws_llm_cpu_backend = {

@@ -1,8 +1,9 @@
 /* llm_gguf.c - LLM weights from a GGUF file (llama.cpp's format): the tensor table read by the
  * planner's reader (hws_gguf), the data memory-mapped, each tensor dequantised to float (F32,
  * F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K) and handed to the backend, which stores it in the model's
- * format. llama.cpp's converter interleaves the RoPE pairs of Llama's q and k rows; they are put
- * back in Hugging Face order (rotate-half), which the engine uses. */
+ * format; Mixtral's experts read a slab at a time from llama.cpp's 3-D ffn_*_exps tensors.
+ * llama.cpp's converter interleaves the RoPE pairs of Llama's q and k rows; they are put back in
+ * Hugging Face order (rotate-half), which the engine uses. */
 #include "engine/llm_load.h"
 #include "engine/llm_quant.h"
 #include "hwscope/gguf.h"
@@ -157,37 +158,57 @@ typedef struct {
     const char *path;
     int llama_rope; /* q and k rows interleaved by the converter */
     int head_dim;
+    int n_experts;
 } gguf_src;
 
-/* Tensor name, rows x cols (cols 0: a vector of rows) into out. */
-static hws_status read_tensor(const gguf_src *f, const char *name, int rows, int cols, float *out,
-                              hws_error *err) {
+/* Tensor name, rows x cols (cols 0: a vector of rows) into out; of an expert (>= 0): its slab
+ * of the tensor of every expert (ffn_*_exps: ggml dims cols, rows, n_experts). */
+static hws_status read_tensor(const gguf_src *f, const char *name, int expert, int rows, int cols,
+                              float *out, hws_error *err) {
     const hws_gguf_tensor *t = hws_gguf_tensor_find(f->g, name);
     if (!t)
         return hws_error_set(err, HWS_ERR_INPUT, "%s: tensor '%s' is missing", f->path, name);
     uint64_t want_cols = cols ? (uint64_t)cols : (uint64_t)rows, want_rows = cols ? rows : 1;
-    if (t->dims[0] != want_cols || t->n_elements != want_cols * want_rows)
+    uint64_t slabs = expert >= 0 ? (uint64_t)f->n_experts : 1, all_rows = want_rows * slabs;
+    if (t->dims[0] != want_cols || t->n_elements != want_cols * all_rows ||
+        (expert >= 0 && (t->dims[1] != want_rows || (uint64_t)expert >= slabs)))
         return hws_error_set(err, HWS_ERR_INPUT,
-                             "%s: tensor '%s' is %llu x %llu, not the expected %llu x %llu",
+                             "%s: tensor '%s' is %llu x %llu, not the expected %llu x %llu%s",
                              f->path, name, (unsigned long long)t->dims[0],
                              (unsigned long long)(t->n_elements / (t->dims[0] ? t->dims[0] : 1)),
-                             (unsigned long long)want_cols, (unsigned long long)want_rows);
+                             (unsigned long long)want_cols, (unsigned long long)all_rows,
+                             expert >= 0 ? " (every expert's rows)" : "");
     if (t->offset > f->data_len || t->bytes > f->data_len - t->offset)
         return hws_error_set(err, HWS_ERR_INPUT, "%s: tensor '%s' runs past the end of the file",
                              f->path, name);
-    hws_status st = hws_llm_gguf_dequant(t->type, f->data + t->offset, t->n_elements, out, err);
+    uint64_t n = t->n_elements / slabs, skip = 0;
+    if (expert >= 0) { /* a slab is whole blocks of the type, or not read */
+        int elems;
+        size_t block = hws_llm_gguf_block(t->type, &elems);
+        if (block == 0 || n % (uint64_t)elems)
+            return hws_error_set(err, HWS_ERR_INPUT,
+                                 "%s: tensor '%s': an expert's rows are not whole blocks of ggml "
+                                 "type %d",
+                                 f->path, name, t->type);
+        skip = (uint64_t)expert * (n / (uint64_t)elems) * block;
+    }
+    hws_status st = hws_llm_gguf_dequant(t->type, f->data + t->offset + skip, n, out, err);
     if (st != HWS_OK)
         return hws_error_set(err, st, "%s: tensor '%s': %s", f->path, name, err->msg);
     return HWS_OK;
 }
 
-/* The GGUF names of the parts of weight w of layer l and their rows. */
-static int parts_of(const hws_llm_shape *s, int l, hws_llm_weight w, char names[3][96],
-                    int rows[3]) {
+/* The GGUF names of the parts of weight w of layer l and their rows (experts: of one expert,
+ * a slab of llama.cpp's ffn_gate_exps / ffn_up_exps / ffn_down_exps). */
+static int parts_of(void *src, const hws_llm_shape *s, int l, hws_llm_weight w, int expert,
+                    char names[3][96], int rows[3]) {
+    (void)src;
+    (void)expert;
     static const char *const one[HWS_LLM_W_COUNT] = {[HWS_LLM_W_ATTN_NORM] = "attn_norm.weight",
                                                      [HWS_LLM_W_O] = "attn_output.weight",
                                                      [HWS_LLM_W_FFN_NORM] = "ffn_norm.weight",
-                                                     [HWS_LLM_W_DOWN] = "ffn_down.weight"};
+                                                     [HWS_LLM_W_DOWN] = "ffn_down.weight",
+                                                     [HWS_LLM_W_ROUTER] = "ffn_gate_inp.weight"};
     int q = s->n_heads * s->head_dim, kv = s->n_kv_heads * s->head_dim;
     rows[0] = rows[1] = rows[2] = 0;
     switch (w) {
@@ -206,6 +227,15 @@ static int parts_of(const hws_llm_shape *s, int l, hws_llm_weight w, char names[
         snprintf(names[1], 96, "blk.%d.ffn_up.weight", l);
         rows[0] = rows[1] = s->d_ff;
         return 2;
+    case HWS_LLM_W_EXP_GATE_UP:
+        snprintf(names[0], 96, "blk.%d.ffn_gate_exps.weight", l);
+        snprintf(names[1], 96, "blk.%d.ffn_up_exps.weight", l);
+        rows[0] = rows[1] = s->d_ff_expert;
+        return 2;
+    case HWS_LLM_W_EXP_DOWN:
+        snprintf(names[0], 96, "blk.%d.ffn_down_exps.weight", l);
+        rows[0] = s->d_model;
+        return 1;
     case HWS_LLM_W_EMBED:
         snprintf(names[0], 96, "token_embd.weight");
         return 1;
@@ -222,10 +252,10 @@ static int parts_of(const hws_llm_shape *s, int l, hws_llm_weight w, char names[
 }
 
 /* A part, with Llama's q and k rows put back in rotate-half order. */
-static hws_status read_part(void *src, hws_llm_weight w, int part, const char *name, int rows,
-                            int cols, float *out, hws_error *err) {
+static hws_status read_part(void *src, hws_llm_weight w, int part, int expert, const char *name,
+                            int rows, int cols, float *out, hws_error *err) {
     const gguf_src *f = src;
-    hws_status st = read_tensor(f, name, rows, cols, out, err);
+    hws_status st = read_tensor(f, name, expert, rows, cols, out, err);
     if (st == HWS_OK && f->llama_rope && w == HWS_LLM_W_QKV && part < 2) {
         float *tmp = malloc((size_t)f->head_dim * cols * sizeof *tmp);
         if (!tmp)
@@ -260,7 +290,8 @@ hws_status hws_llm_load_gguf(const char *path, const hws_llm_shape *s, const hws
                   off <= (uint64_t)sb.st_size ? (size_t)((uint64_t)sb.st_size - off) : 0,
                   path,
                   arch && strcmp(arch, "llama") == 0,
-                  s->head_dim};
+                  s->head_dim,
+                  s->n_experts};
     st = hws_llm_load_each(s, be, ctx, parts_of, read_part, &f, err);
     munmap(map, (size_t)sb.st_size);
     hws_gguf_close(g);

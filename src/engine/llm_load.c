@@ -20,6 +20,7 @@
 typedef struct {
     hws_safetensors st[MAX_SHARDS];
     int n;
+    int n_experts; /* of the shape being read */
 } shards;
 
 /* The folder of path: path itself when a directory, else its parent. */
@@ -80,28 +81,70 @@ static hws_status shards_open(const char *dir, shards *sh, hws_error *err) {
     return st;
 }
 
-/* Reads tensor name of rows x cols (cols 0: a vector of rows) into out. */
-static hws_status read_tensor(const shards *sh, const char *name, int rows, int cols, float *out,
-                              hws_error *err) {
+/* The shard holding tensor name, or NULL. */
+static const hws_safetensors *shard_of(const shards *sh, const char *name) {
     for (int i = 0; i < sh->n; i++)
-        if (hws_safetensors_find(&sh->st[i], name)) {
-            int64_t dims[2] = {rows, cols};
-            return hws_safetensors_read(&sh->st[i], name, cols ? 2 : 1, dims, out, err);
-        }
-    return hws_error_set(err, HWS_ERR_INPUT, "tensor '%s' is in no safetensors file", name);
+        if (hws_safetensors_find(&sh->st[i], name))
+            return &sh->st[i];
+    return NULL;
 }
 
-static hws_status read_part(void *src, hws_llm_weight w, int part, const char *name, int rows,
-                            int cols, float *out, hws_error *err) {
+/* Reads tensor name of rows x cols (cols 0: a vector of rows) into out; of an expert (>= 0)
+ * from a 3-D file tensor (transformers 5's fused experts): its slab of [n_experts, rows, cols]. */
+static hws_status read_part(void *src, hws_llm_weight w, int part, int expert, const char *name,
+                            int rows, int cols, float *out, hws_error *err) {
     (void)w;
     (void)part;
-    return read_tensor(src, name, rows, cols, out, err);
+    const shards *sh = src;
+    const hws_safetensors *st = shard_of(sh, name);
+    if (!st)
+        return hws_error_set(err, HWS_ERR_INPUT, "tensor '%s' is in no safetensors file", name);
+    const hws_st_tensor *t = hws_safetensors_find(st, name);
+    if (expert >= 0 && t->ndim == 3) {
+        int64_t dims[3] = {sh->n_experts, rows, cols};
+        return hws_safetensors_read_slab(st, name, expert, 3, dims, out, err);
+    }
+    int64_t dims[2] = {rows, cols};
+    return hws_safetensors_read(st, name, cols ? 2 : 1, dims, out, err);
+}
+
+/* Mixtral's experts as transformers 4 saves them (block_sparse_moe, an nn.Linear per expert:
+ * w1 gate, w3 up, w2 down) or, when the file has them, transformers 5's fused [n_experts, ...]
+ * tensors (mlp.experts.gate_up_proj: gate rows then up rows; mlp.experts.down_proj). */
+static int expert_parts(const shards *sh, const hws_llm_shape *s, int l, hws_llm_weight w,
+                        int expert, char names[3][96], int rows[3]) {
+    char fused[96];
+    snprintf(fused, sizeof fused, "model.layers.%d.mlp.experts.gate_up_proj", l);
+    int v5 = shard_of(sh, fused) != NULL;
+    if (w == HWS_LLM_W_ROUTER) {
+        snprintf(names[0], 96, "model.layers.%d.%s.gate.weight", l,
+                 v5 ? "mlp" : "block_sparse_moe");
+        return 1;
+    }
+    if (v5) {
+        snprintf(names[0], 96, "model.layers.%d.mlp.experts.%s", l,
+                 w == HWS_LLM_W_EXP_GATE_UP ? "gate_up_proj" : "down_proj");
+        rows[0] = w == HWS_LLM_W_EXP_GATE_UP ? 2 * s->d_ff_expert : s->d_model;
+        return 1;
+    }
+    const char *p = "model.layers.%d.block_sparse_moe.experts.%d.w%d.weight";
+    if (w == HWS_LLM_W_EXP_DOWN) {
+        snprintf(names[0], 96, p, l, expert, 2);
+        rows[0] = s->d_model;
+        return 1;
+    }
+    snprintf(names[0], 96, p, l, expert, 1);
+    snprintf(names[1], 96, p, l, expert, 3);
+    rows[0] = rows[1] = s->d_ff_expert;
+    return 2;
 }
 
 /* The parts of weight w of layer l: transformers names and their rows (a joined weight has
  * several, stacked). Returns the count. */
-static int parts_of(const hws_llm_shape *s, int l, hws_llm_weight w, char names[3][96],
-                    int rows[3]) {
+static int parts_of(void *src, const hws_llm_shape *s, int l, hws_llm_weight w, int expert,
+                    char names[3][96], int rows[3]) {
+    if (w == HWS_LLM_W_ROUTER || hws_llm_weight_is_experts(w))
+        return expert_parts(src, s, l, w, expert, names, rows);
     const char *p3[3] = {NULL, NULL, NULL};
     int qr = s->n_heads * s->head_dim, kr = s->n_kv_heads * s->head_dim;
     int r3[3] = {0, 0, 0}, n = 1;
@@ -168,9 +211,30 @@ hws_status hws_llm_load_weights(const char *path, const hws_llm_shape *s, const 
         free(sh);
         return st;
     }
+    sh->n_experts = s->n_experts;
     st = hws_llm_load_each(s, be, ctx, parts_of, read_part, sh, err);
     shards_close(sh);
     free(sh);
+    return st;
+}
+
+/* Weight w of layer l (of expert `expert`, or -1) read part by part into out; the floats read. */
+static hws_status load_parts(const hws_llm_shape *s, int l, hws_llm_weight w, int expert,
+                             hws_llm_part_names names_of, hws_llm_read_part read, void *src,
+                             float *out, size_t *at, hws_error *err) {
+    int rows, cols;
+    hws_llm_weight_dims(s, w, &rows, &cols);
+    if (expert >= 0)
+        rows /= s->n_experts;
+    char names[3][96];
+    int prow[3] = {0, 0, 0};
+    int n = names_of(src, s, l, w, expert, names, prow), vector = rows == 1;
+    hws_status st = HWS_OK;
+    for (int i = 0; i < n && st == HWS_OK; i++) {
+        int pr = n == 1 && expert < 0 ? (vector ? cols : rows) : prow[i];
+        st = read(src, w, i, expert, names[i], pr, vector ? 0 : cols, out + *at, err);
+        *at += (size_t)pr * (vector ? 1 : cols);
+    }
     return st;
 }
 
@@ -185,16 +249,10 @@ hws_status hws_llm_load_each(const hws_llm_shape *s, const hws_llm_backend *be, 
             hws_llm_weight_dims(s, (hws_llm_weight)w, &rows, &cols);
             if ((l < 0) != (w >= HWS_LLM_W_EMBED) || rows == 0)
                 continue;
-            char names[3][96];
-            int prow[3];
-            int n = names_of(s, l, (hws_llm_weight)w, names, prow), vector = rows == 1;
+            int experts = hws_llm_weight_is_experts((hws_llm_weight)w) ? s->n_experts : 0;
             size_t at = 0;
-            for (int i = 0; i < n && st == HWS_OK; i++) {
-                int pr = n == 1 ? (vector ? cols : rows) : prow[i];
-                st =
-                    read(src, (hws_llm_weight)w, i, names[i], pr, vector ? 0 : cols, buf + at, err);
-                at += (size_t)pr * (vector ? 1 : cols);
-            }
+            for (int e = experts ? 0 : -1; e < experts && st == HWS_OK; e++)
+                st = load_parts(s, l, (hws_llm_weight)w, e, names_of, read, src, buf, &at, err);
             if (st == HWS_OK)
                 st = be->set_weight(ctx, l, (hws_llm_weight)w, buf, err);
         }

@@ -1,5 +1,6 @@
 /* llm_load.h - LLM weights from files: a Hugging Face folder (config.json and *.safetensors,
- * bf16/fp16/fp32) read into a backend, q/k/v and gate/up joined as llm_backend.h stores them. */
+ * bf16/fp16/fp32) read into a backend, q/k/v and gate/up joined as llm_backend.h stores them,
+ * Mixtral's experts stacked. */
 #ifndef HWSCOPE_ENGINE_LLM_LOAD_H
 #define HWSCOPE_ENGINE_LLM_LOAD_H
 
@@ -14,13 +15,17 @@ hws_status hws_llm_load_weights(const char *path, const hws_llm_shape *s, const 
                                 void *ctx, hws_error *err);
 
 /* The names (and, for a joined weight, the rows) of the file tensors that make weight w of
- * layer l; returns how many (1-3). */
-typedef int (*hws_llm_part_names)(const hws_llm_shape *s, int l, hws_llm_weight w,
-                                  char names[3][96], int rows[3]);
-/* Reads tensor name (part `part` of weight w), rows x cols (cols 0: a vector), into out. */
-typedef hws_status (*hws_llm_read_part)(void *src, hws_llm_weight w, int part, const char *name,
-                                        int rows, int cols, float *out, hws_error *err);
-/* Every weight of s read part by part from src, stacked, and set into the backend. */
+ * layer l, of expert `expert` for the experts' stacks (-1 for any other weight); returns how
+ * many (1-3). src: the open file, for a reader that picks between layouts. */
+typedef int (*hws_llm_part_names)(void *src, const hws_llm_shape *s, int l, hws_llm_weight w,
+                                  int expert, char names[3][96], int rows[3]);
+/* Reads tensor name (part `part` of weight w), rows x cols (cols 0: a vector), into out; of
+ * expert >= 0 when the file stacks the experts in one tensor (its slab `expert`). */
+typedef hws_status (*hws_llm_read_part)(void *src, hws_llm_weight w, int part, int expert,
+                                        const char *name, int rows, int cols, float *out,
+                                        hws_error *err);
+/* Every weight of s read part by part from src (the experts' stacks expert by expert), stacked,
+ * and set into the backend. */
 hws_status hws_llm_load_each(const hws_llm_shape *s, const hws_llm_backend *be, void *ctx,
                              hws_llm_part_names names_of, hws_llm_read_part read, void *src,
                              hws_error *err);

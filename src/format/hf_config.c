@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,33 +33,38 @@ typedef struct {
     double sliding_window;     /* sliding_window when absent */
     double sliding_per_global; /* local layers per global layer when the config gives no pattern */
     double ffn_mult;           /* intermediate = ffn_mult * hidden when absent */
+    double shared_experts;     /* shared experts per MoE layer when the config names none */
+    double head_dim;           /* head_dim when absent (NA: hidden_size / heads) */
 } hf_family;
 
 /* Defaults from the transformers configuration classes (configuration_<type>.py). */
 static const hf_family hf_families[] = {
-    {"llama", 1, 0, HWS_NA, HWS_NA, HWS_NA, HWS_NA, HWS_NA},
-    {"mistral", 1, 0, HWS_NA, HWS_NA, HWS_NA, HWS_NA, HWS_NA},
-    {"mixtral", 1, 0, HWS_NA, HWS_NA, HWS_NA, HWS_NA, HWS_NA},
-    {"qwen2", 1, 0, HWS_NA, HWS_NA, HWS_NA, HWS_NA, HWS_NA},
-    {"qwen2_moe", 1, 0, HWS_NA, HWS_NA, HWS_NA, HWS_NA, HWS_NA},
-    {"qwen3", 1, 0, HWS_NA, HWS_NA, HWS_NA, HWS_NA, HWS_NA},
-    {"qwen3_moe", 1, 0, HWS_NA, HWS_NA, HWS_NA, HWS_NA, HWS_NA},
-    {"deepseek_v2", 1, 0, HWS_NA, HWS_NA, HWS_NA, HWS_NA, HWS_NA},
-    {"deepseek_v3", 1, 0, HWS_NA, HWS_NA, HWS_NA, HWS_NA, HWS_NA},
-    {"phi3", 1, 0, HWS_NA, HWS_NA, HWS_NA, 0, HWS_NA},
-    {"gpt_oss", 1, 0, HWS_NA, HWS_NA, HWS_NA, 1, HWS_NA},
-    {"gemma", 1, 1, 256000, 8192, HWS_NA, HWS_NA, HWS_NA},
-    {"gemma2", 1, 1, 256000, 8192, 4096, 1, HWS_NA},
-    {"gemma3", 1, 1, 262208, 131072, 4096, 5, HWS_NA},
-    {"gemma3_text", 1, 1, 262208, 131072, 4096, 5, HWS_NA},
-    {"falcon", 0, 1, 65024, 2048, HWS_NA, HWS_NA, 4},
-    {"gpt2", 0, 1, 50257, 1024, HWS_NA, HWS_NA, 4},
-    {"gpt_neox", 0, 0, HWS_NA, HWS_NA, HWS_NA, HWS_NA, HWS_NA},
-    {"phi", 0, 0, HWS_NA, HWS_NA, HWS_NA, HWS_NA, HWS_NA},
+    {"llama", 1, 0, HWS_NA, HWS_NA, HWS_NA, HWS_NA, HWS_NA, 0, HWS_NA},
+    {"mistral", 1, 0, HWS_NA, HWS_NA, HWS_NA, HWS_NA, HWS_NA, 0, HWS_NA},
+    {"mixtral", 1, 0, HWS_NA, HWS_NA, HWS_NA, HWS_NA, HWS_NA, 0, HWS_NA},
+    {"qwen2", 1, 0, HWS_NA, HWS_NA, HWS_NA, HWS_NA, HWS_NA, 0, HWS_NA},
+    {"qwen2_moe", 1, 0, HWS_NA, HWS_NA, HWS_NA, HWS_NA, HWS_NA, 0, HWS_NA},
+    {"qwen3", 1, 0, HWS_NA, HWS_NA, HWS_NA, HWS_NA, HWS_NA, 0, HWS_NA},
+    {"qwen3_moe", 1, 0, HWS_NA, HWS_NA, HWS_NA, HWS_NA, HWS_NA, 0, HWS_NA},
+    {"deepseek_v2", 1, 0, HWS_NA, HWS_NA, HWS_NA, HWS_NA, HWS_NA, 0, HWS_NA},
+    {"deepseek_v3", 1, 0, HWS_NA, HWS_NA, HWS_NA, HWS_NA, HWS_NA, 0, HWS_NA},
+    {"phi3", 1, 0, HWS_NA, HWS_NA, HWS_NA, 0, HWS_NA, 0, HWS_NA},
+    {"gpt_oss", 1, 0, HWS_NA, HWS_NA, HWS_NA, 1, HWS_NA, 0, HWS_NA},
+    {"gemma", 1, 1, 256000, 8192, HWS_NA, HWS_NA, HWS_NA, 0, 256},
+    {"gemma2", 1, 1, 256000, 8192, 4096, 1, HWS_NA, 0, 256},
+    {"gemma3", 1, 1, 262208, 131072, 4096, 5, HWS_NA, 0, 256},
+    {"gemma3_text", 1, 1, 262208, 131072, 4096, 5, HWS_NA, 0, 256},
+    {"falcon", 0, 1, 65024, 2048, HWS_NA, HWS_NA, 4, 0, HWS_NA},
+    {"gpt2", 0, 1, 50257, 1024, HWS_NA, HWS_NA, 4, 0, HWS_NA},
+    {"gpt_neox", 0, 0, HWS_NA, HWS_NA, HWS_NA, HWS_NA, HWS_NA, 0, HWS_NA},
+    {"phi", 0, 0, HWS_NA, HWS_NA, HWS_NA, HWS_NA, HWS_NA, 0, HWS_NA},
+    /* Llama 4: one shared expert beside the routed ones in every MoE layer */
+    {"llama4", 1, 0, 202048, 131072, HWS_NA, HWS_NA, HWS_NA, 1, 128},
+    {"llama4_text", 1, 0, 202048, 131072, HWS_NA, HWS_NA, HWS_NA, 1, 128},
 };
 
 /* An unknown family: PretrainedConfig's tie default, gating guessed from the activation. */
-static const hf_family hf_unknown = {"", -1, 1, HWS_NA, HWS_NA, HWS_NA, 0, HWS_NA};
+static const hf_family hf_unknown = {"", -1, 1, HWS_NA, HWS_NA, HWS_NA, 0, HWS_NA, 0, HWS_NA};
 
 typedef struct {
     const cJSON *root;
@@ -81,6 +87,27 @@ static const char *const hf_active_keys[] = {"num_experts_per_tok", "experts_per
                                              "num_experts_per_token", "moe_top_k", NULL};
 /* leading dense blocks: a count (DeepSeek), else the list of dense layers (Qwen MoE) */
 static const char *const hf_dense_keys[] = {"first_k_dense_replace", "mlp_only_layers", NULL};
+
+/* What a nested text_config leaves to its class's defaults: LlavaConfig builds a LlamaConfig from
+ * the two keys llava-1.5's text_config gives (vocab_size, max_position_embeddings), the rest from
+ * LlamaConfig() (configuration_llama.py). Top-level configs must name their shape. */
+typedef struct {
+    const char *model_type;
+    double hidden_size, n_layers, n_heads, intermediate_size, vocab_size, max_context;
+} hf_text_default;
+
+static const hf_text_default hf_text_defaults[] = {
+    {"llama", 4096, 32, 32, 11008, 32000, 2048},
+};
+
+static const hf_text_default *hf_text_default_find(const hf_doc *d, const char *text_type) {
+    for (size_t i = 0; d->text != NULL && text_type != NULL &&
+                       i < sizeof hf_text_defaults / sizeof hf_text_defaults[0];
+         i++)
+        if (strcmp(text_type, hf_text_defaults[i].model_type) == 0)
+            return &hf_text_defaults[i];
+    return NULL;
+}
 
 /* The legacy model_types the same classes served (Falcon's first configs, RWForCausalLM). */
 static const char *const hf_legacy_types[][2] = {{"RefinedWeb", "falcon"},
@@ -217,13 +244,13 @@ static void hf_name(const hf_doc *d, const char *model_type, hws_model_spec *m) 
 }
 
 /* Attention heads: query, key/value (GQA, MQA, falcon's flags) and the per-head width. */
-static hws_status hf_attention(const hf_doc *d, const char *family, hws_model_spec *m) {
+static hws_status hf_attention(const hf_doc *d, const hf_family *fam, hws_model_spec *m) {
     hws_status st;
     if ((st = hf_count(d, hf_kv_heads_keys, 1, &m->n_kv_heads)) != HWS_OK)
         return st;
     if (!hws_known(m->n_kv_heads)) {
         /* falcon's multi_query defaults to true; elsewhere a missing key means MHA */
-        int mq = strcmp(family, "falcon") == 0, new_arch = 0;
+        int mq = strcmp(fam->model_type, "falcon") == 0, new_arch = 0;
         if ((st = hf_bool(d, "multi_query", &mq)) != HWS_OK ||
             (st = hf_bool(d, "new_decoder_architecture", &new_arch)) != HWS_OK)
             return st;
@@ -250,20 +277,22 @@ static hws_status hf_attention(const hf_doc *d, const char *family, hws_model_sp
     if ((st = hf_count(d, (const char *[]){"head_dim", NULL}, 1, &m->head_dim)) != HWS_OK)
         return st;
     if (!hws_known(m->head_dim))
-        m->head_dim = m->hidden_size / m->n_heads;
+        m->head_dim = hws_known(fam->head_dim) ? fam->head_dim : m->hidden_size / m->n_heads;
     return HWS_OK;
 }
 
-/* Mixture of experts: routed, active and shared experts, their width, leading dense layers. */
-static hws_status hf_experts(const hf_doc *d, hws_model_spec *m) {
+/* Mixture of experts: routed, active and shared experts, their width, leading dense layers and
+ * the step between MoE layers. Llama 4 names the expert width intermediate_size and the dense
+ * layers' width intermediate_size_mlp. */
+static hws_status hf_experts(const hf_doc *d, const hf_family *fam, hws_model_spec *m) {
     hws_status st;
-    double experts = HWS_NA;
+    double experts = HWS_NA, dense_width = HWS_NA;
     if ((st = hf_count(d, hf_experts_keys, 0, &experts)) != HWS_OK)
         return st;
     if (!hws_known(experts) || experts == 0)
         return HWS_OK; /* dense */
     m->n_experts = experts;
-    m->n_shared_experts = 0;
+    m->n_shared_experts = fam->shared_experts;
     m->n_dense_layers = 0;
     m->moe_intermediate_size = m->intermediate_size;
     if ((st = hf_count(d, hf_active_keys, 1, &m->n_experts_active)) ||
@@ -271,8 +300,14 @@ static hws_status hf_experts(const hf_doc *d, hws_model_spec *m) {
                        &m->n_shared_experts)) ||
         (st = hf_count(d, (const char *[]){"moe_intermediate_size", NULL}, 1,
                        &m->moe_intermediate_size)) ||
+        (st = hf_count(d, (const char *[]){"intermediate_size_mlp", NULL}, 1, &dense_width)) ||
+        (st =
+             hf_count(d, (const char *[]){"interleave_moe_layer_step", "decoder_sparse_step", NULL},
+                      1, &m->moe_layer_step)) ||
         (st = hf_count(d, (const char *[]){"first_k_dense_replace", NULL}, 0, &m->n_dense_layers)))
         return st;
+    if (hws_known(dense_width))
+        m->intermediate_size = dense_width;
     const char *where;
     const cJSON *dense = hf_get(d, "mlp_only_layers", &where); /* qwen MoE */
     if (dense != NULL && !cJSON_IsArray(dense))
@@ -305,6 +340,20 @@ static hws_status hf_sliding(const hf_doc *d, const hf_family *fam, hws_model_sp
             sliding++;
         else
             global++;
+    }
+    double chunk = HWS_NA, nope_every = 4;
+    if ((st = hf_count(d, (const char *[]){"attention_chunk_size", NULL}, 1, &chunk)) ||
+        (st = hf_count(d, (const char *[]){"no_rope_layer_interval", NULL}, 1, &nope_every)))
+        return st;
+    if ((!hws_known(window) || window == 0) && types == NULL && hws_known(chunk) &&
+        nope_every > 1) {
+        /* Llama 4's chunked attention: RoPE layers attend within chunks of attention_chunk_size
+         * tokens, every no_rope_layer_interval-th layer (NoPE) to the whole context; the
+         * runtimes keep one chunk on the others (vLLM's chunked local attention, llama.cpp's
+         * chunked iSWA cache, transformers' HybridChunkedCache): a window, for the cache */
+        m->sliding_window = chunk;
+        m->sliding_layers_per_global = nope_every - 1;
+        return HWS_OK;
     }
     if (!use || !hws_known(window) || window == 0 || (types != NULL && sliding == 0))
         return HWS_OK; /* no sliding window */
@@ -425,6 +474,163 @@ static hws_status hf_check_shape(const hf_doc *d, const hws_model_spec *m) {
     return hf_bad(d, where, key, why);
 }
 
+/* ---- vision tower ---------------------------------------------------------------------- */
+
+/* A vision tower class: its transformers defaults (CLIPVisionConfig, SiglipVisionConfig,
+ * Llama4VisionConfig) and the parts of its embeddings. `parent`: the multimodal model_type whose
+ * vision_config is this class when the config does not say. */
+typedef struct {
+    const char *model_type, *parent;
+    double hidden, intermediate, layers, patch, image;
+    int class_token; /* a learned class embedding with its own position (CLIP, Llama 4) */
+    int patch_bias;  /* the patch embedding has a bias (SigLIP's Conv2d) */
+    int pre_norm;    /* a LayerNorm before the encoder (CLIP's pre_layrnorm, Llama 4) */
+} hf_vision_family;
+
+static const hf_vision_family hf_vision_families[] = {
+    {"clip_vision_model", "llava", 768, 3072, 12, 32, 224, 1, 0, 1},
+    {"clip_vision_model", "llava_next", 768, 3072, 12, 32, 224, 1, 0, 1},
+    {"siglip_vision_model", "gemma3", 768, 3072, 12, 16, 224, 0, 1, 0},
+    {"llama4_vision_model", "llama4", 768, 5632, 34, 14, 448, 1, 0, 1},
+};
+
+static const hf_vision_family *hf_vision_family_find(const char *type, const char *parent) {
+    for (size_t i = 0; i < sizeof hf_vision_families / sizeof hf_vision_families[0]; i++) {
+        const hf_vision_family *f = &hf_vision_families[i];
+        if (type != NULL ? strcmp(type, f->model_type) == 0
+                         : parent != NULL && strcmp(parent, f->parent) == 0)
+            return f;
+    }
+    return NULL;
+}
+
+/* Adds a note to the model's warning ("; "-separated). */
+static void hf_warn(hws_model_spec *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void hf_warn(hws_model_spec *m, const char *fmt, ...) {
+    size_t len = strlen(m->warning);
+    if (len > 0 && len + 2 < sizeof m->warning)
+        len += (size_t)snprintf(m->warning + len, sizeof m->warning - len, "; ");
+    va_list ap;
+    va_start(ap, fmt);
+    if (len < sizeof m->warning)
+        vsnprintf(m->warning + len, sizeof m->warning - len, fmt, ap);
+    va_end(ap);
+}
+
+/* One vision keyed count: the config's, else `fallback`. */
+static hws_status hf_vision_count(const hf_doc *v, const char *key, double fallback, double *out) {
+    *out = fallback;
+    return hf_count(v, (const char *[]){key, NULL}, 1, out);
+}
+
+/* The multimodal projector from vision width vh into text width th: LLaVA's two-layer MLP
+ * (linear_1 over the concatenated feature layers, linear_2, with biases), Gemma 3's
+ * mm_input_projection with its soft-embedding RMSNorm, Llama 4's bias-free linear_1 from
+ * vision_output_dim. NA for a model type not known here. */
+static hws_status hf_projector(const hf_doc *d, const hf_doc *v, const char *root_type, double vh,
+                               double th, double *out) {
+    hws_status st;
+    *out = HWS_NA;
+    if (root_type == NULL)
+        return HWS_OK;
+    if (strcmp(root_type, "llava") == 0 || strcmp(root_type, "llava_next") == 0) {
+        const char *where;
+        const cJSON *layers = hf_get(d, "vision_feature_layer", &where);
+        int bias = 1;
+        if ((st = hf_bool(d, "multimodal_projector_bias", &bias)) != HWS_OK)
+            return st;
+        double k = cJSON_IsArray(layers) && cJSON_GetArraySize(layers) > 0
+                       ? cJSON_GetArraySize(layers)
+                       : 1;
+        *out = vh * k * th + th * th + (bias ? 2.0 * th : 0.0);
+        if (strcmp(root_type, "llava_next") == 0)
+            *out += th; /* image_newline */
+    } else if (strcmp(root_type, "gemma3") == 0) {
+        *out = vh * th + vh;
+    } else if (strcmp(root_type, "llama4") == 0) {
+        double out_dim;
+        if ((st = hf_vision_count(v, "vision_output_dim", 7680, &out_dim)) != HWS_OK)
+            return st;
+        *out = out_dim * th;
+    }
+    return HWS_OK;
+}
+
+/* The vision tower of a vision-language config (vision_config), counted as the transformers
+ * classes build it: L encoder layers (q, k, v, o with biases, two LayerNorms, fc1 and fc2 with
+ * biases), the patch embedding (channels x patch^2 x hidden), one position per patch (+ the
+ * class token's), the encoder's norms, SigLIP's attention-pooling head when vision_use_head,
+ * Llama 4's pixel-shuffle adapter; then the projector into the text model. A tower or projector
+ * of a kind not known here is estimated or left out, and the warning says which. */
+static hws_status hf_vision(const hf_doc *d, const char *root_type, hws_model_spec *m) {
+    const cJSON *vc = cJSON_GetObjectItemCaseSensitive(d->root, "vision_config");
+    if (vc == NULL || cJSON_IsNull(vc))
+        return HWS_OK;
+    if (!cJSON_IsObject(vc))
+        return hf_bad(d, "", "vision_config", "expected an object");
+    hf_doc v = {vc, vc, d->path, d->err};
+    const char *type;
+    hws_status st;
+    if ((st = hf_str(&v, "model_type", &type)) != HWS_OK)
+        return st;
+    const hf_vision_family *vf = hf_vision_family_find(type, root_type);
+    double h, i, L, p, img, c;
+    if ((st = hf_vision_count(&v, "hidden_size", vf ? vf->hidden : HWS_NA, &h)) ||
+        (st = hf_vision_count(&v, "intermediate_size", vf ? vf->intermediate : HWS_NA, &i)) ||
+        (st = hf_vision_count(&v, "num_hidden_layers", vf ? vf->layers : HWS_NA, &L)) ||
+        (st = hf_vision_count(&v, "patch_size", vf ? vf->patch : HWS_NA, &p)) ||
+        (st = hf_vision_count(&v, "image_size", vf ? vf->image : HWS_NA, &img)) ||
+        (st = hf_vision_count(&v, "num_channels", 3, &c)))
+        return st;
+    const char *name = type != NULL ? type : (root_type != NULL ? root_type : "unnamed");
+    if (!hws_known(h) || !hws_known(i) || !hws_known(L)) {
+        hf_warn(m,
+                "%s: the vision tower (%s) is left out of the plan, which is short by its size "
+                "(CLIP-L 0.30B, SigLIP 0.42B, Llama 4's 0.87B parameters): its vision_config "
+                "lacks hidden_size, intermediate_size or num_hidden_layers",
+                d->path, name);
+        return HWS_OK;
+    }
+    double layer = 4.0 * (h * h + h) + 4.0 * h + (h * i + i) + (i * h + h);
+    double tower = L * layer + 2.0 * h; /* + the final LayerNorm */
+    if (hws_known(p))
+        tower += c * p * p * h + (vf != NULL && vf->patch_bias ? h : 0.0);
+    if (hws_known(p) && hws_known(img)) {
+        double patches = floor(img / p) * floor(img / p);
+        tower += (patches + (vf != NULL && vf->class_token)) * h;
+    }
+    if (vf != NULL && vf->class_token)
+        tower += h;
+    if (vf != NULL && vf->pre_norm)
+        tower += 2.0 * h;
+    if (vf != NULL && strcmp(vf->model_type, "siglip_vision_model") == 0) {
+        int head = 1;
+        if ((st = hf_bool(&v, "vision_use_head", &head)) != HWS_OK)
+            return st;
+        if (head) /* probe, in/out projections, LayerNorm, MLP */
+            tower +=
+                h + (3.0 * h * h + 3.0 * h) + (h * h + h) + 2.0 * h + (h * i + i) + (i * h + h);
+    }
+    if (vf != NULL && strcmp(vf->model_type, "llama4_vision_model") == 0) {
+        double proj_in, proj_out;
+        if ((st = hf_vision_count(&v, "projector_input_dim", 4096, &proj_in)) ||
+            (st = hf_vision_count(&v, "projector_output_dim", 4096, &proj_out)))
+            return st;
+        tower += i * proj_in + proj_out * proj_out; /* vision_adapter: fc1, fc2 */
+    }
+    double projector;
+    if ((st = hf_projector(d, &v, root_type, h, m->hidden_size, &projector)) != HWS_OK)
+        return st;
+    if (vf == NULL)
+        hf_warn(m, "%s: vision tower '%s' counted as a plain ViT: %.3gB params, an estimate",
+                d->path, name, tower / 1e9);
+    if (!hws_known(projector))
+        hf_warn(m, "%s: the %s projector from the vision tower is left out of the plan", d->path,
+                root_type != NULL ? root_type : "model's");
+    m->vision_params = tower + (hws_known(projector) ? projector : 0.0);
+    return HWS_OK;
+}
+
 static hws_status hf_fill(const hf_doc *d, hws_model_spec *m) {
     hws_status st;
     const char *root_type = NULL, *text_type = NULL;
@@ -443,6 +649,12 @@ static hws_status hf_fill(const hf_doc *d, hws_model_spec *m) {
     snprintf(m->source, sizeof m->source, "%s", d->path);
     hf_name(d, root_type, m);
 
+    const hf_text_default *td = hf_text_default_find(d, text_type);
+    if (td != NULL) {
+        m->hidden_size = td->hidden_size;
+        m->n_layers = td->n_layers;
+        m->n_heads = td->n_heads;
+    }
     const char *const *required[] = {hf_hidden_keys, hf_layers_keys, hf_heads_keys};
     double *fields[] = {&m->hidden_size, &m->n_layers, &m->n_heads};
     for (int i = 0; i < 3; i++) {
@@ -452,12 +664,12 @@ static hws_status hf_fill(const hf_doc *d, hws_model_spec *m) {
             return HWS_FAIL(d->err, HWS_ERR_INPUT, "%s: key \"%s\": missing", d->path,
                             required[i][0]);
     }
-    if ((st = hf_attention(d, fam->model_type, m)) != HWS_OK)
+    if ((st = hf_attention(d, fam, m)) != HWS_OK)
         return st;
 
-    m->intermediate_size = fam->ffn_mult * m->hidden_size;
-    m->vocab_size = fam->vocab_size;
-    m->max_context = fam->max_context;
+    m->intermediate_size = td != NULL ? td->intermediate_size : fam->ffn_mult * m->hidden_size;
+    m->vocab_size = td != NULL ? td->vocab_size : fam->vocab_size;
+    m->max_context = td != NULL ? td->max_context : fam->max_context;
     m->tie_embeddings = fam->tie_embeddings;
     if ((st = hf_count(
              d,
@@ -475,7 +687,8 @@ static hws_status hf_fill(const hf_doc *d, hws_model_spec *m) {
         m->gated_mlp = fam->gated_mlp;
     else if ((st = hf_gated_by_activation(d, m)) != HWS_OK)
         return st;
-    if ((st = hf_experts(d, m)) || (st = hf_sliding(d, fam, m)) || (st = hf_weight_type(d, m)))
+    if ((st = hf_experts(d, fam, m)) || (st = hf_sliding(d, fam, m)) ||
+        (st = hf_weight_type(d, m)) || (st = hf_vision(d, root_type, m)))
         return st;
     return hf_check_shape(d, m);
 }

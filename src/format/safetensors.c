@@ -256,8 +256,10 @@ static float half_to_float(uint16_t h) {
     return f;
 }
 
-hws_status hws_safetensors_read(const hws_safetensors *st, const char *name, int ndim,
-                                const int64_t *dims, float *out, hws_error *err) {
+/* Slab `slab` of the first dimension of tensor name (slab -1: the whole tensor), whose shape
+ * must be dims[0..ndim-1], converted to float into out. */
+static hws_status read_part(const hws_safetensors *st, const char *name, int64_t slab, int ndim,
+                            const int64_t *dims, float *out, hws_error *err) {
     const hws_st_tensor *t = hws_safetensors_find(st, name);
     if (!t)
         return hws_error_set(err, HWS_ERR_INPUT, "%s: tensor '%s' is missing", st->label, name);
@@ -269,19 +271,24 @@ hws_status hws_safetensors_read(const hws_safetensors *st, const char *name, int
                              "%s: tensor '%s' has shape of %d dims, not the "
                              "expected [%lld%s]",
                              st->label, name, t->ndim, (long long)dims[0], ndim > 1 ? ", ..." : "");
+    if (slab >= 0 && (ndim < 1 || slab >= t->shape[0]))
+        return hws_error_set(err, HWS_ERR_INPUT, "%s: tensor '%s' has no slab %lld", st->label,
+                             name, (long long)slab);
+    uint64_t per = slab >= 0 ? t->numel / (uint64_t)t->shape[0] : t->numel;
+    uint64_t first = slab >= 0 ? per * (uint64_t)slab : 0;
     const unsigned char *p = st->data + t->begin;
-    for (uint64_t i = 0; i < t->numel; i++) {
+    for (uint64_t i = first, o = 0; o < per; i++, o++) {
         uint32_t bits;
         switch (t->dtype) {
         case HWS_ST_F32:
-            memcpy(&out[i], p + 4 * i, 4);
+            memcpy(&out[o], p + 4 * i, 4);
             break;
         case HWS_ST_F16:
-            out[i] = half_to_float((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
+            out[o] = half_to_float((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
             break;
         case HWS_ST_BF16:
             bits = (uint32_t)(p[2 * i] | p[2 * i + 1] << 8) << 16;
-            memcpy(&out[i], &bits, 4);
+            memcpy(&out[o], &bits, 4);
             break;
         default:
             return hws_error_set(err, HWS_ERR_INPUT, "%s: tensor '%s' is not F32, F16 or BF16",
@@ -289,4 +296,14 @@ hws_status hws_safetensors_read(const hws_safetensors *st, const char *name, int
         }
     }
     return HWS_OK;
+}
+
+hws_status hws_safetensors_read(const hws_safetensors *st, const char *name, int ndim,
+                                const int64_t *dims, float *out, hws_error *err) {
+    return read_part(st, name, -1, ndim, dims, out, err);
+}
+
+hws_status hws_safetensors_read_slab(const hws_safetensors *st, const char *name, int64_t slab,
+                                     int ndim, const int64_t *dims, float *out, hws_error *err) {
+    return read_part(st, name, slab, ndim, dims, out, err);
 }

@@ -57,5 +57,9 @@ const char *hws_safetensors_meta(const hws_safetensors *st, const char *key);
  * (HWS_ERR_INPUT naming file and key otherwise). */
 hws_status hws_safetensors_read(const hws_safetensors *st, const char *name, int ndim,
                                 const int64_t *dims, float *out, hws_error *err);
+/* The same for slab `slab` of the first dimension only (dims: the whole tensor's shape), e.g.
+ * one expert of a [experts, rows, cols] tensor: numel / dims[0] floats. */
+hws_status hws_safetensors_read_slab(const hws_safetensors *st, const char *name, int64_t slab,
+                                     int ndim, const int64_t *dims, float *out, hws_error *err);
 
 #endif

@@ -123,6 +123,14 @@ static int gated(const gguf_doc *d) {
     return 0;
 }
 
+/* Whether the table holds a shared expert's matrices (ffn_*_shexp). */
+static int has_shared_expert(const gguf_doc *d) {
+    for (size_t i = 0; i < hws_gguf_tensor_count(d->g); i++)
+        if (strstr(hws_gguf_tensor_at(d->g, i)->name, "_shexp.") != NULL)
+            return 1;
+    return 0;
+}
+
 /* general.file_type's name, else the tensor type holding the most bytes. */
 static void weight_type(const gguf_doc *d, hws_model_spec *m) {
     const hws_gguf_kv *kv = hws_gguf_find(d->g, "general.file_type");
@@ -191,24 +199,32 @@ static hws_status fill(const gguf_doc *d, hws_model_spec *m) {
         return st;
     if (!hws_known(m->head_dim))
         m->head_dim = m->hidden_size / m->n_heads;
-    if (hws_known(m->sliding_window) && m->sliding_window > 0)
+    if (hws_known(m->sliding_window) && m->sliding_window > 0) {
         sliding_pattern(d, m);
-    else
+    } else if (strcmp(d->arch, "llama4") == 0) {
+        /* llama.cpp's llama4: chunked attention, 8192 tokens, on 3 of every 4 layers (fixed in
+         * llama-model.cpp, not written to the file) */
+        m->sliding_window = 8192;
+        m->sliding_layers_per_global = 3;
+    } else {
         m->sliding_window = HWS_NA;
+    }
 
     double experts = HWS_NA;
     if ((st = meta_count(d, "expert_count", 0, &experts)) != HWS_OK)
         return st;
     if (hws_known(experts) && experts > 0) {
         m->n_experts = experts;
-        m->n_shared_experts = 0;
         m->n_dense_layers = 0;
         m->moe_intermediate_size = m->intermediate_size;
         if ((st = meta_count(d, "expert_used_count", 1, &m->n_experts_active)) ||
             (st = meta_count(d, "expert_shared_count", 0, &m->n_shared_experts)) ||
             (st = meta_count(d, "expert_feed_forward_length", 1, &m->moe_intermediate_size)) ||
-            (st = meta_count(d, "leading_dense_block_count", 0, &m->n_dense_layers)))
+            (st = meta_count(d, "leading_dense_block_count", 0, &m->n_dense_layers)) ||
+            (st = meta_count(d, "interleave_moe_layer_step", 1, &m->moe_layer_step)))
             return st;
+        if (!hws_known(m->n_shared_experts)) /* llama4 has one and writes no count: its tensors */
+            m->n_shared_experts = has_shared_expert(d) ? 1 : 0;
     }
     if ((st = check_shape(d, m)) != HWS_OK)
         return st;

@@ -68,6 +68,8 @@ static void llamacpp(const hws_model_spec *m, const hws_plan_opts *o, const hws_
         gpu_layers += pl->load[d].n_layers;
     const char *q = o->weights != NULL ? o->weights->name : "BF16";
     add(buf, n, len, "llama-server -m %s-%s.gguf", id, q);
+    if (hws_known(m->vision_params) && m->vision_params > 0) /* the vision tower's own file */
+        add(buf, n, len, " --mmproj mmproj-%s-F16.gguf", id);
     if (pl->kind == HWS_PLACE_CPU_ONLY)
         add(buf, n, len, " -ngl 0");
     else if (pl->kind == HWS_PLACE_CPU_OFFLOAD)
@@ -82,11 +84,10 @@ static void llamacpp(const hws_model_spec *m, const hws_plan_opts *o, const hws_
             add(buf, n, len, " --split-mode row");
     }
     if (pl->kind == HWS_PLACE_EXPERT_OFFLOAD) {
-        double dense = hws_known(m->n_dense_layers) ? m->n_dense_layers : 0;
-        if (pl->cpu_moe_layers >= (int)(m->n_layers - dense))
+        if (pl->cpu_moe_below >= (int)m->n_layers)
             add(buf, n, len, " -ot exps=CPU");
         else
-            add(buf, n, len, " --n-cpu-moe %d", pl->cpu_moe_layers);
+            add(buf, n, len, " --n-cpu-moe %d", pl->cpu_moe_below);
     }
     add(buf, n, len, " -c %.0f -np %.0f", o->ctx_tokens * o->batch, o->batch);
     const char *kv = llama_kv(o);
@@ -98,17 +99,24 @@ static const char *torch_dtype(const hws_plan_opts *o) {
     return o->weights != NULL && strcmp(o->weights->name, "fp16") == 0 ? "float16" : "bfloat16";
 }
 
-static void transformers(const hws_plan_opts *o, const hws_device_set *devs,
-                         const hws_placement *pl, const char *id, char *buf, size_t n,
-                         size_t *len) {
+/* The transformers Auto class that loads the checkpoint whole: a vision-language model's
+ * ForConditionalGeneration class comes from AutoModelForImageTextToText. */
+static const char *auto_class(const hws_model_spec *m) {
+    return hws_known(m->vision_params) && m->vision_params > 0 ? "AutoModelForImageTextToText"
+                                                               : "AutoModelForCausalLM";
+}
+
+static void transformers(const hws_model_spec *m, const hws_plan_opts *o,
+                         const hws_device_set *devs, const hws_placement *pl, const char *id,
+                         char *buf, size_t n, size_t *len) {
     if (pl->kind == HWS_PLACE_TENSOR_PARALLEL) {
         add(buf, n, len,
-            "torchrun --nproc-per-node %d app.py  # AutoModelForCausalLM.from_pretrained(\"%s\", "
+            "torchrun --nproc-per-node %d app.py  # %s.from_pretrained(\"%s\", "
             "torch_dtype=\"%s\", tp_plan=\"auto\")",
-            pl->tp, id, torch_dtype(o));
+            pl->tp, auto_class(m), id, torch_dtype(o));
         return;
     }
-    add(buf, n, len, "AutoModelForCausalLM.from_pretrained(\"%s\", torch_dtype=\"%s\"", id,
+    add(buf, n, len, "%s.from_pretrained(\"%s\", torch_dtype=\"%s\"", auto_class(m), id,
         torch_dtype(o));
     if (o->weights != NULL && strcmp(o->weights->name, "nf4") == 0)
         add(buf, n, len, ", quantization_config=BitsAndBytesConfig(load_in_4bit=True)");
@@ -145,10 +153,10 @@ void hws_launch_command(const hws_model_spec *m, const hws_plan_opts *o, const h
     model_id(m, id, sizeof id);
     if (pl->kind == HWS_PLACE_ZERO3) {
         add(buf, n, &len,
-            "deepspeed --num_gpus %d app.py  # deepspeed.initialize(model=AutoModelForCausalLM."
+            "deepspeed --num_gpus %d app.py  # deepspeed.initialize(model=%s."
             "from_pretrained(\"%s\"), config={\"zero_optimization\": {\"stage\": 3}, "
             "\"train_micro_batch_size_per_gpu\": 1})",
-            pl->ndev, id);
+            pl->ndev, auto_class(m), id);
         return;
     }
     /* GGUF formats and CPU plans run with llama.cpp whatever runtime was asked */
@@ -159,5 +167,5 @@ void hws_launch_command(const hws_model_spec *m, const hws_plan_opts *o, const h
     else if (o->runtime == HWS_RUNTIME_VLLM)
         vllm(m, o, pl, id, buf, n, &len);
     else
-        transformers(o, devs, pl, id, buf, n, &len);
+        transformers(m, o, devs, pl, id, buf, n, &len);
 }

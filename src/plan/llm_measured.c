@@ -54,6 +54,12 @@ static bool num_field(const cJSON *o, const char *key, double *out) {
     return true;
 }
 
+/* Whether key is absent (older files) or null (not known). */
+static bool no_value(const cJSON *o, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return v == NULL || cJSON_IsNull(v);
+}
+
 bool hws_llm_measured_parse(const cJSON *o, hws_llm_measured *r) {
     memset(r, 0, sizeof *r);
     return cJSON_IsObject(o) && str_field(o, "model", r->model, sizeof r->model) &&
@@ -67,6 +73,7 @@ bool hws_llm_measured_parse(const cJSON *o, hws_llm_measured *r) {
            num_field(o, "decode_tokens_per_s", &r->decode_tokens_per_s) &&
            num_field(o, "decode_bytes_per_step", &r->decode_bytes_per_step) &&
            num_field(o, "prefill_flops_per_token", &r->prefill_flops_per_token) &&
+           (int_field(o, "layers", 1, 100000, &r->layers) || no_value(o, "layers")) &&
            (str_field(o, "measured_at", r->measured_at, sizeof r->measured_at) ||
             (r->measured_at[0] = '\0', true));
 }
@@ -114,6 +121,7 @@ static cJSON *run_json(const hws_llm_measured *r) {
         {"decode_tokens_per_s", r->decode_tokens_per_s},
         {"decode_bytes_per_step", r->decode_bytes_per_step},
         {"prefill_flops_per_token", r->prefill_flops_per_token},
+        {"layers", r->layers > 0 ? r->layers : HWS_NA},
     };
     bool ok = cJSON_AddStringToObject(o, "model", r->model) != NULL &&
               cJSON_AddStringToObject(o, "device", r->device) != NULL &&
@@ -196,24 +204,59 @@ static bool fit_line(const double *x, const double *y, int k, double *eff, doubl
     return true;
 }
 
+/* Least squares of y = x / eff + layers * b over k points (no constant: the per-step costs that
+ * do not grow with the bytes or FLOPs are the blocks' kernel chains). False unless the layer
+ * counts differ and both terms come out positive. */
+static bool fit_layers(const double *x, const double *l, const double *y, int k, double *eff,
+                       double *b) {
+    double sxx = 0, sxl = 0, sll = 0, sxy = 0, sly = 0;
+    for (int i = 0; i < k; i++) {
+        if (!(l[i] > 0))
+            return false;
+        sxx += x[i] * x[i], sxl += x[i] * l[i], sll += l[i] * l[i];
+        sxy += x[i] * y[i], sly += l[i] * y[i];
+    }
+    double det = sxx * sll - sxl * sxl;
+    if (k < 3 || !(det > 1e-9 * sxx * sll))
+        return false;
+    double a = (sxy * sll - sly * sxl) / det, per_layer = (sly * sxx - sxy * sxl) / det;
+    if (!(a > 0) || !(per_layer >= 0))
+        return false;
+    *eff = 1.0 / a;
+    *b = per_layer;
+    return true;
+}
+
 /* The runs as points of one phase: decode x = bytes per step / bandwidth, y = step seconds, at
  * one batch size (a kernel reads weights at another rate for 8 rows than for 1); prefill x =
- * prompt FLOPs / matrix FLOP/s, y = prefill seconds. Returns how many. */
+ * prompt FLOPs / matrix FLOP/s, y = prefill seconds; l the runs' layer counts (0 unknown).
+ * Returns how many. */
 static int points(const hws_llm_measured *r, int n, bool prefill, int batch, double ceiling,
-                  double *x, double *y) {
+                  double *x, double *l, double *y) {
     int k = 0;
     for (int i = 0; i < n; i++) {
         if (prefill && hws_known(r[i].prefill_tokens_per_s) &&
             hws_known(r[i].prefill_flops_per_token) && r[i].prompt_tokens > 0) {
             x[k] = r[i].prompt_tokens * r[i].prefill_flops_per_token / ceiling;
+            l[k] = r[i].layers;
             y[k++] = r[i].prompt_tokens / r[i].prefill_tokens_per_s;
         } else if (!prefill && hws_known(r[i].decode_tokens_per_s) &&
                    hws_known(r[i].decode_bytes_per_step) && r[i].batch == batch) {
             x[k] = r[i].decode_bytes_per_step / ceiling;
+            l[k] = r[i].layers;
             y[k++] = r[i].batch / r[i].decode_tokens_per_s;
         }
     }
     return k;
+}
+
+/* One phase's fit: per block where the runs say how many blocks they had (and differ), else
+ * a fixed cost per step or prefill. */
+static bool fit_phase(const double *x, const double *l, const double *y, int k, double *eff,
+                      double *per_layer_s, double *fixed_s) {
+    *per_layer_s = 0;
+    *fixed_s = 0;
+    return k > 0 && (fit_layers(x, l, y, k, eff, per_layer_s) || fit_line(x, y, k, eff, fixed_s));
 }
 
 void hws_llm_measured_apply(const hws_plan_opts *o, const hws_device *dev,
@@ -240,13 +283,14 @@ void hws_llm_measured_apply(const hws_plan_opts *o, const hws_device *dev,
             (batch == 0 || d < best || (d == best && runs[i].batch < batch)))
             batch = runs[i].batch;
     }
-    double *x = malloc(2 * (size_t)(k + 1) * sizeof *x), *y = x != NULL ? x + k + 1 : NULL;
-    double bw_eff = 0, c_s = 0, mm_eff = 0, p_s = 0;
-    int nd = x != NULL ? points(runs, k, false, batch, in->mem_bw_gbps * 1e9, x, y) : 0;
-    if (!fit_line(x, y, nd, &bw_eff, &c_s))
+    double *x = malloc(3 * (size_t)(k + 1) * sizeof *x), *l = x != NULL ? x + k + 1 : NULL,
+           *y = x != NULL ? l + k + 1 : NULL;
+    double bw_eff = 0, c_s = 0, d_layer_s = 0, mm_eff = 0, p_s = 0, p_layer_s = 0;
+    int nd = x != NULL ? points(runs, k, false, batch, in->mem_bw_gbps * 1e9, x, l, y) : 0;
+    if (!fit_phase(x, l, y, nd, &bw_eff, &d_layer_s, &c_s))
         nd = 0;
-    int np = x != NULL ? points(runs, k, true, 0, in->matmul_tflops * 1e12, x, y) : 0;
-    if (!fit_line(x, y, np, &mm_eff, &p_s))
+    int np = x != NULL ? points(runs, k, true, 0, in->matmul_tflops * 1e12, x, l, y) : 0;
+    if (!fit_phase(x, l, y, np, &mm_eff, &p_layer_s, &p_s))
         np = 0;
     free(x);
     free(runs);
@@ -256,16 +300,19 @@ void hws_llm_measured_apply(const hws_plan_opts *o, const hws_device *dev,
         in->bw_eff = bw_eff;
         in->step_overhead_us = c_s * 1e6;
         in->decode_layer_overhead_us = 0; /* in the fitted step time */
+        in->block_serial_us = d_layer_s * 1e6;
     }
     if (np > 0) {
         in->mm_eff = mm_eff;
         in->layer_overhead_us = 0;
         in->prefill_overhead_us = p_s * 1e6;
+        in->prefill_block_us = p_layer_s * 1e6;
     }
     snprintf(in->basis, sizeof in->basis,
              "measured by hwscope bench llm on this machine (%s, %d decode run(s) at batch %d "
-             "and %d prefill run(s) of %s, last %s): %.0f GB/s x %.2f + %.0f us/step decode, "
-             "%.0f TFLOP/s x %.2f + %.0f us prefill",
+             "and %d prefill run(s) of %s, last %s): %.0f GB/s x %.2f + %.0f us/step + %.1f "
+             "us/block decode, %.0f TFLOP/s x %.2f + %.0f us + %.1f us/block prefill",
              dev->name, nd, batch, np, fmt, last[0] ? last : "undated", in->mem_bw_gbps, in->bw_eff,
-             in->step_overhead_us, in->matmul_tflops, in->mm_eff, in->prefill_overhead_us);
+             in->step_overhead_us, in->block_serial_us, in->matmul_tflops, in->mm_eff,
+             in->prefill_overhead_us, in->prefill_block_us);
 }

@@ -330,6 +330,12 @@ const hws_weight_format *hws_checkpoint_format(const hws_model_spec *m, int *exp
     return NULL;
 }
 
+/* Bits a vision tower is stored in: 16 unless the format is wider (fp32). Runtimes keep it
+ * out of weight quantisation (llama.cpp's separate mmproj file, AWQ/GPTQ/FP8 ignore lists). */
+static double vision_bits(const hws_weight_format *f) {
+    return f->embed_bits > 16.0 ? f->embed_bits : 16.0;
+}
+
 static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory *mem) {
     const hws_weight_format *f = o->weights;
     double embed_p = hws_shape_embed_params(m);
@@ -345,10 +351,12 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
     double experts_p = per_expert_p * (moe_p > 0 ? m->n_experts : 0);
     double active_experts_p = per_expert_p * (moe_p > 0 ? m->n_experts_active : 0);
     int first_moe = hws_shape_first_moe_layer(m);
-    double n_moe = m->n_layers - first_moe;
-    double blocks_p = first_moe * dense_p + n_moe * moe_p + m->hidden_size;
-    double active_blocks_p = first_moe * dense_p + n_moe * moe_active_p + m->hidden_size;
-    double bits, ebits, hbits, xbits; /* blocks, embedding, head, routed experts */
+    double n_moe = moe_p > 0 ? hws_shape_moe_layers(m) : 0;
+    double n_dense = m->n_layers - n_moe;
+    double blocks_p = n_dense * dense_p + n_moe * moe_p + m->hidden_size;
+    double active_blocks_p = n_dense * dense_p + n_moe * moe_active_p + m->hidden_size;
+    double vision_p = hws_known(m->vision_params) ? m->vision_params : 0.0;
+    double bits, ebits, hbits, xbits, vbits; /* blocks, embedding, head, routed experts, vision */
     int experts_only = 0;
     int file_bytes = hws_known(m->file_weight_bytes);
     /* the file's exact bytes beat the format its config names; that beats bf16 */
@@ -356,13 +364,14 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
         f == NULL && !file_bytes ? hws_checkpoint_format(m, &experts_only) : NULL;
     if (f == NULL && file_bytes) {
         /* the file's own bytes: every part at the file's average bits */
-        bits = ebits = hbits = xbits = m->file_weight_bytes * 8.0 / (blocks_p + embeds);
+        bits = ebits = hbits = xbits = vbits =
+            m->file_weight_bytes * 8.0 / (blocks_p + embeds + vision_p);
         snprintf(mem->weights_basis, sizeof mem->weights_basis,
                  "file: %.0f bytes (%s), %.3f bits per weight on average", m->file_weight_bytes,
                  m->file_weight_type[0] ? m->file_weight_type : "as stored", bits);
     } else if (shipped != NULL && experts_only) {
         const hws_weight_format *bf16 = hws_weight_format_find("bf16");
-        bits = ebits = hbits = bf16->bits_per_weight;
+        bits = ebits = hbits = vbits = bf16->bits_per_weight;
         xbits = shipped->bits_per_weight;
         snprintf(mem->weights_basis, sizeof mem->weights_basis,
                  "checkpoint %s: %.4gB routed-expert params x %.4g bits (%s), the other %.4gB "
@@ -375,6 +384,7 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
         bits = xbits = f->bits_per_weight;
         ebits = f->embed_bits;
         hbits = m->tie_embeddings ? ebits : f->head_bits;
+        vbits = vision_bits(f);
         snprintf(mem->weights_basis, sizeof mem->weights_basis,
                  "%s%s: %.4gB block params x %.4g bits + %.4gB embedding/head params x "
                  "%.4g/%.4g bits (%s)",
@@ -384,28 +394,45 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
     double moe_block_bytes = (moe_p - experts_p) * bits / 8.0 + experts_p * xbits / 8.0;
     double moe_active_bytes =
         (moe_active_p - active_experts_p) * bits / 8.0 + active_experts_p * xbits / 8.0;
-    mem->params = blocks_p + embeds;
+    mem->params = blocks_p + embeds + vision_p;
     mem->active_params = active_blocks_p + embed_p;
+    mem->vision_bytes = vision_p * vbits / 8.0;
     mem->input_embed_bytes = embed_p * ebits / 8.0;
     mem->head_bytes = m->tie_embeddings ? 0.0 : embed_p * hbits / 8.0;
     mem->embed_bytes = mem->input_embed_bytes + mem->head_bytes;
     mem->dense_block_bytes = dense_p * bits / 8.0;
     mem->moe_block_bytes = moe_p > 0 ? moe_block_bytes : 0.0;
     mem->first_moe_layer = first_moe;
+    mem->moe_layer_step = hws_shape_moe_step(m);
+    mem->n_moe_layers = (int)n_moe;
     if (moe_p > 0 && m->n_experts > m->n_experts_active)
         mem->expert_bytes = per_expert_p * xbits / 8;
     mem->final_norm_bytes = m->hidden_size * bits / 8.0;
-    double blocks_bytes = first_moe * mem->dense_block_bytes + n_moe * mem->moe_block_bytes;
-    mem->weights_bytes = blocks_bytes + mem->final_norm_bytes + mem->embed_bytes;
+    double blocks_bytes = n_dense * mem->dense_block_bytes + n_moe * mem->moe_block_bytes;
+    mem->weights_bytes =
+        blocks_bytes + mem->final_norm_bytes + mem->embed_bytes + mem->vision_bytes;
     mem->layer_weights_bytes = blocks_bytes / m->n_layers;
-    /* every block's active part and the head (the tied one is the input matrix, read whole) */
+    /* every block's active part and the head (the tied one is the input matrix, read whole);
+     * the vision tower runs on images at prefill, not per decoded token */
     mem->active_weights_bytes =
-        first_moe * mem->dense_block_bytes + n_moe * (moe_p > 0 ? moe_active_bytes : 0.0) +
+        n_dense * mem->dense_block_bytes + n_moe * (moe_p > 0 ? moe_active_bytes : 0.0) +
         mem->final_norm_bytes + (m->tie_embeddings ? mem->input_embed_bytes : mem->head_bytes);
+    if (vision_p > 0)
+        snprintf(mem->vision_basis, sizeof mem->vision_basis,
+                 "vision tower + projector: %.4gB params x %.4g bits%s", vision_p / 1e9, vbits,
+                 f != NULL && vbits > f->bits_per_weight
+                     ? " (kept in 16 bits: llama.cpp's mmproj file is F16, quantised checkpoints "
+                       "leave the vision tower unquantised)"
+                     : "");
+}
+
+int hws_layer_is_moe(const hws_memory *mem, int layer) {
+    return mem->moe_block_bytes > 0 &&
+           hws_shape_layer_is_moe(layer, mem->first_moe_layer, mem->moe_layer_step);
 }
 
 double hws_layer_weights_bytes(const hws_memory *mem, int layer) {
-    return layer < mem->first_moe_layer ? mem->dense_block_bytes : mem->moe_block_bytes;
+    return hws_layer_is_moe(mem, layer) ? mem->moe_block_bytes : mem->dense_block_bytes;
 }
 
 static int shape_known(const hws_model_spec *m) {

@@ -115,6 +115,24 @@ int hws_shape_first_moe_layer(const hws_model_spec *m) {
     return (int)(dense < m->n_layers ? dense : m->n_layers);
 }
 
+int hws_shape_moe_step(const hws_model_spec *m) {
+    double step = m->moe_layer_step;
+    if (!hws_known(step) || step < 1)
+        return 1;
+    return step > HWS_MAX_LAYERS ? HWS_MAX_LAYERS + 1 : (int)step; /* beyond: no MoE block */
+}
+
+int hws_shape_layer_is_moe(int layer, int first_moe, int step) {
+    return layer >= first_moe && (layer + 1) % (step >= 1 ? step : 1) == 0;
+}
+
+int hws_shape_moe_layers(const hws_model_spec *m) {
+    int first = hws_shape_first_moe_layer(m), step = hws_shape_moe_step(m), count = 0;
+    for (int i = first; i < (int)m->n_layers; i++)
+        count += hws_shape_layer_is_moe(i, first, step);
+    return count;
+}
+
 double hws_shape_dense_block_params(const hws_model_spec *m) {
     return attn_params(m) + 2.0 * m->hidden_size + mlp_params(m, m->intermediate_size);
 }
@@ -133,8 +151,8 @@ double hws_shape_embed_params(const hws_model_spec *m) {
 
 /* Every block plus the final norm, with `experts` routed experts counted per MoE block. */
 static double block_params(const hws_model_spec *m, double experts) {
-    double dense = hws_shape_first_moe_layer(m);
-    double moe = m->n_layers - dense;
+    double moe = hws_shape_moe_layers(m);
+    double dense = m->n_layers - moe;
     return dense * hws_shape_dense_block_params(m) + moe * hws_shape_moe_block_params(m, experts) +
            m->hidden_size;
 }
@@ -144,7 +162,8 @@ double hws_model_params(const hws_model_spec *m) {
         !hws_known(m->vocab_size) || !hws_known(m->intermediate_size))
         return HWS_NA;
     double head = m->tie_embeddings ? 0.0 : hws_shape_embed_params(m);
-    return hws_shape_embed_params(m) + head + block_params(m, is_moe(m) ? m->n_experts : 0.0);
+    return hws_shape_embed_params(m) + head + block_params(m, is_moe(m) ? m->n_experts : 0.0) +
+           or0(m->vision_params);
 }
 
 double hws_model_active_params(const hws_model_spec *m) {

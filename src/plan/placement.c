@@ -223,11 +223,12 @@ static void load_add_layer(hws_device_load *l, const hws_model_spec *m, const hw
     l->kv_bytes += hws_kv_layer_bytes(m, o, layer);
 }
 
-/* Input embedding on the first device; the head on the last (with the embedding when tied). */
+/* Input embedding (and a vision tower, which feeds it) on the first device; the head on the
+ * last (with the embedding when tied). */
 static void load_ends(hws_placement *pl, const hws_model_spec *m, const hws_memory *mem) {
     hws_device_load *first = &pl->load[0], *last = &pl->load[pl->ndev - 1];
     first->has_embeddings = 1;
-    first->weights_bytes += mem->input_embed_bytes;
+    first->weights_bytes += mem->input_embed_bytes + mem->vision_bytes;
     if (m->tie_embeddings) {
         first->has_head = 1;
         first->weights_bytes += mem->final_norm_bytes;
@@ -318,7 +319,7 @@ static void place_split(const hws_model_spec *m, const hws_plan_opts *o, const h
         load_init(&pl->load[d], o, mem, &devs->dev[d]);
         room[d] =
             pl->load[d].avail_bytes - pl->load[d].activation_bytes - pl->load[d].overhead_bytes;
-        room[d] -= d == 0 ? mem->input_embed_bytes : 0;
+        room[d] -= d == 0 ? mem->input_embed_bytes + mem->vision_bytes : 0;
         room[d] -= d == n - 1 ? mem->head_bytes : 0;
         room[d] = room[d] > 0 ? room[d] : 0;
         sum_room += room[d];
@@ -400,12 +401,12 @@ static double device_room(const hws_placement *pl, int d) {
  * the last blocks. Returns the most blocks that fit: packing a suffix in order, greedily from the
  * back, is optimal. */
 static int pack_suffix(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
-                       hws_placement *pl, double moe_host_bytes, int cpu_moe_layers, int fill) {
+                       hws_placement *pl, double moe_host_bytes, int cpu_moe_below, int fill) {
     int nl = (int)m->n_layers, d = pl->ndev - 1, placed = 0;
     double used = 0;
     for (int i = nl - 1; i >= 0 && d >= 0; i--) {
         double c = layer_cost(m, o, mem, i);
-        if (i >= mem->first_moe_layer && i < cpu_moe_layers)
+        if (i < cpu_moe_below && hws_layer_is_moe(mem, i))
             c -= moe_host_bytes;
         while (d >= 0 && used + c > device_room(pl, d)) {
             d--;
@@ -491,7 +492,9 @@ static void place_experts(const hws_model_spec *m, const hws_plan_opts *o, const
         n_cpu++;
     pack_suffix(m, o, mem, pl, routed, n_cpu, 1);
     place_head(m, mem, pl);
-    pl->cpu_moe_layers = n_cpu - mem->first_moe_layer;
+    pl->cpu_moe_below = n_cpu;
+    for (int i = 0; i < n_cpu; i++)
+        pl->cpu_moe_layers += hws_layer_is_moe(mem, i);
     pl->cpu_bytes = mem->weights_bytes + mem->kv_bytes - gpu_part(pl);
     if (pack_suffix(m, o, mem, pl, routed, n_cpu, 0) < nl) {
         pl->possible = 0;

@@ -5,11 +5,12 @@
 #include "hwscope/plan.h"
 
 static const hws_field memory_fields[] = {
-    HWS_JSON_NUM(hws_memory, weights_bytes),        HWS_JSON_NUM(hws_memory, embed_bytes),
-    HWS_JSON_NUM(hws_memory, active_weights_bytes), HWS_JSON_NUM(hws_memory, kv_bytes),
-    HWS_JSON_NUM(hws_memory, kv_bytes_per_token),   HWS_JSON_NUM(hws_memory, activation_bytes),
-    HWS_JSON_NUM(hws_memory, prefill_chunk_tokens), HWS_JSON_NUM(hws_memory, cuda_context_bytes),
-    HWS_JSON_NUM(hws_memory, runtime_bytes),        HWS_JSON_NUM(hws_memory, total_bytes),
+    HWS_JSON_NUM(hws_memory, weights_bytes),      HWS_JSON_NUM(hws_memory, embed_bytes),
+    HWS_JSON_NUM(hws_memory, vision_bytes),       HWS_JSON_NUM(hws_memory, active_weights_bytes),
+    HWS_JSON_NUM(hws_memory, kv_bytes),           HWS_JSON_NUM(hws_memory, kv_bytes_per_token),
+    HWS_JSON_NUM(hws_memory, activation_bytes),   HWS_JSON_NUM(hws_memory, prefill_chunk_tokens),
+    HWS_JSON_NUM(hws_memory, cuda_context_bytes), HWS_JSON_NUM(hws_memory, runtime_bytes),
+    HWS_JSON_NUM(hws_memory, total_bytes),
 };
 const hws_field_table hws_memory_table = HWS_FIELD_TABLE(hws_memory, memory_fields);
 
@@ -35,6 +36,7 @@ static const hws_field placement_fields[] = {
     HWS_JSON_STR(hws_placement, why),
     HWS_JSON_INT("cpu_layers", hws_placement, cpu_layers),
     HWS_JSON_INT("cpu_moe_layers", hws_placement, cpu_moe_layers),
+    HWS_JSON_INT("cpu_moe_below", hws_placement, cpu_moe_below),
     HWS_JSON_NUM(hws_placement, cpu_bytes),
     HWS_JSON_NUM(hws_placement, host_avail_bytes),
     HWS_JSON_INT("tp", hws_placement, tp),
@@ -75,6 +77,7 @@ static const hws_field predict_inputs_fields[] = {
     HWS_JSON_NUM(hws_predict_inputs, decode_layer_overhead_us),
     HWS_JSON_NUM(hws_predict_inputs, step_overhead_us),
     HWS_JSON_NUM(hws_predict_inputs, prefill_overhead_us),
+    HWS_JSON_NUM(hws_predict_inputs, prefill_block_us),
     HWS_JSON_NUM(hws_predict_inputs, block_serial_us),
     HWS_JSON_NUM(hws_predict_inputs, host_tflops),
     HWS_JSON_NUM(hws_predict_inputs, host_mm_eff),

@@ -239,6 +239,11 @@ static double kv_read(const hws_model_spec *m, const hws_plan_opts *o, double fi
     return sum;
 }
 
+/* The weights a text forward pass runs through: all but the vision tower (it runs on images). */
+static double text_weights_bytes(const hws_memory *mem) {
+    return mem->weights_bytes - mem->vision_bytes;
+}
+
 /* Weight bytes a decode step reads: with B sequences an MoE block touches the union of their
  * experts, E x (1 - (1 - k/E)^B) of them. */
 static double weights_read(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem) {
@@ -246,8 +251,7 @@ static double weights_read(const hws_model_spec *m, const hws_plan_opts *o, cons
         return mem->active_weights_bytes;
     double E = m->n_experts, k = m->n_experts_active;
     double used = E * (1.0 - pow(1.0 - k / E, o->batch));
-    double n_moe = m->n_layers - mem->first_moe_layer;
-    return mem->active_weights_bytes + n_moe * (used - k) * mem->expert_bytes;
+    return mem->active_weights_bytes + mem->n_moe_layers * (used - k) * mem->expert_bytes;
 }
 
 /* Seconds for one all-reduce of `bytes` over n GPUs (ring: 2(n-1)/n of the data each way). */
@@ -298,8 +302,9 @@ static decode_step decode_at(const hws_model_spec *m, const hws_plan_opts *o, co
     double t_mem = on_host / host_bw + (cpu ? 0 : (d.bytes - on_host) / tp / bw);
     if (pl->kind == HWS_PLACE_ZERO3 && pl->ndev > 1) { /* every GPU gathers each block */
         double n = pl->ndev;
-        double gather = mem->weights_bytes * (n - 1) / n / (in->link_gbps * 1e9 * in->link_eff) +
-                        L * in->allreduce_latency_us * 1e-6;
+        double gather =
+            text_weights_bytes(mem) * (n - 1) / n / (in->link_gbps * 1e9 * in->link_eff) +
+            L * in->allreduce_latency_us * 1e-6;
         t_mem = (wbytes + kvbytes / n) / bw;
         if (gather > t_mem) {
             t_mem = gather;
@@ -382,20 +387,25 @@ void hws_prediction_compute(const hws_model_spec *m, const hws_plan_opts *o, con
     double chunk = mem->prefill_chunk_tokens > 0 ? mem->prefill_chunk_tokens : tokens;
     double chunks = ceil(tokens / (chunk < tokens ? chunk : tokens));
     out->prefill_flops_per_token = 2.0 * mem->active_params + attn_flops(m, o->prompt_tokens / 2);
+    /* hwscope's engine takes the logits of a prompt's last token only: the head once a prefill */
+    if (o->runtime == HWS_RUNTIME_HWSCOPE && hws_known(m->vocab_size) &&
+        hws_known(m->hidden_size) && o->prompt_tokens > 0)
+        out->prefill_flops_per_token -=
+            2.0 * m->vocab_size * m->hidden_size * (1.0 - 1.0 / o->prompt_tokens);
     double p_cmp = tokens * out->prefill_flops_per_token / tp / mm;
-    double p_mem = chunks * mem->weights_bytes / tp / bw;
+    double p_mem = chunks * text_weights_bytes(mem) / tp / bw;
     double p_host = cpu ? 0 : chunks * L * in->layer_overhead_us * 1e-6; /* overlaps the GPU */
     double p_ar = 2.0 * L * chunks * allreduce_s(in, tp, tokens / chunks * m->hidden_size * 2.0);
     if (pl->kind == HWS_PLACE_ZERO3 && pl->ndev > 1) {
         double n = pl->ndev;
         p_cmp /= n;
         double gather =
-            chunks * mem->weights_bytes * (n - 1) / n / (in->link_gbps * 1e9 * in->link_eff);
+            chunks * text_weights_bytes(mem) * (n - 1) / n / (in->link_gbps * 1e9 * in->link_eff);
         p_mem = p_mem > gather ? p_mem : gather;
     }
     double t_prefill = p_cmp > p_mem ? p_cmp : p_mem;
     t_prefill = (t_prefill > p_host ? t_prefill : p_host) + p_ar + chunks * hops +
-                in->prefill_overhead_us * 1e-6;
+                in->prefill_overhead_us * 1e-6 + chunks * L * in->prefill_block_us * 1e-6;
     /* the host's weights cross PCIe to the GPU for each chunk (llama.cpp offloads big batches) */
     if ((pl->kind == HWS_PLACE_CPU_OFFLOAD || pl->kind == HWS_PLACE_EXPERT_OFFLOAD) &&
         pl->cpu_bytes > 0)

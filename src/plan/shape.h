@@ -14,6 +14,13 @@ double hws_shape_dense_block_params(const hws_model_spec *m);
 double hws_shape_moe_block_params(const hws_model_spec *m, double experts);
 /* Index of the first MoE block (n_layers when the model is dense). */
 int hws_shape_first_moe_layer(const hws_model_spec *m);
+/* From the first MoE block on, every step-th block is MoE (moe_layer_step; 1 when unknown). */
+int hws_shape_moe_step(const hws_model_spec *m);
+/* Whether block `layer` is MoE, given the first MoE block and the step: (layer + 1) % step == 0,
+ * as transformers' Llama4TextConfig.moe_layers and Qwen's decoder_sparse_step place them. */
+int hws_shape_layer_is_moe(int layer, int first_moe, int step);
+/* How many blocks are MoE (0 when dense). */
+int hws_shape_moe_layers(const hws_model_spec *m);
 /* Head dimension: the config's, else hidden / heads. */
 double hws_shape_head_dim(const hws_model_spec *m);
 

@@ -191,6 +191,26 @@ static void too_big(void **state) {
     hws_run_free(&r);
 }
 
+/* Mixtral-8x7B in bf16 (93 GB) on the scripted H100 (34.5 GB free): the engine runs the shape,
+ * so the refusal is the planner's breakdown of what does not fit, exit 2, nothing allocated. */
+static void moe_too_big_for_gpu(void **state) {
+    (void)state;
+    if (getenv("HWSCOPE_FAKE_NVML") == NULL)
+        skip();
+    static char nvml[1024], cuda[1024], gpus[1024];
+    snprintf(nvml, sizeof nvml, "HWSCOPE_NVML_LIB=%s", getenv("HWSCOPE_FAKE_NVML"));
+    snprintf(cuda, sizeof cuda, "HWSCOPE_CUDA_LIB=%s", getenv("HWSCOPE_FAKE_CUDA"));
+    snprintf(gpus, sizeof gpus, "HWSCOPE_FAKE_GPUS=%s/gpus/h100-1.txt", getenv("HWSCOPE_FIXTURES"));
+    const char *env[] = {nvml, cuda, gpus, NULL};
+    hws_run r;
+    hws_run_cli(&r, env, "bench", "llm", "Mixtral-8x7B-v0.1", "-p", "512", "-n", "64", NULL);
+    hws_assert_bad_input(&r, "does not fit");
+    hws_assert_contains(r.err, "Mixtral-8x7B-v0.1");
+    hws_assert_contains(r.err, "weights");
+    hws_assert_contains(r.err, "KV cache");
+    hws_run_free(&r);
+}
+
 /* The runs are saved beside the ceilings and read back; a second save of the same rows
  * replaces them, and another device's entry is kept. */
 static void save_round_trip(void **state) {
@@ -368,16 +388,57 @@ static void runtime_fit_per_batch(void **state) {
     rmdir(dir);
 }
 
+/* Runs that say how many blocks their models had: the fit takes a cost per block beside the
+ * bandwidth term. Three made-up models read b, 2b and 3b bytes per step with 16, 40 and 24
+ * blocks, timed as if at 0.9 of the plan's bandwidth plus 30 us per block; the plan of
+ * Llama-3.1-8B (32 blocks) must give that law back, and the basis must name the per-block
+ * cost. */
+static void runtime_fit_per_block(void **state) {
+    (void)state;
+    char dir[256], path[512], env[600];
+    temp_ceilings(dir, sizeof dir, path, sizeof path);
+    snprintf(env, sizeof env, "HWSCOPE_CEILINGS=%s", path);
+    cJSON *doc;
+    const cJSON *pred = plan_hwscope(env, "1", &doc);
+    double bytes = hws_json_at(pred, "decode_bytes_per_step")->valuedouble;
+    double bw = hws_json_at(doc, "prediction.inputs.mem_bw_gbps")->valuedouble * 1e9;
+    cJSON_Delete(doc);
+    const int layers[3] = {16, 40, 24};
+    hws_llm_measured runs[3];
+    memset(runs, 0, sizeof runs);
+    for (int i = 0; i < 3; i++) {
+        snprintf(runs[i].model, sizeof runs[i].model, "m%d", i);
+        snprintf(runs[i].device, sizeof runs[i].device, "cuda");
+        snprintf(runs[i].format, sizeof runs[i].format, "bf16");
+        runs[i].batch = 1;
+        runs[i].gen_tokens = 128;
+        runs[i].layers = layers[i];
+        runs[i].prefill_tokens_per_s = runs[i].prefill_flops_per_token = HWS_NA;
+        runs[i].decode_bytes_per_step = bytes * (i + 1);
+        runs[i].decode_tokens_per_s = 1.0 / (bytes * (i + 1) / (bw * 0.9) + layers[i] * 30e-6);
+    }
+    hws_error err;
+    assert_int_equal(hws_llm_measured_save(path, GPU, runs, 3, &err), HWS_OK);
+    pred = plan_hwscope(env, "1", &doc);
+    hws_assert_json_num(pred, "decode_tokens_per_s", 1.0 / (bytes / (bw * 0.9) + 32 * 30e-6), 0.5);
+    hws_assert_contains(hws_json_at(pred, "basis")->valuestring, "+ 30.0 us/block decode");
+    cJSON_Delete(doc);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(json_document),
         cmocka_unit_test(text_formats),
         cmocka_unit_test(bad_flags),
         cmocka_unit_test(too_big),
+        cmocka_unit_test(moe_too_big_for_gpu),
         cmocka_unit_test(save_round_trip),
         cmocka_unit_test(load_bounds),
         cmocka_unit_test(runtime_basis_switch),
         cmocka_unit_test(runtime_fit_per_batch),
+        cmocka_unit_test(runtime_fit_per_block),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

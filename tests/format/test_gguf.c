@@ -242,6 +242,24 @@ static void test_model_gemma3(void **state) {
     assert_int_equal(m.n_kv_heads, 4);                /* head_count_kv missing: MHA */
 }
 
+/* Llama 4 as llama.cpp writes it: the MoE step in the file, the shared expert only in the tensor
+ * table, chunked attention fixed by llama.cpp (8192 tokens, 3 chunked layers per global one). */
+static void test_model_llama4(void **state) {
+    (void)state;
+    hws_model_spec m;
+    load_model("tiny-llama4-q8_0.gguf", &m);
+    assert_int_equal(m.n_experts, 4);
+    assert_int_equal(m.n_shared_experts, 1); /* ffn_up_shexp in the table */
+    assert_int_equal(m.moe_layer_step, 2);
+    assert_int_equal(m.moe_intermediate_size, 32);
+    assert_int_equal(m.intermediate_size, 128);
+    assert_int_equal(m.sliding_window, 8192);
+    assert_int_equal(m.sliding_layers_per_global, 3);
+    load_model("tiny-deepseek2-v2.gguf", &m);
+    assert_int_equal(m.n_shared_experts, 1); /* stated by expert_shared_count */
+    assert_true(isnan(m.moe_layer_step));
+}
+
 static void test_split_model(void **state) {
     (void)state;
     hws_gguf *g1 = open_fixture("tiny-split-00001-of-00002.gguf");
@@ -365,6 +383,7 @@ int main(void) {
         cmocka_unit_test(test_model_llama),
         cmocka_unit_test(test_model_deepseek2_v2_file),
         cmocka_unit_test(test_model_gemma3),
+        cmocka_unit_test(test_model_llama4),
         cmocka_unit_test(test_split_model),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_open_errors_and_memory),

@@ -6,6 +6,7 @@
 #include "format/model_readers.h"
 #include "util/units.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -394,6 +395,137 @@ static void test_odd_configs(void **state) {
                  "does not divide");
 }
 
+/* ---- vision-language models and Llama 4 ------------------------------------------------- */
+
+/* Whether x, in billions, rounds to the published whole or two-decimal figure `published`. */
+static void assert_rounds_to(double x, double published, double step, const char *what) {
+    if (fabs(round(x / 1e9 / step) * step - published) > step / 4)
+        fail_msg("%s: %.4fB does not round to the published %.2fB", what, x / 1e9, published);
+}
+
+/* llava-1.5-7b: Vicuna-7B (LlamaConfig defaults under a two-key text_config), CLIP ViT-L/14 at
+ * 336 px and LLaVA's two-layer projector. Counted by hand from modeling_clip.py and
+ * modeling_llava.py: CLIP 24 x 12,596,224 per layer + class 1,024 + patch 3 x 14^2 x 1,024 =
+ * 602,112 + 577 positions x 1,024 = 590,848 + pre/post LayerNorms 4,096 = 303,507,456; projector
+ * 1,024 x 4,096 + 4,096 + 4,096^2 + 4,096 = 20,979,712; Llama-2-7B with a 32,064 vocabulary
+ * 6,738,939,904. The Hub lists 7.06B parameters (huggingface.co/llava-hf/llava-1.5-7b-hf,
+ * safetensors). */
+static void test_llava(void **state) {
+    (void)state;
+    hws_model_spec m;
+    load("llava-1.5-7b-hf", &m);
+    assert_string_equal(m.family, "llava");
+    assert_int_equal(m.hidden_size, 4096); /* LlamaConfig() defaults */
+    assert_int_equal(m.n_layers, 32);
+    assert_int_equal(m.n_heads, 32);
+    assert_int_equal(m.n_kv_heads, 32);
+    assert_int_equal(m.intermediate_size, 11008);
+    assert_int_equal(m.vocab_size, 32064); /* given */
+    assert_int_equal(m.max_context, 4096);
+    assert_int_equal(m.tie_embeddings, 0);
+    assert_true(m.vision_params == 303507456.0 + 20979712.0);
+    assert_true(hws_model_params(&m) == 6738939904.0 + 303507456.0 + 20979712.0);
+    assert_rounds_to(hws_model_params(&m), 7.06, 0.01, "llava-1.5-7b");
+    /* the vision tower is not read per decoded token */
+    hws_model_spec text = m;
+    text.vision_params = HWS_NA;
+    assert_true(hws_model_active_params(&m) == hws_model_active_params(&text));
+    assert_string_equal(m.warning, "");
+}
+
+/* Gemma 3 12B: SigLIP so400m at 896 px (no pooling head), mm_input_projection 1,152 x 3,840 and
+ * its RMSNorm; head_dim left to Gemma3TextConfig's 256. The Gemma 3 technical report (arXiv
+ * 2503.19786, table 1) gives 417M vision encoder + 1,012M embedding + 10,759M non-embedding =
+ * 12.19B; the Hub lists 12.2B (google/gemma-3-12b-it). 27B: 417M + 1,416M + 25,600M = 27.43B. */
+static void test_gemma3_vision(void **state) {
+    (void)state;
+    hws_model_spec m;
+    load("gemma-3-12b-it", &m);
+    assert_int_equal(m.head_dim, 256); /* not 3840 / 16 = 240 */
+    assert_int_equal(m.sliding_window, 1024);
+    /* SigLIP: 27 x 15,239,504 + patch 678,528 + 4,096 positions x 1,152 + post-norm 2,304 */
+    double tower = 27 * 15239504.0 + 678528.0 + 4096 * 1152.0 + 2304.0;
+    assert_true(m.vision_params == tower + 1152.0 * 3840 + 1152);
+    assert_true(fabs(tower / 417e6 - 1) < 0.005);
+    assert_rounds_to(hws_model_params(&m), 12.19, 0.01, "gemma-3-12b");
+    load("gemma-3-27b-it", &m);
+    assert_rounds_to(hws_model_params(&m), 27.43, 0.01, "gemma-3-27b");
+}
+
+/* Llama 4: 48 blocks, routed experts intermediate_size (8,192) wide plus one shared expert in
+ * each MoE block, dense blocks intermediate_size_mlp (16,384) wide, every block MoE on Scout and
+ * every second one (1, 3, ... 47) on Maverick; a 34-layer ViT with its pixel-shuffle adapter and a
+ * 4,096 x 5,120 projector. Meta's model card (github.com/meta-llama/llama-models,
+ * models/llama4/MODEL_CARD.md): Scout 17B active / 109B total, Maverick 17B active / 400B total;
+ * the Hub lists 109B and 402B (meta-llama/Llama-4-Scout-17B-16E, -Maverick-17B-128E). */
+static void test_llama4(void **state) {
+    (void)state;
+    hws_model_spec scout, mav;
+    load("Llama-4-Scout-17B-16E", &scout);
+    load("Llama-4-Maverick-17B-128E", &mav);
+    assert_string_equal(scout.family, "llama4");
+    assert_int_equal(scout.n_experts, 16);
+    assert_int_equal(mav.n_experts, 128);
+    assert_int_equal(scout.n_experts_active, 1);
+    assert_int_equal(scout.n_shared_experts, 1); /* Llama4TextMoe's shared_expert */
+    assert_int_equal(scout.moe_intermediate_size, 8192);
+    assert_int_equal(scout.intermediate_size, 16384);
+    assert_int_equal(scout.moe_layer_step, 1);
+    assert_int_equal(mav.moe_layer_step, 2);
+    /* chunked attention: 3 chunked layers per global (NoPE) one, 8192 tokens */
+    assert_int_equal(scout.sliding_window, 8192);
+    assert_int_equal(scout.sliding_layers_per_global, 3);
+    /* vision: 34 x 23,807,872 + patch 827,904 + class 1,408 + 577 positions x 1,408 + two
+     * LayerNorms 5,632 + adapter 5,632 x 4,096 + 4,096^2, projector 4,096 x 5,120 */
+    double vision = 34 * 23807872.0 + 827904 + 1408 + 577 * 1408.0 + 5632 + 5632 * 4096.0 +
+                    4096 * 4096.0 + 4096 * 5120.0;
+    assert_true(scout.vision_params == vision && mav.vision_params == vision);
+    double s = hws_model_params(&scout), v = hws_model_params(&mav);
+    assert_rounds_to(s, 109, 1, "Llama-4-Scout (card and Hub)");
+    assert_rounds_to(v, 402, 1, "Llama-4-Maverick (Hub)");
+    assert_true(fabs(v / 400e9 - 1) < 0.005); /* the card's 400B */
+    /* active: the card counts both embedding matrices; hwscope leaves the input lookup out */
+    double lookup = scout.vocab_size * scout.hidden_size;
+    assert_rounds_to(hws_model_active_params(&scout) + lookup, 17, 1, "Scout active");
+    assert_rounds_to(hws_model_active_params(&mav) + lookup, 17, 1, "Maverick active");
+    assert_string_equal(scout.warning, "");
+}
+
+/* Towers and projectors not known here: estimated or left out, and said so. */
+static void test_vision_unknown(void **state) {
+    (void)state;
+    hws_model_spec m;
+    hws_error err = {{0}};
+    static const char odd[] =
+        "{\"model_type\": \"mystery_vl\", \"text_config\": {\"model_type\": \"llama\", "
+        "\"hidden_size\": 64, \"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
+        "\"intermediate_size\": 128, \"vocab_size\": 100}, \"vision_config\": {\"model_type\": "
+        "\"odd_vit\", \"hidden_size\": 32, \"intermediate_size\": 64, \"num_hidden_layers\": 2}}";
+    assert_int_equal(hws_hf_config_parse(odd, strlen(odd), "x/odd/config.json", &m, &err), HWS_OK);
+    /* 2 plain ViT layers of width 32 (biases, two LayerNorms) and the final LayerNorm */
+    assert_true(m.vision_params ==
+                2 * (4 * (32 * 32 + 32) + 4 * 32 + (32 * 64 + 64) + (64 * 32 + 32)) + 2 * 32);
+    hws_assert_contains(m.warning, "odd_vit");
+    hws_assert_contains(m.warning, "estimate");
+    hws_assert_contains(m.warning, "mystery_vl projector");
+    static const char bare[] = "{\"model_type\": \"llava\", \"text_config\": {\"model_type\": "
+                               "\"llama\"}, \"vision_config\": {\"model_type\": \"pixtral\"}}";
+    assert_int_equal(hws_hf_config_parse(bare, strlen(bare), "x/bare/config.json", &m, &err),
+                     HWS_OK);
+    assert_na(m.vision_params);
+    hws_assert_contains(m.warning, "left out of the plan");
+    expect_error("{\"model_type\": \"llava\", \"text_config\": {\"model_type\": \"llama\"}, "
+                 "\"vision_config\": 3}",
+                 "key \"vision_config\": expected an object");
+    expect_error("{\"model_type\": \"llava\", \"text_config\": {\"model_type\": \"llama\"}, "
+                 "\"vision_config\": {\"patch_size\": 0}}",
+                 "key \"vision_config.patch_size\"");
+    expect_error("{\"model_type\": \"llama4\", \"text_config\": {\"hidden_size\": 64, "
+                 "\"num_hidden_layers\": 2, \"num_attention_heads\": 4, \"num_local_experts\": 4, "
+                 "\"interleave_moe_layer_step\": 0}}",
+                 "key \"text_config.interleave_moe_layer_step\"");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_llama2_70b),
@@ -412,6 +544,10 @@ int main(void) {
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_odd_configs),
         cmocka_unit_test(test_folder_path_too_long),
+        cmocka_unit_test(test_llava),
+        cmocka_unit_test(test_gemma3_vision),
+        cmocka_unit_test(test_llama4),
+        cmocka_unit_test(test_vision_unknown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

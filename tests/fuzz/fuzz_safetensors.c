@@ -1,5 +1,6 @@
 /* fuzz_safetensors.c - libFuzzer target for the safetensors reader: any bytes must parse or be
- * refused with a message naming the file, and every tensor of a parsed file must read back. */
+ * refused with a message naming the file, and every tensor of a parsed file must read back,
+ * whole and by slab of its first dimension. */
 #include "format/safetensors.h"
 
 #include <stdint.h>
@@ -12,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     hws_safetensors st;
     hws_error err;
     if (hws_safetensors_parse(data, size, "fuzz.safetensors", &st, &err) != HWS_OK) {
-        if (strncmp(err.msg, "fuzz.safetensors", 16) != 0 && strcmp(err.msg, "out of memory"))
+        if (strncmp(err.msg, "fuzz.safetensors", 16) != 0 && strcmp(err.msg, "out of memory") != 0)
             abort(); /* every refusal names the file */
         return 0;
     }
@@ -23,6 +24,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         float *out = malloc((t->numel ? t->numel : 1) * sizeof *out);
         if (out)
             hws_safetensors_read(&st, t->name, t->ndim, t->shape, out, &err);
+        /* the last slab of the first dimension reads; one past it is refused */
+        if (out && t->ndim >= 1 && t->shape[0] > 0) {
+            hws_safetensors_read_slab(&st, t->name, t->shape[0] - 1, t->ndim, t->shape, out, &err);
+            if (hws_safetensors_read_slab(&st, t->name, t->shape[0], t->ndim, t->shape, out,
+                                          &err) == HWS_OK)
+                abort();
+        }
         free(out);
     }
     hws_safetensors_meta(&st, "nhead");

@@ -14,16 +14,51 @@ struct att_params {
     const uint16_t *k, *v; // this layer's cache
     float *o, *ml;
     const int32_t *seq, *pos;
-    int qkv_w, nh, nkv, hd, max_batch, max_ctx, split, window;
+    int qkv_w, nh, nkv, hd, max_batch, max_ctx, split, blocks, window;
     float scale;
+    uint16_t *out; // the merged result (the warp kernel merges in its last block)
+    int *count;    // [rows][nkv] blocks done, back to 0 after each merge
+    // the warp kernel's RoPE and cache write: q/k/v bias (or null), frequencies, the cache
+    const float *bias, *inv_freq;
+    uint16_t *k_out, *v_out;
+    int rope; // 0: the rope op has run (q rotated in place, k and v in the cache)
 };
 
 __device__ __forceinline__ int att_start(const att_params &p, int pos) {
     return p.window > 0 && pos >= p.window ? pos - p.window + 1 : 0;
 }
 
+// The softmax of each head's nk scores (rows of score, split apart), a warp per head: the
+// scores become exp(s - max), and each head's max and sum go to red_m and red_l.
+__device__ __forceinline__ void block_softmax(float *score, int split, int nk, int group, int warps,
+                                              float *red_m, float *red_l) {
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    for (int g = warp; g < group; g += warps) {
+        float *sg = score + g * split;
+        float m = -INFINITY;
+        for (int j = lane; j < nk; j += 32)
+            m = fmaxf(m, sg[j]);
+        for (int o = 16; o > 0; o >>= 1)
+            m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
+        float l = 0.0f;
+        for (int j = lane; j < nk; j += 32) {
+            float e = __expf(sg[j] - m);
+            sg[j] = e;
+            l += e;
+        }
+        for (int o = 16; o > 0; o >>= 1)
+            l += __shfl_xor_sync(0xffffffffu, l, o);
+        if (lane == 0) {
+            red_m[g] = m;
+            red_l[g] = l;
+        }
+    }
+}
+
 template <bool BF> __global__ void __launch_bounds__(ATT_THREADS) att_split_kernel(att_params p) {
     extern __shared__ float smem[];
+    pdl_wait();
+    pdl_launch();
     const int kvh = blockIdx.x, row = blockIdx.y, blk = blockIdx.z;
     const int pos = p.pos[row], group = p.nh / p.nkv;
     const int k_lo = max(blk * p.split, att_start(p, pos)),
@@ -66,28 +101,7 @@ template <bool BF> __global__ void __launch_bounds__(ATT_THREADS) att_split_kern
                 score[g * p.split + j] = s[g];
     }
     __syncthreads();
-    // softmax of each head's scores: a warp per head
-    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    for (int g = warp; g < group; g += ATT_THREADS / 32) {
-        float *sg = score + g * p.split;
-        float m = -INFINITY;
-        for (int j = lane; j < nk; j += 32)
-            m = fmaxf(m, sg[j]);
-        for (int o = 16; o > 0; o >>= 1)
-            m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
-        float l = 0.0f;
-        for (int j = lane; j < nk; j += 32) {
-            float e = __expf(sg[j] - m);
-            sg[j] = e;
-            l += e;
-        }
-        for (int o = 16; o > 0; o >>= 1)
-            l += __shfl_xor_sync(0xffffffffu, l, o);
-        if (lane == 0) {
-            red_m[g] = m;
-            red_l[g] = l;
-        }
-    }
+    block_softmax(score, p.split, nk, group, ATT_THREADS / 32, red_m, red_l);
     __syncthreads();
     // values: a thread per dimension, every head of the group
     for (int d = threadIdx.x; d < hd; d += blockDim.x) {
@@ -96,6 +110,7 @@ template <bool BF> __global__ void __launch_bounds__(ATT_THREADS) att_split_kern
         for (int g = 0; g < ATT_GROUP; g++)
             acc[g] = 0.0f;
         const uint16_t *vp = p.v + head_at + (size_t)k_lo * hd + d;
+#pragma unroll 8
         for (int j = 0; j < nk; j++) {
             float v = act_f<BF>(vp[(size_t)j * hd]);
 #pragma unroll
@@ -106,22 +121,224 @@ template <bool BF> __global__ void __launch_bounds__(ATT_THREADS) att_split_kern
 #pragma unroll
         for (int g = 0; g < ATT_GROUP; g++)
             if (g < group) {
-                size_t at = ((size_t)row * p.nh + kvh * group + g) * LLM_ATT_SPLIT_MAX + blk;
+                size_t at = ((size_t)row * p.nh + kvh * group + g) * p.blocks + blk;
                 p.o[at * hd + d] = acc[g];
             }
     }
     if (threadIdx.x < group) {
-        size_t at = ((size_t)row * p.nh + kvh * group + threadIdx.x) * LLM_ATT_SPLIT_MAX + blk;
+        size_t at = ((size_t)row * p.nh + kvh * group + threadIdx.x) * p.blocks + blk;
         p.ml[2 * at] = red_m[threadIdx.x];
         p.ml[2 * at + 1] = red_l[threadIdx.x];
     }
 }
 
+// E consecutive 16-bit values (E = 2, 4 or 8) as floats, in one load.
+template <bool BF, int E> __device__ __forceinline__ void load_e(const uint16_t *p, float *f) {
+    uint32_t u[E / 2];
+    if (E == 2) {
+        u[0] = *(const uint32_t *)p;
+    } else if (E == 4) {
+        uint2 v = *(const uint2 *)p;
+        u[0] = v.x;
+        u[1] = v.y;
+    } else {
+        uint4 v = *(const uint4 *)p;
+        u[0] = v.x;
+        u[1 % (E / 2)] = v.y; // (indices in bounds for every E the compiler instantiates)
+        u[2 % (E / 2)] = v.z;
+        u[3 % (E / 2)] = v.w;
+    }
+#pragma unroll
+    for (int i = 0; i < E / 2; i++) {
+        f[2 * i] = act_f<BF>((uint16_t)(u[i] & 0xffffu));
+        f[2 * i + 1] = act_f<BF>((uint16_t)(u[i] >> 16));
+    }
+}
+
+// The same split as att_split_kernel for decode rows, with the warps across the head dimension:
+// lane l holds elements l*E.. of every query head of the group, a warp scores one key per
+// step with one coalesced load of its row and shuffles, and sums values the same way; the
+// eight warps take every eighth key and add their partial outputs in shared memory. The last
+// block of a (row, key/value head) to finish merges the blocks (no second kernel).
+#define ATT_WARP_THREADS 256
+template <bool BF, int E>
+__global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p) {
+    extern __shared__ float smem[];
+    pdl_wait();
+    pdl_launch();
+    const int kvh = blockIdx.x, row = blockIdx.y, blk = blockIdx.z;
+    const int pos = p.pos[row], group = p.nh / p.nkv, hd = p.hd;
+    const int k_lo = max(blk * p.split, att_start(p, pos)),
+              k_hi = min((blk + 1) * p.split, pos + 1);
+    if (k_lo >= k_hi)
+        return;
+    const int nk = k_hi - k_lo, lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    constexpr int WARPS = ATT_WARP_THREADS / 32, G = ATT_GROUP;
+    float *score = smem;                          // [group][split]
+    float *part = smem + (size_t)group * p.split; // [WARPS][group][hd]
+    __shared__ float red_m[ATT_GROUP], red_l[ATT_GROUP];
+    // RoPE here (rotate-half): element d = lane * E + e pairs with d +- hd/2, held by lane ^ 16
+    const int half = hd / 2;
+    const bool first_half = lane * E < half;
+    float cs[E], sn[E];
+#pragma unroll
+    for (int e = 0; e < E; e++)
+        sincosf((float)pos * p.inv_freq[(lane * E + e) % half], &sn[e], &cs[e]);
+    const float *qkv_row = p.qkv + (size_t)row * p.qkv_w;
+    // head h of qkv_row (q heads, then k, then v), this lane's elements, bias added, rotated
+    auto head = [&](int h, bool rotate, float(&out)[E]) {
+#pragma unroll
+        for (int e = 0; e < E; e++) {
+            int d = (size_t)h * hd + lane * E + e;
+            float x = qkv_row[d] + (p.rope && p.bias ? p.bias[d] : 0.0f);
+            float partner = __shfl_xor_sync(0xffffffffu, x, 16);
+            out[e] = !rotate || !p.rope ? x
+                     : first_half       ? x * cs[e] - partner * sn[e]
+                                        : x * cs[e] + partner * sn[e];
+        }
+    };
+    float q[G][E];
+#pragma unroll
+    for (int g = 0; g < G; g++)
+        if (g < group) {
+            head(kvh * group + g, true, q[g]);
+#pragma unroll
+            for (int e = 0; e < E; e++)
+                q[g][e] *= p.scale;
+        }
+    const size_t head_at = (((size_t)p.seq[row] * p.nkv + kvh) * p.max_ctx) * hd;
+    if (p.rope && k_hi == pos + 1) { // this block holds pos: the new key and value go in
+        if (warp == 0) {
+            float kv[E];
+            head(p.nh + kvh, true, kv);
+#pragma unroll
+            for (int e = 0; e < E; e++)
+                p.k_out[head_at + (size_t)pos * hd + lane * E + e] = f_act<BF>(kv[e]);
+            head(p.nh + p.nkv + kvh, false, kv);
+#pragma unroll
+            for (int e = 0; e < E; e++)
+                p.v_out[head_at + (size_t)pos * hd + lane * E + e] = f_act<BF>(kv[e]);
+        }
+        __syncthreads();
+    }
+    const uint16_t *kb = p.k + head_at + (size_t)k_lo * hd + lane * E;
+#pragma unroll 4
+    for (int j = warp; j < nk; j += WARPS) {
+        float kf[E];
+        load_e<BF, E>(kb + (size_t)j * hd, kf);
+#pragma unroll
+        for (int g = 0; g < G; g++)
+            if (g < group) {
+                float s = 0.0f;
+#pragma unroll
+                for (int e = 0; e < E; e++)
+                    s = fmaf(q[g][e], kf[e], s);
+#pragma unroll
+                for (int o = 16; o > 0; o >>= 1)
+                    s += __shfl_xor_sync(0xffffffffu, s, o);
+                if (lane == 0)
+                    score[g * p.split + j] = s;
+            }
+    }
+    __syncthreads();
+    block_softmax(score, p.split, nk, group, WARPS, red_m, red_l);
+    __syncthreads();
+    float acc[G][E];
+#pragma unroll
+    for (int g = 0; g < G; g++)
+#pragma unroll
+        for (int e = 0; e < E; e++)
+            acc[g][e] = 0.0f;
+    const uint16_t *vb = p.v + head_at + (size_t)k_lo * hd + lane * E;
+#pragma unroll 4
+    for (int j = warp; j < nk; j += WARPS) {
+        float vf[E];
+        load_e<BF, E>(vb + (size_t)j * hd, vf);
+#pragma unroll
+        for (int g = 0; g < G; g++)
+            if (g < group) {
+                float pr = score[g * p.split + j];
+#pragma unroll
+                for (int e = 0; e < E; e++)
+                    acc[g][e] = fmaf(pr, vf[e], acc[g][e]);
+            }
+    }
+#pragma unroll
+    for (int g = 0; g < G; g++)
+        if (g < group)
+#pragma unroll
+            for (int e = 0; e < E; e++)
+                part[((size_t)warp * group + g) * hd + lane * E + e] = acc[g][e];
+    __syncthreads();
+    for (int i = threadIdx.x; i < group * hd; i += ATT_WARP_THREADS) {
+        float o = 0.0f;
+#pragma unroll
+        for (int w = 0; w < WARPS; w++)
+            o += part[(size_t)w * group * hd + i];
+        int g = i / hd, d = i % hd;
+        size_t at = ((size_t)row * p.nh + kvh * group + g) * p.blocks + blk;
+        p.o[at * hd + d] = o;
+    }
+    if (threadIdx.x < group) {
+        size_t at = ((size_t)row * p.nh + kvh * group + threadIdx.x) * p.blocks + blk;
+        p.ml[2 * at] = red_m[threadIdx.x];
+        p.ml[2 * at + 1] = red_l[threadIdx.x];
+    }
+    // the last block of this (row, kvh) merges: its partial results are visible after the fence
+    __shared__ int last;
+    __threadfence();
+    __syncthreads();
+    const int b0 = att_start(p, pos) / p.split, b1 = pos / p.split;
+    if (threadIdx.x == 0) {
+        int *done = p.count + (size_t)row * p.nkv + kvh;
+        last = atomicAdd(done, 1) == b1 - b0;
+        if (last)
+            *done = 0;
+    }
+    __syncthreads();
+    if (!last)
+        return;
+    __threadfence();
+    // weight of each block per head (a warp per head, lanes across blocks), into part[], which
+    // is free now: [group][b1 - b0 + 1] <= group * 8 * hd floats
+    const int nb = b1 - b0 + 1;
+    for (int g = warp; g < group; g += WARPS) {
+        const float *ml = p.ml + 2 * ((size_t)row * p.nh + kvh * group + g) * p.blocks;
+        float m = -INFINITY, l = 0.0f;
+        for (int b = b0 + lane; b <= b1; b += 32)
+            m = fmaxf(m, __ldcg(ml + 2 * b));
+        for (int o = 16; o > 0; o >>= 1)
+            m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
+        for (int b = b0 + lane; b <= b1; b += 32) {
+            float f = __expf(__ldcg(ml + 2 * b) - m);
+            part[g * nb + b - b0] = f;
+            l += f * __ldcg(ml + 2 * b + 1);
+        }
+        for (int o = 16; o > 0; o >>= 1)
+            l += __shfl_xor_sync(0xffffffffu, l, o);
+        __syncwarp();
+        for (int b = lane; b < nb; b += 32)
+            part[g * nb + b] /= l;
+    }
+    __syncthreads();
+    for (int i = threadIdx.x; i < group * hd; i += ATT_WARP_THREADS) {
+        int g = i / hd, d = i % hd, h = kvh * group + g;
+        const float *o = p.o + (((size_t)row * p.nh + h) * p.blocks + b0) * hd + d;
+        float acc = 0.0f;
+#pragma unroll 8
+        for (int b = 0; b < nb; b++)
+            acc = fmaf(part[g * nb + b], __ldcg(o + (size_t)b * hd), acc);
+        p.out[(size_t)row * p.nh * hd + (size_t)h * hd + d] = f_act<BF>(acc);
+    }
+}
+
 // out[row, h] = the key blocks of (row, h) merged: a block per (row, head), a thread per dim.
 template <bool BF> __global__ void att_merge_kernel(att_params p, uint16_t *out) {
+    pdl_wait();
+    pdl_launch();
     const int h = blockIdx.x, row = blockIdx.y, pos = p.pos[row];
     const int b0 = att_start(p, pos) / p.split, b1 = pos / p.split;
-    const size_t base = ((size_t)row * p.nh + h) * LLM_ATT_SPLIT_MAX;
+    const size_t base = ((size_t)row * p.nh + h) * p.blocks;
     float m = -INFINITY;
     for (int b = b0; b <= b1; b++)
         m = fmaxf(m, p.ml[2 * (base + b)]);
@@ -134,6 +351,20 @@ template <bool BF> __global__ void att_merge_kernel(att_params p, uint16_t *out)
             acc += __expf(p.ml[2 * (base + b)] - m) * p.o[(base + b) * p.hd + d];
         out[(size_t)row * p.nh * p.hd + (size_t)h * p.hd + d] = f_act<BF>(acc / l);
     }
+}
+
+// The warp kernel takes up to LLM_ATT_SMALL_ROWS rows where the head dimension splits into 2,
+// 4 or 8 per lane and the group's registers stay in bounds; the thread-per-key kernel the rest.
+static bool warp_fits(const llm_cuda *c, int rows) {
+    int e = c->s.head_dim / 32, group = c->s.n_heads / c->s.n_kv_heads;
+    return rows <= LLM_ATT_SMALL_ROWS && c->s.head_dim % 32 == 0 && (e == 2 || e == 4 || e == 8) &&
+           group * e <= 64;
+}
+
+// It applies RoPE and writes the cache itself where no row reads another row's new key: one
+// row, or rows of different sequences (decode).
+bool llm_attention_fuses_rope(const llm_cuda *c, int rows) {
+    return warp_fits(c, rows) && (rows == 1 || !c->rows_one_seq);
 }
 
 hws_status llm_attention(llm_cuda *c, int layer, int rows, hws_error *err) {
@@ -153,21 +384,45 @@ hws_status llm_attention(llm_cuda *c, int layer, int rows, hws_error *err) {
     p.hd = s.head_dim;
     p.max_batch = c->max_batch;
     p.max_ctx = c->max_ctx;
-    p.split = c->att_split;
+    p.split = rows <= LLM_ATT_SMALL_ROWS ? c->att_split_small : c->att_split_large;
+    p.blocks = (c->max_ctx + p.split - 1) / p.split;
     p.window = s.sliding_window;
     p.scale = 1.0f / sqrtf((float)s.head_dim);
-    int group = s.n_heads / s.n_kv_heads;
-    size_t smem = ((size_t)group * s.head_dim + (size_t)group * c->att_split) * sizeof(float);
-    dim3 grid((unsigned)s.n_kv_heads, (unsigned)rows,
-              (unsigned)((c->max_ctx + c->att_split - 1) / c->att_split));
-    if (c->bf16) {
-        att_split_kernel<true><<<grid, ATT_THREADS, smem, c->stream>>>(p);
-        att_merge_kernel<true>
-            <<<dim3((unsigned)s.n_heads, (unsigned)rows), 128, 0, c->stream>>>(p, c->att);
+    p.out = c->att;
+    p.count = c->att_count;
+    p.bias = s.qkv_bias ? (const float *)llm_weight(c, layer, HWS_LLM_B_QKV)->q : nullptr;
+    p.inv_freq = c->inv_freq;
+    p.k_out = c->k_cache + layer_at;
+    p.v_out = c->v_cache + layer_at;
+    int group = s.n_heads / s.n_kv_heads, e = s.head_dim / 32;
+    dim3 grid((unsigned)s.n_kv_heads, (unsigned)rows, (unsigned)p.blocks);
+    bool warp = warp_fits(c, rows);
+    p.rope = llm_attention_fuses_rope(c, rows);
+    void (*split)(att_params) = nullptr;
+    size_t smem = ((size_t)group * s.head_dim + (size_t)group * p.split) * sizeof(float);
+    if (warp) {
+        smem = ((size_t)group * p.split + (size_t)ATT_WARP_THREADS / 32 * group * s.head_dim) *
+               sizeof(float);
+        if (e == 2)
+            split = c->bf16 ? att_warp_kernel<true, 2> : att_warp_kernel<false, 2>;
+        else if (e == 4)
+            split = c->bf16 ? att_warp_kernel<true, 4> : att_warp_kernel<false, 4>;
+        else
+            split = c->bf16 ? att_warp_kernel<true, 8> : att_warp_kernel<false, 8>;
     } else {
-        att_split_kernel<false><<<grid, ATT_THREADS, smem, c->stream>>>(p);
-        att_merge_kernel<false>
-            <<<dim3((unsigned)s.n_heads, (unsigned)rows), 128, 0, c->stream>>>(p, c->att);
+        split = c->bf16 ? att_split_kernel<true> : att_split_kernel<false>;
     }
+    if (smem > 48 * 1024)
+        HWS_CUDA_RET(
+            cudaFuncSetAttribute(split, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    llm_launch(split, grid, dim3(warp ? ATT_WARP_THREADS : ATT_THREADS), smem, c->stream, p);
+    if (warp)
+        return hws_cuda_status(cudaGetLastError(), "attention kernel launch", err);
+    if (c->bf16)
+        llm_launch(att_merge_kernel<true>, dim3((unsigned)s.n_heads, (unsigned)rows), dim3(128), 0,
+                   c->stream, p, c->att);
+    else
+        llm_launch(att_merge_kernel<false>, dim3((unsigned)s.n_heads, (unsigned)rows), dim3(128), 0,
+                   c->stream, p, c->att);
     return hws_cuda_status(cudaGetLastError(), "attention kernel launch", err);
 }

@@ -4,6 +4,8 @@
 
 template <bool BF>
 __global__ void embed_kernel(const uint16_t *table, const int32_t *tokens, float *x, int d) {
+    pdl_wait();
+    pdl_launch();
     const uint16_t *e = table + (size_t)tokens[blockIdx.x] * d;
     for (int i = threadIdx.x; i < d; i += blockDim.x)
         x[(size_t)blockIdx.x * d + i] = act_f<BF>(e[i]);
@@ -12,21 +14,31 @@ __global__ void embed_kernel(const uint16_t *table, const int32_t *tokens, float
 hws_status llm_embed(llm_cuda *c, int rows, hws_error *err) {
     const uint16_t *t = (const uint16_t *)llm_weight(c, -1, HWS_LLM_W_EMBED)->q;
     if (c->bf16)
-        embed_kernel<true><<<rows, 256, 0, c->stream>>>(t, c->rows_dev, c->x, c->s.d_model);
+        llm_launch(embed_kernel<true>, dim3((unsigned)rows), dim3(256), 0, c->stream, t,
+                   c->rows_dev, c->x, c->s.d_model);
     else
-        embed_kernel<false><<<rows, 256, 0, c->stream>>>(t, c->rows_dev, c->x, c->s.d_model);
+        llm_launch(embed_kernel<false>, dim3((unsigned)rows), dim3(256), 0, c->stream, t,
+                   c->rows_dev, c->x, c->s.d_model);
     return hws_cuda_status(cudaGetLastError(), "embed kernel launch", err);
 }
 
-// A block per row: mean of squares by warp shuffles and shared memory, then the scaled row.
+// A block per row, a float4 of the row per thread and pass (d a multiple of 4): the mean of
+// squares by warp shuffles and shared memory, then the scaled row. Wide blocks keep the latency
+// of one row (the whole of decode) to two memory round trips.
+#define NORM_THREADS 512
 template <bool BF>
-__global__ void __launch_bounds__(256)
+__global__ void __launch_bounds__(NORM_THREADS)
     rmsnorm_kernel(uint16_t *out, const float *x, const float *g, int d, float eps) {
-    __shared__ float part[8];
-    const float *xr = x + (size_t)blockIdx.x * d;
+    __shared__ float part[NORM_THREADS / 32];
+    pdl_wait();
+    pdl_launch();
+    const float4 *xr = (const float4 *)(x + (size_t)blockIdx.x * d);
+    const int quads = d / 4;
     float ss = 0.0f;
-    for (int i = threadIdx.x; i < d; i += blockDim.x)
-        ss = fmaf(xr[i], xr[i], ss);
+    for (int i = threadIdx.x; i < quads; i += blockDim.x) {
+        float4 v = xr[i];
+        ss = fmaf(v.x, v.x, fmaf(v.y, v.y, fmaf(v.z, v.z, fmaf(v.w, v.w, ss))));
+    }
     for (int o = 16; o > 0; o >>= 1)
         ss += __shfl_xor_sync(0xffffffffu, ss, o);
     if ((threadIdx.x & 31) == 0)
@@ -35,52 +47,68 @@ __global__ void __launch_bounds__(256)
     float total = 0.0f;
     for (int w = 0; w < (int)(blockDim.x >> 5); w++)
         total += part[w];
-    float inv = rsqrtf(total / (float)d + eps);
-    for (int i = threadIdx.x; i < d; i += blockDim.x)
-        out[(size_t)blockIdx.x * d + i] = f_act<BF>(xr[i] * inv * g[i]);
+    const float inv = rsqrtf(total / (float)d + eps);
+    const float4 *g4 = (const float4 *)g;
+    uint2 *o2 = (uint2 *)(out + (size_t)blockIdx.x * d);
+    for (int i = threadIdx.x; i < quads; i += blockDim.x) {
+        float4 v = xr[i], w = g4[i];
+        uint2 packed;
+        packed.x = (uint32_t)f_act<BF>(v.x * inv * w.x) | (uint32_t)f_act<BF>(v.y * inv * w.y)
+                                                              << 16;
+        packed.y = (uint32_t)f_act<BF>(v.z * inv * w.z) | (uint32_t)f_act<BF>(v.w * inv * w.w)
+                                                              << 16;
+        o2[i] = packed;
+    }
 }
 
 hws_status llm_rmsnorm(llm_cuda *c, uint16_t *out, const float *x, const float *g, int rows,
                        hws_error *err) {
+    int quads = c->s.d_model / 4;
+    int threads = quads >= NORM_THREADS ? NORM_THREADS : (quads + 31) / 32 * 32;
     if (c->bf16)
-        rmsnorm_kernel<true><<<rows, 256, 0, c->stream>>>(out, x, g, c->s.d_model, c->s.rms_eps);
+        llm_launch(rmsnorm_kernel<true>, dim3((unsigned)rows), dim3((unsigned)threads), 0,
+                   c->stream, out, x, g, c->s.d_model, c->s.rms_eps);
     else
-        rmsnorm_kernel<false><<<rows, 256, 0, c->stream>>>(out, x, g, c->s.d_model, c->s.rms_eps);
+        llm_launch(rmsnorm_kernel<false>, dim3((unsigned)rows), dim3((unsigned)threads), 0,
+                   c->stream, out, x, g, c->s.d_model, c->s.rms_eps);
     return hws_cuda_status(cudaGetLastError(), "rmsnorm kernel launch", err);
 }
 
-// A block per row, a thread per (head, pair): bias, rotate q and k by pos (rotate-half), write
-// k and v into the cache of seq at pos.
+// A block per (heads of q, k or v, row), a thread per pair (e, e + hd/2): bias, then q and k
+// rotated by pos (rotate-half) and k written into the cache of seq at pos; v (bias added) is
+// written into the cache as it is.
 template <bool BF>
 __global__ void rope_cache_kernel(float *qkv, const float *bias, const float *inv_freq,
                                   const int32_t *seq, const int32_t *pos, uint16_t *kc,
                                   uint16_t *vc, int qkv_w, int nh, int nkv, int hd, int max_ctx) {
-    const int row = blockIdx.x, half = hd / 2, p = pos[row];
-    float *q = qkv + (size_t)row * qkv_w;
-    const size_t cache_row = (size_t)seq[row] * nkv * max_ctx;
-    for (int i = threadIdx.x; i < (nh + nkv) * half; i += blockDim.x) {
-        int h = i / half, e = i % half;
-        float *v = q + (size_t)h * hd;
-        float x0 = v[e], x1 = v[e + half];
-        if (bias) {
-            x0 += bias[h * hd + e];
-            x1 += bias[h * hd + e + half];
-        }
-        float sn, cs;
-        sincosf((float)p * inv_freq[e], &sn, &cs);
-        float y0 = x0 * cs - x1 * sn, y1 = x1 * cs + x0 * sn;
-        v[e] = y0;
-        v[e + half] = y1;
-        if (h >= nh) { // a key head
-            uint16_t *k = kc + ((cache_row + (size_t)(h - nh) * max_ctx) + p) * hd;
-            k[e] = f_act<BF>(y0);
-            k[e + half] = f_act<BF>(y1);
-        }
+    pdl_wait();
+    pdl_launch();
+    const int h = blockIdx.x * blockDim.y + threadIdx.y, row = blockIdx.y, half = hd / 2,
+              e = threadIdx.x, p = pos[row];
+    if (e >= half || h >= nh + 2 * nkv)
+        return;
+    float *v = qkv + (size_t)row * qkv_w + (size_t)h * hd;
+    float x0 = v[e], x1 = v[e + half];
+    if (bias) {
+        x0 += bias[h * hd + e];
+        x1 += bias[h * hd + e + half];
     }
-    for (int i = threadIdx.x; i < nkv * hd; i += blockDim.x) {
-        int h = i / hd, e = i % hd, at = (nh + nkv) * hd + i;
-        float x = q[at] + (bias ? bias[at] : 0.0f);
-        vc[((cache_row + (size_t)h * max_ctx) + p) * hd + e] = f_act<BF>(x);
+    const size_t cache_row = (size_t)seq[row] * nkv * max_ctx;
+    if (h >= nh + nkv) { // a value head
+        uint16_t *vo = vc + ((cache_row + (size_t)(h - nh - nkv) * max_ctx) + p) * hd;
+        vo[e] = f_act<BF>(x0);
+        vo[e + half] = f_act<BF>(x1);
+        return;
+    }
+    float sn, cs;
+    sincosf((float)p * inv_freq[e], &sn, &cs);
+    float y0 = x0 * cs - x1 * sn, y1 = x1 * cs + x0 * sn;
+    v[e] = y0;
+    v[e + half] = y1;
+    if (h >= nh) { // a key head
+        uint16_t *k = kc + ((cache_row + (size_t)(h - nh) * max_ctx) + p) * hd;
+        k[e] = f_act<BF>(y0);
+        k[e + half] = f_act<BF>(y1);
     }
 }
 
@@ -90,33 +118,47 @@ hws_status llm_rope_cache(llm_cuda *c, int layer, int rows, hws_error *err) {
     const float *bias =
         s.qkv_bias ? (const float *)llm_weight(c, layer, HWS_LLM_B_QKV)->q : nullptr;
     const int32_t *seq = c->rows_dev + c->max_rows, *pos = c->rows_dev + 2 * c->max_rows;
+    // one head per block for decode rows (many blocks for few rows), eight for prefill rows
+    int heads = s.n_heads + 2 * s.n_kv_heads, per_block = rows > LLM_ATT_SMALL_ROWS ? 8 : 1;
+    dim3 grid((unsigned)((heads + per_block - 1) / per_block), (unsigned)rows);
+    dim3 threads((unsigned)(s.head_dim / 2 + 31) / 32 * 32, (unsigned)per_block);
     if (c->bf16)
-        rope_cache_kernel<true><<<rows, 256, 0, c->stream>>>(
-            c->qkv, bias, c->inv_freq, seq, pos, c->k_cache + layer_at, c->v_cache + layer_at,
-            c->qkv_w, s.n_heads, s.n_kv_heads, s.head_dim, c->max_ctx);
+        llm_launch(rope_cache_kernel<true>, grid, threads, 0, c->stream, c->qkv, bias, c->inv_freq,
+                   seq, pos, c->k_cache + layer_at, c->v_cache + layer_at, c->qkv_w, s.n_heads,
+                   s.n_kv_heads, s.head_dim, c->max_ctx);
     else
-        rope_cache_kernel<false><<<rows, 256, 0, c->stream>>>(
-            c->qkv, bias, c->inv_freq, seq, pos, c->k_cache + layer_at, c->v_cache + layer_at,
-            c->qkv_w, s.n_heads, s.n_kv_heads, s.head_dim, c->max_ctx);
+        llm_launch(rope_cache_kernel<false>, grid, threads, 0, c->stream, c->qkv, bias, c->inv_freq,
+                   seq, pos, c->k_cache + layer_at, c->v_cache + layer_at, c->qkv_w, s.n_heads,
+                   s.n_kv_heads, s.head_dim, c->max_ctx);
     return hws_cuda_status(cudaGetLastError(), "rope kernel launch", err);
 }
 
-template <bool BF> __global__ void swiglu_kernel(const float *gu, uint16_t *act, int f, int rows) {
-    size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= (size_t)rows * f)
+// act[r, j] = silu(gate[r, j]) * up[r, j] over gu[r] = [gate | up]: a block row per row of
+// gu, four values per thread (d_ff a multiple of 8).
+template <bool BF> __global__ void swiglu_kernel(const float *gu, uint16_t *act, int f) {
+    pdl_wait();
+    pdl_launch();
+    const int r = blockIdx.y, j = (blockIdx.x * blockDim.x + threadIdx.x) * 4;
+    if (j >= f)
         return;
-    size_t r = i / f, j = i % f;
-    float g = gu[r * 2 * f + j], u = gu[r * 2 * f + f + j];
-    act[i] = f_act<BF>(g / (1.0f + __expf(-g)) * u);
+    const float4 g = *(const float4 *)(gu + (size_t)r * 2 * f + j),
+                 u = *(const float4 *)(gu + (size_t)r * 2 * f + f + j);
+    uint2 packed;
+    packed.x = (uint32_t)f_act<BF>(g.x / (1.0f + __expf(-g.x)) * u.x) |
+               (uint32_t)f_act<BF>(g.y / (1.0f + __expf(-g.y)) * u.y) << 16;
+    packed.y = (uint32_t)f_act<BF>(g.z / (1.0f + __expf(-g.z)) * u.z) |
+               (uint32_t)f_act<BF>(g.w / (1.0f + __expf(-g.w)) * u.w) << 16;
+    *(uint2 *)(act + (size_t)r * f + j) = packed;
 }
 
 hws_status llm_swiglu(llm_cuda *c, int rows, hws_error *err) {
-    size_t n = (size_t)rows * c->s.d_ff;
-    unsigned blocks = (unsigned)((n + 255) / 256);
+    // a row per FFN slot: 1 per row, or the experts each row uses
+    int f = hws_llm_ffn_width(&c->s), slot_rows = rows * hws_llm_ffn_slots(&c->s);
+    dim3 grid((unsigned)((f / 4 + 255) / 256), (unsigned)slot_rows);
     if (c->bf16)
-        swiglu_kernel<true><<<blocks, 256, 0, c->stream>>>(c->gu, c->act, c->s.d_ff, rows);
+        llm_launch(swiglu_kernel<true>, grid, dim3(256), 0, c->stream, c->gu, c->act, f);
     else
-        swiglu_kernel<false><<<blocks, 256, 0, c->stream>>>(c->gu, c->act, c->s.d_ff, rows);
+        llm_launch(swiglu_kernel<false>, grid, dim3(256), 0, c->stream, c->gu, c->act, f);
     return hws_cuda_status(cudaGetLastError(), "swiglu kernel launch", err);
 }
 

@@ -2,92 +2,25 @@
 // bf16/fp16, int8 or int4 (group-wise, dequantised in registers). Each warp streams R rows of W
 // with 16-byte loads that bypass L1 (R x U of them in flight per lane), multiplies every row of
 // x (read through L1) and reduces with warp shuffles: the weights are read once for all rows.
-#include "engine/cuda/llm_cuda.cuh"
+#include "engine/cuda/gemv_chunk.cuh"
 
 #define GEMV_WARPS 4
+// 16-bit rows at least this long are split over a block's warps. On the H100 (2026-12-06,
+// Llama-3.1-8B decode, batch 1) splitting every 4096-wide row gave 171.7 tokens/s against
+// 167.5 unsplit; the int formats lost (int4 271 against 337), so they are not split.
+#define GEMV_LONG_ROW 4096
 
-__device__ __forceinline__ uint4 ld_stream(const void *p) {
-    uint4 v;
-    asm("ld.global.nc.L1::no_allocate.L2::256B.v4.u32 {%0,%1,%2,%3}, [%4];"
-        : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-        : "l"(p));
-    return v;
-}
-
-template <bool BF> __device__ __forceinline__ float2 unpack2(uint32_t u) {
-    if (BF)
-        return make_float2(__uint_as_float(u << 16), __uint_as_float(u & 0xffff0000u));
-    __half2 h;
-    memcpy(&h, &u, 4);
-    return __half22float2(h);
-}
-
-// Elements of W in one 16-byte load, by format (0: 16-bit, 1: int8, 2: int4).
-template <int FMT> struct chunk_of {
-    static constexpr int elems = FMT == 0 ? 8 : (FMT == 1 ? 16 : 32);
-};
-
-// Dot of one 16-byte chunk of W (elements e0.. of a row) with the same elements of x (unscaled
-// for the int formats).
-template <bool BF, int FMT>
-__device__ __forceinline__ float chunk_dot(uint4 wv, const uint16_t *xp) {
-    const uint32_t w4[4] = {wv.x, wv.y, wv.z, wv.w};
-    float s = 0.0f;
-    if (FMT == 0) {
-        uint4 xv = __ldg((const uint4 *)xp);
-        const uint32_t x4[4] = {xv.x, xv.y, xv.z, xv.w};
-#pragma unroll
-        for (int i = 0; i < 4; i++) {
-            float2 a = unpack2<BF>(w4[i]), b = unpack2<BF>(x4[i]);
-            s = fmaf(a.x, b.x, s);
-            s = fmaf(a.y, b.y, s);
-        }
-    } else if (FMT == 1) {
-#pragma unroll
-        for (int h = 0; h < 2; h++) {
-            uint4 xv = __ldg((const uint4 *)xp + h);
-            const uint32_t x4[4] = {xv.x, xv.y, xv.z, xv.w};
-#pragma unroll
-            for (int i = 0; i < 4; i++) {
-                uint32_t wq = w4[2 * h + i / 2] >> (16 * (i % 2));
-                float2 b = unpack2<BF>(x4[i]);
-                s = fmaf((float)(int8_t)(wq & 0xff), b.x, s);
-                s = fmaf((float)(int8_t)((wq >> 8) & 0xff), b.y, s);
-            }
-        }
-    } else {
-        // byte j of the group: element j (low nibble) and j + 16 (high nibble)
-#pragma unroll
-        for (int half = 0; half < 2; half++) {
-#pragma unroll
-            for (int h = 0; h < 2; h++) {
-                uint4 xv = __ldg((const uint4 *)xp + 2 * half + h); // elements 16 half + 8 h ..
-                const uint32_t x4[4] = {xv.x, xv.y, xv.z, xv.w};
-#pragma unroll
-                for (int i = 0; i < 4; i++) {
-                    int byte = 8 * h + 2 * i; // element pair (byte, byte + 1) of this half
-                    uint32_t word = w4[byte / 4] >> (8 * (byte % 4));
-                    uint32_t n0 = half ? (word >> 4) & 15 : word & 15;
-                    uint32_t n1 = half ? (word >> 12) & 15 : (word >> 8) & 15;
-                    float2 b = unpack2<BF>(x4[i]);
-                    s = fmaf((float)((int)n0 - 8), b.x, s);
-                    s = fmaf((float)((int)n1 - 8), b.y, s);
-                }
-            }
-        }
-    }
-    return s;
-}
-
-template <bool BF, int FMT, int B, int R, int U>
+// KS warps share rows (each takes every KS-th run of 32 chunks; shared memory adds them up):
+// long rows in shorter streams and more blocks.
+template <bool BF, int FMT, int B, int R, int U, int KS>
 __global__ void __launch_bounds__(GEMV_WARPS * 32)
     gemv_kernel(const uint8_t *__restrict__ W, const uint16_t *__restrict__ scales,
                 const uint16_t *__restrict__ x, int ldx, float *__restrict__ y, int ldy, int n,
                 int k, int accumulate) {
     constexpr int E = chunk_of<FMT>::elems;
-    const int lane = threadIdx.x & 31;
-    const int row0 = (blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5)) * R;
-    if (row0 >= n)
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, slice = warp % KS;
+    const int row0 = (blockIdx.x * (GEMV_WARPS / KS) + warp / KS) * R, step = 32 * KS;
+    if (KS == 1 && row0 >= n)
         return;
     const int chunks = k / E, groups = k / HWS_LLM_GROUP;
     const size_t row_bytes = (size_t)chunks * 16;
@@ -97,26 +30,16 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32)
 #pragma unroll
         for (int b = 0; b < B; b++)
             sum[r][b] = 0.0f;
-    for (int c0 = lane; c0 < chunks; c0 += 32 * U) {
-        uint4 wv[R][U];
-        float sc[R][U];
-#pragma unroll
-        for (int r = 0; r < R; r++)
-#pragma unroll
-            for (int u = 0; u < U; u++) {
-                int c = c0 + 32 * u, row = row0 + r < n ? row0 + r : n - 1;
-                wv[r][u] = make_uint4(0, 0, 0, 0);
-                sc[r][u] = 1.0f;
-                if (c < chunks) {
-                    wv[r][u] = ld_stream(W + (size_t)row * row_bytes + (size_t)c * 16);
-                    if (FMT != 0)
-                        sc[r][u] = __half2float(__ushort_as_half(
-                            __ldg(scales + (size_t)row * groups + c * E / HWS_LLM_GROUP)));
-                }
-            }
+    uint4 wv[R][U];
+    float sc[R][U];
+    // the first loads go out before waiting on the kernel before (weights do not depend on it)
+    int c0 = lane + 32 * slice;
+    load_chunks<FMT, R, U>(W, scales, row0, n, c0, step, chunks, row_bytes, groups, wv, sc);
+    pdl_wait();
+    for (;;) {
 #pragma unroll
         for (int u = 0; u < U; u++) {
-            int c = c0 + 32 * u;
+            int c = c0 + step * u;
             if (c >= chunks)
                 break;
 #pragma unroll
@@ -127,7 +50,13 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32)
                     sum[r][b] = fmaf(chunk_dot<BF, FMT>(wv[r][u], xp), sc[r][u], sum[r][b]);
             }
         }
+        c0 += step * U;
+        if (c0 >= chunks)
+            break;
+        load_chunks<FMT, R, U>(W, scales, row0, n, c0, step, chunks, row_bytes, groups, wv, sc);
     }
+    pdl_launch();
+    __shared__ float part[KS > 1 ? GEMV_WARPS : 1][R][B];
 #pragma unroll
     for (int r = 0; r < R; r++)
 #pragma unroll
@@ -136,20 +65,135 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32)
 #pragma unroll
             for (int o = 16; o > 0; o >>= 1)
                 v += __shfl_xor_sync(0xffffffffu, v, o);
-            if (lane == 0 && row0 + r < n) {
+            sum[r][b] = v;
+            if (KS > 1 && lane == 0)
+                part[KS > 1 ? warp : 0][r][b] = v;
+        }
+    if (KS > 1)
+        __syncthreads();
+    if (lane != 0 || slice != 0)
+        return;
+#pragma unroll
+    for (int r = 0; r < R; r++)
+#pragma unroll
+        for (int b = 0; b < B; b++) {
+            float v = sum[r][b];
+#pragma unroll
+            for (int s = 1; s < KS; s++)
+                v += part[warp + s][r][b];
+            if (row0 + r < n) {
                 float *yo = y + (size_t)b * ldy + row0 + r;
                 *yo = accumulate ? *yo + v : v;
             }
         }
 }
 
+// d (+)= a b for one m16n8k16 tensor-core product with float accumulation: a holds row g of A
+// (rows g + 8 are zero), b column g of B, d row g (d[2], d[3] belong to the zero rows).
+template <bool BF>
+__device__ __forceinline__ void mma_16816(float (&d)[4], uint32_t a0, uint32_t a2, uint32_t b0,
+                                          uint32_t b1) {
+    if (BF)
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, "
+                     "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                     : "r"(a0), "r"(0u), "r"(a2), "r"(0u), "r"(b0), "r"(b1));
+    else
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, "
+                     "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                     : "r"(a0), "r"(0u), "r"(a2), "r"(0u), "r"(b0), "r"(b1));
+}
+
+// Batch rows 3-8 of 16-bit weights on the tensor cores: y[b, r] = x[b] . W[r] with the B rows
+// of x as the rows of A (padded to 16) and 8 rows of W as the columns of B. A block takes 8
+// rows of W; its four warps take every fourth 32-element slice of k. Lane (g, c) streams 16
+// bytes of row g (elements 8c..8c+7 of the slice) and reads the same elements of x row g:
+// since a dot product does not care in which order k is summed, those 8 elements fill the k
+// slots {2c, 2c+1, 2c+8, 2c+9} of two products, the same slots in A and in B. The four warps'
+// results are added in shared memory.
+#define MMA_U 4 // 16-byte loads in flight per lane
+template <bool BF, int B>
+__global__ void __launch_bounds__(GEMV_WARPS * 32)
+    gemv_mma_kernel(const uint8_t *__restrict__ W, const uint16_t *__restrict__ x, int ldx,
+                    float *__restrict__ y, int ldy, int n, int k, int accumulate) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, c = lane & 3;
+    const int row0 = blockIdx.x * 8, iters = k / 32;
+    const size_t row_bytes = (size_t)k * 2;
+    const uint8_t *wr = W + (size_t)min(row0 + g, n - 1) * row_bytes + (size_t)c * 16;
+    uint4 wv[MMA_U];
+#pragma unroll
+    for (int u = 0; u < MMA_U; u++) {
+        int i = warp + GEMV_WARPS * u;
+        wv[u] = i < iters ? ld_stream(wr + (size_t)i * 64) : make_uint4(0, 0, 0, 0);
+    }
+    pdl_wait();
+    const uint16_t *xr = x + (size_t)(g < B ? g : 0) * ldx + c * 8;
+    float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (int i0 = warp; i0 < iters; i0 += GEMV_WARPS * MMA_U) {
+#pragma unroll
+        for (int u = 0; u < MMA_U; u++) {
+            int i = i0 + GEMV_WARPS * u;
+            if (i < iters) {
+                uint4 xv =
+                    g < B ? __ldg((const uint4 *)(xr + (size_t)i * 32)) : make_uint4(0, 0, 0, 0);
+                mma_16816<BF>(acc, xv.x, xv.y, wv[u].x, wv[u].y);
+                mma_16816<BF>(acc, xv.z, xv.w, wv[u].z, wv[u].w);
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < MMA_U; u++) {
+            int i = i0 + GEMV_WARPS * (MMA_U + u);
+            wv[u] = i < iters ? ld_stream(wr + (size_t)i * 64) : make_uint4(0, 0, 0, 0);
+        }
+    }
+    pdl_launch();
+    __shared__ float part[GEMV_WARPS][32][2];
+    part[warp][lane][0] = acc[0];
+    part[warp][lane][1] = acc[1];
+    __syncthreads();
+    if (warp != 0 || g >= B)
+        return;
+    float v[2] = {0.0f, 0.0f};
+#pragma unroll
+    for (int w = 0; w < GEMV_WARPS; w++) {
+        v[0] += part[w][lane][0];
+        v[1] += part[w][lane][1];
+    }
+#pragma unroll
+    for (int j = 0; j < 2; j++) {
+        int r = row0 + 2 * c + j;
+        if (r < n) {
+            float *yo = y + (size_t)g * ldy + r;
+            *yo = accumulate ? *yo + v[j] : v[j];
+        }
+    }
+}
+
 template <bool BF, int FMT, int B>
 static void launch(const llm_dev_weight *w, const uint16_t *x, int ldx, float *y, int ldy,
                    int accumulate, cudaStream_t stream) {
-    constexpr int R = FMT == 0 ? 1 : 2, U = FMT == 0 ? 4 : 2;
-    int blocks = (w->rows + GEMV_WARPS * R - 1) / (GEMV_WARPS * R);
-    gemv_kernel<BF, FMT, B, R, U><<<blocks, GEMV_WARPS * 32, 0, stream>>>(
-        (const uint8_t *)w->q, w->scales, x, ldx, y, ldy, w->rows, w->cols, accumulate);
+    if (FMT == 0 && B > 2 && w->cols % 32 == 0) { // the tensor-core kernel
+        llm_launch(gemv_mma_kernel<BF, B>, dim3((unsigned)((w->rows + 7) / 8)),
+                   dim3(GEMV_WARPS * 32), 0, stream, (const uint8_t *)w->q, x, ldx, y, ldy, w->rows,
+                   w->cols, accumulate);
+        return;
+    }
+    // rows per warp R (x read and unpacked once for R rows) and loads in flight per row U
+    constexpr int R = B <= 2 ? (FMT == 0 ? 1 : 2) : (B <= 4 ? 2 : 4);
+    // (a whole 4096-wide 16-bit row in flight per warp at once: one memory round trip)
+    constexpr int U = B <= 2 ? (FMT == 0 ? 8 : 4) : (B <= 4 ? 2 : 1);
+    int ks = FMT == 0 && w->cols >= GEMV_LONG_ROW ? GEMV_WARPS : 1; // warps per row
+    int rows_per_block = GEMV_WARPS / ks * R;
+    dim3 grid((unsigned)((w->rows + rows_per_block - 1) / rows_per_block));
+    const uint8_t *q = (const uint8_t *)w->q;
+    if (ks == 1)
+        llm_launch(gemv_kernel<BF, FMT, B, R, U, 1>, grid, dim3(GEMV_WARPS * 32), 0, stream, q,
+                   (const uint16_t *)w->scales, x, ldx, y, ldy, w->rows, w->cols, accumulate);
+    else
+        llm_launch(gemv_kernel<BF, FMT, B, R, U, GEMV_WARPS>, grid, dim3(GEMV_WARPS * 32), 0,
+                   stream, q, (const uint16_t *)w->scales, x, ldx, y, ldy, w->rows, w->cols,
+                   accumulate);
 }
 
 template <bool BF, int FMT>
@@ -195,35 +239,41 @@ hws_status llm_gemv(llm_cuda *c, float *y, int ldy, const uint16_t *x, int ldx, 
 
 // ---- dequantisation of a weight to 16-bit (for cuBLASLt) ----
 
+// A thread per 8 consecutive elements (one 16-byte store).
 template <int FMT>
 __global__ void dequant_kernel(const uint8_t *q, const uint16_t *scales, uint16_t *out,
-                               size_t groups) {
-    size_t g = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (g >= groups)
+                               size_t octets) {
+    size_t o = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (o >= octets)
         return;
+    size_t e0 = o * 8, g = e0 / HWS_LLM_GROUP;
+    int j0 = (int)(e0 % HWS_LLM_GROUP);
     float d = __half2float(__ushort_as_half(scales[g]));
-    uint16_t *o = out + g * HWS_LLM_GROUP;
-    for (int i = 0; i < HWS_LLM_GROUP; i++) {
-        int v;
-        if (FMT == 1) {
-            v = (int8_t)q[g * HWS_LLM_GROUP + i];
-        } else {
-            uint8_t b = q[g * HWS_LLM_GROUP / 2 + (i % 16)];
-            v = (i < 16 ? b & 15 : b >> 4) - 8;
-        }
-        o[i] = f_act<true>((float)v * d);
+    uint16_t v[8];
+    if (FMT == 1) {
+        uint2 b = *(const uint2 *)(q + e0);
+        const int8_t *c = (const int8_t *)&b;
+#pragma unroll
+        for (int i = 0; i < 8; i++)
+            v[i] = f_act<true>((float)c[i] * d);
+    } else {
+        uint2 b = *(const uint2 *)(q + g * HWS_LLM_GROUP / 2 + (j0 % 16));
+        const uint8_t *c = (const uint8_t *)&b;
+#pragma unroll
+        for (int i = 0; i < 8; i++)
+            v[i] = f_act<true>((float)((j0 < 16 ? c[i] & 15 : c[i] >> 4) - 8) * d);
     }
+    *(uint4 *)(out + e0) = *(const uint4 *)v;
 }
 
 hws_status llm_dequant(llm_cuda *c, const llm_dev_weight *w, hws_error *err) {
-    size_t groups = (size_t)w->rows * w->cols / HWS_LLM_GROUP;
-    unsigned blocks = (unsigned)((groups + 255) / 256);
+    size_t octets = (size_t)w->rows * w->cols / 8;
+    unsigned blocks = (unsigned)((octets + 255) / 256);
+    const uint8_t *q = (const uint8_t *)w->q;
     if (w->fmt == HWS_LLM_INT8)
-        dequant_kernel<1>
-            <<<blocks, 256, 0, c->stream>>>((const uint8_t *)w->q, w->scales, c->dequant, groups);
+        dequant_kernel<1><<<blocks, 256, 0, c->stream>>>(q, w->scales, c->dequant, octets);
     else
-        dequant_kernel<2>
-            <<<blocks, 256, 0, c->stream>>>((const uint8_t *)w->q, w->scales, c->dequant, groups);
+        dequant_kernel<2><<<blocks, 256, 0, c->stream>>>(q, w->scales, c->dequant, octets);
     return hws_cuda_status(cudaGetLastError(), "dequant kernel launch", err);
 }
 

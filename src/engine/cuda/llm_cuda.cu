@@ -15,7 +15,8 @@ enum {
     PROF_ROPE = PROF_LINEAR0 + 4,
     PROF_ATT,
     PROF_SWIGLU,
-    PROF_LOGITS
+    PROF_LOGITS,
+    PROF_ROUTE
 };
 
 static const char *const format_names[] = {"bf16", "fp16", "int8", "int4"};
@@ -30,14 +31,19 @@ static void destroy(void *ctx) {
             cudaFree(c->w[i].scales);
         }
     free(c->w);
-    void *dev[] = {c->x,      c->qkv,      c->gu,       c->logits,  c->h,
-                   c->att,    c->act,      c->k_cache,  c->v_cache, c->att_o,
-                   c->att_ml, c->inv_freq, c->rows_dev, c->dequant};
+    void *dev[] = {c->x,        c->qkv,      c->gu,      c->logits, c->h,      c->att,
+                   c->act,      c->k_cache,  c->v_cache, c->att_o,  c->att_ml, c->att_count,
+                   c->inv_freq, c->rows_dev, c->dequant, c->router, c->sel_w,  c->sel_ids,
+                   c->moe_out,  c->moe_src,  c->moe_xg,  c->moe_yg};
     for (void *p : dev)
         if (p)
             cudaFree(p);
     if (c->rows_host)
         cudaFreeHost(c->rows_host);
+    if (c->moe_ids_host)
+        cudaFreeHost(c->moe_ids_host);
+    if (c->moe_src_host)
+        cudaFreeHost(c->moe_src_host);
     if (c->graphs)
         for (int b = 0; b <= c->max_batch; b++)
             if (c->graphs[b])
@@ -100,15 +106,34 @@ static hws_status create_in(llm_cuda *c, const hws_llm_options *o, const float *
             dw->fmt = linear ? c->fmt : (c->bf16 ? HWS_LLM_BF16 : HWS_LLM_FP16);
             size_t sb, b = weight_bytes(dw, &sb);
             need += (double)(b + sb);
-            if (linear && (size_t)dw->rows * dw->cols > max_linear)
-                max_linear = (size_t)dw->rows * dw->cols;
+            size_t elems = (size_t)dw->rows * dw->cols; // experts: one at a time to cuBLASLt
+            if (hws_llm_weight_is_experts((hws_llm_weight)w))
+                elems /= (size_t)s.n_experts;
+            if (linear && elems > max_linear)
+                max_linear = elems;
         }
     c->dequant_elems = c->fmt >= HWS_LLM_INT8 ? max_linear : 0;
     size_t cache = (size_t)s.n_layers * c->max_batch * s.n_kv_heads * c->max_ctx * s.head_dim;
-    size_t rows = (size_t)c->max_rows, att_parts = rows * s.n_heads * LLM_ATT_SPLIT_MAX;
-    double act_bytes = (double)rows * 4 * (s.d_model + c->qkv_w + 2.0 * s.d_ff + s.vocab) +
-                       (double)rows * 2 * (s.d_model + s.n_heads * s.head_dim + s.d_ff) +
-                       (double)att_parts * 4 * (s.head_dim + 2);
+    size_t rows = (size_t)c->max_rows,
+           small = rows < LLM_ATT_SMALL_ROWS ? rows : LLM_ATT_SMALL_ROWS;
+    size_t blocks_small = (size_t)(c->max_ctx + c->att_split_small - 1) / c->att_split_small;
+    size_t blocks_large = (size_t)(c->max_ctx + c->att_split_large - 1) / c->att_split_large;
+    size_t att_parts =
+        s.n_heads *
+        (small * blocks_small > rows * blocks_large ? small * blocks_small : rows * blocks_large);
+    c->att_parts = att_parts;
+    size_t gu_w = (size_t)buf_width(c, HWS_LLM_BUF_GU),
+           act_w = (size_t)buf_width(c, HWS_LLM_BUF_ACT);
+    size_t slots = s.n_experts > 0 ? (size_t)s.n_experts_used : 0;
+    double act_bytes = (double)rows * 4 * (s.d_model + c->qkv_w + gu_w + s.vocab) +
+                       (double)rows * 2 * (s.d_model + s.n_heads * s.head_dim + act_w) +
+                       (double)att_parts * 4 * (s.head_dim + 2) +
+                       (double)rows * 4 * (s.n_experts + slots * (2 + s.d_model));
+    size_t src_max = s.n_experts > 0 ? llm_moe_gathered_rows(&s, c->max_rows) : 0;
+    size_t ffn = (size_t)hws_llm_ffn_width(&s);
+    size_t xg_w = ffn > (size_t)s.d_model ? ffn : (size_t)s.d_model,
+           yg_w = 2 * ffn > (size_t)s.d_model ? 2 * ffn : (size_t)s.d_model;
+    act_bytes += (double)src_max * (4 + 2 * xg_w + 4 * yg_w);
     need += 2.0 * cache * 2 + act_bytes + 2.0 * c->dequant_elems + (64 << 20);
     size_t free_b = 0, total_b = 0;
     HWS_CUDA_RET(cudaMemGetInfo(&free_b, &total_b));
@@ -139,15 +164,23 @@ static hws_status create_in(llm_cuda *c, const hws_llm_options *o, const float *
     } bufs[] = {
         {(void **)&c->x, rows * s.d_model * 4},
         {(void **)&c->qkv, rows * c->qkv_w * 4},
-        {(void **)&c->gu, rows * 2 * s.d_ff * 4},
+        {(void **)&c->gu, rows * gu_w * 4},
         {(void **)&c->logits, rows * s.vocab * 4},
         {(void **)&c->h, rows * s.d_model * 2},
         {(void **)&c->att, rows * s.n_heads * s.head_dim * 2},
-        {(void **)&c->act, rows * s.d_ff * 2},
+        {(void **)&c->act, rows * act_w * 2},
+        {(void **)&c->router, rows * s.n_experts * 4},
+        {(void **)&c->sel_ids, rows * slots * 4},
+        {(void **)&c->sel_w, rows * slots * 4},
+        {(void **)&c->moe_out, rows * slots * s.d_model * 4},
+        {(void **)&c->moe_src, src_max * 4},
+        {(void **)&c->moe_xg, src_max * xg_w * 2},
+        {(void **)&c->moe_yg, src_max * yg_w * 4},
         {(void **)&c->k_cache, cache * 2},
         {(void **)&c->v_cache, cache * 2},
         {(void **)&c->att_o, att_parts * s.head_dim * 4},
         {(void **)&c->att_ml, att_parts * 2 * 4},
+        {(void **)&c->att_count, rows * s.n_kv_heads * 4},
         {(void **)&c->inv_freq, (size_t)s.head_dim / 2 * 4},
         {(void **)&c->rows_dev, 3 * rows * 4},
         {(void **)&c->dequant, c->dequant_elems * 2},
@@ -160,10 +193,15 @@ static hws_status create_in(llm_cuda *c, const hws_llm_options *o, const float *
     // all on c->stream, which (non-blocking) does not wait for the legacy stream's work
     HWS_CUDA_RET(cudaMemsetAsync(c->k_cache, 0, cache * 2, c->stream));
     HWS_CUDA_RET(cudaMemsetAsync(c->v_cache, 0, cache * 2, c->stream));
+    HWS_CUDA_RET(cudaMemsetAsync(c->att_count, 0, rows * s.n_kv_heads * 4, c->stream));
     HWS_CUDA_RET(cudaMemcpyAsync(c->inv_freq, inv_freq, (size_t)s.head_dim / 2 * 4,
                                  cudaMemcpyHostToDevice, c->stream));
     HWS_CUDA_RET(cudaStreamSynchronize(c->stream));
     HWS_CUDA_RET(cudaMallocHost((void **)&c->rows_host, 3 * rows * 4));
+    if (src_max > 0) {
+        HWS_CUDA_RET(cudaMallocHost((void **)&c->moe_ids_host, rows * slots * 4));
+        HWS_CUDA_RET(cudaMallocHost((void **)&c->moe_src_host, src_max * 4));
+    }
     memset(c->rows_host, 0, 3 * rows * 4);
     hws_status st = llm_gemm_new(&c->gemm, err);
     if (st != HWS_OK)
@@ -176,9 +214,10 @@ static hws_status create_in(llm_cuda *c, const hws_llm_options *o, const float *
 static hws_status create(const hws_llm_shape *s, const hws_llm_options *o, int max_rows,
                          const float *rope_inv_freq, void **out, hws_llm_info *info,
                          hws_error *err) {
-    if (s->head_dim % 8 || s->d_model % 8 || s->d_ff % 8)
+    if (s->head_dim % 8 || s->d_model % 8 || s->d_ff % 8 || hws_llm_ffn_width(s) % 8)
         return hws_gpu_errorf(err, HWS_ERR_UNSUPPORTED,
-                              "the CUDA engine needs head_dim, d_model and d_ff divisible by 8");
+                              "the CUDA engine needs head_dim, d_model, d_ff and d_ff_expert "
+                              "divisible by 8");
     llm_cuda *c = (llm_cuda *)calloc(1, sizeof *c);
     if (!c)
         return hws_gpu_errorf(err, HWS_ERR_NOMEM, "out of memory");
@@ -189,8 +228,9 @@ static hws_status create(const hws_llm_shape *s, const hws_llm_options *o, int m
     c->max_batch = o->max_batch;
     c->max_ctx = o->max_ctx;
     c->qkv_w = (s->n_heads + 2 * s->n_kv_heads) * s->head_dim;
-    int split = (o->max_ctx + LLM_ATT_SPLIT_MAX - 1) / LLM_ATT_SPLIT_MAX;
-    c->att_split = split < 256 ? 256 : (split + 31) / 32 * 32;
+    int split_small = (o->max_ctx + 255) / 256, split_large = (o->max_ctx + 63) / 64;
+    c->att_split_small = split_small < 64 ? 64 : (split_small + 31) / 32 * 32;
+    c->att_split_large = split_large < 256 ? 256 : (split_large + 31) / 32 * 32;
     c->w = (llm_dev_weight *)calloc((size_t)(s->n_layers + 1) * HWS_LLM_W_COUNT, sizeof *c->w);
     c->graphs = (cudaGraphExec_t *)calloc((size_t)o->max_batch + 1, sizeof *c->graphs);
     hws_status st = c->w && c->graphs ? create_in(c, o, rope_inv_freq, info, err)
@@ -238,6 +278,9 @@ static hws_status set_rows(void *ctx, int rows, const int32_t *tokens, const int
     memcpy(c->rows_host, tokens, (size_t)rows * 4);
     memcpy(c->rows_host + c->max_rows, seq, (size_t)rows * 4);
     memcpy(c->rows_host + 2 * c->max_rows, pos, (size_t)rows * 4);
+    c->rows_one_seq = 1;
+    for (int i = 1; i < rows; i++)
+        c->rows_one_seq &= seq[i] == seq[0];
     return hws_cuda_status(cudaMemcpyAsync(c->rows_dev, c->rows_host, 3 * (size_t)c->max_rows * 4,
                                            cudaMemcpyHostToDevice, c->stream),
                            "cudaMemcpyAsync rows", err);
@@ -288,6 +331,8 @@ static void *buf_ptr(llm_cuda *c, hws_llm_buf b) {
         return c->att;
     case HWS_LLM_BUF_GU:
         return c->gu;
+    case HWS_LLM_BUF_ROUTER:
+        return c->router;
     default:
         return c->act;
     }
@@ -301,16 +346,19 @@ static hws_status op_linear(void *ctx, hws_llm_buf y, hws_llm_buf x, int rows, i
     if (st == HWS_OK)
         st = llm_linear(c, (float *)buf_ptr(c, y), buf_width(c, y), (const uint16_t *)buf_ptr(c, x),
                         buf_width(c, x), rows, dw, accumulate, err);
-    int kind = PROF_LINEAR0 + (w == HWS_LLM_W_QKV       ? 0
-                               : w == HWS_LLM_W_O       ? 1
-                               : w == HWS_LLM_W_GATE_UP ? 2
-                                                        : 3);
+    int kind = w == HWS_LLM_W_ROUTER ? PROF_ROUTE
+                                     : PROF_LINEAR0 + (w == HWS_LLM_W_QKV       ? 0
+                                                       : w == HWS_LLM_W_O       ? 1
+                                                       : w == HWS_LLM_W_GATE_UP ? 2
+                                                                                : 3);
     size_t sb, b = weight_bytes(dw, &sb);
     return prof_end(c, kind, (double)(b + sb), st, err);
 }
 
 static hws_status op_rope_cache(void *ctx, int layer, int rows, hws_error *err) {
     llm_cuda *c = (llm_cuda *)ctx;
+    if (llm_attention_fuses_rope(c, rows))
+        return HWS_OK;
     hws_status st = prof_begin(c, err);
     return prof_end(c, PROF_ROPE, 0, st == HWS_OK ? llm_rope_cache(c, layer, rows, err) : st, err);
 }
@@ -318,7 +366,10 @@ static hws_status op_rope_cache(void *ctx, int layer, int rows, hws_error *err) 
 static hws_status op_attention(void *ctx, int layer, int rows, hws_error *err) {
     llm_cuda *c = (llm_cuda *)ctx;
     hws_status st = prof_begin(c, err);
-    return prof_end(c, PROF_ATT, 0, st == HWS_OK ? llm_attention(c, layer, rows, err) : st, err);
+    if (st == HWS_OK)
+        st = llm_attention_prefill_fits(c, rows) ? llm_attention_prefill(c, layer, rows, err)
+                                                 : llm_attention(c, layer, rows, err);
+    return prof_end(c, PROF_ATT, 0, st, err);
 }
 
 static hws_status op_swiglu(void *ctx, int rows, hws_error *err) {
@@ -339,6 +390,27 @@ static hws_status op_logits(void *ctx, int row0, int n, hws_error *err) {
         st = llm_linear(c, c->logits, c->s.vocab, c->h, c->s.d_model, n, out, 0, err);
     size_t sb, b = weight_bytes(out, &sb);
     return prof_end(c, PROF_LOGITS, (double)(b + sb), st, err);
+}
+
+static hws_status op_route(void *ctx, int rows, hws_error *err) {
+    llm_cuda *c = (llm_cuda *)ctx;
+    hws_status st = prof_begin(c, err);
+    return prof_end(c, PROF_ROUTE, 0, st == HWS_OK ? llm_route(c, rows, err) : st, err);
+}
+
+// Timed as the dense products they replace; bytes: the experts rows * k could choose at most
+// (the device alone knows which it read).
+static hws_status op_experts(void *ctx, int layer, hws_llm_weight w, int rows, hws_error *err) {
+    llm_cuda *c = (llm_cuda *)ctx;
+    const llm_dev_weight *dw = llm_weight(c, layer, w);
+    hws_status st = prof_begin(c, err);
+    if (st == HWS_OK)
+        st = llm_experts(c, layer, w, rows, err);
+    int read =
+        rows * c->s.n_experts_used < c->s.n_experts ? rows * c->s.n_experts_used : c->s.n_experts;
+    size_t sb, b = weight_bytes(dw, &sb);
+    int kind = PROF_LINEAR0 + (w == HWS_LLM_W_EXP_GATE_UP ? 2 : 3);
+    return prof_end(c, kind, (double)(b + sb) * read / c->s.n_experts, st, err);
 }
 
 static hws_status run(void *ctx, int rows, int graph, hws_llm_forward_fn fn, void *arg,
@@ -396,7 +468,8 @@ static hws_status profile(void *ctx, int on, hws_llm_profile *out, hws_error *er
 }
 
 static const hws_llm_ops cuda_ops = {
-    op_embed, op_rmsnorm, op_linear, op_rope_cache, op_attention, op_swiglu, op_logits,
+    op_embed,  op_rmsnorm, op_linear, op_rope_cache, op_attention,
+    op_swiglu, op_logits,  op_route,  op_experts,
 };
 
 static const hws_llm_backend cuda_backend = {

@@ -1,6 +1,6 @@
 // llm_cuda.cuh - the CUDA backend of the LLM engine, shared by its rooms: the context, the
 // device weight record, 16-bit helpers and the launchers of each op's kernels (one op per file:
-// gemv.cu, gemm.cu, attention.cu, elementwise.cu; llm_cuda.cu holds the backend table).
+// gemv.cu, gemm.cu, attention.cu, elementwise.cu, moe.cu; llm_cuda.cu holds the backend table).
 //
 // Activations: the residual stream X, QKV and GU are float; the linear layers' inputs H, ATT
 // and ACT, the KV cache and the embedding are 16-bit (bf16, or fp16 for an fp16 model).
@@ -17,7 +17,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
-#define LLM_ATT_SPLIT_MAX 64 // key blocks of the split-K attention
+#define LLM_ATT_SMALL_ROWS 8 // runs of at most this many rows: decode GEMV and attention splits
 
 // A weight on the device: linear ones in fmt (int8/int4 with fp16 scales per group), vectors
 // and the embedding as float (norms, bias) or 16-bit (embedding).
@@ -36,17 +36,30 @@ struct llm_cuda {
     hws_llm_format fmt;
     int bf16; // activation type: 1 bf16, 0 fp16
     int max_rows, max_batch, max_ctx, qkv_w;
-    int att_split; // keys per attention block
+    // keys per attention block: small runs (decode) cut the cache finer, for enough blocks
+    int att_split_small, att_split_large;
+    size_t att_parts; // (row, head, block) partial results att_o and att_ml hold
     cudaStream_t stream;
     llm_dev_weight *w; // [(n_layers + 1) * HWS_LLM_W_COUNT], globals in the last slot
     float *x, *qkv, *gu, *logits;
     uint16_t *h, *att, *act;
     uint16_t *k_cache, *v_cache; // [n_layers][max_batch][n_kv_heads][max_ctx][head_dim]
-    float *att_o;                // [max_rows][n_heads][LLM_ATT_SPLIT_MAX][head_dim]
-    float *att_ml;               // [max_rows][n_heads][LLM_ATT_SPLIT_MAX][2]
+    float *att_o;                // [rows][n_heads][blocks][head_dim]
+    float *att_ml;               // [rows][n_heads][blocks][2] (max, sum)
+    int *att_count;              // [rows][n_kv_heads] key blocks done (decode attention)
     float *inv_freq;
+    // mixture of experts: router logits [max_rows, n_experts], the choice [max_rows, k] and
+    // down's per-slot outputs [max_rows, k, d_model] before they are summed
+    float *router, *sel_w, *moe_out;
+    int32_t *sel_ids;
+    // prefill's experts by cuBLASLt (moe.cu): the choice on the host (pinned), the (row, slot)
+    // of each gathered row grouped by expert (-1: padding), the gathered inputs and outputs
+    int32_t *moe_ids_host, *moe_src_host, *moe_src;
+    uint16_t *moe_xg;
+    float *moe_yg;
     int32_t *rows_dev;  // tokens, seq, pos: 3 * max_rows
     int32_t *rows_host; // pinned staging of the same
+    int rows_one_seq;   // the rows set last all belong to one sequence (a prefill chunk)
     uint16_t *dequant;  // 16-bit copy of one quantised weight for cuBLASLt (int formats)
     size_t dequant_elems;
     llm_gemm *gemm;
@@ -61,6 +74,37 @@ struct llm_cuda {
 static inline llm_dev_weight *llm_weight(llm_cuda *c, int layer, hws_llm_weight w) {
     int l = layer < 0 ? c->s.n_layers : layer;
     return &c->w[(size_t)l * HWS_LLM_W_COUNT + w];
+}
+
+// Programmatic dependent launch (Hopper): kernels launched by llm_launch may start while the one
+// before still runs; each calls pdl_wait() before it reads what earlier kernels wrote (what it
+// reads of the weights it may load before), and pdl_launch() once the next may be scheduled.
+__device__ __forceinline__ void pdl_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void pdl_launch() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;" :::);
+#endif
+}
+
+// Launches kernel with programmatic stream serialization allowed (the PDL above).
+template <typename... KArgs, typename... Args>
+static inline cudaError_t llm_launch(void (*kernel)(KArgs...), dim3 grid, dim3 block, size_t smem,
+                                     cudaStream_t stream, Args... args) {
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = grid;
+    cfg.blockDim = block;
+    cfg.dynamicSmemBytes = smem;
+    cfg.stream = stream;
+    cudaLaunchAttribute attr[1];
+    attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attr[0].val.programmaticStreamSerializationAllowed = 1;
+    cfg.attrs = attr;
+    cfg.numAttrs = 1;
+    return cudaLaunchKernelEx(&cfg, kernel, ((KArgs)args)...);
 }
 
 // 16-bit activation <-> float on the device.
@@ -92,12 +136,24 @@ hws_status llm_gemm_run(llm_gemm *g, cudaStream_t stream, int bf16, float *y, in
                         int accumulate, hws_error *err);
 
 hws_status llm_attention(llm_cuda *c, int layer, int rows, hws_error *err);
+// Whether llm_attention applies RoPE and writes the cache itself for these rows (the rope op
+// then does nothing).
+bool llm_attention_fuses_rope(const llm_cuda *c, int rows);
+// Whether the prefill kernel takes these rows (more than a decode run, one sequence, a head
+// dimension it was written for), and the kernel.
+bool llm_attention_prefill_fits(const llm_cuda *c, int rows);
+hws_status llm_attention_prefill(llm_cuda *c, int layer, int rows, hws_error *err);
 
 hws_status llm_embed(llm_cuda *c, int rows, hws_error *err);
 hws_status llm_rmsnorm(llm_cuda *c, uint16_t *out, const float *x, const float *g, int rows,
                        hws_error *err);
 hws_status llm_rope_cache(llm_cuda *c, int layer, int rows, hws_error *err);
 hws_status llm_swiglu(llm_cuda *c, int rows, hws_error *err);
+// MoE (moe.cu): the experts of each row from c->router; an experts' op of llm_backend.h.
+// Gathered rows of prefill's grouped experts at most: every (row, slot) plus each expert's pad.
+size_t llm_moe_gathered_rows(const hws_llm_shape *s, int max_rows);
+hws_status llm_route(llm_cuda *c, int rows, hws_error *err);
+hws_status llm_experts(llm_cuda *c, int layer, hws_llm_weight w, int rows, hws_error *err);
 // Stores n values into w (converted to its fmt): src[i], or offset + scale * uniform(i, seed)
 // when src is NULL.
 hws_status llm_store(llm_cuda *c, llm_dev_weight *w, const float *src, uint64_t seed, float scale,
