@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # overhead.sh - CPU and memory cost of `hwscope top`, `log` and `serve` at a 1 s interval against
-# the fake NVML (8 scripted GPUs), and scrape latency under wrk. Prints a Markdown report.
+# the fake NVML (8 scripted GPUs), and scrape latency under wrk with where the server's time went
+# (CPU vs waiting for a CPU). Prints a Markdown report.
 # usage: bench/monitor/overhead.sh BUILD_DIR [SECONDS]
 set -euo pipefail
 build=$(realpath "${1:-build}")
@@ -46,14 +47,23 @@ for i in $(seq "$secs"); do curl -s "$url" >/dev/null; sleep 1; done  # Promethe
 b=$(cpu_s $srv)
 echo "| hwscope serve (1 scrape/s) | $(pct "$a" "$b") | $rss0 |"
 echo
+# where a request's time goes: the server's CPU time and its threads' wait for a CPU (run queue),
+# both from /proc/PID/task/*/schedstat (ns on CPU, ns waiting to run, slices), per request
+sched() { cat /proc/"$srv"/task/*/schedstat | awk '{ run += $1; wait += $2 } END { print run, wait }'; }
 for conf in "-t1 -c4" "-t2 -c16"; do
   before=$(rss_kb $srv)
+  load=$(cut -d' ' -f1-3 /proc/loadavg)
+  read -r run0 wait0 < <(sched)
   out=$(wrk $conf -d5s --latency "$url")
+  read -r run1 wait1 < <(sched)
   after=$(rss_kb $srv)
-  echo "wrk $conf -d5s: $(echo "$out" | awk '/Requests\/sec/ {print $2}') requests/s," \
+  n=$(echo "$out" | awk '/requests in/ {print $1}')
+  echo "wrk $conf -d5s (load average $load): $(echo "$out" | awk '/Requests\/sec/ {print $2}') requests/s," \
     "latency p50 $(echo "$out" | awk '$1 == "50%" {print $2}'), p99 $(echo "$out" | awk '$1 == "99%" {print $2}'),"\
     "errors: $(echo "$out" | grep -c -E 'Socket errors|Non-2xx' || true);" \
-    "serve RSS $before -> $after KiB"
+    "serve RSS $before -> $after KiB;" \
+    "server CPU $(awk -v a="$run0" -v b="$run1" -v n="$n" 'BEGIN { printf "%.1f", (b - a) / 1e3 / n }') us/request," \
+    "its threads waited for a CPU $(awk -v a="$wait0" -v b="$wait1" 'BEGIN { printf "%.0f", (b - a) / 1e6 }') ms of the 5 s"
   echo
 done
 kill $srv; wait $srv || true

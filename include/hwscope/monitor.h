@@ -4,7 +4,10 @@
  * into its own slot under its own lock, so a GPU whose driver calls hang does not hold up the
  * others. A snapshot copies every slot as last published. Nothing here is fatal: a GPU that falls
  * off the bus is `lost` with NVML's reason, a field NVML does not support is HWS_NA with a note
- * ("fan_pct: NVML: Not Supported"), and NVML missing altogether is `nvml_error` with no GPUs.
+ * ("fan_pct: NVML: Not Supported"), NVML missing altogether is `nvml_error` with no GPUs, and
+ * NVML going away mid-run (driver unloaded or replaced, every init shut down) is `nvml_down` on
+ * each GPU with the reason: its reader calls nvmlInit again one interval later, then twice as
+ * late each time (at most 10 s, or the interval when longer), and resumes reading.
  *
  * Example:
  *   hws_monitor *m; hws_error err;
@@ -36,7 +39,9 @@ typedef struct {
     char user[32];      /* owner's login name or uid; "" when /proc has no such PID */
     char container[80]; /* container id (12 hex) or "pod:<uid>"; "" when none */
     char cmdline[160];  /* arguments joined by spaces, cut to fit */
-    int visible;        /* 1 when /proc of this PID namespace shows the PID */
+    int visible;        /* 1 when the process is in hwscope's PID namespace (local_pid is known) */
+    unsigned int local_pid; /* its PID in hwscope's namespace (what kill takes); 0: not visible */
+    unsigned int ns_pid; /* its PID in its own innermost namespace (its container's); 0 unknown */
 } hws_mon_process;
 
 /* One GPU's reading. Units in the names; HWS_NA unknown, "" unknown string. */
@@ -63,7 +68,18 @@ typedef struct {
     double pcie_gen, pcie_width;
     double ecc_corrected, ecc_uncorrected;                         /* volatile counts */
     double remapped_rows_correctable, remapped_rows_uncorrectable; /* rows remapped (A100+) */
-    int nprocs; /* -1: the process list could not be read */
+    double remapped_rows_pending,
+        remapped_rows_failure;                   /* 1: a remap waits for a GPU reset; failed */
+    double retired_pages_sbe, retired_pages_dbe; /* pages retired for single / double-bit errors */
+    double retired_pages_pending; /* 1: a page waits to be retired at the next driver load */
+    double xid_last;              /* the last XID critical error seen since the monitor started */
+    double xid_count;             /* XID critical errors seen since the monitor started */
+    double nvlink_tx_bytes_s, nvlink_rx_bytes_s; /* data over all NVLinks, over the last interval */
+    int nvml_down; /* 1 while NVML itself is gone (error says why): nvmlInit is retried, backing off
+                    */
+    unsigned int
+        nvml_recoveries; /* times this GPU's reader brought NVML back with a new nvmlInit */
+    int nprocs;          /* -1: the process list could not be read */
     hws_mon_process procs[HWS_MON_MAX_PROCS];
     hws_notes notes; /* "field: reason" for each HWS_NA above */
 } hws_mon_gpu;

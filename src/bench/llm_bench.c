@@ -134,6 +134,13 @@ static hws_status tg_once(llm_run *r, int n, int depth, double *sample, row_tota
     return HWS_OK;
 }
 
+/* Bytes a decode step of the row reads: the weights, and each sequence's KV cache at the
+ * middle of the timed steps. */
+static double step_bytes(const llm_run *r, const hws_llm_record *rec, double *fill) {
+    *fill = rec->depth + rec->n_gen / 2.0;
+    return r->info.decode_bytes_per_token + rec->batch * r->info.kv_bytes_per_token * *fill;
+}
+
 /* The planner's view of a row: bound (ceilings before efficiency) and prediction. */
 static void judge_row(const llm_run *r, hws_llm_record *rec, bool prefill) {
     const hws_llm_bench_opts *o = r->o;
@@ -162,6 +169,16 @@ static void judge_row(const llm_run *r, hws_llm_record *rec, bool prefill) {
                      "token",
                      r->ctx->cpu.fp32_peak_gflops, r->info.flops_per_token);
         }
+        hws_host host;
+        if (!prefill && hws_host_local(&host, &err) == HWS_OK && hws_known(host.mem_bw_gbps) &&
+            host.mem_bw_gbps > 0) {
+            double fill, bytes = step_bytes(r, rec, &fill);
+            rec->bound_tokens_per_s = rec->batch * host.mem_bw_gbps * 1e9 / bytes;
+            const char *bw = strstr(host.basis, "bandwidth "); /* where the figure came from */
+            snprintf(rec->bound_basis, sizeof rec->bound_basis,
+                     "host memory %.90s / %.4g B per step",
+                     bw != NULL ? bw + strlen("bandwidth ") : "", bytes);
+        }
         return;
     }
     if (hws_memory_estimate(o->model, &po, &mem, &err) != HWS_OK ||
@@ -187,9 +204,7 @@ static void judge_row(const llm_run *r, hws_llm_record *rec, bool prefill) {
                  "%s matrix peak %.0f TFLOP/s / %.3g FLOP per token", src, in.matmul_tflops,
                  r->info.flops_per_token);
     } else if (!prefill && hws_known(in.mem_bw_gbps)) {
-        double fill = rec->depth + rec->n_gen / 2.0;
-        double bytes =
-            r->info.decode_bytes_per_token + rec->batch * r->info.kv_bytes_per_token * fill;
+        double fill, bytes = step_bytes(r, rec, &fill);
         rec->bound_tokens_per_s = rec->batch * in.mem_bw_gbps * 1e9 / bytes;
         snprintf(rec->bound_basis, sizeof rec->bound_basis,
                  "%s bandwidth %.0f GB/s / %.4g B per step (weights + KV at %.0f tokens)", src,

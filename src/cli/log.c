@@ -156,6 +156,8 @@ static void json_line(const log_format *f, const hws_mon_gpu *g, const char *hos
     cJSON_AddStringToObject(o, "hostname", host);
     cJSON_AddNumberToObject(o, "gpu", g->index);
     cJSON_AddBoolToObject(o, "lost", g->lost);
+    if (g->nvml_down) /* NVML itself gone: "error" says why and when nvmlInit is tried again */
+        cJSON_AddBoolToObject(o, "nvml_down", 1);
     for (int i = 0; i < f->nfields; i++)
         if (cJSON_GetObjectItemCaseSensitive(o, f->fields[i]->f.key) == NULL)
             hws_mon_json_value(o, f->fields[i], g);

@@ -1,6 +1,7 @@
 /* serve.c - `hwscope serve`: a Prometheus exporter on libmicrohttpd. GET /metrics answers the
  * text exposition format with dcgm-exporter's metric names and labels, rendered once per new
- * sample (never by calling NVML per request); / a short page; other paths 404, other methods 405.
+ * sample into one response every request shares (never calling NVML, rendering or copying per
+ * request); / a short page; other paths 404, other methods 405.
  *
  * One event-driven server thread (epoll) serves every connection without blocking on any one:
  * slow clients are cut after a timeout, oversized requests get MHD's own 4xx, and the number of
@@ -35,15 +36,16 @@ typedef struct {
     pthread_mutex_t lock;      /* guards everything below */
     char last_login[192];      /* "user\npassword" that last passed bcrypt (it costs ~50 ms) */
     hws_mon_sample *sample;
-    unsigned long long generation; /* of the sample body was rendered from */
-    char *body;
-    size_t len;
+    unsigned long long generation; /* of the sample the response was rendered from */
+    struct MHD_Response *metrics;  /* /metrics, shared by every request until the next sample */
 } exporter;
 
-/* Renders the latest sample when the monitor has a newer one than body. Call with the lock. */
+/* Renders the latest sample into a new shared response when the monitor has a newer one than
+ * e->metrics. MHD counts the response's users, so connections still sending the old one keep it
+ * until they are done; a request costs no rendering and no copy. Call with the lock. */
 static int refresh(exporter *e) {
     unsigned long long gen = hws_monitor_generation(e->m);
-    if (e->body != NULL && gen == e->generation)
+    if (e->metrics != NULL && gen == e->generation)
         return 0;
     char *text = NULL;
     size_t len = 0;
@@ -56,9 +58,15 @@ static int refresh(exporter *e) {
         free(text);
         return -1;
     }
-    free(e->body);
-    e->body = text;
-    e->len = len;
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        free(text);
+        return -1;
+    }
+    MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    if (e->metrics != NULL)
+        MHD_destroy_response(e->metrics);
+    e->metrics = r;
     e->generation = gen;
     return 0;
 }
@@ -148,7 +156,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         static const char text[] = "cannot render the metrics: out of memory\n";
         ok = reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", text, sizeof text - 1);
     } else {
-        ok = reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", e->body, e->len);
+        ok = MHD_queue_response(c, MHD_HTTP_OK, e->metrics);
     }
     pthread_mutex_unlock(&e->lock);
     return ok;
@@ -288,7 +296,8 @@ int cmd_serve(int argc, char **argv) {
     }
     hws_monitor_stop(e.m);
     hws_mon_sample_free(e.sample);
-    free(e.body);
+    if (e.metrics != NULL)
+        MHD_destroy_response(e.metrics);
     free(cert);
     free(key);
     pthread_mutex_destroy(&e.lock);

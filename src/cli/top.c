@@ -93,7 +93,7 @@ static void draw_host(const top_state *t, const hws_top_layout *l, int cols) {
     }
 }
 
-/* The figures after a GPU's bars, from the field table. */
+/* The figures after a GPU's bars, from the field table (labelled ones only where known). */
 static void gpu_figures(const hws_mon_gpu *g, const char *const *keys, bool labels, char *out,
                         size_t n) {
     size_t used = 0;
@@ -101,16 +101,44 @@ static void gpu_figures(const hws_mon_gpu *g, const char *const *keys, bool labe
     for (size_t k = 0; keys[k] != NULL && used < n; k++) {
         const hws_mon_field *f = hws_mon_gpu_field_find(keys[k]);
         char value[48];
+        double v;
+        memcpy(&v, (const char *)g + f->f.offset, sizeof v);
+        if (labels && !hws_known(v))
+            continue; /* a labelled figure the GPU does not report is left out */
         hws_mon_text_value(value, sizeof value, f, g);
         used += (size_t)snprintf(out + used, n - used, "%s%s%s%s", used ? "  " : "",
                                  labels ? f->f.label : "", labels ? " " : "", value);
     }
 }
 
+/* Prints at (row, col) as mvprintw; returns the columns written. */
+static int printw_at(int row, int col, const char *format, unsigned long long v) {
+    char text[64];
+    int n = snprintf(text, sizeof text, format, v);
+    mvaddstr(row, col, text);
+    return n;
+}
+
+/* The GPU's error and memory-repair states worth a red mark ("XID 79 (2)  remap pending"), or "".
+ */
+static void memory_faults(const hws_mon_gpu *g, char *out, size_t n) {
+    size_t used = 0;
+    out[0] = '\0';
+    if (hws_known(g->xid_last) && g->xid_count > 0)
+        used += (size_t)snprintf(out, n, "XID %.0f (%.0f) ", g->xid_last, g->xid_count);
+    if (used < n && hws_known(g->remapped_rows_failure) && g->remapped_rows_failure != 0)
+        used += (size_t)snprintf(out + used, n - used, "remap FAILED ");
+    else if (used < n && hws_known(g->remapped_rows_pending) && g->remapped_rows_pending != 0)
+        used += (size_t)snprintf(out + used, n - used, "remap pending ");
+    if (used < n && hws_known(g->retired_pages_pending) && g->retired_pages_pending != 0)
+        snprintf(out + used, n - used, "retire pending");
+}
+
 static void draw_gpu(const hws_mon_gpu *g, int row, const hws_top_layout *l, int cols) {
     static const char *const line1[] = {"temperature_c", "power_w", NULL};
-    static const char *const line2[] = {"sm_clock_mhz", "mem_clock_mhz", "fan_pct", "pstate",
-                                        "pcie_gen",     "pcie_width",    NULL};
+    static const char *const line2[] = {
+        "sm_clock_mhz", "mem_clock_mhz",     "fan_pct",           "pstate", "pcie_gen",
+        "pcie_width",   "nvlink_tx_bytes_s", "nvlink_rx_bytes_s", NULL};
     char name[16], text[48], a[24], b[24], figures[160];
     const char *short_name = strncmp(g->name, "NVIDIA ", 7) == 0 ? g->name + 7 : g->name;
     snprintf(name, sizeof name, "%-13.13s", short_name[0] ? short_name : "?");
@@ -138,13 +166,19 @@ static void draw_gpu(const hws_mon_gpu *g, int row, const hws_top_layout *l, int
     if (l->gpu_rows_each == 2) {
         gpu_figures(g, line2, true, figures, sizeof figures);
         mvprintw(row + 1, 3, "%.*s", cols - 4, figures);
+        int at = 4 + (int)strlen(figures);
         if (hws_known(g->clocks_event_reasons) && g->clocks_event_reasons != 0) {
-            int at = 4 + (int)strlen(figures);
             attron(COLOR_PAIR(COLOR_WARN));
             if (at + 20 < cols)
-                mvprintw(row + 1, at, " throttle 0x%llx",
-                         (unsigned long long)g->clocks_event_reasons);
+                at += printw_at(row + 1, at, " throttle 0x%llx",
+                                (unsigned long long)g->clocks_event_reasons);
             attroff(COLOR_PAIR(COLOR_WARN));
+        }
+        memory_faults(g, figures, sizeof figures);
+        if (figures[0] != '\0' && at + 8 < cols) {
+            attron(COLOR_PAIR(COLOR_BAD) | A_BOLD);
+            mvprintw(row + 1, at, " %.*s", cols - at - 2, figures);
+            attroff(COLOR_PAIR(COLOR_BAD) | A_BOLD);
         }
     }
 }
@@ -192,7 +226,7 @@ static void sort_procs(top_state *t) {
 static void draw_procs(const top_state *t, const hws_top_layout *l, int cols) {
     attron(A_REVERSE);
     mvprintw(l->proc_row, 0, "%-*.*s", cols, cols,
-             "    PID GPU USER        GPU MEM  SM%  CONTAINER     COMMAND");
+             "     PID GPU USER        GPU MEM  SM%  CONTAINER     COMMAND");
     attroff(A_REVERSE);
     int first = t->selected >= l->proc_rows - 1 ? t->selected - (l->proc_rows - 2) : 0;
     for (int r = 0; r + 1 < l->proc_rows && first + r < t->nprocs; r++) {
@@ -200,8 +234,10 @@ static void draw_procs(const top_state *t, const hws_top_layout *l, int cols) {
         char mem[24], util[16], line[512];
         hws_fmt_bytes(mem, sizeof mem, p->used_bytes);
         hws_fmt_num(util, sizeof util, p->sm_util_pct, 0, NULL);
-        snprintf(line, sizeof line, "%7u %3d %-10.10s %9s %4s  %-12.12s  %s", p->pid, p->gpu,
-                 p->visible ? p->user : "?", mem, util, p->container[0] ? p->container : "-",
+        char pid[16]; /* the PID here; a host PID this namespace does not show, marked '*' */
+        snprintf(pid, sizeof pid, p->visible ? "%u " : "%u*", p->visible ? p->local_pid : p->pid);
+        snprintf(line, sizeof line, "%8s %3d %-10.10s %9s %4s  %-12.12s  %s", pid, p->gpu,
+                 p->user[0] ? p->user : "?", mem, util, p->container[0] ? p->container : "-",
                  p->cmdline[0] ? p->cmdline : p->name);
         if (first + r == t->selected)
             attron(A_BOLD | A_REVERSE);
@@ -211,6 +247,12 @@ static void draw_procs(const top_state *t, const hws_top_layout *l, int cols) {
     }
     if (t->nprocs == 0)
         mvprintw(l->proc_row + 1, 0, "%.*s", cols, "no GPU processes");
+    for (int i = 0; i < t->nprocs && l->proc_rows > 2; i++)
+        if (!t->procs[i].visible) { /* the legend of the mark, on the table's last row */
+            mvprintw(l->proc_row + l->proc_rows - 1, 0, "%-*.*s", cols, cols,
+                     "* host PID: not in this PID namespace (not killable from here)");
+            break;
+        }
 }
 
 static void draw_help(int cols) {
@@ -366,8 +408,12 @@ static int on_key(top_state *t, int key) {
         break;
     case 'k':
     case KEY_F(9):
-        if (t->nprocs > 0)
-            t->confirm_pid = (pid_t)t->procs[t->selected].pid;
+        if (t->nprocs > 0 && t->procs[t->selected].visible)
+            t->confirm_pid = (pid_t)t->procs[t->selected].local_pid;
+        else if (t->nprocs > 0) /* a host PID is another process here, or none */
+            snprintf(t->status, sizeof t->status,
+                     "PID %u is a host PID not in this PID namespace: not killed",
+                     t->procs[t->selected].pid);
         else
             snprintf(t->status, sizeof t->status, "no process selected");
         break;

@@ -77,14 +77,16 @@ static void *reader_thread(void *arg) {
     slot *s = arg;
     int host = s->gpu_index < 0;
     hws_host_reader *r = host ? hws_host_reader_new() : NULL;
+    hws_gpu_reader *gr =
+        host ? NULL : hws_gpu_reader_new(s->m->nvml, s->gpu_index, s->m->interval_s);
     void *scratch = calloc(1, host ? sizeof(hws_mon_host) : sizeof(hws_mon_gpu));
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
-    while (scratch != NULL && (r != NULL || !host)) {
+    while (scratch != NULL && (r != NULL || gr != NULL)) {
         if (host)
             hws_host_reader_read(r, scratch);
         else
-            hws_mon_read_gpu(s->m->nvml, s->gpu_index, scratch);
+            hws_gpu_reader_read(gr, scratch);
         pthread_mutex_lock(&s->lock);
         if (host)
             s->host = *(hws_mon_host *)scratch;
@@ -106,6 +108,7 @@ static void *reader_thread(void *arg) {
     }
     free(scratch);
     hws_host_reader_free(r);
+    hws_gpu_reader_free(gr);
     return NULL;
 }
 

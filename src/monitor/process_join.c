@@ -1,10 +1,14 @@
-/* process_join.c - what /proc says about a GPU process NVML listed: its owner, command line and
- * the container it runs in (from /proc/<pid>/cgroup).
+/* process_join.c - what /proc says about a GPU process NVML listed: its owner, command line, the
+ * container it runs in (from /proc/<pid>/cgroup) and its PID as hwscope's namespace sees it.
  *
- * NVML reports host PIDs. Inside a container with its own PID namespace such a PID is usually
- * missing from this /proc (visible = 0; user and command stay unknown) and could even name
- * another process: run with the host's /proc (pid: host, or HWSCOPE_SYSROOT at a host mount) for
- * the join to be right. */
+ * NVML reports host PIDs. The /proc read (under the sysroot) names each process by its PID in the
+ * namespace of that /proc, and its NSpid line lists the PIDs from that namespace inwards, so:
+ *  - hwscope on the host, or in a container with the host's /proc (HWSCOPE_SYSROOT at a host
+ *    mount): /proc/<host PID> is the process; NSpid's entry at hwscope's depth (the entries of
+ *    /proc/self/status's NSpid, less one) is its PID here when it shares hwscope's namespace (the
+ *    ns/pid links agree, where they can be read), and NSpid's last entry its PID in its container;
+ *  - a process of another namespace, or one /proc does not show (a container with its own /proc
+ *    cannot see host PIDs): visible = 0, kept with its host PID, never dropped. */
 #include "monitor/readers.h"
 #include "util/sysfs.h"
 
@@ -13,6 +17,66 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#define NSPID_MAX 32 /* the kernel nests PID namespaces 32 deep at most */
+
+/* The PIDs of status's NSpid line, outermost first, into out; how many (0: no such line, or one
+ * that is not all PIDs). */
+static int nspids(const char *status, unsigned int *out, int max) {
+    char value[NSPID_MAX * 12];
+    int n = 0;
+    if (hws_keyed_value(status, "NSpid", value, sizeof value) == NULL)
+        return 0;
+    for (const char *p = value; *p != '\0' && n < max;) {
+        char *end = NULL;
+        if (!isdigit((unsigned char)*p))
+            return 0;
+        unsigned long pid = strtoul(p, &end, 10);
+        if (pid == 0 || pid > 0x7fffffffUL)
+            return 0;
+        out[n++] = (unsigned int)pid;
+        p = end + strspn(end, " \t");
+    }
+    return n;
+}
+
+int hws_mon_pid_depth(void) {
+    char text[4096];
+    unsigned int ids[NSPID_MAX];
+    if (hws_sys_read("/proc/self/status", text, sizeof text) < 0)
+        return 0;
+    int n = nspids(text, ids, NSPID_MAX);
+    return n > 1 ? n - 1 : 0;
+}
+
+/* 0 when /proc/<pid>/ns/pid and /proc/self/ns/pid both read and differ (another namespace). */
+static int same_namespace(const char *dir) {
+    char path[64], mine[256], theirs[256], full[1024];
+    snprintf(path, sizeof path, "%s/ns/pid", dir);
+    ssize_t a = readlink(hws_sys_path(full, sizeof full, path), theirs, sizeof theirs - 1);
+    ssize_t b =
+        readlink(hws_sys_path(full, sizeof full, "/proc/self/ns/pid"), mine, sizeof mine - 1);
+    if (a <= 0 || b <= 0)
+        return 1; /* unreadable (another user's process): NSpid alone decides */
+    return a == b && memcmp(mine, theirs, (size_t)a) == 0;
+}
+
+/* visible, local_pid and ns_pid of p from its status text. */
+static void map_pid(hws_mon_process *p, const char *dir, const char *status, int depth) {
+    unsigned int ids[NSPID_MAX];
+    int n = nspids(status, ids, NSPID_MAX);
+    if (n == 0) { /* a kernel before 4.1 has no NSpid: the PID is this namespace's */
+        p->visible = depth == 0;
+        p->local_pid = depth == 0 ? p->pid : 0;
+        return;
+    }
+    p->ns_pid = ids[n - 1];
+    if (n > depth && (depth == 0 || same_namespace(dir))) {
+        p->visible = 1;
+        p->local_pid = ids[depth];
+    }
+}
 
 /* The hex run of at least 32 characters that follows one of the runtimes' markers. */
 static int container_id(const char *text, char *out, size_t n) {
@@ -67,17 +131,20 @@ static void read_cmdline(hws_mon_process *p, const char *dir) {
     for (ssize_t i = 0; i < len; i++)
         if (text[i] == '\0' || !isprint((unsigned char)text[i]))
             text[i] = ' ';
+    while (len > 0 && text[len - 1] == ' ') /* the NUL that ends the last argument */
+        text[--len] = '\0';
     snprintf(p->cmdline, sizeof p->cmdline, "%s", len > 0 ? text : "");
 }
 
-void hws_mon_process_join(hws_mon_process *p) {
+void hws_mon_process_join(hws_mon_process *p, int depth) {
     char dir[32], path[64], text[4096], value[64];
     snprintf(dir, sizeof dir, "/proc/%u", p->pid);
     snprintf(path, sizeof path, "%s/status", dir);
     p->visible = 0;
+    p->local_pid = p->ns_pid = 0;
     if (hws_sys_read(path, text, sizeof text) < 0)
         return;
-    p->visible = 1;
+    map_pid(p, dir, text, depth);
     if (hws_keyed_value(text, "Uid", value, sizeof value) != NULL) {
         unsigned long uid = strtoul(value, NULL, 10);
         struct passwd pw, *found = NULL;

@@ -104,6 +104,34 @@ const hws_mon_field hws_mon_gpu_fields[] = {
             "remapped_rows.uncorrectable", NULL, 1, 0, HWS_MON_PLAIN,
             "DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS", "counter", 1,
             "Number of remapped rows for uncorrectable errors."),
+    GPU_NUM(remapped_rows_pending, "remap pending", 1, 0, "", "remapped_rows.pending", NULL, 1, 0,
+            HWS_MON_YESNO, "DCGM_FI_DEV_ROW_REMAP_PENDING", "gauge", 1,
+            "Whether remapping of rows is pending (1: the GPU needs a reset)."),
+    GPU_NUM(remapped_rows_failure, "remap failed", 1, 0, "", "remapped_rows.failure", NULL, 1, 0,
+            HWS_MON_YESNO, "DCGM_FI_DEV_ROW_REMAP_FAILURE", "gauge", 1,
+            "Whether remapping of rows has failed."),
+    GPU_NUM(retired_pages_sbe, "retired pages (SBE)", 1, 0, "",
+            "retired_pages.single_bit_ecc.count", NULL, 1, 0, HWS_MON_PLAIN,
+            "DCGM_FI_DEV_RETIRED_SBE", "counter", 1,
+            "Total number of retired pages due to single-bit errors."),
+    GPU_NUM(retired_pages_dbe, "retired pages (DBE)", 1, 0, "", "retired_pages.double_bit.count",
+            NULL, 1, 0, HWS_MON_PLAIN, "DCGM_FI_DEV_RETIRED_DBE", "counter", 1,
+            "Total number of retired pages due to double-bit errors."),
+    GPU_NUM(retired_pages_pending, "retire pending", 1, 0, "", "retired_pages.pending", NULL, 1, 0,
+            HWS_MON_YESNO, "DCGM_FI_DEV_RETIRED_PENDING", "gauge", 1,
+            "Whether a page waits to be retired (1: at the next driver load)."),
+    GPU_NUM(xid_last, "last XID", 1, 0, "", NULL, NULL, 1, 0, HWS_MON_PLAIN,
+            "DCGM_FI_DEV_XID_ERRORS", "gauge", 1,
+            "Value of the last XID error encountered (0: none since the exporter started)."),
+    GPU_NUM(xid_count, "XIDs", 1, 0, "", NULL, NULL, 1, 0, HWS_MON_PLAIN,
+            "hwscope_gpu_xid_count_total", "counter", 1,
+            "XID critical errors seen since the exporter started."),
+    GPU_NUM(nvlink_tx_bytes_s, "NVLink tx", 1e-9, 1, "GB/s", NULL, NULL, 1, 0, HWS_MON_PLAIN,
+            "DCGM_FI_PROF_NVLINK_TX_BYTES", "gauge", 1,
+            "The rate of data transmitted over NVLink (all links), in bytes per second."),
+    GPU_NUM(nvlink_rx_bytes_s, "NVLink rx", 1e-9, 1, "GB/s", NULL, NULL, 1, 0, HWS_MON_PLAIN,
+            "DCGM_FI_PROF_NVLINK_RX_BYTES", "gauge", 1,
+            "The rate of data received over NVLink (all links), in bytes per second."),
 };
 const size_t hws_mon_gpu_nfields = sizeof hws_mon_gpu_fields / sizeof hws_mon_gpu_fields[0];
 
@@ -142,6 +170,8 @@ static const struct {
     {"clocks.mem", "clocks.current.memory"},
     {"clocks.memory", "clocks.current.memory"},
     {"clocks_throttle_reasons.active", "clocks_event_reasons.active"},
+    {"retired_pages.sbe", "retired_pages.single_bit_ecc.count"},
+    {"retired_pages.dbe", "retired_pages.double_bit.count"},
 };
 
 const hws_mon_field *hws_mon_gpu_field_find(const char *name) {
@@ -207,6 +237,9 @@ void hws_mon_csv_value(char *buf, size_t n, const hws_mon_field *f, const hws_mo
         return;
     case HWS_MON_PSTATE:
         snprintf(buf, n, "P%d", (int)v);
+        return;
+    case HWS_MON_YESNO:
+        snprintf(buf, n, "%s", v != 0 ? "Yes" : "No");
         return;
     case HWS_MON_PLAIN:
         break;
@@ -356,10 +389,14 @@ void hws_mon_prometheus(FILE *out, const hws_mon_sample *s, hws_prom_names names
         }
         process_metrics(out, s, names);
     }
-    put_header(out, "hwscope_nvml_up", "gauge", "1 when NVML answered, else 0.");
+    int nvml_up = s->nvml_error[0] == '\0';
+    for (int k = 0; k < s->ngpus; k++)
+        nvml_up &= !s->gpus[k].nvml_down;
+    put_header(out, "hwscope_nvml_up", "gauge",
+               "1 when NVML answered, else 0 (not found, or gone: its readers retry nvmlInit).");
     fputs("hwscope_nvml_up{", out);
     put_label(out, host_label, host, 1);
-    fprintf(out, "} %d\n", s->nvml_error[0] == '\0');
+    fprintf(out, "} %d\n", nvml_up);
     put_header(out, "hwscope_host_cpu_core_busy_percent", "gauge",
                "Share of the last interval each CPU was busy (in %).");
     for (int c = 0; c < s->host.ncpus; c++) {

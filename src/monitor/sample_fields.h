@@ -19,7 +19,8 @@ typedef enum {
     HWS_MON_PLAIN,  /* a number (or a string, for HWS_FIELD_STR) */
     HWS_MON_HEX,    /* "0x0000000000000044", as nvidia-smi prints bit masks */
     HWS_MON_PSTATE, /* "P0" */
-    HWS_MON_TIME    /* "2026/12/06 03:18:26.123" (local time), as nvidia-smi's timestamp */
+    HWS_MON_TIME,   /* "2026/12/06 03:18:26.123" (local time), as nvidia-smi's timestamp */
+    HWS_MON_YESNO   /* "Yes" (non-zero) or "No", as nvidia-smi prints a pending state */
 } hws_mon_style;
 
 typedef struct {

@@ -63,6 +63,13 @@ static void load(void) {
         SYM(DeviceGetPerformanceState, false, "nvmlDeviceGetPerformanceState"),
         SYM(DeviceGetFanSpeed, false, "nvmlDeviceGetFanSpeed"),
         SYM(DeviceGetRemappedRows, false, "nvmlDeviceGetRemappedRows"),
+        SYM(DeviceGetRetiredPages, false, "nvmlDeviceGetRetiredPages"),
+        SYM(DeviceGetRetiredPagesPendingStatus, false, "nvmlDeviceGetRetiredPagesPendingStatus"),
+        SYM(DeviceGetFieldValues, false, "nvmlDeviceGetFieldValues"),
+        SYM(EventSetCreate, false, "nvmlEventSetCreate"),
+        SYM(DeviceRegisterEvents, false, "nvmlDeviceRegisterEvents"),
+        SYM(EventSetWait, false, "nvmlEventSetWait_v2", "nvmlEventSetWait"),
+        SYM(EventSetFree, false, "nvmlEventSetFree"),
         SYM(DeviceGetProcessUtilization, false, "nvmlDeviceGetProcessUtilization"),
         SYM(DeviceGetMaxMigDeviceCount, false, "nvmlDeviceGetMaxMigDeviceCount"),
         SYM(DeviceGetMigDeviceHandleByIndex, false, "nvmlDeviceGetMigDeviceHandleByIndex"),
@@ -154,4 +161,28 @@ nvmlReturn_t hws_nvml_ecc_errors(const hws_nvml *n, nvmlDevice_t dev, int type,
     return n->DeviceGetTotalEccErrors != NULL
                ? n->DeviceGetTotalEccErrors(dev, type, NVML_VOLATILE_ECC, count)
                : NVML_ERROR_NOT_SUPPORTED;
+}
+
+double hws_nvml_field_number(const nvmlFieldValue_t *v) {
+    switch (v->valueType) {
+    case NVML_VALUE_TYPE_DOUBLE:
+        return v->value.dVal;
+    case NVML_VALUE_TYPE_UNSIGNED_INT:
+        return v->value.uiVal;
+    case NVML_VALUE_TYPE_UNSIGNED_LONG:
+        return (double)v->value.ulVal;
+    case NVML_VALUE_TYPE_SIGNED_LONG_LONG:
+        return (double)v->value.sllVal;
+    case NVML_VALUE_TYPE_SIGNED_INT:
+        return v->value.siVal;
+    case NVML_VALUE_TYPE_UNSIGNED_SHORT:
+        return v->value.usVal;
+    default:
+        return (double)v->value.ullVal;
+    }
+}
+
+int hws_nvml_gone(nvmlReturn_t rc) {
+    return rc == NVML_ERROR_UNINITIALIZED || rc == NVML_ERROR_DRIVER_NOT_LOADED ||
+           rc == NVML_ERROR_LIB_RM_VERSION_MISMATCH;
 }

@@ -14,10 +14,14 @@ typedef struct nvmlDevice_st *nvmlDevice_t;
 
 enum {
     NVML_SUCCESS = 0,
+    NVML_ERROR_UNINITIALIZED = 1, /* nvmlInit not called, or every init shut down again */
     NVML_ERROR_NOT_SUPPORTED = 3,
     NVML_ERROR_NO_PERMISSION = 4,
     NVML_ERROR_INSUFFICIENT_SIZE = 7,
+    NVML_ERROR_DRIVER_NOT_LOADED = 9,
+    NVML_ERROR_TIMEOUT = 10,
     NVML_ERROR_GPU_IS_LOST = 15,
+    NVML_ERROR_LIB_RM_VERSION_MISMATCH = 18, /* the driver was replaced under the library */
     NVML_ERROR_MEMORY = 20,
 };
 enum { NVML_CLOCK_GRAPHICS = 0, NVML_CLOCK_SM = 1, NVML_CLOCK_MEM = 2 };
@@ -25,6 +29,24 @@ enum { NVML_TEMPERATURE_GPU = 0 };
 enum { NVML_NVLINK_MAX_LINKS = 18 };
 enum { NVML_MEMORY_ERROR_TYPE_CORRECTED = 0, NVML_MEMORY_ERROR_TYPE_UNCORRECTED = 1 };
 enum { NVML_VOLATILE_ECC = 0 };
+/* nvmlPageRetirementCause_t */
+enum { NVML_PAGE_RETIREMENT_CAUSE_SBE = 0, NVML_PAGE_RETIREMENT_CAUSE_DBE = 1 };
+/* nvmlEventType: an XID critical error (the event's eventData is the XID) */
+#define NVML_EVENT_TYPE_XID_CRITICAL_ERROR 0x0000000000000008ULL
+/* Field ids of nvmlDeviceGetFieldValues: NVLink data counters in KiB since the driver loaded;
+ * scopeId is the link, or NVML_SCOPE_ALL_LINKS for the sum over every link. */
+enum { NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_TX = 138, NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_RX = 139 };
+#define NVML_SCOPE_ALL_LINKS 0xFFFFFFFFu
+/* nvmlValueType_t */
+enum {
+    NVML_VALUE_TYPE_DOUBLE = 0,
+    NVML_VALUE_TYPE_UNSIGNED_INT = 1,
+    NVML_VALUE_TYPE_UNSIGNED_LONG = 2,
+    NVML_VALUE_TYPE_UNSIGNED_LONG_LONG = 3,
+    NVML_VALUE_TYPE_SIGNED_LONG_LONG = 4,
+    NVML_VALUE_TYPE_SIGNED_INT = 5,
+    NVML_VALUE_TYPE_UNSIGNED_SHORT = 6,
+};
 /* nvmlGpuTopologyLevel_t: the closest common ancestor of two GPUs on the PCIe tree. */
 enum {
     NVML_TOPOLOGY_INTERNAL = 0,    /* on one board */
@@ -86,6 +108,34 @@ typedef struct { /* _v2 and _v3 process lists */
     unsigned int gpuInstanceId, computeInstanceId;
 } nvmlProcessInfo_v2_t;
 
+typedef struct nvmlEventSet_st *nvmlEventSet_t;
+typedef struct {
+    nvmlDevice_t device;
+    unsigned long long eventType;
+    unsigned long long eventData; /* the XID, for an XID event */
+    unsigned int gpuInstanceId, computeInstanceId;
+} nvmlEventData_t;
+
+typedef union {
+    double dVal;
+    unsigned int uiVal;
+    unsigned long ulVal;
+    unsigned long long ullVal;
+    signed long long sllVal;
+    signed int siVal;
+    unsigned short usVal;
+} nvmlValue_t;
+
+typedef struct {
+    unsigned int fieldId;
+    unsigned int scopeId;    /* the link, for NVLink fields */
+    long long timestamp;     /* microseconds since 1970 */
+    long long latencyUsec;   /* how old the value is */
+    int valueType;           /* NVML_VALUE_TYPE_* */
+    nvmlReturn_t nvmlReturn; /* this field's own status */
+    nvmlValue_t value;
+} nvmlFieldValue_t;
+
 /* The functions, NULL when the loaded library lacks an optional one. */
 typedef struct {
     nvmlReturn_t (*Init)(void);
@@ -131,6 +181,13 @@ typedef struct {
     /* rows remapped for correctable / uncorrectable errors, remapping pending, failed (A100+) */
     nvmlReturn_t (*DeviceGetRemappedRows)(nvmlDevice_t, unsigned int *, unsigned int *,
                                           unsigned int *, unsigned int *);
+    nvmlReturn_t (*DeviceGetRetiredPages)(nvmlDevice_t, int, unsigned int *, unsigned long long *);
+    nvmlReturn_t (*DeviceGetRetiredPagesPendingStatus)(nvmlDevice_t, int *);
+    nvmlReturn_t (*DeviceGetFieldValues)(nvmlDevice_t, int, nvmlFieldValue_t *);
+    nvmlReturn_t (*EventSetCreate)(nvmlEventSet_t *);
+    nvmlReturn_t (*DeviceRegisterEvents)(nvmlDevice_t, unsigned long long, nvmlEventSet_t);
+    nvmlReturn_t (*EventSetWait)(nvmlEventSet_t, nvmlEventData_t *, unsigned int); /* ms */
+    nvmlReturn_t (*EventSetFree)(nvmlEventSet_t);
     nvmlReturn_t (*DeviceGetProcessUtilization)(nvmlDevice_t, nvmlProcessUtilizationSample_t *,
                                                 unsigned int *, unsigned long long);
     nvmlReturn_t (*DeviceGetMaxMigDeviceCount)(nvmlDevice_t, unsigned int *);
@@ -163,6 +220,11 @@ nvmlReturn_t hws_nvml_memory(const hws_nvml *n, nvmlDevice_t dev, nvmlMemory_t *
  */
 nvmlReturn_t hws_nvml_ecc_errors(const hws_nvml *n, nvmlDevice_t dev, int type,
                                  unsigned long long *count);
+/* The number in a field value, whatever its type. */
+double hws_nvml_field_number(const nvmlFieldValue_t *v);
+/* 1 when rc says NVML itself is unusable (not initialised, no driver, driver replaced), so only a
+ * new nvmlInit can bring it back. */
+int hws_nvml_gone(nvmlReturn_t rc);
 /* NVML's text for rc ("Not Supported"), or "error N". */
 const char *hws_nvml_error(const hws_nvml *nvml, nvmlReturn_t rc);
 

@@ -68,6 +68,12 @@ static void json_document(void **state) {
         assert_true(mean > 0);
     }
     hws_assert_json_num(cJSON_GetArrayItem(recs, 3), "depth", 8, 0);
+    /* CPU decode rows have a bound: the host's memory bandwidth over the bytes of a step */
+    for (int i = 2; i < 4; i++) {
+        const cJSON *rec = cJSON_GetArrayItem(recs, i);
+        assert_true(hws_json_at(rec, "bound_tokens_per_s")->valuedouble > 0);
+        hws_assert_contains(hws_json_at(rec, "bound_basis")->valuestring, "host memory");
+    }
     hws_assert_json_num(cJSON_GetArrayItem(recs, 0), "n_prompt", 8, 0);
     assert_true(hws_json_at(cJSON_GetArrayItem(recs, 0), "ttft_ms")->valuedouble > 0);
     assert_true(hws_json_at(doc, "fingerprint.cpu") != NULL);

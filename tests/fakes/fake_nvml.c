@@ -7,6 +7,8 @@
  * topology calls (nvmlDeviceGetNvLinkRemoteDeviceType, nvmlDeviceGetMemoryAffinity). */
 #include "script.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@ enum {
     NVML_ERROR_NOT_FOUND = 6,
     NVML_ERROR_INSUFFICIENT_SIZE = 7,
     NVML_ERROR_DRIVER_NOT_LOADED = 9,
+    NVML_ERROR_TIMEOUT = 10,
     NVML_ERROR_GPU_IS_LOST = 15,
     NVML_ERROR_ARGUMENT_VERSION_MISMATCH = 25,
     NVML_ERROR_UNKNOWN = 999,
@@ -83,8 +86,10 @@ struct nvmlDevice_st {
 };
 static struct nvmlDevice_st devices[FAKE_MAX_GPUS];
 static struct nvmlDevice_st mig_devices[FAKE_MAX_GPUS][FAKE_MAX_MIG];
-static unsigned init_count;
+static atomic_uint init_count;
 static double init_time_ms; /* CLOCK_MONOTONIC at the first nvmlInit, for gpuI.lost_after_ms */
+static atomic_int revived;  /* an nvmlInit came after nvml.back_after_ms */
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER; /* readers re-init in threads */
 
 static double now_ms(void) {
     struct timespec ts;
@@ -121,18 +126,29 @@ static bool handle_in(nvmlDevice_t dev, const void *array, size_t size) {
     return p >= first && p < first + size && (p - first) % sizeof(devices[0]) == 0;
 }
 
-/* nvml.gone_after_ms = N: N ms after nvmlInit the driver is gone (unloaded, reset). */
-static bool nvml_gone(void) {
-    const char *after = fake_get("nvml.gone_after_ms");
+/* 1 when key = N (ms) is scripted and N ms have passed since the first nvmlInit. */
+static bool passed(const char *key) {
+    const char *after = fake_get(key);
     unsigned long long ms = 0;
     return after && fake_parse_u64(after, &ms) && now_ms() - init_time_ms >= (double)ms;
+}
+
+/* nvml.gone_after_ms = N: N ms after nvmlInit the driver is gone (unloaded, reset): calls and
+ * nvmlInit answer DRIVER_NOT_LOADED. nvml.back_after_ms = M: from M ms on the driver is back but
+ * the library's state went with it: calls answer UNINITIALIZED until an nvmlInit. */
+static nvmlReturn_t nvml_state(void) {
+    if (!passed("nvml.gone_after_ms"))
+        return NVML_SUCCESS;
+    if (!passed("nvml.back_after_ms"))
+        return NVML_ERROR_DRIVER_NOT_LOADED;
+    return atomic_load(&revived) ? NVML_SUCCESS : NVML_ERROR_UNINITIALIZED;
 }
 
 static nvmlReturn_t device_index(nvmlDevice_t dev, unsigned *index) {
     if (!init_count)
         return NVML_ERROR_UNINITIALIZED;
-    if (nvml_gone())
-        return NVML_ERROR_DRIVER_NOT_LOADED;
+    if (nvml_state() != NVML_SUCCESS)
+        return nvml_state();
     if (!handle_in(dev, devices, sizeof(devices)) &&
         !handle_in(dev, mig_devices, sizeof(mig_devices)))
         return NVML_ERROR_INVALID_ARGUMENT;
@@ -317,11 +333,7 @@ static unsigned script_gpu_count(nvmlReturn_t *rc) {
 }
 
 /* ---- exported: init and system ---- */
-nvmlReturn_t nvmlInit_v2(void) {
-    if (init_count) {
-        init_count++;
-        return NVML_SUCCESS;
-    }
+static nvmlReturn_t first_init(void) {
     if (!fake_script_load())
         return NVML_ERROR_DRIVER_NOT_LOADED;
     const char *init = fake_get("nvml.init");
@@ -334,8 +346,25 @@ nvmlReturn_t nvmlInit_v2(void) {
             mig_devices[i][m] = (struct nvmlDevice_st){i, m};
     }
     init_time_ms = now_ms();
+    atomic_store(&revived, 0);
     init_count = 1;
     return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlInit_v2(void) {
+    nvmlReturn_t rc = NVML_SUCCESS;
+    pthread_mutex_lock(&init_lock);
+    if (!init_count) {
+        rc = first_init();
+    } else if (nvml_state() == NVML_ERROR_DRIVER_NOT_LOADED) {
+        rc = NVML_ERROR_DRIVER_NOT_LOADED;
+    } else {
+        if (passed("nvml.back_after_ms"))
+            atomic_store(&revived, 1);
+        init_count++;
+    }
+    pthread_mutex_unlock(&init_lock);
+    return rc;
 }
 
 nvmlReturn_t nvmlInit(void) {
@@ -343,10 +372,14 @@ nvmlReturn_t nvmlInit(void) {
 }
 
 nvmlReturn_t nvmlShutdown(void) {
+    nvmlReturn_t rc = NVML_SUCCESS;
+    pthread_mutex_lock(&init_lock);
     if (!init_count)
-        return NVML_ERROR_UNINITIALIZED;
-    init_count--;
-    return NVML_SUCCESS;
+        rc = NVML_ERROR_UNINITIALIZED;
+    else
+        init_count--;
+    pthread_mutex_unlock(&init_lock);
+    return rc;
 }
 
 const char *nvmlErrorString(nvmlReturn_t result) {
@@ -406,8 +439,8 @@ nvmlReturn_t nvmlSystemGetProcessName(unsigned int pid, char *name, unsigned int
 nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *deviceCount) {
     if (!init_count)
         return NVML_ERROR_UNINITIALIZED;
-    if (nvml_gone())
-        return NVML_ERROR_DRIVER_NOT_LOADED;
+    if (nvml_state() != NVML_SUCCESS)
+        return nvml_state();
     if (!deviceCount)
         return NVML_ERROR_INVALID_ARGUMENT;
     nvmlReturn_t rc;
@@ -1008,5 +1041,187 @@ nvmlReturn_t nvmlDeviceGetRemappedRows(nvmlDevice_t device, unsigned int *corrRo
     char tail;
     if (sscanf(text, "%u,%u,%u,%u%c", corrRows, uncRows, isPending, failureOccurred, &tail) != 4)
         return NVML_ERROR_UNKNOWN;
+    return NVML_SUCCESS;
+}
+
+/* ---- retired pages, field values (NVLink counters) and events (XID) ---- */
+
+/* gpuI.retired_pages = "sbe,dbe,pending" into count[3] (pages per cause, 0 single-bit and 1
+ * double-bit, and whether one is pending), or the error the calls return. */
+static nvmlReturn_t retired_pages(nvmlDevice_t device, const void *out, unsigned int count[3]) {
+    const char *text = NULL;
+    char tail;
+    nvmlReturn_t rc = field(device, "retired_pages", &text);
+    if (rc == NVML_SUCCESS && !out)
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    if (rc == NVML_SUCCESS &&
+        sscanf(text, "%u,%u,%u%c", &count[0], &count[1], &count[2], &tail) != 3)
+        rc = NVML_ERROR_UNKNOWN;
+    return rc;
+}
+
+/* The addresses are made up (0x1000 * page). */
+nvmlReturn_t nvmlDeviceGetRetiredPages(nvmlDevice_t device, int cause, unsigned int *pageCount,
+                                       unsigned long long *addresses) {
+    unsigned int count[3];
+    nvmlReturn_t rc = retired_pages(device, pageCount, count);
+    if (rc == NVML_SUCCESS && (cause < 0 || cause > 1))
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    if (rc != NVML_SUCCESS)
+        return rc;
+    unsigned int capacity = *pageCount;
+    *pageCount = count[cause];
+    if (capacity < count[cause])
+        return NVML_ERROR_INSUFFICIENT_SIZE;
+    for (unsigned int i = 0; addresses && i < count[cause]; i++)
+        addresses[i] = 0x1000ULL * (i + 1);
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetRetiredPagesPendingStatus(nvmlDevice_t device,
+                                                    nvmlEnableState_t *isPending) {
+    unsigned int count[3];
+    nvmlReturn_t rc = retired_pages(device, isPending, count);
+    if (rc == NVML_SUCCESS)
+        *isPending = count[2] ? NVML_FEATURE_ENABLED : NVML_FEATURE_DISABLED;
+    return rc;
+}
+
+typedef union {
+    double dVal;
+    unsigned int uiVal;
+    unsigned long ulVal;
+    unsigned long long ullVal;
+    signed long long sllVal;
+    signed int siVal;
+    unsigned short usVal;
+} nvmlValue_t;
+typedef struct nvmlFieldValue_st {
+    unsigned int fieldId;
+    unsigned int scopeId;
+    long long timestamp;
+    long long latencyUsec;
+    int valueType;
+    nvmlReturn_t nvmlReturn;
+    nvmlValue_t value;
+} nvmlFieldValue_t;
+enum { FI_NVLINK_DATA_TX = 138, FI_NVLINK_DATA_RX = 139, VALUE_TYPE_ULL = 3 };
+
+/* One NVLink data counter: gpuI.nvlink_tx_kib_s / _rx_kib_s KiB/s since nvmlInit, split evenly
+ * over the gpuI.nvlink_active links (scopeId = link) or summed (scopeId = UINT_MAX, refused with
+ * NOT_SUPPORTED when gpuI.nvlink_per_link_only = 1). */
+static nvmlReturn_t nvlink_counter(nvmlDevice_t device, nvmlFieldValue_t *v) {
+    const char *key = v->fieldId == FI_NVLINK_DATA_TX ? "nvlink_tx_kib_s" : "nvlink_rx_kib_s";
+    unsigned long long rate = 0;
+    unsigned int links = 0;
+    nvmlReturn_t rc = field_u64(device, key, &rate);
+    if (rc == NVML_SUCCESS)
+        rc = field_uint(device, "nvlink_active", &links);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    const char *per_link = fake_gpu_get(device->index, "nvlink_per_link_only");
+    unsigned long long total = (unsigned long long)(rate * (now_ms() - init_time_ms) / 1e3);
+    if (v->scopeId == 0xFFFFFFFFu && !(per_link && strcmp(per_link, "1") == 0))
+        v->value.ullVal = total;
+    else if (v->scopeId < links)
+        v->value.ullVal = total / links;
+    else
+        return NVML_ERROR_NOT_SUPPORTED;
+    v->valueType = VALUE_TYPE_ULL;
+    v->timestamp = (long long)(now_ms() * 1e3);
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t device, int valuesCount,
+                                      nvmlFieldValue_t *values) {
+    unsigned index = 0;
+    nvmlReturn_t rc = device_index(device, &index);
+    if (rc == NVML_SUCCESS && (valuesCount < 0 || (valuesCount > 0 && !values)))
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    if (rc != NVML_SUCCESS)
+        return rc;
+    for (int i = 0; i < valuesCount; i++) {
+        nvmlFieldValue_t *v = &values[i];
+        v->nvmlReturn = v->fieldId == FI_NVLINK_DATA_TX || v->fieldId == FI_NVLINK_DATA_RX
+                            ? nvlink_counter(device, v)
+                            : NVML_ERROR_NOT_SUPPORTED;
+    }
+    return NVML_SUCCESS;
+}
+
+typedef struct nvmlEventSet_st {
+    bool registered[FAKE_MAX_GPUS];
+    unsigned delivered[FAKE_MAX_GPUS]; /* events of each GPU handed out so far */
+} * nvmlEventSet_t;
+typedef struct {
+    nvmlDevice_t device;
+    unsigned long long eventType, eventData;
+    unsigned int gpuInstanceId, computeInstanceId;
+} nvmlEventData_t;
+#define EVENT_XID 0x8ULL
+
+nvmlReturn_t nvmlEventSetCreate(nvmlEventSet_t *set) {
+    if (!init_count)
+        return NVML_ERROR_UNINITIALIZED;
+    if (!set)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    *set = calloc(1, sizeof(**set));
+    return *set ? NVML_SUCCESS : NVML_ERROR_UNKNOWN;
+}
+
+/* gpuI.xid = "79@200, 48@500": XID 79 200 ms after nvmlInit, then XID 48 at 500 ms ("" none);
+ * without the key the GPU does not support XID events. */
+nvmlReturn_t nvmlDeviceRegisterEvents(nvmlDevice_t device, unsigned long long eventTypes,
+                                      nvmlEventSet_t set) {
+    const char *text = NULL;
+    nvmlReturn_t rc = field(device, "xid", &text);
+    if (rc == NVML_SUCCESS && (!set || device->mig >= 0))
+        rc = NVML_ERROR_INVALID_ARGUMENT;
+    if (rc == NVML_SUCCESS && eventTypes & ~EVENT_XID)
+        rc = NVML_ERROR_NOT_SUPPORTED;
+    if (rc == NVML_SUCCESS)
+        set->registered[device->index] = true;
+    return rc;
+}
+
+/* The XID of event `k` of GPU `index` when it is due, else 0. */
+static unsigned xid_due(unsigned index, unsigned k) {
+    const char *text = fake_gpu_get(index, "xid");
+    char buf[1024];
+    snprintf(buf, sizeof(buf), "%s", text ? text : "");
+    char *save = NULL;
+    unsigned i = 0;
+    for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save), i++) {
+        unsigned xid = 0, ms = 0;
+        if (i == k && sscanf(item, " %u@%u", &xid, &ms) == 2 && now_ms() - init_time_ms >= ms)
+            return xid;
+    }
+    return 0;
+}
+
+nvmlReturn_t nvmlEventSetWait_v2(nvmlEventSet_t set, nvmlEventData_t *data,
+                                 unsigned int timeoutms) {
+    (void)timeoutms; /* never waits: the fake's events are due or not */
+    if (!init_count)
+        return NVML_ERROR_UNINITIALIZED;
+    if (nvml_state() != NVML_SUCCESS)
+        return nvml_state();
+    if (!set || !data)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    for (unsigned g = 0; g < FAKE_MAX_GPUS; g++) {
+        unsigned xid = set->registered[g] ? xid_due(g, set->delivered[g]) : 0;
+        if (xid != 0) {
+            set->delivered[g]++;
+            *data = (nvmlEventData_t){&devices[g], EVENT_XID, xid, 0xFFFFFFFFu, 0xFFFFFFFFu};
+            return NVML_SUCCESS;
+        }
+    }
+    return NVML_ERROR_TIMEOUT;
+}
+
+nvmlReturn_t nvmlEventSetFree(nvmlEventSet_t set) {
+    if (!set)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    free(set);
     return NVML_SUCCESS;
 }

@@ -14,9 +14,13 @@
  *   key                        value                                answered by
  *   -------------------------  -----------------------------------  ---------------------------
  *   nvml.init                  ok | NVML_ERROR_<name>               nvmlInit_v2, nvmlInit
- *   nvml.gone_after_ms         N: the driver goes away N ms after   every device call and
- *                              the first nvmlInit                   DeviceGetCount return
+ *   nvml.gone_after_ms         N: the driver goes away N ms after   every device call,
+ *                              the first nvmlInit                   DeviceGetCount and nvmlInit
+ *                                                                   return
  *                                                                   NVML_ERROR_DRIVER_NOT_LOADED
+ *   nvml.back_after_ms         M (> N): the driver is back; calls   every device call until an
+ *                              return NVML_ERROR_UNINITIALIZED      nvmlInit after M ms
+ *                              until the next nvmlInit
  *   cuda.init                  ok | CUDA_ERROR_<name>               cuInit
  *   driver_version             "580.159.04"                         nvmlSystemGetDriverVersion
  *   nvml_version               "13.580.159.04"                      nvmlSystemGetNVMLVersion
@@ -112,6 +116,16 @@
  *                              NOT_SUPPORTED | UNKNOWN
  *   gpuI.remapped_rows         "corrected,uncorrected,pending,      GetRemappedRows
  *                              failed"
+ *   gpuI.retired_pages         "sbe,dbe,pending": pages retired     GetRetiredPages (cause 0, 1),
+ *                              per cause, 1 when one is pending     GetRetiredPagesPendingStatus
+ *   gpuI.nvlink_tx_kib_s,      KiB/s: the NVLink data counters      GetFieldValues (fields 138,
+ *   gpuI.nvlink_rx_kib_s       grow so from nvmlInit, split over    139; scopeId = link or
+ *                              the nvlink_active links              UINT_MAX for all links)
+ *   gpuI.nvlink_per_link_only  1: the all-links scope is refused    GetFieldValues
+ *   gpuI.xid                   "79@200, 48@500": XID critical       DeviceRegisterEvents (absent:
+ *                              errors and when (ms after            NOT_SUPPORTED),
+ *                              nvmlInit) they happen; "" none       EventSetWait_v2 (each once per
+ *                                                                   event set)
  *
  * Any per-GPU value may be an NVML error name instead (`gpu0.power_limit_mw =
  * NVML_ERROR_NOT_SUPPORTED`): the NVML call returns that error; CUDA calls reading that key

@@ -1,10 +1,12 @@
 /* mon_test.h - helpers the monitor tests share (included by each; tests/CMakeLists.txt builds only
  * test_*.c): a fake-GPU script of N GPUs, starting hwscope in the background with the fake NVML,
- * and finding a tool on PATH. */
+ * finding a tool on PATH, and a sampler started in the test on the fake NVML. */
 #ifndef HWSCOPE_TESTS_MON_TEST_H
 #define HWSCOPE_TESTS_MON_TEST_H
 
 #include "hws_test.h"
+#include "hwscope/monitor.h"
+#include "monitor/sample_fields.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -140,6 +142,32 @@ static inline int mon_teardown_script(void **state) {
 static inline void mon_sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
+}
+
+/* A monitor reading every interval_s on the fake NVML (the script in the environment), which
+ * must list want_gpus GPUs; waits until every reader has published once. */
+static inline hws_monitor *mon_start(double interval_s, int want_gpus) {
+    hws_monitor *m = NULL;
+    hws_error err = {""};
+    assert_int_equal(hws_monitor_start(&(hws_monitor_options){.interval_s = interval_s}, &m, &err),
+                     HWS_OK);
+    assert_int_equal(hws_monitor_gpu_count(m), want_gpus);
+    assert_true(hws_monitor_wait_ready(m, 5000));
+    return m;
+}
+
+/* The Prometheus text of s in the given names (the caller frees it). */
+static inline char *mon_prometheus(const hws_mon_sample *s, hws_prom_names names) {
+    FILE *out = tmpfile();
+    assert_non_null(out);
+    hws_mon_prometheus(out, s, names);
+    long len = ftell(out);
+    char *text = calloc(1, (size_t)len + 1);
+    assert_non_null(text);
+    rewind(out);
+    assert_int_equal(fread(text, 1, (size_t)len, out), (size_t)len);
+    fclose(out);
+    return text;
 }
 
 #endif

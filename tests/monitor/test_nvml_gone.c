@@ -16,11 +16,7 @@ static int setup(void **state) {
 
 static void test_nvml_goes_away(void **state) {
     (void)state;
-    hws_monitor *m = NULL;
-    hws_error err = {""};
-    assert_int_equal(hws_monitor_start(&(hws_monitor_options){.interval_s = 0.05}, &m, &err),
-                     HWS_OK);
-    assert_int_equal(hws_monitor_gpu_count(m), 2);
+    hws_monitor *m = mon_start(0.05, 2);
     hws_mon_sample *s = hws_mon_sample_new(m);
     int gone = 0;
     for (int i = 0; i < 400 && !gone; i++) {

@@ -33,7 +33,10 @@ typedef struct {
 
 static int setup(void **state) {
     (void)state;
-    return mon_setup_script(2, "gpu0.procs = 4242:/usr/bin/python3:1073741824\n");
+    return mon_setup_script(2, "gpu0.procs = 4242:/usr/bin/python3:1073741824\n"
+                               "gpu0.xid = 79@0\ngpu1.xid = \"\"\n" /* the dashboard's XID panel */
+                               "gpu0.nvlink_active = 18\ngpu0.nvlink_tx_kib_s = 2000000\n"
+                               "gpu0.nvlink_rx_kib_s = 2000000\n");
 }
 
 /* Starts `hwscope serve --listen 127.0.0.1:0 extra...` and reads its port from stderr. */

@@ -1,6 +1,7 @@
 /* test_top.c - `hwscope top` driven in tmux (send-keys, capture-pane) against the fake NVML: 0, 1,
  * 8 and 16 GPUs and host only at 80x24 and larger; keys for help, sort, select, kill (with
- * confirmation, of a process this test started) and quit; resize; a GPU lost while running. */
+ * confirmation, of a process this test started) and quit; resize; a GPU lost while running; host
+ * PIDs seen from a container. */
 #include "mon_test.h"
 
 static char socket_name[64];
@@ -178,6 +179,29 @@ static void test_gpu_lost_while_running(void **state) {
     unlink(script);
 }
 
+/* From a container reading the host's /proc (a recorded one): the process of hwscope's container
+ * shows its PID here, the host's process its host PID marked '*', which k refuses to kill (that
+ * PID names another process here, or none). Nothing is ever sent a signal: y is never pressed. */
+static void test_host_pids_from_a_container(void **state) {
+    (void)state;
+    MON_REQUIRE("tmux");
+    char root[1024];
+    snprintf(root, sizeof root, "%s", hws_fixture("monitor/pidns"));
+    const char *script =
+        mon_script(1, "gpu0.procs = \"4242:python3:8589934592, 4243:Xorg:1048576\"\n");
+    setenv("HWSCOPE_SYSROOT", root, 1); /* the new tmux server, and top in it, inherit it */
+    start_top(script, 100, 30, "");
+    unsetenv("HWSCOPE_SYSROOT");
+    wait_for("17    0 root"); /* 4242 is PID 17 in hwscope's namespace */
+    wait_for("4243*   0 root");
+    wait_for("* host PID: not in this PID namespace");
+    keys("Down");
+    keys("k");
+    wait_for("PID 4243 is a host PID not in this PID namespace: not killed");
+    quit_top();
+    unlink(script);
+}
+
 /* A test that fails midway leaves no tmux server (and no top) behind. */
 static int kill_tmux(void **state) {
     (void)state;
@@ -192,6 +216,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_gpu_counts_and_host_only, kill_tmux),
         cmocka_unit_test_teardown(test_resize, kill_tmux),
         cmocka_unit_test_teardown(test_gpu_lost_while_running, kill_tmux),
+        cmocka_unit_test_teardown(test_host_pids_from_a_container, kill_tmux),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
