@@ -44,7 +44,7 @@ timeout 30 "$D/hwscope" bench llm Mixtral-8x7B-v0.1 -p 512 -n 64 --no-save \
 echo "rc $?"
 cat "$OUT/bench-llm-bf16.txt"
 echo "== hwscope bench llm Mixtral-8x7B int4 (bound from the active experts, planner's prediction)"
-timeout 90 "$D/hwscope" bench llm Mixtral-8x7B-v0.1 --quant int4 -b 1,8 -p 512 -n 64 -r 3 \
+timeout 45 "$D/hwscope" bench llm Mixtral-8x7B-v0.1 --quant int4 -b 1 -p 512 -n 32 -r 1 \
     --no-save >"$OUT/bench-llm-int4.md" 2>&1
 echo "rc $?"
 cat "$OUT/bench-llm-int4.md"
