@@ -107,7 +107,7 @@ static hws_status create_in(llm_cuda *c, const hws_llm_options *o, const float *
             size_t sb, b = weight_bytes(dw, &sb);
             need += (double)(b + sb);
             size_t elems = (size_t)dw->rows * dw->cols; // experts: one at a time to cuBLASLt
-            if (hws_llm_weight_is_experts((hws_llm_weight)w))
+            if (hws_llm_weight_is_experts((hws_llm_weight)w) && s.n_experts > 0)
                 elems /= (size_t)s.n_experts;
             if (linear && elems > max_linear)
                 max_linear = elems;
