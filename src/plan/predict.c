@@ -35,12 +35,13 @@
  *   generate() after a warm-up, which runs 2-4x slower than the steady state (11.9 against
  *   32.1 tokens/s for Qwen2.5-7B in the same run), so the step cost was counted twice and
  *   Qwen2.5-7B was predicted at 11.1 tokens/s where it decodes at 22-32.
- * - hwscope's row is what the engine reached on the lent H100 in its first run, bf16, Llama-3.1-8B
- *   shape (bench/results/llm-h100-2026-12-06-run1/bench.jsonl, 2026-12-06): decode 153.7
- *   tokens/s = 2307 GB/s of weights, 0.77 of the measured 3002 GB/s copy; prefill of 512 tokens
- *   252 TFLOP/s, 0.31 of the measured 816 TFLOP/s BF16 product; the decode step is one CUDA
- *   graph. One shape and format: once `hwscope bench llm` has saved runs on a machine, the
- *   efficiencies fitted from those replace the row, per format (llm_measured.c).
+ * - hwscope's row is what the engine reaches on the lent H100, bf16, Llama-3.1-8B shape
+ *   (bench/results/llm-h100-2026-12-06-session2/, call 8, 2026-12-06): decode 173.2 tokens/s
+ *   = 2.60 TB/s of weights, 0.86 of the measured 3025 GB/s copy (0.78 of the datasheet's 3.35
+ *   TB/s); prefill of 512 tokens 535 TFLOP/s, 0.66 of the measured 806 TFLOP/s BF16 product
+ *   (0.54 of the datasheet's 989); the decode step is one CUDA graph. One shape and format:
+ *   once `hwscope bench llm` has saved runs on a machine, the efficiencies fitted from those
+ *   replace the row, per format (llm_measured.c).
  * These are the numbers a later calibration against `hwscope bench llm` adjusts. */
 static const hws_efficiency efficiencies[HWS_RUNTIME_COUNT] = {
     {HWS_RUNTIME_TRANSFORMERS, 0.75, 0.82, 0.50, 0.62, 0.70, 1140.0, 1290.0, 0.0, 0.0,
@@ -55,9 +56,9 @@ static const hws_efficiency efficiencies[HWS_RUNTIME_COUNT] = {
      "n_ubatch chunks (fitted to XiongjieDai/GPU-Benchmarks-on-LLM-Inference, llama.cpp May "
      "2024: Llama-3-8B tg512/pp512 on RTX 3070..4090; "
      "bench/results/plan-vs-published-2026-12-06.md)"},
-    {HWS_RUNTIME_HWSCOPE, 0.69, 0.77, 0.26, 0.31, 0.70, 20.0, 0.0, 0.0, 60.0,
-     "hwscope engine: decode in one CUDA graph at 0.77 of the copy bandwidth, prefill through "
-     "cuBLASLt at 0.31 of the matrix peak (its first H100 run, bf16 Llama-3.1-8B)"},
+    {HWS_RUNTIME_HWSCOPE, 0.78, 0.86, 0.54, 0.66, 0.70, 20.0, 0.0, 0.0, 60.0,
+     "hwscope engine: decode in one CUDA graph at 0.86 of the copy bandwidth, prefill at 0.66 "
+     "of the matrix peak (its H100 runs of 2026-12-06, bf16 Llama-3.1-8B)"},
 };
 
 /* Fixed costs of the links between GPUs and the host, stated. */
