@@ -24,10 +24,6 @@ struct att_params {
     int rope; // 0: the rope op has run (q rotated in place, k and v in the cache)
 };
 
-__device__ __forceinline__ int att_start(const att_params &p, int pos) {
-    return p.window > 0 && pos >= p.window ? pos - p.window + 1 : 0;
-}
-
 // The softmax of each head's nk scores (rows of score, split apart), a warp per head: the
 // scores become exp(s - max), and each head's max and sum go to red_m and red_l.
 __device__ __forceinline__ void block_softmax(float *score, int split, int nk, int group, int warps,
@@ -61,7 +57,7 @@ template <bool BF> __global__ void __launch_bounds__(ATT_THREADS) att_split_kern
     pdl_launch();
     const int kvh = blockIdx.x, row = blockIdx.y, blk = blockIdx.z;
     const int pos = p.pos[row], group = p.nh / p.nkv;
-    const int k_lo = max(blk * p.split, att_start(p, pos)),
+    const int k_lo = max(blk * p.split, llm_window_start(pos, p.window)),
               k_hi = min((blk + 1) * p.split, pos + 1);
     if (k_lo >= k_hi)
         return;
@@ -168,7 +164,7 @@ __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p
     pdl_launch();
     const int kvh = blockIdx.x, row = blockIdx.y, blk = blockIdx.z;
     const int pos = p.pos[row], group = p.nh / p.nkv, hd = p.hd;
-    const int k_lo = max(blk * p.split, att_start(p, pos)),
+    const int k_lo = max(blk * p.split, llm_window_start(pos, p.window)),
               k_hi = min((blk + 1) * p.split, pos + 1);
     if (k_lo >= k_hi)
         return;
@@ -288,7 +284,7 @@ __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p
     __shared__ int last;
     __threadfence();
     __syncthreads();
-    const int b0 = att_start(p, pos) / p.split, b1 = pos / p.split;
+    const int b0 = llm_window_start(pos, p.window) / p.split, b1 = pos / p.split;
     if (threadIdx.x == 0) {
         int *done = p.count + (size_t)row * p.nkv + kvh;
         last = atomicAdd(done, 1) == b1 - b0;
@@ -337,7 +333,7 @@ template <bool BF> __global__ void att_merge_kernel(att_params p, uint16_t *out)
     pdl_wait();
     pdl_launch();
     const int h = blockIdx.x, row = blockIdx.y, pos = p.pos[row];
-    const int b0 = att_start(p, pos) / p.split, b1 = pos / p.split;
+    const int b0 = llm_window_start(pos, p.window) / p.split, b1 = pos / p.split;
     const size_t base = ((size_t)row * p.nh + h) * p.blocks;
     float m = -INFINITY;
     for (int b = b0; b <= b1; b++)
@@ -369,7 +365,7 @@ bool llm_attention_fuses_rope(const llm_cuda *c, int rows) {
 
 hws_status llm_attention(llm_cuda *c, int layer, int rows, hws_error *err) {
     const hws_llm_shape &s = c->s;
-    size_t layer_at = (size_t)layer * c->max_batch * s.n_kv_heads * c->max_ctx * s.head_dim;
+    size_t layer_at = llm_cache_layer_at(c, layer);
     att_params p;
     p.qkv = c->qkv;
     p.k = c->k_cache + layer_at;

@@ -37,10 +37,6 @@ template <int HD> struct pf_layout {
                             bytes = M + (size_t)PF_BQ * 3 * 4;
 };
 
-__device__ __forceinline__ int pf_start(int pos, int window) {
-    return window > 0 && pos >= window ? pos - window + 1 : 0;
-}
-
 template <bool BF, int HD>
 __global__ void __launch_bounds__(PF_THREADS) att_prefill_kernel(pf_params p) {
     using T = typename pf_type<BF>::T;
@@ -72,7 +68,7 @@ __global__ void __launch_bounds__(PF_THREADS) att_prefill_kernel(pf_params p) {
     for (int r = 0; r < PF_BQ; r++)
         if (qpos[r] >= 0) {
             hi = max(hi, qpos[r]);
-            lo = min(lo, pf_start(qpos[r], p.window));
+            lo = min(lo, llm_window_start(qpos[r], p.window));
         }
     for (int k0 = hi < 0 ? 0 : lo / PF_BK * PF_BK; k0 <= hi; k0 += PF_BK) {
         for (int i = tid; i < PF_BK * HD / 8; i += PF_THREADS) {
@@ -109,7 +105,7 @@ __global__ void __launch_bounds__(PF_THREADS) att_prefill_kernel(pf_params p) {
         __syncwarp();
         // online softmax of the warp's rows: lane j takes keys k0 + j and k0 + j + 32
         for (int rr = 0; rr < 16; rr++) {
-            const int r = warp * 16 + rr, qp = qpos[r], first = pf_start(qp, p.window);
+            const int r = warp * 16 + rr, qp = qpos[r], first = llm_window_start(qp, p.window);
             const int key0 = k0 + lane, key1 = key0 + 32;
             const bool ok0 = qp >= 0 && key0 <= qp && key0 >= first,
                        ok1 = qp >= 0 && key1 <= qp && key1 >= first;
@@ -182,7 +178,7 @@ template <bool BF, int HD> static cudaError_t launch(const pf_params &p, cudaStr
 
 hws_status llm_attention_prefill(llm_cuda *c, int layer, int rows, hws_error *err) {
     const hws_llm_shape &s = c->s;
-    size_t layer_at = (size_t)layer * c->max_batch * s.n_kv_heads * c->max_ctx * s.head_dim;
+    size_t layer_at = llm_cache_layer_at(c, layer);
     pf_params p;
     p.qkv = c->qkv;
     p.k = c->k_cache + layer_at;

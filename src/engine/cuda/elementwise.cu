@@ -52,12 +52,8 @@ __global__ void __launch_bounds__(NORM_THREADS)
     uint2 *o2 = (uint2 *)(out + (size_t)blockIdx.x * d);
     for (int i = threadIdx.x; i < quads; i += blockDim.x) {
         float4 v = xr[i], w = g4[i];
-        uint2 packed;
-        packed.x = (uint32_t)f_act<BF>(v.x * inv * w.x) | (uint32_t)f_act<BF>(v.y * inv * w.y)
-                                                              << 16;
-        packed.y = (uint32_t)f_act<BF>(v.z * inv * w.z) | (uint32_t)f_act<BF>(v.w * inv * w.w)
-                                                              << 16;
-        o2[i] = packed;
+        o2[i] = make_uint2(f_act2<BF>(v.x * inv * w.x, v.y * inv * w.y),
+                           f_act2<BF>(v.z * inv * w.z, v.w * inv * w.w));
     }
 }
 
@@ -114,7 +110,7 @@ __global__ void rope_cache_kernel(float *qkv, const float *bias, const float *in
 
 hws_status llm_rope_cache(llm_cuda *c, int layer, int rows, hws_error *err) {
     const hws_llm_shape &s = c->s;
-    size_t layer_at = (size_t)layer * c->max_batch * s.n_kv_heads * c->max_ctx * s.head_dim;
+    size_t layer_at = llm_cache_layer_at(c, layer);
     const float *bias =
         s.qkv_bias ? (const float *)llm_weight(c, layer, HWS_LLM_B_QKV)->q : nullptr;
     const int32_t *seq = c->rows_dev + c->max_rows, *pos = c->rows_dev + 2 * c->max_rows;
@@ -143,12 +139,9 @@ template <bool BF> __global__ void swiglu_kernel(const float *gu, uint16_t *act,
         return;
     const float4 g = *(const float4 *)(gu + (size_t)r * 2 * f + j),
                  u = *(const float4 *)(gu + (size_t)r * 2 * f + f + j);
-    uint2 packed;
-    packed.x = (uint32_t)f_act<BF>(g.x / (1.0f + __expf(-g.x)) * u.x) |
-               (uint32_t)f_act<BF>(g.y / (1.0f + __expf(-g.y)) * u.y) << 16;
-    packed.y = (uint32_t)f_act<BF>(g.z / (1.0f + __expf(-g.z)) * u.z) |
-               (uint32_t)f_act<BF>(g.w / (1.0f + __expf(-g.w)) * u.w) << 16;
-    *(uint2 *)(act + (size_t)r * f + j) = packed;
+    *(uint2 *)(act + (size_t)r * f + j) = make_uint2(
+        f_act2<BF>(g.x / (1.0f + __expf(-g.x)) * u.x, g.y / (1.0f + __expf(-g.y)) * u.y),
+        f_act2<BF>(g.z / (1.0f + __expf(-g.z)) * u.z, g.w / (1.0f + __expf(-g.w)) * u.w));
 }
 
 hws_status llm_swiglu(llm_cuda *c, int rows, hws_error *err) {

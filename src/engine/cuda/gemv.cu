@@ -186,14 +186,10 @@ static void launch(const llm_dev_weight *w, const uint16_t *x, int ldx, float *y
     int ks = FMT == 0 && w->cols >= GEMV_LONG_ROW ? GEMV_WARPS : 1; // warps per row
     int rows_per_block = GEMV_WARPS / ks * R;
     dim3 grid((unsigned)((w->rows + rows_per_block - 1) / rows_per_block));
-    const uint8_t *q = (const uint8_t *)w->q;
-    if (ks == 1)
-        llm_launch(gemv_kernel<BF, FMT, B, R, U, 1>, grid, dim3(GEMV_WARPS * 32), 0, stream, q,
-                   (const uint16_t *)w->scales, x, ldx, y, ldy, w->rows, w->cols, accumulate);
-    else
-        llm_launch(gemv_kernel<BF, FMT, B, R, U, GEMV_WARPS>, grid, dim3(GEMV_WARPS * 32), 0,
-                   stream, q, (const uint16_t *)w->scales, x, ldx, y, ldy, w->rows, w->cols,
-                   accumulate);
+    auto kernel =
+        ks == 1 ? gemv_kernel<BF, FMT, B, R, U, 1> : gemv_kernel<BF, FMT, B, R, U, GEMV_WARPS>;
+    llm_launch(kernel, grid, dim3(GEMV_WARPS * 32), 0, stream, (const uint8_t *)w->q,
+               (const uint16_t *)w->scales, x, ldx, y, ldy, w->rows, w->cols, accumulate);
 }
 
 template <bool BF, int FMT>

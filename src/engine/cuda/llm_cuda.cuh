@@ -118,6 +118,20 @@ template <bool BF> __device__ __forceinline__ uint16_t f_act(float v) {
         return __bfloat16_as_ushort(__float2bfloat16_rn(v));
     return __half_as_ushort(__float2half_rn(v));
 }
+// Two floats as one word of 16-bit activations, a in the low half (the lower address).
+template <bool BF> __device__ __forceinline__ uint32_t f_act2(float a, float b) {
+    return (uint32_t)f_act<BF>(a) | (uint32_t)f_act<BF>(b) << 16;
+}
+
+// The first key position a query at pos sees (window 0: no sliding window).
+__device__ __forceinline__ int llm_window_start(int pos, int window) {
+    return window > 0 && pos >= window ? pos - window + 1 : 0;
+}
+
+// Offset of layer's K (or V) cache in c->k_cache (c->v_cache), elements.
+static inline size_t llm_cache_layer_at(const llm_cuda *c, int layer) {
+    return (size_t)layer * c->max_batch * c->s.n_kv_heads * c->max_ctx * c->s.head_dim;
+}
 
 // y[rows, w->rows] (+)= x[rows, w->cols] W^T; rows <= 8: own GEMV (weights read once for all
 // rows); more: cuBLASLt (int formats dequantised first).
