@@ -161,6 +161,19 @@ def measure_transformers(name, prompt, gen, reps):
 
 # ---- llama.cpp ---------------------------------------------------------------------------------
 
+def bench_llm_speeds(doc, row):
+    """Each record of a `hwscope bench llm -o json` document into row's prefill or decode
+    tokens/s (samples, mean, stddev); returns the (phase, record) pairs."""
+    pairs = []
+    for rec in doc.get("records", []):
+        phase = "prefill" if rec.get("test", "").startswith("pp") else "decode"
+        row[phase + "_tokens_per_s"] = {"samples": rec.get("samples_tokens_per_s"),
+                                        "mean": rec.get("tokens_per_s"),
+                                        "stddev": rec.get("stddev")}
+        pairs.append((phase, rec))
+    return pairs
+
+
 # hwscope's format nearest to each llama.cpp file type (bits per weight: F16 16, Q8_0 8.5 vs
 # int8 8.5, Q4_K_M ~4.9 vs int4 4.5)
 GGUF_FLAGS = {"F16": ["--dtype", "fp16"], "Q8_0": ["--quant", "int8"],
@@ -180,11 +193,7 @@ def measure_hwscope_gguf(name, path, hwscope, q, prompt, gen, reps, load, cpu=Fa
     if out.returncode != 0:
         row["error"] = "exit %d: %s" % (out.returncode, out.stderr[-2000:])
         return row
-    for rec in json.loads(out.stdout).get("records", []):
-        phase = "prefill" if rec.get("test", "").startswith("pp") else "decode"
-        row[phase + "_tokens_per_s"] = {"samples": rec.get("samples_tokens_per_s"),
-                                        "mean": rec.get("tokens_per_s"),
-                                        "stddev": rec.get("stddev")}
+    bench_llm_speeds(json.loads(out.stdout), row)
     return row
 
 
@@ -259,11 +268,7 @@ def measure_hwscope(name, folder, hwscope, formats, prompt, gen, reps, save, ext
         else:
             doc = json.loads(out.stdout)
             row["document"] = doc
-            for rec in doc.get("records", []):
-                phase = "prefill" if rec.get("test", "").startswith("pp") else "decode"
-                row[phase + "_tokens_per_s"] = {"samples": rec.get("samples_tokens_per_s"),
-                                                "mean": rec.get("tokens_per_s"),
-                                                "stddev": rec.get("stddev")}
+            for phase, rec in bench_llm_speeds(doc, row):
                 row.setdefault("predicted", {})[phase] = rec.get("predicted_tokens_per_s")
                 row.setdefault("prediction_basis", {})[phase] = rec.get("prediction_basis")
         print(json.dumps({k: row.get(k) for k in ("shape", "format", "prefill_tokens_per_s",
