@@ -171,14 +171,15 @@ typedef struct {
 /* The host the GPUs sit in (or that runs the model alone): the RAM that offloaded weights, KV
  * and a CPU-only plan may use, and the CPU's ceilings. A row of data/cpus.tsv when named. */
 typedef struct {
-    char name[96];        /* "this machine (AMD EPYC 9654)", "EPYC 9654 (12x DDR5-4800)" */
-    const char *catalog;  /* the data/cpus.tsv row's name; NULL when not from the catalog */
-    double mem_bytes;     /* RAM offered: available now (cgroup limit applied) or the named
-                           * host's total; NA unknown (no check) */
-    double mem_bw_gbps;   /* memory bandwidth, GB/s: measured, catalog, or derived */
-    double matmul_tflops; /* CPU matrix rate for prefill (FP32 FMA peak), TFLOP/s; NA */
-    double price_usd;     /* a named server's purchase price, NA when none */
-    double usd_per_hour;  /* its on-demand price, NA when none */
+    char name[96];            /* "this machine (AMD EPYC 9654)", "EPYC 9654 (12x DDR5-4800)" */
+    const char *catalog;      /* the data/cpus.tsv row's name; NULL when not from the catalog */
+    double mem_bytes;         /* RAM offered: available now (cgroup limit applied) or the named
+                               * host's total; NA unknown (no check) */
+    double mem_bw_gbps;       /* memory bandwidth, GB/s: measured, catalog, or derived */
+    const char *mem_bw_basis; /* where mem_bw_gbps comes from (a static string) */
+    double matmul_tflops;     /* CPU matrix rate for prefill (FP32 FMA peak), TFLOP/s; NA */
+    double price_usd;         /* a named server's purchase price, NA when none */
+    double usd_per_hour;      /* its on-demand price, NA when none */
     char basis[HWS_PLAN_BASIS_LEN];
 } hws_host;
 

@@ -174,10 +174,9 @@ static void judge_row(const llm_run *r, hws_llm_record *rec, bool prefill) {
             host.mem_bw_gbps > 0) {
             double fill, bytes = step_bytes(r, rec, &fill);
             rec->bound_tokens_per_s = rec->batch * host.mem_bw_gbps * 1e9 / bytes;
-            const char *bw = strstr(host.basis, "bandwidth "); /* where the figure came from */
             snprintf(rec->bound_basis, sizeof rec->bound_basis,
-                     "host memory %.90s / %.4g B per step",
-                     bw != NULL ? bw + strlen("bandwidth ") : "", bytes);
+                     "host memory %.0f GB/s %.70s / %.4g B per step", host.mem_bw_gbps,
+                     host.mem_bw_basis, bytes);
         }
         return;
     }

@@ -60,6 +60,7 @@ void hws_host_unknown(hws_host *h) {
     snprintf(h->name, sizeof h->name, "host not known");
     h->mem_bytes = h->price_usd = h->usd_per_hour = HWS_NA;
     h->mem_bw_gbps = HWS_HOST_DEFAULT_BW_GBPS;
+    h->mem_bw_basis = "assumed (dual-channel DDR5)";
     h->matmul_tflops = HWS_NA;
     snprintf(h->basis, sizeof h->basis,
              "host RAM not known (not checked); bandwidth %.0f GB/s assumed (dual-channel DDR5)",
@@ -72,6 +73,7 @@ static void host_from_row(const hws_cpu_row *r, hws_host *h) {
     h->catalog = r->name;
     h->mem_bytes = r->mem_bytes;
     h->mem_bw_gbps = r->mem_bw_gbps;
+    h->mem_bw_basis = "the named host's data/cpus.tsv peak";
     h->matmul_tflops = r->fp32_tflops;
     h->price_usd = r->price_usd;
     h->usd_per_hour = r->cloud_usd_per_hour;
@@ -121,6 +123,7 @@ void hws_host_from_probe(const hws_mem_info *mem, const hws_cpu_info *cpu, doubl
         h->mem_bw_gbps = row->mem_bw_gbps;
         bw_basis = "the CPU's data/cpus.tsv peak";
     }
+    h->mem_bw_basis = bw_basis;
     if (cpu != NULL && hws_known(cpu->fp32_peak_gflops) && cpu->fp32_peak_gflops > 0)
         h->matmul_tflops = cpu->fp32_peak_gflops / 1e3;
     else if (row != NULL)
