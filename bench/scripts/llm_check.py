@@ -55,6 +55,10 @@ def tiny_configs():
                                               tie_word_embeddings=False),
         "mistral_wide": transformers.MistralConfig(**common, rope_theta=10000.0,
                                                    sliding_window=128, tie_word_embeddings=False),
+        # d_model 4096: the 16-bit products of rows that long split over a block's warps
+        "llama_4k": transformers.LlamaConfig(**dict(common, hidden_size=4096, num_attention_heads=32,
+                                                    num_key_value_heads=8),
+                                             rope_theta=500000.0, tie_word_embeddings=False),
         "mixtral": transformers.MixtralConfig(**common, rope_theta=1000000.0,
                                               tie_word_embeddings=False, num_local_experts=4,
                                               num_experts_per_tok=2),
@@ -67,8 +71,8 @@ def make_model(family, cfg, root):
     model = transformers.AutoModelForCausalLM.from_config(cfg)
     with torch.no_grad():  # larger weights than the default init, so logits spread out
         for name, p in model.named_parameters():
-            if p.dim() == 2:
-                p.normal_(0.0, 0.08)
+            if p.dim() == 2:  # the same spread of products on the wide model
+                p.normal_(0.0, 0.08 * min(1.0, (512 / cfg.hidden_size) ** 0.5))
             elif "norm" in name:
                 p.normal_(1.0, 0.1)
             else:  # biases

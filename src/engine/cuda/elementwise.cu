@@ -129,46 +129,58 @@ hws_status llm_rope_cache(llm_cuda *c, int layer, int rows, hws_error *err) {
     return hws_cuda_status(cudaGetLastError(), "rope kernel launch", err);
 }
 
-// act[r, j] = silu(gate[r, j]) * up[r, j] over gu[r] = [gate | up]: a block row per row of
-// gu, four values per thread (d_ff a multiple of 8).
-template <bool BF> __global__ void swiglu_kernel(const float *gu, uint16_t *act, int f) {
+// act[r, j] = silu(gate[r, j]) * up[r, j] over gu[r]: [gate | up] for the experts' slots, runs
+// of 8 gate then 8 up values for a dense FFN (runs8, llm_store): a block row per row of gu,
+// four values per thread (d_ff a multiple of 8).
+template <bool BF> __global__ void swiglu_kernel(const float *gu, uint16_t *act, int f, int runs8) {
     pdl_wait();
     pdl_launch();
     const int r = blockIdx.y, j = (blockIdx.x * blockDim.x + threadIdx.x) * 4;
     if (j >= f)
         return;
-    const float4 g = *(const float4 *)(gu + (size_t)r * 2 * f + j),
-                 u = *(const float4 *)(gu + (size_t)r * 2 * f + f + j);
-    *(uint2 *)(act + (size_t)r * f + j) = make_uint2(
-        f_act2<BF>(g.x / (1.0f + __expf(-g.x)) * u.x, g.y / (1.0f + __expf(-g.y)) * u.y),
-        f_act2<BF>(g.z / (1.0f + __expf(-g.z)) * u.z, g.w / (1.0f + __expf(-g.w)) * u.w));
+    const float *gr = gu + (size_t)r * 2 * f;
+    const int at_gate = runs8 ? 16 * (j >> 3) + (j & 7) : j, at_up = runs8 ? at_gate + 8 : f + j;
+    const float4 g = *(const float4 *)(gr + at_gate), u = *(const float4 *)(gr + at_up);
+    *(uint2 *)(act + (size_t)r * f + j) =
+        make_uint2((uint32_t)swiglu_act<BF>(g.x, u.x) | (uint32_t)swiglu_act<BF>(g.y, u.y) << 16,
+                   (uint32_t)swiglu_act<BF>(g.z, u.z) | (uint32_t)swiglu_act<BF>(g.w, u.w) << 16);
 }
 
 hws_status llm_swiglu(llm_cuda *c, int rows, hws_error *err) {
     // a row per FFN slot: 1 per row, or the experts each row uses
     int f = hws_llm_ffn_width(&c->s), slot_rows = rows * hws_llm_ffn_slots(&c->s);
     dim3 grid((unsigned)((f / 4 + 255) / 256), (unsigned)slot_rows);
+    int runs8 = c->s.n_experts == 0;
     if (c->bf16)
-        llm_launch(swiglu_kernel<true>, grid, dim3(256), 0, c->stream, c->gu, c->act, f);
+        llm_launch(swiglu_kernel<true>, grid, dim3(256), 0, c->stream, c->gu, c->act, f, runs8);
     else
-        llm_launch(swiglu_kernel<false>, grid, dim3(256), 0, c->stream, c->gu, c->act, f);
+        llm_launch(swiglu_kernel<false>, grid, dim3(256), 0, c->stream, c->gu, c->act, f, runs8);
     return hws_cuda_status(cudaGetLastError(), "swiglu kernel launch", err);
 }
 
 // ---- weights ----
 
-__device__ __forceinline__ float source(const float *src, size_t i, uint64_t seed, float scale,
-                                        float offset) {
-    return src ? src[i] : offset + scale * hws_llm_uniform(i, seed);
+// Stored element i's value: element i of the source, or (gate_f > 0, a gate-up weight of 2
+// gate_f rows of cols) the element its row was moved from.
+struct store_src {
+    const float *src;
+    uint64_t seed;
+    float scale, offset;
+    int cols, gate_f;
+};
+
+__device__ __forceinline__ float source(const store_src &s, size_t i) {
+    if (s.gate_f > 0)
+        i = (size_t)llm_gate_up_row((int)(i / s.cols), s.gate_f) * s.cols + i % s.cols;
+    return s.src ? s.src[i] : s.offset + s.scale * hws_llm_uniform(i, s.seed);
 }
 
 // kind: 0 float, 1 bf16, 2 fp16
-__global__ void store_plain_kernel(void *dst, int kind, size_t n, const float *src, uint64_t seed,
-                                   float scale, float offset) {
+__global__ void store_plain_kernel(void *dst, int kind, size_t n, store_src s) {
     size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n)
         return;
-    float v = source(src, i, seed, scale, offset);
+    float v = source(s, i);
     if (kind == 0)
         ((float *)dst)[i] = v;
     else
@@ -177,13 +189,13 @@ __global__ void store_plain_kernel(void *dst, int kind, size_t n, const float *s
 
 // a thread per group of HWS_LLM_GROUP values
 __global__ void store_group_kernel(uint8_t *q, uint16_t *scales, int int8, size_t groups,
-                                   const float *src, uint64_t seed, float scale, float offset) {
+                                   store_src s) {
     size_t g = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (g >= groups)
         return;
     float v[HWS_LLM_GROUP];
     for (int i = 0; i < HWS_LLM_GROUP; i++)
-        v[i] = source(src, g * HWS_LLM_GROUP + i, seed, scale, offset);
+        v[i] = source(s, g * HWS_LLM_GROUP + i);
     uint16_t d = hws_llm_group_scale(v, HWS_LLM_GROUP, int8 ? 127.0f : 7.0f);
     scales[g] = d;
     if (int8) {
@@ -198,16 +210,16 @@ __global__ void store_group_kernel(uint8_t *q, uint16_t *scales, int int8, size_
 }
 
 hws_status llm_store(llm_cuda *c, llm_dev_weight *w, const float *src, uint64_t seed, float scale,
-                     float offset, hws_error *err) {
+                     float offset, int gate_up, hws_error *err) {
     size_t n = (size_t)w->rows * w->cols;
+    store_src s = {src, seed, scale, offset, w->cols, gate_up ? w->rows / 2 : 0};
     if (w->fmt == HWS_LLM_INT8 || w->fmt == HWS_LLM_INT4) {
         size_t groups = n / HWS_LLM_GROUP;
         store_group_kernel<<<(unsigned)((groups + 127) / 128), 128, 0, c->stream>>>(
-            (uint8_t *)w->q, w->scales, w->fmt == HWS_LLM_INT8, groups, src, seed, scale, offset);
+            (uint8_t *)w->q, w->scales, w->fmt == HWS_LLM_INT8, groups, s);
     } else {
         int kind = w->rows == 1 ? 0 : (w->fmt == HWS_LLM_FP16 ? 2 : 1);
-        store_plain_kernel<<<(unsigned)((n + 255) / 256), 256, 0, c->stream>>>(w->q, kind, n, src,
-                                                                               seed, scale, offset);
+        store_plain_kernel<<<(unsigned)((n + 255) / 256), 256, 0, c->stream>>>(w->q, kind, n, s);
     }
     return hws_cuda_status(cudaGetLastError(), "store kernel launch", err);
 }

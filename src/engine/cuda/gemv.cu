@@ -11,15 +11,19 @@
 #define GEMV_LONG_ROW 4096
 
 // KS warps share rows (each takes every KS-th run of 32 chunks; shared memory adds them up):
-// long rows in shorter streams and more blocks.
-template <bool BF, int FMT, int B, int R, int U, int KS>
+// long rows in shorter streams and more blocks. SWIGLU (R = 2): W is a gate-up weight stored
+// in runs of 8 gate rows then their 8 up rows (llm_store); warp-row p takes gate row
+// 16 (p / 8) + p % 8 and its up row 8 further, and writes act[b, 8 (p / 8) + p % 8] =
+// silu(gate) up instead of y.
+template <bool BF, int FMT, int B, int R, int U, int KS, bool SWIGLU>
 __global__ void __launch_bounds__(GEMV_WARPS * 32)
     gemv_kernel(const uint8_t *__restrict__ W, const uint16_t *__restrict__ scales,
-                const uint16_t *__restrict__ x, int ldx, float *__restrict__ y, int ldy, int n,
-                int k, int accumulate) {
+                const uint16_t *__restrict__ x, int ldx, float *__restrict__ y, int ldy,
+                uint16_t *__restrict__ act, int ld_act, int n, int k, int accumulate) {
     constexpr int E = chunk_of<FMT>::elems;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, slice = warp % KS;
-    const int row0 = (blockIdx.x * (GEMV_WARPS / KS) + warp / KS) * R, step = 32 * KS;
+    const int p = blockIdx.x * (GEMV_WARPS / KS) + warp / KS, step = 32 * KS;
+    const int row0 = SWIGLU ? 16 * (p >> 3) + (p & 7) : p * R, row_step = SWIGLU ? 8 : 1;
     if (KS == 1 && row0 >= n)
         return;
     const int chunks = k / E, groups = k / HWS_LLM_GROUP;
@@ -34,7 +38,8 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32)
     float sc[R][U];
     // the first loads go out before waiting on the kernel before (weights do not depend on it)
     int c0 = lane + 32 * slice;
-    load_chunks<FMT, R, U>(W, scales, row0, n, c0, step, chunks, row_bytes, groups, wv, sc);
+    load_chunks<FMT, R, U>(W, scales, row0, row_step, n, c0, step, chunks, row_bytes, groups, wv,
+                           sc);
     pdl_wait();
     for (;;) {
 #pragma unroll
@@ -53,7 +58,8 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32)
         c0 += step * U;
         if (c0 >= chunks)
             break;
-        load_chunks<FMT, R, U>(W, scales, row0, n, c0, step, chunks, row_bytes, groups, wv, sc);
+        load_chunks<FMT, R, U>(W, scales, row0, row_step, n, c0, step, chunks, row_bytes, groups,
+                               wv, sc);
     }
     pdl_launch();
     __shared__ float part[KS > 1 ? GEMV_WARPS : 1][R][B];
@@ -76,16 +82,28 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32)
 #pragma unroll
     for (int r = 0; r < R; r++)
 #pragma unroll
-        for (int b = 0; b < B; b++) {
-            float v = sum[r][b];
+        for (int b = 0; b < B; b++)
 #pragma unroll
             for (int s = 1; s < KS; s++)
-                v += part[warp + s][r][b];
-            if (row0 + r < n) {
-                float *yo = y + (size_t)b * ldy + row0 + r;
-                *yo = accumulate ? *yo + v : v;
+                sum[r][b] += part[warp + s][r][b];
+    if constexpr (SWIGLU) {
+#pragma unroll
+        for (int b = 0; b < B; b++)
+            if (row0 < n)
+                act[(size_t)b * ld_act + 8 * (p >> 3) + (p & 7)] =
+                    swiglu_act<BF>(sum[0][b], sum[R - 1][b]);
+    } else {
+#pragma unroll
+        for (int r = 0; r < R; r++)
+#pragma unroll
+            for (int b = 0; b < B; b++) {
+                float v = sum[r][b];
+                if (row0 + r < n) {
+                    float *yo = y + (size_t)b * ldy + row0 + r;
+                    *yo = accumulate ? *yo + v : v;
+                }
             }
-        }
+    }
 }
 
 // d (+)= a b for one m16n8k16 tensor-core product with float accumulation: a holds row g of A
@@ -170,9 +188,20 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32)
     }
 }
 
+// Where a product's result goes: y (+)= x W^T, or (act non-null, rows <= 2) SwiGLU's
+// activation of a gate-up product into act.
+struct gemv_out {
+    float *y;
+    int ldy, accumulate;
+    uint16_t *act;
+    int ld_act;
+};
+
 template <bool BF, int FMT, int B>
-static void launch(const llm_dev_weight *w, const uint16_t *x, int ldx, float *y, int ldy,
-                   int accumulate, cudaStream_t stream) {
+static void launch(const llm_dev_weight *w, const uint16_t *x, int ldx, const gemv_out &o,
+                   cudaStream_t stream) {
+    float *y = o.y;
+    int ldy = o.ldy, accumulate = o.accumulate;
     if (FMT == 0 && B > 2 && w->cols % 32 == 0) { // the tensor-core kernel
         llm_launch(gemv_mma_kernel<BF, B>, dim3((unsigned)((w->rows + 7) / 8)),
                    dim3(GEMV_WARPS * 32), 0, stream, (const uint8_t *)w->q, x, ldx, y, ldy, w->rows,
@@ -184,53 +213,91 @@ static void launch(const llm_dev_weight *w, const uint16_t *x, int ldx, float *y
     // (a whole 4096-wide 16-bit row in flight per warp at once: one memory round trip)
     constexpr int U = B <= 2 ? (FMT == 0 ? 8 : 4) : (B <= 4 ? 2 : 1);
     int ks = FMT == 0 && w->cols >= GEMV_LONG_ROW ? GEMV_WARPS : 1; // warps per row
+    const uint8_t *q = (const uint8_t *)w->q;
     int rows_per_block = GEMV_WARPS / ks * R;
     dim3 grid((unsigned)((w->rows + rows_per_block - 1) / rows_per_block));
-    auto kernel =
-        ks == 1 ? gemv_kernel<BF, FMT, B, R, U, 1> : gemv_kernel<BF, FMT, B, R, U, GEMV_WARPS>;
-    llm_launch(kernel, grid, dim3(GEMV_WARPS * 32), 0, stream, (const uint8_t *)w->q,
-               (const uint16_t *)w->scales, x, ldx, y, ldy, w->rows, w->cols, accumulate);
+    auto kernel = ks == 1 ? gemv_kernel<BF, FMT, B, R, U, 1, false>
+                          : gemv_kernel<BF, FMT, B, R, U, GEMV_WARPS, false>;
+    llm_launch(kernel, grid, dim3(GEMV_WARPS * 32), 0, stream, q, (const uint16_t *)w->scales, x,
+               ldx, y, ldy, o.act, o.ld_act, w->rows, w->cols, accumulate);
+}
+
+// The gate-up product of one or two rows with SwiGLU's activation into o.act: R = 2 (a gate
+// row and its up row per warp-row), the same loads in flight as launch's.
+template <bool BF, int FMT, int B>
+static void launch_swiglu(const llm_dev_weight *w, const uint16_t *x, int ldx, const gemv_out &o,
+                          cudaStream_t stream) {
+    constexpr int U = 4;
+    int ks = FMT == 0 && w->cols >= GEMV_LONG_ROW ? GEMV_WARPS : 1;
+    unsigned pairs = (unsigned)(w->rows / 2), per_block = (unsigned)(GEMV_WARPS / ks);
+    auto kernel = ks == 1 ? gemv_kernel<BF, FMT, B, 2, U, 1, true>
+                          : gemv_kernel<BF, FMT, B, 2, U, GEMV_WARPS, true>;
+    llm_launch(kernel, dim3((pairs + per_block - 1) / per_block), dim3(GEMV_WARPS * 32), 0, stream,
+               (const uint8_t *)w->q, (const uint16_t *)w->scales, x, ldx, o.y, o.ldy, o.act,
+               o.ld_act, w->rows, w->cols, 0);
 }
 
 template <bool BF, int FMT>
-static void launch_rows(int rows, const llm_dev_weight *w, const uint16_t *x, int ldx, float *y,
-                        int ldy, int accumulate, cudaStream_t stream) {
+static void launch_rows(int rows, const llm_dev_weight *w, const uint16_t *x, int ldx,
+                        const gemv_out &o, cudaStream_t stream) {
+    if (o.act) // rows <= 2 (gemv_to)
+        return rows == 1 ? launch_swiglu<BF, FMT, 1>(w, x, ldx, o, stream)
+                         : launch_swiglu<BF, FMT, 2>(w, x, ldx, o, stream);
     switch (rows) {
     case 1:
-        return launch<BF, FMT, 1>(w, x, ldx, y, ldy, accumulate, stream);
+        return launch<BF, FMT, 1>(w, x, ldx, o, stream);
     case 2:
-        return launch<BF, FMT, 2>(w, x, ldx, y, ldy, accumulate, stream);
+        return launch<BF, FMT, 2>(w, x, ldx, o, stream);
     case 3:
-        return launch<BF, FMT, 3>(w, x, ldx, y, ldy, accumulate, stream);
+        return launch<BF, FMT, 3>(w, x, ldx, o, stream);
     case 4:
-        return launch<BF, FMT, 4>(w, x, ldx, y, ldy, accumulate, stream);
+        return launch<BF, FMT, 4>(w, x, ldx, o, stream);
     case 5:
-        return launch<BF, FMT, 5>(w, x, ldx, y, ldy, accumulate, stream);
+        return launch<BF, FMT, 5>(w, x, ldx, o, stream);
     case 6:
-        return launch<BF, FMT, 6>(w, x, ldx, y, ldy, accumulate, stream);
+        return launch<BF, FMT, 6>(w, x, ldx, o, stream);
     case 7:
-        return launch<BF, FMT, 7>(w, x, ldx, y, ldy, accumulate, stream);
+        return launch<BF, FMT, 7>(w, x, ldx, o, stream);
     default:
-        return launch<BF, FMT, 8>(w, x, ldx, y, ldy, accumulate, stream);
+        return launch<BF, FMT, 8>(w, x, ldx, o, stream);
     }
+}
+
+static hws_status gemv_to(llm_cuda *c, const gemv_out &o, const uint16_t *x, int ldx, int rows,
+                          const llm_dev_weight *w, hws_error *err) {
+    if (o.act && rows > 2)
+        return hws_gpu_errorf(err, HWS_ERR_RUNTIME, "the SwiGLU product takes 1-2 rows, not %d",
+                              rows);
+    for (int r0 = 0; r0 < rows; r0 += 8) {
+        int n = rows - r0 < 8 ? rows - r0 : 8;
+        const uint16_t *xr = x + (size_t)r0 * ldx;
+        gemv_out on = o;
+        on.y = o.y ? o.y + (size_t)r0 * o.ldy : nullptr;
+        if (llm_gemv_int4_fits(w, n, on.act != nullptr)) {
+            hws_status st = llm_gemv_int4(c, on.y, on.ldy, on.act, on.ld_act, xr, ldx, n, w,
+                                          on.accumulate, err);
+            if (st != HWS_OK)
+                return st;
+        } else if (w->fmt == HWS_LLM_INT8)
+            launch_rows<true, 1>(n, w, xr, ldx, on, c->stream);
+        else if (w->fmt == HWS_LLM_INT4)
+            launch_rows<true, 2>(n, w, xr, ldx, on, c->stream);
+        else if (c->bf16)
+            launch_rows<true, 0>(n, w, xr, ldx, on, c->stream);
+        else
+            launch_rows<false, 0>(n, w, xr, ldx, on, c->stream);
+    }
+    return hws_cuda_status(cudaGetLastError(), "gemv kernel launch", err);
 }
 
 hws_status llm_gemv(llm_cuda *c, float *y, int ldy, const uint16_t *x, int ldx, int rows,
                     const llm_dev_weight *w, int accumulate, hws_error *err) {
-    for (int r0 = 0; r0 < rows; r0 += 8) {
-        int n = rows - r0 < 8 ? rows - r0 : 8;
-        const uint16_t *xr = x + (size_t)r0 * ldx;
-        float *yr = y + (size_t)r0 * ldy;
-        if (w->fmt == HWS_LLM_INT8)
-            launch_rows<true, 1>(n, w, xr, ldx, yr, ldy, accumulate, c->stream);
-        else if (w->fmt == HWS_LLM_INT4)
-            launch_rows<true, 2>(n, w, xr, ldx, yr, ldy, accumulate, c->stream);
-        else if (c->bf16)
-            launch_rows<true, 0>(n, w, xr, ldx, yr, ldy, accumulate, c->stream);
-        else
-            launch_rows<false, 0>(n, w, xr, ldx, yr, ldy, accumulate, c->stream);
-    }
-    return hws_cuda_status(cudaGetLastError(), "gemv kernel launch", err);
+    return gemv_to(c, gemv_out{y, ldy, accumulate, nullptr, 0}, x, ldx, rows, w, err);
+}
+
+hws_status llm_gemv_swiglu(llm_cuda *c, uint16_t *act, int ld_act, const uint16_t *x, int ldx,
+                           int rows, const llm_dev_weight *w, hws_error *err) {
+    return gemv_to(c, gemv_out{nullptr, 0, 0, act, ld_act}, x, ldx, rows, w, err);
 }
 
 // ---- dequantisation of a weight to 16-bit (for cuBLASLt) ----

@@ -87,18 +87,19 @@ __device__ __forceinline__ float chunk_dot(uint4 wv, const uint16_t *xp) {
     return s;
 }
 
-// Chunks c0, c0 + step, ... c0 + step (U - 1) of rows row0..row0 + R - 1 (zero past the end).
+// Chunks c0, c0 + step, ... c0 + step (U - 1) of rows row0, row0 + row_step, ... (R of them;
+// zero past the end).
 template <int FMT, int R, int U>
-__device__ __forceinline__ void load_chunks(const uint8_t *__restrict__ W,
-                                            const uint16_t *__restrict__ scales, int row0, int n,
-                                            int c0, int step, int chunks, size_t row_bytes,
-                                            int groups, uint4 (&wv)[R][U], float (&sc)[R][U]) {
+__device__ __forceinline__ void
+load_chunks(const uint8_t *__restrict__ W, const uint16_t *__restrict__ scales, int row0,
+            int row_step, int n, int c0, int step, int chunks, size_t row_bytes, int groups,
+            uint4 (&wv)[R][U], float (&sc)[R][U]) {
     constexpr int E = chunk_of<FMT>::elems;
 #pragma unroll
     for (int r = 0; r < R; r++)
 #pragma unroll
         for (int u = 0; u < U; u++) {
-            int c = c0 + step * u, row = row0 + r < n ? row0 + r : n - 1;
+            int c = c0 + step * u, row = min(row0 + r * row_step, n - 1);
             wv[r][u] = make_uint4(0, 0, 0, 0);
             sc[r][u] = 1.0f;
             if (c < chunks) {

@@ -255,7 +255,7 @@ static hws_status set_weight(void *ctx, int layer, hws_llm_weight w, const float
     hws_status st = hws_cuda_status(
         cudaMemcpyAsync(tmp, data, n * 4, cudaMemcpyHostToDevice, c->stream), "copy weight", err);
     if (st == HWS_OK)
-        st = llm_store(c, dw, tmp, 0, 0, 0, err);
+        st = llm_store(c, dw, tmp, 0, 0, 0, w == HWS_LLM_W_GATE_UP, err);
     if (st == HWS_OK)
         st = hws_cuda_status(cudaStreamSynchronize(c->stream), "store weight", err);
     cudaFree(tmp);
@@ -265,7 +265,8 @@ static hws_status set_weight(void *ctx, int layer, hws_llm_weight w, const float
 static hws_status fill_weight(void *ctx, int layer, hws_llm_weight w, uint64_t seed, float scale,
                               float offset, hws_error *err) {
     llm_cuda *c = (llm_cuda *)ctx;
-    hws_status st = llm_store(c, llm_weight(c, layer, w), nullptr, seed, scale, offset, err);
+    hws_status st = llm_store(c, llm_weight(c, layer, w), nullptr, seed, scale, offset,
+                              w == HWS_LLM_W_GATE_UP, err);
     return st == HWS_OK ? hws_cuda_status(cudaStreamSynchronize(c->stream), "fill weight", err)
                         : st;
 }
@@ -338,14 +339,24 @@ static void *buf_ptr(llm_cuda *c, hws_llm_buf b) {
     }
 }
 
+// Decode runs of 1-2 rows of a dense model take SwiGLU into the gate-up product (its activation
+// goes straight to ACT; the swiglu op then does nothing).
+static bool swiglu_fused(const llm_cuda *c, int rows) {
+    return rows <= 2 && c->s.n_experts == 0;
+}
+
 static hws_status op_linear(void *ctx, hws_llm_buf y, hws_llm_buf x, int rows, int layer,
                             hws_llm_weight w, int accumulate, hws_error *err) {
     llm_cuda *c = (llm_cuda *)ctx;
     const llm_dev_weight *dw = llm_weight(c, layer, w);
     hws_status st = prof_begin(c, err);
-    if (st == HWS_OK)
-        st = llm_linear(c, (float *)buf_ptr(c, y), buf_width(c, y), (const uint16_t *)buf_ptr(c, x),
-                        buf_width(c, x), rows, dw, accumulate, err);
+    const uint16_t *xp = (const uint16_t *)buf_ptr(c, x);
+    if (st == HWS_OK && w == HWS_LLM_W_GATE_UP && swiglu_fused(c, rows))
+        st = llm_gemv_swiglu(c, c->act, buf_width(c, HWS_LLM_BUF_ACT), xp, buf_width(c, x), rows,
+                             dw, err);
+    else if (st == HWS_OK)
+        st = llm_linear(c, (float *)buf_ptr(c, y), buf_width(c, y), xp, buf_width(c, x), rows, dw,
+                        accumulate, err);
     int kind = w == HWS_LLM_W_ROUTER ? PROF_ROUTE
                                      : PROF_LINEAR0 + (w == HWS_LLM_W_QKV       ? 0
                                                        : w == HWS_LLM_W_O       ? 1
@@ -374,6 +385,8 @@ static hws_status op_attention(void *ctx, int layer, int rows, hws_error *err) {
 
 static hws_status op_swiglu(void *ctx, int rows, hws_error *err) {
     llm_cuda *c = (llm_cuda *)ctx;
+    if (swiglu_fused(c, rows))
+        return HWS_OK;
     hws_status st = prof_begin(c, err);
     return prof_end(c, PROF_SWIGLU, 0, st == HWS_OK ? llm_swiglu(c, rows, err) : st, err);
 }

@@ -1,6 +1,7 @@
 // llm_cuda.cuh - the CUDA backend of the LLM engine, shared by its rooms: the context, the
 // device weight record, 16-bit helpers and the launchers of each op's kernels (one op per file:
-// gemv.cu, gemm.cu, attention.cu, elementwise.cu, moe.cu; llm_cuda.cu holds the backend table).
+// gemv.cu, gemv_int4.cu, gemm.cu, attention.cu, elementwise.cu, moe.cu; llm_cuda.cu holds the
+// backend table).
 //
 // Activations: the residual stream X, QKV and GU are float; the linear layers' inputs H, ATT
 // and ACT, the KV cache and the embedding are 16-bit (bf16, or fp16 for an fp16 model).
@@ -122,6 +123,10 @@ template <bool BF> __device__ __forceinline__ uint16_t f_act(float v) {
 template <bool BF> __device__ __forceinline__ uint32_t f_act2(float a, float b) {
     return (uint32_t)f_act<BF>(a) | (uint32_t)f_act<BF>(b) << 16;
 }
+// SwiGLU's activation silu(gate) * up as a 16-bit value.
+template <bool BF> __device__ __forceinline__ uint16_t swiglu_act(float gate, float up) {
+    return f_act<BF>(gate / (1.0f + __expf(-gate)) * up);
+}
 
 // The first key position a query at pos sees (window 0: no sliding window).
 __device__ __forceinline__ int llm_window_start(int pos, int window) {
@@ -139,6 +144,16 @@ hws_status llm_linear(llm_cuda *c, float *y, int ldy, const uint16_t *x, int ldx
                       const llm_dev_weight *w, int accumulate, hws_error *err);
 hws_status llm_gemv(llm_cuda *c, float *y, int ldy, const uint16_t *x, int ldx, int rows,
                     const llm_dev_weight *w, int accumulate, hws_error *err);
+// The same for 1-2 rows of a dense gate-up weight (stored in runs of 8 gate rows, then their 8
+// up rows: llm_store): SwiGLU's activation act[rows, d_ff] instead of the product.
+hws_status llm_gemv_swiglu(llm_cuda *c, uint16_t *act, int ld_act, const uint16_t *x, int ldx,
+                           int rows, const llm_dev_weight *w, hws_error *err);
+// The tensor-core GEMV of int4 weights for one or two rows (gemv_int4.cu), and whether it takes
+// w; act non-null: SwiGLU's activation as llm_gemv_swiglu.
+bool llm_gemv_int4_fits(const llm_dev_weight *w, int rows, bool swiglu);
+hws_status llm_gemv_int4(llm_cuda *c, float *y, int ldy, uint16_t *act, int ld_act,
+                         const uint16_t *x, int ldx, int rows, const llm_dev_weight *w,
+                         int accumulate, hws_error *err);
 // 16-bit W of a quantised weight into c->dequant.
 hws_status llm_dequant(llm_cuda *c, const llm_dev_weight *w, hws_error *err);
 
@@ -169,8 +184,13 @@ size_t llm_moe_gathered_rows(const hws_llm_shape *s, int max_rows);
 hws_status llm_route(llm_cuda *c, int rows, hws_error *err);
 hws_status llm_experts(llm_cuda *c, int layer, hws_llm_weight w, int rows, hws_error *err);
 // Stores n values into w (converted to its fmt): src[i], or offset + scale * uniform(i, seed)
-// when src is NULL.
+// when src is NULL. gate_up (a dense [2 d_ff, k] weight): rows are stored in runs of 8 gate rows
+// then the same 8 up rows (llm_gate_up_row), for the SwiGLU products and kernel.
 hws_status llm_store(llm_cuda *c, llm_dev_weight *w, const float *src, uint64_t seed, float scale,
-                     float offset, hws_error *err);
+                     float offset, int gate_up, hws_error *err);
+// The source row of stored row r of a gate-up weight of 2 f rows (see llm_store).
+__host__ __device__ __forceinline__ int llm_gate_up_row(int r, int f) {
+    return (r & 8 ? f : 0) + 8 * (r >> 4) + (r & 7);
+}
 
 #endif

@@ -75,8 +75,8 @@ __global__ void __launch_bounds__(MOE_WARPS * 32)
     for (int c0 = lane; c0 < chunks; c0 += 32 * U) {
         uint4 wv[1][U];
         float sc[1][U];
-        load_chunks<FMT, 1, U>(W, scales, (int)row, (int)row + 1, c0, 32, chunks, row_bytes, groups,
-                               wv, sc);
+        load_chunks<FMT, 1, U>(W, scales, (int)row, 1, (int)row + 1, c0, 32, chunks, row_bytes,
+                               groups, wv, sc);
 #pragma unroll
         for (int u = 0; u < U; u++) {
             int c = c0 + 32 * u;

@@ -1,0 +1,212 @@
+// gemv_int4.cu - the 4-bit decode product of the LLM engine for one or two rows of x on the
+// tensor cores: y[b, r] (+)= x[b] . W[r] with W group-wise int4 (HWS_LLM_GROUP = 32 codes + 8
+// per fp16 scale, Q4_0's byte order). The per-element path of gemv.cu spends about four
+// instructions on each weight (unpack, convert, subtract, FMA) and stalls on them at half the
+// copy bandwidth; here eight codes become four bf16 pairs with three shifts, four LOP3s and
+// four subtractions, and one mma.m16n8k16 multiplies 256 of them. On the H100 (2026-12-06,
+// Llama-3.1-8B int4) decode went from 337 to 352 tokens/s at batch 1 (the SwiGLU product) and
+// from 456 to 684 at batch 2.
+//
+// A block of WARPS warps takes 16 rows of W, each warp every WARPS-th slice of 128 columns (four
+// groups); shared memory adds the warps up. Lane (g, c)
+// loads group c of the slice for rows g and g + 8 (16 bytes each) as its part of A (the mma's
+// k order is free, so each lane keeps its group's codes in the order they unpack). The columns
+// of B are (x row b, group j) for n = 4 b + j: B is x where the lane that supplies column n is
+// the one whose A k-slots hold group j, and zero elsewhere, so C[r, n] is row r's dot over group
+// j alone and each can take its own scale. Two rows of x fill all eight columns. SWIGLU: W is a
+// gate-up weight in runs of 8 gate rows then their 8 up rows (llm_store), so a lane holds a gate
+// row and its up row and writes SwiGLU's activation into act instead of y.
+#include "engine/cuda/gemv_chunk.cuh"
+
+#define I4_U           4          // slices in flight per warp
+#define I4_SLICE       128        // columns per slice: four groups
+#define I4_MAX_X_BYTES (96 << 10) // x in shared memory at most (k up to 24576 for two rows)
+
+// Four bf16 pairs (128 + code) of the eight codes in word w: elements (0, 2), (16, 18), (1, 3),
+// (17, 19) of the word's four bytes (byte j: element j low, element j + 16 high), less 136.
+__device__ __forceinline__ void int4_word_to_bf16(uint32_t w, uint32_t (&out)[4]) {
+    const uint32_t magic = 0x43004300u, mask = 0x000f000fu;
+    const __nv_bfloat162 offset = __floats2bfloat162_rn(136.0f, 136.0f);
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        uint32_t v, s = w >> (4 * i);
+        // (s & mask) | magic: 0xEA is a & b | c
+        asm("lop3.b32 %0, %1, %2, %3, 0xEA;" : "=r"(v) : "r"(s), "r"(mask), "r"(magic));
+        __nv_bfloat162 h = __hsub2(*reinterpret_cast<__nv_bfloat162 *>(&v), offset);
+        out[i] = *reinterpret_cast<uint32_t *>(&h);
+    }
+}
+
+__device__ __forceinline__ void mma_bf16_16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
+                                               uint32_t b1) {
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, "
+        "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// Slice i's codes of rows lo and hi for lane c, and the two fp16 scales of each row its C
+// columns need (groups 4 i + 2 (c % 2) and the next; zero past k's end).
+struct int4_slice {
+    uint4 lo, hi;
+    uint32_t s_lo, s_hi;
+};
+
+__device__ __forceinline__ int4_slice load_slice(const uint8_t *w_lo, const uint8_t *w_hi,
+                                                 const uint16_t *s_lo, const uint16_t *s_hi, int i,
+                                                 int slices, int groups, int c) {
+    int4_slice v = {make_uint4(0, 0, 0, 0), make_uint4(0, 0, 0, 0), 0u, 0u};
+    if (i < slices && 4 * i + c < groups) {
+        v.lo = ld_stream(w_lo + (size_t)i * 64);
+        v.hi = ld_stream(w_hi + (size_t)i * 64);
+    }
+    if (i < slices && 4 * i + 2 * (c & 1) < groups) {
+        v.s_lo = __ldg((const uint32_t *)(s_lo + 4 * i));
+        v.s_hi = __ldg((const uint32_t *)(s_hi + 4 * i));
+    }
+    return v;
+}
+
+// x (B rows of k) is staged in shared memory first (the weights' first loads already in flight),
+// so the supplying lanes read it at shared-memory latency.
+template <int B, bool SWIGLU, int WARPS>
+__global__ void __launch_bounds__(WARPS * 32)
+    gemv_int4_kernel(const uint8_t *__restrict__ W, const uint16_t *__restrict__ scales,
+                     const uint16_t *__restrict__ x, int ldx, float *__restrict__ y, int ldy,
+                     uint16_t *__restrict__ act, int ld_act, int n, int k, int accumulate) {
+    extern __shared__ uint4 x_shared[]; // [B][k / 8]
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, c = lane & 3;
+    const int groups = k / HWS_LLM_GROUP, slices = (groups + 3) / 4;
+    const int row_lo = min((int)blockIdx.x * 16 + g, n - 1), row_hi = min(row_lo + 8, n - 1);
+    const size_t row_bytes = (size_t)k / 2;
+    const uint8_t *w_lo = W + (size_t)row_lo * row_bytes + c * 16,
+                  *w_hi = W + (size_t)row_hi * row_bytes + c * 16;
+    // its C columns 2c, 2c + 1: x row c / 2, groups 2 (c % 2) and 2 (c % 2) + 1
+    const uint16_t *s_lo = scales + (size_t)row_lo * groups + 2 * (c & 1),
+                   *s_hi = scales + (size_t)row_hi * groups + 2 * (c & 1);
+    int4_slice ws[I4_U];
+#pragma unroll
+    for (int u = 0; u < I4_U; u++)
+        ws[u] = load_slice(w_lo, w_hi, s_lo, s_hi, warp + WARPS * u, slices, groups, c);
+    pdl_wait();
+    for (int t = threadIdx.x; t < B * k / 8; t += WARPS * 32) {
+        int b = t / (k / 8), o = t % (k / 8);
+        x_shared[t] = *((const uint4 *)(x + (size_t)b * ldx) + o);
+    }
+    __syncthreads();
+    // this lane supplies column g of B (x row g / 4, group g % 4) when that group is its own
+    const bool supplies = (g & 3) == c && (g >> 2) < B;
+    const uint4 *xs = x_shared + (size_t)(supplies ? g >> 2 : 0) * (k / 8) + c * 4;
+    float sum[4] = {0.0f, 0.0f, 0.0f, 0.0f}; // rows g, g, g + 8, g + 8
+    uint32_t xw[16];                         // B's x words: zero on the lanes that supply none
+#pragma unroll
+    for (int q = 0; q < 16; q++)
+        xw[q] = 0;
+    for (int i0 = warp; i0 < slices; i0 += WARPS * I4_U) {
+#pragma unroll
+        for (int u = 0; u < I4_U; u++) {
+            int i = i0 + WARPS * u;
+            if (i >= slices)
+                break;
+            if (supplies) {
+                bool in = 4 * i + c < groups;
+#pragma unroll
+                for (int q = 0; q < 4; q++) {
+                    uint4 v = in ? xs[(size_t)i * (I4_SLICE / 8) + q] : make_uint4(0, 0, 0, 0);
+                    xw[4 * q] = v.x, xw[4 * q + 1] = v.y, xw[4 * q + 2] = v.z, xw[4 * q + 3] = v.w;
+                }
+            }
+            // two chains of products (words 0-1, 2-3) for the tensor pipe's latency
+            float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f}, acc2[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+            const uint32_t lo[4] = {ws[u].lo.x, ws[u].lo.y, ws[u].lo.z, ws[u].lo.w};
+            const uint32_t hi[4] = {ws[u].hi.x, ws[u].hi.y, ws[u].hi.z, ws[u].hi.w};
+#pragma unroll
+            for (int word = 0; word < 4; word++) {
+                uint32_t a_lo[4], a_hi[4];
+                int4_word_to_bf16(lo[word], a_lo);
+                int4_word_to_bf16(hi[word], a_hi);
+                // elements 4 word + (0, 2) | + (16, 18), then + (1, 3) | + (17, 19): x words
+                // 2 word, 2 word + 1 (elements 4 word .. + 3) and the same 8 further
+                uint32_t x0 = xw[2 * word], x1 = xw[2 * word + 1], x8 = xw[8 + 2 * word],
+                         x9 = xw[9 + 2 * word];
+                const uint32_t a0[4] = {a_lo[0], a_hi[0], a_lo[1], a_hi[1]};
+                const uint32_t a1[4] = {a_lo[2], a_hi[2], a_lo[3], a_hi[3]};
+                float(&d)[4] = word < 2 ? acc : acc2;
+                mma_bf16_16816(d, a0, __byte_perm(x0, x1, 0x5410), __byte_perm(x8, x9, 0x5410));
+                mma_bf16_16816(d, a1, __byte_perm(x0, x1, 0x7632), __byte_perm(x8, x9, 0x7632));
+            }
+            // the scales of groups past k's end are zero, and so are their products
+            __half2 h_lo, h_hi;
+            memcpy(&h_lo, &ws[u].s_lo, 4);
+            memcpy(&h_hi, &ws[u].s_hi, 4);
+            float2 f_lo = __half22float2(h_lo), f_hi = __half22float2(h_hi);
+            sum[0] = fmaf(acc[0] + acc2[0], f_lo.x, sum[0]);
+            sum[1] = fmaf(acc[1] + acc2[1], f_lo.y, sum[1]);
+            sum[2] = fmaf(acc[2] + acc2[2], f_hi.x, sum[2]);
+            sum[3] = fmaf(acc[3] + acc2[3], f_hi.y, sum[3]);
+            ws[u] = load_slice(w_lo, w_hi, s_lo, s_hi, i + WARPS * I4_U, slices, groups, c);
+        }
+    }
+    pdl_launch();
+    // lane c holds x row c / 2 over half of the groups for rows g and g + 8; its neighbour c ^ 1
+    // the other half
+    float v_lo = sum[0] + sum[1], v_hi = sum[2] + sum[3];
+    v_lo += __shfl_xor_sync(0xffffffffu, v_lo, 1);
+    v_hi += __shfl_xor_sync(0xffffffffu, v_hi, 1);
+    __shared__ float part[WARPS][32][2];
+    part[warp][lane][0] = v_lo;
+    part[warp][lane][1] = v_hi;
+    __syncthreads();
+    const int b = c >> 1;
+    if (warp != 0 || (c & 1) || b >= B)
+        return;
+#pragma unroll
+    for (int w = 1; w < WARPS; w++) {
+        v_lo += part[w][lane][0];
+        v_hi += part[w][lane][1];
+    }
+    const int r_lo = blockIdx.x * 16 + g;
+    if (SWIGLU) {
+        if (r_lo < n)
+            act[(size_t)b * ld_act + blockIdx.x * 8 + g] = swiglu_act<true>(v_lo, v_hi);
+        return;
+    }
+    float *yo = y + (size_t)b * ldy;
+    if (r_lo < n)
+        yo[r_lo] = accumulate ? yo[r_lo] + v_lo : v_lo;
+    if (r_lo + 8 < n)
+        yo[r_lo + 8] = accumulate ? yo[r_lo + 8] + v_hi : v_hi;
+}
+
+// k a multiple of 64: each lane's pair of scales is one aligned word. One row of a narrow
+// product (fewer than 512 tiles of 16 rows: q/k/v and o of an 8B model) streams faster through
+// gemv.cu's per-element kernel (H100, 2026-12-06: Llama-3.1-8B int4 decode q/k/v 0.50-0.53 ms
+// against 0.60 per step, o 0.41-0.45 against 0.47-0.49).
+bool llm_gemv_int4_fits(const llm_dev_weight *w, int rows, bool swiglu) {
+    if (w->fmt != HWS_LLM_INT4 || rows > 2 || w->cols % (2 * HWS_LLM_GROUP) != 0 ||
+        (size_t)rows * w->cols * 2 > I4_MAX_X_BYTES)
+        return false;
+    return swiglu || rows == 2 || (w->rows + 15) / 16 >= 512;
+}
+
+hws_status llm_gemv_int4(llm_cuda *c, float *y, int ldy, uint16_t *act, int ld_act,
+                         const uint16_t *x, int ldx, int rows, const llm_dev_weight *w,
+                         int accumulate, hws_error *err) {
+    // 8 warps a block where 4 would leave the GPU short of warps (fewer than ~4 blocks of 16
+    // rows per SM on an H100)
+    unsigned tiles = (unsigned)((w->rows + 15) / 16);
+    bool wide = tiles < 512;
+    auto kernel =
+        rows == 1 ? (act ? (wide ? gemv_int4_kernel<1, true, 8> : gemv_int4_kernel<1, true, 4>)
+                         : (wide ? gemv_int4_kernel<1, false, 8> : gemv_int4_kernel<1, false, 4>))
+                  : (act ? (wide ? gemv_int4_kernel<2, true, 8> : gemv_int4_kernel<2, true, 4>)
+                         : (wide ? gemv_int4_kernel<2, false, 8> : gemv_int4_kernel<2, false, 4>));
+    size_t x_bytes = (size_t)rows * w->cols * 2;
+    cudaError_t e =
+        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)x_bytes);
+    if (e == cudaSuccess)
+        e = llm_launch(kernel, dim3(tiles), dim3((wide ? 8 : 4) * 32), x_bytes, c->stream,
+                       (const uint8_t *)w->q, w->scales, x, ldx, y, ldy, act, ld_act, w->rows,
+                       w->cols, accumulate);
+    return hws_cuda_status(e, "int4 gemv kernel launch", err);
+}
