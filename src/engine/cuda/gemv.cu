@@ -273,7 +273,7 @@ static hws_status gemv_to(llm_cuda *c, const gemv_out &o, const uint16_t *x, int
         const uint16_t *xr = x + (size_t)r0 * ldx;
         gemv_out on = o;
         on.y = o.y ? o.y + (size_t)r0 * o.ldy : nullptr;
-        if (llm_gemv_int4_fits(w, n, on.act != nullptr)) {
+        if (llm_gemv_int4_fits(w, n)) {
             hws_status st = llm_gemv_int4(c, on.y, on.ldy, on.act, on.ld_act, xr, ldx, n, w,
                                           on.accumulate, err);
             if (st != HWS_OK)

@@ -178,15 +178,12 @@ __global__ void __launch_bounds__(WARPS * 32)
         yo[r_lo + 8] = accumulate ? yo[r_lo + 8] + v_hi : v_hi;
 }
 
-// k a multiple of 64: each lane's pair of scales is one aligned word. One row of a narrow
-// product (fewer than 512 tiles of 16 rows: q/k/v and o of an 8B model) streams faster through
-// gemv.cu's per-element kernel (H100, 2026-12-06: Llama-3.1-8B int4 decode q/k/v 0.50-0.53 ms
-// against 0.60 per step, o 0.41-0.45 against 0.47-0.49).
-bool llm_gemv_int4_fits(const llm_dev_weight *w, int rows, bool swiglu) {
-    if (w->fmt != HWS_LLM_INT4 || rows > 2 || w->cols % (2 * HWS_LLM_GROUP) != 0 ||
-        (size_t)rows * w->cols * 2 > I4_MAX_X_BYTES)
-        return false;
-    return swiglu || rows == 2 || (w->rows + 15) / 16 >= 512;
+// k a multiple of 64: each lane's pair of scales is one aligned word. (Sending one row of the
+// narrow q/k/v and o products of an 8B model back to gemv.cu's per-element kernel measured
+// 349 against 352 tokens/s on the H100, 2026-12-06: this kernel takes them all.)
+bool llm_gemv_int4_fits(const llm_dev_weight *w, int rows) {
+    return w->fmt == HWS_LLM_INT4 && rows <= 2 && w->cols % (2 * HWS_LLM_GROUP) == 0 &&
+           (size_t)rows * w->cols * 2 <= I4_MAX_X_BYTES;
 }
 
 hws_status llm_gemv_int4(llm_cuda *c, float *y, int ldy, uint16_t *act, int ld_act,

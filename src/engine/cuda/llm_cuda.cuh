@@ -150,7 +150,7 @@ hws_status llm_gemv_swiglu(llm_cuda *c, uint16_t *act, int ld_act, const uint16_
                            int rows, const llm_dev_weight *w, hws_error *err);
 // The tensor-core GEMV of int4 weights for one or two rows (gemv_int4.cu), and whether it takes
 // w; act non-null: SwiGLU's activation as llm_gemv_swiglu.
-bool llm_gemv_int4_fits(const llm_dev_weight *w, int rows, bool swiglu);
+bool llm_gemv_int4_fits(const llm_dev_weight *w, int rows);
 hws_status llm_gemv_int4(llm_cuda *c, float *y, int ldy, uint16_t *act, int ld_act,
                          const uint16_t *x, int ldx, int rows, const llm_dev_weight *w,
                          int accumulate, hws_error *err);
