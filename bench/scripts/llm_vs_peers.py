@@ -363,8 +363,9 @@ def cmd_measure(a):
 PLAN_RUNTIME = {"transformers": "transformers", "llama.cpp": "llama.cpp", "hwscope": "hwscope"}
 
 
-def plan(hwscope, folder, runtime, fmt, prompt, env, gpus="1x H100 SXM 80GB"):
+def plan(hwscope, folder, runtime, fmt, prompt, env, gpus="1x H100 SXM 80GB", extra=()):
     flag = ["--quant", fmt] if runtime == "llama.cpp" else ["--dtype", fmt]
+    flag += list(extra)
     cmd = [hwscope, "plan", folder, "--runtime", runtime, "--gpus", gpus,
            "--prompt", str(prompt), "--ctx", str(max(2048, prompt + 256)), "--json"] + flag
     out = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -546,10 +547,11 @@ def cmd_compare(a):
     errors = {}
     cache = {}
     for rt, label, shape, fmt, phase, meas, row in measured_rows(doc):
-        key = (rt, shape, fmt)
-        if key not in cache:
+        static = label == "transformers static" and phase == "decode"
+        key = (rt, shape, fmt, static)
+        if key not in cache:  # the static-cache rows against plan --cache static
             cache[key] = plan(a.hwscope, folders[shape], PLAN_RUNTIME[rt], fmt, row["prompt"],
-                              env, a.gpus)
+                              env, a.gpus, ["--cache", "static"] if static else [])
         pred, why = cache[key]
         p = pred.get(phase + "_tokens_per_s") if pred else None
         if rt == "hwscope" and not a.refit and (row.get("predicted") or {}).get(phase):
@@ -569,10 +571,11 @@ def cmd_compare(a):
                 label, phase, sample, len(e), max(e) * 100, statistics.fmean(e) * 100))
     # the model behind each runtime's predictions: the basis of its first row
     seen = set()
-    for (rt, shape, fmt), (pred, _) in cache.items():
-        if pred and rt not in seen:
-            seen.add(rt)
-            lines += ["", "basis (%s, %s %s): %s" % (rt, shape, fmt, pred.get("basis", ""))]
+    for (rt, shape, fmt, static), (pred, _) in cache.items():
+        if pred and (rt, static) not in seen:
+            seen.add((rt, static))
+            lines += ["", "basis (%s%s, %s %s): %s" % (rt, " --cache static" if static else "",
+                                                       shape, fmt, pred.get("basis", ""))]
     text = "\n".join(lines) + "\n"
     sys.stdout.write(text)
     if a.table:

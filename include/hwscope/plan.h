@@ -97,6 +97,8 @@ typedef struct {
     double vllm_gpu_mem_util;         /* vLLM gpu_memory_utilization (0.90, vLLM's default) */
     double depth_tokens;              /* tokens already in the cache when decode is measured
                                        * (llama-bench -d); NA: the prompt */
+    int static_cache; /* transformers: generate(cache_implementation="static") instead of the
+                       * default dynamic cache (its decode fitted apart where runs are saved) */
 } hws_plan_opts;
 
 HWS_API void hws_plan_opts_default(hws_plan_opts *o);

@@ -430,14 +430,16 @@ static double median_per_block(const hws_llm_measured *r, int n, bool prefill, c
 }
 
 /* Hugging Face transformers, eager PyTorch: host-bound, so each phase takes the slower of the
- * host's cost per block (measured on this machine) and the GPU at the stated efficiencies. The
- * plan predicts generate()'s default dynamic cache ("eager" runs); static-cache runs are kept
- * but not used. */
-static void apply_transformers(const hws_device *dev, const hws_llm_measured *runs, int k,
-                               const char *last, const char *host, hws_predict_inputs *in) {
+ * host's cost per block (measured on this machine) and the GPU at the stated efficiencies.
+ * Decode from the runs of the plan's cache: generate()'s default dynamic one ("eager" runs) or
+ * cache_implementation="static" (a cache update and mask of another cost per block). */
+static void apply_transformers(const hws_plan_opts *o, const hws_device *dev,
+                               const hws_llm_measured *runs, int k, const char *last,
+                               const char *host, hws_predict_inputs *in) {
     int np, nd;
+    const char *variant = o->static_cache ? "static" : "eager";
     double p = median_per_block(runs, k, true, "", in->matmul_tflops * 1e12 * in->mm_eff, &np);
-    double d = median_per_block(runs, k, false, "eager", in->mem_bw_gbps * 1e9 * in->bw_eff, &nd);
+    double d = median_per_block(runs, k, false, variant, in->mem_bw_gbps * 1e9 * in->bw_eff, &nd);
     if (np == 0 && nd == 0)
         return;
     if (np > 0)
@@ -448,12 +450,13 @@ static void apply_transformers(const hws_device *dev, const hws_llm_measured *ru
     }
     snprintf(in->basis, sizeof in->basis,
              "transformers measured on this machine (%s, host %s, last %s): %.0f us/block "
-             "prefill (median of %d run(s)), %.0f us/block decode (dynamic cache, median of %d "
+             "prefill (median of %d run(s)), %.0f us/block decode (%s cache, median of %d "
              "run(s)), each phase the slower of that and the GPU at %.0f GB/s x %.2f, %.0f "
              "TFLOP/s x %.2f",
              dev->name, host[0] ? host : "not saved", last[0] ? last : "undated",
-             in->layer_overhead_us, np, in->decode_layer_overhead_us, nd, in->mem_bw_gbps,
-             in->bw_eff, in->matmul_tflops, in->mm_eff);
+             in->layer_overhead_us, np, in->decode_layer_overhead_us,
+             o->static_cache ? "static" : "dynamic", nd, in->mem_bw_gbps, in->bw_eff,
+             in->matmul_tflops, in->mm_eff);
 }
 
 void hws_llm_measured_apply(const hws_plan_opts *o, const hws_device *dev,
@@ -471,6 +474,6 @@ void hws_llm_measured_apply(const hws_plan_opts *o, const hws_device *dev,
     if (engine)
         apply_engine(o, dev, runs, k, last, in);
     else
-        apply_transformers(dev, runs, k, last, host, in);
+        apply_transformers(o, dev, runs, k, last, host, in);
     free(runs);
 }

@@ -34,7 +34,12 @@
  *   block AND 54 ms per step on every decode step: the 54 ms came from timing the first
  *   generate() after a warm-up, which runs 2-4x slower than the steady state (11.9 against
  *   32.1 tokens/s for Qwen2.5-7B in the same run), so the step cost was counted twice and
- *   Qwen2.5-7B was predicted at 11.1 tokens/s where it decodes at 22-32.
+ *   Qwen2.5-7B was predicted at 11.1 tokens/s where it decodes at 22-32. Eager PyTorch's cost
+ *   per block is the host CPU's: a later lent H100 host ran the same script 2x faster (8B
+ *   decode 52.5 against 25.2 tokens/s). So these constants are only the fallback: where
+ *   transformers runs were saved for the GPU (bench/scripts/llm_vs_peers.py measure, then
+ *   save), the host costs per block measured on that machine replace them (llm_measured.c;
+ *   bench/results/llm-peers-h200-2026-12-06-s3/: 5 of 5 out-of-sample prefills within 7 %).
  * - hwscope's row is what the engine reaches on the lent H100, bf16, Llama-3.1-8B shape
  *   (bench/results/llm-h100-2026-12-06-session2/, call 8, 2026-12-06): decode 173.2 tokens/s
  *   = 2.60 TB/s of weights, 0.86 of the measured 3025 GB/s copy (0.78 of the datasheet's 3.35
@@ -46,7 +51,8 @@
 static const hws_efficiency efficiencies[HWS_RUNTIME_COUNT] = {
     {HWS_RUNTIME_TRANSFORMERS, 0.75, 0.82, 0.50, 0.62, 0.70, 1140.0, 1290.0, 0.0, 0.0,
      "transformers, eager PyTorch: host-bound (1.14 ms per block per prefill, 1.29 ms per block "
-     "per decode step; fitted on an H100 host, bench/results/llm-peers-h100-2026-12-06)"},
+     "per decode step, dynamic cache; fitted on one lent H100 host, 2026-12-06, "
+     "bench/results/llm-peers-h100-2026-12-06; llm_vs_peers.py save fits this machine's)"},
     {HWS_RUNTIME_VLLM, 0.80, 0.88, 0.55, 0.70, 0.75, 30.0, 30.0, 0.0, 600.0,
      "vLLM: CUDA graphs for decode (a block's ~10 kernels take >= ~30 us however small), "
      "paged attention, ~0.6 ms scheduling per step; estimates"},
