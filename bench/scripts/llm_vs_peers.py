@@ -12,7 +12,11 @@ Two steps, so the GPU machine only measures:
              (make_random_gguf.py, F16; llama-quantize makes Q8_0 and Q4_K_M from it);
            - hwscope: hwscope bench llm DIR -p P -n N -o json (bf16, int8, int4).
   compare  (anywhere) runs `hwscope plan DIR --runtime R --json` for each measured row and prints
-           the error table (markdown): predicted, measured, error per runtime, shape, format, phase.
+           the error table (markdown): predicted, measured, error per runtime, shape, format, phase;
+           with --refit, plan fits the hwscope and transformers runtimes on the in-sample runs only.
+  save     (on the machine, or anywhere for it) writes the transformers rows into hwscope's
+           ceilings file as runs ("runtime": "transformers"), so `plan --runtime transformers`
+           there predicts from this machine's host costs instead of the built-in constants.
 
 The shapes are written as config.json folders (--configs), so every tool reads the same shape.
 IN_SAMPLE shapes are the ones runtime constants are fitted on; the others are out of sample.
@@ -413,6 +417,7 @@ def in_sample_ceilings(src, dst, hwscope, configs, measured=None, gpus=None):
         with open(src) as f:
             doc = json.load(f)
     folders = write_configs(configs, IN_SAMPLE)
+    quiet = dict(os.environ, HWSCOPE_CEILINGS="/nonexistent")  # the planner's own FLOPs
     for gpu in doc.get("gpus", []):
         runs = [r for r in gpu.get("llm", []) if r.get("model") in IN_SAMPLE]
         for r in runs:
@@ -420,8 +425,7 @@ def in_sample_ceilings(src, dst, hwscope, configs, measured=None, gpus=None):
             if r.get("prefill_tokens_per_s") and r.get("prefill_wave_flops_per_token") is None \
                     and r.get("runtime", "hwscope") == "hwscope":
                 pred, _ = plan(hwscope, folders[r["model"]], "hwscope", r["format"],
-                               r["prompt_tokens"], dict(os.environ, HWSCOPE_CEILINGS="/nonexistent"),
-                               "1x " + gpu["name"])
+                               r["prompt_tokens"], quiet, "1x " + gpu["name"])
                 r["prefill_wave_flops_per_token"] = (pred or {}).get("prefill_wave_flops_per_token")
         gpu["llm"] = runs
     if measured is not None:
@@ -685,11 +689,16 @@ def main():
     m.add_argument("--reps", type=int, default=3)
     m.add_argument("--tf-prompts", default="",
                    help="shorter prompts transformers also prefills, e.g. 64,128")
+
+    def reads_measured(parser, ceilings_help):
+        """The flags of the steps that read a measure document and run hwscope plan."""
+        parser.add_argument("--measured", required=True)
+        parser.add_argument("--hwscope", default="build/hwscope")
+        parser.add_argument("--ceilings", help=ceilings_help)
+        parser.add_argument("--configs", default="/tmp/llm_vs_peers/configs")
+
     c = sub.add_parser("compare")
-    c.add_argument("--measured", required=True)
-    c.add_argument("--hwscope", default="build/hwscope")
-    c.add_argument("--ceilings", help="hwscope.ceilings/1 file the plans use")
-    c.add_argument("--configs", default="/tmp/llm_vs_peers/configs")
+    reads_measured(c, "hwscope.ceilings/1 file the plans use")
     c.add_argument("--table", help="write the markdown table here too")
     c.add_argument("--refit", action="store_true",
                    help="predict the hwscope rows here from the in-sample runs of --ceilings "
@@ -699,12 +708,9 @@ def main():
     c.add_argument("--gpus", default="1x H100 SXM 80GB", help="the GPU the plans are for")
     s = sub.add_parser("save", help="transformers runs of a measure document into the ceilings "
                                     "file, for plan --runtime transformers on that machine")
-    s.add_argument("--measured", required=True)
-    s.add_argument("--hwscope", default="build/hwscope")
-    s.add_argument("--ceilings", help="the ceilings file (hwscope's own path when not given)")
+    reads_measured(s, "the ceilings file (hwscope's own path when not given)")
     s.add_argument("--gpu", help="the GPU's name (the document's when not given)")
     s.add_argument("--gpus", help="the GPU the planner's FLOPs and bytes are for (--gpu)")
-    s.add_argument("--configs", default="/tmp/llm_vs_peers/configs")
     k = sub.add_parser("fitcheck")
     k.add_argument("--jsonl", required=True, help="the engine driver's log (bench/llm_driver.c)")
     k.add_argument("--hwscope", default="build/hwscope")

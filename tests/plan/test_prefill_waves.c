@@ -61,7 +61,7 @@ static void part_waves_cost_more(void **state) {
     assert_near(plain, small_plain(128), 1);
     assert_true(waves > plain * 1.05);
     /* and never less than the plain FLOPs, however many SMs */
-    for (double sms = 1; sms <= 256; sms *= 2)
+    for (int sms = 1; sms <= 256; sms *= 2)
         assert_true(hws_prefill_wave_flops(&m, 128, sms, 1, &plain) >= plain * (1 - 1e-12));
 }
 
