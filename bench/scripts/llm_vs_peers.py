@@ -12,7 +12,11 @@ Two steps, so the GPU machine only measures:
              (make_random_gguf.py, F16; llama-quantize makes Q8_0 and Q4_K_M from it);
            - hwscope: hwscope bench llm DIR -p P -n N -o json (bf16, int8, int4).
   compare  (anywhere) runs `hwscope plan DIR --runtime R --json` for each measured row and prints
-           the error table (markdown): predicted, measured, error per runtime, shape, format, phase.
+           the error table (markdown): predicted, measured, error per runtime, shape, format, phase;
+           with --refit, plan fits the hwscope and transformers runtimes on the in-sample runs only.
+  save     (on the machine, or anywhere for it) writes the transformers rows into hwscope's
+           ceilings file as runs ("runtime": "transformers"), so `plan --runtime transformers`
+           there predicts from this machine's host costs instead of the built-in constants.
 
 The shapes are written as config.json folders (--configs), so every tool reads the same shape.
 IN_SAMPLE shapes are the ones runtime constants are fitted on; the others are out of sample.
@@ -116,7 +120,22 @@ def tf_generate(model, ids, new, kw):
     return time.perf_counter() - t
 
 
-def measure_transformers(name, prompt, gen, reps):
+def tf_prefill(model, ids, reps):
+    """tokens/s of one forward over ids (use_cache), after a warm-up forward."""
+    import torch
+
+    model(ids, use_cache=True)  # warm-up: kernels, cuBLAS handles
+    pp = []
+    for _ in range(reps):
+        torch.cuda.synchronize()
+        t = time.perf_counter()
+        model(ids, use_cache=True)
+        torch.cuda.synchronize()
+        pp.append(ids.shape[1] / (time.perf_counter() - t))
+    return stats(pp)
+
+
+def measure_transformers(name, prompt, gen, reps, extra_prompts=()):
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
@@ -132,21 +151,16 @@ def measure_transformers(name, prompt, gen, reps):
     row = {"shape": name, "runtime": "transformers", "format": "bf16", "prompt": prompt,
            "gen": gen, "attn_implementation": getattr(model.config, "_attn_implementation", None)}
     with torch.inference_mode():
-        model(ids, use_cache=True)  # warm-up: kernels, cuBLAS handles
-        pp = []
-        for _ in range(reps):
-            torch.cuda.synchronize()
-            t = time.perf_counter()
-            model(ids, use_cache=True)
-            torch.cuda.synchronize()
-            pp.append(prompt / (time.perf_counter() - t))
-        row["prefill_tokens_per_s"] = stats(pp)
+        row["prefill_tokens_per_s"] = tf_prefill(model, ids, reps)
+        # shorter prompts: the host's cost per block shows where the GPU has little to do
+        row["prefill_by_prompt"] = {str(n): tf_prefill(model, ids[:, :n], reps)
+                                    for n in extra_prompts if 0 < n < prompt}
         for variant, kw in (("eager", {}), ("static", {"cache_implementation": "static",
                                                        "disable_compile": True})):
             try:
                 tf_generate(model, ids, 4, kw)  # warm-up (the static cache is allocated here)
                 ttft, tg = [], []
-                for _ in range(3):
+                for _ in range(max(3, reps)):  # the first is left out by compare (warm-up)
                     t1 = tf_generate(model, ids, 1, kw)
                     tn = tf_generate(model, ids, gen + 1, kw)
                     ttft.append(t1 * 1e3)
@@ -278,8 +292,20 @@ def measure_hwscope(name, folder, hwscope, formats, prompt, gen, reps, save, ext
     return rows
 
 
+def cpu_model():
+    """The host CPU's model name and logical CPU count: eager PyTorch is host-bound, so where a
+    transformers figure was measured is the CPU as much as the GPU."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")]
+        return "%s (%d logical CPUs)" % (names[0], len(names)) if names else None
+    except OSError:
+        return None
+
+
 def environment():
-    env = {"time_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+    env = {"time_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+           "cpu": cpu_model()}
     try:
         import torch
         import transformers
@@ -313,7 +339,8 @@ def cmd_measure(a):
             elif peer == "transformers":
                 t = time.perf_counter()
                 try:
-                    row = measure_transformers(name, a.prompt, a.tf_gen, a.reps)
+                    row = measure_transformers(name, a.prompt, a.tf_gen, a.reps,
+                                               [int(n) for n in a.tf_prompts.split(",") if n])
                 except Exception as e:
                     row = {"shape": name, "runtime": "transformers", "error": repr(e)}
                 row["wall_s"] = time.perf_counter() - t
@@ -340,10 +367,11 @@ def cmd_measure(a):
 PLAN_RUNTIME = {"transformers": "transformers", "llama.cpp": "llama.cpp", "hwscope": "hwscope"}
 
 
-def plan(hwscope, folder, runtime, fmt, prompt, env):
+def plan(hwscope, folder, runtime, fmt, prompt, env, gpus="1x H100 SXM 80GB", extra=()):
     flag = ["--quant", fmt] if runtime == "llama.cpp" else ["--dtype", fmt]
-    cmd = [hwscope, "plan", folder, "--runtime", runtime, "--gpus", "1x H100 SXM 80GB",
-           "--prompt", str(prompt), "--ctx", "2048", "--json"] + flag
+    flag += list(extra)
+    cmd = [hwscope, "plan", folder, "--runtime", runtime, "--gpus", gpus,
+           "--prompt", str(prompt), "--ctx", str(max(2048, prompt + 256)), "--json"] + flag
     out = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if out.returncode != 0:
         return None, out.stderr.strip()
@@ -378,19 +406,130 @@ def measured_rows(doc):
                     steady(dict(v["decode_tokens_per_s"], drop_first=rt == "transformers")), row
 
 
-def in_sample_ceilings(src, dst):
-    """A copy of the ceilings file at src whose saved hwscope runs are the in-sample shapes'
-    only (layers filled from SHAPES where a run predates the field): the fit `plan --runtime
-    hwscope` makes from it has never seen the out-of-sample shapes."""
-    with open(src) as f:
-        doc = json.load(f)
+def in_sample_ceilings(src, dst, hwscope, configs, measured=None, gpus=None):
+    """A copy of the ceilings file at src (an empty one when None) whose saved runs are the
+    in-sample shapes' only, and, when the measure document `measured` has transformers rows, the
+    in-sample ones saved as `save` does: the fits `plan --runtime hwscope|transformers` make from
+    it have never seen the out-of-sample shapes. Runs saved before a field existed get it here:
+    layers from SHAPES, and the planner's wave FLOPs (hwscope plan on this GPU) for a prefill."""
+    doc = {"schema": "hwscope.ceilings/1", "gpus": []}
+    if src:
+        with open(src) as f:
+            doc = json.load(f)
+    folders = write_configs(configs, IN_SAMPLE)
+    quiet = dict(os.environ, HWSCOPE_CEILINGS="/nonexistent")  # the planner's own FLOPs
     for gpu in doc.get("gpus", []):
         runs = [r for r in gpu.get("llm", []) if r.get("model") in IN_SAMPLE]
         for r in runs:
             r.setdefault("layers", SHAPES[r["model"]][3])
+            if r.get("prefill_tokens_per_s") and r.get("prefill_wave_flops_per_token") is None \
+                    and r.get("runtime", "hwscope") == "hwscope":
+                pred, _ = plan(hwscope, folders[r["model"]], "hwscope", r["format"],
+                               r["prompt_tokens"], quiet, "1x " + gpu["name"])
+                r["prefill_wave_flops_per_token"] = (pred or {}).get("prefill_wave_flops_per_token")
         gpu["llm"] = runs
+    if measured is not None:
+        rows = [r for r in measured["rows"] if r.get("shape") in IN_SAMPLE]
+        gpu_name = measured.get("environment", {}).get("gpu") or "NVIDIA H100 80GB HBM3"
+        add_runs(doc, gpu_name, transformers_runs(dict(measured, rows=rows), hwscope, configs,
+                                                  gpus or "1x " + gpu_name))
     with open(dst, "w") as f:
         json.dump(doc, f, indent=1)
+
+
+# ---- save: transformers runs beside the ceilings ------------------------------------------------
+
+def transformers_runs(measured, hwscope, configs, gpus):
+    """The transformers rows of a measure document as hwscope.ceilings/1 "llm" runs (runtime
+    "transformers"): one prefill run per prompt length, one decode run per cache (variant "eager":
+    the default dynamic cache, "static"), each with the planner's FLOPs or bytes for it."""
+    env = measured.get("environment", {})
+    rows = [r for r in measured["rows"] if r.get("runtime") == "transformers" and "error" not in r]
+    folders = write_configs(configs, sorted({r["shape"] for r in rows}))
+    quiet = dict(os.environ, HWSCOPE_CEILINGS="/nonexistent")  # the planner's own bytes and FLOPs
+    runs = []
+    for row in rows:
+        base = {"runtime": "transformers", "model": row["shape"], "device": "cuda",
+                "format": row["format"], "batch": 1, "layers": SHAPES[row["shape"]][3],
+                "measured_at": env.get("time_utc", ""), "host": (env.get("cpu") or "")[:63]}
+        prefills = [(row["prompt"], row["prefill_tokens_per_s"])] + \
+            [(int(n), v) for n, v in row.get("prefill_by_prompt", {}).items()]
+        for n, figure in prefills:
+            pred, why = plan(hwscope, folders[row["shape"]], "transformers", row["format"], n,
+                             quiet, gpus)
+            if pred is None:
+                sys.exit("llm_vs_peers save: hwscope plan %s: %s" % (row["shape"], why))
+            runs.append(dict(base, depth=0, prompt_tokens=n, gen_tokens=0,
+                             prefill_tokens_per_s=steady(figure), decode_tokens_per_s=None,
+                             prefill_flops_per_token=pred.get("prefill_flops_per_token")))
+        pred, why = plan(hwscope, folders[row["shape"]], "transformers", row["format"],
+                         row["prompt"], quiet, gpus)
+        for variant in ("eager", "static"):
+            v = row.get(variant)
+            if isinstance(v, dict) and "decode_tokens_per_s" in v:
+                runs.append(dict(base, variant=variant, depth=row["prompt"], prompt_tokens=0,
+                                 gen_tokens=row["gen"], prefill_tokens_per_s=None,
+                                 decode_tokens_per_s=steady(dict(v["decode_tokens_per_s"],
+                                                                 drop_first=True)),
+                                 decode_bytes_per_step=pred.get("decode_bytes_per_step")))
+    return runs
+
+
+def add_runs(doc, gpu_name, runs):
+    """runs into the "llm" array of gpu_name's entry of a ceilings document (created with null
+    ceilings when new); a run of the same runtime, variant, model, format, batch, depth, prompt
+    and gen replaces the saved one, as hwscope bench llm saves its own."""
+    key = ("runtime", "variant", "model", "device", "format", "batch", "depth", "prompt_tokens",
+           "gen_tokens")
+    entry = next((g for g in doc["gpus"] if g.get("name") == gpu_name), None)
+    if entry is None:
+        entry = {"name": gpu_name}
+        doc["gpus"].append(entry)
+    saved = entry.setdefault("llm", [])
+    for run in runs:
+        k = tuple(run.get(f, "hwscope" if f == "runtime" else "") for f in key)
+        saved[:] = [r for r in saved
+                    if tuple(r.get(f, "hwscope" if f == "runtime" else "") for f in key) != k]
+        saved.append(run)
+
+
+def ceilings_path():
+    """Where hwscope keeps its ceilings (hws_ceilings_path): $HWSCOPE_CEILINGS, else
+    $XDG_CACHE_HOME/hwscope/ceilings.json, else ~/.cache/hwscope/ceilings.json."""
+    if os.environ.get("HWSCOPE_CEILINGS"):
+        return os.environ["HWSCOPE_CEILINGS"]
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "hwscope", "ceilings.json")
+
+
+def cmd_save(a):
+    """The transformers runs of a measure document into the ceilings file, under the lock
+    hwscope's own writer takes, replaced at once (temporary file + rename)."""
+    import fcntl
+
+    with open(a.measured) as f:
+        measured = json.load(f)
+    gpu_name = a.gpu or measured.get("environment", {}).get("gpu")
+    if not gpu_name:
+        sys.exit("llm_vs_peers save: the document names no GPU; give --gpu")
+    runs = transformers_runs(measured, a.hwscope, a.configs, a.gpus or "1x " + gpu_name)
+    if not runs:
+        sys.exit("llm_vs_peers save: no transformers rows in %s" % a.measured)
+    path = a.ceilings or ceilings_path()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path + ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        doc = {"schema": "hwscope.ceilings/1", "gpus": []}
+        if os.path.exists(path):
+            with open(path) as f:
+                doc = json.load(f)
+        if doc.get("schema") != "hwscope.ceilings/1":
+            sys.exit("llm_vs_peers save: %s is not a hwscope.ceilings/1 document" % path)
+        add_runs(doc, gpu_name, runs)
+        with open(path + ".tmp", "w") as f:
+            json.dump(doc, f, indent=1)
+        os.replace(path + ".tmp", path)
+    print("saved %d transformers run(s) of %s to %s" % (len(runs), gpu_name, path))
 
 
 def cmd_compare(a):
@@ -399,9 +538,11 @@ def cmd_compare(a):
     names = sorted({r["shape"] for r in doc["rows"]})
     folders = write_configs(a.configs, names)
     env = dict(os.environ)
-    if a.ceilings and a.refit:
+    tf = any(r.get("runtime") == "transformers" for r in doc["rows"])
+    if a.refit and (a.ceilings or tf):
         fitted = os.path.join(a.configs, "ceilings-in-sample.json")
-        in_sample_ceilings(a.ceilings, fitted)
+        in_sample_ceilings(a.ceilings, fitted, a.hwscope, a.configs, doc if tf else None,
+                           a.gpus)
         env["HWSCOPE_CEILINGS"] = fitted
     elif a.ceilings:
         env["HWSCOPE_CEILINGS"] = a.ceilings
@@ -410,10 +551,11 @@ def cmd_compare(a):
     errors = {}
     cache = {}
     for rt, label, shape, fmt, phase, meas, row in measured_rows(doc):
-        key = (rt, shape, fmt)
-        if key not in cache:
+        static = label == "transformers static" and phase == "decode"
+        key = (rt, shape, fmt, static)
+        if key not in cache:  # the static-cache rows against plan --cache static
             cache[key] = plan(a.hwscope, folders[shape], PLAN_RUNTIME[rt], fmt, row["prompt"],
-                              env)
+                              env, a.gpus, ["--cache", "static"] if static else [])
         pred, why = cache[key]
         p = pred.get(phase + "_tokens_per_s") if pred else None
         if rt == "hwscope" and not a.refit and (row.get("predicted") or {}).get(phase):
@@ -431,6 +573,13 @@ def cmd_compare(a):
         if e:
             lines.append("| %s | %s | %s | %d | %.1f%% | %.1f%% |" % (
                 label, phase, sample, len(e), max(e) * 100, statistics.fmean(e) * 100))
+    # the model behind each runtime's predictions: the basis of its first row
+    seen = set()
+    for (rt, shape, fmt, static), (pred, _) in cache.items():
+        if pred and (rt, static) not in seen:
+            seen.add((rt, static))
+            lines += ["", "basis (%s%s, %s %s): %s" % (rt, " --cache static" if static else "",
+                                                       shape, fmt, pred.get("basis", ""))]
     text = "\n".join(lines) + "\n"
     sys.stdout.write(text)
     if a.table:
@@ -538,15 +687,30 @@ def main():
     m.add_argument("--gen", type=int, default=128)
     m.add_argument("--tf-gen", type=int, default=32, help="transformers decode tokens per run")
     m.add_argument("--reps", type=int, default=3)
+    m.add_argument("--tf-prompts", default="",
+                   help="shorter prompts transformers also prefills, e.g. 64,128")
+
+    def reads_measured(parser, ceilings_help):
+        """The flags of the steps that read a measure document and run hwscope plan."""
+        parser.add_argument("--measured", required=True)
+        parser.add_argument("--hwscope", default="build/hwscope")
+        parser.add_argument("--ceilings", help=ceilings_help)
+        parser.add_argument("--configs", default="/tmp/llm_vs_peers/configs")
+
     c = sub.add_parser("compare")
-    c.add_argument("--measured", required=True)
-    c.add_argument("--hwscope", default="build/hwscope")
-    c.add_argument("--ceilings", help="hwscope.ceilings/1 file the plans use")
-    c.add_argument("--configs", default="/tmp/llm_vs_peers/configs")
+    reads_measured(c, "hwscope.ceilings/1 file the plans use")
     c.add_argument("--table", help="write the markdown table here too")
     c.add_argument("--refit", action="store_true",
                    help="predict the hwscope rows here from the in-sample runs of --ceilings "
-                        "(instead of the predictions bench llm made as it went)")
+                        "(instead of the predictions bench llm made as it went), and the "
+                        "transformers rows from the in-sample transformers rows saved as `save` "
+                        "does")
+    c.add_argument("--gpus", default="1x H100 SXM 80GB", help="the GPU the plans are for")
+    s = sub.add_parser("save", help="transformers runs of a measure document into the ceilings "
+                                    "file, for plan --runtime transformers on that machine")
+    reads_measured(s, "the ceilings file (hwscope's own path when not given)")
+    s.add_argument("--gpu", help="the GPU's name (the document's when not given)")
+    s.add_argument("--gpus", help="the GPU the planner's FLOPs and bytes are for (--gpu)")
     k = sub.add_parser("fitcheck")
     k.add_argument("--jsonl", required=True, help="the engine driver's log (bench/llm_driver.c)")
     k.add_argument("--hwscope", default="build/hwscope")
@@ -556,6 +720,8 @@ def main():
     a = p.parse_args()
     if a.cmd == "fitcheck":
         cmd_fitcheck(a)
+    elif a.cmd == "save":
+        cmd_save(a)
     elif a.cmd == "measure":
         os.makedirs(a.work, exist_ok=True)
         cmd_measure(a)

@@ -179,9 +179,10 @@ typedef struct {
     double predicted_tokens_per_s; /* hwscope plan --runtime hwscope for this row */
     double prediction_error;       /* predicted / measured - 1 */
     char prediction_basis[160];
-    double plan_bytes_per_step;  /* the planner's weights + KV read per decode step, bytes */
-    double plan_flops_per_token; /* the planner's prefill FLOPs per token */
-    double plan_layers;          /* the model's transformer blocks */
+    double plan_bytes_per_step;       /* the planner's weights + KV read per decode step, bytes */
+    double plan_flops_per_token;      /* the planner's prefill FLOPs per token */
+    double plan_wave_flops_per_token; /* the same, products in whole waves of tiles over the SMs */
+    double plan_layers;               /* the model's transformer blocks */
     char build_commit[48];
     char measured_at[32]; /* UTC, ISO 8601 */
 } hws_llm_record;

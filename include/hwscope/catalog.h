@@ -29,6 +29,7 @@ typedef struct {
     double int8_tops;
     double fp4_tflops;
     double sparsity_factor; /* sparse / dense ratio (2 for 2:4), NA when none */
+    double sm_count;        /* streaming multiprocessors (AMD: compute units); NA unknown */
     double tdp_w;
     char interconnect[32];    /* "NVLink 4", "PCIe", "Infinity Fabric" */
     double interconnect_gbps; /* per GPU, GB/s, both directions */

@@ -60,9 +60,14 @@ HWS_API hws_status hws_ceilings_save(const char *path, const char *gpu_name, con
 
 /* What `hwscope bench llm` measured for one model, format, batch and depth on one device,
  * saved beside that device's ceilings (the entry's "llm" array) so the planner predicts the
- * hwscope runtime from it. The planner's own bytes and FLOPs for the run are kept with it, so a
- * fit over saved runs needs no model file. Unknown numbers are HWS_NA. */
+ * hwscope runtime from it; or a run of another runtime on that machine (bench/scripts/
+ * llm_vs_peers.py save: Hugging Face transformers), which `plan --runtime transformers` fits
+ * its host costs to. The planner's own bytes and FLOPs for the run are kept with it, so a fit
+ * over saved runs needs no model file. Unknown numbers are HWS_NA. */
 typedef struct {
+    char runtime[16]; /* "hwscope" (also when the file has none) or "transformers" */
+    char variant[8];  /* transformers decode: "eager" (default dynamic cache) or "static"; "" */
+    char host[64];    /* the CPU the run's host code ran on, where saved; "" */
     char model[96];
     char device[8]; /* "cuda" or "cpu" */
     char format[8]; /* "bf16", "fp16", "int8", "int4" */
@@ -72,7 +77,9 @@ typedef struct {
     double prefill_tokens_per_s, decode_tokens_per_s;
     double decode_bytes_per_step;   /* the planner's weights + KV read per decode step, bytes */
     double prefill_flops_per_token; /* the planner's, at prompt_tokens */
-    int layers;                     /* transformer blocks; 0 unknown (files before 2026-12-06) */
+    double prefill_wave_flops_per_token; /* the same, block products counted in whole waves of
+                                          * output tiles over the SMs; NA in older files */
+    int layers; /* transformer blocks; 0 unknown (files before 2026-12-06) */
     char measured_at[32];
 } hws_llm_measured;
 
@@ -86,8 +93,8 @@ HWS_API hws_status hws_llm_measured_load(const char *path, const char *device_na
                                          const hws_gpu_spec *spec, hws_llm_measured *out, int cap,
                                          int *n, hws_error *err);
 /* Saves runs into the entry of device_name (created with null ceilings when new): a run of the
- * same model, device, format, batch, depth, prompt and gen replaces the saved one; the other
- * keys and devices are kept. Same file rules (and lock) as hws_ceilings_save. */
+ * same runtime, variant, model, device, format, batch, depth, prompt and gen replaces the saved
+ * one; the other keys and devices are kept. Same file rules (and lock) as hws_ceilings_save. */
 HWS_API hws_status hws_llm_measured_save(const char *path, const char *device_name,
                                          const hws_llm_measured *runs, int n, hws_error *err);
 

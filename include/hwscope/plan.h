@@ -97,6 +97,8 @@ typedef struct {
     double vllm_gpu_mem_util;         /* vLLM gpu_memory_utilization (0.90, vLLM's default) */
     double depth_tokens;              /* tokens already in the cache when decode is measured
                                        * (llama-bench -d); NA: the prompt */
+    int static_cache; /* transformers: generate(cache_implementation="static") instead of the
+                       * default dynamic cache (its decode fitted apart where runs are saved) */
 } hws_plan_opts;
 
 HWS_API void hws_plan_opts_default(hws_plan_opts *o);
@@ -165,6 +167,8 @@ typedef struct {
     const hws_gpu_spec *spec; /* catalog row; NULL when not in the catalog */
     double mem_total_bytes;
     double mem_avail_bytes; /* free now (local GPU) or total (named hardware) */
+    double sm_count;        /* streaming multiprocessors: the driver's (local) or the catalog's;
+                             * NA unknown (prefill then counted in FLOPs, not waves) */
     int local;              /* 1: this machine's GPU, fit judged against free memory */
 } hws_device;
 
@@ -332,8 +336,14 @@ typedef struct {
     double step_overhead_us;
     double prefill_overhead_us; /* fixed cost per prefill (fitted from measured runs; 0 else) */
     double prefill_block_us;    /* serial cost per block per prefill chunk (fitted; 0 else) */
-    double host_tflops;         /* CPU matrix rate for CPU-only prefill, TFLOP/s */
-    double host_mm_eff;         /* llama.cpp's fraction of it */
+    double sm_count;            /* SMs of the slowest GPU; NA when one is unknown */
+    /* The hwscope runtime's prefill fitted with its products counted in whole waves of output
+     * tiles over the SMs (hws_prefill_wave_flops): used instead of mm_eff, prefill_overhead_us
+     * and prefill_block_us where the model's waves can be counted; NA when not fitted (no SM
+     * count, or saved runs without wave FLOPs). */
+    double wave_mm_eff, wave_prefill_overhead_us, wave_prefill_block_us;
+    double host_tflops; /* CPU matrix rate for CPU-only prefill, TFLOP/s */
+    double host_mm_eff; /* llama.cpp's fraction of it */
     char basis[HWS_PLAN_BASIS_LEN * 2];
     char ceilings_warning[HWS_ERROR_LEN]; /* why a ceilings file there was not used; "" */
 } hws_predict_inputs;
@@ -364,8 +374,10 @@ typedef struct {
     double tpot_ms;                   /* time per output token (one step of the batch) */
     double decode_bytes_per_step;     /* weights read + KV read, bytes */
     double prefill_flops_per_token;
-    double allreduce_ms_per_step; /* tensor parallel cost per decode step */
-    const char *decode_bound;     /* "memory", "compute" or "host" */
+    double prefill_wave_flops_per_token; /* the same with the block products counted in whole
+                                          * waves of output tiles over the SMs; NA unknown */
+    double allreduce_ms_per_step;        /* tensor parallel cost per decode step */
+    const char *decode_bound;            /* "memory", "compute" or "host" */
     char basis[HWS_PLAN_BASIS_LEN * 4];
 } hws_prediction;
 /* The fields of a prediction (decode_bound and basis are strings beside them). */

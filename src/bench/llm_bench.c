@@ -193,6 +193,7 @@ static void judge_row(const llm_run *r, hws_llm_record *rec, bool prefill) {
     hws_prediction_compute(o->model, &po, &mem, &pl, &in, &pred);
     rec->plan_bytes_per_step = pred.decode_bytes_per_step;
     rec->plan_flops_per_token = pred.prefill_flops_per_token;
+    rec->plan_wave_flops_per_token = pred.prefill_wave_flops_per_token;
     rec->plan_layers = o->model->n_layers;
     rec->predicted_tokens_per_s = prefill ? pred.prefill_tokens_per_s : pred.decode_tokens_per_s;
     snprintf(rec->prediction_basis, sizeof rec->prediction_basis, "%.159s", in.basis);
@@ -247,6 +248,7 @@ static hws_llm_record *new_row(llm_run *r, const char *test) {
                     &rec->prediction_error,
                     &rec->plan_bytes_per_step,
                     &rec->plan_flops_per_token,
+                    &rec->plan_wave_flops_per_token,
                     &rec->plan_layers};
     for (size_t i = 0; i < sizeof na / sizeof na[0]; i++)
         *na[i] = HWS_NA;
@@ -392,6 +394,7 @@ int hws_llm_records_measured(const hws_bench_result *r, hws_llm_measured *out, i
         hws_llm_measured *m = &out[n++];
         bool prefill = rec->test[0] == 'p';
         memset(m, 0, sizeof *m);
+        snprintf(m->runtime, sizeof m->runtime, "hwscope");
         snprintf(m->model, sizeof m->model, "%s", rec->model);
         snprintf(m->device, sizeof m->device, "%s", rec->device);
         snprintf(m->format, sizeof m->format, "%s", rec->format);
@@ -404,6 +407,7 @@ int hws_llm_records_measured(const hws_bench_result *r, hws_llm_measured *out, i
         m->decode_tokens_per_s = prefill ? HWS_NA : rec->tokens_per_s;
         m->decode_bytes_per_step = prefill ? HWS_NA : rec->plan_bytes_per_step;
         m->prefill_flops_per_token = prefill ? rec->plan_flops_per_token : HWS_NA;
+        m->prefill_wave_flops_per_token = prefill ? rec->plan_wave_flops_per_token : HWS_NA;
         m->layers = hws_known(rec->plan_layers) ? (int)rec->plan_layers : 0;
     }
     return n;

@@ -16,7 +16,8 @@
 static const char usage[] =
     "MODEL [--dtype FMT | --quant GGUF_TYPE] [--kv-dtype fp16|fp8|q8_0|q4] [--ctx N] [--batch B]\n"
     "       [--gpus local|cpu|\"4x RTX 4090\"|\"2x H100 SXM 80GB\"|...] [--host CPU] [--ram GB]\n"
-    "       [--depth N] [--runtime transformers|vllm|llama.cpp|hwscope] [--json]\n"
+    "       [--depth N] [--runtime transformers|vllm|llama.cpp|hwscope] [--cache dynamic|static]\n"
+    "       [--json]\n"
     "MODEL is a catalog name (hwscope catalog), a config.json (or its folder) or a .gguf file.";
 
 typedef struct {

@@ -46,6 +46,11 @@ int hws_plan_setup(const char *cmd, const char *model_arg, const hws_plan_args *
                 cmd, "--runtime: '%s' is not transformers, vllm, llama.cpp or hwscope", a->runtime);
         o->runtime = (hws_runtime)rt;
     }
+    if (a->cache != NULL && strcmp(a->cache, "static") != 0 && strcmp(a->cache, "dynamic") != 0)
+        return hws_usage_error(cmd, "--cache: '%s' is not dynamic or static", a->cache);
+    o->static_cache = a->cache != NULL && strcmp(a->cache, "static") == 0;
+    if (o->static_cache && o->runtime != HWS_RUNTIME_TRANSFORMERS)
+        return hws_usage_error(cmd, "--cache static: only --runtime transformers has a choice");
     long ctx = a->ctx > 0 ? a->ctx : (long)hws_plan_default_ctx(model);
     if (a->ctx > 0 && hws_known(model->max_context) && a->ctx > model->max_context)
         fprintf(stderr, "hwscope %s: warning: --ctx %ld is beyond %s's context of %.0f tokens\n",

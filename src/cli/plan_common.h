@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 typedef struct {
-    const char *dtype, *quant, *kv, *runtime;
+    const char *dtype, *quant, *kv, *runtime, *cache;
     long ctx, batch, prompt, depth;
 } hws_plan_args;
 
@@ -37,6 +37,9 @@ void hws_plan_args_default(hws_plan_args *a);
         {"depth",    HWS_OPT_INT,                                                                    \
          &(a).depth, 1,                                                                              \
          10485760,   "tokens in the cache when decode is timed (llama-bench -d; the prompt)"},       \
+        {"cache",    HWS_OPT_STRING,                                                                 \
+         &(a).cache, 0,                                                                              \
+         0,          "transformers KV cache: dynamic (generate's default) or static"},               \
     {                                                                                                \
         "runtime", HWS_OPT_STRING, &(a).runtime, 0, 0,                                               \
             "transformers, vllm, llama.cpp or hwscope (transformers; llama.cpp for GGUF types)"      \

@@ -33,6 +33,7 @@ static const hws_field gpu_fields[] = {
     N(int8_tops, "int8_tops", 1, "TOPS", "INT8 tensor, dense"),
     N(fp4_tflops, "fp4_tflops", 1, "TFLOP/s", "FP4 tensor, dense"),
     N(sparsity_factor, "sparsity_factor", 1, "", "sparse / dense tensor rate (2 for 2:4)"),
+    N(sm_count, "sm_count", 1, "", "streaming multiprocessors (AMD: compute units)"),
     N(tdp_w, "tdp_w", 1, "W", "board or module power"),
     S(interconnect, "interconnect", "GPU-to-GPU link"),
     N(interconnect_gbps, "interconnect_gbps", 1, "GB/s", "link bandwidth per GPU, both ways"),

@@ -28,6 +28,7 @@ static void device_from_spec(hws_device *d, const hws_gpu_spec *g) {
     d->spec = g;
     d->mem_total_bytes = g->mem_bytes * VENDOR_GB_USABLE;
     d->mem_avail_bytes = d->mem_total_bytes;
+    d->sm_count = g->sm_count;
 }
 
 void hws_devices_named(const hws_gpu_spec *g, int n, hws_device_set *out) {
@@ -165,6 +166,9 @@ hws_status hws_devices_from_gpus(const hws_gpu_list *list, hws_device_set *out, 
         /* in MIG mode a process sees one slice: judge against the largest */
         d->mem_total_bytes = hws_gpu_device_mem_bytes(g);
         d->mem_avail_bytes = hws_gpu_usable_mem_bytes(g);
+        d->sm_count = d->spec != NULL ? d->spec->sm_count : HWS_NA; /* the driver's, else */
+        if (hws_known(g->sm_count) && g->sm_count > 0)
+            d->sm_count = g->sm_count;
     }
     if (out->count == 0)
         return hws_error_set(err, HWS_ERR_UNSUPPORTED, "no usable local GPU: every one is lost");

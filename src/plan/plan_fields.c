@@ -57,6 +57,7 @@ static const hws_field prediction_fields[] = {
     HWS_JSON_NUM(hws_prediction, decode_fill_tokens),
     HWS_JSON_NUM(hws_prediction, decode_bytes_per_step),
     HWS_JSON_NUM(hws_prediction, prefill_flops_per_token),
+    HWS_JSON_NUM(hws_prediction, prefill_wave_flops_per_token),
     HWS_JSON_NUM(hws_prediction, allreduce_ms_per_step),
 };
 const hws_field_table hws_prediction_table = HWS_FIELD_TABLE(hws_prediction, prediction_fields);
@@ -79,6 +80,10 @@ static const hws_field predict_inputs_fields[] = {
     HWS_JSON_NUM(hws_predict_inputs, prefill_overhead_us),
     HWS_JSON_NUM(hws_predict_inputs, prefill_block_us),
     HWS_JSON_NUM(hws_predict_inputs, block_serial_us),
+    HWS_JSON_NUM(hws_predict_inputs, sm_count),
+    HWS_JSON_NUM(hws_predict_inputs, wave_mm_eff),
+    HWS_JSON_NUM(hws_predict_inputs, wave_prefill_overhead_us),
+    HWS_JSON_NUM(hws_predict_inputs, wave_prefill_block_us),
     HWS_JSON_NUM(hws_predict_inputs, host_tflops),
     HWS_JSON_NUM(hws_predict_inputs, host_mm_eff),
 };

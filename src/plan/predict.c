@@ -34,7 +34,12 @@
  *   block AND 54 ms per step on every decode step: the 54 ms came from timing the first
  *   generate() after a warm-up, which runs 2-4x slower than the steady state (11.9 against
  *   32.1 tokens/s for Qwen2.5-7B in the same run), so the step cost was counted twice and
- *   Qwen2.5-7B was predicted at 11.1 tokens/s where it decodes at 22-32.
+ *   Qwen2.5-7B was predicted at 11.1 tokens/s where it decodes at 22-32. Eager PyTorch's cost
+ *   per block is the host CPU's: a later lent H100 host ran the same script 2x faster (8B
+ *   decode 52.5 against 25.2 tokens/s). So these constants are only the fallback: where
+ *   transformers runs were saved for the GPU (bench/scripts/llm_vs_peers.py measure, then
+ *   save), the host costs per block measured on that machine replace them (llm_measured.c;
+ *   bench/results/llm-peers-h200-2026-12-06-s3/: 5 of 5 out-of-sample prefills within 7 %).
  * - hwscope's row is what the engine reaches on the lent H100, bf16, Llama-3.1-8B shape
  *   (bench/results/llm-h100-2026-12-06-session2/, call 8, 2026-12-06): decode 173.2 tokens/s
  *   = 2.60 TB/s of weights, 0.86 of the measured 3025 GB/s copy (0.78 of the datasheet's 3.35
@@ -46,7 +51,8 @@
 static const hws_efficiency efficiencies[HWS_RUNTIME_COUNT] = {
     {HWS_RUNTIME_TRANSFORMERS, 0.75, 0.82, 0.50, 0.62, 0.70, 1140.0, 1290.0, 0.0, 0.0,
      "transformers, eager PyTorch: host-bound (1.14 ms per block per prefill, 1.29 ms per block "
-     "per decode step; fitted on an H100 host, bench/results/llm-peers-h100-2026-12-06)"},
+     "per decode step, dynamic cache; fitted on one lent H100 host, 2026-12-06, "
+     "bench/results/llm-peers-h100-2026-12-06; llm_vs_peers.py save fits this machine's)"},
     {HWS_RUNTIME_VLLM, 0.80, 0.88, 0.55, 0.70, 0.75, 30.0, 30.0, 0.0, 600.0,
      "vLLM: CUDA graphs for decode (a block's ~10 kernels take >= ~30 us however small), "
      "paged attention, ~0.6 ms scheduling per step; estimates"},
@@ -134,6 +140,8 @@ void hws_predict_inputs_from(const hws_plan_opts *o, const hws_memory *mem,
     (void)mem;
     memset(in, 0, sizeof *in);
     in->mem_bw_gbps = in->matmul_tflops = in->link_gbps = HWS_NA;
+    in->sm_count = devs->count > 0 ? devs->dev[0].sm_count : HWS_NA;
+    in->wave_mm_eff = in->wave_prefill_overhead_us = in->wave_prefill_block_us = HWS_NA;
     in->host_mem_bw_gbps = hws_known(devs->host.mem_bw_gbps) && devs->host.mem_bw_gbps > 0
                                ? devs->host.mem_bw_gbps
                                : HWS_HOST_DEFAULT_BW_GBPS;
@@ -186,7 +194,11 @@ void hws_predict_inputs_from(const hws_plan_opts *o, const hws_memory *mem,
             link = hws_known(g->interconnect_gbps) ? g->interconnect_gbps / 2 : PCIE4_X16_GBPS;
         if (g != NULL && strstr(g->interconnect, "NVLink") != NULL)
             in->allreduce_latency_us = NVLINK_ALLREDUCE_US;
-        /* the slowest device sets the pace */
+        /* the slowest device sets the pace; one of unknown SMs leaves the count unknown */
+        if (!(d->sm_count > 0) || !hws_known(d->sm_count))
+            in->sm_count = HWS_NA;
+        else if (hws_known(in->sm_count) && d->sm_count < in->sm_count)
+            in->sm_count = d->sm_count;
         if (!hws_known(in->mem_bw_gbps) || bw < in->mem_bw_gbps)
             in->mem_bw_gbps = bw;
         if (!hws_known(in->matmul_tflops) || mm < in->matmul_tflops)
@@ -215,7 +227,7 @@ void hws_predict_inputs_from(const hws_plan_opts *o, const hws_memory *mem,
                          : "datasheet (some GPUs measured) x stated efficiency",
              in->mem_bw_gbps, in->bw_eff, compute_of(o), in->matmul_tflops, in->mm_eff,
              in->layer_overhead_us, in->decode_layer_overhead_us, in->step_overhead_us, e->why);
-    if (o->runtime == HWS_RUNTIME_HWSCOPE && devs->count > 0)
+    if (devs->count > 0)
         hws_llm_measured_apply(o, &devs->dev[0], set, in);
 }
 
@@ -330,12 +342,22 @@ static decode_step decode_at(const hws_model_spec *m, const hws_plan_opts *o, co
     return d;
 }
 
+/* How the hwscope runtime's prefill was counted, where its fit could use waves of tiles. */
+static const char *prefill_count_note(const hws_predict_inputs *in, bool by_waves, double waves) {
+    if (by_waves)
+        return ", its products in whole waves of output tiles over the SMs";
+    if (!hws_known(in->wave_mm_eff))
+        return "";
+    return hws_known(waves) ? "" : ", in FLOPs (the model's products are not counted in waves)";
+}
+
 void hws_prediction_compute(const hws_model_spec *m, const hws_plan_opts *o, const hws_memory *mem,
                             const hws_placement *pl, const hws_predict_inputs *in,
                             hws_prediction *out) {
     memset(out, 0, sizeof *out);
     out->prefill_tokens_per_s = out->decode_tokens_per_s = out->ttft_ms = out->tpot_ms = HWS_NA;
     out->decode_start_tokens_per_s = out->decode_end_tokens_per_s = HWS_NA;
+    out->prefill_wave_flops_per_token = HWS_NA;
     out->decode_fill_tokens = HWS_NA;
     out->decode_bound = "n/a";
     int cpu = pl->kind == HWS_PLACE_CPU_ONLY;
@@ -393,7 +415,17 @@ void hws_prediction_compute(const hws_model_spec *m, const hws_plan_opts *o, con
         hws_known(m->hidden_size) && o->prompt_tokens > 0)
         out->prefill_flops_per_token -=
             2.0 * m->vocab_size * m->hidden_size * (1.0 - 1.0 / o->prompt_tokens);
-    double p_cmp = tokens * out->prefill_flops_per_token / tp / mm;
+    /* the hwscope runtime fitted in waves of tiles: its products counted so where they can be */
+    double plain_flops, rows = tokens / chunks;
+    double waves = hws_prefill_wave_flops(m, rows, in->sm_count, tp, &plain_flops);
+    if (hws_known(waves))
+        out->prefill_wave_flops_per_token =
+            out->prefill_flops_per_token + (waves - plain_flops) / rows;
+    bool by_waves = !cpu && hws_known(out->prefill_wave_flops_per_token) &&
+                    hws_known(in->wave_mm_eff) && in->wave_mm_eff > 0;
+    double p_cmp = by_waves ? tokens * out->prefill_wave_flops_per_token / tp /
+                                  (in->matmul_tflops * 1e12 * in->wave_mm_eff)
+                            : tokens * out->prefill_flops_per_token / tp / mm;
     double p_mem = chunks * text_weights_bytes(mem) / tp / bw;
     double p_host = cpu ? 0 : chunks * L * in->layer_overhead_us * 1e-6; /* overlaps the GPU */
     double p_ar = 2.0 * L * chunks * allreduce_s(in, tp, tokens / chunks * m->hidden_size * 2.0);
@@ -406,7 +438,8 @@ void hws_prediction_compute(const hws_model_spec *m, const hws_plan_opts *o, con
     }
     double t_prefill = p_cmp > p_mem ? p_cmp : p_mem;
     t_prefill = (t_prefill > p_host ? t_prefill : p_host) + p_ar + chunks * hops +
-                in->prefill_overhead_us * 1e-6 + chunks * L * in->prefill_block_us * 1e-6;
+                (by_waves ? in->wave_prefill_overhead_us : in->prefill_overhead_us) * 1e-6 +
+                chunks * L * (by_waves ? in->wave_prefill_block_us : in->prefill_block_us) * 1e-6;
     /* the host's weights cross PCIe to the GPU for each chunk (llama.cpp offloads big batches) */
     if ((pl->kind == HWS_PLACE_CPU_OFFLOAD || pl->kind == HWS_PLACE_EXPERT_OFFLOAD) &&
         pl->cpu_bytes > 0)
@@ -415,9 +448,9 @@ void hws_prediction_compute(const hws_model_spec *m, const hws_plan_opts *o, con
     out->ttft_ms = have_mm ? t_prefill * 1e3 : HWS_NA;
     snprintf(out->basis, sizeof out->basis,
              "roofline, %s; decode at %.0f tokens in cache, batch %.0f, %s-bound; prefill of "
-             "%.0f tokens in %.0f chunk(s)%s%s%s",
+             "%.0f tokens in %.0f chunk(s)%s%s%s%s",
              cpu ? "CPU: host bandwidth x 0.70, FP32 peak x 0.50" : in->basis, fill, B,
-             out->decode_bound, tokens, chunks,
+             out->decode_bound, tokens, chunks, prefill_count_note(in, by_waves, waves),
              tp > 1 ? "; tensor-parallel all-reduce: 2 per block" : "",
              pl->kind == HWS_PLACE_ZERO3 ? "; ZeRO-3: each block gathered over the link" : "",
              have_mm ? "" : "; no matrix rate known: decode from bandwidth alone, no prefill");

@@ -24,6 +24,13 @@ int hws_shape_moe_layers(const hws_model_spec *m);
 /* Head dimension: the config's, else hidden / heads. */
 double hws_shape_head_dim(const hws_model_spec *m);
 
+/* The FLOPs of one prefill forward's block products (qkv, o, gate+up, down; all blocks, all
+ * tp GPUs together) over `rows` tokens at once, each product counted in whole waves of output
+ * tiles over `sms` SMs (prefill_waves.c); *flops gets the same products' plain FLOPs. NA (and
+ * *flops NA) when the SM count is unknown or the model is not a dense block stack (MoE, MLA). */
+double hws_prefill_wave_flops(const hws_model_spec *m, double rows, double sms, int tp,
+                              double *flops);
+
 /* Up to three names closest to arg (edit distance, substrings first), ", "-separated, into buf.
  * rows: count structs of stride bytes, each starting with its name (hws_model_spec, hws_gpu_spec).
  */

@@ -40,6 +40,7 @@ static const hws_field llm_fields[] = {
     HWS_JSON_STR(hws_llm_record, prediction_basis),
     HWS_JSON_NUM(hws_llm_record, plan_bytes_per_step),
     HWS_JSON_NUM(hws_llm_record, plan_flops_per_token),
+    HWS_JSON_NUM(hws_llm_record, plan_wave_flops_per_token),
     HWS_JSON_NUM(hws_llm_record, plan_layers),
     HWS_JSON_STR(hws_llm_record, build_commit),
     HWS_JSON_STR(hws_llm_record, measured_at),

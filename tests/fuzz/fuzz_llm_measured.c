@@ -30,7 +30,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (n < 0 || n > 8 || (st == HWS_OK && n == 0))
         abort();
     for (int i = 0; i < n; i++)
-        if (runs[i].batch < 1 || runs[i].depth < 0 || strlen(runs[i].model) >= sizeof runs[i].model)
+        if (runs[i].batch < 1 || runs[i].depth < 0 ||
+            strlen(runs[i].model) >= sizeof runs[i].model ||
+            strlen(runs[i].runtime) >= sizeof runs[i].runtime ||
+            strlen(runs[i].variant) >= sizeof runs[i].variant ||
+            strlen(runs[i].host) >= sizeof runs[i].host)
             abort();
     hws_llm_measured one;
     memset(&one, 0, sizeof one);
