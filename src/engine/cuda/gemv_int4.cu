@@ -2,20 +2,20 @@
 // tensor cores: y[b, r] (+)= x[b] . W[r] with W group-wise int4 (HWS_LLM_GROUP = 32 codes + 8
 // per fp16 scale, Q4_0's byte order). The per-element path of gemv.cu spends about four
 // instructions on each weight (unpack, convert, subtract, FMA) and stalls on them at half the
-// copy bandwidth; here eight codes become four bf16 pairs with three shifts, four LOP3s and
-// four subtractions, and one mma.m16n8k16 multiplies 256 of them. On the H100 (2026-12-06,
-// Llama-3.1-8B int4) decode went from 337 to 352 tokens/s at batch 1 (the SwiGLU product) and
-// from 456 to 684 at batch 2.
+// copy bandwidth; here eight codes become four bf16 pairs (128 + code) with three shifts and
+// four LOP3s, one mma.m16n8k16 multiplies 256 of them, and the 136 offset comes off once per
+// group as 136 times the group's sum of x. On the H100 (2026-12-06, Llama-3.1-8B int4) decode
+// went from 337 to 368 tokens/s at batch 1 and from 456 to 669 at batch 2.
 //
 // A block of WARPS warps takes 16 rows of W, each warp every WARPS-th slice of 128 columns (four
-// groups); shared memory adds the warps up. Lane (g, c)
-// loads group c of the slice for rows g and g + 8 (16 bytes each) as its part of A (the mma's
-// k order is free, so each lane keeps its group's codes in the order they unpack). The columns
-// of B are (x row b, group j) for n = 4 b + j: B is x where the lane that supplies column n is
-// the one whose A k-slots hold group j, and zero elsewhere, so C[r, n] is row r's dot over group
-// j alone and each can take its own scale. Two rows of x fill all eight columns. SWIGLU: W is a
-// gate-up weight in runs of 8 gate rows then their 8 up rows (llm_store), so a lane holds a gate
-// row and its up row and writes SwiGLU's activation into act instead of y.
+// groups); shared memory adds the warps up. Lane (g, c) loads group c of the slice for rows g and g
+// + 8 (16 bytes each) as its part of A (the mma's k order is free, so each lane keeps its group's
+// codes in the order they unpack). The columns of B are (x row b, group j) for n = 4 b + j: B is x
+// where the lane that supplies column n is the one whose A k-slots hold group j, and zero
+// elsewhere, so C[r, n] is row r's dot over group j alone and each can take its own scale. Two rows
+// of x fill all eight columns. SWIGLU: W is a gate-up weight in runs of 8 gate rows then their 8 up
+// rows (llm_store), so a lane holds a gate row and its up row and writes SwiGLU's activation into
+// act instead of y.
 #include "engine/cuda/gemv_chunk.cuh"
 
 #define I4_U           4          // slices in flight per warp
@@ -23,18 +23,15 @@
 #define I4_MAX_X_BYTES (96 << 10) // x in shared memory at most (k up to 24576 for two rows)
 
 // Four bf16 pairs (128 + code) of the eight codes in word w: elements (0, 2), (16, 18), (1, 3),
-// (17, 19) of the word's four bytes (byte j: element j low, element j + 16 high), less 136.
+// (17, 19) of the word's four bytes (byte j: element j low, element j + 16 high). The 128 + 8
+// offset is taken off after the products, as 136 times the group's sum of x.
 __device__ __forceinline__ void int4_word_to_bf16(uint32_t w, uint32_t (&out)[4]) {
     const uint32_t magic = 0x43004300u, mask = 0x000f000fu;
-    const __nv_bfloat162 offset = __floats2bfloat162_rn(136.0f, 136.0f);
 #pragma unroll
-    for (int i = 0; i < 4; i++) {
-        uint32_t v, s = w >> (4 * i);
-        // (s & mask) | magic: 0xEA is a & b | c
-        asm("lop3.b32 %0, %1, %2, %3, 0xEA;" : "=r"(v) : "r"(s), "r"(mask), "r"(magic));
-        __nv_bfloat162 h = __hsub2(*reinterpret_cast<__nv_bfloat162 *>(&v), offset);
-        out[i] = *reinterpret_cast<uint32_t *>(&h);
-    }
+    for (int i = 0; i < 4; i++) // (w >> 4 i & mask) | magic: 0xEA is a & b | c
+        asm("lop3.b32 %0, %1, %2, %3, 0xEA;"
+            : "=r"(out[i])
+            : "r"(w >> (4 * i)), "r"(mask), "r"(magic));
 }
 
 __device__ __forceinline__ void mma_bf16_16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
@@ -68,13 +65,58 @@ __device__ __forceinline__ int4_slice load_slice(const uint8_t *w_lo, const uint
 }
 
 // x (B rows of k) is staged in shared memory first (the weights' first loads already in flight),
-// so the supplying lanes read it at shared-memory latency.
+// each group of 32 already in the order of the B fragments its supplying lane passes (x words X
+// = pairs of elements; fragment pair q = 4 word + 2 half: the low (half 0) or high (half 1)
+// elements of X[2 word], X[2 word + 1], then of X[8 + 2 word], X[9 + 2 word]), with each group's
+// sum of x beside it.
+#define I4_ZERO_WORDS 16 // a run of zero words, the B of the lanes that supply none
+
+__device__ __forceinline__ void stage_x(const uint16_t *__restrict__ x, int ldx, int rows, int k,
+                                        uint4 *x_perm, float *x_sum, int threads) {
+    const int groups = k / HWS_LLM_GROUP;
+    // a thread per half group: words 8q .. 8q + 7 of its permuted order from X[4q .. 4q + 3]
+    // and X[8 + 4q .. 8 + 4q + 3]
+    for (int t0 = 0; t0 < rows * groups * 2; t0 += threads) { // whole warps: the shuffle
+        int t = t0 + (int)threadIdx.x, q = t & 1, gi = t >> 1, b = gi / groups, grp = gi % groups;
+        bool in = t < rows * groups * 2;
+        if (!in)
+            b = 0, grp = 0;
+        const uint4 *src = (const uint4 *)(x + (size_t)b * ldx + (size_t)grp * HWS_LLM_GROUP);
+        uint4 u = src[q], v = src[2 + q];
+        const uint32_t lo[4] = {u.x, u.y, u.z, u.w}, hi[4] = {v.x, v.y, v.z, v.w};
+        uint32_t out[8];
+        float total = 0.0f;
+#pragma unroll
+        for (int w = 0; w < 2; w++) { // word 2q + w: X[4q + 2w], X[4q + 2w + 1] and 8 further
+#pragma unroll
+            for (int half = 0; half < 2; half++) {
+                unsigned sel = half ? 0x7632u : 0x5410u;
+                out[4 * w + 2 * half] = __byte_perm(lo[2 * w], lo[2 * w + 1], sel);
+                out[4 * w + 2 * half + 1] = __byte_perm(hi[2 * w], hi[2 * w + 1], sel);
+            }
+#pragma unroll
+            for (int j = 0; j < 2; j++) {
+                float2 a = unpack2<true>(lo[2 * w + j]), c = unpack2<true>(hi[2 * w + j]);
+                total += a.x + a.y + c.x + c.y;
+            }
+        }
+        total += __shfl_xor_sync(0xffffffffu, total, 1);
+        if (!in)
+            continue;
+        uint4 *dst = x_perm + (size_t)gi * 4 + 2 * q;
+        dst[0] = make_uint4(out[0], out[1], out[2], out[3]);
+        dst[1] = make_uint4(out[4], out[5], out[6], out[7]);
+        if (q == 0)
+            x_sum[gi] = total;
+    }
+}
+
 template <int B, bool SWIGLU, int WARPS>
 __global__ void __launch_bounds__(WARPS * 32)
     gemv_int4_kernel(const uint8_t *__restrict__ W, const uint16_t *__restrict__ scales,
                      const uint16_t *__restrict__ x, int ldx, float *__restrict__ y, int ldy,
                      uint16_t *__restrict__ act, int ld_act, int n, int k, int accumulate) {
-    extern __shared__ uint4 x_shared[]; // [B][k / 8]
+    extern __shared__ uint4 x_shared[]; // zero words, x [B][k / 8] permuted, sums [B][groups]
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, c = lane & 3;
     const int groups = k / HWS_LLM_GROUP, slices = (groups + 3) / 4;
     const int row_lo = min((int)blockIdx.x * 16 + g, n - 1), row_hi = min(row_lo + 8, n - 1);
@@ -88,62 +130,59 @@ __global__ void __launch_bounds__(WARPS * 32)
 #pragma unroll
     for (int u = 0; u < I4_U; u++)
         ws[u] = load_slice(w_lo, w_hi, s_lo, s_hi, warp + WARPS * u, slices, groups, c);
+    uint4 *x_perm = x_shared + I4_ZERO_WORDS / 4;
+    float *x_sum = (float *)(x_perm + (size_t)B * k / 8);
+    if (threadIdx.x < I4_ZERO_WORDS / 4)
+        x_shared[threadIdx.x] = make_uint4(0, 0, 0, 0);
     pdl_wait();
-    for (int t = threadIdx.x; t < B * k / 8; t += WARPS * 32) {
-        int b = t / (k / 8), o = t % (k / 8);
-        x_shared[t] = *((const uint4 *)(x + (size_t)b * ldx) + o);
-    }
+    stage_x(x, ldx, B, k, x_perm, x_sum, WARPS * 32);
     __syncthreads();
-    // this lane supplies column g of B (x row g / 4, group g % 4) when that group is its own
+    // this lane supplies column g of B (x row g / 4, group g % 4) when that group is its own;
+    // the others read zeros
     const bool supplies = (g & 3) == c && (g >> 2) < B;
-    const uint4 *xs = x_shared + (size_t)(supplies ? g >> 2 : 0) * (k / 8) + c * 4;
+    const uint4 *xs = supplies ? x_perm + (size_t)(g >> 2) * (k / 8) + c * 4 : x_shared;
+    const int xs_step = supplies ? I4_SLICE / 8 : 0;
+    // its groups' sums of x: row c / 2, groups 4 i + 2 (c % 2) and the next
+    // (B = 1: lanes c >= 2 hold the unused columns 4-7 and read row 0's)
+    const float *sums = x_sum + (size_t)min(c >> 1, B - 1) * groups + 2 * (c & 1);
     float sum[4] = {0.0f, 0.0f, 0.0f, 0.0f}; // rows g, g, g + 8, g + 8
-    uint32_t xw[16];                         // B's x words: zero on the lanes that supply none
-#pragma unroll
-    for (int q = 0; q < 16; q++)
-        xw[q] = 0;
     for (int i0 = warp; i0 < slices; i0 += WARPS * I4_U) {
 #pragma unroll
         for (int u = 0; u < I4_U; u++) {
             int i = i0 + WARPS * u;
             if (i >= slices)
                 break;
-            if (supplies) {
-                bool in = 4 * i + c < groups;
-#pragma unroll
-                for (int q = 0; q < 4; q++) {
-                    uint4 v = in ? xs[(size_t)i * (I4_SLICE / 8) + q] : make_uint4(0, 0, 0, 0);
-                    xw[4 * q] = v.x, xw[4 * q + 1] = v.y, xw[4 * q + 2] = v.z, xw[4 * q + 3] = v.w;
-                }
-            }
             // two chains of products (words 0-1, 2-3) for the tensor pipe's latency
             float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f}, acc2[4] = {0.0f, 0.0f, 0.0f, 0.0f};
             const uint32_t lo[4] = {ws[u].lo.x, ws[u].lo.y, ws[u].lo.z, ws[u].lo.w};
             const uint32_t hi[4] = {ws[u].hi.x, ws[u].hi.y, ws[u].hi.z, ws[u].hi.w};
+            const uint4 *xb = xs + (size_t)i * xs_step;
 #pragma unroll
             for (int word = 0; word < 4; word++) {
                 uint32_t a_lo[4], a_hi[4];
                 int4_word_to_bf16(lo[word], a_lo);
                 int4_word_to_bf16(hi[word], a_hi);
-                // elements 4 word + (0, 2) | + (16, 18), then + (1, 3) | + (17, 19): x words
-                // 2 word, 2 word + 1 (elements 4 word .. + 3) and the same 8 further
-                uint32_t x0 = xw[2 * word], x1 = xw[2 * word + 1], x8 = xw[8 + 2 * word],
-                         x9 = xw[9 + 2 * word];
+                // a past k's end: codes 0 read as 128, against zero x
+                uint4 bx = (4 * i + c < groups || !supplies) ? xb[word] : make_uint4(0, 0, 0, 0);
                 const uint32_t a0[4] = {a_lo[0], a_hi[0], a_lo[1], a_hi[1]};
                 const uint32_t a1[4] = {a_lo[2], a_hi[2], a_lo[3], a_hi[3]};
                 float(&d)[4] = word < 2 ? acc : acc2;
-                mma_bf16_16816(d, a0, __byte_perm(x0, x1, 0x5410), __byte_perm(x8, x9, 0x5410));
-                mma_bf16_16816(d, a1, __byte_perm(x0, x1, 0x7632), __byte_perm(x8, x9, 0x7632));
+                mma_bf16_16816(d, a0, bx.x, bx.y);
+                mma_bf16_16816(d, a1, bx.z, bx.w);
             }
-            // the scales of groups past k's end are zero, and so are their products
+            // the products were of 128 + code: take 136 (128 + 8) x's group sums off; the
+            // scales of groups past k's end are zero, and so are their products
+            float2 sx = make_float2(0.0f, 0.0f);
+            if (4 * i + 2 * (c & 1) < groups)
+                sx = *(const float2 *)(sums + 4 * i);
             __half2 h_lo, h_hi;
             memcpy(&h_lo, &ws[u].s_lo, 4);
             memcpy(&h_hi, &ws[u].s_hi, 4);
             float2 f_lo = __half22float2(h_lo), f_hi = __half22float2(h_hi);
-            sum[0] = fmaf(acc[0] + acc2[0], f_lo.x, sum[0]);
-            sum[1] = fmaf(acc[1] + acc2[1], f_lo.y, sum[1]);
-            sum[2] = fmaf(acc[2] + acc2[2], f_hi.x, sum[2]);
-            sum[3] = fmaf(acc[3] + acc2[3], f_hi.y, sum[3]);
+            sum[0] = fmaf(fmaf(-136.0f, sx.x, acc[0] + acc2[0]), f_lo.x, sum[0]);
+            sum[1] = fmaf(fmaf(-136.0f, sx.y, acc[1] + acc2[1]), f_lo.y, sum[1]);
+            sum[2] = fmaf(fmaf(-136.0f, sx.x, acc[2] + acc2[2]), f_hi.x, sum[2]);
+            sum[3] = fmaf(fmaf(-136.0f, sx.y, acc[3] + acc2[3]), f_hi.y, sum[3]);
             ws[u] = load_slice(w_lo, w_hi, s_lo, s_hi, i + WARPS * I4_U, slices, groups, c);
         }
     }
@@ -198,7 +237,8 @@ hws_status llm_gemv_int4(llm_cuda *c, float *y, int ldy, uint16_t *act, int ld_a
                          : (wide ? gemv_int4_kernel<1, false, 8> : gemv_int4_kernel<1, false, 4>))
                   : (act ? (wide ? gemv_int4_kernel<2, true, 8> : gemv_int4_kernel<2, true, 4>)
                          : (wide ? gemv_int4_kernel<2, false, 8> : gemv_int4_kernel<2, false, 4>));
-    size_t x_bytes = (size_t)rows * w->cols * 2;
+    size_t x_bytes = I4_ZERO_WORDS * 4 + (size_t)rows * w->cols * 2 +
+                     (size_t)rows * (w->cols / HWS_LLM_GROUP) * 4;
     cudaError_t e =
         cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)x_bytes);
     if (e == cudaSuccess)
