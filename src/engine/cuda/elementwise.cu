@@ -2,23 +2,47 @@
 // cache write, SwiGLU, and storing weights (from floats or seeded random) in their format.
 #include "engine/cuda/llm_cuda.cuh"
 
+// A block per row; with gamma (a fused RMSNorm) also the row times gamma and its sum of squares.
 template <bool BF>
-__global__ void embed_kernel(const uint16_t *table, const int32_t *tokens, float *x, int d) {
+__global__ void embed_kernel(const uint16_t *table, const int32_t *tokens, float *x, int d,
+                             const float *gamma, uint16_t *norm_h, float *norm_sums) {
+    __shared__ float part[32];
     pdl_wait();
     pdl_launch();
     const uint16_t *e = table + (size_t)tokens[blockIdx.x] * d;
-    for (int i = threadIdx.x; i < d; i += blockDim.x)
-        x[(size_t)blockIdx.x * d + i] = act_f<BF>(e[i]);
+    float ss = 0.0f;
+    for (int i = threadIdx.x; i < d; i += blockDim.x) {
+        float v = act_f<BF>(e[i]);
+        x[(size_t)blockIdx.x * d + i] = v;
+        if (gamma) {
+            norm_h[(size_t)blockIdx.x * d + i] = f_act<BF>(v * gamma[i]);
+            ss = fmaf(v, v, ss);
+        }
+    }
+    if (!gamma)
+        return;
+    for (int o = 16; o > 0; o >>= 1)
+        ss += __shfl_xor_sync(0xffffffffu, ss, o);
+    if ((threadIdx.x & 31) == 0)
+        part[threadIdx.x >> 5] = ss;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        float total = 0.0f;
+        for (int w = 0; w < (int)(blockDim.x >> 5); w++)
+            total += part[w];
+        norm_sums[blockIdx.x * LLM_NORM_LANES] = total;
+    }
 }
 
-hws_status llm_embed(llm_cuda *c, int rows, hws_error *err) {
+hws_status llm_embed(llm_cuda *c, int rows, const float *gamma, uint16_t *norm_h, float *norm_sums,
+                     hws_error *err) {
     const uint16_t *t = (const uint16_t *)llm_weight(c, -1, HWS_LLM_W_EMBED)->q;
     if (c->bf16)
         llm_launch(embed_kernel<true>, dim3((unsigned)rows), dim3(256), 0, c->stream, t,
-                   c->rows_dev, c->x, c->s.d_model);
+                   c->rows_dev, c->x, c->s.d_model, gamma, norm_h, norm_sums);
     else
         llm_launch(embed_kernel<false>, dim3((unsigned)rows), dim3(256), 0, c->stream, t,
-                   c->rows_dev, c->x, c->s.d_model);
+                   c->rows_dev, c->x, c->s.d_model, gamma, norm_h, norm_sums);
     return hws_cuda_status(cudaGetLastError(), "embed kernel launch", err);
 }
 

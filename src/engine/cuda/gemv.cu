@@ -14,12 +14,11 @@
 // long rows in shorter streams and more blocks. SWIGLU (R = 2): W is a gate-up weight stored
 // in runs of 8 gate rows then their 8 up rows (llm_store); warp-row p takes gate row
 // 16 (p / 8) + p % 8 and its up row 8 further, and writes act[b, 8 (p / 8) + p % 8] =
-// silu(gate) up instead of y.
+// silu(gate) up instead of y. A fused RMSNorm on either side (llm_gemv_out) takes B <= 2.
 template <bool BF, int FMT, int B, int R, int U, int KS, bool SWIGLU>
 __global__ void __launch_bounds__(GEMV_WARPS * 32)
     gemv_kernel(const uint8_t *__restrict__ W, const uint16_t *__restrict__ scales,
-                const uint16_t *__restrict__ x, int ldx, float *__restrict__ y, int ldy,
-                uint16_t *__restrict__ act, int ld_act, int n, int k, int accumulate) {
+                const uint16_t *__restrict__ x, int ldx, llm_gemv_out o, int n, int k) {
     constexpr int E = chunk_of<FMT>::elems;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, slice = warp % KS;
     const int p = blockIdx.x * (GEMV_WARPS / KS) + warp / KS, step = 32 * KS;
@@ -77,20 +76,26 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32)
         }
     if (KS > 1)
         __syncthreads();
+    float norm[B];
+#pragma unroll
+    for (int b = 0; b < B; b++)
+        norm[b] = llm_norm_scale(o, b, k);
     if (lane != 0 || slice != 0)
         return;
 #pragma unroll
     for (int r = 0; r < R; r++)
 #pragma unroll
-        for (int b = 0; b < B; b++)
+        for (int b = 0; b < B; b++) {
 #pragma unroll
             for (int s = 1; s < KS; s++)
                 sum[r][b] += part[warp + s][r][b];
+            sum[r][b] *= norm[b];
+        }
     if constexpr (SWIGLU) {
 #pragma unroll
         for (int b = 0; b < B; b++)
             if (row0 < n)
-                act[(size_t)b * ld_act + 8 * (p >> 3) + (p & 7)] =
+                o.act[(size_t)b * o.ld_act + 8 * (p >> 3) + (p & 7)] =
                     swiglu_act<BF>(sum[0][b], sum[R - 1][b]);
     } else {
 #pragma unroll
@@ -99,8 +104,10 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32)
             for (int b = 0; b < B; b++) {
                 float v = sum[r][b];
                 if (row0 + r < n) {
-                    float *yo = y + (size_t)b * ldy + row0 + r;
-                    *yo = accumulate ? *yo + v : v;
+                    float *yo = o.y + (size_t)b * o.ldy + row0 + r;
+                    v = o.accumulate ? *yo + v : v;
+                    *yo = v;
+                    llm_norm_put<BF>(o, b, row0 + r, v);
                 }
             }
     }
@@ -188,17 +195,8 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32)
     }
 }
 
-// Where a product's result goes: y (+)= x W^T, or (act non-null, rows <= 2) SwiGLU's
-// activation of a gate-up product into act.
-struct gemv_out {
-    float *y;
-    int ldy, accumulate;
-    uint16_t *act;
-    int ld_act;
-};
-
 template <bool BF, int FMT, int B>
-static void launch(const llm_dev_weight *w, const uint16_t *x, int ldx, const gemv_out &o,
+static void launch(const llm_dev_weight *w, const uint16_t *x, int ldx, const llm_gemv_out &o,
                    cudaStream_t stream) {
     float *y = o.y;
     int ldy = o.ldy, accumulate = o.accumulate;
@@ -219,27 +217,26 @@ static void launch(const llm_dev_weight *w, const uint16_t *x, int ldx, const ge
     auto kernel = ks == 1 ? gemv_kernel<BF, FMT, B, R, U, 1, false>
                           : gemv_kernel<BF, FMT, B, R, U, GEMV_WARPS, false>;
     llm_launch(kernel, grid, dim3(GEMV_WARPS * 32), 0, stream, q, (const uint16_t *)w->scales, x,
-               ldx, y, ldy, o.act, o.ld_act, w->rows, w->cols, accumulate);
+               ldx, o, w->rows, w->cols);
 }
 
 // The gate-up product of one or two rows with SwiGLU's activation into o.act: R = 2 (a gate
 // row and its up row per warp-row), the same loads in flight as launch's.
 template <bool BF, int FMT, int B>
-static void launch_swiglu(const llm_dev_weight *w, const uint16_t *x, int ldx, const gemv_out &o,
-                          cudaStream_t stream) {
+static void launch_swiglu(const llm_dev_weight *w, const uint16_t *x, int ldx,
+                          const llm_gemv_out &o, cudaStream_t stream) {
     constexpr int U = 4;
     int ks = FMT == 0 && w->cols >= GEMV_LONG_ROW ? GEMV_WARPS : 1;
     unsigned pairs = (unsigned)(w->rows / 2), per_block = (unsigned)(GEMV_WARPS / ks);
     auto kernel = ks == 1 ? gemv_kernel<BF, FMT, B, 2, U, 1, true>
                           : gemv_kernel<BF, FMT, B, 2, U, GEMV_WARPS, true>;
     llm_launch(kernel, dim3((pairs + per_block - 1) / per_block), dim3(GEMV_WARPS * 32), 0, stream,
-               (const uint8_t *)w->q, (const uint16_t *)w->scales, x, ldx, o.y, o.ldy, o.act,
-               o.ld_act, w->rows, w->cols, 0);
+               (const uint8_t *)w->q, (const uint16_t *)w->scales, x, ldx, o, w->rows, w->cols);
 }
 
 template <bool BF, int FMT>
 static void launch_rows(int rows, const llm_dev_weight *w, const uint16_t *x, int ldx,
-                        const gemv_out &o, cudaStream_t stream) {
+                        const llm_gemv_out &o, cudaStream_t stream) {
     if (o.act) // rows <= 2 (gemv_to)
         return rows == 1 ? launch_swiglu<BF, FMT, 1>(w, x, ldx, o, stream)
                          : launch_swiglu<BF, FMT, 2>(w, x, ldx, o, stream);
@@ -263,19 +260,18 @@ static void launch_rows(int rows, const llm_dev_weight *w, const uint16_t *x, in
     }
 }
 
-static hws_status gemv_to(llm_cuda *c, const gemv_out &o, const uint16_t *x, int ldx, int rows,
-                          const llm_dev_weight *w, hws_error *err) {
-    if (o.act && rows > 2)
-        return hws_gpu_errorf(err, HWS_ERR_RUNTIME, "the SwiGLU product takes 1-2 rows, not %d",
-                              rows);
+hws_status llm_gemv_to(llm_cuda *c, const llm_gemv_out &o, const uint16_t *x, int ldx, int rows,
+                       const llm_dev_weight *w, hws_error *err) {
+    if ((o.act || o.norm_h || o.norm_sums_in) && rows > 2)
+        return hws_gpu_errorf(err, HWS_ERR_RUNTIME,
+                              "the SwiGLU and RMSNorm products take 1-2 rows, not %d", rows);
     for (int r0 = 0; r0 < rows; r0 += 8) {
         int n = rows - r0 < 8 ? rows - r0 : 8;
         const uint16_t *xr = x + (size_t)r0 * ldx;
-        gemv_out on = o;
+        llm_gemv_out on = o;
         on.y = o.y ? o.y + (size_t)r0 * o.ldy : nullptr;
         if (llm_gemv_int4_fits(w, n)) {
-            hws_status st = llm_gemv_int4(c, on.y, on.ldy, on.act, on.ld_act, xr, ldx, n, w,
-                                          on.accumulate, err);
+            hws_status st = llm_gemv_int4(c, on, xr, ldx, n, w, err);
             if (st != HWS_OK)
                 return st;
         } else if (w->fmt == HWS_LLM_INT8)
@@ -292,12 +288,11 @@ static hws_status gemv_to(llm_cuda *c, const gemv_out &o, const uint16_t *x, int
 
 hws_status llm_gemv(llm_cuda *c, float *y, int ldy, const uint16_t *x, int ldx, int rows,
                     const llm_dev_weight *w, int accumulate, hws_error *err) {
-    return gemv_to(c, gemv_out{y, ldy, accumulate, nullptr, 0}, x, ldx, rows, w, err);
-}
-
-hws_status llm_gemv_swiglu(llm_cuda *c, uint16_t *act, int ld_act, const uint16_t *x, int ldx,
-                           int rows, const llm_dev_weight *w, hws_error *err) {
-    return gemv_to(c, gemv_out{nullptr, 0, 0, act, ld_act}, x, ldx, rows, w, err);
+    llm_gemv_out o = {};
+    o.y = y;
+    o.ldy = ldy;
+    o.accumulate = accumulate;
+    return llm_gemv_to(c, o, x, ldx, rows, w, err);
 }
 
 // ---- dequantisation of a weight to 16-bit (for cuBLASLt) ----

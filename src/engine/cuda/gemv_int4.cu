@@ -114,8 +114,7 @@ __device__ __forceinline__ void stage_x(const uint16_t *__restrict__ x, int ldx,
 template <int B, bool SWIGLU, int WARPS>
 __global__ void __launch_bounds__(WARPS * 32)
     gemv_int4_kernel(const uint8_t *__restrict__ W, const uint16_t *__restrict__ scales,
-                     const uint16_t *__restrict__ x, int ldx, float *__restrict__ y, int ldy,
-                     uint16_t *__restrict__ act, int ld_act, int n, int k, int accumulate) {
+                     const uint16_t *__restrict__ x, int ldx, llm_gemv_out o, int n, int k) {
     extern __shared__ uint4 x_shared[]; // zero words, x [B][k / 8] permuted, sums [B][groups]
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, c = lane & 3;
     const int groups = k / HWS_LLM_GROUP, slices = (groups + 3) / 4;
@@ -197,24 +196,38 @@ __global__ void __launch_bounds__(WARPS * 32)
     part[warp][lane][1] = v_hi;
     __syncthreads();
     const int b = c >> 1;
-    if (warp != 0 || (c & 1) || b >= B)
+    if (warp != 0)
+        return;
+    float norm[B]; // (by the whole warp, a row of x at a time)
+#pragma unroll
+    for (int bb = 0; bb < B; bb++)
+        norm[bb] = llm_norm_scale(o, bb, k);
+    if ((c & 1) || b >= B)
         return;
 #pragma unroll
     for (int w = 1; w < WARPS; w++) {
         v_lo += part[w][lane][0];
         v_hi += part[w][lane][1];
     }
+    v_lo *= b ? norm[B - 1] : norm[0];
+    v_hi *= b ? norm[B - 1] : norm[0];
     const int r_lo = blockIdx.x * 16 + g;
     if (SWIGLU) {
         if (r_lo < n)
-            act[(size_t)b * ld_act + blockIdx.x * 8 + g] = swiglu_act<true>(v_lo, v_hi);
+            o.act[(size_t)b * o.ld_act + blockIdx.x * 8 + g] = swiglu_act<true>(v_lo, v_hi);
         return;
     }
-    float *yo = y + (size_t)b * ldy;
-    if (r_lo < n)
-        yo[r_lo] = accumulate ? yo[r_lo] + v_lo : v_lo;
-    if (r_lo + 8 < n)
-        yo[r_lo + 8] = accumulate ? yo[r_lo + 8] + v_hi : v_hi;
+    float *yo = o.y + (size_t)b * o.ldy;
+    const float v[2] = {v_lo, v_hi};
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+        int r = r_lo + 8 * h;
+        if (r < n) {
+            float y_new = o.accumulate ? yo[r] + v[h] : v[h];
+            yo[r] = y_new;
+            llm_norm_put<true>(o, b, r, y_new);
+        }
+    }
 }
 
 // k a multiple of 64: each lane's pair of scales is one aligned word. (Sending one row of the
@@ -225,25 +238,24 @@ bool llm_gemv_int4_fits(const llm_dev_weight *w, int rows) {
            (size_t)rows * w->cols * 2 <= I4_MAX_X_BYTES;
 }
 
-hws_status llm_gemv_int4(llm_cuda *c, float *y, int ldy, uint16_t *act, int ld_act,
-                         const uint16_t *x, int ldx, int rows, const llm_dev_weight *w,
-                         int accumulate, hws_error *err) {
+hws_status llm_gemv_int4(llm_cuda *c, const llm_gemv_out &o, const uint16_t *x, int ldx, int rows,
+                         const llm_dev_weight *w, hws_error *err) {
     // 8 warps a block where 4 would leave the GPU short of warps (fewer than ~4 blocks of 16
     // rows per SM on an H100)
     unsigned tiles = (unsigned)((w->rows + 15) / 16);
-    bool wide = tiles < 512;
+    bool wide = tiles < 512, swiglu = o.act != nullptr;
     auto kernel =
-        rows == 1 ? (act ? (wide ? gemv_int4_kernel<1, true, 8> : gemv_int4_kernel<1, true, 4>)
-                         : (wide ? gemv_int4_kernel<1, false, 8> : gemv_int4_kernel<1, false, 4>))
-                  : (act ? (wide ? gemv_int4_kernel<2, true, 8> : gemv_int4_kernel<2, true, 4>)
-                         : (wide ? gemv_int4_kernel<2, false, 8> : gemv_int4_kernel<2, false, 4>));
+        rows == 1
+            ? (swiglu ? (wide ? gemv_int4_kernel<1, true, 8> : gemv_int4_kernel<1, true, 4>)
+                      : (wide ? gemv_int4_kernel<1, false, 8> : gemv_int4_kernel<1, false, 4>))
+            : (swiglu ? (wide ? gemv_int4_kernel<2, true, 8> : gemv_int4_kernel<2, true, 4>)
+                      : (wide ? gemv_int4_kernel<2, false, 8> : gemv_int4_kernel<2, false, 4>));
     size_t x_bytes = I4_ZERO_WORDS * 4 + (size_t)rows * w->cols * 2 +
                      (size_t)rows * (w->cols / HWS_LLM_GROUP) * 4;
     cudaError_t e =
         cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)x_bytes);
     if (e == cudaSuccess)
         e = llm_launch(kernel, dim3(tiles), dim3((wide ? 8 : 4) * 32), x_bytes, c->stream,
-                       (const uint8_t *)w->q, w->scales, x, ldx, y, ldy, act, ld_act, w->rows,
-                       w->cols, accumulate);
+                       (const uint8_t *)w->q, w->scales, x, ldx, o, w->rows, w->cols);
     return hws_cuda_status(e, "int4 gemv kernel launch", err);
 }

@@ -65,6 +65,13 @@ struct llm_cuda {
     size_t dequant_elems;
     llm_gemm *gemm;
     cudaGraphExec_t *graphs; // [max_batch + 1], decode steps by batch
+    // Decode runs of 1-2 rows of a dense model fuse SwiGLU into the gate-up product (fused) and,
+    // in bf16, each RMSNorm into the products around it (fused_norm; llm_gemv_out), as set by
+    // the embedding op for the forward it starts; norm_sums holds the sums of squares of the
+    // residual per norm slot (llm_norm_slot), row and lane; norm_pending is the slot whose
+    // product is next.
+    int fused, fused_norm, norm_pending;
+    float *norm_sums;
     // profiling: when on, each op is timed alone with events into prof_ms[kind]
     int profiling;
     double prof_ms[16], prof_bytes[16];
@@ -138,22 +145,67 @@ static inline size_t llm_cache_layer_at(const llm_cuda *c, int layer) {
     return (size_t)layer * c->max_batch * c->s.n_kv_heads * c->max_ctx * c->s.head_dim;
 }
 
+// Where a decode product's result goes (1-8 rows; the SwiGLU and RMSNorm parts 1-2 rows).
+#define LLM_NORM_LANES 32 // partial sums of squares per row of a fused RMSNorm
+struct llm_gemv_out {
+    float *y; // y (+)= x W^T
+    int ldy, accumulate;
+    uint16_t *act; // or, non-null (a gate-up weight, llm_store): SwiGLU's activation
+    int ld_act;
+    // Producer of a fused RMSNorm (the product adds into the residual y): norm_h[b, i] =
+    // y[b, i] gamma[i] (16-bit) and norm_sums_out[b][i % LLM_NORM_LANES] += y[b, i]^2.
+    const float *norm_gamma;
+    uint16_t *norm_h;
+    int norm_ldh;
+    float *norm_sums_out;
+    // Consumer (x is such a norm_h): the result times rsqrt(sum(norm_sums_in[b]) / k + eps).
+    const float *norm_sums_in;
+    float norm_eps;
+};
+
+// The slot of the norm before layer's attention (ATTN_NORM), before its FFN (FFN_NORM), or
+// the final one (OUT_NORM) in c->norm_sums: [slot][2 rows][LLM_NORM_LANES].
+static inline int llm_norm_slot(const llm_cuda *c, int layer, hws_llm_weight norm) {
+    return norm == HWS_LLM_W_OUT_NORM ? 2 * c->s.n_layers
+                                      : 2 * layer + (norm == HWS_LLM_W_FFN_NORM ? 1 : 0);
+}
+static inline float *llm_norm_sums(llm_cuda *c, int slot) {
+    return c->norm_sums + (size_t)slot * 2 * LLM_NORM_LANES;
+}
+
+// A fused RMSNorm's scale for x row b (the consumer side; 1 without one), by a whole warp.
+__device__ __forceinline__ float llm_norm_scale(const llm_gemv_out &o, int b, int k) {
+    if (!o.norm_sums_in)
+        return 1.0f;
+    float s = o.norm_sums_in[b * LLM_NORM_LANES + (threadIdx.x & 31)];
+    for (int m = 16; m > 0; m >>= 1)
+        s += __shfl_xor_sync(0xffffffffu, s, m);
+    return rsqrtf(s / (float)k + o.norm_eps);
+}
+// y_new, element i of residual row b, into a fused RMSNorm (the producer side; nothing
+// without one).
+template <bool BF>
+__device__ __forceinline__ void llm_norm_put(const llm_gemv_out &o, int b, int i, float y_new) {
+    if (!o.norm_h)
+        return;
+    o.norm_h[(size_t)b * o.norm_ldh + i] = f_act<BF>(y_new * o.norm_gamma[i]);
+    atomicAdd(o.norm_sums_out + b * LLM_NORM_LANES + (i & (LLM_NORM_LANES - 1)), y_new * y_new);
+}
+
 // y[rows, w->rows] (+)= x[rows, w->cols] W^T; rows <= 8: own GEMV (weights read once for all
 // rows); more: cuBLASLt (int formats dequantised first).
 hws_status llm_linear(llm_cuda *c, float *y, int ldy, const uint16_t *x, int ldx, int rows,
                       const llm_dev_weight *w, int accumulate, hws_error *err);
 hws_status llm_gemv(llm_cuda *c, float *y, int ldy, const uint16_t *x, int ldx, int rows,
                     const llm_dev_weight *w, int accumulate, hws_error *err);
-// The same for 1-2 rows of a dense gate-up weight (stored in runs of 8 gate rows, then their 8
-// up rows: llm_store): SwiGLU's activation act[rows, d_ff] instead of the product.
-hws_status llm_gemv_swiglu(llm_cuda *c, uint16_t *act, int ld_act, const uint16_t *x, int ldx,
-                           int rows, const llm_dev_weight *w, hws_error *err);
+// The same into o (SwiGLU and RMSNorm parts: 1-2 rows).
+hws_status llm_gemv_to(llm_cuda *c, const llm_gemv_out &o, const uint16_t *x, int ldx, int rows,
+                       const llm_dev_weight *w, hws_error *err);
 // The tensor-core GEMV of int4 weights for one or two rows (gemv_int4.cu), and whether it takes
-// w; act non-null: SwiGLU's activation as llm_gemv_swiglu.
+// w.
 bool llm_gemv_int4_fits(const llm_dev_weight *w, int rows);
-hws_status llm_gemv_int4(llm_cuda *c, float *y, int ldy, uint16_t *act, int ld_act,
-                         const uint16_t *x, int ldx, int rows, const llm_dev_weight *w,
-                         int accumulate, hws_error *err);
+hws_status llm_gemv_int4(llm_cuda *c, const llm_gemv_out &o, const uint16_t *x, int ldx, int rows,
+                         const llm_dev_weight *w, hws_error *err);
 // 16-bit W of a quantised weight into c->dequant.
 hws_status llm_dequant(llm_cuda *c, const llm_dev_weight *w, hws_error *err);
 
@@ -173,7 +225,10 @@ bool llm_attention_fuses_rope(const llm_cuda *c, int rows);
 bool llm_attention_prefill_fits(const llm_cuda *c, int rows);
 hws_status llm_attention_prefill(llm_cuda *c, int layer, int rows, hws_error *err);
 
-hws_status llm_embed(llm_cuda *c, int rows, hws_error *err);
+// The rows' embeddings into the residual X; with gamma (a fused RMSNorm, rows <= 2) also
+// norm_h = X gamma (16-bit) and each row's sum of squares into norm_sums[row][0].
+hws_status llm_embed(llm_cuda *c, int rows, const float *gamma, uint16_t *norm_h, float *norm_sums,
+                     hws_error *err);
 hws_status llm_rmsnorm(llm_cuda *c, uint16_t *out, const float *x, const float *g, int rows,
                        hws_error *err);
 hws_status llm_rope_cache(llm_cuda *c, int layer, int rows, hws_error *err);
