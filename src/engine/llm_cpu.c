@@ -1,11 +1,13 @@
 /* llm_cpu.c - the CPU backend of the LLM engine: the ops of llm_backend.h on float activations,
  * linear layers stored in the model's format and dequantised row by row as they are read, split
  * over a pool of threads (small batches: the decode products of llm_cpu_gemv.c on contiguous
- * shares of the rows; larger: OpenBLAS on dequantised tiles). The embedding table is kept in 16
- * bits (bf16, fp16 for fp16 models), as the CUDA backend keeps it, so a tied output head streams
- * 2 bytes a weight. A mixture of experts runs each chosen expert once over the rows routed to it,
- * gathered. */
+ * shares of the rows; larger: the prefill products of llm_cpu_gemm.c on blocks of rows, or
+ * OpenBLAS on dequantised tiles where the CPU runs no vector version of them). The embedding table
+ * is kept in 16 bits (bf16, fp16 for fp16 models), as the CUDA backend keeps it, so a tied output
+ * head streams 2 bytes a weight. A mixture of experts runs each chosen expert once over the rows
+ * routed to it, gathered. */
 #include "engine/llm_backend.h"
+#include "engine/llm_cpu_gemm.h"
 #include "engine/llm_cpu_gemv.h"
 #include "engine/llm_moe.h"
 #include "engine/llm_quant.h"
@@ -68,6 +70,11 @@ static int buf_width(const cpu_ctx *c, hws_llm_buf b) {
     return hws_llm_buf_width(&c->s, b);
 }
 
+/* A linear weight as the products take it. */
+static hws_gemv_weight gemv_weight_of(const cpu_weight *w) {
+    return (hws_gemv_weight){w->fmt, w->rows, w->cols, w->q, w->scales};
+}
+
 /* Row o of a weight as floats. */
 static void dequant_row(const cpu_weight *w, int o, float *out) {
     size_t n = (size_t)w->cols;
@@ -75,37 +82,8 @@ static void dequant_row(const cpu_weight *w, int o, float *out) {
         memcpy(out, w->f + (size_t)o * n, n * sizeof *out);
         return;
     }
-    size_t groups = n / HWS_LLM_GROUP;
-    switch (w->fmt) {
-    case HWS_LLM_BF16:
-    case HWS_LLM_FP16: {
-        const uint16_t *p = (const uint16_t *)w->q + (size_t)o * n;
-        for (size_t i = 0; i < n; i++)
-            out[i] = w->fmt == HWS_LLM_BF16 ? hws_bf16_to_f32(p[i]) : hws_f16_to_f32(p[i]);
-        break;
-    }
-    case HWS_LLM_INT8: {
-        const int8_t *p = (const int8_t *)w->q + (size_t)o * n;
-        for (size_t g = 0; g < groups; g++) {
-            float d = hws_f16_to_f32(w->scales[(size_t)o * groups + g]);
-            for (int i = 0; i < HWS_LLM_GROUP; i++)
-                out[g * HWS_LLM_GROUP + i] = (float)p[g * HWS_LLM_GROUP + i] * d;
-        }
-        break;
-    }
-    default: { /* int4 */
-        const uint8_t *p = (const uint8_t *)w->q + (size_t)o * n / 2;
-        for (size_t g = 0; g < groups; g++) {
-            float d = hws_f16_to_f32(w->scales[(size_t)o * groups + g]);
-            const uint8_t *b = p + g * HWS_LLM_GROUP / 2;
-            for (int j = 0; j < HWS_LLM_GROUP / 2; j++) {
-                out[g * HWS_LLM_GROUP + j] = (float)((b[j] & 15) - 8) * d;
-                out[g * HWS_LLM_GROUP + j + HWS_LLM_GROUP / 2] = (float)((b[j] >> 4) - 8) * d;
-            }
-        }
-        break;
-    }
-    }
+    hws_gemv_weight gw = gemv_weight_of(w);
+    hws_gemv_weight_row(&gw, o, 0, n, out);
 }
 
 typedef struct {
@@ -265,6 +243,8 @@ static hws_status create(const hws_llm_shape *s, const hws_llm_options *o, int m
     size_t cache = (size_t)s->n_layers * o->max_batch * s->n_kv_heads * o->max_ctx * s->head_dim;
     int threads = o->threads > 0 ? o->threads : usable_cores();
     c->scratch_per_thread = (size_t)TILE_ROWS * max_cols + (size_t)o->max_ctx;
+    if (c->scratch_per_thread < hws_gemm_scratch_floats())
+        c->scratch_per_thread = hws_gemm_scratch_floats();
     if (ok)
         ok = (c->logits = malloc((size_t)max_rows * s->vocab * sizeof(float))) &&
              (c->k_cache = calloc(cache, sizeof(float))) &&
@@ -285,9 +265,13 @@ static hws_status create(const hws_llm_shape *s, const hws_llm_options *o, int m
     info->kv_bytes_per_token = 2.0 * s->n_layers * s->n_kv_heads * s->head_dim * sizeof(float);
     info->device_bytes_peak = info->weight_bytes + 2.0 * (double)cache * sizeof(float);
     snprintf(info->device_name, sizeof info->device_name, "CPU (%d threads)", threads);
-    snprintf(info->backend, sizeof info->backend,
-             "cpu (own %s kernels; OpenBLAS's %s kernels for prefill)", hws_gemv_isa_name(c->isa),
-             openblas_get_corename());
+    if (c->isa != HWS_GEMV_PORTABLE)
+        snprintf(info->backend, sizeof info->backend, "cpu (own %s kernels)",
+                 hws_gemv_isa_name(c->isa));
+    else
+        snprintf(info->backend, sizeof info->backend,
+                 "cpu (own portable C kernels; OpenBLAS's %s kernels for prefill)",
+                 openblas_get_corename());
     *out = c;
     return HWS_OK;
 }
@@ -416,7 +400,7 @@ static void gemv_part(void *arg, long s0, long s1, int tid) {
     (void)tid;
     const linear_job *j = arg;
     const cpu_weight *w = j->w;
-    hws_gemv_weight gw = {w->fmt, w->rows, w->cols, w->q, w->scales};
+    hws_gemv_weight gw = gemv_weight_of(w);
     for (long sh = s0; sh < s1; sh++) {
         long o0, o1;
         share_rows(w->rows, j->shares, sh, &o0, &o1);
@@ -426,6 +410,22 @@ static void gemv_part(void *arg, long s0, long s1, int tid) {
     }
 }
 
+/* Blocks [b0, b1) of HWS_GEMM_MAX_BLOCK output rows of y = x W^T for more than HWS_GEMV_MAX_X
+ * rows of x, through the prefill products. */
+static void gemm_part(void *arg, long b0, long b1, int tid) {
+    const linear_job *j = arg;
+    const cpu_weight *w = j->w;
+    hws_gemv_weight gw = gemv_weight_of(w);
+    float *scratch = j->c->scratch + (size_t)tid * j->c->scratch_per_thread;
+    for (long b = b0; b < b1; b++) {
+        long o0 = b * HWS_GEMM_MAX_BLOCK, o1 = o0 + HWS_GEMM_MAX_BLOCK;
+        hws_gemm_rows(j->c->isa, &gw, o0, o1 < w->rows ? o1 : w->rows, j->x, (size_t)w->cols,
+                      j->rows, j->y, j->ldy, j->accumulate, scratch);
+    }
+}
+
+/* y = x W^T (+ y): up to HWS_GEMV_MAX_X rows of x through the decode products, more through the
+ * prefill products, or OpenBLAS where this CPU runs no vector version of them. */
 static void linear_run(cpu_ctx *c, const cpu_weight *w, float *y, size_t ldy, const float *x,
                        int rows, int accumulate) {
     long units = (w->rows + GEMV_UNIT - 1) / GEMV_UNIT;
@@ -433,6 +433,9 @@ static void linear_run(cpu_ctx *c, const cpu_weight *w, float *y, size_t ldy, co
     j.shares = j.shares < units ? j.shares : units;
     if (rows <= HWS_GEMV_MAX_X)
         hws_pool_run(c->pool, gemv_part, &j, j.shares);
+    else if (c->isa != HWS_GEMV_PORTABLE)
+        hws_pool_run(c->pool, gemm_part, &j,
+                     (w->rows + HWS_GEMM_MAX_BLOCK - 1) / HWS_GEMM_MAX_BLOCK);
     else
         hws_pool_run(c->pool, linear_part, &j, (w->rows + TILE_ROWS - 1) / TILE_ROWS);
 }

@@ -1,6 +1,9 @@
-/* test_cpu_gemv.c - the CPU backend's decode products (llm_cpu_gemv.h): every version this
- * machine runs, in every weight format, on odd shapes, rows ranges, 1 to 8 rows of x, storing and
- * accumulating, against a plain double-precision reference over the weights decoded by hand. */
+/* test_cpu_gemv.c - the CPU backend's decode products (llm_cpu_gemv.h) and prefill products
+ * (llm_cpu_gemm.h): every version this machine runs, in every weight format, on odd shapes, rows
+ * ranges, 1 to 8 rows of x (decode) or 1 to 20 (prefill, past a panel of columns too), storing
+ * and accumulating, against a plain double-precision reference over the weights decoded by hand;
+ * and a weight row decoded to floats against the same values. */
+#include "engine/llm_cpu_gemm.h"
 #include "engine/llm_cpu_gemv.h"
 #include "engine/llm_quant.h"
 
@@ -74,11 +77,11 @@ static void matrix_free(test_matrix *m) {
     free(m->value);
 }
 
-/* Runs version isa on rows [o0, o1) of m for nx rows of x (row stride ldx) and checks every
- * output: the rows in range equal the reference (plus the old value when accumulating), the
- * others untouched. */
-static void check_product(hws_gemv_isa isa, const test_matrix *m, long o0, long o1, int nx,
-                          int accumulate) {
+/* Runs version isa of the decode product (gemm 0) or the prefill product (gemm 1) on rows
+ * [o0, o1) of m for nx rows of x (row stride ldx) and checks every output: the rows in range
+ * equal the reference (plus the old value when accumulating), the others untouched. */
+static void check_any_product(hws_gemv_isa isa, int gemm, const test_matrix *m, long o0, long o1,
+                              int nx, int accumulate) {
     int rows = m->w.rows, cols = m->w.cols;
     size_t ldx = (size_t)cols + 3, ldy = (size_t)rows + 5;
     float *x = malloc(sizeof(float) * ldx * nx), *y = malloc(sizeof(float) * ldy * nx);
@@ -88,7 +91,14 @@ static void check_product(hws_gemv_isa isa, const test_matrix *m, long o0, long 
         x[i] = (float)((int)(rng_next(&seed) % 2001) - 1000) * 1e-3f;
     for (size_t i = 0; i < ldy * nx; i++)
         y[i] = 0.25f * (float)(i % 7);
-    hws_gemv_rows(isa, &m->w, o0, o1, x, ldx, nx, y, ldy, accumulate);
+    if (gemm) {
+        float *scratch = malloc(sizeof(float) * hws_gemm_scratch_floats());
+        assert_non_null(scratch);
+        hws_gemm_rows(isa, &m->w, o0, o1, x, ldx, nx, y, ldy, accumulate, scratch);
+        free(scratch);
+    } else {
+        hws_gemv_rows(isa, &m->w, o0, o1, x, ldx, nx, y, ldy, accumulate);
+    }
     for (int r = 0; r < nx; r++)
         for (int o = 0; o < rows; o++) {
             float old = 0.25f * (float)(((size_t)r * ldy + o) % 7), got = y[(size_t)r * ldy + o];
@@ -103,13 +113,19 @@ static void check_product(hws_gemv_isa isa, const test_matrix *m, long o0, long 
                 mag += fabs(t);
             }
             if (fabs(got - want) > 1e-5 * mag + 1e-30) {
-                print_error("%s format %d rows %d cols %d nx %d: row %d x %d got %g want %g\n",
-                            hws_gemv_isa_name(isa), (int)m->w.fmt, rows, cols, nx, o, r, got, want);
+                print_error("%s %s format %d rows %d cols %d nx %d: row %d x %d got %g want %g\n",
+                            gemm ? "gemm" : "gemv", hws_gemv_isa_name(isa), (int)m->w.fmt, rows,
+                            cols, nx, o, r, got, want);
                 fail();
             }
         }
     free(x);
     free(y);
+}
+
+static void check_product(hws_gemv_isa isa, const test_matrix *m, long o0, long o1, int nx,
+                          int accumulate) {
+    check_any_product(isa, 0, m, o0, o1, nx, accumulate);
 }
 
 static void test_every_version_format_and_shape(void **state) {
@@ -154,6 +170,61 @@ static void test_every_version_format_and_shape(void **state) {
     assert_true(hws_gemv_isa_available(hws_gemv_isa_best()));
 }
 
+/* The prefill products: blocks of 1 to HWS_GEMM_MAX_BLOCK rows (not whole tiles of 4), 1 to 20
+ * rows of x (not whole register tiles), widths under one vector, odd, and past one panel. */
+static void test_gemm_every_version_format_and_shape(void **state) {
+    (void)state;
+    static const int rows_list[] = {1, 5, 13, HWS_GEMM_MAX_BLOCK + 3};
+    static const int cols16[] = {5, 45, 133, HWS_GEMM_KC + 77}; /* 16-bit: any width */
+    static const int cols_int[] = {32, 96, HWS_GEMM_KC, 2 * HWS_GEMM_KC + 160};
+    static const int nx_list[] = {1, 2, 3, 4, 6, 7, 9, 13, 20};
+    for (int isa = 0; isa < HWS_GEMV_ISA_COUNT; isa++) {
+        if (!hws_gemv_isa_available((hws_gemv_isa)isa))
+            continue;
+        for (int f = HWS_LLM_BF16; f <= HWS_LLM_INT4; f++) {
+            int grouped = f == HWS_LLM_INT8 || f == HWS_LLM_INT4;
+            for (int ri = 0; ri < 4; ri++)
+                for (int ci = 0; ci < 4; ci++) {
+                    test_matrix m;
+                    int rows = rows_list[ri];
+                    matrix_new(&m, (hws_llm_format)f, rows, (grouped ? cols_int : cols16)[ci],
+                               (uint64_t)ri * 17 + (uint64_t)ci * 5 + (uint64_t)f);
+                    for (int xi = 0; xi < 9; xi++) {
+                        int nx = nx_list[xi];
+                        long o0 = rows > 2 ? 1 : 0;
+                        long o1 = o0 + HWS_GEMM_MAX_BLOCK < rows - (rows > 2)
+                                      ? o0 + HWS_GEMM_MAX_BLOCK
+                                      : rows - (rows > 2);
+                        check_any_product((hws_gemv_isa)isa, 1, &m, 0,
+                                          rows < HWS_GEMM_MAX_BLOCK ? rows : HWS_GEMM_MAX_BLOCK, nx,
+                                          nx % 2);
+                        check_any_product((hws_gemv_isa)isa, 1, &m, o0, o1, nx, 1 - nx % 2);
+                    }
+                    matrix_free(&m);
+                }
+        }
+    }
+}
+
+/* A weight row decoded to floats, whole and from inside, against the values decoded by hand. */
+static void test_weight_row(void **state) {
+    (void)state;
+    for (int f = HWS_LLM_BF16; f <= HWS_LLM_INT4; f++) {
+        test_matrix m;
+        matrix_new(&m, (hws_llm_format)f, 3, 96, (uint64_t)f + 40);
+        float out[96];
+        for (int o = 0; o < 3; o++) {
+            hws_gemv_weight_row(&m.w, o, 0, 96, out);
+            for (int e = 0; e < 96; e++)
+                assert_true(out[e] == (float)m.value[o * 96 + e]);
+            hws_gemv_weight_row(&m.w, o, 7, 50, out);
+            for (int e = 7; e < 50; e++)
+                assert_true(out[e - 7] == (float)m.value[o * 96 + e]);
+        }
+        matrix_free(&m);
+    }
+}
+
 static void test_versions_named(void **state) {
     (void)state;
     assert_true(hws_gemv_isa_available(HWS_GEMV_PORTABLE));
@@ -164,6 +235,8 @@ static void test_versions_named(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_version_format_and_shape),
+        cmocka_unit_test(test_gemm_every_version_format_and_shape),
+        cmocka_unit_test(test_weight_row),
         cmocka_unit_test(test_versions_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
