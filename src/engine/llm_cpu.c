@@ -58,7 +58,9 @@ typedef struct {
     size_t scratch_per_thread;
     hws_pool *pool;
     int threads;      /* the pool's, the caller included */
-    hws_gemv_isa isa; /* the decode products' version for this CPU */
+    hws_gemv_isa isa; /* the decode and prefill products' version for this CPU */
+    int amx;          /* prefill products of HWS_GEMM_AMX_ROWS rows and more in AMX tiles */
+    uint16_t *xpack;  /* AMX: x packed for the tiles, hws_gemm_amx_x_elems(max_rows, cols) */
 } cpu_ctx;
 
 static cpu_weight *weight_of(cpu_ctx *c, int layer, hws_llm_weight w) {
@@ -169,6 +171,7 @@ static void destroy(void *ctx) {
     free(c->seq);
     free(c->pos);
     free(c->scratch);
+    free(c->xpack);
     free(c->sel_ids);
     free(c->sel_w);
     free(c->moe_pick);
@@ -245,6 +248,11 @@ static hws_status create(const hws_llm_shape *s, const hws_llm_options *o, int m
     c->scratch_per_thread = (size_t)TILE_ROWS * max_cols + (size_t)o->max_ctx;
     if (c->scratch_per_thread < hws_gemm_scratch_floats())
         c->scratch_per_thread = hws_gemm_scratch_floats();
+    c->amx = hws_gemm_amx_available() && max_rows >= HWS_GEMM_AMX_ROWS;
+    if (c->amx && c->scratch_per_thread < hws_gemm_amx_scratch_floats(max_cols))
+        c->scratch_per_thread = hws_gemm_amx_scratch_floats(max_cols);
+    if (ok && c->amx)
+        ok = (c->xpack = malloc(hws_gemm_amx_x_elems(max_rows, max_cols) * 2)) != NULL;
     if (ok)
         ok = (c->logits = malloc((size_t)max_rows * s->vocab * sizeof(float))) &&
              (c->k_cache = calloc(cache, sizeof(float))) &&
@@ -266,8 +274,8 @@ static hws_status create(const hws_llm_shape *s, const hws_llm_options *o, int m
     info->device_bytes_peak = info->weight_bytes + 2.0 * (double)cache * sizeof(float);
     snprintf(info->device_name, sizeof info->device_name, "CPU (%d threads)", threads);
     if (c->isa != HWS_GEMV_PORTABLE)
-        snprintf(info->backend, sizeof info->backend, "cpu (own %s kernels)",
-                 hws_gemv_isa_name(c->isa));
+        snprintf(info->backend, sizeof info->backend, "cpu (own %s kernels%s)",
+                 hws_gemv_isa_name(c->isa), c->amx ? "; AMX bf16 tiles for prefill" : "");
     else
         snprintf(info->backend, sizeof info->backend,
                  "cpu (own portable C kernels; OpenBLAS's %s kernels for prefill)",
@@ -337,17 +345,39 @@ static hws_status op_embed(void *ctx, int rows, hws_error *err) {
     return HWS_OK;
 }
 
-static void rmsnorm_rows(const cpu_ctx *c, float *out, const float *x, const float *g, int rows) {
-    int d = c->s.d_model;
-    for (int r = 0; r < rows; r++) {
-        const float *xr = x + (size_t)r * d;
+typedef struct {
+    const cpu_ctx *c;
+    float *out;
+    const float *x, *g;
+} rmsnorm_job;
+
+/* Rows [r0, r1) of an RMSNorm. */
+static void rmsnorm_part(void *arg, long r0, long r1, int tid) {
+    (void)tid;
+    const rmsnorm_job *j = arg;
+    int d = j->c->s.d_model;
+    for (long r = r0; r < r1; r++) {
+        const float *xr = j->x + (size_t)r * d;
         double ss = 0;
         for (int i = 0; i < d; i++)
             ss += (double)xr[i] * xr[i];
-        float inv = 1.0f / sqrtf((float)(ss / d) + c->s.rms_eps);
+        float inv = 1.0f / sqrtf((float)(ss / d) + j->c->s.rms_eps);
         for (int i = 0; i < d; i++)
-            out[(size_t)r * d + i] = xr[i] * inv * g[i];
+            j->out[(size_t)r * d + i] = xr[i] * inv * j->g[i];
     }
+}
+
+/* Rows of a decode step on the caller alone (too little work to hand out), more over the pool. */
+static void run_rows(const cpu_ctx *c, hws_pool_fn fn, void *job, int rows) {
+    if (rows <= HWS_GEMV_MAX_X)
+        fn(job, 0, rows, 0);
+    else
+        hws_pool_run(c->pool, fn, job, rows);
+}
+
+static void rmsnorm_rows(const cpu_ctx *c, float *out, const float *x, const float *g, int rows) {
+    rmsnorm_job j = {c, out, x, g};
+    run_rows(c, rmsnorm_part, &j, rows);
 }
 
 static hws_status op_rmsnorm(void *ctx, int layer, hws_llm_weight w, int rows, hws_error *err) {
@@ -424,20 +454,50 @@ static void gemm_part(void *arg, long b0, long b1, int tid) {
     }
 }
 
-/* y = x W^T (+ y): up to HWS_GEMV_MAX_X rows of x through the decode products, more through the
- * prefill products, or OpenBLAS where this CPU runs no vector version of them. */
+/* Groups [g0, g1) of 16 rows of x packed for the AMX tiles. */
+static void amx_pack_part(void *arg, long g0, long g1, int tid) {
+    (void)tid;
+    const linear_job *j = arg;
+    hws_gemm_amx_pack_x(j->x, (size_t)j->w->cols, j->rows, j->w->cols, g0, g1, j->c->xpack);
+}
+
+/* Blocks [b0, b1) of HWS_GEMM_AMX_ROWS output rows through the AMX tiles (a last block of
+ * fewer rows through the float products). */
+static void amx_part(void *arg, long b0, long b1, int tid) {
+    const linear_job *j = arg;
+    const cpu_weight *w = j->w;
+    hws_gemv_weight gw = gemv_weight_of(w);
+    float *scratch = j->c->scratch + (size_t)tid * j->c->scratch_per_thread;
+    for (long b = b0; b < b1; b++) {
+        long o0 = b * HWS_GEMM_AMX_ROWS;
+        if (o0 + HWS_GEMM_AMX_ROWS <= w->rows)
+            hws_gemm_amx_rows(&gw, o0, j->c->xpack, j->rows, j->y, j->ldy, j->accumulate, scratch);
+        else
+            hws_gemm_rows(j->c->isa, &gw, o0, w->rows, j->x, (size_t)w->cols, j->rows, j->y, j->ldy,
+                          j->accumulate, scratch);
+    }
+}
+
+/* y = x W^T (+ y): up to HWS_GEMV_MAX_X rows of x through the decode products; more through the
+ * AMX tiles where the CPU has them (HWS_GEMM_AMX_ROWS rows and more), else the prefill products,
+ * or OpenBLAS where this CPU runs no vector version of them. */
 static void linear_run(cpu_ctx *c, const cpu_weight *w, float *y, size_t ldy, const float *x,
                        int rows, int accumulate) {
     long units = (w->rows + GEMV_UNIT - 1) / GEMV_UNIT;
     linear_job j = {c, w, y, x, rows, accumulate, ldy, SHARES_PER_THREAD * c->threads};
     j.shares = j.shares < units ? j.shares : units;
-    if (rows <= HWS_GEMV_MAX_X)
+    long amx_groups = (rows + HWS_GEMM_AMX_ROWS - 1) / HWS_GEMM_AMX_ROWS * 2; /* of 16 rows */
+    if (rows <= HWS_GEMV_MAX_X) {
         hws_pool_run(c->pool, gemv_part, &j, j.shares);
-    else if (c->isa != HWS_GEMV_PORTABLE)
+    } else if (c->amx && rows >= HWS_GEMM_AMX_ROWS && w->cols % 32 == 0) {
+        hws_pool_run(c->pool, amx_pack_part, &j, amx_groups);
+        hws_pool_run(c->pool, amx_part, &j, (w->rows + HWS_GEMM_AMX_ROWS - 1) / HWS_GEMM_AMX_ROWS);
+    } else if (c->isa != HWS_GEMV_PORTABLE) {
         hws_pool_run(c->pool, gemm_part, &j,
                      (w->rows + HWS_GEMM_MAX_BLOCK - 1) / HWS_GEMM_MAX_BLOCK);
-    else
+    } else {
         hws_pool_run(c->pool, linear_part, &j, (w->rows + TILE_ROWS - 1) / TILE_ROWS);
+    }
 }
 
 static hws_status op_linear(void *ctx, hws_llm_buf y, hws_llm_buf x, int rows, int layer,
@@ -539,16 +599,23 @@ static hws_status op_attention(void *ctx, int layer, int rows, hws_error *err) {
     return HWS_OK;
 }
 
-static hws_status op_swiglu(void *ctx, int rows, hws_error *err) {
-    (void)err;
-    cpu_ctx *c = ctx;
+/* FFN rows [r0, r1) (a row per FFN slot): act = silu(gate) * up. */
+static void swiglu_part(void *arg, long r0, long r1, int tid) {
+    (void)tid;
+    const cpu_ctx *c = arg;
     int f = hws_llm_ffn_width(&c->s);
-    for (int r = 0; r < rows * hws_llm_ffn_slots(&c->s); r++) { /* a row per FFN slot */
+    for (long r = r0; r < r1; r++) {
         const float *gu = c->buf[HWS_LLM_BUF_GU] + (size_t)r * 2 * f;
         float *a = c->buf[HWS_LLM_BUF_ACT] + (size_t)r * f;
         for (int i = 0; i < f; i++)
             a[i] = gu[i] / (1.0f + expf(-gu[i])) * gu[f + i];
     }
+}
+
+static hws_status op_swiglu(void *ctx, int rows, hws_error *err) {
+    (void)err;
+    cpu_ctx *c = ctx;
+    run_rows(c, swiglu_part, c, rows * hws_llm_ffn_slots(&c->s));
     return HWS_OK;
 }
 

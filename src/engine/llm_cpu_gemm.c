@@ -70,6 +70,8 @@ static void portable_rows(const hws_gemv_weight *w, long o0, long o1, const floa
 #if defined(__x86_64__)
 #include "engine/llm_cpu_simd.h"
 
+#include <cpuid.h>
+
 #define GM_UNROLL _Pragma("GCC unroll 8")
 
 /* ---- AVX2 + FMA + F16C: 8 floats a vector, tiles of 3 rows of X ---- */
@@ -155,6 +157,148 @@ AVX512_FN static inline __m128 avx512_fold4(__m512 a, __m512 b, __m512 c, __m512
 #define GM_ENTRY             avx512_rows
 #include "engine/llm_cpu_gemm_body.h"
 
+/* ---- AMX bf16 tiles: 32 W rows x 32 X rows a step, in four 16 x 16 float tiles ---- */
+
+#if !defined(HWS_GEMM_NO_AMX)
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define AMX_FN                                                                                     \
+    __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma,"       \
+                          "f16c")))
+#define AMX_REQ_XCOMP_PERM    0x1023 /* arch_prctl: ask for an extended state component */
+#define AMX_XFEATURE_TILEDATA 18     /* the tile data state */
+#define AMX_BLOCK_ELEMS       512    /* uint16 of one packed 16-row x 32-column block of X */
+
+/* The tile configuration (palette 1): every tile 16 rows of 64 bytes. */
+typedef struct {
+    uint8_t palette, start_row, reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} amx_config;
+
+int hws_gemm_amx_available(void) {
+    unsigned a, b, c, d;
+    if (!hws_gemv_isa_available(HWS_GEMV_AVX512) || !__get_cpuid_count(7, 0, &a, &b, &c, &d))
+        return 0;
+    int tiles = (d >> 22 & 1u) && (d >> 24 & 1u); /* AMX-BF16, AMX-TILE */
+    if (!tiles || !__get_cpuid_count(7, 1, &a, &b, &c, &d) || !(a >> 5 & 1u)) /* AVX512_BF16 */
+        return 0;
+    return syscall(SYS_arch_prctl, AMX_REQ_XCOMP_PERM, AMX_XFEATURE_TILEDATA) == 0;
+}
+
+size_t hws_gemm_amx_x_elems(int nx, int cols) {
+    return (size_t)(nx + HWS_GEMM_AMX_ROWS - 1) / HWS_GEMM_AMX_ROWS * HWS_GEMM_AMX_ROWS *
+           (size_t)cols;
+}
+
+size_t hws_gemm_amx_scratch_floats(int cols) {
+    return 4 * 256 + (size_t)HWS_GEMM_AMX_ROWS * (size_t)cols / 2;
+}
+
+/* Block (g, kb) of 16 rows x 32 columns at xp + (g * cols / 32 + kb) * AMX_BLOCK_ELEMS holds the
+ * pair of columns (2p, 2p + 1) of row n as dword p * 16 + n: the B tiles' layout. */
+AMX_FN void hws_gemm_amx_pack_x(const float *x, size_t ldx, int nx, int cols, long g0, long g1,
+                                uint16_t *xp) {
+    size_t kblocks = (size_t)cols / 32;
+    __m512i at =
+        _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                           _mm512_set1_epi32(16));
+    for (long g = g0; g < g1; g++)
+        for (size_t kb = 0; kb < kblocks; kb++) {
+            int *blk = (int *)(void *)(xp + ((size_t)g * kblocks + kb) * AMX_BLOCK_ELEMS);
+            for (int n = 0; n < 16; n++) {
+                long r = g * 16 + n;
+                __m512i pairs = _mm512_setzero_si512();
+                if (r < nx) {
+                    const float *xr = x + (size_t)r * ldx + kb * 32;
+                    pairs =
+                        (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(xr + 16), _mm512_loadu_ps(xr));
+                }
+                _mm512_i32scatter_epi32(blk + n, at, pairs, 4);
+            }
+        }
+}
+
+/* W rows [o0, o0 + 32) as bf16 rows of w->cols (formats other than bf16). */
+AMX_FN static void amx_panel(const hws_gemv_weight *w, long o0, uint16_t *panel) {
+    size_t k = (size_t)w->cols, rb = gemm_row_bytes(w->fmt, w->cols), groups = k / HWS_LLM_GROUP;
+    for (int i = 0; i < HWS_GEMM_AMX_ROWS; i++) {
+        const uint8_t *row = (const uint8_t *)w->q + (size_t)(o0 + i) * rb;
+        for (size_t e = 0; e < k; e += 32) {
+            __m512 v[2];
+            avx512_load32(w->fmt, row, e, v);
+            if (w->fmt == HWS_LLM_INT8 || w->fmt == HWS_LLM_INT4) {
+                float d = hws_f16_to_f32(w->scales[(size_t)(o0 + i) * groups + e / 32]);
+                __m512 dv = _mm512_set1_ps(d);
+                __m512 off = _mm512_set1_ps(w->fmt == HWS_LLM_INT4 ? -8.0f * d : 0.0f);
+                v[0] = _mm512_fmadd_ps(v[0], dv, off);
+                v[1] = _mm512_fmadd_ps(v[1], dv, off);
+            }
+            _mm512_storeu_si512(panel + (size_t)i * k + e,
+                                (__m512i)_mm512_cvtne2ps_pbh(v[1], v[0]));
+        }
+    }
+}
+
+AMX_FN void hws_gemm_amx_rows(const hws_gemv_weight *w, long o0, const uint16_t *xp, int nx,
+                              float *y, size_t ldy, int accumulate, float *scratch) {
+    size_t k = (size_t)w->cols, kblocks = k / 32, astride = 2 * k;
+    float *cbuf = scratch; /* the four float tiles, 16 x 16 each */
+    const uint16_t *a = (const uint16_t *)w->q + (size_t)o0 * k;
+    if (w->fmt != HWS_LLM_BF16) {
+        amx_panel(w, o0, (uint16_t *)(void *)(scratch + 4 * 256));
+        a = (const uint16_t *)(void *)(scratch + 4 * 256);
+    }
+    amx_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.palette = 1;
+    for (int t = 0; t < 8; t++) {
+        cfg.colsb[t] = 64;
+        cfg.rows[t] = 16;
+    }
+    /* all 64 bytes an input of the asm (GCC 12's _tile_loadconfig names only the first 8) */
+    __asm__ volatile("ldtilecfg %0" ::"m"(cfg));
+    /* tile 2 ai + bj: W rows o0 + 16 ai + m (its rows) times X rows g 16 + 16 bj + n (columns) */
+    __m512i column =
+        _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                           _mm512_set1_epi32(16));
+    for (int g = 0; g < nx; g += HWS_GEMM_AMX_ROWS) {
+        const uint16_t *b0 = xp + (size_t)g / 16 * kblocks * AMX_BLOCK_ELEMS;
+        const uint16_t *b1 = b0 + kblocks * AMX_BLOCK_ELEMS;
+        _tile_zero(0);
+        _tile_zero(1);
+        _tile_zero(2);
+        _tile_zero(3);
+        for (size_t kb = 0; kb < kblocks; kb++) {
+            _tile_loadd(4, a + kb * 32, astride);
+            _tile_loadd(5, a + 16 * k + kb * 32, astride);
+            _tile_loadd(6, b0 + kb * AMX_BLOCK_ELEMS, 64);
+            _tile_loadd(7, b1 + kb * AMX_BLOCK_ELEMS, 64);
+            _tile_dpbf16ps(0, 4, 6);
+            _tile_dpbf16ps(1, 4, 7);
+            _tile_dpbf16ps(2, 5, 6);
+            _tile_dpbf16ps(3, 5, 7);
+        }
+        _tile_stored(0, cbuf, 64);
+        _tile_stored(1, cbuf + 256, 64);
+        _tile_stored(2, cbuf + 512, 64);
+        _tile_stored(3, cbuf + 768, 64);
+        for (int bj = 0; bj < 2; bj++)
+            for (int n = 0; n < 16 && g + 16 * bj + n < nx; n++) {
+                float *yr = y + (size_t)(g + 16 * bj + n) * ldy + o0;
+                for (int ai = 0; ai < 2; ai++) {
+                    __m512 v = _mm512_i32gather_ps(column, cbuf + (2 * ai + bj) * 256 + n, 4);
+                    if (accumulate)
+                        v = _mm512_add_ps(v, _mm512_loadu_ps(yr + 16 * ai));
+                    _mm512_storeu_ps(yr + 16 * ai, v);
+                }
+            }
+    }
+    _tile_release();
+}
+#endif
+
 void hws_gemm_rows(hws_gemv_isa isa, const hws_gemv_weight *w, long o0, long o1, const float *x,
                    size_t ldx, int nx, float *y, size_t ldy, int accumulate, float *scratch) {
     if (isa == HWS_GEMV_AVX512)
@@ -165,9 +309,33 @@ void hws_gemm_rows(hws_gemv_isa isa, const hws_gemv_weight *w, long o0, long o1,
         portable_rows(w, o0, o1, x, ldx, nx, y, ldy, accumulate, scratch);
 }
 #else
+#define HWS_GEMM_NO_AMX
 void hws_gemm_rows(hws_gemv_isa isa, const hws_gemv_weight *w, long o0, long o1, const float *x,
                    size_t ldx, int nx, float *y, size_t ldy, int accumulate, float *scratch) {
     (void)isa;
     portable_rows(w, o0, o1, x, ldx, nx, y, ldy, accumulate, scratch);
+}
+#endif
+
+#if defined(HWS_GEMM_NO_AMX) /* no AMX on this CPU family, or this build left it out */
+int hws_gemm_amx_available(void) {
+    return 0;
+}
+size_t hws_gemm_amx_x_elems(int nx, int cols) {
+    (void)nx;
+    (void)cols;
+    return 0;
+}
+size_t hws_gemm_amx_scratch_floats(int cols) {
+    (void)cols;
+    return 0;
+}
+void hws_gemm_amx_pack_x(const float *x, size_t ldx, int nx, int cols, long g0, long g1,
+                         uint16_t *xp) {
+    (void)x, (void)ldx, (void)nx, (void)cols, (void)g0, (void)g1, (void)xp;
+}
+void hws_gemm_amx_rows(const hws_gemv_weight *w, long o0, const uint16_t *xp, int nx, float *y,
+                       size_t ldy, int accumulate, float *scratch) {
+    (void)w, (void)o0, (void)xp, (void)nx, (void)y, (void)ldy, (void)accumulate, (void)scratch;
 }
 #endif
