@@ -524,18 +524,24 @@ static void rope(const cpu_ctx *c, float *v, const float *cs, const float *sn) {
     }
 }
 
-static hws_status op_rope_cache(void *ctx, int layer, int rows, hws_error *err) {
-    (void)err;
-    cpu_ctx *c = ctx;
+typedef struct {
+    cpu_ctx *c;
+    int layer;
+} layer_job;
+
+/* Rows [r0, r1): q/k/v bias, RoPE on q and k, k and v into the cache. */
+static void rope_cache_part(void *arg, long r0, long r1, int tid) {
+    const layer_job *j = arg;
+    cpu_ctx *c = j->c;
     int hd = c->s.head_dim, nh = c->s.n_heads, nkv = c->s.n_kv_heads;
-    const cpu_weight *bias = weight_of(c, layer, HWS_LLM_B_QKV);
-    for (int r = 0; r < rows; r++) {
+    const cpu_weight *bias = weight_of(c, j->layer, HWS_LLM_B_QKV);
+    float *cs = c->scratch + (size_t)tid * c->scratch_per_thread, *sn = cs + hd / 2;
+    for (long r = r0; r < r1; r++) {
         float *q = c->buf[HWS_LLM_BUF_QKV] + (size_t)r * c->qkv_w;
         if (bias->f)
             for (int i = 0; i < c->qkv_w; i++)
                 q[i] += bias->f[i];
-        float *cs = c->scratch, *sn = c->scratch + hd / 2; /* angles once for all heads */
-        for (int i = 0; i < hd / 2; i++) {
+        for (int i = 0; i < hd / 2; i++) { /* angles once for all heads */
             float a = (float)c->pos[r] * c->inv_freq[i];
             cs[i] = cosf(a);
             sn[i] = sinf(a);
@@ -543,22 +549,24 @@ static hws_status op_rope_cache(void *ctx, int layer, int rows, hws_error *err) 
         for (int h = 0; h < nh + nkv; h++)
             rope(c, q + (size_t)h * hd, cs, sn);
         for (int h = 0; h < nkv; h++) {
-            size_t at = cache_at(c, layer, c->seq[r], h, c->pos[r]);
+            size_t at = cache_at(c, j->layer, c->seq[r], h, c->pos[r]);
             memcpy(c->k_cache + at, q + (size_t)(nh + h) * hd, (size_t)hd * sizeof(float));
             memcpy(c->v_cache + at, q + (size_t)(nh + nkv + h) * hd, (size_t)hd * sizeof(float));
         }
     }
+}
+
+static hws_status op_rope_cache(void *ctx, int layer, int rows, hws_error *err) {
+    (void)err;
+    cpu_ctx *c = ctx;
+    layer_job j = {c, layer};
+    run_rows(c, rope_cache_part, &j, rows);
     return HWS_OK;
 }
 
-typedef struct {
-    cpu_ctx *c;
-    int layer;
-} attn_job;
-
 /* (row, head) pairs [i0, i1): scores over the cache, softmax, values. */
 static void attention_part(void *arg, long i0, long i1, int tid) {
-    const attn_job *j = arg;
+    const layer_job *j = arg;
     cpu_ctx *c = j->c;
     int hd = c->s.head_dim, nh = c->s.n_heads, group = nh / c->s.n_kv_heads;
     float *score = c->scratch + (size_t)tid * c->scratch_per_thread;
@@ -594,7 +602,7 @@ static void attention_part(void *arg, long i0, long i1, int tid) {
 static hws_status op_attention(void *ctx, int layer, int rows, hws_error *err) {
     (void)err;
     cpu_ctx *c = ctx;
-    attn_job j = {c, layer};
+    layer_job j = {c, layer};
     hws_pool_run(c->pool, attention_part, &j, (long)rows * c->s.n_heads);
     return HWS_OK;
 }

@@ -1,9 +1,9 @@
 /* llm_cpu_gemm.c - the CPU backend's prefill products (llm_cpu_gemm.h): a portable C version and
  * the AVX2 and AVX-512 versions generated from llm_cpu_gemm_body.h, chosen by the caller from
- * hws_gemv_isa_best(). Prefill multiplies every weight by many rows of activations, so these aim
- * at the cores' FMA units: a block of weight rows is widened to floats once (a panel of
- * HWS_GEMM_KC columns, in L2), and each tile of rows of X (in L1) times 4 panel rows keeps
- * GM_MR x 4 vector sums in registers. */
+ * hws_gemv_isa_best(), and the AMX bf16 tile version where the CPU has it. Prefill multiplies every
+ * weight by many rows of activations, so these aim at the cores' FMA units: a block of weight rows
+ * is widened to floats once (a panel of HWS_GEMM_KC columns, in L2), and each tile of rows of X (in
+ * L1) times 4 panel rows keeps GM_MR x 4 vector sums in registers. */
 #include "engine/llm_cpu_gemm.h"
 
 #include "engine/llm_quant.h"
@@ -249,6 +249,7 @@ AMX_FN void hws_gemm_amx_rows(const hws_gemv_weight *w, long o0, const uint16_t 
     if (w->fmt != HWS_LLM_BF16) {
         amx_panel(w, o0, (uint16_t *)(void *)(scratch + 4 * 256));
         a = (const uint16_t *)(void *)(scratch + 4 * 256);
+        __asm__ volatile("" ::: "memory"); /* the panel stored before GCC's tile-load asm */
     }
     amx_config cfg;
     memset(&cfg, 0, sizeof cfg);
