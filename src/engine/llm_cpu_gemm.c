@@ -220,11 +220,16 @@ AMX_FN void hws_gemm_amx_pack_x(const float *x, size_t ldx, int nx, int cols, lo
         }
 }
 
-/* W rows [o0, o0 + 32) as bf16 rows of w->cols (formats other than bf16). */
+/* W rows [o0, o0 + 32) as bf16 rows of w->cols: each row read front to back (what the hardware
+ * prefetchers follow; the tiles' loads take 16 rows at once), the other formats widened. */
 AMX_FN static void amx_panel(const hws_gemv_weight *w, long o0, uint16_t *panel) {
     size_t k = (size_t)w->cols, rb = gemm_row_bytes(w->fmt, w->cols), groups = k / HWS_LLM_GROUP;
     for (int i = 0; i < HWS_GEMM_AMX_ROWS; i++) {
         const uint8_t *row = (const uint8_t *)w->q + (size_t)(o0 + i) * rb;
+        if (w->fmt == HWS_LLM_BF16) {
+            memcpy(panel + (size_t)i * k, row, rb);
+            continue;
+        }
         for (size_t e = 0; e < k; e += 32) {
             __m512 v[2];
             avx512_load32(w->fmt, row, e, v);
@@ -245,12 +250,9 @@ AMX_FN void hws_gemm_amx_rows(const hws_gemv_weight *w, long o0, const uint16_t 
                               float *y, size_t ldy, int accumulate, float *scratch) {
     size_t k = (size_t)w->cols, kblocks = k / 32, astride = 2 * k;
     float *cbuf = scratch; /* the four float tiles, 16 x 16 each */
-    const uint16_t *a = (const uint16_t *)w->q + (size_t)o0 * k;
-    if (w->fmt != HWS_LLM_BF16) {
-        amx_panel(w, o0, (uint16_t *)(void *)(scratch + 4 * 256));
-        a = (const uint16_t *)(void *)(scratch + 4 * 256);
-        __asm__ volatile("" ::: "memory"); /* the panel stored before GCC's tile-load asm */
-    }
+    uint16_t *a = (uint16_t *)(void *)(scratch + 4 * 256);
+    amx_panel(w, o0, a);
+    __asm__ volatile("" ::: "memory"); /* the panel stored before GCC's tile-load asm */
     amx_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.palette = 1;

@@ -26,9 +26,10 @@ void hws_gemm_rows(hws_gemv_isa isa, const hws_gemv_weight *w, long o0, long o1,
                    size_t ldx, int nx, float *y, size_t ldy, int accumulate, float *scratch);
 
 /* ---- AMX: bf16 tiles (Sapphire Rapids and later) ----
- * Y^T = W X^T in 16 x 16 tiles: W's rows (bf16, or widened and rounded to bf16 for the other
- * formats) are the A tiles as stored; X is packed once per product, rounded to bf16, into the B
- * tiles' pair-interleaved layout; sums in float. Numbers differ from the float versions by the
+ * Y^T = W X^T in 16 x 16 tiles: a block of 32 W rows is copied (bf16) or widened and rounded to
+ * bf16 (the other formats) into the caller's scratch, row-major, where its rows are the A tiles;
+ * X is packed once per product, rounded to bf16, into the B tiles' pair-interleaved layout; sums
+ * in float. Numbers differ from the float versions by the
  * rounding of X (and of non-bf16 weights) to bf16, as the CUDA backend's prefill rounds them. */
 #define HWS_GEMM_AMX_ROWS 32 /* W rows and X rows one tile step takes: both multiples of this */
 
