@@ -19,8 +19,7 @@ static inline size_t gemm_row_bytes(hws_llm_format fmt, int cols) {
 
 void hws_gemv_weight_row(const hws_gemv_weight *w, long o, size_t e0, size_t e1, float *out) {
     const uint8_t *row = (const uint8_t *)w->q + (size_t)o * gemm_row_bytes(w->fmt, w->cols);
-    const uint16_t *sc =
-        w->scales ? w->scales + (size_t)o * ((size_t)w->cols / HWS_LLM_GROUP) : NULL;
+    size_t groups = (size_t)w->cols / HWS_LLM_GROUP; /* int formats: row o's scales */
     for (size_t e = e0; e < e1; e++) {
         switch (w->fmt) {
         case HWS_LLM_BF16:
@@ -30,13 +29,14 @@ void hws_gemv_weight_row(const hws_gemv_weight *w, long o, size_t e0, size_t e1,
             out[e - e0] = hws_f16_to_f32(((const uint16_t *)(const void *)row)[e]);
             break;
         case HWS_LLM_INT8:
-            out[e - e0] = (float)(int8_t)row[e] * hws_f16_to_f32(sc[e / HWS_LLM_GROUP]);
+            out[e - e0] = (float)(int8_t)row[e] *
+                          hws_f16_to_f32(w->scales[(size_t)o * groups + e / HWS_LLM_GROUP]);
             break;
         default: { /* int4: byte j of a group holds element j (low nibble) and j + 16 (high) */
             size_t g = e / HWS_LLM_GROUP, j = e % HWS_LLM_GROUP;
             uint8_t b = row[g * HWS_LLM_GROUP / 2 + j % (HWS_LLM_GROUP / 2)];
             int code = j < HWS_LLM_GROUP / 2 ? b & 15 : b >> 4;
-            out[e - e0] = (float)(code - 8) * hws_f16_to_f32(sc[g]);
+            out[e - e0] = (float)(code - 8) * hws_f16_to_f32(w->scales[(size_t)o * groups + g]);
             break;
         }
         }
@@ -104,6 +104,7 @@ AVX2_FN static inline __m128 avx2_fold4(__m256 a, __m256 b, __m256 c, __m256 d) 
 #define GM_FOLD4(a, b, c, d) avx2_fold4(a, b, c, d)
 #define GM_LOAD32            avx2_load32
 #define GM_PANEL             avx2_panel
+#define GM_STEP              avx2_step
 #define GM_TILE              avx2_tile
 #define GM_RANGE             avx2_range
 #define GM_ENTRY             avx2_rows
@@ -122,6 +123,7 @@ AVX2_FN static inline __m128 avx2_fold4(__m256 a, __m256 b, __m256 c, __m256 d) 
 #undef GM_FOLD4
 #undef GM_LOAD32
 #undef GM_PANEL
+#undef GM_STEP
 #undef GM_TILE
 #undef GM_RANGE
 #undef GM_ENTRY
@@ -152,6 +154,7 @@ AVX512_FN static inline __m128 avx512_fold4(__m512 a, __m512 b, __m512 c, __m512
 #define GM_FOLD4(a, b, c, d) avx512_fold4(a, b, c, d)
 #define GM_LOAD32            avx512_load32
 #define GM_PANEL             avx512_panel
+#define GM_STEP              avx512_step
 #define GM_TILE              avx512_tile
 #define GM_RANGE             avx512_range
 #define GM_ENTRY             avx512_rows

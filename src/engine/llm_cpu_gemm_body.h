@@ -9,7 +9,7 @@
  *   GM_LOAD32      as GV_LOAD32 of llm_cpu_gemv_body.h
  *   GM_MR          rows of X a register tile takes (GM_MR x 4 accumulators)
  * (the loops over a tile's rows are unrolled whole, GM_UNROLL, so its sums stay in registers)
- *   GM_PANEL GM_TILE GM_RANGE GM_ENTRY  names of this version's functions (GM_ENTRY has
+ *   GM_PANEL GM_STEP GM_TILE GM_RANGE GM_ENTRY  names of this version's functions (GM_ENTRY has
  *                  hws_gemm_rows's signature less isa) */
 
 /* Rows [o0, o0 + nb) of W, columns [kc, kc + kcn), as floats into panel rows kcp apart (kcp a
@@ -26,12 +26,11 @@ GM_PANEL(const hws_gemv_weight *w, hws_llm_format fmt, long o0, int nb, int nbp,
             continue;
         }
         const uint8_t *row = (const uint8_t *)w->q + (size_t)(o0 + i) * rb;
-        const uint16_t *sc = w->scales ? w->scales + (size_t)(o0 + i) * groups : NULL;
         for (size_t e = kc; e < end32; e += 32) {
             GM_VEC v[GM_PER32];
             GM_LOAD32(fmt, row, e, v);
             if (fmt == HWS_LLM_INT8 || fmt == HWS_LLM_INT4) {
-                float d = hws_f16_to_f32(sc[e / HWS_LLM_GROUP]);
+                float d = hws_f16_to_f32(w->scales[(size_t)(o0 + i) * groups + e / HWS_LLM_GROUP]);
                 GM_VEC dv = GM_SET1(d), off = GM_SET1(fmt == HWS_LLM_INT4 ? -8.0f * d : 0.0f);
                 for (int j = 0; j < GM_PER32; j++)
                     v[j] = GM_FMA(v[j], dv, off); /* int4 codes are q + 8 */
@@ -43,6 +42,18 @@ GM_PANEL(const hws_gemv_weight *w, hws_llm_format fmt, long o0, int nb, int nbp,
             hws_gemv_weight_row(w, o0 + i, end32, kc + kcn, pr + (end32 - kc));
         for (size_t e = kcn; e < kcp; e++)
             pr[e] = 0.0f;
+    }
+}
+
+/* acc[r][i] += xv[r] * (GM_LANES floats of panel row i at p) for r < MR, i < 4. */
+GM_FN static inline __attribute__((always_inline)) void
+GM_STEP(GM_VEC acc[][4], const GM_VEC *xv, int MR, const float *p, size_t kcp) {
+    GM_UNROLL
+    for (int i = 0; i < 4; i++) {
+        GM_VEC wv = GM_LOAD(p + (size_t)i * kcp);
+        GM_UNROLL
+        for (int r = 0; r < MR; r++)
+            acc[r][i] = GM_FMA(xv[r], wv, acc[r][i]);
     }
 }
 
@@ -63,25 +74,13 @@ GM_FN static inline __attribute__((always_inline)) void GM_TILE(const float *x, 
         GM_UNROLL
         for (int r = 0; r < MR; r++)
             xv[r] = GM_LOAD(x + (size_t)r * ldx + e);
-        GM_UNROLL
-        for (int i = 0; i < 4; i++) {
-            GM_VEC wv = GM_LOAD(p + (size_t)i * kcp + e);
-            GM_UNROLL
-            for (int r = 0; r < MR; r++)
-                acc[r][i] = GM_FMA(xv[r], wv, acc[r][i]);
-        }
+        GM_STEP(acc, xv, MR, p + e, kcp);
     }
     if (full < kcn) { /* the last columns: the panel is zero past kcn, x is not read there */
         GM_UNROLL
         for (int r = 0; r < MR; r++)
             xv[r] = GM_LOAD_FIRST(x + (size_t)r * ldx + full, (int)(kcn - full));
-        GM_UNROLL
-        for (int i = 0; i < 4; i++) {
-            GM_VEC wv = GM_LOAD(p + (size_t)i * kcp + full);
-            GM_UNROLL
-            for (int r = 0; r < MR; r++)
-                acc[r][i] = GM_FMA(xv[r], wv, acc[r][i]);
-        }
+        GM_STEP(acc, xv, MR, p + full, kcp);
     }
     GM_UNROLL
     for (int r = 0; r < MR; r++) {
