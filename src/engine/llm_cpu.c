@@ -448,17 +448,18 @@ static void amx_pack_part(void *arg, long g0, long g1, int tid) {
     hws_gemm_amx_pack_x(j->x, (size_t)j->w->cols, j->rows, j->w->cols, g0, g1, j->c->xpack);
 }
 
-/* Blocks [b0, b1) of y = x W^T for more than HWS_GEMV_MAX_X rows of x: HWS_GEMM_AMX_ROWS output
- * rows each through the AMX tiles (x packed), or HWS_GEMM_MAX_BLOCK rows through the float
- * products (and so a last AMX block of fewer rows). */
+/* Blocks [b0, b1) of HWS_GEMM_MAX_BLOCK output rows of y = x W^T for more than HWS_GEMV_MAX_X
+ * rows of x: through the AMX tiles (x packed; a whole block is one step of them), else (and a
+ * last block of fewer rows) through the float products. */
+_Static_assert(HWS_GEMM_MAX_BLOCK == HWS_GEMM_AMX_ROWS, "a block is one AMX step");
 static void gemm_part(void *arg, long b0, long b1, int tid) {
     const linear_job *j = arg;
     const cpu_weight *w = j->w;
     hws_gemv_weight gw = gemv_weight_of(w);
     float *scratch = j->c->scratch + (size_t)tid * j->c->scratch_per_thread;
-    long per = j->amx ? HWS_GEMM_AMX_ROWS : HWS_GEMM_MAX_BLOCK;
     for (long b = b0; b < b1; b++) {
-        long o0 = b * per, o1 = o0 + per < w->rows ? o0 + per : w->rows;
+        long o0 = b * HWS_GEMM_MAX_BLOCK;
+        long o1 = o0 + HWS_GEMM_MAX_BLOCK < w->rows ? o0 + HWS_GEMM_MAX_BLOCK : w->rows;
         if (j->amx && o1 - o0 == HWS_GEMM_AMX_ROWS)
             hws_gemm_amx_rows(&gw, o0, j->c->xpack, j->rows, j->y, j->ldy, j->accumulate, scratch);
         else
@@ -476,14 +477,14 @@ static void linear_run(cpu_ctx *c, const cpu_weight *w, float *y, size_t ldy, co
     linear_job j = {c, w, y, x, rows, accumulate, ldy, SHARES_PER_THREAD * c->threads, 0};
     j.shares = j.shares < units ? j.shares : units;
     j.amx = c->amx && rows >= HWS_GEMM_AMX_ROWS && w->cols % 32 == 0;
-    long per = j.amx ? HWS_GEMM_AMX_ROWS : HWS_GEMM_MAX_BLOCK;
     if (rows <= HWS_GEMV_MAX_X) {
         hws_pool_run(c->pool, gemv_part, &j, j.shares);
     } else if (c->isa != HWS_GEMV_PORTABLE) {
         if (j.amx) /* groups of 16 rows, up to a whole step of HWS_GEMM_AMX_ROWS */
             hws_pool_run(c->pool, amx_pack_part, &j,
                          (rows + HWS_GEMM_AMX_ROWS - 1) / HWS_GEMM_AMX_ROWS * 2);
-        hws_pool_run(c->pool, gemm_part, &j, (w->rows + per - 1) / per);
+        hws_pool_run(c->pool, gemm_part, &j,
+                     (w->rows + HWS_GEMM_MAX_BLOCK - 1) / HWS_GEMM_MAX_BLOCK);
     } else {
         hws_pool_run(c->pool, linear_part, &j, (w->rows + TILE_ROWS - 1) / TILE_ROWS);
     }
