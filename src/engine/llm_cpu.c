@@ -1,11 +1,13 @@
 /* llm_cpu.c - the CPU backend of the LLM engine: the ops of llm_backend.h on float activations,
  * linear layers stored in the model's format and dequantised row by row as they are read, split
  * over a pool of threads (small batches: the decode products of llm_cpu_gemv.c on contiguous
- * shares of the rows; larger: OpenBLAS on dequantised tiles). The embedding table is kept in 16
- * bits (bf16, fp16 for fp16 models), as the CUDA backend keeps it, so a tied output head streams
- * 2 bytes a weight. A mixture of experts runs each chosen expert once over the rows routed to it,
- * gathered. */
+ * shares of the rows; larger: the prefill products of llm_cpu_gemm.c on blocks of rows, or
+ * OpenBLAS on dequantised tiles where the CPU runs no vector version of them). The embedding table
+ * is kept in 16 bits (bf16, fp16 for fp16 models), as the CUDA backend keeps it, so a tied output
+ * head streams 2 bytes a weight. A mixture of experts runs each chosen expert once over the rows
+ * routed to it, gathered. */
 #include "engine/llm_backend.h"
+#include "engine/llm_cpu_gemm.h"
 #include "engine/llm_cpu_gemv.h"
 #include "engine/llm_moe.h"
 #include "engine/llm_quant.h"
@@ -56,7 +58,9 @@ typedef struct {
     size_t scratch_per_thread;
     hws_pool *pool;
     int threads;      /* the pool's, the caller included */
-    hws_gemv_isa isa; /* the decode products' version for this CPU */
+    hws_gemv_isa isa; /* the decode and prefill products' version for this CPU */
+    int amx;          /* prefill products of HWS_GEMM_AMX_ROWS rows and more in AMX tiles */
+    uint16_t *xpack;  /* AMX: x packed for the tiles, hws_gemm_amx_x_elems(max_rows, cols) */
 } cpu_ctx;
 
 static cpu_weight *weight_of(cpu_ctx *c, int layer, hws_llm_weight w) {
@@ -68,6 +72,11 @@ static int buf_width(const cpu_ctx *c, hws_llm_buf b) {
     return hws_llm_buf_width(&c->s, b);
 }
 
+/* A linear weight as the products take it. */
+static hws_gemv_weight gemv_weight_of(const cpu_weight *w) {
+    return (hws_gemv_weight){w->fmt, w->rows, w->cols, w->q, w->scales};
+}
+
 /* Row o of a weight as floats. */
 static void dequant_row(const cpu_weight *w, int o, float *out) {
     size_t n = (size_t)w->cols;
@@ -75,37 +84,8 @@ static void dequant_row(const cpu_weight *w, int o, float *out) {
         memcpy(out, w->f + (size_t)o * n, n * sizeof *out);
         return;
     }
-    size_t groups = n / HWS_LLM_GROUP;
-    switch (w->fmt) {
-    case HWS_LLM_BF16:
-    case HWS_LLM_FP16: {
-        const uint16_t *p = (const uint16_t *)w->q + (size_t)o * n;
-        for (size_t i = 0; i < n; i++)
-            out[i] = w->fmt == HWS_LLM_BF16 ? hws_bf16_to_f32(p[i]) : hws_f16_to_f32(p[i]);
-        break;
-    }
-    case HWS_LLM_INT8: {
-        const int8_t *p = (const int8_t *)w->q + (size_t)o * n;
-        for (size_t g = 0; g < groups; g++) {
-            float d = hws_f16_to_f32(w->scales[(size_t)o * groups + g]);
-            for (int i = 0; i < HWS_LLM_GROUP; i++)
-                out[g * HWS_LLM_GROUP + i] = (float)p[g * HWS_LLM_GROUP + i] * d;
-        }
-        break;
-    }
-    default: { /* int4 */
-        const uint8_t *p = (const uint8_t *)w->q + (size_t)o * n / 2;
-        for (size_t g = 0; g < groups; g++) {
-            float d = hws_f16_to_f32(w->scales[(size_t)o * groups + g]);
-            const uint8_t *b = p + g * HWS_LLM_GROUP / 2;
-            for (int j = 0; j < HWS_LLM_GROUP / 2; j++) {
-                out[g * HWS_LLM_GROUP + j] = (float)((b[j] & 15) - 8) * d;
-                out[g * HWS_LLM_GROUP + j + HWS_LLM_GROUP / 2] = (float)((b[j] >> 4) - 8) * d;
-            }
-        }
-        break;
-    }
-    }
+    hws_gemv_weight gw = gemv_weight_of(w);
+    hws_gemv_weight_row(&gw, o, 0, n, out);
 }
 
 typedef struct {
@@ -191,6 +171,7 @@ static void destroy(void *ctx) {
     free(c->seq);
     free(c->pos);
     free(c->scratch);
+    free(c->xpack);
     free(c->sel_ids);
     free(c->sel_w);
     free(c->moe_pick);
@@ -265,6 +246,13 @@ static hws_status create(const hws_llm_shape *s, const hws_llm_options *o, int m
     size_t cache = (size_t)s->n_layers * o->max_batch * s->n_kv_heads * o->max_ctx * s->head_dim;
     int threads = o->threads > 0 ? o->threads : usable_cores();
     c->scratch_per_thread = (size_t)TILE_ROWS * max_cols + (size_t)o->max_ctx;
+    if (c->scratch_per_thread < hws_gemm_scratch_floats())
+        c->scratch_per_thread = hws_gemm_scratch_floats();
+    c->amx = hws_gemm_amx_available() && max_rows >= HWS_GEMM_AMX_ROWS;
+    if (c->amx && c->scratch_per_thread < hws_gemm_amx_scratch_floats(max_cols))
+        c->scratch_per_thread = hws_gemm_amx_scratch_floats(max_cols);
+    if (ok && c->amx)
+        ok = (c->xpack = malloc(hws_gemm_amx_x_elems(max_rows, max_cols) * 2)) != NULL;
     if (ok)
         ok = (c->logits = malloc((size_t)max_rows * s->vocab * sizeof(float))) &&
              (c->k_cache = calloc(cache, sizeof(float))) &&
@@ -285,9 +273,13 @@ static hws_status create(const hws_llm_shape *s, const hws_llm_options *o, int m
     info->kv_bytes_per_token = 2.0 * s->n_layers * s->n_kv_heads * s->head_dim * sizeof(float);
     info->device_bytes_peak = info->weight_bytes + 2.0 * (double)cache * sizeof(float);
     snprintf(info->device_name, sizeof info->device_name, "CPU (%d threads)", threads);
-    snprintf(info->backend, sizeof info->backend,
-             "cpu (own %s kernels; OpenBLAS's %s kernels for prefill)", hws_gemv_isa_name(c->isa),
-             openblas_get_corename());
+    if (c->isa != HWS_GEMV_PORTABLE)
+        snprintf(info->backend, sizeof info->backend, "cpu (own %s kernels%s)",
+                 hws_gemv_isa_name(c->isa), c->amx ? "; AMX bf16 tiles for prefill" : "");
+    else
+        snprintf(info->backend, sizeof info->backend,
+                 "cpu (own portable C kernels; OpenBLAS's %s kernels for prefill)",
+                 openblas_get_corename());
     *out = c;
     return HWS_OK;
 }
@@ -353,17 +345,39 @@ static hws_status op_embed(void *ctx, int rows, hws_error *err) {
     return HWS_OK;
 }
 
-static void rmsnorm_rows(const cpu_ctx *c, float *out, const float *x, const float *g, int rows) {
-    int d = c->s.d_model;
-    for (int r = 0; r < rows; r++) {
-        const float *xr = x + (size_t)r * d;
+typedef struct {
+    const cpu_ctx *c;
+    float *out;
+    const float *x, *g;
+} rmsnorm_job;
+
+/* Rows [r0, r1) of an RMSNorm. */
+static void rmsnorm_part(void *arg, long r0, long r1, int tid) {
+    (void)tid;
+    const rmsnorm_job *j = arg;
+    int d = j->c->s.d_model;
+    for (long r = r0; r < r1; r++) {
+        const float *xr = j->x + (size_t)r * d;
         double ss = 0;
         for (int i = 0; i < d; i++)
             ss += (double)xr[i] * xr[i];
-        float inv = 1.0f / sqrtf((float)(ss / d) + c->s.rms_eps);
+        float inv = 1.0f / sqrtf((float)(ss / d) + j->c->s.rms_eps);
         for (int i = 0; i < d; i++)
-            out[(size_t)r * d + i] = xr[i] * inv * g[i];
+            j->out[(size_t)r * d + i] = xr[i] * inv * j->g[i];
     }
+}
+
+/* Rows of a decode step on the caller alone (too little work to hand out), more over the pool. */
+static void run_rows(const cpu_ctx *c, hws_pool_fn fn, void *job, int rows) {
+    if (rows <= HWS_GEMV_MAX_X)
+        fn(job, 0, rows, 0);
+    else
+        hws_pool_run(c->pool, fn, job, rows);
+}
+
+static void rmsnorm_rows(const cpu_ctx *c, float *out, const float *x, const float *g, int rows) {
+    rmsnorm_job j = {c, out, x, g};
+    run_rows(c, rmsnorm_part, &j, rows);
 }
 
 static hws_status op_rmsnorm(void *ctx, int layer, hws_llm_weight w, int rows, hws_error *err) {
@@ -381,6 +395,7 @@ typedef struct {
     int rows, accumulate;
     size_t ldy;  /* floats between rows of y */
     long shares; /* decode products: the row range cut into this many shares */
+    int amx;     /* prefill products: through the AMX tiles, x packed in c->xpack */
 } linear_job;
 
 /* Tiles [t0, t1) (TILE_ROWS output rows each) of y = x W^T for more than HWS_GEMV_MAX_X rows of
@@ -416,7 +431,7 @@ static void gemv_part(void *arg, long s0, long s1, int tid) {
     (void)tid;
     const linear_job *j = arg;
     const cpu_weight *w = j->w;
-    hws_gemv_weight gw = {w->fmt, w->rows, w->cols, w->q, w->scales};
+    hws_gemv_weight gw = gemv_weight_of(w);
     for (long sh = s0; sh < s1; sh++) {
         long o0, o1;
         share_rows(w->rows, j->shares, sh, &o0, &o1);
@@ -426,15 +441,53 @@ static void gemv_part(void *arg, long s0, long s1, int tid) {
     }
 }
 
+/* Groups [g0, g1) of 16 rows of x packed for the AMX tiles. */
+static void amx_pack_part(void *arg, long g0, long g1, int tid) {
+    (void)tid;
+    const linear_job *j = arg;
+    hws_gemm_amx_pack_x(j->x, (size_t)j->w->cols, j->rows, j->w->cols, g0, g1, j->c->xpack);
+}
+
+/* Blocks [b0, b1) of HWS_GEMM_MAX_BLOCK output rows of y = x W^T for more than HWS_GEMV_MAX_X
+ * rows of x: through the AMX tiles (x packed; a whole block is one step of them), else (and a
+ * last block of fewer rows) through the float products. */
+_Static_assert(HWS_GEMM_MAX_BLOCK == HWS_GEMM_AMX_ROWS, "a block is one AMX step");
+static void gemm_part(void *arg, long b0, long b1, int tid) {
+    const linear_job *j = arg;
+    const cpu_weight *w = j->w;
+    hws_gemv_weight gw = gemv_weight_of(w);
+    float *scratch = j->c->scratch + (size_t)tid * j->c->scratch_per_thread;
+    for (long b = b0; b < b1; b++) {
+        long o0 = b * HWS_GEMM_MAX_BLOCK;
+        long o1 = o0 + HWS_GEMM_MAX_BLOCK < w->rows ? o0 + HWS_GEMM_MAX_BLOCK : w->rows;
+        if (j->amx && o1 - o0 == HWS_GEMM_AMX_ROWS)
+            hws_gemm_amx_rows(&gw, o0, j->c->xpack, j->rows, j->y, j->ldy, j->accumulate, scratch);
+        else
+            hws_gemm_rows(j->c->isa, &gw, o0, o1, j->x, (size_t)w->cols, j->rows, j->y, j->ldy,
+                          j->accumulate, scratch);
+    }
+}
+
+/* y = x W^T (+ y): up to HWS_GEMV_MAX_X rows of x through the decode products; more through the
+ * AMX tiles where the CPU has them (HWS_GEMM_AMX_ROWS rows and more), else the prefill products,
+ * or OpenBLAS where this CPU runs no vector version of them. */
 static void linear_run(cpu_ctx *c, const cpu_weight *w, float *y, size_t ldy, const float *x,
                        int rows, int accumulate) {
     long units = (w->rows + GEMV_UNIT - 1) / GEMV_UNIT;
-    linear_job j = {c, w, y, x, rows, accumulate, ldy, SHARES_PER_THREAD * c->threads};
+    linear_job j = {c, w, y, x, rows, accumulate, ldy, SHARES_PER_THREAD * c->threads, 0};
     j.shares = j.shares < units ? j.shares : units;
-    if (rows <= HWS_GEMV_MAX_X)
+    j.amx = c->amx && rows >= HWS_GEMM_AMX_ROWS && w->cols % 32 == 0;
+    if (rows <= HWS_GEMV_MAX_X) {
         hws_pool_run(c->pool, gemv_part, &j, j.shares);
-    else
+    } else if (c->isa != HWS_GEMV_PORTABLE) {
+        if (j.amx) /* groups of 16 rows, up to a whole step of HWS_GEMM_AMX_ROWS */
+            hws_pool_run(c->pool, amx_pack_part, &j,
+                         (rows + HWS_GEMM_AMX_ROWS - 1) / HWS_GEMM_AMX_ROWS * 2);
+        hws_pool_run(c->pool, gemm_part, &j,
+                     (w->rows + HWS_GEMM_MAX_BLOCK - 1) / HWS_GEMM_MAX_BLOCK);
+    } else {
         hws_pool_run(c->pool, linear_part, &j, (w->rows + TILE_ROWS - 1) / TILE_ROWS);
+    }
 }
 
 static hws_status op_linear(void *ctx, hws_llm_buf y, hws_llm_buf x, int rows, int layer,
@@ -461,18 +514,24 @@ static void rope(const cpu_ctx *c, float *v, const float *cs, const float *sn) {
     }
 }
 
-static hws_status op_rope_cache(void *ctx, int layer, int rows, hws_error *err) {
-    (void)err;
-    cpu_ctx *c = ctx;
+typedef struct {
+    cpu_ctx *c;
+    int layer;
+} layer_job;
+
+/* Rows [r0, r1): q/k/v bias, RoPE on q and k, k and v into the cache. */
+static void rope_cache_part(void *arg, long r0, long r1, int tid) {
+    const layer_job *j = arg;
+    cpu_ctx *c = j->c;
     int hd = c->s.head_dim, nh = c->s.n_heads, nkv = c->s.n_kv_heads;
-    const cpu_weight *bias = weight_of(c, layer, HWS_LLM_B_QKV);
-    for (int r = 0; r < rows; r++) {
+    const cpu_weight *bias = weight_of(c, j->layer, HWS_LLM_B_QKV);
+    float *cs = c->scratch + (size_t)tid * c->scratch_per_thread, *sn = cs + hd / 2;
+    for (long r = r0; r < r1; r++) {
         float *q = c->buf[HWS_LLM_BUF_QKV] + (size_t)r * c->qkv_w;
         if (bias->f)
             for (int i = 0; i < c->qkv_w; i++)
                 q[i] += bias->f[i];
-        float *cs = c->scratch, *sn = c->scratch + hd / 2; /* angles once for all heads */
-        for (int i = 0; i < hd / 2; i++) {
+        for (int i = 0; i < hd / 2; i++) { /* angles once for all heads */
             float a = (float)c->pos[r] * c->inv_freq[i];
             cs[i] = cosf(a);
             sn[i] = sinf(a);
@@ -480,22 +539,24 @@ static hws_status op_rope_cache(void *ctx, int layer, int rows, hws_error *err) 
         for (int h = 0; h < nh + nkv; h++)
             rope(c, q + (size_t)h * hd, cs, sn);
         for (int h = 0; h < nkv; h++) {
-            size_t at = cache_at(c, layer, c->seq[r], h, c->pos[r]);
+            size_t at = cache_at(c, j->layer, c->seq[r], h, c->pos[r]);
             memcpy(c->k_cache + at, q + (size_t)(nh + h) * hd, (size_t)hd * sizeof(float));
             memcpy(c->v_cache + at, q + (size_t)(nh + nkv + h) * hd, (size_t)hd * sizeof(float));
         }
     }
+}
+
+static hws_status op_rope_cache(void *ctx, int layer, int rows, hws_error *err) {
+    (void)err;
+    cpu_ctx *c = ctx;
+    layer_job j = {c, layer};
+    run_rows(c, rope_cache_part, &j, rows);
     return HWS_OK;
 }
 
-typedef struct {
-    cpu_ctx *c;
-    int layer;
-} attn_job;
-
 /* (row, head) pairs [i0, i1): scores over the cache, softmax, values. */
 static void attention_part(void *arg, long i0, long i1, int tid) {
-    const attn_job *j = arg;
+    const layer_job *j = arg;
     cpu_ctx *c = j->c;
     int hd = c->s.head_dim, nh = c->s.n_heads, group = nh / c->s.n_kv_heads;
     float *score = c->scratch + (size_t)tid * c->scratch_per_thread;
@@ -531,21 +592,28 @@ static void attention_part(void *arg, long i0, long i1, int tid) {
 static hws_status op_attention(void *ctx, int layer, int rows, hws_error *err) {
     (void)err;
     cpu_ctx *c = ctx;
-    attn_job j = {c, layer};
+    layer_job j = {c, layer};
     hws_pool_run(c->pool, attention_part, &j, (long)rows * c->s.n_heads);
     return HWS_OK;
 }
 
-static hws_status op_swiglu(void *ctx, int rows, hws_error *err) {
-    (void)err;
-    cpu_ctx *c = ctx;
+/* FFN rows [r0, r1) (a row per FFN slot): act = silu(gate) * up. */
+static void swiglu_part(void *arg, long r0, long r1, int tid) {
+    (void)tid;
+    const cpu_ctx *c = arg;
     int f = hws_llm_ffn_width(&c->s);
-    for (int r = 0; r < rows * hws_llm_ffn_slots(&c->s); r++) { /* a row per FFN slot */
+    for (long r = r0; r < r1; r++) {
         const float *gu = c->buf[HWS_LLM_BUF_GU] + (size_t)r * 2 * f;
         float *a = c->buf[HWS_LLM_BUF_ACT] + (size_t)r * f;
         for (int i = 0; i < f; i++)
             a[i] = gu[i] / (1.0f + expf(-gu[i])) * gu[f + i];
     }
+}
+
+static hws_status op_swiglu(void *ctx, int rows, hws_error *err) {
+    (void)err;
+    cpu_ctx *c = ctx;
+    run_rows(c, swiglu_part, c, rows * hws_llm_ffn_slots(&c->s));
     return HWS_OK;
 }
 
