@@ -156,10 +156,12 @@ static void print_human(const plan_result *r) {
     hws_print_heading(stdout, title);
     print_memory(r);
     if (!r->have_devs) {
-        hws_print_line(stdout, "\nno placement: %s", r->devs_err.msg);
+        fputc('\n', stdout); /* (hws_print_line cleans control characters out of its line) */
+        hws_print_line(stdout, "no placement: %s", r->devs_err.msg);
         return;
     }
-    hws_print_line(stdout, "\n%s", r->devs.basis);
+    fputc('\n', stdout);
+    hws_print_line(stdout, "%s", r->devs.basis);
     print_placement(r);
     print_prediction(r);
 }

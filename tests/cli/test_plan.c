@@ -166,6 +166,9 @@ static void human_output(void **state) {
     hws_assert_contains(r.out, "placement");
     hws_assert_contains(r.out, "decode tok/s");
     hws_assert_contains(r.out, "basis:");
+    /* the devices' basis on its own line after a blank one, not a cleaned-out newline (U+FFFD) */
+    hws_assert_contains(r.out, "\n\nnamed hardware '2x");
+    assert_null(strstr(r.out, "\xef\xbf\xbd"));
     hws_run_free(&r);
 }
 
