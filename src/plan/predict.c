@@ -67,6 +67,21 @@ static const hws_efficiency efficiencies[HWS_RUNTIME_COUNT] = {
      "of the matrix peak (its H100 runs of 2026-12-06, bf16 Llama-3.1-8B)"},
 };
 
+/* The hwscope engine streams its quantised weights at a lower fraction of the bandwidth than its
+ * 16-bit ones (dequantising in the kernel; measured, H100, Llama-3.1-8B decode at batch 1 against
+ * bandwidth / bytes per step: bf16 173.15 tokens/s = 0.860, int8 263.0 = 0.693, int4 375.3 =
+ * 0.524; bench/results/llm-h100-2026-12-06-session2 call 8 and -session3 call 8). The stated
+ * 16-bit efficiency is scaled by the ratio for formats of 10 bits a weight or fewer (int8 class)
+ * and 6 or fewer (int4 class). Saved `bench llm` runs of the format replace it (llm_measured.c). */
+#define ENGINE_INT8_SCALE (0.693 / 0.860)
+#define ENGINE_INT4_SCALE (0.524 / 0.860)
+
+static double engine_quant_scale(const hws_plan_opts *o) {
+    if (o->weights == NULL || o->weights->bits_per_weight > 10.0)
+        return 1.0;
+    return o->weights->bits_per_weight > 6.0 ? ENGINE_INT8_SCALE : ENGINE_INT4_SCALE;
+}
+
 /* Fixed costs of the links between GPUs and the host, stated. */
 #define NVLINK_ALLREDUCE_US 8.0  /* NCCL small-message all-reduce over NVLink */
 #define PCIE_ALLREDUCE_US   25.0 /* the same over PCIe (through host bridges) */
@@ -210,6 +225,8 @@ void hws_predict_inputs_from(const hws_plan_opts *o, const hws_memory *mem,
         in->link_eff = 1; /* NCCL's measured bus bandwidth is what the runtime reaches */
     in->measured = measured;
     in->bw_eff = measured ? e->bw_eff_measured : e->bw_eff_datasheet;
+    double quant_scale = o->runtime == HWS_RUNTIME_HWSCOPE ? engine_quant_scale(o) : 1.0;
+    in->bw_eff *= quant_scale;
     in->mm_eff = measured ? e->mm_eff_measured : e->mm_eff_datasheet;
     if (devs->count > 0 && devs->dev[0].spec != NULL &&
         strcasecmp(devs->dev[0].spec->segment, "apple") == 0) {
@@ -219,14 +236,20 @@ void hws_predict_inputs_from(const hws_plan_opts *o, const hws_memory *mem,
     char source[96];
     snprintf(source, sizeof source, "measured on this machine (%s, hwscope bench)",
              measured_at[0] ? measured_at : "date not saved");
+    char quant_note[96] = "";
+    if (quant_scale != 1.0)
+        snprintf(quant_note, sizeof quant_note,
+                 "; its %s decode products at %.2f of its 16-bit ones' rate", o->weights->name,
+                 quant_scale);
     snprintf(in->basis, sizeof in->basis,
              "%s: %.0f GB/s x %.2f, %s %.0f TFLOP/s x %.2f; host %.0f us/block prefill, %.0f "
-             "us/block + %.0f us/step decode (%s)",
+             "us/block + %.0f us/step decode (%s%s)",
              measured    ? source
              : datasheet ? "datasheet x stated efficiency"
                          : "datasheet (some GPUs measured) x stated efficiency",
              in->mem_bw_gbps, in->bw_eff, compute_of(o), in->matmul_tflops, in->mm_eff,
-             in->layer_overhead_us, in->decode_layer_overhead_us, in->step_overhead_us, e->why);
+             in->layer_overhead_us, in->decode_layer_overhead_us, in->step_overhead_us, e->why,
+             quant_note);
     if (devs->count > 0)
         hws_llm_measured_apply(o, &devs->dev[0], set, in);
 }

@@ -66,6 +66,25 @@ static void decode_memory_bound(void **state) {
     assert_non_null(strstr(r.pred.basis, "datasheet"));
 }
 
+/* The hwscope engine's stated row streams int8 and int4 weights at its measured fraction of the
+ * 16-bit rate (and says so); other runtimes keep one efficiency for every format. */
+static void engine_quantised_rate(void **state) {
+    (void)state;
+    run bf16, q8, q4, vllm4;
+    predict(&bf16, "Llama-3.1-8B", "bf16", "H100 SXM 80GB", 1, HWS_RUNTIME_HWSCOPE);
+    predict(&q8, "Llama-3.1-8B", "int8", "H100 SXM 80GB", 1, HWS_RUNTIME_HWSCOPE);
+    predict(&q4, "Llama-3.1-8B", "int4", "H100 SXM 80GB", 1, HWS_RUNTIME_HWSCOPE);
+    predict(&vllm4, "Llama-3.1-8B", "int4", "H100 SXM 80GB", 1, HWS_RUNTIME_VLLM);
+    assert_true(fabs(q8.in.bw_eff / bf16.in.bw_eff - 0.693 / 0.860) < 1e-9);
+    assert_true(fabs(q4.in.bw_eff / bf16.in.bw_eff - 0.524 / 0.860) < 1e-9);
+    assert_non_null(strstr(q4.in.basis, "int4 decode products at 0.61"));
+    assert_null(strstr(bf16.in.basis, "decode products at"));
+    assert_null(strstr(vllm4.in.basis, "decode products at"));
+    /* int4 reads ~3.6x fewer bytes than bf16 but decodes ~2.2x faster, as measured */
+    double ratio = q4.pred.decode_tokens_per_s / bf16.pred.decode_tokens_per_s;
+    assert_true(ratio > 1.8 && ratio < 2.6);
+}
+
 /* Prefill is FLOPs over matrix throughput; FP8 weights use the FP8 rate. */
 static void prefill_compute_bound(void **state) {
     (void)state;
@@ -417,6 +436,7 @@ static void cpu_only_bandwidth(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(decode_memory_bound),
+        cmocka_unit_test(engine_quantised_rate),
         cmocka_unit_test(prefill_compute_bound),
         cmocka_unit_test(moe_reads_active),
         cmocka_unit_test(tensor_parallel_allreduce),
