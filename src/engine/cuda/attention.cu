@@ -260,16 +260,20 @@ __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p
                     score[g * p.split + j] = s;
             }
     };
-    const bool prefetched = p.rope;
+    // fn(j, use_raw, raw) for this warp's keys j: the prefetched ones first (but pos's, which
+    // this kernel wrote), then the rest loaded as they come
+    auto each_key = [&](auto &&fn, const uint32_t(&raws)[ATT_PREFETCH][E / 2]) {
 #pragma unroll
-    for (int t = 0; t < ATT_PREFETCH; t++) {
-        int j = warp + WARPS * t;
-        if (j < nk)
-            score_key(j, prefetched && k_lo + j != pos, k_raw[t]);
-    }
+        for (int t = 0; t < ATT_PREFETCH; t++) {
+            int j = warp + WARPS * t;
+            if (j < nk)
+                fn(j, p.rope && k_lo + j != pos, raws[t]);
+        }
 #pragma unroll 4
-    for (int j = warp + WARPS * ATT_PREFETCH; j < nk; j += WARPS)
-        score_key(j, false, k_raw[0]);
+        for (int j = warp + WARPS * ATT_PREFETCH; j < nk; j += WARPS)
+            fn(j, false, raws[0]);
+    };
+    each_key(score_key, k_raw);
     __syncthreads();
     block_softmax(score, p.split, nk, group, WARPS, red_m, red_l);
     __syncthreads();
@@ -295,15 +299,7 @@ __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p
                     acc[g][e] = fmaf(pr, vf[e], acc[g][e]);
             }
     };
-#pragma unroll
-    for (int t = 0; t < ATT_PREFETCH; t++) {
-        int j = warp + WARPS * t;
-        if (j < nk)
-            add_value(j, prefetched && k_lo + j != pos, v_raw[t]);
-    }
-#pragma unroll 4
-    for (int j = warp + WARPS * ATT_PREFETCH; j < nk; j += WARPS)
-        add_value(j, false, v_raw[0]);
+    each_key(add_value, v_raw);
 #pragma unroll
     for (int g = 0; g < G; g++)
         if (g < group)
