@@ -4,6 +4,7 @@
 #include "hwscope/plan.h"
 
 #include "hwscope/gguf.h"
+#include "hwscope/llm.h"
 #include "plan/shape.h"
 #include "util/units.h"
 
@@ -336,6 +337,19 @@ static double vision_bits(const hws_weight_format *f) {
     return f->embed_bits > 16.0 ? f->embed_bits : 16.0;
 }
 
+/* Bits per weight of the blocks (and untied head) where the hwscope engine runs int8 or int4 its
+ * own way (hws_llm_format_bytes_per_weight: codes plus one FP16 scale per group, the head
+ * quantised too, the embedding kept in 16 bits); 0 for every other runtime and format. */
+static double engine_weight_bits(const hws_plan_opts *o, const hws_weight_format *f) {
+    hws_llm_format lf;
+    hws_error err;
+    if (o->runtime != HWS_RUNTIME_HWSCOPE || f->gguf ||
+        hws_llm_format_parse(f->name, &lf, &err) != HWS_OK ||
+        (lf != HWS_LLM_INT8 && lf != HWS_LLM_INT4))
+        return 0.0;
+    return 8.0 * hws_llm_format_bytes_per_weight(lf);
+}
+
 static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory *mem) {
     const hws_weight_format *f = o->weights;
     double embed_p = hws_shape_embed_params(m);
@@ -385,11 +399,19 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
         ebits = f->embed_bits;
         hbits = m->tie_embeddings ? ebits : f->head_bits;
         vbits = vision_bits(f);
+        double engine_bits = engine_weight_bits(o, f);
+        if (engine_bits > 0) {
+            bits = xbits = engine_bits;
+            hbits = m->tie_embeddings ? ebits : engine_bits;
+        }
         snprintf(mem->weights_basis, sizeof mem->weights_basis,
                  "%s%s: %.4gB block params x %.4g bits + %.4gB embedding/head params x "
                  "%.4g/%.4g bits (%s)",
                  shipped ? "checkpoint's quantization_config: " : "", f->name, blocks_p / 1e9, bits,
-                 embeds / 1e9, ebits, hbits, f->note);
+                 embeds / 1e9, ebits, hbits,
+                 engine_bits > 0 ? "as the hwscope engine stores it: group-wise codes with an "
+                                   "FP16 scale per group, the output head too"
+                                 : f->note);
     }
     double moe_block_bytes = (moe_p - experts_p) * bits / 8.0 + experts_p * xbits / 8.0;
     double moe_active_bytes =

@@ -518,6 +518,42 @@ static void test_moe_shape_and_cost(void **state) {
     assert_non_null(strstr(err.msg, "Mixtral"));
 }
 
+/* The planner's weights for `--runtime hwscope` are the engine's own bytes in every format (int8
+ * and int4 as the engine stores them: group-wise codes with FP16 scales, the head too), and so is
+ * what a decode step reads; other runtimes keep the format table's int4 (AWQ, head in 16 bits). */
+static void test_engine_bytes_match_planner(void **state) {
+    (void)state;
+    hws_error err;
+    assert_int_equal(hws_model_catalog_load(NULL, &err), HWS_OK);
+    const hws_model_spec *m = hws_model_catalog_find("Llama-3.1-8B");
+    assert_non_null(m);
+    hws_llm_shape s;
+    assert_int_equal(hws_llm_shape_from_spec(m, &s, &err), HWS_OK);
+    const hws_llm_format formats[] = {HWS_LLM_BF16, HWS_LLM_INT8, HWS_LLM_INT4};
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+        hws_llm_info info;
+        hws_llm_cost(&s, formats[i], 1, &info);
+        hws_plan_opts po;
+        hws_plan_opts_default(&po);
+        po.runtime = HWS_RUNTIME_HWSCOPE;
+        po.weights = hws_weight_format_find(hws_llm_format_name(formats[i]));
+        hws_memory mem;
+        assert_int_equal(hws_memory_estimate(m, &po, &mem, &err), HWS_OK);
+        /* (the engine keeps the norms in 16 bits where the planner counts them in the format:
+         * 0.27M parameters, under 1e-4 of the bytes) */
+        assert_true(fabs(info.weight_bytes - mem.weights_bytes) < 1e-4 * mem.weights_bytes);
+        assert_true(
+            fabs(info.decode_bytes_per_token - (mem.active_weights_bytes + 2.0 * s.d_model)) <
+            1e-4 * mem.active_weights_bytes);
+        po.runtime = HWS_RUNTIME_VLLM;
+        hws_memory awq;
+        assert_int_equal(hws_memory_estimate(m, &po, &awq, &err), HWS_OK);
+        if (formats[i] == HWS_LLM_INT4)
+            assert_true(awq.weights_bytes < 0.99 * mem.weights_bytes ||
+                        awq.weights_bytes > 1.01 * mem.weights_bytes);
+    }
+}
+
 /* On a GPU (skipped, saying why, without one): a Mixtral-shaped tiny model on the CUDA backend
  * against the CPU backend, the same weights and tokens (the CPU's greedy ones fed to both), in
  * bf16 and int4, one sequence and a batch of 3: logits within 5e-2 (bf16 activations) through
@@ -1046,6 +1082,7 @@ int main(void) {
         cmocka_unit_test(test_moe_routing),
         cmocka_unit_test(test_moe_matches_reference),
         cmocka_unit_test(test_moe_shape_and_cost),
+        cmocka_unit_test(test_engine_bytes_match_planner),
         cmocka_unit_test(test_moe_cuda_matches_cpu),
         cmocka_unit_test(test_gguf_blocks),
         cmocka_unit_test(test_safetensors_folder_matches_random),
