@@ -2,11 +2,25 @@
 // cache write, SwiGLU, and storing weights (from floats or seeded random) in their format.
 #include "engine/cuda/llm_cuda.cuh"
 
+// v summed over the block (at most 32 warps), in every thread: warp shuffles, then the warps'
+// sums in order.
+__device__ __forceinline__ float block_sum(float v) {
+    __shared__ float part[32];
+    for (int o = 16; o > 0; o >>= 1)
+        v += __shfl_xor_sync(0xffffffffu, v, o);
+    if ((threadIdx.x & 31) == 0)
+        part[threadIdx.x >> 5] = v;
+    __syncthreads();
+    float total = 0.0f;
+    for (int w = 0; w < (int)(blockDim.x >> 5); w++)
+        total += part[w];
+    return total;
+}
+
 // A block per row; with gamma (a fused RMSNorm) also the row times gamma and its sum of squares.
 template <bool BF>
 __global__ void embed_kernel(const uint16_t *table, const int32_t *tokens, float *x, int d,
                              const float *gamma, uint16_t *norm_h, float *norm_sums) {
-    __shared__ float part[32];
     pdl_wait();
     pdl_launch();
     const uint16_t *e = table + (size_t)tokens[blockIdx.x] * d;
@@ -21,17 +35,9 @@ __global__ void embed_kernel(const uint16_t *table, const int32_t *tokens, float
     }
     if (!gamma)
         return;
-    for (int o = 16; o > 0; o >>= 1)
-        ss += __shfl_xor_sync(0xffffffffu, ss, o);
-    if ((threadIdx.x & 31) == 0)
-        part[threadIdx.x >> 5] = ss;
-    __syncthreads();
-    if (threadIdx.x == 0) {
-        float total = 0.0f;
-        for (int w = 0; w < (int)(blockDim.x >> 5); w++)
-            total += part[w];
+    float total = block_sum(ss);
+    if (threadIdx.x == 0)
         norm_sums[blockIdx.x * LLM_NORM_LANES] = total;
-    }
 }
 
 hws_status llm_embed(llm_cuda *c, int rows, const float *gamma, uint16_t *norm_h, float *norm_sums,
@@ -53,7 +59,6 @@ hws_status llm_embed(llm_cuda *c, int rows, const float *gamma, uint16_t *norm_h
 template <bool BF>
 __global__ void __launch_bounds__(NORM_THREADS)
     rmsnorm_kernel(uint16_t *out, const float *x, const float *g, int d, float eps) {
-    __shared__ float part[NORM_THREADS / 32];
     pdl_wait();
     pdl_launch();
     const float4 *xr = (const float4 *)(x + (size_t)blockIdx.x * d);
@@ -63,15 +68,7 @@ __global__ void __launch_bounds__(NORM_THREADS)
         float4 v = xr[i];
         ss = fmaf(v.x, v.x, fmaf(v.y, v.y, fmaf(v.z, v.z, fmaf(v.w, v.w, ss))));
     }
-    for (int o = 16; o > 0; o >>= 1)
-        ss += __shfl_xor_sync(0xffffffffu, ss, o);
-    if ((threadIdx.x & 31) == 0)
-        part[threadIdx.x >> 5] = ss;
-    __syncthreads();
-    float total = 0.0f;
-    for (int w = 0; w < (int)(blockDim.x >> 5); w++)
-        total += part[w];
-    const float inv = rsqrtf(total / (float)d + eps);
+    const float inv = rsqrtf(block_sum(ss) / (float)d + eps);
     const float4 *g4 = (const float4 *)g;
     uint2 *o2 = (uint2 *)(out + (size_t)blockIdx.x * d);
     for (int i = threadIdx.x; i < quads; i += blockDim.x) {

@@ -237,7 +237,7 @@ static void launch_swiglu(const llm_dev_weight *w, const uint16_t *x, int ldx,
 template <bool BF, int FMT>
 static void launch_rows(int rows, const llm_dev_weight *w, const uint16_t *x, int ldx,
                         const llm_gemv_out &o, cudaStream_t stream) {
-    if (o.act) // rows <= 2 (gemv_to)
+    if (o.act) // rows <= LLM_FUSED_ROWS (llm_gemv_to)
         return rows == 1 ? launch_swiglu<BF, FMT, 1>(w, x, ldx, o, stream)
                          : launch_swiglu<BF, FMT, 2>(w, x, ldx, o, stream);
     switch (rows) {
@@ -262,7 +262,7 @@ static void launch_rows(int rows, const llm_dev_weight *w, const uint16_t *x, in
 
 hws_status llm_gemv_to(llm_cuda *c, const llm_gemv_out &o, const uint16_t *x, int ldx, int rows,
                        const llm_dev_weight *w, hws_error *err) {
-    if ((o.act || o.norm_h || o.norm_sums_in) && rows > 2)
+    if ((o.act || o.norm_h || o.norm_sums_in) && rows > LLM_FUSED_ROWS)
         return hws_gpu_errorf(err, HWS_ERR_RUNTIME,
                               "the SwiGLU and RMSNorm products take 1-2 rows, not %d", rows);
     for (int r0 = 0; r0 < rows; r0 += 8) {

@@ -184,7 +184,7 @@ static hws_status create_in(llm_cuda *c, const hws_llm_options *o, const float *
         {(void **)&c->inv_freq, (size_t)s.head_dim / 2 * 4},
         {(void **)&c->rows_dev, 3 * rows * 4},
         {(void **)&c->dequant, c->dequant_elems * 2},
-        {(void **)&c->norm_sums, (size_t)(2 * s.n_layers + 1) * 2 * LLM_NORM_LANES * 4},
+        {(void **)&c->norm_sums, llm_norm_sums_bytes(s)},
     };
     for (auto &b : bufs) {
         hws_status st = dev_alloc(b.p, b.bytes, &total, err);
@@ -315,17 +315,14 @@ static hws_status prof_end(llm_cuda *c, int kind, double bytes, hws_status st, h
 // from 174.4 to 176.3 tokens/s and int4 from 368 to 376.
 static hws_status op_embed(void *ctx, int rows, hws_error *err) {
     llm_cuda *c = (llm_cuda *)ctx;
-    c->fused = rows <= 2 && c->s.n_experts == 0;
+    c->fused = rows <= LLM_FUSED_ROWS && c->s.n_experts == 0;
     // (fp16 would hold the residual times gamma unnormalised, where large activations overflow)
     c->fused_norm = c->fused && c->bf16;
     c->norm_pending = -1;
     hws_status st = prof_begin(c, err);
     if (st == HWS_OK && c->fused_norm)
-        st = hws_cuda_status(
-            cudaMemsetAsync(c->norm_sums, 0,
-                            (size_t)(2 * c->s.n_layers + 1) * 2 * LLM_NORM_LANES * sizeof(float),
-                            c->stream),
-            "cudaMemsetAsync norm sums", err);
+        st = hws_cuda_status(cudaMemsetAsync(c->norm_sums, 0, llm_norm_sums_bytes(c->s), c->stream),
+                             "cudaMemsetAsync norm sums", err);
     if (st == HWS_OK)
         st = c->fused_norm
                  ? llm_embed(c, rows, (const float *)llm_weight(c, 0, HWS_LLM_W_ATTN_NORM)->q, c->h,

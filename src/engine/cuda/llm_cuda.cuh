@@ -147,6 +147,7 @@ static inline size_t llm_cache_layer_at(const llm_cuda *c, int layer) {
 
 // Where a decode product's result goes (1-8 rows; the SwiGLU and RMSNorm parts 1-2 rows).
 #define LLM_NORM_LANES 32 // partial sums of squares per row of a fused RMSNorm
+#define LLM_FUSED_ROWS 2  // rows of x the SwiGLU and RMSNorm parts take at most
 struct llm_gemv_out {
     float *y; // y (+)= x W^T
     int ldy, accumulate;
@@ -164,13 +165,17 @@ struct llm_gemv_out {
 };
 
 // The slot of the norm before layer's attention (ATTN_NORM), before its FFN (FFN_NORM), or
-// the final one (OUT_NORM) in c->norm_sums: [slot][2 rows][LLM_NORM_LANES].
+// the final one (OUT_NORM) in c->norm_sums: [slot][LLM_FUSED_ROWS][LLM_NORM_LANES].
 static inline int llm_norm_slot(const llm_cuda *c, int layer, hws_llm_weight norm) {
     return norm == HWS_LLM_W_OUT_NORM ? 2 * c->s.n_layers
                                       : 2 * layer + (norm == HWS_LLM_W_FFN_NORM ? 1 : 0);
 }
 static inline float *llm_norm_sums(llm_cuda *c, int slot) {
-    return c->norm_sums + (size_t)slot * 2 * LLM_NORM_LANES;
+    return c->norm_sums + (size_t)slot * LLM_FUSED_ROWS * LLM_NORM_LANES;
+}
+// Bytes of c->norm_sums: every slot.
+static inline size_t llm_norm_sums_bytes(const hws_llm_shape &s) {
+    return (size_t)(2 * s.n_layers + 1) * LLM_FUSED_ROWS * LLM_NORM_LANES * sizeof(float);
 }
 
 // A fused RMSNorm's scale for x row b (the consumer side; 1 without one), by a whole warp.
