@@ -132,6 +132,9 @@ typedef struct {
     double cuda_context_bytes;   /* per GPU: CUDA context and library handles */
     double runtime_bytes;        /* per GPU: the runtime's own (allocator slack, graphs) */
     double total_bytes;          /* weights + kv + activations + context + runtime (1 GPU) */
+    /* the format the weights were counted in (the plan's, the checkpoint's or bf16); NULL when
+     * the model file's own bytes or a checkpoint of mixed formats set them */
+    const hws_weight_format *weights_format;
     char weights_basis[HWS_PLAN_BASIS_LEN];
     char kv_basis[HWS_PLAN_BASIS_LEN];
     char activation_basis[HWS_PLAN_BASIS_LEN];

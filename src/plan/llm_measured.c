@@ -17,6 +17,7 @@
 #include "hwscope/plan.h"
 
 #include "plan/ceilings.h"
+#include "plan/engine_format.h"
 #include "util/units.h"
 
 #include <cjson/cJSON.h>
@@ -302,6 +303,16 @@ static bool fit_phase(const double *x, const double *l, const double *y, int k, 
     return k > 0 && (fit_layers(x, l, y, k, eff, per_layer_s) || fit_line(x, y, k, eff, fixed_s));
 }
 
+/* The format the saved runs of the plan are of: for the hwscope engine, the one it runs the plan's
+ * weights in (hws_engine_format: `bench llm` saves runs by the engine's format, and the planner
+ * counts the engine's bytes); for a peer, the plan's format; bf16 when the plan names none. */
+static const char *runs_format(const hws_plan_opts *o) {
+    hws_llm_format ef = hws_engine_format(o, o->weights);
+    if (ef != HWS_LLM_FORMAT_COUNT)
+        return hws_llm_format_name(ef);
+    return o->weights != NULL ? o->weights->name : "bf16";
+}
+
 /* The saved runs of one runtime on this device: its CUDA runs of the plan's format (a copy the
  * caller frees; NULL when none) and the newest measured_at and host among them. */
 static hws_llm_measured *runs_of(const hws_plan_opts *o, const hws_device *dev,
@@ -309,7 +320,7 @@ static hws_llm_measured *runs_of(const hws_plan_opts *o, const hws_device *dev,
                                  char last[32], char host[64]) {
     const hws_llm_measured *saved;
     int n = hws_ceilings_set_runs(set, dev->name, dev->spec, &saved);
-    const char *fmt = o->weights != NULL ? o->weights->name : "bf16";
+    const char *fmt = runs_format(o);
     hws_llm_measured *runs = n > 0 ? malloc((size_t)n * sizeof *runs) : NULL;
     *k = 0;
     last[0] = host[0] = '\0';
@@ -333,7 +344,7 @@ static hws_llm_measured *runs_of(const hws_plan_opts *o, const hws_device *dev,
  * FLOPs and, where every run has them and the GPU's SMs are known, in waves of tiles. */
 static void apply_engine(const hws_plan_opts *o, const hws_device *dev, hws_llm_measured *runs,
                          int k, const char *last, hws_predict_inputs *in) {
-    const char *fmt = o->weights != NULL ? o->weights->name : "bf16";
+    const char *fmt = runs_format(o);
     int batch = 0; /* the saved decode batch nearest the plan's (ratio), the smaller on a tie */
     for (int i = 0; i < k; i++) {
         double d = fabs(log(runs[i].batch / o->batch)), best = fabs(log(batch / o->batch));

@@ -5,9 +5,11 @@
 
 #include "hwscope/gguf.h"
 #include "hwscope/llm.h"
+#include "plan/engine_format.h"
 #include "plan/shape.h"
 #include "util/units.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -337,17 +339,31 @@ static double vision_bits(const hws_weight_format *f) {
     return f->embed_bits > 16.0 ? f->embed_bits : 16.0;
 }
 
-/* Bits per weight of the blocks (and untied head) where the hwscope engine runs int8 or int4 its
- * own way (hws_llm_format_bytes_per_weight: codes plus one FP16 scale per group, the head
- * quantised too, the embedding kept in 16 bits); 0 for every other runtime and format. */
-static double engine_weight_bits(const hws_plan_opts *o, const hws_weight_format *f) {
-    hws_llm_format lf;
+hws_llm_format hws_engine_format(const hws_plan_opts *o, const hws_weight_format *f) {
+    static const hws_llm_format widths[] = {HWS_LLM_BF16, HWS_LLM_INT8, HWS_LLM_INT4};
+    hws_llm_format own, best = HWS_LLM_BF16;
     hws_error err;
-    if (o->runtime != HWS_RUNTIME_HWSCOPE || f->gguf ||
-        hws_llm_format_parse(f->name, &lf, &err) != HWS_OK ||
-        (lf != HWS_LLM_INT8 && lf != HWS_LLM_INT4))
-        return 0.0;
-    return 8.0 * hws_llm_format_bytes_per_weight(lf);
+    if (o->runtime != HWS_RUNTIME_HWSCOPE || f == NULL)
+        return HWS_LLM_FORMAT_COUNT;
+    if (hws_llm_format_parse(f->name, &own, &err) == HWS_OK)
+        return own;
+    for (size_t i = 1; i < sizeof widths / sizeof widths[0]; i++)
+        if (fabs(8.0 * hws_llm_format_bytes_per_weight(widths[i]) - f->bits_per_weight) <
+            fabs(8.0 * hws_llm_format_bytes_per_weight(best) - f->bits_per_weight))
+            best = widths[i];
+    return best == HWS_LLM_BF16 && strcmp(f->compute, "fp16") == 0 ? HWS_LLM_FP16 : best;
+}
+
+/* How the hwscope engine stores f's weights in its format ef, into note (n bytes). */
+static void engine_note(const hws_weight_format *f, hws_llm_format ef, char *note, size_t n) {
+    const char *how = ef == HWS_LLM_INT8 || ef == HWS_LLM_INT4
+                          ? "group-wise codes + an FP16 scale per group, the head too"
+                          : "16 bits a weight";
+    if (strcmp(f->name, hws_llm_format_name(ef)) == 0)
+        snprintf(note, n, "as the hwscope engine stores it: %s", how);
+    else
+        snprintf(note, n, "the hwscope engine's %s, nearest in bits: %s", hws_llm_format_name(ef),
+                 how);
 }
 
 static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory *mem) {
@@ -399,19 +415,25 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
         ebits = f->embed_bits;
         hbits = m->tie_embeddings ? ebits : f->head_bits;
         vbits = vision_bits(f);
-        double engine_bits = engine_weight_bits(o, f);
-        if (engine_bits > 0) {
-            bits = xbits = engine_bits;
-            hbits = m->tie_embeddings ? ebits : engine_bits;
+        /* the engine: its format's bytes in the blocks and the head, the embedding in 16 bits */
+        hws_llm_format ef = hws_engine_format(o, f);
+        char engine[110]; /* the most the basis has room for */
+        const char *note = f->note;
+        if (ef != HWS_LLM_FORMAT_COUNT) {
+            bits = xbits = 8.0 * hws_llm_format_bytes_per_weight(ef);
+            ebits = 8.0 * hws_llm_format_bytes_per_weight(HWS_LLM_BF16);
+            hbits = m->tie_embeddings ? ebits : bits;
+            if (ef >= HWS_LLM_INT8 || strcmp(f->name, hws_llm_format_name(ef)) != 0) {
+                engine_note(f, ef, engine, sizeof engine);
+                note = engine;
+            }
         }
+        mem->weights_format = f;
         snprintf(mem->weights_basis, sizeof mem->weights_basis,
                  "%s%s: %.4gB block params x %.4g bits + %.4gB embedding/head params x "
                  "%.4g/%.4g bits (%s)",
                  shipped ? "checkpoint's quantization_config: " : "", f->name, blocks_p / 1e9, bits,
-                 embeds / 1e9, ebits, hbits,
-                 engine_bits > 0 ? "as the hwscope engine stores it: group-wise codes with an "
-                                   "FP16 scale per group, the output head too"
-                                 : f->note);
+                 embeds / 1e9, ebits, hbits, note);
     }
     double moe_block_bytes = (moe_p - experts_p) * bits / 8.0 + experts_p * xbits / 8.0;
     double moe_active_bytes =

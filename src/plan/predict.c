@@ -4,6 +4,7 @@
 #include "hwscope/plan.h"
 
 #include "plan/ceilings.h"
+#include "plan/engine_format.h"
 #include "plan/shape.h"
 #include "util/units.h"
 
@@ -71,15 +72,14 @@ static const hws_efficiency efficiencies[HWS_RUNTIME_COUNT] = {
  * 16-bit ones (dequantising in the kernel; measured, H100, Llama-3.1-8B decode at batch 1 against
  * bandwidth / bytes per step: bf16 173.15 tokens/s = 0.860, int8 263.0 = 0.693, int4 375.3 =
  * 0.524; bench/results/llm-h100-2026-12-06-session2 call 8 and -session3 call 8). The stated
- * 16-bit efficiency is scaled by the ratio for formats of 10 bits a weight or fewer (int8 class)
- * and 6 or fewer (int4 class). Saved `bench llm` runs of the format replace it (llm_measured.c). */
+ * 16-bit efficiency is scaled by the ratio of the format the engine runs the weights in
+ * (hws_engine_format: the one the memory model counted the bytes of). Saved `bench llm` runs of
+ * the format replace it (llm_measured.c). */
 #define ENGINE_INT8_SCALE (0.693 / 0.860)
 #define ENGINE_INT4_SCALE (0.524 / 0.860)
 
-static double engine_quant_scale(const hws_plan_opts *o) {
-    if (o->weights == NULL || o->weights->bits_per_weight > 10.0)
-        return 1.0;
-    return o->weights->bits_per_weight > 6.0 ? ENGINE_INT8_SCALE : ENGINE_INT4_SCALE;
+static double engine_quant_scale(hws_llm_format ef) {
+    return ef == HWS_LLM_INT8 ? ENGINE_INT8_SCALE : ef == HWS_LLM_INT4 ? ENGINE_INT4_SCALE : 1.0;
 }
 
 /* Fixed costs of the links between GPUs and the host, stated. */
@@ -128,7 +128,12 @@ static double tflops_for(const char *compute, double fp32, double fp16, double b
     return v;
 }
 
-static const char *compute_of(const hws_plan_opts *o) {
+/* The precision of the prefill products: the format's; the hwscope engine's are 16-bit whatever
+ * it stores (cuBLASLt in bf16, or fp16 for fp16 weights; int8 and int4 weights dequantised to
+ * 16 bits first), ef being the format it runs the weights in (hws_engine_format). */
+static const char *compute_of(const hws_plan_opts *o, hws_llm_format ef) {
+    if (ef != HWS_LLM_FORMAT_COUNT)
+        return ef == HWS_LLM_FP16 ? "fp16" : "bf16";
     return o->weights != NULL ? o->weights->compute : "bf16";
 }
 
@@ -152,7 +157,7 @@ void hws_predict_inputs_from(const hws_plan_opts *o, const hws_memory *mem,
                              const hws_device_set *devs, const hws_ceilings_set *set,
                              hws_predict_inputs *in) {
     const hws_efficiency *e = hws_efficiency_for(o->runtime);
-    (void)mem;
+    hws_llm_format ef = hws_engine_format(o, mem->weights_format); /* the bytes mem counted */
     memset(in, 0, sizeof *in);
     in->mem_bw_gbps = in->matmul_tflops = in->link_gbps = HWS_NA;
     in->sm_count = devs->count > 0 ? devs->dev[0].sm_count : HWS_NA;
@@ -184,7 +189,7 @@ void hws_predict_inputs_from(const hws_plan_opts *o, const hws_memory *mem,
         }
         if (saved && hws_known(c.mem_bw_gbps)) {
             bw = c.mem_bw_gbps;
-            mm = tflops_for(compute_of(o), c.fp32_tflops, c.fp16_tflops, c.bf16_tflops,
+            mm = tflops_for(compute_of(o, ef), c.fp32_tflops, c.fp16_tflops, c.bf16_tflops,
                             c.fp8_tflops, c.int8_tops, HWS_NA);
             if (hws_known(c.host_mem_bw_gbps))
                 in->host_mem_bw_gbps = c.host_mem_bw_gbps;
@@ -197,7 +202,7 @@ void hws_predict_inputs_from(const hws_plan_opts *o, const hws_memory *mem,
         if (g != NULL && !hws_known(bw))
             bw = g->mem_bw_gbps;
         if (g != NULL && !hws_known(mm))
-            mm = tflops_for(compute_of(o), g->fp32_tflops, g->fp16_tflops, g->bf16_tflops,
+            mm = tflops_for(compute_of(o, ef), g->fp32_tflops, g->fp16_tflops, g->bf16_tflops,
                             g->fp8_tflops, g->int8_tops, g->fp4_tflops);
         if (g != NULL && o->runtime == HWS_RUNTIME_LLAMACPP && hws_known(g->fp32_tflops) &&
             hws_known(mm) && mm > LLAMACPP_MM_PER_FP32 * g->fp32_tflops)
@@ -225,7 +230,7 @@ void hws_predict_inputs_from(const hws_plan_opts *o, const hws_memory *mem,
         in->link_eff = 1; /* NCCL's measured bus bandwidth is what the runtime reaches */
     in->measured = measured;
     in->bw_eff = measured ? e->bw_eff_measured : e->bw_eff_datasheet;
-    double quant_scale = o->runtime == HWS_RUNTIME_HWSCOPE ? engine_quant_scale(o) : 1.0;
+    double quant_scale = engine_quant_scale(ef);
     in->bw_eff *= quant_scale;
     in->mm_eff = measured ? e->mm_eff_measured : e->mm_eff_datasheet;
     if (devs->count > 0 && devs->dev[0].spec != NULL &&
@@ -239,15 +244,15 @@ void hws_predict_inputs_from(const hws_plan_opts *o, const hws_memory *mem,
     char quant_note[96] = "";
     if (quant_scale != 1.0)
         snprintf(quant_note, sizeof quant_note,
-                 "; its %s decode products at %.2f of its 16-bit ones' rate", o->weights->name,
-                 quant_scale);
+                 "; its %s decode products at %.2f of its 16-bit ones' rate",
+                 hws_llm_format_name(ef), quant_scale);
     snprintf(in->basis, sizeof in->basis,
              "%s: %.0f GB/s x %.2f, %s %.0f TFLOP/s x %.2f; host %.0f us/block prefill, %.0f "
              "us/block + %.0f us/step decode (%s%s)",
              measured    ? source
              : datasheet ? "datasheet x stated efficiency"
                          : "datasheet (some GPUs measured) x stated efficiency",
-             in->mem_bw_gbps, in->bw_eff, compute_of(o), in->matmul_tflops, in->mm_eff,
+             in->mem_bw_gbps, in->bw_eff, compute_of(o, ef), in->matmul_tflops, in->mm_eff,
              in->layer_overhead_us, in->decode_layer_overhead_us, in->step_overhead_us, e->why,
              quant_note);
     if (devs->count > 0)

@@ -76,11 +76,13 @@ static hws_llm_measured run_of(const char *runtime, const char *variant, const c
     return r;
 }
 
-/* Two hwscope prefill runs with plain and wave FLOPs, saved for gpu. */
-static void save_engine_prefills(const temp_file *t, const char *gpu, bool waves) {
+/* Two hwscope prefill runs of format with plain and wave FLOPs, saved for gpu. */
+static void save_engine_prefills(const temp_file *t, const char *gpu, bool waves,
+                                 const char *format) {
     hws_llm_measured runs[2];
     for (int i = 0; i < 2; i++) {
         runs[i] = run_of("hwscope", "", i ? "b" : "a", 16 * (i + 1));
+        snprintf(runs[i].format, sizeof runs[i].format, "%s", format);
         runs[i].prompt_tokens = 512;
         runs[i].prefill_flops_per_token = 1e10 * (i + 1);
         runs[i].prefill_wave_flops_per_token = waves ? 1.2e10 * (i + 1) : HWS_NA;
@@ -95,7 +97,7 @@ static void engine_prefill_in_waves(void **state) {
     (void)state;
     temp_file t;
     temp_open(&t);
-    save_engine_prefills(&t, H100, true);
+    save_engine_prefills(&t, H100, true, "bf16");
     cJSON *doc = plan_json(&t, "H100 SXM 80GB", "--runtime", "hwscope", NULL, NULL);
     hws_assert_contains(basis_of(doc), "in waves of tiles over 132 SMs");
     hws_assert_contains(basis_of(doc), "its products in whole waves of output tiles");
@@ -112,13 +114,31 @@ static void engine_prefill_without_sm_count(void **state) {
     (void)state;
     temp_file t;
     temp_open(&t);
-    save_engine_prefills(&t, "GB200 186GB", true);
+    save_engine_prefills(&t, "GB200 186GB", true, "bf16");
     cJSON *doc = plan_json(&t, "GB200 186GB", "--runtime", "hwscope", NULL, NULL);
     hws_assert_contains(basis_of(doc), "measured by hwscope bench llm on this machine");
     hws_assert_contains(basis_of(doc), "prefill in FLOPs, not waves of tiles: the GPU's SM count "
                                        "is unknown");
     assert_true(cJSON_IsNull(hws_json_at(doc, "prediction.prefill_wave_flops_per_token")));
     assert_null(strstr(basis_of(doc), "its products in whole waves"));
+    cJSON_Delete(doc);
+    temp_close(&t);
+}
+
+/* `bench llm` saves runs by the engine's format: a GGUF type planned on the engine takes the runs
+ * of the format the engine runs it in (Q4_K_M: int4), and none of another (Q8_0: int8). */
+static void engine_runs_of_the_engine_format(void **state) {
+    (void)state;
+    temp_file t;
+    temp_open(&t);
+    save_engine_prefills(&t, H100, true, "int4");
+    cJSON *doc = plan_json(&t, "H100 SXM 80GB", "--runtime", "hwscope", "--quant", "Q4_K_M");
+    hws_assert_contains(basis_of(doc), "measured by hwscope bench llm on this machine");
+    hws_assert_contains(basis_of(doc), "prefill run(s) of int4");
+    cJSON_Delete(doc);
+    doc = plan_json(&t, "H100 SXM 80GB", "--runtime", "hwscope", "--quant", "Q8_0");
+    assert_null(strstr(basis_of(doc), "measured by hwscope bench llm"));
+    hws_assert_contains(basis_of(doc), "its int8 decode products at");
     cJSON_Delete(doc);
     temp_close(&t);
 }
@@ -277,6 +297,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(engine_prefill_in_waves),
         cmocka_unit_test(engine_prefill_without_sm_count),
+        cmocka_unit_test(engine_runs_of_the_engine_format),
         cmocka_unit_test(old_file_loads),
         cmocka_unit_test(transformers_fitted_on_this_machine),
         cmocka_unit_test(save_keys),
