@@ -158,14 +158,26 @@ template <bool BF, int E> __device__ __forceinline__ void load_e(const uint16_t 
     raw_to_f<BF, E>(u, f);
 }
 
+// 16 bytes from global to shared memory without registers (cp.async; waited for by
+// cp_async_wait_all).
+__device__ __forceinline__ void cp_async16(void *smem, const void *gmem) {
+    unsigned at = (unsigned)__cvta_generic_to_shared(smem);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(at), "l"(gmem) : "memory");
+}
+__device__ __forceinline__ void cp_async_wait_all() {
+    asm volatile("cp.async.commit_group;\ncp.async.wait_group 0;" ::: "memory");
+}
+
 // The same split as att_split_kernel for decode rows, with the warps across the head dimension:
 // lane l holds elements l*E.. of every query head of the group, a warp scores one key per
-// step with one coalesced load of its row and shuffles, and sums values the same way; the
-// eight warps take every eighth key and add their partial outputs in shared memory. The last
-// block of a (row, key/value head) to finish merges the blocks (no second kernel).
+// step with shuffles, and sums values the same way; the eight warps take every eighth key and
+// add their partial outputs in shared memory. The block's keys and values are copied into
+// shared memory first (cp.async): with RoPE here the cache before pos was written by earlier
+// steps, so the copies go out before waiting on the q/k/v product and the memory's latency
+// leaves the chain that follows it. The last block of a (row, key/value head) to finish merges
+// the blocks (no second kernel). Blocks past the row's keys end before waiting.
 #define ATT_WARP_THREADS 256
-#define ATT_PREFETCH     4 // keys (and values) per warp loaded before the wait: 32 per block
-template <bool BF, int E>
+template <bool BF, int E, int G>
 __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p) {
     extern __shared__ float smem[];
     const int kvh = blockIdx.x, row = blockIdx.y, blk = blockIdx.z;
@@ -173,28 +185,34 @@ __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p
     const int k_lo = max(blk * p.split, llm_window_start(pos, p.window)),
               k_hi = min((blk + 1) * p.split, pos + 1);
     const int nk = k_hi - k_lo, lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    constexpr int WARPS = ATT_WARP_THREADS / 32, G = ATT_GROUP;
+    constexpr int WARPS = ATT_WARP_THREADS / 32;
     const size_t head_at = (((size_t)p.seq[row] * p.nkv + kvh) * p.max_ctx) * hd;
-    // With RoPE here, the keys before pos were cached by earlier steps: this warp's first
-    // ATT_PREFETCH keys and values are loaded before waiting on the q/k/v product (H100,
-    // 2026-12-06, Llama-3.1-8B decode at 512-576 tokens: int4 385 -> 389 tokens/s, bf16 174.2
-    // -> 174.6; at 3000, bf16 153.8 -> 153.2, within the runs' spread).
-    uint32_t k_raw[ATT_PREFETCH][E / 2], v_raw[ATT_PREFETCH][E / 2];
-#pragma unroll
-    for (int t = 0; t < ATT_PREFETCH; t++) {
-        int j = warp + WARPS * t;
-        if (p.rope && j < nk && k_lo + j != pos) {
-            load_raw<E>(p.k + head_at + (size_t)(k_lo + j) * hd + lane * E, k_raw[t]);
-            load_raw<E>(p.v + head_at + (size_t)(k_lo + j) * hd + lane * E, v_raw[t]);
-        }
-    }
-    pdl_wait();
-    pdl_launch();
     if (k_lo >= k_hi)
         return;
-    float *score = smem;                          // [group][split]
-    float *part = smem + (size_t)group * p.split; // [WARPS][group][hd]
+    float *score = smem; // [group][split]
+    // the block's keys and values [split][hd] each, and later in the same space the warps'
+    // partial outputs [WARPS][group][hd]
+    uint16_t *k_s = (uint16_t *)(smem + (size_t)group * p.split), *v_s = k_s + p.split * hd;
+    float *part = smem + (size_t)group * p.split;
     __shared__ float red_m[ATT_GROUP], red_l[ATT_GROUP];
+    // keys and values k_lo.. into k_s, v_s (but pos's with RoPE here: written below)
+    auto copy_kv = [&] {
+        const int per_row = hd / 8;
+        for (int i = threadIdx.x; i < nk * per_row; i += ATT_WARP_THREADS) {
+            int j = i / per_row, c = i % per_row;
+            if (p.rope && k_lo + j == pos)
+                continue;
+            size_t at = head_at + (size_t)(k_lo + j) * hd + c * 8;
+            cp_async16(k_s + j * hd + c * 8, p.k + at);
+            cp_async16(v_s + j * hd + c * 8, p.v + at);
+        }
+    };
+    if (p.rope)
+        copy_kv();
+    pdl_wait();
+    pdl_launch();
+    if (!p.rope) // (the rope op wrote the cache)
+        copy_kv();
     // RoPE here (rotate-half): element d = lane * E + e pairs with d +- hd/2, held by lane ^ 16
     const int half = hd / 2;
     const bool first_half = lane * E < half;
@@ -227,25 +245,29 @@ __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p
     if (p.rope && k_hi == pos + 1) { // this block holds pos: the new key and value go in
         if (warp == 0) {
             float kv[E];
+            const int j = pos - k_lo;
             head(p.nh + kvh, true, kv);
 #pragma unroll
-            for (int e = 0; e < E; e++)
-                p.k_out[head_at + (size_t)pos * hd + lane * E + e] = f_act<BF>(kv[e]);
+            for (int e = 0; e < E; e++) {
+                uint16_t h = f_act<BF>(kv[e]);
+                p.k_out[head_at + (size_t)pos * hd + lane * E + e] = h;
+                k_s[j * hd + lane * E + e] = h;
+            }
             head(p.nh + p.nkv + kvh, false, kv);
 #pragma unroll
-            for (int e = 0; e < E; e++)
-                p.v_out[head_at + (size_t)pos * hd + lane * E + e] = f_act<BF>(kv[e]);
+            for (int e = 0; e < E; e++) {
+                uint16_t h = f_act<BF>(kv[e]);
+                p.v_out[head_at + (size_t)pos * hd + lane * E + e] = h;
+                v_s[j * hd + lane * E + e] = h;
+            }
         }
-        __syncthreads();
     }
-    const uint16_t *kb = p.k + head_at + (size_t)k_lo * hd + lane * E;
-    // key j's scores from its prefetched row raw (use_raw), or loaded now
-    auto score_key = [&](int j, bool use_raw, const uint32_t(&raw)[E / 2]) {
+    cp_async_wait_all();
+    __syncthreads();
+    // key j's scores
+    auto score_key = [&](int j) {
         float kf[E];
-        if (use_raw)
-            raw_to_f<BF, E>(raw, kf);
-        else
-            load_e<BF, E>(kb + (size_t)j * hd, kf);
+        load_e<BF, E>(k_s + j * hd + lane * E, kf);
 #pragma unroll
         for (int g = 0; g < G; g++)
             if (g < group) {
@@ -260,20 +282,9 @@ __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p
                     score[g * p.split + j] = s;
             }
     };
-    // fn(j, use_raw, raw) for this warp's keys j: the prefetched ones first (but pos's, which
-    // this kernel wrote), then the rest loaded as they come
-    auto each_key = [&](auto &&fn, const uint32_t(&raws)[ATT_PREFETCH][E / 2]) {
-#pragma unroll
-        for (int t = 0; t < ATT_PREFETCH; t++) {
-            int j = warp + WARPS * t;
-            if (j < nk)
-                fn(j, p.rope && k_lo + j != pos, raws[t]);
-        }
 #pragma unroll 4
-        for (int j = warp + WARPS * ATT_PREFETCH; j < nk; j += WARPS)
-            fn(j, false, raws[0]);
-    };
-    each_key(score_key, k_raw);
+    for (int j = warp; j < nk; j += WARPS)
+        score_key(j);
     __syncthreads();
     block_softmax(score, p.split, nk, group, WARPS, red_m, red_l);
     __syncthreads();
@@ -283,13 +294,10 @@ __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p
 #pragma unroll
         for (int e = 0; e < E; e++)
             acc[g][e] = 0.0f;
-    const uint16_t *vb = p.v + head_at + (size_t)k_lo * hd + lane * E;
-    auto add_value = [&](int j, bool use_raw, const uint32_t(&raw)[E / 2]) {
+#pragma unroll 4
+    for (int j = warp; j < nk; j += WARPS) {
         float vf[E];
-        if (use_raw)
-            raw_to_f<BF, E>(raw, vf);
-        else
-            load_e<BF, E>(vb + (size_t)j * hd, vf);
+        load_e<BF, E>(v_s + j * hd + lane * E, vf);
 #pragma unroll
         for (int g = 0; g < G; g++)
             if (g < group) {
@@ -298,8 +306,8 @@ __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p
                 for (int e = 0; e < E; e++)
                     acc[g][e] = fmaf(pr, vf[e], acc[g][e]);
             }
-    };
-    each_key(add_value, v_raw);
+    }
+    __syncthreads(); // (the values' space becomes part)
 #pragma unroll
     for (int g = 0; g < G; g++)
         if (g < group)
@@ -390,12 +398,65 @@ template <bool BF> __global__ void att_merge_kernel(att_params p, uint16_t *out)
     }
 }
 
+// The warp kernel for e elements per lane and group query heads per key/value head (its
+// registers hold G >= group heads: 4, 8 or 16).
+template <bool BF, int E> static void (*warp_kernel_g(int group))(att_params) {
+    return group <= 4   ? att_warp_kernel<BF, E, 4>
+           : group <= 8 ? att_warp_kernel<BF, E, 8>
+                        : att_warp_kernel<BF, E, ATT_GROUP>;
+}
+template <bool BF> static void (*warp_kernel(int e, int group))(att_params) {
+    return e == 2   ? warp_kernel_g<BF, 2>(group)
+           : e == 4 ? warp_kernel_g<BF, 4>(group)
+                    : warp_kernel_g<BF, 8>(group);
+}
+
 // The warp kernel takes up to LLM_ATT_SMALL_ROWS rows where the head dimension splits into 2,
 // 4 or 8 per lane and the group's registers stay in bounds; the thread-per-key kernel the rest.
+// shared memory at most (at least two blocks an SM), and the blocks of a row its last block
+// can merge (their weights fill the partial outputs' space)
+#define ATT_WARP_SMEM_MAX (100 << 10)
 static bool warp_fits(const llm_cuda *c, int rows) {
     int e = c->s.head_dim / 32, group = c->s.n_heads / c->s.n_kv_heads;
+    int blocks = (c->max_ctx + c->att_split_small - 1) / c->att_split_small;
     return rows <= LLM_ATT_SMALL_ROWS && c->s.head_dim % 32 == 0 && (e == 2 || e == 4 || e == 8) &&
-           group * e <= 64;
+           group * e <= 64 && c->att_classes > 0 && blocks <= ATT_WARP_THREADS / 32 * c->s.head_dim;
+}
+
+size_t llm_attention_warp_smem(const hws_llm_shape &s, int split) {
+    size_t group = (size_t)(s.n_heads / s.n_kv_heads);
+    size_t kv = (size_t)2 * split * s.head_dim * sizeof(uint16_t),
+           part = (size_t)ATT_WARP_THREADS / 32 * group * s.head_dim * sizeof(float);
+    return group * split * sizeof(float) + (kv > part ? kv : part);
+}
+
+// The smallest split leaves at most 512 blocks per (row, key/value head) (what the warp
+// kernel's merge takes at head_dim 64), 32 keys or more; each class doubles it while the warp
+// kernel's shared memory stays within ATT_WARP_SMEM_MAX.
+int llm_attention_split_small(const hws_llm_shape &s, int max_ctx, int *classes) {
+    int split = (max_ctx + 511) / 512;
+    split = split < 32 ? 32 : (split + 31) / 32 * 32;
+    *classes = 0;
+    while (*classes < LLM_ATT_CLASSES &&
+           llm_attention_warp_smem(s, split << *classes) <= ATT_WARP_SMEM_MAX)
+        ++*classes;
+    return split;
+}
+
+// The smallest split that cuts the row's keys into at most ATT_DECODE_BLOCKS blocks. On the H100
+// (2026-12-06, Llama-3.1-8B bf16 decode, keys staged in shared memory): 540 keys ran faster in
+// 17 blocks of 32 than in 9 of 64 (bf16 179.5 against 178.6 tokens/s, int4 417 against 397),
+// 3000 keys faster in 47 of 64 than in 94 of 32 (166.3 against 161.5).
+#define ATT_DECODE_BLOCKS 48
+int llm_attention_split_class(const llm_cuda *c, int max_pos) {
+    int k = 0;
+    while (k + 1 < c->att_classes) {
+        int split = c->att_split_small << k;
+        if ((max_pos + split) / split <= ATT_DECODE_BLOCKS) // blocks of keys 0..max_pos
+            break;
+        k++;
+    }
+    return k;
 }
 
 // It applies RoPE and writes the cache itself where no row reads another row's new key: one
@@ -421,7 +482,7 @@ hws_status llm_attention(llm_cuda *c, int layer, int rows, hws_error *err) {
     p.hd = s.head_dim;
     p.max_batch = c->max_batch;
     p.max_ctx = c->max_ctx;
-    p.split = rows <= LLM_ATT_SMALL_ROWS ? c->att_split_small : c->att_split_large;
+    p.split = rows <= LLM_ATT_SMALL_ROWS ? c->att_split_cur : c->att_split_large;
     p.blocks = (c->max_ctx + p.split - 1) / p.split;
     p.window = s.sliding_window;
     p.scale = 1.0f / sqrtf((float)s.head_dim);
@@ -438,14 +499,8 @@ hws_status llm_attention(llm_cuda *c, int layer, int rows, hws_error *err) {
     void (*split)(att_params) = nullptr;
     size_t smem = ((size_t)group * s.head_dim + (size_t)group * p.split) * sizeof(float);
     if (warp) {
-        smem = ((size_t)group * p.split + (size_t)ATT_WARP_THREADS / 32 * group * s.head_dim) *
-               sizeof(float);
-        if (e == 2)
-            split = c->bf16 ? att_warp_kernel<true, 2> : att_warp_kernel<false, 2>;
-        else if (e == 4)
-            split = c->bf16 ? att_warp_kernel<true, 4> : att_warp_kernel<false, 4>;
-        else
-            split = c->bf16 ? att_warp_kernel<true, 8> : att_warp_kernel<false, 8>;
+        smem = llm_attention_warp_smem(s, p.split);
+        split = c->bf16 ? warp_kernel<true>(e, group) : warp_kernel<false>(e, group);
     } else {
         split = c->bf16 ? att_split_kernel<true> : att_split_kernel<false>;
     }

@@ -208,14 +208,18 @@ static void launch(const llm_dev_weight *w, const uint16_t *x, int ldx, const ll
     }
     // rows per warp R (x read and unpacked once for R rows) and loads in flight per row U
     constexpr int R = B <= 2 ? (FMT == 0 ? 1 : 2) : (B <= 4 ? 2 : 4);
-    // (a whole 4096-wide 16-bit row in flight per warp at once: one memory round trip)
     constexpr int U = B <= 2 ? (FMT == 0 ? 8 : 4) : (B <= 4 ? 2 : 1);
     int ks = FMT == 0 && w->cols >= GEMV_LONG_ROW ? GEMV_WARPS : 1; // warps per row
+    // split rows take 4 loads a lane at a time: 4096 wide, the whole row (fewer registers, more
+    // blocks an SM). H100, 2026-12-06, Llama-3.1-8B's four bf16 products of 32 layers in a
+    // graph: 37.69 against 37.99 us a product at batch 1, 38.86 against 39.15 at batch 2
+    // (bench/results/llm-h100-2026-12-06-session4, gemvbench)
+    constexpr int U_SPLIT = U < 4 ? U : 4;
     const uint8_t *q = (const uint8_t *)w->q;
     int rows_per_block = GEMV_WARPS / ks * R;
     dim3 grid((unsigned)((w->rows + rows_per_block - 1) / rows_per_block));
     auto kernel = ks == 1 ? gemv_kernel<BF, FMT, B, R, U, 1, false>
-                          : gemv_kernel<BF, FMT, B, R, U, GEMV_WARPS, false>;
+                          : gemv_kernel<BF, FMT, B, R, U_SPLIT, GEMV_WARPS, false>;
     llm_launch(kernel, grid, dim3(GEMV_WARPS * 32), 0, stream, q, (const uint16_t *)w->scales, x,
                ldx, o, w->rows, w->cols);
 }
