@@ -63,20 +63,23 @@ static const hws_efficiency efficiencies[HWS_RUNTIME_COUNT] = {
      "n_ubatch chunks (fitted to XiongjieDai/GPU-Benchmarks-on-LLM-Inference, llama.cpp May "
      "2024: Llama-3-8B tg512/pp512 on RTX 3070..4090; "
      "bench/results/plan-vs-published-2026-12-06.md)"},
-    {HWS_RUNTIME_HWSCOPE, 0.78, 0.86, 0.54, 0.66, 0.70, 20.0, 0.0, 0.0, 60.0,
-     "hwscope engine: decode in one CUDA graph at 0.86 of the copy bandwidth, prefill at 0.66 "
+    {HWS_RUNTIME_HWSCOPE, 0.81, 0.90, 0.54, 0.66, 0.70, 20.0, 0.0, 0.0, 60.0,
+     "hwscope engine: decode in one CUDA graph at 0.90 of the copy bandwidth, prefill at 0.66 "
      "of the matrix peak (its H100 runs of 2026-12-06, bf16 Llama-3.1-8B)"},
 };
 
 /* The hwscope engine streams its quantised weights at a lower fraction of the bandwidth than its
  * 16-bit ones (dequantising in the kernel; measured, H100, Llama-3.1-8B decode at batch 1 against
- * bandwidth / bytes per step: bf16 173.15 tokens/s = 0.860, int8 263.0 = 0.693, int4 375.3 =
- * 0.524; bench/results/llm-h100-2026-12-06-session2 call 8 and -session3 call 8). The stated
- * 16-bit efficiency is scaled by the ratio of the format the engine runs the weights in
- * (hws_engine_format: the one the memory model counted the bytes of). Saved `bench llm` runs of
- * the format replace it (llm_measured.c). */
-#define ENGINE_INT8_SCALE (0.693 / 0.860)
-#define ENGINE_INT4_SCALE (0.524 / 0.860)
+ * bandwidth / bytes per step: bf16 180.50 tokens/s = 0.901 of 3007 GB/s and int4 415.19 = 0.584,
+ * bench/results/llm-h100-2026-12-06-session4 call 12; int8 263.0 = 0.693, -session2 call 8,
+ * before the attention of session 4). The stated 16-bit efficiency is scaled by the ratio of the
+ * format the engine runs the weights in (hws_engine_format: the one the memory model counted the
+ * bytes of). Its prefill dequantises each int8/int4 product to 16 bits for cuBLASLt: int4 pp512
+ * 24 464 tokens/s against bf16's 35 858 (the same call), int8 taken alike (not measured). Saved
+ * `bench llm` runs of the format replace both (llm_measured.c). */
+#define ENGINE_INT8_SCALE        (0.693 / 0.901)
+#define ENGINE_INT4_SCALE        (0.584 / 0.901)
+#define ENGINE_INT_PREFILL_SCALE (24464.0 / 35858.0)
 
 static double engine_quant_scale(hws_llm_format ef) {
     return ef == HWS_LLM_INT8 ? ENGINE_INT8_SCALE : ef == HWS_LLM_INT4 ? ENGINE_INT4_SCALE : 1.0;
@@ -233,6 +236,8 @@ void hws_predict_inputs_from(const hws_plan_opts *o, const hws_memory *mem,
     double quant_scale = engine_quant_scale(ef);
     in->bw_eff *= quant_scale;
     in->mm_eff = measured ? e->mm_eff_measured : e->mm_eff_datasheet;
+    if (quant_scale != 1.0)
+        in->mm_eff *= ENGINE_INT_PREFILL_SCALE;
     if (devs->count > 0 && devs->dev[0].spec != NULL &&
         strcasecmp(devs->dev[0].spec->segment, "apple") == 0) {
         in->bw_eff *= APPLE_METAL_EFF;
@@ -244,8 +249,8 @@ void hws_predict_inputs_from(const hws_plan_opts *o, const hws_memory *mem,
     char quant_note[96] = "";
     if (quant_scale != 1.0)
         snprintf(quant_note, sizeof quant_note,
-                 "; its %s decode products at %.2f of its 16-bit ones' rate",
-                 hws_llm_format_name(ef), quant_scale);
+                 "; its %s decode products at %.2f, prefill at %.2f of its 16-bit rates",
+                 hws_llm_format_name(ef), quant_scale, ENGINE_INT_PREFILL_SCALE);
     snprintf(in->basis, sizeof in->basis,
              "%s: %.0f GB/s x %.2f, %s %.0f TFLOP/s x %.2f; host %.0f us/block prefill, %.0f "
              "us/block + %.0f us/step decode (%s%s)",
