@@ -51,6 +51,9 @@ typedef struct {
     int d_ff;  /* dense MLP width (SwiGLU: gate, up, down) */
     int vocab; /* rows of the embedding and of the output head */
     int tie_embeddings;
+    /* set by the engine (hws_llm_new, hws_llm_cost): the output head is its own quantised copy
+     * of the tied embedding (int8/int4; tie_embeddings is then 0 in the engine's shape) */
+    int head_from_embed;
     int qkv_bias;       /* Qwen2: q, k and v projections have biases */
     int sliding_window; /* tokens; 0 when every layer attends to the whole cache */
     /* mixture of experts: 0 when dense */

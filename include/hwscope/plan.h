@@ -109,12 +109,13 @@ HWS_API double hws_plan_default_ctx(const hws_model_spec *m);
 /* ---- memory ------------------------------------------------------------------------------- */
 
 typedef struct {
-    double params;               /* all parameters (every expert, any vision tower) */
-    double active_params;        /* read per token (active experts; no embedding lookup) */
-    double weights_bytes;        /* all weights as stored */
-    double embed_bytes;          /* input embedding + output head (once when tied) of that */
-    double input_embed_bytes;    /* the input embedding matrix */
-    double head_bytes;           /* the output head's own matrix; 0 when tied to the input one */
+    double params;            /* all parameters (every expert, any vision tower) */
+    double active_params;     /* read per token (active experts; no embedding lookup) */
+    double weights_bytes;     /* all weights as stored */
+    double embed_bytes;       /* input embedding + output head (once when tied) of that */
+    double input_embed_bytes; /* the input embedding matrix */
+    double head_bytes;        /* the output head's own matrix; 0 when tied to the input one */
+    int head_tied; /* the head is the input embedding itself (tied, and no runtime's own copy) */
     double final_norm_bytes;     /* the norm before the head (goes with the head) */
     double layer_weights_bytes;  /* one transformer block, average */
     double dense_block_bytes;    /* one block with a dense MLP */

@@ -195,7 +195,7 @@ typedef struct {
 typedef hws_status (*hws_llm_forward_fn)(void *arg, hws_error *err);
 
 /* A backend. The CUDA module returns one from "hws_llm_cuda_get_api" with abi set. */
-#define HWS_LLM_BACKEND_ABI 2
+#define HWS_LLM_BACKEND_ABI 3
 typedef struct {
     int abi;
     const hws_llm_ops *ops;

@@ -243,7 +243,7 @@ static int parts_of(void *src, const hws_llm_shape *s, int l, hws_llm_weight w, 
         snprintf(names[0], 96, "output_norm.weight");
         return 1;
     case HWS_LLM_W_OUTPUT:
-        snprintf(names[0], 96, "output.weight");
+        snprintf(names[0], 96, s->head_from_embed ? "token_embd.weight" : "output.weight");
         return 1;
     default:
         snprintf(names[0], 96, "blk.%d.%s", l, one[w]);

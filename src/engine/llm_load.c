@@ -185,7 +185,7 @@ static int parts_of(void *src, const hws_llm_shape *s, int l, hws_llm_weight w, 
         snprintf(names[0], 96, "model.norm.weight");
         break;
     default:
-        snprintf(names[0], 96, "lm_head.weight");
+        snprintf(names[0], 96, s->head_from_embed ? "model.embed_tokens.weight" : "lm_head.weight");
         break;
     }
     for (int i = 0; i < n; i++) {

@@ -357,7 +357,7 @@ hws_llm_format hws_engine_format(const hws_plan_opts *o, const hws_weight_format
 /* How the hwscope engine stores f's weights in its format ef, into note (n bytes). */
 static void engine_note(const hws_weight_format *f, hws_llm_format ef, char *note, size_t n) {
     const char *how = ef == HWS_LLM_INT8 || ef == HWS_LLM_INT4
-                          ? "group-wise codes + an FP16 scale per group, the head too"
+                          ? "group-wise codes + FP16 scales, the head too (a copy if tied)"
                           : "16 bits a weight";
     if (strcmp(f->name, hws_llm_format_name(ef)) == 0)
         snprintf(note, n, "as the hwscope engine stores it: %s", how);
@@ -387,6 +387,7 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
     double active_blocks_p = n_dense * dense_p + n_moe * moe_active_p + m->hidden_size;
     double vision_p = hws_known(m->vision_params) ? m->vision_params : 0.0;
     double bits, ebits, hbits, xbits, vbits; /* blocks, embedding, head, routed experts, vision */
+    int head_tied = m->tie_embeddings;       /* the head is the embedding matrix itself */
     int experts_only = 0;
     int file_bytes = hws_known(m->file_weight_bytes);
     /* the file's exact bytes beat the format its config names; that beats bf16 */
@@ -415,6 +416,7 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
         ebits = f->embed_bits;
         hbits = m->tie_embeddings ? ebits : f->head_bits;
         vbits = vision_bits(f);
+        head_tied = m->tie_embeddings;
         /* the engine: its format's bytes in the blocks and the head, the embedding in 16 bits */
         hws_llm_format ef = hws_engine_format(o, f);
         char engine[110]; /* the most the basis has room for */
@@ -422,7 +424,9 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
         if (ef != HWS_LLM_FORMAT_COUNT) {
             bits = xbits = 8.0 * hws_llm_format_bytes_per_weight(ef);
             ebits = 8.0 * hws_llm_format_bytes_per_weight(HWS_LLM_BF16);
-            hbits = m->tie_embeddings ? ebits : bits;
+            hbits = m->tie_embeddings && ef < HWS_LLM_INT8 ? ebits : bits;
+            /* int8/int4: a tied embedding's quantised copy is the head (hws_llm_cost) */
+            head_tied = m->tie_embeddings && ef < HWS_LLM_INT8;
             if (ef >= HWS_LLM_INT8 || strcmp(f->name, hws_llm_format_name(ef)) != 0) {
                 engine_note(f, ef, engine, sizeof engine);
                 note = engine;
@@ -442,7 +446,8 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
     mem->active_params = active_blocks_p + embed_p;
     mem->vision_bytes = vision_p * vbits / 8.0;
     mem->input_embed_bytes = embed_p * ebits / 8.0;
-    mem->head_bytes = m->tie_embeddings ? 0.0 : embed_p * hbits / 8.0;
+    mem->head_tied = head_tied;
+    mem->head_bytes = head_tied ? 0.0 : embed_p * hbits / 8.0;
     mem->embed_bytes = mem->input_embed_bytes + mem->head_bytes;
     mem->dense_block_bytes = dense_p * bits / 8.0;
     mem->moe_block_bytes = moe_p > 0 ? moe_block_bytes : 0.0;
@@ -460,7 +465,7 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
      * the vision tower runs on images at prefill, not per decoded token */
     mem->active_weights_bytes =
         n_dense * mem->dense_block_bytes + n_moe * (moe_p > 0 ? moe_active_bytes : 0.0) +
-        mem->final_norm_bytes + (m->tie_embeddings ? mem->input_embed_bytes : mem->head_bytes);
+        mem->final_norm_bytes + (head_tied ? mem->input_embed_bytes : mem->head_bytes);
     if (vision_p > 0)
         snprintf(mem->vision_basis, sizeof mem->vision_basis,
                  "vision tower + projector: %.4gB params x %.4g bits%s", vision_p / 1e9, vbits,

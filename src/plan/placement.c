@@ -229,11 +229,11 @@ static void load_add_layer(hws_device_load *l, const hws_model_spec *m, const hw
 
 /* Input embedding (and a vision tower, which feeds it) on the first device; the head on the
  * last (with the embedding when tied). */
-static void load_ends(hws_placement *pl, const hws_model_spec *m, const hws_memory *mem) {
+static void load_ends(hws_placement *pl, const hws_memory *mem) {
     hws_device_load *first = &pl->load[0], *last = &pl->load[pl->ndev - 1];
     first->has_embeddings = 1;
     first->weights_bytes += mem->input_embed_bytes + mem->vision_bytes;
-    if (m->tie_embeddings) {
+    if (mem->head_tied) {
         first->has_head = 1;
         first->weights_bytes += mem->final_norm_bytes;
     } else {
@@ -306,7 +306,7 @@ static void place_single(const hws_model_spec *m, const hws_plan_opts *o, const 
     load_init(&pl->load[0], o, mem, &devs->dev[0]);
     for (int i = 0; i < (int)m->n_layers; i++)
         load_add_layer(&pl->load[0], m, o, mem, i);
-    load_ends(pl, m, mem);
+    load_ends(pl, mem);
 }
 
 /* Layers in order, each device taking a share of the blocks proportional to the memory it has
@@ -346,7 +346,7 @@ static void place_split(const hws_model_spec *m, const hws_plan_opts *o, const h
         load_add_layer(&pl->load[d], m, o, mem, i);
         cum += c;
     }
-    load_ends(pl, m, mem);
+    load_ends(pl, mem);
 }
 
 static int same_gpus(const hws_device_set *devs) {
@@ -441,10 +441,10 @@ static void init_loads(const hws_plan_opts *o, const hws_memory *mem, const hws_
 }
 
 /* The head on the last GPU when every block is on a GPU and it fits there. */
-static double place_head(const hws_model_spec *m, const hws_memory *mem, hws_placement *pl) {
+static double place_head(const hws_memory *mem, hws_placement *pl) {
     hws_device_load *last = &pl->load[pl->ndev - 1];
     double head =
-        (m->tie_embeddings ? mem->input_embed_bytes : mem->head_bytes) + mem->final_norm_bytes;
+        (mem->head_tied ? mem->input_embed_bytes : mem->head_bytes) + mem->final_norm_bytes;
     if (last->weights_bytes + last->kv_bytes + head <= device_room(pl, pl->ndev - 1)) {
         last->has_head = 1;
         last->weights_bytes += head;
@@ -469,7 +469,7 @@ static void place_offload(const hws_model_spec *m, const hws_plan_opts *o, const
     init_loads(o, mem, devs, pl);
     int on_gpu = pack_suffix(m, o, mem, pl, 0, 0, 1);
     if (on_gpu == nl)
-        place_head(m, mem, pl);
+        place_head(mem, pl);
     pl->cpu_layers = nl - on_gpu;
     pl->cpu_bytes = mem->weights_bytes + mem->kv_bytes - gpu_part(pl);
     if (on_gpu == 0) {
@@ -495,7 +495,7 @@ static void place_experts(const hws_model_spec *m, const hws_plan_opts *o, const
     while (n_cpu < nl && pack_suffix(m, o, mem, pl, routed, n_cpu, 0) < nl)
         n_cpu++;
     pack_suffix(m, o, mem, pl, routed, n_cpu, 1);
-    place_head(m, mem, pl);
+    place_head(mem, pl);
     pl->cpu_moe_below = n_cpu;
     for (int i = 0; i < n_cpu; i++)
         pl->cpu_moe_layers += hws_layer_is_moe(mem, i);
