@@ -411,11 +411,13 @@ template <bool BF> static void (*warp_kernel(int e, int group))(att_params) {
                     : warp_kernel_g<BF, 8>(group);
 }
 
-// The warp kernel takes up to LLM_ATT_SMALL_ROWS rows where the head dimension splits into 2,
-// 4 or 8 per lane and the group's registers stay in bounds; the thread-per-key kernel the rest.
-// shared memory at most (at least two blocks an SM), and the blocks of a row its last block
-// can merge (their weights fill the partial outputs' space)
+// The warp kernel's shared memory at most (two blocks an SM or more).
 #define ATT_WARP_SMEM_MAX (100 << 10)
+
+// The warp kernel takes up to LLM_ATT_SMALL_ROWS rows where the head dimension splits into 2,
+// 4 or 8 per lane, the group's registers stay in bounds, the smallest split's shared memory fits
+// (att_classes > 0) and its last block can merge a row's blocks (their weights fill the partial
+// outputs' space); the thread-per-key kernel the rest.
 static bool warp_fits(const llm_cuda *c, int rows) {
     int e = c->s.head_dim / 32, group = c->s.n_heads / c->s.n_kv_heads;
     int blocks = (c->max_ctx + c->att_split_small - 1) / c->att_split_small;
