@@ -523,11 +523,8 @@ static void test_moe_shape_and_cost(void **state) {
  * what a decode step reads; other runtimes keep the format table's int4 (AWQ, head in 16 bits). */
 static void engine_bytes_match_planner(const char *model) {
     hws_error err;
-    assert_int_equal(hws_model_catalog_load(NULL, &err), HWS_OK);
-    const hws_model_spec *m = hws_model_catalog_find(model);
-    assert_non_null(m);
     hws_llm_shape s;
-    assert_int_equal(hws_llm_shape_from_spec(m, &s, &err), HWS_OK);
+    const hws_model_spec *m = hws_llm_shape_of(model, &s);
     const hws_llm_format formats[] = {HWS_LLM_BF16, HWS_LLM_INT8, HWS_LLM_INT4};
     for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
         hws_llm_info info;

@@ -284,3 +284,12 @@ const char *const *hws_fake_gpu_env(const char *script, const char *extra) {
     env[4] = NULL;
     return env;
 }
+
+const hws_model_spec *hws_llm_shape_of(const char *model, hws_llm_shape *s) {
+    hws_error err;
+    assert_int_equal(hws_model_catalog_load(NULL, &err), HWS_OK);
+    const hws_model_spec *m = hws_model_catalog_find(model);
+    assert_non_null(m);
+    assert_int_equal(hws_llm_shape_from_spec(m, s, &err), HWS_OK);
+    return m;
+}

@@ -20,6 +20,8 @@
 #include <cjson/cJSON.h>
 
 #include "hwscope/bench.h"
+#include "hwscope/llm.h"
+#include "hwscope/plan.h"
 
 typedef struct {
     int exit_code; /* the process's exit status; 128+N when killed by signal N */
@@ -56,6 +58,9 @@ void hws_assert_json_null(const cJSON *doc, const char *path);
 void hws_assert_bad_input(const hws_run *r, const char *want);
 /* Asserts haystack contains needle, printing both when not. */
 void hws_assert_contains(const char *haystack, const char *needle);
+
+/* The catalog model's spec (the catalog loaded), and in *s the engine's shape of it. */
+const hws_model_spec *hws_llm_shape_of(const char *model, hws_llm_shape *s);
 
 /* The record of a benchmark run named key; fails the test when there is none. */
 const hws_bench_record *hws_find_record(const hws_bench_result *r, const char *key);

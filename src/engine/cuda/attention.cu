@@ -176,7 +176,7 @@ __device__ __forceinline__ void cp_async_wait_all() {
 // steps, so the copies go out before waiting on the q/k/v product and the memory's latency
 // leaves the chain that follows it. The last block of a (row, key/value head) to finish merges
 // the blocks (no second kernel). Blocks past the row's keys end before waiting.
-#define ATT_WARP_THREADS 256
+#define ATT_WARP_THREADS (HWS_ATT_WARPS * 32)
 template <bool BF, int E, int G>
 __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p) {
     extern __shared__ float smem[];
@@ -411,54 +411,15 @@ template <bool BF> static void (*warp_kernel(int e, int group))(att_params) {
                     : warp_kernel_g<BF, 8>(group);
 }
 
-// The warp kernel's shared memory at most (two blocks an SM or more).
-#define ATT_WARP_SMEM_MAX (100 << 10)
-
 // The warp kernel takes up to LLM_ATT_SMALL_ROWS rows where the head dimension splits into 2,
 // 4 or 8 per lane, the group's registers stay in bounds, the smallest split's shared memory fits
-// (att_classes > 0) and its last block can merge a row's blocks (their weights fill the partial
-// outputs' space); the thread-per-key kernel the rest.
+// (att_classes > 0) and its last block can merge a row's blocks; the thread-per-key kernel the
+// rest.
 static bool warp_fits(const llm_cuda *c, int rows) {
     int e = c->s.head_dim / 32, group = c->s.n_heads / c->s.n_kv_heads;
-    int blocks = (c->max_ctx + c->att_split_small - 1) / c->att_split_small;
     return rows <= LLM_ATT_SMALL_ROWS && c->s.head_dim % 32 == 0 && (e == 2 || e == 4 || e == 8) &&
-           group * e <= 64 && c->att_classes > 0 && blocks <= ATT_WARP_THREADS / 32 * c->s.head_dim;
-}
-
-size_t llm_attention_warp_smem(const hws_llm_shape &s, int split) {
-    size_t group = (size_t)(s.n_heads / s.n_kv_heads);
-    size_t kv = (size_t)2 * split * s.head_dim * sizeof(uint16_t),
-           part = (size_t)ATT_WARP_THREADS / 32 * group * s.head_dim * sizeof(float);
-    return group * split * sizeof(float) + (kv > part ? kv : part);
-}
-
-// The smallest split leaves at most 512 blocks per (row, key/value head) (what the warp
-// kernel's merge takes at head_dim 64), 32 keys or more; each class doubles it while the warp
-// kernel's shared memory stays within ATT_WARP_SMEM_MAX.
-int llm_attention_split_small(const hws_llm_shape &s, int max_ctx, int *classes) {
-    int split = (max_ctx + 511) / 512;
-    split = split < 32 ? 32 : (split + 31) / 32 * 32;
-    *classes = 0;
-    while (*classes < LLM_ATT_CLASSES &&
-           llm_attention_warp_smem(s, split << *classes) <= ATT_WARP_SMEM_MAX)
-        ++*classes;
-    return split;
-}
-
-// The smallest split that cuts the row's keys into at most ATT_DECODE_BLOCKS blocks. On the H100
-// (2026-12-06, Llama-3.1-8B bf16 decode, keys staged in shared memory): 540 keys ran faster in
-// 17 blocks of 32 than in 9 of 64 (bf16 179.5 against 178.6 tokens/s, int4 417 against 397),
-// 3000 keys faster in 47 of 64 than in 94 of 32 (166.3 against 161.5).
-#define ATT_DECODE_BLOCKS 48
-int llm_attention_split_class(const llm_cuda *c, int max_pos) {
-    int k = 0;
-    while (k + 1 < c->att_classes) {
-        int split = c->att_split_small << k;
-        if ((max_pos + split) / split <= ATT_DECODE_BLOCKS) // blocks of keys 0..max_pos
-            break;
-        k++;
-    }
-    return k;
+           group * e <= 64 && c->att_classes > 0 &&
+           hws_att_merge_fits(&c->s, c->max_ctx, c->att_split_small);
 }
 
 // It applies RoPE and writes the cache itself where no row reads another row's new key: one
@@ -501,7 +462,7 @@ hws_status llm_attention(llm_cuda *c, int layer, int rows, hws_error *err) {
     void (*split)(att_params) = nullptr;
     size_t smem = ((size_t)group * s.head_dim + (size_t)group * p.split) * sizeof(float);
     if (warp) {
-        smem = llm_attention_warp_smem(s, p.split);
+        smem = hws_att_smem_bytes(&s, p.split);
         split = c->bf16 ? warp_kernel<true>(e, group) : warp_kernel<false>(e, group);
     } else {
         split = c->bf16 ? att_split_kernel<true> : att_split_kernel<false>;

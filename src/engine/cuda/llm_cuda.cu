@@ -45,7 +45,7 @@ static void destroy(void *ctx) {
     if (c->moe_src_host)
         cudaFreeHost(c->moe_src_host);
     if (c->graphs)
-        for (int b = 0; b < (c->max_batch + 1) * LLM_ATT_CLASSES; b++)
+        for (int b = 0; b < (c->max_batch + 1) * HWS_ATT_CLASSES; b++)
             if (c->graphs[b])
                 cudaGraphExecDestroy(c->graphs[b]);
     free(c->graphs);
@@ -230,12 +230,12 @@ static hws_status create(const hws_llm_shape *s, const hws_llm_options *o, int m
     c->max_ctx = o->max_ctx;
     c->qkv_w = (s->n_heads + 2 * s->n_kv_heads) * s->head_dim;
     int split_large = (o->max_ctx + 63) / 64;
-    c->att_split_small = llm_attention_split_small(*s, o->max_ctx, &c->att_classes);
+    c->att_split_small = hws_att_split_small(s, o->max_ctx, &c->att_classes);
     c->att_split_cur = c->att_split_small;
     c->att_split_large = split_large < 256 ? 256 : (split_large + 31) / 32 * 32;
     c->w = (llm_dev_weight *)calloc((size_t)(s->n_layers + 1) * HWS_LLM_W_COUNT, sizeof *c->w);
     c->graphs =
-        (cudaGraphExec_t *)calloc(((size_t)o->max_batch + 1) * LLM_ATT_CLASSES, sizeof *c->graphs);
+        (cudaGraphExec_t *)calloc(((size_t)o->max_batch + 1) * HWS_ATT_CLASSES, sizeof *c->graphs);
     hws_status st = c->w && c->graphs ? create_in(c, o, rope_inv_freq, info, err)
                                       : hws_gpu_errorf(err, HWS_ERR_NOMEM, "out of memory");
     if (st != HWS_OK) {
@@ -288,7 +288,7 @@ static hws_status set_rows(void *ctx, int rows, const int32_t *tokens, const int
         c->rows_one_seq &= seq[i] == seq[0];
         max_pos = pos[i] > max_pos ? pos[i] : max_pos;
     }
-    c->att_class = llm_attention_split_class(c, max_pos);
+    c->att_class = hws_att_split_class(c->att_split_small, c->att_classes, max_pos);
     c->att_split_cur = c->att_split_small << c->att_class;
     return hws_cuda_status(cudaMemcpyAsync(c->rows_dev, c->rows_host, 3 * (size_t)c->max_rows * 4,
                                            cudaMemcpyHostToDevice, c->stream),
@@ -498,7 +498,7 @@ static hws_status run(void *ctx, int rows, int graph, hws_llm_forward_fn fn, voi
     llm_cuda *c = (llm_cuda *)ctx;
     hws_status st = HWS_OK;
     if (graph && !c->profiling && rows <= c->max_batch) {
-        cudaGraphExec_t *exec = &c->graphs[(size_t)rows * LLM_ATT_CLASSES + c->att_class];
+        cudaGraphExec_t *exec = &c->graphs[(size_t)rows * HWS_ATT_CLASSES + c->att_class];
         if (!*exec) {
             HWS_CUDA_RET(cudaStreamBeginCapture(c->stream, cudaStreamCaptureModeThreadLocal));
             st = fn(arg, err);

@@ -8,6 +8,7 @@
 #ifndef HWSCOPE_ENGINE_CUDA_LLM_CUDA_CUH
 #define HWSCOPE_ENGINE_CUDA_LLM_CUDA_CUH
 
+#include "engine/llm_att_split.h"
 #include "engine/llm_backend.h"
 #include "engine/llm_quant.h"
 #include "gpu/cuda_check.cuh"
@@ -19,7 +20,6 @@
 #include <cuda_runtime.h>
 
 #define LLM_ATT_SMALL_ROWS 8 // runs of at most this many rows: decode GEMV and attention splits
-#define LLM_ATT_CLASSES    4 // decode attention splits (depth classes) at most
 
 // A weight on the device: linear ones in fmt (int8/int4 with fp16 scales per group), vectors
 // and the embedding as float (norms, bias) or 16-bit (embedding).
@@ -40,7 +40,7 @@ struct llm_cuda {
     int max_rows, max_batch, max_ctx, qkv_w;
     // keys per attention block: small runs (decode) cut the cache finer, for enough blocks;
     // decode takes att_split_small << k for the depth class k of its rows (att_split_cur,
-    // llm_attention_split_class), k < att_classes, and a graph per batch and class
+    // hws_att_split_class), k < att_classes, and a graph per batch and class
     int att_split_small, att_split_large, att_split_cur, att_class, att_classes;
     size_t att_parts; // (row, head, block) partial results att_o and att_ml hold
     cudaStream_t stream;
@@ -67,7 +67,7 @@ struct llm_cuda {
     uint16_t *dequant;  // 16-bit copy of one quantised weight for cuBLASLt (int formats)
     size_t dequant_elems;
     llm_gemm *gemm;
-    cudaGraphExec_t *graphs; // [max_batch + 1][LLM_ATT_CLASSES], decode steps by batch, class
+    cudaGraphExec_t *graphs; // [max_batch + 1][HWS_ATT_CLASSES], decode steps by batch, class
     // Decode runs of 1-2 rows of a dense model fuse SwiGLU into the gate-up product (fused) and,
     // in bf16, each RMSNorm into the products around it (fused_norm; llm_gemv_out), as set by
     // the embedding op for the forward it starts; norm_sums holds the sums of squares of the
@@ -225,12 +225,6 @@ hws_status llm_gemm_run(llm_gemm *g, cudaStream_t stream, int bf16, float *y, in
                         int accumulate, hws_error *err);
 
 hws_status llm_attention(llm_cuda *c, int layer, int rows, hws_error *err);
-// The smallest keys per attention block of decode runs (att_split_small) for contexts of
-// max_ctx, and how many doublings of it (classes) the warp kernel's shared memory allows.
-int llm_attention_split_small(const hws_llm_shape &s, int max_ctx, int *classes);
-// The depth class of decode rows whose last position is max_pos (llm_cuda.att_split_cur).
-int llm_attention_split_class(const llm_cuda *c, int max_pos);
-size_t llm_attention_warp_smem(const hws_llm_shape &s, int split);
 // Whether llm_attention applies RoPE and writes the cache itself for these rows (the rope op
 // then does nothing).
 bool llm_attention_fuses_rope(const llm_cuda *c, int rows);
