@@ -416,7 +416,6 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
         ebits = f->embed_bits;
         hbits = m->tie_embeddings ? ebits : f->head_bits;
         vbits = vision_bits(f);
-        head_tied = m->tie_embeddings;
         /* the engine: its format's bytes in the blocks and the head, the embedding in 16 bits */
         hws_llm_format ef = hws_engine_format(o, f);
         char engine[110]; /* the most the basis has room for */
@@ -424,9 +423,9 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
         if (ef != HWS_LLM_FORMAT_COUNT) {
             bits = xbits = 8.0 * hws_llm_format_bytes_per_weight(ef);
             ebits = 8.0 * hws_llm_format_bytes_per_weight(HWS_LLM_BF16);
-            hbits = m->tie_embeddings && ef < HWS_LLM_INT8 ? ebits : bits;
             /* int8/int4: a tied embedding's quantised copy is the head (hws_llm_cost) */
             head_tied = m->tie_embeddings && ef < HWS_LLM_INT8;
+            hbits = head_tied ? ebits : bits;
             if (ef >= HWS_LLM_INT8 || strcmp(f->name, hws_llm_format_name(ef)) != 0) {
                 engine_note(f, ef, engine, sizeof engine);
                 note = engine;
