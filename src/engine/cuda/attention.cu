@@ -445,7 +445,7 @@ hws_status llm_attention(llm_cuda *c, int layer, int rows, hws_error *err) {
     p.hd = s.head_dim;
     p.max_batch = c->max_batch;
     p.max_ctx = c->max_ctx;
-    p.split = rows <= LLM_ATT_SMALL_ROWS ? c->att_split_cur : c->att_split_large;
+    p.split = rows <= LLM_ATT_SMALL_ROWS ? c->att_split_small << c->att_class : c->att_split_large;
     p.blocks = (c->max_ctx + p.split - 1) / p.split;
     p.window = s.sliding_window;
     p.scale = 1.0f / sqrtf((float)s.head_dim);

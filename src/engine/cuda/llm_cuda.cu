@@ -231,7 +231,6 @@ static hws_status create(const hws_llm_shape *s, const hws_llm_options *o, int m
     c->qkv_w = (s->n_heads + 2 * s->n_kv_heads) * s->head_dim;
     int split_large = (o->max_ctx + 63) / 64;
     c->att_split_small = hws_att_split_small(s, o->max_ctx, &c->att_classes);
-    c->att_split_cur = c->att_split_small;
     c->att_split_large = split_large < 256 ? 256 : (split_large + 31) / 32 * 32;
     c->w = (llm_dev_weight *)calloc((size_t)(s->n_layers + 1) * HWS_LLM_W_COUNT, sizeof *c->w);
     c->graphs =
@@ -289,7 +288,6 @@ static hws_status set_rows(void *ctx, int rows, const int32_t *tokens, const int
         max_pos = pos[i] > max_pos ? pos[i] : max_pos;
     }
     c->att_class = hws_att_split_class(c->att_split_small, c->att_classes, max_pos);
-    c->att_split_cur = c->att_split_small << c->att_class;
     return hws_cuda_status(cudaMemcpyAsync(c->rows_dev, c->rows_host, 3 * (size_t)c->max_rows * 4,
                                            cudaMemcpyHostToDevice, c->stream),
                            "cudaMemcpyAsync rows", err);

@@ -39,9 +39,9 @@ struct llm_cuda {
     int bf16; // activation type: 1 bf16, 0 fp16
     int max_rows, max_batch, max_ctx, qkv_w;
     // keys per attention block: small runs (decode) cut the cache finer, for enough blocks;
-    // decode takes att_split_small << k for the depth class k of its rows (att_split_cur,
-    // hws_att_split_class), k < att_classes, and a graph per batch and class
-    int att_split_small, att_split_large, att_split_cur, att_class, att_classes;
+    // decode takes att_split_small << att_class, the depth class of its rows
+    // (hws_att_split_class, set with them), < att_classes, and a graph per batch and class
+    int att_split_small, att_split_large, att_class, att_classes;
     size_t att_parts; // (row, head, block) partial results att_o and att_ml hold
     cudaStream_t stream;
     llm_dev_weight *w; // [(n_layers + 1) * HWS_LLM_W_COUNT], globals in the last slot
