@@ -40,6 +40,11 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32)
     load_chunks<FMT, R, U>(W, scales, row0, row_step, n, c0, step, chunks, row_bytes, groups, wv,
                            sc);
     pdl_wait();
+    // the norm's scale now, its load beside the first products' (not after the reduction)
+    float norm[B];
+#pragma unroll
+    for (int b = 0; b < B; b++)
+        norm[b] = llm_norm_scale(o, b, k);
     for (;;) {
 #pragma unroll
         for (int u = 0; u < U; u++) {
@@ -76,10 +81,6 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32)
         }
     if (KS > 1)
         __syncthreads();
-    float norm[B];
-#pragma unroll
-    for (int b = 0; b < B; b++)
-        norm[b] = llm_norm_scale(o, b, k);
     if (lane != 0 || slice != 0)
         return;
 #pragma unroll
