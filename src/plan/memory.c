@@ -424,7 +424,7 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
             bits = xbits = 8.0 * hws_llm_format_bytes_per_weight(ef);
             ebits = 8.0 * hws_llm_format_bytes_per_weight(HWS_LLM_BF16);
             /* int8/int4: a tied embedding's quantised copy is the head (hws_llm_cost) */
-            head_tied = m->tie_embeddings && ef < HWS_LLM_INT8;
+            head_tied = m->tie_embeddings && !hws_llm_format_copies_tied_head(ef);
             hbits = head_tied ? ebits : bits;
             if (ef >= HWS_LLM_INT8 || strcmp(f->name, hws_llm_format_name(ef)) != 0) {
                 engine_note(f, ef, engine, sizeof engine);
