@@ -40,9 +40,9 @@ HWS_API const char *hws_llm_format_name(hws_llm_format f); /* "bf16", "fp16", "i
 HWS_API hws_status hws_llm_format_parse(const char *text, hws_llm_format *out, hws_error *err);
 /* Bytes per weight of the linear layers in a format, scales included (bf16: 2). */
 HWS_API double hws_llm_format_bytes_per_weight(hws_llm_format f);
-/* Whether the engine reads a tied embedding's head through a copy in format f (int8, int4)
- * rather than the 16-bit embedding itself. */
-HWS_API int hws_llm_format_copies_tied_head(hws_llm_format f);
+/* Whether weights in format f are group-wise codes with an FP16 scale per group (int8, int4).
+ * The engine then also reads a tied embedding's head through its own copy in f. */
+HWS_API int hws_llm_format_grouped(hws_llm_format f);
 
 /* The shape the engine runs: whole numbers, checked. */
 typedef struct {

@@ -49,7 +49,7 @@ double hws_llm_format_bytes_per_weight(hws_llm_format f) {
     }
 }
 
-int hws_llm_format_copies_tied_head(hws_llm_format f) {
+int hws_llm_format_grouped(hws_llm_format f) {
     return f == HWS_LLM_INT8 || f == HWS_LLM_INT4;
 }
 
@@ -280,7 +280,7 @@ static double experts_read(int n, int k, int b) {
  * files quantise token_embd. Llama-3.2-1B int4: 1.07 GB read per token -> 0.69 GB. */
 static hws_llm_shape engine_shape(const hws_llm_shape *s, hws_llm_format f) {
     hws_llm_shape e = *s;
-    if (e.tie_embeddings && hws_llm_format_copies_tied_head(f)) {
+    if (e.tie_embeddings && hws_llm_format_grouped(f)) {
         e.tie_embeddings = 0;
         e.head_from_embed = 1;
     }

@@ -356,7 +356,7 @@ hws_llm_format hws_engine_format(const hws_plan_opts *o, const hws_weight_format
 
 /* How the hwscope engine stores f's weights in its format ef, into note (n bytes). */
 static void engine_note(const hws_weight_format *f, hws_llm_format ef, char *note, size_t n) {
-    const char *how = ef == HWS_LLM_INT8 || ef == HWS_LLM_INT4
+    const char *how = hws_llm_format_grouped(ef)
                           ? "group-wise codes + FP16 scales, the head too (a copy if tied)"
                           : "16 bits a weight";
     if (strcmp(f->name, hws_llm_format_name(ef)) == 0)
@@ -424,9 +424,9 @@ static void weights(const hws_model_spec *m, const hws_plan_opts *o, hws_memory 
             bits = xbits = 8.0 * hws_llm_format_bytes_per_weight(ef);
             ebits = 8.0 * hws_llm_format_bytes_per_weight(HWS_LLM_BF16);
             /* int8/int4: a tied embedding's quantised copy is the head (hws_llm_cost) */
-            head_tied = m->tie_embeddings && !hws_llm_format_copies_tied_head(ef);
+            head_tied = m->tie_embeddings && !hws_llm_format_grouped(ef);
             hbits = head_tied ? ebits : bits;
-            if (ef >= HWS_LLM_INT8 || strcmp(f->name, hws_llm_format_name(ef)) != 0) {
+            if (hws_llm_format_grouped(ef) || strcmp(f->name, hws_llm_format_name(ef)) != 0) {
                 engine_note(f, ef, engine, sizeof engine);
                 note = engine;
             }

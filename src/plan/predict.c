@@ -88,7 +88,7 @@ static const hws_efficiency efficiencies[HWS_RUNTIME_COUNT] = {
 #define ENGINE_INT_TENSOR_ROWS 2
 
 static double engine_quant_scale(hws_llm_format ef, double batch) {
-    if (ef != HWS_LLM_INT8 && ef != HWS_LLM_INT4)
+    if (!hws_llm_format_grouped(ef))
         return 1.0;
     if (batch > ENGINE_INT_TENSOR_ROWS) /* its bytes at the 16-bit step's time */
         return hws_llm_format_bytes_per_weight(ef) / hws_llm_format_bytes_per_weight(HWS_LLM_BF16);

@@ -57,9 +57,9 @@ static void test_format_names(void **state) {
     assert_non_null(strstr(err.msg, "q4"));
     assert_true(hws_llm_format_bytes_per_weight(HWS_LLM_INT4) < 0.6);
     assert_true(hws_llm_format_bytes_per_weight(HWS_LLM_BF16) == 2.0);
-    /* a tied head gets a copy exactly where the format is smaller than the 16-bit embedding */
+    /* grouped (and a tied head copied) exactly where the format is smaller than 16 bits */
     for (int i = 0; i < HWS_LLM_FORMAT_COUNT; i++)
-        assert_int_equal(hws_llm_format_copies_tied_head((hws_llm_format)i),
+        assert_int_equal(hws_llm_format_grouped((hws_llm_format)i),
                          hws_llm_format_bytes_per_weight((hws_llm_format)i) < 2.0);
 }
 
