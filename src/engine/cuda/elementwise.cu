@@ -18,19 +18,38 @@ __device__ __forceinline__ float block_sum(float v) {
 }
 
 // A block per row; with gamma (a fused RMSNorm) also the row times gamma and its sum of squares.
+// Each thread loads its EMBED_RUN elements (and gammas) before it stores any, one memory round
+// trip a run instead of one an element (measured with attention.cu's RoPE angles before its wait).
+#define EMBED_RUN 8
 template <bool BF>
-__global__ void embed_kernel(const uint16_t *table, const int32_t *tokens, float *x, int d,
-                             const float *gamma, uint16_t *norm_h, float *norm_sums) {
+__global__ void embed_kernel(const uint16_t *__restrict__ table, const int32_t *__restrict__ tokens,
+                             float *__restrict__ x, int d, const float *__restrict__ gamma,
+                             uint16_t *__restrict__ norm_h, float *__restrict__ norm_sums) {
     pdl_wait();
     pdl_launch();
     const uint16_t *e = table + (size_t)tokens[blockIdx.x] * d;
+    float *xr = x + (size_t)blockIdx.x * d;
+    uint16_t *hr = norm_h ? norm_h + (size_t)blockIdx.x * d : nullptr;
+    const int step = (int)blockDim.x;
     float ss = 0.0f;
-    for (int i = threadIdx.x; i < d; i += blockDim.x) {
-        float v = act_f<BF>(e[i]);
-        x[(size_t)blockIdx.x * d + i] = v;
-        if (gamma) {
-            norm_h[(size_t)blockIdx.x * d + i] = f_act<BF>(v * gamma[i]);
-            ss = fmaf(v, v, ss);
+    for (int i0 = (int)threadIdx.x; i0 < d; i0 += EMBED_RUN * step) {
+        float v[EMBED_RUN], g[EMBED_RUN];
+#pragma unroll
+        for (int u = 0; u < EMBED_RUN; u++) {
+            int i = i0 + u * step;
+            v[u] = i < d ? act_f<BF>(e[i]) : 0.0f;
+            g[u] = gamma && i < d ? gamma[i] : 0.0f;
+        }
+#pragma unroll
+        for (int u = 0; u < EMBED_RUN; u++) {
+            int i = i0 + u * step;
+            if (i >= d)
+                break;
+            xr[i] = v[u];
+            if (gamma) {
+                hr[i] = f_act<BF>(v[u] * g[u]);
+                ss = fmaf(v[u], v[u], ss);
+            }
         }
     }
     if (!gamma)
