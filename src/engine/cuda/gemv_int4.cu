@@ -71,43 +71,60 @@ __device__ __forceinline__ int4_slice load_slice(const uint8_t *w_lo, const uint
 // sum of x beside it.
 #define I4_ZERO_WORDS 16 // a run of zero words, the B of the lanes that supply none
 
+// A thread per half group: words 8q .. 8q + 7 of its permuted order from X[4q .. 4q + 3] and
+// X[8 + 4q .. 8 + 4q + 3]. Each thread loads the x of I4_STAGE_RUN half groups before it
+// permutes and stores any: one L2 round trip a run, where the down product's 14336 columns
+// took four one after the other (H100, 2026-12-06, Llama-3.1-8B int4 decode: 438.7 -> 442.2
+// tokens/s with runs of 2; runs of 3 or 4 no better).
+#define I4_STAGE_RUN 2
+
 __device__ __forceinline__ void stage_x(const uint16_t *__restrict__ x, int ldx, int rows, int k,
                                         uint4 *x_perm, float *x_sum, int threads) {
-    const int groups = k / HWS_LLM_GROUP;
-    // a thread per half group: words 8q .. 8q + 7 of its permuted order from X[4q .. 4q + 3]
-    // and X[8 + 4q .. 8 + 4q + 3]
-    for (int t0 = 0; t0 < rows * groups * 2; t0 += threads) { // whole warps: the shuffle
-        int t = t0 + (int)threadIdx.x, q = t & 1, gi = t >> 1, b = gi / groups, grp = gi % groups;
-        bool in = t < rows * groups * 2;
-        if (!in)
-            b = 0, grp = 0;
-        const uint4 *src = (const uint4 *)(x + (size_t)b * ldx + (size_t)grp * HWS_LLM_GROUP);
-        uint4 u = src[q], v = src[2 + q];
-        const uint32_t lo[4] = {u.x, u.y, u.z, u.w}, hi[4] = {v.x, v.y, v.z, v.w};
-        uint32_t out[8];
-        float total = 0.0f;
+    const int groups = k / HWS_LLM_GROUP, total = rows * groups * 2;
+    for (int t0 = 0; t0 < total; t0 += threads * I4_STAGE_RUN) { // whole warps: the shuffle
+        uint4 u[I4_STAGE_RUN], v[I4_STAGE_RUN];
 #pragma unroll
-        for (int w = 0; w < 2; w++) { // word 2q + w: X[4q + 2w], X[4q + 2w + 1] and 8 further
-#pragma unroll
-            for (int half = 0; half < 2; half++) {
-                unsigned sel = half ? 0x7632u : 0x5410u;
-                out[4 * w + 2 * half] = __byte_perm(lo[2 * w], lo[2 * w + 1], sel);
-                out[4 * w + 2 * half + 1] = __byte_perm(hi[2 * w], hi[2 * w + 1], sel);
-            }
-#pragma unroll
-            for (int j = 0; j < 2; j++) {
-                float2 a = unpack2<true>(lo[2 * w + j]), c = unpack2<true>(hi[2 * w + j]);
-                total += a.x + a.y + c.x + c.y;
+        for (int r = 0; r < I4_STAGE_RUN; r++) {
+            int t = min(t0 + r * threads + (int)threadIdx.x, total - 1), q = t & 1, gi = t >> 1;
+            const uint4 *src = (const uint4 *)(x + (size_t)(gi / groups) * ldx +
+                                               (size_t)(gi % groups) * HWS_LLM_GROUP);
+            if (t0 + r * threads < total) {
+                u[r] = src[q];
+                v[r] = src[2 + q];
             }
         }
-        total += __shfl_xor_sync(0xffffffffu, total, 1);
-        if (!in)
-            continue;
-        uint4 *dst = x_perm + (size_t)gi * 4 + 2 * q;
-        dst[0] = make_uint4(out[0], out[1], out[2], out[3]);
-        dst[1] = make_uint4(out[4], out[5], out[6], out[7]);
-        if (q == 0)
-            x_sum[gi] = total;
+#pragma unroll
+        for (int r = 0; r < I4_STAGE_RUN; r++) {
+            if (t0 + r * threads >= total)
+                break;
+            int t = t0 + r * threads + (int)threadIdx.x, q = t & 1, gi = t >> 1;
+            const uint32_t lo[4] = {u[r].x, u[r].y, u[r].z, u[r].w},
+                           hi[4] = {v[r].x, v[r].y, v[r].z, v[r].w};
+            uint32_t out[8];
+            float sum = 0.0f;
+#pragma unroll
+            for (int w = 0; w < 2; w++) { // word 2q + w: X[4q + 2w], X[4q + 2w + 1] and 8 further
+#pragma unroll
+                for (int half = 0; half < 2; half++) {
+                    unsigned sel = half ? 0x7632u : 0x5410u;
+                    out[4 * w + 2 * half] = __byte_perm(lo[2 * w], lo[2 * w + 1], sel);
+                    out[4 * w + 2 * half + 1] = __byte_perm(hi[2 * w], hi[2 * w + 1], sel);
+                }
+#pragma unroll
+                for (int j = 0; j < 2; j++) {
+                    float2 a = unpack2<true>(lo[2 * w + j]), c = unpack2<true>(hi[2 * w + j]);
+                    sum += a.x + a.y + c.x + c.y;
+                }
+            }
+            sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+            if (t >= total)
+                continue;
+            uint4 *dst = x_perm + (size_t)gi * 4 + 2 * q;
+            dst[0] = make_uint4(out[0], out[1], out[2], out[3]);
+            dst[1] = make_uint4(out[4], out[5], out[6], out[7]);
+            if (q == 0)
+                x_sum[gi] = sum;
+        }
     }
 }
 
@@ -133,6 +150,23 @@ __global__ void __launch_bounds__(WARPS * 32)
     float *x_sum = (float *)(x_perm + (size_t)B * k / 8);
     if (threadIdx.x < I4_ZERO_WORDS / 4)
         x_shared[threadIdx.x] = make_uint4(0, 0, 0, 0);
+    // what the epilogue reads besides the sums, before the wait: the residual's rows this lane
+    // adds to and their norm gammas. The residual was written two kernels back at the latest
+    // (o and down, the products that accumulate, follow attention and gate-up), and a kernel
+    // starts only after the one before it passed its pdl_wait. H100, 2026-12-06, Llama-3.1-8B
+    // int4 decode: 438.7 -> 458.2 tokens/s (the o product's epilogue 1.5 us a layer shorter,
+    // the down product's 1.4; bench/results/llm-h100-2026-12-06-session6, call 4).
+    const int b = c >> 1, r_lo = blockIdx.x * 16 + g;
+    const bool writes = warp == 0 && !(c & 1) && b < B;
+    float y_old[2] = {0.0f, 0.0f}, gamma[2] = {0.0f, 0.0f};
+#pragma unroll
+    for (int h = 0; h < 2; h++)
+        if (!SWIGLU && writes && r_lo + 8 * h < n) {
+            if (o.accumulate)
+                y_old[h] = o.y[(size_t)b * o.ldy + r_lo + 8 * h];
+            if (o.norm_h)
+                gamma[h] = o.norm_gamma[r_lo + 8 * h];
+        }
     pdl_wait();
     // the norm's scale (the whole warp) now, its load beside x's staging and not after the
     // reduction: H100, 2026-12-06, Llama-3.1-8B int4 decode 418.8 -> 424.9 tokens/s
@@ -204,10 +238,7 @@ __global__ void __launch_bounds__(WARPS * 32)
     part[warp][lane][0] = v_lo;
     part[warp][lane][1] = v_hi;
     __syncthreads();
-    const int b = c >> 1;
-    if (warp != 0)
-        return;
-    if ((c & 1) || b >= B)
+    if (!writes)
         return;
 #pragma unroll
     for (int w = 1; w < WARPS; w++) {
@@ -216,7 +247,6 @@ __global__ void __launch_bounds__(WARPS * 32)
     }
     v_lo *= b ? norm[B - 1] : norm[0];
     v_hi *= b ? norm[B - 1] : norm[0];
-    const int r_lo = blockIdx.x * 16 + g;
     if (SWIGLU) {
         if (r_lo < n)
             o.act[(size_t)b * o.ld_act + blockIdx.x * 8 + g] = swiglu_act<true>(v_lo, v_hi);
@@ -228,9 +258,9 @@ __global__ void __launch_bounds__(WARPS * 32)
     for (int h = 0; h < 2; h++) {
         int r = r_lo + 8 * h;
         if (r < n) {
-            float y_new = o.accumulate ? yo[r] + v[h] : v[h];
+            float y_new = y_old[h] + v[h];
             yo[r] = y_new;
-            llm_norm_put<true>(o, b, r, y_new);
+            llm_norm_put<true>(o, b, r, y_new, gamma[h]);
         }
     }
 }

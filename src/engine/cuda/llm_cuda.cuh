@@ -191,13 +191,19 @@ __device__ __forceinline__ float llm_norm_scale(const llm_gemv_out &o, int b, in
     return rsqrtf(s / (float)k + o.norm_eps);
 }
 // y_new, element i of residual row b, into a fused RMSNorm (the producer side; nothing
-// without one).
+// without one); gamma: norm_gamma[i], where the caller has read it already.
 template <bool BF>
-__device__ __forceinline__ void llm_norm_put(const llm_gemv_out &o, int b, int i, float y_new) {
+__device__ __forceinline__ void llm_norm_put(const llm_gemv_out &o, int b, int i, float y_new,
+                                             float gamma) {
     if (!o.norm_h)
         return;
-    o.norm_h[(size_t)b * o.norm_ldh + i] = f_act<BF>(y_new * o.norm_gamma[i]);
+    o.norm_h[(size_t)b * o.norm_ldh + i] = f_act<BF>(y_new * gamma);
     atomicAdd(o.norm_sums_out + b * LLM_NORM_LANES + (i & (LLM_NORM_LANES - 1)), y_new * y_new);
+}
+template <bool BF>
+__device__ __forceinline__ void llm_norm_put(const llm_gemv_out &o, int b, int i, float y_new) {
+    if (o.norm_h)
+        llm_norm_put<BF>(o, b, i, y_new, o.norm_gamma[i]);
 }
 
 // y[rows, w->rows] (+)= x[rows, w->cols] W^T; rows <= 8: own GEMV (weights read once for all
