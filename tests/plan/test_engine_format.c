@@ -130,6 +130,8 @@ static void quantised_batches_as_slow_as_16_bits(void **state) {
             plan q, b;
             memset(&q, 0, sizeof q);
             plan_8b(&b, "Llama-3.1-8B", "bf16", HWS_RUNTIME_HWSCOPE);
+            b.o.batch = batch; /* against the 16-bit step of the same batch */
+            hws_predict_inputs_fill(&b.o, &b.mem, &b.devs, "/nonexistent/ceilings.json", &b.in);
             hws_plan_opts_default(&q.o);
             q.m = b.m;
             q.o.runtime = HWS_RUNTIME_HWSCOPE;
@@ -150,6 +152,32 @@ static void quantised_batches_as_slow_as_16_bits(void **state) {
                 assert_null(strstr(q.in.basis, "past 2 rows"));
             }
         }
+}
+
+/* Past two rows the engine's decode step is slower than its batch-1 efficiency (measured: bf16
+ * batch 8 at 0.82 of it): the hwscope row scales its bandwidth efficiency and says so; another
+ * runtime keeps one efficiency at every batch. */
+static void batches_past_two_rows_slower(void **state) {
+    (void)state;
+    plan one, vllm_one;
+    plan_8b(&one, "Llama-3.1-8B", "bf16", HWS_RUNTIME_HWSCOPE);
+    plan_8b(&vllm_one, "Llama-3.1-8B", "bf16", HWS_RUNTIME_VLLM);
+    for (int batch = 1; batch <= 8; batch++) {
+        plan b, v;
+        plan_8b(&b, "Llama-3.1-8B", "bf16", HWS_RUNTIME_HWSCOPE);
+        plan_8b(&v, "Llama-3.1-8B", "bf16", HWS_RUNTIME_VLLM);
+        b.o.batch = v.o.batch = batch;
+        hws_predict_inputs_fill(&b.o, &b.mem, &b.devs, "/nonexistent/ceilings.json", &b.in);
+        hws_predict_inputs_fill(&v.o, &v.mem, &v.devs, "/nonexistent/ceilings.json", &v.in);
+        assert_true(v.in.bw_eff == vllm_one.in.bw_eff);
+        if (batch > 2) {
+            assert_true(fabs(b.in.bw_eff / one.in.bw_eff - 0.82) < 1e-12);
+            hws_assert_contains(b.in.basis, "past 2 rows its decode step at 0.82");
+        } else {
+            assert_true(b.in.bw_eff == one.in.bw_eff);
+            assert_null(strstr(b.in.basis, "past 2 rows"));
+        }
+    }
 }
 
 /* 16-bit weights keep the table's bytes and the 16-bit efficiency; fp32 is run in bf16. */
@@ -210,6 +238,7 @@ int main(void) {
         cmocka_unit_test(families),
         cmocka_unit_test(gguf_types_as_the_engine_runs_them),
         cmocka_unit_test(quantised_batches_as_slow_as_16_bits),
+        cmocka_unit_test(batches_past_two_rows_slower),
         cmocka_unit_test(sixteen_bits_unaffected),
         cmocka_unit_test(other_runtimes_unaffected),
         cmocka_unit_test(shipped_checkpoint_agrees),
