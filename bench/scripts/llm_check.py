@@ -20,7 +20,8 @@ transformers, saves it as bf16 safetensors, runs `llm_driver check` on the CPU a
     error bf16 itself makes on this model; a bf16 row's tolerance is the larger of its fixed one
     and 1.5 times that. Routed models need it: a 1e-2 change of the hidden state flips a near
     tie between the second and third expert, and the flipped token's logits move by ~0.3 in
-    any bf16 engine (transformers' included; see its column).
+    any bf16 engine (transformers' included; see its column). Beside it, how many of
+    transformers' own bf16 greedy tokens (generate) equal its fp32 ones.
   - mistral_wide: the mistral model with a window longer than the run (a diagnostic row: the
     same kernels with the window never cutting).
 Usage: llm_check.py DRIVER OUT_DIR [--devices cpu,cuda] [--formats bf16,fp16] [--families a,b]
@@ -129,8 +130,12 @@ def compare(ref, ref16, out, prompt):
         ties_ok += int(r.max().item() - r[toks[i]].item() <= 2 * diff * scale + 1e-6 * scale)
     gen = ref.generate(torch.tensor([prompt]), max_new_tokens=STEPS, do_sample=False,
                        min_new_tokens=STEPS)[0, len(prompt):].tolist()
+    # transformers' own bf16 greedy run against its fp32 one: what bf16 itself keeps
+    gen16 = ref16.generate(torch.tensor([prompt], device=ref16.device), max_new_tokens=STEPS,
+                           do_sample=False, min_new_tokens=STEPS)[0, len(prompt):].tolist()
+    peer16_same = sum(a == b for a, b in zip(gen16, gen))
     # hwscope's step s feeds token s; the token chosen from prefill logits is toks[0]
-    return worst, toks, gen, ties_ok, len(ours) - 1, peer16
+    return worst, toks, gen, ties_ok, len(ours) - 1, peer16, peer16_same
 
 
 # The quantised formats: the CUDA kernels against the CPU backend on the same quantised weights
@@ -220,7 +225,8 @@ def main():
                 tol_row = RUNS[("cuda", "bf16", 1)] if bf16_cpu else tol
                 try:
                     out = run_driver(driver, path, dev, fmt, batch, prompt)
-                    worst, toks, gen, ties_ok, checked, peer16 = compare(ref, ref16, out, prompt)
+                    worst, toks, gen, ties_ok, checked, peer16, peer16_same = compare(
+                        ref, ref16, out, prompt)
                     if fmt == "bf16" and (dev == "cuda" or bf16_cpu):
                         tol_row = max(tol_row, PEER_BF16_MARGIN * peer16)
                     same = sum(a == b for a, b in zip(toks, gen))
@@ -228,6 +234,7 @@ def main():
                     row.update(max_rel_logit_diff=worst, tolerance=tol_row, same_tokens=same,
                                steps=STEPS, greedy_up_to_ties=ties_ok, checked_steps=checked,
                                transformers_bf16_rel_diff=peer16,
+                               transformers_bf16_same_tokens=peer16_same,
                                passed=worst <= tol_row and greedy,
                                hwscope_tokens=toks, transformers_tokens=gen)
                 except Exception as e:  # noqa: BLE001 - reported in the table
@@ -241,19 +248,21 @@ def main():
                        gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
                        rows=rows), f, indent=1)
     lines = ["| family | device | format | batch | prompt | max rel. logit diff | tolerance | "
-             "same greedy tokens | greedy up to ties | transformers bf16 rel. diff | pass |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "same greedy tokens | greedy up to ties | transformers bf16 rel. diff | "
+             "transformers bf16 same greedy tokens | pass |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if "error" in r:
             lines.append(f"| {r['family']} | {r['device']} | {r['format']} | {r['batch']} | "
-                         f"{r['prompt']} | error: {r['error'][:200]} | | | | | no |")
+                         f"{r['prompt']} | error: {r['error'][:200]} | | | | | | no |")
         else:
             lines.append(f"| {r['family']} | {r['device']} | {r['format']} | {r['batch']} | "
                          f"{r['prompt']} | {r['max_rel_logit_diff']:.2e} | "
                          f"{r['tolerance']:.0e} | {r['same_tokens']}/{r['steps']} | "
                          f"{r['greedy_up_to_ties']}/{r['checked_steps']} | "
                          + (f"{r['transformers_bf16_rel_diff']:.2e} | "
-                            if "transformers_bf16_rel_diff" in r else "- | ") +
+                            f"{r['transformers_bf16_same_tokens']}/{r['steps']} | "
+                            if "transformers_bf16_rel_diff" in r else "- | - | ") +
                          f"{'yes' if r['passed'] else 'no'} |")
     text = "\n".join(lines) + "\n"
     with open(os.path.join(out_dir, "llm_check.md"), "w") as f:
