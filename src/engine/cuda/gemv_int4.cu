@@ -150,22 +150,18 @@ __global__ void __launch_bounds__(WARPS * 32)
     float *x_sum = (float *)(x_perm + (size_t)B * k / 8);
     if (threadIdx.x < I4_ZERO_WORDS / 4)
         x_shared[threadIdx.x] = make_uint4(0, 0, 0, 0);
-    // what the epilogue reads besides the sums, before the wait: the residual's rows this lane
-    // adds to and their norm gammas. The residual was written two kernels back at the latest
-    // (o and down, the products that accumulate, follow attention and gate-up), and a kernel
-    // starts only after the one before it passed its pdl_wait. H100, 2026-12-06, Llama-3.1-8B
-    // int4 decode: 438.7 -> 458.2 tokens/s (the o product's epilogue 1.5 us a layer shorter,
-    // the down product's 1.4; bench/results/llm-h100-2026-12-06-session6, call 4).
+    // what the epilogue reads besides the sums, before the wait (llm_residual_in says why it
+    // may): the residual's rows this lane adds to and their norm gammas. H100, 2026-12-06,
+    // Llama-3.1-8B int4 decode: 438.7 -> 458.2 tokens/s (the o product's epilogue 1.5 us a layer
+    // shorter, the down product's 1.4; bench/results/llm-h100-2026-12-06-session6, call 4).
     const int b = c >> 1, r_lo = blockIdx.x * 16 + g;
     const bool writes = warp == 0 && !(c & 1) && b < B;
     float y_old[2] = {0.0f, 0.0f}, gamma[2] = {0.0f, 0.0f};
 #pragma unroll
     for (int h = 0; h < 2; h++)
         if (!SWIGLU && writes && r_lo + 8 * h < n) {
-            if (o.accumulate)
-                y_old[h] = o.y[(size_t)b * o.ldy + r_lo + 8 * h];
-            if (o.norm_h)
-                gamma[h] = o.norm_gamma[r_lo + 8 * h];
+            y_old[h] = llm_residual_in(o, b, r_lo + 8 * h);
+            gamma[h] = llm_norm_gamma(o, r_lo + 8 * h);
         }
     pdl_wait();
     // the norm's scale (the whole warp) now, its load beside x's staging and not after the

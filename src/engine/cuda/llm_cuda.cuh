@@ -190,8 +190,19 @@ __device__ __forceinline__ float llm_norm_scale(const llm_gemv_out &o, int b, in
         s += __shfl_xor_sync(0xffffffffu, s, m);
     return rsqrtf(s / (float)k + o.norm_eps);
 }
+// What a product's epilogue reads besides its sums: element i of residual row b that it adds
+// to (0 when it does not accumulate) and that element's norm gamma (0 without a fused norm).
+// The products may read both before their pdl_wait: only o and down accumulate, and they follow
+// attention and gate-up, so the residual was written two kernels back at the latest, and a
+// kernel starts only after the one before it passed its pdl_wait.
+__device__ __forceinline__ float llm_residual_in(const llm_gemv_out &o, int b, int i) {
+    return o.accumulate ? o.y[(size_t)b * o.ldy + i] : 0.0f;
+}
+__device__ __forceinline__ float llm_norm_gamma(const llm_gemv_out &o, int i) {
+    return o.norm_h ? o.norm_gamma[i] : 0.0f;
+}
 // y_new, element i of residual row b, into a fused RMSNorm (the producer side; nothing
-// without one); gamma: norm_gamma[i], where the caller has read it already.
+// without one); gamma: llm_norm_gamma(o, i).
 template <bool BF>
 __device__ __forceinline__ void llm_norm_put(const llm_gemv_out &o, int b, int i, float y_new,
                                              float gamma) {
@@ -199,11 +210,6 @@ __device__ __forceinline__ void llm_norm_put(const llm_gemv_out &o, int b, int i
         return;
     o.norm_h[(size_t)b * o.norm_ldh + i] = f_act<BF>(y_new * gamma);
     atomicAdd(o.norm_sums_out + b * LLM_NORM_LANES + (i & (LLM_NORM_LANES - 1)), y_new * y_new);
-}
-template <bool BF>
-__device__ __forceinline__ void llm_norm_put(const llm_gemv_out &o, int b, int i, float y_new) {
-    if (o.norm_h)
-        llm_norm_put<BF>(o, b, i, y_new, o.norm_gamma[i]);
 }
 
 // y[rows, w->rows] (+)= x[rows, w->cols] W^T; rows <= 8: own GEMV (weights read once for all
