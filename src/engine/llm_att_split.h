@@ -15,15 +15,33 @@
 #define HWS_ATT_SMEM_MAX      (100 << 10) /* its shared memory at most: two blocks an SM */
 #define HWS_ATT_CLASSES       4           /* depth classes at most */
 #define HWS_ATT_DECODE_BLOCKS 48          /* blocks a row's keys per key/value head, at most */
+#define HWS_ATT_HEADS         2           /* query heads of a decode attention block, at most */
 
-/* Shared memory of a block at split keys: the scores [group][split] floats, then the keys and
+/* The blocks that share a key/value head's query heads (at most HWS_ATT_HEADS each, as even as
+ * can be: 7 heads take 2 + 2 + 2 + 1). Each part's block copies the same keys and values (the
+ * later copies from L2), and its chain (scores, sums, the merge of a row's blocks) is as long as
+ * its heads. H100, 2026-12-06, bf16 decode at 576 keys, tokens/s with a block for all the group,
+ * for 4 heads at most and for 2 (bench/results/llm-h100-2026-12-06-session7, call 3):
+ * Qwen2.5-3B (8 heads a group) 342.6, 362.6, 383.3; Qwen2.5-1.5B (6) 623, 664, 694; Llama-3.1-8B
+ * (4) int4 468.7, 468.0, 491.2. One head a block ran as two (call 4: int4 494.6 against 494.8). */
+static inline int hws_att_head_parts(const hws_llm_shape *s) {
+    return (s->n_heads / s->n_kv_heads + HWS_ATT_HEADS - 1) / HWS_ATT_HEADS;
+}
+
+/* The query heads of a block (of the first part: the last may have fewer) */
+static inline int hws_att_block_heads(const hws_llm_shape *s) {
+    int parts = hws_att_head_parts(s);
+    return (s->n_heads / s->n_kv_heads + parts - 1) / parts;
+}
+
+/* Shared memory of a block at split keys: the scores [heads][split] floats, then the keys and
  * values [split][head_dim] 16-bit each, whose space later holds the warps' partial outputs
- * [warps][group][head_dim] floats. */
+ * [warps][heads][head_dim] floats (heads: hws_att_block_heads). */
 static inline size_t hws_att_smem_bytes(const hws_llm_shape *s, int split) {
-    size_t group = (size_t)(s->n_heads / s->n_kv_heads);
+    size_t heads = (size_t)hws_att_block_heads(s);
     size_t kv = (size_t)2 * split * s->head_dim * sizeof(uint16_t);
-    size_t part = (size_t)HWS_ATT_WARPS * group * s->head_dim * sizeof(float);
-    return group * split * sizeof(float) + (kv > part ? kv : part);
+    size_t part = (size_t)HWS_ATT_WARPS * heads * s->head_dim * sizeof(float);
+    return heads * split * sizeof(float) + (kv > part ? kv : part);
 }
 
 /* The smallest split for contexts of max_ctx tokens: as many blocks a row as the last block's

@@ -46,8 +46,8 @@
  *   = 2.60 TB/s of weights, 0.86 of the measured 3025 GB/s copy (0.78 of the datasheet's 3.35
  *   TB/s); prefill of 512 tokens 535 TFLOP/s, 0.66 of the measured 806 TFLOP/s BF16 product
  *   (0.54 of the datasheet's 989); the decode step is one CUDA graph. Its decode since (session
- *   6, call 5, hwscope bench llm): 185.26 tokens/s, 0.926 of the measured 3004 GB/s copy and
- *   0.83 of the datasheet's bandwidth, the row's decode figures. One shape and format:
+ *   7, call 4, hwscope bench llm): 192.19 tokens/s, 0.954 of the measured 3026 GB/s copy and
+ *   0.86 of the datasheet's bandwidth, the row's decode figures. One shape and format:
  *   once `hwscope bench llm` has saved runs on a machine, the efficiencies fitted from those
  *   replace the row, per format (llm_measured.c).
  * These are the numbers a later calibration against `hwscope bench llm` adjusts. */
@@ -65,23 +65,23 @@ static const hws_efficiency efficiencies[HWS_RUNTIME_COUNT] = {
      "n_ubatch chunks (fitted to XiongjieDai/GPU-Benchmarks-on-LLM-Inference, llama.cpp May "
      "2024: Llama-3-8B tg512/pp512 on RTX 3070..4090; "
      "bench/results/plan-vs-published-2026-12-06.md)"},
-    {HWS_RUNTIME_HWSCOPE, 0.83, 0.93, 0.54, 0.66, 0.70, 20.0, 0.0, 0.0, 60.0,
-     "hwscope engine: decode in one CUDA graph at 0.93 of the copy bandwidth, prefill at 0.66 "
+    {HWS_RUNTIME_HWSCOPE, 0.86, 0.95, 0.54, 0.66, 0.70, 20.0, 0.0, 0.0, 60.0,
+     "hwscope engine: decode in one CUDA graph at 0.95 of the copy bandwidth, prefill at 0.66 "
      "of the matrix peak (its H100 runs of 2026-12-06, bf16 Llama-3.1-8B)"},
 };
 
 /* The hwscope engine streams its quantised weights at a lower fraction of the bandwidth than its
  * 16-bit ones (dequantising in the kernel; measured, H100, Llama-3.1-8B decode at batch 1 against
- * bandwidth / bytes per step: bf16 185.26 tokens/s = 0.926 of 3004 GB/s and int4 463.68 = 0.653,
- * bench/results/llm-h100-2026-12-06-session6 call 5; int8 263.0 = 0.693, -session2 call 8,
+ * bandwidth / bytes per step: bf16 192.19 tokens/s = 0.954 of 3026 GB/s and int4 495.17 = 0.692,
+ * bench/results/llm-h100-2026-12-06-session7 call 4; int8 263.0 = 0.693, -session2 call 8,
  * before the attention of session 4, not measured since). The stated 16-bit efficiency is scaled by
  * the ratio of the format the engine runs the weights in (hws_engine_format: the one the memory
  * model counted the bytes of). Its prefill dequantises each int8/int4 product to 16 bits for
  * cuBLASLt: int4 pp512 24 464 tokens/s against bf16's 35 858 (session 4, call 12; session 6, call
  * 5: 24 557 against 35 868), int8 taken alike (not measured). Saved `bench llm` runs of the format
  * replace both (llm_measured.c). */
-#define ENGINE_INT8_SCALE        (0.693 / 0.926)
-#define ENGINE_INT4_SCALE        (0.653 / 0.926)
+#define ENGINE_INT8_SCALE        (0.693 / 0.954)
+#define ENGINE_INT4_SCALE        (0.692 / 0.954)
 #define ENGINE_INT_PREFILL_SCALE (24464.0 / 35858.0)
 
 /* Rows of a decode step the engine's tensor-core int4 product takes (gemv_int4.cu); more run

@@ -1,7 +1,8 @@
 /* test_att_split.c - how the CUDA engine's decode attention cuts a row's keys into blocks
  * (src/engine/llm_att_split.h), checked here without a GPU: the shared memory of a block against
- * its layout, the smallest split and its classes for short and long contexts, the class a depth
- * takes, and that the last block can always merge a row's blocks at the smallest split. */
+ * its layout, how a group's query heads split over blocks, the smallest split and its classes
+ * for short and long contexts, the class a depth takes, and that the last block can always merge
+ * a row's blocks at the smallest split. */
 #include "hws_test.h"
 
 #include "engine/llm_att_split.h"
@@ -14,21 +15,47 @@ static hws_llm_shape shape_of(const char *model) {
     return s;
 }
 
-/* Llama-3.1-8B (head_dim 128, 4 query heads a key/value head): scores, then keys and values
- * (their space reused for the 8 warps' partial outputs) */
+/* Llama-3.1-8B (head_dim 128, 4 query heads a key/value head, 2 a block): scores, then keys
+ * and values (their space reused for the 8 warps' partial outputs) */
 static void test_smem_layout(void **state) {
     (void)state;
     hws_llm_shape s = shape_of("Llama-3.1-8B");
     assert_int_equal(s.head_dim, 128);
     assert_int_equal(s.n_heads / s.n_kv_heads, 4);
-    /* 32 keys: the keys and values (16 KiB) and the partial outputs (16 KiB) share */
-    assert_int_equal(hws_att_smem_bytes(&s, 32), 4 * 32 * 4 + 2 * 32 * 128 * 2);
-    assert_int_equal(hws_att_smem_bytes(&s, 32), 4 * 32 * 4 + 8 * 4 * 128 * 4);
-    assert_int_equal(hws_att_smem_bytes(&s, 64), 4 * 64 * 4 + 2 * 64 * 128 * 2);
-    /* few keys: the partial outputs are the larger part */
+    assert_int_equal(HWS_ATT_HEADS, 2);
+    assert_int_equal(hws_att_block_heads(&s), 2);
+    /* 32 keys: the keys and values (16 KiB) hold the partial outputs (8 KiB) */
+    assert_int_equal(hws_att_smem_bytes(&s, 32), 2 * 32 * 4 + 2 * 32 * 128 * 2);
+    assert_int_equal(hws_att_smem_bytes(&s, 64), 2 * 64 * 4 + 2 * 64 * 128 * 2);
+    /* 32 query heads on one key/value head: the same blocks of 2 heads */
     hws_llm_shape wide = s;
-    wide.n_kv_heads = 1; /* 32 query heads on one key/value head */
-    assert_int_equal(hws_att_smem_bytes(&wide, 32), 32 * 32 * 4 + 8 * 32 * 128 * 4);
+    wide.n_kv_heads = 1;
+    assert_int_equal(hws_att_smem_bytes(&wide, 32), hws_att_smem_bytes(&s, 32));
+    /* one query head a key/value head: a block of one */
+    hws_llm_shape mha = s;
+    mha.n_kv_heads = mha.n_heads;
+    assert_int_equal(hws_att_smem_bytes(&mha, 32), 1 * 32 * 4 + 2 * 32 * 128 * 2);
+}
+
+/* A key/value head's query heads over blocks of at most HWS_ATT_HEADS, as even as can be */
+static void test_head_parts(void **state) {
+    (void)state;
+    hws_llm_shape s = shape_of("Llama-3.1-8B");
+    const int groups[] = {1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 32};
+    for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
+        s.n_heads = groups[i] * s.n_kv_heads;
+        int parts = hws_att_head_parts(&s), heads = hws_att_block_heads(&s);
+        assert_true(heads <= HWS_ATT_HEADS && heads >= 1);
+        assert_true(parts * heads >= groups[i]);           /* every head has a block */
+        assert_true((parts - 1) * heads < groups[i]);      /* and every block a head */
+        assert_true(parts == 1 || heads == HWS_ATT_HEADS); /* no needless part */
+    }
+    s.n_heads = 7 * s.n_kv_heads; /* Qwen2.5-7B: 2 + 2 + 2 + 1 */
+    assert_int_equal(hws_att_head_parts(&s), 4);
+    assert_int_equal(hws_att_block_heads(&s), 2);
+    s.n_heads = 1 * s.n_kv_heads;
+    assert_int_equal(hws_att_head_parts(&s), 1);
+    assert_int_equal(hws_att_block_heads(&s), 1);
 }
 
 static void test_split_and_classes(void **state) {
@@ -87,6 +114,7 @@ static void test_class_by_depth(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_smem_layout),
+        cmocka_unit_test(test_head_parts),
         cmocka_unit_test(test_split_and_classes),
         cmocka_unit_test(test_class_by_depth),
     };

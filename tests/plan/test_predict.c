@@ -75,15 +75,15 @@ static void engine_quantised_rate(void **state) {
     predict(&q8, "Llama-3.1-8B", "int8", "H100 SXM 80GB", 1, HWS_RUNTIME_HWSCOPE);
     predict(&q4, "Llama-3.1-8B", "int4", "H100 SXM 80GB", 1, HWS_RUNTIME_HWSCOPE);
     predict(&vllm4, "Llama-3.1-8B", "int4", "H100 SXM 80GB", 1, HWS_RUNTIME_VLLM);
-    assert_true(fabs(q8.in.bw_eff / bf16.in.bw_eff - 0.693 / 0.926) < 1e-9);
-    assert_true(fabs(q4.in.bw_eff / bf16.in.bw_eff - 0.653 / 0.926) < 1e-9);
+    assert_true(fabs(q8.in.bw_eff / bf16.in.bw_eff - 0.693 / 0.954) < 1e-9);
+    assert_true(fabs(q4.in.bw_eff / bf16.in.bw_eff - 0.692 / 0.954) < 1e-9);
     assert_true(fabs(q4.in.mm_eff / bf16.in.mm_eff - 24464.0 / 35858.0) < 1e-9);
-    assert_non_null(strstr(q4.in.basis, "int4 decode products at 0.71, prefill at 0.68"));
+    assert_non_null(strstr(q4.in.basis, "int4 decode products at 0.73, prefill at 0.68"));
     assert_null(strstr(bf16.in.basis, "decode products at"));
     assert_null(strstr(vllm4.in.basis, "decode products at"));
-    /* int4 reads ~3.6x fewer bytes than bf16 but decodes ~2.5x faster, as measured */
+    /* int4 reads ~3.6x fewer bytes than bf16 but decodes ~2.6x faster, as measured */
     double ratio = q4.pred.decode_tokens_per_s / bf16.pred.decode_tokens_per_s;
-    assert_true(ratio > 2.2 && ratio < 2.8);
+    assert_true(ratio > 2.3 && ratio < 2.9);
 }
 
 /* Prefill is FLOPs over matrix throughput; FP8 weights use the FP8 rate. */

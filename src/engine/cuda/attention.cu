@@ -17,11 +17,12 @@ struct att_params {
     int qkv_w, nh, nkv, hd, max_batch, max_ctx, split, blocks, window;
     float scale;
     uint16_t *out; // the merged result (the warp kernel merges in its last block)
-    int *count;    // [rows][nkv] blocks done, back to 0 after each merge
+    int *count;    // [rows][nkv * head_parts] blocks done, back to 0 after each merge
     // the warp kernel's RoPE and cache write: q/k/v bias (or null), frequencies, the cache
     const float *bias, *inv_freq;
     uint16_t *k_out, *v_out;
-    int rope; // 0: the rope op has run (q rotated in place, k and v in the cache)
+    int rope;       // 0: the rope op has run (q rotated in place, k and v in the cache)
+    int head_parts; // the warp kernel's blocks a (row, key/value head, key block): 1 for the rest
 };
 
 // The softmax of each head's nk scores (rows of score, split apart), a warp per head: the
@@ -180,8 +181,12 @@ __device__ __forceinline__ void cp_async_wait_all() {
 template <bool BF, int E, int G>
 __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p) {
     extern __shared__ float smem[];
-    const int kvh = blockIdx.x, row = blockIdx.y, blk = blockIdx.z;
-    const int pos = p.pos[row], group = p.nh / p.nkv, hd = p.hd; // (set before the graph ran)
+    // blockIdx.x: key/value head kvh, and which part of its query heads (hws_att_head_parts)
+    const int kvh = blockIdx.x / p.head_parts, hpart = blockIdx.x % p.head_parts;
+    const int row = blockIdx.y, blk = blockIdx.z, hd = p.hd;
+    const int group = p.nh / p.nkv, per_part = (group + p.head_parts - 1) / p.head_parts;
+    const int h0 = kvh * group + hpart * per_part, heads = min(per_part, group - hpart * per_part);
+    const int pos = p.pos[row]; // (set before the graph ran)
     const int k_lo = max(blk * p.split, llm_window_start(pos, p.window)),
               k_hi = min((blk + 1) * p.split, pos + 1);
     const int nk = k_hi - k_lo, lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -189,11 +194,11 @@ __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p
     const size_t head_at = (((size_t)p.seq[row] * p.nkv + kvh) * p.max_ctx) * hd;
     if (k_lo >= k_hi)
         return;
-    float *score = smem; // [group][split]
+    float *score = smem; // [heads][split]
     // the block's keys and values [split][hd] each, and later in the same space the warps'
-    // partial outputs [WARPS][group][hd]
-    uint16_t *k_s = (uint16_t *)(smem + (size_t)group * p.split), *v_s = k_s + p.split * hd;
-    float *part = smem + (size_t)group * p.split;
+    // partial outputs [WARPS][heads][hd]
+    uint16_t *k_s = (uint16_t *)(smem + (size_t)heads * p.split), *v_s = k_s + p.split * hd;
+    float *part = smem + (size_t)heads * p.split;
     __shared__ float red_m[ATT_GROUP], red_l[ATT_GROUP];
     // keys and values k_lo.. into k_s, v_s (but pos's with RoPE here: written below)
     auto copy_kv = [&] {
@@ -242,7 +247,8 @@ __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p
                                 : x[e] * cs[e] + partner * sn[e];
         }
     };
-    // the block that holds pos writes the new key and value (warp 0): their loads go out with
+    // the block that holds pos writes the new key and value (warp 0; to the cache, the first
+    // part of the query heads' only; each part to its shared memory): their loads go out with
     // the query's, one round trip for all (with the one-pass merge below, H100, 2026-12-06,
     // Llama-3.1-8B decode: int4 458.5 -> 465.0, bf16 185.1 -> 185.8 tokens/s; the merge alone
     // int4 460.9)
@@ -255,11 +261,11 @@ __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p
     float q[G][E];
 #pragma unroll
     for (int g = 0; g < G; g++)
-        if (g < group)
-            load_head(kvh * group + g, q[g]);
+        if (g < heads)
+            load_head(h0 + g, q[g]);
 #pragma unroll
     for (int g = 0; g < G; g++)
-        if (g < group) {
+        if (g < heads) {
             rotate(q[g]);
 #pragma unroll
             for (int e = 0; e < E; e++)
@@ -271,10 +277,12 @@ __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p
 #pragma unroll
         for (int e = 0; e < E; e++) {
             uint16_t kh = f_act<BF>(k_new[e]), vh = f_act<BF>(v_new[e]);
-            p.k_out[head_at + (size_t)pos * hd + lane * E + e] = kh;
             k_s[j * hd + lane * E + e] = kh;
-            p.v_out[head_at + (size_t)pos * hd + lane * E + e] = vh;
             v_s[j * hd + lane * E + e] = vh;
+            if (hpart == 0) {
+                p.k_out[head_at + (size_t)pos * hd + lane * E + e] = kh;
+                p.v_out[head_at + (size_t)pos * hd + lane * E + e] = vh;
+            }
         }
     }
     cp_async_wait_all();
@@ -285,7 +293,7 @@ __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p
         load_e<BF, E>(k_s + j * hd + lane * E, kf);
 #pragma unroll
         for (int g = 0; g < G; g++)
-            if (g < group) {
+            if (g < heads) {
                 float s = 0.0f;
 #pragma unroll
                 for (int e = 0; e < E; e++)
@@ -301,7 +309,7 @@ __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p
     for (int j = warp; j < nk; j += WARPS)
         score_key(j);
     __syncthreads();
-    block_softmax(score, p.split, nk, group, WARPS, red_m, red_l);
+    block_softmax(score, p.split, nk, heads, WARPS, red_m, red_l);
     __syncthreads();
     float acc[G][E];
 #pragma unroll
@@ -315,7 +323,7 @@ __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p
         load_e<BF, E>(v_s + j * hd + lane * E, vf);
 #pragma unroll
         for (int g = 0; g < G; g++)
-            if (g < group) {
+            if (g < heads) {
                 float pr = score[g * p.split + j];
 #pragma unroll
                 for (int e = 0; e < E; e++)
@@ -325,32 +333,33 @@ __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p
     __syncthreads(); // (the values' space becomes part)
 #pragma unroll
     for (int g = 0; g < G; g++)
-        if (g < group)
+        if (g < heads)
 #pragma unroll
             for (int e = 0; e < E; e++)
-                part[((size_t)warp * group + g) * hd + lane * E + e] = acc[g][e];
+                part[((size_t)warp * heads + g) * hd + lane * E + e] = acc[g][e];
     __syncthreads();
-    for (int i = threadIdx.x; i < group * hd; i += ATT_WARP_THREADS) {
+    for (int i = threadIdx.x; i < heads * hd; i += ATT_WARP_THREADS) {
         float o = 0.0f;
 #pragma unroll
         for (int w = 0; w < WARPS; w++)
-            o += part[(size_t)w * group * hd + i];
+            o += part[(size_t)w * heads * hd + i];
         int g = i / hd, d = i % hd;
-        size_t at = ((size_t)row * p.nh + kvh * group + g) * p.blocks + blk;
+        size_t at = ((size_t)row * p.nh + h0 + g) * p.blocks + blk;
         p.o[at * hd + d] = o;
     }
-    if (threadIdx.x < group) {
-        size_t at = ((size_t)row * p.nh + kvh * group + threadIdx.x) * p.blocks + blk;
+    if (threadIdx.x < heads) {
+        size_t at = ((size_t)row * p.nh + h0 + threadIdx.x) * p.blocks + blk;
         p.ml[2 * at] = red_m[threadIdx.x];
         p.ml[2 * at + 1] = red_l[threadIdx.x];
     }
-    // the last block of this (row, kvh) merges: its partial results are visible after the fence
+    // the last block of this (row, kvh, hpart) merges: its partial results are visible after the
+    // fence
     __shared__ int last;
-    __threadfence();
     __syncthreads();
     const int b0 = llm_window_start(pos, p.window) / p.split, b1 = pos / p.split;
     if (threadIdx.x == 0) {
-        int *done = p.count + (size_t)row * p.nkv + kvh;
+        int *done = p.count + (size_t)row * gridDim.x + blockIdx.x;
+        __threadfence();
         last = atomicAdd(done, 1) == b1 - b0;
         if (last)
             *done = 0;
@@ -359,12 +368,12 @@ __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p
     if (!last)
         return;
     __threadfence();
-    // each element of the group's heads over the row's blocks in one pass (an online softmax:
+    // each element of the block's heads over the row's blocks in one pass (an online softmax:
     // the running max rescales what came before), the loads of up to 16 blocks out at once;
     // a warp per head first weighing the blocks cost two more round trips to L2
     const int nb = b1 - b0 + 1;
-    for (int i = threadIdx.x; i < group * hd; i += ATT_WARP_THREADS) {
-        int g = i / hd, d = i % hd, h = kvh * group + g;
+    for (int i = threadIdx.x; i < heads * hd; i += ATT_WARP_THREADS) {
+        int g = i / hd, d = i % hd, h = h0 + g;
         const size_t at0 = ((size_t)row * p.nh + h) * p.blocks + b0;
         const float *ml = p.ml + 2 * at0, *o = p.o + at0 * hd + d;
         float m = -INFINITY, l = 0.0f, acc = 0.0f;
@@ -402,28 +411,24 @@ template <bool BF> __global__ void att_merge_kernel(att_params p, uint16_t *out)
     }
 }
 
-// The warp kernel for e elements per lane and group query heads per key/value head (its
-// registers hold G >= group heads: 4, 8 or 16).
-template <bool BF, int E> static void (*warp_kernel_g(int group))(att_params) {
-    return group <= 4   ? att_warp_kernel<BF, E, 4>
-           : group <= 8 ? att_warp_kernel<BF, E, 8>
-                        : att_warp_kernel<BF, E, ATT_GROUP>;
+// The warp kernel for e elements per lane and a block's query heads (its registers hold
+// G >= heads: 2 or HWS_ATT_HEADS).
+template <bool BF, int E> static void (*warp_kernel_g(int heads))(att_params) {
+    return heads <= 2 ? att_warp_kernel<BF, E, 2> : att_warp_kernel<BF, E, HWS_ATT_HEADS>;
 }
-template <bool BF> static void (*warp_kernel(int e, int group))(att_params) {
-    return e == 2   ? warp_kernel_g<BF, 2>(group)
-           : e == 4 ? warp_kernel_g<BF, 4>(group)
-                    : warp_kernel_g<BF, 8>(group);
+template <bool BF> static void (*warp_kernel(int e, int heads))(att_params) {
+    return e == 2   ? warp_kernel_g<BF, 2>(heads)
+           : e == 4 ? warp_kernel_g<BF, 4>(heads)
+                    : warp_kernel_g<BF, 8>(heads);
 }
 
 // The warp kernel takes up to LLM_ATT_SMALL_ROWS rows where the head dimension splits into 2,
-// 4 or 8 per lane, the group's registers stay in bounds, the smallest split's shared memory fits
-// (att_classes > 0) and its last block can merge a row's blocks; the thread-per-key kernel the
-// rest.
+// 4 or 8 per lane, the smallest split's shared memory fits (att_classes > 0) and its last block
+// can merge a row's blocks; the thread-per-key kernel the rest.
 static bool warp_fits(const llm_cuda *c, int rows) {
-    int e = c->s.head_dim / 32, group = c->s.n_heads / c->s.n_kv_heads;
+    int e = c->s.head_dim / 32;
     return rows <= LLM_ATT_SMALL_ROWS && c->s.head_dim % 32 == 0 && (e == 2 || e == 4 || e == 8) &&
-           group * e <= 64 && c->att_classes > 0 &&
-           hws_att_merge_fits(&c->s, c->max_ctx, c->att_split_small);
+           c->att_classes > 0 && hws_att_merge_fits(&c->s, c->max_ctx, c->att_split_small);
 }
 
 // It applies RoPE and writes the cache itself where no row reads another row's new key: one
@@ -460,14 +465,16 @@ hws_status llm_attention(llm_cuda *c, int layer, int rows, hws_error *err) {
     p.k_out = c->k_cache + layer_at;
     p.v_out = c->v_cache + layer_at;
     int group = s.n_heads / s.n_kv_heads, e = s.head_dim / 32;
-    dim3 grid((unsigned)s.n_kv_heads, (unsigned)rows, (unsigned)p.blocks);
     bool warp = warp_fits(c, rows);
     p.rope = llm_attention_fuses_rope(c, rows);
+    p.head_parts = warp ? hws_att_head_parts(&s) : 1;
+    dim3 grid((unsigned)(s.n_kv_heads * p.head_parts), (unsigned)rows, (unsigned)p.blocks);
     void (*split)(att_params) = nullptr;
     size_t smem = ((size_t)group * s.head_dim + (size_t)group * p.split) * sizeof(float);
     if (warp) {
+        int heads = hws_att_block_heads(&s);
         smem = hws_att_smem_bytes(&s, p.split);
-        split = c->bf16 ? warp_kernel<true>(e, group) : warp_kernel<false>(e, group);
+        split = c->bf16 ? warp_kernel<true>(e, heads) : warp_kernel<false>(e, heads);
     } else {
         split = c->bf16 ? att_split_kernel<true> : att_split_kernel<false>;
     }

@@ -180,7 +180,7 @@ static hws_status create_in(llm_cuda *c, const hws_llm_options *o, const float *
         {(void **)&c->v_cache, cache * 2},
         {(void **)&c->att_o, att_parts * s.head_dim * 4},
         {(void **)&c->att_ml, att_parts * 2 * 4},
-        {(void **)&c->att_count, rows * s.n_kv_heads * 4},
+        {(void **)&c->att_count, rows * s.n_kv_heads * hws_att_head_parts(&s) * 4},
         {(void **)&c->inv_freq, (size_t)s.head_dim / 2 * 4},
         {(void **)&c->rows_dev, 3 * rows * 4},
         {(void **)&c->dequant, c->dequant_elems * 2},
@@ -194,7 +194,8 @@ static hws_status create_in(llm_cuda *c, const hws_llm_options *o, const float *
     // all on c->stream, which (non-blocking) does not wait for the legacy stream's work
     HWS_CUDA_RET(cudaMemsetAsync(c->k_cache, 0, cache * 2, c->stream));
     HWS_CUDA_RET(cudaMemsetAsync(c->v_cache, 0, cache * 2, c->stream));
-    HWS_CUDA_RET(cudaMemsetAsync(c->att_count, 0, rows * s.n_kv_heads * 4, c->stream));
+    HWS_CUDA_RET(cudaMemsetAsync(c->att_count, 0, rows * s.n_kv_heads * hws_att_head_parts(&s) * 4,
+                                 c->stream));
     HWS_CUDA_RET(cudaMemcpyAsync(c->inv_freq, inv_freq, (size_t)s.head_dim / 2 * 4,
                                  cudaMemcpyHostToDevice, c->stream));
     HWS_CUDA_RET(cudaStreamSynchronize(c->stream));

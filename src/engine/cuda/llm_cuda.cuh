@@ -50,7 +50,7 @@ struct llm_cuda {
     uint16_t *k_cache, *v_cache; // [n_layers][max_batch][n_kv_heads][max_ctx][head_dim]
     float *att_o;                // [rows][n_heads][blocks][head_dim]
     float *att_ml;               // [rows][n_heads][blocks][2] (max, sum)
-    int *att_count;              // [rows][n_kv_heads] key blocks done (decode attention)
+    int *att_count; // [rows][n_kv_heads][hws_att_head_parts] key blocks done (decode attention)
     float *inv_freq;
     // mixture of experts: router logits [max_rows, n_experts], the choice [max_rows, k] and
     // down's per-slot outputs [max_rows, k, d_model] before they are summed
