@@ -17,16 +17,21 @@ transformers, saves it as bf16 safetensors, runs `llm_driver check` on the CPU a
     as on CUDA): those CPU rows are judged as CUDA bf16 (5e-2, greedy up to ties).
   - bf16 rows are also held to transformers' own bf16: the same model run by transformers in bf16
     (CUDA where present) on hwscope's token sequence, against the fp32 reference, gives the
-    error bf16 itself makes on this model; a bf16 row's tolerance is the larger of its fixed one
-    and 1.5 times that. Routed models need it: a 1e-2 change of the hidden state flips a near
-    tie between the second and third expert, and the flipped token's logits move by ~0.3 in
-    any bf16 engine (transformers' included; see its column). Beside it, how many of
-    transformers' own bf16 greedy tokens (generate) equal its fp32 ones.
+    error bf16 itself makes on this model; the tolerance of a dense model's bf16 row is the
+    larger of its fixed one and 1.5 times that. Beside it, how many of transformers' own bf16
+    greedy tokens (generate) equal its fp32 ones.
+  - routed models (mixtral) are judged up to routing ties: bf16 may flip a near tie between the
+    k-th and (k+1)-th expert, and the flipped token's logits then move by ~0.3. The reference is
+    the fp32 model under the routing closest to hwscope among those that differ from its own
+    only at near ties (a gap under 4 times the most transformers' bf16 moves a router logit by,
+    on the fp32 routing); its logits must be within the row's fixed tolerance, and "greedy up
+    to ties" is counted on them.
   - mistral_wide: the mistral model with a window longer than the run (a diagnostic row: the
     same kernels with the window never cutting).
 Usage: llm_check.py DRIVER OUT_DIR [--devices cpu,cuda] [--formats bf16,fp16] [--families a,b]
 Writes OUT_DIR/llm_check.md and .json.
 """
+import contextlib
 import json
 import os
 import subprocess
@@ -112,22 +117,39 @@ def run_driver(driver, path, device, fmt, batch, prompt):
     return json.loads(p.stdout)
 
 
-def compare(ref, ref16, out, prompt):
+def hwscope_logits(out):
+    """hwscope's tokens and the logits transformers can check: ours[i] predicts position
+    len(prompt) + i; the last step's logits follow a token transformers was not fed"""
     toks = [s["token"] for s in out["steps"]]
-    seq = prompt + toks
-    ref_logits, ref16_logits = hf_logits(ref, seq), hf_logits(ref16, seq)
-    ours = [out["prefill_logits"]] + [s["logits"] for s in out["steps"]]
-    worst, ties_ok, peer16 = 0.0, 0, 0.0
-    for i, lg in enumerate(ours):  # ours[i] predicts position len(PROMPT) + i
-        if i == len(ours) - 1:
-            break  # the last step's logits follow a token transformers was not fed
-        r = ref_logits[len(prompt) - 1 + i]
+    ours = torch.tensor([out["prefill_logits"]] + [s["logits"] for s in out["steps"][:-1]])
+    return toks, ours
+
+
+def rel_diff(lg, r):
+    return (lg - r).abs().max().item() / r.abs().max().item()
+
+
+def judge(ours, toks, ref_logits, start):
+    """The max rel. logit diff of ours against ref_logits[start:] and how many of hwscope's
+    tokens are transformers' argmax up to it"""
+    worst, ties_ok = 0.0, 0
+    for i, lg in enumerate(ours):
+        r = ref_logits[start + i]
         scale = r.abs().max().item()
-        diff = (torch.tensor(lg) - r).abs().max().item() / scale
+        diff = rel_diff(lg, r)
         worst = max(worst, diff)
-        peer16 = max(peer16, (ref16_logits[len(prompt) - 1 + i] - r).abs().max().item() / scale)
         # toks[i] is hwscope's argmax of ours[i]: is it transformers' argmax up to the tolerance?
         ties_ok += int(r.max().item() - r[toks[i]].item() <= 2 * diff * scale + 1e-6 * scale)
+    return worst, ties_ok
+
+
+def compare(ref, ref16, out, prompt):
+    toks, ours = hwscope_logits(out)
+    seq, start = prompt + toks, len(prompt) - 1
+    ref_logits, ref16_logits = hf_logits(ref, seq), hf_logits(ref16, seq)
+    worst, ties_ok = judge(ours, toks, ref_logits, start)
+    peer16 = max(rel_diff(ref16_logits[start + i], ref_logits[start + i])
+                 for i in range(len(ours)))
     gen = ref.generate(torch.tensor([prompt]), max_new_tokens=STEPS, do_sample=False,
                        min_new_tokens=STEPS)[0, len(prompt):].tolist()
     # transformers' own bf16 greedy run against its fp32 one: what bf16 itself keeps
@@ -135,14 +157,117 @@ def compare(ref, ref16, out, prompt):
                            do_sample=False, min_new_tokens=STEPS)[0, len(prompt):].tolist()
     peer16_same = sum(a == b for a, b in zip(gen16, gen))
     # hwscope's step s feeds token s; the token chosen from prefill logits is toks[0]
-    return worst, toks, gen, ties_ok, len(ours) - 1, peer16, peer16_same
+    return worst, toks, gen, ties_ok, len(ours), peer16, peer16_same
+
+
+# a bf16 row of a dense model may be this much further from fp32 than transformers' bf16
+PEER_BF16_MARGIN = 1.5
+
+# A near tie: a (layer, position) whose k-th and (k+1)-th fp32 router logits are less than this
+# many times the most transformers' bf16 moves a router logit by apart. hwscope's bf16 rounding
+# is not transformers' but of the same size: a flip it makes must be at a gap of the order of
+# what bf16 perturbs the router by.
+TIE_MARGIN = 4
+ALL_SUBSETS = 6  # up to this many near ties, every subset of them is tried; beyond, greedily
+
+
+class Routing:
+    """Forward hooks on the routers of a MoE model: while active, they record each layer's router
+    logits and force the experts of the (layer, position) cells in force; a no-op otherwise
+    (generate, the plain comparison). Batch 1: row n of a router's output is position n."""
+
+    def __init__(self, model):
+        self.capture, self.force = None, {}
+        for l, layer in enumerate(model.model.layers):
+            gate = getattr(getattr(layer, "mlp", None), "gate", None)
+            if gate is None:
+                raise RuntimeError(f"transformers {transformers.__version__}: no router at "
+                                   f"model.layers[{l}].mlp.gate")
+            gate.register_forward_hook(self.hook(l))
+
+    def hook(self, layer):
+        def forward_hook(module, args, output):
+            if self.capture is None:
+                return None
+            if not (isinstance(output, tuple) and len(output) == 3):
+                raise RuntimeError(f"transformers {transformers.__version__}: layer {layer}'s "
+                                   "router does not return (logits, scores, indices)")
+            logits, scores, indices = output
+            self.capture[layer] = logits.float().cpu().clone()
+            cells = {p: experts for (l, p), experts in self.force.items() if l == layer}
+            if not cells:
+                return None
+            # the forced experts weighted as the router weights its own: softmax over all the
+            # experts, renormalised over the chosen ones
+            probs = torch.softmax(logits.float(), dim=-1)
+            scores, indices = scores.clone(), indices.clone()
+            for p, experts in cells.items():
+                idx = torch.tensor(experts, dtype=indices.dtype, device=indices.device)
+                w = probs[p, idx]
+                indices[p], scores[p] = idx, (w / w.sum()).to(scores.dtype)
+            return logits, scores, indices
+        return forward_hook
+
+    @contextlib.contextmanager
+    def active(self, force):
+        self.capture, self.force = {}, force
+        try:
+            yield self.capture
+        finally:
+            self.capture, self.force = None, {}
+
+
+def routed_forward(model, routing, seq, force=None):
+    """transformers' logits on seq with the experts forced at the cells of force, and the router
+    logits of each layer"""
+    with routing.active(force or {}) as capture:
+        return hf_logits(model, seq), capture
+
+
+def routed_compare(ref, ref16, routers, out, prompt):
+    """hwscope against the fp32 reference under the routing closest to hwscope among those that
+    differ from the fp32 one only at near ties (a near tie flipped: its k-th expert swapped for
+    the (k+1)-th). Returns the row's fields and greedy up to ties on that reference."""
+    routing, routing16 = routers
+    toks, ours = hwscope_logits(out)
+    seq, start, k = prompt + toks, len(prompt) - 1, ref.config.num_experts_per_tok
+    _, logits32 = routed_forward(ref, routing, seq)
+    order = {l: lg.argsort(dim=1, descending=True) for l, lg in logits32.items()}
+    # transformers' bf16 on the fp32 routing: what the rounding moves the router logits by,
+    # without the far larger move of the flips it makes itself
+    same = {(l, p): o[p, :k].tolist() for l, o in order.items() for p in range(len(seq))}
+    _, logits16 = routed_forward(ref16, routing16, seq, same)
+    delta = max((logits16[l] - lg).abs().max().item() for l, lg in logits32.items())
+    ties = []  # in position order
+    for p in range(start + len(ours)):  # a flip before the last compared position reaches it
+        for l, lg in logits32.items():
+            gap = (lg[p, order[l][p, k - 1]] - lg[p, order[l][p, k]]).item()
+            if gap < TIE_MARGIN * delta:
+                ties.append((l, p, gap))
+
+    def judge_flips(flips):
+        force = {(l, p): order[l][p, :k - 1].tolist() + [order[l][p, k].item()]
+                 for l, p, _ in flips}
+        return judge(ours, toks, routed_forward(ref, routing, seq, force)[0], start)
+
+    if len(ties) <= ALL_SUBSETS:
+        subsets = [[t for j, t in enumerate(ties) if mask >> j & 1]
+                   for mask in range(1 << len(ties))]
+        flips, (worst, ties_ok) = min(((s, judge_flips(s)) for s in subsets),
+                                      key=lambda trial: trial[1][0])
+    else:  # each flip kept if it brings the reference closer to hwscope
+        flips, (worst, ties_ok) = [], judge_flips([])
+        for t in ties:
+            w, t_ok = judge_flips(flips + [t])
+            if w < worst:
+                flips, worst, ties_ok = flips + [t], w, t_ok
+    return dict(routed_rel_logit_diff=worst, routing_flips=[list(t) for t in flips],
+                near_tie_cells=len(ties), router_bf16_perturbation=delta), ties_ok
 
 
 # The quantised formats: the CUDA kernels against the CPU backend on the same quantised weights
 # (both quantise the file's bf16 weights with the same group scales), over the steps before
 # their greedy tokens first differ. Tolerance as bf16 above.
-PEER_BF16_MARGIN = 1.5  # a bf16 row may be this much further from fp32 than transformers' bf16
-
 QUANT_RUNS = [("int8", 1), ("int4", 1), ("int8", 8), ("int4", 8)]
 QUANT_TOL = 5e-2
 
@@ -191,6 +316,15 @@ def host_has_amx():
         return False
 
 
+def routed_cell(r):
+    if "routed_rel_logit_diff" not in r:
+        return "-"
+    flips = r["routing_flips"]
+    where = ", ".join(f"L{l} p{p}" for l, p, _ in flips)
+    return f"{r['routed_rel_logit_diff']:.2e} (" + (
+        f"{len(flips)} flip{'s' if len(flips) > 1 else ''}: {where})" if flips else "no flip)")
+
+
 def main():
     driver, out_dir = sys.argv[1], sys.argv[2]
     devices, formats, families = ["cpu", "cuda"], ["bf16", "fp16"], None
@@ -213,6 +347,8 @@ def main():
         if families and family not in families:
             continue
         path, ref, ref16 = make_model(family, cfg, root)
+        moe = getattr(cfg, "num_local_experts", None)
+        routers = (Routing(ref), Routing(ref16)) if moe else None
         for (dev, fmt, batch), tol in RUNS.items():
             for pname, prompt in prompts.items():
                 if dev not in devices or fmt not in formats or (
@@ -227,7 +363,11 @@ def main():
                     out = run_driver(driver, path, dev, fmt, batch, prompt)
                     worst, toks, gen, ties_ok, checked, peer16, peer16_same = compare(
                         ref, ref16, out, prompt)
-                    if fmt == "bf16" and (dev == "cuda" or bf16_cpu):
+                    judged, routed = worst, {}
+                    if routers:  # up to routing ties, on the fixed tolerance
+                        routed, ties_ok = routed_compare(ref, ref16, routers, out, prompt)
+                        judged = routed["routed_rel_logit_diff"]
+                    elif fmt == "bf16" and (dev == "cuda" or bf16_cpu):
                         tol_row = max(tol_row, PEER_BF16_MARGIN * peer16)
                     same = sum(a == b for a, b in zip(toks, gen))
                     greedy = toks == gen if dev == "cpu" and not bf16_cpu else ties_ok == checked
@@ -235,8 +375,8 @@ def main():
                                steps=STEPS, greedy_up_to_ties=ties_ok, checked_steps=checked,
                                transformers_bf16_rel_diff=peer16,
                                transformers_bf16_same_tokens=peer16_same,
-                               passed=worst <= tol_row and greedy,
-                               hwscope_tokens=toks, transformers_tokens=gen)
+                               passed=judged <= tol_row and greedy,
+                               hwscope_tokens=toks, transformers_tokens=gen, **routed)
                 except Exception as e:  # noqa: BLE001 - reported in the table
                     row.update(error=str(e), passed=False)
                 rows.append(row)
@@ -247,17 +387,17 @@ def main():
         json.dump(dict(torch=torch.__version__, transformers=transformers.__version__,
                        gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
                        rows=rows), f, indent=1)
-    lines = ["| family | device | format | batch | prompt | max rel. logit diff | tolerance | "
-             "same greedy tokens | greedy up to ties | transformers bf16 rel. diff | "
-             "transformers bf16 same greedy tokens | pass |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| family | device | format | batch | prompt | max rel. logit diff | "
+             "up to routing ties | tolerance | same greedy tokens | greedy up to ties | "
+             "transformers bf16 rel. diff | transformers bf16 same greedy tokens | pass |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if "error" in r:
             lines.append(f"| {r['family']} | {r['device']} | {r['format']} | {r['batch']} | "
-                         f"{r['prompt']} | error: {r['error'][:200]} | | | | | | no |")
+                         f"{r['prompt']} | error: {r['error'][:200]} | | | | | | | no |")
         else:
             lines.append(f"| {r['family']} | {r['device']} | {r['format']} | {r['batch']} | "
-                         f"{r['prompt']} | {r['max_rel_logit_diff']:.2e} | "
+                         f"{r['prompt']} | {r['max_rel_logit_diff']:.2e} | {routed_cell(r)} | "
                          f"{r['tolerance']:.0e} | {r['same_tokens']}/{r['steps']} | "
                          f"{r['greedy_up_to_ties']}/{r['checked_steps']} | "
                          + (f"{r['transformers_bf16_rel_diff']:.2e} | "

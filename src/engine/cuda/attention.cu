@@ -352,8 +352,9 @@ __global__ void __launch_bounds__(ATT_WARP_THREADS) att_warp_kernel(att_params p
         p.ml[2 * at] = red_m[threadIdx.x];
         p.ml[2 * at + 1] = red_l[threadIdx.x];
     }
-    // the last block of this (row, kvh, hpart) merges: its partial results are visible after the
-    // fence
+    // the last block of this (row, kvh, hpart) merges: the barrier orders the block's writes of
+    // its partial results before thread 0's fence, which makes them visible to the device before
+    // its count (cumulativity; as cooperative groups' grid sync releases a block)
     __shared__ int last;
     __syncthreads();
     const int b0 = llm_window_start(pos, p.window) / p.split, b1 = pos / p.split;
