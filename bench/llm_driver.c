@@ -145,9 +145,65 @@ static void print_floats(const char *key, const float *x, int n) {
     printf("]");
 }
 
+/* One row's experts (e[layer * k + j]) as [[e, ...] per layer]. */
+static void print_routes(const int32_t *e, int layers, int k) {
+    printf("[");
+    for (int l = 0; l < layers; l++) {
+        printf("%s[", l ? "," : "");
+        for (int j = 0; j < k; j++)
+            printf("%s%d", j ? "," : "", (int)e[l * k + j]);
+        printf("]");
+    }
+    printf("]");
+}
+
+/* A mixture's routes of the last prefill (its last chunk's rows, the chunk starting at prompt
+ * position n - rows) as "prefill_routes_from": n - rows, "prefill_routes": [row...]; dense:
+ * nothing. */
+static int print_prefill_routes(hws_llm *m, const hws_llm_shape *s, int n) {
+    if (s->n_experts == 0)
+        return 0;
+    size_t per = (size_t)s->n_layers * s->n_experts_used;
+    int32_t *e = malloc(sizeof(int32_t) * per * ((size_t)n + 1)); /* (+1: never 0 bytes) */
+    hws_error err;
+    hws_status st = HWS_OK;
+    int rows = 0; /* the chunk's rows: until a row that pass did not have */
+    while (rows < n && (st = hws_llm_routes(m, rows, e + per * rows, &err)) == HWS_OK)
+        rows++;
+    if (st != HWS_OK && st != HWS_ERR_INPUT) {
+        free(e);
+        return fail("routes", &err);
+    }
+    printf(",\"prefill_routes_from\":%d,\"prefill_routes\":[", n - rows);
+    for (int r = 0; r < rows; r++) {
+        printf("%s", r ? "," : "");
+        print_routes(e + per * r, s->n_layers, s->n_experts_used);
+    }
+    printf("]");
+    free(e);
+    return 0;
+}
+
+/* A mixture's routes of row 0 of the last decode step as "routes": [...]; dense: nothing. */
+static int print_step_routes(hws_llm *m, const hws_llm_shape *s) {
+    if (s->n_experts == 0)
+        return 0;
+    int32_t *e = malloc(sizeof(int32_t) * (size_t)s->n_layers * s->n_experts_used);
+    hws_error err;
+    hws_status st = hws_llm_routes(m, 0, e, &err);
+    if (st == HWS_OK) {
+        printf(",\"routes\":");
+        print_routes(e, s->n_layers, s->n_experts_used);
+    }
+    free(e);
+    return st == HWS_OK ? 0 : fail("routes", &err);
+}
+
 /* Greedy run of a prompt: with -b B, B sequences decode as one batch; sequence 0 has the prompt,
  * sequence r the prompt with its first token moved by r (rows that differ, so a row mixed up
- * with another shows in row 0), and row 0's logits are printed. */
+ * with another shows in row 0), and row 0's logits are printed; for a mixture of experts also
+ * the experts row 0 chose in each layer (prefill_routes, each step's routes), so a reference
+ * can be run on the same routing. */
 static int check(const args *a, const hws_llm_shape *shape, hws_llm_options opt) {
     hws_error err;
     int batch = a->batch[0] < 1 ? 1 : a->batch[0] > 16 ? 16 : a->batch[0];
@@ -169,6 +225,8 @@ static int check(const args *a, const hws_llm_shape *shape, hws_llm_options opt)
     }
     printf("{\"device\":\"%s\",\"format\":\"%s\",\"batch\":%d,", a->dev, a->fmt, batch);
     print_floats("prefill_logits", logits, shape->vocab);
+    if (print_prefill_routes(m, shape, a->n_tokens) != 0)
+        return 1;
     printf(",\"steps\":[");
     for (int s = 0; s < a->gen; s++) {
         int32_t fed = next[0];
@@ -178,6 +236,8 @@ static int check(const args *a, const hws_llm_shape *shape, hws_llm_options opt)
             next[r] = argmax(logits + (size_t)r * shape->vocab, shape->vocab);
         printf("%s{\"token\":%d,", s ? "," : "", (int)fed);
         print_floats("logits", logits, shape->vocab);
+        if (print_step_routes(m, shape) != 0)
+            return 1;
         printf("}");
     }
     printf("]}\n");

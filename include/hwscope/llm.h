@@ -113,6 +113,13 @@ HWS_API hws_status hws_llm_prefill(hws_llm *m, int seq, const int32_t *tokens, i
  * floats, may be NULL) receives each next-token distribution. Returns when the work is done. */
 HWS_API hws_status hws_llm_decode(hws_llm *m, int batch, const int32_t *tokens, float *logits,
                                   hws_error *err);
+/* Mixture of experts: the experts row `row` of the last forward pass chose in each layer
+ * (experts[layer * n_experts_used + j], best first; n_layers * n_experts_used values): the last
+ * prefill's rows are its last chunk's (at most 512 tokens, row r the chunk's r-th), a decode
+ * step's are its sequences. HWS_ERR_INPUT for a dense model or a row that pass did not have
+ * (none before a pass, or after one that failed). So a reference can be run on the same routing
+ * as the engine. */
+HWS_API hws_status hws_llm_routes(hws_llm *m, int row, int32_t *experts, hws_error *err);
 /* Sets every sequence's cache length to len tokens (0: empty), so a benchmark repeats a run. */
 HWS_API hws_status hws_llm_truncate(hws_llm *m, int len, hws_error *err);
 

@@ -20,6 +20,7 @@ struct hws_llm {
     int max_rows;
     int *len;                    /* [max_batch] tokens in each sequence's cache */
     int32_t *tokens, *seq, *pos; /* [max_rows] the rows of the run being set up */
+    int last_rows; /* rows of the last forward pass; 0 before one, or when it failed */
 };
 
 static const char *const format_names[HWS_LLM_FORMAT_COUNT] = {"bf16", "fp16", "int8", "int4"};
@@ -252,7 +253,7 @@ static hws_status forward(void *arg, hws_error *err) {
                                  err)
                     : op->linear(c, HWS_LLM_BUF_GU, HWS_LLM_BUF_H, n, l, HWS_LLM_W_GATE_UP, 0, err);
         if (st == HWS_OK && moe)
-            st = op->route(c, n, err);
+            st = op->route(c, l, n, err);
         if (st == HWS_OK && moe)
             st = op->experts(c, l, HWS_LLM_W_EXP_GATE_UP, n, err);
         if (st == HWS_OK)
@@ -429,9 +430,14 @@ void hws_llm_free(hws_llm *m) {
 
 /* Runs the rows set up in m->tokens/seq/pos; logits of rows lrow0.. (lrows of them). */
 static hws_status run_rows(hws_llm *m, int rows, int graph, int lrow0, int lrows, hws_error *err) {
+    m->last_rows = 0; /* a pass that fails leaves no routes to read */
     hws_status st = m->be->set_rows(m->ctx, rows, m->tokens, m->seq, m->pos, err);
     forward_args a = {m, rows, lrow0, lrows};
-    return st == HWS_OK ? m->be->run(m->ctx, rows, graph, forward, &a, err) : st;
+    if (st == HWS_OK)
+        st = m->be->run(m->ctx, rows, graph, forward, &a, err);
+    if (st == HWS_OK)
+        m->last_rows = rows;
+    return st;
 }
 
 static hws_status check_tokens(const hws_llm *m, const int32_t *tokens, int n, hws_error *err) {
@@ -499,6 +505,15 @@ static hws_status decode_step(hws_llm *m, int batch, const int32_t *tokens, floa
 hws_status hws_llm_decode(hws_llm *m, int batch, const int32_t *tokens, float *logits,
                           hws_error *err) {
     return decode_step(m, batch, tokens, logits, 1, err);
+}
+
+hws_status hws_llm_routes(hws_llm *m, int row, int32_t *experts, hws_error *err) {
+    if (m->shape.n_experts == 0)
+        return hws_error_set(err, HWS_ERR_INPUT, "routes: the model is dense (no experts)");
+    if (row < 0 || row >= m->last_rows)
+        return hws_error_set(err, HWS_ERR_INPUT, "routes: row %d of a forward pass of %d rows", row,
+                             m->last_rows);
+    return m->be->get_routes(m->ctx, row, experts, err);
 }
 
 const char *hws_llm_op_kind_name(int kind) {

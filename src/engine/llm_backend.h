@@ -184,8 +184,9 @@ typedef struct {
     hws_status (*logits)(void *ctx, int row0, int n, hws_error *err);
     /* MoE: from the ROUTER logits of each row, the n_experts_used best experts (ties: the lower
      * index) and their weights (softmax over the chosen logits), kept by the backend for
-     * experts (hws_llm_route_row) */
-    hws_status (*route)(void *ctx, int rows, hws_error *err);
+     * experts (hws_llm_route_row); the chosen experts are also kept per layer, for get_routes,
+     * so every layer's choice of the last forward pass can be read after it */
+    hws_status (*route)(void *ctx, int layer, int rows, hws_error *err);
     /* MoE, w = HWS_LLM_W_EXP_GATE_UP: GU[r, slot j] = W_e H[r] for e the row's j-th expert;
      * w = HWS_LLM_W_EXP_DOWN: X[r] += sum over j of p[r, j] W_e ACT[r, slot j]. Reads only the
      * chosen experts' rows (a batch: their union). */
@@ -195,7 +196,7 @@ typedef struct {
 typedef hws_status (*hws_llm_forward_fn)(void *arg, hws_error *err);
 
 /* A backend. The CUDA module returns one from "hws_llm_cuda_get_api" with abi set. */
-#define HWS_LLM_BACKEND_ABI 3
+#define HWS_LLM_BACKEND_ABI 4
 typedef struct {
     int abi;
     const hws_llm_ops *ops;
@@ -219,6 +220,9 @@ typedef struct {
                       hws_error *err);
     /* n rows of logits (vocab floats each) from the last logits op. */
     hws_status (*get_logits)(void *ctx, int n, float *out, hws_error *err);
+    /* MoE: out[layer * k + j]: the j-th expert row chose in each layer of the last forward
+     * pass (k = n_experts_used; row < that pass's rows, checked by the caller). */
+    hws_status (*get_routes)(void *ctx, int row, int32_t *out, hws_error *err);
     /* Optional (NULL: none): on = 1 times each op alone from now; on = 0 stops and fills out. */
     hws_status (*profile)(void *ctx, int on, hws_llm_profile *out, hws_error *err);
     void (*destroy)(void *ctx);

@@ -51,6 +51,7 @@ typedef struct {
     int32_t *tokens, *seq, *pos;
     /* mixture of experts: the choice of each row, and the rows of one expert gathered */
     int32_t *sel_ids;     /* [max_rows, k] experts chosen */
+    int32_t *routes;      /* [n_layers][max_rows][k] the same, every layer's (get_routes) */
     float *sel_w;         /* [max_rows, k] their weights */
     int32_t *moe_pick;    /* [max_rows k] (row, slot) pairs routed to the expert being run */
     float *moe_x, *moe_y; /* [max_rows k, max(d_model, 2 ffn)] its inputs and outputs */
@@ -173,6 +174,7 @@ static void destroy(void *ctx) {
     free(c->scratch);
     free(c->xpack);
     free(c->sel_ids);
+    free(c->routes);
     free(c->sel_w);
     free(c->moe_pick);
     free(c->moe_x);
@@ -242,7 +244,8 @@ static hws_status create(const hws_llm_shape *s, const hws_llm_options *o, int m
     if (ok && s->n_experts > 0)
         ok = (c->sel_ids = calloc(picks, 4)) && (c->sel_w = calloc(picks, 4)) &&
              (c->moe_pick = calloc(picks, 4)) && (c->moe_x = calloc(picks * moe_w, 4)) &&
-             (c->moe_y = calloc(picks * moe_w, 4));
+             (c->moe_y = calloc(picks * moe_w, 4)) &&
+             (c->routes = calloc(picks * (size_t)s->n_layers, 4));
     size_t cache = (size_t)s->n_layers * o->max_batch * s->n_kv_heads * o->max_ctx * s->head_dim;
     int threads = o->threads > 0 ? o->threads : usable_cores();
     c->scratch_per_thread = (size_t)TILE_ROWS * max_cols + (size_t)o->max_ctx;
@@ -629,13 +632,15 @@ static hws_status op_logits(void *ctx, int row0, int n, hws_error *err) {
     return HWS_OK;
 }
 
-static hws_status op_route(void *ctx, int rows, hws_error *err) {
+static hws_status op_route(void *ctx, int layer, int rows, hws_error *err) {
     (void)err;
     cpu_ctx *c = ctx;
     int n = c->s.n_experts, k = c->s.n_experts_used;
+    int32_t *log = c->routes + (size_t)layer * c->max_rows * k;
     for (int r = 0; r < rows; r++)
         hws_llm_route_row(c->buf[HWS_LLM_BUF_ROUTER] + (size_t)r * n, n, k, c->sel_ids + r * k,
                           c->sel_w + r * k);
+    memcpy(log, c->sel_ids, (size_t)rows * k * sizeof *log);
     return HWS_OK;
 }
 
@@ -708,6 +713,15 @@ static hws_status get_logits(void *ctx, int n, float *out, hws_error *err) {
     return HWS_OK;
 }
 
+static hws_status get_routes(void *ctx, int row, int32_t *out, hws_error *err) {
+    (void)err;
+    cpu_ctx *c = ctx;
+    size_t k = (size_t)c->s.n_experts_used;
+    for (int l = 0; l < c->s.n_layers; l++)
+        memcpy(out + l * k, c->routes + ((size_t)l * c->max_rows + row) * k, k * sizeof *out);
+    return HWS_OK;
+}
+
 static const hws_llm_ops cpu_ops = {
     .embed = op_embed,
     .rmsnorm = op_rmsnorm,
@@ -729,5 +743,6 @@ const hws_llm_backend hws_llm_cpu_backend = {
     .set_rows = set_rows,
     .run = run,
     .get_logits = get_logits,
+    .get_routes = get_routes,
     .destroy = destroy,
 };

@@ -126,6 +126,7 @@ typedef struct {
     float *w[3][HWS_LLM_W_COUNT]; /* [layer 0, 1, global] */
     float *k, *v;                 /* [layer][pos][n_kv_heads * head_dim] */
     int len;
+    int routes[2][16]; /* MoE: the experts each layer chose in the last step, best first */
 } ref_model;
 
 /* A weight's values as the engine stores them in format f (rounded through it). */
@@ -235,9 +236,9 @@ static void ref_route(const float *logits, int n, int k, int *ids, float *p) {
     }
 }
 
-/* x += the mixture of experts of h (one token). */
-static void ref_moe(const hws_llm_shape *s, float **w, const float *h, float *x) {
-    int d = s->d_model, f = s->d_ff_expert, ids[16];
+/* x += the mixture of experts of h (one token); ids: the experts chosen (n_experts_used). */
+static void ref_moe(const hws_llm_shape *s, float **w, const float *h, float *x, int *ids) {
+    int d = s->d_model, f = s->d_ff_expert;
     float logits[16], p[16], gu[2 * 96], act[96], y[64];
     assert_true(s->n_experts <= 16 && f <= 96 && d <= 64);
     matvec(logits, w[HWS_LLM_W_ROUTER], h, s->n_experts, d, 0);
@@ -259,7 +260,7 @@ static void ref_step(ref_model *m, int token, float *logits) {
     int d = s->d_model, hd = s->head_dim, nh = s->n_heads, nkv = s->n_kv_heads, f = s->d_ff;
     int qkv_w = (nh + 2 * nkv) * hd, pos = m->len, group = nh / nkv;
     float x[64], h[64], qkv[(6 + 4) * 16], att[6 * 16], gu[2 * 96], act[96], inv_freq[8], score[64];
-    assert_true(d <= 64 && qkv_w <= 160 && f <= 96 && pos < 64);
+    assert_true(d <= 64 && qkv_w <= 160 && f <= 96 && pos < 64 && s->n_layers <= 2);
     hws_llm_rope_freqs(s, inv_freq);
     memcpy(x, m->w[2][HWS_LLM_W_EMBED] + (size_t)token * d, sizeof(float) * d);
     for (int l = 0; l < s->n_layers; l++) {
@@ -302,7 +303,7 @@ static void ref_step(ref_model *m, int token, float *logits) {
         matvec(x, w[HWS_LLM_W_O], att, d, nh * hd, 1);
         rmsnorm(h, x, w[HWS_LLM_W_FFN_NORM], d, s->rms_eps);
         if (s->n_experts > 0) {
-            ref_moe(s, w, h, x);
+            ref_moe(s, w, h, x, m->routes[l]);
             continue;
         }
         matvec(gu, w[HWS_LLM_W_GATE_UP], h, 2 * f, d, 0);
@@ -334,8 +335,27 @@ static double rel_diff(const float *a, const float *b, int n) {
     return d / m;
 }
 
-/* Prefill of `prompt` tokens (chunked at 8 by max_ctx when small) then greedy steps: the engine's
- * logits within tol (of the largest) of the reference, the same tokens. */
+/* MoE: the experts engine row `row` of its last pass chose in each layer are the reference's of
+ * its last step. Exactly: the reference holds each format's weights as the engine does (rounded
+ * through it), so the router logits differ only by the order of float sums, far below the gaps
+ * these seeds give; an expert moved past a near tie would also change the logits far beyond the
+ * 1e-4 the MoE checks allow (no MoE check runs the bf16-rounding AMX products of 32 rows and
+ * more, which are held to 2e-2). */
+static void check_routes(hws_llm *m, const ref_model *ref, int row) {
+    const hws_llm_shape *s = &ref->s;
+    int32_t got[2 * 16];
+    hws_error err;
+    if (s->n_experts == 0)
+        return;
+    assert_int_equal(hws_llm_routes(m, row, got, &err), HWS_OK);
+    for (int l = 0; l < s->n_layers; l++)
+        for (int j = 0; j < s->n_experts_used; j++)
+            assert_int_equal(got[l * s->n_experts_used + j], ref->routes[l][j]);
+}
+
+/* Prefill of `prompt` tokens (one chunk: max_ctx 40) then greedy steps: the engine's logits
+ * within tol (of the largest) of the reference, the same tokens; a mixture's routes the same,
+ * for every prefill row and decode row. */
 static void check_model_within(const hws_llm_shape *s, hws_llm_format f, int prompt, int steps,
                                int batch, double tol) {
     hws_error err;
@@ -356,8 +376,10 @@ static void check_model_within(const hws_llm_shape *s, hws_llm_format f, int pro
             tokens[i] = (int32_t)((i * 37 + b * 11 + 5) % s->vocab);
         assert_int_equal(hws_llm_prefill(m, b, tokens, prompt, ours, &err), HWS_OK);
         ref_new(&ref[b], s, f, 7, 64);
-        for (int i = 0; i < prompt; i++)
+        for (int i = 0; i < prompt; i++) {
             ref_step(&ref[b], tokens[i], ref_logits);
+            check_routes(m, &ref[b], i);
+        }
         assert_true(rel_diff(ours, ref_logits, s->vocab) < tol);
         next[b] = argmax(ref_logits, s->vocab);
         assert_int_equal(argmax(ours, s->vocab), next[b]);
@@ -366,6 +388,7 @@ static void check_model_within(const hws_llm_shape *s, hws_llm_format f, int pro
         assert_int_equal(hws_llm_decode(m, batch, next, ours, &err), HWS_OK);
         for (int b = 0; b < batch; b++) {
             ref_step(&ref[b], next[b], ref_logits);
+            check_routes(m, &ref[b], b);
             assert_true(rel_diff(ours + (size_t)b * s->vocab, ref_logits, s->vocab) < tol);
             next[b] = argmax(ref_logits, s->vocab);
             assert_int_equal(argmax(ours + (size_t)b * s->vocab, s->vocab), next[b]);
@@ -569,6 +592,16 @@ static void test_engine_bytes_match_planner(void **state) {
     engine_bytes_match_planner("Llama-3.2-1B"); /* tied */
 }
 
+/* 1 when row `row` of the last pass chose other experts (n values) in a than in b. */
+static int routes_differ(hws_llm *a, hws_llm *b, int row, int n) {
+    int32_t ra[64], rb[64];
+    hws_error err;
+    assert_true(n <= 64);
+    assert_int_equal(hws_llm_routes(a, row, ra, &err), HWS_OK);
+    assert_int_equal(hws_llm_routes(b, row, rb, &err), HWS_OK);
+    return memcmp(ra, rb, sizeof(int32_t) * (size_t)n) != 0;
+}
+
 /* On a GPU (skipped, saying why, without one): a Mixtral-shaped tiny model on the CUDA backend
  * against the CPU backend, the same weights and tokens (the CPU's greedy ones fed to both), in
  * bf16 and int4, one sequence and a batch of 3: logits within 5e-2 (bf16 activations) through
@@ -576,7 +609,8 @@ static void test_engine_bytes_match_planner(void **state) {
  * expert through cuBLASLt) and decode steps replayed from the captured CUDA Graph, experts chosen
  * on the device each step. A router logit that bf16
  * rounding moves past a near tie picks another expert legitimately, so 1 comparison in 10 may
- * miss; a wrong expert's rows, slot or weight misses them all. */
+ * miss; a wrong expert's rows, slot or weight misses them all. The experts each row chose
+ * (hws_llm_routes: every prefill row, every decode row) are held to the same 1 in 10. */
 static void test_moe_cuda_matches_cpu(void **state) {
     (void)state;
     hws_llm_shape s = tiny_moe(4, 2);
@@ -605,7 +639,7 @@ static void test_moe_cuda_matches_cpu(void **state) {
         assert_int_equal(hws_llm_new(&s, &o, &cpu, &err), HWS_OK);
         float lg[BATCH * 101], lc[BATCH * 101];
         int32_t toks[PROMPT], next[BATCH];
-        int miss = 0, compared = 0;
+        int miss = 0, compared = 0, route_miss = 0, route_compared = 0;
         for (int b = 0; b < BATCH; b++) {
             for (int i = 0; i < prompt[b]; i++)
                 toks[i] = (int32_t)((i * 29 + b * 13 + 3) % s.vocab);
@@ -613,6 +647,9 @@ static void test_moe_cuda_matches_cpu(void **state) {
             assert_int_equal(hws_llm_prefill(cpu, b, toks, prompt[b], lc, &err), HWS_OK);
             miss += rel_diff(lg, lc, s.vocab) >= 5e-2;
             compared++;
+            for (int r = 0; r < prompt[b]; r++) /* one chunk: max_ctx 128 */
+                route_miss += routes_differ(gpu, cpu, r, s.n_layers * s.n_experts_used);
+            route_compared += prompt[b];
             next[b] = argmax(lc, s.vocab);
         }
         for (int step = 0; step < STEPS; step++) {
@@ -622,12 +659,16 @@ static void test_moe_cuda_matches_cpu(void **state) {
             for (int b = 0; b < batch; b++) {
                 miss += rel_diff(lg + b * s.vocab, lc + b * s.vocab, s.vocab) >= 5e-2;
                 compared++;
+                route_miss += routes_differ(gpu, cpu, b, s.n_layers * s.n_experts_used);
+                route_compared++;
                 next[b] = argmax(lc + b * s.vocab, s.vocab);
             }
         }
-        print_message("CUDA vs CPU (%s): %d of %d logit rows beyond 5e-2\n",
-                      hws_llm_format_name(o.format), miss, compared);
+        print_message("CUDA vs CPU (%s): %d of %d logit rows beyond 5e-2, %d of %d rows routed "
+                      "otherwise\n",
+                      hws_llm_format_name(o.format), miss, compared, route_miss, route_compared);
         assert_true(miss * 10 <= compared);
+        assert_true(route_miss * 10 <= route_compared);
         hws_llm_free(gpu);
         hws_llm_free(cpu);
     }
@@ -651,10 +692,42 @@ static void test_bad_runs_refused(void **state) {
     t[0] = 1;
     assert_int_equal(hws_llm_decode(m, 2, t, NULL, &err), HWS_ERR_INPUT);
     assert_int_equal(hws_llm_truncate(m, 9, &err), HWS_ERR_INPUT);
+    int32_t experts[2 * 5];
+    assert_int_equal(hws_llm_prefill(m, 0, t, 1, NULL, &err), HWS_OK);
+    assert_int_equal(hws_llm_routes(m, 0, experts, &err), HWS_ERR_INPUT); /* dense */
+    assert_non_null(strstr(err.msg, "dense"));
     hws_llm_free(m);
     o.format = HWS_LLM_INT4;
     s.d_ff = 100; /* not a whole number of groups */
     assert_int_equal(hws_llm_new(&s, &o, &m, &err), HWS_ERR_INPUT);
+}
+
+/* The routes of a mixture: only rows the last pass had (a prefill's, then a decode step's). */
+static void test_routes_rows(void **state) {
+    (void)state;
+    hws_error err;
+    hws_llm_shape s = tiny_moe(5, 2);
+    hws_llm_options o = hws_llm_options_default();
+    o.device = HWS_LLM_CPU;
+    o.max_batch = 2;
+    o.max_ctx = 16;
+    o.threads = 1;
+    hws_llm *m;
+    assert_int_equal(hws_llm_new(&s, &o, &m, &err), HWS_OK);
+    int32_t t[5] = {1, 7, 33, 2, 90}, experts[2 * 2];
+    assert_int_equal(hws_llm_routes(m, 0, experts, &err), HWS_ERR_INPUT); /* no pass yet */
+    assert_int_equal(hws_llm_prefill(m, 0, t, 5, NULL, &err), HWS_OK);
+    assert_int_equal(hws_llm_routes(m, 4, experts, &err), HWS_OK);
+    for (int i = 0; i < 2 * 2; i++)
+        assert_true(experts[i] >= 0 && experts[i] < 5);
+    assert_true(experts[0] != experts[1] && experts[2] != experts[3]);
+    assert_int_equal(hws_llm_routes(m, 5, experts, &err), HWS_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "row 5"));
+    assert_int_equal(hws_llm_routes(m, -1, experts, &err), HWS_ERR_INPUT);
+    assert_int_equal(hws_llm_decode(m, 2, t, NULL, &err), HWS_OK);
+    assert_int_equal(hws_llm_routes(m, 1, experts, &err), HWS_OK);
+    assert_int_equal(hws_llm_routes(m, 2, experts, &err), HWS_ERR_INPUT);
+    hws_llm_free(m);
 }
 
 /* GGUF blocks built by hand: every value known. */
@@ -1094,6 +1167,7 @@ int main(void) {
         cmocka_unit_test(test_every_format_matches_reference),
         cmocka_unit_test(test_long_prefill_same_tokens),
         cmocka_unit_test(test_bad_runs_refused),
+        cmocka_unit_test(test_routes_rows),
         cmocka_unit_test(test_moe_routing),
         cmocka_unit_test(test_moe_matches_reference),
         cmocka_unit_test(test_moe_shape_and_cost),

@@ -31,10 +31,10 @@ static void destroy(void *ctx) {
             cudaFree(c->w[i].scales);
         }
     free(c->w);
-    void *dev[] = {c->x,        c->qkv,      c->gu,      c->logits, c->h,        c->att,
-                   c->act,      c->k_cache,  c->v_cache, c->att_o,  c->att_ml,   c->att_count,
-                   c->inv_freq, c->rows_dev, c->dequant, c->router, c->sel_w,    c->sel_ids,
-                   c->moe_out,  c->moe_src,  c->moe_xg,  c->moe_yg, c->norm_sums};
+    void *dev[] = {c->x,        c->qkv,      c->gu,      c->logits, c->h,         c->att,
+                   c->act,      c->k_cache,  c->v_cache, c->att_o,  c->att_ml,    c->att_count,
+                   c->inv_freq, c->rows_dev, c->dequant, c->router, c->sel_w,     c->sel_ids,
+                   c->moe_out,  c->moe_src,  c->moe_xg,  c->moe_yg, c->norm_sums, c->routes};
     for (void *p : dev)
         if (p)
             cudaFree(p);
@@ -128,7 +128,7 @@ static hws_status create_in(llm_cuda *c, const hws_llm_options *o, const float *
     double act_bytes = (double)rows * 4 * (s.d_model + c->qkv_w + gu_w + s.vocab) +
                        (double)rows * 2 * (s.d_model + s.n_heads * s.head_dim + act_w) +
                        (double)att_parts * 4 * (s.head_dim + 2) +
-                       (double)rows * 4 * (s.n_experts + slots * (2 + s.d_model));
+                       (double)rows * 4 * (s.n_experts + slots * (2 + s.n_layers + s.d_model));
     size_t src_max = s.n_experts > 0 ? llm_moe_gathered_rows(&s, c->max_rows) : 0;
     size_t ffn = (size_t)hws_llm_ffn_width(&s);
     size_t xg_w = ffn > (size_t)s.d_model ? ffn : (size_t)s.d_model,
@@ -171,6 +171,7 @@ static hws_status create_in(llm_cuda *c, const hws_llm_options *o, const float *
         {(void **)&c->act, rows * act_w * 2},
         {(void **)&c->router, rows * s.n_experts * 4},
         {(void **)&c->sel_ids, rows * slots * 4},
+        {(void **)&c->routes, (size_t)s.n_layers * rows * slots * 4},
         {(void **)&c->sel_w, rows * slots * 4},
         {(void **)&c->moe_out, rows * slots * s.d_model * 4},
         {(void **)&c->moe_src, src_max * 4},
@@ -471,10 +472,10 @@ static hws_status op_logits(void *ctx, int row0, int n, hws_error *err) {
     return prof_end(c, PROF_LOGITS, (double)(b + sb), st, err);
 }
 
-static hws_status op_route(void *ctx, int rows, hws_error *err) {
+static hws_status op_route(void *ctx, int layer, int rows, hws_error *err) {
     llm_cuda *c = (llm_cuda *)ctx;
     hws_status st = prof_begin(c, err);
-    return prof_end(c, PROF_ROUTE, 0, st == HWS_OK ? llm_route(c, rows, err) : st, err);
+    return prof_end(c, PROF_ROUTE, 0, st == HWS_OK ? llm_route(c, layer, rows, err) : st, err);
 }
 
 // Timed as the dense products they replace; bytes: the experts rows * k could choose at most
@@ -528,6 +529,17 @@ static hws_status get_logits(void *ctx, int n, float *out, hws_error *err) {
         "cudaMemcpy logits", err);
 }
 
+// Row `row` of each layer's slice of c->routes, one strided copy on the engine's stream (after
+// the forward's work), waited for.
+static hws_status get_routes(void *ctx, int row, int32_t *out, hws_error *err) {
+    llm_cuda *c = (llm_cuda *)ctx;
+    const size_t k = (size_t)c->s.n_experts_used;
+    HWS_CUDA_RET(cudaMemcpy2DAsync(out, k * 4, c->routes + (size_t)row * k,
+                                   (size_t)c->max_rows * k * 4, k * 4, (size_t)c->s.n_layers,
+                                   cudaMemcpyDeviceToHost, c->stream));
+    return hws_cuda_status(cudaStreamSynchronize(c->stream), "copy routes", err);
+}
+
 static hws_status profile(void *ctx, int on, hws_llm_profile *out, hws_error *err) {
     (void)err;
     llm_cuda *c = (llm_cuda *)ctx;
@@ -552,8 +564,8 @@ static const hws_llm_ops cuda_ops = {
 };
 
 static const hws_llm_backend cuda_backend = {
-    HWS_LLM_BACKEND_ABI, &cuda_ops, create,  set_weight, fill_weight, set_rows, run,
-    get_logits,          profile,   destroy,
+    HWS_LLM_BACKEND_ABI, &cuda_ops,  create,  set_weight, fill_weight, set_rows, run,
+    get_logits,          get_routes, profile, destroy,
 };
 
 extern "C" __attribute__((visibility("default"))) const hws_llm_backend *

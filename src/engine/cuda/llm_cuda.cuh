@@ -56,6 +56,7 @@ struct llm_cuda {
     // down's per-slot outputs [max_rows, k, d_model] before they are summed
     float *router, *sel_w, *moe_out;
     int32_t *sel_ids;
+    int32_t *routes; // [n_layers][max_rows][k] the choice of every layer of the last forward
     // prefill's experts by cuBLASLt (moe.cu): the choice on the host (pinned), the (row, slot)
     // of each gathered row grouped by expert (-1: padding), the gathered inputs and outputs
     int32_t *moe_ids_host, *moe_src_host, *moe_src;
@@ -256,7 +257,7 @@ hws_status llm_swiglu(llm_cuda *c, int rows, hws_error *err);
 // MoE (moe.cu): the experts of each row from c->router; an experts' op of llm_backend.h.
 // Gathered rows of prefill's grouped experts at most: every (row, slot) plus each expert's pad.
 size_t llm_moe_gathered_rows(const hws_llm_shape *s, int max_rows);
-hws_status llm_route(llm_cuda *c, int rows, hws_error *err);
+hws_status llm_route(llm_cuda *c, int layer, int rows, hws_error *err);
 hws_status llm_experts(llm_cuda *c, int layer, hws_llm_weight w, int rows, hws_error *err);
 // Stores n values into w (converted to its fmt): src[i], or offset + scale * uniform(i, seed)
 // when src is NULL. gate_up (a dense [2 d_ff, k] weight): rows are stored in runs of 8 gate rows

@@ -21,17 +21,23 @@ size_t llm_moe_gathered_rows(const hws_llm_shape *s, int max_rows) {
     return (size_t)max_rows * s->n_experts_used + (size_t)s->n_experts * (MOE_PAD - 1);
 }
 
+// ids and weights of each row; the ids also into log, the layer's slice of c->routes
 __global__ void route_kernel(const float *logits, int n, int k, int rows, int32_t *ids,
-                             float *weights) {
+                             float *weights, int32_t *log) {
     int r = blockIdx.x * blockDim.x + threadIdx.x;
-    if (r < rows)
-        hws_llm_route_row(logits + (size_t)r * n, n, k, ids + (size_t)r * k,
-                          weights + (size_t)r * k);
+    if (r >= rows)
+        return;
+    hws_llm_route_row(logits + (size_t)r * n, n, k, ids + (size_t)r * k, weights + (size_t)r * k);
+    for (int j = 0; j < k; j++)
+        log[(size_t)r * k + j] = ids[(size_t)r * k + j];
 }
 
-hws_status llm_route(llm_cuda *c, int rows, hws_error *err) {
-    route_kernel<<<(rows + 63) / 64, 64, 0, c->stream>>>(
-        c->router, c->s.n_experts, c->s.n_experts_used, rows, c->sel_ids, c->sel_w);
+hws_status llm_route(llm_cuda *c, int layer, int rows, hws_error *err) {
+    // a pointer per layer, the same every step: a captured decode step replays it as it is
+    const int k = c->s.n_experts_used;
+    int32_t *log = c->routes + (size_t)layer * c->max_rows * k;
+    route_kernel<<<(rows + 63) / 64, 64, 0, c->stream>>>(c->router, c->s.n_experts, k, rows,
+                                                         c->sel_ids, c->sel_w, log);
     return hws_cuda_status(cudaGetLastError(), "route kernel launch", err);
 }
 
