@@ -21,11 +21,12 @@ transformers, saves it as bf16 safetensors, runs `llm_driver check` on the CPU a
     larger of its fixed one and 1.5 times that. Beside it, how many of transformers' own bf16
     greedy tokens (generate) equal its fp32 ones.
   - routed models (mixtral) are judged up to routing ties: bf16 may flip a near tie between the
-    k-th and (k+1)-th expert, and the flipped token's logits then move by ~0.3. The reference is
-    the fp32 model under the routing closest to hwscope among those that differ from its own
-    only at near ties (a gap under 4 times the most transformers' bf16 moves a router logit by,
-    on the fp32 routing); its logits must be within the row's fixed tolerance, and "greedy up
-    to ties" is counted on them.
+    k-th and (k+1)-th expert, and the flipped token's logits then move by ~0.3. The driver prints
+    the experts hwscope chose in every layer at every position; the reference is the fp32 model
+    forced onto that routing. Where hwscope's experts differ from the ones the fp32 router picks
+    there, the fp32 logits of the experts swapped must be a near tie (apart by less than 4 times
+    the most bf16 moves a router logit by: transformers' bf16 on the same routing); the logits
+    must be within the row's fixed tolerance, and "greedy up to ties" is counted on them.
   - mistral_wide: the mistral model with a window longer than the run (a diagnostic row: the
     same kernels with the window never cutting).
 Usage: llm_check.py DRIVER OUT_DIR [--devices cpu,cuda] [--formats bf16,fp16] [--families a,b]
@@ -163,12 +164,11 @@ def compare(ref, ref16, out, prompt):
 # a bf16 row of a dense model may be this much further from fp32 than transformers' bf16
 PEER_BF16_MARGIN = 1.5
 
-# A near tie: a (layer, position) whose k-th and (k+1)-th fp32 router logits are less than this
-# many times the most transformers' bf16 moves a router logit by apart. hwscope's bf16 rounding
-# is not transformers' but of the same size: a flip it makes must be at a gap of the order of
-# what bf16 perturbs the router by.
+# A near tie: experts whose fp32 router logits are less than this many times the most
+# transformers' bf16 moves a router logit by apart. hwscope's bf16 rounding is not transformers' but
+# of the same size: a flip it makes must be at a gap of the order of what bf16 perturbs the router
+# by.
 TIE_MARGIN = 4
-ALL_SUBSETS = 6  # up to this many near ties, every subset of them is tried; beyond, greedily
 
 
 class Routing:
@@ -224,45 +224,47 @@ def routed_forward(model, routing, seq, force=None):
         return hf_logits(model, seq), capture
 
 
+def recorded_routes(out, n_prompt):
+    """hwscope's experts by (layer, position), from the driver's check output"""
+    if "prefill_routes" not in out:
+        raise RuntimeError("the driver printed no routes for a routed model")
+    routes = {}
+    for i, layers in enumerate(out["prefill_routes"]):
+        for l, experts in enumerate(layers):
+            routes[(l, out["prefill_routes_from"] + i)] = experts
+    for step, rec in enumerate(out["steps"]):
+        for l, experts in enumerate(rec["routes"]):
+            routes[(l, n_prompt + step)] = experts
+    return routes
+
+
 def routed_compare(ref, ref16, routers, out, prompt):
-    """hwscope against the fp32 reference under the routing closest to hwscope among those that
-    differ from the fp32 one only at near ties (a near tie flipped: its k-th expert swapped for
-    the (k+1)-th). Returns the row's fields and greedy up to ties on that reference."""
+    """hwscope against the fp32 reference forced onto hwscope's routing, and where that routing
+    differs from what the fp32 router picks (on the same upstream routing) how far from a tie it
+    is: the largest fp32 logit of an expert hwscope dropped minus the smallest of one it took.
+    Returns the row's fields, greedy up to ties on that reference and whether every flip is a
+    near tie."""
     routing, routing16 = routers
     toks, ours = hwscope_logits(out)
     seq, start, k = prompt + toks, len(prompt) - 1, ref.config.num_experts_per_tok
-    _, logits32 = routed_forward(ref, routing, seq)
-    order = {l: lg.argsort(dim=1, descending=True) for l, lg in logits32.items()}
-    # transformers' bf16 on the fp32 routing: what the rounding moves the router logits by,
-    # without the far larger move of the flips it makes itself
-    same = {(l, p): o[p, :k].tolist() for l, o in order.items() for p in range(len(seq))}
-    _, logits16 = routed_forward(ref16, routing16, seq, same)
+    force = recorded_routes(out, len(prompt))
+    ref_logits, logits32 = routed_forward(ref, routing, seq, force)
+    # transformers' bf16 on the same routing: what the rounding moves the router logits by,
+    # without the far larger move of the flips it would make itself
+    _, logits16 = routed_forward(ref16, routing16, seq, force)
     delta = max((logits16[l] - lg).abs().max().item() for l, lg in logits32.items())
-    ties = []  # in position order
-    for p in range(start + len(ours)):  # a flip before the last compared position reaches it
-        for l, lg in logits32.items():
-            gap = (lg[p, order[l][p, k - 1]] - lg[p, order[l][p, k]]).item()
-            if gap < TIE_MARGIN * delta:
-                ties.append((l, p, gap))
-
-    def judge_flips(flips):
-        force = {(l, p): order[l][p, :k - 1].tolist() + [order[l][p, k].item()]
-                 for l, p, _ in flips}
-        return judge(ours, toks, routed_forward(ref, routing, seq, force)[0], start)
-
-    if len(ties) <= ALL_SUBSETS:
-        subsets = [[t for j, t in enumerate(ties) if mask >> j & 1]
-                   for mask in range(1 << len(ties))]
-        flips, (worst, ties_ok) = min(((s, judge_flips(s)) for s in subsets),
-                                      key=lambda trial: trial[1][0])
-    else:  # each flip kept if it brings the reference closer to hwscope
-        flips, (worst, ties_ok) = [], judge_flips([])
-        for t in ties:
-            w, t_ok = judge_flips(flips + [t])
-            if w < worst:
-                flips, worst, ties_ok = flips + [t], w, t_ok
+    flips = []
+    for (l, p), experts in sorted(force.items(), key=lambda c: (c[0][1], c[0][0])):
+        lg = logits32[l][p]
+        top = lg.argsort(descending=True)[:k].tolist()
+        if set(top) != set(experts):
+            gap = (max(lg[e] for e in top if e not in experts) -
+                   min(lg[e] for e in experts if e not in top)).item()
+            flips.append((l, p, gap))
+    worst, ties_ok = judge(ours, toks, ref_logits, start)
+    at_ties = all(gap < TIE_MARGIN * delta for _, _, gap in flips)
     return dict(routed_rel_logit_diff=worst, routing_flips=[list(t) for t in flips],
-                near_tie_cells=len(ties), router_bf16_perturbation=delta), ties_ok
+                router_bf16_perturbation=delta, flips_at_ties=at_ties), ties_ok, at_ties
 
 
 # The quantised formats: the CUDA kernels against the CPU backend on the same quantised weights
@@ -320,9 +322,12 @@ def routed_cell(r):
     if "routed_rel_logit_diff" not in r:
         return "-"
     flips = r["routing_flips"]
-    where = ", ".join(f"L{l} p{p}" for l, p, _ in flips)
-    return f"{r['routed_rel_logit_diff']:.2e} (" + (
-        f"{len(flips)} flip{'s' if len(flips) > 1 else ''}: {where})" if flips else "no flip)")
+    bound = TIE_MARGIN * r["router_bf16_perturbation"]
+    if not flips:
+        return f"{r['routed_rel_logit_diff']:.2e} (no flip)"
+    widest = max(gap for _, _, gap in flips)
+    return (f"{r['routed_rel_logit_diff']:.2e} ({len(flips)} flip{'s' if len(flips) > 1 else ''}"
+            f" at gaps <= {widest:.1e}, ties < {bound:.1e})")
 
 
 def main():
@@ -365,8 +370,9 @@ def main():
                         ref, ref16, out, prompt)
                     judged, routed = worst, {}
                     if routers:  # up to routing ties, on the fixed tolerance
-                        routed, ties_ok = routed_compare(ref, ref16, routers, out, prompt)
-                        judged = routed["routed_rel_logit_diff"]
+                        routed, ties_ok, at_ties = routed_compare(ref, ref16, routers, out,
+                                                                  prompt)
+                        judged = routed["routed_rel_logit_diff"] if at_ties else float("inf")
                     elif fmt == "bf16" and (dev == "cuda" or bf16_cpu):
                         tol_row = max(tol_row, PEER_BF16_MARGIN * peer16)
                     same = sum(a == b for a, b in zip(toks, gen))
