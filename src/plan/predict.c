@@ -73,14 +73,13 @@ static const hws_efficiency efficiencies[HWS_RUNTIME_COUNT] = {
 /* The hwscope engine streams its quantised weights at a lower fraction of the bandwidth than its
  * 16-bit ones (dequantising in the kernel; measured, H100, Llama-3.1-8B decode at batch 1 against
  * bandwidth / bytes per step: bf16 192.19 tokens/s = 0.954 of 3026 GB/s and int4 495.17 = 0.692,
- * bench/results/llm-h100-2026-12-06-session7 call 4; int8 263.0 = 0.693, -session2 call 8,
- * before the attention of session 4, not measured since). The stated 16-bit efficiency is scaled by
- * the ratio of the format the engine runs the weights in (hws_engine_format: the one the memory
- * model counted the bytes of). Its prefill dequantises each int8/int4 product to 16 bits for
- * cuBLASLt: int4 pp512 24 464 tokens/s against bf16's 35 858 (session 4, call 12; session 6, call
- * 5: 24 557 against 35 868), int8 taken alike (not measured). Saved `bench llm` runs of the format
- * replace both (llm_measured.c). */
-#define ENGINE_INT8_SCALE        (0.693 / 0.954)
+ * bench/results/llm-h100-2026-12-06-session7 call 4; int8 299.47 = 0.790 of 3025 GB/s, call 6).
+ * The stated 16-bit efficiency is scaled by the ratio of the format the engine runs the weights
+ * in (hws_engine_format: the one the memory model counted the bytes of). Its prefill dequantises
+ * each int8/int4 product to 16 bits for cuBLASLt: int4 pp512 24 464 tokens/s against bf16's
+ * 35 858 (session 4, call 12; session 7, call 6: 24 393 against 35 694), int8 taken alike (call 6:
+ * 23 310). Saved `bench llm` runs of the format replace both (llm_measured.c). */
+#define ENGINE_INT8_SCALE        (0.790 / 0.954)
 #define ENGINE_INT4_SCALE        (0.692 / 0.954)
 #define ENGINE_INT_PREFILL_SCALE (24464.0 / 35858.0)
 
