@@ -1,8 +1,9 @@
 /* hf_config.c - reads a Hugging Face config.json (and the safetensors index or file beside it)
  * into a hws_model_spec: llama, mistral, qwen2/3, mixtral, qwen3_moe, deepseek_v2/v3 (MLA),
  * gemma2/3 (text_config nesting), phi3, gpt_oss and falcon, with each family's defaults for the
- * keys its published configs leave out. Bad input is HWS_ERR_INPUT naming the file and the key
- * (or line and column for broken JSON). */
+ * keys its published configs leave out; a vision_config through hf_vision.c. Bad input is
+ * HWS_ERR_INPUT naming the file and the key (or line and column for broken JSON). */
+#include "format/hf_doc.h"
 #include "format/model_readers.h"
 #include "format/safetensors.h"
 #include "util/file.h"
@@ -12,7 +13,6 @@
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,13 +66,6 @@ static const hf_family hf_families[] = {
 /* An unknown family: PretrainedConfig's tie default, gating guessed from the activation. */
 static const hf_family hf_unknown = {"", -1, 1, HWS_NA, HWS_NA, HWS_NA, 0, HWS_NA, 0, HWS_NA};
 
-typedef struct {
-    const cJSON *root;
-    const cJSON *text; /* text_config / llm_config of a multimodal config, or NULL */
-    const char *path;
-    hws_error *err;
-} hf_doc;
-
 /* The keys a config may give each count under, first the transformers name. */
 static const char *const hf_hidden_keys[] = {"hidden_size", "n_embd", "d_model", "dim", NULL};
 static const char *const hf_layers_keys[] = {"num_hidden_layers", "n_layer", "num_layers",
@@ -125,9 +118,7 @@ static const hf_family *hf_family_find(const char *model_type) {
     return &hf_unknown;
 }
 
-/* The value of key, from the nested text config first, then the top level; NULL when absent
- * or null. *where gets the prefix to name the key by in messages. */
-static const cJSON *hf_get(const hf_doc *d, const char *key, const char **where) {
+const cJSON *hws_hf_get(const hf_doc *d, const char *key, const char **where) {
     const cJSON *v = NULL;
     *where = "";
     if (d->text != NULL) {
@@ -141,53 +132,49 @@ static const cJSON *hf_get(const hf_doc *d, const char *key, const char **where)
     return v == NULL || cJSON_IsNull(v) ? NULL : v;
 }
 
-static hws_status hf_bad(const hf_doc *d, const char *where, const char *key, const char *what) {
+hws_status hws_hf_bad(const hf_doc *d, const char *where, const char *key, const char *what) {
     return HWS_FAIL(d->err, HWS_ERR_INPUT, "%s: key \"%s%s%s\": %s", d->path, where,
                     where[0] ? "." : "", key, what);
 }
 
-/* Reads the first present key of keys (NULL-terminated) as a whole number in [min, 1e9];
- * *out is left alone when none is present. */
-static hws_status hf_count(const hf_doc *d, const char *const *keys, double min, double *out) {
+hws_status hws_hf_count(const hf_doc *d, const char *const *keys, double min, double *out) {
     for (; *keys != NULL; keys++) {
         const char *where;
-        const cJSON *v = hf_get(d, *keys, &where);
+        const cJSON *v = hws_hf_get(d, *keys, &where);
         if (v == NULL)
             continue;
         if (!cJSON_IsNumber(v))
-            return hf_bad(d, where, *keys, "expected a number");
+            return hws_hf_bad(d, where, *keys, "expected a number");
         double x = v->valuedouble;
         if (!(x >= min && x <= HF_MAX_COUNT) || x != floor(x))
-            return hf_bad(d, where, *keys,
-                          min > 0 ? "expected a whole number >= 1"
-                                  : "expected a whole number >= 0");
+            return hws_hf_bad(d, where, *keys,
+                              min > 0 ? "expected a whole number >= 1"
+                                      : "expected a whole number >= 0");
         *out = x;
         return HWS_OK;
     }
     return HWS_OK;
 }
 
-/* A boolean key; *out is left alone when absent. */
-static hws_status hf_bool(const hf_doc *d, const char *key, int *out) {
+hws_status hws_hf_bool(const hf_doc *d, const char *key, int *out) {
     const char *where;
-    const cJSON *v = hf_get(d, key, &where);
+    const cJSON *v = hws_hf_get(d, key, &where);
     if (v == NULL)
         return HWS_OK;
     if (!cJSON_IsBool(v))
-        return hf_bad(d, where, key, "expected true or false");
+        return hws_hf_bad(d, where, key, "expected true or false");
     *out = cJSON_IsTrue(v);
     return HWS_OK;
 }
 
-/* A string key; *out is NULL when absent. */
-static hws_status hf_str(const hf_doc *d, const char *key, const char **out) {
+hws_status hws_hf_str(const hf_doc *d, const char *key, const char **out) {
     const char *where;
-    const cJSON *v = hf_get(d, key, &where);
+    const cJSON *v = hws_hf_get(d, key, &where);
     *out = NULL;
     if (v == NULL)
         return HWS_OK;
     if (!cJSON_IsString(v))
-        return hf_bad(d, where, key, "expected a string");
+        return hws_hf_bad(d, where, key, "expected a string");
     *out = v->valuestring;
     return HWS_OK;
 }
@@ -246,26 +233,27 @@ static void hf_name(const hf_doc *d, const char *model_type, hws_model_spec *m) 
 /* Attention heads: query, key/value (GQA, MQA, falcon's flags) and the per-head width. */
 static hws_status hf_attention(const hf_doc *d, const hf_family *fam, hws_model_spec *m) {
     hws_status st;
-    if ((st = hf_count(d, hf_kv_heads_keys, 1, &m->n_kv_heads)) != HWS_OK)
+    if ((st = hws_hf_count(d, hf_kv_heads_keys, 1, &m->n_kv_heads)) != HWS_OK)
         return st;
     if (!hws_known(m->n_kv_heads)) {
         /* falcon's multi_query defaults to true; elsewhere a missing key means MHA */
         int mq = strcmp(fam->model_type, "falcon") == 0, new_arch = 0;
-        if ((st = hf_bool(d, "multi_query", &mq)) != HWS_OK ||
-            (st = hf_bool(d, "new_decoder_architecture", &new_arch)) != HWS_OK)
+        if ((st = hws_hf_bool(d, "multi_query", &mq)) != HWS_OK ||
+            (st = hws_hf_bool(d, "new_decoder_architecture", &new_arch)) != HWS_OK)
             return st;
         m->n_kv_heads = mq && !new_arch ? 1 : m->n_heads;
     }
     /* multi-head latent attention (DeepSeek-V2/V3) */
-    if ((st = hf_count(d, (const char *[]){"kv_lora_rank", NULL}, 1, &m->kv_lora_rank)) != HWS_OK)
+    if ((st = hws_hf_count(d, (const char *[]){"kv_lora_rank", NULL}, 1, &m->kv_lora_rank)) !=
+        HWS_OK)
         return st;
     if (hws_known(m->kv_lora_rank)) {
-        if ((st = hf_count(d, (const char *[]){"q_lora_rank", NULL}, 1, &m->q_lora_rank)) ||
-            (st = hf_count(d, (const char *[]){"qk_rope_head_dim", NULL}, 1,
-                           &m->qk_rope_head_dim)) ||
-            (st = hf_count(d, (const char *[]){"qk_nope_head_dim", NULL}, 1,
-                           &m->qk_nope_head_dim)) ||
-            (st = hf_count(d, (const char *[]){"v_head_dim", NULL}, 1, &m->v_head_dim)))
+        if ((st = hws_hf_count(d, (const char *[]){"q_lora_rank", NULL}, 1, &m->q_lora_rank)) ||
+            (st = hws_hf_count(d, (const char *[]){"qk_rope_head_dim", NULL}, 1,
+                               &m->qk_rope_head_dim)) ||
+            (st = hws_hf_count(d, (const char *[]){"qk_nope_head_dim", NULL}, 1,
+                               &m->qk_nope_head_dim)) ||
+            (st = hws_hf_count(d, (const char *[]){"v_head_dim", NULL}, 1, &m->v_head_dim)))
             return st;
         /* the query/key head is the no-rope and rope parts together (192 for DeepSeek-V3);
          * a head_dim key in such configs is the rope part only */
@@ -274,7 +262,7 @@ static hws_status hf_attention(const hf_doc *d, const hf_family *fam, hws_model_
             return HWS_OK;
         }
     }
-    if ((st = hf_count(d, (const char *[]){"head_dim", NULL}, 1, &m->head_dim)) != HWS_OK)
+    if ((st = hws_hf_count(d, (const char *[]){"head_dim", NULL}, 1, &m->head_dim)) != HWS_OK)
         return st;
     if (!hws_known(m->head_dim))
         m->head_dim = hws_known(fam->head_dim) ? fam->head_dim : m->hidden_size / m->n_heads;
@@ -287,7 +275,7 @@ static hws_status hf_attention(const hf_doc *d, const hf_family *fam, hws_model_
 static hws_status hf_experts(const hf_doc *d, const hf_family *fam, hws_model_spec *m) {
     hws_status st;
     double experts = HWS_NA, dense_width = HWS_NA;
-    if ((st = hf_count(d, hf_experts_keys, 0, &experts)) != HWS_OK)
+    if ((st = hws_hf_count(d, hf_experts_keys, 0, &experts)) != HWS_OK)
         return st;
     if (!hws_known(experts) || experts == 0)
         return HWS_OK; /* dense */
@@ -295,23 +283,24 @@ static hws_status hf_experts(const hf_doc *d, const hf_family *fam, hws_model_sp
     m->n_shared_experts = fam->shared_experts;
     m->n_dense_layers = 0;
     m->moe_intermediate_size = m->intermediate_size;
-    if ((st = hf_count(d, hf_active_keys, 1, &m->n_experts_active)) ||
-        (st = hf_count(d, (const char *[]){"n_shared_experts", "num_shared_experts", NULL}, 0,
-                       &m->n_shared_experts)) ||
-        (st = hf_count(d, (const char *[]){"moe_intermediate_size", NULL}, 1,
-                       &m->moe_intermediate_size)) ||
-        (st = hf_count(d, (const char *[]){"intermediate_size_mlp", NULL}, 1, &dense_width)) ||
-        (st =
-             hf_count(d, (const char *[]){"interleave_moe_layer_step", "decoder_sparse_step", NULL},
-                      1, &m->moe_layer_step)) ||
-        (st = hf_count(d, (const char *[]){"first_k_dense_replace", NULL}, 0, &m->n_dense_layers)))
+    if ((st = hws_hf_count(d, hf_active_keys, 1, &m->n_experts_active)) ||
+        (st = hws_hf_count(d, (const char *[]){"n_shared_experts", "num_shared_experts", NULL}, 0,
+                           &m->n_shared_experts)) ||
+        (st = hws_hf_count(d, (const char *[]){"moe_intermediate_size", NULL}, 1,
+                           &m->moe_intermediate_size)) ||
+        (st = hws_hf_count(d, (const char *[]){"intermediate_size_mlp", NULL}, 1, &dense_width)) ||
+        (st = hws_hf_count(
+             d, (const char *[]){"interleave_moe_layer_step", "decoder_sparse_step", NULL}, 1,
+             &m->moe_layer_step)) ||
+        (st = hws_hf_count(d, (const char *[]){"first_k_dense_replace", NULL}, 0,
+                           &m->n_dense_layers)))
         return st;
     if (hws_known(dense_width))
         m->intermediate_size = dense_width;
     const char *where;
-    const cJSON *dense = hf_get(d, "mlp_only_layers", &where); /* qwen MoE */
+    const cJSON *dense = hws_hf_get(d, "mlp_only_layers", &where); /* qwen MoE */
     if (dense != NULL && !cJSON_IsArray(dense))
-        return hf_bad(d, where, "mlp_only_layers", "expected an array");
+        return hws_hf_bad(d, where, "mlp_only_layers", "expected an array");
     if (dense != NULL && m->n_dense_layers == 0)
         m->n_dense_layers = cJSON_GetArraySize(dense);
     return HWS_OK;
@@ -321,29 +310,29 @@ static hws_status hf_experts(const hf_doc *d, const hf_family *fam, hws_model_sp
 static hws_status hf_sliding(const hf_doc *d, const hf_family *fam, hws_model_spec *m) {
     hws_status st;
     int use = 1;
-    if ((st = hf_bool(d, "use_sliding_window", &use)) != HWS_OK)
+    if ((st = hws_hf_bool(d, "use_sliding_window", &use)) != HWS_OK)
         return st;
     double window = fam->sliding_window, pattern = HWS_NA;
-    if ((st = hf_count(d, (const char *[]){"sliding_window", NULL}, 0, &window)) ||
-        (st = hf_count(d, (const char *[]){"sliding_window_pattern", NULL}, 1, &pattern)))
+    if ((st = hws_hf_count(d, (const char *[]){"sliding_window", NULL}, 0, &window)) ||
+        (st = hws_hf_count(d, (const char *[]){"sliding_window_pattern", NULL}, 1, &pattern)))
         return st;
     const char *where;
-    const cJSON *types = hf_get(d, "layer_types", &where);
+    const cJSON *types = hws_hf_get(d, "layer_types", &where);
     if (types != NULL && !cJSON_IsArray(types))
-        return hf_bad(d, where, "layer_types", "expected an array");
+        return hws_hf_bad(d, where, "layer_types", "expected an array");
     double sliding = 0, global = 0;
     const cJSON *t;
     cJSON_ArrayForEach(t, types) {
         if (!cJSON_IsString(t))
-            return hf_bad(d, where, "layer_types", "expected an array of strings");
+            return hws_hf_bad(d, where, "layer_types", "expected an array of strings");
         if (strcmp(t->valuestring, "sliding_attention") == 0)
             sliding++;
         else
             global++;
     }
     double chunk = HWS_NA, nope_every = 4;
-    if ((st = hf_count(d, (const char *[]){"attention_chunk_size", NULL}, 1, &chunk)) ||
-        (st = hf_count(d, (const char *[]){"no_rope_layer_interval", NULL}, 1, &nope_every)))
+    if ((st = hws_hf_count(d, (const char *[]){"attention_chunk_size", NULL}, 1, &chunk)) ||
+        (st = hws_hf_count(d, (const char *[]){"no_rope_layer_interval", NULL}, 1, &nope_every)))
         return st;
     if ((!hws_known(window) || window == 0) && types == NULL && hws_known(chunk) &&
         nope_every > 1) {
@@ -390,12 +379,13 @@ static const cJSON *quant_bits(const cJSON *q) {
 static hws_status hf_weight_type(const hf_doc *d, hws_model_spec *m) {
     hws_status st;
     const char *where;
-    const cJSON *q = hf_get(d, "quantization_config", &where);
+    const cJSON *q = hws_hf_get(d, "quantization_config", &where);
     if (q != NULL) {
         const cJSON *method = cJSON_GetObjectItemCaseSensitive(q, "quant_method");
         const cJSON *bits = quant_bits(q);
         if (!cJSON_IsObject(q) || (method != NULL && !cJSON_IsString(method)))
-            return hf_bad(d, where, "quantization_config", "expected an object with quant_method");
+            return hws_hf_bad(d, where, "quantization_config",
+                              "expected an object with quant_method");
         if (method != NULL) {
             char upper[16];
             hf_copy_upper(upper, sizeof upper, method->valuestring);
@@ -411,9 +401,9 @@ static hws_status hf_weight_type(const hf_doc *d, hws_model_spec *m) {
                                             {"half", "F16"},      {"float32", "F32"},
                                             {"float", "F32"},     {"float8_e4m3fn", "FP8"}};
     const char *dtype;
-    if ((st = hf_str(d, "torch_dtype", &dtype)) != HWS_OK)
+    if ((st = hws_hf_str(d, "torch_dtype", &dtype)) != HWS_OK)
         return st;
-    if (dtype == NULL && (st = hf_str(d, "dtype", &dtype)) != HWS_OK)
+    if (dtype == NULL && (st = hws_hf_str(d, "dtype", &dtype)) != HWS_OK)
         return st;
     if (dtype == NULL)
         return HWS_OK;
@@ -430,9 +420,9 @@ static hws_status hf_weight_type(const hf_doc *d, hws_model_spec *m) {
 static hws_status hf_gated_by_activation(const hf_doc *d, hws_model_spec *m) {
     const char *act = NULL;
     hws_status st;
-    if ((st = hf_str(d, "hidden_act", &act)) != HWS_OK)
+    if ((st = hws_hf_str(d, "hidden_act", &act)) != HWS_OK)
         return st;
-    if (act == NULL && (st = hf_str(d, "hidden_activation", &act)) != HWS_OK)
+    if (act == NULL && (st = hws_hf_str(d, "hidden_activation", &act)) != HWS_OK)
         return st;
     m->gated_mlp = act != NULL && (strcmp(act, "silu") == 0 || strcmp(act, "swiglu") == 0 ||
                                    strcmp(act, "swish") == 0 || strcmp(act, "geglu") == 0);
@@ -446,7 +436,7 @@ static hws_status hf_gated_by_activation(const hf_doc *d, hws_model_spec *m) {
 /* The first of keys present in the config (for messages), else keys[0]. */
 static const char *hf_present(const hf_doc *d, const char *const *keys, const char **where) {
     for (size_t i = 0; keys[i] != NULL; i++)
-        if (hf_get(d, keys[i], where) != NULL)
+        if (hws_hf_get(d, keys[i], where) != NULL)
             return keys[i];
     *where = "";
     return keys[0];
@@ -466,169 +456,12 @@ static hws_status hf_check_shape(const hf_doc *d, const hws_model_spec *m) {
         return HWS_OK;
     const char *where;
     const char *key = hf_present(d, keys[field], &where);
-    const cJSON *first_k = hf_get(d, "first_k_dense_replace", &where);
+    const cJSON *first_k = hws_hf_get(d, "first_k_dense_replace", &where);
     if (field == HWS_SHAPE_DENSE_LAYERS && !(cJSON_IsNumber(first_k) && first_k->valuedouble > 0))
         key = hf_present(d, (const char *const[]){"mlp_only_layers", NULL}, &where);
     else if (field == HWS_SHAPE_DENSE_LAYERS)
         key = "first_k_dense_replace";
-    return hf_bad(d, where, key, why);
-}
-
-/* ---- vision tower ---------------------------------------------------------------------- */
-
-/* A vision tower class: its transformers defaults (CLIPVisionConfig, SiglipVisionConfig,
- * Llama4VisionConfig) and the parts of its embeddings. `parent`: the multimodal model_type whose
- * vision_config is this class when the config does not say. */
-typedef struct {
-    const char *model_type, *parent;
-    double hidden, intermediate, layers, patch, image;
-    int class_token; /* a learned class embedding with its own position (CLIP, Llama 4) */
-    int patch_bias;  /* the patch embedding has a bias (SigLIP's Conv2d) */
-    int pre_norm;    /* a LayerNorm before the encoder (CLIP's pre_layrnorm, Llama 4) */
-} hf_vision_family;
-
-static const hf_vision_family hf_vision_families[] = {
-    {"clip_vision_model", "llava", 768, 3072, 12, 32, 224, 1, 0, 1},
-    {"clip_vision_model", "llava_next", 768, 3072, 12, 32, 224, 1, 0, 1},
-    {"siglip_vision_model", "gemma3", 768, 3072, 12, 16, 224, 0, 1, 0},
-    {"llama4_vision_model", "llama4", 768, 5632, 34, 14, 448, 1, 0, 1},
-};
-
-static const hf_vision_family *hf_vision_family_find(const char *type, const char *parent) {
-    for (size_t i = 0; i < sizeof hf_vision_families / sizeof hf_vision_families[0]; i++) {
-        const hf_vision_family *f = &hf_vision_families[i];
-        if (type != NULL ? strcmp(type, f->model_type) == 0
-                         : parent != NULL && strcmp(parent, f->parent) == 0)
-            return f;
-    }
-    return NULL;
-}
-
-/* Adds a note to the model's warning ("; "-separated). */
-static void hf_warn(hws_model_spec *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void hf_warn(hws_model_spec *m, const char *fmt, ...) {
-    size_t len = strlen(m->warning);
-    if (len > 0 && len + 2 < sizeof m->warning)
-        len += (size_t)snprintf(m->warning + len, sizeof m->warning - len, "; ");
-    va_list ap;
-    va_start(ap, fmt);
-    if (len < sizeof m->warning)
-        vsnprintf(m->warning + len, sizeof m->warning - len, fmt, ap);
-    va_end(ap);
-}
-
-/* One vision keyed count: the config's, else `fallback`. */
-static hws_status hf_vision_count(const hf_doc *v, const char *key, double fallback, double *out) {
-    *out = fallback;
-    return hf_count(v, (const char *[]){key, NULL}, 1, out);
-}
-
-/* The multimodal projector from vision width vh into text width th: LLaVA's two-layer MLP
- * (linear_1 over the concatenated feature layers, linear_2, with biases), Gemma 3's
- * mm_input_projection with its soft-embedding RMSNorm, Llama 4's bias-free linear_1 from
- * vision_output_dim. NA for a model type not known here. */
-static hws_status hf_projector(const hf_doc *d, const hf_doc *v, const char *root_type, double vh,
-                               double th, double *out) {
-    hws_status st;
-    *out = HWS_NA;
-    if (root_type == NULL)
-        return HWS_OK;
-    if (strcmp(root_type, "llava") == 0 || strcmp(root_type, "llava_next") == 0) {
-        const char *where;
-        const cJSON *layers = hf_get(d, "vision_feature_layer", &where);
-        int bias = 1;
-        if ((st = hf_bool(d, "multimodal_projector_bias", &bias)) != HWS_OK)
-            return st;
-        double k = cJSON_IsArray(layers) && cJSON_GetArraySize(layers) > 0
-                       ? cJSON_GetArraySize(layers)
-                       : 1;
-        *out = vh * k * th + th * th + (bias ? 2.0 * th : 0.0);
-        if (strcmp(root_type, "llava_next") == 0)
-            *out += th; /* image_newline */
-    } else if (strcmp(root_type, "gemma3") == 0) {
-        *out = vh * th + vh;
-    } else if (strcmp(root_type, "llama4") == 0) {
-        double out_dim;
-        if ((st = hf_vision_count(v, "vision_output_dim", 7680, &out_dim)) != HWS_OK)
-            return st;
-        *out = out_dim * th;
-    }
-    return HWS_OK;
-}
-
-/* The vision tower of a vision-language config (vision_config), counted as the transformers
- * classes build it: L encoder layers (q, k, v, o with biases, two LayerNorms, fc1 and fc2 with
- * biases), the patch embedding (channels x patch^2 x hidden), one position per patch (+ the
- * class token's), the encoder's norms, SigLIP's attention-pooling head when vision_use_head,
- * Llama 4's pixel-shuffle adapter; then the projector into the text model. A tower or projector
- * of a kind not known here is estimated or left out, and the warning says which. */
-static hws_status hf_vision(const hf_doc *d, const char *root_type, hws_model_spec *m) {
-    const cJSON *vc = cJSON_GetObjectItemCaseSensitive(d->root, "vision_config");
-    if (vc == NULL || cJSON_IsNull(vc))
-        return HWS_OK;
-    if (!cJSON_IsObject(vc))
-        return hf_bad(d, "", "vision_config", "expected an object");
-    hf_doc v = {vc, vc, d->path, d->err};
-    const char *type;
-    hws_status st;
-    if ((st = hf_str(&v, "model_type", &type)) != HWS_OK)
-        return st;
-    const hf_vision_family *vf = hf_vision_family_find(type, root_type);
-    double h, i, L, p, img, c;
-    if ((st = hf_vision_count(&v, "hidden_size", vf ? vf->hidden : HWS_NA, &h)) ||
-        (st = hf_vision_count(&v, "intermediate_size", vf ? vf->intermediate : HWS_NA, &i)) ||
-        (st = hf_vision_count(&v, "num_hidden_layers", vf ? vf->layers : HWS_NA, &L)) ||
-        (st = hf_vision_count(&v, "patch_size", vf ? vf->patch : HWS_NA, &p)) ||
-        (st = hf_vision_count(&v, "image_size", vf ? vf->image : HWS_NA, &img)) ||
-        (st = hf_vision_count(&v, "num_channels", 3, &c)))
-        return st;
-    const char *name = type != NULL ? type : (root_type != NULL ? root_type : "unnamed");
-    if (!hws_known(h) || !hws_known(i) || !hws_known(L)) {
-        hf_warn(m,
-                "%s: the vision tower (%s) is left out of the plan, which is short by its size "
-                "(CLIP-L 0.30B, SigLIP 0.42B, Llama 4's 0.87B parameters): its vision_config "
-                "lacks hidden_size, intermediate_size or num_hidden_layers",
-                d->path, name);
-        return HWS_OK;
-    }
-    double layer = 4.0 * (h * h + h) + 4.0 * h + (h * i + i) + (i * h + h);
-    double tower = L * layer + 2.0 * h; /* + the final LayerNorm */
-    if (hws_known(p))
-        tower += c * p * p * h + (vf != NULL && vf->patch_bias ? h : 0.0);
-    if (hws_known(p) && hws_known(img)) {
-        double patches = floor(img / p) * floor(img / p);
-        tower += (patches + (vf != NULL && vf->class_token)) * h;
-    }
-    if (vf != NULL && vf->class_token)
-        tower += h;
-    if (vf != NULL && vf->pre_norm)
-        tower += 2.0 * h;
-    if (vf != NULL && strcmp(vf->model_type, "siglip_vision_model") == 0) {
-        int head = 1;
-        if ((st = hf_bool(&v, "vision_use_head", &head)) != HWS_OK)
-            return st;
-        if (head) /* probe, in/out projections, LayerNorm, MLP */
-            tower +=
-                h + (3.0 * h * h + 3.0 * h) + (h * h + h) + 2.0 * h + (h * i + i) + (i * h + h);
-    }
-    if (vf != NULL && strcmp(vf->model_type, "llama4_vision_model") == 0) {
-        double proj_in, proj_out;
-        if ((st = hf_vision_count(&v, "projector_input_dim", 4096, &proj_in)) ||
-            (st = hf_vision_count(&v, "projector_output_dim", 4096, &proj_out)))
-            return st;
-        tower += i * proj_in + proj_out * proj_out; /* vision_adapter: fc1, fc2 */
-    }
-    double projector;
-    if ((st = hf_projector(d, &v, root_type, h, m->hidden_size, &projector)) != HWS_OK)
-        return st;
-    if (vf == NULL)
-        hf_warn(m, "%s: vision tower '%s' counted as a plain ViT: %.3gB params, an estimate",
-                d->path, name, tower / 1e9);
-    if (!hws_known(projector))
-        hf_warn(m, "%s: the %s projector from the vision tower is left out of the plan", d->path,
-                root_type != NULL ? root_type : "model's");
-    m->vision_params = tower + (hws_known(projector) ? projector : 0.0);
-    return HWS_OK;
+    return hws_hf_bad(d, where, key, why);
 }
 
 static hws_status hf_fill(const hf_doc *d, hws_model_spec *m) {
@@ -636,7 +469,7 @@ static hws_status hf_fill(const hf_doc *d, hws_model_spec *m) {
     const char *root_type = NULL, *text_type = NULL;
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(d->root, "model_type");
     if (v != NULL && !cJSON_IsNull(v) && !cJSON_IsString(v))
-        return hf_bad(d, "", "model_type", "expected a string");
+        return hws_hf_bad(d, "", "model_type", "expected a string");
     root_type = v != NULL && cJSON_IsString(v) ? v->valuestring : NULL;
     if (d->text != NULL) {
         v = cJSON_GetObjectItemCaseSensitive(d->text, "model_type");
@@ -658,7 +491,7 @@ static hws_status hf_fill(const hf_doc *d, hws_model_spec *m) {
     const char *const *required[] = {hf_hidden_keys, hf_layers_keys, hf_heads_keys};
     double *fields[] = {&m->hidden_size, &m->n_layers, &m->n_heads};
     for (int i = 0; i < 3; i++) {
-        if ((st = hf_count(d, required[i], 1, fields[i])) != HWS_OK)
+        if ((st = hws_hf_count(d, required[i], 1, fields[i])) != HWS_OK)
             return st;
         if (!hws_known(*fields[i]))
             return HWS_FAIL(d->err, HWS_ERR_INPUT, "%s: key \"%s\": missing", d->path,
@@ -671,24 +504,24 @@ static hws_status hf_fill(const hf_doc *d, hws_model_spec *m) {
     m->vocab_size = td != NULL ? td->vocab_size : fam->vocab_size;
     m->max_context = td != NULL ? td->max_context : fam->max_context;
     m->tie_embeddings = fam->tie_embeddings;
-    if ((st = hf_count(
+    if ((st = hws_hf_count(
              d,
              (const char *[]){"intermediate_size", "ffn_hidden_size", "n_inner", "ffn_dim", NULL},
              1, &m->intermediate_size)) ||
-        (st = hf_count(d, (const char *[]){"vocab_size", "padded_vocab_size", "n_vocab", NULL}, 1,
-                       &m->vocab_size)) ||
-        (st = hf_count(d,
-                       (const char *[]){"max_position_embeddings", "n_positions",
-                                        "max_sequence_length", "seq_length", NULL},
-                       1, &m->max_context)) ||
-        (st = hf_bool(d, "tie_word_embeddings", &m->tie_embeddings)))
+        (st = hws_hf_count(d, (const char *[]){"vocab_size", "padded_vocab_size", "n_vocab", NULL},
+                           1, &m->vocab_size)) ||
+        (st = hws_hf_count(d,
+                           (const char *[]){"max_position_embeddings", "n_positions",
+                                            "max_sequence_length", "seq_length", NULL},
+                           1, &m->max_context)) ||
+        (st = hws_hf_bool(d, "tie_word_embeddings", &m->tie_embeddings)))
         return st;
     if (fam->gated_mlp >= 0)
         m->gated_mlp = fam->gated_mlp;
     else if ((st = hf_gated_by_activation(d, m)) != HWS_OK)
         return st;
     if ((st = hf_experts(d, fam, m)) || (st = hf_sliding(d, fam, m)) ||
-        (st = hf_weight_type(d, m)) || (st = hf_vision(d, root_type, m)))
+        (st = hf_weight_type(d, m)) || (st = hws_hf_vision(d, root_type, m)))
         return st;
     return hf_check_shape(d, m);
 }
