@@ -242,8 +242,8 @@ def routed_compare(ref, ref16, routers, out, prompt):
     """hwscope against the fp32 reference forced onto hwscope's routing, and where that routing
     differs from what the fp32 router picks (on the same upstream routing) how far from a tie it
     is: the largest fp32 logit of an expert hwscope dropped minus the smallest of one it took.
-    Returns the row's fields, greedy up to ties on that reference and whether every flip is a
-    near tie."""
+    Returns the row's fields (flips_at_ties: whether every flip is a near tie) and greedy up to
+    ties on that reference."""
     routing, routing16 = routers
     toks, ours = hwscope_logits(out)
     seq, start, k = prompt + toks, len(prompt) - 1, ref.config.num_experts_per_tok
@@ -264,7 +264,7 @@ def routed_compare(ref, ref16, routers, out, prompt):
     worst, ties_ok = judge(ours, toks, ref_logits, start)
     at_ties = all(gap < TIE_MARGIN * delta for _, _, gap in flips)
     return dict(routed_rel_logit_diff=worst, routing_flips=[list(t) for t in flips],
-                router_bf16_perturbation=delta, flips_at_ties=at_ties), ties_ok, at_ties
+                router_bf16_perturbation=delta, flips_at_ties=at_ties), ties_ok
 
 
 # The quantised formats: the CUDA kernels against the CPU backend on the same quantised weights
@@ -370,9 +370,9 @@ def main():
                         ref, ref16, out, prompt)
                     judged, routed = worst, {}
                     if routers:  # up to routing ties, on the fixed tolerance
-                        routed, ties_ok, at_ties = routed_compare(ref, ref16, routers, out,
-                                                                  prompt)
-                        judged = routed["routed_rel_logit_diff"] if at_ties else float("inf")
+                        routed, ties_ok = routed_compare(ref, ref16, routers, out, prompt)
+                        judged = (routed["routed_rel_logit_diff"] if routed["flips_at_ties"]
+                                  else float("inf"))
                     elif fmt == "bf16" and (dev == "cuda" or bf16_cpu):
                         tol_row = max(tol_row, PEER_BF16_MARGIN * peer16)
                     same = sum(a == b for a, b in zip(toks, gen))
